@@ -275,6 +275,8 @@ loop_run_once(struct loop *l, int max_ms)
 
 	if (l->before_sleep != NULL)
 		l->before_sleep(l->before_sleep_arg);
+	if (l->stop)
+		return 0;
 	compact_fds(l);
 	for (i = 0; i < l->nfds && n < 64; i++) {
 		pfd[n].fd = l->fds[i].fd;

@@ -79,7 +79,13 @@ void smtp_reply_parser_reset(struct smtp_reply_parser *);
  * Consumes all n bytes, calling cb for each LINE, REPLY and ERROR in wire
  * order.  Every line produces a LINE event before its reply or error
  * event.  After an ERROR the partial reply is discarded and parsing
- * resumes at the next line (the caller decides whether to go on).
+ * resumes at the next line (the caller decides whether to go on).  A
+ * reply that passes SMTP_REPLY_LINES_MAX or SMTP_REPLY_SIZE_MAX gives one
+ * ERROR; its remaining lines still give LINE events but nothing else,
+ * up to and including its final line.  If cb calls
+ * smtp_reply_parser_reset() (say after the 220 to STARTTLS), the rest of
+ * this buffer is dropped: it arrived before the reset and must not be
+ * taken as a reply to anything later (STARTTLS response injection).
  */
 void smtp_reply_parser_feed(struct smtp_reply_parser *, const char *, size_t,
     smtp_reply_cb *, void *arg);

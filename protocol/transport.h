@@ -127,4 +127,11 @@ ssize_t smtp_transport_write(struct smtp_transport *, const void *, size_t,
 /* Sends TLS close_notify (best effort) and closes the socket. */
 void smtp_transport_close(struct smtp_transport *);
 
+/*
+ * Frees the shared TLS context (and its CA store) made by the first
+ * smtp_transport_tls_start().  Optional, at exit or in tests; live
+ * transports keep working.  The next TLS start makes a new context.
+ */
+void smtp_transport_tls_cleanup(void);
+
 #endif

@@ -1,0 +1,649 @@
+/*
+ * The client driver: one connection, one session, one event loop.
+ *
+ * RFC 5321 (timeouts, 4.5.3.2), RFC 3207 (STARTTLS), RFC 8314 (implicit
+ * TLS).
+ *
+ * Phases of the connection: connecting -> (implicit TLS handshake) ->
+ * open -> (STARTTLS handshake) -> open -> closed.  Reading is always on
+ * while open; writing is requested only while the session has output or
+ * a handshake wants it.  One timer measures the current network step:
+ * armed when the client starts waiting (connect, handshake, a reply, the
+ * socket draining) and re-armed on every step's completion, so a server
+ * that trickles one byte a second still times out.
+ */
+#include "protocol/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/loop.h"
+#include "core/xmalloc.h"
+#include "protocol/content.h"
+
+#define CLIENT_READ_CHUNK (64 * 1024)
+#define CLIENT_BODY_CHUNK (64 * 1024)
+/* Refill the output from the body file below this many queued bytes. */
+#define CLIENT_BODY_LOW (256 * 1024)
+
+enum client_phase {
+	PHASE_IDLE,
+	PHASE_CONNECTING,
+	PHASE_HANDSHAKE,
+	PHASE_OPEN,
+	PHASE_CLOSED,
+};
+
+struct smtp_client {
+	struct loop *loop;
+	char *host, *port, *cafile, *verify_name;
+	struct smtp_client_opts opts;
+	struct smtp_transport *tr;
+	struct smtp_session *session;
+	smtp_event_cb *cb;
+	void *arg;
+	enum client_phase phase;
+	int fd;
+	uint64_t timer;
+	uint64_t step_id; /* bumps on progress; the timer checks it */
+	uint64_t timer_step;
+	int in_callback;
+
+	/* body streaming */
+	int body_fd;
+	char *body_path;
+	struct smtp_dotstuff ds;
+	struct smtp_body_stats stats;
+	char *inbuf;      /* CLIENT_BODY_CHUNK bytes read from the file */
+	struct buf chunk; /* the same after dot-stuffing */
+
+	int quit_done;       /* the server answered QUIT */
+	uint64_t linger;     /* timer that closes after QUIT */
+};
+
+static void client_update(struct smtp_client *);
+
+static void
+on_session_event(const struct smtp_event *ev, void *arg)
+{
+	struct smtp_client *c = arg;
+	char *err = NULL;
+
+	switch (ev->type) {
+	case SMTP_EV_REPLY:
+		c->step_id++;
+		if (ev->stage != NULL && ev->stage->kind == SMTP_STAGE_QUIT)
+			c->quit_done = 1;
+		break;
+	case SMTP_EV_STARTTLS:
+		c->step_id++;
+		if (smtp_transport_tls_start(c->tr, &c->opts.tls, &err) == -1) {
+			smtp_session_fail(c->session, SMTP_FAIL_TLS, "%s", err);
+			free(err);
+			break;
+		}
+		c->phase = PHASE_HANDSHAKE;
+		break;
+	default:
+		break;
+	}
+	c->cb(ev, c->arg);
+}
+
+struct smtp_client *
+smtp_client_new(struct loop *loop, const struct smtp_client_opts *opts,
+    smtp_event_cb *cb, void *arg)
+{
+	struct smtp_client *c = xcalloc(1, sizeof *c);
+
+	c->loop = loop;
+	c->opts = *opts;
+	c->host = xstrdup(opts->host);
+	c->port = xstrdup(opts->port);
+	c->opts.host = c->host;
+	c->opts.port = c->port;
+	if (opts->tls.cafile != NULL)
+		c->opts.tls.cafile = c->cafile = xstrdup(opts->tls.cafile);
+	c->opts.tls.verify_name = c->verify_name =
+	    xstrdup(opts->tls.verify_name != NULL ? opts->tls.verify_name :
+	    opts->host);
+	if (c->opts.timeout_ms <= 0)
+		c->opts.timeout_ms = 30000;
+	c->cb = cb;
+	c->arg = arg;
+	c->fd = -1;
+	c->body_fd = -1;
+	c->tr = smtp_transport_new();
+	c->session = smtp_session_new(on_session_event, c);
+	buf_init(&c->chunk, 0);
+	return c;
+}
+
+static void
+body_stop(struct smtp_client *c)
+{
+	if (c->body_fd != -1)
+		(void)close(c->body_fd);
+	c->body_fd = -1;
+	free(c->body_path);
+	c->body_path = NULL;
+	free(c->inbuf);
+	c->inbuf = NULL;
+	buf_reset(&c->chunk);
+}
+
+static void
+transport_down(struct smtp_client *c)
+{
+	if (c->fd != -1)
+		loop_fd_del(c->loop, c->fd);
+	c->fd = -1;
+	if (c->timer != 0)
+		loop_timer_del(c->loop, c->timer);
+	c->timer = 0;
+	if (c->linger != 0)
+		loop_timer_del(c->loop, c->linger);
+	c->linger = 0;
+	smtp_transport_close(c->tr);
+	c->phase = PHASE_CLOSED;
+	body_stop(c);
+}
+
+void
+smtp_client_free(struct smtp_client *c)
+{
+	if (c == NULL)
+		return;
+	transport_down(c);
+	smtp_transport_free(c->tr);
+	smtp_session_free(c->session);
+	free(c->host);
+	free(c->port);
+	free(c->cafile);
+	free(c->verify_name);
+	free(c);
+}
+
+struct smtp_session *
+smtp_client_session(struct smtp_client *c)
+{
+	return c->session;
+}
+
+const struct smtp_tls_info *
+smtp_client_tls_info(const struct smtp_client *c)
+{
+	return smtp_transport_tls_info(c->tr);
+}
+
+const struct smtp_body_stats *
+smtp_client_body_stats(const struct smtp_client *c)
+{
+	return &c->stats;
+}
+
+int
+smtp_client_is_closed(const struct smtp_client *c)
+{
+	return c->phase == PHASE_CLOSED;
+}
+
+int
+smtp_client_is_busy(const struct smtp_client *c)
+{
+	size_t out;
+
+	if (c->phase == PHASE_CLOSED)
+		return 0;
+	if (c->phase == PHASE_CONNECTING || c->phase == PHASE_HANDSHAKE)
+		return 1;
+	(void)smtp_session_output(c->session, &out);
+	return out > 0 || c->body_fd != -1 ||
+	    smtp_session_pending(c->session) > 0 ||
+	    smtp_session_state(c->session) == SMTP_STATE_TLS;
+}
+
+void
+smtp_client_close(struct smtp_client *c)
+{
+	if (c->phase == PHASE_CLOSED)
+		return;
+	transport_down(c);
+	if (!smtp_session_is_closed(c->session))
+		smtp_session_eof(c->session);
+}
+
+static void
+fail(struct smtp_client *c, enum smtp_fail cat, const char *msg)
+{
+	transport_down(c);
+	smtp_session_fail(c->session, cat, "%s", msg);
+}
+
+/* ---- timers ------------------------------------------------------- */
+
+static const char *
+waiting_for(struct smtp_client *c)
+{
+	const struct smtp_stage *st;
+	size_t n = smtp_session_nstages(c->session), i;
+
+	if (c->phase == PHASE_CONNECTING)
+		return "the connection";
+	if (c->phase == PHASE_HANDSHAKE)
+		return "the TLS handshake";
+	for (i = n; i-- > 0;) {
+		st = smtp_session_stage(c->session, i);
+		if (st->state == SMTP_ST_PENDING && st->kind != SMTP_STAGE_TLS)
+			return smtp_stage_kind_name(st->kind);
+	}
+	return "the server";
+}
+
+static void
+on_timeout(void *arg)
+{
+	struct smtp_client *c = arg;
+	char *msg;
+	const char *what;
+
+	c->timer = 0;
+	if (c->timer_step != c->step_id) {
+		client_update(c);
+		return;
+	}
+	what = waiting_for(c);
+	msg = xasprintf("timed out after %d.%03d s waiting for %s%s "
+	    "(--timeout); the server may be slow, tarpitting or gone",
+	    c->opts.timeout_ms / 1000, c->opts.timeout_ms % 1000,
+	    strcmp(what, "the connection") == 0 ||
+	    strcmp(what, "the TLS handshake") == 0 ||
+	    strcmp(what, "the server") == 0 ? "" : "the reply to ",
+	    what);
+	fail(c, SMTP_FAIL_TIMEOUT, msg);
+	free(msg);
+}
+
+static int
+waiting(struct smtp_client *c)
+{
+	size_t out;
+
+	if (c->phase == PHASE_CONNECTING || c->phase == PHASE_HANDSHAKE)
+		return 1;
+	if (c->phase != PHASE_OPEN)
+		return 0;
+	(void)smtp_session_output(c->session, &out);
+	return out > 0 || smtp_session_pending(c->session) > 0;
+}
+
+/* The server answered QUIT but keeps the connection open: close it. */
+static void
+on_linger(void *arg)
+{
+	struct smtp_client *c = arg;
+
+	c->linger = 0;
+	transport_down(c);
+	smtp_session_close(c->session, "the server did not close the "
+	    "connection after QUIT; the workbench closed it");
+}
+
+static void
+arm_timer(struct smtp_client *c)
+{
+	if (!waiting(c)) {
+		if (c->timer != 0)
+			loop_timer_del(c->loop, c->timer);
+		c->timer = 0;
+		return;
+	}
+	if (c->timer != 0 && c->timer_step == c->step_id)
+		return;
+	if (c->timer != 0)
+		loop_timer_del(c->loop, c->timer);
+	c->timer_step = c->step_id;
+	c->timer = loop_timer_add(c->loop, (uint64_t)c->opts.timeout_ms,
+	    on_timeout, c);
+}
+
+/* ---- I/O ---------------------------------------------------------- */
+
+static void body_pump(struct smtp_client *);
+
+static void
+do_write(struct smtp_client *c)
+{
+	const char *p;
+	size_t len;
+	ssize_t n;
+	char *err = NULL;
+
+	for (;;) {
+		body_pump(c);
+		if (c->phase != PHASE_OPEN)
+			return;
+		p = smtp_session_output(c->session, &len);
+		if (len == 0 || smtp_session_is_pipelining(c->session))
+			return;
+		n = smtp_transport_write(c->tr, p, len, &err);
+		if (n == SMTP_TR_AGAIN)
+			return;
+		if (n < 0) {
+			fail(c, SMTP_FAIL_CLOSED, err);
+			free(err);
+			return;
+		}
+		smtp_session_output_consume(c->session, (size_t)n);
+		c->step_id++;
+	}
+}
+
+static void
+do_read(struct smtp_client *c)
+{
+	char buf[CLIENT_READ_CHUNK];
+	ssize_t n;
+	char *err = NULL;
+
+	for (;;) {
+		if (c->phase != PHASE_OPEN)
+			return;
+		n = smtp_transport_read(c->tr, buf, sizeof buf, &err);
+		if (n == SMTP_TR_AGAIN)
+			return;
+		if (n == 0) {
+			transport_down(c);
+			smtp_session_eof(c->session);
+			return;
+		}
+		if (n < 0) {
+			fail(c, SMTP_FAIL_CLOSED, err);
+			free(err);
+			return;
+		}
+		smtp_session_feed(c->session, buf, (size_t)n);
+		/* STARTTLS accepted: the rest must go through TLS. */
+		if (c->phase == PHASE_HANDSHAKE)
+			return;
+	}
+}
+
+static void
+do_handshake(struct smtp_client *c)
+{
+	char *err = NULL, *summary;
+	const struct smtp_tls_info *ti;
+	int rc;
+
+	rc = smtp_transport_tls_handshake(c->tr, &err);
+	if (rc == SMTP_TR_AGAIN)
+		return;
+	if (rc != 0) {
+		fail(c, SMTP_FAIL_TLS, err);
+		free(err);
+		return;
+	}
+	c->phase = PHASE_OPEN;
+	c->step_id++;
+	ti = smtp_transport_tls_info(c->tr);
+	summary = xasprintf("%s %s%s%s", ti->version, ti->cipher,
+	    ti->verified ? ", certificate verified" :
+	    ", certificate NOT verified: ",
+	    ti->verified ? "" : ti->verify_error);
+	smtp_session_tls_done(c->session, summary);
+	free(summary);
+	if (ti->verify_skipped && !ti->verified)
+		smtp_session_warn(c->session, "--insecure: the server's "
+		    "identity was not verified; anyone on the path could "
+		    "read this session");
+}
+
+static void
+do_connect(struct smtp_client *c)
+{
+	char *err = NULL;
+	int rc = smtp_transport_connect_finish(c->tr, &err);
+
+	if (rc == SMTP_TR_AGAIN) {
+		/* Moved on to the next address: the fd changed. */
+		loop_fd_del(c->loop, c->fd);
+		c->fd = smtp_transport_fd(c->tr);
+		loop_fd_add(c->loop, c->fd, LOOP_WRITE, NULL, c);
+		return;
+	}
+	if (rc != 0) {
+		fail(c, SMTP_FAIL_CONNECT, err);
+		free(err);
+		return;
+	}
+	c->step_id++;
+	smtp_session_connected(c->session, smtp_transport_peer(c->tr));
+	if (c->opts.implicit_tls) {
+		if (smtp_transport_tls_start(c->tr, &c->opts.tls, &err) ==
+		    -1) {
+			fail(c, SMTP_FAIL_TLS, err);
+			free(err);
+			return;
+		}
+		smtp_session_tls_begin(c->session);
+		c->phase = PHASE_HANDSHAKE;
+	} else
+		c->phase = PHASE_OPEN;
+}
+
+static void
+on_fd(int fd, int events, void *arg)
+{
+	struct smtp_client *c = arg;
+
+	(void)fd;
+	(void)events;
+	switch (c->phase) {
+	case PHASE_CONNECTING:
+		do_connect(c);
+		break;
+	case PHASE_HANDSHAKE:
+		do_handshake(c);
+		break;
+	case PHASE_OPEN:
+		do_read(c);
+		/* TLS may hold decrypted bytes poll() cannot see. */
+		while (c->phase == PHASE_OPEN &&
+		    smtp_transport_pending(c->tr) > 0)
+			do_read(c);
+		break;
+	default:
+		break;
+	}
+	/* A handshake may have become possible right after a read. */
+	if (c->phase == PHASE_HANDSHAKE)
+		do_handshake(c);
+	if (c->phase == PHASE_OPEN)
+		do_write(c);
+	client_update(c);
+}
+
+/* Recomputes poll interest and the timer. */
+static void
+client_update(struct smtp_client *c)
+{
+	int want = 0;
+	size_t out;
+
+	if (c->phase == PHASE_CLOSED || c->fd == -1) {
+		arm_timer(c);
+		return;
+	}
+	switch (c->phase) {
+	case PHASE_CONNECTING:
+		want = LOOP_WRITE;
+		break;
+	case PHASE_HANDSHAKE:
+		want = smtp_transport_want(c->tr);
+		if (want == 0)
+			want = LOOP_READ;
+		break;
+	case PHASE_OPEN:
+		want = LOOP_READ;
+		(void)smtp_session_output(c->session, &out);
+		if ((out > 0 && !smtp_session_is_pipelining(c->session)) ||
+		    (smtp_transport_want(c->tr) & SMTP_TR_WANT_WRITE))
+			want |= LOOP_WRITE;
+		break;
+	default:
+		break;
+	}
+	loop_fd_add(c->loop, c->fd, want, on_fd, c);
+	arm_timer(c);
+	if (c->quit_done && c->linger == 0 && c->phase == PHASE_OPEN)
+		c->linger = loop_timer_add(c->loop, 1000, on_linger, c);
+}
+
+int
+smtp_client_connect(struct smtp_client *c, char **errstr)
+{
+	char *what = xasprintf("%s port %s%s", c->host, c->port,
+	    c->opts.implicit_tls ? " (implicit TLS)" : "");
+
+	smtp_session_connecting(c->session, what);
+	free(what);
+	if (smtp_transport_connect(c->tr, c->host, c->port, errstr) == -1) {
+		smtp_session_fail(c->session, SMTP_FAIL_CONNECT, "%s",
+		    *errstr);
+		c->phase = PHASE_CLOSED;
+		return -1;
+	}
+	c->fd = smtp_transport_fd(c->tr);
+	c->phase = PHASE_CONNECTING;
+	c->step_id++;
+	client_update(c);
+	return 0;
+}
+
+int
+smtp_client_send(struct smtp_client *c, const char *p, size_t n,
+    char **errstr)
+{
+	if (smtp_session_send(c->session, p, n, errstr) == -1)
+		return -1;
+	smtp_client_flush(c);
+	return 0;
+}
+
+int
+smtp_client_send_secret(struct smtp_client *c, const char *wire,
+    const char *display, char **errstr)
+{
+	if (smtp_session_send_secret(c->session, wire, display, errstr) == -1)
+		return -1;
+	smtp_client_flush(c);
+	return 0;
+}
+
+void
+smtp_client_flush(struct smtp_client *c)
+{
+	if (c->phase == PHASE_OPEN)
+		do_write(c);
+	client_update(c);
+}
+
+/* ---- body streaming ----------------------------------------------- */
+
+static void
+body_pump(struct smtp_client *c)
+{
+	size_t queued;
+	ssize_t n;
+	char *summary;
+
+	while (c->body_fd != -1) {
+		(void)smtp_session_output(c->session, &queued);
+		if (queued >= CLIENT_BODY_LOW)
+			return;
+		n = read(c->body_fd, c->inbuf, CLIENT_BODY_CHUNK);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			smtp_session_fail(c->session, SMTP_FAIL_PROTOCOL,
+			    "reading %s failed mid-message: %s; the message "
+			    "was cut short and the connection closed so it "
+			    "is not delivered incomplete", c->body_path,
+			    strerror(errno));
+			transport_down(c);
+			return;
+		}
+		buf_clear(&c->chunk);
+		if (n == 0) {
+			(void)smtp_dotstuff_finish(&c->ds, &c->chunk);
+		} else {
+			c->stats.file_bytes += (uint64_t)n;
+			(void)smtp_dotstuff_feed(&c->ds, c->inbuf, (size_t)n,
+			    &c->chunk);
+		}
+		if (smtp_session_body_write(c->session, buf_peek(&c->chunk),
+		    buf_used(&c->chunk)) == -1)
+			fatalx("body write outside content state");
+		buf_clear(&c->chunk);
+		if (n == 0) {
+			c->stats.wire_bytes = c->ds.out_bytes;
+			c->stats.lines = c->ds.lines;
+			c->stats.stuffed = c->ds.stuffed;
+			c->stats.bare_cr = c->ds.bare_cr;
+			c->stats.bare_lf = c->ds.bare_lf;
+			c->stats.longest = c->ds.longest;
+			summary = xasprintf("[message content from %s: %llu "
+			    "octets on the wire, %llu lines, %llu dots "
+			    "stuffed] .", c->body_path,
+			    (unsigned long long)c->stats.wire_bytes,
+			    (unsigned long long)c->stats.lines,
+			    (unsigned long long)c->stats.stuffed);
+			smtp_session_body_end(c->session, summary);
+			free(summary);
+			if (c->stats.bare_cr + c->stats.bare_lf > 0)
+				smtp_session_note(c->session, "%llu bare "
+				    "CR/LF line ends were sent as CRLF",
+				    (unsigned long long)(c->stats.bare_cr +
+				    c->stats.bare_lf));
+			if (c->stats.longest > 998)
+				smtp_session_warn(c->session, "the longest "
+				    "line has %zu octets; RFC 5322 allows 998 "
+				    "and servers may reject or fold it",
+				    c->stats.longest);
+			body_stop(c);
+		}
+	}
+}
+
+int
+smtp_client_body_file(struct smtp_client *c, const char *path,
+    char **errstr)
+{
+	int fd;
+
+	if (smtp_session_state(c->session) != SMTP_STATE_CONTENT) {
+		*errstr = xstrdup("the server has not accepted DATA with 354; "
+		    "no content can be sent now");
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*errstr = xasprintf("cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	body_stop(c);
+	c->body_fd = fd;
+	c->body_path = xstrdup(path);
+	c->inbuf = xmalloc(CLIENT_BODY_CHUNK);
+	smtp_dotstuff_init(&c->ds);
+	memset(&c->stats, 0, sizeof c->stats);
+	buf_init(&c->chunk, 0);
+	smtp_client_flush(c);
+	return 0;
+}

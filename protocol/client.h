@@ -1,0 +1,84 @@
+/*
+ * The driver that runs an smtp_session over a real connection: it owns
+ * the transport (TCP, TLS), registers it with the event loop, moves bytes
+ * between the socket and the session, performs the STARTTLS handshake
+ * when the session asks for it, streams message bodies from files in
+ * constant memory, and enforces the per-step timeout.  Both line mode and
+ * the workbench sit on this.
+ */
+#ifndef EHLO_PROTOCOL_CLIENT_H
+#define EHLO_PROTOCOL_CLIENT_H
+
+#include <stdint.h>
+
+#include "protocol/session.h"
+#include "protocol/transport.h"
+
+struct loop;
+
+struct smtp_client_opts {
+	const char *host;
+	const char *port;
+	int implicit_tls;          /* SMTPS: TLS right after connect */
+	struct smtp_tls_opts tls;  /* for implicit TLS and STARTTLS */
+	int timeout_ms;            /* per network step; 0 means 30 s */
+};
+
+/* What a body transfer did (valid after it finished). */
+struct smtp_body_stats {
+	uint64_t file_bytes;
+	uint64_t wire_bytes; /* including the final ".\r\n" */
+	uint64_t lines;
+	uint64_t stuffed;
+	uint64_t bare_cr, bare_lf;
+	size_t longest;
+};
+
+struct smtp_client; /* opaque */
+
+/*
+ * Creates a client; events of its session go to cb (after the client has
+ * seen them).  Strings in opts are copied.
+ */
+struct smtp_client *smtp_client_new(struct loop *,
+    const struct smtp_client_opts *, smtp_event_cb *cb, void *arg);
+/* Closes the connection and frees.  NULL is a no-op. */
+void smtp_client_free(struct smtp_client *);
+
+/* Starts connecting.  Returns -1 with *errstr when resolution fails. */
+int smtp_client_connect(struct smtp_client *, char **errstr);
+
+struct smtp_session *smtp_client_session(struct smtp_client *);
+const struct smtp_tls_info *smtp_client_tls_info(const struct smtp_client *);
+
+/* smtp_session_send() and a flush.  Same contract. */
+int smtp_client_send(struct smtp_client *, const char *, size_t,
+    char **errstr);
+/* smtp_session_send_secret() and a flush. */
+int smtp_client_send_secret(struct smtp_client *, const char *wire,
+    const char *display, char **errstr);
+/* Ends a pipelined group: everything queued leaves in one write. */
+void smtp_client_flush(struct smtp_client *);
+
+/*
+ * Streams a file as message content (the session must be after 354):
+ * CRLF normalisation, dot-stuffing and the final "." are done here, in
+ * 64 KiB chunks whatever the file's size.  Returns -1 with *errstr when
+ * the file cannot be opened (nothing is sent then).
+ */
+int smtp_client_body_file(struct smtp_client *, const char *path,
+    char **errstr);
+const struct smtp_body_stats *smtp_client_body_stats(
+    const struct smtp_client *);
+
+/*
+ * 1 while something is in flight: connecting, a TLS handshake, replies
+ * outstanding, output not yet written, a body still streaming.
+ */
+int smtp_client_is_busy(const struct smtp_client *);
+/* 1 once the connection is gone (closed or failed). */
+int smtp_client_is_closed(const struct smtp_client *);
+/* Closes the connection now (after QUIT, or on user request). */
+void smtp_client_close(struct smtp_client *);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * DATA content transformation: CRLF normalisation and dot-stuffing in one
+ * streaming pass.
+ *
+ *   RFC 5321  4.5.2 (transparency: dot-stuffing), 2.3.8 (lines end in
+ *             CRLF; bare CR and LF must not be sent), 4.1.1.4 (the end of
+ *             the data is CRLF "." CRLF)
+ *
+ * The state is a handful of flags and counters in struct smtp_dotstuff,
+ * so a message of any size goes out chunk by chunk.  The inner loop finds
+ * the next CR and the next LF with memchr (each searched once per chunk
+ * region, the positions remembered) and copies the run between line
+ * breaks with one memcpy into space reserved in the output buffer up
+ * front.  A CR is turned into CRLF at once; after_cr then swallows an LF
+ * that follows, even at the start of the next chunk, so CR LF split across
+ * chunks still makes one line break.
+ */
+#include "protocol/content.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "core/buf.h"
+
+void
+smtp_dotstuff_init(struct smtp_dotstuff *st)
+{
+	memset(st, 0, sizeof *st);
+	st->bol = 1;
+}
+
+/*
+ * Next occurrence of c in [p, end), or end.  *next caches the previous
+ * answer (NULL before the first search), still right while it is not
+ * behind p.
+ */
+static const char *
+content_next(const char **next, const char *p, const char *end, int c)
+{
+	const char *q;
+
+	if (*next != NULL && *next >= p)
+		return *next;
+	q = memchr(p, c, (size_t)(end - p));
+	*next = q == NULL ? end : q;
+	return *next;
+}
+
+int
+smtp_dotstuff_feed(
+    struct smtp_dotstuff *st, const char *in, size_t n, struct buf *out)
+{
+	const char *p = in, *end = in + n, *next_cr = NULL, *next_lf = NULL;
+	const char *q;
+	char *dst, *d;
+	size_t run, cur = st->cur_line, longest = st->longest;
+	uint64_t lines = 0, stuffed = 0, bare_cr = 0, bare_lf = 0;
+	int bol = st->bol;
+
+	if (n == 0)
+		return 0;
+	/* Every input byte yields at most two output bytes. */
+	if (n > SIZE_MAX / 2 || (dst = buf_reserve(out, 2 * n)) == NULL)
+		return -1;
+	d = dst;
+
+	if (st->after_cr) {
+		st->after_cr = 0;
+		if (*p == '\n')
+			p++; /* second half of a CRLF split between chunks */
+		else
+			bare_cr++;
+	}
+	while (p < end) {
+		if (bol && *p == '.') {
+			*d++ = '.';
+			stuffed++;
+			cur++; /* lengths are as sent, for the 998 limit */
+		}
+		q = content_next(&next_cr, p, end, '\r');
+		if (content_next(&next_lf, p, end, '\n') < q)
+			q = next_lf;
+		run = (size_t)(q - p);
+		if (run > 0) {
+			memcpy(d, p, run);
+			d += run;
+			cur += run;
+			p = q;
+			bol = 0;
+		}
+		if (p == end)
+			break;
+
+		*d++ = '\r';
+		*d++ = '\n';
+		lines++;
+		if (cur > longest)
+			longest = cur;
+		cur = 0;
+		bol = 1;
+		if (*p++ == '\n') {
+			bare_lf++;
+		} else if (p == end) {
+			st->after_cr = 1;
+		} else if (*p == '\n') {
+			p++;
+		} else {
+			bare_cr++;
+		}
+	}
+
+	buf_commit(out, (size_t)(d - dst));
+	st->bol = bol;
+	st->cur_line = cur;
+	st->longest = longest;
+	st->in_bytes += n;
+	st->out_bytes += (uint64_t)(d - dst);
+	st->lines += lines;
+	st->stuffed += stuffed;
+	st->bare_cr += bare_cr;
+	st->bare_lf += bare_lf;
+	return 0;
+}
+
+int
+smtp_dotstuff_finish(struct smtp_dotstuff *st, struct buf *out)
+{
+	char *dst, *d;
+
+	if ((dst = buf_reserve(out, 5)) == NULL)
+		return -1;
+	d = dst;
+	if (st->after_cr) {
+		/* The CRLF went out already; it was a bare CR after all. */
+		st->after_cr = 0;
+		st->bare_cr++;
+	}
+	if (!st->bol) {
+		*d++ = '\r';
+		*d++ = '\n';
+		st->lines++;
+		if (st->cur_line > st->longest)
+			st->longest = st->cur_line;
+		st->cur_line = 0;
+		st->bol = 1;
+	}
+	memcpy(d, ".\r\n", 3);
+	d += 3;
+	buf_commit(out, (size_t)(d - dst));
+	st->out_bytes += (uint64_t)(d - dst);
+	return 0;
+}

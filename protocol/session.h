@@ -1,0 +1,211 @@
+/*
+ * The SMTP client session as a sans-I/O state machine (RFC 5321, with
+ * 3207 STARTTLS, 4954 AUTH, 2920 PIPELINING, 3030 CHUNKING).
+ *
+ * Bytes from the server go in through smtp_session_feed(); bytes for the
+ * server come out of smtp_session_output(); everything that happens is
+ * reported to one observer callback as events (dialogue lines, replies,
+ * stage changes, notes, warnings, failures).  The driver (client.h) owns
+ * the socket, TLS and timers and tells the session what happened to them.
+ * The session keeps the stage list the stage pane draws: one row per
+ * command sent, with its reply code, enhanced code and latency.
+ */
+#ifndef EHLO_PROTOCOL_SESSION_H
+#define EHLO_PROTOCOL_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/caps.h"
+#include "protocol/command.h"
+#include "protocol/reply.h"
+
+enum smtp_stage_kind {
+	SMTP_STAGE_CONNECT = 0,
+	SMTP_STAGE_GREETING,
+	SMTP_STAGE_EHLO,
+	SMTP_STAGE_HELO,
+	SMTP_STAGE_STARTTLS,
+	SMTP_STAGE_TLS,     /* the TLS handshake (implicit or after 220) */
+	SMTP_STAGE_AUTH,    /* AUTH and each SASL response */
+	SMTP_STAGE_MAIL,
+	SMTP_STAGE_RCPT,
+	SMTP_STAGE_DATA,    /* DATA and its 354 */
+	SMTP_STAGE_MESSAGE, /* the content and the reply to the final "." */
+	SMTP_STAGE_BDAT,
+	SMTP_STAGE_RSET,
+	SMTP_STAGE_VRFY,
+	SMTP_STAGE_EXPN,
+	SMTP_STAGE_HELP,
+	SMTP_STAGE_NOOP,
+	SMTP_STAGE_VERB,
+	SMTP_STAGE_ETRN,
+	SMTP_STAGE_QUIT,
+	SMTP_STAGE_OTHER,   /* a verb the workbench does not know */
+	SMTP_STAGE_KIND_COUNT
+};
+
+enum smtp_stage_state {
+	SMTP_ST_PENDING = 0, /* sent, no reply yet */
+	SMTP_ST_OK,          /* 2xx */
+	SMTP_ST_MORE,        /* 3xx: the server wants more (354, 334) */
+	SMTP_ST_TEMPFAIL,    /* 4xx */
+	SMTP_ST_PERMFAIL,    /* 5xx */
+	SMTP_ST_ERROR,       /* no usable reply: closed, timeout, garbage */
+};
+
+/* Categories of asynchronous failure (STYLE.md: a small fixed set). */
+enum smtp_fail {
+	SMTP_FAIL_CONNECT = 1,
+	SMTP_FAIL_TLS,
+	SMTP_FAIL_PROTOCOL,
+	SMTP_FAIL_TIMEOUT,
+	SMTP_FAIL_CLOSED,
+};
+
+struct smtp_stage {
+	enum smtp_stage_kind kind;
+	enum smtp_stage_state state;
+	char *command;        /* display form of what was sent (redacted) */
+	int code;             /* reply code, 0 while pending */
+	char enhanced[16];    /* "5.1.1" or "" */
+	char *text;           /* first reply line after the code (raw bytes,
+	                       * escape before display), NULL while pending */
+	size_t text_len;
+	uint64_t t_start_us;  /* since the session began */
+	uint64_t t_end_us;    /* when the reply came (0 while pending) */
+	unsigned txn;         /* transaction number (MAIL..end), 0 outside */
+	unsigned group;       /* pipelined group number, 0 when not */
+	uint64_t bytes;       /* MESSAGE: octets of content on the wire */
+};
+
+enum smtp_event_type {
+	SMTP_EV_SENT,     /* a line went out (text: display form) */
+	SMTP_EV_LINE,     /* a server line came in (text: raw bytes) */
+	SMTP_EV_REPLY,    /* a reply completed (reply, stage) */
+	SMTP_EV_NOTE,     /* a workbench note */
+	SMTP_EV_WARNING,  /* a rule was broken (by either side) */
+	SMTP_EV_STAGE,    /* a stage was added or changed (stage) */
+	SMTP_EV_STARTTLS, /* 220 to STARTTLS: start the TLS handshake now */
+	SMTP_EV_FAILURE,  /* the session failed (category, text) */
+	SMTP_EV_CLOSED,   /* the conversation is over (after QUIT or failure) */
+};
+
+/* SMTP_EV_SENT flags */
+#define SMTP_SENT_REDACTED 0x1 /* text is not what went on the wire */
+#define SMTP_SENT_CONTENT 0x2  /* message content, not a command */
+#define SMTP_SENT_SUMMARY 0x4  /* one line standing for much content */
+
+struct smtp_event {
+	enum smtp_event_type type;
+	uint64_t t_us;                  /* since the session began */
+	const char *text;               /* see the type; not NUL-safe for
+	                                 * LINE: use len */
+	size_t len;
+	unsigned flags;                 /* SENT: SMTP_SENT_*; LINE: SMTP_LINE_* */
+	const struct smtp_reply *reply; /* REPLY */
+	const struct smtp_stage *stage; /* SENT, REPLY, STAGE (may be NULL) */
+	size_t stage_index;
+	enum smtp_fail category;        /* FAILURE */
+};
+
+typedef void smtp_event_cb(const struct smtp_event *, void *arg);
+
+struct smtp_session; /* opaque */
+
+/* The observer is called synchronously from every call below. */
+struct smtp_session *smtp_session_new(smtp_event_cb *, void *arg);
+/* NULL is a no-op.  Never call from inside the observer. */
+void smtp_session_free(struct smtp_session *);
+/* Replaces the clock (tests); now() returns microseconds. */
+void smtp_session_set_clock(struct smtp_session *, uint64_t (*now)(void));
+
+/* Emits a NOTE / WARNING event with printf-formatted text. */
+void smtp_session_note(struct smtp_session *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+void smtp_session_warn(struct smtp_session *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The driver reports the transport's progress. */
+void smtp_session_connecting(struct smtp_session *, const char *what);
+void smtp_session_connected(struct smtp_session *, const char *peer);
+/* Implicit TLS: the handshake starts right after connect. */
+void smtp_session_tls_begin(struct smtp_session *);
+/* The handshake finished: summary is e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384". */
+void smtp_session_tls_done(struct smtp_session *, const char *summary);
+
+/*
+ * Feeds bytes read from the server.  Replies complete stages and move
+ * the state; malformed replies end the session with SMTP_FAIL_PROTOCOL.
+ */
+void smtp_session_feed(struct smtp_session *, const char *, size_t);
+
+/*
+ * Sends one line the user typed (no CRLF).  Depending on the state it is
+ * an SMTP command (checked: warnings are emitted as events and the line
+ * is sent anyway), a line of message content (after 354, until "."), or
+ * a SASL response (after 334; shown redacted).  Returns -1 with *errstr
+ * when the line must not be sent (CR, LF or NUL inside; not connected).
+ */
+int smtp_session_send(struct smtp_session *, const char *, size_t,
+    char **errstr);
+
+/*
+ * Sends a line whose wire form must not be shown (SASL): display is what
+ * observers see.  kind is the stage it opens (SMTP_STAGE_AUTH).
+ */
+int smtp_session_send_secret(struct smtp_session *, const char *wire,
+    const char *display, char **errstr);
+
+/*
+ * Streaming content for /body and /send, in SMTP_STATE_CONTENT only:
+ * body_write() queues bytes already dot-stuffed and CRLF-normalised;
+ * body_end() is called after the final ".\r\n" was queued and opens the
+ * wait for the reply; summary is shown as one C: line.
+ */
+int smtp_session_body_write(struct smtp_session *, const char *, size_t);
+void smtp_session_body_end(struct smtp_session *, const char *summary);
+
+/* Groups the following commands into one write (RFC 2920). */
+void smtp_session_pipeline_begin(struct smtp_session *);
+void smtp_session_pipeline_end(struct smtp_session *);
+int smtp_session_is_pipelining(const struct smtp_session *);
+
+/* Bytes waiting to be written; pointer valid until the next call. */
+const char *smtp_session_output(const struct smtp_session *, size_t *len);
+void smtp_session_output_consume(struct smtp_session *, size_t);
+
+/* The driver reports the end of the connection. */
+void smtp_session_fail(struct smtp_session *, enum smtp_fail, const char *,
+    ...) __attribute__((format(printf, 3, 4)));
+/* The server closed the connection (EOF). */
+void smtp_session_eof(struct smtp_session *);
+/* The client closed the connection on purpose; note says why. */
+void smtp_session_close(struct smtp_session *, const char *note);
+
+enum smtp_state smtp_session_state(const struct smtp_session *);
+const struct smtp_caps *smtp_session_caps(const struct smtp_session *);
+int smtp_session_is_tls(const struct smtp_session *);
+/* Commands sent whose replies have not come yet. */
+size_t smtp_session_pending(const struct smtp_session *);
+/* 1 when the conversation is over (QUIT answered, closed or failed). */
+int smtp_session_is_closed(const struct smtp_session *);
+/* 1 after a 235 to AUTH. */
+int smtp_session_is_authenticated(const struct smtp_session *);
+/* 1 once QUIT was sent. */
+int smtp_session_quit_sent(const struct smtp_session *);
+/* 1 if the server has announced it is closing (421 or 221). */
+int smtp_session_server_closing(const struct smtp_session *);
+
+size_t smtp_session_nstages(const struct smtp_session *);
+const struct smtp_stage *smtp_session_stage(const struct smtp_session *,
+    size_t);
+/* The most recently completed stage that got a reply, or NULL. */
+const struct smtp_stage *smtp_session_last_reply(const struct smtp_session *);
+
+/* "MAIL", "end of data", ...; state names "ok", "temporary failure". */
+const char *smtp_stage_kind_name(enum smtp_stage_kind);
+const char *smtp_stage_state_name(enum smtp_stage_state);
+const char *smtp_fail_name(enum smtp_fail);
+
+#endif

@@ -1,0 +1,1314 @@
+/*
+ * The byte pipe under an SMTP session: it owns the socket, the list of
+ * resolved addresses still to try, and (once TLS is started) the OpenSSL
+ * connection together with a sanitised copy of what the handshake showed
+ * (struct smtp_tls_info).  A transport moves through a small set of
+ * states: idle, connecting (one address at a time, in resolver order),
+ * connected, TLS handshake, TLS up, failed.  Every call is non-blocking;
+ * t->want records which poll() interest the last would-block result
+ * needs.
+ *
+ * TLS follows RFC 8314 (implicit TLS) and RFC 3207 (STARTTLS); the server
+ * identity is checked as RFC 6125 describes (DNS names from the SAN, no
+ * partial wildcards; IP literals against IP SANs, without SNI as RFC 6066
+ * forbids literals there).  One SSL_CTX is shared by all transports and
+ * made on the first TLS start, because loading the CA store is the most
+ * expensive thing a short STARTTLS session does.  Socket I/O under TLS
+ * goes through a tiny BIO that uses send(MSG_NOSIGNAL), so a server that
+ * hangs up never raises SIGPIPE.
+ *
+ * Certificate fields are untrusted: they are reduced to printable text
+ * and bounded before anyone else sees them.
+ */
+#include "protocol/transport.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "core/buf.h"
+#include "core/escape.h"
+#include "core/xmalloc.h"
+
+#define TR_CHAIN_MAX 16 /* certificates described per handshake */
+#define TR_FIELD_MAX 1024 /* characters kept of one certificate field */
+#define TR_SAN_MAX 4096 /* characters kept of one SAN list */
+#define TR_ERRQ_MAX 4 /* OpenSSL error queue entries quoted */
+#define TR_ADDR_LEN (NI_MAXHOST + NI_MAXSERV + 4)
+
+enum tr_state {
+	TR_IDLE,
+	TR_CONNECTING,
+	TR_CONNECTED,
+	TR_HANDSHAKE,
+	TR_TLS,
+	TR_FAILED,
+};
+
+struct smtp_transport {
+	int fd;
+	int want;
+	enum tr_state state;
+
+	char *host; /* as given to connect, for name checks */
+	char *target; /* "host:port" / "[v6]:port", escaped, for messages */
+	struct addrinfo *ai_head;
+	struct addrinfo *ai_cur; /* the address being tried */
+	char *attempts; /* "addr: reason; addr: reason" */
+	int nattempts;
+	int nrefused;
+	char trying[TR_ADDR_LEN];
+	char peer[TR_ADDR_LEN];
+
+	SSL *ssl;
+	int ssl_dead; /* fatal TLS error: no close_notify may follow */
+	int insecure;
+	char *sni; /* name sent as SNI, "" for IP literals */
+	char *vname; /* name checked against the certificate */
+	struct smtp_tls_info *info;
+};
+
+/* Shared by every transport; made on the first TLS start. */
+static SSL_CTX *tr_ctx;
+static char *tr_ctx_cafile; /* the extra CA file tr_ctx trusts, or NULL */
+static BIO_METHOD *tr_bio_method;
+
+static void tr_info_free(struct smtp_tls_info *);
+
+/* Copies p[0..n) keeping printable ASCII, '?' for anything else. */
+static char *
+tr_printable_dup(const char *p, size_t n)
+{
+	char *s;
+	size_t i, len;
+
+	len = n > TR_FIELD_MAX ? TR_FIELD_MAX : n;
+	s = xmalloc(len + 4);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		s[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (len < n) {
+		memcpy(s + len, "...", 3);
+		len += 3;
+	}
+	s[len] = '\0';
+	return s;
+}
+
+static char *
+tr_printable_str(const char *s)
+{
+	return tr_printable_dup(s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+}
+
+/* "127.0.0.1:25" or "[::1]:25" for a socket address. */
+static void
+tr_addr_format(
+    const struct sockaddr *sa, socklen_t salen, char *out, size_t outsz)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo(sa, salen, host, sizeof host, serv, sizeof serv,
+	        NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(out, outsz, "(unknown address)");
+		return;
+	}
+	if (sa->sa_family == AF_INET6)
+		snprintf(out, outsz, "[%s]:%s", host, serv);
+	else
+		snprintf(out, outsz, "%s:%s", host, serv);
+}
+
+/* 1 when s is an IPv4 or IPv6 literal (an IPv6 zone suffix allowed). */
+static int
+tr_is_ip_literal(const char *s)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+	char tmp[INET6_ADDRSTRLEN];
+	size_t n;
+
+	if (inet_pton(AF_INET, s, addr) == 1)
+		return 1;
+	n = strcspn(s, "%");
+	if (n >= sizeof tmp)
+		return 0;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return inet_pton(AF_INET6, tmp, addr) == 1;
+}
+
+/*
+ * Parses a decimal port: digits only (no sign, no blanks), 1..65535.
+ * Returns the value or -1.
+ */
+static long
+tr_port_value(const char *s)
+{
+	char *end;
+	long v;
+	size_t i, n;
+
+	n = strlen(s);
+	if (n == 0 || n > 5)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
+		return -1;
+	return v;
+}
+
+int
+smtp_server_parse(const char *server, int default_port, char **host,
+    char **port, char **errstr)
+{
+	const char *colon, *close, *portstr = NULL;
+	char *h, *shown;
+	size_t hlen;
+	long v;
+
+	*host = *port = NULL;
+	if (default_port < 1 || default_port > 65535) {
+		*errstr = xasprintf(
+		    "bad default port %d: expected 1-65535", default_port);
+		return -1;
+	}
+	if (server == NULL || *server == '\0') {
+		*errstr = xstrdup("empty server: expected host, host:port or "
+		                  "[v6addr]:port");
+		return -1;
+	}
+	shown = escape_dup(server, strlen(server));
+	if (server[0] == '[') {
+		close = strchr(server, ']');
+		if (close == NULL) {
+			*errstr = xasprintf("missing \"]\" in \"%s\": expected "
+			                    "[v6addr] or [v6addr]:port",
+			    shown);
+			goto fail;
+		}
+		hlen = (size_t)(close - server - 1);
+		h = xstrndup(server + 1, hlen);
+		if (close[1] == ':')
+			portstr = close + 2;
+		else if (close[1] != '\0') {
+			free(h);
+			*errstr = xasprintf("unexpected text after \"]\" in "
+			                    "\"%s\": expected [v6addr]:port",
+			    shown);
+			goto fail;
+		}
+	} else {
+		colon = strchr(server, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+			/* Bare IPv6 address: the port needs brackets. */
+			h = xstrdup(server);
+			hlen = strlen(h);
+		} else if (colon != NULL) {
+			hlen = (size_t)(colon - server);
+			h = xstrndup(server, hlen);
+			portstr = colon + 1;
+		} else {
+			h = xstrdup(server);
+			hlen = strlen(h);
+		}
+	}
+	if (hlen == 0) {
+		free(h);
+		*errstr = xasprintf("empty host in \"%s\": expected host, "
+		                    "host:port or [v6addr]:port",
+		    shown);
+		goto fail;
+	}
+	if (portstr != NULL) {
+		v = tr_port_value(portstr);
+		if (v == -1) {
+			char *p = escape_dup(portstr, strlen(portstr));
+
+			free(h);
+			*errstr = xasprintf("bad port \"%s\" in \"%s\": "
+			                    "expected 1-65535",
+			    p, shown);
+			free(p);
+			goto fail;
+		}
+	} else
+		v = default_port;
+	free(shown);
+	*host = h;
+	*port = xasprintf("%ld", v);
+	return 0;
+fail:
+	free(shown);
+	return -1;
+}
+
+struct smtp_transport *
+smtp_transport_new(void)
+{
+	struct smtp_transport *t;
+
+	t = xcalloc(1, sizeof *t);
+	t->fd = -1;
+	t->state = TR_IDLE;
+	return t;
+}
+
+/* Drops the resolver results and the record of failed attempts. */
+static void
+tr_attempts_clear(struct smtp_transport *t)
+{
+	if (t->ai_head != NULL)
+		freeaddrinfo(t->ai_head);
+	t->ai_head = t->ai_cur = NULL;
+	free(t->attempts);
+	t->attempts = NULL;
+	t->nattempts = t->nrefused = 0;
+	t->trying[0] = '\0';
+}
+
+void
+smtp_transport_close(struct smtp_transport *t)
+{
+	if (t == NULL)
+		return;
+	if (t->ssl != NULL) {
+		if (t->state == TR_TLS && !t->ssl_dead) {
+			/* Best effort: one close_notify, no waiting. */
+			ERR_clear_error();
+			(void)SSL_shutdown(t->ssl);
+		}
+		ERR_clear_error();
+		SSL_free(t->ssl);
+		t->ssl = NULL;
+	}
+	if (t->fd != -1)
+		(void)close(t->fd);
+	t->fd = -1;
+	t->want = 0;
+	t->state = TR_IDLE;
+	t->ssl_dead = 0;
+	tr_attempts_clear(t);
+}
+
+void
+smtp_transport_free(struct smtp_transport *t)
+{
+	if (t == NULL)
+		return;
+	smtp_transport_close(t);
+	tr_info_free(t->info);
+	free(t->host);
+	free(t->target);
+	free(t->sni);
+	free(t->vname);
+	free(t);
+}
+
+/* Notes why the address in t->trying failed. */
+static void
+tr_attempt_fail(struct smtp_transport *t, int err)
+{
+	char *s;
+
+	s = xasprintf("%s%s%s: %s", t->attempts != NULL ? t->attempts : "",
+	    t->attempts != NULL ? "; " : "", t->trying, strerror(err));
+	free(t->attempts);
+	t->attempts = s;
+	t->nattempts++;
+	if (err == ECONNREFUSED)
+		t->nrefused++;
+}
+
+/* Starts a connect to one address; 0 when under way, -1 when it failed. */
+static int
+tr_connect_one(struct smtp_transport *t, const struct addrinfo *ai)
+{
+	int fd, one = 1, err;
+
+	tr_addr_format(
+	    ai->ai_addr, ai->ai_addrlen, t->trying, sizeof t->trying);
+	fd = socket(ai->ai_family,
+	    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd == -1) {
+		tr_attempt_fail(t, errno);
+		return -1;
+	}
+	/* Without it every small command waits on delayed ACKs; a failure
+	 * only costs speed. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+	    errno == EINPROGRESS || errno == EINTR) {
+		/*
+		 * Even a connect that finished at once (loopback) reports
+		 * through connect_finish, so callers have one path.
+		 */
+		t->fd = fd;
+		t->state = TR_CONNECTING;
+		t->want = SMTP_TR_WANT_WRITE;
+		return 0;
+	}
+	err = errno;
+	(void)close(fd);
+	tr_attempt_fail(t, err);
+	return -1;
+}
+
+/* Tries t->ai_cur and the addresses after it until one is under way. */
+static int
+tr_connect_next(struct smtp_transport *t)
+{
+	for (; t->ai_cur != NULL; t->ai_cur = t->ai_cur->ai_next)
+		if (tr_connect_one(t, t->ai_cur) == 0)
+			return 0;
+	return -1;
+}
+
+static char *
+tr_connect_error(const struct smtp_transport *t)
+{
+	const char *why, *sep, *hint;
+	size_t n;
+
+	/* One address, the one the user typed: do not say it twice. */
+	why = t->attempts != NULL ? t->attempts : "no address to try";
+	sep = " (";
+	n = strlen(t->target);
+	if (t->nattempts == 1 && strncmp(why, t->target, n) == 0 &&
+	    why[n] == ':') {
+		why += n + 2;
+		sep = ": ";
+	}
+	if (t->nattempts > 0 && t->nrefused == t->nattempts)
+		hint = "Is a server listening on %s? Check the host and port.";
+	else
+		hint = "Check the host, the port and the network (a firewall "
+		       "may be blocking the connection to %s).";
+	return xasprintf("cannot connect to %s%s%s%s. %s", t->target, sep, why,
+	    *sep == ' ' ? ")" : "", hint);
+}
+
+int
+smtp_transport_connect(
+    struct smtp_transport *t, const char *host, const char *port, char **errstr)
+{
+	struct addrinfo hints;
+	char *eh, *ep;
+	int r;
+
+	smtp_transport_close(t);
+	tr_info_free(t->info);
+	t->info = NULL;
+	free(t->host);
+	free(t->target);
+	t->peer[0] = '\0';
+	t->host = xstrdup(host);
+	eh = escape_dup(host, strlen(host));
+	ep = escape_dup(port, strlen(port));
+	if (strchr(host, ':') != NULL)
+		t->target = xasprintf("[%s]:%s", eh, ep);
+	else
+		t->target = xasprintf("%s:%s", eh, ep);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	r = getaddrinfo(host, port, &hints, &t->ai_head);
+	if (r != 0) {
+		t->ai_head = NULL;
+		*errstr =
+		    xasprintf("cannot resolve \"%s\" (port %s): %s. Check "
+		              "the host name and port.",
+		        eh, ep,
+		        r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+		free(eh);
+		free(ep);
+		return -1;
+	}
+	free(eh);
+	free(ep);
+	t->ai_cur = t->ai_head;
+	if (tr_connect_next(t) == 0)
+		return 0;
+	*errstr = tr_connect_error(t);
+	tr_attempts_clear(t);
+	return -1;
+}
+
+int
+smtp_transport_connect_finish(struct smtp_transport *t, char **errstr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int err = 0;
+
+	if (t->state == TR_CONNECTED)
+		return 0;
+	if (t->state != TR_CONNECTING || t->fd == -1) {
+		*errstr = xstrdup("no connection attempt in progress");
+		return SMTP_TR_ERROR;
+	}
+	len = sizeof err;
+	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err == 0) {
+		len = sizeof ss;
+		if (getpeername(t->fd, (struct sockaddr *)&ss, &len) == 0) {
+			tr_addr_format((struct sockaddr *)&ss, len, t->peer,
+			    sizeof t->peer);
+			tr_attempts_clear(t);
+			t->state = TR_CONNECTED;
+			t->want = SMTP_TR_WANT_READ;
+			return 0;
+		}
+		if (errno == ENOTCONN)
+			return SMTP_TR_AGAIN; /* not writable yet */
+		err = errno;
+	}
+	tr_attempt_fail(t, err);
+	(void)close(t->fd);
+	t->fd = -1;
+	t->ai_cur = t->ai_cur != NULL ? t->ai_cur->ai_next : NULL;
+	if (tr_connect_next(t) == 0)
+		return SMTP_TR_AGAIN;
+	*errstr = tr_connect_error(t);
+	tr_attempts_clear(t);
+	t->state = TR_IDLE;
+	t->want = 0;
+	return SMTP_TR_ERROR;
+}
+
+int
+smtp_transport_fd(const struct smtp_transport *t)
+{
+	return t->fd;
+}
+
+int
+smtp_transport_want(const struct smtp_transport *t)
+{
+	return t->want;
+}
+
+const char *
+smtp_transport_peer(const struct smtp_transport *t)
+{
+	return t->peer;
+}
+
+/*
+ * The socket BIO under TLS.  OpenSSL's own socket BIO writes with
+ * write(), which raises SIGPIPE when the server has gone.
+ */
+static int
+tr_bio_write(BIO *b, const char *p, size_t n, size_t *done)
+{
+	struct smtp_transport *t = BIO_get_data(b);
+	ssize_t r;
+
+	BIO_clear_retry_flags(b);
+	*done = 0;
+	do
+		r = send(t->fd, p, n, MSG_NOSIGNAL);
+	while (r == -1 && errno == EINTR);
+	if (r >= 0) {
+		*done = (size_t)r;
+		return 1;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		BIO_set_retry_write(b);
+	return 0;
+}
+
+static int
+tr_bio_read(BIO *b, char *p, size_t n, size_t *done)
+{
+	struct smtp_transport *t = BIO_get_data(b);
+	ssize_t r;
+
+	BIO_clear_retry_flags(b);
+	*done = 0;
+	do
+		r = recv(t->fd, p, n, 0);
+	while (r == -1 && errno == EINTR);
+	if (r > 0) {
+		*done = (size_t)r;
+		return 1;
+	}
+	if (r == 0)
+		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+	else if (errno == EAGAIN || errno == EWOULDBLOCK)
+		BIO_set_retry_read(b);
+	return 0;
+}
+
+static long
+tr_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_EOF:
+		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+	default:
+		return 0;
+	}
+}
+
+static int
+tr_bio_puts(BIO *b, const char *s)
+{
+	size_t done;
+
+	if (tr_bio_write(b, s, strlen(s), &done) != 1 || done > INT_MAX)
+		return -1;
+	return (int)done;
+}
+
+static BIO_METHOD *
+tr_bio_method_get(void)
+{
+	BIO_METHOD *m;
+	int idx;
+
+	if (tr_bio_method != NULL)
+		return tr_bio_method;
+	if ((idx = BIO_get_new_index()) == -1)
+		return NULL;
+	m = BIO_meth_new(idx | BIO_TYPE_SOURCE_SINK, "ehlo socket");
+	if (m == NULL)
+		return NULL;
+	if (BIO_meth_set_write_ex(m, tr_bio_write) != 1 ||
+	    BIO_meth_set_read_ex(m, tr_bio_read) != 1 ||
+	    BIO_meth_set_puts(m, tr_bio_puts) != 1 ||
+	    BIO_meth_set_ctrl(m, tr_bio_ctrl) != 1) {
+		BIO_meth_free(m);
+		return NULL;
+	}
+	tr_bio_method = m;
+	return m;
+}
+
+/*
+ * Collects (and clears) the OpenSSL error queue: *reasons gets the short
+ * reasons ("wrong version number"), *details the full error strings.
+ * Returns 1 when a reason says the peer did not talk TLS at all.
+ */
+static int
+tr_ssl_errors(char **reasons, char **details)
+{
+	struct buf r, d;
+	char line[256];
+	unsigned long e;
+	const char *reason;
+	int n = 0, plain = 0, why;
+
+	buf_init(&r, 2048);
+	buf_init(&d, 2048);
+	while ((e = ERR_get_error()) != 0) {
+		if (n++ >= TR_ERRQ_MAX)
+			continue;
+		ERR_error_string_n(e, line, sizeof line);
+		reason = ERR_reason_error_string(e);
+		(void)buf_add_printf(&r, "%s%s", n > 1 ? "; " : "",
+		    reason != NULL ? reason : line);
+		(void)buf_add_printf(&d, "%s%s", n > 1 ? "; " : "", line);
+		why = ERR_GET_REASON(e);
+		if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		    (why == SSL_R_WRONG_VERSION_NUMBER ||
+		        why == SSL_R_UNKNOWN_PROTOCOL ||
+		        why == SSL_R_PACKET_LENGTH_TOO_LONG ||
+		        why == SSL_R_RECORD_LENGTH_MISMATCH))
+			plain = 1;
+	}
+	ERR_clear_error();
+	*reasons = tr_printable_dup(buf_peek(&r), buf_used(&r));
+	*details = tr_printable_dup(buf_peek(&d), buf_used(&d));
+	buf_reset(&r);
+	buf_reset(&d);
+	return plain;
+}
+
+/* An SSL_CTX that trusts the system store and cafile (may be NULL). */
+static SSL_CTX *
+tr_ctx_get(const char *cafile, char **errstr)
+{
+	SSL_CTX *ctx;
+	char *reasons, *details, *shown;
+
+	if (tr_ctx != NULL &&
+	    ((cafile == NULL && tr_ctx_cafile == NULL) ||
+	        (cafile != NULL && tr_ctx_cafile != NULL &&
+	            strcmp(cafile, tr_ctx_cafile) == 0)))
+		return tr_ctx;
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		goto fail;
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
+		goto fail;
+	SSL_CTX_set_mode(ctx,
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+	        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/*
+	 * SMTP frames its own data, so a close without close_notify is
+	 * just the end of the stream (many servers do it after QUIT).
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* A system without a default store still works with --cafile. */
+	(void)SSL_CTX_set_default_verify_paths(ctx);
+	ERR_clear_error();
+	if (cafile != NULL &&
+	    SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) {
+		(void)tr_ssl_errors(&reasons, &details);
+		shown = escape_dup(cafile, strlen(cafile));
+		*errstr =
+		    xasprintf("cannot load CA file \"%s\": %s (%s). Check "
+		              "that it exists and holds PEM "
+		              "certificates.",
+		        shown, reasons, details);
+		free(shown);
+		free(reasons);
+		free(details);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	/* Live SSL objects keep their own reference to the old context. */
+	SSL_CTX_free(tr_ctx);
+	free(tr_ctx_cafile);
+	tr_ctx = ctx;
+	tr_ctx_cafile = cafile != NULL ? xstrdup(cafile) : NULL;
+	return ctx;
+fail:
+	(void)tr_ssl_errors(&reasons, &details);
+	*errstr = xasprintf("cannot set up TLS: %s (%s)", reasons, details);
+	free(reasons);
+	free(details);
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+void
+smtp_transport_tls_cleanup(void)
+{
+	SSL_CTX_free(tr_ctx);
+	tr_ctx = NULL;
+	free(tr_ctx_cafile);
+	tr_ctx_cafile = NULL;
+	BIO_meth_free(tr_bio_method);
+	tr_bio_method = NULL;
+}
+
+int
+smtp_transport_tls_start(
+    struct smtp_transport *t, const struct smtp_tls_opts *opts, char **errstr)
+{
+	static const struct smtp_tls_opts none;
+	X509_VERIFY_PARAM *param;
+	BIO_METHOD *method;
+	SSL_CTX *ctx;
+	BIO *bio;
+	SSL *ssl;
+	const char *name;
+	char *reasons, *details;
+	size_t n;
+
+	if (opts == NULL)
+		opts = &none;
+	if (t->state != TR_CONNECTED || t->fd == -1) {
+		*errstr = xstrdup(t->state == TR_TLS
+		        ? "cannot start TLS: TLS is already active"
+		        : "cannot start TLS: not connected");
+		return -1;
+	}
+	name = opts->verify_name != NULL ? opts->verify_name : t->host;
+	if (name == NULL || *name == '\0') {
+		*errstr = xstrdup("cannot start TLS: no server name to verify "
+		                  "the certificate against");
+		return -1;
+	}
+	if ((ctx = tr_ctx_get(opts->cafile, errstr)) == NULL)
+		return -1;
+	if ((method = tr_bio_method_get()) == NULL)
+		goto fail;
+	if ((ssl = SSL_new(ctx)) == NULL)
+		goto fail;
+	if ((bio = BIO_new(method)) == NULL) {
+		SSL_free(ssl);
+		goto fail;
+	}
+	BIO_set_data(bio, t);
+	BIO_set_init(bio, 1);
+	SSL_set_bio(ssl, bio, bio);
+	SSL_set_connect_state(ssl);
+
+	free(t->vname);
+	free(t->sni);
+	/* "mail.example." names the same host; SNI must not end in a dot. */
+	n = strlen(name);
+	if (n > 1 && name[n - 1] == '.')
+		n--;
+	t->vname = xstrndup(name, n);
+	param = SSL_get0_param(ssl);
+	X509_VERIFY_PARAM_set_hostflags(
+	    param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (tr_is_ip_literal(t->vname)) {
+		t->sni = xstrdup("");
+		t->vname[strcspn(t->vname, "%")] = '\0';
+		if (X509_VERIFY_PARAM_set1_ip_asc(param, t->vname) != 1) {
+			SSL_free(ssl);
+			goto fail;
+		}
+	} else {
+		t->sni = xstrdup(t->vname);
+		if (SSL_set_tlsext_host_name(ssl, t->sni) != 1 ||
+		    SSL_set1_host(ssl, t->vname) != 1) {
+			SSL_free(ssl);
+			goto fail;
+		}
+	}
+	t->insecure = opts->insecure != 0;
+	SSL_set_verify(
+	    ssl, t->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+	t->ssl = ssl;
+	t->ssl_dead = 0;
+	t->state = TR_HANDSHAKE;
+	t->want = SMTP_TR_WANT_WRITE;
+	return 0;
+fail:
+	(void)tr_ssl_errors(&reasons, &details);
+	*errstr = xasprintf("cannot start TLS: %s (%s)", reasons, details);
+	free(reasons);
+	free(details);
+	return -1;
+}
+
+/* Appends a GENERAL_NAME's text ("DNS:x") to b; 0, or -1 when b is full. */
+static int
+tr_san_add(struct buf *b, const GENERAL_NAME *gn)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const ASN1_STRING *s;
+	const char *prefix, *sep;
+	char *text;
+	int len, r;
+
+	sep = buf_used(b) > 0 ? ", " : "";
+	switch (gn->type) {
+	case GEN_DNS:
+		prefix = "DNS:";
+		s = gn->d.dNSName;
+		break;
+	case GEN_EMAIL:
+		prefix = "email:";
+		s = gn->d.rfc822Name;
+		break;
+	case GEN_URI:
+		prefix = "URI:";
+		s = gn->d.uniformResourceIdentifier;
+		break;
+	case GEN_IPADD:
+		s = gn->d.iPAddress;
+		len = ASN1_STRING_length(s);
+		if ((len != 4 && len != 16) ||
+		    inet_ntop(len == 4 ? AF_INET : AF_INET6,
+		        ASN1_STRING_get0_data(s), ip, sizeof ip) == NULL)
+			return buf_add_printf(b, "%sIP:(invalid)", sep);
+		return buf_add_printf(b, "%sIP:%s", sep, ip);
+	default:
+		return buf_add_printf(b, "%s(other name)", sep);
+	}
+	len = ASN1_STRING_length(s);
+	text = escape_dup(
+	    (const char *)ASN1_STRING_get0_data(s), len > 0 ? (size_t)len : 0);
+	r = buf_add_printf(b, "%s%s%s", sep, prefix, text);
+	free(text);
+	return r;
+}
+
+/* "DNS:a.example, IP:127.0.0.1", or "" without a SAN extension. */
+static char *
+tr_san_string(X509 *x)
+{
+	GENERAL_NAMES *names;
+	struct buf b;
+	char *s;
+	int i, n;
+
+	names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	if (names == NULL) {
+		ERR_clear_error();
+		return xstrdup("");
+	}
+	buf_init(&b, TR_SAN_MAX);
+	n = sk_GENERAL_NAME_num(names);
+	for (i = 0; i < n; i++)
+		if (tr_san_add(&b, sk_GENERAL_NAME_value(names, i)) == -1)
+			break;
+	GENERAL_NAMES_free(names);
+	s = xasprintf(
+	    "%.*s%s", (int)buf_used(&b), buf_peek(&b), i < n ? ", ..." : "");
+	buf_reset(&b);
+	return s;
+}
+
+/* A certificate name in one-line RFC 2253 form. */
+static char *
+tr_name_string(const X509_NAME *name)
+{
+	BIO *mem;
+	char *data, *s;
+	long n;
+
+	if (name == NULL || (mem = BIO_new(BIO_s_mem())) == NULL)
+		return xstrdup("");
+	if (X509_NAME_print_ex(mem, name, 0, XN_FLAG_RFC2253) < 0) {
+		BIO_free(mem);
+		ERR_clear_error();
+		return xstrdup("");
+	}
+	n = BIO_get_mem_data(mem, &data);
+	s = tr_printable_dup(data, n > 0 ? (size_t)n : 0);
+	BIO_free(mem);
+	return s;
+}
+
+static char *
+tr_time_string(const ASN1_TIME *at)
+{
+	struct tm tm;
+	char s[64];
+
+	memset(&tm, 0, sizeof tm);
+	if (at == NULL || ASN1_TIME_to_tm(at, &tm) != 1 ||
+	    strftime(s, sizeof s, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		return xstrdup("(invalid time)");
+	return xstrdup(s);
+}
+
+static void
+tr_cert_fill(struct smtp_tls_cert *c, X509 *x)
+{
+	const ASN1_TIME *na;
+	EVP_PKEY *pk;
+	const char *kt;
+	int day = 0, sec = 0, nid;
+
+	c->subject = tr_name_string(X509_get_subject_name(x));
+	c->issuer = tr_name_string(X509_get_issuer_name(x));
+	c->san = tr_san_string(x);
+	c->not_before = tr_time_string(X509_get0_notBefore(x));
+	na = X509_get0_notAfter(x);
+	c->not_after = tr_time_string(na);
+	if (na != NULL && ASN1_TIME_diff(&day, &sec, NULL, na) == 1)
+		c->days_left = (day == 0 && sec < 0) ? -1 : day;
+	else
+		c->days_left = 0;
+	pk = X509_get0_pubkey(x);
+	kt = NULL;
+	c->key_bits = 0;
+	if (pk != NULL) {
+		kt = EVP_PKEY_get0_type_name(pk);
+		if (kt == NULL)
+			kt = OBJ_nid2sn(EVP_PKEY_get_base_id(pk));
+		c->key_bits = EVP_PKEY_get_bits(pk);
+	}
+	c->key_type = tr_printable_str(kt != NULL ? kt : "unknown");
+	nid = X509_get_signature_nid(x);
+	c->sig_alg =
+	    tr_printable_str(nid != NID_undef ? OBJ_nid2ln(nid) : "unknown");
+	ERR_clear_error();
+}
+
+static void
+tr_info_free(struct smtp_tls_info *info)
+{
+	size_t i;
+
+	if (info == NULL)
+		return;
+	for (i = 0; i < info->nchain; i++) {
+		struct smtp_tls_cert *c = &info->chain[i];
+
+		free(c->subject);
+		free(c->issuer);
+		free(c->san);
+		free(c->not_before);
+		free(c->not_after);
+		free(c->key_type);
+		free(c->sig_alg);
+	}
+	free(info->chain);
+	free(info->version);
+	free(info->cipher);
+	free(info->group);
+	free(info->sni);
+	free(info->alpn);
+	free(info->verify_error);
+	free(info);
+}
+
+static char *
+tr_group_name(SSL *ssl)
+{
+	const char *name = NULL;
+	int id;
+
+	id = (int)SSL_get_negotiated_group(ssl);
+	if (id <= 0)
+		return xstrdup("");
+#if OPENSSL_VERSION_NUMBER >= 0x30200000L
+	name = SSL_group_to_name(ssl, id);
+#else
+	/* Before 3.2 the value is a NID, with a flag bit for unknown ones. */
+	if ((id & TLSEXT_nid_unknown) == 0)
+		name = OBJ_nid2sn(id);
+#endif
+	return tr_printable_str(name);
+}
+
+static struct smtp_tls_info *
+tr_info_build(struct smtp_transport *t, long vr)
+{
+	struct smtp_tls_info *info;
+	STACK_OF(X509) * chain;
+	const unsigned char *alpn;
+	unsigned int alpnlen;
+	X509 *leaf;
+	size_t i, n;
+
+	info = xcalloc(1, sizeof *info);
+	info->version = tr_printable_str(SSL_get_version(t->ssl));
+	info->cipher = tr_printable_str(SSL_get_cipher_name(t->ssl));
+	info->group = tr_group_name(t->ssl);
+	info->sni = xstrdup(t->sni != NULL ? t->sni : "");
+	SSL_get0_alpn_selected(t->ssl, &alpn, &alpnlen);
+	info->alpn =
+	    tr_printable_dup((const char *)alpn, alpn != NULL ? alpnlen : 0);
+	info->verified = vr == X509_V_OK;
+	info->verify_skipped = t->insecure;
+	info->verify_error =
+	    xstrdup(vr == X509_V_OK ? "" : X509_verify_cert_error_string(vr));
+
+	chain = SSL_get_peer_cert_chain(t->ssl);
+	if (chain != NULL && sk_X509_num(chain) > 0) {
+		n = (size_t)sk_X509_num(chain);
+		if (n > TR_CHAIN_MAX)
+			n = TR_CHAIN_MAX;
+		info->chain = xcalloc(n, sizeof *info->chain);
+		for (i = 0; i < n; i++)
+			tr_cert_fill(
+			    &info->chain[i], sk_X509_value(chain, (int)i));
+		info->nchain = n;
+	} else if ((leaf = SSL_get1_peer_certificate(t->ssl)) != NULL) {
+		info->chain = xcalloc(1, sizeof *info->chain);
+		tr_cert_fill(&info->chain[0], leaf);
+		info->nchain = 1;
+		X509_free(leaf);
+	}
+	ERR_clear_error();
+	return info;
+}
+
+/* The leaf certificate the server sent, not owned, or NULL. */
+static X509 *
+tr_peer_leaf(SSL *ssl)
+{
+	STACK_OF(X509) * chain;
+
+	chain = SSL_get_peer_cert_chain(ssl);
+	if (chain != NULL && sk_X509_num(chain) > 0)
+		return sk_X509_value(chain, 0);
+	return SSL_get0_peer_certificate(ssl);
+}
+
+static char *
+tr_verify_message(struct smtp_transport *t, long vr)
+{
+	const char *reason;
+	char *names, *name, *s;
+	X509 *leaf;
+
+	reason = X509_verify_cert_error_string(vr);
+	name = escape_dup(t->vname, strlen(t->vname));
+	if (vr == X509_V_ERR_HOSTNAME_MISMATCH ||
+	    vr == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+		leaf = tr_peer_leaf(t->ssl);
+		names = leaf != NULL ? tr_san_string(leaf) : xstrdup("");
+		if (*names == '\0' && leaf != NULL) {
+			free(names);
+			names = tr_name_string(X509_get_subject_name(leaf));
+		}
+		s = xasprintf("TLS certificate verification failed for %s: %s "
+		              "(the certificate is for %s). Connect using a "
+		              "name the certificate lists, or use --insecure "
+		              "to proceed without verification.",
+		    name, reason, *names != '\0' ? names : "no name");
+		free(names);
+	} else
+		s = xasprintf("TLS certificate verification failed for %s: %s. "
+		              "If you trust this server, pass its CA with "
+		              "--cafile FILE, or use --insecure to proceed "
+		              "without verification.",
+		    name, reason);
+	free(name);
+	return s;
+}
+
+static char *
+tr_handshake_message(struct smtp_transport *t, int e, int err)
+{
+	char *reasons, *details, *s;
+	long vr;
+	int plain;
+
+	vr = SSL_get_verify_result(t->ssl);
+	if (!t->insecure && vr != X509_V_OK) {
+		ERR_clear_error();
+		return tr_verify_message(t, vr);
+	}
+	plain = tr_ssl_errors(&reasons, &details);
+	if (e == SSL_ERROR_SSL && *reasons != '\0')
+		s = xasprintf("TLS handshake with %s failed: %s (%s).%s",
+		    t->peer, reasons, details,
+		    plain ? " The server did not answer with TLS: is this a "
+		            "plain-text port? Implicit TLS is normally port "
+		            "465; ports 25 and 587 use STARTTLS."
+		          : "");
+	else if (e == SSL_ERROR_SYSCALL && err != 0)
+		s = xasprintf(
+		    "TLS handshake with %s failed: %s", t->peer, strerror(err));
+	else
+		s = xasprintf("the server at %s closed the connection during "
+		              "the TLS handshake. It may not speak TLS on this "
+		              "port, or it accepts none of our TLS versions "
+		              "(1.2 or later) and ciphers.",
+		    t->peer);
+	free(reasons);
+	free(details);
+	return s;
+}
+
+int
+smtp_transport_tls_handshake(struct smtp_transport *t, char **errstr)
+{
+	long vr;
+	int r, e, err;
+
+	if (t->state == TR_TLS)
+		return 0;
+	if (t->state != TR_HANDSHAKE || t->ssl == NULL) {
+		*errstr = xstrdup("no TLS handshake in progress");
+		return SMTP_TR_ERROR;
+	}
+	ERR_clear_error();
+	errno = 0;
+	r = SSL_connect(t->ssl);
+	err = errno;
+	if (r == 1) {
+		vr = SSL_get_verify_result(t->ssl);
+		if (!t->insecure &&
+		    (vr != X509_V_OK || tr_peer_leaf(t->ssl) == NULL)) {
+			/* SSL_VERIFY_PEER should have stopped it already. */
+			*errstr = vr != X509_V_OK
+			    ? tr_verify_message(t, vr)
+			    : xasprintf(
+			          "TLS handshake with %s: the server sent "
+			          "no certificate",
+			          t->peer);
+			t->state = TR_FAILED;
+			t->want = 0;
+			return SMTP_TR_ERROR;
+		}
+		t->info = tr_info_build(t, vr);
+		t->state = TR_TLS;
+		t->want = SMTP_TR_WANT_READ;
+		return 0;
+	}
+	e = SSL_get_error(t->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		t->want = e == SSL_ERROR_WANT_READ ? SMTP_TR_WANT_READ
+		                                   : SMTP_TR_WANT_WRITE;
+		return SMTP_TR_AGAIN;
+	}
+	*errstr = tr_handshake_message(t, e, err);
+	ERR_clear_error();
+	t->ssl_dead = 1;
+	t->state = TR_FAILED;
+	t->want = 0;
+	return SMTP_TR_ERROR;
+}
+
+int
+smtp_transport_is_tls(const struct smtp_transport *t)
+{
+	return t->state == TR_TLS;
+}
+
+const struct smtp_tls_info *
+smtp_transport_tls_info(const struct smtp_transport *t)
+{
+	return t->info;
+}
+
+/* Handles a failed SSL_read_ex/SSL_write_ex; never returns a count. */
+static ssize_t
+tr_ssl_io_error(
+    struct smtp_transport *t, int r, int err, const char *what, char **errstr)
+{
+	char *reasons, *details;
+	int e;
+
+	e = SSL_get_error(t->ssl, r);
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		t->want = SMTP_TR_WANT_READ;
+		return SMTP_TR_AGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		t->want = SMTP_TR_WANT_WRITE;
+		return SMTP_TR_AGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		ERR_clear_error();
+		return 0;
+	default:
+		break;
+	}
+	t->ssl_dead = 1;
+	(void)tr_ssl_errors(&reasons, &details);
+	if (e == SSL_ERROR_SYSCALL && err != 0)
+		*errstr = xasprintf("TLS %s %s failed: %s%s", what, t->peer,
+		    strerror(err),
+		    err == EPIPE || err == ECONNRESET
+		        ? ". The server closed the connection."
+		        : "");
+	else if (*reasons != '\0')
+		*errstr = xasprintf("TLS %s %s failed: %s (%s)", what, t->peer,
+		    reasons, details);
+	else
+		*errstr = xasprintf("TLS %s %s failed: the connection was "
+		                    "lost",
+		    what, t->peer);
+	free(reasons);
+	free(details);
+	t->want = 0;
+	return SMTP_TR_ERROR;
+}
+
+ssize_t
+smtp_transport_read(struct smtp_transport *t, void *p, size_t n, char **errstr)
+{
+	size_t got;
+	ssize_t r;
+	int ok, err;
+
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	if (t->state == TR_TLS) {
+		ERR_clear_error();
+		errno = 0;
+		ok = SSL_read_ex(t->ssl, p, n, &got);
+		err = errno;
+		if (ok == 1) {
+			t->want = SMTP_TR_WANT_READ;
+			return (ssize_t)got;
+		}
+		return tr_ssl_io_error(t, ok, err, "read from", errstr);
+	}
+	if (t->state != TR_CONNECTED || t->fd == -1) {
+		*errstr = xstrdup("cannot read: not connected");
+		return SMTP_TR_ERROR;
+	}
+	do
+		r = recv(t->fd, p, n, 0);
+	while (r == -1 && errno == EINTR);
+	if (r >= 0) {
+		t->want = SMTP_TR_WANT_READ;
+		return r;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		t->want = SMTP_TR_WANT_READ;
+		return SMTP_TR_AGAIN;
+	}
+	*errstr =
+	    xasprintf("read from %s failed: %s", t->peer, strerror(errno));
+	return SMTP_TR_ERROR;
+}
+
+size_t
+smtp_transport_pending(const struct smtp_transport *t)
+{
+	int n;
+
+	if (t->state != TR_TLS || t->ssl == NULL)
+		return 0;
+	n = SSL_pending(t->ssl);
+	return n > 0 ? (size_t)n : 0;
+}
+
+ssize_t
+smtp_transport_write(
+    struct smtp_transport *t, const void *p, size_t n, char **errstr)
+{
+	size_t done;
+	ssize_t r;
+	int ok, err;
+
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	if (t->state == TR_TLS) {
+		if (n == 0)
+			return 0;
+		ERR_clear_error();
+		errno = 0;
+		ok = SSL_write_ex(t->ssl, p, n, &done);
+		err = errno;
+		if (ok == 1) {
+			t->want = SMTP_TR_WANT_READ;
+			return (ssize_t)done;
+		}
+		return tr_ssl_io_error(t, ok, err, "write to", errstr);
+	}
+	if (t->state != TR_CONNECTED || t->fd == -1) {
+		*errstr = xstrdup("cannot write: not connected");
+		return SMTP_TR_ERROR;
+	}
+	do
+		r = send(t->fd, p, n, MSG_NOSIGNAL);
+	while (r == -1 && errno == EINTR);
+	if (r >= 0) {
+		t->want = SMTP_TR_WANT_READ;
+		return r;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		t->want = SMTP_TR_WANT_WRITE;
+		return SMTP_TR_AGAIN;
+	}
+	err = errno;
+	*errstr = xasprintf("write to %s failed: %s%s", t->peer, strerror(err),
+	    err == EPIPE || err == ECONNRESET
+	        ? ". The server closed the connection."
+	        : "");
+	return SMTP_TR_ERROR;
+}

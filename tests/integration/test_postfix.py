@@ -1,0 +1,364 @@
+"""`ehlo run` against a private Postfix instance (needs root).
+
+One Postfix serves the whole file: a plain port (STARTTLS offered, AUTH
+allowed in the clear), an implicit-TLS port and a submission port (TLS
+required, AUTH only after TLS).  Mail for alice@ and bob@example.test is
+delivered to Maildirs, and the tests read what Postfix really stored.
+"""
+
+import os
+import re
+import textwrap
+
+import servers
+
+DOMAIN = "example.test"
+USERS = {"alice": "alice-secret-1", "bob": "bob-secret-2"}
+BODY_FILE = servers.test_data("dotted-body.eml")
+
+
+def script(text):
+    return textwrap.dedent(text).lstrip("\n")
+
+
+class PostfixTest(servers.EhloTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pf = servers.Postfix(USERS, domain=DOMAIN)
+        cls.addClassCleanup(cls.pf.stop)
+        cls.server = f"127.0.0.1:{cls.pf.port}"
+        cls.tls_server = f"127.0.0.1:{cls.pf.tls_port}"
+        cls.submission = f"127.0.0.1:{cls.pf.submission_port}"
+        cls.cafile = cls.pf.cert.cert
+        with open(BODY_FILE, "rb") as f:
+            cls.body = f.read()
+
+    def ehlo(self, args, script_text="", **kwargs):
+        kwargs.setdefault("timeout", 30)
+        return servers.run_ehlo(args, script_text, **kwargs)
+
+    def auth_env(self, user="alice", secret=None):
+        return {"EHLO_PASSWORD": USERS[user] if secret is None else secret}
+
+    def delivered(self, user, before):
+        """The one message that arrived for user since before."""
+        new = self.pf.new_messages(user, before)
+        self.assertEqual(len(new), 1, f"expected one new message for {user}"
+                         f", got {new}\nmaillog:\n{self.pf.log()[-3000:]}")
+        with open(new[0], "rb") as f:
+            return f.read()
+
+    def mailbox(self, user):
+        return self.pf.maildir(user, count=0)
+
+    # -- a plain session -----------------------------------------------------
+
+    def test_plain_session_delivers_typed_content(self):
+        before = self.mailbox("alice")
+        r = self.ehlo(["run", self.server], script("""
+            EHLO client.example.test
+            MAIL FROM:<sender@elsewhere.example>
+            RCPT TO:<alice@example.test>
+            DATA
+            Subject: typed by hand
+
+            Hello Alice, typed line by line.
+            ..this line was dot-stuffed by the user
+            .
+            QUIT
+            """))
+        self.assertExit(r, 0)
+        port = self.pf.port
+        self.assertLine(r, rf"^\*: .*connected.*127\.0\.0\.1\D+{port}\b")
+        self.assertLine(r, r"^S: 220 mx\.example\.test ESMTP")
+        self.assertLine(r, r"^C: EHLO client\.example\.test$")
+        self.assertLine(r, r"^S: 250-PIPELINING$")
+        self.assertLine(r, r"^C: MAIL FROM:<sender@elsewhere\.example>$")
+        self.assertLine(r, r"^S: 354 ")
+        self.assertLine(r, r"^S: 250 2\.0\.0 Ok: queued as ")
+        self.assertLine(r, r"^C: QUIT$")
+        self.assertLine(r, r"^S: 221 ")
+        message = self.delivered("alice", before).replace(b"\r\n", b"\n")
+        self.assertIn(b"\nSubject: typed by hand\n\nHello Alice, typed line "
+                      b"by line.\n.this line was dot-stuffed by the user\n",
+                      message)
+        self.assertTrue(message.endswith(b"by the user\n"), message)
+
+    def test_quit_is_sent_at_end_of_script(self):
+        r = self.ehlo(["run", self.server], "EHLO client.example.test\n")
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^C: QUIT$")
+        self.assertLine(r, r"^S: 221 ")
+
+    # -- TLS -----------------------------------------------------------------
+
+    def test_starttls_option(self):
+        before = self.mailbox("bob")
+        r = self.ehlo(["run", "--starttls", "--cafile", self.cafile,
+                       self.server], script("""
+            MAIL FROM:<sender@elsewhere.example>
+            RCPT TO:<bob@example.test>
+            DATA
+            Subject: over STARTTLS
+
+            secret stuff
+            .
+            """))
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^C: STARTTLS$")
+        self.assertLine(r, r"^S: 220 ")
+        self.assertLine(r, r"^\*: .*TLS")
+        # EHLO, STARTTLS, EHLO again before the first script line.
+        self.assertEqual(len(re.findall(r"^C: EHLO ", r.stdout, re.M)), 2,
+                         self.transcript(r))
+        self.assertIn(b"(using TLS", self.delivered("bob", before))
+
+    def test_starttls_slash_command(self):
+        r = self.ehlo(["run", "--cafile", self.cafile, self.server],
+                      script("""
+            EHLO client.example.test
+            /starttls
+            MAIL FROM:<sender@elsewhere.example>
+            RCPT TO:<bob@example.test>
+            """))
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^C: STARTTLS$")
+        self.assertLine(r, r"^\*: .*TLS")
+        self.assertEqual(len(re.findall(r"^C: EHLO ", r.stdout, re.M)), 2,
+                         self.transcript(r))
+
+    def test_implicit_tls(self):
+        before = self.mailbox("alice")
+        r = self.ehlo(["run", "--tls", "--cafile", self.cafile,
+                       self.tls_server], script("""
+            EHLO client.example.test
+            MAIL FROM:<sender@elsewhere.example>
+            RCPT TO:<alice@example.test>
+            DATA
+            Subject: over implicit TLS
+
+            wrapped from the first byte
+            .
+            """))
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^\*: .*TLS")
+        self.assertNoLine(r, r"^C: STARTTLS")
+        self.assertIn(b"(using TLS", self.delivered("alice", before))
+
+    def test_submission_port_refuses_mail_before_tls(self):
+        r = self.ehlo(["run", self.submission], script("""
+            EHLO client.example.test
+            MAIL FROM:<alice@example.test>
+            """))
+        self.assertExit(r, 1)
+        self.assertLine(r, r"^S: 530 5\.7\.0 ")
+
+    # -- AUTH ----------------------------------------------------------------
+
+    def test_auth_right_secret(self):
+        for mech in ("PLAIN", "LOGIN", "CRAM-MD5"):
+            with self.subTest(mech=mech):
+                # Relaying to another domain is allowed only after AUTH.
+                r = self.ehlo(["run", "--auth", mech, "--user", "alice",
+                               self.server], script("""
+                    EHLO client.example.test
+                    MAIL FROM:<alice@example.test>
+                    RCPT TO:<friend@elsewhere.example>
+                    """), env=self.auth_env())
+                self.assertExit(r, 0)
+                self.assertLine(r, rf"^C: AUTH {mech}\b")
+                self.assertLine(r, r"^S: 235 2\.7\.0 ")
+                self.assertLine(r, r"^S: 250 2\.1\.5 ")
+                self.assertNoSecret(r, "alice", USERS["alice"])
+                if mech != "CRAM-MD5":
+                    self.assertLine(r, r"^C: .*alice")
+                    self.assertLine(r, r"^C: .*•")
+
+    def test_auth_wrong_secret(self):
+        wrong = "not-alices-secret-9"
+        for mech in ("PLAIN", "LOGIN", "CRAM-MD5"):
+            with self.subTest(mech=mech):
+                r = self.ehlo(["run", "--auth", mech, "--user", "alice",
+                               self.server], script("""
+                    EHLO client.example.test
+                    MAIL FROM:<alice@example.test>
+                    RCPT TO:<friend@elsewhere.example>
+                    """), env=self.auth_env(secret=wrong))
+                self.assertExit(r, 1)
+                self.assertLine(r, r"^S: 535 5\.7\.8 ")
+                self.assertNoLine(r, r"^S: 235")
+                self.assertNoSecret(r, "alice", wrong)
+
+    def test_auth_slash_command(self):
+        r = self.ehlo(["run", self.server], script("""
+            EHLO client.example.test
+            /auth PLAIN bob
+            MAIL FROM:<bob@example.test>
+            RCPT TO:<friend@elsewhere.example>
+            """), env=self.auth_env("bob"))
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^C: AUTH PLAIN\b.*bob")
+        self.assertLine(r, r"^S: 235 ")
+        self.assertNoSecret(r, "bob", USERS["bob"])
+
+    # -- replies and /expect -------------------------------------------------
+
+    def test_teaching_commands_with_expect(self):
+        r = self.ehlo(["run", self.server], script("""
+            # How Postfix answers the commands the workbench teaches.
+            EHLO client.example.test
+
+            VRFY alice@example.test
+            /expect 252
+            VRFY nobody@example.test
+            /expect 550 5.1.1
+            EXPN list@example.test
+            /expect 500 5.5.2
+            VERB
+            /expect 500
+            HELP
+            /expect 500 5.5.2
+            RSET
+            /expect 250
+            NOOP
+            /expect 2xx
+            """))
+        self.assertExit(r, 0)
+        for pattern in (r"^S: 252 2\.0\.0 ", r"^S: 550 5\.1\.1 ",
+                        r"^S: 500 5\.5\.2 ", r"^S: 250 2\.0\.0 Ok"):
+            self.assertLine(r, pattern)
+        self.assertNoLine(r, r"^C: #")
+        self.assertNoLine(r, r"^C: /")
+
+    def test_unexpected_550_exits_1(self):
+        r = self.ehlo(["run", self.server], script("""
+            EHLO client.example.test
+            VRFY nobody@example.test
+            """))
+        self.assertExit(r, 1)
+        self.assertLine(r, r"^S: 550 5\.1\.1 ")
+
+    def test_failed_expect_quits(self):
+        r = self.ehlo(["run", self.server], script("""
+            EHLO client.example.test
+            NOOP
+            /expect 5xx
+            VRFY alice@example.test
+            """))
+        self.assertExit(r, 1)
+        self.assertNoLine(r, r"^C: VRFY")
+        self.assertLine(r, r"^C: QUIT$")
+        self.assertIn("expect", (r.stdout + r.stderr).lower(),
+                      self.transcript(r))
+
+    def test_expect_checks_enhanced_code(self):
+        r = self.ehlo(["run", self.server], script("""
+            EHLO client.example.test
+            VRFY nobody@example.test
+            /expect 550 5.1.2
+            """))
+        self.assertExit(r, 1)
+
+    def test_size_over_limit(self):
+        text = script("""
+            EHLO client.example.test
+            MAIL FROM:<a@x> SIZE=999999999
+            """)
+        r = self.ehlo(["run", self.server], text)
+        self.assertExit(r, 1)
+        self.assertLine(r, r"^S: 552 5\.3\.4 ")
+        r = self.ehlo(["run", self.server], text + "/expect 552\n")
+        self.assertExit(r, 0)
+
+    def test_relay_denied(self):
+        text = script("""
+            EHLO client.example.test
+            MAIL FROM:<a@elsewhere.example>
+            RCPT TO:<x@elsewhere.example>
+            """)
+        r = self.ehlo(["run", self.server], text)
+        self.assertExit(r, 1)
+        self.assertLine(r, r"^S: 554 5\.7\.1 .*Relay access denied")
+        for expect in ("554", "554 5.7.1", "55x", "5xx"):
+            with self.subTest(expect=expect):
+                r = self.ehlo(["run", self.server],
+                              text + f"/expect {expect}\n")
+                self.assertExit(r, 0)
+
+    # -- pipelining and /body ------------------------------------------------
+
+    def test_pipeline(self):
+        before = {u: self.mailbox(u) for u in USERS}
+        r = self.ehlo(["run", self.server], script("""
+            EHLO client.example.test
+            /pipeline
+            MAIL FROM:<sender@elsewhere.example>
+            RCPT TO:<alice@example.test>
+            RCPT TO:<bob@example.test>
+            /end
+            DATA
+            Subject: pipelined envelope
+
+            to both
+            .
+            """))
+        self.assertExit(r, 0)
+        # Sent in one write: the three commands precede their replies.
+        lines = r.stdout.splitlines()
+        first = next(i for i, line in enumerate(lines)
+                     if line.startswith("C: MAIL"))
+        self.assertEqual([line[:7] for line in lines[first:first + 3]],
+                         ["C: MAIL", "C: RCPT", "C: RCPT"],
+                         self.transcript(r))
+        replies = [line for line in lines[first + 3:]
+                   if line.startswith("S: ")][:3]
+        self.assertEqual([line[:13] for line in replies],
+                         ["S: 250 2.1.0", "S: 250 2.1.5", "S: 250 2.1.5"],
+                         self.transcript(r))
+        for user in USERS:
+            self.assertIn(b"pipelined envelope",
+                          self.delivered(user, before[user]))
+
+    def test_body_file_is_delivered_byte_identical(self):
+        before = self.mailbox("bob")
+        r = self.ehlo(["run", self.server], script(f"""
+            EHLO client.example.test
+            MAIL FROM:<alice@{DOMAIN}>
+            RCPT TO:<bob@{DOMAIN}>
+            /body {BODY_FILE}
+            """))
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^C: DATA$")
+        self.assertLine(r, r"^S: 354 ")
+        self.assertLine(r, r"^S: 250 2\.0\.0 Ok: queued as ")
+        # A summary line stands for the content.
+        self.assertNotIn("a line starting with two dots", r.stdout)
+        self.assertBodyDelivered(self.delivered("bob", before), self.body)
+
+    def test_done_when_starttls_auth_body(self):
+        """The issue's "done when", on the plain and submission ports."""
+        for name, server in (("plain", self.server),
+                             ("submission", self.submission)):
+            with self.subTest(port=name):
+                before = self.mailbox("bob")
+                r = self.ehlo(["run", "--starttls", "--cafile", self.cafile,
+                               "--auth", "PLAIN", "--user", "alice", server],
+                              f"MAIL FROM:<alice@{DOMAIN}>\n"
+                              f"RCPT TO:<bob@{DOMAIN}>\n"
+                              f"/body {BODY_FILE}\n",
+                              env=self.auth_env())
+                self.assertExit(r, 0)
+                self.assertLine(r, r"^S: 235 ")
+                self.assertNoSecret(r, "alice", USERS["alice"])
+                message = self.delivered("bob", before)
+                self.assertIn(b"(using TLS", message)
+                self.assertIn(b"with ESMTPSA", message)
+                self.assertBodyDelivered(message, self.body)
+
+
+if __name__ == "__main__":
+    servers.require_root("Postfix")
+    servers.require_program("postfix")
+    servers.require_program("saslpasswd2")
+    servers.main()

@@ -1,0 +1,960 @@
+/*
+ * Unit tests for protocol/transport.c: SERVER argument parsing; the
+ * non-blocking connect against loopback listeners made here (IPv4, and
+ * IPv6 when the host has ::1); a refused connection; and TLS against a
+ * forked OpenSSL server whose certificates are generated at run time: a
+ * self-signed one (SAN DNS:localhost, IP:127.0.0.1) and a leaf signed by
+ * a test CA.  Every wait is a poll() with a timeout, and every server
+ * child runs under alarm(), so a broken transport fails instead of
+ * hanging.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "protocol/transport.h"
+
+#define WAIT_MS 5000
+
+/* Certificates and files shared by the TLS tests (group setup). */
+static struct {
+	char dir[64];
+	char self_pem[128]; /* the self-signed certificate */
+	char ca_pem[128]; /* the test CA */
+	EVP_PKEY *key; /* server key for both server certificates */
+	X509 *self;
+	EVP_PKEY *ca_key;
+	X509 *ca;
+	X509 *leaf; /* signed by ca */
+} fx;
+
+enum srv_mode {
+	SRV_SELF, /* TLS with the self-signed certificate */
+	SRV_CHAIN, /* TLS with leaf + CA */
+	SRV_GARBAGE, /* plain text where a TLS handshake belongs */
+};
+
+/* ---- helpers: sockets and polling ---------------------------------- */
+
+/* Waits up to ms for the transport's interest; 1 ready, 0 timeout. */
+static int
+wait_want(struct smtp_transport *t, int ms)
+{
+	struct pollfd pfd;
+	int want = smtp_transport_want(t);
+
+	pfd.fd = smtp_transport_fd(t);
+	pfd.events = (short)(((want & SMTP_TR_WANT_READ) ? POLLIN : 0) |
+	    ((want & SMTP_TR_WANT_WRITE) ? POLLOUT : 0));
+	pfd.revents = 0;
+	return poll(&pfd, 1, ms) > 0;
+}
+
+static int
+wait_fd(int fd, short events, int ms)
+{
+	struct pollfd pfd;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	pfd.revents = 0;
+	return poll(&pfd, 1, ms) > 0;
+}
+
+/* A listening socket on addr, port 0; *port gets the chosen port. */
+static int
+listen_on(int family, const char *addr, char *port, size_t portsz)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof ss);
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
+			return -1;
+		len = sizeof *sin;
+	} else {
+		sin6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) != 1)
+			return -1;
+		len = sizeof *sin6;
+	}
+	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(fd, 8) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	snprintf(port, portsz, "%u",
+	    (unsigned)ntohs(
+	        family == AF_INET ? sin->sin_port : sin6->sin6_port));
+	return fd;
+}
+
+/* Connects and drives connect_finish; returns its final result. */
+static int
+client_connect(
+    struct smtp_transport *t, const char *host, const char *port, char **err)
+{
+	int r, turns = 0;
+
+	if (smtp_transport_connect(t, host, port, err) != 0)
+		return SMTP_TR_ERROR;
+	for (;;) {
+		assert_true(smtp_transport_fd(t) >= 0);
+		assert_int_equal(smtp_transport_want(t), SMTP_TR_WANT_WRITE);
+		if (!wait_want(t, WAIT_MS))
+			fail_msg("connect to %s:%s timed out", host, port);
+		r = smtp_transport_connect_finish(t, err);
+		if (r != SMTP_TR_AGAIN)
+			return r;
+		if (++turns > 64)
+			fail_msg("connect_finish keeps saying AGAIN");
+	}
+}
+
+/* Starts TLS and drives the handshake; returns its final result. */
+static int
+client_tls(
+    struct smtp_transport *t, const struct smtp_tls_opts *opts, char **err)
+{
+	int r;
+
+	if (smtp_transport_tls_start(t, opts, err) != 0)
+		return SMTP_TR_ERROR;
+	for (;;) {
+		r = smtp_transport_tls_handshake(t, err);
+		if (r != SMTP_TR_AGAIN)
+			return r;
+		assert_true(smtp_transport_want(t) != 0);
+		if (!wait_want(t, WAIT_MS))
+			fail_msg("TLS handshake hangs");
+	}
+}
+
+/* Reads until a newline or end of stream; returns the length. */
+static size_t
+client_read_line(struct smtp_transport *t, char *line, size_t sz)
+{
+	size_t len = 0;
+	ssize_t r;
+	char *err = NULL;
+
+	while (len + 1 < sz && memchr(line, '\n', len) == NULL) {
+		if (smtp_transport_pending(t) == 0 && !wait_want(t, WAIT_MS))
+			fail_msg("read timed out");
+		r = smtp_transport_read(t, line + len, sz - 1 - len, &err);
+		if (r == SMTP_TR_AGAIN)
+			continue;
+		if (r == SMTP_TR_ERROR)
+			fail_msg("read failed: %s", err);
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	line[len] = '\0';
+	return len;
+}
+
+static void
+client_write_all(struct smtp_transport *t, const char *s)
+{
+	size_t off = 0, n = strlen(s);
+	ssize_t r;
+	char *err = NULL;
+
+	while (off < n) {
+		r = smtp_transport_write(t, s + off, n - off, &err);
+		if (r == SMTP_TR_ERROR)
+			fail_msg("write failed: %s", err);
+		if (r == SMTP_TR_AGAIN) {
+			if (!wait_want(t, WAIT_MS))
+				fail_msg("write timed out");
+			continue;
+		}
+		off += (size_t)r;
+	}
+}
+
+/* ---- helpers: certificates and the TLS server child ----------------- */
+
+static void
+cert_add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	assert_non_null(ext);
+	assert_int_equal(X509_add_ext(x, ext, -1), 1);
+	X509_EXTENSION_free(ext);
+}
+
+/* A certificate for key; self-signed when issuer is NULL. */
+static X509 *
+cert_make(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
+    int is_ca, long serial)
+{
+	X509 *x;
+	X509_NAME *name;
+
+	assert_non_null(x = X509_new());
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), serial), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400));
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	name = X509_get_subject_name(x);
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+	                     (const unsigned char *)"ehlo tests", -1, -1, 0),
+	    1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	                     (const unsigned char *)cn, -1, -1, 0),
+	    1);
+	assert_int_equal(
+	    X509_set_issuer_name(
+	        x, issuer != NULL ? X509_get_subject_name(issuer) : name),
+	    1);
+	if (is_ca) {
+		cert_add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE");
+		cert_add_ext(
+		    x, x, NID_key_usage, "critical,keyCertSign,cRLSign");
+		cert_add_ext(x, x, NID_subject_key_identifier, "hash");
+	} else {
+		cert_add_ext(x, issuer != NULL ? issuer : x,
+		    NID_basic_constraints, "CA:FALSE");
+		cert_add_ext(x, issuer != NULL ? issuer : x,
+		    NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+		if (issuer != NULL)
+			cert_add_ext(
+			    x, issuer, NID_authority_key_identifier, "keyid");
+	}
+	assert_true(X509_sign(x, issuer_key != NULL ? issuer_key : key,
+	                EVP_sha256()) > 0);
+	return x;
+}
+
+static void
+pem_write(const char *path, X509 *x)
+{
+	FILE *f;
+
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(PEM_write_X509(f, x), 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	/* A dead server must show up as EPIPE, not kill the test. */
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(fx.dir, sizeof fx.dir, "/tmp/ehlo-test-transport-XXXXXX");
+	if (mkdtemp(fx.dir) == NULL)
+		return -1;
+	snprintf(fx.self_pem, sizeof fx.self_pem, "%s/self.pem", fx.dir);
+	snprintf(fx.ca_pem, sizeof fx.ca_pem, "%s/ca.pem", fx.dir);
+	fx.key = EVP_EC_gen("P-256");
+	fx.ca_key = EVP_EC_gen("P-256");
+	if (fx.key == NULL || fx.ca_key == NULL)
+		return -1;
+	fx.self = cert_make(fx.key, "localhost", NULL, NULL, 0, 1);
+	fx.ca = cert_make(fx.ca_key, "ehlo test CA", NULL, NULL, 1, 2);
+	fx.leaf = cert_make(fx.key, "localhost", fx.ca, fx.ca_key, 0, 3);
+	pem_write(fx.self_pem, fx.self);
+	pem_write(fx.ca_pem, fx.ca);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	(void)unlink(fx.self_pem);
+	(void)unlink(fx.ca_pem);
+	(void)rmdir(fx.dir);
+	X509_free(fx.self);
+	X509_free(fx.ca);
+	X509_free(fx.leaf);
+	EVP_PKEY_free(fx.key);
+	EVP_PKEY_free(fx.ca_key);
+	smtp_transport_tls_cleanup();
+	return 0;
+}
+
+/*
+ * The server child: accepts one connection.  TLS modes greet with
+ * "220 sni=NAME" (or "sni=-"), expect "QUIT" and exit 0 when it came;
+ * a failed handshake exits 2.  SRV_GARBAGE writes a plain greeting,
+ * stops sending and waits for the client to hang up.
+ */
+static int
+server_run(int lfd, enum srv_mode mode)
+{
+	SSL_CTX *ctx;
+	SSL *ssl;
+	const char *sni;
+	char greet[300], line[256];
+	size_t len = 0, n;
+	int fd;
+
+	if ((fd = accept(lfd, NULL, NULL)) == -1)
+		return 10;
+	if (mode == SRV_GARBAGE) {
+		if (write(fd, "220 hello\r\n", 11) != 11)
+			return 11;
+		(void)shutdown(fd, SHUT_WR);
+		while (read(fd, line, sizeof line) > 0)
+			;
+		return 0;
+	}
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		return 12;
+	if (SSL_CTX_use_certificate(
+	        ctx, mode == SRV_SELF ? fx.self : fx.leaf) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, fx.key) != 1)
+		return 13;
+	if (mode == SRV_CHAIN && SSL_CTX_add1_chain_cert(ctx, fx.ca) != 1)
+		return 14;
+	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1)
+		return 15;
+	if (SSL_accept(ssl) != 1)
+		return 2;
+	sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	snprintf(
+	    greet, sizeof greet, "220 sni=%s\r\n", sni != NULL ? sni : "-");
+	if (SSL_write_ex(ssl, greet, strlen(greet), &n) != 1)
+		return 16;
+	while (len + 1 < sizeof line && memchr(line, '\n', len) == NULL) {
+		if (SSL_read_ex(ssl, line + len, sizeof line - 1 - len, &n) !=
+		    1)
+			return 17;
+		len += n;
+	}
+	line[len] = '\0';
+	(void)SSL_shutdown(ssl);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	(void)close(fd);
+	return strcmp(line, "QUIT\r\n") == 0 ? 0 : 18;
+}
+
+/* Forks a server on 127.0.0.1; *port gets its port. */
+static pid_t
+server_start(enum srv_mode mode, char *port, size_t portsz)
+{
+	pid_t pid;
+	int lfd;
+
+	lfd = listen_on(AF_INET, "127.0.0.1", port, portsz);
+	assert_true(lfd >= 0);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		alarm(10);
+		_exit(server_run(lfd, mode));
+	}
+	(void)close(lfd);
+	return pid;
+}
+
+/* Waits (bounded) for the server child; returns its exit status. */
+static int
+server_reap(pid_t pid)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	int status, i;
+
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		nanosleep(&ts, NULL);
+	}
+	(void)kill(pid, SIGKILL);
+	(void)waitpid(pid, &status, 0);
+	return -1;
+}
+
+/*
+ * Connects to a fresh TLS server and handshakes with opts; returns the
+ * handshake result with the transport in *tp (the caller frees it).
+ */
+static int
+tls_session(enum srv_mode mode, const char *host,
+    const struct smtp_tls_opts *opts, struct smtp_transport **tp, pid_t *pid,
+    char **err)
+{
+	struct smtp_transport *t;
+	char port[16];
+
+	*pid = server_start(mode, port, sizeof port);
+	*tp = t = smtp_transport_new();
+	assert_int_equal(client_connect(t, host, port, err), 0);
+	return client_tls(t, opts, err);
+}
+
+/* ---- SERVER parsing ------------------------------------------------ */
+
+static void
+test_parse_good(void **state)
+{
+	static const struct {
+		const char *in;
+		int def;
+		const char *host, *port;
+	} cases[] = {
+	    {"mail.example", 25, "mail.example", "25"},
+	    {"mail.example:587", 25, "mail.example", "587"},
+	    {"mail.example", 465, "mail.example", "465"},
+	    {"127.0.0.1:2525", 25, "127.0.0.1", "2525"},
+	    {"[::1]:2525", 25, "::1", "2525"},
+	    {"[::1]", 25, "::1", "25"},
+	    {"::1", 25, "::1", "25"},
+	    {"2001:db8::25", 465, "2001:db8::25", "465"},
+	    {"[2001:db8::25]:65535", 25, "2001:db8::25", "65535"},
+	    {"host:1", 25, "host", "1"},
+	    {"host:00025", 25, "host", "25"},
+	};
+	char *host, *port, *err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		err = NULL;
+		if (smtp_server_parse(
+		        cases[i].in, cases[i].def, &host, &port, &err) != 0)
+			fail_msg("\"%s\": %s", cases[i].in, err);
+		assert_null(err);
+		assert_string_equal(host, cases[i].host);
+		assert_string_equal(port, cases[i].port);
+		free(host);
+		free(port);
+	}
+}
+
+static void
+test_parse_bad(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *want; /* substring of the message */
+	} cases[] = {
+	    {"host:x", "bad port \"x\" in \"host:x\": expected 1-65535"},
+	    {"host:0", "bad port \"0\""},
+	    {"host:65536", "expected 1-65535"},
+	    {"host:99999999999999999999", "bad port"},
+	    {"host:", "bad port \"\""},
+	    {"host:+25", "bad port"},
+	    {"host:-1", "bad port"},
+	    {"host: 25", "bad port"},
+	    {"host:25 ", "bad port"},
+	    {"host:25x", "bad port"},
+	    {"[::1]:", "bad port"},
+	    {"[::1]:0x19", "bad port"},
+	    {"[::1", "missing \"]\""},
+	    {"[::1]25", "after \"]\""},
+	    {"[]:25", "empty host"},
+	    {":25", "empty host"},
+	    {"", "empty server"},
+	};
+	char *host, *port, *err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		err = NULL;
+		host = port = (char *)"unchanged";
+		if (smtp_server_parse(cases[i].in, 25, &host, &port, &err) !=
+		    -1)
+			fail_msg("\"%s\" was accepted", cases[i].in);
+		assert_non_null(err);
+		if (strstr(err, cases[i].want) == NULL)
+			fail_msg("\"%s\": got \"%s\", want \"%s\"", cases[i].in,
+			    err, cases[i].want);
+		assert_null(host);
+		assert_null(port);
+		free(err);
+	}
+	err = NULL;
+	assert_int_equal(smtp_server_parse("host", 0, &host, &port, &err), -1);
+	assert_non_null(err);
+	free(err);
+	/* Control characters in the argument are escaped in the message. */
+	err = NULL;
+	assert_int_equal(
+	    smtp_server_parse("h:\x1b[2J", 25, &host, &port, &err), -1);
+	assert_null(strchr(err, '\x1b'));
+	free(err);
+}
+
+/* ---- plain TCP ----------------------------------------------------- */
+
+/* Connects to a listener on addr, then talks both ways and sees EOF. */
+static void
+loopback_exchange(int family, const char *addr)
+{
+	struct smtp_transport *t;
+	char port[16], want_peer[64], line[128], *err = NULL;
+	int lfd, sfd;
+	ssize_t n;
+
+	lfd = listen_on(family, addr, port, sizeof port);
+	assert_true(lfd >= 0);
+	t = smtp_transport_new();
+	assert_int_equal(smtp_transport_fd(t), -1);
+	if (client_connect(t, addr, port, &err) != 0)
+		fail_msg("connect: %s", err);
+	assert_int_equal(smtp_transport_want(t), SMTP_TR_WANT_READ);
+	assert_false(smtp_transport_is_tls(t));
+	assert_null(smtp_transport_tls_info(t));
+	snprintf(want_peer, sizeof want_peer,
+	    family == AF_INET6 ? "[%s]:%s" : "%s:%s", addr, port);
+	assert_string_equal(smtp_transport_peer(t), want_peer);
+	assert_true(wait_fd(lfd, POLLIN, WAIT_MS));
+	sfd = accept(lfd, NULL, NULL);
+	assert_true(sfd >= 0);
+
+	/* Nothing to read yet: AGAIN with read interest. */
+	assert_int_equal(
+	    smtp_transport_read(t, line, sizeof line, &err), SMTP_TR_AGAIN);
+	assert_int_equal(smtp_transport_want(t), SMTP_TR_WANT_READ);
+
+	assert_int_equal(write(sfd, "220 hi\r\n", 8), 8);
+	assert_int_equal(client_read_line(t, line, sizeof line), 8);
+	assert_string_equal(line, "220 hi\r\n");
+	client_write_all(t, "EHLO client.example\r\n");
+	assert_true(wait_fd(sfd, POLLIN, WAIT_MS));
+	n = read(sfd, line, sizeof line - 1);
+	assert_int_equal(n, 21);
+	line[n] = '\0';
+	assert_string_equal(line, "EHLO client.example\r\n");
+	assert_int_equal(smtp_transport_pending(t), 0);
+
+	/* The server hangs up: end of stream. */
+	(void)close(sfd);
+	assert_int_equal(client_read_line(t, line, sizeof line), 0);
+
+	smtp_transport_close(t);
+	assert_int_equal(smtp_transport_fd(t), -1);
+	smtp_transport_close(t);
+	smtp_transport_free(t);
+	(void)close(lfd);
+}
+
+static void
+test_connect_loopback_v4(void **state)
+{
+	(void)state;
+	loopback_exchange(AF_INET, "127.0.0.1");
+}
+
+static void
+test_connect_loopback_v6(void **state)
+{
+	char port[16];
+	int fd;
+
+	(void)state;
+	fd = listen_on(AF_INET6, "::1", port, sizeof port);
+	if (fd == -1) {
+		/* This host has no IPv6 loopback; nothing to test. */
+		skip();
+	}
+	(void)close(fd);
+	loopback_exchange(AF_INET6, "::1");
+}
+
+/* A name may resolve to addresses with no listener first: moves on. */
+static void
+test_connect_by_name(void **state)
+{
+	struct addrinfo hints, *res, *ai;
+	struct smtp_transport *t;
+	char port[16], want_peer[64], *err = NULL;
+	int lfd, has_v4 = 0;
+
+	(void)state;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo("localhost", NULL, &hints, &res) != 0)
+		skip();
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		has_v4 |= ai->ai_family == AF_INET;
+	freeaddrinfo(res);
+	if (!has_v4)
+		skip();
+	lfd = listen_on(AF_INET, "127.0.0.1", port, sizeof port);
+	assert_true(lfd >= 0);
+	t = smtp_transport_new();
+	if (client_connect(t, "localhost", port, &err) != 0)
+		fail_msg("connect: %s", err);
+	snprintf(want_peer, sizeof want_peer, "127.0.0.1:%s", port);
+	assert_string_equal(smtp_transport_peer(t), want_peer);
+	smtp_transport_free(t);
+	(void)close(lfd);
+}
+
+static void
+test_connect_refused(void **state)
+{
+	struct smtp_transport *t;
+	char port[16], addr[64], *err = NULL;
+	int fd;
+
+	(void)state;
+	/* A port that was just free: nothing listens there now. */
+	fd = listen_on(AF_INET, "127.0.0.1", port, sizeof port);
+	assert_true(fd >= 0);
+	(void)close(fd);
+	t = smtp_transport_new();
+	assert_int_equal(
+	    client_connect(t, "127.0.0.1", port, &err), SMTP_TR_ERROR);
+	assert_non_null(err);
+	snprintf(addr, sizeof addr, "127.0.0.1:%s", port);
+	if (strstr(err, addr) == NULL || strstr(err, "refused") == NULL ||
+	    strstr(err, "Is a server listening on") == NULL)
+		fail_msg("unhelpful message: %s", err);
+	print_message("%s\n", err);
+	assert_int_equal(smtp_transport_fd(t), -1);
+	free(err);
+
+	/* A finish with nothing in progress is an error, not a crash. */
+	err = NULL;
+	assert_int_equal(smtp_transport_connect_finish(t, &err), SMTP_TR_ERROR);
+	free(err);
+	smtp_transport_free(t);
+}
+
+static void
+test_misuse(void **state)
+{
+	struct smtp_transport *t;
+	char buf[8], *err = NULL;
+
+	(void)state;
+	smtp_transport_free(NULL);
+	t = smtp_transport_new();
+	assert_int_equal(smtp_transport_tls_start(t, NULL, &err), -1);
+	assert_non_null(strstr(err, "not connected"));
+	free(err);
+	err = NULL;
+	assert_int_equal(
+	    smtp_transport_read(t, buf, sizeof buf, &err), SMTP_TR_ERROR);
+	free(err);
+	err = NULL;
+	assert_int_equal(smtp_transport_write(t, "x", 1, &err), SMTP_TR_ERROR);
+	free(err);
+	err = NULL;
+	assert_int_equal(smtp_transport_tls_handshake(t, &err), SMTP_TR_ERROR);
+	free(err);
+	smtp_transport_free(t);
+}
+
+/* ---- TLS ----------------------------------------------------------- */
+
+static void
+test_tls_self_signed_refused(void **state)
+{
+	struct smtp_tls_opts opts = {NULL, 0, "localhost"};
+	struct smtp_transport *t;
+	char *err = NULL;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(
+	    tls_session(SRV_SELF, "127.0.0.1", &opts, &t, &pid, &err),
+	    SMTP_TR_ERROR);
+	assert_non_null(err);
+	if (strstr(err, "self-signed") == NULL ||
+	    strstr(err, "verif") == NULL || strstr(err, "localhost") == NULL ||
+	    strstr(err, "--cafile") == NULL ||
+	    strstr(err, "--insecure") == NULL)
+		fail_msg("unhelpful message: %s", err);
+	print_message("%s\n", err);
+	assert_false(smtp_transport_is_tls(t));
+	assert_null(smtp_transport_tls_info(t));
+	free(err);
+	smtp_transport_free(t);
+	assert_int_equal(server_reap(pid), 2);
+}
+
+/* cafile trusts the self-signed certificate; checks the details. */
+static void
+test_tls_cafile_accepted(void **state)
+{
+	struct smtp_tls_opts opts = {fx.self_pem, 0, "localhost"};
+	const struct smtp_tls_info *info;
+	const struct smtp_tls_cert *c;
+	struct smtp_transport *t;
+	char line[128], *err = NULL;
+	pid_t pid;
+
+	(void)state;
+	if (tls_session(SRV_SELF, "127.0.0.1", &opts, &t, &pid, &err) != 0)
+		fail_msg("handshake: %s", err);
+	assert_true(smtp_transport_is_tls(t));
+	assert_non_null(info = smtp_transport_tls_info(t));
+	assert_true(strncmp(info->version, "TLS", 3) == 0);
+	assert_true(info->cipher[0] != '\0');
+	assert_non_null(info->group);
+	assert_string_equal(info->sni, "localhost");
+	assert_string_equal(info->alpn, "");
+	assert_int_equal(info->verified, 1);
+	assert_int_equal(info->verify_skipped, 0);
+	assert_string_equal(info->verify_error, "");
+	assert_true(info->nchain >= 1);
+	c = &info->chain[0];
+	assert_non_null(strstr(c->subject, "CN=localhost"));
+	assert_non_null(strstr(c->subject, "O=ehlo tests"));
+	assert_string_equal(c->subject, c->issuer);
+	assert_string_equal(c->san, "DNS:localhost, IP:127.0.0.1");
+	assert_true(c->days_left >= 29 && c->days_left <= 30);
+	assert_int_equal(strlen(c->not_before), 23);
+	assert_non_null(strstr(c->not_after, " UTC"));
+	assert_string_equal(c->key_type, "EC");
+	assert_int_equal(c->key_bits, 256);
+	assert_string_equal(c->sig_alg, "ecdsa-with-SHA256");
+
+	assert_true(client_read_line(t, line, sizeof line) > 0);
+	assert_string_equal(line, "220 sni=localhost\r\n");
+	client_write_all(t, "QUIT\r\n");
+	/* The server's close_notify reads as end of stream. */
+	assert_int_equal(client_read_line(t, line, sizeof line), 0);
+	smtp_transport_free(t);
+	assert_int_equal(server_reap(pid), 0);
+}
+
+/* An IP literal is checked against IP SANs and sends no SNI. */
+static void
+test_tls_ip_literal(void **state)
+{
+	struct smtp_tls_opts opts = {fx.self_pem, 0, NULL};
+	const struct smtp_tls_info *info;
+	struct smtp_transport *t;
+	char line[128], *err = NULL;
+	pid_t pid;
+
+	(void)state;
+	if (tls_session(SRV_SELF, "127.0.0.1", &opts, &t, &pid, &err) != 0)
+		fail_msg("handshake: %s", err);
+	assert_non_null(info = smtp_transport_tls_info(t));
+	assert_string_equal(info->sni, "");
+	assert_int_equal(info->verified, 1);
+	assert_true(client_read_line(t, line, sizeof line) > 0);
+	assert_string_equal(line, "220 sni=-\r\n");
+	client_write_all(t, "QUIT\r\n");
+	smtp_transport_free(t);
+	assert_int_equal(server_reap(pid), 0);
+
+	/* An IP the certificate does not list is refused. */
+	opts.verify_name = "127.0.0.2";
+	assert_int_equal(
+	    tls_session(SRV_SELF, "127.0.0.1", &opts, &t, &pid, &err),
+	    SMTP_TR_ERROR);
+	if (strstr(err, "IP address mismatch") == NULL ||
+	    strstr(err, "IP:127.0.0.1") == NULL)
+		fail_msg("unhelpful message: %s", err);
+	print_message("%s\n", err);
+	free(err);
+	smtp_transport_free(t);
+	assert_int_equal(server_reap(pid), 2);
+}
+
+static void
+test_tls_insecure(void **state)
+{
+	struct smtp_tls_opts opts = {NULL, 1, "localhost"};
+	const struct smtp_tls_info *info;
+	struct smtp_transport *t;
+	char line[128], *err = NULL;
+	pid_t pid;
+
+	(void)state;
+	if (tls_session(SRV_SELF, "127.0.0.1", &opts, &t, &pid, &err) != 0)
+		fail_msg("handshake: %s", err);
+	assert_non_null(info = smtp_transport_tls_info(t));
+	assert_int_equal(info->verified, 0);
+	assert_int_equal(info->verify_skipped, 1);
+	assert_non_null(strstr(info->verify_error, "self-signed"));
+	assert_true(info->nchain >= 1);
+	assert_true(client_read_line(t, line, sizeof line) > 0);
+	client_write_all(t, "QUIT\r\n");
+	smtp_transport_free(t);
+	assert_int_equal(server_reap(pid), 0);
+}
+
+static void
+test_tls_hostname_mismatch(void **state)
+{
+	struct smtp_tls_opts opts = {fx.self_pem, 0, "wrong.example"};
+	struct smtp_transport *t;
+	char *err = NULL;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(
+	    tls_session(SRV_SELF, "127.0.0.1", &opts, &t, &pid, &err),
+	    SMTP_TR_ERROR);
+	if (strstr(err, "hostname mismatch") == NULL ||
+	    strstr(err, "wrong.example") == NULL ||
+	    strstr(err, "DNS:localhost") == NULL ||
+	    strstr(err, "--insecure") == NULL)
+		fail_msg("unhelpful message: %s", err);
+	print_message("%s\n", err);
+	free(err);
+	smtp_transport_free(t);
+	assert_int_equal(server_reap(pid), 2);
+
+	/* With --insecure the same mismatch is recorded, not fatal. */
+	opts.insecure = 1;
+	if (tls_session(SRV_SELF, "127.0.0.1", &opts, &t, &pid, &err) != 0)
+		fail_msg("handshake: %s", err);
+	assert_int_equal(smtp_transport_tls_info(t)->verified, 0);
+	assert_non_null(
+	    strstr(smtp_transport_tls_info(t)->verify_error, "mismatch"));
+	smtp_transport_free(t);
+	(void)server_reap(pid);
+}
+
+/* A leaf signed by the test CA, sent with the CA: two certificates. */
+static void
+test_tls_chain(void **state)
+{
+	struct smtp_tls_opts opts = {fx.ca_pem, 0, "localhost"};
+	const struct smtp_tls_info *info;
+	struct smtp_transport *t;
+	char line[128], *err = NULL;
+	pid_t pid;
+
+	(void)state;
+	if (tls_session(SRV_CHAIN, "localhost", &opts, &t, &pid, &err) != 0)
+		fail_msg("handshake: %s", err);
+	assert_non_null(info = smtp_transport_tls_info(t));
+	assert_int_equal(info->verified, 1);
+	assert_int_equal(info->nchain, 2);
+	assert_non_null(strstr(info->chain[0].subject, "CN=localhost"));
+	assert_non_null(strstr(info->chain[0].issuer, "CN=ehlo test CA"));
+	assert_string_equal(info->chain[0].issuer, info->chain[1].subject);
+	assert_string_equal(info->chain[1].san, "");
+	assert_true(client_read_line(t, line, sizeof line) > 0);
+	client_write_all(t, "QUIT\r\n");
+	smtp_transport_free(t);
+	assert_int_equal(server_reap(pid), 0);
+
+	/* Without the CA: the chain ends in an untrusted self-signed root. */
+	opts.cafile = NULL;
+	assert_int_equal(
+	    tls_session(SRV_CHAIN, "localhost", &opts, &t, &pid, &err),
+	    SMTP_TR_ERROR);
+	if (strstr(err, "self-signed") == NULL ||
+	    strstr(err, "--cafile") == NULL)
+		fail_msg("unhelpful message: %s", err);
+	print_message("%s\n", err);
+	free(err);
+	smtp_transport_free(t);
+	assert_int_equal(server_reap(pid), 2);
+}
+
+/* A plain-text server where TLS was expected: a clear error, no hang. */
+static void
+test_tls_garbage(void **state)
+{
+	struct smtp_tls_opts opts = {NULL, 0, "localhost"};
+	struct smtp_transport *t;
+	char *err = NULL;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(
+	    tls_session(SRV_GARBAGE, "127.0.0.1", &opts, &t, &pid, &err),
+	    SMTP_TR_ERROR);
+	assert_non_null(err);
+	if (strstr(err, "TLS") == NULL || strstr(err, "127.0.0.1") == NULL)
+		fail_msg("unhelpful message: %s", err);
+	print_message("%s\n", err);
+	assert_false(smtp_transport_is_tls(t));
+	free(err);
+	smtp_transport_free(t);
+	assert_int_equal(server_reap(pid), 0);
+}
+
+static void
+test_tls_bad_cafile(void **state)
+{
+	struct smtp_tls_opts opts = {"/nonexistent/ca.pem", 0, "localhost"};
+	struct smtp_transport *t;
+	char *err = NULL;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(
+	    tls_session(SRV_SELF, "127.0.0.1", &opts, &t, &pid, &err),
+	    SMTP_TR_ERROR);
+	if (strstr(err, "cannot load CA file \"/nonexistent/ca.pem\"") == NULL)
+		fail_msg("unhelpful message: %s", err);
+	print_message("%s\n", err);
+	free(err);
+	smtp_transport_free(t);
+	/* The server never saw a ClientHello: end of stream in accept. */
+	assert_int_equal(server_reap(pid), 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_good),
+	    cmocka_unit_test(test_parse_bad),
+	    cmocka_unit_test(test_connect_loopback_v4),
+	    cmocka_unit_test(test_connect_loopback_v6),
+	    cmocka_unit_test(test_connect_by_name),
+	    cmocka_unit_test(test_connect_refused),
+	    cmocka_unit_test(test_misuse),
+	    cmocka_unit_test(test_tls_self_signed_refused),
+	    cmocka_unit_test(test_tls_cafile_accepted),
+	    cmocka_unit_test(test_tls_ip_literal),
+	    cmocka_unit_test(test_tls_insecure),
+	    cmocka_unit_test(test_tls_hostname_mismatch),
+	    cmocka_unit_test(test_tls_chain),
+	    cmocka_unit_test(test_tls_garbage),
+	    cmocka_unit_test(test_tls_bad_cafile),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

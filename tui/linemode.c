@@ -1,0 +1,1080 @@
+/*
+ * Line mode: `ehlo run SERVER [SCRIPT]`.  Reads the command language of
+ * DESIGN.md section 3 from a script (or stdin), drives one SMTP session
+ * through the client driver, and prints the dialogue as "C:", "S:" and "*:" lines
+ * (or JSON objects, one per line).
+ *
+ * The script is read through the event loop, so a script typed at a
+ * terminal and a server line arriving meanwhile are both handled.  One
+ * script line runs at a time: the next runs only when the client is idle
+ * (every reply in, every byte written), except inside /pipeline ... /end
+ * where commands are queued and leave in one write.  With --starttls or
+ * --auth, a preamble (EHLO, STARTTLS, EHLO, AUTH) runs before the first
+ * line that is not EHLO or HELO.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/escape.h"
+#include "core/loop.h"
+#include "core/xmalloc.h"
+#include "protocol/client.h"
+#include "protocol/sasl.h"
+#include "tui/cli.h"
+
+/* A script line longer than this is refused (content lines included). */
+#define SCRIPT_LINE_MAX (1024 * 1024)
+
+struct lm {
+	const struct cli_opts *o;
+	struct loop *loop;
+	struct smtp_client *client;
+	struct smtp_session *session;
+	char *helo;
+
+	/* script input */
+	int fd;
+	const char *name;
+	struct buf in;
+	int eof;
+	int waiting_input;
+	unsigned lineno;
+	char *line; /* the current (peeked) line, or NULL */
+	size_t linelen;
+	int script_over; /* /quit or a fatal error: no more lines */
+
+	/* preamble (--starttls, --auth) */
+	int pre_ehlo_sent;
+	int pre_tls_sent;
+	int pre_auth_sent;
+	int ehlo_after_tls;
+
+	/* SASL driven by /auth or --auth */
+	struct sasl_client *sasl;
+	char *pending_body; /* /body FILE waiting for 354 */
+	int sleeping;
+
+	/* outcome */
+	int failed_replies;   /* 4xx/5xx not answered by /expect */
+	int last_counted;     /* the last reply was counted in failed */
+	int exit_fixed;       /* an exit status decided by an error */
+	int done;
+};
+
+static void lm_step(struct lm *);
+
+static double
+secs(uint64_t us)
+{
+	return (double)us / 1e6;
+}
+
+static void
+fix_exit(struct lm *lm, int status)
+{
+	if (lm->exit_fixed == 0)
+		lm->exit_fixed = status;
+}
+
+/* ---- output ------------------------------------------------------- */
+
+static void
+print_text(struct lm *lm, uint64_t t_us, const char *prefix, const char *p,
+    size_t n)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (lm->o->timing)
+		(void)buf_add_printf(&b, "%8.3f ", secs(t_us));
+	(void)buf_add_str(&b, prefix);
+	(void)escape_append(&b, p, n);
+	(void)buf_add(&b, "\n", 1);
+	(void)fwrite(buf_peek(&b), 1, buf_used(&b), stdout);
+	buf_reset(&b);
+}
+
+static void
+json_put(json_t *obj)
+{
+	(void)json_dumpf(obj, stdout, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
+	(void)fputc('\n', stdout);
+	json_decref(obj);
+}
+
+static json_t *
+json_text(const char *p, size_t n)
+{
+	char *s = escape_dup(p, n);
+	json_t *j = json_string(s);
+
+	free(s);
+	return j != NULL ? j : json_string("");
+}
+
+static const char *
+event_name(enum smtp_event_type t)
+{
+	switch (t) {
+	case SMTP_EV_SENT:
+		return "sent";
+	case SMTP_EV_LINE:
+		return "line";
+	case SMTP_EV_REPLY:
+		return "reply";
+	case SMTP_EV_NOTE:
+		return "note";
+	case SMTP_EV_WARNING:
+		return "warning";
+	case SMTP_EV_STAGE:
+		return "stage";
+	case SMTP_EV_STARTTLS:
+		return "starttls";
+	case SMTP_EV_FAILURE:
+		return "failure";
+	case SMTP_EV_CLOSED:
+		return "closed";
+	}
+	return "?";
+}
+
+static void
+print_json(const struct smtp_event *ev)
+{
+	json_t *o;
+	const struct smtp_stage *st = ev->stage;
+
+	if (ev->type == SMTP_EV_STAGE || ev->type == SMTP_EV_STARTTLS)
+		return;
+	o = json_object();
+	(void)json_object_set_new(o, "t", json_real(secs(ev->t_us)));
+	(void)json_object_set_new(o, "type",
+	    json_string(event_name(ev->type)));
+	switch (ev->type) {
+	case SMTP_EV_SENT:
+		(void)json_object_set_new(o, "dir", json_string("C"));
+		break;
+	case SMTP_EV_LINE:
+		(void)json_object_set_new(o, "dir", json_string("S"));
+		break;
+	case SMTP_EV_REPLY:
+		break;
+	default:
+		(void)json_object_set_new(o, "dir", json_string("*"));
+		break;
+	}
+	if (ev->text != NULL)
+		(void)json_object_set_new(o, "text",
+		    json_text(ev->text, ev->len));
+	if (ev->type == SMTP_EV_FAILURE)
+		(void)json_object_set_new(o, "category",
+		    json_string(smtp_fail_name(ev->category)));
+	if (ev->type == SMTP_EV_REPLY) {
+		(void)json_object_set_new(o, "code",
+		    json_integer(ev->reply->code));
+		(void)json_object_set_new(o, "enhanced",
+		    json_string(ev->reply->enhanced));
+		(void)json_object_set_new(o, "lines",
+		    json_integer((json_int_t)ev->reply->nlines));
+	}
+	if (st != NULL && ev->type != SMTP_EV_LINE) {
+		(void)json_object_set_new(o, "stage",
+		    json_string(smtp_stage_kind_name(st->kind)));
+		if (st->txn > 0)
+			(void)json_object_set_new(o, "txn",
+			    json_integer(st->txn));
+		if (st->group > 0)
+			(void)json_object_set_new(o, "group",
+			    json_integer(st->group));
+		if (ev->type == SMTP_EV_REPLY)
+			(void)json_object_set_new(o, "latency_ms",
+			    json_real((double)(st->t_end_us - st->t_start_us) /
+			    1000.0));
+	}
+	json_put(o);
+}
+
+static void
+print_event(struct lm *lm, const struct smtp_event *ev)
+{
+	if (lm->o->json) {
+		print_json(ev);
+		return;
+	}
+	switch (ev->type) {
+	case SMTP_EV_SENT:
+		print_text(lm, ev->t_us, "C: ", ev->text, ev->len);
+		break;
+	case SMTP_EV_LINE:
+		print_text(lm, ev->t_us, "S: ", ev->text, ev->len);
+		break;
+	case SMTP_EV_NOTE:
+		print_text(lm, ev->t_us, "*: ", ev->text, ev->len);
+		break;
+	case SMTP_EV_WARNING:
+		print_text(lm, ev->t_us, "*: warning: ", ev->text, ev->len);
+		break;
+	case SMTP_EV_FAILURE:
+		print_text(lm, ev->t_us, "*: error: ", ev->text, ev->len);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A note of the workbench itself, on stdout (*:) in the dialogue. */
+static void
+lm_note(struct lm *lm, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+lm_note(struct lm *lm, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	smtp_session_note(lm->session, "%s", s);
+	free(s);
+}
+
+/* An error: stderr (escaped), the dialogue, and an exit status. */
+static void
+lm_error(struct lm *lm, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+lm_error(struct lm *lm, int status, const char *fmt, ...)
+{
+	va_list ap;
+	char *s, *e;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	e = escape_dup(s, strlen(s));
+	(void)fflush(stdout);
+	(void)fprintf(stderr, "ehlo: %s\n", e);
+	if (!lm->o->json)
+		(void)printf("*: error: %s\n", e);
+	free(e);
+	free(s);
+	fix_exit(lm, status);
+}
+
+static void
+script_error(struct lm *lm, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+script_error(struct lm *lm, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	lm_error(lm, EXIT_USAGE, "%s:%u: %s", lm->name, lm->lineno, s);
+	free(s);
+	lm->script_over = 1;
+}
+
+/* ---- SASL --------------------------------------------------------- */
+
+static void
+sasl_end(struct lm *lm)
+{
+	sasl_client_free(lm->sasl);
+	lm->sasl = NULL;
+}
+
+static void
+sasl_answer(struct lm *lm, const struct smtp_reply *r)
+{
+	char *wire = NULL, *display = NULL, *err = NULL;
+	const char *text;
+	size_t len;
+
+	text = smtp_reply_line_text(&r->lines[0], 0, &len);
+	if (sasl_client_step(lm->sasl, text, len, &wire, &display, &err) ==
+	    -1) {
+		lm_note(lm, "cancelling AUTH: %s", err);
+		free(err);
+		(void)smtp_client_send_secret(lm->client, "*", "*", &err);
+		free(err);
+		return;
+	}
+	if (smtp_client_send_secret(lm->client, wire, display, &err) == -1) {
+		lm_error(lm, EXIT_USAGE, "%s", err);
+		free(err);
+	}
+	secret_free_str(wire);
+	free(display);
+}
+
+static int
+start_auth(struct lm *lm, const char *mech, const char *user)
+{
+	const struct sasl_mech_info *mi = sasl_mech_find(mech);
+	const struct smtp_caps *caps = smtp_session_caps(lm->session);
+	char *secret, *err = NULL, *wire = NULL, *display = NULL;
+
+	if (mi == NULL) {
+		script_error(lm, "unknown AUTH mechanism \"%s\"; ehlo knows "
+		    "PLAIN, LOGIN, CRAM-MD5 and XOAUTH2", mech);
+		return -1;
+	}
+	if (user == NULL) {
+		script_error(lm, "/auth %s needs a user: /auth %s USER, or "
+		    "--user NAME", mi->name, mi->name);
+		return -1;
+	}
+	if ((secret = cli_read_secret(user, &err)) == NULL) {
+		script_error(lm, "%s", err);
+		free(err);
+		return -1;
+	}
+	lm->sasl = sasl_client_new(mi->name, user, secret, &err);
+	secret_free_str(secret);
+	if (lm->sasl == NULL) {
+		script_error(lm, "%s", err);
+		free(err);
+		return -1;
+	}
+	if (caps->valid && !smtp_caps_has_auth(caps, mi->name))
+		smtp_session_warn(lm->session, "the server did not offer AUTH "
+		    "%s; trying anyway", mi->name);
+	if (!smtp_session_is_tls(lm->session))
+		smtp_session_warn(lm->session, "AUTH on a connection without "
+		    "TLS: the secret crosses the network readable by anyone "
+		    "on the path");
+	sasl_client_start(lm->sasl, mi->initial_response, &wire, &display);
+	if (smtp_client_send_secret(lm->client, wire, display, &err) == -1) {
+		script_error(lm, "%s", err);
+		free(err);
+		sasl_end(lm);
+	}
+	secret_free_str(wire);
+	free(display);
+	return 0;
+}
+
+/* ---- session events ----------------------------------------------- */
+
+static void
+on_reply(struct lm *lm, const struct smtp_event *ev)
+{
+	const struct smtp_stage *st = ev->stage;
+	int code = ev->reply->code;
+	char *err = NULL;
+
+	lm->last_counted = 0;
+	if (code >= 400) {
+		lm->failed_replies++;
+		lm->last_counted = 1;
+	}
+	if (st == NULL)
+		return;
+	if (st->kind == SMTP_STAGE_AUTH && lm->sasl != NULL) {
+		if (code == 334)
+			sasl_answer(lm, ev->reply);
+		else
+			sasl_end(lm);
+	}
+	if (st->kind == SMTP_STAGE_DATA && lm->pending_body != NULL) {
+		if (code == 354 && smtp_client_body_file(lm->client,
+		    lm->pending_body, &err) == -1) {
+			/* The server waits for content: end it empty. */
+			lm_error(lm, EXIT_USAGE, "%s; sending an empty message "
+			    "end so the server leaves DATA", err);
+			free(err);
+			(void)smtp_client_send(lm->client, ".", 1, &err);
+			free(err);
+		}
+		free(lm->pending_body);
+		lm->pending_body = NULL;
+	}
+}
+
+static void
+on_event(const struct smtp_event *ev, void *arg)
+{
+	struct lm *lm = arg;
+
+	print_event(lm, ev);
+	switch (ev->type) {
+	case SMTP_EV_REPLY:
+		on_reply(lm, ev);
+		break;
+	case SMTP_EV_FAILURE:
+		(void)fflush(stdout);
+		{
+			char *e = escape_dup(ev->text, ev->len);
+
+			(void)fprintf(stderr, "ehlo: %s\n", e);
+			free(e);
+		}
+		fix_exit(lm, EXIT_NETWORK);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- script input ------------------------------------------------- */
+
+static void
+on_script_readable(int fd, int events, void *arg)
+{
+	struct lm *lm = arg;
+	char *dst;
+	ssize_t n;
+
+	(void)events;
+	if ((dst = buf_reserve(&lm->in, 65536)) == NULL) {
+		script_error(lm, "a line is longer than %d bytes",
+		    SCRIPT_LINE_MAX);
+		lm->eof = 1;
+	} else {
+		n = read(fd, dst, 65536);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			return;
+		if (n <= 0) {
+			if (n == -1)
+				lm_error(lm, EXIT_USAGE, "reading %s: %s",
+				    lm->name, strerror(errno));
+			lm->eof = 1;
+		} else
+			buf_commit(&lm->in, (size_t)n);
+	}
+	lm->waiting_input = 0;
+	loop_fd_del(lm->loop, fd);
+	lm_step(lm);
+}
+
+/*
+ * Makes lm->line the next script line.  Returns 1 when a line is ready,
+ * 0 at the end of the script, -1 when input must be waited for.
+ */
+static int
+next_line(struct lm *lm)
+{
+	const char *p, *nl;
+	size_t n;
+
+	if (lm->line != NULL)
+		return 1;
+	if (lm->script_over)
+		return 0;
+	p = buf_peek(&lm->in);
+	n = buf_used(&lm->in);
+	nl = memchr(p, '\n', n);
+	if (nl == NULL && !lm->eof) {
+		if (n > SCRIPT_LINE_MAX) {
+			lm->lineno++;
+			script_error(lm, "line longer than %d bytes",
+			    SCRIPT_LINE_MAX);
+			return 0;
+		}
+		if (!lm->waiting_input) {
+			lm->waiting_input = 1;
+			loop_fd_add(lm->loop, lm->fd, LOOP_READ,
+			    on_script_readable, lm);
+		}
+		return -1;
+	}
+	if (nl == NULL && n == 0)
+		return 0;
+	lm->linelen = nl != NULL ? (size_t)(nl - p) : n;
+	lm->line = xstrndup(p, lm->linelen);
+	if (memchr(p, '\0', lm->linelen) != NULL) {
+		/* xstrndup stopped at the NUL; keep the real length. */
+		free(lm->line);
+		lm->line = xmalloc(lm->linelen + 1);
+		memcpy(lm->line, p, lm->linelen);
+		lm->line[lm->linelen] = '\0';
+	}
+	buf_consume(&lm->in, lm->linelen + (nl != NULL ? 1 : 0));
+	if (lm->linelen > 0 && lm->line[lm->linelen - 1] == '\r')
+		lm->line[--lm->linelen] = '\0';
+	lm->lineno++;
+	return 1;
+}
+
+static void
+drop_line(struct lm *lm)
+{
+	free(lm->line);
+	lm->line = NULL;
+	lm->linelen = 0;
+}
+
+/* ---- slash commands ----------------------------------------------- */
+
+static int
+word_is(const char *line, const char *word)
+{
+	size_t n = strlen(word);
+
+	return strncasecmp(line, word, n) == 0 &&
+	    (line[n] == '\0' || line[n] == ' ' || line[n] == '\t');
+}
+
+/* Skips blanks; returns a pointer to the next word. */
+static const char *
+skip_blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Matches "250", "2xx", "25x", "5", optionally "550 5.1.1". */
+static int
+code_matches(const char *pat, size_t n, int code)
+{
+	char digits[4];
+	size_t i;
+
+	if (n == 0 || n > 3)
+		return -1;
+	(void)snprintf(digits, sizeof digits, "%03d", code);
+	for (i = 0; i < n; i++) {
+		if (pat[i] == 'x' || pat[i] == 'X')
+			continue;
+		if (pat[i] < '0' || pat[i] > '9')
+			return -1;
+		if (pat[i] != digits[i])
+			return 0;
+	}
+	return 1;
+}
+
+static int
+enhanced_matches(const char *pat, const char *got)
+{
+	/* "x" parts match anything: "5.1.x". */
+	while (*pat != '\0' && *got != '\0') {
+		if (*pat == 'x' || *pat == 'X') {
+			while (*got != '\0' && *got != '.')
+				got++;
+			pat++;
+			continue;
+		}
+		if (*pat != *got)
+			return 0;
+		pat++;
+		got++;
+	}
+	return *pat == '\0' && *got == '\0';
+}
+
+static void
+do_expect(struct lm *lm, const char *arg)
+{
+	const struct smtp_stage *st = smtp_session_last_reply(lm->session);
+	const char *sp = strchr(arg, ' '), *enh = NULL;
+	size_t n = sp != NULL ? (size_t)(sp - arg) : strlen(arg);
+	int m;
+
+	if (sp != NULL)
+		enh = skip_blanks(sp);
+	if (*arg == '\0' || (m = code_matches(arg, n, 200)) == -1) {
+		script_error(lm, "/expect wants a reply code like 250, 2xx or "
+		    "\"550 5.1.1\", not \"%s\"", arg);
+		return;
+	}
+	if (st == NULL) {
+		script_error(lm, "/expect %s: no reply has arrived yet", arg);
+		return;
+	}
+	m = code_matches(arg, n, st->code);
+	if (m == 1 && enh != NULL && *enh != '\0')
+		m = enhanced_matches(enh, st->enhanced);
+	if (m == 1) {
+		if (lm->last_counted) {
+			lm->failed_replies--;
+			lm->last_counted = 0;
+		}
+		return;
+	}
+	lm_error(lm, EXIT_REPLY, "%s:%u: /expect %s failed: the reply to %s "
+	    "was %d%s%s", lm->name, lm->lineno, arg,
+	    smtp_stage_kind_name(st->kind), st->code,
+	    st->enhanced[0] ? " " : "", st->enhanced);
+	lm->script_over = 1;
+}
+
+static void
+on_sleep_done(void *arg)
+{
+	struct lm *lm = arg;
+
+	lm->sleeping = 0;
+	lm_step(lm);
+}
+
+static void
+do_starttls(struct lm *lm)
+{
+	char *err = NULL;
+
+	if (lm->o->no_starttls) {
+		script_error(lm, "/starttls contradicts --no-starttls");
+		return;
+	}
+	if (smtp_session_is_tls(lm->session)) {
+		script_error(lm, "/starttls: the connection already uses TLS");
+		return;
+	}
+	if (smtp_client_send(lm->client, "STARTTLS", 8, &err) == -1) {
+		script_error(lm, "%s", err);
+		free(err);
+		return;
+	}
+	lm->ehlo_after_tls = 1;
+}
+
+static void
+do_body(struct lm *lm, const char *path)
+{
+	char *err = NULL;
+	int fd;
+
+	if (*path == '\0') {
+		script_error(lm, "/body needs a FILE");
+		return;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		script_error(lm, "/body: cannot open %s: %s; nothing was sent",
+		    path, strerror(errno));
+		return;
+	}
+	(void)close(fd);
+	if (smtp_session_state(lm->session) == SMTP_STATE_CONTENT) {
+		if (smtp_client_body_file(lm->client, path, &err) == -1) {
+			script_error(lm, "%s", err);
+			free(err);
+		}
+		return;
+	}
+	lm->pending_body = xstrdup(path);
+	if (smtp_client_send(lm->client, "DATA", 4, &err) == -1) {
+		script_error(lm, "%s", err);
+		free(err);
+		free(lm->pending_body);
+		lm->pending_body = NULL;
+	}
+}
+
+static void
+send_line(struct lm *lm, const char *p, size_t n)
+{
+	char *err = NULL;
+
+	if (smtp_client_send(lm->client, p, n, &err) == -1) {
+		script_error(lm, "%s", err);
+		free(err);
+	}
+}
+
+static void
+do_slash(struct lm *lm, const char *line)
+{
+	const char *arg;
+	char *endp;
+	double v;
+
+	arg = line;
+	while (*arg != '\0' && *arg != ' ' && *arg != '\t')
+		arg++;
+	arg = skip_blanks(arg);
+	if (word_is(line, "/starttls"))
+		do_starttls(lm);
+	else if (word_is(line, "/auth")) {
+		char mech[32];
+		size_t i = 0;
+
+		while (arg[i] != '\0' && arg[i] != ' ' && i + 1 < sizeof mech) {
+			mech[i] = arg[i];
+			i++;
+		}
+		mech[i] = '\0';
+		if (mech[0] == '\0') {
+			script_error(lm, "/auth needs a mechanism: /auth MECH "
+			    "[USER]");
+			return;
+		}
+		arg = skip_blanks(arg + i);
+		(void)start_auth(lm, mech, *arg != '\0' ? arg : lm->o->user);
+	} else if (word_is(line, "/body"))
+		do_body(lm, arg);
+	else if (word_is(line, "/expect"))
+		do_expect(lm, arg);
+	else if (word_is(line, "/pipeline")) {
+		if (smtp_session_is_pipelining(lm->session))
+			script_error(lm, "/pipeline inside /pipeline; end the "
+			    "group with /end first");
+		else
+			smtp_session_pipeline_begin(lm->session);
+	} else if (word_is(line, "/end")) {
+		if (!smtp_session_is_pipelining(lm->session)) {
+			script_error(lm, "/end without /pipeline");
+			return;
+		}
+		smtp_session_pipeline_end(lm->session);
+		smtp_client_flush(lm->client);
+	} else if (word_is(line, "/sleep")) {
+		errno = 0;
+		v = strtod(arg, &endp);
+		if (errno != 0 || endp == arg || *endp != '\0' || v < 0 ||
+		    v > 3600) {
+			script_error(lm, "/sleep wants seconds (0 to 3600), "
+			    "not \"%s\"", arg);
+			return;
+		}
+		lm->sleeping = 1;
+		(void)loop_timer_add(lm->loop, (uint64_t)(v * 1000),
+		    on_sleep_done, lm);
+	} else if (word_is(line, "/quit")) {
+		if (!smtp_session_quit_sent(lm->session))
+			send_line(lm, "QUIT", 4);
+		lm->script_over = 1;
+	} else
+		script_error(lm, "unknown workbench command \"%.40s\"; line "
+		    "mode knows /starttls, /auth, /body, /expect, /pipeline, "
+		    "/end, /sleep and /quit", line);
+}
+
+/* ---- the step machine --------------------------------------------- */
+
+/* 1 when the line (or end of script) needs the preamble done first. */
+static int
+wants_preamble(struct lm *lm)
+{
+	const char *l = lm->line;
+
+	if (lm->o->auth == NULL && !lm->o->starttls)
+		return 0;
+	if (smtp_session_state(lm->session) == SMTP_STATE_CONTENT ||
+	    smtp_session_state(lm->session) == SMTP_STATE_AUTH)
+		return 0;
+	if (l == NULL)
+		return !lm->script_over;
+	l = skip_blanks(l);
+	return !(*l == '\0' || *l == '#' || word_is(l, "EHLO") ||
+	    word_is(l, "HELO") || word_is(l, "/expect") ||
+	    word_is(l, "/sleep") || word_is(l, "/quit") ||
+	    word_is(l, "QUIT"));
+}
+
+/*
+ * Runs the next preamble action.  Returns 1 when it did something (or
+ * failed), 0 when the preamble is complete.
+ */
+static int
+preamble(struct lm *lm)
+{
+	enum smtp_state st = smtp_session_state(lm->session);
+	const struct smtp_caps *caps = smtp_session_caps(lm->session);
+	char *cmd;
+
+	if (st == SMTP_STATE_GREETED || (st != SMTP_STATE_READY &&
+	    !lm->pre_ehlo_sent)) {
+		if (lm->pre_ehlo_sent && st == SMTP_STATE_GREETED &&
+		    !lm->ehlo_after_tls) {
+			lm_error(lm, lm->failed_replies ? EXIT_REPLY :
+			    EXIT_NETWORK, "the server did not accept EHLO; "
+			    "--starttls and --auth need ESMTP");
+			lm->script_over = 1;
+			return 1;
+		}
+		lm->pre_ehlo_sent = 1;
+		lm->ehlo_after_tls = 0;
+		cmd = xasprintf("EHLO %s", lm->helo);
+		send_line(lm, cmd, strlen(cmd));
+		free(cmd);
+		return 1;
+	}
+	if (lm->o->starttls && !smtp_session_is_tls(lm->session)) {
+		if (lm->pre_tls_sent || !smtp_caps_has(caps,
+		    SMTP_CAP_STARTTLS)) {
+			lm_error(lm, EXIT_NETWORK, lm->pre_tls_sent ?
+			    "the server refused STARTTLS, which --starttls "
+			    "requires; nothing else was sent" :
+			    "the server did not offer STARTTLS, which "
+			    "--starttls requires; nothing else was sent "
+			    "(drop --starttls to talk in plain text)");
+			lm->script_over = 1;
+			return 1;
+		}
+		lm->pre_tls_sent = 1;
+		do_starttls(lm);
+		return 1;
+	}
+	if (lm->o->auth != NULL && !smtp_session_is_authenticated(
+	    lm->session)) {
+		if (lm->pre_auth_sent) {
+			lm_error(lm, EXIT_REPLY, "authentication as %s "
+			    "failed; nothing else was sent", lm->o->user);
+			lm->script_over = 1;
+			return 1;
+		}
+		lm->pre_auth_sent = 1;
+		if (start_auth(lm, lm->o->auth, lm->o->user) == -1)
+			lm->script_over = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+run_line(struct lm *lm)
+{
+	const char *l = lm->line;
+	size_t n = lm->linelen;
+	enum smtp_state st = smtp_session_state(lm->session);
+
+	if (st == SMTP_STATE_CONTENT || st == SMTP_STATE_AUTH) {
+		send_line(lm, l, n);
+		return;
+	}
+	if (memchr(l, '\0', n) != NULL) {
+		script_error(lm, "the line contains a NUL byte; SMTP lines "
+		    "cannot carry one, so nothing was sent");
+		return;
+	}
+	l = skip_blanks(l);
+	if (*l == '\0' || *l == '#')
+		return;
+	if (*l == '/') {
+		do_slash(lm, l);
+		return;
+	}
+	send_line(lm, lm->line, lm->linelen);
+}
+
+static void
+finish(struct lm *lm)
+{
+	if (lm->done)
+		return;
+	lm->done = 1;
+	loop_stop(lm->loop);
+}
+
+static void
+lm_step(struct lm *lm)
+{
+	char *err = NULL;
+	int r;
+
+	while (!lm->done) {
+		if (smtp_client_is_closed(lm->client)) {
+			finish(lm);
+			return;
+		}
+		if (lm->sleeping)
+			return;
+		if (smtp_client_is_busy(lm->client) &&
+		    !smtp_session_is_pipelining(lm->session))
+			return;
+		if (smtp_session_server_closing(lm->session))
+			return; /* wait for the close */
+		if (lm->ehlo_after_tls && smtp_session_is_tls(lm->session) &&
+		    smtp_session_state(lm->session) == SMTP_STATE_GREETED) {
+			char *cmd = xasprintf("EHLO %s", lm->helo);
+
+			lm->ehlo_after_tls = 0;
+			send_line(lm, cmd, strlen(cmd));
+			free(cmd);
+			continue;
+		}
+		if (smtp_session_state(lm->session) == SMTP_STATE_GREETING)
+			return;
+		r = next_line(lm);
+		if (r == -1)
+			return;
+		if (wants_preamble(lm) && preamble(lm))
+			continue;
+		if (r == 0) {
+			if (smtp_session_is_pipelining(lm->session)) {
+				smtp_session_pipeline_end(lm->session);
+				smtp_client_flush(lm->client);
+				lm_note(lm, "end of script inside /pipeline: "
+				    "the group was sent");
+				continue;
+			}
+			if (!smtp_session_quit_sent(lm->session)) {
+				if (smtp_client_send(lm->client, "QUIT", 4,
+				    &err) == -1) {
+					free(err);
+					smtp_client_close(lm->client);
+				}
+				continue;
+			}
+			/* QUIT answered and the server keeps the line. */
+			return;
+		}
+		run_line(lm);
+		drop_line(lm);
+	}
+}
+
+/* Once per loop turn: run what became runnable, then show it. */
+static void
+before_sleep(void *arg)
+{
+	lm_step(arg);
+	(void)fflush(stdout);
+}
+
+static char *
+default_helo(void)
+{
+	char name[256];
+
+	if (gethostname(name, sizeof name) == 0 && name[0] != '\0') {
+		name[sizeof name - 1] = '\0';
+		return xstrdup(name);
+	}
+	return xstrdup("localhost");
+}
+
+static int
+exit_status(struct lm *lm)
+{
+	if (lm->exit_fixed != 0)
+		return lm->exit_fixed;
+	return lm->failed_replies > 0 ? EXIT_REPLY : EXIT_OK;
+}
+
+static void
+print_summary(struct lm *lm, int status)
+{
+	json_t *o, *t, *chain, *c;
+	const struct smtp_tls_info *ti = smtp_client_tls_info(lm->client);
+	const struct smtp_caps *caps = smtp_session_caps(lm->session);
+	size_t i;
+
+	o = json_object();
+	(void)json_object_set_new(o, "type", json_string("summary"));
+	(void)json_object_set_new(o, "exit", json_integer(status));
+	(void)json_object_set_new(o, "failed_replies",
+	    json_integer(lm->failed_replies));
+	if (caps->valid) {
+		t = json_array();
+		for (i = 0; i < caps->ncaps; i++)
+			(void)json_array_append_new(t,
+			    json_text(caps->caps[i].keyword,
+			    strlen(caps->caps[i].keyword)));
+		(void)json_object_set_new(o, "capabilities", t);
+	}
+	if (ti != NULL) {
+		t = json_object();
+		(void)json_object_set_new(t, "version",
+		    json_text(ti->version, strlen(ti->version)));
+		(void)json_object_set_new(t, "cipher",
+		    json_text(ti->cipher, strlen(ti->cipher)));
+		(void)json_object_set_new(t, "verified",
+		    json_boolean(ti->verified));
+		(void)json_object_set_new(t, "verify_error",
+		    json_text(ti->verify_error, strlen(ti->verify_error)));
+		chain = json_array();
+		for (i = 0; i < ti->nchain; i++) {
+			c = json_object();
+			(void)json_object_set_new(c, "subject",
+			    json_text(ti->chain[i].subject,
+			    strlen(ti->chain[i].subject)));
+			(void)json_object_set_new(c, "issuer",
+			    json_text(ti->chain[i].issuer,
+			    strlen(ti->chain[i].issuer)));
+			(void)json_object_set_new(c, "san",
+			    json_text(ti->chain[i].san,
+			    strlen(ti->chain[i].san)));
+			(void)json_object_set_new(c, "not_after",
+			    json_text(ti->chain[i].not_after,
+			    strlen(ti->chain[i].not_after)));
+			(void)json_object_set_new(c, "days_left",
+			    json_integer(ti->chain[i].days_left));
+			(void)json_array_append_new(chain, c);
+		}
+		(void)json_object_set_new(t, "chain", chain);
+		(void)json_object_set_new(o, "tls", t);
+	}
+	json_put(o);
+}
+
+int
+linemode_run(const struct cli_opts *o)
+{
+	struct lm lm;
+	struct smtp_client_opts co;
+	char *host = NULL, *port = NULL, *err = NULL;
+	int status;
+
+	memset(&lm, 0, sizeof lm);
+	lm.o = o;
+	if (smtp_server_parse(o->server, o->tls ? 465 : 25, &host, &port,
+	    &err) == -1) {
+		(void)fprintf(stderr, "ehlo: %s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	if (o->script == NULL || strcmp(o->script, "-") == 0) {
+		lm.fd = STDIN_FILENO;
+		lm.name = "stdin";
+	} else if ((lm.fd = open(o->script, O_RDONLY | O_CLOEXEC)) == -1) {
+		(void)fprintf(stderr, "ehlo: cannot open script %s: %s\n",
+		    o->script, strerror(errno));
+		free(host);
+		free(port);
+		return EXIT_USAGE;
+	} else
+		lm.name = o->script;
+	buf_init(&lm.in, SCRIPT_LINE_MAX + 65536);
+	lm.helo = o->helo != NULL ? xstrdup(o->helo) : default_helo();
+
+	memset(&co, 0, sizeof co);
+	co.host = host;
+	co.port = port;
+	co.implicit_tls = o->tls;
+	co.tls.cafile = o->cafile;
+	co.tls.insecure = o->insecure;
+	co.timeout_ms = o->timeout_ms;
+	lm.loop = loop_new();
+	loop_set_before_sleep(lm.loop, before_sleep, &lm);
+	lm.client = smtp_client_new(lm.loop, &co, on_event, &lm);
+	lm.session = smtp_client_session(lm.client);
+	if (smtp_client_connect(lm.client, &err) == 0)
+		(void)loop_run(lm.loop);
+	free(err);
+
+	status = exit_status(&lm);
+	if (o->json)
+		print_summary(&lm, status);
+	(void)fflush(stdout);
+
+	sasl_end(&lm);
+	smtp_client_free(lm.client);
+	loop_free(lm.loop);
+	free(lm.pending_body);
+	free(lm.line);
+	free(lm.helo);
+	buf_reset(&lm.in);
+	if (lm.fd != STDIN_FILENO)
+		(void)close(lm.fd);
+	free(host);
+	free(port);
+	return status;
+}
