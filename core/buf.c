@@ -53,7 +53,8 @@ buf_reserve(struct buf *b, size_t n)
 
 	if (n > b->max - used)
 		return NULL;
-	if (b->cap - b->len >= n)
+	/* data is NULL before the first allocation, even for n == 0. */
+	if (b->data != NULL && b->cap - b->len >= n)
 		return b->data + b->len;
 	if (b->off > 0) {
 		memmove(b->data, b->data + b->off, used);

@@ -104,12 +104,12 @@ escape_append(struct buf *out, const char *s, size_t n)
 				continue;
 			}
 			if (len > 0) {
-				(void)snprintf(tmp, sizeof tmp, "\\u{%04X}",
-				    (unsigned)cp);
+				(void)snprintf(
+				    tmp, sizeof tmp, "\\u{%04X}", (unsigned)cp);
 				i += len;
 			} else
-				(void)snprintf(tmp, sizeof tmp, "\\x%02X",
-				    p[i++]);
+				(void)snprintf(
+				    tmp, sizeof tmp, "\\x%02X", p[i++]);
 			if (buf_add_str(out, tmp) == -1)
 				return -1;
 			continue;

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -105,8 +106,8 @@ loop_fd_add(struct loop *l, int fd, int events, loop_fd_cb *cb, void *arg)
 	if (f == NULL) {
 		if (l->nfds == l->capfds) {
 			l->capfds = l->capfds ? l->capfds * 2 : 8;
-			l->fds = xreallocarray(l->fds, l->capfds,
-			    sizeof *l->fds);
+			l->fds =
+			    xreallocarray(l->fds, l->capfds, sizeof *l->fds);
 		}
 		f = &l->fds[l->nfds++];
 	}
@@ -142,8 +143,8 @@ loop_timer_add(struct loop *l, uint64_t ms, loop_timer_cb *cb, void *arg)
 
 	if (l->ntimers == l->captimers) {
 		l->captimers = l->captimers ? l->captimers * 2 : 4;
-		l->timers = xreallocarray(l->timers, l->captimers,
-		    sizeof *l->timers);
+		l->timers =
+		    xreallocarray(l->timers, l->captimers, sizeof *l->timers);
 	}
 	t = &l->timers[l->ntimers++];
 	t->id = l->next_timer_id++;
@@ -234,22 +235,33 @@ loop_stop(struct loop *l)
 	l->stop = 1;
 }
 
+/*
+ * Fires due timers earliest first (ties in the order they were added),
+ * rescanning after each callback since it may add or delete timers.
+ */
 static void
 run_timers(struct loop *l)
 {
 	uint64_t now = loop_now_us();
-	size_t i;
+	size_t i, best;
 	struct loop_timer t;
 
-	for (i = 0; i < l->ntimers;) {
-		if (l->timers[i].when_us <= now) {
-			t = l->timers[i];
-			l->timers[i] = l->timers[--l->ntimers];
-			t.cb(t.arg);
-			i = 0; /* the callback may have changed the array */
-			continue;
+	for (;;) {
+		best = SIZE_MAX;
+		for (i = 0; i < l->ntimers; i++) {
+			if (l->timers[i].when_us > now)
+				continue;
+			if (best == SIZE_MAX ||
+			    l->timers[i].when_us < l->timers[best].when_us ||
+			    (l->timers[i].when_us == l->timers[best].when_us &&
+			        l->timers[i].id < l->timers[best].id))
+				best = i;
 		}
-		i++;
+		if (best == SIZE_MAX)
+			return;
+		t = l->timers[best];
+		l->timers[best] = l->timers[--l->ntimers];
+		t.cb(t.arg);
 	}
 }
 
@@ -290,8 +302,9 @@ loop_run_once(struct loop *l, int max_ms)
 	}
 	now = loop_now_us();
 	for (i = 0; i < l->ntimers; i++) {
-		uint64_t left = l->timers[i].when_us > now ?
-		    (l->timers[i].when_us - now + 999) / 1000 : 0;
+		uint64_t left = l->timers[i].when_us > now
+		    ? (l->timers[i].when_us - now + 999) / 1000
+		    : 0;
 		if (timeout < 0 || left < (uint64_t)timeout)
 			timeout = (int)(left > 1000000 ? 1000000 : left);
 	}

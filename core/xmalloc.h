@@ -23,7 +23,9 @@
 #endif
 #endif
 #ifndef FALLTHROUGH
-#define FALLTHROUGH do { } while (0)
+#define FALLTHROUGH                                                            \
+	do {                                                                   \
+	} while (0)
 #endif
 
 /* Each returns valid memory or exits through fatalx(); size 0 is allowed. */

@@ -23,7 +23,7 @@ hist_db_path(const char *explicit_path, char **errstr)
 	if ((v = getenv("HOME")) != NULL && *v == '/')
 		return xasprintf("%s/.local/share/ehlo/ehlo.db", v);
 	*errstr = xstrdup("cannot place the history database: HOME is not "
-	    "set; use --db PATH or --no-history");
+	                  "set; use --db PATH or --no-history");
 	return NULL;
 }
 

@@ -31,26 +31,26 @@ struct smtp_reply;
 #define SMTP_CAP_DELIVERBY 0x8000u
 #define SMTP_CAP_REQUIRETLS 0x10000u
 
-#define SMTP_CAPS_MAX 64       /* keywords kept */
+#define SMTP_CAPS_MAX 64 /* keywords kept */
 #define SMTP_CAP_KEYWORD_MAX 64
 #define SMTP_CAP_PARAMS_MAX 256 /* bytes of parameters kept per keyword */
 #define SMTP_AUTH_MECHS_MAX 16
 
 struct smtp_cap {
 	char keyword[SMTP_CAP_KEYWORD_MAX]; /* upper-cased */
-	char params[SMTP_CAP_PARAMS_MAX];   /* as sent, escaped-safe ASCII */
+	char params[SMTP_CAP_PARAMS_MAX]; /* as sent, escaped-safe ASCII */
 };
 
 struct smtp_caps {
-	int valid;            /* an EHLO reply has been parsed */
-	uint32_t flags;       /* SMTP_CAP_* */
-	char domain[256];     /* first line: the server's name (sanitised) */
-	uint64_t size_limit;  /* SIZE n; 0 when absent or "no limit" */
+	int valid; /* an EHLO reply has been parsed */
+	uint32_t flags; /* SMTP_CAP_* */
+	char domain[256]; /* first line: the server's name (sanitised) */
+	uint64_t size_limit; /* SIZE n; 0 when absent or "no limit" */
 	size_t nauth;
 	char auth[SMTP_AUTH_MECHS_MAX][32]; /* upper-cased mechanism names */
 	size_t ncaps;
 	struct smtp_cap caps[SMTP_CAPS_MAX]; /* in the order offered */
-	size_t ignored;       /* malformed or excess lines dropped */
+	size_t ignored; /* malformed or excess lines dropped */
 };
 
 /* Empties the set (after STARTTLS, RFC 3207 section 4.2; on reconnect). */
@@ -69,8 +69,8 @@ int smtp_caps_has(const struct smtp_caps *, uint32_t flag);
 /* Returns 1 if AUTH mechanism name (any case) was advertised. */
 int smtp_caps_has_auth(const struct smtp_caps *, const char *mech);
 /* The keyword entry (any case), or NULL. */
-const struct smtp_cap *smtp_caps_find(const struct smtp_caps *,
-    const char *keyword);
+const struct smtp_cap *smtp_caps_find(
+    const struct smtp_caps *, const char *keyword);
 /* The SMTP_CAP_* flag for a keyword (any case), or 0. */
 uint32_t smtp_caps_flag(const char *keyword);
 

@@ -59,11 +59,11 @@ struct smtp_client {
 	char *body_path;
 	struct smtp_dotstuff ds;
 	struct smtp_body_stats stats;
-	char *inbuf;      /* CLIENT_BODY_CHUNK bytes read from the file */
+	char *inbuf; /* CLIENT_BODY_CHUNK bytes read from the file */
 	struct buf chunk; /* the same after dot-stuffing */
 
-	int quit_done;       /* the server answered QUIT */
-	uint64_t linger;     /* timer that closes after QUIT */
+	int quit_done; /* the server answered QUIT */
+	uint64_t linger; /* timer that closes after QUIT */
 };
 
 static void client_update(struct smtp_client *);
@@ -109,9 +109,8 @@ smtp_client_new(struct loop *loop, const struct smtp_client_opts *opts,
 	c->opts.port = c->port;
 	if (opts->tls.cafile != NULL)
 		c->opts.tls.cafile = c->cafile = xstrdup(opts->tls.cafile);
-	c->opts.tls.verify_name = c->verify_name =
-	    xstrdup(opts->tls.verify_name != NULL ? opts->tls.verify_name :
-	    opts->host);
+	c->opts.tls.verify_name = c->verify_name = xstrdup(
+	    opts->tls.verify_name != NULL ? opts->tls.verify_name : opts->host);
 	if (c->opts.timeout_ms <= 0)
 		c->opts.timeout_ms = 30000;
 	c->cb = cb;
@@ -258,13 +257,16 @@ on_timeout(void *arg)
 		return;
 	}
 	what = waiting_for(c);
-	msg = xasprintf("timed out after %d.%03d s waiting for %s%s "
-	    "(--timeout); the server may be slow, tarpitting or gone",
-	    c->opts.timeout_ms / 1000, c->opts.timeout_ms % 1000,
-	    strcmp(what, "the connection") == 0 ||
-	    strcmp(what, "the TLS handshake") == 0 ||
-	    strcmp(what, "the server") == 0 ? "" : "the reply to ",
-	    what);
+	msg =
+	    xasprintf("timed out after %d.%03d s waiting for %s%s "
+	              "(--timeout); the server may be slow, tarpitting or gone",
+	        c->opts.timeout_ms / 1000, c->opts.timeout_ms % 1000,
+	        strcmp(what, "the connection") == 0 ||
+	                strcmp(what, "the TLS handshake") == 0 ||
+	                strcmp(what, "the server") == 0
+	            ? ""
+	            : "the reply to ",
+	        what);
 	fail(c, SMTP_FAIL_TIMEOUT, msg);
 	free(msg);
 }
@@ -290,7 +292,8 @@ on_linger(void *arg)
 
 	c->linger = 0;
 	transport_down(c);
-	smtp_session_close(c->session, "the server did not close the "
+	smtp_session_close(c->session,
+	    "the server did not close the "
 	    "connection after QUIT; the workbench closed it");
 }
 
@@ -308,8 +311,8 @@ arm_timer(struct smtp_client *c)
 	if (c->timer != 0)
 		loop_timer_del(c->loop, c->timer);
 	c->timer_step = c->step_id;
-	c->timer = loop_timer_add(c->loop, (uint64_t)c->opts.timeout_ms,
-	    on_timeout, c);
+	c->timer = loop_timer_add(
+	    c->loop, (uint64_t)c->opts.timeout_ms, on_timeout, c);
 }
 
 /* ---- I/O ---------------------------------------------------------- */
@@ -393,13 +396,14 @@ do_handshake(struct smtp_client *c)
 	c->step_id++;
 	ti = smtp_transport_tls_info(c->tr);
 	summary = xasprintf("%s %s%s%s", ti->version, ti->cipher,
-	    ti->verified ? ", certificate verified" :
-	    ", certificate NOT verified: ",
+	    ti->verified ? ", certificate verified"
+	                 : ", certificate NOT verified: ",
 	    ti->verified ? "" : ti->verify_error);
 	smtp_session_tls_done(c->session, summary);
 	free(summary);
 	if (ti->verify_skipped && !ti->verified)
-		smtp_session_warn(c->session, "--insecure: the server's "
+		smtp_session_warn(c->session,
+		    "--insecure: the server's "
 		    "identity was not verified; anyone on the path could "
 		    "read this session");
 }
@@ -425,8 +429,7 @@ do_connect(struct smtp_client *c)
 	c->step_id++;
 	smtp_session_connected(c->session, smtp_transport_peer(c->tr));
 	if (c->opts.implicit_tls) {
-		if (smtp_transport_tls_start(c->tr, &c->opts.tls, &err) ==
-		    -1) {
+		if (smtp_transport_tls_start(c->tr, &c->opts.tls, &err) == -1) {
 			fail(c, SMTP_FAIL_TLS, err);
 			free(err);
 			return;
@@ -454,8 +457,8 @@ on_fd(int fd, int events, void *arg)
 	case PHASE_OPEN:
 		do_read(c);
 		/* TLS may hold decrypted bytes poll() cannot see. */
-		while (c->phase == PHASE_OPEN &&
-		    smtp_transport_pending(c->tr) > 0)
+		while (
+		    c->phase == PHASE_OPEN && smtp_transport_pending(c->tr) > 0)
 			do_read(c);
 		break;
 	default:
@@ -514,8 +517,7 @@ smtp_client_connect(struct smtp_client *c, char **errstr)
 	smtp_session_connecting(c->session, what);
 	free(what);
 	if (smtp_transport_connect(c->tr, c->host, c->port, errstr) == -1) {
-		smtp_session_fail(c->session, SMTP_FAIL_CONNECT, "%s",
-		    *errstr);
+		smtp_session_fail(c->session, SMTP_FAIL_CONNECT, "%s", *errstr);
 		c->phase = PHASE_CLOSED;
 		return -1;
 	}
@@ -527,8 +529,7 @@ smtp_client_connect(struct smtp_client *c, char **errstr)
 }
 
 int
-smtp_client_send(struct smtp_client *c, const char *p, size_t n,
-    char **errstr)
+smtp_client_send(struct smtp_client *c, const char *p, size_t n, char **errstr)
 {
 	if (smtp_session_send(c->session, p, n, errstr) == -1)
 		return -1;
@@ -537,8 +538,8 @@ smtp_client_send(struct smtp_client *c, const char *p, size_t n,
 }
 
 int
-smtp_client_send_secret(struct smtp_client *c, const char *wire,
-    const char *display, char **errstr)
+smtp_client_send_secret(
+    struct smtp_client *c, const char *wire, const char *display, char **errstr)
 {
 	if (smtp_session_send_secret(c->session, wire, display, errstr) == -1)
 		return -1;
@@ -574,8 +575,8 @@ body_pump(struct smtp_client *c)
 			smtp_session_fail(c->session, SMTP_FAIL_PROTOCOL,
 			    "reading %s failed mid-message: %s; the message "
 			    "was cut short and the connection closed so it "
-			    "is not delivered incomplete", c->body_path,
-			    strerror(errno));
+			    "is not delivered incomplete",
+			    c->body_path, strerror(errno));
 			transport_down(c);
 			return;
 		}
@@ -584,11 +585,11 @@ body_pump(struct smtp_client *c)
 			(void)smtp_dotstuff_finish(&c->ds, &c->chunk);
 		} else {
 			c->stats.file_bytes += (uint64_t)n;
-			(void)smtp_dotstuff_feed(&c->ds, c->inbuf, (size_t)n,
-			    &c->chunk);
+			(void)smtp_dotstuff_feed(
+			    &c->ds, c->inbuf, (size_t)n, &c->chunk);
 		}
 		if (smtp_session_body_write(c->session, buf_peek(&c->chunk),
-		    buf_used(&c->chunk)) == -1)
+		        buf_used(&c->chunk)) == -1)
 			fatalx("body write outside content state");
 		buf_clear(&c->chunk);
 		if (n == 0) {
@@ -598,21 +599,25 @@ body_pump(struct smtp_client *c)
 			c->stats.bare_cr = c->ds.bare_cr;
 			c->stats.bare_lf = c->ds.bare_lf;
 			c->stats.longest = c->ds.longest;
-			summary = xasprintf("[message content from %s: %llu "
+			summary = xasprintf(
+			    "[message content from %s: %llu "
 			    "octets on the wire, %llu lines, %llu dots "
-			    "stuffed] .", c->body_path,
+			    "stuffed] .",
+			    c->body_path,
 			    (unsigned long long)c->stats.wire_bytes,
 			    (unsigned long long)c->stats.lines,
 			    (unsigned long long)c->stats.stuffed);
 			smtp_session_body_end(c->session, summary);
 			free(summary);
 			if (c->stats.bare_cr + c->stats.bare_lf > 0)
-				smtp_session_note(c->session, "%llu bare "
+				smtp_session_note(c->session,
+				    "%llu bare "
 				    "CR/LF line ends were sent as CRLF",
 				    (unsigned long long)(c->stats.bare_cr +
-				    c->stats.bare_lf));
+				        c->stats.bare_lf));
 			if (c->stats.longest > 998)
-				smtp_session_warn(c->session, "the longest "
+				smtp_session_warn(c->session,
+				    "the longest "
 				    "line has %zu octets; RFC 5322 allows 998 "
 				    "and servers may reject or fold it",
 				    c->stats.longest);
@@ -622,19 +627,18 @@ body_pump(struct smtp_client *c)
 }
 
 int
-smtp_client_body_file(struct smtp_client *c, const char *path,
-    char **errstr)
+smtp_client_body_file(struct smtp_client *c, const char *path, char **errstr)
 {
 	int fd;
 
 	if (smtp_session_state(c->session) != SMTP_STATE_CONTENT) {
 		*errstr = xstrdup("the server has not accepted DATA with 354; "
-		    "no content can be sent now");
+		                  "no content can be sent now");
 		return -1;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*errstr = xasprintf("cannot open %s: %s", path,
-		    strerror(errno));
+		*errstr =
+		    xasprintf("cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	body_stop(c);

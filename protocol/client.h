@@ -19,9 +19,9 @@ struct loop;
 struct smtp_client_opts {
 	const char *host;
 	const char *port;
-	int implicit_tls;          /* SMTPS: TLS right after connect */
-	struct smtp_tls_opts tls;  /* for implicit TLS and STARTTLS */
-	int timeout_ms;            /* per network step; 0 means 30 s */
+	int implicit_tls; /* SMTPS: TLS right after connect */
+	struct smtp_tls_opts tls; /* for implicit TLS and STARTTLS */
+	int timeout_ms; /* per network step; 0 means 30 s */
 };
 
 /* What a body transfer did (valid after it finished). */
@@ -52,11 +52,10 @@ struct smtp_session *smtp_client_session(struct smtp_client *);
 const struct smtp_tls_info *smtp_client_tls_info(const struct smtp_client *);
 
 /* smtp_session_send() and a flush.  Same contract. */
-int smtp_client_send(struct smtp_client *, const char *, size_t,
-    char **errstr);
+int smtp_client_send(struct smtp_client *, const char *, size_t, char **errstr);
 /* smtp_session_send_secret() and a flush. */
-int smtp_client_send_secret(struct smtp_client *, const char *wire,
-    const char *display, char **errstr);
+int smtp_client_send_secret(
+    struct smtp_client *, const char *wire, const char *display, char **errstr);
 /* Ends a pipelined group: everything queued leaves in one write. */
 void smtp_client_flush(struct smtp_client *);
 
@@ -66,8 +65,8 @@ void smtp_client_flush(struct smtp_client *);
  * 64 KiB chunks whatever the file's size.  Returns -1 with *errstr when
  * the file cannot be opened (nothing is sent then).
  */
-int smtp_client_body_file(struct smtp_client *, const char *path,
-    char **errstr);
+int smtp_client_body_file(
+    struct smtp_client *, const char *path, char **errstr);
 const struct smtp_body_stats *smtp_client_body_stats(
     const struct smtp_client *);
 

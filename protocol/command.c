@@ -31,78 +31,77 @@
 #define COMMAND_SHOW_MAX 40
 
 #define S(x) SMTP_STATE_BIT(SMTP_STATE_##x)
-#define COMMAND_AFTER_GREETING (S(GREETED) | S(READY) | S(MAIL) | S(RCPT) | S(BDAT))
+#define COMMAND_AFTER_GREETING                                                 \
+	(S(GREETED) | S(READY) | S(MAIL) | S(RCPT) | S(BDAT))
 
 const struct smtp_command smtp_commands[] = {
-	{SMTP_VERB_EHLO, "EHLO", "EHLO domain",
-	    "Says hello and asks the server to list its ESMTP extensions",
-	    "RFC 5321 4.1.1.1", S(GREETED) | S(READY) | S(MAIL) | S(RCPT), 0,
-	    1},
-	{SMTP_VERB_HELO, "HELO", "HELO domain",
-	    "Old-style hello: no extensions are listed; prefer EHLO",
-	    "RFC 5321 4.1.1.1", S(GREETED) | S(READY) | S(MAIL) | S(RCPT), 0,
-	    1},
-	{SMTP_VERB_STARTTLS, "STARTTLS", "STARTTLS",
-	    "Upgrades the connection to TLS; send EHLO again afterwards",
-	    "RFC 3207 4", S(READY), SMTP_CAP_STARTTLS, 0},
-	{SMTP_VERB_AUTH, "AUTH", "AUTH mechanism [initial-response]",
-	    "Logs in with a SASL mechanism such as PLAIN or LOGIN",
-	    "RFC 4954 4", S(READY), SMTP_CAP_AUTH, 1},
-	{SMTP_VERB_MAIL, "MAIL", "MAIL FROM:<reverse-path> [SP params]",
-	    "Starts a message and names the sender (bounces go there); <> "
-	    "means none",
-	    "RFC 5321 4.1.1.2", S(READY), 0, 1},
-	{SMTP_VERB_RCPT, "RCPT", "RCPT TO:<forward-path> [SP params]",
-	    "Names one recipient of the message; repeat for each",
-	    "RFC 5321 4.1.1.3", S(MAIL) | S(RCPT), 0, 1},
-	{SMTP_VERB_DATA, "DATA", "DATA",
-	    "Starts the message content; end it with a line holding only a "
-	    "dot",
-	    "RFC 5321 4.1.1.4", S(RCPT), 0, 0},
-	{SMTP_VERB_BDAT, "BDAT", "BDAT chunk-size [LAST]",
-	    "Sends the next chunk-size octets of the message as they are; "
-	    "LAST ends it",
-	    "RFC 3030 2", S(RCPT) | S(BDAT), SMTP_CAP_CHUNKING, 1},
-	{SMTP_VERB_RSET, "RSET", "RSET",
-	    "Abandons the current message but keeps the connection open",
-	    "RFC 5321 4.1.1.5", COMMAND_AFTER_GREETING, 0, 0},
-	{SMTP_VERB_VRFY, "VRFY", "VRFY string",
-	    "Asks whether a mailbox exists (often disabled or answered 252)",
-	    "RFC 5321 4.1.1.6", COMMAND_AFTER_GREETING, 0, 1},
-	{SMTP_VERB_EXPN, "EXPN", "EXPN string",
-	    "Asks the server to list the members of a mailing list (usually "
-	    "disabled)",
-	    "RFC 5321 4.1.1.7", COMMAND_AFTER_GREETING, 0, 1},
-	{SMTP_VERB_HELP, "HELP", "HELP [string]",
-	    "Asks the server for help text, in general or about one command",
-	    "RFC 5321 4.1.1.8", COMMAND_AFTER_GREETING, 0, 2},
-	{SMTP_VERB_NOOP, "NOOP", "NOOP [string]",
-	    "Does nothing except earn a 250: checks the connection is alive",
-	    "RFC 5321 4.1.1.9", COMMAND_AFTER_GREETING, 0, 2},
-	{SMTP_VERB_QUIT, "QUIT", "QUIT",
-	    "Asks the server to say goodbye (221) and close the connection",
-	    "RFC 5321 4.1.1.10", COMMAND_AFTER_GREETING, 0, 0},
-	{SMTP_VERB_VERB, "VERB", "VERB",
-	    "Sendmail extension: asks for a verbose report of delivery",
-	    "Sendmail (no RFC)", COMMAND_AFTER_GREETING, 0, 2},
-	{SMTP_VERB_ETRN, "ETRN", "ETRN [@]domain",
-	    "Asks the server to start delivering mail it queued for a domain",
-	    "RFC 1985 5", S(READY), SMTP_CAP_ETRN, 1},
-	{SMTP_VERB_UNKNOWN, NULL, NULL, NULL, NULL, 0, 0, 0},
+    {SMTP_VERB_EHLO, "EHLO", "EHLO domain",
+        "Says hello and asks the server to list its ESMTP extensions",
+        "RFC 5321 4.1.1.1", S(GREETED) | S(READY) | S(MAIL) | S(RCPT), 0, 1},
+    {SMTP_VERB_HELO, "HELO", "HELO domain",
+        "Old-style hello: no extensions are listed; prefer EHLO",
+        "RFC 5321 4.1.1.1", S(GREETED) | S(READY) | S(MAIL) | S(RCPT), 0, 1},
+    {SMTP_VERB_STARTTLS, "STARTTLS", "STARTTLS",
+        "Upgrades the connection to TLS; send EHLO again afterwards",
+        "RFC 3207 4", S(READY), SMTP_CAP_STARTTLS, 0},
+    {SMTP_VERB_AUTH, "AUTH", "AUTH mechanism [initial-response]",
+        "Logs in with a SASL mechanism such as PLAIN or LOGIN", "RFC 4954 4",
+        S(READY), SMTP_CAP_AUTH, 1},
+    {SMTP_VERB_MAIL, "MAIL", "MAIL FROM:<reverse-path> [SP params]",
+        "Starts a message and names the sender (bounces go there); <> "
+        "means none",
+        "RFC 5321 4.1.1.2", S(READY), 0, 1},
+    {SMTP_VERB_RCPT, "RCPT", "RCPT TO:<forward-path> [SP params]",
+        "Names one recipient of the message; repeat for each",
+        "RFC 5321 4.1.1.3", S(MAIL) | S(RCPT), 0, 1},
+    {SMTP_VERB_DATA, "DATA", "DATA",
+        "Starts the message content; end it with a line holding only a "
+        "dot",
+        "RFC 5321 4.1.1.4", S(RCPT), 0, 0},
+    {SMTP_VERB_BDAT, "BDAT", "BDAT chunk-size [LAST]",
+        "Sends the next chunk-size octets of the message as they are; "
+        "LAST ends it",
+        "RFC 3030 2", S(RCPT) | S(BDAT), SMTP_CAP_CHUNKING, 1},
+    {SMTP_VERB_RSET, "RSET", "RSET",
+        "Abandons the current message but keeps the connection open",
+        "RFC 5321 4.1.1.5", COMMAND_AFTER_GREETING, 0, 0},
+    {SMTP_VERB_VRFY, "VRFY", "VRFY string",
+        "Asks whether a mailbox exists (often disabled or answered 252)",
+        "RFC 5321 4.1.1.6", COMMAND_AFTER_GREETING, 0, 1},
+    {SMTP_VERB_EXPN, "EXPN", "EXPN string",
+        "Asks the server to list the members of a mailing list (usually "
+        "disabled)",
+        "RFC 5321 4.1.1.7", COMMAND_AFTER_GREETING, 0, 1},
+    {SMTP_VERB_HELP, "HELP", "HELP [string]",
+        "Asks the server for help text, in general or about one command",
+        "RFC 5321 4.1.1.8", COMMAND_AFTER_GREETING, 0, 2},
+    {SMTP_VERB_NOOP, "NOOP", "NOOP [string]",
+        "Does nothing except earn a 250: checks the connection is alive",
+        "RFC 5321 4.1.1.9", COMMAND_AFTER_GREETING, 0, 2},
+    {SMTP_VERB_QUIT, "QUIT", "QUIT",
+        "Asks the server to say goodbye (221) and close the connection",
+        "RFC 5321 4.1.1.10", COMMAND_AFTER_GREETING, 0, 0},
+    {SMTP_VERB_VERB, "VERB", "VERB",
+        "Sendmail extension: asks for a verbose report of delivery",
+        "Sendmail (no RFC)", COMMAND_AFTER_GREETING, 0, 2},
+    {SMTP_VERB_ETRN, "ETRN", "ETRN [@]domain",
+        "Asks the server to start delivering mail it queued for a domain",
+        "RFC 1985 5", S(READY), SMTP_CAP_ETRN, 1},
+    {SMTP_VERB_UNKNOWN, NULL, NULL, NULL, NULL, 0, 0, 0},
 };
 
 static const char *const command_state_names[SMTP_STATE_COUNT] = {
-	[SMTP_STATE_CONNECTING] = "before connecting",
-	[SMTP_STATE_GREETING] = "before the greeting",
-	[SMTP_STATE_GREETED] = "before EHLO/HELO",
-	[SMTP_STATE_READY] = "after EHLO",
-	[SMTP_STATE_MAIL] = "inside a transaction (after MAIL)",
-	[SMTP_STATE_RCPT] = "after RCPT",
-	[SMTP_STATE_CONTENT] = "inside the message content (after DATA)",
-	[SMTP_STATE_BDAT] = "inside a BDAT transfer",
-	[SMTP_STATE_AUTH] = "inside an AUTH exchange",
-	[SMTP_STATE_TLS] = "during the TLS handshake",
-	[SMTP_STATE_CLOSED] = "after the connection closed",
+    [SMTP_STATE_CONNECTING] = "before connecting",
+    [SMTP_STATE_GREETING] = "before the greeting",
+    [SMTP_STATE_GREETED] = "before EHLO/HELO",
+    [SMTP_STATE_READY] = "after EHLO",
+    [SMTP_STATE_MAIL] = "inside a transaction (after MAIL)",
+    [SMTP_STATE_RCPT] = "after RCPT",
+    [SMTP_STATE_CONTENT] = "inside the message content (after DATA)",
+    [SMTP_STATE_BDAT] = "inside a BDAT transfer",
+    [SMTP_STATE_AUTH] = "inside an AUTH exchange",
+    [SMTP_STATE_TLS] = "during the TLS handshake",
+    [SMTP_STATE_CLOSED] = "after the connection closed",
 };
 
 const char *
@@ -267,8 +266,8 @@ command_check_state(struct smtp_check *out, const struct smtp_command *cmd,
 	case SMTP_STATE_COUNT:
 		break;
 	}
-	command_warn(out, "%s %s: most servers answer 503 (RFC 5321 4.1.4)", v,
-	    where);
+	command_warn(
+	    out, "%s %s: most servers answer 503 (RFC 5321 4.1.4)", v, where);
 }
 
 static void
@@ -389,18 +388,17 @@ struct command_param {
 };
 
 static const struct command_param command_params[] = {
-	{"SIZE", SMTP_VERB_MAIL, SMTP_CAP_SIZE, "SIZE", "RFC 1870", 1},
-	{"BODY", SMTP_VERB_MAIL, SMTP_CAP_8BITMIME, "8BITMIME", "RFC 6152", 1},
-	{"SMTPUTF8", SMTP_VERB_MAIL, SMTP_CAP_SMTPUTF8, "SMTPUTF8", "RFC 6531",
-	    0},
-	{"RET", SMTP_VERB_MAIL, SMTP_CAP_DSN, "DSN", "RFC 3461", 1},
-	{"ENVID", SMTP_VERB_MAIL, SMTP_CAP_DSN, "DSN", "RFC 3461", 1},
-	{"AUTH", SMTP_VERB_MAIL, SMTP_CAP_AUTH, "AUTH", "RFC 4954", 1},
-	{"BY", SMTP_VERB_MAIL, SMTP_CAP_DELIVERBY, "DELIVERBY", "RFC 2852", 1},
-	{"REQUIRETLS", SMTP_VERB_MAIL, SMTP_CAP_REQUIRETLS, "REQUIRETLS",
-	    "RFC 8689", 0},
-	{"NOTIFY", SMTP_VERB_RCPT, SMTP_CAP_DSN, "DSN", "RFC 3461", 1},
-	{"ORCPT", SMTP_VERB_RCPT, SMTP_CAP_DSN, "DSN", "RFC 3461", 1},
+    {"SIZE", SMTP_VERB_MAIL, SMTP_CAP_SIZE, "SIZE", "RFC 1870", 1},
+    {"BODY", SMTP_VERB_MAIL, SMTP_CAP_8BITMIME, "8BITMIME", "RFC 6152", 1},
+    {"SMTPUTF8", SMTP_VERB_MAIL, SMTP_CAP_SMTPUTF8, "SMTPUTF8", "RFC 6531", 0},
+    {"RET", SMTP_VERB_MAIL, SMTP_CAP_DSN, "DSN", "RFC 3461", 1},
+    {"ENVID", SMTP_VERB_MAIL, SMTP_CAP_DSN, "DSN", "RFC 3461", 1},
+    {"AUTH", SMTP_VERB_MAIL, SMTP_CAP_AUTH, "AUTH", "RFC 4954", 1},
+    {"BY", SMTP_VERB_MAIL, SMTP_CAP_DELIVERBY, "DELIVERBY", "RFC 2852", 1},
+    {"REQUIRETLS", SMTP_VERB_MAIL, SMTP_CAP_REQUIRETLS, "REQUIRETLS",
+        "RFC 8689", 0},
+    {"NOTIFY", SMTP_VERB_RCPT, SMTP_CAP_DSN, "DSN", "RFC 3461", 1},
+    {"ORCPT", SMTP_VERB_RCPT, SMTP_CAP_DSN, "DSN", "RFC 3461", 1},
 };
 
 /* Checks one "KEY[=value]" token after the address. */
@@ -538,8 +536,8 @@ command_check_path(struct smtp_check *out, const struct smtp_command *cmd,
 	int nonascii = 0, saw_utf8 = 0;
 
 	if (!command_prefix(arg, n, kw)) {
-		command_warn(out, "%s needs %s:<address> (%s)", cmd->name, kw,
-		    cmd->rfc);
+		command_warn(
+		    out, "%s needs %s:<address> (%s)", cmd->name, kw, cmd->rfc);
 		return;
 	}
 	i = klen;
@@ -553,8 +551,8 @@ command_check_path(struct smtp_check *out, const struct smtp_command *cmd,
 			    kw, cmd->name, kw, cmd->rfc);
 	}
 	if (i >= n || arg[i] != ':') {
-		command_warn(out, "%s needs %s:<address> (%s)", cmd->name, kw,
-		    cmd->rfc);
+		command_warn(
+		    out, "%s needs %s:<address> (%s)", cmd->name, kw, cmd->rfc);
 		return;
 	}
 	i++;
@@ -570,14 +568,14 @@ command_check_path(struct smtp_check *out, const struct smtp_command *cmd,
 		command_warn(out, "%s %s: has no address; write %s:<address>%s",
 		    cmd->name, kw, kw,
 		    cmd->verb == SMTP_VERB_MAIL ? " or FROM:<> for no sender"
-						: "");
+		                                : "");
 		return;
 	}
 	if (arg[i] == '<') {
 		end = command_path_end(arg + i, n - i);
 		if (end == n - i) {
-			command_warn(out,
-			    "the address has no closing '>' (%s)", cmd->rfc);
+			command_warn(out, "the address has no closing '>' (%s)",
+			    cmd->rfc);
 			return;
 		}
 		addr = i + 1;
@@ -617,8 +615,8 @@ command_check_path(struct smtp_check *out, const struct smtp_command *cmd,
 		while (end < n && arg[end] != ' ')
 			end++;
 		if (end > i)
-			command_check_param(out, cmd->verb, arg + i, end - i,
-			    caps, &saw_utf8);
+			command_check_param(
+			    out, cmd->verb, arg + i, end - i, caps, &saw_utf8);
 		i = end;
 	}
 	if (nonascii && cmd->verb == SMTP_VERB_MAIL && !saw_utf8 &&
@@ -683,14 +681,17 @@ smtp_command_check(const char *line, size_t len, enum smtp_state state,
 	out->cmd = cmd = smtp_command_lookup(line, len);
 	for (i = 0; i < len; i++) {
 		if (line[i] == '\r')
-			out->reason = "the line contains a CR (carriage return, "
-				      "\\r); it would end the command early";
+			out->reason =
+			    "the line contains a CR (carriage return, "
+			    "\\r); it would end the command early";
 		else if (line[i] == '\n')
-			out->reason = "the line contains an LF (line feed, \\n); "
-				      "it would start a second command";
+			out->reason =
+			    "the line contains an LF (line feed, \\n); "
+			    "it would start a second command";
 		else if (line[i] == '\0')
-			out->reason = "the line contains a NUL byte (\\0), which "
-				      "SMTP does not allow";
+			out->reason =
+			    "the line contains a NUL byte (\\0), which "
+			    "SMTP does not allow";
 		else
 			continue;
 		out->refused = 1;
@@ -698,13 +699,14 @@ smtp_command_check(const char *line, size_t len, enum smtp_state state,
 	}
 
 	max = cmd != NULL && cmd->verb == SMTP_VERB_AUTH ? COMMAND_AUTH_LINE_MAX
-							 : COMMAND_LINE_MAX;
+	                                                 : COMMAND_LINE_MAX;
 	if (len > max - 2)
 		command_warn(out,
 		    "the line is %zu octets with CRLF, over the %zu allowed "
 		    "(%s); servers may answer 500",
 		    len + 2, max,
-		    max == COMMAND_LINE_MAX ? "RFC 5321 4.5.3.1.4" : "RFC 4954 4");
+		    max == COMMAND_LINE_MAX ? "RFC 5321 4.5.3.1.4"
+		                            : "RFC 4954 4");
 
 	vlen = command_verb_len(line, len);
 	if (vlen == 0) {

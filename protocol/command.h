@@ -16,16 +16,16 @@ struct smtp_caps;
 /* Where the conversation is, as far as command legality goes. */
 enum smtp_state {
 	SMTP_STATE_CONNECTING = 0, /* no connection yet */
-	SMTP_STATE_GREETING,       /* connected, waiting for the 220 */
-	SMTP_STATE_GREETED,        /* greeting received, no EHLO/HELO yet */
-	SMTP_STATE_READY,          /* after EHLO/HELO, no transaction */
-	SMTP_STATE_MAIL,           /* MAIL accepted, no recipient yet */
-	SMTP_STATE_RCPT,           /* at least one RCPT accepted */
-	SMTP_STATE_CONTENT,        /* after 354: lines are message content */
-	SMTP_STATE_BDAT,           /* inside a BDAT transaction */
-	SMTP_STATE_AUTH,           /* inside a SASL exchange (334 pending) */
-	SMTP_STATE_TLS,            /* STARTTLS accepted, handshake running */
-	SMTP_STATE_CLOSED,         /* connection gone */
+	SMTP_STATE_GREETING, /* connected, waiting for the 220 */
+	SMTP_STATE_GREETED, /* greeting received, no EHLO/HELO yet */
+	SMTP_STATE_READY, /* after EHLO/HELO, no transaction */
+	SMTP_STATE_MAIL, /* MAIL accepted, no recipient yet */
+	SMTP_STATE_RCPT, /* at least one RCPT accepted */
+	SMTP_STATE_CONTENT, /* after 354: lines are message content */
+	SMTP_STATE_BDAT, /* inside a BDAT transaction */
+	SMTP_STATE_AUTH, /* inside a SASL exchange (334 pending) */
+	SMTP_STATE_TLS, /* STARTTLS accepted, handshake running */
+	SMTP_STATE_CLOSED, /* connection gone */
 	SMTP_STATE_COUNT
 };
 
@@ -55,13 +55,13 @@ enum smtp_verb {
 
 struct smtp_command {
 	enum smtp_verb verb;
-	const char *name;     /* "MAIL" */
-	const char *syntax;   /* "MAIL FROM:<reverse-path> [SP params]" */
-	const char *help;     /* one line */
-	const char *rfc;      /* "RFC 5321 4.1.1.2" */
-	uint32_t states;      /* SMTP_STATE_BIT() set where it is legal */
-	uint32_t cap;         /* SMTP_CAP_* it needs, 0 for none */
-	int arg;              /* 0 none allowed, 1 required, 2 optional */
+	const char *name; /* "MAIL" */
+	const char *syntax; /* "MAIL FROM:<reverse-path> [SP params]" */
+	const char *help; /* one line */
+	const char *rfc; /* "RFC 5321 4.1.1.2" */
+	uint32_t states; /* SMTP_STATE_BIT() set where it is legal */
+	uint32_t cap; /* SMTP_CAP_* it needs, 0 for none */
+	int arg; /* 0 none allowed, 1 required, 2 optional */
 };
 
 /* All entries, terminated by an entry with name == NULL. */
@@ -77,7 +77,7 @@ const char *smtp_state_name(enum smtp_state);
 /* Result of checking a line. */
 #define SMTP_CHECK_MAX_WARNINGS 4
 struct smtp_check {
-	int refused;        /* 1: must not be sent (CR, LF or NUL inside) */
+	int refused; /* 1: must not be sent (CR, LF or NUL inside) */
 	const char *reason; /* why it was refused */
 	size_t nwarn;
 	char warn[SMTP_CHECK_MAX_WARNINGS][160]; /* rule breaks; sent anyway */

@@ -15,16 +15,16 @@
 struct buf;
 
 struct smtp_dotstuff {
-	int bol;          /* at the beginning of a line */
-	int after_cr;     /* the last byte seen was CR (a following LF joins it) */
+	int bol; /* at the beginning of a line */
+	int after_cr; /* the last byte seen was CR (a following LF joins it) */
 	uint64_t in_bytes;
 	uint64_t out_bytes;
-	uint64_t lines;   /* line breaks emitted */
+	uint64_t lines; /* line breaks emitted */
 	uint64_t stuffed; /* dots added */
 	uint64_t bare_cr; /* CRs not followed by LF, turned into CRLF */
 	uint64_t bare_lf; /* LFs not preceded by CR, turned into CRLF */
-	size_t longest;   /* longest line seen, in octets without CRLF */
-	size_t cur_line;  /* octets in the current line so far */
+	size_t longest; /* longest line seen, in octets without CRLF */
+	size_t cur_line; /* octets in the current line so far */
 };
 
 void smtp_dotstuff_init(struct smtp_dotstuff *);
@@ -34,8 +34,8 @@ void smtp_dotstuff_init(struct smtp_dotstuff *);
  * chunk is never more than 2n + 2 bytes; a CR at the end of a chunk is
  * handled across the boundary.  Returns -1 if out's cap was reached.
  */
-int smtp_dotstuff_feed(struct smtp_dotstuff *, const char *in, size_t n,
-    struct buf *out);
+int smtp_dotstuff_feed(
+    struct smtp_dotstuff *, const char *in, size_t n, struct buf *out);
 
 /* Appends the terminating [CRLF] "." CRLF.  Returns -1 on cap. */
 int smtp_dotstuff_finish(struct smtp_dotstuff *, struct buf *out);

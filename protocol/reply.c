@@ -32,10 +32,10 @@ struct smtp_reply_parser {
 	size_t linelen;
 	unsigned lineflags;
 	int cr_pending; /* the last byte seen was a CR */
-	int skipping;   /* dropping the rest of an oversized reply */
+	int skipping; /* dropping the rest of an oversized reply */
 
-	int code;       /* of the reply under construction */
-	char *text;     /* line texts of the reply, NUL after each */
+	int code; /* of the reply under construction */
+	char *text; /* line texts of the reply, NUL after each */
 	size_t textlen; /* bytes used in text */
 	size_t textcap;
 	size_t textbytes; /* sum of line lengths, checked against the cap */
@@ -46,6 +46,7 @@ struct smtp_reply_parser {
 	size_t viewcap;
 
 	unsigned gen; /* bumped by reset, so feed notices one in a callback */
+	size_t feed_left; /* bytes of the current feed not parsed yet */
 };
 
 /* What a completed line says about itself. */
@@ -95,13 +96,15 @@ smtp_reply_parser_reset(struct smtp_reply_parser *p)
 	reply_line_clear(p);
 	p->cr_pending = 0;
 	p->skipping = 0;
+	p->feed_left = 0;
 	p->gen++;
 }
 
 size_t
 smtp_reply_parser_pending(const struct smtp_reply_parser *p)
 {
-	return p->linelen + (p->cr_pending ? 1 : 0) + p->textbytes;
+	return p->linelen + (p->cr_pending ? 1 : 0) + p->textbytes +
+	    p->feed_left;
 }
 
 const char *
@@ -176,8 +179,8 @@ smtp_enhanced_parse(const char *text, size_t len, char out[16])
 }
 
 const char *
-smtp_reply_line_text(const struct smtp_reply_line *l, int skip_enhanced,
-    size_t *lenp)
+smtp_reply_line_text(
+    const struct smtp_reply_line *l, int skip_enhanced, size_t *lenp)
 {
 	const char *t = l->text;
 	size_t len = l->len, skip;
@@ -284,7 +287,6 @@ reply_complete(struct smtp_reply_parser *p, smtp_reply_cb *cb, void *arg)
 	struct smtp_reply_event ev;
 	size_t i, tlen;
 	const char *t;
-	int rc;
 
 	if (p->nrec > p->viewcap) {
 		p->viewcap = p->nrec;
@@ -305,13 +307,12 @@ reply_complete(struct smtp_reply_parser *p, smtp_reply_cb *cb, void *arg)
 	    reply.enhanced[0] != p->view[0].text[0])
 		reply.enhanced[0] = '\0';
 
+	/* The view still points into text: dropping only resets counts. */
+	reply_drop(p);
 	memset(&ev, 0, sizeof ev);
 	ev.type = SMTP_REPLY_EV_REPLY;
 	ev.reply = &reply;
-	rc = reply_emit(p, &ev, cb, arg);
-	if (rc == 0)
-		reply_drop(p);
-	return rc;
+	return reply_emit(p, &ev, cb, arg);
 }
 
 /* A whole line is in p->line.  Returns -1 if a callback reset us. */
@@ -321,7 +322,6 @@ reply_line_end(struct smtp_reply_parser *p, smtp_reply_cb *cb, void *arg)
 	struct smtp_reply_line l;
 	struct smtp_reply_event ev;
 	struct line_class lc;
-	int rc = 0;
 
 	p->line[p->linelen] = '\0';
 	reply_classify(p->line, p->linelen, &lc);
@@ -330,6 +330,8 @@ reply_line_end(struct smtp_reply_parser *p, smtp_reply_cb *cb, void *arg)
 	l.text = p->line;
 	l.len = p->linelen;
 	l.flags = p->lineflags;
+	/* Consumed: pending() in a callback counts only what follows. */
+	reply_line_clear(p);
 
 	memset(&ev, 0, sizeof ev);
 	ev.type = SMTP_REPLY_EV_LINE;
@@ -340,25 +342,23 @@ reply_line_end(struct smtp_reply_parser *p, smtp_reply_cb *cb, void *arg)
 	if (p->skipping) {
 		if (lc.error == SMTP_REPLY_OK && lc.last)
 			p->skipping = 0;
-	} else if (lc.error != SMTP_REPLY_OK)
-		rc = reply_error(p, &l, lc.error, cb, arg);
-	else if (p->nrec > 0 && lc.code != p->code)
-		rc = reply_error(p, &l, SMTP_REPLY_ECODECHANGE, cb, arg);
-	else if (p->nrec >= SMTP_REPLY_LINES_MAX) {
-		p->skipping = !lc.last;
-		rc = reply_error(p, &l, SMTP_REPLY_ETOOMANY, cb, arg);
-	} else if (p->textbytes + l.len > SMTP_REPLY_SIZE_MAX) {
-		p->skipping = !lc.last;
-		rc = reply_error(p, &l, SMTP_REPLY_ETOOBIG, cb, arg);
-	} else {
-		p->code = lc.code;
-		reply_append(p, &l);
-		if (lc.last)
-			rc = reply_complete(p, cb, arg);
+		return 0;
 	}
-	if (rc == 0)
-		reply_line_clear(p);
-	return rc;
+	if (lc.error != SMTP_REPLY_OK)
+		return reply_error(p, &l, lc.error, cb, arg);
+	if (p->nrec > 0 && lc.code != p->code)
+		return reply_error(p, &l, SMTP_REPLY_ECODECHANGE, cb, arg);
+	if (p->nrec >= SMTP_REPLY_LINES_MAX) {
+		p->skipping = !lc.last;
+		return reply_error(p, &l, SMTP_REPLY_ETOOMANY, cb, arg);
+	}
+	if (p->textbytes + l.len > SMTP_REPLY_SIZE_MAX) {
+		p->skipping = !lc.last;
+		return reply_error(p, &l, SMTP_REPLY_ETOOBIG, cb, arg);
+	}
+	p->code = lc.code;
+	reply_append(p, &l);
+	return lc.last ? reply_complete(p, cb, arg) : 0;
 }
 
 static void
@@ -371,14 +371,15 @@ reply_line_put(struct smtp_reply_parser *p, char c)
 }
 
 void
-smtp_reply_parser_feed(struct smtp_reply_parser *p, const char *data,
-    size_t n, smtp_reply_cb *cb, void *arg)
+smtp_reply_parser_feed(struct smtp_reply_parser *p, const char *data, size_t n,
+    smtp_reply_cb *cb, void *arg)
 {
 	size_t i;
 	char c;
 
 	for (i = 0; i < n; i++) {
 		c = data[i];
+		p->feed_left = n - i - 1;
 		if (p->cr_pending) {
 			p->cr_pending = 0;
 			if (c == '\n') {
@@ -388,28 +389,23 @@ smtp_reply_parser_feed(struct smtp_reply_parser *p, const char *data,
 				 * was sent before the handshake.
 				 */
 				if (reply_line_end(p, cb, arg) != 0)
-					return;
+					break;
 				continue;
 			}
 			p->lineflags |= SMTP_LINE_BARE_CR;
 			reply_line_put(p, '\r');
 		}
-		switch (c) {
-		case '\r':
+		if (c == '\r')
 			p->cr_pending = 1;
-			break;
-		case '\n':
+		else if (c == '\n') {
 			p->lineflags |= SMTP_LINE_BARE_LF;
 			if (reply_line_end(p, cb, arg) != 0)
-				return;
-			break;
-		case '\0':
-			p->lineflags |= SMTP_LINE_NUL;
+				break;
+		} else {
+			if (c == '\0')
+				p->lineflags |= SMTP_LINE_NUL;
 			reply_line_put(p, c);
-			break;
-		default:
-			reply_line_put(p, c);
-			break;
 		}
 	}
+	p->feed_left = 0;
 }

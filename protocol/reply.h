@@ -20,20 +20,20 @@
 #define SMTP_REPLY_SIZE_MAX (256 * 1024)
 
 /* Anomalies of a single line; tolerated, but shown to the user. */
-#define SMTP_LINE_BARE_LF 0x01   /* ended by LF without CR */
-#define SMTP_LINE_NUL 0x02       /* contained NUL bytes */
+#define SMTP_LINE_BARE_LF 0x01 /* ended by LF without CR */
+#define SMTP_LINE_NUL 0x02 /* contained NUL bytes */
 #define SMTP_LINE_TRUNCATED 0x04 /* longer than SMTP_REPLY_LINE_MAX */
-#define SMTP_LINE_BARE_CR 0x08   /* a CR not followed by LF inside */
+#define SMTP_LINE_BARE_CR 0x08 /* a CR not followed by LF inside */
 #define SMTP_LINE_CODE_RANGE 0x10 /* code outside 2xx..5xx (e.g. 199, 600) */
 
 /* Fatal problems: the reply cannot be trusted to match a command. */
 enum smtp_reply_error {
 	SMTP_REPLY_OK = 0,
-	SMTP_REPLY_EBADCODE,   /* the line does not start with 3 digits */
-	SMTP_REPLY_ESEP,       /* 4th char is neither ' ', '-' nor the end */
+	SMTP_REPLY_EBADCODE, /* the line does not start with 3 digits */
+	SMTP_REPLY_ESEP, /* 4th char is neither ' ', '-' nor the end */
 	SMTP_REPLY_ECODECHANGE, /* a continuation line changed the code */
-	SMTP_REPLY_ETOOMANY,   /* more than SMTP_REPLY_LINES_MAX lines */
-	SMTP_REPLY_ETOOBIG,    /* more than SMTP_REPLY_SIZE_MAX bytes */
+	SMTP_REPLY_ETOOMANY, /* more than SMTP_REPLY_LINES_MAX lines */
+	SMTP_REPLY_ETOOBIG, /* more than SMTP_REPLY_SIZE_MAX bytes */
 };
 
 /* One line of a reply, without its line ending. */
@@ -45,15 +45,15 @@ struct smtp_reply_line {
 
 /* A complete reply. */
 struct smtp_reply {
-	int code;                /* 100..999 as sent */
-	char enhanced[16];       /* "5.1.1" from the first line, or "" */
+	int code; /* 100..999 as sent */
+	char enhanced[16]; /* "5.1.1" from the first line, or "" */
 	const struct smtp_reply_line *lines;
 	size_t nlines;
-	unsigned flags;          /* OR of all lines' flags */
+	unsigned flags; /* OR of all lines' flags */
 };
 
 enum smtp_reply_event_type {
-	SMTP_REPLY_EV_LINE,  /* one server line arrived (transcript) */
+	SMTP_REPLY_EV_LINE, /* one server line arrived (transcript) */
 	SMTP_REPLY_EV_REPLY, /* a reply is complete */
 	SMTP_REPLY_EV_ERROR, /* malformed input; see error and line */
 };
@@ -61,8 +61,8 @@ enum smtp_reply_event_type {
 struct smtp_reply_event {
 	enum smtp_reply_event_type type;
 	const struct smtp_reply_line *line; /* LINE, ERROR (offending line) */
-	const struct smtp_reply *reply;     /* REPLY */
-	enum smtp_reply_error error;        /* ERROR */
+	const struct smtp_reply *reply; /* REPLY */
+	enum smtp_reply_error error; /* ERROR */
 };
 
 typedef void smtp_reply_cb(const struct smtp_reply_event *, void *arg);
@@ -90,7 +90,12 @@ void smtp_reply_parser_reset(struct smtp_reply_parser *);
 void smtp_reply_parser_feed(struct smtp_reply_parser *, const char *, size_t,
     smtp_reply_cb *, void *arg);
 
-/* Bytes of an incomplete line or reply held back (0 when idle). */
+/*
+ * Bytes of an incomplete line or reply held back (0 when idle).  Inside
+ * a callback it also counts the bytes of the current feed not parsed
+ * yet, so a handler can tell whether the server sent more after this
+ * reply (anything after the 220 to STARTTLS, say).
+ */
 size_t smtp_reply_parser_pending(const struct smtp_reply_parser *);
 
 /* Human-readable text for an error, e.g. "reply code is not 3 digits". */
@@ -106,7 +111,7 @@ size_t smtp_enhanced_parse(const char *text, size_t len, char out[16]);
 
 /* Returns the text after "NNN " / "NNN-" (and after the enhanced code
  * when skip_enhanced is set), for display of the meaning. */
-const char *smtp_reply_line_text(const struct smtp_reply_line *,
-    int skip_enhanced, size_t *lenp);
+const char *smtp_reply_line_text(
+    const struct smtp_reply_line *, int skip_enhanced, size_t *lenp);
 
 #endif

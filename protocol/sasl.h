@@ -17,9 +17,9 @@
 #define SASL_MASK "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2"
 
 struct sasl_mech_info {
-	const char *name;     /* "CRAM-MD5" */
+	const char *name; /* "CRAM-MD5" */
 	int initial_response; /* 1 if the first message can go with AUTH */
-	const char *help;     /* one line for /help and completion */
+	const char *help; /* one line for /help and completion */
 	const char *rfc;
 };
 
@@ -35,8 +35,8 @@ struct sasl_client; /* opaque */
  * wiped on free); for XOAUTH2 the secret is the bearer token.  Returns
  * NULL with *errstr set for an unknown mechanism or a missing user.
  */
-struct sasl_client *sasl_client_new(const char *mech, const char *user,
-    const char *secret, char **errstr);
+struct sasl_client *sasl_client_new(
+    const char *mech, const char *user, const char *secret, char **errstr);
 /* Wipes and frees.  NULL is a no-op. */
 void sasl_client_free(struct sasl_client *);
 
@@ -68,8 +68,8 @@ int sasl_client_step(struct sasl_client *, const char *challenge, size_t len,
  * challenge is the last 334 text (may be NULL).  Returns an allocated
  * string, e.g. "[user=alice password=•••••]".
  */
-char *sasl_redact_response(const char *mech, int step, const char *challenge,
-    const char *line);
+char *sasl_redact_response(
+    const char *mech, int step, const char *challenge, const char *line);
 
 /*
  * Display form of an "AUTH MECH [initial-response]" command line typed by

@@ -52,9 +52,10 @@ struct smtp_session {
 	size_t *waiting; /* FIFO of stage indexes */
 	size_t nwaiting, capwaiting, headwaiting;
 	size_t message_stage; /* open MESSAGE stage, or SIZE_MAX */
-	size_t last_reply;    /* stage index, or SIZE_MAX */
+	size_t last_reply; /* stage index, or SIZE_MAX */
 
-	unsigned txn;
+	unsigned txn; /* current transaction number, 0 outside one */
+	unsigned ntxn; /* transactions begun on this connection */
 	unsigned group, pipelining;
 	unsigned line_flags_warned;
 
@@ -64,53 +65,54 @@ struct smtp_session {
 	char *auth_challenge;
 
 	uint64_t bdat_left; /* BDAT octets the user still has to supply */
+	size_t bdat_stage; /* the BDAT stage those octets belong to */
 
 	struct buf out;
 };
 
 static const char *const kind_names[SMTP_STAGE_KIND_COUNT] = {
-	[SMTP_STAGE_CONNECT] = "connect",
-	[SMTP_STAGE_GREETING] = "greeting",
-	[SMTP_STAGE_EHLO] = "EHLO",
-	[SMTP_STAGE_HELO] = "HELO",
-	[SMTP_STAGE_STARTTLS] = "STARTTLS",
-	[SMTP_STAGE_TLS] = "TLS handshake",
-	[SMTP_STAGE_AUTH] = "AUTH",
-	[SMTP_STAGE_MAIL] = "MAIL",
-	[SMTP_STAGE_RCPT] = "RCPT",
-	[SMTP_STAGE_DATA] = "DATA",
-	[SMTP_STAGE_MESSAGE] = "end of data",
-	[SMTP_STAGE_BDAT] = "BDAT",
-	[SMTP_STAGE_RSET] = "RSET",
-	[SMTP_STAGE_VRFY] = "VRFY",
-	[SMTP_STAGE_EXPN] = "EXPN",
-	[SMTP_STAGE_HELP] = "HELP",
-	[SMTP_STAGE_NOOP] = "NOOP",
-	[SMTP_STAGE_VERB] = "VERB",
-	[SMTP_STAGE_ETRN] = "ETRN",
-	[SMTP_STAGE_QUIT] = "QUIT",
-	[SMTP_STAGE_OTHER] = "other",
+    [SMTP_STAGE_CONNECT] = "connect",
+    [SMTP_STAGE_GREETING] = "greeting",
+    [SMTP_STAGE_EHLO] = "EHLO",
+    [SMTP_STAGE_HELO] = "HELO",
+    [SMTP_STAGE_STARTTLS] = "STARTTLS",
+    [SMTP_STAGE_TLS] = "TLS handshake",
+    [SMTP_STAGE_AUTH] = "AUTH",
+    [SMTP_STAGE_MAIL] = "MAIL",
+    [SMTP_STAGE_RCPT] = "RCPT",
+    [SMTP_STAGE_DATA] = "DATA",
+    [SMTP_STAGE_MESSAGE] = "end of data",
+    [SMTP_STAGE_BDAT] = "BDAT",
+    [SMTP_STAGE_RSET] = "RSET",
+    [SMTP_STAGE_VRFY] = "VRFY",
+    [SMTP_STAGE_EXPN] = "EXPN",
+    [SMTP_STAGE_HELP] = "HELP",
+    [SMTP_STAGE_NOOP] = "NOOP",
+    [SMTP_STAGE_VERB] = "VERB",
+    [SMTP_STAGE_ETRN] = "ETRN",
+    [SMTP_STAGE_QUIT] = "QUIT",
+    [SMTP_STAGE_OTHER] = "other",
 };
 
 /* The stage kind each verb opens. */
 static const enum smtp_stage_kind verb_kind[SMTP_VERB_COUNT] = {
-	[SMTP_VERB_UNKNOWN] = SMTP_STAGE_OTHER,
-	[SMTP_VERB_EHLO] = SMTP_STAGE_EHLO,
-	[SMTP_VERB_HELO] = SMTP_STAGE_HELO,
-	[SMTP_VERB_STARTTLS] = SMTP_STAGE_STARTTLS,
-	[SMTP_VERB_AUTH] = SMTP_STAGE_AUTH,
-	[SMTP_VERB_MAIL] = SMTP_STAGE_MAIL,
-	[SMTP_VERB_RCPT] = SMTP_STAGE_RCPT,
-	[SMTP_VERB_DATA] = SMTP_STAGE_DATA,
-	[SMTP_VERB_BDAT] = SMTP_STAGE_BDAT,
-	[SMTP_VERB_RSET] = SMTP_STAGE_RSET,
-	[SMTP_VERB_VRFY] = SMTP_STAGE_VRFY,
-	[SMTP_VERB_EXPN] = SMTP_STAGE_EXPN,
-	[SMTP_VERB_HELP] = SMTP_STAGE_HELP,
-	[SMTP_VERB_NOOP] = SMTP_STAGE_NOOP,
-	[SMTP_VERB_QUIT] = SMTP_STAGE_QUIT,
-	[SMTP_VERB_VERB] = SMTP_STAGE_VERB,
-	[SMTP_VERB_ETRN] = SMTP_STAGE_ETRN,
+    [SMTP_VERB_UNKNOWN] = SMTP_STAGE_OTHER,
+    [SMTP_VERB_EHLO] = SMTP_STAGE_EHLO,
+    [SMTP_VERB_HELO] = SMTP_STAGE_HELO,
+    [SMTP_VERB_STARTTLS] = SMTP_STAGE_STARTTLS,
+    [SMTP_VERB_AUTH] = SMTP_STAGE_AUTH,
+    [SMTP_VERB_MAIL] = SMTP_STAGE_MAIL,
+    [SMTP_VERB_RCPT] = SMTP_STAGE_RCPT,
+    [SMTP_VERB_DATA] = SMTP_STAGE_DATA,
+    [SMTP_VERB_BDAT] = SMTP_STAGE_BDAT,
+    [SMTP_VERB_RSET] = SMTP_STAGE_RSET,
+    [SMTP_VERB_VRFY] = SMTP_STAGE_VRFY,
+    [SMTP_VERB_EXPN] = SMTP_STAGE_EXPN,
+    [SMTP_VERB_HELP] = SMTP_STAGE_HELP,
+    [SMTP_VERB_NOOP] = SMTP_STAGE_NOOP,
+    [SMTP_VERB_QUIT] = SMTP_STAGE_QUIT,
+    [SMTP_VERB_VERB] = SMTP_STAGE_VERB,
+    [SMTP_VERB_ETRN] = SMTP_STAGE_ETRN,
 };
 
 const char *
@@ -222,15 +224,15 @@ emit_stage(struct smtp_session *s, size_t i)
 }
 
 static size_t
-stage_add(struct smtp_session *s, enum smtp_stage_kind kind,
-    const char *display)
+stage_add(
+    struct smtp_session *s, enum smtp_stage_kind kind, const char *display)
 {
 	struct smtp_stage *st;
 
 	if (s->nstages == s->capstages) {
 		s->capstages = s->capstages ? s->capstages * 2 : 16;
-		s->stages = xreallocarray(s->stages, s->capstages,
-		    sizeof *s->stages);
+		s->stages =
+		    xreallocarray(s->stages, s->capstages, sizeof *s->stages);
 	}
 	st = &s->stages[s->nstages];
 	memset(st, 0, sizeof *st);
@@ -260,13 +262,14 @@ wait_push(struct smtp_session *s, size_t idx)
 	if (s->nwaiting == s->capwaiting) {
 		if (s->headwaiting > 0) {
 			memmove(s->waiting, s->waiting + s->headwaiting,
-			    (s->nwaiting - s->headwaiting) * sizeof *s->waiting);
+			    (s->nwaiting - s->headwaiting) *
+			        sizeof *s->waiting);
 			s->nwaiting -= s->headwaiting;
 			s->headwaiting = 0;
 		} else {
 			s->capwaiting = s->capwaiting ? s->capwaiting * 2 : 16;
-			s->waiting = xreallocarray(s->waiting, s->capwaiting,
-			    sizeof *s->waiting);
+			s->waiting = xreallocarray(
+			    s->waiting, s->capwaiting, sizeof *s->waiting);
 		}
 	}
 	s->waiting[s->nwaiting++] = idx;
@@ -309,7 +312,7 @@ smtp_session_new(smtp_event_cb *cb, void *arg)
 	s->t0 = s->now();
 	s->parser = smtp_reply_parser_new();
 	s->state = s->pred = SMTP_STATE_CONNECTING;
-	s->message_stage = s->last_reply = SIZE_MAX;
+	s->message_stage = s->last_reply = s->bdat_stage = SIZE_MAX;
 	smtp_caps_reset(&s->caps);
 	buf_init(&s->out, SESSION_OUT_MAX);
 	return s;
@@ -436,13 +439,15 @@ warn_line_flags(struct smtp_session *s, unsigned flags)
 		unsigned flag;
 		const char *what;
 	} tab[] = {
-		{SMTP_LINE_BARE_LF, "ended a line with a bare LF instead of "
-		    "CRLF (RFC 5321 2.3.8)"},
-		{SMTP_LINE_NUL, "sent a NUL byte inside a reply"},
-		{SMTP_LINE_TRUNCATED, "sent a reply line longer than "
-		    "the workbench keeps; the rest of that line was dropped"},
-		{SMTP_LINE_BARE_CR, "sent a bare CR inside a reply line"},
-		{SMTP_LINE_CODE_RANGE, "used a reply code outside 2xx-5xx"},
+	    {SMTP_LINE_BARE_LF,
+	        "ended a line with a bare LF instead of "
+	        "CRLF (RFC 5321 2.3.8)"},
+	    {SMTP_LINE_NUL, "sent a NUL byte inside a reply"},
+	    {SMTP_LINE_TRUNCATED,
+	        "sent a reply line longer than "
+	        "the workbench keeps; the rest of that line was dropped"},
+	    {SMTP_LINE_BARE_CR, "sent a bare CR inside a reply line"},
+	    {SMTP_LINE_CODE_RANGE, "used a reply code outside 2xx-5xx"},
 	};
 	size_t i;
 
@@ -490,8 +495,7 @@ close_session(struct smtp_session *s)
 }
 
 static void
-fail_v(struct smtp_session *s, enum smtp_fail cat, const char *fmt,
-    va_list ap)
+fail_v(struct smtp_session *s, enum smtp_fail cat, const char *fmt, va_list ap)
 {
 	struct smtp_event ev;
 	char *text;
@@ -512,8 +516,8 @@ fail_v(struct smtp_session *s, enum smtp_fail cat, const char *fmt,
 }
 
 void
-smtp_session_fail(struct smtp_session *s, enum smtp_fail cat,
-    const char *fmt, ...)
+smtp_session_fail(
+    struct smtp_session *s, enum smtp_fail cat, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -522,9 +526,8 @@ smtp_session_fail(struct smtp_session *s, enum smtp_fail cat,
 	va_end(ap);
 }
 
-static void
-fail_f(struct smtp_session *s, enum smtp_fail cat, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void fail_f(struct smtp_session *s, enum smtp_fail cat, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 static void
 fail_f(struct smtp_session *s, enum smtp_fail cat, const char *fmt, ...)
@@ -554,10 +557,11 @@ smtp_session_eof(struct smtp_session *s)
 	if (s->closed)
 		return;
 	if (smtp_reply_parser_pending(s->parser) > 0)
-		smtp_session_warn(s, "the server closed the connection in the "
+		smtp_session_warn(s,
+		    "the server closed the connection in the "
 		    "middle of a reply line; the partial line was dropped");
-	if (smtp_session_pending(s) == 0 && (s->quit_sent ||
-	    s->server_closing)) {
+	if (smtp_session_pending(s) == 0 &&
+	    (s->quit_sent || s->server_closing)) {
 		smtp_session_note(s, "connection closed by the server");
 		close_session(s);
 		return;
@@ -567,17 +571,20 @@ smtp_session_eof(struct smtp_session *s)
 		st = &s->stages[idx];
 		if (st->kind == SMTP_STAGE_QUIT) {
 			/* Closing without a 221 is rude but harmless. */
-			smtp_session_note(s, "the server closed the connection "
+			smtp_session_note(s,
+			    "the server closed the connection "
 			    "without answering QUIT");
 			close_session(s);
 			return;
 		}
-		fail_f(s, SMTP_FAIL_CLOSED, "the server closed the connection "
+		fail_f(s, SMTP_FAIL_CLOSED,
+		    "the server closed the connection "
 		    "while the workbench waited for the reply to %s",
 		    smtp_stage_kind_name(st->kind));
 		return;
 	}
-	fail_f(s, SMTP_FAIL_CLOSED, "the server closed the connection "
+	fail_f(s, SMTP_FAIL_CLOSED,
+	    "the server closed the connection "
 	    "unexpectedly (%s); reconnect to go on",
 	    smtp_state_name(s->state));
 }
@@ -592,8 +599,7 @@ stage_store_reply(struct smtp_stage *st, const struct smtp_reply *r)
 	memcpy(st->enhanced, r->enhanced, sizeof st->enhanced);
 	st->enhanced[sizeof st->enhanced - 1] = '\0';
 	free(st->text);
-	text = smtp_reply_line_text(&r->lines[0], r->enhanced[0] != '\0',
-	    &len);
+	text = smtp_reply_line_text(&r->lines[0], r->enhanced[0] != '\0', &len);
 	st->text = xstrndup(text, len);
 	/* xstrndup stops at NUL; keep the length it really copied. */
 	st->text_len = strlen(st->text);
@@ -612,16 +618,21 @@ apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 	case SMTP_STAGE_GREETING:
 		if (r->code == 220)
 			set_state(s, SMTP_STATE_GREETED);
-		else if (r->code == 554)
-			smtp_session_note(s, "the server refuses this session "
+		else if (r->code == 554) {
+			/* It is a greeting all the same: QUIT may follow. */
+			set_state(s, SMTP_STATE_GREETED);
+			smtp_session_note(s,
+			    "the server refuses this session "
 			    "(554 greeting); it will answer 503 to everything "
 			    "but QUIT (RFC 5321 3.1)");
+		}
 		break;
 	case SMTP_STAGE_EHLO:
 		if (ok) {
 			(void)smtp_caps_parse(&s->caps, r);
 			if (s->caps.ignored > 0)
-				smtp_session_warn(s, "ignored %zu malformed "
+				smtp_session_warn(s,
+				    "ignored %zu malformed "
 				    "or excess EHLO keyword line(s)",
 				    s->caps.ignored);
 			set_state(s, SMTP_STATE_READY);
@@ -637,7 +648,8 @@ apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 		if (r->code == 220) {
 			set_state(s, SMTP_STATE_TLS);
 			if (smtp_reply_parser_pending(s->parser) > 0)
-				smtp_session_warn(s, "the server sent data "
+				smtp_session_warn(s,
+				    "the server sent data "
 				    "after its 220 and before TLS; it was "
 				    "discarded (a STARTTLS injection "
 				    "would look like this)");
@@ -673,8 +685,8 @@ apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 			set_state(s, SMTP_STATE_CONTENT);
 			s->pred = SMTP_STATE_CONTENT;
 			if (s->message_stage == SIZE_MAX)
-				s->message_stage = stage_add(s,
-				    SMTP_STAGE_MESSAGE, "message content");
+				s->message_stage = stage_add(
+				    s, SMTP_STAGE_MESSAGE, "message content");
 		}
 		break;
 	case SMTP_STAGE_MESSAGE:
@@ -701,7 +713,8 @@ apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 	}
 	if (r->code == 421) {
 		s->server_closing = 1;
-		smtp_session_note(s, "421: the server is closing the "
+		smtp_session_note(s,
+		    "421: the server is closing the "
 		    "connection; a client should reconnect later");
 	}
 }
@@ -713,8 +726,10 @@ handle_reply(struct smtp_session *s, const struct smtp_reply *r)
 	size_t idx;
 
 	if (wait_pop(s, &idx) == -1) {
-		smtp_session_warn(s, "the server sent a reply (%d) to no "
-		    "command; it is shown but matched to nothing", r->code);
+		smtp_session_warn(s,
+		    "the server sent a reply (%d) to no "
+		    "command; it is shown but matched to nothing",
+		    r->code);
 		memset(&ev, 0, sizeof ev);
 		ev.type = SMTP_EV_REPLY;
 		ev.reply = r;
@@ -767,7 +782,8 @@ on_parser_event(const struct smtp_reply_event *pe, void *arg)
 		handle_reply(s, pe->reply);
 		break;
 	case SMTP_REPLY_EV_ERROR:
-		fail_f(s, SMTP_FAIL_PROTOCOL, "the server sent a malformed "
+		fail_f(s, SMTP_FAIL_PROTOCOL,
+		    "the server sent a malformed "
 		    "reply (%s); replies can no longer be matched to "
 		    "commands, so the session is closed",
 		    smtp_reply_error_str(pe->error));
@@ -798,8 +814,8 @@ queue_line(struct smtp_session *s, const char *p, size_t n)
 }
 
 static void
-emit_sent(struct smtp_session *s, const char *text, size_t len,
-    unsigned flags, size_t idx)
+emit_sent(struct smtp_session *s, const char *text, size_t len, unsigned flags,
+    size_t idx)
 {
 	struct smtp_event ev;
 
@@ -823,10 +839,13 @@ has_forbidden(const char *p, size_t n, char **errstr)
 
 	for (i = 0; i < n; i++) {
 		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0') {
-			*errstr = xasprintf("the line contains a %s at "
+			*errstr = xasprintf(
+			    "the line contains a %s at "
 			    "position %zu; SMTP lines cannot carry one (it "
 			    "would end the command early), so nothing was sent",
-			    p[i] == '\r' ? "CR" : p[i] == '\n' ? "LF" : "NUL",
+			    p[i] == '\r'       ? "CR"
+			        : p[i] == '\n' ? "LF"
+			                       : "NUL",
 			    i + 1);
 			return 1;
 		}
@@ -856,8 +875,8 @@ predict(struct smtp_session *s, enum smtp_verb verb, const char *line)
 		s->pred = SMTP_STATE_TLS;
 		break;
 	case SMTP_VERB_BDAT:
-		s->pred = bdat_is_last(line) ? SMTP_STATE_READY
-		    : SMTP_STATE_BDAT;
+		s->pred =
+		    bdat_is_last(line) ? SMTP_STATE_READY : SMTP_STATE_BDAT;
 		break;
 	default:
 		break;
@@ -895,54 +914,58 @@ bdat_size(const char *line)
 }
 
 static int
-send_content_line(struct smtp_session *s, const char *p, size_t n,
-    char **errstr)
+send_content_line(
+    struct smtp_session *s, const char *p, size_t n, char **errstr)
 {
 	if (n == 1 && p[0] == '.') {
 		if (queue_line(s, p, n) == -1)
 			goto full;
 		if (s->message_stage == SIZE_MAX)
-			s->message_stage = stage_add(s, SMTP_STAGE_MESSAGE,
-			    "message content");
+			s->message_stage =
+			    stage_add(s, SMTP_STAGE_MESSAGE, "message content");
 		s->stages[s->message_stage].bytes += 3;
 		emit_sent(s, p, n, SMTP_SENT_CONTENT, s->message_stage);
 		wait_push(s, s->message_stage);
 		s->message_stage = SIZE_MAX;
 		s->pred = SMTP_STATE_READY;
+		s->txn = 0;
 		return 0;
 	}
 	if (n > 1 && p[0] == '.' && p[1] != '.')
-		smtp_session_warn(s, "this content line starts with \".\": the "
+		smtp_session_warn(s,
+		    "this content line starts with \".\": the "
 		    "server removes that dot (RFC 5321 4.5.2); type \"..\" "
 		    "to send a literal dot");
 	if (n > 998)
-		smtp_session_warn(s, "content line of %zu octets: RFC 5322 "
-		    "allows at most 998", n);
+		smtp_session_warn(s,
+		    "content line of %zu octets: RFC 5322 "
+		    "allows at most 998",
+		    n);
 	if (queue_line(s, p, n) == -1)
 		goto full;
 	if (s->message_stage == SIZE_MAX)
-		s->message_stage = stage_add(s, SMTP_STAGE_MESSAGE,
-		    "message content");
+		s->message_stage =
+		    stage_add(s, SMTP_STAGE_MESSAGE, "message content");
 	s->stages[s->message_stage].bytes += n + 2;
 	emit_sent(s, p, n, SMTP_SENT_CONTENT, s->message_stage);
 	return 0;
 full:
 	*errstr = xstrdup("too much unsent output is queued; wait for the "
-	    "server to read it");
+	                  "server to read it");
 	return -1;
 }
 
 static int
-send_bdat_line(struct smtp_session *s, const char *p, size_t n,
-    char **errstr)
+send_bdat_line(struct smtp_session *s, const char *p, size_t n, char **errstr)
 {
-	size_t idx = s->last_reply;
+	size_t idx = s->bdat_stage;
 
 	if (n + 2 > s->bdat_left) {
-		*errstr = xasprintf("this line (%zu octets with CRLF) is "
+		*errstr = xasprintf(
+		    "this line (%zu octets with CRLF) is "
 		    "longer than the %llu octets the BDAT command announced; "
-		    "nothing was sent", n + 2,
-		    (unsigned long long)s->bdat_left);
+		    "nothing was sent",
+		    n + 2, (unsigned long long)s->bdat_left);
 		return -1;
 	}
 	if (queue_line(s, p, n) == -1) {
@@ -957,8 +980,7 @@ send_bdat_line(struct smtp_session *s, const char *p, size_t n,
 }
 
 static int
-send_sasl_line(struct smtp_session *s, const char *p, size_t n,
-    char **errstr)
+send_sasl_line(struct smtp_session *s, const char *p, size_t n, char **errstr)
 {
 	char *line = xstrndup(p, n), *display;
 	size_t idx;
@@ -981,8 +1003,8 @@ send_sasl_line(struct smtp_session *s, const char *p, size_t n,
 }
 
 int
-smtp_session_send(struct smtp_session *s, const char *p, size_t n,
-    char **errstr)
+smtp_session_send(
+    struct smtp_session *s, const char *p, size_t n, char **errstr)
 {
 	struct smtp_check chk;
 	enum smtp_verb verb;
@@ -992,7 +1014,7 @@ smtp_session_send(struct smtp_session *s, const char *p, size_t n,
 
 	if (s->closed || s->state == SMTP_STATE_CONNECTING) {
 		*errstr = xstrdup("not connected: nothing was sent (connect "
-		    "first)");
+		                  "first)");
 		return -1;
 	}
 	if (has_forbidden(p, n, errstr))
@@ -1005,19 +1027,21 @@ smtp_session_send(struct smtp_session *s, const char *p, size_t n,
 		return send_bdat_line(s, p, n, errstr);
 	if (s->state == SMTP_STATE_TLS || s->pred == SMTP_STATE_TLS) {
 		*errstr = xstrdup("STARTTLS was accepted: nothing can be sent "
-		    "until the TLS handshake is done");
+		                  "until the TLS handshake is done");
 		return -1;
 	}
 
-	smtp_command_check(p, n, s->pred, s->caps.valid ? &s->caps : NULL,
-	    &chk);
+	smtp_command_check(
+	    p, n, s->pred, s->caps.valid ? &s->caps : NULL, &chk);
 	if (chk.refused) {
-		*errstr = xstrdup(chk.reason != NULL ? chk.reason :
-		    "the line cannot be sent");
+		*errstr =
+		    xstrdup(chk.reason != NULL ? chk.reason
+		                               : "the line cannot be sent");
 		return -1;
 	}
 	if (s->pred == SMTP_STATE_GREETING)
-		smtp_session_warn(s, "the server has not sent its greeting "
+		smtp_session_warn(s,
+		    "the server has not sent its greeting "
 		    "yet; servers with a greet pause reject clients that talk "
 		    "first");
 	for (i = 0; i < chk.nwarn; i++)
@@ -1025,7 +1049,8 @@ smtp_session_send(struct smtp_session *s, const char *p, size_t n,
 	if (s->pipelining && !smtp_caps_has(&s->caps, SMTP_CAP_PIPELINING) &&
 	    s->pipelining == 1) {
 		s->pipelining = 2;
-		smtp_session_warn(s, "the server did not advertise PIPELINING "
+		smtp_session_warn(s,
+		    "the server did not advertise PIPELINING "
 		    "(RFC 2920); it may lose or reject commands sent in one "
 		    "group");
 	}
@@ -1035,9 +1060,16 @@ smtp_session_send(struct smtp_session *s, const char *p, size_t n,
 	if (verb == SMTP_VERB_AUTH) {
 		display = sasl_redact_auth_command(line);
 		flags |= SMTP_SENT_REDACTED;
-		/* Remember the mechanism to redact later responses. */
-		for (i = 5, idx = 0; line[i] != '\0' && line[i] != ' ' &&
-		    idx + 1 < sizeof s->auth_mech; i++)
+		/*
+		 * Remember the mechanism to redact later responses: the
+		 * word after the verb ("AUTH" alone has none).
+		 */
+		i = strspn(line, " \t");
+		i += strcspn(line + i, " \t");
+		i += strspn(line + i, " \t");
+		for (idx = 0; line[i] != '\0' && line[i] != ' ' &&
+		     line[i] != '\t' && idx + 1 < sizeof s->auth_mech;
+		     i++)
 			s->auth_mech[idx++] = line[i];
 		s->auth_mech[idx] = '\0';
 		s->auth_step = 0;
@@ -1046,11 +1078,15 @@ smtp_session_send(struct smtp_session *s, const char *p, size_t n,
 		secret_free_str(line);
 		free(display);
 		*errstr = xstrdup("too much unsent output is queued; wait for "
-		    "the server to read it");
+		                  "the server to read it");
 		return -1;
 	}
 	if (verb == SMTP_VERB_MAIL)
-		s->txn++;
+		s->txn = ++s->ntxn;
+	/* These end any transaction (RFC 5321 4.1.1.1, 4.1.1.5). */
+	if (verb == SMTP_VERB_RSET || verb == SMTP_VERB_EHLO ||
+	    verb == SMTP_VERB_HELO || verb == SMTP_VERB_QUIT)
+		s->txn = 0;
 	if (verb == SMTP_VERB_QUIT)
 		s->quit_sent = 1;
 	idx = stage_add(s, verb_kind[verb], display != NULL ? display : line);
@@ -1058,9 +1094,13 @@ smtp_session_send(struct smtp_session *s, const char *p, size_t n,
 	    strlen(display != NULL ? display : line), flags, idx);
 	if (verb == SMTP_VERB_BDAT) {
 		s->bdat_left = bdat_size(line);
+		s->bdat_stage = idx;
 		wait_push(s, idx);
+		if (bdat_is_last(line))
+			s->txn = 0;
 		if (s->bdat_left > 0)
-			smtp_session_note(s, "the next %llu octets you type "
+			smtp_session_note(s,
+			    "the next %llu octets you type "
 			    "(each line counts its CRLF) are the BDAT chunk",
 			    (unsigned long long)s->bdat_left);
 	} else
@@ -1107,8 +1147,8 @@ smtp_session_body_write(struct smtp_session *s, const char *p, size_t n)
 	if (buf_add(&s->out, p, n) == -1)
 		return -1;
 	if (s->message_stage == SIZE_MAX)
-		s->message_stage = stage_add(s, SMTP_STAGE_MESSAGE,
-		    "message content");
+		s->message_stage =
+		    stage_add(s, SMTP_STAGE_MESSAGE, "message content");
 	s->stages[s->message_stage].bytes += n;
 	return 0;
 }
@@ -1126,6 +1166,7 @@ smtp_session_body_end(struct smtp_session *s, const char *summary)
 	wait_push(s, idx);
 	s->message_stage = SIZE_MAX;
 	s->pred = SMTP_STATE_READY;
+	s->txn = 0;
 }
 
 void

@@ -26,11 +26,11 @@ enum smtp_stage_kind {
 	SMTP_STAGE_EHLO,
 	SMTP_STAGE_HELO,
 	SMTP_STAGE_STARTTLS,
-	SMTP_STAGE_TLS,     /* the TLS handshake (implicit or after 220) */
-	SMTP_STAGE_AUTH,    /* AUTH and each SASL response */
+	SMTP_STAGE_TLS, /* the TLS handshake (implicit or after 220) */
+	SMTP_STAGE_AUTH, /* AUTH and each SASL response */
 	SMTP_STAGE_MAIL,
 	SMTP_STAGE_RCPT,
-	SMTP_STAGE_DATA,    /* DATA and its 354 */
+	SMTP_STAGE_DATA, /* DATA and its 354 */
 	SMTP_STAGE_MESSAGE, /* the content and the reply to the final "." */
 	SMTP_STAGE_BDAT,
 	SMTP_STAGE_RSET,
@@ -41,17 +41,17 @@ enum smtp_stage_kind {
 	SMTP_STAGE_VERB,
 	SMTP_STAGE_ETRN,
 	SMTP_STAGE_QUIT,
-	SMTP_STAGE_OTHER,   /* a verb the workbench does not know */
+	SMTP_STAGE_OTHER, /* a verb the workbench does not know */
 	SMTP_STAGE_KIND_COUNT
 };
 
 enum smtp_stage_state {
 	SMTP_ST_PENDING = 0, /* sent, no reply yet */
-	SMTP_ST_OK,          /* 2xx */
-	SMTP_ST_MORE,        /* 3xx: the server wants more (354, 334) */
-	SMTP_ST_TEMPFAIL,    /* 4xx */
-	SMTP_ST_PERMFAIL,    /* 5xx */
-	SMTP_ST_ERROR,       /* no usable reply: closed, timeout, garbage */
+	SMTP_ST_OK, /* 2xx */
+	SMTP_ST_MORE, /* 3xx: the server wants more (354, 334) */
+	SMTP_ST_TEMPFAIL, /* 4xx */
+	SMTP_ST_PERMFAIL, /* 5xx */
+	SMTP_ST_ERROR, /* no usable reply: closed, timeout, garbage */
 };
 
 /* Categories of asynchronous failure (STYLE.md: a small fixed set). */
@@ -66,47 +66,47 @@ enum smtp_fail {
 struct smtp_stage {
 	enum smtp_stage_kind kind;
 	enum smtp_stage_state state;
-	char *command;        /* display form of what was sent (redacted) */
-	int code;             /* reply code, 0 while pending */
-	char enhanced[16];    /* "5.1.1" or "" */
-	char *text;           /* first reply line after the code (raw bytes,
+	char *command; /* display form of what was sent (redacted) */
+	int code; /* reply code, 0 while pending */
+	char enhanced[16]; /* "5.1.1" or "" */
+	char *text; /* first reply line after the code (raw bytes,
 	                       * escape before display), NULL while pending */
 	size_t text_len;
-	uint64_t t_start_us;  /* since the session began */
-	uint64_t t_end_us;    /* when the reply came (0 while pending) */
-	unsigned txn;         /* transaction number (MAIL..end), 0 outside */
-	unsigned group;       /* pipelined group number, 0 when not */
-	uint64_t bytes;       /* MESSAGE: octets of content on the wire */
+	uint64_t t_start_us; /* since the session began */
+	uint64_t t_end_us; /* when the reply came (0 while pending) */
+	unsigned txn; /* transaction number (MAIL..end), 0 outside */
+	unsigned group; /* pipelined group number, 0 when not */
+	uint64_t bytes; /* MESSAGE: octets of content on the wire */
 };
 
 enum smtp_event_type {
-	SMTP_EV_SENT,     /* a line went out (text: display form) */
-	SMTP_EV_LINE,     /* a server line came in (text: raw bytes) */
-	SMTP_EV_REPLY,    /* a reply completed (reply, stage) */
-	SMTP_EV_NOTE,     /* a workbench note */
-	SMTP_EV_WARNING,  /* a rule was broken (by either side) */
-	SMTP_EV_STAGE,    /* a stage was added or changed (stage) */
+	SMTP_EV_SENT, /* a line went out (text: display form) */
+	SMTP_EV_LINE, /* a server line came in (text: raw bytes) */
+	SMTP_EV_REPLY, /* a reply completed (reply, stage) */
+	SMTP_EV_NOTE, /* a workbench note */
+	SMTP_EV_WARNING, /* a rule was broken (by either side) */
+	SMTP_EV_STAGE, /* a stage was added or changed (stage) */
 	SMTP_EV_STARTTLS, /* 220 to STARTTLS: start the TLS handshake now */
-	SMTP_EV_FAILURE,  /* the session failed (category, text) */
-	SMTP_EV_CLOSED,   /* the conversation is over (after QUIT or failure) */
+	SMTP_EV_FAILURE, /* the session failed (category, text) */
+	SMTP_EV_CLOSED, /* the conversation is over (after QUIT or failure) */
 };
 
 /* SMTP_EV_SENT flags */
 #define SMTP_SENT_REDACTED 0x1 /* text is not what went on the wire */
-#define SMTP_SENT_CONTENT 0x2  /* message content, not a command */
-#define SMTP_SENT_SUMMARY 0x4  /* one line standing for much content */
+#define SMTP_SENT_CONTENT 0x2 /* message content, not a command */
+#define SMTP_SENT_SUMMARY 0x4 /* one line standing for much content */
 
 struct smtp_event {
 	enum smtp_event_type type;
-	uint64_t t_us;                  /* since the session began */
-	const char *text;               /* see the type; not NUL-safe for
+	uint64_t t_us; /* since the session began */
+	const char *text; /* see the type; not NUL-safe for
 	                                 * LINE: use len */
 	size_t len;
-	unsigned flags;                 /* SENT: SMTP_SENT_*; LINE: SMTP_LINE_* */
+	unsigned flags; /* SENT: SMTP_SENT_*; LINE: SMTP_LINE_* */
 	const struct smtp_reply *reply; /* REPLY */
 	const struct smtp_stage *stage; /* SENT, REPLY, STAGE (may be NULL) */
 	size_t stage_index;
-	enum smtp_fail category;        /* FAILURE */
+	enum smtp_fail category; /* FAILURE */
 };
 
 typedef void smtp_event_cb(const struct smtp_event *, void *arg);
@@ -147,8 +147,8 @@ void smtp_session_feed(struct smtp_session *, const char *, size_t);
  * a SASL response (after 334; shown redacted).  Returns -1 with *errstr
  * when the line must not be sent (CR, LF or NUL inside; not connected).
  */
-int smtp_session_send(struct smtp_session *, const char *, size_t,
-    char **errstr);
+int smtp_session_send(
+    struct smtp_session *, const char *, size_t, char **errstr);
 
 /*
  * Sends a line whose wire form must not be shown (SASL): display is what
@@ -176,8 +176,8 @@ const char *smtp_session_output(const struct smtp_session *, size_t *len);
 void smtp_session_output_consume(struct smtp_session *, size_t);
 
 /* The driver reports the end of the connection. */
-void smtp_session_fail(struct smtp_session *, enum smtp_fail, const char *,
-    ...) __attribute__((format(printf, 3, 4)));
+void smtp_session_fail(struct smtp_session *, enum smtp_fail, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The server closed the connection (EOF). */
 void smtp_session_eof(struct smtp_session *);
 /* The client closed the connection on purpose; note says why. */
@@ -198,8 +198,8 @@ int smtp_session_quit_sent(const struct smtp_session *);
 int smtp_session_server_closing(const struct smtp_session *);
 
 size_t smtp_session_nstages(const struct smtp_session *);
-const struct smtp_stage *smtp_session_stage(const struct smtp_session *,
-    size_t);
+const struct smtp_stage *smtp_session_stage(
+    const struct smtp_session *, size_t);
 /* The most recently completed stage that got a reply, or NULL. */
 const struct smtp_stage *smtp_session_last_reply(const struct smtp_session *);
 

@@ -103,7 +103,7 @@ tr_printable_dup(const char *p, size_t n)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)p[i];
 
-		s[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		s[i] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
 	}
 	if (len < n) {
 		memcpy(s + len, "...", 3);
@@ -128,13 +128,13 @@ tr_addr_format(
 
 	if (getnameinfo(sa, salen, host, sizeof host, serv, sizeof serv,
 	        NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(out, outsz, "(unknown address)");
+		(void)snprintf(out, outsz, "(unknown address)");
 		return;
 	}
 	if (sa->sa_family == AF_INET6)
-		snprintf(out, outsz, "[%s]:%s", host, serv);
+		(void)snprintf(out, outsz, "[%s]:%s", host, serv);
 	else
-		snprintf(out, outsz, "%s:%s", host, serv);
+		(void)snprintf(out, outsz, "%s:%s", host, serv);
 }
 
 /* 1 when s is an IPv4 or IPv6 literal (an IPv6 zone suffix allowed). */
@@ -220,12 +220,9 @@ smtp_server_parse(const char *server, int default_port, char **host,
 			goto fail;
 		}
 	} else {
+		/* Two colons or more: a bare IPv6 address, no port. */
 		colon = strchr(server, ':');
-		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
-			/* Bare IPv6 address: the port needs brackets. */
-			h = xstrdup(server);
-			hlen = strlen(h);
-		} else if (colon != NULL) {
+		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
 			hlen = (size_t)(colon - server);
 			h = xstrndup(server, hlen);
 			portstr = colon + 1;
@@ -355,8 +352,10 @@ tr_connect_one(struct smtp_transport *t, const struct addrinfo *ai)
 		tr_attempt_fail(t, errno);
 		return -1;
 	}
-	/* Without it every small command waits on delayed ACKs; a failure
-	 * only costs speed. */
+	/*
+	 * Without it every small command can stall on delayed ACKs; a
+	 * failure here only costs speed.
+	 */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
 	    errno == EINPROGRESS || errno == EINTR) {
@@ -388,25 +387,28 @@ tr_connect_next(struct smtp_transport *t)
 static char *
 tr_connect_error(const struct smtp_transport *t)
 {
-	const char *why, *sep, *hint;
+	const char *why, *open, *close;
 	size_t n;
 
 	/* One address, the one the user typed: do not say it twice. */
 	why = t->attempts != NULL ? t->attempts : "no address to try";
-	sep = " (";
+	open = " (";
+	close = ")";
 	n = strlen(t->target);
 	if (t->nattempts == 1 && strncmp(why, t->target, n) == 0 &&
 	    why[n] == ':') {
 		why += n + 2;
-		sep = ": ";
+		open = ": ";
+		close = "";
 	}
 	if (t->nattempts > 0 && t->nrefused == t->nattempts)
-		hint = "Is a server listening on %s? Check the host and port.";
-	else
-		hint = "Check the host, the port and the network (a firewall "
-		       "may be blocking the connection to %s).";
-	return xasprintf("cannot connect to %s%s%s%s. %s", t->target, sep, why,
-	    *sep == ' ' ? ")" : "", hint);
+		return xasprintf("cannot connect to %s%s%s%s. Is a server "
+		                 "listening on %s? Check the host and port.",
+		    t->target, open, why, close, t->target);
+	return xasprintf("cannot connect to %s%s%s%s. Check the host, the "
+	                 "port and the network (a firewall may be blocking "
+	                 "the connection).",
+	    t->target, open, why, close);
 }
 
 int
@@ -631,7 +633,8 @@ tr_ssl_errors(char **reasons, char **details)
 		if (n++ >= TR_ERRQ_MAX)
 			continue;
 		ERR_error_string_n(e, line, sizeof line);
-		reason = ERR_reason_error_string(e);
+		reason = ERR_SYSTEM_ERROR(e) ? strerror(ERR_GET_REASON(e))
+		                             : ERR_reason_error_string(e);
 		(void)buf_add_printf(&r, "%s%s", n > 1 ? "; " : "",
 		    reason != NULL ? reason : line);
 		(void)buf_add_printf(&d, "%s%s", n > 1 ? "; " : "", line);
@@ -683,11 +686,15 @@ tr_ctx_get(const char *cafile, char **errstr)
 	    SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) {
 		(void)tr_ssl_errors(&reasons, &details);
 		shown = escape_dup(cafile, strlen(cafile));
-		*errstr =
-		    xasprintf("cannot load CA file \"%s\": %s (%s). Check "
-		              "that it exists and holds PEM "
-		              "certificates.",
-		        shown, reasons, details);
+		if (access(cafile, R_OK) == -1)
+			*errstr = xasprintf("cannot read CA file \"%s\": %s. "
+			                    "Check the path given to --cafile.",
+			    shown, strerror(errno));
+		else
+			*errstr = xasprintf("cannot load CA file \"%s\": %s "
+			                    "(%s). Check that it holds PEM "
+			                    "certificates.",
+			    shown, reasons, details);
 		free(shown);
 		free(reasons);
 		free(details);
@@ -1097,15 +1104,17 @@ tr_handshake_message(struct smtp_transport *t, int e, int err)
 		            "plain-text port? Implicit TLS is normally port "
 		            "465; ports 25 and 587 use STARTTLS."
 		          : "");
-	else if (e == SSL_ERROR_SYSCALL && err != 0)
+	else if (e == SSL_ERROR_SYSCALL && err != 0 && err != ECONNRESET &&
+	    err != EPIPE)
 		s = xasprintf(
 		    "TLS handshake with %s failed: %s", t->peer, strerror(err));
 	else
-		s = xasprintf("the server at %s closed the connection during "
-		              "the TLS handshake. It may not speak TLS on this "
-		              "port, or it accepts none of our TLS versions "
-		              "(1.2 or later) and ciphers.",
-		    t->peer);
+		s = xasprintf("TLS handshake with %s failed: the server closed "
+		              "the connection%s%s%s. It may not speak TLS on "
+		              "this port, or it accepts none of our TLS "
+		              "versions (1.2 or later) and ciphers.",
+		    t->peer, err != 0 ? " (" : "",
+		    err != 0 ? strerror(err) : "", err != 0 ? ")" : "");
 	free(reasons);
 	free(details);
 	return s;

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define SMTP_TR_WANT_READ 0x1  /* same values as LOOP_READ / LOOP_WRITE */
+#define SMTP_TR_WANT_READ 0x1 /* same values as LOOP_READ / LOOP_WRITE */
 #define SMTP_TR_WANT_WRITE 0x2
 
 /* Return values of the I/O calls below. */
@@ -23,24 +23,24 @@
 #define SMTP_TR_ERROR (-1) /* failed: *errstr says why and what to do */
 
 struct smtp_tls_cert {
-	char *subject;   /* one-line RFC 2253 form */
+	char *subject; /* one-line RFC 2253 form */
 	char *issuer;
-	char *san;       /* "DNS:a.example, DNS:b.example, IP:127.0.0.1" or "" */
+	char *san; /* "DNS:a.example, DNS:b.example, IP:127.0.0.1" or "" */
 	char *not_before; /* "2026-01-01 00:00:00 UTC" */
 	char *not_after;
-	long days_left;  /* until not_after, negative when expired */
-	char *key_type;  /* "RSA", "EC", "ED25519", ... */
+	long days_left; /* until not_after, negative when expired */
+	char *key_type; /* "RSA", "EC", "ED25519", ... */
 	int key_bits;
-	char *sig_alg;   /* "sha256WithRSAEncryption" */
+	char *sig_alg; /* "sha256WithRSAEncryption" */
 };
 
 struct smtp_tls_info {
-	char *version;      /* "TLSv1.3" */
-	char *cipher;       /* "TLS_AES_256_GCM_SHA384" */
-	char *group;        /* key exchange group, e.g. "x25519", or "" */
-	char *sni;          /* the name sent, or "" for IP literals */
-	char *alpn;         /* "" when none */
-	int verified;       /* 1: chain and name checked and good */
+	char *version; /* "TLSv1.3" */
+	char *cipher; /* "TLS_AES_256_GCM_SHA384" */
+	char *group; /* key exchange group, e.g. "x25519", or "" */
+	char *sni; /* the name sent, or "" for IP literals */
+	char *alpn; /* "" when none */
+	int verified; /* 1: chain and name checked and good */
 	int verify_skipped; /* 1: --insecure */
 	char *verify_error; /* OpenSSL's reason when not verified, else "" */
 	size_t nchain;
@@ -48,8 +48,8 @@ struct smtp_tls_info {
 };
 
 struct smtp_tls_opts {
-	const char *cafile;   /* extra trust anchors (PEM), may be NULL */
-	int insecure;         /* do not fail on verification errors */
+	const char *cafile; /* extra trust anchors (PEM), may be NULL */
+	int insecure; /* do not fail on verification errors */
 	const char *verify_name; /* name to verify and send as SNI;
 	                          * NULL: the host given to connect */
 };
@@ -76,8 +76,8 @@ void smtp_transport_free(struct smtp_transport *);
  * wait for WRITE then call smtp_transport_connect_finish) or -1 with
  * *errstr.  TCP_NODELAY is set.
  */
-int smtp_transport_connect(struct smtp_transport *, const char *host,
-    const char *port, char **errstr);
+int smtp_transport_connect(
+    struct smtp_transport *, const char *host, const char *port, char **errstr);
 /*
  * Completes the connect after the fd became writable.  Returns 0 when
  * connected, SMTP_TR_AGAIN when it moved on to the next address (wait for
@@ -97,8 +97,8 @@ const char *smtp_transport_peer(const struct smtp_transport *);
  * or after the server's 220 to STARTTLS).  Loads the CA store on first
  * use.  Returns 0 or -1 with *errstr.  Then call handshake until done.
  */
-int smtp_transport_tls_start(struct smtp_transport *,
-    const struct smtp_tls_opts *, char **errstr);
+int smtp_transport_tls_start(
+    struct smtp_transport *, const struct smtp_tls_opts *, char **errstr);
 /*
  * Drives the handshake.  Returns 0 when TLS is up (info is available),
  * SMTP_TR_AGAIN (poll for want), SMTP_TR_ERROR with *errstr (for a
@@ -117,13 +117,13 @@ const struct smtp_tls_info *smtp_transport_tls_info(
  * SMTP_TR_AGAIN or SMTP_TR_ERROR (*errstr).  With TLS, call again while
  * smtp_transport_pending() is non-zero: poll() cannot see those bytes.
  */
-ssize_t smtp_transport_read(struct smtp_transport *, void *, size_t,
-    char **errstr);
+ssize_t smtp_transport_read(
+    struct smtp_transport *, void *, size_t, char **errstr);
 /* Bytes already decrypted and buffered inside TLS. */
 size_t smtp_transport_pending(const struct smtp_transport *);
 /* Writes up to n bytes; returns the count, SMTP_TR_AGAIN or SMTP_TR_ERROR. */
-ssize_t smtp_transport_write(struct smtp_transport *, const void *, size_t,
-    char **errstr);
+ssize_t smtp_transport_write(
+    struct smtp_transport *, const void *, size_t, char **errstr);
 /* Sends TLS close_notify (best effort) and closes the socket. */
 void smtp_transport_close(struct smtp_transport *);
 

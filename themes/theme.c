@@ -7,14 +7,14 @@
 #include <string.h>
 
 static const char *const role_names[THEME_ROLE_COUNT] = {
-	[THEME_CLIENT] = "client",
-	[THEME_SERVER] = "server",
-	[THEME_NOTE] = "note",
-	[THEME_OK] = "ok",
-	[THEME_TEMPFAIL] = "tempfail",
-	[THEME_PERMFAIL] = "permfail",
-	[THEME_WARNING] = "warning",
-	[THEME_STATUS] = "status",
+    [THEME_CLIENT] = "client",
+    [THEME_SERVER] = "server",
+    [THEME_NOTE] = "note",
+    [THEME_OK] = "ok",
+    [THEME_TEMPFAIL] = "tempfail",
+    [THEME_PERMFAIL] = "permfail",
+    [THEME_WARNING] = "warning",
+    [THEME_STATUS] = "status",
 };
 
 const char *

@@ -7,10 +7,10 @@
 #define EHLO_THEMES_THEME_H
 
 enum theme_role {
-	THEME_CLIENT,  /* C: lines */
-	THEME_SERVER,  /* S: lines */
-	THEME_NOTE,    /* *: lines */
-	THEME_OK,      /* positive replies, finished stages */
+	THEME_CLIENT, /* C: lines */
+	THEME_SERVER, /* S: lines */
+	THEME_NOTE, /* *: lines */
+	THEME_OK, /* positive replies, finished stages */
 	THEME_TEMPFAIL, /* 4xx */
 	THEME_PERMFAIL, /* 5xx */
 	THEME_WARNING,

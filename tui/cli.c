@@ -73,19 +73,19 @@ enum {
 };
 
 static const struct option run_options[] = {
-	{"starttls", no_argument, NULL, OPT_STARTTLS},
-	{"no-starttls", no_argument, NULL, OPT_NO_STARTTLS},
-	{"tls", no_argument, NULL, OPT_TLS},
-	{"insecure", no_argument, NULL, OPT_INSECURE},
-	{"cafile", required_argument, NULL, OPT_CAFILE},
-	{"helo", required_argument, NULL, OPT_HELO},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"auth", required_argument, NULL, OPT_AUTH},
-	{"user", required_argument, NULL, OPT_USER},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"timing", no_argument, NULL, OPT_TIMING},
-	{"help", no_argument, NULL, OPT_HELP},
-	{NULL, 0, NULL, 0},
+    {"starttls", no_argument, NULL, OPT_STARTTLS},
+    {"no-starttls", no_argument, NULL, OPT_NO_STARTTLS},
+    {"tls", no_argument, NULL, OPT_TLS},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"cafile", required_argument, NULL, OPT_CAFILE},
+    {"helo", required_argument, NULL, OPT_HELO},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"auth", required_argument, NULL, OPT_AUTH},
+    {"user", required_argument, NULL, OPT_USER},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"timing", no_argument, NULL, OPT_TIMING},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 /* Seconds with up to three decimals, 0.001 .. 86400. */
@@ -104,8 +104,8 @@ parse_timeout(const char *s, int *ms)
 	return 0;
 }
 
-static int
-bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static int
 bad_usage(const char *fmt, ...)
@@ -152,7 +152,8 @@ cmd_run(int argc, char *argv[])
 			break;
 		case OPT_TIMEOUT:
 			if (parse_timeout(optarg, &o.timeout_ms) == -1)
-				return bad_usage("--timeout wants seconds "
+				return bad_usage(
+				    "--timeout wants seconds "
 				    "between 0.001 and 86400, not \"%s\"",
 				    optarg);
 			break;
@@ -172,15 +173,16 @@ cmd_run(int argc, char *argv[])
 			usage(stdout);
 			return EXIT_OK;
 		case ':':
-			return bad_usage("option %s needs a value",
-			    argv[optind - 1]);
+			return bad_usage(
+			    "option %s needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option %s for ehlo run",
-			    argv[optind - 1]);
+			return bad_usage(
+			    "unknown option %s for ehlo run", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return bad_usage("%s", "ehlo run needs a SERVER "
+		return bad_usage("%s",
+		    "ehlo run needs a SERVER "
 		    "(host, host:port or [v6addr]:port)");
 	o.server = argv[optind++];
 	if (optind < argc)
@@ -189,10 +191,12 @@ cmd_run(int argc, char *argv[])
 		return bad_usage("unexpected argument \"%s\" after the script",
 		    argv[optind]);
 	if (o.starttls && o.no_starttls)
-		return bad_usage("%s", "--starttls and --no-starttls "
+		return bad_usage("%s",
+		    "--starttls and --no-starttls "
 		    "contradict each other");
 	if (o.starttls && o.tls)
-		return bad_usage("%s", "--starttls and --tls contradict each "
+		return bad_usage("%s",
+		    "--starttls and --tls contradict each "
 		    "other: --tls is TLS from the first byte, --starttls "
 		    "upgrades a plain connection");
 	if (o.auth != NULL && o.user == NULL)
@@ -217,13 +221,13 @@ cli_read_secret(const char *user, char **errstr)
 		return xstrdup(env);
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
 		*errstr = xstrdup("no secret: set EHLO_PASSWORD, or run ehlo "
-		    "from a terminal to be asked for it");
+		                  "from a terminal to be asked for it");
 		return NULL;
 	}
 	if (tcgetattr(fd, &old) == -1) {
 		(void)close(fd);
 		*errstr = xstrdup("cannot switch off echo on the terminal; "
-		    "set EHLO_PASSWORD instead");
+		                  "set EHLO_PASSWORD instead");
 		return NULL;
 	}
 	noecho = old;
@@ -252,9 +256,11 @@ int
 cli_main(int argc, char *argv[])
 {
 	if (argc < 2) {
-		(void)fputs("ehlo: the full-screen workbench is not built yet; "
+		(void)fputs(
+		    "ehlo: the full-screen workbench is not built yet; "
 		    "for now use line mode:\n  ehlo run SERVER [SCRIPT]\n"
-		    "(see ehlo --help)\n", stderr);
+		    "(see ehlo --help)\n",
+		    stderr);
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -270,5 +276,6 @@ cli_main(int argc, char *argv[])
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
 	return bad_usage("unknown command \"%s\"; this version has: run "
-	    "(see ehlo --help)", argv[1]);
+	                 "(see ehlo --help)",
+	    argv[1]);
 }

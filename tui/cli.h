@@ -6,19 +6,19 @@
 #define EHLO_TUI_CLI_H
 
 struct cli_opts {
-	const char *server;  /* SERVER argument */
-	const char *script;  /* run: SCRIPT, NULL or "-" for stdin */
-	int starttls;        /* --starttls */
-	int no_starttls;     /* --no-starttls */
-	int tls;             /* --tls */
-	int insecure;        /* --insecure */
-	const char *cafile;  /* --cafile */
-	const char *helo;    /* --helo */
-	int timeout_ms;      /* --timeout (seconds on the command line) */
-	const char *auth;    /* --auth MECH */
-	const char *user;    /* --user NAME */
-	int json;            /* --json */
-	int timing;          /* --timing */
+	const char *server; /* SERVER argument */
+	const char *script; /* run: SCRIPT, NULL or "-" for stdin */
+	int starttls; /* --starttls */
+	int no_starttls; /* --no-starttls */
+	int tls; /* --tls */
+	int insecure; /* --insecure */
+	const char *cafile; /* --cafile */
+	const char *helo; /* --helo */
+	int timeout_ms; /* --timeout (seconds on the command line) */
+	const char *auth; /* --auth MECH */
+	const char *user; /* --user NAME */
+	int json; /* --json */
+	int timing; /* --timing */
 };
 
 /* Runs ehlo with the process arguments; returns the exit status. */

@@ -62,9 +62,9 @@ struct lm {
 	int sleeping;
 
 	/* outcome */
-	int failed_replies;   /* 4xx/5xx not answered by /expect */
-	int last_counted;     /* the last reply was counted in failed */
-	int exit_fixed;       /* an exit status decided by an error */
+	int failed_replies; /* 4xx/5xx not answered by /expect */
+	int last_counted; /* the last reply was counted in failed */
+	int exit_fixed; /* an exit status decided by an error */
 	int done;
 };
 
@@ -86,8 +86,8 @@ fix_exit(struct lm *lm, int status)
 /* ---- output ------------------------------------------------------- */
 
 static void
-print_text(struct lm *lm, uint64_t t_us, const char *prefix, const char *p,
-    size_t n)
+print_text(
+    struct lm *lm, uint64_t t_us, const char *prefix, const char *p, size_t n)
 {
 	struct buf b;
 
@@ -104,7 +104,8 @@ print_text(struct lm *lm, uint64_t t_us, const char *prefix, const char *p,
 static void
 json_put(json_t *obj)
 {
-	(void)json_dumpf(obj, stdout, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
+	(void)json_dumpf(obj, stdout,
+	    JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
 	(void)fputc('\n', stdout);
 	json_decref(obj);
 }
@@ -155,8 +156,7 @@ print_json(const struct smtp_event *ev)
 		return;
 	o = json_object();
 	(void)json_object_set_new(o, "t", json_real(secs(ev->t_us)));
-	(void)json_object_set_new(o, "type",
-	    json_string(event_name(ev->type)));
+	(void)json_object_set_new(o, "type", json_string(event_name(ev->type)));
 	switch (ev->type) {
 	case SMTP_EV_SENT:
 		(void)json_object_set_new(o, "dir", json_string("C"));
@@ -171,32 +171,32 @@ print_json(const struct smtp_event *ev)
 		break;
 	}
 	if (ev->text != NULL)
-		(void)json_object_set_new(o, "text",
-		    json_text(ev->text, ev->len));
+		(void)json_object_set_new(
+		    o, "text", json_text(ev->text, ev->len));
 	if (ev->type == SMTP_EV_FAILURE)
-		(void)json_object_set_new(o, "category",
-		    json_string(smtp_fail_name(ev->category)));
+		(void)json_object_set_new(
+		    o, "category", json_string(smtp_fail_name(ev->category)));
 	if (ev->type == SMTP_EV_REPLY) {
-		(void)json_object_set_new(o, "code",
-		    json_integer(ev->reply->code));
-		(void)json_object_set_new(o, "enhanced",
-		    json_string(ev->reply->enhanced));
-		(void)json_object_set_new(o, "lines",
-		    json_integer((json_int_t)ev->reply->nlines));
+		(void)json_object_set_new(
+		    o, "code", json_integer(ev->reply->code));
+		(void)json_object_set_new(
+		    o, "enhanced", json_string(ev->reply->enhanced));
+		(void)json_object_set_new(
+		    o, "lines", json_integer((json_int_t)ev->reply->nlines));
 	}
 	if (st != NULL && ev->type != SMTP_EV_LINE) {
-		(void)json_object_set_new(o, "stage",
-		    json_string(smtp_stage_kind_name(st->kind)));
+		(void)json_object_set_new(
+		    o, "stage", json_string(smtp_stage_kind_name(st->kind)));
 		if (st->txn > 0)
-			(void)json_object_set_new(o, "txn",
-			    json_integer(st->txn));
+			(void)json_object_set_new(
+			    o, "txn", json_integer(st->txn));
 		if (st->group > 0)
-			(void)json_object_set_new(o, "group",
-			    json_integer(st->group));
+			(void)json_object_set_new(
+			    o, "group", json_integer(st->group));
 		if (ev->type == SMTP_EV_REPLY)
 			(void)json_object_set_new(o, "latency_ms",
 			    json_real((double)(st->t_end_us - st->t_start_us) /
-			    1000.0));
+			        1000.0));
 	}
 	json_put(o);
 }
@@ -230,8 +230,7 @@ print_event(struct lm *lm, const struct smtp_event *ev)
 }
 
 /* A note of the workbench itself, on stdout (*:) in the dialogue. */
-static void
-lm_note(struct lm *lm, const char *fmt, ...)
+static void lm_note(struct lm *lm, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -248,8 +247,7 @@ lm_note(struct lm *lm, const char *fmt, ...)
 }
 
 /* An error: stderr (escaped), the dialogue, and an exit status. */
-static void
-lm_error(struct lm *lm, int status, const char *fmt, ...)
+static void lm_error(struct lm *lm, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -271,8 +269,7 @@ lm_error(struct lm *lm, int status, const char *fmt, ...)
 	fix_exit(lm, status);
 }
 
-static void
-script_error(struct lm *lm, const char *fmt, ...)
+static void script_error(struct lm *lm, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -330,13 +327,17 @@ start_auth(struct lm *lm, const char *mech, const char *user)
 	char *secret, *err = NULL, *wire = NULL, *display = NULL;
 
 	if (mi == NULL) {
-		script_error(lm, "unknown AUTH mechanism \"%s\"; ehlo knows "
-		    "PLAIN, LOGIN, CRAM-MD5 and XOAUTH2", mech);
+		script_error(lm,
+		    "unknown AUTH mechanism \"%s\"; ehlo knows "
+		    "PLAIN, LOGIN, CRAM-MD5 and XOAUTH2",
+		    mech);
 		return -1;
 	}
 	if (user == NULL) {
-		script_error(lm, "/auth %s needs a user: /auth %s USER, or "
-		    "--user NAME", mi->name, mi->name);
+		script_error(lm,
+		    "/auth %s needs a user: /auth %s USER, or "
+		    "--user NAME",
+		    mi->name, mi->name);
 		return -1;
 	}
 	if ((secret = cli_read_secret(user, &err)) == NULL) {
@@ -352,10 +353,13 @@ start_auth(struct lm *lm, const char *mech, const char *user)
 		return -1;
 	}
 	if (caps->valid && !smtp_caps_has_auth(caps, mi->name))
-		smtp_session_warn(lm->session, "the server did not offer AUTH "
-		    "%s; trying anyway", mi->name);
+		smtp_session_warn(lm->session,
+		    "the server did not offer AUTH "
+		    "%s; trying anyway",
+		    mi->name);
 	if (!smtp_session_is_tls(lm->session))
-		smtp_session_warn(lm->session, "AUTH on a connection without "
+		smtp_session_warn(lm->session,
+		    "AUTH on a connection without "
 		    "TLS: the secret crosses the network readable by anyone "
 		    "on the path");
 	sasl_client_start(lm->sasl, mi->initial_response, &wire, &display);
@@ -392,11 +396,14 @@ on_reply(struct lm *lm, const struct smtp_event *ev)
 			sasl_end(lm);
 	}
 	if (st->kind == SMTP_STAGE_DATA && lm->pending_body != NULL) {
-		if (code == 354 && smtp_client_body_file(lm->client,
-		    lm->pending_body, &err) == -1) {
+		if (code == 354 &&
+		    smtp_client_body_file(lm->client, lm->pending_body, &err) ==
+		        -1) {
 			/* The server waits for content: end it empty. */
-			lm_error(lm, EXIT_USAGE, "%s; sending an empty message "
-			    "end so the server leaves DATA", err);
+			lm_error(lm, EXIT_USAGE,
+			    "%s; sending an empty message "
+			    "end so the server leaves DATA",
+			    err);
 			free(err);
 			(void)smtp_client_send(lm->client, ".", 1, &err);
 			free(err);
@@ -442,8 +449,8 @@ on_script_readable(int fd, int events, void *arg)
 
 	(void)events;
 	if ((dst = buf_reserve(&lm->in, 65536)) == NULL) {
-		script_error(lm, "a line is longer than %d bytes",
-		    SCRIPT_LINE_MAX);
+		script_error(
+		    lm, "a line is longer than %d bytes", SCRIPT_LINE_MAX);
 		lm->eof = 1;
 	} else {
 		n = read(fd, dst, 65536);
@@ -482,8 +489,8 @@ next_line(struct lm *lm)
 	if (nl == NULL && !lm->eof) {
 		if (n > SCRIPT_LINE_MAX) {
 			lm->lineno++;
-			script_error(lm, "line longer than %d bytes",
-			    SCRIPT_LINE_MAX);
+			script_error(
+			    lm, "line longer than %d bytes", SCRIPT_LINE_MAX);
 			return 0;
 		}
 		if (!lm->waiting_input) {
@@ -590,8 +597,10 @@ do_expect(struct lm *lm, const char *arg)
 	if (sp != NULL)
 		enh = skip_blanks(sp);
 	if (*arg == '\0' || (m = code_matches(arg, n, 200)) == -1) {
-		script_error(lm, "/expect wants a reply code like 250, 2xx or "
-		    "\"550 5.1.1\", not \"%s\"", arg);
+		script_error(lm,
+		    "/expect wants a reply code like 250, 2xx or "
+		    "\"550 5.1.1\", not \"%s\"",
+		    arg);
 		return;
 	}
 	if (st == NULL) {
@@ -608,9 +617,10 @@ do_expect(struct lm *lm, const char *arg)
 		}
 		return;
 	}
-	lm_error(lm, EXIT_REPLY, "%s:%u: /expect %s failed: the reply to %s "
-	    "was %d%s%s", lm->name, lm->lineno, arg,
-	    smtp_stage_kind_name(st->kind), st->code,
+	lm_error(lm, EXIT_REPLY,
+	    "%s:%u: /expect %s failed: the reply to %s "
+	    "was %d%s%s",
+	    lm->name, lm->lineno, arg, smtp_stage_kind_name(st->kind), st->code,
 	    st->enhanced[0] ? " " : "", st->enhanced);
 	lm->script_over = 1;
 }
@@ -711,7 +721,8 @@ do_slash(struct lm *lm, const char *line)
 		}
 		mech[i] = '\0';
 		if (mech[0] == '\0') {
-			script_error(lm, "/auth needs a mechanism: /auth MECH "
+			script_error(lm,
+			    "/auth needs a mechanism: /auth MECH "
 			    "[USER]");
 			return;
 		}
@@ -723,7 +734,8 @@ do_slash(struct lm *lm, const char *line)
 		do_expect(lm, arg);
 	else if (word_is(line, "/pipeline")) {
 		if (smtp_session_is_pipelining(lm->session))
-			script_error(lm, "/pipeline inside /pipeline; end the "
+			script_error(lm,
+			    "/pipeline inside /pipeline; end the "
 			    "group with /end first");
 		else
 			smtp_session_pipeline_begin(lm->session);
@@ -739,21 +751,25 @@ do_slash(struct lm *lm, const char *line)
 		v = strtod(arg, &endp);
 		if (errno != 0 || endp == arg || *endp != '\0' || v < 0 ||
 		    v > 3600) {
-			script_error(lm, "/sleep wants seconds (0 to 3600), "
-			    "not \"%s\"", arg);
+			script_error(lm,
+			    "/sleep wants seconds (0 to 3600), "
+			    "not \"%s\"",
+			    arg);
 			return;
 		}
 		lm->sleeping = 1;
-		(void)loop_timer_add(lm->loop, (uint64_t)(v * 1000),
-		    on_sleep_done, lm);
+		(void)loop_timer_add(
+		    lm->loop, (uint64_t)(v * 1000), on_sleep_done, lm);
 	} else if (word_is(line, "/quit")) {
 		if (!smtp_session_quit_sent(lm->session))
 			send_line(lm, "QUIT", 4);
 		lm->script_over = 1;
 	} else
-		script_error(lm, "unknown workbench command \"%.40s\"; line "
+		script_error(lm,
+		    "unknown workbench command \"%.40s\"; line "
 		    "mode knows /starttls, /auth, /body, /expect, /pipeline, "
-		    "/end, /sleep and /quit", line);
+		    "/end, /sleep and /quit",
+		    line);
 }
 
 /* ---- the step machine --------------------------------------------- */
@@ -774,8 +790,7 @@ wants_preamble(struct lm *lm)
 	l = skip_blanks(l);
 	return !(*l == '\0' || *l == '#' || word_is(l, "EHLO") ||
 	    word_is(l, "HELO") || word_is(l, "/expect") ||
-	    word_is(l, "/sleep") || word_is(l, "/quit") ||
-	    word_is(l, "QUIT"));
+	    word_is(l, "/sleep") || word_is(l, "/quit") || word_is(l, "QUIT"));
 }
 
 /*
@@ -789,12 +804,13 @@ preamble(struct lm *lm)
 	const struct smtp_caps *caps = smtp_session_caps(lm->session);
 	char *cmd;
 
-	if (st == SMTP_STATE_GREETED || (st != SMTP_STATE_READY &&
-	    !lm->pre_ehlo_sent)) {
+	if (st == SMTP_STATE_GREETED ||
+	    (st != SMTP_STATE_READY && !lm->pre_ehlo_sent)) {
 		if (lm->pre_ehlo_sent && st == SMTP_STATE_GREETED &&
 		    !lm->ehlo_after_tls) {
-			lm_error(lm, lm->failed_replies ? EXIT_REPLY :
-			    EXIT_NETWORK, "the server did not accept EHLO; "
+			lm_error(lm,
+			    lm->failed_replies ? EXIT_REPLY : EXIT_NETWORK,
+			    "the server did not accept EHLO; "
 			    "--starttls and --auth need ESMTP");
 			lm->script_over = 1;
 			return 1;
@@ -807,14 +823,15 @@ preamble(struct lm *lm)
 		return 1;
 	}
 	if (lm->o->starttls && !smtp_session_is_tls(lm->session)) {
-		if (lm->pre_tls_sent || !smtp_caps_has(caps,
-		    SMTP_CAP_STARTTLS)) {
-			lm_error(lm, EXIT_NETWORK, lm->pre_tls_sent ?
-			    "the server refused STARTTLS, which --starttls "
-			    "requires; nothing else was sent" :
-			    "the server did not offer STARTTLS, which "
-			    "--starttls requires; nothing else was sent "
-			    "(drop --starttls to talk in plain text)");
+		if (lm->pre_tls_sent ||
+		    !smtp_caps_has(caps, SMTP_CAP_STARTTLS)) {
+			lm_error(lm, EXIT_NETWORK,
+			    lm->pre_tls_sent
+			        ? "the server refused STARTTLS, which --starttls "
+			          "requires; nothing else was sent"
+			        : "the server did not offer STARTTLS, which "
+			          "--starttls requires; nothing else was sent "
+			          "(drop --starttls to talk in plain text)");
 			lm->script_over = 1;
 			return 1;
 		}
@@ -822,11 +839,13 @@ preamble(struct lm *lm)
 		do_starttls(lm);
 		return 1;
 	}
-	if (lm->o->auth != NULL && !smtp_session_is_authenticated(
-	    lm->session)) {
+	if (lm->o->auth != NULL &&
+	    !smtp_session_is_authenticated(lm->session)) {
 		if (lm->pre_auth_sent) {
-			lm_error(lm, EXIT_REPLY, "authentication as %s "
-			    "failed; nothing else was sent", lm->o->user);
+			lm_error(lm, EXIT_REPLY,
+			    "authentication as %s "
+			    "failed; nothing else was sent",
+			    lm->o->user);
 			lm->script_over = 1;
 			return 1;
 		}
@@ -850,7 +869,8 @@ run_line(struct lm *lm)
 		return;
 	}
 	if (memchr(l, '\0', n) != NULL) {
-		script_error(lm, "the line contains a NUL byte; SMTP lines "
+		script_error(lm,
+		    "the line contains a NUL byte; SMTP lines "
 		    "cannot carry one, so nothing was sent");
 		return;
 	}
@@ -911,13 +931,14 @@ lm_step(struct lm *lm)
 			if (smtp_session_is_pipelining(lm->session)) {
 				smtp_session_pipeline_end(lm->session);
 				smtp_client_flush(lm->client);
-				lm_note(lm, "end of script inside /pipeline: "
+				lm_note(lm,
+				    "end of script inside /pipeline: "
 				    "the group was sent");
 				continue;
 			}
 			if (!smtp_session_quit_sent(lm->session)) {
-				if (smtp_client_send(lm->client, "QUIT", 4,
-				    &err) == -1) {
+				if (smtp_client_send(
+				        lm->client, "QUIT", 4, &err) == -1) {
 					free(err);
 					smtp_client_close(lm->client);
 				}
@@ -970,24 +991,24 @@ print_summary(struct lm *lm, int status)
 	o = json_object();
 	(void)json_object_set_new(o, "type", json_string("summary"));
 	(void)json_object_set_new(o, "exit", json_integer(status));
-	(void)json_object_set_new(o, "failed_replies",
-	    json_integer(lm->failed_replies));
+	(void)json_object_set_new(
+	    o, "failed_replies", json_integer(lm->failed_replies));
 	if (caps->valid) {
 		t = json_array();
 		for (i = 0; i < caps->ncaps; i++)
 			(void)json_array_append_new(t,
 			    json_text(caps->caps[i].keyword,
-			    strlen(caps->caps[i].keyword)));
+			        strlen(caps->caps[i].keyword)));
 		(void)json_object_set_new(o, "capabilities", t);
 	}
 	if (ti != NULL) {
 		t = json_object();
-		(void)json_object_set_new(t, "version",
-		    json_text(ti->version, strlen(ti->version)));
-		(void)json_object_set_new(t, "cipher",
-		    json_text(ti->cipher, strlen(ti->cipher)));
-		(void)json_object_set_new(t, "verified",
-		    json_boolean(ti->verified));
+		(void)json_object_set_new(
+		    t, "version", json_text(ti->version, strlen(ti->version)));
+		(void)json_object_set_new(
+		    t, "cipher", json_text(ti->cipher, strlen(ti->cipher)));
+		(void)json_object_set_new(
+		    t, "verified", json_boolean(ti->verified));
 		(void)json_object_set_new(t, "verify_error",
 		    json_text(ti->verify_error, strlen(ti->verify_error)));
 		chain = json_array();
@@ -995,16 +1016,16 @@ print_summary(struct lm *lm, int status)
 			c = json_object();
 			(void)json_object_set_new(c, "subject",
 			    json_text(ti->chain[i].subject,
-			    strlen(ti->chain[i].subject)));
+			        strlen(ti->chain[i].subject)));
 			(void)json_object_set_new(c, "issuer",
 			    json_text(ti->chain[i].issuer,
-			    strlen(ti->chain[i].issuer)));
+			        strlen(ti->chain[i].issuer)));
 			(void)json_object_set_new(c, "san",
-			    json_text(ti->chain[i].san,
-			    strlen(ti->chain[i].san)));
+			    json_text(
+			        ti->chain[i].san, strlen(ti->chain[i].san)));
 			(void)json_object_set_new(c, "not_after",
 			    json_text(ti->chain[i].not_after,
-			    strlen(ti->chain[i].not_after)));
+			        strlen(ti->chain[i].not_after)));
 			(void)json_object_set_new(c, "days_left",
 			    json_integer(ti->chain[i].days_left));
 			(void)json_array_append_new(chain, c);
@@ -1025,8 +1046,8 @@ linemode_run(const struct cli_opts *o)
 
 	memset(&lm, 0, sizeof lm);
 	lm.o = o;
-	if (smtp_server_parse(o->server, o->tls ? 465 : 25, &host, &port,
-	    &err) == -1) {
+	if (smtp_server_parse(
+	        o->server, o->tls ? 465 : 25, &host, &port, &err) == -1) {
 		(void)fprintf(stderr, "ehlo: %s\n", err);
 		free(err);
 		return EXIT_USAGE;

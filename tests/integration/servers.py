@@ -221,21 +221,47 @@ def ipv6_loopback_available():
         return False
 
 
-def free_port(also_ipv6=False):
-    """A TCP port free on 127.0.0.1 (and on ::1 when also_ipv6)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if not also_ipv6:
-            return port
-        try:
-            with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s6:
-                s6.bind(("::1", port))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no free loopback port found")
+def free_ports(count, hosts=("127.0.0.1",)):
+    """count distinct TCP ports, each free on every address in hosts.
+
+    The ports are free when returned; a server binds them moments later.
+    Someone else may grab one in between: servers then fail with "address
+    already in use" and Server retries with new ports (PortInUse)."""
+    held = []
+    ports = []
+    try:
+        while len(ports) < count:
+            first = _bound_socket(hosts[0], 0)
+            held.append(first)
+            port = first.getsockname()[1]
+            try:
+                held += [_bound_socket(h, port) for h in hosts[1:]]
+            except OSError:
+                continue
+            ports.append(port)
+    finally:
+        for sock in held:
+            sock.close()
+    return ports
+
+
+def free_port(host="127.0.0.1"):
+    return free_ports(1, (host,))[0]
+
+
+def _bound_socket(host, port):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class PortInUse(RuntimeError):
+    """A server could not bind a port chosen by free_ports."""
 
 
 def read_reply(sock_file):
@@ -283,8 +309,11 @@ def wait_ready(host, port, tls=False, alive=lambda: True,
     last_error = None
     while time.monotonic() < deadline:
         if not alive():
-            raise RuntimeError(f"server for port {port} exited during "
-                               f"start-up\n{describe()}")
+            details = describe()
+            error = PortInUse if "already in use" in details else \
+                RuntimeError
+            raise error(f"server for port {port} exited during start-up\n"
+                        f"{details}")
         try:
             greeting = fetch_greeting(host, port, tls=tls)
             if greeting.startswith("220"):
@@ -368,10 +397,18 @@ class Server:
         self.stop()
         return False
 
-    def _started(self, start):
-        """Run start(); on any failure stop and re-raise."""
+    def _started(self, start, attempts=3):
+        """Run start(), again with new ports if one was taken meanwhile;
+        on any other failure stop and re-raise."""
         try:
-            start()
+            for attempt in range(attempts):
+                try:
+                    start()
+                    return
+                except PortInUse:
+                    if attempt == attempts - 1:
+                        raise
+                    self._shutdown()
         except BaseException:
             self.stop()
             raise
@@ -494,9 +531,12 @@ biff = no
 smtputf8_enable = yes
 
 # Never deliver anything off this machine, and never rewrite headers, so
-# what a test sends is what lands in the Maildir.
+# what a test sends is what lands in the Maildir.  Clients that
+# authenticated may relay to {relay_domain}, whose mail is discarded (a
+# recipient routed to error: is refused at RCPT time, even after AUTH).
 default_transport = error:outbound mail is disabled in this test instance
 relay_transport = error:outbound mail is disabled in this test instance
+transport_maps = inline:{{ {relay_domain}=discard: }}
 local_header_rewrite_clients =
 
 # What the workbench tests look at.
@@ -548,14 +588,17 @@ class Postfix(Server):
     Ports (all on 127.0.0.1): .port plain (STARTTLS offered, AUTH offered
     without TLS), .tls_port implicit TLS, .submission_port (STARTTLS
     required, AUTH only after TLS).  cert: a Cert, generated when None.
+    Relaying is denied (554 5.7.1) except to relay_domain after AUTH;
+    mail relayed there is discarded.
     """
 
     kind = "postfix"
 
     def __init__(self, users, domain="example.test",
                  hostname="mx.example.test", cert=None,
-                 message_size_limit=1000000):
+                 message_size_limit=1000000, relay_domain="relayed.example"):
         super().__init__()
+        self.relay_domain = relay_domain
         self.users = dict(users)
         self.domain = domain
         self.hostname = hostname
@@ -573,9 +616,8 @@ class Postfix(Server):
             os.makedirs(os.path.join(self.workdir, name), exist_ok=True)
         if self.cert is None:
             self.cert = make_cert(self.etc)
-        self.port = free_port()
-        self.tls_port = free_port()
-        self.submission_port = free_port()
+        self.port, self.tls_port, self.submission_port = free_ports(3)
+        open(self.maillog, "w").close()
         self._write_config()
         self._write_sasldb()
         self._prepare_dirs()
@@ -608,7 +650,8 @@ class Postfix(Server):
             work=self.workdir, hostname=self.hostname, domain=self.domain,
             size_limit=self.message_size_limit, mailboxes=mailboxes,
             list_members=members, uid=nobody[0], gid=nobody[1],
-            cert=self.cert.cert, key=self.cert.key)
+            cert=self.cert.cert, key=self.cert.key,
+            relay_domain=self.relay_domain)
         master_cf = _POSTFIX_MASTER_CF.format(
             port=self.port, tls_port=self.tls_port,
             submission_port=self.submission_port)
@@ -644,7 +687,6 @@ class Postfix(Server):
         os.chown(os.path.join(self.workdir, "data"), *postfix_ids)
         os.chmod(os.path.join(self.workdir, "data"), 0o700)
         os.chown(os.path.join(self.workdir, "mail"), *nobody_ids)
-        open(self.maillog, "a").close()
 
     def _run_postfix(self, *args):
         proc = subprocess.run(["postfix", "-c", self.etc, *args],
@@ -738,9 +780,8 @@ class Aiosmtpd(_ChildServer):
             self.cert = make_cert(self.workdir)
         dual = ipv6_loopback_available()
         self.hosts = ["127.0.0.1", "::1"] if dual else ["127.0.0.1"]
-        self.port = free_port(also_ipv6=dual)
-        self.starttls_port = free_port(also_ipv6=dual)
-        self.tls_port = free_port(also_ipv6=dual)
+        self.port, self.starttls_port, self.tls_port = \
+            free_ports(3, self.hosts)
         config = {
             "workdir": self.workdir, "hostname": self.hostname,
             "cert": self.cert.cert, "key": self.cert.key,
@@ -797,8 +838,7 @@ class SmtpSink(_ChildServer):
         self._started(self._start)
 
     def _start(self):
-        self.port = free_port() if self.host == "127.0.0.1" else \
-            _free_port_v6()
+        self.port = free_port(self.host)
         mail = os.path.join(self.workdir, "mail")
         os.makedirs(mail)
         argv = ["smtp-sink"]
@@ -823,115 +863,3 @@ class SmtpSink(_ChildServer):
             with open(path, "rb") as f:
                 result.append(f.read())
         return result
-
-
-def _free_port_v6():
-    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
-        s.bind(("::1", 0))
-        return s.getsockname()[1]
-
-
-# ---------------------------------------------------------------------------
-# Running ehlo
-
-
-Result = collections.namedtuple("Result", "code stdout stderr")
-
-
-def run_ehlo(args, script="", env=None, timeout=60):
-    """Run $EHLO_BIN with args and script (str or bytes) on stdin.
-
-    Returns Result(code, stdout, stderr) (a tuple: code, out, err = ...),
-    output decoded as UTF-8.  env entries are added to a copy of the
-    environment; history goes to a throw-away database and colour is off.
-    Raises AssertionError when ehlo does not finish within timeout.
-    """
-    if isinstance(script, str):
-        script = script.encode()
-    with tempfile.TemporaryDirectory(prefix="ehlo-home-") as home:
-        full_env = dict(os.environ, NO_COLOR="1", TERM="dumb",
-                        XDG_DATA_HOME=home, XDG_CONFIG_HOME=home,
-                        XDG_STATE_HOME=home,
-                        EHLO_DB=os.path.join(home, "ehlo.db"))
-        full_env.pop("EHLO_PASSWORD", None)
-        full_env.update(env or {})
-        argv = [ehlo_bin(), *args]
-        try:
-            proc = subprocess.run(argv, input=script, capture_output=True,
-                                  env=full_env, timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            raise AssertionError(
-                f"{' '.join(argv)} did not finish within {timeout} s\n"
-                f"stdout:\n{_decode(e.stdout)}\nstderr:\n"
-                f"{_decode(e.stderr)}") from None
-    return Result(proc.returncode, _decode(proc.stdout),
-                  _decode(proc.stderr))
-
-
-def _decode(data):
-    if data is None:
-        return ""
-    return data.decode("utf-8", "replace")
-
-
-def secret_forms(user, secret):
-    """Strings that reveal secret: itself and the base64 encodings an
-    AUTH PLAIN or LOGIN exchange would carry."""
-    u, s = user.encode(), secret.encode()
-    payloads = [s, b"\0" + u + b"\0" + s, u + b"\0" + u + b"\0" + s]
-    return [secret] + [base64.b64encode(p).decode() for p in payloads]
-
-
-class EhloTestCase(unittest.TestCase):
-    """Assertions that print the whole dialogue when they fail."""
-
-    maxDiff = None
-
-    def ehlo(self, args, script="", **kwargs):
-        return run_ehlo(args, script, **kwargs)
-
-    @staticmethod
-    def transcript(result):
-        return (f"exit status {result.code}\n--- stdout ---\n{result.stdout}"
-                f"--- stderr ---\n{result.stderr}")
-
-    def assertExit(self, result, code):
-        self.assertEqual(result.code, code,
-                         f"expected exit status {code}\n" +
-                         self.transcript(result))
-
-    def assertLine(self, result, pattern, stream="stdout"):
-        """Some line of stdout (or stderr) matches the regex pattern."""
-        text = getattr(result, stream)
-        if not re.search(pattern, text, re.MULTILINE):
-            self.fail(f"no {stream} line matches {pattern!r}\n" +
-                      self.transcript(result))
-
-    def assertNoLine(self, result, pattern, stream="stdout"):
-        text = getattr(result, stream)
-        match = re.search(pattern, text, re.MULTILINE)
-        if match:
-            self.fail(f"{stream} unexpectedly matches {pattern!r}: "
-                      f"{match.group(0)!r}\n" + self.transcript(result))
-
-    def assertNoSecret(self, result, user, secret):
-        """Neither the secret nor its base64 forms appear anywhere."""
-        for form in secret_forms(user, secret):
-            for stream in ("stdout", "stderr"):
-                if form in getattr(result, stream):
-                    self.fail(f"{stream} reveals the secret as {form!r}\n" +
-                              self.transcript(result))
-
-    def assertBodyDelivered(self, delivered, original):
-        """delivered (bytes of a stored message) ends with original (the
-        input file), comparing line endings as LF: the server's added
-        headers are skipped by finding original's first line."""
-        want = original.replace(b"\r\n", b"\n")
-        got = delivered.replace(b"\r\n", b"\n")
-        first_line = want.split(b"\n", 1)[0] + b"\n"
-        at = got.find(first_line)
-        self.assertNotEqual(at, -1, "first line of the input "
-                            f"{first_line!r} not found in the delivered "
-                            f"message:\n{got.decode(errors='replace')}")
-        self.assertEqual(got[at:].decode(errors="replace"),
-                         want.decode(errors="replace"))

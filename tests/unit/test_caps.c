@@ -20,17 +20,17 @@
 #include "protocol/reply.h"
 
 static const char postfix_ehlo[] = "250-mail.example\r\n"
-				   "250-PIPELINING\r\n"
-				   "250-SIZE 10240000\r\n"
-				   "250-VRFY\r\n"
-				   "250-ETRN\r\n"
-				   "250-STARTTLS\r\n"
-				   "250-AUTH PLAIN LOGIN CRAM-MD5\r\n"
-				   "250-ENHANCEDSTATUSCODES\r\n"
-				   "250-8BITMIME\r\n"
-				   "250-DSN\r\n"
-				   "250-SMTPUTF8\r\n"
-				   "250 CHUNKING\r\n";
+                                   "250-PIPELINING\r\n"
+                                   "250-SIZE 10240000\r\n"
+                                   "250-VRFY\r\n"
+                                   "250-ETRN\r\n"
+                                   "250-STARTTLS\r\n"
+                                   "250-AUTH PLAIN LOGIN CRAM-MD5\r\n"
+                                   "250-ENHANCEDSTATUSCODES\r\n"
+                                   "250-8BITMIME\r\n"
+                                   "250-DSN\r\n"
+                                   "250-SMTPUTF8\r\n"
+                                   "250 CHUNKING\r\n";
 
 struct parse {
 	struct smtp_caps *caps;
@@ -80,9 +80,9 @@ test_postfix(void **state)
 	assert_string_equal(caps.domain, "mail.example");
 	assert_int_equal(caps.flags,
 	    SMTP_CAP_PIPELINING | SMTP_CAP_SIZE | SMTP_CAP_VRFY |
-		SMTP_CAP_ETRN | SMTP_CAP_STARTTLS | SMTP_CAP_AUTH |
-		SMTP_CAP_ENHANCEDSTATUSCODES | SMTP_CAP_8BITMIME |
-		SMTP_CAP_DSN | SMTP_CAP_SMTPUTF8 | SMTP_CAP_CHUNKING);
+	        SMTP_CAP_ETRN | SMTP_CAP_STARTTLS | SMTP_CAP_AUTH |
+	        SMTP_CAP_ENHANCEDSTATUSCODES | SMTP_CAP_8BITMIME |
+	        SMTP_CAP_DSN | SMTP_CAP_SMTPUTF8 | SMTP_CAP_CHUNKING);
 	assert_true(caps.size_limit == 10240000);
 	assert_int_equal(caps.nauth, 3);
 	assert_string_equal(caps.auth[0], "PLAIN");
@@ -119,8 +119,9 @@ test_domain(void **state)
 	char *wire, *big;
 
 	(void)state;
-	caps_from_str(&caps, "250-mx.example.org Hello client [192.0.2.1]\r\n"
-			     "250 HELP\r\n");
+	caps_from_str(&caps,
+	    "250-mx.example.org Hello client [192.0.2.1]\r\n"
+	    "250 HELP\r\n");
 	assert_string_equal(caps.domain, "mx.example.org");
 	assert_true(smtp_caps_has(&caps, SMTP_CAP_HELP));
 
@@ -193,8 +194,9 @@ test_auth_forms(void **state)
 	assert_int_equal(caps.ignored, 0);
 
 	/* Both forms, as Postfix sends with broken_sasl_auth_clients. */
-	caps_from_str(&caps, "250-x\r\n250-AUTH PLAIN LOGIN\r\n"
-			     "250-AUTH=plain login XOAUTH2\r\n250 8BITMIME\r\n");
+	caps_from_str(&caps,
+	    "250-x\r\n250-AUTH PLAIN LOGIN\r\n"
+	    "250-AUTH=plain login XOAUTH2\r\n250 8BITMIME\r\n");
 	assert_int_equal(caps.ncaps, 2);
 	assert_int_equal(caps.nauth, 3);
 	assert_string_equal(caps.auth[2], "XOAUTH2");
@@ -202,9 +204,10 @@ test_auth_forms(void **state)
 	assert_true(smtp_caps_has(&caps, SMTP_CAP_8BITMIME));
 
 	/* Junk names are skipped, lower case is upper-cased. */
-	caps_from_str(&caps, "250-x\r\n250 AUTH plain PL@IN "
-			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 "
-			     "SCRAM-SHA-256 GSS_API  \x01 digest-md5\r\n");
+	caps_from_str(&caps,
+	    "250-x\r\n250 AUTH plain PL@IN "
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 "
+	    "SCRAM-SHA-256 GSS_API  \x01 digest-md5\r\n");
 	assert_int_equal(caps.nauth, 4);
 	assert_string_equal(caps.auth[0], "PLAIN");
 	assert_string_equal(caps.auth[1], "SCRAM-SHA-256");
@@ -262,23 +265,24 @@ test_hostile_keywords(void **state)
 	kw[SMTP_CAP_KEYWORD_MAX - 1] = 'Q';
 	kw[SMTP_CAP_KEYWORD_MAX] = '\0';
 	buf_add_printf(&b, "250-%s\r\n", kw);
-	buf_add_str(&b, "250-PIPE_LINING\r\n"
-			"250--DASH\r\n"
-			"250-\r\n"
-			"250- STARTTLS\r\n"
-			"250-SIZE=100\r\n"
-			"250-8BITMIME\x01\r\n"
-			"250-x-vendor-ext some\x1b[2Jparams\x80\xff\r\n"
-			"250-PIPELINING\r\n"
-			"250-pipelining\r\n"
-			"250 DSN\r\n");
+	buf_add_str(&b,
+	    "250-PIPE_LINING\r\n"
+	    "250--DASH\r\n"
+	    "250-\r\n"
+	    "250- STARTTLS\r\n"
+	    "250-SIZE=100\r\n"
+	    "250-8BITMIME\x01\r\n"
+	    "250-x-vendor-ext some\x1b[2Jparams\x80\xff\r\n"
+	    "250-PIPELINING\r\n"
+	    "250-pipelining\r\n"
+	    "250 DSN\r\n");
 	caps_from_wire(&caps, buf_peek(&b), buf_used(&b));
 	/* 10000 Ks, 64 Qs, PIPE_LINING, -DASH, empty, " STARTTLS",
 	 * SIZE=100, 8BITMIME^A and the duplicate pipelining. */
 	assert_int_equal(caps.ignored, 9);
 	assert_int_equal(caps.ncaps, 4);
-	assert_int_equal(strlen(caps.caps[0].keyword),
-	    SMTP_CAP_KEYWORD_MAX - 1);
+	assert_int_equal(
+	    strlen(caps.caps[0].keyword), SMTP_CAP_KEYWORD_MAX - 1);
 	assert_string_equal(caps.caps[1].keyword, "X-VENDOR-EXT");
 	assert_string_equal(caps.caps[1].params, "some?[2Jparams??");
 	assert_string_equal(caps.caps[2].keyword, "PIPELINING");
@@ -292,8 +296,8 @@ test_hostile_nul(void **state)
 {
 	struct smtp_caps caps;
 	static const char wire[] = "250-x\0y\r\n"
-				   "250-STARTTLS\0\r\n"
-				   "250 SIZE 1\0002\r\n";
+	                           "250-STARTTLS\0\r\n"
+	                           "250 SIZE 1\0002\r\n";
 
 	(void)state;
 	caps_from_wire(&caps, wire, sizeof wire - 1);
@@ -335,8 +339,9 @@ test_not_2xx(void **state)
 
 	(void)state;
 	assert_int_equal(caps_from_str(&caps, postfix_ehlo), 0);
-	assert_int_equal(caps_from_str(&caps, "502 5.5.2 Error: command not "
-					      "recognized\r\n"),
+	assert_int_equal(caps_from_str(&caps,
+	                     "502 5.5.2 Error: command not "
+	                     "recognized\r\n"),
 	    -1);
 	assert_int_equal(caps.valid, 0);
 	assert_int_equal(caps.flags, 0);
@@ -344,8 +349,7 @@ test_not_2xx(void **state)
 	assert_int_equal(caps.nauth, 0);
 	assert_string_equal(caps.domain, "");
 
-	assert_int_equal(caps_from_str(&caps, "421-x\r\n421 STARTTLS\r\n"),
-	    -1);
+	assert_int_equal(caps_from_str(&caps, "421-x\r\n421 STARTTLS\r\n"), -1);
 	assert_false(smtp_caps_has(&caps, SMTP_CAP_STARTTLS));
 	assert_int_equal(smtp_caps_parse(&caps, NULL), -1);
 }
@@ -396,17 +400,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_postfix),
-		cmocka_unit_test(test_domain),
-		cmocka_unit_test(test_size),
-		cmocka_unit_test(test_auth_forms),
-		cmocka_unit_test(test_hostile_auth_count),
-		cmocka_unit_test(test_hostile_keywords),
-		cmocka_unit_test(test_hostile_nul),
-		cmocka_unit_test(test_too_many_keywords),
-		cmocka_unit_test(test_not_2xx),
-		cmocka_unit_test(test_replace_and_reset),
-		cmocka_unit_test(test_flag_names),
+	    cmocka_unit_test(test_postfix),
+	    cmocka_unit_test(test_domain),
+	    cmocka_unit_test(test_size),
+	    cmocka_unit_test(test_auth_forms),
+	    cmocka_unit_test(test_hostile_auth_count),
+	    cmocka_unit_test(test_hostile_keywords),
+	    cmocka_unit_test(test_hostile_nul),
+	    cmocka_unit_test(test_too_many_keywords),
+	    cmocka_unit_test(test_not_2xx),
+	    cmocka_unit_test(test_replace_and_reset),
+	    cmocka_unit_test(test_flag_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

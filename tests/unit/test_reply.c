@@ -19,30 +19,31 @@
 #include "protocol/reply.h"
 
 static const char postfix_ehlo[] = "250-mail.example\r\n"
-				   "250-PIPELINING\r\n"
-				   "250-SIZE 10240000\r\n"
-				   "250-VRFY\r\n"
-				   "250-ETRN\r\n"
-				   "250-STARTTLS\r\n"
-				   "250-AUTH PLAIN LOGIN CRAM-MD5\r\n"
-				   "250-ENHANCEDSTATUSCODES\r\n"
-				   "250-8BITMIME\r\n"
-				   "250-DSN\r\n"
-				   "250-SMTPUTF8\r\n"
-				   "250 CHUNKING\r\n";
+                                   "250-PIPELINING\r\n"
+                                   "250-SIZE 10240000\r\n"
+                                   "250-VRFY\r\n"
+                                   "250-ETRN\r\n"
+                                   "250-STARTTLS\r\n"
+                                   "250-AUTH PLAIN LOGIN CRAM-MD5\r\n"
+                                   "250-ENHANCEDSTATUSCODES\r\n"
+                                   "250-8BITMIME\r\n"
+                                   "250-DSN\r\n"
+                                   "250-SMTPUTF8\r\n"
+                                   "250 CHUNKING\r\n";
 
 struct rec {
 	struct smtp_reply_parser *p;
 	struct buf log; /* every event, as text */
 	size_t nline, nreply, nerror;
 	enum smtp_reply_error error; /* the last one */
-	int code;                    /* of the last reply */
-	size_t nlines;               /* of the last reply */
-	unsigned flags;              /* of the last reply */
-	char enhanced[16];           /* of the last reply */
-	unsigned lineflags;          /* of the last line */
-	size_t linelen;              /* of the last line */
+	int code; /* of the last reply */
+	size_t nlines; /* of the last reply */
+	unsigned flags; /* of the last reply */
+	char enhanced[16]; /* of the last reply */
+	unsigned lineflags; /* of the last line */
+	size_t linelen; /* of the last line */
 	size_t maxpending;
+	size_t reply_pending; /* pending() seen in the last REPLY event */
 	int reset_on_reply;
 	int keep_log;
 };
@@ -84,14 +85,16 @@ rec_cb(const struct smtp_reply_event *ev, void *arg)
 		break;
 	case SMTP_REPLY_EV_REPLY:
 		r->nreply++;
+		r->reply_pending = pending;
 		r->code = ev->reply->code;
 		r->nlines = ev->reply->nlines;
 		r->flags = ev->reply->flags;
 		memcpy(r->enhanced, ev->reply->enhanced, sizeof r->enhanced);
 		if (r->keep_log) {
-			buf_add_printf(&r->log, "R%d/%s/%zu/%02x:",
-			    ev->reply->code, ev->reply->enhanced,
-			    ev->reply->nlines, ev->reply->flags);
+			buf_add_printf(&r->log,
+			    "R%d/%s/%zu/%02x:", ev->reply->code,
+			    ev->reply->enhanced, ev->reply->nlines,
+			    ev->reply->flags);
 			for (i = 0; i < ev->reply->nlines; i++) {
 				buf_add(&r->log, ev->reply->lines[i].text,
 				    ev->reply->lines[i].len);
@@ -166,9 +169,11 @@ test_multiline_ehlo(void **state)
 	assert_int_equal(r.nlines, 12);
 	log = rec_log(&r);
 	/* Every line is reported before the reply completes. */
-	assert_non_null(strstr(log, "L00:250-mail.example\nL00:250-PIPELINING\n"));
-	assert_non_null(strstr(log, "L00:250 CHUNKING\nR250//12/00:"
-				    "250-mail.example|250-PIPELINING|"));
+	assert_non_null(
+	    strstr(log, "L00:250-mail.example\nL00:250-PIPELINING\n"));
+	assert_non_null(strstr(log,
+	    "L00:250 CHUNKING\nR250//12/00:"
+	    "250-mail.example|250-PIPELINING|"));
 	assert_non_null(strstr(log, "|250-AUTH PLAIN LOGIN CRAM-MD5|"));
 	assert_non_null(strstr(log, "|250 CHUNKING|\n"));
 	assert_int_equal(smtp_reply_parser_pending(r.p), 0);
@@ -234,11 +239,12 @@ test_code_only_line(void **state)
 	rec_init(&r, 1);
 	rec_feed_str(&r, "250\r\n");
 	rec_feed_str(&r, "250-first\r\n250\r\n");
-	assert_string_equal(rec_log(&r), "L00:250\n"
-					 "R250//1/00:250|\n"
-					 "L00:250-first\n"
-					 "L00:250\n"
-					 "R250//2/00:250-first|250|\n");
+	assert_string_equal(rec_log(&r),
+	    "L00:250\n"
+	    "R250//1/00:250|\n"
+	    "L00:250-first\n"
+	    "L00:250\n"
+	    "R250//2/00:250-first|250|\n");
 	rec_free(&r);
 }
 
@@ -254,16 +260,17 @@ test_bad_code(void **state)
 	rec_feed_str(&r, "\r\n");
 	rec_feed_str(&r, "2x0 nope\r\n");
 	rec_feed_str(&r, "250 ok\r\n");
-	assert_string_equal(rec_log(&r), "L00:abc hello\n"
-					 "E1:abc hello\n"
-					 "L00:25\n"
-					 "E1:25\n"
-					 "L00:\n"
-					 "E1:\n"
-					 "L00:2x0 nope\n"
-					 "E1:2x0 nope\n"
-					 "L00:250 ok\n"
-					 "R250//1/00:250 ok|\n");
+	assert_string_equal(rec_log(&r),
+	    "L00:abc hello\n"
+	    "E1:abc hello\n"
+	    "L00:25\n"
+	    "E1:25\n"
+	    "L00:\n"
+	    "E1:\n"
+	    "L00:2x0 nope\n"
+	    "E1:2x0 nope\n"
+	    "L00:250 ok\n"
+	    "R250//1/00:250 ok|\n");
 	rec_free(&r);
 }
 
@@ -276,11 +283,12 @@ test_bad_code_mid_reply(void **state)
 	rec_init(&r, 1);
 	/* The partial reply is dropped; "250 b" then stands alone. */
 	rec_feed_str(&r, "250-a\r\nxyz\r\n250 b\r\n");
-	assert_string_equal(rec_log(&r), "L00:250-a\n"
-					 "L00:xyz\n"
-					 "E1:xyz\n"
-					 "L00:250 b\n"
-					 "R250//1/00:250 b|\n");
+	assert_string_equal(rec_log(&r),
+	    "L00:250-a\n"
+	    "L00:xyz\n"
+	    "E1:xyz\n"
+	    "L00:250 b\n"
+	    "R250//1/00:250 b|\n");
 	rec_free(&r);
 }
 
@@ -295,10 +303,11 @@ test_bad_separator(void **state)
 	assert_int_equal(r.nerror, 4);
 	assert_int_equal(r.nreply, 0);
 	assert_int_equal(r.error, SMTP_REPLY_ESEP);
-	assert_string_equal(rec_log(&r), "L00:250x\nE2:250x\n"
-					 "L00:250\thello\nE2:250\thello\n"
-					 "L00:2500 big\nE2:2500 big\n"
-					 "L00:250_ok\nE2:250_ok\n");
+	assert_string_equal(rec_log(&r),
+	    "L00:250x\nE2:250x\n"
+	    "L00:250\thello\nE2:250\thello\n"
+	    "L00:2500 big\nE2:2500 big\n"
+	    "L00:250_ok\nE2:250_ok\n");
 	rec_free(&r);
 }
 
@@ -310,11 +319,12 @@ test_code_change(void **state)
 	(void)state;
 	rec_init(&r, 1);
 	rec_feed_str(&r, "250-a\r\n251 b\r\n220 next\r\n");
-	assert_string_equal(rec_log(&r), "L00:250-a\n"
-					 "L00:251 b\n"
-					 "E3:251 b\n"
-					 "L00:220 next\n"
-					 "R220//1/00:220 next|\n");
+	assert_string_equal(rec_log(&r),
+	    "L00:250-a\n"
+	    "L00:251 b\n"
+	    "E3:251 b\n"
+	    "L00:220 next\n"
+	    "R220//1/00:220 next|\n");
 	rec_free(&r);
 }
 
@@ -325,18 +335,20 @@ test_code_range(void **state)
 
 	(void)state;
 	rec_init(&r, 1);
-	rec_feed_str(&r, "199 low\r\n600 high\r\n099 zero\r\n200 ok\r\n"
-			 "599 ok\r\n");
-	assert_string_equal(rec_log(&r), "L10:199 low\n"
-					 "R199//1/10:199 low|\n"
-					 "L10:600 high\n"
-					 "R600//1/10:600 high|\n"
-					 "L10:099 zero\n"
-					 "R99//1/10:099 zero|\n"
-					 "L00:200 ok\n"
-					 "R200//1/00:200 ok|\n"
-					 "L00:599 ok\n"
-					 "R599//1/00:599 ok|\n");
+	rec_feed_str(&r,
+	    "199 low\r\n600 high\r\n099 zero\r\n200 ok\r\n"
+	    "599 ok\r\n");
+	assert_string_equal(rec_log(&r),
+	    "L10:199 low\n"
+	    "R199//1/10:199 low|\n"
+	    "L10:600 high\n"
+	    "R600//1/10:600 high|\n"
+	    "L10:099 zero\n"
+	    "R99//1/10:099 zero|\n"
+	    "L00:200 ok\n"
+	    "R200//1/00:200 ok|\n"
+	    "L00:599 ok\n"
+	    "R599//1/00:599 ok|\n");
 	rec_free(&r);
 }
 
@@ -348,9 +360,10 @@ test_bare_lf(void **state)
 	(void)state;
 	rec_init(&r, 1);
 	rec_feed_str(&r, "250-one\n250 two\r\n");
-	assert_string_equal(rec_log(&r), "L01:250-one\n"
-					 "L00:250 two\n"
-					 "R250//2/01:250-one|250 two|\n");
+	assert_string_equal(rec_log(&r),
+	    "L01:250-one\n"
+	    "L00:250 two\n"
+	    "R250//2/01:250-one|250 two|\n");
 	rec_free(&r);
 }
 
@@ -369,7 +382,7 @@ test_nul_kept(void **state)
 	assert_int_equal(r.flags, SMTP_LINE_NUL);
 	{
 		static const char want[] = "L02:250 a\0b\n"
-					   "R250//1/02:250 a\0b|\n";
+		                           "R250//1/02:250 a\0b|\n";
 
 		assert_int_equal(buf_used(&r.log), sizeof want - 1);
 		assert_memory_equal(buf_peek(&r.log), want, sizeof want - 1);
@@ -391,12 +404,13 @@ test_bare_cr(void **state)
 	rec_feed_str(&r, "d\r\n");
 	/* CR CR LF: the first CR is bare and kept. */
 	rec_feed_str(&r, "250 e\r\r\n");
-	assert_string_equal(rec_log(&r), "L08:250 a\rb\n"
-					 "R250//1/08:250 a\rb|\n"
-					 "L08:250 c\rd\n"
-					 "R250//1/08:250 c\rd|\n"
-					 "L08:250 e\r\n"
-					 "R250//1/08:250 e\r|\n");
+	assert_string_equal(rec_log(&r),
+	    "L08:250 a\rb\n"
+	    "R250//1/08:250 a\rb|\n"
+	    "L08:250 c\rd\n"
+	    "R250//1/08:250 c\rd|\n"
+	    "L08:250 e\r\n"
+	    "R250//1/08:250 e\r|\n");
 	rec_free(&r);
 }
 
@@ -473,8 +487,9 @@ test_too_many_lines(void **state)
 	/* The next reply is parsed normally. */
 	r.keep_log = 1;
 	rec_feed_str(&r, "221 2.0.0 Bye\r\n");
-	assert_string_equal(rec_log(&r), "L00:221 2.0.0 Bye\n"
-					 "R221/2.0.0/1/00:221 2.0.0 Bye|\n");
+	assert_string_equal(rec_log(&r),
+	    "L00:221 2.0.0 Bye\n"
+	    "R221/2.0.0/1/00:221 2.0.0 Bye|\n");
 	rec_free(&r);
 }
 
@@ -542,8 +557,9 @@ test_enhanced_in_reply(void **state)
 
 	(void)state;
 	rec_init(&r, 1);
-	rec_feed_str(&r, "550 5.1.1 <nobody@example.org>: Recipient address "
-			 "rejected\r\n");
+	rec_feed_str(&r,
+	    "550 5.1.1 <nobody@example.org>: Recipient address "
+	    "rejected\r\n");
 	assert_string_equal(r.enhanced, "5.1.1");
 	rec_feed_str(&r, "250 2.0.0 Ok: queued as 4F3A2\r\n");
 	assert_string_equal(r.enhanced, "2.0.0");
@@ -675,6 +691,8 @@ test_reset_in_callback(void **state)
 	r.reset_on_reply = 1;
 	rec_feed_str(&r, "220 2.0.0 Ready to start TLS\r\n250 injected\r\n");
 	assert_int_equal(r.nreply, 1);
+	/* The handler could see that more followed the 220. */
+	assert_int_equal(r.reply_pending, strlen("250 injected\r\n"));
 	assert_int_equal(r.nline, 1);
 	assert_int_equal(smtp_reply_parser_pending(r.p), 0);
 	r.reset_on_reply = 0;
@@ -685,6 +703,25 @@ test_reset_in_callback(void **state)
 	    "R220/2.0.0/1/00:220 2.0.0 Ready to start TLS|\n"
 	    "L00:250 after\n"
 	    "R250//1/00:250 after|\n");
+	rec_free(&r);
+}
+
+/* Inside a callback, pending() counts only what follows the event. */
+static void
+test_pending_in_callback(void **state)
+{
+	struct rec r;
+
+	(void)state;
+	rec_init(&r, 0);
+	rec_feed_str(&r, "250 ok\r\n");
+	assert_int_equal(r.reply_pending, 0);
+	assert_int_equal(r.maxpending, 0);
+	rec_feed_str(&r, "250-a\r\n250 b\r\n220 x");
+	assert_int_equal(r.reply_pending, 5);
+	/* The LINE event for "250-a" saw the 12 bytes after it. */
+	assert_int_equal(r.maxpending, 12);
+	assert_int_equal(smtp_reply_parser_pending(r.p), 5);
 	rec_free(&r);
 }
 
@@ -705,29 +742,30 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_single_line),
-		cmocka_unit_test(test_multiline_ehlo),
-		cmocka_unit_test(test_split_every_point),
-		cmocka_unit_test(test_code_only_line),
-		cmocka_unit_test(test_bad_code),
-		cmocka_unit_test(test_bad_code_mid_reply),
-		cmocka_unit_test(test_bad_separator),
-		cmocka_unit_test(test_code_change),
-		cmocka_unit_test(test_code_range),
-		cmocka_unit_test(test_bare_lf),
-		cmocka_unit_test(test_nul_kept),
-		cmocka_unit_test(test_bare_cr),
-		cmocka_unit_test(test_megabyte_line),
-		cmocka_unit_test(test_too_many_lines),
-		cmocka_unit_test(test_line_limit_exact),
-		cmocka_unit_test(test_huge_reply_bounded),
-		cmocka_unit_test(test_too_big),
-		cmocka_unit_test(test_enhanced_in_reply),
-		cmocka_unit_test(test_enhanced_parse),
-		cmocka_unit_test(test_line_text),
-		cmocka_unit_test(test_reset_discards_partial),
-		cmocka_unit_test(test_reset_in_callback),
-		cmocka_unit_test(test_error_str),
+	    cmocka_unit_test(test_single_line),
+	    cmocka_unit_test(test_multiline_ehlo),
+	    cmocka_unit_test(test_split_every_point),
+	    cmocka_unit_test(test_code_only_line),
+	    cmocka_unit_test(test_bad_code),
+	    cmocka_unit_test(test_bad_code_mid_reply),
+	    cmocka_unit_test(test_bad_separator),
+	    cmocka_unit_test(test_code_change),
+	    cmocka_unit_test(test_code_range),
+	    cmocka_unit_test(test_bare_lf),
+	    cmocka_unit_test(test_nul_kept),
+	    cmocka_unit_test(test_bare_cr),
+	    cmocka_unit_test(test_megabyte_line),
+	    cmocka_unit_test(test_too_many_lines),
+	    cmocka_unit_test(test_line_limit_exact),
+	    cmocka_unit_test(test_huge_reply_bounded),
+	    cmocka_unit_test(test_too_big),
+	    cmocka_unit_test(test_enhanced_in_reply),
+	    cmocka_unit_test(test_enhanced_parse),
+	    cmocka_unit_test(test_line_text),
+	    cmocka_unit_test(test_reset_discards_partial),
+	    cmocka_unit_test(test_reset_in_callback),
+	    cmocka_unit_test(test_pending_in_callback),
+	    cmocka_unit_test(test_error_str),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

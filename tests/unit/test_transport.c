@@ -58,6 +58,7 @@ enum srv_mode {
 	SRV_SELF, /* TLS with the self-signed certificate */
 	SRV_CHAIN, /* TLS with leaf + CA */
 	SRV_GARBAGE, /* plain text where a TLS handshake belongs */
+	SRV_HANGUP, /* reads the ClientHello, then closes */
 };
 
 /* ---- helpers: sockets and polling ---------------------------------- */
@@ -118,7 +119,7 @@ listen_on(int family, const char *addr, char *port, size_t portsz)
 		(void)close(fd);
 		return -1;
 	}
-	snprintf(port, portsz, "%u",
+	(void)snprintf(port, portsz, "%u",
 	    (unsigned)ntohs(
 	        family == AF_INET ? sin->sin_port : sin6->sin6_port));
 	return fd;
@@ -284,12 +285,13 @@ group_setup(void **state)
 {
 	(void)state;
 	/* A dead server must show up as EPIPE, not kill the test. */
-	signal(SIGPIPE, SIG_IGN);
-	snprintf(fx.dir, sizeof fx.dir, "/tmp/ehlo-test-transport-XXXXXX");
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)snprintf(
+	    fx.dir, sizeof fx.dir, "/tmp/ehlo-test-transport-XXXXXX");
 	if (mkdtemp(fx.dir) == NULL)
 		return -1;
-	snprintf(fx.self_pem, sizeof fx.self_pem, "%s/self.pem", fx.dir);
-	snprintf(fx.ca_pem, sizeof fx.ca_pem, "%s/ca.pem", fx.dir);
+	(void)snprintf(fx.self_pem, sizeof fx.self_pem, "%s/self.pem", fx.dir);
+	(void)snprintf(fx.ca_pem, sizeof fx.ca_pem, "%s/ca.pem", fx.dir);
 	fx.key = EVP_EC_gen("P-256");
 	fx.ca_key = EVP_EC_gen("P-256");
 	if (fx.key == NULL || fx.ca_key == NULL)
@@ -330,7 +332,7 @@ server_run(int lfd, enum srv_mode mode)
 	SSL_CTX *ctx;
 	SSL *ssl;
 	const char *sni;
-	char greet[300], line[256];
+	char greet[300], line[256], hello[16384];
 	size_t len = 0, n;
 	int fd;
 
@@ -344,6 +346,14 @@ server_run(int lfd, enum srv_mode mode)
 			;
 		return 0;
 	}
+	if (mode == SRV_HANGUP) {
+		/* All of the ClientHello, so close() sends FIN, not RST. */
+		if (!wait_fd(fd, POLLIN, WAIT_MS) ||
+		    read(fd, hello, sizeof hello) <= 0)
+			return 19;
+		(void)close(fd);
+		return 0;
+	}
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		return 12;
 	if (SSL_CTX_use_certificate(
@@ -354,10 +364,13 @@ server_run(int lfd, enum srv_mode mode)
 		return 14;
 	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1)
 		return 15;
-	if (SSL_accept(ssl) != 1)
+	if (SSL_accept(ssl) != 1) {
+		SSL_free(ssl);
+		SSL_CTX_free(ctx);
 		return 2;
+	}
 	sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	snprintf(
+	(void)snprintf(
 	    greet, sizeof greet, "220 sni=%s\r\n", sni != NULL ? sni : "-");
 	if (SSL_write_ex(ssl, greet, strlen(greet), &n) != 1)
 		return 16;
@@ -398,7 +411,7 @@ server_start(enum srv_mode mode, char *port, size_t portsz)
 static int
 server_reap(pid_t pid)
 {
-	struct timespec ts = {0, 10 * 1000 * 1000};
+	struct timespec ts = {0, 10000000L};
 	int status, i;
 
 	for (i = 0; i < WAIT_MS / 10; i++) {
@@ -543,7 +556,7 @@ loopback_exchange(int family, const char *addr)
 	assert_int_equal(smtp_transport_want(t), SMTP_TR_WANT_READ);
 	assert_false(smtp_transport_is_tls(t));
 	assert_null(smtp_transport_tls_info(t));
-	snprintf(want_peer, sizeof want_peer,
+	(void)snprintf(want_peer, sizeof want_peer,
 	    family == AF_INET6 ? "[%s]:%s" : "%s:%s", addr, port);
 	assert_string_equal(smtp_transport_peer(t), want_peer);
 	assert_true(wait_fd(lfd, POLLIN, WAIT_MS));
@@ -624,7 +637,7 @@ test_connect_by_name(void **state)
 	t = smtp_transport_new();
 	if (client_connect(t, "localhost", port, &err) != 0)
 		fail_msg("connect: %s", err);
-	snprintf(want_peer, sizeof want_peer, "127.0.0.1:%s", port);
+	(void)snprintf(want_peer, sizeof want_peer, "127.0.0.1:%s", port);
 	assert_string_equal(smtp_transport_peer(t), want_peer);
 	smtp_transport_free(t);
 	(void)close(lfd);
@@ -646,7 +659,7 @@ test_connect_refused(void **state)
 	assert_int_equal(
 	    client_connect(t, "127.0.0.1", port, &err), SMTP_TR_ERROR);
 	assert_non_null(err);
-	snprintf(addr, sizeof addr, "127.0.0.1:%s", port);
+	(void)snprintf(addr, sizeof addr, "127.0.0.1:%s", port);
 	if (strstr(err, addr) == NULL || strstr(err, "refused") == NULL ||
 	    strstr(err, "Is a server listening on") == NULL)
 		fail_msg("unhelpful message: %s", err);
@@ -730,6 +743,8 @@ test_tls_cafile_accepted(void **state)
 		fail_msg("handshake: %s", err);
 	assert_true(smtp_transport_is_tls(t));
 	assert_non_null(info = smtp_transport_tls_info(t));
+	print_message(
+	    "%s %s group=%s\n", info->version, info->cipher, info->group);
 	assert_true(strncmp(info->version, "TLS", 3) == 0);
 	assert_true(info->cipher[0] != '\0');
 	assert_non_null(info->group);
@@ -914,24 +929,68 @@ test_tls_garbage(void **state)
 	assert_int_equal(server_reap(pid), 0);
 }
 
+/* The server hangs up in the middle of the handshake. */
 static void
-test_tls_bad_cafile(void **state)
+test_tls_hangup(void **state)
 {
-	struct smtp_tls_opts opts = {"/nonexistent/ca.pem", 0, "localhost"};
+	struct smtp_tls_opts opts = {NULL, 0, "localhost"};
 	struct smtp_transport *t;
 	char *err = NULL;
 	pid_t pid;
 
 	(void)state;
 	assert_int_equal(
+	    tls_session(SRV_HANGUP, "127.0.0.1", &opts, &t, &pid, &err),
+	    SMTP_TR_ERROR);
+	if (strstr(err, "TLS handshake") == NULL ||
+	    strstr(err, "127.0.0.1") == NULL ||
+	    strstr(err, "closed the connection") == NULL)
+		fail_msg("unhelpful message: %s", err);
+	print_message("%s\n", err);
+	free(err);
+	smtp_transport_free(t);
+	assert_int_equal(server_reap(pid), 0);
+}
+
+static void
+test_tls_bad_cafile(void **state)
+{
+	struct smtp_tls_opts opts = {"/nonexistent/ca.pem", 0, "localhost"};
+	struct smtp_transport *t;
+	char path[160], *err = NULL;
+	FILE *f;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(
 	    tls_session(SRV_SELF, "127.0.0.1", &opts, &t, &pid, &err),
 	    SMTP_TR_ERROR);
-	if (strstr(err, "cannot load CA file \"/nonexistent/ca.pem\"") == NULL)
+	if (strstr(err, "cannot read CA file \"/nonexistent/ca.pem\"") ==
+	        NULL ||
+	    strstr(err, "No such file") == NULL)
 		fail_msg("unhelpful message: %s", err);
 	print_message("%s\n", err);
 	free(err);
 	smtp_transport_free(t);
 	/* The server never saw a ClientHello: end of stream in accept. */
+	assert_int_equal(server_reap(pid), 2);
+
+	/* A readable file without certificates. */
+	(void)snprintf(path, sizeof path, "%s/junk.pem", fx.dir);
+	assert_non_null(f = fopen(path, "w"));
+	assert_true(fputs("not a certificate\n", f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	opts.cafile = path;
+	assert_int_equal(
+	    tls_session(SRV_SELF, "127.0.0.1", &opts, &t, &pid, &err),
+	    SMTP_TR_ERROR);
+	(void)unlink(path);
+	if (strstr(err, "cannot load CA file") == NULL ||
+	    strstr(err, "PEM") == NULL)
+		fail_msg("unhelpful message: %s", err);
+	print_message("%s\n", err);
+	free(err);
+	smtp_transport_free(t);
 	assert_int_equal(server_reap(pid), 2);
 }
 
@@ -953,6 +1012,7 @@ main(void)
 	    cmocka_unit_test(test_tls_hostname_mismatch),
 	    cmocka_unit_test(test_tls_chain),
 	    cmocka_unit_test(test_tls_garbage),
+	    cmocka_unit_test(test_tls_hangup),
 	    cmocka_unit_test(test_tls_bad_cafile),
 	};
 
