@@ -90,6 +90,9 @@ const struct smtp_command smtp_commands[] = {
     {SMTP_VERB_UNKNOWN, NULL, NULL, NULL, NULL, 0, 0, 0},
 };
 
+#undef COMMAND_AFTER_GREETING
+#undef S
+
 static const char *const command_state_names[SMTP_STATE_COUNT] = {
     [SMTP_STATE_CONNECTING] = "before connecting",
     [SMTP_STATE_GREETING] = "before the greeting",

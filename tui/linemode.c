@@ -51,9 +51,10 @@ struct lm {
 	int script_over; /* /quit or a fatal error: no more lines */
 
 	/* preamble (--starttls, --auth) */
-	int pre_ehlo_sent;
+	int pre_ehlo_phase; /* 1: EHLO sent in plain text, 2: after TLS */
 	int pre_tls_sent;
 	int pre_auth_sent;
+	int preamble_done;
 	int ehlo_after_tls;
 
 	/* SASL driven by /auth or --auth */
@@ -469,6 +470,14 @@ on_script_readable(int fd, int events, void *arg)
 	lm_step(lm);
 }
 
+static void
+drop_line(struct lm *lm)
+{
+	free(lm->line);
+	lm->line = NULL;
+	lm->linelen = 0;
+}
+
 /*
  * Makes lm->line the next script line.  Returns 1 when a line is ready,
  * 0 at the end of the script, -1 when input must be waited for.
@@ -479,10 +488,12 @@ next_line(struct lm *lm)
 	const char *p, *nl;
 	size_t n;
 
+	if (lm->script_over) {
+		drop_line(lm);
+		return 0;
+	}
 	if (lm->line != NULL)
 		return 1;
-	if (lm->script_over)
-		return 0;
 	p = buf_peek(&lm->in);
 	n = buf_used(&lm->in);
 	nl = memchr(p, '\n', n);
@@ -516,14 +527,6 @@ next_line(struct lm *lm)
 		lm->line[--lm->linelen] = '\0';
 	lm->lineno++;
 	return 1;
-}
-
-static void
-drop_line(struct lm *lm)
-{
-	free(lm->line);
-	lm->line = NULL;
-	lm->linelen = 0;
 }
 
 /* ---- slash commands ----------------------------------------------- */
@@ -780,7 +783,8 @@ wants_preamble(struct lm *lm)
 {
 	const char *l = lm->line;
 
-	if (lm->o->auth == NULL && !lm->o->starttls)
+	if ((lm->o->auth == NULL && !lm->o->starttls) || lm->preamble_done ||
+	    lm->script_over)
 		return 0;
 	if (smtp_session_state(lm->session) == SMTP_STATE_CONTENT ||
 	    smtp_session_state(lm->session) == SMTP_STATE_AUTH)
@@ -804,10 +808,12 @@ preamble(struct lm *lm)
 	const struct smtp_caps *caps = smtp_session_caps(lm->session);
 	char *cmd;
 
-	if (st == SMTP_STATE_GREETED ||
-	    (st != SMTP_STATE_READY && !lm->pre_ehlo_sent)) {
-		if (lm->pre_ehlo_sent && st == SMTP_STATE_GREETED &&
-		    !lm->ehlo_after_tls) {
+	if (lm->preamble_done)
+		return 0;
+	if (st == SMTP_STATE_GREETED) {
+		/* One EHLO per TLS phase; still GREETED after it: refused. */
+		if (lm->pre_ehlo_phase ==
+		    1 + smtp_session_is_tls(lm->session)) {
 			lm_error(lm,
 			    lm->failed_replies ? EXIT_REPLY : EXIT_NETWORK,
 			    "the server did not accept EHLO; "
@@ -815,8 +821,7 @@ preamble(struct lm *lm)
 			lm->script_over = 1;
 			return 1;
 		}
-		lm->pre_ehlo_sent = 1;
-		lm->ehlo_after_tls = 0;
+		lm->pre_ehlo_phase = 1 + smtp_session_is_tls(lm->session);
 		cmd = xasprintf("EHLO %s", lm->helo);
 		send_line(lm, cmd, strlen(cmd));
 		free(cmd);
@@ -854,6 +859,7 @@ preamble(struct lm *lm)
 			lm->script_over = 1;
 		return 1;
 	}
+	lm->preamble_done = 1;
 	return 0;
 }
 

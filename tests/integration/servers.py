@@ -260,6 +260,14 @@ def _bound_socket(host, port):
     return sock
 
 
+def _port_taken(port, host="127.0.0.1"):
+    try:
+        _bound_socket(host, port).close()
+        return False
+    except OSError:
+        return True
+
+
 class PortInUse(RuntimeError):
     """A server could not bind a port chosen by free_ports."""
 
@@ -626,16 +634,26 @@ class Postfix(Server):
         # it): it makes itself a session and process group leader, and we
         # can reap it, so nothing lingers as a zombie or an orphan.
         env = dict(os.environ, MAIL_CONFIG=self.etc)
-        self._master = subprocess.Popen(
-            [os.path.join(self._postconf("daemon_directory"), "master"),
-             "-c", self.etc],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=env,
-            preexec_fn=_die_with_parent)
-        for port, tls in ((self.port, False), (self.tls_port, True),
-                          (self.submission_port, False)):
-            wait_ready("127.0.0.1", port, tls=tls, alive=self._master_alive,
-                       describe=self._describe_failure)
+        with open(os.path.join(self.workdir, "master.log"), "wb") as log:
+            self._master = subprocess.Popen(
+                [os.path.join(self._postconf("daemon_directory"), "master"),
+                 "-c", self.etc],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                preexec_fn=_die_with_parent)
+        ports = ((self.port, False), (self.tls_port, True),
+                 (self.submission_port, False))
+        try:
+            for port, tls in ports:
+                wait_ready("127.0.0.1", port, tls=tls,
+                           alive=self._master_alive,
+                           describe=self._describe_failure)
+        except RuntimeError as e:
+            # master's "bind: address already in use" is logged before its
+            # logger runs, so it is lost: look for the taken port instead.
+            if not self._master_alive() and any(
+                    _port_taken(port) for port, _ in ports):
+                raise PortInUse(str(e)) from e
+            raise
 
     def _postconf(self, name):
         proc = subprocess.run(["postconf", "-c", self.etc, "-h", name],
@@ -840,7 +858,7 @@ class SmtpSink(_ChildServer):
     def _start(self):
         self.port = free_port(self.host)
         mail = os.path.join(self.workdir, "mail")
-        os.makedirs(mail)
+        os.makedirs(mail, exist_ok=True)
         argv = ["smtp-sink"]
         if os.geteuid() == 0:
             argv += ["-u", "nobody"]  # mandatory as root
@@ -863,3 +881,143 @@ class SmtpSink(_ChildServer):
             with open(path, "rb") as f:
                 result.append(f.read())
         return result
+
+
+# ---------------------------------------------------------------------------
+# Running ehlo
+
+
+Result = collections.namedtuple("Result", "code stdout stderr")
+
+# Output beyond this many bytes per stream means ehlo is running away (a
+# loop printing forever); it is killed rather than exhausting memory.
+OUTPUT_LIMIT = 4 * 1024 * 1024
+
+
+def run_ehlo(args, script="", env=None, timeout=60):
+    """Run $EHLO_BIN with args and script (str or bytes) on stdin.
+
+    Returns Result(code, stdout, stderr) (a tuple: code, out, err = ...),
+    output decoded as UTF-8.  env entries are added to a copy of the
+    environment; history goes to a throw-away database and colour is off.
+    Raises AssertionError when ehlo does not finish within timeout seconds
+    or writes more than OUTPUT_LIMIT bytes to stdout or stderr.
+    """
+    if isinstance(script, str):
+        script = script.encode()
+    with tempfile.TemporaryDirectory(prefix="ehlo-run-") as home:
+        full_env = dict(os.environ, NO_COLOR="1", TERM="dumb",
+                        XDG_DATA_HOME=home, XDG_CONFIG_HOME=home,
+                        XDG_STATE_HOME=home,
+                        EHLO_DB=os.path.join(home, "ehlo.db"))
+        full_env.pop("EHLO_PASSWORD", None)
+        full_env.update(env or {})
+        argv = [ehlo_bin(), *args]
+        # Files, not pipes: stdin never blocks us, and the output size can
+        # be watched while ehlo runs.
+        with tempfile.TemporaryFile() as stdin, \
+                tempfile.TemporaryFile() as stdout, \
+                tempfile.TemporaryFile() as stderr:
+            stdin.write(script)
+            stdin.seek(0)
+            proc = subprocess.Popen(argv, stdin=stdin, stdout=stdout,
+                                    stderr=stderr, env=full_env)
+            problem = _watch(proc, timeout, (stdout, stderr))
+            out, err = (_read_head(f) for f in (stdout, stderr))
+    if problem:
+        raise AssertionError(f"{' '.join(argv)} {problem}\n"
+                             f"stdout:\n{_clip(out)}\nstderr:\n"
+                             f"{_clip(err)}")
+    return Result(proc.returncode, out, err)
+
+
+def _watch(proc, timeout, outputs):
+    """Wait for proc; kill it on timeout or runaway output.  Returns None
+    or what went wrong."""
+    deadline = time.monotonic() + timeout
+    problem = None
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            problem = f"did not finish within {timeout} s"
+        elif any(os.fstat(f.fileno()).st_size > OUTPUT_LIMIT
+                 for f in outputs):
+            problem = f"wrote more than {OUTPUT_LIMIT} bytes of output"
+        if problem:
+            proc.kill()
+            proc.wait()
+            break
+        time.sleep(0.01)
+    return problem
+
+
+def _read_head(f):
+    f.seek(0)
+    return f.read(OUTPUT_LIMIT).decode("utf-8", "replace")
+
+
+def _clip(text, limit=6000):
+    """text, shortened for an assertion message."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit} more characters]\n"
+
+
+def secret_forms(user, secret):
+    """Strings that reveal secret: itself and the base64 encodings an
+    AUTH PLAIN or LOGIN exchange would carry."""
+    u, s = user.encode(), secret.encode()
+    payloads = [s, b"\0" + u + b"\0" + s, u + b"\0" + u + b"\0" + s]
+    return [secret] + [base64.b64encode(p).decode() for p in payloads]
+
+
+class EhloTestCase(unittest.TestCase):
+    """Assertions that print the whole dialogue when they fail."""
+
+    maxDiff = None
+
+    @staticmethod
+    def transcript(result):
+        return (f"exit status {result.code}\n--- stdout ---\n"
+                f"{_clip(result.stdout)}--- stderr ---\n"
+                f"{_clip(result.stderr)}")
+
+    def assertExit(self, result, code):
+        self.assertEqual(result.code, code,
+                         f"expected exit status {code}\n" +
+                         self.transcript(result))
+
+    def assertLine(self, result, pattern, stream="stdout"):
+        """Some line of stdout (or stderr) matches the regex pattern."""
+        text = getattr(result, stream)
+        if not re.search(pattern, text, re.MULTILINE):
+            self.fail(f"no {stream} line matches {pattern!r}\n" +
+                      self.transcript(result))
+
+    def assertNoLine(self, result, pattern, stream="stdout"):
+        text = getattr(result, stream)
+        match = re.search(pattern, text, re.MULTILINE)
+        if match:
+            self.fail(f"{stream} unexpectedly matches {pattern!r}: "
+                      f"{match.group(0)!r}\n" + self.transcript(result))
+
+    def assertNoSecret(self, result, user, secret):
+        """Neither the secret nor its base64 forms appear anywhere."""
+        for form in secret_forms(user, secret):
+            for stream in ("stdout", "stderr"):
+                if form in getattr(result, stream):
+                    self.fail(f"{stream} reveals the secret as {form!r}\n" +
+                              self.transcript(result))
+
+    def assertBodyDelivered(self, delivered, original):
+        """delivered (bytes of a stored message) ends with original (the
+        input file), comparing line endings as LF: the server's added
+        headers are skipped by finding original's first line."""
+        want = original.replace(b"\r\n", b"\n")
+        got = delivered.replace(b"\r\n", b"\n")
+        first_line = want.split(b"\n", 1)[0] + b"\n"
+        at = got.find(first_line)
+        self.assertNotEqual(at, -1, "first line of the input "
+                            f"{first_line!r} not found in the delivered "
+                            f"message:\n{got.decode(errors='replace')}")
+        self.assertEqual(got[at:].decode(errors="replace"),
+                         want.decode(errors="replace"))
