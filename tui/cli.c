@@ -1,15 +1,14 @@
 /*
- * The command line: global options, the subcommand table and the shared
- * option parser.  Only subcommands that exist are listed; each parses the
- * options of the contract that apply to it and rejects the others with a
- * message that says what to do.
+ * The command line: one option parser shared by every subcommand (each
+ * says which option groups it accepts), and the subcommand table.  The
+ * subcommands live in tui/cmd_*.c.
  */
 #include "tui/cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +19,55 @@
 #include "history/history.h"
 #include "protocol/version.h"
 
+struct cli_command {
+	const char *name;
+	int (*fn)(int, char *[]);
+	const char *synopsis;
+};
+
+static const struct cli_command commands[] = {
+    {"run", cmd_run,
+        "run  [OPTIONS] SERVER [SCRIPT]  line mode: run a "
+        "script (file or stdin), print the dialogue"},
+    {"practice", cmd_practice,
+        "practice [--listen ADDR:PORT] [--inbox]  "
+        "run only the practice server"},
+    {"explain", cmd_explain,
+        "explain CODE|ENHANCED|VERB  e.g. 550, "
+        "5.7.1, VRFY"},
+    {"lesson", cmd_lesson,
+        "lesson [NAME]  list or run the guided "
+        "lessons"},
+    {"history", cmd_history,
+        "history [--json] [--limit N] [--search "
+        "TEXT]  saved sessions"},
+    {"show", cmd_show, "show ID [--json]  one saved session"},
+    {"export", cmd_export,
+        "export ID [--format text|json]  redacted "
+        "transcript for a ticket"},
+    {"replay", cmd_replay,
+        "replay ID [SERVER] [--diff]  re-run a saved "
+        "session's client side"},
+    {"drafts", cmd_drafts, "drafts [--json]  saved drafts"},
+    {NULL, NULL, NULL},
+};
+
 static void
 usage(FILE *f)
 {
+	const struct cli_command *c;
+
+	(void)fputs("usage: ehlo [OPTIONS] [SERVER]   the workbench; no "
+	            "SERVER: the practice server\n",
+	    f);
+	for (c = commands; c->name != NULL; c++)
+		(void)fprintf(f, "       ehlo %s\n", c->synopsis);
 	(void)fputs(
-	    "usage: ehlo run [OPTIONS] SERVER [SCRIPT]   run a script (file, or "
-	    "stdin) and print the dialogue\n"
 	    "       ehlo --version | --help\n"
 	    "\n"
 	    "SERVER   host | host:port | [v6addr]:port   (port 25; 465 with "
 	    "--tls)\n"
-	    "Options:\n"
+	    "Connection options:\n"
 	    "  --starttls         require STARTTLS (ehlo sends EHLO, STARTTLS, "
 	    "EHLO first)\n"
 	    "  --no-starttls      never upgrade to TLS\n"
@@ -44,8 +81,11 @@ usage(FILE *f)
 	    "  --user NAME        user for --auth; the secret comes from "
 	    "EHLO_PASSWORD\n"
 	    "                     or a prompt without echo\n"
-	    "  --json             one JSON object per dialogue event\n"
+	    "  --json             machine-readable output\n"
 	    "  --timing           prefix each line with seconds since start\n"
+	    "  --db PATH          history database (also EHLO_DB)\n"
+	    "  --no-history       record nothing\n"
+	    "  --theme NAME       colour theme (NO_COLOR is honoured)\n"
 	    "\n"
 	    "Script lines: SMTP commands as typed; after 354, message content "
 	    "until \".\";\n"
@@ -69,24 +109,63 @@ enum {
 	OPT_USER,
 	OPT_JSON,
 	OPT_TIMING,
+	OPT_DB,
+	OPT_NO_HISTORY,
+	OPT_THEME,
+	OPT_LISTEN,
+	OPT_INBOX,
+	OPT_LIMIT,
+	OPT_SEARCH,
+	OPT_FORMAT,
+	OPT_DIFF,
+	OPT_DNS,
 	OPT_HELP,
 };
 
-static const struct option run_options[] = {
-    {"starttls", no_argument, NULL, OPT_STARTTLS},
-    {"no-starttls", no_argument, NULL, OPT_NO_STARTTLS},
-    {"tls", no_argument, NULL, OPT_TLS},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"cafile", required_argument, NULL, OPT_CAFILE},
-    {"helo", required_argument, NULL, OPT_HELO},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"auth", required_argument, NULL, OPT_AUTH},
-    {"user", required_argument, NULL, OPT_USER},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"timing", no_argument, NULL, OPT_TIMING},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
+struct cli_option {
+	struct option opt;
+	unsigned group; /* CLI_O_*, 0: always */
 };
+
+static const struct cli_option cli_options[] = {
+    {{"starttls", no_argument, NULL, OPT_STARTTLS}, CLI_O_CONN},
+    {{"no-starttls", no_argument, NULL, OPT_NO_STARTTLS}, CLI_O_CONN},
+    {{"tls", no_argument, NULL, OPT_TLS}, CLI_O_CONN},
+    {{"insecure", no_argument, NULL, OPT_INSECURE}, CLI_O_CONN},
+    {{"cafile", required_argument, NULL, OPT_CAFILE}, CLI_O_CONN},
+    {{"helo", required_argument, NULL, OPT_HELO}, CLI_O_CONN},
+    {{"timeout", required_argument, NULL, OPT_TIMEOUT}, CLI_O_CONN},
+    {{"auth", required_argument, NULL, OPT_AUTH}, CLI_O_CONN},
+    {{"user", required_argument, NULL, OPT_USER}, CLI_O_CONN},
+    {{"json", no_argument, NULL, OPT_JSON}, CLI_O_JSON},
+    {{"timing", no_argument, NULL, OPT_TIMING}, CLI_O_TIMING},
+    {{"db", required_argument, NULL, OPT_DB}, CLI_O_HISTORY},
+    {{"no-history", no_argument, NULL, OPT_NO_HISTORY}, CLI_O_HISTORY},
+    {{"theme", required_argument, NULL, OPT_THEME}, CLI_O_THEME},
+    {{"listen", required_argument, NULL, OPT_LISTEN}, CLI_O_PRACTICE},
+    {{"inbox", no_argument, NULL, OPT_INBOX}, CLI_O_PRACTICE},
+    {{"limit", required_argument, NULL, OPT_LIMIT}, CLI_O_LIST},
+    {{"search", required_argument, NULL, OPT_SEARCH}, CLI_O_LIST},
+    {{"format", required_argument, NULL, OPT_FORMAT}, CLI_O_FORMAT},
+    {{"diff", no_argument, NULL, OPT_DIFF}, CLI_O_DIFF},
+    {{"dns", required_argument, NULL, OPT_DNS}, CLI_O_DNS},
+    {{"help", no_argument, NULL, OPT_HELP}, 0},
+};
+
+#define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
+
+int
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)fputs("ehlo: ", stderr);
+	(void)vfprintf(stderr, fmt, ap);
+	(void)fputs("\n(try: ehlo --help)\n", stderr);
+	va_end(ap);
+	return EXIT_USAGE;
+}
 
 /* Seconds with up to three decimals, 0.001 .. 86400. */
 static int
@@ -104,106 +183,167 @@ parse_timeout(const char *s, int *ms)
 	return 0;
 }
 
-static int bad_usage(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
 static int
-bad_usage(const char *fmt, ...)
+parse_limit(const char *s, long *out)
 {
-	va_list ap;
+	char *end;
+	long v;
 
-	va_start(ap, fmt);
-	(void)fputs("ehlo: ", stderr);
-	(void)vfprintf(stderr, fmt, ap);
-	(void)fputs("\n(try: ehlo --help)\n", stderr);
-	va_end(ap);
-	return EXIT_USAGE;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 100000000)
+		return -1;
+	*out = v;
+	return 0;
 }
 
-static int
-cmd_run(int argc, char *argv[])
+static const struct cli_option *
+find_option(int val)
 {
-	struct cli_opts o;
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++)
+		if (cli_options[i].opt.val == val)
+			return &cli_options[i];
+	return NULL;
+}
+
+int
+cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
+{
+	struct option longopts[NOPTIONS + 1];
+	const struct cli_option *co;
+	size_t i;
 	int ch;
 
-	memset(&o, 0, sizeof o);
-	o.timeout_ms = 30000;
+	memset(o, 0, sizeof *o);
+	o->timeout_ms = 30000;
+	o->limit = -1;
+	for (i = 0; i < NOPTIONS; i++)
+		longopts[i] = cli_options[i].opt;
+	memset(&longopts[NOPTIONS], 0, sizeof longopts[NOPTIONS]);
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", run_options, NULL)) != -1) {
+	/* "-" first: options and positionals may be mixed, in order. */
+	while ((ch = getopt_long(argc, argv, "-:h", longopts, NULL)) != -1) {
+		if (ch == 1) {
+			o->args = xreallocarray(
+			    o->args, (size_t)o->nargs + 1, sizeof *o->args);
+			o->args[o->nargs++] = optarg;
+			continue;
+		}
+		if (ch == 'h')
+			ch = OPT_HELP;
+		if (ch == ':')
+			return cli_usage_error(
+			           "option %s needs a value", argv[optind - 1]),
+			       -1;
+		co = find_option(ch);
+		if (co == NULL || (co->group != 0 && !(co->group & allowed)))
+			return cli_usage_error("%s is not an option of "
+			                       "\"ehlo %s\"",
+			           argv[optind - 1], argv[0]),
+			       -1;
 		switch (ch) {
 		case OPT_STARTTLS:
-			o.starttls = 1;
+			o->starttls = 1;
 			break;
 		case OPT_NO_STARTTLS:
-			o.no_starttls = 1;
+			o->no_starttls = 1;
 			break;
 		case OPT_TLS:
-			o.tls = 1;
+			o->tls = 1;
 			break;
 		case OPT_INSECURE:
-			o.insecure = 1;
+			o->insecure = 1;
 			break;
 		case OPT_CAFILE:
-			o.cafile = optarg;
+			o->cafile = optarg;
 			break;
 		case OPT_HELO:
-			o.helo = optarg;
+			o->helo = optarg;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_timeout(optarg, &o.timeout_ms) == -1)
-				return bad_usage(
-				    "--timeout wants seconds "
-				    "between 0.001 and 86400, not \"%s\"",
-				    optarg);
+			if (parse_timeout(optarg, &o->timeout_ms) == -1)
+				return cli_usage_error(
+				           "--timeout wants "
+				           "seconds between 0.001 and 86400, "
+				           "not \"%s\"",
+				           optarg),
+				       -1;
 			break;
 		case OPT_AUTH:
-			o.auth = optarg;
+			o->auth = optarg;
 			break;
 		case OPT_USER:
-			o.user = optarg;
+			o->user = optarg;
 			break;
 		case OPT_JSON:
-			o.json = 1;
+			o->json = 1;
 			break;
 		case OPT_TIMING:
-			o.timing = 1;
+			o->timing = 1;
+			break;
+		case OPT_DB:
+			o->db = optarg;
+			break;
+		case OPT_NO_HISTORY:
+			o->no_history = 1;
+			break;
+		case OPT_THEME:
+			o->theme = optarg;
+			break;
+		case OPT_LISTEN:
+			o->listen = optarg;
+			break;
+		case OPT_INBOX:
+			o->inbox = 1;
+			break;
+		case OPT_LIMIT:
+			if (parse_limit(optarg, &o->limit) == -1)
+				return cli_usage_error(
+				           "--limit wants a "
+				           "number of sessions, not \"%s\"",
+				           optarg),
+				       -1;
+			break;
+		case OPT_SEARCH:
+			o->search = optarg;
+			break;
+		case OPT_FORMAT:
+			o->format = optarg;
+			break;
+		case OPT_DIFF:
+			o->diff = 1;
+			break;
+		case OPT_DNS:
+			o->dns = optarg;
 			break;
 		case OPT_HELP:
-			usage(stdout);
-			return EXIT_OK;
-		case ':':
-			return bad_usage(
-			    "option %s needs a value", argv[optind - 1]);
+			return 1;
 		default:
-			return bad_usage(
-			    "unknown option %s for ehlo run", argv[optind - 1]);
+			return cli_usage_error(
+			           "unknown option %s", argv[optind - 1]),
+			       -1;
 		}
 	}
-	if (optind >= argc)
-		return bad_usage("%s",
-		    "ehlo run needs a SERVER "
-		    "(host, host:port or [v6addr]:port)");
-	o.server = argv[optind++];
-	if (optind < argc)
-		o.script = argv[optind++];
-	if (optind < argc)
-		return bad_usage("unexpected argument \"%s\" after the script",
-		    argv[optind]);
-	if (o.starttls && o.no_starttls)
-		return bad_usage("%s",
-		    "--starttls and --no-starttls "
-		    "contradict each other");
-	if (o.starttls && o.tls)
-		return bad_usage("%s",
-		    "--starttls and --tls contradict each "
-		    "other: --tls is TLS from the first byte, --starttls "
-		    "upgrades a plain connection");
-	if (o.auth != NULL && o.user == NULL)
-		return bad_usage("--auth %s needs --user NAME", o.auth);
-	if (o.user != NULL && o.auth == NULL)
-		return bad_usage("%s", "--user is only used with --auth MECH");
-	return linemode_run(&o);
+	if (o->starttls && o->no_starttls)
+		return cli_usage_error("--starttls and --no-starttls "
+		                       "contradict each other"),
+		       -1;
+	if (o->starttls && o->tls)
+		return cli_usage_error(
+		           "--starttls and --tls contradict each "
+		           "other: --tls is TLS from the first byte, "
+		           "--starttls upgrades a plain connection"),
+		       -1;
+	if (o->auth != NULL && o->user == NULL)
+		return cli_usage_error("--auth %s needs --user NAME", o->auth),
+		       -1;
+	if (o->user != NULL && o->auth == NULL)
+		return cli_usage_error("--user is only used with --auth MECH"),
+		       -1;
+	return 0;
 }
 
 char *
@@ -255,27 +395,24 @@ cli_read_secret(const char *user, char **errstr)
 int
 cli_main(int argc, char *argv[])
 {
-	if (argc < 2) {
-		(void)fputs(
-		    "ehlo: the full-screen workbench is not built yet; "
-		    "for now use line mode:\n  ehlo run SERVER [SCRIPT]\n"
-		    "(see ehlo --help)\n",
-		    stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	const struct cli_command *c;
+
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	        strcmp(argv[1], "help") == 0)) {
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (strcmp(argv[1], "--version") == 0) {
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		(void)printf("ehlo %s (%s, SQLite %s)\n", EHLO_VERSION,
 		    smtp_openssl_version(), hist_sqlite_version());
 		return EXIT_OK;
 	}
-	if (strcmp(argv[1], "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
-	return bad_usage("unknown command \"%s\"; this version has: run "
-	                 "(see ehlo --help)",
-	    argv[1]);
+	if (argc >= 2)
+		for (c = commands; c->name != NULL; c++)
+			if (strcmp(argv[1], c->name) == 0)
+				return c->fn(argc - 1, argv + 1);
+	/* ehlo [OPTIONS] [SERVER]: the workbench. */
+	argv[0] = (char *)"ehlo";
+	return cmd_workbench(argc, argv);
 }

@@ -1,31 +1,69 @@
 /*
  * Command-line front end: the options every subcommand shares
- * (DESIGN.md section 4) and the subcommand table.
+ * (DESIGN.md section 4), one parser for all of them, and the subcommand
+ * table.  Each subcommand lives in its own tui/cmd_*.c file.
  */
 #ifndef EHLO_TUI_CLI_H
 #define EHLO_TUI_CLI_H
 
+/* Option groups a subcommand accepts (cli_parse's allowed mask). */
+#define CLI_O_CONN 0x0001 /* --starttls ... --timeout, --auth, --user */
+#define CLI_O_JSON 0x0002 /* --json */
+#define CLI_O_TIMING 0x0004 /* --timing */
+#define CLI_O_HISTORY 0x0008 /* --db, --no-history */
+#define CLI_O_THEME 0x0010 /* --theme */
+#define CLI_O_PRACTICE 0x0020 /* --listen, --inbox */
+#define CLI_O_LIST 0x0040 /* --limit, --search */
+#define CLI_O_FORMAT 0x0080 /* --format */
+#define CLI_O_DIFF 0x0100 /* --diff */
+#define CLI_O_DNS 0x0200 /* --dns */
+
 struct cli_opts {
-	const char *server; /* SERVER argument */
+	/* connection (CLI_O_CONN) */
+	const char *server; /* first positional for commands that connect */
 	const char *script; /* run: SCRIPT, NULL or "-" for stdin */
-	int starttls; /* --starttls */
-	int no_starttls; /* --no-starttls */
-	int tls; /* --tls */
-	int insecure; /* --insecure */
-	const char *cafile; /* --cafile */
-	const char *helo; /* --helo */
+	int starttls;
+	int no_starttls;
+	int tls;
+	int insecure;
+	const char *cafile;
+	const char *helo;
 	int timeout_ms; /* --timeout (seconds on the command line) */
-	const char *auth; /* --auth MECH */
-	const char *user; /* --user NAME */
-	int json; /* --json */
-	int timing; /* --timing */
+	const char *auth;
+	const char *user;
+	/* output */
+	int json;
+	int timing;
+	/* history (CLI_O_HISTORY) */
+	const char *db;
+	int no_history;
+	/* theme (CLI_O_THEME) */
+	const char *theme;
+	/* practice (CLI_O_PRACTICE) */
+	const char *listen;
+	int inbox;
+	/* history listing (CLI_O_LIST, CLI_O_FORMAT, CLI_O_DIFF) */
+	long limit; /* -1 when not given */
+	const char *search;
+	const char *format;
+	int diff;
+	/* --dns SERVER[:PORT] */
+	const char *dns;
+	/* positional arguments after the subcommand, in order */
+	int nargs;
+	char **args;
 };
 
-/* Runs ehlo with the process arguments; returns the exit status. */
-int cli_main(int argc, char *argv[]);
+/*
+ * Parses argv (argv[0] is the subcommand name) accepting the option
+ * groups in allowed.  Fills *o (defaults first).  Returns -1 after
+ * printing a clear message for bad usage, 1 when --help was given (the
+ * caller prints its help), else 0.
+ */
+int cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o);
 
-/* Line mode (`ehlo run`); returns the exit status of the contract. */
-int linemode_run(const struct cli_opts *);
+/* Prints "ehlo: message\n(try: ehlo --help)" to stderr; returns 2. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * The secret for --auth / /auth: $EHLO_PASSWORD, else a prompt on the
@@ -33,6 +71,24 @@ int linemode_run(const struct cli_opts *);
  * secret_free_str) or NULL with *errstr.
  */
 char *cli_read_secret(const char *user, char **errstr);
+
+/* Runs ehlo with the process arguments; returns the exit status. */
+int cli_main(int argc, char *argv[]);
+
+/* Subcommands: each gets argv with argv[0] = its name. */
+int cmd_run(int argc, char *argv[]);
+int cmd_workbench(int argc, char *argv[]); /* ehlo [OPTIONS] [SERVER] */
+int cmd_practice(int argc, char *argv[]);
+int cmd_explain(int argc, char *argv[]);
+int cmd_lesson(int argc, char *argv[]);
+int cmd_history(int argc, char *argv[]);
+int cmd_show(int argc, char *argv[]);
+int cmd_export(int argc, char *argv[]);
+int cmd_replay(int argc, char *argv[]);
+int cmd_drafts(int argc, char *argv[]);
+
+/* Line mode (`ehlo run`); returns the exit status of the contract. */
+int linemode_run(const struct cli_opts *);
 
 /* Exit statuses of the contract. */
 #define EXIT_OK 0

@@ -19,7 +19,6 @@ once all listeners are bound and stops on SIGTERM.
 """
 
 import asyncio
-import base64
 import hmac
 import itertools
 import json

@@ -76,7 +76,7 @@ def check_postfix():
     if os.geteuid() != 0:
         print("skip Postfix (needs root)")
         return
-    body_path = servers.test_data("dotted-body.eml")
+    body_path = servers.data_file("dotted-body.eml")
     with open(body_path, "rb") as f:
         body = f.read()
     with servers.Postfix(USERS, domain=DOMAIN) as pf:

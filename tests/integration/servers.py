@@ -10,8 +10,9 @@ injection).  Every server here
 - is ready-checked: the constructor returns only once a connection gets
   the 220 greeting, and raises (after cleaning up) when it does not;
 - is always stopped: use it as a context manager, or call stop() (tests
-  register it with addClassCleanup).  A process-death signal and an atexit
-  hook stop the processes even when the test process dies or forgets.
+  register it with addClassCleanup).  An atexit hook stops what a test
+  forgot; a parent-death signal (or, for Postfix, a watchdog process)
+  stops the processes even when the test process is killed.
 
 Only the standard library is used here; the aiosmtpd peer runs in a child
 process (aiosmtpd_server.py) so this module imports nothing outside it.
@@ -23,6 +24,7 @@ import base64
 import collections
 import ctypes
 import glob
+import importlib.util
 import json
 import os
 import re
@@ -73,9 +75,7 @@ def require_program(name):
 
 
 def require_aiosmtpd():
-    try:
-        import aiosmtpd  # noqa: F401  (only probing availability)
-    except ImportError:
+    if importlib.util.find_spec("aiosmtpd") is None:
         skip_file(f"aiosmtpd is not importable by {sys.executable} "
                   "(Debian: apt-get install python3-aiosmtpd)")
 
@@ -92,7 +92,7 @@ def ehlo_bin():
     return path
 
 
-def test_data(name):
+def data_file(name):
     """Path of a file in tests/data (EHLO_TEST_DATA, else next to us)."""
     base = os.environ.get("EHLO_TEST_DATA") or os.path.join(HERE, "..",
                                                             "data")
@@ -155,6 +155,29 @@ def _die_with_parent():
     """preexec_fn: the child gets SIGTERM when this test process dies,
     even by SIGKILL, so a crashed test leaves no server behind."""
     _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+# Runs in a separate process: waits for EOF on stdin (its parent died or
+# let go), then terminates process group argv[1].
+_WATCHDOG = """
+import os, signal, sys, time
+sys.stdin.buffer.read()
+for sig in (signal.SIGTERM, signal.SIGKILL):
+    try:
+        os.killpg(int(sys.argv[1]), sig)
+    except ProcessLookupError:
+        break
+    time.sleep(2)
+"""
+
+
+def _start_watchdog(pgid):
+    """For daemons that lose the death signal (by switching their
+    effective uid, as Postfix's master does): a helper that kills their
+    process group once this process is gone.  Kill the helper first when
+    stopping the group normally."""
+    return subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(pgid)],
+                            stdin=subprocess.PIPE, start_new_session=True)
 
 
 def _kill_group(pgid, sig):
@@ -446,16 +469,16 @@ class Server:
 class _ChildServer(Server):
     """A server that is one child process in its own process group."""
 
-    def _spawn(self, argv, log_name, env=None):
+    def _spawn(self, argv, log_name, user=None):
+        """Start argv (as user, when given) with output to log_name."""
         self.log_path = os.path.join(self.workdir, log_name)
-        log = open(self.log_path, "wb")
-        try:
+        with open(self.log_path, "wb") as log:
+            # Popen switches user before preexec_fn, so the death signal
+            # survives (a process changing its own uid loses it).
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, env=env, cwd=self.workdir,
+                stderr=subprocess.STDOUT, cwd=self.workdir, user=user,
                 start_new_session=True, preexec_fn=_die_with_parent)
-        finally:
-            log.close()
 
     def alive(self):
         return getattr(self, "proc", None) is not None and \
@@ -638,8 +661,8 @@ class Postfix(Server):
             self._master = subprocess.Popen(
                 [os.path.join(self._postconf("daemon_directory"), "master"),
                  "-c", self.etc],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                preexec_fn=_die_with_parent)
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
+        self._watchdog = _start_watchdog(self._master.pid)
         ports = ((self.port, False), (self.tls_port, True),
                  (self.submission_port, False))
         try:
@@ -757,6 +780,8 @@ class Postfix(Server):
     def _shutdown(self):
         if self._master is None:
             return
+        self._watchdog.kill()
+        self._watchdog.wait()
         # master forwards SIGTERM to its process group, then exits.
         _terminate_group(self._master.pid, leader=self._master)
 
@@ -859,17 +884,18 @@ class SmtpSink(_ChildServer):
         self.port = free_port(self.host)
         mail = os.path.join(self.workdir, "mail")
         os.makedirs(mail, exist_ok=True)
-        argv = ["smtp-sink"]
+        # As root, smtp-sink insists on -u USER and switches to it itself;
+        # starting it as nobody instead keeps our death signal in force.
+        user = None
         if os.geteuid() == 0:
-            argv += ["-u", "nobody"]  # mandatory as root
-            nobody = _user_ids("nobody")
-            os.chown(mail, *nobody)
+            user = "nobody"
+            os.chown(mail, *_user_ids(user))
         listen = f"[{self.host}]:{self.port}" if ":" in self.host else \
             f"{self.host}:{self.port}"
-        argv += ["-h", self.hostname, "-d",
-                 os.path.join(mail, "%Y%m%d%H%M%S."), *self.options,
-                 listen, "64"]
-        self._spawn(argv, "smtp-sink.log")
+        argv = ["smtp-sink", "-h", self.hostname, "-d",
+                os.path.join(mail, "%Y%m%d%H%M%S."), *self.options,
+                listen, "64"]
+        self._spawn(argv, "smtp-sink.log", user=user)
         wait_ready(self.host, self.port, alive=self.alive,
                    describe=lambda: "smtp-sink output:\n" + self.log())
 

@@ -14,7 +14,7 @@ import servers
 
 USER = "alice"
 SECRET = "alice-secret-1"
-BODY_FILE = servers.test_data("dotted-body.eml")
+BODY_FILE = servers.data_file("dotted-body.eml")
 
 
 def script(text):

@@ -6,7 +6,6 @@ required, AUTH only after TLS).  Mail for alice@ and bob@example.test is
 delivered to Maildirs, and the tests read what Postfix really stored.
 """
 
-import os
 import re
 import textwrap
 
@@ -14,7 +13,7 @@ import servers
 
 DOMAIN = "example.test"
 USERS = {"alice": "alice-secret-1", "bob": "bob-secret-2"}
-BODY_FILE = servers.test_data("dotted-body.eml")
+BODY_FILE = servers.data_file("dotted-body.eml")
 
 
 def script(text):

@@ -1,0 +1,40 @@
+/*
+ * `ehlo run [OPTIONS] SERVER [SCRIPT]`: argument checks, then line mode.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tui/cli.h"
+
+int
+cmd_run(int argc, char *argv[])
+{
+	struct cli_opts o;
+	int rc;
+
+	rc = cli_parse(argc, argv,
+	    CLI_O_CONN | CLI_O_JSON | CLI_O_TIMING | CLI_O_HISTORY, &o);
+	if (rc != 0) {
+		free(o.args);
+		if (rc == 1) {
+			(void)puts("usage: ehlo run [OPTIONS] SERVER [SCRIPT]"
+			           "  (see ehlo --help)");
+			return EXIT_OK;
+		}
+		return EXIT_USAGE;
+	}
+	if (o.nargs < 1 || o.nargs > 2) {
+		free(o.args);
+		return o.nargs < 1
+		    ? cli_usage_error("ehlo run needs a SERVER (host, "
+		                      "host:port or [v6addr]:port)")
+		    : cli_usage_error("unexpected argument \"%s\" after the "
+		                      "script",
+		          o.args[2]);
+	}
+	o.server = o.args[0];
+	o.script = o.nargs == 2 ? o.args[1] : NULL;
+	rc = linemode_run(&o);
+	free(o.args);
+	return rc;
+}

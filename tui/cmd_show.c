@@ -1,0 +1,18 @@
+/*
+ * `ehlo show`: not built yet; says so instead of pretending.
+ */
+#include <stdio.h>
+
+#include "tui/cli.h"
+
+int
+cmd_show(int argc, char *argv[])
+{
+	(void)argc;
+	(void)argv;
+	(void)fputs(
+	    "ehlo: the history store (issue 5) is not built yet; line mode works now: "
+	    "ehlo run SERVER [SCRIPT] (see ehlo --help)\n",
+	    stderr);
+	return EXIT_USAGE;
+}
