@@ -35,6 +35,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import unittest
 
@@ -996,10 +997,19 @@ def secret_forms(user, secret):
     return [secret] + [base64.b64encode(p).decode() for p in payloads]
 
 
+def script(text):
+    """A script written as an indented triple-quoted string."""
+    return textwrap.dedent(text).lstrip("\n")
+
+
 class EhloTestCase(unittest.TestCase):
-    """Assertions that print the whole dialogue when they fail."""
+    """run_ehlo, and assertions that print the dialogue when they fail."""
 
     maxDiff = None
+
+    def ehlo(self, args, script_text="", **kwargs):
+        kwargs.setdefault("timeout", 30)
+        return run_ehlo(args, script_text, **kwargs)
 
     @staticmethod
     def transcript(result):

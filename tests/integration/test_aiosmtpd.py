@@ -8,17 +8,12 @@ the tests compare envelopes and content byte for byte.
 
 import os
 import tempfile
-import textwrap
 
 import servers
 
 USER = "alice"
 SECRET = "alice-secret-1"
 BODY_FILE = servers.data_file("dotted-body.eml")
-
-
-def script(text):
-    return textwrap.dedent(text).lstrip("\n")
 
 
 class AiosmtpdTest(servers.EhloTestCase):
@@ -31,10 +26,6 @@ class AiosmtpdTest(servers.EhloTestCase):
         cls.plain = f"127.0.0.1:{cls.ai.port}"
         cls.starttls_only = f"127.0.0.1:{cls.ai.starttls_port}"
         cls.implicit = f"127.0.0.1:{cls.ai.tls_port}"
-
-    def ehlo(self, args, script_text="", **kwargs):
-        kwargs.setdefault("timeout", 30)
-        return servers.run_ehlo(args, script_text, **kwargs)
 
     def received_since(self, count_before):
         """The single message recorded after count_before messages."""
@@ -51,7 +42,7 @@ class AiosmtpdTest(servers.EhloTestCase):
                 count = len(self.ai.messages())
                 # No EHLO in the script: ehlo sends it before AUTH.
                 r = self.ehlo(["run", "--auth", mech, "--user", USER,
-                               self.plain], script(f"""
+                               self.plain], servers.script(f"""
                     MAIL FROM:<alice@example.test>
                     RCPT TO:<bob@example.test>
                     DATA
@@ -72,7 +63,7 @@ class AiosmtpdTest(servers.EhloTestCase):
         for mech in ("PLAIN", "LOGIN", "CRAM-MD5"):
             with self.subTest(mech=mech):
                 r = self.ehlo(["run", "--auth", mech, "--user", USER,
-                               self.plain], script("""
+                               self.plain], servers.script("""
                     EHLO client.example.test
                     MAIL FROM:<alice@example.test>
                     """), env={"EHLO_PASSWORD": wrong})
@@ -81,7 +72,7 @@ class AiosmtpdTest(servers.EhloTestCase):
                 self.assertNoSecret(r, USER, wrong)
 
     def test_auth_slash_command_login(self):
-        r = self.ehlo(["run", self.plain], script("""
+        r = self.ehlo(["run", self.plain], servers.script("""
             EHLO client.example.test
             /auth LOGIN alice
             /expect 235
@@ -93,7 +84,7 @@ class AiosmtpdTest(servers.EhloTestCase):
 
     def test_require_starttls_refuses_plain_mail(self):
         count = len(self.ai.messages())
-        r = self.ehlo(["run", self.starttls_only], script("""
+        r = self.ehlo(["run", self.starttls_only], servers.script("""
             EHLO client.example.test
             MAIL FROM:<alice@example.test>
             """))
@@ -104,7 +95,7 @@ class AiosmtpdTest(servers.EhloTestCase):
     def test_require_starttls_with_starttls_delivers_exact_bytes(self):
         count = len(self.ai.messages())
         r = self.ehlo(["run", "--starttls", "--cafile", self.cafile,
-                       self.starttls_only], script("""
+                       self.starttls_only], servers.script("""
             MAIL FROM:<alice@example.test>
             RCPT TO:<bob@example.test>
             RCPT TO:<carol@example.test>
@@ -130,7 +121,7 @@ class AiosmtpdTest(servers.EhloTestCase):
         count = len(self.ai.messages())
         r = self.ehlo(["run", "--starttls", "--cafile", self.cafile,
                        "--auth", "LOGIN", "--user", USER,
-                       self.starttls_only], script(f"""
+                       self.starttls_only], servers.script(f"""
             MAIL FROM:<alice@example.test>
             RCPT TO:<bob@example.test>
             /body {BODY_FILE}
@@ -146,7 +137,7 @@ class AiosmtpdTest(servers.EhloTestCase):
     def test_implicit_tls(self):
         count = len(self.ai.messages())
         r = self.ehlo(["run", "--tls", "--cafile", self.cafile,
-                       self.implicit], script("""
+                       self.implicit], servers.script("""
             EHLO client.example.test
             MAIL FROM:<alice@example.test>
             RCPT TO:<bob@example.test>
@@ -166,7 +157,7 @@ class AiosmtpdTest(servers.EhloTestCase):
 
     def test_body_file_crlf_is_sent_unchanged(self):
         count = len(self.ai.messages())
-        r = self.ehlo(["run", self.plain], script(f"""
+        r = self.ehlo(["run", self.plain], servers.script(f"""
             EHLO client.example.test
             MAIL FROM:<alice@example.test>
             RCPT TO:<bob@example.test>
@@ -183,7 +174,7 @@ class AiosmtpdTest(servers.EhloTestCase):
                 # LF line endings, dots, and no newline at the very end.
                 f.write(b"Subject: LF file\n\n.one\n..two\n.\nlast line")
             count = len(self.ai.messages())
-            r = self.ehlo(["run", self.plain], script(f"""
+            r = self.ehlo(["run", self.plain], servers.script(f"""
                 EHLO client.example.test
                 MAIL FROM:<alice@example.test>
                 RCPT TO:<bob@example.test>
@@ -195,7 +186,7 @@ class AiosmtpdTest(servers.EhloTestCase):
                          b"last line\r\n")
 
     def test_server_specific_replies(self):
-        r = self.ehlo(["run", self.plain], script("""
+        r = self.ehlo(["run", self.plain], servers.script("""
             HELO client.example.test
             /expect 250
             EXPN list@example.test

@@ -42,8 +42,7 @@ class CertificateTest(servers.EhloTestCase):
             cls.peers[label] = peer
 
     def ehlo(self, args, script_text=SESSION, **kwargs):
-        kwargs.setdefault("timeout", 30)
-        return servers.run_ehlo(args, script_text, **kwargs)
+        return super().ehlo(args, script_text, **kwargs)
 
     def starttls(self, label, *options, host="127.0.0.1"):
         """Run SESSION over STARTTLS to peer label; returns (result,

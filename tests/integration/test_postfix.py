@@ -7,17 +7,12 @@ delivered to Maildirs, and the tests read what Postfix really stored.
 """
 
 import re
-import textwrap
 
 import servers
 
 DOMAIN = "example.test"
 USERS = {"alice": "alice-secret-1", "bob": "bob-secret-2"}
 BODY_FILE = servers.data_file("dotted-body.eml")
-
-
-def script(text):
-    return textwrap.dedent(text).lstrip("\n")
 
 
 class PostfixTest(servers.EhloTestCase):
@@ -32,10 +27,6 @@ class PostfixTest(servers.EhloTestCase):
         cls.cafile = cls.pf.cert.cert
         with open(BODY_FILE, "rb") as f:
             cls.body = f.read()
-
-    def ehlo(self, args, script_text="", **kwargs):
-        kwargs.setdefault("timeout", 30)
-        return servers.run_ehlo(args, script_text, **kwargs)
 
     def auth_env(self, user="alice", secret=None):
         return {"EHLO_PASSWORD": USERS[user] if secret is None else secret}
@@ -55,7 +46,7 @@ class PostfixTest(servers.EhloTestCase):
 
     def test_plain_session_delivers_typed_content(self):
         before = self.mailbox("alice")
-        r = self.ehlo(["run", self.server], script("""
+        r = self.ehlo(["run", self.server], servers.script("""
             EHLO client.example.test
             MAIL FROM:<sender@elsewhere.example>
             RCPT TO:<alice@example.test>
@@ -95,7 +86,7 @@ class PostfixTest(servers.EhloTestCase):
     def test_starttls_option(self):
         before = self.mailbox("bob")
         r = self.ehlo(["run", "--starttls", "--cafile", self.cafile,
-                       self.server], script("""
+                       self.server], servers.script("""
             MAIL FROM:<sender@elsewhere.example>
             RCPT TO:<bob@example.test>
             DATA
@@ -115,7 +106,7 @@ class PostfixTest(servers.EhloTestCase):
 
     def test_starttls_slash_command(self):
         r = self.ehlo(["run", "--cafile", self.cafile, self.server],
-                      script("""
+                      servers.script("""
             EHLO client.example.test
             /starttls
             MAIL FROM:<sender@elsewhere.example>
@@ -130,7 +121,7 @@ class PostfixTest(servers.EhloTestCase):
     def test_implicit_tls(self):
         before = self.mailbox("alice")
         r = self.ehlo(["run", "--tls", "--cafile", self.cafile,
-                       self.tls_server], script("""
+                       self.tls_server], servers.script("""
             EHLO client.example.test
             MAIL FROM:<sender@elsewhere.example>
             RCPT TO:<alice@example.test>
@@ -146,7 +137,7 @@ class PostfixTest(servers.EhloTestCase):
         self.assertIn(b"(using TLS", self.delivered("alice", before))
 
     def test_submission_port_refuses_mail_before_tls(self):
-        r = self.ehlo(["run", self.submission], script("""
+        r = self.ehlo(["run", self.submission], servers.script("""
             EHLO client.example.test
             MAIL FROM:<alice@example.test>
             """))
@@ -160,7 +151,7 @@ class PostfixTest(servers.EhloTestCase):
             with self.subTest(mech=mech):
                 # Relaying to another domain is allowed only after AUTH.
                 r = self.ehlo(["run", "--auth", mech, "--user", "alice",
-                               self.server], script("""
+                               self.server], servers.script("""
                     EHLO client.example.test
                     MAIL FROM:<alice@example.test>
                     RCPT TO:<friend@relayed.example>
@@ -179,7 +170,7 @@ class PostfixTest(servers.EhloTestCase):
         for mech in ("PLAIN", "LOGIN", "CRAM-MD5"):
             with self.subTest(mech=mech):
                 r = self.ehlo(["run", "--auth", mech, "--user", "alice",
-                               self.server], script("""
+                               self.server], servers.script("""
                     EHLO client.example.test
                     MAIL FROM:<alice@example.test>
                     RCPT TO:<friend@relayed.example>
@@ -190,7 +181,7 @@ class PostfixTest(servers.EhloTestCase):
                 self.assertNoSecret(r, "alice", wrong)
 
     def test_auth_slash_command(self):
-        r = self.ehlo(["run", self.server], script("""
+        r = self.ehlo(["run", self.server], servers.script("""
             EHLO client.example.test
             /auth PLAIN bob
             MAIL FROM:<bob@example.test>
@@ -204,7 +195,7 @@ class PostfixTest(servers.EhloTestCase):
     # -- replies and /expect -------------------------------------------------
 
     def test_teaching_commands_with_expect(self):
-        r = self.ehlo(["run", self.server], script("""
+        r = self.ehlo(["run", self.server], servers.script("""
             # How Postfix answers the commands the workbench teaches.
             EHLO client.example.test
 
@@ -231,7 +222,7 @@ class PostfixTest(servers.EhloTestCase):
         self.assertNoLine(r, r"^C: /")
 
     def test_unexpected_550_exits_1(self):
-        r = self.ehlo(["run", self.server], script("""
+        r = self.ehlo(["run", self.server], servers.script("""
             EHLO client.example.test
             VRFY nobody@example.test
             """))
@@ -239,7 +230,7 @@ class PostfixTest(servers.EhloTestCase):
         self.assertLine(r, r"^S: 550 5\.1\.1 ")
 
     def test_failed_expect_quits(self):
-        r = self.ehlo(["run", self.server], script("""
+        r = self.ehlo(["run", self.server], servers.script("""
             EHLO client.example.test
             NOOP
             /expect 5xx
@@ -252,7 +243,7 @@ class PostfixTest(servers.EhloTestCase):
                       self.transcript(r))
 
     def test_expect_checks_enhanced_code(self):
-        r = self.ehlo(["run", self.server], script("""
+        r = self.ehlo(["run", self.server], servers.script("""
             EHLO client.example.test
             VRFY nobody@example.test
             /expect 550 5.1.2
@@ -260,7 +251,7 @@ class PostfixTest(servers.EhloTestCase):
         self.assertExit(r, 1)
 
     def test_size_over_limit(self):
-        text = script("""
+        text = servers.script("""
             EHLO client.example.test
             MAIL FROM:<a@x> SIZE=999999999
             """)
@@ -271,7 +262,7 @@ class PostfixTest(servers.EhloTestCase):
         self.assertExit(r, 0)
 
     def test_relay_needs_auth(self):
-        r = self.ehlo(["run", self.server], script("""
+        r = self.ehlo(["run", self.server], servers.script("""
             EHLO client.example.test
             MAIL FROM:<alice@example.test>
             RCPT TO:<friend@relayed.example>
@@ -280,7 +271,7 @@ class PostfixTest(servers.EhloTestCase):
         self.assertExit(r, 0)
 
     def test_relay_denied(self):
-        text = script("""
+        text = servers.script("""
             EHLO client.example.test
             MAIL FROM:<a@elsewhere.example>
             RCPT TO:<x@elsewhere.example>
@@ -298,7 +289,7 @@ class PostfixTest(servers.EhloTestCase):
 
     def test_pipeline(self):
         before = {u: self.mailbox(u) for u in USERS}
-        r = self.ehlo(["run", self.server], script("""
+        r = self.ehlo(["run", self.server], servers.script("""
             EHLO client.example.test
             /pipeline
             MAIL FROM:<sender@elsewhere.example>
@@ -331,7 +322,7 @@ class PostfixTest(servers.EhloTestCase):
 
     def test_body_file_is_delivered_byte_identical(self):
         before = self.mailbox("bob")
-        r = self.ehlo(["run", self.server], script(f"""
+        r = self.ehlo(["run", self.server], servers.script(f"""
             EHLO client.example.test
             MAIL FROM:<alice@{DOMAIN}>
             RCPT TO:<bob@{DOMAIN}>

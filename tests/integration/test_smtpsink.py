@@ -34,10 +34,6 @@ class SmtpSinkTest(servers.EhloTestCase):
         cls.addClassCleanup(cls.sink.stop)
         cls.server = f"127.0.0.1:{cls.sink.port}"
 
-    def ehlo(self, args, script_text="", **kwargs):
-        kwargs.setdefault("timeout", 30)
-        return servers.run_ehlo(args, script_text, **kwargs)
-
     def faulty(self, *options):
         """A sink with fault options, stopped when the test ends."""
         sink = servers.SmtpSink(options)

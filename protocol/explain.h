@@ -1,0 +1,56 @@
+/*
+ * The knowledge base: what every SMTP reply code (RFC 5321 4.2.2-4.2.3 and
+ * extension codes), every enhanced status code (RFC 3463 and the IANA
+ * registry) and every command means, what usually causes it, what to do
+ * next, and where real servers disagree.  Pure data plus lookups; the
+ * workbench, line mode and `ehlo explain` share it.
+ */
+#ifndef EHLO_PROTOCOL_EXPLAIN_H
+#define EHLO_PROTOCOL_EXPLAIN_H
+
+#include <stddef.h>
+
+struct smtp_explain {
+	const char *key;     /* "550", "5.1.1", "X.1.1" (generic), "VRFY" */
+	const char *title;   /* one line: "Mailbox unavailable" */
+	const char *meaning; /* what it means in general */
+	const char *causes;  /* what usually causes it (may be NULL) */
+	const char *action;  /* what to do next (may be NULL) */
+	const char *servers; /* how real servers differ (may be NULL) */
+	const char *rfc;     /* "RFC 5321 4.2.3" */
+};
+
+/* The entry for a basic reply code (100..599), or NULL when unknown. */
+const struct smtp_explain *smtp_explain_code(int code);
+/*
+ * The entry for an enhanced code "c.s.d": the exact entry if there is
+ * one, else NULL.  Class-independent subjects are matched so "4.1.1"
+ * and "5.1.1" both find their text ("X.1.1" in the registry).
+ */
+const struct smtp_explain *smtp_explain_enhanced(const char *code);
+/* The entry for a command verb (any case), or NULL. */
+const struct smtp_explain *smtp_explain_verb(const char *verb);
+/* The class text of an enhanced code's first digit (2, 4, 5), or NULL. */
+const struct smtp_explain *smtp_explain_class(int cls);
+
+/*
+ * Looks up a query as typed by a user ("550", "5.7.1", "vrfy", "550
+ * 5.1.1") and writes the full explanation as plain text (lines of at
+ * most 78 columns) into an allocated string.  Returns NULL when nothing
+ * matches.
+ */
+char *smtp_explain_text(const char *query);
+
+/*
+ * A one-line meaning of a reply to a command, for the stage pane, e.g.
+ * ("RCPT", 550, "5.1.1") -> "no such mailbox at the receiving server".
+ * Never NULL (falls back to the code class).  verb may be NULL.
+ */
+const char *smtp_explain_oneline(const char *verb, int code,
+    const char *enhanced);
+
+/* Every entry, for tests and completion: codes, enhanced codes, verbs. */
+size_t smtp_explain_count(void);
+const struct smtp_explain *smtp_explain_at(size_t);
+
+#endif
