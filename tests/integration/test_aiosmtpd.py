@@ -151,7 +151,8 @@ class AiosmtpdTest(servers.EhloTestCase):
         self.assertLine(r, r"^\*: .*TLS")
         message = self.received_since(count)
         self.assertTrue(message["tls"])
-        self.assertEqual(message["data"], b"Subject: implicit\r\n\r\nhello\r\n")
+        self.assertEqual(message["data"],
+                         b"Subject: implicit\r\n\r\nhello\r\n")
 
     # -- /body normalisation -------------------------------------------------
 
