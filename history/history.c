@@ -1,13 +1,138 @@
 /*
- * History store location and library facts.  Only this folder includes
+ * The history database: where it lives, opening it safely, and the
+ * schema with its forward migrations.  Only this folder includes
  * sqlite3.h (DESIGN.md section 5).
+ *
+ * The schema version is PRAGMA user_version.  schema_steps[] holds one
+ * entry per version, each the SQL that takes the previous version to
+ * it; hist_open() applies the missing ones in one IMMEDIATE transaction
+ * so a database is never left half-migrated.  Steps are only ever
+ * appended: a released step is never edited.
+ *
+ * Safety rules: SQLite never creates the file itself (we create it with
+ * mode 0600 first, so WAL and SHM files inherit that mode); a file that
+ * is not a database, or is damaged, is reported and left untouched; a
+ * locked or read-only database fails with a message that says what to
+ * do, and the caller carries on without history.
  */
 #include "history/history.h"
 
-#include <sqlite3.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/xmalloc.h"
+#include "history/hist_int.h"
+
+/* Version 1: sessions and their dialogue, the first released schema. */
+static const char schema_v1[] =
+    "CREATE TABLE sessions ("
+    " id INTEGER PRIMARY KEY,"
+    " started INTEGER NOT NULL,"
+    " ended INTEGER,"
+    " server TEXT NOT NULL,"
+    " port INTEGER NOT NULL,"
+    " tls_mode TEXT NOT NULL,"
+    " tls TEXT,"
+    " caps TEXT,"
+    " exit_status INTEGER,"
+    " label TEXT,"
+    " notes TEXT);"
+    "CREATE TABLE events ("
+    " id INTEGER PRIMARY KEY,"
+    " session_id INTEGER NOT NULL REFERENCES sessions(id),"
+    " seq INTEGER NOT NULL,"
+    " t_us INTEGER NOT NULL,"
+    " dir TEXT NOT NULL CHECK (dir IN ('C', 'S', '*')),"
+    " text TEXT NOT NULL,"
+    " stage TEXT,"
+    " code INTEGER,"
+    " enhanced TEXT,"
+    " flags INTEGER NOT NULL DEFAULT 0,"
+    " UNIQUE (session_id, seq));";
+
+/* Version 2: replay links, stage links, bodies, drafts, input history. */
+static const char schema_v2[] =
+    "ALTER TABLE sessions ADD COLUMN replay_of INTEGER"
+    " REFERENCES sessions(id);"
+    "ALTER TABLE events ADD COLUMN stage_no INTEGER;"
+    "ALTER TABLE events ADD COLUMN grp INTEGER;"
+    "ALTER TABLE events ADD COLUMN latency_us INTEGER;"
+    "CREATE TABLE bodies ("
+    " id INTEGER PRIMARY KEY,"
+    " session_id INTEGER NOT NULL REFERENCES sessions(id),"
+    " seq INTEGER NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('inline', 'file', 'draft')),"
+    " path TEXT,"
+    " size INTEGER NOT NULL,"
+    " lines INTEGER NOT NULL,"
+    " sha256 TEXT,"
+    " first_lines TEXT,"
+    " content BLOB,"
+    " UNIQUE (session_id, seq));"
+    "CREATE TABLE drafts ("
+    " id INTEGER PRIMARY KEY,"
+    " created INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL,"
+    " env_from TEXT,"
+    " env_to TEXT,"
+    " headers TEXT,"
+    " body BLOB,"
+    " attachments TEXT);"
+    "CREATE TABLE input_history ("
+    " id INTEGER PRIMARY KEY,"
+    " line TEXT NOT NULL,"
+    " at INTEGER NOT NULL);"
+    "CREATE INDEX sessions_started ON sessions(started);";
+
+/*
+ * Version 3: full-text search.  External-content FTS5 tables kept in
+ * step by triggers; "rebuild" indexes what earlier versions stored.
+ * Event rows are updated only in their reply columns, so the update
+ * trigger fires on text changes only.
+ */
+static const char schema_v3[] =
+    "CREATE VIRTUAL TABLE events_fts USING fts5(text,"
+    " content='events', content_rowid='id');"
+    "CREATE TRIGGER events_fts_ai AFTER INSERT ON events BEGIN"
+    " INSERT INTO events_fts(rowid, text) VALUES (new.id, new.text);"
+    " END;"
+    "CREATE TRIGGER events_fts_ad AFTER DELETE ON events BEGIN"
+    " INSERT INTO events_fts(events_fts, rowid, text)"
+    "  VALUES ('delete', old.id, old.text);"
+    " END;"
+    "CREATE TRIGGER events_fts_au AFTER UPDATE OF text ON events BEGIN"
+    " INSERT INTO events_fts(events_fts, rowid, text)"
+    "  VALUES ('delete', old.id, old.text);"
+    " INSERT INTO events_fts(rowid, text) VALUES (new.id, new.text);"
+    " END;"
+    "CREATE VIRTUAL TABLE sessions_fts USING fts5(label, notes,"
+    " content='sessions', content_rowid='id');"
+    "CREATE TRIGGER sessions_fts_ai AFTER INSERT ON sessions BEGIN"
+    " INSERT INTO sessions_fts(rowid, label, notes)"
+    "  VALUES (new.id, new.label, new.notes);"
+    " END;"
+    "CREATE TRIGGER sessions_fts_ad AFTER DELETE ON sessions BEGIN"
+    " INSERT INTO sessions_fts(sessions_fts, rowid, label, notes)"
+    "  VALUES ('delete', old.id, old.label, old.notes);"
+    " END;"
+    "CREATE TRIGGER sessions_fts_au AFTER UPDATE OF label, notes"
+    " ON sessions BEGIN"
+    " INSERT INTO sessions_fts(sessions_fts, rowid, label, notes)"
+    "  VALUES ('delete', old.id, old.label, old.notes);"
+    " INSERT INTO sessions_fts(rowid, label, notes)"
+    "  VALUES (new.id, new.label, new.notes);"
+    " END;"
+    "INSERT INTO events_fts(events_fts) VALUES ('rebuild');"
+    "INSERT INTO sessions_fts(sessions_fts) VALUES ('rebuild');";
+
+/* schema_steps[v - 1] takes version v - 1 to v. */
+static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3};
+
+#define SCHEMA_LATEST ((int)(sizeof schema_steps / sizeof schema_steps[0]))
 
 char *
 hist_db_path(const char *explicit_path, char **errstr)
@@ -31,4 +156,395 @@ const char *
 hist_sqlite_version(void)
 {
 	return sqlite3_libversion();
+}
+
+int
+hist_schema_latest(void)
+{
+	return SCHEMA_LATEST;
+}
+
+/* ---- errors and helpers ------------------------------------------- */
+
+static const char *
+advice(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return "another program holds a lock on it; close the "
+		       "other ehlo (or sqlite3) or use --db PATH";
+	case SQLITE_READONLY:
+		return "it is read-only; fix its permissions (and its "
+		       "directory's), or use --db PATH";
+	case SQLITE_FULL:
+		return "the disk is full; free some space";
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return "it is not an SQLite database or it is damaged; "
+		       "ehlo left it untouched: move it aside to start a "
+		       "new history, or use --db PATH";
+	case SQLITE_CANTOPEN:
+		return "check that the file and its directory exist and "
+		       "are writable, or use --db PATH";
+	case SQLITE_IOERR:
+		return "an input/output error: check the disk";
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return "permission denied; check the file's permissions";
+	default:
+		return "use --db PATH for another database or "
+		       "--no-history";
+	}
+}
+
+char *
+hist_errmsg_rc(const char *path, int rc, const char *what, const char *detail)
+{
+	return xasprintf("history database %s: %s failed: %s; %s", path, what,
+	    detail != NULL ? detail : sqlite3_errstr(rc), advice(rc));
+}
+
+char *
+hist_errmsg(struct hist *h, const char *what)
+{
+	int rc = sqlite3_extended_errcode(h->db);
+
+	return hist_errmsg_rc(h->path, rc, what, sqlite3_errmsg(h->db));
+}
+
+sqlite3_stmt *
+hist_stmt(struct hist *h, enum hist_st slot, const char *sql, char **errstr)
+{
+	sqlite3_stmt *st = h->st[slot];
+
+	if (st != NULL) {
+		(void)sqlite3_reset(st);
+		(void)sqlite3_clear_bindings(st);
+		return st;
+	}
+	if (sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+	        NULL) != SQLITE_OK) {
+		*errstr = hist_errmsg(h, "preparing a statement");
+		return NULL;
+	}
+	h->st[slot] = st;
+	return st;
+}
+
+int
+hist_bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+char *
+hist_col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *p;
+	char *s;
+	int n;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NULL;
+	p = sqlite3_column_text(st, i);
+	n = sqlite3_column_bytes(st, i);
+	s = xmalloc((size_t)n + 1);
+	if (n > 0)
+		memcpy(s, p, (size_t)n);
+	s[n] = '\0';
+	return s;
+}
+
+int
+hist_step_done(
+    struct hist *h, sqlite3_stmt *st, const char *what, char **errstr)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		*errstr = hist_errmsg(h, what);
+		(void)sqlite3_reset(st);
+		return -1;
+	}
+	(void)sqlite3_reset(st);
+	return 0;
+}
+
+/* Runs SQL text (several statements); -1 with *errstr. */
+static int
+exec(struct hist *h, const char *sql, const char *what, char **errstr)
+{
+	if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		*errstr = hist_errmsg(h, what);
+		return -1;
+	}
+	return 0;
+}
+
+/* An integer-returning pragma or query; -1 with *errstr. */
+static int
+query_int(
+    struct hist *h, const char *sql, int *out, const char *what, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		*errstr = hist_errmsg(h, what);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		*errstr = hist_errmsg(h, what);
+		(void)sqlite3_finalize(st);
+		return -1;
+	}
+	*out = sqlite3_column_int(st, 0);
+	(void)sqlite3_finalize(st);
+	return 0;
+}
+
+/* ---- opening ------------------------------------------------------ */
+
+/*
+ * Makes the directories above path that are missing, mode 0700.
+ * Existing directories are not touched.
+ */
+static int
+make_parents(const char *path, char **errstr)
+{
+	char *dir = xstrdup(path), *p;
+	struct stat sb;
+
+	p = strrchr(dir, '/');
+	if (p == NULL || p == dir) {
+		free(dir);
+		return 0;
+	}
+	*p = '\0';
+	if (stat(dir, &sb) == 0) {
+		free(dir);
+		return 0;
+	}
+	for (p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+			goto fail;
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		goto fail;
+	free(dir);
+	return 0;
+fail:
+	*errstr = xasprintf("history database %s: cannot create the "
+	                    "directory %s: %s; use --db PATH or --no-history",
+	    path, dir, strerror(errno));
+	free(dir);
+	return -1;
+}
+
+/* Creates an empty file with mode 0600 unless it exists. */
+static int
+create_file(const char *path, char **errstr)
+{
+	int fd;
+
+	fd = open(
+	    path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1 && errno == EEXIST)
+		return 0;
+	if (fd == -1) {
+		*errstr = xasprintf("history database %s: cannot create it: "
+		                    "%s; use --db PATH or --no-history",
+		    path, strerror(errno));
+		return -1;
+	}
+	(void)close(fd);
+	return 0;
+}
+
+/*
+ * Steps from the database's version up to `to`, in one IMMEDIATE
+ * transaction (BUSY waits for other writers up to the timeout).  The
+ * database is unchanged on failure.
+ */
+static int
+hist_migrate(struct hist *h, int to, char **errstr)
+{
+	char *setv;
+	int v, rc;
+
+	if (to > SCHEMA_LATEST)
+		to = SCHEMA_LATEST;
+	if (exec(h, "BEGIN IMMEDIATE", "locking for the schema update",
+	        errstr) == -1)
+		return -1;
+	/* Read inside the lock: another ehlo may have just migrated. */
+	if (query_int(h, "PRAGMA user_version", &v,
+	        "reading the schema "
+	        "version",
+	        errstr) == -1)
+		goto fail;
+	for (; v < to; v++)
+		if (exec(h, schema_steps[v], "updating the schema", errstr) ==
+		    -1)
+			goto fail;
+	setv = xasprintf("PRAGMA user_version = %d", v);
+	rc = exec(h, setv, "updating the schema version", errstr);
+	free(setv);
+	if (rc == -1)
+		goto fail;
+	if (exec(h, "COMMIT", "committing the schema update", errstr) == -1)
+		goto fail;
+	return 0;
+fail:
+	(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+struct hist *
+hist_open(const char *path, unsigned flags, char **errstr)
+{
+	struct hist *h;
+	struct stat sb;
+	int ro = (flags & HIST_OPEN_READONLY) != 0, rc, v;
+	const char *mode;
+
+	if (stat(path, &sb) == -1) {
+		if (errno != ENOENT || ro || (flags & HIST_OPEN_NOCREATE)) {
+			*errstr = errno == ENOENT
+			    ? xasprintf(
+			          "no history yet: %s does not exist", path)
+			    : xasprintf("history database %s: %s", path,
+			          strerror(errno));
+			return NULL;
+		}
+		if (make_parents(path, errstr) == -1 ||
+		    create_file(path, errstr) == -1)
+			return NULL;
+	} else if (!S_ISREG(sb.st_mode)) {
+		*errstr = xasprintf("history database %s is not a regular "
+		                    "file; use --db PATH or --no-history",
+		    path);
+		return NULL;
+	}
+
+	h = xcalloc(1, sizeof *h);
+	h->path = xstrdup(path);
+	h->readonly = ro;
+	/* No SQLITE_OPEN_CREATE: the file exists, with our mode. */
+	rc = sqlite3_open_v2(path, &h->db,
+	    (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+	        SQLITE_OPEN_NOMUTEX,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		*errstr = h->db != NULL
+		    ? hist_errmsg(h, "opening")
+		    : hist_errmsg_rc(path, rc, "opening", NULL);
+		goto fail;
+	}
+	(void)sqlite3_extended_result_codes(h->db, 1);
+	(void)sqlite3_busy_timeout(h->db, HIST_BUSY_TIMEOUT_MS);
+	if (!ro && sqlite3_db_readonly(h->db, "main") == 1) {
+		*errstr = hist_errmsg_rc(path, SQLITE_READONLY, "opening",
+		    "the file is not writable");
+		goto fail;
+	}
+	/* The first read: a file that is not a database fails here. */
+	if (query_int(h, "SELECT count(*) FROM sqlite_schema", &v, "reading",
+	        errstr) == -1)
+		goto fail;
+	if (query_int(h, "PRAGMA user_version", &v,
+	        "reading the schema "
+	        "version",
+	        errstr) == -1)
+		goto fail;
+	if (v > SCHEMA_LATEST && !ro) {
+		*errstr = xasprintf(
+		    "history database %s has schema version %d, "
+		    "newer than this ehlo knows (%d); ehlo will not change it: "
+		    "use a newer ehlo, or --db PATH",
+		    path, v, SCHEMA_LATEST);
+		goto fail;
+	}
+	if (ro)
+		return h;
+	{
+		sqlite3_stmt *st;
+
+		if (sqlite3_prepare_v2(h->db, "PRAGMA journal_mode = WAL", -1,
+		        &st, NULL) != SQLITE_OK) {
+			*errstr = hist_errmsg(h, "switching to WAL");
+			goto fail;
+		}
+		rc = sqlite3_step(st);
+		mode = rc == SQLITE_ROW
+		    ? (const char *)sqlite3_column_text(st, 0)
+		    : NULL;
+		if (mode == NULL || strcmp(mode, "wal") != 0) {
+			*errstr = rc == SQLITE_ROW
+			    ? xasprintf("history database %s: cannot use "
+			                "WAL journaling (got %s); use --db "
+			                "PATH on a local disk",
+			          path, mode != NULL ? mode : "nothing")
+			    : hist_errmsg(h, "switching to WAL");
+			(void)sqlite3_finalize(st);
+			goto fail;
+		}
+		(void)sqlite3_finalize(st);
+	}
+	if (exec(h, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+	        "setting options", errstr) == -1)
+		goto fail;
+	if (v < SCHEMA_LATEST && hist_migrate(h, SCHEMA_LATEST, errstr) == -1)
+		goto fail;
+	return h;
+fail:
+	hist_close(h);
+	return NULL;
+}
+
+void
+hist_close(struct hist *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < HIST_ST_COUNT; i++)
+		(void)sqlite3_finalize(h->st[i]);
+	(void)sqlite3_close(h->db);
+	free(h->path);
+	free(h);
+}
+
+int
+hist_schema_version(struct hist *h)
+{
+	char *err = NULL;
+	int v;
+
+	if (query_int(h, "PRAGMA user_version", &v, "reading", &err) == -1) {
+		free(err);
+		return -1;
+	}
+	return v;
+}
+
+int
+hist_is_readonly(const struct hist *h)
+{
+	return h->readonly;
+}
+
+const char *
+hist_path(const struct hist *h)
+{
+	return h->path;
 }

@@ -16,6 +16,11 @@
 #include "protocol/caps.h"
 #include "protocol/command.h"
 
+/* At most this many matches are returned; the rest are dropped. */
+#define SMTP_COMPLETE_MAX 500
+/* Candidates longer than this (bytes) are never offered. */
+#define SMTP_COMPLETE_ITEM_MAX 1024
+
 /* A list of strings the UI provides (not owned). */
 struct smtp_complete_list {
 	const char *const *items;
@@ -23,42 +28,87 @@ struct smtp_complete_list {
 };
 
 struct smtp_complete_ctx {
-	enum smtp_state state;        /* where the session is */
+	enum smtp_state state; /* where the session is */
 	const struct smtp_caps *caps; /* NULL or !valid: nothing advertised */
 	struct smtp_complete_list addresses; /* for MAIL/RCPT/VRFY/EXPN */
-	struct smtp_complete_list hosts;     /* for EHLO/HELO */
-	struct smtp_complete_list drafts;    /* for /send */
-	struct smtp_complete_list themes;    /* for /theme */
-	struct smtp_complete_list lessons;   /* for /lesson */
+	struct smtp_complete_list hosts; /* for EHLO/HELO */
+	struct smtp_complete_list drafts; /* for /send */
+	struct smtp_complete_list themes; /* for /theme */
+	struct smtp_complete_list lessons; /* for /lesson */
 	/* Workbench commands offered after "/", with their argument kind. */
-	struct smtp_complete_list slash;     /* NULL items: the built-in list */
+	struct smtp_complete_list slash; /* NULL items: the built-in list */
+	struct smtp_complete_list probes; /* for /probe */
 };
 
 struct smtp_completion {
-	size_t start;     /* byte offset where the completed word starts */
-	char **matches;   /* whole words replacing line[start..cursor) */
-	size_t nmatches;  /* sorted, unique, case-insensitive prefix matches */
-	char append;      /* after a single match: '>', ' ' or 0 for none */
-	int want_files;   /* the word is a file name: the UI lists files */
+	size_t start; /* byte offset where the completed word starts */
+	char **matches; /* whole words replacing line[start..cursor) */
+	size_t nmatches; /* unique (any case) prefix matches, ordered */
+	char append; /* after a single match: '>', ' ' or 0 for none */
+	int want_files; /* the word is a file name: the UI lists files */
 };
 
 /*
- * Computes the completions for line[0..cursor).  Matching is
- * case-insensitive; a match keeps the case the user typed for the part
- * already typed when the candidate is a verb (so "mai" -> "mail FROM:<")
- * Fills *out (free with smtp_completion_free).  Returns the number of
- * matches.
+ * Computes the completions for the word that ends at the cursor.  line
+ * is NUL-terminated (rl_line_buffer); cursor is a byte offset into it
+ * (rl_point) and is clamped to its length.  Only line[0..cursor) decides
+ * the context; the rest of the line is read only to leave out ESMTP
+ * parameters that are already present.  The bytes may be anything (not
+ * UTF-8, control characters, any length); ctx may be NULL (nothing
+ * known).
+ *
+ * Matching is case-insensitive and a match is the canonical spelling:
+ * "mai" becomes "MAIL FROM:<" (SMTP verbs and keywords are
+ * case-insensitive, and upper case is how they are taught); addresses,
+ * hosts and names are offered as the UI listed them.
+ *
+ * Order is meaningful, so the UI must not re-sort: first word, verbs
+ * legal in ctx->state (and advertised, for extensions) first, then the
+ * others, each group in command-table (protocol) order; AUTH mechanisms
+ * in the server's order; UI lists in the UI's order; parameters in a
+ * fixed order.  Duplicates (any case) are dropped; at most
+ * SMTP_COMPLETE_MAX matches.
+ *
+ * append is what follows a single match: ' ' where something must
+ * follow (a verb that needs an argument, a / command with arguments),
+ * '>' after an address inside '<', and 0 where the line may end, so no
+ * trailing space is ever sent on the wire.  In SMTP_STATE_CONTENT
+ * nothing completes.
+ *
+ * Fills *out (free with smtp_completion_free, also when nothing
+ * matched).  Returns out->nmatches.
  */
 size_t smtp_complete(const char *line, size_t cursor,
     const struct smtp_complete_ctx *, struct smtp_completion *out);
+/* Frees the matches and zeroes *out.  Safe on a zeroed struct. */
 void smtp_completion_free(struct smtp_completion *);
+
+/* What the argument of a / command is, for completion. */
+enum smtp_complete_arg {
+	SMTP_COMPLETE_ARG_NONE = 0,
+	SMTP_COMPLETE_ARG_HOST, /* ctx->hosts */
+	SMTP_COMPLETE_ARG_MECH, /* AUTH mechanisms */
+	SMTP_COMPLETE_ARG_FILE, /* want_files: the UI lists files */
+	SMTP_COMPLETE_ARG_DRAFT, /* ctx->drafts */
+	SMTP_COMPLETE_ARG_THEME, /* ctx->themes */
+	SMTP_COMPLETE_ARG_LESSON, /* ctx->lessons */
+	SMTP_COMPLETE_ARG_PROBE, /* ctx->probes */
+	SMTP_COMPLETE_ARG_CODE, /* reply codes and classes (/expect) */
+	SMTP_COMPLETE_ARG_EXPLAIN, /* reply codes and verbs (/explain) */
+};
 
 /* The workbench's / commands, for help and completion. */
 struct smtp_slash_command {
-	const char *name;  /* "/starttls" */
-	const char *args;  /* "MECH [USER]" or "" */
-	const char *help;  /* one line */
+	const char *name; /* "/starttls" */
+	const char *args; /* "MECH [USER]" or "" */
+	const char *help; /* one line */
+	enum smtp_complete_arg complete; /* what the first argument is */
 };
+/* Terminated by an entry with name == NULL. */
 extern const struct smtp_slash_command smtp_slash_commands[];
+
+/* The entry for a / command name ("/theme", any case), or NULL. */
+const struct smtp_slash_command *smtp_slash_command_find(
+    const char *name, size_t len);
 
 #endif

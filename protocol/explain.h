@@ -11,13 +11,13 @@
 #include <stddef.h>
 
 struct smtp_explain {
-	const char *key;     /* "550", "5.1.1", "X.1.1" (generic), "VRFY" */
-	const char *title;   /* one line: "Mailbox unavailable" */
+	const char *key; /* "550", "5.1.1", "X.1.1" (generic), "VRFY" */
+	const char *title; /* one line: "Mailbox unavailable" */
 	const char *meaning; /* what it means in general */
-	const char *causes;  /* what usually causes it (may be NULL) */
-	const char *action;  /* what to do next (may be NULL) */
+	const char *causes; /* what usually causes it (may be NULL) */
+	const char *action; /* what to do next (may be NULL) */
 	const char *servers; /* how real servers differ (may be NULL) */
-	const char *rfc;     /* "RFC 5321 4.2.3" */
+	const char *rfc; /* "RFC 5321 4.2.3" */
 };
 
 /* The entry for a basic reply code (100..599), or NULL when unknown. */
@@ -35,9 +35,10 @@ const struct smtp_explain *smtp_explain_class(int cls);
 
 /*
  * Looks up a query as typed by a user ("550", "5.7.1", "vrfy", "550
- * 5.1.1") and writes the full explanation as plain text (lines of at
- * most 78 columns) into an allocated string.  Returns NULL when nothing
- * matches.
+ * 5.1.1", a class "5xx" or "5.x.x", a pasted reply line) and writes the
+ * full explanation as plain text (lines of at most SMTP_EXPLAIN_WIDTH
+ * columns) into an allocated string the caller frees.  Returns NULL
+ * when nothing matches (see smtp_explain_lookup()).
  */
 char *smtp_explain_text(const char *query);
 
@@ -46,11 +47,51 @@ char *smtp_explain_text(const char *query);
  * ("RCPT", 550, "5.1.1") -> "no such mailbox at the receiving server".
  * Never NULL (falls back to the code class).  verb may be NULL.
  */
-const char *smtp_explain_oneline(const char *verb, int code,
-    const char *enhanced);
+const char *smtp_explain_oneline(
+    const char *verb, int code, const char *enhanced);
 
 /* Every entry, for tests and completion: codes, enhanced codes, verbs. */
 size_t smtp_explain_count(void);
 const struct smtp_explain *smtp_explain_at(size_t);
+
+/* The width smtp_explain_text() wraps to. */
+#define SMTP_EXPLAIN_WIDTH 78
+
+/* The class text of a basic reply code's first digit (2..5), or NULL. */
+const struct smtp_explain *smtp_explain_reply_class(int digit);
+
+/*
+ * What kind of entry e is: "reply", "enhanced", "verb", "reply class"
+ * or "enhanced class" (static strings; "?" for a foreign pointer).
+ */
+const char *smtp_explain_kind(const struct smtp_explain *e);
+
+/* One thing a query matched. */
+struct smtp_explain_hit {
+	const struct smtp_explain *entry;
+	char as[24]; /* as asked, normalised: "550", "5.1.1", "VRFY" */
+	int fallback; /* 1: not registered; entry is its class */
+};
+
+/*
+ * Parses a query as smtp_explain_text() does and fills out[0] (and
+ * out[1] for the enhanced part of "550 5.1.1").  A reply code or
+ * enhanced code that is well-formed but not registered ("571",
+ * "5.7.515") matches its class with fallback set.  Text after a code
+ * (a pasted reply line) and after a verb (a command line) is ignored.
+ * Returns the number of hits, 0 when nothing matches.
+ */
+size_t smtp_explain_lookup(const char *query, struct smtp_explain_hit out[2]);
+
+/*
+ * The text of n hits (blank line between them) wrapped to width columns
+ * (at least 20), in an allocated string the caller frees; NULL when n is
+ * 0.  Plain ASCII, each line ends in a newline.
+ */
+char *smtp_explain_format(
+    const struct smtp_explain_hit *hits, size_t n, size_t width);
+
+/* smtp_explain_text() with another width, e.g. a pane's or a prefixed line's. */
+char *smtp_explain_text_width(const char *query, size_t width);
 
 #endif

@@ -9,14 +9,37 @@
 #define EHLO_PROTOCOL_PRACTICE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct loop;
 
+/* The domain every practice mailbox lives in. */
+#define PRACTICE_DOMAIN "practice.test"
+/* The SIZE limit it advertises and enforces (octets). */
+#define PRACTICE_SIZE_LIMIT 1048576u
+/* Protocol errors (5xx to bad commands, failed AUTH) before 421. */
+#define PRACTICE_MAX_ERRORS 10
+
+/*
+ * One line of the server's log (a connection, a delivery, a trigger),
+ * with no line ending.  Client-supplied text in it is already escaped.
+ */
+typedef void practice_log_cb(const char *line, void *arg);
+
 struct practice_opts {
-	const char *listen;  /* "127.0.0.1:2525"; port 0 picks a free one */
+	const char *listen; /* "127.0.0.1:2525"; port 0 picks a free one */
 	const char *datadir; /* certificate and inbox live here; NULL: the
 	                      * default (practice_default_dir()) */
-	int quiet;           /* do not log connections to stderr */
+	int quiet; /* do not call log */
+	practice_log_cb *log; /* NULL: no log (nothing below tui/ prints) */
+	void *log_arg;
+	/* Teaching delays in milliseconds; 0 means the default. */
+	unsigned greylist_ms; /* greylist@: retry accepted after 5000 */
+	unsigned slow_ms; /* slow@: the reply comes after 10000 */
+	/* Wait this long before the greeting and reject clients that talk
+	 * first with 554 (an early-talker check); 0: greet at once. */
+	unsigned greet_pause_ms;
+	unsigned idle_ms; /* close idle connections (421); 0: 300000 */
 };
 
 struct practice; /* opaque */
@@ -24,10 +47,11 @@ struct practice; /* opaque */
 /*
  * Starts listening (creating the data directory, the certificate on
  * first use).  Returns NULL with *errstr when the address is taken or
- * the directory cannot be created.
+ * the directory cannot be created.  The address must be an IP literal
+ * ("127.0.0.1:0", "[::1]:2525"); the server never resolves names.
  */
-struct practice *practice_new(struct loop *, const struct practice_opts *,
-    char **errstr);
+struct practice *practice_new(
+    struct loop *, const struct practice_opts *, char **errstr);
 /* Closes every connection and the listener.  NULL is a no-op. */
 void practice_free(struct practice *);
 
@@ -37,6 +61,11 @@ const char *practice_address(const struct practice *);
 const char *practice_cafile(const struct practice *);
 /* The directory holding inbox/<user>/ with one file per message. */
 const char *practice_inbox_dir(const struct practice *);
+/* Open connections (tests). */
+size_t practice_connection_count(const struct practice *);
+/* Bytes of buffer storage held by all connections (tests: a 1 MB line
+ * must not make this grow past a fixed cap per connection). */
+size_t practice_buffered(const struct practice *);
 
 /* $XDG_DATA_HOME/ehlo/practice or ~/.local/share/ehlo/practice
  * (allocated), or NULL with *errstr. */
@@ -50,5 +79,40 @@ struct practice_reply {
 /* Every (code, enhanced) pair the server can send. */
 size_t practice_reply_count(void);
 const struct practice_reply *practice_reply_at(size_t);
+
+/* The practice accounts for AUTH (the same as in HELP and README). */
+struct practice_account {
+	const char *user; /* "alice" (also the mailbox) */
+	const char *password; /* "wonderland": practice only, public */
+	const char *name; /* "Alice Liddell" */
+};
+size_t practice_account_count(void);
+const struct practice_account *practice_account_at(size_t);
+
+/* The teaching triggers: a recipient and what it produces. */
+struct practice_trigger {
+	const char *rcpt; /* "full@practice.test" */
+	const char *result; /* "552 5.2.2 mailbox full" */
+};
+size_t practice_trigger_count(void);
+const struct practice_trigger *practice_trigger_at(size_t);
+
+/* One delivered message in the inbox. */
+struct practice_message {
+	char *user; /* the inbox folder: "bob" */
+	char *path; /* full path of the .eml file */
+	uint64_t size; /* octets */
+	char *subject; /* raw Subject: value (untrusted; escape it), or "" */
+	int64_t mtime; /* seconds since the epoch */
+};
+
+/*
+ * Lists the messages under datadir/inbox (datadir NULL: the default),
+ * oldest first.  Returns 0 and an allocated array (possibly empty), or
+ * -1 with *errstr.  An inbox that does not exist yet is empty.
+ */
+int practice_inbox_list(const char *datadir, struct practice_message **out,
+    size_t *n, char **errstr);
+void practice_inbox_free(struct practice_message *, size_t n);
 
 #endif

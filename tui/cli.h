@@ -6,6 +6,9 @@
 #ifndef EHLO_TUI_CLI_H
 #define EHLO_TUI_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* Option groups a subcommand accepts (cli_parse's allowed mask). */
 #define CLI_O_CONN 0x0001 /* --starttls ... --timeout, --auth, --user */
 #define CLI_O_JSON 0x0002 /* --json */
@@ -89,6 +92,13 @@ int cmd_drafts(int argc, char *argv[]);
 
 /* Line mode (`ehlo run`); returns the exit status of the contract. */
 int linemode_run(const struct cli_opts *);
+/*
+ * Line mode with the script given as text (replay): records the session
+ * with replay_of (0: none) and stores its history id in *session_id (0
+ * when not recorded; may be NULL).  Returns the exit status.
+ */
+int linemode_run_script(const struct cli_opts *, const char *text, size_t len,
+    int64_t replay_of, int64_t *session_id);
 
 /* Exit statuses of the contract. */
 #define EXIT_OK 0

@@ -1,18 +1,132 @@
 /*
- * `ehlo explain`: not built yet; says so instead of pretending.
+ * `ehlo explain CODE|ENHANCED|VERB [--json]`: prints what a reply code
+ * ("550"), an enhanced status code ("5.7.1"), both ("550 5.1.1"), a
+ * class ("5xx") or a command ("VRFY") means, from the knowledge base in
+ * protocol/explain.c.  The arguments are joined with spaces, so
+ * `ehlo explain 550 5.1.1` and `ehlo explain "550 5.1.1"` agree.  With
+ * --json the entry's fields come out as one JSON object; the enhanced
+ * part of a combined query is nested under "enhanced".
  */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "core/escape.h"
+#include "core/xmalloc.h"
+#include "protocol/command.h"
+#include "protocol/explain.h"
 #include "tui/cli.h"
+
+static json_t *
+json_str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+hit_json(const struct smtp_explain_hit *hit)
+{
+	const struct smtp_explain *e = hit->entry;
+	const struct smtp_command *cmd;
+	json_t *o = json_object();
+
+	(void)json_object_set_new(o, "key", json_string(e->key));
+	(void)json_object_set_new(o, "query", json_string(hit->as));
+	(void)json_object_set_new(o, "kind", json_string(smtp_explain_kind(e)));
+	(void)json_object_set_new(o, "fallback", json_boolean(hit->fallback));
+	(void)json_object_set_new(o, "title", json_string(e->title));
+	(void)json_object_set_new(o, "meaning", json_str_or_null(e->meaning));
+	(void)json_object_set_new(o, "causes", json_str_or_null(e->causes));
+	(void)json_object_set_new(o, "action", json_str_or_null(e->action));
+	(void)json_object_set_new(o, "servers", json_str_or_null(e->servers));
+	(void)json_object_set_new(o, "rfc", json_str_or_null(e->rfc));
+	if (strcmp(smtp_explain_kind(e), "verb") == 0 &&
+	    (cmd = smtp_command_find(e->key, strlen(e->key))) != NULL)
+		(void)json_object_set_new(
+		    o, "syntax", json_str_or_null(cmd->syntax));
+	return o;
+}
+
+static char *
+join_args(int n, char **args)
+{
+	size_t len = 1;
+	char *s;
+	int i;
+
+	for (i = 0; i < n; i++)
+		len += strlen(args[i]) + 1;
+	s = xmalloc(len);
+	s[0] = '\0';
+	len = 0;
+	for (i = 0; i < n; i++) {
+		size_t k = strlen(args[i]);
+
+		if (i > 0)
+			s[len++] = ' ';
+		memcpy(s + len, args[i], k);
+		len += k;
+		s[len] = '\0';
+	}
+	return s;
+}
 
 int
 cmd_explain(int argc, char *argv[])
 {
-	(void)argc;
-	(void)argv;
-	(void)fputs(
-	    "ehlo: explanations (issue 3) is not built yet; line mode works now: "
-	    "ehlo run SERVER [SCRIPT] (see ehlo --help)\n",
-	    stderr);
-	return EXIT_USAGE;
+	struct smtp_explain_hit hits[2];
+	struct cli_opts o;
+	char *query, *text;
+	size_t n;
+	int rc;
+
+	rc = cli_parse(argc, argv, CLI_O_JSON, &o);
+	if (rc != 0) {
+		free(o.args);
+		if (rc == 1) {
+			(void)puts("usage: ehlo explain [--json] "
+			           "CODE|ENHANCED|VERB\n"
+			           "  e.g. 550, 5.7.1, \"550 5.1.1\", 5xx, "
+			           "VRFY");
+			return EXIT_OK;
+		}
+		return EXIT_USAGE;
+	}
+	if (o.nargs < 1) {
+		free(o.args);
+		return cli_usage_error("ehlo explain needs a reply code like "
+		                       "550, an enhanced code like 5.7.1 or a "
+		                       "command like VRFY");
+	}
+	query = join_args(o.nargs, o.args);
+	free(o.args);
+	n = smtp_explain_lookup(query, hits);
+	if (n == 0) {
+		char *shown = escape_dup(query, strlen(query));
+
+		(void)fprintf(stderr,
+		    "ehlo: no explanation for \"%.60s\": try a reply code like "
+		    "550, an enhanced code like 5.7.1 or a command like VRFY\n",
+		    shown);
+		free(shown);
+		free(query);
+		return EXIT_USAGE;
+	}
+	free(query);
+	if (o.json) {
+		json_t *j = hit_json(&hits[0]);
+
+		if (n > 1)
+			(void)json_object_set_new(
+			    j, "enhanced", hit_json(&hits[1]));
+		(void)json_dumpf(j, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+		(void)putchar('\n');
+		json_decref(j);
+		return EXIT_OK;
+	}
+	text = smtp_explain_format(hits, n, SMTP_EXPLAIN_WIDTH);
+	(void)fputs(text, stdout);
+	free(text);
+	return EXIT_OK;
 }

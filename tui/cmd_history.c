@@ -1,18 +1,112 @@
 /*
- * `ehlo history`: not built yet; says so instead of pretending.
+ * `ehlo history [--json] [--limit N] [--search TEXT]`: the recorded
+ * sessions, newest first, as a table (id, date, server, outcome, label)
+ * or as JSON Lines (one object per session).  --search keeps sessions
+ * whose dialogue, label or notes contain every word (FTS5).
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "core/escape.h"
+#include "core/xmalloc.h"
 #include "tui/cli.h"
+#include "tui/histcmd.h"
+
+static int
+print_row(const struct hist_session *s, void *arg)
+{
+	const struct cli_opts *o = arg;
+	char when[32], *server = histcmd_server(s), *label;
+	json_t *j;
+
+	if (o->json) {
+		j = json_object();
+		(void)json_object_set_new(j, "id", json_integer(s->id));
+		(void)json_object_set_new(
+		    j, "started", json_integer(s->started));
+		(void)json_object_set_new(j, "server", json_string(server));
+		(void)json_object_set_new(j, "port", json_integer(s->port));
+		(void)json_object_set_new(j, "tls_mode",
+		    histcmd_json_text(s->tls_mode, strlen(s->tls_mode)));
+		(void)json_object_set_new(j, "exit",
+		    s->exit_status >= 0 ? json_integer(s->exit_status)
+		                        : json_null());
+		(void)json_object_set_new(
+		    j, "outcome", json_string(histcmd_outcome(s->exit_status)));
+		(void)json_object_set_new(j, "label",
+		    s->label != NULL
+		        ? histcmd_json_text(s->label, strlen(s->label))
+		        : json_null());
+		(void)json_object_set_new(j, "replay_of",
+		    s->replay_of > 0 ? json_integer(s->replay_of)
+		                     : json_null());
+		(void)json_object_set_new(
+		    j, "events", json_integer((json_int_t)s->nevents));
+		histcmd_json_put(stdout, j);
+		json_decref(j);
+		free(server);
+		return 0;
+	}
+	histcmd_time(s->started, 0, when, sizeof when);
+	label = s->label != NULL ? escape_dup(s->label, strlen(s->label))
+	                         : xstrdup("");
+	if (s->replay_of > 0) {
+		char *l = xasprintf("%s%s(replay of #%lld)", label,
+		    *label ? " " : "", (long long)s->replay_of);
+
+		free(label);
+		label = l;
+	}
+	(void)printf("%6lld  %.16s  %-28s %-18s %s\n", (long long)s->id, when,
+	    server, histcmd_outcome(s->exit_status), label);
+	free(label);
+	free(server);
+	return 0;
+}
 
 int
 cmd_history(int argc, char *argv[])
 {
-	(void)argc;
-	(void)argv;
-	(void)fputs(
-	    "ehlo: the history store (issue 5) is not built yet; line mode works now: "
-	    "ehlo run SERVER [SCRIPT] (see ehlo --help)\n",
-	    stderr);
-	return EXIT_USAGE;
+	struct cli_opts o;
+	struct hist *h;
+	char *err = NULL;
+	long n;
+	int rc, missing;
+
+	rc = cli_parse(argc, argv, CLI_O_JSON | CLI_O_LIST | CLI_O_HISTORY, &o);
+	if (rc != 0) {
+		free(o.args);
+		if (rc == 1) {
+			(void)puts("usage: ehlo history [--json] [--limit N] "
+			           "[--search TEXT] [--db PATH]\n"
+			           "Lists recorded sessions, newest first.");
+			return EXIT_OK;
+		}
+		return EXIT_USAGE;
+	}
+	if (o.nargs > 0) {
+		rc = cli_usage_error("ehlo history takes no arguments (got "
+		                     "\"%s\"); use --search TEXT to filter",
+		    o.args[0]);
+		free(o.args);
+		return rc;
+	}
+	free(o.args);
+	if ((h = histcmd_open(&o, &missing)) == NULL) {
+		if (missing && !o.json)
+			(void)fputs("ehlo: no sessions recorded yet\n", stderr);
+		return missing ? EXIT_OK : EXIT_USAGE;
+	}
+	if (!o.json)
+		(void)printf("%6s  %-16s  %-28s %-18s %s\n", "ID", "STARTED",
+		    "SERVER", "OUTCOME", "LABEL");
+	n = hist_session_list(h, o.limit, o.search, print_row, &o, &err);
+	hist_close(h);
+	if (n < 0) {
+		(void)fprintf(stderr, "ehlo: %s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
 }

@@ -1,18 +1,160 @@
 /*
- * `ehlo practice`: not built yet; says so instead of pretending.
+ * `ehlo practice [--listen ADDR:PORT] [--inbox]`: runs the practice server
+ * (protocol/practice.h) alone until SIGINT or SIGTERM, printing where it
+ * listens, the accounts, the triggers and the CA file first, and its log
+ * on stderr; or, with --inbox, lists the messages it delivered.
  */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include "core/escape.h"
+#include "core/loop.h"
+#include "protocol/practice.h"
 #include "tui/cli.h"
+
+static void
+practice_print_log(const char *line, void *arg)
+{
+	char stamp[16], *e = escape_dup(line, strlen(line));
+	time_t now = time(NULL);
+	struct tm tm;
+
+	(void)arg;
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof stamp, "%H:%M:%S", &tm) == 0)
+		stamp[0] = '\0';
+	(void)fprintf(stderr, "%s practice: %s\n", stamp, e);
+	free(e);
+}
+
+static void
+practice_on_signal(int signo, void *arg)
+{
+	(void)signo;
+	loop_stop(arg);
+}
+
+static int
+practice_inbox(void)
+{
+	struct practice_message *m;
+	char *err = NULL, *subj, *path, *dir;
+	size_t n, i;
+
+	if (practice_inbox_list(NULL, &m, &n, &err) == -1) {
+		(void)fprintf(stderr, "ehlo: %s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	if ((dir = practice_default_dir(&err)) == NULL)
+		free(err);
+	if (n == 0)
+		(void)printf("The practice inbox (%s/inbox) is empty.\n",
+		    dir != NULL ? dir : "?");
+	else
+		(void)printf(
+		    "%-10s %-34s %8s  %s\n", "USER", "FILE", "SIZE", "SUBJECT");
+	for (i = 0; i < n; i++) {
+		subj = escape_dup(m[i].subject, strlen(m[i].subject));
+		path = escape_dup(m[i].path, strlen(m[i].path));
+		(void)printf("%-10s %-34s %8llu  %s\n", m[i].user,
+		    strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path,
+		    (unsigned long long)m[i].size, subj);
+		free(subj);
+		free(path);
+	}
+	if (n > 0)
+		(void)printf("(%zu message%s under %s/inbox/USER/)\n", n,
+		    n == 1 ? "" : "s", dir != NULL ? dir : "?");
+	free(dir);
+	practice_inbox_free(m, n);
+	return EXIT_OK;
+}
+
+static void
+practice_banner(struct practice *p)
+{
+	const struct practice_account *a;
+	const struct practice_trigger *t;
+	const char *addr = practice_address(p);
+	size_t i;
+
+	(void)printf("ehlo practice server for %s listening on %s\n",
+	    PRACTICE_DOMAIN, addr);
+	(void)printf("  mailboxes: alice bob carol postmaster; list: staff "
+	             "(EXPN staff)\n");
+	(void)printf("  accounts for AUTH:");
+	for (i = 0; (a = practice_account_at(i)) != NULL; i++)
+		(void)printf(" %s/%s", a->user, a->password);
+	(void)printf("\n  triggers (RCPT TO):\n");
+	for (i = 0; (t = practice_trigger_at(i)) != NULL; i++)
+		(void)printf("    %-28s %s\n", t->rcpt, t->result);
+	(void)printf("  CA file:   %s\n", practice_cafile(p));
+	(void)printf(
+	    "  inbox:     %s (ehlo practice --inbox)\n", practice_inbox_dir(p));
+	(void)printf("Try: ehlo run --starttls --cafile %s %s\n",
+	    practice_cafile(p), addr);
+	(void)printf("Stop with Ctrl-C.\n");
+	(void)fflush(stdout);
+}
 
 int
 cmd_practice(int argc, char *argv[])
 {
-	(void)argc;
-	(void)argv;
-	(void)fputs(
-	    "ehlo: the practice server (issue 3) is not built yet; line mode works now: "
-	    "ehlo run SERVER [SCRIPT] (see ehlo --help)\n",
-	    stderr);
-	return EXIT_USAGE;
+	struct practice_opts po;
+	struct practice *p;
+	struct cli_opts o;
+	struct loop *loop;
+	char *err = NULL;
+	int rc;
+
+	rc = cli_parse(argc, argv, CLI_O_PRACTICE, &o);
+	if (rc != 0) {
+		free(o.args);
+		if (rc == 1) {
+			(void)puts("usage: ehlo practice [--listen ADDR:PORT] "
+			           "[--inbox]\n"
+			           "  runs the practice server (default "
+			           "127.0.0.1:2525) until Ctrl-C;\n"
+			           "  --inbox lists the messages it delivered");
+			return EXIT_OK;
+		}
+		return EXIT_USAGE;
+	}
+	if (o.nargs > 0) {
+		rc = cli_usage_error("unexpected argument \"%s\": ehlo "
+		                     "practice takes only --listen and --inbox",
+		    o.args[0]);
+		free(o.args);
+		return rc;
+	}
+	free(o.args);
+	if (o.inbox)
+		return practice_inbox();
+
+	memset(&po, 0, sizeof po);
+	po.listen = o.listen != NULL ? o.listen : "127.0.0.1:2525";
+	po.log = practice_print_log;
+	loop = loop_new();
+	if ((p = practice_new(loop, &po, &err)) == NULL) {
+		(void)fprintf(stderr, "ehlo: %s\n", err);
+		free(err);
+		loop_free(loop);
+		return EXIT_NETWORK;
+	}
+	practice_banner(p);
+	if (loop_signal_add(loop, SIGINT, practice_on_signal, loop) == -1 ||
+	    loop_signal_add(loop, SIGTERM, practice_on_signal, loop) == -1)
+		(void)fputs("ehlo: cannot catch SIGINT/SIGTERM; stop the "
+		            "server with kill -9\n",
+		    stderr);
+	(void)signal(SIGPIPE, SIG_IGN);
+	rc = loop_run(loop) == 0 ? EXIT_OK : EXIT_NETWORK;
+	practice_free(p);
+	loop_free(loop);
+	(void)fputs("practice server stopped\n", stderr);
+	return rc;
 }

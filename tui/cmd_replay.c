@@ -1,18 +1,676 @@
 /*
- * `ehlo replay`: not built yet; says so instead of pretending.
+ * `ehlo replay ID [SERVER] [--diff]`: re-runs the client side of a
+ * recorded session against the same server or another, in line mode,
+ * and records the new session with replay_of = ID.
+ *
+ * The script is rebuilt from the recorded client lines:
+ *   - SMTP commands are sent as recorded (STARTTLS included: line mode
+ *     performs the handshake, and the EHLO that followed is a recorded
+ *     line of its own);
+ *   - an AUTH exchange (stored decoded, secret masked) becomes
+ *     "/auth MECH USER": the secret comes from EHLO_PASSWORD or is asked
+ *     for again;
+ *   - content typed after DATA comes from the stored body (kept when at
+ *     most 64 KiB), or from the rows when every line was kept.  Like any
+ *     line-mode script, when the server now refuses DATA those lines
+ *     reach it as commands (each with a warning); the diff shows DATA;
+ *   - a /body FILE becomes /body FILE again, with a warning when the
+ *     file's SHA-256 or size changed since the recording;
+ *   - pipelined groups become /pipeline ... /end.
+ *
+ * With --diff both sessions are read back from the database and their
+ * replies compared command by command (code, enhanced code, text with
+ * volatile parts such as queue ids and times masked); differences are
+ * printed and the exit status is 1 when there are any, else 0.
  */
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
+#include "core/buf.h"
+#include "core/escape.h"
+#include "core/xmalloc.h"
+#include "protocol/digest.h"
 #include "tui/cli.h"
+#include "tui/histcmd.h"
+
+/* ---- rebuilding the script ----------------------------------------- */
+
+struct build {
+	struct hist *h;
+	const struct hist_session *s;
+	const struct histcmd_events *es;
+	struct buf out;
+	char *err; /* set when the session cannot be replayed */
+};
+
+static void
+emit(struct build *b, const char *p, size_t n)
+{
+	(void)buf_add(&b->out, p, n);
+	(void)buf_add(&b->out, "\n", 1);
+}
+
+static void
+emit_str(struct build *b, const char *s)
+{
+	emit(b, s, strlen(s));
+}
+
+/* Index of the next client row after i, or es->n. */
+static size_t
+next_client(const struct histcmd_events *es, size_t i)
+{
+	for (i++; i < es->n && es->v[i].dir != 'C'; i++)
+		;
+	return i;
+}
+
+static int
+stage_is(const struct histcmd_event *e, const char *name)
+{
+	return e->stage != NULL && strcmp(e->stage, name) == 0;
+}
+
+/* The user in a redacted AUTH display ("[user=alice ...]"), or NULL. */
+static char *
+auth_user(const char *text)
+{
+	const char *p = text, *end;
+
+	while ((p = strstr(p, "user=")) != NULL) {
+		if (p == text || p[-1] == '[' || p[-1] == ' ') {
+			p += 5;
+			end = p + strcspn(p, " ]");
+			if (end > p)
+				return xstrndup(p, (size_t)(end - p));
+		}
+		p += 5;
+	}
+	return NULL;
+}
+
+/*
+ * An AUTH exchange starting at row i: emits /auth MECH USER and returns
+ * the index of the last row of the exchange.
+ */
+static size_t
+build_auth(struct build *b, size_t i)
+{
+	const struct histcmd_events *es = b->es;
+	const char *t = es->v[i].text + 4, *end;
+	char *mech, *user = NULL, *line;
+	size_t j, last = i;
+
+	while (*t == ' ')
+		t++;
+	end = t + strcspn(t, " ");
+	mech = xstrndup(t, (size_t)(end - t));
+	for (j = i; j < es->n; j = next_client(es, j)) {
+		if (j > i &&
+		    (!stage_is(&es->v[j], "AUTH") ||
+		        strncasecmp(es->v[j].text, "AUTH ", 5) == 0))
+			break;
+		last = j;
+		if (user == NULL)
+			user = auth_user(es->v[j].text);
+	}
+	if (*mech == '\0' || user == NULL) {
+		if (b->err == NULL)
+			b->err = xasprintf(
+			    "session #%lld: the AUTH exchange at "
+			    "%.3f s does not show %s, so it cannot be "
+			    "repeated",
+			    (long long)b->s->id, (double)es->v[i].t_us / 1e6,
+			    *mech == '\0' ? "the mechanism" : "the user name");
+	} else {
+		line = xasprintf("/auth %s %s", mech, user);
+		emit_str(b, line);
+		free(line);
+	}
+	free(mech);
+	free(user);
+	return last;
+}
+
+/* A /body FILE recorded on summary row i. */
+static void
+build_body_file(struct build *b, size_t i)
+{
+	struct hist_body *body;
+	char hex[SMTP_SHA256_HEX], *err = NULL, *line, *e;
+	uint64_t size;
+
+	body = hist_body_get(b->h, b->s->id, b->es->v[i].seq, &err);
+	if (body == NULL || body->path == NULL) {
+		if (b->err == NULL)
+			b->err = err != NULL
+			    ? err
+			    : xasprintf(
+			          "session #%lld: the message sent at "
+			          "%.3f s came from a file whose name was "
+			          "not recorded",
+			          (long long)b->s->id,
+			          (double)b->es->v[i].t_us / 1e6);
+		else
+			free(err);
+		hist_body_free(body);
+		return;
+	}
+	e = escape_dup(body->path, strlen(body->path));
+	if (smtp_sha256_file(body->path, hex, &size, &err) == -1) {
+		if (b->err == NULL)
+			b->err = xasprintf("session #%lld sent the file %s, "
+			                   "which is gone now (%s)",
+			    (long long)b->s->id, e, err);
+		free(err);
+	} else if (body->sha256 != NULL &&
+	    (strcmp(hex, body->sha256) != 0 || size != body->size))
+		(void)fprintf(stderr,
+		    "ehlo: warning: %s changed since session #%lld (then "
+		    "%llu octets, SHA-256 %.12s...; now %llu octets, %.12s...); "
+		    "replay sends it as it is now\n",
+		    e, (long long)b->s->id, (unsigned long long)body->size,
+		    body->sha256, (unsigned long long)size, hex);
+	line = xasprintf("/body %s", body->path);
+	emit_str(b, line);
+	free(line);
+	free(e);
+	hist_body_free(body);
+}
+
+/*
+ * Message content starting at row i (after DATA): emits every line and
+ * the final "." and returns the index of the "." row.
+ */
+static size_t
+build_content(struct build *b, size_t i)
+{
+	const struct histcmd_events *es = b->es;
+	struct hist_body *body;
+	char *err = NULL;
+	const char *p, *end, *nl;
+	size_t j, dot = es->n;
+	int elided = 0;
+
+	for (j = i; j < es->n; j++) {
+		if (es->v[j].flags & HIST_EV_ELIDED)
+			elided = 1;
+		if (es->v[j].dir == 'C' && (es->v[j].flags & HIST_EV_CONTENT) &&
+		    es->v[j].len == 1 && es->v[j].text[0] == '.') {
+			dot = j;
+			break;
+		}
+	}
+	body = dot < es->n ? hist_body_get(b->h, b->s->id, es->v[dot].seq, &err)
+	                   : NULL;
+	free(err);
+	if (body != NULL && body->content != NULL) {
+		p = body->content;
+		end = p + body->content_len;
+		while (p < end) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			j = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+			emit(b, p, j > 0 && p[j - 1] == '\r' ? j - 1 : j);
+			p += j + 1;
+		}
+		emit_str(b, ".");
+	} else if (!elided && dot < es->n) {
+		for (j = i; j <= dot; j++)
+			if (es->v[j].dir == 'C')
+				emit(b, es->v[j].text, es->v[j].len);
+	} else if (b->err == NULL)
+		b->err = dot == es->n
+		    ? xasprintf("session #%lld ended in the middle of its "
+		                "message content; there is no whole message to "
+		                "send again",
+		          (long long)b->s->id)
+		    : xasprintf("session #%lld: the message content (%llu "
+		                "octets) was larger than %d KiB and not kept, "
+		                "so it cannot be sent again",
+		          (long long)b->s->id,
+		          body != NULL ? (unsigned long long)body->size : 0ULL,
+		          HIST_BODY_INLINE_MAX / 1024);
+	hist_body_free(body);
+	return dot < es->n ? dot : es->n - 1;
+}
+
+/* Returns the script (allocated, *len set) or NULL with b->err. */
+static char *
+build_script(struct build *b, size_t *len)
+{
+	const struct histcmd_events *es = b->es;
+	size_t i, j;
+	int group = 0;
+	char *script;
+
+	buf_init(&b->out, 0);
+	for (i = 0; i < es->n && b->err == NULL; i = next_client(es, i)) {
+		const struct histcmd_event *e = &es->v[i];
+
+		if (e->dir != 'C')
+			continue;
+		if (group != 0 && e->group != group) {
+			emit_str(b, "/end");
+			group = 0;
+		}
+		if (e->group > 0 && group == 0) {
+			emit_str(b, "/pipeline");
+			group = e->group;
+		}
+		if (e->flags & HIST_EV_SUMMARY) {
+			build_body_file(b, i);
+		} else if (e->flags & HIST_EV_CONTENT &&
+		    stage_is(e, "end of data")) {
+			i = build_content(b, i);
+		} else if (stage_is(e, "AUTH")) {
+			if (strncasecmp(e->text, "AUTH ", 5) == 0)
+				i = build_auth(b, i);
+		} else if (stage_is(e, "DATA") &&
+		    (j = next_client(es, i)) < es->n &&
+		    (es->v[j].flags & HIST_EV_SUMMARY)) {
+			/* /body sends DATA itself. */
+			build_body_file(b, j);
+			i = j;
+		} else
+			emit(b, e->text, e->len);
+		if (i >= es->n)
+			break;
+	}
+	if (group != 0)
+		emit_str(b, "/end");
+	if (b->err != NULL) {
+		buf_reset(&b->out);
+		return NULL;
+	}
+	*len = buf_used(&b->out);
+	script = xmalloc(*len + 1);
+	memcpy(script, buf_peek(&b->out), *len);
+	script[*len] = '\0';
+	buf_reset(&b->out);
+	return script;
+}
+
+/* ---- comparing replies --------------------------------------------- */
+
+struct exchange {
+	int stage_no;
+	char *cmd; /* escaped display of the command, or the stage name */
+	int code; /* 0: no reply */
+	char enhanced[16];
+	char *reply; /* escaped lines, '\n'-separated, volatile parts masked */
+	char *shown; /* the same unmasked, for printing */
+};
+
+struct exchanges {
+	struct exchange *v;
+	size_t n;
+};
+
+/* 1 for a queue id, session id or time: letters and digits mixed, long. */
+static int
+volatile_token(const char *w, size_t n)
+{
+	size_t i, digits = 0, alpha = 0, colons = 0;
+
+	for (i = 0; i < n; i++) {
+		if (isdigit((unsigned char)w[i]))
+			digits++;
+		else if (isalpha((unsigned char)w[i]))
+			alpha++;
+		else if (w[i] == ':')
+			colons++;
+		else if (w[i] == '.')
+			return 0; /* host names, codes, versions */
+	}
+	if (colons >= 2 && digits >= 4 && alpha == 0)
+		return 1; /* 10:11:12 */
+	return n >= 8 && digits > 0 && alpha > 0;
+}
+
+/* Masks volatile tokens of a reply line (see volatile_token). */
+static void
+mask_line(struct buf *out, const char *p, size_t n)
+{
+	const char *end = p + n, *w;
+	int after_id = 0;
+
+	while (p < end) {
+		if (*p == ' ') {
+			(void)buf_add(out, p++, 1);
+			continue;
+		}
+		w = p;
+		while (p < end && *p != ' ')
+			p++;
+		if (after_id || volatile_token(w, (size_t)(p - w)))
+			(void)buf_add_str(out, "#");
+		else
+			(void)buf_add(out, w, (size_t)(p - w));
+		/* "queued as X", "id=X" */
+		after_id =
+		    ((size_t)(p - w) == 2 && strncasecmp(w, "as", 2) == 0);
+	}
+}
+
+static void
+exchanges_build(const struct histcmd_events *es, struct exchanges *xs)
+{
+	struct buf lines, masked;
+	struct exchange *x;
+	size_t i, k;
+	char *t;
+
+	memset(xs, 0, sizeof *xs);
+	buf_init(&lines, 0);
+	buf_init(&masked, 0);
+	for (i = 0; i < es->n; i++) {
+		const struct histcmd_event *e = &es->v[i];
+
+		if (e->dir == 'S') {
+			t = escape_dup(e->text, e->len);
+			if (buf_used(&lines) > 0) {
+				(void)buf_add(&lines, "\n", 1);
+				(void)buf_add(&masked, "\n", 1);
+			}
+			(void)buf_add_str(&lines, t);
+			mask_line(&masked, t, strlen(t));
+			free(t);
+		}
+		if (e->stage_no < 0 ||
+		    !(e->dir == 'C' || (e->flags & HIST_EV_REPLY)))
+			continue;
+		for (k = 0; k < xs->n && xs->v[k].stage_no != e->stage_no; k++)
+			;
+		if (k == xs->n) {
+			xs->v = xreallocarray(xs->v, xs->n + 1, sizeof *xs->v);
+			x = &xs->v[xs->n++];
+			memset(x, 0, sizeof *x);
+			x->stage_no = e->stage_no;
+			if (stage_is(e, "end of data"))
+				x->cmd = xstrdup("[message content] .");
+			else if (e->dir == 'C')
+				x->cmd = histcmd_event_text(e);
+			else
+				x->cmd = xasprintf("(%s)",
+				    e->stage != NULL ? e->stage : "reply");
+		}
+		x = &xs->v[k];
+		if (e->flags & HIST_EV_REPLY) {
+			x->code = e->code;
+			(void)snprintf(
+			    x->enhanced, sizeof x->enhanced, "%s", e->enhanced);
+			free(x->reply);
+			free(x->shown);
+			x->shown = xstrndup(buf_peek(&lines), buf_used(&lines));
+			x->reply =
+			    xstrndup(buf_peek(&masked), buf_used(&masked));
+			buf_clear(&lines);
+			buf_clear(&masked);
+		}
+	}
+	buf_reset(&lines);
+	buf_reset(&masked);
+}
+
+static void
+exchanges_free(struct exchanges *xs)
+{
+	size_t i;
+
+	for (i = 0; i < xs->n; i++) {
+		free(xs->v[i].cmd);
+		free(xs->v[i].reply);
+		free(xs->v[i].shown);
+	}
+	free(xs->v);
+}
+
+static void
+print_reply(const char *sign, const struct exchange *x)
+{
+	const char *p = x != NULL && x->shown != NULL ? x->shown : NULL;
+	const char *nl;
+
+	if (p == NULL || x->code == 0) {
+		(void)printf("  %s (no reply)\n", sign);
+		return;
+	}
+	while (p != NULL) {
+		nl = strchr(p, '\n');
+		(void)printf("  %s %.*s\n", sign,
+		    (int)(nl != NULL ? (size_t)(nl - p) : strlen(p)), p);
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+}
+
+static int
+same_reply(const struct exchange *a, const struct exchange *b)
+{
+	return a->code == b->code && strcmp(a->enhanced, b->enhanced) == 0 &&
+	    strcmp(a->reply != NULL ? a->reply : "",
+	        b->reply != NULL ? b->reply : "") == 0;
+}
+
+static json_t *
+exchange_json(const struct exchange *x)
+{
+	json_t *o;
+
+	if (x == NULL)
+		return json_null();
+	o = json_object();
+	(void)json_object_set_new(o, "code", json_integer(x->code));
+	(void)json_object_set_new(o, "enhanced", json_string(x->enhanced));
+	(void)json_object_set_new(
+	    o, "text", json_string(x->shown != NULL ? x->shown : ""));
+	return o;
+}
+
+/* Reports one difference: a in the original, b in the replay. */
+static void
+report(const struct cli_opts *o, json_t *arr, const struct exchange *a,
+    const struct exchange *b)
+{
+	json_t *d;
+
+	if (o->json) {
+		d = json_object();
+		(void)json_object_set_new(
+		    d, "command", json_string(a != NULL ? a->cmd : b->cmd));
+		(void)json_object_set_new(d, "original", exchange_json(a));
+		(void)json_object_set_new(d, "replay", exchange_json(b));
+		(void)json_array_append_new(arr, d);
+		return;
+	}
+	(void)printf("diff: %s%s\n", a != NULL ? a->cmd : b->cmd,
+	    a == NULL       ? "   (only in the replay)"
+	        : b == NULL ? "   (not sent in the replay)"
+	                    : "");
+	if (a != NULL)
+		print_reply("-", a);
+	if (b != NULL)
+		print_reply("+", b);
+}
+
+/*
+ * Compares the replies of two sessions, in order, matching commands by
+ * their text; prints the differences.  Returns their number.
+ */
+static long
+diff_sessions(const struct cli_opts *o, const struct histcmd_events *ea,
+    const struct histcmd_events *eb, int64_t ida, int64_t idb)
+{
+	struct exchanges a, b;
+	size_t i = 0, j = 0, k;
+	long ndiff = 0, compared = 0;
+	json_t *arr = json_array(), *top;
+
+	exchanges_build(ea, &a);
+	exchanges_build(eb, &b);
+	while (i < a.n || j < b.n) {
+		if (i < a.n && j < b.n && strcmp(a.v[i].cmd, b.v[j].cmd) == 0) {
+			compared++;
+			if (!same_reply(&a.v[i], &b.v[j])) {
+				report(o, arr, &a.v[i], &b.v[j]);
+				ndiff++;
+			}
+			i++;
+			j++;
+			continue;
+		}
+		/* Is the original's command sent later in the replay? */
+		for (k = j; i < a.n && k < b.n; k++)
+			if (strcmp(a.v[i].cmd, b.v[k].cmd) == 0)
+				break;
+		if (i < a.n && k == b.n) {
+			report(o, arr, &a.v[i++], NULL);
+		} else {
+			report(o, arr, NULL, &b.v[j++]);
+		}
+		ndiff++;
+	}
+	if (o->json) {
+		top = json_object();
+		(void)json_object_set_new(top, "type", json_string("diff"));
+		(void)json_object_set_new(top, "original", json_integer(ida));
+		(void)json_object_set_new(top, "replay", json_integer(idb));
+		(void)json_object_set_new(
+		    top, "compared", json_integer(compared));
+		(void)json_object_set_new(top, "differences", arr);
+		histcmd_json_put(stdout, top);
+		json_decref(top);
+	} else {
+		json_decref(arr);
+		if (ndiff == 0)
+			(void)printf("diff: no differences: %ld replies of "
+			             "session #%lld and #%lld match\n",
+			    compared, (long long)ida, (long long)idb);
+		else
+			(void)printf("diff: %ld difference%s between session "
+			             "#%lld and its replay #%lld\n",
+			    ndiff, ndiff == 1 ? "" : "s", (long long)ida,
+			    (long long)idb);
+	}
+	exchanges_free(&a);
+	exchanges_free(&b);
+	return ndiff;
+}
+
+/* ---- the command ----------------------------------------------------- */
+
+static int
+usage_rc(int rc)
+{
+	if (rc == 1) {
+		(void)puts("usage: ehlo replay ID [SERVER] [--diff] [OPTIONS]\n"
+		           "Re-runs the client side of a recorded session; "
+		           "--diff compares the replies\n"
+		           "(exit 1 when they differ).  Secrets come from "
+		           "EHLO_PASSWORD or a prompt.");
+		return EXIT_OK;
+	}
+	return EXIT_USAGE;
+}
 
 int
 cmd_replay(int argc, char *argv[])
 {
-	(void)argc;
-	(void)argv;
-	(void)fputs(
-	    "ehlo: replay (issue 5) is not built yet; line mode works now: "
-	    "ehlo run SERVER [SCRIPT] (see ehlo --help)\n",
-	    stderr);
-	return EXIT_USAGE;
+	struct cli_opts o;
+	struct hist *h = NULL;
+	struct hist_session *s = NULL;
+	struct histcmd_events es, enew;
+	struct build b;
+	char *script = NULL, *server = NULL, *err = NULL;
+	size_t len = 0;
+	int64_t newid = 0;
+	int rc;
+
+	rc = cli_parse(argc, argv,
+	    CLI_O_CONN | CLI_O_DIFF | CLI_O_HISTORY | CLI_O_JSON | CLI_O_TIMING,
+	    &o);
+	if (rc != 0) {
+		free(o.args);
+		return usage_rc(rc);
+	}
+	if (o.nargs < 1 || o.nargs > 2) {
+		free(o.args);
+		return cli_usage_error(o.nargs < 1
+		        ? "ehlo replay needs a session ID (`ehlo "
+		          "history` lists them)"
+		        : "ehlo replay takes a session ID and "
+		          "optionally a SERVER, nothing more");
+	}
+	if (o.auth != NULL || o.starttls) {
+		free(o.args);
+		return cli_usage_error(
+		    "replay repeats the recorded STARTTLS and AUTH; "
+		    "drop %s",
+		    o.auth != NULL ? "--auth/--user" : "--starttls");
+	}
+	if (o.diff && o.no_history) {
+		free(o.args);
+		return cli_usage_error("--diff compares the recorded replay, "
+		                       "so it cannot go with --no-history");
+	}
+	rc = histcmd_session_load(&o, o.args[0], &h, &s, &es);
+	if (rc != EXIT_OK) {
+		free(o.args);
+		return rc;
+	}
+	memset(&b, 0, sizeof b);
+	b.h = h;
+	b.s = s;
+	b.es = &es;
+	if ((script = build_script(&b, &len)) == NULL) {
+		(void)fprintf(stderr, "ehlo: cannot replay: %s\n", b.err);
+		free(b.err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (o.nargs == 2)
+		o.server = o.args[1];
+	else {
+		server = histcmd_server(s);
+		o.server = server;
+		if (strcmp(s->tls_mode, "tls") == 0)
+			o.tls = 1;
+	}
+	if (!o.json)
+		(void)printf("*: replaying session #%lld against %s\n",
+		    (long long)s->id, o.server);
+	(void)fflush(stdout);
+	rc = linemode_run_script(&o, script, len, s->id, &newid);
+	if (!o.diff)
+		goto out;
+	if (newid == 0) {
+		(void)fprintf(stderr,
+		    "ehlo: --diff needs the replay recorded, "
+		    "and history is disabled\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (histcmd_events_load(h, newid, &enew, &err) == -1) {
+		(void)fprintf(stderr, "ehlo: %s\n", err);
+		free(err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	/* A network or script failure stays the exit status. */
+	if (diff_sessions(&o, &es, &enew, s->id, newid) > 0 &&
+	    rc != EXIT_NETWORK && rc != EXIT_USAGE)
+		rc = EXIT_REPLY;
+	else if (rc != EXIT_NETWORK && rc != EXIT_USAGE)
+		rc = EXIT_OK;
+	histcmd_events_free(&enew);
+out:
+	free(script);
+	free(server);
+	free(o.args);
+	histcmd_events_free(&es);
+	hist_session_free(s);
+	hist_close(h);
+	return rc;
 }

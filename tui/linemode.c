@@ -26,8 +26,11 @@
 #include "core/loop.h"
 #include "core/xmalloc.h"
 #include "protocol/client.h"
+#include "protocol/explain.h"
 #include "protocol/sasl.h"
 #include "tui/cli.h"
+#include "tui/linemode.h"
+#include "tui/record.h"
 
 /* A script line longer than this is refused (content lines included). */
 #define SCRIPT_LINE_MAX (1024 * 1024)
@@ -38,6 +41,7 @@ struct lm {
 	struct smtp_client *client;
 	struct smtp_session *session;
 	char *helo;
+	struct record *rec; /* history, NULL with --no-history */
 
 	/* script input */
 	int fd;
@@ -265,6 +269,7 @@ lm_error(struct lm *lm, int status, const char *fmt, ...)
 	(void)fprintf(stderr, "ehlo: %s\n", e);
 	if (!lm->o->json)
 		(void)printf("*: error: %s\n", e);
+	record_error(lm->rec, s);
 	free(e);
 	free(s);
 	fix_exit(lm, status);
@@ -397,6 +402,8 @@ on_reply(struct lm *lm, const struct smtp_event *ev)
 			sasl_end(lm);
 	}
 	if (st->kind == SMTP_STAGE_DATA && lm->pending_body != NULL) {
+		if (code == 354)
+			record_body_file(lm->rec, lm->pending_body);
 		if (code == 354 &&
 		    smtp_client_body_file(lm->client, lm->pending_body, &err) ==
 		        -1) {
@@ -419,6 +426,7 @@ on_event(const struct smtp_event *ev, void *arg)
 {
 	struct lm *lm = arg;
 
+	record_event(lm->rec, ev); /* first: nothing shown goes unrecorded */
 	print_event(lm, ev);
 	switch (ev->type) {
 	case SMTP_EV_REPLY:
@@ -675,6 +683,7 @@ do_body(struct lm *lm, const char *path)
 	}
 	(void)close(fd);
 	if (smtp_session_state(lm->session) == SMTP_STATE_CONTENT) {
+		record_body_file(lm->rec, path);
 		if (smtp_client_body_file(lm->client, path, &err) == -1) {
 			script_error(lm, "%s", err);
 			free(err);
@@ -699,6 +708,43 @@ send_line(struct lm *lm, const char *p, size_t n)
 		script_error(lm, "%s", err);
 		free(err);
 	}
+}
+
+/* /explain [CODE|VERB] as "*: " notes; no argument: the last reply. */
+static void
+do_explain(struct lm *lm, const char *arg)
+{
+	const struct smtp_stage *st = smtp_session_last_reply(lm->session);
+	const char *kind;
+	char *q, *text, *p, *nl;
+
+	if (*arg == '\0' && st == NULL) {
+		lm_note(lm, "/explain: no reply has arrived yet");
+		return;
+	}
+	if (*arg == '\0') {
+		kind = smtp_stage_kind_name(st->kind);
+		lm_note(lm,
+		    "explaining the last reply, %d%s%s to %s:", st->code,
+		    st->enhanced[0] != '\0' ? " " : "", st->enhanced, kind);
+		lm_note(lm, "  %s",
+		    smtp_explain_oneline(kind, st->code, st->enhanced));
+		q = xasprintf("%d %s", st->code, st->enhanced);
+	} else
+		q = xstrdup(arg);
+	/* Narrower by the "*: " prefix, so output lines stay in 78. */
+	text = smtp_explain_text_width(q, SMTP_EXPLAIN_WIDTH - 3);
+	free(q);
+	if (text == NULL) {
+		script_error(lm,
+		    "no explanation for \"%.40s\": try a reply code like 550, "
+		    "an enhanced code like 5.7.1 or a command like VRFY",
+		    arg);
+		return;
+	}
+	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		lm_note(lm, "%.*s", (int)(nl - p), p);
+	free(text);
 }
 
 static void
@@ -763,7 +809,9 @@ do_slash(struct lm *lm, const char *line)
 		lm->sleeping = 1;
 		(void)loop_timer_add(
 		    lm->loop, (uint64_t)(v * 1000), on_sleep_done, lm);
-	} else if (word_is(line, "/quit")) {
+	} else if (word_is(line, "/explain"))
+		do_explain(lm, arg);
+	else if (word_is(line, "/quit")) {
 		if (!smtp_session_quit_sent(lm->session))
 			send_line(lm, "QUIT", 4);
 		lm->script_over = 1;
@@ -771,7 +819,7 @@ do_slash(struct lm *lm, const char *line)
 		script_error(lm,
 		    "unknown workbench command \"%.40s\"; line "
 		    "mode knows /starttls, /auth, /body, /expect, /pipeline, "
-		    "/end, /sleep and /quit",
+		    "/end, /sleep, /explain and /quit",
 		    line);
 }
 
@@ -1042,8 +1090,20 @@ print_summary(struct lm *lm, int status)
 	json_put(o);
 }
 
-int
-linemode_run(const struct cli_opts *o)
+/* Set only by linemode_run_on(), for the duration of one run. */
+static struct loop *lm_shared_loop;
+static linemode_done_cb *lm_done;
+static void *lm_done_arg;
+
+/*
+ * Runs a session: the script is text[0..len) when text is not NULL
+ * (replay), else o->script or stdin.  The session is recorded (unless
+ * --no-history) with replay_of; *session_id gets its history id (0
+ * when not recorded) when not NULL.
+ */
+static int
+lm_run(const struct cli_opts *o, const char *text, size_t len,
+    int64_t replay_of, int64_t *session_id)
 {
 	struct lm lm;
 	struct smtp_client_opts co;
@@ -1058,7 +1118,10 @@ linemode_run(const struct cli_opts *o)
 		free(err);
 		return EXIT_USAGE;
 	}
-	if (o->script == NULL || strcmp(o->script, "-") == 0) {
+	if (text != NULL) {
+		lm.fd = -1;
+		lm.name = "replay script";
+	} else if (o->script == NULL || strcmp(o->script, "-") == 0) {
 		lm.fd = STDIN_FILENO;
 		lm.name = "stdin";
 	} else if ((lm.fd = open(o->script, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -1069,7 +1132,11 @@ linemode_run(const struct cli_opts *o)
 		return EXIT_USAGE;
 	} else
 		lm.name = o->script;
-	buf_init(&lm.in, SCRIPT_LINE_MAX + 65536);
+	buf_init(&lm.in, text != NULL ? 0 : SCRIPT_LINE_MAX + 65536);
+	if (text != NULL) {
+		(void)buf_add(&lm.in, text, len);
+		lm.eof = 1;
+	}
 	lm.helo = o->helo != NULL ? xstrdup(o->helo) : default_helo();
 
 	memset(&co, 0, sizeof co);
@@ -1079,10 +1146,17 @@ linemode_run(const struct cli_opts *o)
 	co.tls.cafile = o->cafile;
 	co.tls.insecure = o->insecure;
 	co.timeout_ms = o->timeout_ms;
-	lm.loop = loop_new();
+	lm.loop = lm_shared_loop != NULL ? lm_shared_loop : loop_new();
 	loop_set_before_sleep(lm.loop, before_sleep, &lm);
 	lm.client = smtp_client_new(lm.loop, &co, on_event, &lm);
 	lm.session = smtp_client_session(lm.client);
+	lm.rec = record_open(o->db, o->no_history);
+	record_begin(lm.rec, host, (int)strtol(port, NULL, 10),
+	    o->tls            ? "tls"
+	        : o->starttls ? "starttls"
+	                      : "plain",
+	    replay_of);
+	record_attach(lm.rec, lm.session, lm.client);
 	if (smtp_client_connect(lm.client, &err) == 0)
 		(void)loop_run(lm.loop);
 	free(err);
@@ -1091,17 +1165,55 @@ linemode_run(const struct cli_opts *o)
 	if (o->json)
 		print_summary(&lm, status);
 	(void)fflush(stdout);
+	record_end(lm.rec, status);
+	if (session_id != NULL)
+		*session_id = record_session_id(lm.rec);
+	record_free(lm.rec);
 
+	if (lm_done != NULL)
+		lm_done(lm.session, lm_done_arg);
 	sasl_end(&lm);
 	smtp_client_free(lm.client);
-	loop_free(lm.loop);
+	if (lm.loop == lm_shared_loop)
+		loop_set_before_sleep(lm.loop, NULL, NULL);
+	else
+		loop_free(lm.loop);
 	free(lm.pending_body);
 	free(lm.line);
 	free(lm.helo);
 	buf_reset(&lm.in);
-	if (lm.fd != STDIN_FILENO)
+	if (lm.fd != STDIN_FILENO && lm.fd != -1)
 		(void)close(lm.fd);
 	free(host);
 	free(port);
 	return status;
+}
+
+int
+linemode_run(const struct cli_opts *o)
+{
+	return lm_run(o, NULL, 0, 0, NULL);
+}
+
+int
+linemode_run_script(const struct cli_opts *o, const char *text, size_t len,
+    int64_t replay_of, int64_t *session_id)
+{
+	return lm_run(o, text, len, replay_of, session_id);
+}
+
+int
+linemode_run_on(const struct cli_opts *o, struct loop *loop,
+    linemode_done_cb *done, void *arg)
+{
+	int rc;
+
+	lm_shared_loop = loop;
+	lm_done = done;
+	lm_done_arg = arg;
+	rc = linemode_run(o);
+	lm_shared_loop = NULL;
+	lm_done = NULL;
+	lm_done_arg = NULL;
+	return rc;
 }

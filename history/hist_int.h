@@ -1,0 +1,69 @@
+/*
+ * Private to history/: the open-database handle and the helpers the
+ * store's files share (statement cache, error messages).  Nothing
+ * outside this folder includes it.
+ */
+#ifndef EHLO_HISTORY_HIST_INT_H
+#define EHLO_HISTORY_HIST_INT_H
+
+#include <sqlite3.h>
+
+/* Cached prepared statements, one slot each. */
+enum hist_st {
+	HIST_ST_SESSION_BEGIN,
+	HIST_ST_SESSION_END,
+	HIST_ST_SET_CAPS,
+	HIST_ST_SET_TLS,
+	HIST_ST_SET_LABEL,
+	HIST_ST_SET_NOTES,
+	HIST_ST_SESSION_GET,
+	HIST_ST_EVENT_ADD,
+	HIST_ST_EVENT_REPLY,
+	HIST_ST_EVENTS,
+	HIST_ST_BODY_ADD,
+	HIST_ST_BODY_GET,
+	HIST_ST_DRAFT_INSERT,
+	HIST_ST_DRAFT_UPDATE,
+	HIST_ST_DRAFT_GET,
+	HIST_ST_DRAFT_LIST,
+	HIST_ST_DRAFT_DELETE,
+	HIST_ST_INPUT_ADD,
+	HIST_ST_INPUT_LIST,
+	HIST_ST_COUNT
+};
+
+struct hist {
+	sqlite3 *db;
+	char *path;
+	int readonly;
+	sqlite3_stmt *st[HIST_ST_COUNT];
+};
+
+/*
+ * The statement for slot, prepared from sql on first use and reset for
+ * reuse.  Returns NULL with *errstr.
+ */
+sqlite3_stmt *hist_stmt(
+    struct hist *, enum hist_st slot, const char *sql, char **errstr);
+
+/*
+ * An allocated message for the database's last error: the path, what
+ * was being done, SQLite's words, and what the user can do about it.
+ */
+char *hist_errmsg(struct hist *, const char *what);
+
+/* Same for an explicit result code (when no handle message applies). */
+char *hist_errmsg_rc(
+    const char *path, int rc, const char *what, const char *detail);
+
+/* Binds a C string or NULL (as SQL NULL). */
+int hist_bind_str(sqlite3_stmt *, int, const char *);
+
+/* A column as an allocated C string, NULL for SQL NULL. */
+char *hist_col_dup(sqlite3_stmt *, int);
+
+/* Steps a statement expected to be done (INSERT/UPDATE/DELETE). */
+int hist_step_done(
+    struct hist *, sqlite3_stmt *, const char *what, char **errstr);
+
+#endif

@@ -1,0 +1,514 @@
+/*
+ * Recorded sessions: the sessions row, its dialogue events (one row
+ * per line, appended as they happen, each in its own autocommit
+ * transaction so a crash loses nothing already written), the reply
+ * facts set on the last line of each reply, and message bodies (a
+ * summary, plus the content only when small).  Listing with search goes
+ * through the FTS5 tables the schema keeps in step with triggers.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/xmalloc.h"
+#include "history/hist_int.h"
+#include "history/history.h"
+
+#define SESSION_COLS                                                           \
+	"s.id, s.started, s.ended, s.server, s.port, s.tls_mode, s.tls, "      \
+	"s.caps, s.exit_status, s.label, s.notes, s.replay_of, "               \
+	"(SELECT count(*) FROM events e WHERE e.session_id = s.id), "          \
+	"(SELECT max(t_us) FROM events e WHERE e.session_id = s.id)"
+
+int64_t
+hist_session_begin(struct hist *h, const char *server, int port,
+    const char *tls_mode, int64_t replay_of, char **errstr)
+{
+	sqlite3_stmt *st;
+
+	st = hist_stmt(h, HIST_ST_SESSION_BEGIN,
+	    "INSERT INTO sessions (started, server, port, tls_mode, "
+	    "replay_of) VALUES (?, ?, ?, ?, ?)",
+	    errstr);
+	if (st == NULL)
+		return -1;
+	(void)sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+	(void)hist_bind_str(st, 2, server);
+	(void)sqlite3_bind_int(st, 3, port);
+	(void)hist_bind_str(st, 4, tls_mode);
+	if (replay_of > 0)
+		(void)sqlite3_bind_int64(st, 5, replay_of);
+	if (hist_step_done(h, st, "recording a new session", errstr) == -1)
+		return -1;
+	return sqlite3_last_insert_rowid(h->db);
+}
+
+/* UPDATE sessions SET <column> = ? WHERE id = ?, expecting one row. */
+static int
+set_text(struct hist *h, enum hist_st slot, const char *sql, int64_t id,
+    const char *value, const char *what, char **errstr)
+{
+	sqlite3_stmt *st = hist_stmt(h, slot, sql, errstr);
+
+	if (st == NULL)
+		return -1;
+	(void)hist_bind_str(st, 1, value);
+	(void)sqlite3_bind_int64(st, 2, id);
+	if (hist_step_done(h, st, what, errstr) == -1)
+		return -1;
+	if (sqlite3_changes(h->db) == 0) {
+		*errstr = xasprintf("history database %s: there is no session "
+		                    "#%lld",
+		    h->path, (long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+hist_session_set_caps(struct hist *h, int64_t id, const char *v, char **e)
+{
+	return set_text(h, HIST_ST_SET_CAPS,
+	    "UPDATE sessions SET caps = ? WHERE id = ?", id, v,
+	    "recording capabilities", e);
+}
+
+int
+hist_session_set_tls(struct hist *h, int64_t id, const char *v, char **e)
+{
+	return set_text(h, HIST_ST_SET_TLS,
+	    "UPDATE sessions SET tls = ? WHERE id = ?", id, v,
+	    "recording TLS details", e);
+}
+
+int
+hist_session_set_label(struct hist *h, int64_t id, const char *v, char **e)
+{
+	return set_text(h, HIST_ST_SET_LABEL,
+	    "UPDATE sessions SET label = ? WHERE id = ?", id, v,
+	    "saving the label", e);
+}
+
+int
+hist_session_set_notes(struct hist *h, int64_t id, const char *v, char **e)
+{
+	return set_text(h, HIST_ST_SET_NOTES,
+	    "UPDATE sessions SET notes = ? WHERE id = ?", id, v,
+	    "saving the notes", e);
+}
+
+int
+hist_session_end(struct hist *h, int64_t id, int exit_status, char **errstr)
+{
+	sqlite3_stmt *st;
+
+	st = hist_stmt(h, HIST_ST_SESSION_END,
+	    "UPDATE sessions SET ended = ?, exit_status = ? WHERE id = ?",
+	    errstr);
+	if (st == NULL)
+		return -1;
+	(void)sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+	(void)sqlite3_bind_int(st, 2, exit_status);
+	(void)sqlite3_bind_int64(st, 3, id);
+	return hist_step_done(h, st, "recording the end of a session", errstr);
+}
+
+/* Fills s from a row of SESSION_COLS; strings point into the row. */
+static void
+session_from_row(sqlite3_stmt *st, struct hist_session *s)
+{
+	memset(s, 0, sizeof *s);
+	s->id = sqlite3_column_int64(st, 0);
+	s->started = sqlite3_column_int64(st, 1);
+	s->ended = sqlite3_column_int64(st, 2);
+	s->server = (const char *)sqlite3_column_text(st, 3);
+	s->port = sqlite3_column_int(st, 4);
+	s->tls_mode = (const char *)sqlite3_column_text(st, 5);
+	s->tls = (const char *)sqlite3_column_text(st, 6);
+	s->caps = (const char *)sqlite3_column_text(st, 7);
+	s->exit_status = sqlite3_column_type(st, 8) == SQLITE_NULL
+	    ? -1
+	    : sqlite3_column_int(st, 8);
+	s->label = (const char *)sqlite3_column_text(st, 9);
+	s->notes = (const char *)sqlite3_column_text(st, 10);
+	s->replay_of = sqlite3_column_int64(st, 11);
+	s->nevents = sqlite3_column_int64(st, 12);
+	s->last_t_us = (uint64_t)sqlite3_column_int64(st, 13);
+	if (s->server == NULL)
+		s->server = "";
+	if (s->tls_mode == NULL)
+		s->tls_mode = "";
+}
+
+/*
+ * The FTS5 query for the user's words: each whitespace-separated word
+ * becomes a quoted phrase (inner quotes doubled), joined by AND, so
+ * punctuation in addresses and codes needs no FTS syntax.  NULL when
+ * there are no words.
+ */
+static char *
+fts_query(const char *search)
+{
+	struct buf b;
+	const char *p = search, *w;
+	char *out;
+	int words = 0;
+
+	buf_init(&b, 0);
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p == '\0')
+			break;
+		w = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n')
+			p++;
+		if (words++ > 0)
+			(void)buf_add_str(&b, " AND ");
+		(void)buf_add(&b, "\"", 1);
+		for (; w < p; w++) {
+			if (*w == '"')
+				(void)buf_add(&b, "\"", 1);
+			(void)buf_add(&b, w, 1);
+		}
+		(void)buf_add(&b, "\"", 1);
+	}
+	if (words == 0) {
+		buf_reset(&b);
+		return NULL;
+	}
+	out = xstrndup(buf_peek(&b), buf_used(&b));
+	buf_reset(&b);
+	return out;
+}
+
+long
+hist_session_list(struct hist *h, long limit, const char *search,
+    hist_session_cb *cb, void *arg, char **errstr)
+{
+	struct hist_session s;
+	sqlite3_stmt *st;
+	char *q = search != NULL ? fts_query(search) : NULL;
+	long n = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(h->db,
+	    q == NULL ? "SELECT " SESSION_COLS " FROM sessions s "
+	                "ORDER BY s.id DESC LIMIT ?"
+	              : "SELECT " SESSION_COLS " FROM sessions s WHERE "
+	                "s.id IN (SELECT e.session_id FROM events e WHERE "
+	                "e.id IN (SELECT rowid FROM events_fts WHERE "
+	                "events_fts MATCH ?2)) OR s.id IN (SELECT rowid "
+	                "FROM sessions_fts WHERE sessions_fts MATCH ?2) "
+	                "ORDER BY s.id DESC LIMIT ?1",
+	    -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		*errstr = hist_errmsg(h, "listing sessions");
+		free(q);
+		return -1;
+	}
+	(void)sqlite3_bind_int64(st, 1, limit < 0 ? -1 : limit);
+	if (q != NULL)
+		(void)sqlite3_bind_text(st, 2, q, -1, SQLITE_TRANSIENT);
+	free(q);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		session_from_row(st, &s);
+		n++;
+		if (cb(&s, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		*errstr = hist_errmsg(h, "listing sessions");
+		n = -1;
+	}
+	(void)sqlite3_finalize(st);
+	return n;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+struct hist_session *
+hist_session_get(struct hist *h, int64_t id, char **errstr)
+{
+	struct hist_session s, *out;
+	sqlite3_stmt *st;
+	int rc;
+
+	*errstr = NULL;
+	st = hist_stmt(h, HIST_ST_SESSION_GET,
+	    "SELECT " SESSION_COLS " FROM sessions s WHERE s.id = ?", errstr);
+	if (st == NULL)
+		return NULL;
+	(void)sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if (rc != SQLITE_DONE)
+			*errstr = hist_errmsg(h, "reading a session");
+		(void)sqlite3_reset(st);
+		return NULL;
+	}
+	session_from_row(st, &s);
+	out = xmalloc(sizeof *out);
+	*out = s;
+	out->server = xstrdup(s.server);
+	out->tls_mode = xstrdup(s.tls_mode);
+	out->tls = dup_or_null(s.tls);
+	out->caps = dup_or_null(s.caps);
+	out->label = dup_or_null(s.label);
+	out->notes = dup_or_null(s.notes);
+	(void)sqlite3_reset(st);
+	return out;
+}
+
+void
+hist_session_free(struct hist_session *s)
+{
+	if (s == NULL)
+		return;
+	free((char *)s->server);
+	free((char *)s->tls_mode);
+	free((char *)s->tls);
+	free((char *)s->caps);
+	free((char *)s->label);
+	free((char *)s->notes);
+	free(s);
+}
+
+/* ---- events ------------------------------------------------------- */
+
+int64_t
+hist_session_event(
+    struct hist *h, int64_t id, const struct hist_event *ev, char **errstr)
+{
+	sqlite3_stmt *st;
+	char dir[2] = {ev->dir, '\0'};
+	int64_t seq;
+	int rc;
+
+	st = hist_stmt(h, HIST_ST_EVENT_ADD,
+	    "INSERT INTO events (session_id, seq, t_us, dir, text, stage, "
+	    "code, enhanced, flags, stage_no, grp, latency_us) VALUES (?1, "
+	    "(SELECT coalesce(max(seq), 0) + 1 FROM events WHERE "
+	    "session_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+	    "RETURNING seq",
+	    errstr);
+	if (st == NULL)
+		return -1;
+	(void)sqlite3_bind_int64(st, 1, id);
+	(void)sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->t_us);
+	(void)sqlite3_bind_text(st, 3, dir, 1, SQLITE_TRANSIENT);
+	(void)sqlite3_bind_text(st, 4, ev->text != NULL ? ev->text : "",
+	    ev->text != NULL ? (int)ev->len : 0, SQLITE_TRANSIENT);
+	(void)hist_bind_str(st, 5, ev->stage);
+	if (ev->code > 0)
+		(void)sqlite3_bind_int(st, 6, ev->code);
+	if (ev->enhanced != NULL && ev->enhanced[0] != '\0')
+		(void)hist_bind_str(st, 7, ev->enhanced);
+	(void)sqlite3_bind_int(st, 8, (int)ev->flags);
+	if (ev->stage_no >= 0)
+		(void)sqlite3_bind_int(st, 9, ev->stage_no);
+	if (ev->group > 0)
+		(void)sqlite3_bind_int(st, 10, ev->group);
+	if (ev->latency_us >= 0)
+		(void)sqlite3_bind_int64(st, 11, ev->latency_us);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		*errstr = hist_errmsg(h, "recording an event");
+		(void)sqlite3_reset(st);
+		return -1;
+	}
+	seq = sqlite3_column_int64(st, 0);
+	/* Step to the end so the statement (and its write) completes. */
+	rc = sqlite3_step(st);
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		*errstr = hist_errmsg(h, "recording an event");
+		return -1;
+	}
+	return seq;
+}
+
+int
+hist_event_set_reply(struct hist *h, int64_t id, int64_t seq, const char *stage,
+    int code, const char *enhanced, int stage_no, int64_t latency_us,
+    char **errstr)
+{
+	sqlite3_stmt *st;
+
+	st = hist_stmt(h, HIST_ST_EVENT_REPLY,
+	    "UPDATE events SET flags = flags | ?1, stage = ?2, code = ?3, "
+	    "enhanced = ?4, stage_no = ?5, latency_us = ?6 WHERE "
+	    "session_id = ?7 AND seq = ?8",
+	    errstr);
+	if (st == NULL)
+		return -1;
+	(void)sqlite3_bind_int(st, 1, HIST_EV_REPLY);
+	(void)hist_bind_str(st, 2, stage);
+	(void)sqlite3_bind_int(st, 3, code);
+	if (enhanced != NULL && enhanced[0] != '\0')
+		(void)hist_bind_str(st, 4, enhanced);
+	if (stage_no >= 0)
+		(void)sqlite3_bind_int(st, 5, stage_no);
+	if (latency_us >= 0)
+		(void)sqlite3_bind_int64(st, 6, latency_us);
+	(void)sqlite3_bind_int64(st, 7, id);
+	(void)sqlite3_bind_int64(st, 8, seq);
+	return hist_step_done(h, st, "recording a reply", errstr);
+}
+
+long
+hist_events_iter(
+    struct hist *h, int64_t id, hist_event_cb *cb, void *arg, char **errstr)
+{
+	struct hist_event ev;
+	sqlite3_stmt *st;
+	const char *dir;
+	long n = 0;
+	int rc;
+
+	/* Not cached: callbacks may iterate another session meanwhile. */
+	if (sqlite3_prepare_v2(h->db,
+	        "SELECT seq, t_us, dir, text, stage, code, enhanced, flags, "
+	        "stage_no, grp, latency_us FROM events WHERE session_id = ? "
+	        "ORDER BY seq",
+	        -1, &st, NULL) != SQLITE_OK) {
+		*errstr = hist_errmsg(h, "reading events");
+		return -1;
+	}
+	(void)sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&ev, 0, sizeof ev);
+		ev.seq = sqlite3_column_int64(st, 0);
+		ev.t_us = (uint64_t)sqlite3_column_int64(st, 1);
+		dir = (const char *)sqlite3_column_text(st, 2);
+		ev.dir =
+		    dir != NULL && (*dir == 'C' || *dir == 'S') ? *dir : '*';
+		ev.text = (const char *)sqlite3_column_text(st, 3);
+		ev.len = (size_t)sqlite3_column_bytes(st, 3);
+		if (ev.text == NULL)
+			ev.text = "";
+		ev.stage = (const char *)sqlite3_column_text(st, 4);
+		ev.code = sqlite3_column_int(st, 5);
+		ev.enhanced = (const char *)sqlite3_column_text(st, 6);
+		if (ev.enhanced == NULL)
+			ev.enhanced = "";
+		ev.flags = (unsigned)sqlite3_column_int(st, 7);
+		ev.stage_no = sqlite3_column_type(st, 8) == SQLITE_NULL
+		    ? -1
+		    : sqlite3_column_int(st, 8);
+		ev.group = sqlite3_column_int(st, 9);
+		ev.latency_us = sqlite3_column_type(st, 10) == SQLITE_NULL
+		    ? -1
+		    : sqlite3_column_int64(st, 10);
+		n++;
+		if (cb(&ev, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		*errstr = hist_errmsg(h, "reading events");
+		n = -1;
+	}
+	(void)sqlite3_finalize(st);
+	return n;
+}
+
+/* ---- bodies ------------------------------------------------------- */
+
+int
+hist_body_add(
+    struct hist *h, int64_t id, const struct hist_body *b, char **errstr)
+{
+	sqlite3_stmt *st;
+	int keep;
+
+	st = hist_stmt(h, HIST_ST_BODY_ADD,
+	    "INSERT INTO bodies (session_id, seq, kind, path, size, lines, "
+	    "sha256, first_lines, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?)",
+	    errstr);
+	if (st == NULL)
+		return -1;
+	keep = b->content != NULL &&
+	    (b->content_len <= HIST_BODY_INLINE_MAX ||
+	        (b->kind != NULL && strcmp(b->kind, "draft") == 0));
+	(void)sqlite3_bind_int64(st, 1, id);
+	(void)sqlite3_bind_int64(st, 2, b->seq);
+	(void)hist_bind_str(st, 3, b->kind);
+	(void)hist_bind_str(st, 4, b->path);
+	(void)sqlite3_bind_int64(st, 5, (sqlite3_int64)b->size);
+	(void)sqlite3_bind_int64(st, 6, (sqlite3_int64)b->lines);
+	(void)hist_bind_str(st, 7, b->sha256);
+	(void)hist_bind_str(st, 8, b->first_lines);
+	if (keep)
+		(void)sqlite3_bind_blob64(st, 9, b->content,
+		    (sqlite3_uint64)b->content_len, SQLITE_TRANSIENT);
+	return hist_step_done(h, st, "recording a message body", errstr);
+}
+
+struct hist_body *
+hist_body_get(struct hist *h, int64_t id, int64_t seq, char **errstr)
+{
+	struct hist_body *b;
+	sqlite3_stmt *st;
+	const void *p;
+	int rc;
+
+	*errstr = NULL;
+	st = hist_stmt(h, HIST_ST_BODY_GET,
+	    "SELECT seq, kind, path, size, lines, sha256, first_lines, "
+	    "content FROM bodies WHERE session_id = ? AND seq = ?",
+	    errstr);
+	if (st == NULL)
+		return NULL;
+	(void)sqlite3_bind_int64(st, 1, id);
+	(void)sqlite3_bind_int64(st, 2, seq);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if (rc != SQLITE_DONE)
+			*errstr = hist_errmsg(h, "reading a message body");
+		(void)sqlite3_reset(st);
+		return NULL;
+	}
+	b = xcalloc(1, sizeof *b);
+	b->seq = sqlite3_column_int64(st, 0);
+	b->kind = hist_col_dup(st, 1);
+	if (b->kind == NULL)
+		b->kind = xstrdup("inline");
+	b->path = hist_col_dup(st, 2);
+	b->size = (uint64_t)sqlite3_column_int64(st, 3);
+	b->lines = (uint64_t)sqlite3_column_int64(st, 4);
+	b->sha256 = hist_col_dup(st, 5);
+	b->first_lines = hist_col_dup(st, 6);
+	if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+		p = sqlite3_column_blob(st, 7);
+		b->content_len = (size_t)sqlite3_column_bytes(st, 7);
+		b->content = xmalloc(b->content_len + 1);
+		if (b->content_len > 0)
+			memcpy((void *)b->content, p, b->content_len);
+		((char *)b->content)[b->content_len] = '\0';
+	}
+	(void)sqlite3_reset(st);
+	return b;
+}
+
+void
+hist_body_free(struct hist_body *b)
+{
+	if (b == NULL)
+		return;
+	free((char *)b->kind);
+	free((char *)b->path);
+	free((char *)b->sha256);
+	free((char *)b->first_lines);
+	free((void *)b->content);
+	free(b);
+}

@@ -1,0 +1,278 @@
+"""The full-screen workbench in a real terminal (tmux).
+
+Each test starts `ehlo` in its own tmux server, types like a person
+(send-keys), and polls the screen (capture-pane) until what a person
+would see appears.  Servers are real: the built-in practice server,
+smtp-sink, a private Postfix (root only), and a small hostile server.
+"""
+
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import unittest
+
+import tmux
+from tmux import Term, servers
+
+
+class WorkbenchCase(unittest.TestCase):
+    def setUp(self):
+        self.home = tempfile.mkdtemp(prefix="ehlo-e2e-home-")
+        self.addCleanup(shutil.rmtree, self.home, True)
+        self.terms = []
+
+    def tearDown(self):
+        for t in self.terms:
+            t.stop()
+
+    def start(self, args=(), width=100, height=30, env=None):
+        e = {"HOME": self.home,
+             "XDG_DATA_HOME": os.path.join(self.home, "data"),
+             "XDG_CONFIG_HOME": os.path.join(self.home, "config"),
+             "EHLO_DB": os.path.join(self.home, "ehlo.db")}
+        e.update(env or {})
+        t = Term([servers.ehlo_bin()] + list(args), width, height, env=e)
+        self.terms.append(t)
+        return t
+
+    def input_line(self, t):
+        return t.screen().rstrip("\n").split("\n")[-1]
+
+    def enter(self, t, line):
+        t.type(line)
+        t.send("Enter")
+
+
+class PracticeTest(WorkbenchCase):
+    """`ehlo` with no server: the practice server, in-process."""
+
+    def test_full_transaction_on_the_practice_server(self):
+        t = self.start()
+        t.wait_for(r"S: 220 ")
+        t.wait_for(r"smtp>\s*$")
+        self.enter(t, "EHLO learner.example")
+        t.wait_for(r"S: 250 ")
+        self.enter(t, "MAIL FROM:<me@learner.example>")
+        t.wait_for(r"MAIL\s+250")
+        self.enter(t, "RCPT TO:<bob@practice.test>")
+        t.wait_for(r"RCPT\s+250")
+        self.enter(t, "DATA")
+        t.wait_for(r"data>")
+        self.enter(t, "Subject: hello")
+        self.enter(t, "")
+        self.enter(t, "..a line that starts with a dot")
+        self.enter(t, ".")
+        screen = t.wait_for(r"end of data\s+250")
+        self.assertIn("C: ..a line that starts with a dot", screen)
+        self.enter(t, "QUIT")
+        screen = t.wait_for(r"QUIT\s+221")
+        # Every stage of the transaction shows in the stage pane.
+        for stage in ("greeting", "EHLO", "MAIL", "RCPT", "DATA"):
+            self.assertRegex(screen, stage + r"\s+\d{3}")
+        self.enter(t, "/quit")
+        self.assertEqual(t.exit_status(), 0)
+
+    def test_completion_of_verbs_and_addresses(self):
+        t = self.start()
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "EHLO learner.example")
+        t.wait_for(r"S: 250 ")
+        t.type("MAI")
+        t.send("Tab")
+        t.wait_for(r"smtp> MAIL FROM:<$")
+        t.type("carol@elsewhere.example>")
+        t.send("Enter")
+        t.wait_for(r"MAIL\s+250")
+        t.type("RCPT TO:<car")
+        t.send("Tab")
+        t.wait_for(r"smtp> RCPT TO:<carol@elsewhere.example>$")
+        t.send("C-c")
+        t.wait_for(r"smtp>\s*$")
+        # Several matches: a list drawn by the workbench.
+        t.type("R")
+        t.send("Tab")
+        screen = t.wait_for(r"matches")
+        self.assertIn("RCPT TO:<", screen)
+        self.assertIn("RSET", screen)
+
+    def test_rule_break_needs_confirmation(self):
+        t = self.start()
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "RCPT TO:<bob@practice.test>")
+        screen = t.wait_for(r"press Enter again")
+        self.assertNotIn("C: RCPT", screen)
+        t.send("Enter")
+        t.wait_for(r"C: RCPT TO:<bob@practice.test>")
+        t.wait_for(r"RCPT\s+503")
+
+    def test_explanation_popup_and_stage_selection(self):
+        t = self.start()
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "EHLO learner.example")
+        t.wait_for(r"S: 250 ")
+        self.enter(t, "MAIL FROM:<me@learner.example>")
+        t.wait_for(r"MAIL\s+250")
+        self.enter(t, "RCPT TO:<unknown@practice.test>")
+        t.wait_for(r"RCPT\s+550")
+        self.enter(t, "/explain")
+        screen = t.wait_for(r"Esc closes")
+        self.assertRegex(screen, r"550")
+        t.send("Escape")
+        t.wait_for(r"Esc closes", absent=True)
+        # F2 selects stages; Enter explains the selected one.
+        t.send("F2")
+        t.wait_for(r"Enter explains")
+        t.send("Up")
+        t.send("Enter")
+        screen = t.wait_for(r"Esc closes")
+        self.assertIn("MAIL", screen)
+        t.send("Escape")
+        t.send("Escape")
+        t.wait_for(r"F2 to select")
+
+    def test_resize_and_too_small(self):
+        t = self.start(width=80, height=24)
+        t.wait_for(r"S: 220 ")
+        t.type("NOOP")
+        t.resize(200, 60)
+        # The input line moves to the new last row without a keypress.
+        screen = t.wait_for(r"\A([^\n]*\n){59}smtp> NOOP\s*\Z")
+        self.assertIn("stages", screen.split("\n")[0])
+        t.resize(40, 8)
+        t.wait_for(r"terminal too small")
+        t.resize(80, 24)
+        t.wait_for(r"smtp> NOOP$")
+        t.send("Enter")
+        t.wait_for(r"NOOP\s+250")
+
+    def test_terminal_is_restored(self):
+        before = os.path.join(self.home, "before")
+        after = os.path.join(self.home, "after")
+        t = Term(["sh", "-c",
+                  f"stty -a > {before}; {servers.ehlo_bin()}; "
+                  f"stty -a > {after}"], 100, 30,
+                 env={"HOME": self.home,
+                      "XDG_DATA_HOME": os.path.join(self.home, "data"),
+                      "EHLO_DB": os.path.join(self.home, "ehlo.db")})
+        self.terms.append(t)
+        t.wait_for(r"S: 220 ")
+        t.send("C-d")
+        self.assertEqual(t.exit_status(), 0)
+        with open(before) as f1, open(after) as f2:
+            self.assertEqual(f1.read(), f2.read())
+
+
+class HostileServer:
+    """Sends escape sequences and a flood of lines after the greeting."""
+
+    def __init__(self, flood=900):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        self.flood = flood
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        conn, _ = self.sock.accept()
+        with conn:
+            conn.sendall(b"220-hostile \x1b]0;HACKED\x07 \x1b[2J\x1b[H\r\n"
+                         b"220 ready \x9b31m\xff\xfe\r\n")
+            f = conn.makefile("rb")
+            f.readline()  # EHLO
+            lines = b"".join(b"250-flood line %d \x1b[5m\r\n" % i
+                             for i in range(self.flood))
+            conn.sendall(lines + b"250 done\r\n")
+            f.readline()  # QUIT or anything
+            conn.sendall(b"221 bye\r\n")
+            time.sleep(0.2)
+
+    def close(self):
+        self.sock.close()
+
+
+class HostileTest(WorkbenchCase):
+    def test_escape_sequences_are_shown_escaped(self):
+        srv = HostileServer()
+        self.addCleanup(srv.close)
+        t = self.start([f"127.0.0.1:{srv.port}"])
+        screen = t.wait_for(r"S: 220 ready")
+        self.assertIn(r"\e]0;HACKED\x07", screen)
+        self.assertIn(r"\e[2J\e[H", screen)
+        self.assertIn(r"\xFF\xFE", screen)
+        t.type("EHLO x")
+        t.send("Enter")
+        t.wait_for(r"S: 250 done")
+        # The input line survives the flood and still works.
+        t.type("NOOP")
+        t.wait_for(r"smtp> NOOP$")
+        raw = t.screen(escapes=True)
+        self.assertNotIn("HACKED\x07", raw)
+        self.assertNotIn("\x1b[2J", raw)
+        self.assertNotIn("\x1b[5m", raw)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "Postfix needs root")
+class PostfixTest(WorkbenchCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pf = servers.Postfix({"alice": "alice-secret-1"})
+        cls.addClassCleanup(cls.pf.stop)
+
+    def test_completion_offers_what_postfix_advertised(self):
+        t = self.start([f"127.0.0.1:{self.pf.port}",
+                        "--cafile", self.pf.cert.cert])
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "EHLO client.example")
+        t.wait_for(r"S: 250 ")
+        t.type("AUTH ")
+        t.send("Tab")
+        screen = t.wait_for(r"3 matches")
+        for mech in ("PLAIN", "LOGIN", "CRAM-MD5"):
+            self.assertIn(mech, screen)
+        self.assertNotIn("XOAUTH2", screen)
+        t.send("C-c")
+        t.type("MAIL FROM:<a@b.example> ")
+        t.send("Tab")
+        screen = t.wait_for(r"matches")
+        self.assertIn("SIZE=", screen)
+        self.assertIn("BODY=", screen)
+
+    def test_starttls_auth_and_delivery(self):
+        t = self.start([f"127.0.0.1:{self.pf.port}",
+                        "--cafile", self.pf.cert.cert],
+                       env={"EHLO_PASSWORD": "alice-secret-1"})
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "EHLO client.example")
+        t.wait_for(r"S: 250 ")
+        self.enter(t, "/starttls")
+        t.wait_for(r"TLS established")
+        t.wait_for(r"EHLO\s+250.*\n(.*\n)*.*EHLO\s+250")
+        self.enter(t, "/auth PLAIN alice")
+        screen = t.wait_for(r"AUTH\s+235")
+        self.assertNotIn("alice-secret-1", screen)
+        self.enter(t, f"MAIL FROM:<alice@{self.pf.domain}>")
+        t.wait_for(r"MAIL\s+250")
+        self.enter(t, f"RCPT TO:<alice@{self.pf.domain}>")
+        t.wait_for(r"RCPT\s+250")
+        self.enter(t, "DATA")
+        t.wait_for(r"data>")
+        self.enter(t, "Subject: from the workbench")
+        self.enter(t, "")
+        self.enter(t, "typed by hand")
+        self.enter(t, ".")
+        t.wait_for(r"end of data\s+250")
+        self.enter(t, "/quit")
+        self.assertEqual(t.exit_status(), 0)
+        msgs = self.pf.maildir("alice")
+        with open(msgs[-1], "rb") as f:
+            self.assertIn(b"typed by hand", f.read())
+
+
+if __name__ == "__main__":
+    tmux.require_tmux()
+    servers.main()

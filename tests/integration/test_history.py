@@ -1,0 +1,371 @@
+"""The history store end to end: `ehlo run` records, `history`, `show`,
+`export`, `replay --diff` read it back.
+
+Every test writes to a database in its own temporary directory (EHLO_DB
+or --db), never the user's home.  Servers: smtp-sink (a recording, a
+slow reply for the kill -9 test, a second sink that rejects RCPT for the
+replay diff), aiosmtpd (AUTH: no secret reaches the database or an
+export), and two private Postfix instances that differ by one recipient
+(the replay diff must report exactly that RCPT; needs root, skipped
+otherwise).
+"""
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+
+import servers
+
+TRANSACTION = servers.script("""
+    EHLO client.example.test
+    MAIL FROM:<alice@example.test>
+    RCPT TO:<bob@example.test>
+    DATA
+    Subject: recorded
+
+    hello history
+    .
+    NOOP
+    """)
+
+
+class HistoryTest(servers.EhloTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sink = servers.SmtpSink()
+        cls.addClassCleanup(cls.sink.stop)
+        cls.server = f"127.0.0.1:{cls.sink.port}"
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ehlo-hist-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.db = os.path.join(self.tmp, "sub", "ehlo.db")
+
+    def run_db(self, args, script_text="", **kwargs):
+        env = dict(kwargs.pop("env", {}) or {}, EHLO_DB=self.db)
+        return self.ehlo(args, script_text, env=env, **kwargs)
+
+    def sessions(self):
+        r = self.run_db(["history", "--json"])
+        self.assertExit(r, 0)
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def rows(self, session_id):
+        """The session's rows as line mode shows them ("C: ...")."""
+        with sqlite3.connect(self.db) as db:
+            rows = db.execute("SELECT dir, text, flags FROM events WHERE "
+                              "session_id = ? ORDER BY seq",
+                              (session_id,)).fetchall()
+        prefix = {8: "warning: ", 16: "error: "}
+        return [f"{d}: {prefix.get(flags & 24, '') if d == '*' else ''}{t}"
+                for d, t, flags in rows]
+
+    # -- recording and reading back -----------------------------------------
+
+    def test_record_list_show_export(self):
+        r = self.run_db(["run", self.server], TRANSACTION)
+        self.assertExit(r, 0)
+        st = os.stat(self.db)
+        self.assertEqual(st.st_mode & 0o777, 0o600)
+        self.assertEqual(os.stat(os.path.dirname(self.db)).st_mode & 0o777,
+                         0o700)
+        [s] = self.sessions()
+        self.assertEqual(s["server"], self.server)
+        self.assertEqual(s["exit"], 0)
+        self.assertEqual(s["outcome"], "ok")
+
+        # Every dialogue line of the output is a row, in order.
+        shown = [line for line in r.stdout.splitlines()
+                 if line[:3] in ("C: ", "S: ", "*: ")]
+        self.assertEqual(shown, self.rows(s["id"]))
+
+        r = self.run_db(["show", str(s["id"])])
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^server: +127\.0\.0\.1:\d+")
+        self.assertLine(r, r"^ +\d+\.\d{3} S: 250 2\.1\.5 Ok +\[RCPT 250 "
+                           r"2\.1\.5, \d+\.\d ms\]$")
+        self.assertLine(r, r"^ +\d+\.\d{3} C: hello history$")
+        self.assertLine(r, r"^caps: +PIPELINING")
+
+        r = self.run_db(["show", f"#{s['id']}", "--json"])
+        self.assertExit(r, 0)
+        full = json.loads(r.stdout)
+        replies = [e for e in full["events"] if "code" in e]
+        self.assertEqual([e["code"] for e in replies],
+                         [220, 250, 250, 250, 354, 250, 250, 221])
+        self.assertEqual(replies[3]["stage"], "RCPT")
+        self.assertEqual(replies[3]["enhanced"], "2.1.5")
+        self.assertIn("PIPELINING", full["capabilities"])
+        self.assertEqual(full["bodies"][0]["kind"], "inline")
+        self.assertTrue(full["bodies"][0]["kept"])
+
+        r = self.run_db(["export", str(s["id"])])
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^started: .* UTC")
+        self.assertLine(r, r"^ +\d+\.\d{3} C: RCPT TO:<bob@example\.test>$")
+        r = self.run_db(["export", str(s["id"]), "--format", "json"])
+        self.assertExit(r, 0)
+        self.assertEqual(json.loads(r.stdout)["id"], s["id"])
+
+    def test_search_and_limit(self):
+        self.assertExit(self.run_db(["run", self.server],
+                                    "EHLO a.example\nVRFY findme-one\n"), 0)
+        self.assertExit(self.run_db(["run", self.server],
+                                    "EHLO a.example\nNOOP\n"), 0)
+        ids = [s["id"] for s in self.sessions()]
+        self.assertEqual(len(ids), 2)
+        self.assertGreater(ids[0], ids[1])  # newest first
+        r = self.run_db(["history", "--json", "--search", "findme-one"])
+        self.assertEqual([json.loads(x)["id"] for x in r.stdout.split()],
+                         [ids[1]])
+        r = self.run_db(["history", "--json", "--limit", "1"])
+        self.assertEqual(len(r.stdout.splitlines()), 1)
+        r = self.run_db(["history"])
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^ +ID +STARTED +SERVER +OUTCOME +LABEL$")
+
+    def test_bad_ids(self):
+        self.assertExit(self.run_db(["run", self.server], "NOOP\n"), 0)
+        for cmd in ("show", "export", "replay"):
+            r = self.run_db([cmd, "9999"])
+            self.assertExit(r, 2)
+            self.assertLine(r, r"no session #9999", stream="stderr")
+            r = self.run_db([cmd, "abc"])
+            self.assertExit(r, 2)
+            self.assertLine(r, r'"abc" is not a session number',
+                            stream="stderr")
+
+    def test_no_history_creates_nothing(self):
+        r = self.run_db(["run", "--no-history", self.server], "NOOP\n")
+        self.assertExit(r, 0)
+        self.assertFalse(os.path.exists(self.db))
+        self.assertFalse(os.path.exists(os.path.dirname(self.db)))
+        r = self.run_db(["history", "--json"])
+        self.assertExit(r, 0)
+        self.assertEqual(r.stdout, "")
+
+    def test_corrupt_database_session_still_runs(self):
+        os.makedirs(os.path.dirname(self.db))
+        garbage = b"not a database\n" * 100
+        with open(self.db, "wb") as f:
+            f.write(garbage)
+        r = self.run_db(["run", self.server], "NOOP\n")
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^S: 250 ")
+        self.assertLine(r, r"^ehlo: history disabled: .*not an SQLite "
+                           r"database", stream="stderr")
+        with open(self.db, "rb") as f:
+            self.assertEqual(f.read(), garbage)
+        r = self.run_db(["history"])
+        self.assertExit(r, 2)
+
+    # -- crash safety -------------------------------------------------------
+
+    def test_kill_9_loses_nothing_shown(self):
+        slow = servers.SmtpSink(["-W", "RCPT:30"])
+        self.addCleanup(slow.stop)
+        env = dict(os.environ, EHLO_DB=self.db, NO_COLOR="1")
+        proc = subprocess.Popen(
+            [servers.ehlo_bin(), "run", f"127.0.0.1:{slow.port}"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        proc.stdin.write(TRANSACTION.encode())
+        proc.stdin.close()
+        shown = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline().decode()
+            if not line:
+                break
+            shown.append(line.rstrip("\n"))
+            if line.startswith("C: RCPT"):
+                break
+        # Give the 250 to MAIL time to be recorded if it raced in.
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        self.assertTrue(shown and shown[-1].startswith("C: RCPT"), shown)
+        with sqlite3.connect(self.db) as db:
+            self.assertEqual(db.execute("PRAGMA integrity_check")
+                             .fetchone()[0], "ok")
+            (sid, exit_status), = db.execute(
+                "SELECT id, exit_status FROM sessions").fetchall()
+        self.assertIsNone(exit_status)  # unfinished
+        stored = self.rows(sid)
+        for line in shown:
+            self.assertIn(line, stored)
+        r = self.run_db(["history", "--json"])
+        self.assertEqual(json.loads(r.stdout)["outcome"], "unfinished")
+
+    # -- replay -------------------------------------------------------------
+
+    def record(self, script_text, server=None, **kwargs):
+        r = self.run_db(["run", server or self.server], script_text,
+                        **kwargs)
+        return r, self.sessions()[0]["id"]
+
+    def test_replay_same_server_no_diff(self):
+        r, sid = self.record(TRANSACTION)
+        self.assertExit(r, 0)
+        r = self.run_db(["replay", str(sid), "--diff"])
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^C: hello history$")
+        self.assertLine(r, r"^diff: no differences: 8 replies")
+        latest = self.sessions()[0]
+        self.assertEqual(latest["replay_of"], sid)
+        self.assertNotEqual(latest["id"], sid)
+
+    def test_replay_other_server_differs(self):
+        _, sid = self.record(TRANSACTION)
+        strict = servers.SmtpSink(["-f", "RCPT"])
+        self.addCleanup(strict.stop)
+        r = self.run_db(["replay", str(sid), f"127.0.0.1:{strict.port}",
+                         "--diff"])
+        self.assertExit(r, 1)
+        self.assertLine(r, r"^diff: RCPT TO:<bob@example\.test>$")
+        self.assertLine(r, r"^  - 250 2\.1\.5 Ok$")
+        self.assertLine(r, r"^  \+ 5\d\d ")
+        r = self.run_db(["replay", str(sid), f"127.0.0.1:{strict.port}",
+                         "--diff", "--json"])
+        self.assertExit(r, 1)
+        diff = json.loads(r.stdout.splitlines()[-1])
+        self.assertEqual(diff["type"], "diff")
+        # -f implies -p: the EHLO reply lost PIPELINING, which counts too.
+        self.assertEqual([d["command"] for d in diff["differences"]][:2],
+                         ["EHLO client.example.test",
+                          "RCPT TO:<bob@example.test>"])
+        rcpt = diff["differences"][1]
+        self.assertEqual(rcpt["original"]["code"], 250)
+        self.assertEqual(rcpt["replay"]["code"] // 100, 5)
+
+    def test_replay_body_file_warns_when_changed(self):
+        body = os.path.join(self.tmp, "msg.eml")
+        with open(body, "w") as f:
+            f.write("Subject: file\n\nfirst version\n")
+        r, sid = self.record(servers.script(f"""
+            EHLO client.example.test
+            MAIL FROM:<alice@example.test>
+            RCPT TO:<bob@example.test>
+            /body {body}
+            """))
+        self.assertExit(r, 0)
+        r = self.run_db(["show", str(sid), "--json"])
+        [b] = json.loads(r.stdout)["bodies"]
+        self.assertEqual(b["kind"], "file")
+        self.assertEqual(b["path"], body)
+        self.assertEqual(len(b["sha256"]), 64)
+        r = self.run_db(["replay", str(sid), "--diff"])
+        self.assertExit(r, 0)
+        self.assertNoLine(r, r"changed since", stream="stderr")
+        with open(body, "a") as f:
+            f.write("second version\n")
+        r = self.run_db(["replay", str(sid)])
+        self.assertExit(r, 0)
+        self.assertLine(r, r"msg\.eml changed since session #%d" % sid,
+                        stream="stderr")
+        os.unlink(body)
+        r = self.run_db(["replay", str(sid)])
+        self.assertExit(r, 2)
+        self.assertLine(r, r"cannot replay: .*gone", stream="stderr")
+
+
+class HistoryAuthTest(servers.EhloTestCase):
+    """AUTH: the secret is in neither the database nor an export, and
+    replay asks for it again (EHLO_PASSWORD)."""
+
+    USER, SECRET = "alice", "alice-Hist0ry-secret"
+
+    @classmethod
+    def setUpClass(cls):
+        servers.require_aiosmtpd()
+        cls.ai = servers.Aiosmtpd(user=cls.USER, password=cls.SECRET)
+        cls.addClassCleanup(cls.ai.stop)
+
+    def test_secret_never_stored(self):
+        with tempfile.TemporaryDirectory(prefix="ehlo-hist-") as tmp:
+            db = os.path.join(tmp, "ehlo.db")
+            env = {"EHLO_DB": db, "EHLO_PASSWORD": self.SECRET}
+            for mech in ("PLAIN", "LOGIN", "CRAM-MD5"):
+                r = self.ehlo(["run", f"127.0.0.1:{self.ai.port}"],
+                              f"EHLO me\n/auth {mech} {self.USER}\nNOOP\n",
+                              env=env)
+                self.assertExit(r, 0)
+            # A hand-typed AUTH PLAIN with its initial response too.
+            forms = servers.secret_forms(self.USER, self.SECRET)
+            r = self.ehlo(["run", f"127.0.0.1:{self.ai.port}"],
+                          f"EHLO me\nAUTH PLAIN {forms[2]}\n", env=env)
+            self.assertExit(r, 0)
+            outputs = []
+            for sid in range(1, 5):
+                for args in (["export", str(sid)],
+                             ["export", str(sid), "--format", "json"],
+                             ["show", str(sid), "--json"]):
+                    r = self.ehlo(args, env=env)
+                    self.assertExit(r, 0)
+                    self.assertNoSecret(r, self.USER, self.SECRET)
+                    outputs.append(r.stdout)
+            self.assertTrue(any("user=alice" in o for o in outputs))
+            r = self.ehlo(["replay", "1", "--diff"], env=env)
+            self.assertExit(r, 0)
+            self.assertLine(r, r"^C: AUTH PLAIN")
+            self.assertNoSecret(r, self.USER, self.SECRET)
+            for name in os.listdir(tmp):
+                with open(os.path.join(tmp, name), "rb") as f:
+                    data = f.read()
+                for form in forms:
+                    self.assertNotIn(form.encode(), data,
+                                     f"{name} holds {form!r}")
+
+
+class HistoryPostfixTest(servers.EhloTestCase):
+    """Replay --diff across a configuration change: the second Postfix
+    no longer has bob; exactly that RCPT must differ."""
+
+    @classmethod
+    def setUpClass(cls):
+        servers.require_root()
+        users = {"alice": "alice-secret-1", "bob": "bob-secret-2"}
+        cls.before = servers.Postfix(users)
+        cls.addClassCleanup(cls.before.stop)
+        cls.after = servers.Postfix({"alice": "alice-secret-1"})
+        cls.addClassCleanup(cls.after.stop)
+
+    def test_replay_reports_the_removed_recipient(self):
+        with tempfile.TemporaryDirectory(prefix="ehlo-hist-") as tmp:
+            env = {"EHLO_DB": os.path.join(tmp, "ehlo.db")}
+            r = self.ehlo(["run", f"127.0.0.1:{self.before.port}"],
+                          servers.script("""
+                EHLO client.example.test
+                MAIL FROM:<alice@example.test>
+                RCPT TO:<alice@example.test>
+                RCPT TO:<bob@example.test>
+                DATA
+                Subject: before and after
+
+                one recipient less
+                .
+                """), env=env)
+            self.assertExit(r, 0)
+            r = self.ehlo(["replay", "1", "--diff"], env=env)
+            self.assertExit(r, 0)
+            self.assertLine(r, r"^diff: no differences")
+            r = self.ehlo(["replay", "1", f"127.0.0.1:{self.after.port}",
+                           "--diff"], env=env)
+            self.assertExit(r, 1)
+            diffs = [x for x in r.stdout.splitlines()
+                     if x.startswith("diff: ")]
+            self.assertEqual(diffs, [
+                "diff: RCPT TO:<bob@example.test>",
+                "diff: 1 difference between session #1 and its replay #3"],
+                self.transcript(r))
+            self.assertLine(r, r"^  \+ 550 5\.1\.1 ")
+
+
+if __name__ == "__main__":
+    servers.main()

@@ -1,0 +1,114 @@
+/*
+ * What the history subcommands (history, show, export, replay, drafts)
+ * share: opening the store for reading, parsing a session id, loading a
+ * session's events into memory, and rendering a session as text or
+ * JSON.  Everything read from the database is untrusted and escaped
+ * before it is printed.
+ */
+#ifndef EHLO_TUI_HISTCMD_H
+#define EHLO_TUI_HISTCMD_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "history/history.h"
+
+struct cli_opts;
+
+/*
+ * Opens the database of o (--db, EHLO_DB, default) without creating
+ * it; a newer schema or a read-only file falls back to a read-only
+ * open.  Returns the handle; NULL with *missing = 1 when there is no
+ * database yet (nothing printed); NULL with *missing = 0 after printing
+ * "ehlo: ..." for any other failure.
+ */
+struct hist *histcmd_open(const struct cli_opts *o, int *missing);
+
+/*
+ * Parses "12" or "#12" into *id.  Prints a message and returns -1 when
+ * it is not a session number.
+ */
+int histcmd_parse_id(const char *arg, const char *what, int64_t *id);
+
+/* One event, copied out of the database. */
+struct histcmd_events;
+
+/*
+ * For show, export and replay: parses idarg, opens the database and
+ * loads the session and its events.  Returns EXIT_OK, or EXIT_USAGE
+ * after printing why (bad id, no such session, database error).
+ */
+int histcmd_session_load(const struct cli_opts *, const char *idarg,
+    struct hist **, struct hist_session **, struct histcmd_events *);
+
+struct histcmd_event {
+	int64_t seq;
+	uint64_t t_us;
+	char dir;
+	char *text; /* NUL-terminated copy; len may be shorter (NULs) */
+	size_t len;
+	char *stage; /* NULL when none */
+	int code;
+	char enhanced[16];
+	unsigned flags;
+	int stage_no;
+	int group;
+	int64_t latency_us;
+};
+
+struct histcmd_events {
+	struct histcmd_event *v;
+	size_t n;
+};
+
+/* Loads every event of a session.  Returns 0, or -1 with *errstr. */
+int histcmd_events_load(
+    struct hist *, int64_t id, struct histcmd_events *, char **errstr);
+/* Frees the events.  */
+void histcmd_events_free(struct histcmd_events *);
+
+/*
+ * The text to show for an event: the escaped text, with AUTH-stage
+ * client lines that are not marked redacted replaced by a placeholder
+ * (defence in depth).  Allocated.
+ */
+char *histcmd_event_text(const struct histcmd_event *);
+
+/* "ok", "4xx/5xx reply", ... for an exit status; "unfinished" for -1. */
+const char *histcmd_outcome(int exit_status);
+
+/* "2024-06-03 10:11:12" in local time (utc 0) or UTC (utc 1). */
+void histcmd_time(int64_t t, int utc, char *out, size_t outlen);
+
+/* host:port, with [] around IPv6 literals.  Allocated. */
+char *histcmd_server(const struct hist_session *);
+
+/*
+ * The whole session as one JSON object (metadata, TLS, capabilities,
+ * events, bodies without content).  Returns a new reference or NULL
+ * with *errstr.
+ */
+json_t *histcmd_session_json(struct hist *, const struct hist_session *,
+    const struct histcmd_events *, char **errstr);
+
+/*
+ * Prints the session's header (server, times, outcome, TLS,
+ * capabilities, label, notes) as text.  utc selects the time zone.
+ */
+void histcmd_print_header(FILE *, const struct hist_session *, int utc);
+
+/*
+ * Prints the dialogue as line mode does with --timing; annotate adds the
+ * stage, codes and latency to each reply and a line per message body.
+ */
+void histcmd_print_dialogue(FILE *, struct hist *, const struct hist_session *,
+    const struct histcmd_events *, int annotate);
+
+/* Prints a JSON value on one line. */
+void histcmd_json_put(FILE *, json_t *);
+
+/* An escaped JSON string for untrusted bytes. */
+json_t *histcmd_json_text(const char *, size_t);
+
+#endif

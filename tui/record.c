@@ -1,0 +1,553 @@
+/*
+ * The history recorder (see record.h): one struct per recorded session,
+ * holding the database handle, the session id, the seq of the last
+ * server line (a REPLY event marks it as the reply's last line), and
+ * the message-content accumulator.
+ *
+ * Message content typed after DATA is not stored one row per line: the
+ * first RECORD_CONTENT_ROWS lines become dialogue rows (they are what
+ * a reader wants to see), the rest are counted, and at the final "."
+ * one '*' row says how many were left out and a bodies row keeps the
+ * size, line count, SHA-256 and, when the content is at most
+ * HIST_BODY_INLINE_MAX octets, the content itself (for replay).
+ *
+ * Secrets: the session hands observers only the display form of AUTH
+ * exchanges (SMTP_SENT_REDACTED); as a second line of defence, a client
+ * line of the AUTH stage that is not marked redacted is stored as a
+ * placeholder, never as typed.
+ */
+#include "tui/record.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/loop.h"
+#include "core/xmalloc.h"
+#include "history/history.h"
+#include "protocol/digest.h"
+
+struct record {
+	struct hist *h;
+	int own_h; /* opened by record_open: closed on free */
+	int off; /* a history error stopped recording */
+	int64_t id;
+	uint64_t t0; /* loop_now_us() at record_begin */
+	uint64_t last_t_us;
+	struct smtp_session *session;
+	struct smtp_client *client;
+	int tls_recorded;
+	int64_t last_s_seq; /* last server line not yet closed by a reply */
+
+	/* message content being typed (after 354) */
+	int in_content;
+	uint64_t content_lines;
+	uint64_t content_bytes; /* as sent, CRLF included */
+	struct smtp_sha256 *content_sha;
+	struct buf content; /* the whole content while small */
+	int content_too_big;
+	struct buf preview; /* the first lines */
+
+	char *body_path; /* /body FILE waiting for its summary line */
+};
+
+static void
+disable(struct record *r, char *err)
+{
+	if (!r->off) {
+		(void)fflush(stdout);
+		(void)fprintf(stderr, "ehlo: history disabled: %s\n",
+		    err != NULL ? err : "unknown error");
+	}
+	r->off = 1;
+	free(err);
+}
+
+struct record *
+record_new(struct hist *h)
+{
+	struct record *r = xcalloc(1, sizeof *r);
+
+	r->h = h;
+	buf_init(&r->content, HIST_BODY_INLINE_MAX + 2);
+	buf_init(&r->preview, 0);
+	return r;
+}
+
+struct record *
+record_open(const char *db, int no_history)
+{
+	struct record *r;
+	struct hist *h;
+	char *path, *err = NULL;
+
+	if (no_history)
+		return NULL;
+	if ((path = hist_db_path(db, &err)) == NULL ||
+	    (h = hist_open(path, 0, &err)) == NULL) {
+		(void)fprintf(stderr, "ehlo: history disabled: %s\n", err);
+		free(err);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	r = record_new(h);
+	r->own_h = 1;
+	return r;
+}
+
+static void
+content_reset(struct record *r)
+{
+	r->in_content = 0;
+	r->content_lines = r->content_bytes = 0;
+	r->content_too_big = 0;
+	if (r->content_sha != NULL) {
+		char hex[SMTP_SHA256_HEX];
+
+		smtp_sha256_final(r->content_sha, hex);
+		r->content_sha = NULL;
+	}
+	buf_clear(&r->content);
+	buf_clear(&r->preview);
+}
+
+void
+record_free(struct record *r)
+{
+	if (r == NULL)
+		return;
+	content_reset(r);
+	buf_reset(&r->content);
+	buf_reset(&r->preview);
+	free(r->body_path);
+	if (r->own_h)
+		hist_close(r->h);
+	free(r);
+}
+
+void
+record_begin(struct record *r, const char *host, int port, const char *tls_mode,
+    int64_t replay_of)
+{
+	char *err = NULL;
+
+	if (r == NULL || r->off)
+		return;
+	r->t0 = loop_now_us();
+	r->id = hist_session_begin(r->h, host, port, tls_mode, replay_of, &err);
+	if (r->id < 0) {
+		r->id = 0;
+		disable(r, err);
+	}
+}
+
+void
+record_attach(struct record *r, struct smtp_session *s, struct smtp_client *c)
+{
+	if (r == NULL)
+		return;
+	r->session = s;
+	r->client = c;
+}
+
+int64_t
+record_session_id(const struct record *r)
+{
+	return r != NULL ? r->id : 0;
+}
+
+static int
+active(const struct record *r)
+{
+	return r != NULL && !r->off && r->id > 0;
+}
+
+/* Appends one row; returns its seq or 0 (recording then stops). */
+static int64_t
+add_row(struct record *r, uint64_t t_us, char dir, const char *text, size_t len,
+    unsigned flags, const struct smtp_event *ev)
+{
+	struct hist_event he;
+	char *err = NULL;
+	int64_t seq;
+
+	memset(&he, 0, sizeof he);
+	he.t_us = t_us;
+	he.dir = dir;
+	he.text = text;
+	he.len = len;
+	he.flags = flags;
+	he.stage_no = -1;
+	he.latency_us = -1;
+	if (ev != NULL && ev->stage != NULL && dir == 'C') {
+		he.stage = smtp_stage_kind_name(ev->stage->kind);
+		he.stage_no =
+		    ev->stage_index <= INT_MAX ? (int)ev->stage_index : -1;
+		he.group = (int)ev->stage->group;
+	}
+	if (t_us > r->last_t_us)
+		r->last_t_us = t_us;
+	if ((seq = hist_session_event(r->h, r->id, &he, &err)) < 0) {
+		disable(r, err);
+		return 0;
+	}
+	return seq;
+}
+
+/* ---- capabilities and TLS ------------------------------------------ */
+
+static void
+record_caps(struct record *r)
+{
+	const struct smtp_caps *caps;
+	struct buf b;
+	char *err = NULL, *s;
+	size_t i;
+
+	if (r->session == NULL)
+		return;
+	caps = smtp_session_caps(r->session);
+	if (!caps->valid)
+		return;
+	buf_init(&b, 0);
+	for (i = 0; i < caps->ncaps; i++)
+		(void)buf_add_printf(&b, "%s%s%s%s", i > 0 ? "\n" : "",
+		    caps->caps[i].keyword, caps->caps[i].params[0] ? " " : "",
+		    caps->caps[i].params);
+	s = xstrndup(buf_peek(&b), buf_used(&b));
+	buf_reset(&b);
+	if (hist_session_set_caps(r->h, r->id, s, &err) == -1)
+		disable(r, err);
+	free(s);
+}
+
+static json_t *
+jstr(const char *s)
+{
+	json_t *j = json_string(s != NULL ? s : "");
+
+	/* Non-UTF-8 text (it came from a certificate) is dropped. */
+	return j != NULL ? j : json_string("");
+}
+
+static void
+record_tls(struct record *r)
+{
+	const struct smtp_tls_info *ti;
+	json_t *o, *chain, *c;
+	char *err = NULL, *s;
+	size_t i;
+
+	if (r->client == NULL || r->tls_recorded ||
+	    !smtp_session_is_tls(r->session) ||
+	    (ti = smtp_client_tls_info(r->client)) == NULL)
+		return;
+	r->tls_recorded = 1;
+	o = json_object();
+	(void)json_object_set_new(o, "version", jstr(ti->version));
+	(void)json_object_set_new(o, "cipher", jstr(ti->cipher));
+	(void)json_object_set_new(o, "group", jstr(ti->group));
+	(void)json_object_set_new(o, "sni", jstr(ti->sni));
+	(void)json_object_set_new(o, "alpn", jstr(ti->alpn));
+	(void)json_object_set_new(o, "verified", json_boolean(ti->verified));
+	(void)json_object_set_new(
+	    o, "verify_skipped", json_boolean(ti->verify_skipped));
+	(void)json_object_set_new(o, "verify_error", jstr(ti->verify_error));
+	chain = json_array();
+	for (i = 0; i < ti->nchain; i++) {
+		const struct smtp_tls_cert *ct = &ti->chain[i];
+
+		c = json_object();
+		(void)json_object_set_new(c, "subject", jstr(ct->subject));
+		(void)json_object_set_new(c, "issuer", jstr(ct->issuer));
+		(void)json_object_set_new(c, "san", jstr(ct->san));
+		(void)json_object_set_new(
+		    c, "not_before", jstr(ct->not_before));
+		(void)json_object_set_new(c, "not_after", jstr(ct->not_after));
+		(void)json_object_set_new(
+		    c, "days_left", json_integer(ct->days_left));
+		(void)json_object_set_new(c, "key_type", jstr(ct->key_type));
+		(void)json_object_set_new(
+		    c, "key_bits", json_integer(ct->key_bits));
+		(void)json_object_set_new(c, "sig_alg", jstr(ct->sig_alg));
+		(void)json_array_append_new(chain, c);
+	}
+	(void)json_object_set_new(o, "chain", chain);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (s != NULL && hist_session_set_tls(r->h, r->id, s, &err) == -1)
+		disable(r, err);
+	free(s);
+}
+
+/* ---- message content ----------------------------------------------- */
+
+static void
+content_line(struct record *r, const struct smtp_event *ev)
+{
+	if (!r->in_content) {
+		content_reset(r);
+		r->in_content = 1;
+		r->content_sha = smtp_sha256_new();
+	}
+	r->content_lines++;
+	r->content_bytes += ev->len + 2;
+	smtp_sha256_update(r->content_sha, ev->text, ev->len);
+	smtp_sha256_update(r->content_sha, "\r\n", 2);
+	if (!r->content_too_big &&
+	    (buf_add(&r->content, ev->text, ev->len) == -1 ||
+	        buf_add(&r->content, "\r\n", 2) == -1 ||
+	        buf_used(&r->content) > HIST_BODY_INLINE_MAX)) {
+		r->content_too_big = 1;
+		buf_clear(&r->content);
+	}
+	if (r->content_lines <= RECORD_CONTENT_ROWS) {
+		(void)buf_add(&r->preview, ev->text, ev->len);
+		(void)buf_add(&r->preview, "\n", 1);
+		(void)add_row(
+		    r, ev->t_us, 'C', ev->text, ev->len, HIST_EV_CONTENT, ev);
+	}
+}
+
+/*
+ * The message ended (the final "." was sent, or the session ended in
+ * the middle): a '*' row for the lines not kept, the "." row when
+ * there is one, and the body row.
+ */
+static void
+content_end(struct record *r, const struct smtp_event *dot)
+{
+	struct hist_body b;
+	char hex[SMTP_SHA256_HEX], *note, *err = NULL, *preview;
+	uint64_t t = dot != NULL ? dot->t_us : r->last_t_us;
+	int64_t seq = 0;
+
+	if (r->in_content && r->content_lines > RECORD_CONTENT_ROWS) {
+		note =
+		    xasprintf("[%llu more content lines not kept as rows; "
+		              "%llu octets in all, kept as the message body]",
+		        (unsigned long long)(r->content_lines -
+		            RECORD_CONTENT_ROWS),
+		        (unsigned long long)r->content_bytes);
+		seq = add_row(
+		    r, t, '*', note, strlen(note), HIST_EV_ELIDED, NULL);
+		free(note);
+	}
+	if (dot != NULL)
+		seq = add_row(r, dot->t_us, 'C', dot->text, dot->len,
+		    HIST_EV_CONTENT, dot);
+	if (!r->in_content || seq == 0 || !active(r)) {
+		content_reset(r);
+		return;
+	}
+	smtp_sha256_final(r->content_sha, hex);
+	r->content_sha = NULL;
+	preview = xstrndup(buf_peek(&r->preview), buf_used(&r->preview));
+	memset(&b, 0, sizeof b);
+	b.seq = seq;
+	b.kind = "inline";
+	b.size = r->content_bytes;
+	b.lines = r->content_lines;
+	b.sha256 = hex;
+	b.first_lines = preview;
+	if (!r->content_too_big) {
+		b.content = buf_peek(&r->content);
+		b.content_len = buf_used(&r->content);
+	}
+	if (hist_body_add(r->h, r->id, &b, &err) == -1)
+		disable(r, err);
+	free(preview);
+	content_reset(r);
+}
+
+void
+record_body_file(struct record *r, const char *path)
+{
+	char *abs;
+
+	if (!active(r))
+		return;
+	free(r->body_path);
+	abs = realpath(path, NULL);
+	r->body_path = abs != NULL ? abs : xstrdup(path);
+}
+
+/* The first lines of a file, for the preview (NULL when unreadable). */
+static char *
+file_preview(const char *path)
+{
+	char buf[4096];
+	size_t n, i, lines = 0;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	(void)fclose(f);
+	for (i = 0; i < n && lines < RECORD_CONTENT_ROWS; i++)
+		if (buf[i] == '\n')
+			lines++;
+	return xstrndup(buf, i);
+}
+
+static void
+body_summary(struct record *r, const struct smtp_event *ev)
+{
+	const struct smtp_body_stats *bs;
+	struct hist_body b;
+	char hex[SMTP_SHA256_HEX], *err = NULL, *preview;
+	int64_t seq;
+
+	seq = add_row(r, ev->t_us, 'C', ev->text, ev->len,
+	    HIST_EV_SUMMARY |
+	        (ev->flags & SMTP_SENT_REDACTED ? HIST_EV_REDACTED : 0),
+	    ev);
+	if (seq == 0 || r->body_path == NULL)
+		return;
+	memset(&b, 0, sizeof b);
+	b.seq = seq;
+	b.kind = "file";
+	b.path = r->body_path;
+	if (smtp_sha256_file(r->body_path, hex, &b.size, &err) == 0)
+		b.sha256 = hex;
+	else
+		free(err);
+	err = NULL;
+	if (r->client != NULL && (bs = smtp_client_body_stats(r->client)))
+		b.lines = bs->lines;
+	preview = file_preview(r->body_path);
+	b.first_lines = preview;
+	if (hist_body_add(r->h, r->id, &b, &err) == -1)
+		disable(r, err);
+	free(preview);
+	free(r->body_path);
+	r->body_path = NULL;
+}
+
+/* ---- events --------------------------------------------------------- */
+
+static void
+on_sent(struct record *r, const struct smtp_event *ev)
+{
+	const struct smtp_stage *st = ev->stage;
+	unsigned flags = 0;
+
+	if (ev->flags & SMTP_SENT_SUMMARY) {
+		content_end(r, NULL);
+		body_summary(r, ev);
+		return;
+	}
+	if ((ev->flags & SMTP_SENT_CONTENT) && st != NULL &&
+	    st->kind == SMTP_STAGE_MESSAGE) {
+		if (ev->len == 1 && ev->text[0] == '.')
+			content_end(r, ev);
+		else
+			content_line(r, ev);
+		return;
+	}
+	if (ev->flags & SMTP_SENT_REDACTED)
+		flags |= HIST_EV_REDACTED;
+	if (ev->flags & SMTP_SENT_CONTENT)
+		flags |= HIST_EV_CONTENT;
+	if (st != NULL && st->kind == SMTP_STAGE_AUTH &&
+	    !(ev->flags & SMTP_SENT_REDACTED)) {
+		static const char hidden[] = "[AUTH line not recorded]";
+
+		(void)add_row(r, ev->t_us, 'C', hidden, sizeof hidden - 1,
+		    HIST_EV_REDACTED, ev);
+		return;
+	}
+	(void)add_row(r, ev->t_us, 'C', ev->text, ev->len, flags, ev);
+}
+
+static void
+on_reply(struct record *r, const struct smtp_event *ev)
+{
+	const struct smtp_stage *st = ev->stage;
+	char *err = NULL;
+	int64_t lat = -1;
+	int stage_no = -1;
+
+	if (st != NULL) {
+		if (st->t_end_us >= st->t_start_us)
+			lat = (int64_t)(st->t_end_us - st->t_start_us);
+		if (ev->stage_index <= INT_MAX)
+			stage_no = (int)ev->stage_index;
+		if (st->kind == SMTP_STAGE_EHLO && ev->reply->code / 100 == 2)
+			record_caps(r);
+	}
+	if (r->last_s_seq == 0 || !active(r))
+		return;
+	if (hist_event_set_reply(r->h, r->id, r->last_s_seq,
+	        st != NULL ? smtp_stage_kind_name(st->kind) : NULL,
+	        ev->reply->code, ev->reply->enhanced, stage_no, lat,
+	        &err) == -1)
+		disable(r, err);
+	r->last_s_seq = 0;
+}
+
+void
+record_event(struct record *r, const struct smtp_event *ev)
+{
+	if (!active(r))
+		return;
+	if (!r->tls_recorded && r->session != NULL)
+		record_tls(r);
+	switch (ev->type) {
+	case SMTP_EV_SENT:
+		on_sent(r, ev);
+		break;
+	case SMTP_EV_LINE:
+		r->last_s_seq =
+		    add_row(r, ev->t_us, 'S', ev->text, ev->len, 0, NULL);
+		break;
+	case SMTP_EV_REPLY:
+		on_reply(r, ev);
+		break;
+	case SMTP_EV_NOTE:
+		(void)add_row(r, ev->t_us, '*', ev->text, ev->len, 0, NULL);
+		break;
+	case SMTP_EV_WARNING:
+		(void)add_row(
+		    r, ev->t_us, '*', ev->text, ev->len, HIST_EV_WARNING, NULL);
+		break;
+	case SMTP_EV_FAILURE:
+		(void)add_row(
+		    r, ev->t_us, '*', ev->text, ev->len, HIST_EV_FAILURE, NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+record_error(struct record *r, const char *text)
+{
+	uint64_t t;
+
+	if (!active(r))
+		return;
+	t = loop_now_us() - r->t0;
+	if (t < r->last_t_us)
+		t = r->last_t_us;
+	(void)add_row(r, t, '*', text, strlen(text), HIST_EV_FAILURE, NULL);
+}
+
+void
+record_end(struct record *r, int exit_status)
+{
+	char *err = NULL;
+
+	if (!active(r))
+		return;
+	if (r->in_content)
+		content_end(r, NULL);
+	if (!r->tls_recorded && r->session != NULL)
+		record_tls(r);
+	if (active(r) && hist_session_end(r->h, r->id, exit_status, &err) == -1)
+		disable(r, err);
+}

@@ -1,0 +1,76 @@
+/*
+ * The history recorder: an observer of one SMTP session that writes it
+ * into the history store as it happens (DESIGN.md section 6).  It maps
+ * session events onto history/ calls: client, server and note lines, reply facts on the
+ * last line of each reply, capabilities after EHLO, TLS details after
+ * the handshake, message content as a summary (the first lines as rows,
+ * the whole content kept only when small), /body files as path, size
+ * and SHA-256, and the exit status at the end.
+ *
+ * A history failure never stops the session: the first one prints
+ * "ehlo: history disabled: REASON" on stderr and recording stops.
+ */
+#ifndef EHLO_TUI_RECORD_H
+#define EHLO_TUI_RECORD_H
+
+#include <stdint.h>
+
+#include "protocol/client.h"
+#include "protocol/session.h"
+
+struct hist;
+struct record; /* opaque */
+
+/* Content lines after DATA kept as dialogue rows; the rest is counted. */
+#define RECORD_CONTENT_ROWS 20
+
+/*
+ * Opens the history database (db: --db or NULL for EHLO_DB / the XDG
+ * default) for recording.  Returns NULL when no_history is set, or
+ * after printing "ehlo: history disabled: REASON" when it cannot be
+ * opened; every record_* function accepts NULL and does nothing.
+ */
+struct record *record_open(const char *db, int no_history);
+
+/*
+ * Records into an already open database (tests, the workbench); the
+ * handle stays the caller's.
+ */
+struct record *record_new(struct hist *);
+
+/* Frees (does not end the session: call record_end first).  NULL: no-op. */
+void record_free(struct record *);
+
+/*
+ * Starts the session row: host and port as connected, tls_mode "plain",
+ * "starttls" or "tls", replay_of the original's id or 0.
+ */
+void record_begin(struct record *, const char *host, int port,
+    const char *tls_mode, int64_t replay_of);
+
+/*
+ * Where capabilities and TLS details come from; client may be NULL (no
+ * TLS details then).  Call before the first event.
+ */
+void record_attach(
+    struct record *, struct smtp_session *, struct smtp_client *);
+
+/* The observer: call from the session callback, before showing ev. */
+void record_event(struct record *, const struct smtp_event *ev);
+
+/*
+ * The file /body is about to stream: stored as path, size and SHA-256
+ * with the summary line the session emits when the body ends.
+ */
+void record_body_file(struct record *, const char *path);
+
+/* A "*:" line the front end printed itself (a script error). */
+void record_error(struct record *, const char *text);
+
+/* Ends the session with its exit status. */
+void record_end(struct record *, int exit_status);
+
+/* The session's id, or 0 when nothing is recorded. */
+int64_t record_session_id(const struct record *);
+
+#endif

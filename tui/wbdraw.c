@@ -1,0 +1,712 @@
+/*
+ * The workbench's drawing.  Windows are plain newwin()s that never
+ * overlap (title, dialogue, separator, stages, status, input), plus one
+ * popup window on top when a popup or the completion list is shown.  On a
+ * resize every window is deleted and rebuilt from the model.  Text given
+ * here is already escaped (no control characters); widths are computed
+ * from UTF-8 with wcwidth.
+ */
+#include "tui/wbdraw.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include <readline/readline.h>
+
+#include "core/xmalloc.h"
+#include "protocol/explain.h"
+#include "protocol/session.h"
+#include "tui/rl.h"
+
+#define MIN_COLS 50
+#define MIN_ROWS 10
+
+/* ---- text measuring and clipping ---------------------------------- */
+
+/* Decodes one character; returns its byte length (>= 1) and width. */
+static size_t
+next_char(const char *s, wchar_t *wc, int *w)
+{
+	mbstate_t st;
+	size_t n;
+
+	memset(&st, 0, sizeof st);
+	n = mbrtowc(wc, s, MB_CUR_MAX, &st);
+	if (n == 0 || n == (size_t)-1 || n == (size_t)-2) {
+		*wc = L'?';
+		*w = 1;
+		return 1;
+	}
+	*w = wcwidth(*wc);
+	if (*w < 0)
+		*w = 1;
+	return n;
+}
+
+int
+wb_text_cols(const char *s)
+{
+	wchar_t wc;
+	int w, cols = 0;
+
+	while (*s != '\0') {
+		s += next_char(s, &wc, &w);
+		cols += w;
+	}
+	return cols;
+}
+
+/*
+ * Draws s at (y, x) using at most maxcols columns; returns the byte
+ * offset where it stopped.
+ */
+static size_t
+put_clipped(WINDOW *win, int y, int x, const char *s, int maxcols)
+{
+	const char *p = s;
+	wchar_t wc;
+	int w, used = 0;
+	size_t n;
+
+	wmove(win, y, x);
+	while (*p != '\0') {
+		n = next_char(p, &wc, &w);
+		if (used + w > maxcols)
+			break;
+		if (w > 0)
+			waddnwstr(win, &wc, 1);
+		used += w;
+		p += n;
+	}
+	return (size_t)(p - s);
+}
+
+/* Splits s into rows of at most width columns; returns row starts. */
+static size_t
+wrap_rows(const char *s, int width, size_t *starts, size_t max)
+{
+	const char *p = s;
+	size_t nrows = 0;
+	wchar_t wc;
+	int w, used = 0;
+
+	if (width < 1)
+		width = 1;
+	if (max == 0)
+		return 0;
+	starts[nrows++] = 0;
+	while (*p != '\0') {
+		size_t n = next_char(p, &wc, &w);
+
+		if (used + w > width && used > 0) {
+			if (nrows == max)
+				break;
+			starts[nrows++] = (size_t)(p - s);
+			used = 0;
+		}
+		used += w;
+		p += n;
+	}
+	return nrows;
+}
+
+/* ---- colours ------------------------------------------------------ */
+
+struct builtin_role {
+	short fg, bg;
+	attr_t attr;
+};
+
+/* The default dark scheme in the 8 basic colours (-1: terminal default). */
+static const struct builtin_role builtin[WB_ROLE_COUNT] = {
+    [WB_ROLE_DEFAULT] = {-1, -1, A_NORMAL},
+    [WB_ROLE_CLIENT] = {COLOR_CYAN, -1, A_BOLD},
+    [WB_ROLE_SERVER_2XX] = {COLOR_GREEN, -1, A_NORMAL},
+    [WB_ROLE_SERVER_3XX] = {COLOR_BLUE, -1, A_BOLD},
+    [WB_ROLE_SERVER_4XX] = {COLOR_YELLOW, -1, A_NORMAL},
+    [WB_ROLE_SERVER_5XX] = {COLOR_RED, -1, A_BOLD},
+    [WB_ROLE_SERVER_OTHER] = {COLOR_MAGENTA, -1, A_NORMAL},
+    [WB_ROLE_NOTE] = {-1, -1, A_DIM},
+    [WB_ROLE_WARNING] = {COLOR_YELLOW, -1, A_BOLD},
+    [WB_ROLE_ERROR] = {COLOR_RED, -1, A_BOLD},
+    [WB_ROLE_STAGE_PENDING] = {COLOR_YELLOW, -1, A_NORMAL},
+    [WB_ROLE_STAGE_OK] = {COLOR_GREEN, -1, A_NORMAL},
+    [WB_ROLE_STAGE_TEMPFAIL] = {COLOR_YELLOW, -1, A_BOLD},
+    [WB_ROLE_STAGE_PERMFAIL] = {COLOR_RED, -1, A_BOLD},
+    [WB_ROLE_STAGE_ERROR] = {COLOR_MAGENTA, -1, A_BOLD},
+    [WB_ROLE_BORDER] = {COLOR_BLUE, -1, A_NORMAL},
+    [WB_ROLE_TITLE] = {COLOR_WHITE, COLOR_BLUE, A_BOLD},
+    [WB_ROLE_POPUP] = {COLOR_WHITE, COLOR_BLACK, A_NORMAL},
+    [WB_ROLE_POPUP_BORDER] = {COLOR_CYAN, COLOR_BLACK, A_BOLD},
+    [WB_ROLE_SELECTION] = {COLOR_BLACK, COLOR_CYAN, A_NORMAL},
+    [WB_ROLE_STATUS] = {COLOR_BLACK, COLOR_WHITE, A_NORMAL},
+    [WB_ROLE_STATUS_ACCENT] = {COLOR_BLUE, COLOR_WHITE, A_BOLD},
+    [WB_ROLE_PROMPT] = {COLOR_CYAN, -1, A_BOLD},
+    [WB_ROLE_CONTENT_PROMPT] = {COLOR_MAGENTA, -1, A_BOLD},
+    [WB_ROLE_MATCHES] = {COLOR_WHITE, COLOR_BLUE, A_NORMAL},
+    [WB_ROLE_MATCHES_SELECTED] = {COLOR_BLACK, COLOR_CYAN, A_NORMAL},
+    [WB_ROLE_TIMESTAMP] = {-1, -1, A_DIM},
+    [WB_ROLE_INPUT] = {-1, -1, A_NORMAL},
+};
+
+/* Without colour the roles stay apart by attributes alone. */
+static const attr_t mono[WB_ROLE_COUNT] = {
+    [WB_ROLE_CLIENT] = A_BOLD,
+    [WB_ROLE_SERVER_4XX] = A_UNDERLINE,
+    [WB_ROLE_SERVER_5XX] = A_BOLD | A_UNDERLINE,
+    [WB_ROLE_NOTE] = A_DIM,
+    [WB_ROLE_WARNING] = A_BOLD,
+    [WB_ROLE_ERROR] = A_BOLD | A_UNDERLINE,
+    [WB_ROLE_STAGE_TEMPFAIL] = A_UNDERLINE,
+    [WB_ROLE_STAGE_PERMFAIL] = A_BOLD,
+    [WB_ROLE_STAGE_ERROR] = A_BOLD,
+    [WB_ROLE_TITLE] = A_REVERSE | A_BOLD,
+    [WB_ROLE_POPUP_BORDER] = A_BOLD,
+    [WB_ROLE_SELECTION] = A_REVERSE,
+    [WB_ROLE_STATUS] = A_REVERSE,
+    [WB_ROLE_STATUS_ACCENT] = A_REVERSE | A_BOLD,
+    [WB_ROLE_PROMPT] = A_BOLD,
+    [WB_ROLE_CONTENT_PROMPT] = A_BOLD | A_UNDERLINE,
+    [WB_ROLE_MATCHES] = A_REVERSE,
+    [WB_ROLE_MATCHES_SELECTED] = A_BOLD,
+    [WB_ROLE_TIMESTAMP] = A_DIM,
+};
+
+static void
+builtin_colours(struct wb_screen *scr)
+{
+	int i;
+	const char *nc = getenv("NO_COLOR");
+
+	scr->colors = has_colors() && (nc == NULL || *nc == '\0');
+	if (scr->colors) {
+		start_color();
+		(void)use_default_colors();
+	}
+	for (i = 0; i < WB_ROLE_COUNT; i++) {
+		if (!scr->colors) {
+			scr->attr[i] = mono[i];
+			continue;
+		}
+		(void)init_pair((short)(i + 1), builtin[i].fg, builtin[i].bg);
+		scr->attr[i] = COLOR_PAIR(i + 1) | builtin[i].attr;
+	}
+}
+
+void
+wb_screen_set_attrs(struct wb_screen *scr, const attr_t attrs[WB_ROLE_COUNT])
+{
+	memcpy(scr->attr, attrs, sizeof scr->attr);
+	scr->resized = 1;
+}
+
+/* ---- layout ------------------------------------------------------- */
+
+static void
+del_windows(struct wb_screen *scr)
+{
+	WINDOW **w[] = {&scr->title, &scr->dlg, &scr->sep, &scr->stage,
+	    &scr->status, &scr->input, &scr->popup};
+	size_t i;
+
+	for (i = 0; i < sizeof w / sizeof w[0]; i++) {
+		if (*w[i] != NULL)
+			delwin(*w[i]);
+		*w[i] = NULL;
+	}
+}
+
+static void
+layout(struct wb_screen *scr)
+{
+	del_windows(scr);
+	scr->rows = LINES;
+	scr->cols = COLS;
+	scr->too_small = scr->rows < MIN_ROWS || scr->cols < MIN_COLS;
+	/* The input window exists even when too small: keys come from it. */
+	scr->input = newwin(1, scr->cols > 0 ? scr->cols : 1,
+	    scr->rows > 0 ? scr->rows - 1 : 0, 0);
+	keypad(scr->input, TRUE);
+	nodelay(scr->input, TRUE);
+	rl_set_screen_size(scr->rows, scr->cols);
+	if (scr->too_small)
+		return;
+	scr->stage_cols = scr->cols * 2 / 5;
+	if (scr->stage_cols < 30)
+		scr->stage_cols = 30;
+	if (scr->stage_cols > 72)
+		scr->stage_cols = 72;
+	scr->dlg_cols = scr->cols - scr->stage_cols - 1;
+	scr->dlg_rows = scr->rows - 3;
+	scr->title = newwin(1, scr->cols, 0, 0);
+	scr->dlg = newwin(scr->dlg_rows, scr->dlg_cols, 1, 0);
+	scr->sep = newwin(scr->dlg_rows, 1, 1, scr->dlg_cols);
+	scr->stage =
+	    newwin(scr->dlg_rows, scr->stage_cols, 1, scr->dlg_cols + 1);
+	scr->status = newwin(1, scr->cols, scr->rows - 2, 0);
+}
+
+int
+wb_screen_init(struct wb_screen *scr, const char *theme)
+{
+	(void)theme;
+	memset(scr, 0, sizeof *scr);
+	if (initscr() == NULL)
+		return -1;
+	raw();
+	noecho();
+	nonl();
+	set_escdelay(25);
+	(void)curs_set(1);
+	builtin_colours(scr);
+	layout(scr);
+	scr->resized = 1;
+	return 0;
+}
+
+void
+wb_screen_end(struct wb_screen *scr)
+{
+	if (isendwin())
+		return;
+	del_windows(scr);
+	endwin();
+}
+
+void
+wb_draw_set_mask(struct wb_screen *scr, int on)
+{
+	scr->mask = on;
+}
+
+/* ---- panes -------------------------------------------------------- */
+
+static const char *
+dir_prefix(char dir)
+{
+	return dir == 'C' ? "C: " : dir == 'S' ? "S: " : "*: ";
+}
+
+static void
+draw_dialogue(struct wb_screen *scr, const struct wb_view *v)
+{
+	WINDOW *w = scr->dlg;
+	int y = scr->dlg_rows - 1, width = scr->dlg_cols;
+	size_t idx, starts[256], nrows, r;
+	struct wb_dline d;
+	char *full;
+
+	werase(w);
+	if (v->nlines == 0)
+		return;
+	idx = v->scroll < v->nlines ? v->nlines - 1 - v->scroll : 0;
+	for (;;) {
+		if (v->get_line(v->get_line_arg, idx, &d) == -1)
+			break;
+		if (v->show_time)
+			full = xasprintf("%7.3f %s%s", (double)d.t_us / 1e6,
+			    dir_prefix(d.dir), d.text);
+		else
+			full = xasprintf("%s%s", dir_prefix(d.dir), d.text);
+		nrows = wrap_rows(full, width, starts, 256);
+		wattrset(w, scr->attr[d.role]);
+		for (r = nrows; r-- > 0 && y >= 0; y--)
+			(void)put_clipped(w, y, 0, full + starts[r], width);
+		free(full);
+		if (y < 0 || idx == 0)
+			break;
+		idx--;
+	}
+	if (v->scroll > 0) {
+		char *more =
+		    xasprintf(" %zu more below (PgDn, End) ", v->scroll);
+
+		wattrset(w, scr->attr[WB_ROLE_SELECTION]);
+		(void)put_clipped(w, scr->dlg_rows - 1,
+		    width > (int)strlen(more) ? width - (int)strlen(more) : 0,
+		    more, width);
+		free(more);
+	}
+	wattrset(w, A_NORMAL);
+}
+
+static enum wb_role
+stage_role(enum smtp_stage_state st)
+{
+	switch (st) {
+	case SMTP_ST_PENDING:
+		return WB_ROLE_STAGE_PENDING;
+	case SMTP_ST_OK:
+	case SMTP_ST_MORE:
+		return WB_ROLE_STAGE_OK;
+	case SMTP_ST_TEMPFAIL:
+		return WB_ROLE_STAGE_TEMPFAIL;
+	case SMTP_ST_PERMFAIL:
+		return WB_ROLE_STAGE_PERMFAIL;
+	case SMTP_ST_ERROR:
+		return WB_ROLE_STAGE_ERROR;
+	}
+	return WB_ROLE_DEFAULT;
+}
+
+static const char *
+stage_mark(enum smtp_stage_state st)
+{
+	switch (st) {
+	case SMTP_ST_PENDING:
+		return "\xe2\x80\xa6"; /* … */
+	case SMTP_ST_OK:
+		return "\xe2\x9c\x93"; /* ✓ */
+	case SMTP_ST_MORE:
+		return "\xe2\x86\x92"; /* → */
+	case SMTP_ST_TEMPFAIL:
+		return "!";
+	case SMTP_ST_PERMFAIL:
+	case SMTP_ST_ERROR:
+		return "\xe2\x9c\x97"; /* ✗ */
+	}
+	return "?";
+}
+
+/* One row of the stage list: a transaction header or a stage. */
+struct srow {
+	size_t stage; /* SIZE_MAX for a header */
+	unsigned txn;
+};
+
+static size_t
+stage_rows(const struct smtp_session *s, struct srow **out)
+{
+	size_t n = smtp_session_nstages(s), i, k = 0;
+	unsigned txn = 0;
+	struct srow *rows = xcalloc(2 * n + 1, sizeof *rows);
+	const struct smtp_stage *st;
+
+	for (i = 0; i < n; i++) {
+		st = smtp_session_stage(s, i);
+		if (st->txn != 0 && st->txn != txn) {
+			rows[k].stage = SIZE_MAX;
+			rows[k++].txn = st->txn;
+		}
+		txn = st->txn;
+		rows[k].stage = i;
+		rows[k++].txn = st->txn;
+	}
+	*out = rows;
+	return k;
+}
+
+static void
+format_latency(char *buf, size_t len, const struct smtp_stage *st)
+{
+	double ms;
+
+	if (st->state == SMTP_ST_PENDING || st->t_end_us < st->t_start_us) {
+		buf[0] = '\0';
+		return;
+	}
+	ms = (double)(st->t_end_us - st->t_start_us) / 1000.0;
+	if (ms < 10)
+		(void)snprintf(buf, len, "%.1fms", ms);
+	else if (ms < 10000)
+		(void)snprintf(buf, len, "%.0fms", ms);
+	else
+		(void)snprintf(buf, len, "%.1fs", ms / 1000);
+}
+
+static void
+draw_stages(struct wb_screen *scr, const struct wb_view *v)
+{
+	WINDOW *w = scr->stage;
+	struct srow *rows;
+	size_t nrows = stage_rows(v->session, &rows), target = 0, top = 0, i;
+	int y, width = scr->stage_cols;
+	const struct smtp_stage *st;
+	char lat[16], *line, *cmd;
+	const char *meaning;
+
+	werase(w);
+	for (i = 0; i < nrows; i++)
+		if (rows[i].stage != SIZE_MAX &&
+		    (v->stage_follow ? 1 : rows[i].stage == v->stage_sel))
+			target = i;
+	if (target >= (size_t)scr->dlg_rows)
+		top = target - (size_t)scr->dlg_rows + 1;
+	for (y = 0, i = top; i < nrows && y < scr->dlg_rows; i++, y++) {
+		if (rows[i].stage == SIZE_MAX) {
+			line = xasprintf("\xe2\x94\x80 transaction %u "
+			                 "\xe2\x94\x80",
+			    rows[i].txn);
+			wattrset(w, scr->attr[WB_ROLE_BORDER]);
+			(void)put_clipped(w, y, 0, line, width);
+			free(line);
+			continue;
+		}
+		st = smtp_session_stage(v->session, rows[i].stage);
+		format_latency(lat, sizeof lat, st);
+		meaning = st->code != 0
+		    ? smtp_explain_oneline(smtp_stage_kind_name(st->kind),
+		          st->code, st->enhanced)
+		    : "";
+		if (st->kind == SMTP_STAGE_CONNECT ||
+		    st->kind == SMTP_STAGE_TLS)
+			meaning = st->state == SMTP_ST_PENDING ? "" : "";
+		cmd = NULL;
+		if (st->kind == SMTP_STAGE_CONNECT ||
+		    (st->kind == SMTP_STAGE_TLS && st->state == SMTP_ST_OK))
+			cmd = xstrdup(st->command);
+		if (st->code != 0)
+			line = xasprintf("%s%s %-8s %d %-7s %6s %s",
+			    st->group ? "\xe2\x94\x83" : " ",
+			    stage_mark(st->state),
+			    smtp_stage_kind_name(st->kind), st->code,
+			    st->enhanced, lat, meaning);
+		else
+			line = xasprintf("%s%s %-8s %s %s",
+			    st->group ? "\xe2\x94\x83" : " ",
+			    stage_mark(st->state),
+			    smtp_stage_kind_name(st->kind), lat,
+			    cmd != NULL ? cmd : "");
+		free(cmd);
+		if (v->stage_focus && rows[i].stage == v->stage_sel) {
+			wattrset(w, scr->attr[WB_ROLE_SELECTION]);
+			mvwhline(w, y, 0, ' ', width);
+		} else
+			wattrset(w, scr->attr[stage_role(st->state)]);
+		(void)put_clipped(w, y, 0, line, width);
+		free(line);
+	}
+	free(rows);
+	wattrset(w, A_NORMAL);
+}
+
+static void
+draw_title(struct wb_screen *scr, const struct wb_view *v)
+{
+	WINDOW *w = scr->title;
+
+	wattrset(w, scr->attr[WB_ROLE_TITLE]);
+	mvwhline(w, 0, 0, ' ', scr->cols);
+	(void)put_clipped(w, 0, 1,
+	    v->stage_focus ? "dialogue" : "dialogue (PgUp/PgDn)",
+	    scr->dlg_cols - 1);
+	(void)put_clipped(w, 0, scr->dlg_cols + 2,
+	    v->stage_focus ? "stages: Up/Down, Enter explains, Esc"
+	                   : "stages (F2 to select)",
+	    scr->stage_cols - 2);
+	wattrset(w, A_NORMAL);
+}
+
+static void
+draw_sep(struct wb_screen *scr)
+{
+	wattrset(scr->sep, scr->attr[WB_ROLE_BORDER]);
+	werase(scr->sep);
+	mvwvline(scr->sep, 0, 0, ACS_VLINE, scr->dlg_rows);
+	wattrset(scr->sep, A_NORMAL);
+}
+
+static void
+draw_status(struct wb_screen *scr, const struct wb_view *v)
+{
+	WINDOW *w = scr->status;
+	char *s, sess[32] = "";
+
+	if (v->session_id > 0)
+		(void)snprintf(
+		    sess, sizeof sess, "session #%ld  ", v->session_id);
+	s = xasprintf(" %s  %s%s  %s%s%s%02llu:%02llu  theme %s  %s",
+	    v->server != NULL ? v->server : "",
+	    !v->connected ? "not connected"
+	        : v->tls  ? v->tls
+	                  : "plain",
+	    v->tls != NULL ? (v->tls_verified ? " verified" : " UNVERIFIED")
+	                   : "",
+	    v->user != NULL ? v->user : "", v->user != NULL ? "  " : "", sess,
+	    (unsigned long long)(v->elapsed_s / 60),
+	    (unsigned long long)(v->elapsed_s % 60), v->theme,
+	    v->confirm ? "Enter sends anyway, Ctrl-C drops" : "F1 help");
+	wattrset(w, scr->attr[WB_ROLE_STATUS]);
+	mvwhline(w, 0, 0, ' ', scr->cols);
+	(void)put_clipped(w, 0, 0, s, scr->cols);
+	free(s);
+	wattrset(w, A_NORMAL);
+}
+
+static void
+draw_popup(struct wb_screen *scr, const struct wb_view *v)
+{
+	int width = scr->cols - 4 > 84 ? 84 : scr->cols - 4;
+	int inner = width - 4, height, y;
+	size_t total = 0, i, r, nrows, starts[64], skip;
+	WINDOW *w;
+
+	for (i = 0; i < v->npopup; i++)
+		total += wrap_rows(v->popup_lines[i], inner, starts, 64);
+	height = (int)total + 2;
+	if (height > scr->rows - 3)
+		height = scr->rows - 3;
+	if (total > (size_t)(height - 2) &&
+	    *v->popup_top > total - (size_t)(height - 2))
+		*v->popup_top = total - (size_t)(height - 2);
+	if (total <= (size_t)(height - 2))
+		*v->popup_top = 0;
+	w = newwin(height, width, (scr->rows - 2 - height) / 2 + 1,
+	    (scr->cols - width) / 2);
+	scr->popup = w;
+	wbkgdset(w, ' ' | scr->attr[WB_ROLE_POPUP]);
+	werase(w);
+	wattrset(w, scr->attr[WB_ROLE_POPUP_BORDER]);
+	box(w, 0, 0);
+	(void)put_clipped(w, 0, 2, v->popup_title, width - 12);
+	(void)put_clipped(
+	    w, height - 1, width - 20 > 2 ? width - 20 : 2, " Esc closes ", 12);
+	wattrset(w, scr->attr[WB_ROLE_POPUP]);
+	skip = *v->popup_top;
+	y = 1;
+	for (i = 0; i < v->npopup && y < height - 1; i++) {
+		nrows = wrap_rows(v->popup_lines[i], inner, starts, 64);
+		for (r = 0; r < nrows && y < height - 1; r++) {
+			if (skip > 0) {
+				skip--;
+				continue;
+			}
+			(void)put_clipped(
+			    w, y++, 2, v->popup_lines[i] + starts[r], inner);
+		}
+	}
+	if (total > (size_t)(height - 2)) {
+		wattrset(w, scr->attr[WB_ROLE_POPUP_BORDER]);
+		(void)put_clipped(w, height - 1, 2, " Up/Down PgUp/PgDn ", 20);
+	}
+	wnoutrefresh(w);
+}
+
+static void
+draw_matches(struct wb_screen *scr, const struct wb_view *v)
+{
+	int colw = 0, ncols, nrows, height, width, y, x;
+	size_t i;
+	WINDOW *w;
+
+	for (i = 0; i < v->nmatches; i++) {
+		int c = wb_text_cols(v->matches[i]);
+
+		if (c > colw)
+			colw = c;
+	}
+	colw += 2;
+	if (colw > scr->dlg_cols - 2)
+		colw = scr->dlg_cols - 2;
+	ncols = (scr->dlg_cols - 2) / colw;
+	if (ncols < 1)
+		ncols = 1;
+	nrows = (int)((v->nmatches + (size_t)ncols - 1) / (size_t)ncols);
+	height = nrows + 2;
+	if (height > scr->dlg_rows)
+		height = scr->dlg_rows;
+	width = ncols * colw + 2;
+	if ((size_t)ncols > v->nmatches)
+		width = (int)v->nmatches * colw + 2;
+	if (width < 24)
+		width = 24;
+	if (width > scr->dlg_cols)
+		width = scr->dlg_cols;
+	w = newwin(height, width, 1 + scr->dlg_rows - height, 0);
+	scr->popup = w;
+	wbkgdset(w, ' ' | scr->attr[WB_ROLE_MATCHES]);
+	werase(w);
+	box(w, 0, 0);
+	{
+		char *t = xasprintf(" %zu matches ", v->nmatches);
+
+		(void)put_clipped(w, 0, 2, t, width - 4);
+		free(t);
+	}
+	for (i = 0; i < v->nmatches; i++) {
+		/* Column-major, like a shell's completion listing. */
+		y = 1 + (int)(i % (size_t)nrows);
+		x = 1 + (int)(i / (size_t)nrows) * colw;
+		if (y >= height - 1)
+			continue;
+		(void)put_clipped(w, y, x, v->matches[i], colw - 1);
+	}
+	wnoutrefresh(w);
+}
+
+void
+wb_draw_input(struct wb_screen *scr)
+{
+	attr_t pa = scr->attr[WB_ROLE_PROMPT];
+	const char *pr = rl_display_prompt != NULL ? rl_display_prompt : "";
+
+	if (scr->input == NULL)
+		return;
+	if (strncmp(pr, "data>", 5) == 0 || strncmp(pr, "sasl>", 5) == 0 ||
+	    strncmp(pr, "secret", 6) == 0)
+		pa = scr->attr[WB_ROLE_CONTENT_PROMPT];
+	rl_glue_draw(scr->input, pa, scr->attr[WB_ROLE_INPUT], scr->mask);
+	wnoutrefresh(scr->input);
+	doupdate();
+}
+
+static void
+draw_too_small(struct wb_screen *scr)
+{
+	char msg[96];
+	int len;
+
+	werase(stdscr);
+	len = snprintf(msg, sizeof msg,
+	    "terminal too small: %dx%d, ehlo "
+	    "needs at least %dx%d",
+	    scr->cols, scr->rows, MIN_COLS, MIN_ROWS);
+	if (len < 0)
+		len = 0;
+	mvaddnstr(scr->rows / 2 > 0 ? scr->rows / 2 - 1 : 0,
+	    scr->cols > len ? (scr->cols - len) / 2 : 0, msg, scr->cols);
+	wnoutrefresh(stdscr);
+}
+
+void
+wb_draw_all(struct wb_screen *scr, const struct wb_view *v)
+{
+	if (scr->resized || scr->rows != LINES || scr->cols != COLS) {
+		scr->resized = 0;
+		layout(scr);
+		clearok(curscr, TRUE);
+	}
+	if (scr->popup != NULL) {
+		delwin(scr->popup);
+		scr->popup = NULL;
+		/* What the popup covered must be drawn again. */
+		touchwin(stdscr);
+	}
+	if (scr->too_small) {
+		draw_too_small(scr);
+		wb_draw_input(scr);
+		return;
+	}
+	draw_title(scr, v);
+	draw_dialogue(scr, v);
+	draw_sep(scr);
+	draw_stages(scr, v);
+	draw_status(scr, v);
+	touchwin(scr->title);
+	touchwin(scr->dlg);
+	touchwin(scr->sep);
+	touchwin(scr->stage);
+	wnoutrefresh(scr->title);
+	wnoutrefresh(scr->dlg);
+	wnoutrefresh(scr->sep);
+	wnoutrefresh(scr->stage);
+	wnoutrefresh(scr->status);
+	if (v->npopup > 0)
+		draw_popup(scr, v);
+	else if (v->nmatches > 0)
+		draw_matches(scr, v);
+	wb_draw_input(scr);
+}

@@ -1,0 +1,1341 @@
+/*
+ * The full-screen workbench: `ehlo [OPTIONS] [SERVER]`.
+ *
+ * One poll() loop drives everything: the terminal (ncurses, keys pumped
+ * into readline), the SMTP connection (protocol/client.h), and, when no
+ * server is given, the in-process practice server.  Event handlers only
+ * change the model (dialogue lines, the session's stage list, popups)
+ * and set the dirty flag; the screen is redrawn once per loop turn in the
+ * before-sleep hook (wnoutrefresh of each pane, the input line last, one
+ * doupdate), so a flood of server lines never starves typing.
+ *
+ * Screen (rows): title | dialogue beside stages | status | input.  Below
+ * MIN_COLS x MIN_ROWS only a "terminal too small" notice is drawn.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include <curses.h>
+
+#include "core/buf.h"
+#include "core/escape.h"
+#include "core/loop.h"
+#include "core/xmalloc.h"
+#include "protocol/client.h"
+#include "protocol/complete.h"
+#include "protocol/explain.h"
+#include "protocol/practice.h"
+#include "protocol/sasl.h"
+#include "tui/cli.h"
+#include "tui/rl.h"
+#include "tui/wbdraw.h"
+
+#define MIN_COLS 50
+#define MIN_ROWS 10
+#define DLG_MAX_LINES 2000000 /* oldest lines are dropped beyond this */
+
+enum focus {
+	FOCUS_INPUT,
+	FOCUS_STAGES,
+	FOCUS_POPUP,
+};
+
+struct dline {
+	uint64_t t_us;
+	char dir; /* 'C', 'S', '*' */
+	enum wb_role role;
+	char *text; /* escaped, printable */
+};
+
+struct wb {
+	struct cli_opts *o;
+	struct loop *loop;
+	struct practice *practice;
+	struct smtp_client *client;
+	struct smtp_session *session;
+	char *server_label;
+	char *helo;
+	uint64_t t_start;
+
+	/* dialogue */
+	struct dline *lines;
+	size_t nlines, caplines, first; /* ring: first = oldest index */
+	size_t scroll; /* logical lines above the tail */
+	int show_time;
+
+	/* stages */
+	size_t stage_sel;
+	int stage_follow;
+
+	/* popup */
+	char *popup_title;
+	char **popup_lines;
+	size_t npopup, popup_top;
+	enum focus focus, focus_before_popup;
+
+	/* completion list shown under the dialogue */
+	char **matches;
+	size_t nmatches;
+	char *matches_line;
+
+	/* command language state */
+	char *confirm_line; /* a rule-breaking line shown once, sent on Enter */
+	struct sasl_client *sasl;
+	char *pending_body;
+	char *secret_user, *secret_mech; /* asking for a secret */
+	int asking_secret;
+	char **addresses; /* seen in this session, for completion */
+	size_t naddresses;
+
+	struct wb_screen scr;
+	int restore_line;
+	int ehlo_after_tls;
+	int dirty;
+	int quitting;
+	int done;
+	int exit_status;
+};
+
+static struct wb *the_wb; /* for the fatal hook only */
+
+static void wb_connect(struct wb *, const char *server);
+
+/* ---- the dialogue model ------------------------------------------- */
+
+static struct dline *
+dline_at(struct wb *wb, size_t i)
+{
+	return &wb->lines[(wb->first + i) % wb->caplines];
+}
+
+static void
+dlg_add(struct wb *wb, uint64_t t_us, char dir, enum wb_role role,
+    const char *p, size_t n)
+{
+	struct dline *d;
+
+	if (wb->nlines == wb->caplines) {
+		if (wb->caplines >= DLG_MAX_LINES) {
+			d = dline_at(wb, 0);
+			free(d->text);
+			wb->first = (wb->first + 1) % wb->caplines;
+			wb->nlines--;
+		} else {
+			size_t newcap = wb->caplines ? wb->caplines * 2 : 1024;
+			struct dline *nl = xcalloc(newcap, sizeof *nl);
+			size_t i;
+
+			for (i = 0; i < wb->nlines; i++)
+				nl[i] = *dline_at(wb, i);
+			free(wb->lines);
+			wb->lines = nl;
+			wb->caplines = newcap;
+			wb->first = 0;
+		}
+	}
+	d = dline_at(wb, wb->nlines++);
+	d->t_us = t_us;
+	d->dir = dir;
+	d->role = role;
+	d->text = escape_dup(p, n);
+	if (wb->scroll > 0)
+		wb->scroll++; /* keep the view still while reading back */
+	wb->dirty = 1;
+}
+
+static void wb_note(struct wb *wb, enum wb_role role, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+wb_note(struct wb *wb, enum wb_role role, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	dlg_add(wb, loop_now_us() - wb->t_start, '*', role, s, strlen(s));
+	free(s);
+}
+
+static enum wb_role
+role_of_server_line(const char *p, size_t n)
+{
+	if (n < 1)
+		return WB_ROLE_SERVER_OTHER;
+	switch (p[0]) {
+	case '2':
+		return WB_ROLE_SERVER_2XX;
+	case '3':
+		return WB_ROLE_SERVER_3XX;
+	case '4':
+		return WB_ROLE_SERVER_4XX;
+	case '5':
+		return WB_ROLE_SERVER_5XX;
+	default:
+		return WB_ROLE_SERVER_OTHER;
+	}
+}
+
+/* ---- popups ------------------------------------------------------- */
+
+static void
+popup_close(struct wb *wb)
+{
+	size_t i;
+
+	for (i = 0; i < wb->npopup; i++)
+		free(wb->popup_lines[i]);
+	free(wb->popup_lines);
+	wb->popup_lines = NULL;
+	wb->npopup = wb->popup_top = 0;
+	free(wb->popup_title);
+	wb->popup_title = NULL;
+	if (wb->focus == FOCUS_POPUP)
+		wb->focus = wb->focus_before_popup;
+	wb->dirty = 1;
+}
+
+/* Opens a popup with text split at newlines (the text is trusted or
+ * already escaped). */
+static void
+popup_open(struct wb *wb, const char *title, const char *text)
+{
+	const char *p = text, *nl;
+
+	popup_close(wb);
+	wb->popup_title = xstrdup(title);
+	while (*p != '\0' || p == text) {
+		nl = strchr(p, '\n');
+		wb->popup_lines = xreallocarray(
+		    wb->popup_lines, wb->npopup + 1, sizeof *wb->popup_lines);
+		wb->popup_lines[wb->npopup++] =
+		    xstrndup(p, nl != NULL ? (size_t)(nl - p) : strlen(p));
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	wb->focus_before_popup =
+	    wb->focus == FOCUS_POPUP ? wb->focus_before_popup : wb->focus;
+	wb->focus = FOCUS_POPUP;
+	wb->dirty = 1;
+}
+
+static const char help_text[] =
+    "Type SMTP commands and press Enter; they go to the server as typed.\n"
+    "After 354, lines are message content until a line with a single \".\"\n"
+    "(type \"..\" for a line that starts with a dot).\n"
+    "\n"
+    "Keys\n"
+    "  Tab          complete (verbs, addresses, parameters the server "
+    "offers)\n"
+    "  Up/Down      input history       Ctrl-R  search the history\n"
+    "  Ctrl-A/E     start/end of line   Ctrl-C  cancel the line\n"
+    "  PgUp/PgDn    scroll the dialogue (Home/End on an empty line: "
+    "top/bottom)\n"
+    "  F2           select a stage; Enter explains it, Esc returns\n"
+    "  F3           show/hide time offsets in the dialogue\n"
+    "  F1           this help          Ctrl-L  redraw\n"
+    "  Ctrl-D       on an empty line: quit (sends QUIT)\n"
+    "\n"
+    "Workbench commands\n"
+    "  /starttls            STARTTLS, TLS handshake, EHLO again\n"
+    "  /auth MECH [USER]    SASL exchange (PLAIN LOGIN CRAM-MD5 XOAUTH2);\n"
+    "                       the secret from EHLO_PASSWORD or asked "
+    "masked\n"
+    "  /body FILE           DATA, then the file dot-stuffed, then \".\"\n"
+    "  /pipeline ... /end   send the commands between in one write\n"
+    "  /explain [CODE|VERB] explain (no argument: the last reply)\n"
+    "  /tls                 TLS details: chain, validity, verification\n"
+    "  /connect SERVER      new connection (no SERVER: practice server)\n"
+    "  /find TEXT           scroll the dialogue to TEXT\n"
+    "  /clear               clear the dialogue pane\n"
+    "  /help                this help       /quit   QUIT and leave\n"
+    "\n"
+    "A line that breaks the rules (wrong order, an extension the server\n"
+    "did not offer) shows why first; press Enter again to send it anyway.";
+
+static void
+popup_explain(struct wb *wb, const char *query)
+{
+	char *text = smtp_explain_text(query), *title;
+
+	if (text == NULL) {
+		wb_note(wb, WB_ROLE_WARNING,
+		    "no explanation for \"%s\": try a reply code like 550, an "
+		    "enhanced code like 5.7.1 or a command like VRFY",
+		    query);
+		return;
+	}
+	title = xasprintf("explain %s", query);
+	popup_open(wb, title, text);
+	free(title);
+	free(text);
+}
+
+static void
+popup_explain_stage(struct wb *wb, size_t idx)
+{
+	const struct smtp_stage *st = smtp_session_stage(wb->session, idx);
+	struct buf b;
+	char *text, *q, *title, *cmd;
+
+	if (st == NULL)
+		return;
+	buf_init(&b, 0);
+	cmd = escape_dup(st->command, strlen(st->command));
+	(void)buf_add_printf(&b, "Stage: %s   state: %s\n",
+	    smtp_stage_kind_name(st->kind), smtp_stage_state_name(st->state));
+	if (*cmd != '\0')
+		(void)buf_add_printf(&b, "Sent:  %s\n", cmd);
+	free(cmd);
+	if (st->code != 0) {
+		char *t = escape_dup(st->text, st->text_len);
+
+		(void)buf_add_printf(
+		    &b, "Reply: %d %s %s\n", st->code, st->enhanced, t);
+		free(t);
+		(void)buf_add_printf(&b, "Time:  %.1f ms\n",
+		    (double)(st->t_end_us - st->t_start_us) / 1000.0);
+		(void)buf_add_printf(&b, "Meaning: %s\n\n",
+		    smtp_explain_oneline(smtp_stage_kind_name(st->kind),
+		        st->code, st->enhanced));
+		q = st->enhanced[0] != '\0'
+		    ? xasprintf("%d %s", st->code, st->enhanced)
+		    : xasprintf("%d", st->code);
+		if ((text = smtp_explain_text(q)) != NULL) {
+			(void)buf_add_str(&b, text);
+			free(text);
+		}
+		free(q);
+	} else if ((text = smtp_explain_text(smtp_stage_kind_name(st->kind))) !=
+	    NULL) {
+		(void)buf_add_str(&b, "\n");
+		(void)buf_add_str(&b, text);
+		free(text);
+	}
+	title =
+	    xasprintf("stage %zu: %s", idx + 1, smtp_stage_kind_name(st->kind));
+	(void)buf_add(&b, "", 1);
+	popup_open(wb, title, buf_peek(&b));
+	free(title);
+	buf_reset(&b);
+}
+
+static void
+popup_tls(struct wb *wb)
+{
+	const struct smtp_tls_info *ti = smtp_client_tls_info(wb->client);
+	struct buf b;
+	size_t i;
+
+	if (ti == NULL) {
+		popup_open(wb, "TLS",
+		    "This connection does not use TLS.\n\nUse /starttls when "
+		    "the server offers STARTTLS (see its EHLO reply),\nor "
+		    "connect with --tls to a port with implicit TLS (465).");
+		return;
+	}
+	buf_init(&b, 0);
+	(void)buf_add_printf(&b,
+	    "Protocol:  %s\nCipher:    %s\nKey group: %s\nSNI sent:  %s\n",
+	    ti->version, ti->cipher, *ti->group ? ti->group : "(unknown)",
+	    *ti->sni ? ti->sni : "(none: IP address)");
+	if (ti->verified)
+		(void)buf_add_str(&b, "Verified:  yes (chain and host name)\n");
+	else
+		(void)buf_add_printf(&b, "Verified:  NO: %s%s\n",
+		    ti->verify_error,
+		    ti->verify_skipped ? " (--insecure)" : "");
+	for (i = 0; i < ti->nchain; i++) {
+		const struct smtp_tls_cert *c = &ti->chain[i];
+
+		(void)buf_add_printf(&b,
+		    "\nCertificate %zu%s\n  subject:  %s\n  issuer:   %s\n"
+		    "  SAN:      %s\n  valid:    %s .. %s (%ld days left)\n"
+		    "  key:      %s %d bits, signed %s\n",
+		    i, i == 0 ? " (server)" : "", c->subject, c->issuer,
+		    *c->san ? c->san : "(none)", c->not_before, c->not_after,
+		    c->days_left, c->key_type, c->key_bits, c->sig_alg);
+	}
+	(void)buf_add(&b, "", 1);
+	popup_open(wb, "TLS details", buf_peek(&b));
+	buf_reset(&b);
+}
+
+/* ---- completion --------------------------------------------------- */
+
+static void
+matches_clear(struct wb *wb)
+{
+	size_t i;
+
+	for (i = 0; i < wb->nmatches; i++)
+		free(wb->matches[i]);
+	free(wb->matches);
+	wb->matches = NULL;
+	wb->nmatches = 0;
+	free(wb->matches_line);
+	wb->matches_line = NULL;
+	wb->dirty = 1;
+}
+
+static char **
+on_complete(const char *line, int start, int end, void *arg)
+{
+	struct wb *wb = arg;
+	struct smtp_complete_ctx ctx;
+	struct smtp_completion c;
+	char **out;
+	size_t i;
+
+	(void)start;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.state = smtp_session_state(wb->session);
+	ctx.caps = smtp_session_caps(wb->session);
+	ctx.addresses.items = (const char *const *)wb->addresses;
+	ctx.addresses.n = wb->naddresses;
+	ctx.hosts.items = (const char *const *)&wb->helo;
+	ctx.hosts.n = 1;
+	(void)smtp_complete(line, (size_t)end, &ctx, &c);
+	out = xcalloc(c.nmatches + 1, sizeof *out);
+	for (i = 0; i < c.nmatches; i++)
+		out[i] = xstrdup(c.matches[i]);
+	rl_glue_set_append(c.nmatches == 1 ? c.append : 0);
+	smtp_completion_free(&c);
+	return out;
+}
+
+static void
+on_show_matches(char **matches, int n, void *arg)
+{
+	struct wb *wb = arg;
+	int i;
+
+	matches_clear(wb);
+	wb->matches = xcalloc((size_t)n, sizeof *wb->matches);
+	for (i = 1; i <= n; i++)
+		wb->matches[wb->nmatches++] =
+		    escape_dup(matches[i], strlen(matches[i]));
+	wb->matches_line = xstrdup(rl_glue_line());
+}
+
+static void
+remember_address(struct wb *wb, const char *line)
+{
+	const char *lt = strchr(line, '<'), *gt;
+	size_t i, n;
+
+	if (lt == NULL || (gt = strchr(lt, '>')) == NULL || gt == lt + 1)
+		return;
+	n = (size_t)(gt - lt - 1);
+	if (n > 254)
+		return;
+	for (i = 0; i < wb->naddresses; i++)
+		if (strlen(wb->addresses[i]) == n &&
+		    strncasecmp(wb->addresses[i], lt + 1, n) == 0)
+			return;
+	if (wb->naddresses >= 200)
+		return;
+	wb->addresses = xreallocarray(
+	    wb->addresses, wb->naddresses + 1, sizeof *wb->addresses);
+	wb->addresses[wb->naddresses++] = xstrndup(lt + 1, n);
+}
+
+/* ---- session events ----------------------------------------------- */
+
+static void
+sasl_end(struct wb *wb)
+{
+	sasl_client_free(wb->sasl);
+	wb->sasl = NULL;
+}
+
+static void
+sasl_answer(struct wb *wb, const struct smtp_reply *r)
+{
+	char *wire = NULL, *display = NULL, *err = NULL;
+	const char *text;
+	size_t len;
+
+	text = smtp_reply_line_text(&r->lines[0], 0, &len);
+	if (sasl_client_step(wb->sasl, text, len, &wire, &display, &err) ==
+	    -1) {
+		wb_note(wb, WB_ROLE_WARNING, "cancelling AUTH: %s", err);
+		free(err);
+		(void)smtp_client_send_secret(wb->client, "*", "*", &err);
+		free(err);
+		return;
+	}
+	if (smtp_client_send_secret(wb->client, wire, display, &err) == -1) {
+		wb_note(wb, WB_ROLE_ERROR, "%s", err);
+		free(err);
+	}
+	secret_free_str(wire);
+	free(display);
+}
+
+static void
+on_reply(struct wb *wb, const struct smtp_event *ev)
+{
+	const struct smtp_stage *st = ev->stage;
+	char *err = NULL;
+
+	if (st == NULL)
+		return;
+	if (st->kind == SMTP_STAGE_AUTH && wb->sasl != NULL) {
+		if (ev->reply->code == 334)
+			sasl_answer(wb, ev->reply);
+		else
+			sasl_end(wb);
+	}
+	if (st->kind == SMTP_STAGE_DATA && wb->pending_body != NULL) {
+		if (ev->reply->code == 354 &&
+		    smtp_client_body_file(wb->client, wb->pending_body, &err) ==
+		        -1) {
+			wb_note(wb, WB_ROLE_ERROR,
+			    "%s; ending the message empty", err);
+			free(err);
+			(void)smtp_client_send(wb->client, ".", 1, &err);
+			free(err);
+		}
+		free(wb->pending_body);
+		wb->pending_body = NULL;
+	}
+	if (st->kind == SMTP_STAGE_TLS || st->kind == SMTP_STAGE_STARTTLS)
+		wb->dirty = 1;
+}
+
+static void
+on_event(const struct smtp_event *ev, void *arg)
+{
+	struct wb *wb = arg;
+
+	switch (ev->type) {
+	case SMTP_EV_SENT:
+		dlg_add(wb, ev->t_us, 'C', WB_ROLE_CLIENT, ev->text, ev->len);
+		break;
+	case SMTP_EV_LINE:
+		dlg_add(wb, ev->t_us, 'S',
+		    role_of_server_line(ev->text, ev->len), ev->text, ev->len);
+		break;
+	case SMTP_EV_NOTE:
+		dlg_add(wb, ev->t_us, '*', WB_ROLE_NOTE, ev->text, ev->len);
+		break;
+	case SMTP_EV_WARNING:
+		dlg_add(wb, ev->t_us, '*', WB_ROLE_WARNING, ev->text, ev->len);
+		break;
+	case SMTP_EV_FAILURE:
+		dlg_add(wb, ev->t_us, '*', WB_ROLE_ERROR, ev->text, ev->len);
+		break;
+	case SMTP_EV_REPLY:
+		on_reply(wb, ev);
+		break;
+	case SMTP_EV_CLOSED:
+		wb_note(wb, WB_ROLE_NOTE,
+		    "not connected: /connect SERVER for a new session, or "
+		    "/quit");
+		break;
+	default:
+		break;
+	}
+	if (ev->type == SMTP_EV_STAGE)
+		wb->dirty = 1;
+}
+
+/* ---- the command language ----------------------------------------- */
+
+static void
+send_or_note(struct wb *wb, const char *line)
+{
+	char *err = NULL;
+
+	if (smtp_client_send(wb->client, line, strlen(line), &err) == -1) {
+		wb_note(wb, WB_ROLE_ERROR, "%s", err);
+		free(err);
+	}
+}
+
+static void
+start_auth(
+    struct wb *wb, const char *mech, const char *user, const char *secret)
+{
+	const struct sasl_mech_info *mi = sasl_mech_find(mech);
+	char *err = NULL, *wire = NULL, *display = NULL;
+
+	sasl_end(wb);
+	wb->sasl = sasl_client_new(mi->name, user, secret, &err);
+	if (wb->sasl == NULL) {
+		wb_note(wb, WB_ROLE_ERROR, "%s", err);
+		free(err);
+		return;
+	}
+	if (!smtp_session_is_tls(wb->session))
+		wb_note(wb, WB_ROLE_WARNING,
+		    "AUTH without TLS: the secret crosses the network "
+		    "readable by anyone on the path");
+	sasl_client_start(wb->sasl, mi->initial_response, &wire, &display);
+	if (smtp_client_send_secret(wb->client, wire, display, &err) == -1) {
+		wb_note(wb, WB_ROLE_ERROR, "%s", err);
+		free(err);
+		sasl_end(wb);
+	}
+	secret_free_str(wire);
+	free(display);
+}
+
+static void
+cmd_auth(struct wb *wb, const char *arg)
+{
+	char mech[32];
+	const char *user, *env;
+	size_t i = 0;
+
+	while (arg[i] != '\0' && arg[i] != ' ' && i + 1 < sizeof mech) {
+		mech[i] = arg[i];
+		i++;
+	}
+	mech[i] = '\0';
+	user = arg + i;
+	while (*user == ' ')
+		user++;
+	if (*user == '\0')
+		user = wb->o->user;
+	if (mech[0] == '\0' || sasl_mech_find(mech) == NULL) {
+		wb_note(wb, WB_ROLE_ERROR,
+		    "/auth MECH [USER]: MECH is one of PLAIN, LOGIN, "
+		    "CRAM-MD5, XOAUTH2");
+		return;
+	}
+	if (user == NULL || *user == '\0') {
+		wb_note(wb, WB_ROLE_ERROR, "/auth %s needs a USER", mech);
+		return;
+	}
+	if ((env = getenv("EHLO_PASSWORD")) != NULL) {
+		start_auth(wb, mech, user, env);
+		return;
+	}
+	/* Ask for the secret on the input line, masked, not in history. */
+	free(wb->secret_mech);
+	free(wb->secret_user);
+	wb->secret_mech = xstrdup(mech);
+	wb->secret_user = xstrdup(user);
+	wb->asking_secret = 1;
+	{
+		char *prompt = xasprintf("secret for %s (hidden, Enter "
+		                         "sends, Ctrl-C cancels): ",
+		    user);
+
+		rl_glue_set_prompt(prompt);
+		free(prompt);
+	}
+	wb_draw_set_mask(&wb->scr, 1);
+}
+
+static void
+secret_entered(struct wb *wb, char *line)
+{
+	wb->asking_secret = 0;
+	wb_draw_set_mask(&wb->scr, 0);
+	if (line != NULL)
+		start_auth(wb, wb->secret_mech, wb->secret_user, line);
+	free(wb->secret_mech);
+	free(wb->secret_user);
+	wb->secret_mech = wb->secret_user = NULL;
+}
+
+static void
+cmd_body(struct wb *wb, const char *path)
+{
+	FILE *f;
+	char *err = NULL;
+
+	if (*path == '\0') {
+		wb_note(wb, WB_ROLE_ERROR, "/body needs a FILE");
+		return;
+	}
+	if ((f = fopen(path, "r")) == NULL) {
+		wb_note(wb, WB_ROLE_ERROR, "/body: cannot open %s: %s", path,
+		    strerror(errno));
+		return;
+	}
+	(void)fclose(f);
+	if (smtp_session_state(wb->session) == SMTP_STATE_CONTENT) {
+		if (smtp_client_body_file(wb->client, path, &err) == -1) {
+			wb_note(wb, WB_ROLE_ERROR, "%s", err);
+			free(err);
+		}
+		return;
+	}
+	free(wb->pending_body);
+	wb->pending_body = xstrdup(path);
+	send_or_note(wb, "DATA");
+}
+
+static int
+contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+cmd_find(struct wb *wb, const char *text)
+{
+	size_t i, from;
+
+	if (*text == '\0' || wb->nlines == 0)
+		return;
+	from = wb->nlines - 1 - (wb->scroll < wb->nlines ? wb->scroll : 0);
+	for (i = from; i-- > 0;) {
+		if (contains_ci(dline_at(wb, i)->text, text)) {
+			wb->scroll = wb->nlines - 1 - i;
+			wb->dirty = 1;
+			return;
+		}
+	}
+	wb_note(wb, WB_ROLE_WARNING, "\"%s\" not found above this point", text);
+}
+
+static void
+do_slash(struct wb *wb, const char *line)
+{
+	const char *arg = line + strcspn(line, " \t");
+
+	arg += strspn(arg, " \t");
+#define IS(w)                                                                  \
+	(strncasecmp(line, w, strlen(w)) == 0 &&                               \
+	    (line[strlen(w)] == '\0' || line[strlen(w)] == ' '))
+	if (IS("/help"))
+		popup_open(wb, "help", help_text);
+	else if (IS("/quit")) {
+		wb->quitting = 1;
+		if (!smtp_client_is_closed(wb->client) &&
+		    !smtp_session_quit_sent(wb->session))
+			send_or_note(wb, "QUIT");
+	} else if (IS("/explain")) {
+		if (*arg != '\0')
+			popup_explain(wb, arg);
+		else if (smtp_session_last_reply(wb->session) != NULL) {
+			size_t i = smtp_session_nstages(wb->session);
+
+			while (i-- > 0)
+				if (smtp_session_stage(wb->session, i) ==
+				    smtp_session_last_reply(wb->session))
+					break;
+			popup_explain_stage(wb, i);
+		} else
+			wb_note(wb, WB_ROLE_WARNING,
+			    "no reply yet: /explain CODE|VERB");
+	} else if (IS("/tls"))
+		popup_tls(wb);
+	else if (IS("/starttls")) {
+		if (wb->o->no_starttls)
+			wb_note(wb, WB_ROLE_ERROR,
+			    "/starttls contradicts --no-starttls");
+		else {
+			send_or_note(wb, "STARTTLS");
+			wb->ehlo_after_tls = 1;
+		}
+	} else if (IS("/auth"))
+		cmd_auth(wb, arg);
+	else if (IS("/body"))
+		cmd_body(wb, arg);
+	else if (IS("/pipeline")) {
+		smtp_session_pipeline_begin(wb->session);
+		wb_note(wb, WB_ROLE_NOTE,
+		    "pipelining: commands are held until /end");
+	} else if (IS("/end")) {
+		smtp_session_pipeline_end(wb->session);
+		smtp_client_flush(wb->client);
+	} else if (IS("/connect"))
+		wb_connect(wb, *arg != '\0' ? arg : NULL);
+	else if (IS("/find"))
+		cmd_find(wb, arg);
+	else if (IS("/clear")) {
+		size_t i;
+
+		for (i = 0; i < wb->nlines; i++)
+			free(dline_at(wb, i)->text);
+		wb->nlines = wb->first = wb->scroll = 0;
+		wb->dirty = 1;
+	} else
+		wb_note(wb, WB_ROLE_ERROR,
+		    "unknown workbench command \"%.40s\": /help lists them",
+		    line);
+#undef IS
+}
+
+static int
+same_line(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+static void
+on_line(char *line, void *arg)
+{
+	struct wb *wb = arg;
+	enum smtp_state st;
+	struct smtp_check chk;
+	size_t i;
+
+	matches_clear(wb);
+	if (wb->asking_secret) {
+		secret_entered(wb, line);
+		if (line != NULL) {
+			explicit_bzero(line, strlen(line));
+			free(line);
+		}
+		return;
+	}
+	if (line == NULL) {
+		do_slash(wb, "/quit");
+		return;
+	}
+	st = smtp_session_state(wb->session);
+	if (line[0] != '\0' && st != SMTP_STATE_AUTH)
+		rl_glue_history_add(line);
+	wb->scroll = 0;
+	if (st != SMTP_STATE_CONTENT && st != SMTP_STATE_AUTH &&
+	    line[0] == '/') {
+		do_slash(wb, line);
+		free(line);
+		return;
+	}
+	if (st != SMTP_STATE_CONTENT && st != SMTP_STATE_AUTH &&
+	    line[0] == '\0') {
+		free(line);
+		return;
+	}
+	if (st != SMTP_STATE_CONTENT && st != SMTP_STATE_AUTH &&
+	    !smtp_client_is_closed(wb->client)) {
+		smtp_command_check(line, strlen(line),
+		    smtp_session_state(wb->session),
+		    smtp_session_caps(wb->session)->valid
+		        ? smtp_session_caps(wb->session)
+		        : NULL,
+		    &chk);
+		if (!chk.refused && chk.nwarn > 0 &&
+		    !same_line(line, wb->confirm_line)) {
+			for (i = 0; i < chk.nwarn; i++)
+				wb_note(wb, WB_ROLE_WARNING, "%s", chk.warn[i]);
+			wb_note(wb, WB_ROLE_WARNING,
+			    "press Enter again to send it anyway");
+			free(wb->confirm_line);
+			wb->confirm_line = xstrdup(line);
+			/* Readline clears the line after this handler: put
+			 * it back once it has. */
+			wb->restore_line = 1;
+			free(line);
+			return;
+		}
+	}
+	free(wb->confirm_line);
+	wb->confirm_line = NULL;
+	remember_address(wb, line);
+	send_or_note(wb, line);
+	free(line);
+}
+
+/* ---- connection --------------------------------------------------- */
+
+static void
+wb_connect(struct wb *wb, const char *server)
+{
+	struct smtp_client_opts co;
+	char *host = NULL, *port = NULL, *err = NULL;
+	const char *cafile = wb->o->cafile;
+
+	if (wb->client != NULL && !smtp_client_is_closed(wb->client))
+		smtp_client_close(wb->client);
+	smtp_client_free(wb->client);
+	wb->client = NULL;
+	sasl_end(wb);
+	if (server == NULL) {
+		if (wb->practice == NULL) {
+			struct practice_opts po;
+
+			memset(&po, 0, sizeof po);
+			po.listen = "127.0.0.1:0";
+			po.quiet = 1;
+			wb->practice = practice_new(wb->loop, &po, &err);
+			if (wb->practice == NULL) {
+				wb_note(wb, WB_ROLE_ERROR,
+				    "the practice server could not start: %s",
+				    err);
+				free(err);
+				err = NULL;
+			}
+		}
+		if (wb->practice != NULL) {
+			server = practice_address(wb->practice);
+			cafile = practice_cafile(wb->practice);
+		} else
+			server = "127.0.0.1:2525";
+	}
+	if (smtp_server_parse(
+	        server, wb->o->tls ? 465 : 25, &host, &port, &err) == -1) {
+		wb_note(wb, WB_ROLE_ERROR, "%s", err);
+		free(err);
+		host = xstrdup("127.0.0.1");
+		port = xstrdup("25");
+	}
+	free(wb->server_label);
+	wb->server_label = wb->practice != NULL &&
+	        strcmp(server, practice_address(wb->practice)) == 0
+	    ? xasprintf("practice server %s", server)
+	    : xasprintf("%s:%s", host, port);
+	memset(&co, 0, sizeof co);
+	co.host = host;
+	co.port = port;
+	co.implicit_tls = wb->o->tls;
+	co.tls.cafile = cafile;
+	co.tls.insecure = wb->o->insecure;
+	co.timeout_ms = wb->o->timeout_ms;
+	wb->client = smtp_client_new(wb->loop, &co, on_event, wb);
+	wb->session = smtp_client_session(wb->client);
+	wb->t_start = loop_now_us();
+	wb->stage_sel = 0;
+	wb->stage_follow = 1;
+	if (smtp_client_connect(wb->client, &err) == -1)
+		free(err);
+	free(host);
+	free(port);
+	wb->dirty = 1;
+}
+
+/* After STARTTLS: EHLO again as soon as TLS is up (RFC 3207 4.2). */
+static void
+auto_actions(struct wb *wb)
+{
+	char *cmd;
+
+	if (wb->ehlo_after_tls && smtp_session_is_tls(wb->session) &&
+	    smtp_session_state(wb->session) == SMTP_STATE_GREETED &&
+	    !smtp_client_is_busy(wb->client)) {
+		wb->ehlo_after_tls = 0;
+		cmd = xasprintf("EHLO %s", wb->helo);
+		send_or_note(wb, cmd);
+		free(cmd);
+	}
+	if (wb->quitting &&
+	    (smtp_client_is_closed(wb->client) ||
+	        !smtp_client_is_busy(wb->client)))
+		wb->done = 1;
+}
+
+/* ---- keys and the loop -------------------------------------------- */
+
+static void
+stage_move(struct wb *wb, long delta)
+{
+	size_t n = smtp_session_nstages(wb->session);
+	long v = (long)wb->stage_sel + delta;
+
+	if (n == 0)
+		return;
+	if (v < 0)
+		v = 0;
+	if (v >= (long)n)
+		v = (long)n - 1;
+	wb->stage_sel = (size_t)v;
+	wb->stage_follow = wb->stage_sel == n - 1;
+	wb->dirty = 1;
+}
+
+static void
+handle_key(struct wb *wb, int is_code, wint_t wch)
+{
+	int page = wb->scr.dlg_rows > 2 ? wb->scr.dlg_rows - 1 : 1;
+
+	if (is_code && wch == KEY_RESIZE) {
+		wb->scr.resized = 1;
+		wb->dirty = 1;
+		return;
+	}
+	if (!is_code && wch == 12) { /* Ctrl-L */
+		clearok(curscr, TRUE);
+		wb->dirty = 1;
+		return;
+	}
+	if (wb->focus == FOCUS_POPUP) {
+		if (!is_code &&
+		    (wch == 27 || wch == 'q' || wch == '\r' || wch == '\n' ||
+		        wch == 3))
+			popup_close(wb);
+		else if (is_code && (wch == KEY_DOWN || wch == KEY_NPAGE)) {
+			wb->popup_top += wch == KEY_DOWN ? 1 : (size_t)page;
+			wb->dirty = 1;
+		} else if (is_code && (wch == KEY_UP || wch == KEY_PPAGE)) {
+			size_t d = wch == KEY_UP ? 1 : (size_t)page;
+
+			wb->popup_top =
+			    wb->popup_top > d ? wb->popup_top - d : 0;
+			wb->dirty = 1;
+		} else if (is_code && wch == KEY_F(1))
+			popup_close(wb);
+		return;
+	}
+	if (wb->focus == FOCUS_STAGES) {
+		if (!is_code && (wch == 27 || wch == 3)) {
+			wb->focus = FOCUS_INPUT;
+			wb->stage_follow = 1;
+			wb->dirty = 1;
+		} else if (!is_code && (wch == '\r' || wch == '\n'))
+			popup_explain_stage(wb, wb->stage_sel);
+		else if (is_code && wch == KEY_UP)
+			stage_move(wb, -1);
+		else if (is_code && wch == KEY_DOWN)
+			stage_move(wb, 1);
+		else if (is_code && wch == KEY_PPAGE)
+			stage_move(wb, -page);
+		else if (is_code && wch == KEY_NPAGE)
+			stage_move(wb, page);
+		else if (is_code && wch == KEY_HOME)
+			stage_move(wb, -1000000);
+		else if (is_code && wch == KEY_END)
+			stage_move(wb, 1000000);
+		else if (is_code && wch == KEY_F(2)) {
+			wb->focus = FOCUS_INPUT;
+			wb->dirty = 1;
+		}
+		return;
+	}
+	/* FOCUS_INPUT */
+	if (is_code) {
+		switch (wch) {
+		case KEY_F(1):
+			popup_open(wb, "help", help_text);
+			return;
+		case KEY_F(2):
+			if (smtp_session_nstages(wb->session) > 0) {
+				wb->focus = FOCUS_STAGES;
+				wb->stage_follow = 0;
+				wb->dirty = 1;
+			}
+			return;
+		case KEY_F(3):
+			wb->show_time = !wb->show_time;
+			wb->dirty = 1;
+			return;
+		case KEY_PPAGE:
+			wb->scroll += (size_t)page;
+			if (wb->scroll >= wb->nlines)
+				wb->scroll =
+				    wb->nlines > 0 ? wb->nlines - 1 : 0;
+			wb->dirty = 1;
+			return;
+		case KEY_NPAGE:
+			wb->scroll = wb->scroll > (size_t)page
+			    ? wb->scroll - (size_t)page
+			    : 0;
+			wb->dirty = 1;
+			return;
+		case KEY_HOME:
+		case KEY_END:
+			if (rl_glue_line_is_empty()) {
+				wb->scroll = wch == KEY_HOME && wb->nlines > 0
+				    ? wb->nlines - 1
+				    : 0;
+				wb->dirty = 1;
+				return;
+			}
+			break;
+		default:
+			break;
+		}
+	} else if (wch == 3) { /* Ctrl-C */
+		if (wb->asking_secret)
+			secret_entered(wb, NULL);
+		free(wb->confirm_line);
+		wb->confirm_line = NULL;
+		matches_clear(wb);
+		rl_glue_cancel();
+		wb->dirty = 1;
+		return;
+	}
+	rl_glue_feed_key(is_code, (unsigned)wch);
+	if (wb->restore_line) {
+		wb->restore_line = 0;
+		rl_glue_set_line(wb->confirm_line);
+	}
+	if (wb->matches_line != NULL &&
+	    strcmp(wb->matches_line, rl_glue_line()) != 0)
+		matches_clear(wb);
+	wb->dirty = 1;
+}
+
+static void
+pump_keys(struct wb *wb)
+{
+	wint_t wch;
+	int rc, n = 0;
+
+	while (n++ < 4096 && (rc = wget_wch(wb->scr.input, &wch)) != ERR)
+		handle_key(wb, rc == KEY_CODE_YES, wch);
+}
+
+static void
+on_stdin(int fd, int events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	pump_keys(arg);
+}
+
+static void
+prompt_for_state(struct wb *wb)
+{
+	if (wb->asking_secret)
+		return;
+	if (smtp_session_state(wb->session) == SMTP_STATE_CONTENT)
+		rl_glue_set_prompt("data> ");
+	else if (smtp_session_state(wb->session) == SMTP_STATE_AUTH)
+		rl_glue_set_prompt("sasl> ");
+	else if (smtp_session_is_pipelining(wb->session))
+		rl_glue_set_prompt("pipe> ");
+	else
+		rl_glue_set_prompt("smtp> ");
+}
+
+static void
+wb_redraw(void *arg)
+{
+	struct wb *wb = arg;
+
+	wb_draw_input(&wb->scr);
+}
+
+static void
+fill_view(struct wb *wb, struct wb_view *v)
+{
+	const struct smtp_tls_info *ti = smtp_client_tls_info(wb->client);
+
+	memset(v, 0, sizeof *v);
+	v->session = wb->session;
+	v->nlines = wb->nlines;
+	v->scroll = wb->scroll;
+	v->show_time = wb->show_time;
+	v->stage_sel = wb->stage_sel;
+	v->stage_focus = wb->focus == FOCUS_STAGES;
+	v->stage_follow = wb->stage_follow;
+	v->server = wb->server_label;
+	v->tls = ti != NULL ? ti->version : NULL;
+	v->tls_verified = ti != NULL && ti->verified;
+	v->connected = !smtp_client_is_closed(wb->client);
+	v->elapsed_s = (loop_now_us() - wb->t_start) / 1000000u;
+	v->user =
+	    smtp_session_is_authenticated(wb->session) ? "authenticated" : NULL;
+	v->theme = wb->o->theme != NULL ? wb->o->theme : "default";
+	v->popup_title = wb->popup_title;
+	v->popup_lines = (const char *const *)wb->popup_lines;
+	v->npopup = wb->npopup;
+	v->popup_top = &wb->popup_top;
+	v->matches = (const char *const *)wb->matches;
+	v->nmatches = wb->nmatches;
+	v->confirm = wb->confirm_line != NULL;
+}
+
+static int
+get_line(void *arg, size_t i, struct wb_dline *out)
+{
+	struct wb *wb = arg;
+	struct dline *d;
+
+	if (i >= wb->nlines)
+		return -1;
+	d = dline_at(wb, i);
+	out->t_us = d->t_us;
+	out->dir = d->dir;
+	out->role = d->role;
+	out->text = d->text;
+	return 0;
+}
+
+static void
+before_sleep(void *arg)
+{
+	struct wb *wb = arg;
+	struct wb_view v;
+
+	pump_keys(wb);
+	auto_actions(wb);
+	if (wb->done) {
+		loop_stop(wb->loop);
+		return;
+	}
+	prompt_for_state(wb);
+	if (!wb->dirty && !wb->scr.resized)
+		return;
+	wb->dirty = 0;
+	fill_view(wb, &v);
+	v.get_line = get_line;
+	v.get_line_arg = wb;
+	wb_draw_all(&wb->scr, &v);
+}
+
+static void
+on_term_signal(int signo, void *arg)
+{
+	struct wb *wb = arg;
+
+	(void)signo;
+	wb->done = 1;
+	loop_stop(wb->loop);
+}
+
+static void
+on_tick(void *arg)
+{
+	struct wb *wb = arg;
+
+	wb->dirty = 1; /* the elapsed time in the status bar */
+	(void)loop_timer_add(wb->loop, 1000, on_tick, wb);
+}
+
+static void
+fatal_restore(void)
+{
+	if (the_wb != NULL)
+		wb_screen_end(&the_wb->scr);
+}
+
+static void
+crash_handler(int signo)
+{
+	/* Best effort: give the terminal back, then die as we would have. */
+	endwin();
+	(void)signal(signo, SIG_DFL);
+	(void)raise(signo);
+}
+
+static char *
+default_helo(void)
+{
+	char name[256];
+
+	if (gethostname(name, sizeof name) == 0 && name[0] != '\0') {
+		name[sizeof name - 1] = '\0';
+		return xstrdup(name);
+	}
+	return xstrdup("localhost");
+}
+
+int
+cmd_workbench(int argc, char *argv[])
+{
+	struct cli_opts o;
+	struct wb wb;
+	struct rl_host rh;
+	int rc, i;
+
+	rc =
+	    cli_parse(argc, argv, CLI_O_CONN | CLI_O_HISTORY | CLI_O_THEME, &o);
+	if (rc != 0) {
+		free(o.args);
+		if (rc == 1) {
+			(void)puts("usage: ehlo [OPTIONS] [SERVER]   (see ehlo "
+			           "--help)");
+			return EXIT_OK;
+		}
+		return EXIT_USAGE;
+	}
+	if (o.nargs > 1) {
+		free(o.args);
+		return cli_usage_error("the workbench takes one SERVER; for "
+		                       "scripts use: ehlo run SERVER SCRIPT");
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		free(o.args);
+		(void)fputs("ehlo: the workbench needs a terminal; for "
+		            "scripts and pipes use: ehlo run SERVER [SCRIPT]\n",
+		    stderr);
+		return EXIT_USAGE;
+	}
+	memset(&wb, 0, sizeof wb);
+	wb.o = &o;
+	wb.helo = o.helo != NULL ? xstrdup(o.helo) : default_helo();
+	wb.stage_follow = 1;
+	wb.loop = loop_new();
+	(void)setlocale(LC_ALL, "");
+	/* Our handlers before initscr, so ncurses does not install its own
+	 * (which would _exit without our cleanup). */
+	(void)loop_signal_add(wb.loop, SIGTERM, on_term_signal, &wb);
+	(void)loop_signal_add(wb.loop, SIGHUP, on_term_signal, &wb);
+	(void)loop_signal_add(wb.loop, SIGINT, on_term_signal, &wb);
+	(void)signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < 4; i++)
+		(void)signal((int[]){SIGSEGV, SIGBUS, SIGFPE, SIGABRT}[i],
+		    crash_handler);
+	the_wb = &wb;
+	fatal_set_hook(fatal_restore);
+	/* Readline's hooks before anything touches it: rl_set_screen_size
+	 * (in the layout) would otherwise initialise its terminal and export
+	 * LINES/COLUMNS, freezing ncurses' size on resize. */
+	memset(&rh, 0, sizeof rh);
+	rh.line = on_line;
+	rh.complete = on_complete;
+	rh.show_matches = on_show_matches;
+	rh.redisplay = wb_redraw;
+	rh.arg = &wb;
+	rl_glue_init(&rh, "smtp> ");
+	if (wb_screen_init(&wb.scr, o.theme) == -1) {
+		rl_glue_end();
+		(void)fputs("ehlo: cannot initialise the terminal (is TERM "
+		            "set?)\n",
+		    stderr);
+		loop_free(wb.loop);
+		free(wb.helo);
+		free(o.args);
+		return EXIT_USAGE;
+	}
+	loop_fd_add(wb.loop, STDIN_FILENO, LOOP_READ, on_stdin, &wb);
+	loop_set_before_sleep(wb.loop, before_sleep, &wb);
+	(void)loop_timer_add(wb.loop, 1000, on_tick, &wb);
+	wb_connect(&wb, o.nargs == 1 ? o.args[0] : NULL);
+	wb.dirty = 1;
+	(void)loop_run(wb.loop);
+
+	rl_glue_end();
+	wb_screen_end(&wb.scr);
+	fatal_set_hook(NULL);
+	the_wb = NULL;
+	smtp_client_free(wb.client);
+	practice_free(wb.practice);
+	loop_free(wb.loop);
+	popup_close(&wb);
+	matches_clear(&wb);
+	sasl_end(&wb);
+	{
+		size_t k;
+
+		for (k = 0; k < wb.nlines; k++)
+			free(dline_at(&wb, k)->text);
+		for (k = 0; k < wb.naddresses; k++)
+			free(wb.addresses[k]);
+	}
+	free(wb.lines);
+	free(wb.addresses);
+	free(wb.server_label);
+	free(wb.helo);
+	free(wb.confirm_line);
+	free(wb.pending_body);
+	free(wb.secret_mech);
+	free(wb.secret_user);
+	free(o.args);
+	return wb.exit_status;
+}
