@@ -137,6 +137,11 @@ cmd_practice(int argc, char *argv[])
 
 	memset(&po, 0, sizeof po);
 	po.listen = o.listen != NULL ? o.listen : "127.0.0.1:2525";
+	if (practice_listen_check(po.listen, &err) == -1) {
+		rc = cli_usage_error("%s", err);
+		free(err);
+		return rc;
+	}
 	po.log = practice_print_log;
 	loop = loop_new();
 	if ((p = practice_new(loop, &po, &err)) == NULL) {

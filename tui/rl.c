@@ -118,6 +118,29 @@ display_cb(char **matches, int n, int max)
 	redisplay_cb();
 }
 
+char **
+rl_glue_complete_files(const char *word, int len)
+{
+	char *prefix = xstrndup(word, (size_t)(len > 0 ? len : 0)), *m;
+	char **out = NULL;
+	size_t n = 0;
+	int state = 0;
+
+	while (n < 500 &&
+	    (m = rl_filename_completion_function(prefix, state++)) != NULL) {
+		out = xreallocarray(out, n + 2, sizeof *out);
+		out[n++] = m;
+	}
+	free(prefix);
+	if (out == NULL)
+		out = xcalloc(1, sizeof *out);
+	out[n] = NULL;
+	/* A single directory: no space after it, so Tab can go on. */
+	rl_glue_set_append(
+	    n == 1 && out[0][strlen(out[0]) - 1] != '/' ? ' ' : 0);
+	return out;
+}
+
 void
 rl_glue_set_append(int c)
 {

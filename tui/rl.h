@@ -47,6 +47,9 @@ void rl_glue_set_line(const char *);
 void rl_glue_history_add(const char *);
 /* The append character for a single completion match: 0 for none. */
 void rl_glue_set_append(int c);
+/* File names starting with word[0..len) as a NULL-terminated list for
+ * the complete hook (directories end with '/'). */
+char **rl_glue_complete_files(const char *word, int len);
 /* The line being edited (valid until the next key). */
 const char *rl_glue_line(void);
 

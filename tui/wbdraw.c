@@ -115,92 +115,51 @@ wrap_rows(const char *s, int width, size_t *starts, size_t max)
 
 /* ---- colours ------------------------------------------------------ */
 
-struct builtin_role {
-	short fg, bg;
-	attr_t attr;
-};
-
-/* The default dark scheme in the 8 basic colours (-1: terminal default). */
-static const struct builtin_role builtin[WB_ROLE_COUNT] = {
-    [WB_ROLE_DEFAULT] = {-1, -1, A_NORMAL},
-    [WB_ROLE_CLIENT] = {COLOR_CYAN, -1, A_BOLD},
-    [WB_ROLE_SERVER_2XX] = {COLOR_GREEN, -1, A_NORMAL},
-    [WB_ROLE_SERVER_3XX] = {COLOR_BLUE, -1, A_BOLD},
-    [WB_ROLE_SERVER_4XX] = {COLOR_YELLOW, -1, A_NORMAL},
-    [WB_ROLE_SERVER_5XX] = {COLOR_RED, -1, A_BOLD},
-    [WB_ROLE_SERVER_OTHER] = {COLOR_MAGENTA, -1, A_NORMAL},
-    [WB_ROLE_NOTE] = {-1, -1, A_DIM},
-    [WB_ROLE_WARNING] = {COLOR_YELLOW, -1, A_BOLD},
-    [WB_ROLE_ERROR] = {COLOR_RED, -1, A_BOLD},
-    [WB_ROLE_STAGE_PENDING] = {COLOR_YELLOW, -1, A_NORMAL},
-    [WB_ROLE_STAGE_OK] = {COLOR_GREEN, -1, A_NORMAL},
-    [WB_ROLE_STAGE_TEMPFAIL] = {COLOR_YELLOW, -1, A_BOLD},
-    [WB_ROLE_STAGE_PERMFAIL] = {COLOR_RED, -1, A_BOLD},
-    [WB_ROLE_STAGE_ERROR] = {COLOR_MAGENTA, -1, A_BOLD},
-    [WB_ROLE_BORDER] = {COLOR_BLUE, -1, A_NORMAL},
-    [WB_ROLE_TITLE] = {COLOR_WHITE, COLOR_BLUE, A_BOLD},
-    [WB_ROLE_POPUP] = {COLOR_WHITE, COLOR_BLACK, A_NORMAL},
-    [WB_ROLE_POPUP_BORDER] = {COLOR_CYAN, COLOR_BLACK, A_BOLD},
-    [WB_ROLE_SELECTION] = {COLOR_BLACK, COLOR_CYAN, A_NORMAL},
-    [WB_ROLE_STATUS] = {COLOR_BLACK, COLOR_WHITE, A_NORMAL},
-    [WB_ROLE_STATUS_ACCENT] = {COLOR_BLUE, COLOR_WHITE, A_BOLD},
-    [WB_ROLE_PROMPT] = {COLOR_CYAN, -1, A_BOLD},
-    [WB_ROLE_CONTENT_PROMPT] = {COLOR_MAGENTA, -1, A_BOLD},
-    [WB_ROLE_MATCHES] = {COLOR_WHITE, COLOR_BLUE, A_NORMAL},
-    [WB_ROLE_MATCHES_SELECTED] = {COLOR_BLACK, COLOR_CYAN, A_NORMAL},
-    [WB_ROLE_TIMESTAMP] = {-1, -1, A_DIM},
-    [WB_ROLE_INPUT] = {-1, -1, A_NORMAL},
-};
-
-/* Without colour the roles stay apart by attributes alone. */
-static const attr_t mono[WB_ROLE_COUNT] = {
-    [WB_ROLE_CLIENT] = A_BOLD,
-    [WB_ROLE_SERVER_4XX] = A_UNDERLINE,
-    [WB_ROLE_SERVER_5XX] = A_BOLD | A_UNDERLINE,
-    [WB_ROLE_NOTE] = A_DIM,
-    [WB_ROLE_WARNING] = A_BOLD,
-    [WB_ROLE_ERROR] = A_BOLD | A_UNDERLINE,
-    [WB_ROLE_STAGE_TEMPFAIL] = A_UNDERLINE,
-    [WB_ROLE_STAGE_PERMFAIL] = A_BOLD,
-    [WB_ROLE_STAGE_ERROR] = A_BOLD,
-    [WB_ROLE_TITLE] = A_REVERSE | A_BOLD,
-    [WB_ROLE_POPUP_BORDER] = A_BOLD,
-    [WB_ROLE_SELECTION] = A_REVERSE,
-    [WB_ROLE_STATUS] = A_REVERSE,
-    [WB_ROLE_STATUS_ACCENT] = A_REVERSE | A_BOLD,
-    [WB_ROLE_PROMPT] = A_BOLD,
-    [WB_ROLE_CONTENT_PROMPT] = A_BOLD | A_UNDERLINE,
-    [WB_ROLE_MATCHES] = A_REVERSE,
-    [WB_ROLE_MATCHES_SELECTED] = A_BOLD,
-    [WB_ROLE_TIMESTAMP] = A_DIM,
-};
-
+/* Colour pairs: one per role, numbered role + 1. */
 static void
-builtin_colours(struct wb_screen *scr)
+apply_theme(struct wb_screen *scr)
 {
+	struct theme_style st;
+	attr_t a;
 	int i;
-	const char *nc = getenv("NO_COLOR");
 
-	scr->colors = has_colors() && (nc == NULL || *nc == '\0');
-	if (scr->colors) {
-		start_color();
-		(void)use_default_colors();
-	}
-	for (i = 0; i < WB_ROLE_COUNT; i++) {
-		if (!scr->colors) {
-			scr->attr[i] = mono[i];
-			continue;
+	for (i = 0; i < THEME_ROLE_COUNT; i++) {
+		st = theme_role_resolve(
+		    scr->theme, (enum theme_role)i, scr->ncolours);
+		a = A_NORMAL;
+		if (st.attrs & THEME_ATTR_BOLD)
+			a |= A_BOLD;
+		if (st.attrs & THEME_ATTR_UNDERLINE)
+			a |= A_UNDERLINE;
+		if (st.attrs & THEME_ATTR_REVERSE)
+			a |= A_REVERSE;
+		if (st.attrs & THEME_ATTR_DIM)
+			a |= A_DIM;
+		if (st.attrs & THEME_ATTR_ITALIC)
+			a |= A_ITALIC;
+		if (scr->ncolours > 0 && i + 1 < COLOR_PAIRS) {
+			(void)init_pair(
+			    (short)(i + 1), (short)st.fg, (short)st.bg);
+			a |= COLOR_PAIR(i + 1);
 		}
-		(void)init_pair((short)(i + 1), builtin[i].fg, builtin[i].bg);
-		scr->attr[i] = COLOR_PAIR(i + 1) | builtin[i].attr;
+		scr->attr[i] = a;
 	}
+	scr->resized = 1;
 }
 
-void
-wb_screen_set_attrs(struct wb_screen *scr, const attr_t attrs[WB_ROLE_COUNT])
+int
+wb_screen_set_theme(struct wb_screen *scr, const char *name, char **errstr)
 {
-	memcpy(scr->attr, attrs, sizeof scr->attr);
-	scr->resized = 1;
+	char *dir = theme_user_dir();
+	struct theme *t = theme_load(name, dir, errstr);
+
+	free(dir);
+	if (t == NULL)
+		return -1;
+	theme_free(scr->theme);
+	scr->theme = t;
+	apply_theme(scr);
+	return 0;
 }
 
 /* ---- layout ------------------------------------------------------- */
@@ -250,10 +209,15 @@ layout(struct wb_screen *scr)
 }
 
 int
-wb_screen_init(struct wb_screen *scr, const char *theme)
+wb_screen_init(struct wb_screen *scr, const char *theme, char **warning)
 {
-	(void)theme;
+	char *dir;
+
 	memset(scr, 0, sizeof *scr);
+	dir = theme_user_dir();
+	scr->theme =
+	    theme_load_or_default(theme != NULL ? theme : "dark", dir, warning);
+	free(dir);
 	if (initscr() == NULL)
 		return -1;
 	raw();
@@ -261,7 +225,13 @@ wb_screen_init(struct wb_screen *scr, const char *theme)
 	nonl();
 	set_escdelay(25);
 	(void)curs_set(1);
-	builtin_colours(scr);
+	scr->ncolours = 0;
+	if (!theme_no_color() && has_colors()) {
+		start_color();
+		(void)use_default_colors();
+		scr->ncolours = COLORS >= 256 ? 256 : COLORS >= 16 ? 16 : 8;
+	}
+	apply_theme(scr);
 	layout(scr);
 	scr->resized = 1;
 	return 0;
@@ -270,6 +240,8 @@ wb_screen_init(struct wb_screen *scr, const char *theme)
 void
 wb_screen_end(struct wb_screen *scr)
 {
+	theme_free(scr->theme);
+	scr->theme = NULL;
 	if (isendwin())
 		return;
 	del_windows(scr);
@@ -324,7 +296,7 @@ draw_dialogue(struct wb_screen *scr, const struct wb_view *v)
 		char *more =
 		    xasprintf(" %zu more below (PgDn, End) ", v->scroll);
 
-		wattrset(w, scr->attr[WB_ROLE_SELECTION]);
+		wattrset(w, scr->attr[THEME_SELECTION]);
 		(void)put_clipped(w, scr->dlg_rows - 1,
 		    width > (int)strlen(more) ? width - (int)strlen(more) : 0,
 		    more, width);
@@ -333,23 +305,23 @@ draw_dialogue(struct wb_screen *scr, const struct wb_view *v)
 	wattrset(w, A_NORMAL);
 }
 
-static enum wb_role
+static enum theme_role
 stage_role(enum smtp_stage_state st)
 {
 	switch (st) {
 	case SMTP_ST_PENDING:
-		return WB_ROLE_STAGE_PENDING;
+		return THEME_STAGE_PENDING;
 	case SMTP_ST_OK:
 	case SMTP_ST_MORE:
-		return WB_ROLE_STAGE_OK;
+		return THEME_STAGE_OK;
 	case SMTP_ST_TEMPFAIL:
-		return WB_ROLE_STAGE_TEMPFAIL;
+		return THEME_STAGE_TEMPFAIL;
 	case SMTP_ST_PERMFAIL:
-		return WB_ROLE_STAGE_PERMFAIL;
+		return THEME_STAGE_PERMFAIL;
 	case SMTP_ST_ERROR:
-		return WB_ROLE_STAGE_ERROR;
+		return THEME_STAGE_ERROR;
 	}
-	return WB_ROLE_DEFAULT;
+	return THEME_DEFAULT;
 }
 
 static const char *
@@ -440,7 +412,7 @@ draw_stages(struct wb_screen *scr, const struct wb_view *v)
 			line = xasprintf("\xe2\x94\x80 transaction %u "
 			                 "\xe2\x94\x80",
 			    rows[i].txn);
-			wattrset(w, scr->attr[WB_ROLE_BORDER]);
+			wattrset(w, scr->attr[THEME_BORDER]);
 			(void)put_clipped(w, y, 0, line, width);
 			free(line);
 			continue;
@@ -472,7 +444,7 @@ draw_stages(struct wb_screen *scr, const struct wb_view *v)
 			    cmd != NULL ? cmd : "");
 		free(cmd);
 		if (v->stage_focus && rows[i].stage == v->stage_sel) {
-			wattrset(w, scr->attr[WB_ROLE_SELECTION]);
+			wattrset(w, scr->attr[THEME_SELECTION]);
 			mvwhline(w, y, 0, ' ', width);
 		} else
 			wattrset(w, scr->attr[stage_role(st->state)]);
@@ -488,7 +460,7 @@ draw_title(struct wb_screen *scr, const struct wb_view *v)
 {
 	WINDOW *w = scr->title;
 
-	wattrset(w, scr->attr[WB_ROLE_TITLE]);
+	wattrset(w, scr->attr[THEME_TITLE]);
 	mvwhline(w, 0, 0, ' ', scr->cols);
 	(void)put_clipped(w, 0, 1,
 	    v->stage_focus ? "dialogue" : "dialogue (PgUp/PgDn)",
@@ -503,7 +475,7 @@ draw_title(struct wb_screen *scr, const struct wb_view *v)
 static void
 draw_sep(struct wb_screen *scr)
 {
-	wattrset(scr->sep, scr->attr[WB_ROLE_BORDER]);
+	wattrset(scr->sep, scr->attr[THEME_BORDER]);
 	werase(scr->sep);
 	mvwvline(scr->sep, 0, 0, ACS_VLINE, scr->dlg_rows);
 	wattrset(scr->sep, A_NORMAL);
@@ -529,7 +501,7 @@ draw_status(struct wb_screen *scr, const struct wb_view *v)
 	    (unsigned long long)(v->elapsed_s / 60),
 	    (unsigned long long)(v->elapsed_s % 60), v->theme,
 	    v->confirm ? "Enter sends anyway, Ctrl-C drops" : "F1 help");
-	wattrset(w, scr->attr[WB_ROLE_STATUS]);
+	wattrset(w, scr->attr[THEME_STATUS]);
 	mvwhline(w, 0, 0, ' ', scr->cols);
 	(void)put_clipped(w, 0, 0, s, scr->cols);
 	free(s);
@@ -557,14 +529,14 @@ draw_popup(struct wb_screen *scr, const struct wb_view *v)
 	w = newwin(height, width, (scr->rows - 2 - height) / 2 + 1,
 	    (scr->cols - width) / 2);
 	scr->popup = w;
-	wbkgdset(w, ' ' | scr->attr[WB_ROLE_POPUP]);
+	wbkgdset(w, ' ' | scr->attr[THEME_POPUP]);
 	werase(w);
-	wattrset(w, scr->attr[WB_ROLE_POPUP_BORDER]);
+	wattrset(w, scr->attr[THEME_POPUP_BORDER]);
 	box(w, 0, 0);
 	(void)put_clipped(w, 0, 2, v->popup_title, width - 12);
 	(void)put_clipped(
 	    w, height - 1, width - 20 > 2 ? width - 20 : 2, " Esc closes ", 12);
-	wattrset(w, scr->attr[WB_ROLE_POPUP]);
+	wattrset(w, scr->attr[THEME_POPUP]);
 	skip = *v->popup_top;
 	y = 1;
 	for (i = 0; i < v->npopup && y < height - 1; i++) {
@@ -579,7 +551,7 @@ draw_popup(struct wb_screen *scr, const struct wb_view *v)
 		}
 	}
 	if (total > (size_t)(height - 2)) {
-		wattrset(w, scr->attr[WB_ROLE_POPUP_BORDER]);
+		wattrset(w, scr->attr[THEME_POPUP_BORDER]);
 		(void)put_clipped(w, height - 1, 2, " Up/Down PgUp/PgDn ", 20);
 	}
 	wnoutrefresh(w);
@@ -617,7 +589,7 @@ draw_matches(struct wb_screen *scr, const struct wb_view *v)
 		width = scr->dlg_cols;
 	w = newwin(height, width, 1 + scr->dlg_rows - height, 0);
 	scr->popup = w;
-	wbkgdset(w, ' ' | scr->attr[WB_ROLE_MATCHES]);
+	wbkgdset(w, ' ' | scr->attr[THEME_COMPLETION]);
 	werase(w);
 	box(w, 0, 0);
 	{
@@ -640,15 +612,15 @@ draw_matches(struct wb_screen *scr, const struct wb_view *v)
 void
 wb_draw_input(struct wb_screen *scr)
 {
-	attr_t pa = scr->attr[WB_ROLE_PROMPT];
+	attr_t pa = scr->attr[THEME_PROMPT];
 	const char *pr = rl_display_prompt != NULL ? rl_display_prompt : "";
 
 	if (scr->input == NULL)
 		return;
 	if (strncmp(pr, "data>", 5) == 0 || strncmp(pr, "sasl>", 5) == 0 ||
 	    strncmp(pr, "secret", 6) == 0)
-		pa = scr->attr[WB_ROLE_CONTENT_PROMPT];
-	rl_glue_draw(scr->input, pa, scr->attr[WB_ROLE_INPUT], scr->mask);
+		pa = scr->attr[THEME_CONTENT_PROMPT];
+	rl_glue_draw(scr->input, pa, scr->attr[THEME_INPUT], scr->mask);
 	wnoutrefresh(scr->input);
 	doupdate();
 }

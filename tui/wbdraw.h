@@ -12,45 +12,14 @@
 
 #include <curses.h>
 
-struct smtp_session;
+#include "themes/theme.h"
 
-/* Colour roles of the screen; themes map them to colours. */
-enum wb_role {
-	WB_ROLE_DEFAULT = 0,
-	WB_ROLE_CLIENT,
-	WB_ROLE_SERVER_2XX,
-	WB_ROLE_SERVER_3XX,
-	WB_ROLE_SERVER_4XX,
-	WB_ROLE_SERVER_5XX,
-	WB_ROLE_SERVER_OTHER,
-	WB_ROLE_NOTE,
-	WB_ROLE_WARNING,
-	WB_ROLE_ERROR,
-	WB_ROLE_STAGE_PENDING,
-	WB_ROLE_STAGE_OK,
-	WB_ROLE_STAGE_TEMPFAIL,
-	WB_ROLE_STAGE_PERMFAIL,
-	WB_ROLE_STAGE_ERROR,
-	WB_ROLE_BORDER,
-	WB_ROLE_TITLE,
-	WB_ROLE_POPUP,
-	WB_ROLE_POPUP_BORDER,
-	WB_ROLE_SELECTION,
-	WB_ROLE_STATUS,
-	WB_ROLE_STATUS_ACCENT,
-	WB_ROLE_PROMPT,
-	WB_ROLE_CONTENT_PROMPT,
-	WB_ROLE_MATCHES,
-	WB_ROLE_MATCHES_SELECTED,
-	WB_ROLE_TIMESTAMP,
-	WB_ROLE_INPUT,
-	WB_ROLE_COUNT
-};
+struct smtp_session;
 
 struct wb_dline {
 	uint64_t t_us;
 	char dir;
-	enum wb_role role;
+	enum theme_role role;
 	const char *text; /* escaped */
 };
 
@@ -89,12 +58,19 @@ struct wb_screen {
 	int resized;
 	int too_small;
 	int mask; /* draw the input masked (secrets) */
-	int colors; /* colours in use */
-	attr_t attr[WB_ROLE_COUNT];
+	int ncolours; /* colours in use: 0 (monochrome), 8, 16 or 256 */
+	struct theme *theme;
+	attr_t attr[THEME_ROLE_COUNT];
 };
 
-/* Starts curses (after setlocale); theme may be NULL.  -1 on failure. */
-int wb_screen_init(struct wb_screen *, const char *theme);
+/*
+ * Starts curses (after setlocale) with a theme (NULL: the default).  A
+ * theme that cannot be loaded falls back to the default; *warning then
+ * says why (allocated).  Returns -1 when the terminal cannot be used.
+ */
+int wb_screen_init(struct wb_screen *, const char *theme, char **warning);
+/* Switches the theme live.  Returns -1 with *errstr (theme unchanged). */
+int wb_screen_set_theme(struct wb_screen *, const char *name, char **errstr);
 /* Restores the terminal; safe to call twice. */
 void wb_screen_end(struct wb_screen *);
 /* Draws every pane (relayout first when resized) and updates the
@@ -103,8 +79,6 @@ void wb_draw_all(struct wb_screen *, const struct wb_view *);
 /* Repaints only the input line (readline's redisplay). */
 void wb_draw_input(struct wb_screen *);
 void wb_draw_set_mask(struct wb_screen *, int);
-/* Applies colours for the roles (from a theme, or the built-in). */
-void wb_screen_set_attrs(struct wb_screen *, const attr_t attrs[WB_ROLE_COUNT]);
 
 /* Display columns of a UTF-8 string (escaped text: no controls). */
 int wb_text_cols(const char *);

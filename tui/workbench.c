@@ -51,7 +51,7 @@ enum focus {
 struct dline {
 	uint64_t t_us;
 	char dir; /* 'C', 'S', '*' */
-	enum wb_role role;
+	enum theme_role role;
 	char *text; /* escaped, printable */
 };
 
@@ -117,7 +117,7 @@ dline_at(struct wb *wb, size_t i)
 }
 
 static void
-dlg_add(struct wb *wb, uint64_t t_us, char dir, enum wb_role role,
+dlg_add(struct wb *wb, uint64_t t_us, char dir, enum theme_role role,
     const char *p, size_t n)
 {
 	struct dline *d;
@@ -151,11 +151,11 @@ dlg_add(struct wb *wb, uint64_t t_us, char dir, enum wb_role role,
 	wb->dirty = 1;
 }
 
-static void wb_note(struct wb *wb, enum wb_role role, const char *fmt, ...)
+static void wb_note(struct wb *wb, enum theme_role role, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-wb_note(struct wb *wb, enum wb_role role, const char *fmt, ...)
+wb_note(struct wb *wb, enum theme_role role, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -167,22 +167,22 @@ wb_note(struct wb *wb, enum wb_role role, const char *fmt, ...)
 	free(s);
 }
 
-static enum wb_role
+static enum theme_role
 role_of_server_line(const char *p, size_t n)
 {
 	if (n < 1)
-		return WB_ROLE_SERVER_OTHER;
+		return THEME_SERVER_OTHER;
 	switch (p[0]) {
 	case '2':
-		return WB_ROLE_SERVER_2XX;
+		return THEME_SERVER_2XX;
 	case '3':
-		return WB_ROLE_SERVER_3XX;
+		return THEME_SERVER_3XX;
 	case '4':
-		return WB_ROLE_SERVER_4XX;
+		return THEME_SERVER_4XX;
 	case '5':
-		return WB_ROLE_SERVER_5XX;
+		return THEME_SERVER_5XX;
 	default:
-		return WB_ROLE_SERVER_OTHER;
+		return THEME_SERVER_OTHER;
 	}
 }
 
@@ -270,7 +270,7 @@ popup_explain(struct wb *wb, const char *query)
 	char *text = smtp_explain_text(query), *title;
 
 	if (text == NULL) {
-		wb_note(wb, WB_ROLE_WARNING,
+		wb_note(wb, THEME_WARNING,
 		    "no explanation for \"%s\": try a reply code like 550, an "
 		    "enhanced code like 5.7.1 or a command like VRFY",
 		    query);
@@ -395,10 +395,9 @@ on_complete(const char *line, int start, int end, void *arg)
 	struct wb *wb = arg;
 	struct smtp_complete_ctx ctx;
 	struct smtp_completion c;
-	char **out;
-	size_t i;
+	char **out, **themes;
+	size_t i, nthemes = 0;
 
-	(void)start;
 	memset(&ctx, 0, sizeof ctx);
 	ctx.state = smtp_session_state(wb->session);
 	ctx.caps = smtp_session_caps(wb->session);
@@ -406,7 +405,20 @@ on_complete(const char *line, int start, int end, void *arg)
 	ctx.addresses.n = wb->naddresses;
 	ctx.hosts.items = (const char *const *)&wb->helo;
 	ctx.hosts.n = 1;
+	{
+		char *dir = theme_user_dir();
+
+		themes = theme_list(dir, &nthemes);
+		free(dir);
+	}
+	ctx.themes.items = (const char *const *)themes;
+	ctx.themes.n = nthemes;
 	(void)smtp_complete(line, (size_t)end, &ctx, &c);
+	theme_list_free(themes);
+	if (c.want_files) {
+		smtp_completion_free(&c);
+		return rl_glue_complete_files(line + start, end - start);
+	}
 	out = xcalloc(c.nmatches + 1, sizeof *out);
 	for (i = 0; i < c.nmatches; i++)
 		out[i] = xstrdup(c.matches[i]);
@@ -470,14 +482,14 @@ sasl_answer(struct wb *wb, const struct smtp_reply *r)
 	text = smtp_reply_line_text(&r->lines[0], 0, &len);
 	if (sasl_client_step(wb->sasl, text, len, &wire, &display, &err) ==
 	    -1) {
-		wb_note(wb, WB_ROLE_WARNING, "cancelling AUTH: %s", err);
+		wb_note(wb, THEME_WARNING, "cancelling AUTH: %s", err);
 		free(err);
 		(void)smtp_client_send_secret(wb->client, "*", "*", &err);
 		free(err);
 		return;
 	}
 	if (smtp_client_send_secret(wb->client, wire, display, &err) == -1) {
-		wb_note(wb, WB_ROLE_ERROR, "%s", err);
+		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
 	}
 	secret_free_str(wire);
@@ -502,8 +514,8 @@ on_reply(struct wb *wb, const struct smtp_event *ev)
 		if (ev->reply->code == 354 &&
 		    smtp_client_body_file(wb->client, wb->pending_body, &err) ==
 		        -1) {
-			wb_note(wb, WB_ROLE_ERROR,
-			    "%s; ending the message empty", err);
+			wb_note(wb, THEME_ERROR, "%s; ending the message empty",
+			    err);
 			free(err);
 			(void)smtp_client_send(wb->client, ".", 1, &err);
 			free(err);
@@ -522,26 +534,26 @@ on_event(const struct smtp_event *ev, void *arg)
 
 	switch (ev->type) {
 	case SMTP_EV_SENT:
-		dlg_add(wb, ev->t_us, 'C', WB_ROLE_CLIENT, ev->text, ev->len);
+		dlg_add(wb, ev->t_us, 'C', THEME_CLIENT, ev->text, ev->len);
 		break;
 	case SMTP_EV_LINE:
 		dlg_add(wb, ev->t_us, 'S',
 		    role_of_server_line(ev->text, ev->len), ev->text, ev->len);
 		break;
 	case SMTP_EV_NOTE:
-		dlg_add(wb, ev->t_us, '*', WB_ROLE_NOTE, ev->text, ev->len);
+		dlg_add(wb, ev->t_us, '*', THEME_NOTE, ev->text, ev->len);
 		break;
 	case SMTP_EV_WARNING:
-		dlg_add(wb, ev->t_us, '*', WB_ROLE_WARNING, ev->text, ev->len);
+		dlg_add(wb, ev->t_us, '*', THEME_WARNING, ev->text, ev->len);
 		break;
 	case SMTP_EV_FAILURE:
-		dlg_add(wb, ev->t_us, '*', WB_ROLE_ERROR, ev->text, ev->len);
+		dlg_add(wb, ev->t_us, '*', THEME_ERROR, ev->text, ev->len);
 		break;
 	case SMTP_EV_REPLY:
 		on_reply(wb, ev);
 		break;
 	case SMTP_EV_CLOSED:
-		wb_note(wb, WB_ROLE_NOTE,
+		wb_note(wb, THEME_NOTE,
 		    "not connected: /connect SERVER for a new session, or "
 		    "/quit");
 		break;
@@ -560,7 +572,7 @@ send_or_note(struct wb *wb, const char *line)
 	char *err = NULL;
 
 	if (smtp_client_send(wb->client, line, strlen(line), &err) == -1) {
-		wb_note(wb, WB_ROLE_ERROR, "%s", err);
+		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
 	}
 }
@@ -575,17 +587,17 @@ start_auth(
 	sasl_end(wb);
 	wb->sasl = sasl_client_new(mi->name, user, secret, &err);
 	if (wb->sasl == NULL) {
-		wb_note(wb, WB_ROLE_ERROR, "%s", err);
+		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
 		return;
 	}
 	if (!smtp_session_is_tls(wb->session))
-		wb_note(wb, WB_ROLE_WARNING,
+		wb_note(wb, THEME_WARNING,
 		    "AUTH without TLS: the secret crosses the network "
 		    "readable by anyone on the path");
 	sasl_client_start(wb->sasl, mi->initial_response, &wire, &display);
 	if (smtp_client_send_secret(wb->client, wire, display, &err) == -1) {
-		wb_note(wb, WB_ROLE_ERROR, "%s", err);
+		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
 		sasl_end(wb);
 	}
@@ -611,13 +623,13 @@ cmd_auth(struct wb *wb, const char *arg)
 	if (*user == '\0')
 		user = wb->o->user;
 	if (mech[0] == '\0' || sasl_mech_find(mech) == NULL) {
-		wb_note(wb, WB_ROLE_ERROR,
+		wb_note(wb, THEME_ERROR,
 		    "/auth MECH [USER]: MECH is one of PLAIN, LOGIN, "
 		    "CRAM-MD5, XOAUTH2");
 		return;
 	}
 	if (user == NULL || *user == '\0') {
-		wb_note(wb, WB_ROLE_ERROR, "/auth %s needs a USER", mech);
+		wb_note(wb, THEME_ERROR, "/auth %s needs a USER", mech);
 		return;
 	}
 	if ((env = getenv("EHLO_PASSWORD")) != NULL) {
@@ -660,18 +672,18 @@ cmd_body(struct wb *wb, const char *path)
 	char *err = NULL;
 
 	if (*path == '\0') {
-		wb_note(wb, WB_ROLE_ERROR, "/body needs a FILE");
+		wb_note(wb, THEME_ERROR, "/body needs a FILE");
 		return;
 	}
 	if ((f = fopen(path, "r")) == NULL) {
-		wb_note(wb, WB_ROLE_ERROR, "/body: cannot open %s: %s", path,
+		wb_note(wb, THEME_ERROR, "/body: cannot open %s: %s", path,
 		    strerror(errno));
 		return;
 	}
 	(void)fclose(f);
 	if (smtp_session_state(wb->session) == SMTP_STATE_CONTENT) {
 		if (smtp_client_body_file(wb->client, path, &err) == -1) {
-			wb_note(wb, WB_ROLE_ERROR, "%s", err);
+			wb_note(wb, THEME_ERROR, "%s", err);
 			free(err);
 		}
 		return;
@@ -707,7 +719,7 @@ cmd_find(struct wb *wb, const char *text)
 			return;
 		}
 	}
-	wb_note(wb, WB_ROLE_WARNING, "\"%s\" not found above this point", text);
+	wb_note(wb, THEME_WARNING, "\"%s\" not found above this point", text);
 }
 
 static void
@@ -738,13 +750,13 @@ do_slash(struct wb *wb, const char *line)
 					break;
 			popup_explain_stage(wb, i);
 		} else
-			wb_note(wb, WB_ROLE_WARNING,
+			wb_note(wb, THEME_WARNING,
 			    "no reply yet: /explain CODE|VERB");
 	} else if (IS("/tls"))
 		popup_tls(wb);
 	else if (IS("/starttls")) {
 		if (wb->o->no_starttls)
-			wb_note(wb, WB_ROLE_ERROR,
+			wb_note(wb, THEME_ERROR,
 			    "/starttls contradicts --no-starttls");
 		else {
 			send_or_note(wb, "STARTTLS");
@@ -756,11 +768,24 @@ do_slash(struct wb *wb, const char *line)
 		cmd_body(wb, arg);
 	else if (IS("/pipeline")) {
 		smtp_session_pipeline_begin(wb->session);
-		wb_note(wb, WB_ROLE_NOTE,
-		    "pipelining: commands are held until /end");
+		wb_note(
+		    wb, THEME_NOTE, "pipelining: commands are held until /end");
 	} else if (IS("/end")) {
 		smtp_session_pipeline_end(wb->session);
 		smtp_client_flush(wb->client);
+	} else if (IS("/theme")) {
+		char *err = NULL;
+
+		if (*arg == '\0')
+			wb_note(wb, THEME_NOTE,
+			    "theme %s; /theme NAME switches "
+			    "(Tab lists the themes)",
+			    theme_name(wb->scr.theme));
+		else if (wb_screen_set_theme(&wb->scr, arg, &err) == -1) {
+			wb_note(wb, THEME_ERROR, "%s", err);
+			free(err);
+		} else
+			wb->dirty = 1;
 	} else if (IS("/connect"))
 		wb_connect(wb, *arg != '\0' ? arg : NULL);
 	else if (IS("/find"))
@@ -773,7 +798,7 @@ do_slash(struct wb *wb, const char *line)
 		wb->nlines = wb->first = wb->scroll = 0;
 		wb->dirty = 1;
 	} else
-		wb_note(wb, WB_ROLE_ERROR,
+		wb_note(wb, THEME_ERROR,
 		    "unknown workbench command \"%.40s\": /help lists them",
 		    line);
 #undef IS
@@ -832,8 +857,8 @@ on_line(char *line, void *arg)
 		if (!chk.refused && chk.nwarn > 0 &&
 		    !same_line(line, wb->confirm_line)) {
 			for (i = 0; i < chk.nwarn; i++)
-				wb_note(wb, WB_ROLE_WARNING, "%s", chk.warn[i]);
-			wb_note(wb, WB_ROLE_WARNING,
+				wb_note(wb, THEME_WARNING, "%s", chk.warn[i]);
+			wb_note(wb, THEME_WARNING,
 			    "press Enter again to send it anyway");
 			free(wb->confirm_line);
 			wb->confirm_line = xstrdup(line);
@@ -874,7 +899,7 @@ wb_connect(struct wb *wb, const char *server)
 			po.quiet = 1;
 			wb->practice = practice_new(wb->loop, &po, &err);
 			if (wb->practice == NULL) {
-				wb_note(wb, WB_ROLE_ERROR,
+				wb_note(wb, THEME_ERROR,
 				    "the practice server could not start: %s",
 				    err);
 				free(err);
@@ -889,7 +914,7 @@ wb_connect(struct wb *wb, const char *server)
 	}
 	if (smtp_server_parse(
 	        server, wb->o->tls ? 465 : 25, &host, &port, &err) == -1) {
-		wb_note(wb, WB_ROLE_ERROR, "%s", err);
+		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
 		host = xstrdup("127.0.0.1");
 		port = xstrdup("25");
@@ -1140,7 +1165,7 @@ fill_view(struct wb *wb, struct wb_view *v)
 	v->elapsed_s = (loop_now_us() - wb->t_start) / 1000000u;
 	v->user =
 	    smtp_session_is_authenticated(wb->session) ? "authenticated" : NULL;
-	v->theme = wb->o->theme != NULL ? wb->o->theme : "default";
+	v->theme = theme_name(wb->scr.theme);
 	v->popup_title = wb->popup_title;
 	v->popup_lines = (const char *const *)wb->popup_lines;
 	v->npopup = wb->npopup;
@@ -1241,6 +1266,7 @@ cmd_workbench(int argc, char *argv[])
 	struct cli_opts o;
 	struct wb wb;
 	struct rl_host rh;
+	char *theme_warning = NULL;
 	int rc, i;
 
 	rc =
@@ -1293,7 +1319,7 @@ cmd_workbench(int argc, char *argv[])
 	rh.redisplay = wb_redraw;
 	rh.arg = &wb;
 	rl_glue_init(&rh, "smtp> ");
-	if (wb_screen_init(&wb.scr, o.theme) == -1) {
+	if (wb_screen_init(&wb.scr, o.theme, &theme_warning) == -1) {
 		rl_glue_end();
 		(void)fputs("ehlo: cannot initialise the terminal (is TERM "
 		            "set?)\n",
@@ -1306,6 +1332,11 @@ cmd_workbench(int argc, char *argv[])
 	loop_fd_add(wb.loop, STDIN_FILENO, LOOP_READ, on_stdin, &wb);
 	loop_set_before_sleep(wb.loop, before_sleep, &wb);
 	(void)loop_timer_add(wb.loop, 1000, on_tick, &wb);
+	if (theme_warning != NULL) {
+		wb_note(&wb, THEME_WARNING, "%s; using the default theme",
+		    theme_warning);
+		free(theme_warning);
+	}
 	wb_connect(&wb, o.nargs == 1 ? o.args[0] : NULL);
 	wb.dirty = 1;
 	(void)loop_run(wb.loop);

@@ -148,6 +148,29 @@ class PracticeTest(WorkbenchCase):
         t.send("Enter")
         t.wait_for(r"NOOP\s+250")
 
+    def test_theme_switch_live(self):
+        t = self.start(["--theme", "dark"])
+        t.wait_for(r"S: 220 ")
+        t.wait_for(r"theme dark")
+        t.type("/theme l")
+        t.send("Tab")
+        t.wait_for(r"smtp> /theme light")
+        t.send("Enter")
+        t.wait_for(r"theme light")
+        self.enter(t, "/theme no-such-theme")
+        screen = t.wait_for(r"no-such-theme")
+        self.assertIn("theme light", screen)
+
+    def test_bad_theme_file_falls_back(self):
+        tdir = os.path.join(self.home, "config", "ehlo", "themes")
+        os.makedirs(tdir)
+        with open(os.path.join(tdir, "broken.theme"), "w") as f:
+            f.write("client = purpel\n")
+        t = self.start(["--theme", "broken"])
+        screen = t.wait_for(r"unknown colour \"purpel\"")
+        self.assertIn("broken.th", screen)   # file:line, maybe wrapped
+        t.wait_for(r"theme dark")
+
     def test_terminal_is_restored(self):
         before = os.path.join(self.home, "before")
         after = os.path.join(self.home, "after")
