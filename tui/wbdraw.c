@@ -284,7 +284,8 @@ draw_dialogue(struct wb_screen *scr, const struct wb_view *v)
 		else
 			full = xasprintf("%s%s", dir_prefix(d.dir), d.text);
 		nrows = wrap_rows(full, width, starts, 256);
-		wattrset(w, scr->attr[d.role]);
+		wattrset(
+		    w, scr->attr[idx == v->dlg_sel ? THEME_SELECTION : d.role]);
 		for (r = nrows; r-- > 0 && y >= 0; y--)
 			(void)put_clipped(w, y, 0, full + starts[r], width);
 		free(full);
@@ -463,7 +464,8 @@ draw_title(struct wb_screen *scr, const struct wb_view *v)
 	wattrset(w, scr->attr[THEME_TITLE]);
 	mvwhline(w, 0, 0, ' ', scr->cols);
 	(void)put_clipped(w, 0, 1,
-	    v->stage_focus ? "dialogue" : "dialogue (PgUp/PgDn)",
+	    v->dlg_sel != SIZE_MAX ? "dialogue: Up/Down, Enter explains, Esc"
+	                           : "dialogue (PgUp/PgDn, F4 to select)",
 	    scr->dlg_cols - 1);
 	(void)put_clipped(w, 0, scr->dlg_cols + 2,
 	    v->stage_focus ? "stages: Up/Down, Enter explains, Esc"

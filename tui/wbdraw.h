@@ -30,6 +30,7 @@ struct wb_view {
 	int (*get_line)(void *, size_t, struct wb_dline *);
 	void *get_line_arg;
 	size_t scroll;
+	size_t dlg_sel; /* highlighted line, SIZE_MAX for none */
 	int show_time;
 	size_t stage_sel;
 	int stage_focus;

@@ -45,6 +45,7 @@
 enum focus {
 	FOCUS_INPUT,
 	FOCUS_STAGES,
+	FOCUS_DIALOGUE,
 	FOCUS_POPUP,
 };
 
@@ -69,6 +70,7 @@ struct wb {
 	struct dline *lines;
 	size_t nlines, caplines, first; /* ring: first = oldest index */
 	size_t scroll; /* logical lines above the tail */
+	size_t dlg_sel; /* selected line (FOCUS_DIALOGUE) */
 	int show_time;
 
 	/* stages */
@@ -244,6 +246,7 @@ static const char help_text[] =
     "top/bottom)\n"
     "  F2           select a stage; Enter explains it, Esc returns\n"
     "  F3           show/hide time offsets in the dialogue\n"
+    "  F4           select a dialogue line; Enter explains it, Esc returns\n"
     "  F1           this help          Ctrl-L  redraw\n"
     "  Ctrl-D       on an empty line: quit (sends QUIT)\n"
     "\n"
@@ -329,6 +332,28 @@ popup_explain_stage(struct wb *wb, size_t idx)
 	popup_open(wb, title, buf_peek(&b));
 	free(title);
 	buf_reset(&b);
+}
+
+/* Explains a dialogue line: a reply by its codes, a command by its verb. */
+static void
+popup_explain_line(struct wb *wb, size_t i)
+{
+	const struct dline *d = dline_at(wb, i);
+	char q[64];
+	size_t n;
+
+	if (d->dir == 'S' && strlen(d->text) >= 3) {
+		n = strcspn(d->text + 4, " ");
+		(void)snprintf(q, sizeof q, "%.3s %.*s", d->text,
+		    (int)(n < 20 ? n : 0), d->text + 4);
+		popup_explain(wb, q);
+	} else if (d->dir == 'C') {
+		n = strcspn(d->text, " :");
+		(void)snprintf(
+		    q, sizeof q, "%.*s", (int)(n < 20 ? n : 20), d->text);
+		popup_explain(wb, q);
+	} else
+		popup_open(wb, "workbench note", d->text);
 }
 
 static void
@@ -1015,6 +1040,47 @@ handle_key(struct wb *wb, int is_code, wint_t wch)
 			popup_close(wb);
 		return;
 	}
+	if (wb->focus == FOCUS_DIALOGUE) {
+		long delta = 0;
+
+		if (!is_code && (wch == 27 || wch == 3)) {
+			wb->focus = FOCUS_INPUT;
+			wb->scroll = 0;
+		} else if (!is_code && (wch == '\r' || wch == '\n'))
+			popup_explain_line(wb, wb->dlg_sel);
+		else if (is_code && wch == KEY_UP)
+			delta = -1;
+		else if (is_code && wch == KEY_DOWN)
+			delta = 1;
+		else if (is_code && wch == KEY_PPAGE)
+			delta = -page;
+		else if (is_code && wch == KEY_NPAGE)
+			delta = page;
+		else if (is_code && wch == KEY_HOME)
+			delta = -(long)wb->nlines;
+		else if (is_code && wch == KEY_END)
+			delta = (long)wb->nlines;
+		else if (is_code && wch == KEY_F(4))
+			wb->focus = FOCUS_INPUT;
+		if (delta != 0 && wb->nlines > 0) {
+			long v = (long)wb->dlg_sel + delta;
+
+			if (v < 0)
+				v = 0;
+			if (v >= (long)wb->nlines)
+				v = (long)wb->nlines - 1;
+			wb->dlg_sel = (size_t)v;
+			/* Keep the selection on screen. */
+			if (wb->nlines - 1 - wb->dlg_sel < wb->scroll)
+				wb->scroll = wb->nlines - 1 - wb->dlg_sel;
+			else if (wb->nlines - 1 - wb->dlg_sel >=
+			    wb->scroll + (size_t)page)
+				wb->scroll = wb->nlines - 1 - wb->dlg_sel -
+				    (size_t)page + 1;
+		}
+		wb->dirty = 1;
+		return;
+	}
 	if (wb->focus == FOCUS_STAGES) {
 		if (!is_code && (wch == 27 || wch == 3)) {
 			wb->focus = FOCUS_INPUT;
@@ -1056,6 +1122,14 @@ handle_key(struct wb *wb, int is_code, wint_t wch)
 		case KEY_F(3):
 			wb->show_time = !wb->show_time;
 			wb->dirty = 1;
+			return;
+		case KEY_F(4):
+			if (wb->nlines > 0) {
+				wb->focus = FOCUS_DIALOGUE;
+				wb->dlg_sel = wb->nlines - 1 -
+				    (wb->scroll < wb->nlines ? wb->scroll : 0);
+				wb->dirty = 1;
+			}
 			return;
 		case KEY_PPAGE:
 			wb->scroll += (size_t)page;
@@ -1154,6 +1228,7 @@ fill_view(struct wb *wb, struct wb_view *v)
 	v->session = wb->session;
 	v->nlines = wb->nlines;
 	v->scroll = wb->scroll;
+	v->dlg_sel = wb->focus == FOCUS_DIALOGUE ? wb->dlg_sel : SIZE_MAX;
 	v->show_time = wb->show_time;
 	v->stage_sel = wb->stage_sel;
 	v->stage_focus = wb->focus == FOCUS_STAGES;

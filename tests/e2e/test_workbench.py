@@ -132,6 +132,15 @@ class PracticeTest(WorkbenchCase):
         t.send("Escape")
         t.send("Escape")
         t.wait_for(r"F2 to select")
+        # F4 selects dialogue lines; the last one is the 550 reply.
+        t.send("F4")
+        t.wait_for(r"Enter explains")
+        t.send("Enter")
+        screen = t.wait_for(r"Esc closes")
+        self.assertRegex(screen, r"5\.1\.1|550")
+        t.send("Escape")
+        t.send("Escape")
+        t.wait_for(r"F4 to select")
 
     def test_resize_and_too_small(self):
         t = self.start(width=80, height=24)
