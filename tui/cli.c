@@ -49,6 +49,16 @@ static const struct cli_command commands[] = {
         "replay ID [SERVER] [--diff]  re-run a saved "
         "session's client side"},
     {"drafts", cmd_drafts, "drafts [--json]  saved drafts"},
+    {"send", cmd_send,
+        "send [OPTIONS] SERVER --from A --to B [--to C ...] "
+        "[--cc C] [--bcc D] [--subject S] [--body FILE|-] [--attach FILE "
+        "...] [--header 'Name: value'] [--partial] | --draft ID"},
+    {"check", cmd_check,
+        "check SERVER [-w MS] [-c MS] [--cert-days-warn "
+        "N --cert-days-crit N] [--starttls|--tls]  monitoring check"},
+    {"probe", cmd_probe,
+        "probe NAME SERVER  one diagnostic probe (never "
+        "delivers mail)"},
     {NULL, NULL, NULL},
 };
 
@@ -119,6 +129,20 @@ enum {
 	OPT_FORMAT,
 	OPT_DIFF,
 	OPT_DNS,
+	OPT_FROM,
+	OPT_TO,
+	OPT_CC,
+	OPT_BCC,
+	OPT_SUBJECT,
+	OPT_BODY,
+	OPT_ATTACH,
+	OPT_HEADER,
+	OPT_PARTIAL,
+	OPT_DRAFT,
+	OPT_WARN,
+	OPT_CRIT,
+	OPT_CERT_WARN,
+	OPT_CERT_CRIT,
 	OPT_HELP,
 };
 
@@ -149,6 +173,20 @@ static const struct cli_option cli_options[] = {
     {{"format", required_argument, NULL, OPT_FORMAT}, CLI_O_FORMAT},
     {{"diff", no_argument, NULL, OPT_DIFF}, CLI_O_DIFF},
     {{"dns", required_argument, NULL, OPT_DNS}, CLI_O_DNS},
+    {{"from", required_argument, NULL, OPT_FROM}, CLI_O_SEND},
+    {{"to", required_argument, NULL, OPT_TO}, CLI_O_SEND},
+    {{"cc", required_argument, NULL, OPT_CC}, CLI_O_SEND},
+    {{"bcc", required_argument, NULL, OPT_BCC}, CLI_O_SEND},
+    {{"subject", required_argument, NULL, OPT_SUBJECT}, CLI_O_SEND},
+    {{"body", required_argument, NULL, OPT_BODY}, CLI_O_SEND},
+    {{"attach", required_argument, NULL, OPT_ATTACH}, CLI_O_SEND},
+    {{"header", required_argument, NULL, OPT_HEADER}, CLI_O_SEND},
+    {{"partial", no_argument, NULL, OPT_PARTIAL}, CLI_O_SEND},
+    {{"draft", required_argument, NULL, OPT_DRAFT}, CLI_O_SEND},
+    {{"warning", required_argument, NULL, OPT_WARN}, CLI_O_CHECK},
+    {{"critical", required_argument, NULL, OPT_CRIT}, CLI_O_CHECK},
+    {{"cert-days-warn", required_argument, NULL, OPT_CERT_WARN}, CLI_O_CHECK},
+    {{"cert-days-crit", required_argument, NULL, OPT_CERT_CRIT}, CLI_O_CHECK},
     {{"help", no_argument, NULL, OPT_HELP}, 0},
 };
 
@@ -197,6 +235,26 @@ parse_limit(const char *s, long *out)
 	return 0;
 }
 
+static void
+list_add(struct cli_list *l, const char *v)
+{
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v[l->n++] = v;
+}
+
+void
+cli_opts_free(struct cli_opts *o)
+{
+	free(o->args);
+	free(o->to.v);
+	free(o->cc.v);
+	free(o->bcc.v);
+	free(o->attach.v);
+	free(o->header.v);
+	o->args = NULL;
+	o->to.v = o->cc.v = o->bcc.v = o->attach.v = o->header.v = NULL;
+}
+
 static const struct cli_option *
 find_option(int val)
 {
@@ -219,13 +277,17 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 	memset(o, 0, sizeof *o);
 	o->timeout_ms = 30000;
 	o->limit = -1;
+	o->warn_ms = o->crit_ms = -1;
+	o->cert_days_warn = o->cert_days_crit = -1;
 	for (i = 0; i < NOPTIONS; i++)
 		longopts[i] = cli_options[i].opt;
 	memset(&longopts[NOPTIONS], 0, sizeof longopts[NOPTIONS]);
 	optind = 1;
 	opterr = 0;
 	/* "-" first: options and positionals may be mixed, in order. */
-	while ((ch = getopt_long(argc, argv, "-:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv,
+	            allowed & CLI_O_CHECK ? "-:hw:c:" : "-:h", longopts,
+	            NULL)) != -1) {
 		if (ch == 1) {
 			o->args = xreallocarray(
 			    o->args, (size_t)o->nargs + 1, sizeof *o->args);
@@ -234,6 +296,10 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		}
 		if (ch == 'h')
 			ch = OPT_HELP;
+		else if (ch == 'w')
+			ch = OPT_WARN;
+		else if (ch == 'c')
+			ch = OPT_CRIT;
 		if (ch == ':')
 			return cli_usage_error(
 			           "option %s needs a value", argv[optind - 1]),
@@ -319,6 +385,52 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		case OPT_DNS:
 			o->dns = optarg;
 			break;
+		case OPT_FROM:
+			o->from = optarg;
+			break;
+		case OPT_TO:
+			list_add(&o->to, optarg);
+			break;
+		case OPT_CC:
+			list_add(&o->cc, optarg);
+			break;
+		case OPT_BCC:
+			list_add(&o->bcc, optarg);
+			break;
+		case OPT_SUBJECT:
+			o->subject = optarg;
+			break;
+		case OPT_BODY:
+			o->body = optarg;
+			break;
+		case OPT_ATTACH:
+			list_add(&o->attach, optarg);
+			break;
+		case OPT_HEADER:
+			list_add(&o->header, optarg);
+			break;
+		case OPT_PARTIAL:
+			o->partial = 1;
+			break;
+		case OPT_DRAFT:
+			o->draft = optarg;
+			break;
+		case OPT_WARN:
+		case OPT_CRIT:
+		case OPT_CERT_WARN:
+		case OPT_CERT_CRIT: {
+			long *dst = ch == OPT_WARN ? &o->warn_ms
+			    : ch == OPT_CRIT       ? &o->crit_ms
+			    : ch == OPT_CERT_WARN  ? &o->cert_days_warn
+			                           : &o->cert_days_crit;
+
+			if (parse_limit(optarg, dst) == -1)
+				return cli_usage_error("%s wants a number, "
+				                       "not \"%s\"",
+				           argv[optind - 1], optarg),
+				       -1;
+			break;
+		}
 		case OPT_HELP:
 			return 1;
 		default:

@@ -7,6 +7,8 @@
 #define EHLO_TUI_CLI_H
 
 #include <stddef.h>
+
+#include <stddef.h>
 #include <stdint.h>
 
 /* Option groups a subcommand accepts (cli_parse's allowed mask). */
@@ -20,6 +22,16 @@
 #define CLI_O_FORMAT 0x0080 /* --format */
 #define CLI_O_DIFF 0x0100 /* --diff */
 #define CLI_O_DNS 0x0200 /* --dns */
+#define CLI_O_SEND                                                             \
+	0x0400 /* --from --to --cc --bcc --subject --body \
+                           * --attach --header --partial --draft */
+#define CLI_O_CHECK 0x0800 /* -w -c --cert-days-warn --cert-days-crit */
+
+/* A repeatable option's values, in command-line order. */
+struct cli_list {
+	const char **v;
+	size_t n;
+};
 
 struct cli_opts {
 	/* connection (CLI_O_CONN) */
@@ -52,6 +64,16 @@ struct cli_opts {
 	int diff;
 	/* --dns SERVER[:PORT] */
 	const char *dns;
+	/* send (CLI_O_SEND) */
+	const char *from;
+	struct cli_list to, cc, bcc, attach, header;
+	const char *subject;
+	const char *body; /* FILE or "-" */
+	int partial;
+	const char *draft;
+	/* check (CLI_O_CHECK): milliseconds and days, -1 when not given */
+	long warn_ms, crit_ms;
+	long cert_days_warn, cert_days_crit;
 	/* positional arguments after the subcommand, in order */
 	int nargs;
 	char **args;
@@ -89,6 +111,12 @@ int cmd_show(int argc, char *argv[]);
 int cmd_export(int argc, char *argv[]);
 int cmd_replay(int argc, char *argv[]);
 int cmd_drafts(int argc, char *argv[]);
+int cmd_send(int argc, char *argv[]);
+int cmd_check(int argc, char *argv[]);
+int cmd_probe(int argc, char *argv[]);
+
+/* Frees what cli_parse allocated in *o (the lists and args). */
+void cli_opts_free(struct cli_opts *);
 
 /* Line mode (`ehlo run`); returns the exit status of the contract. */
 int linemode_run(const struct cli_opts *);
