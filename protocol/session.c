@@ -924,6 +924,8 @@ send_content_line(
 			s->message_stage =
 			    stage_add(s, SMTP_STAGE_MESSAGE, "message content");
 		s->stages[s->message_stage].bytes += 3;
+		/* The reply's latency counts from the end of the content. */
+		s->stages[s->message_stage].t_start_us = elapsed(s);
 		emit_sent(s, p, n, SMTP_SENT_CONTENT, s->message_stage);
 		wait_push(s, s->message_stage);
 		s->message_stage = SIZE_MAX;
@@ -1162,6 +1164,7 @@ smtp_session_body_end(struct smtp_session *s, const char *summary)
 		idx = stage_add(s, SMTP_STAGE_MESSAGE, summary);
 	free(s->stages[idx].command);
 	s->stages[idx].command = xstrdup(summary);
+	s->stages[idx].t_start_us = elapsed(s);
 	emit_sent(s, summary, strlen(summary), SMTP_SENT_SUMMARY, idx);
 	wait_push(s, idx);
 	s->message_stage = SIZE_MAX;

@@ -344,29 +344,49 @@ stage_mark(enum smtp_stage_state st)
 	return "?";
 }
 
-/* One row of the stage list: a transaction header or a stage. */
+/* One row of the stage list: a transaction header, a stage, or (in a
+ * narrow pane) the meaning of the stage above on its own row. */
+enum srow_kind { SROW_HEADER, SROW_STAGE, SROW_MEANING };
+
 struct srow {
-	size_t stage; /* SIZE_MAX for a header */
+	enum srow_kind kind;
+	size_t stage;
 	unsigned txn;
 };
 
+/* The one-line meaning shown for a stage ("" when there is none). */
+static const char *
+stage_meaning(const struct smtp_stage *st)
+{
+	if (st->code == 0)
+		return "";
+	return smtp_explain_oneline(
+	    smtp_stage_kind_name(st->kind), st->code, st->enhanced);
+}
+
 static size_t
-stage_rows(const struct smtp_session *s, struct srow **out)
+stage_rows(const struct smtp_session *s, int two_line, struct srow **out)
 {
 	size_t n = smtp_session_nstages(s), i, k = 0;
 	unsigned txn = 0;
-	struct srow *rows = xcalloc(2 * n + 1, sizeof *rows);
+	struct srow *rows = xcalloc(3 * n + 1, sizeof *rows);
 	const struct smtp_stage *st;
 
 	for (i = 0; i < n; i++) {
 		st = smtp_session_stage(s, i);
 		if (st->txn != 0 && st->txn != txn) {
-			rows[k].stage = SIZE_MAX;
+			rows[k].kind = SROW_HEADER;
 			rows[k++].txn = st->txn;
 		}
 		txn = st->txn;
+		rows[k].kind = SROW_STAGE;
 		rows[k].stage = i;
 		rows[k++].txn = st->txn;
+		if (two_line && *stage_meaning(st) != '\0') {
+			rows[k].kind = SROW_MEANING;
+			rows[k].stage = i;
+			rows[k++].txn = st->txn;
+		}
 	}
 	*out = rows;
 	return k;
@@ -390,26 +410,48 @@ format_latency(char *buf, size_t len, const struct smtp_stage *st)
 		(void)snprintf(buf, len, "%.1fs", ms / 1000);
 }
 
+/* "✓ RCPT 550 5.1.1 0.4ms" (+ the meaning when the pane is wide). */
+static char *
+stage_line(const struct smtp_stage *st, int with_meaning)
+{
+	char lat[16], code[32] = "";
+	const char *detail = "";
+
+	format_latency(lat, sizeof lat, st);
+	if (st->code != 0)
+		(void)snprintf(code, sizeof code, " %d%s%s", st->code,
+		    st->enhanced[0] ? " " : "", st->enhanced);
+	if (st->code == 0 &&
+	    (st->kind == SMTP_STAGE_CONNECT ||
+	        (st->kind == SMTP_STAGE_TLS && st->state == SMTP_ST_OK)))
+		detail = st->command;
+	else if (with_meaning)
+		detail = stage_meaning(st);
+	return xasprintf("%s%s %s%s%s%s%s%s", st->group ? "\xe2\x94\x83" : " ",
+	    stage_mark(st->state), smtp_stage_kind_name(st->kind), code,
+	    *lat ? " " : "", lat, *detail ? "  " : "", detail);
+}
+
 static void
 draw_stages(struct wb_screen *scr, const struct wb_view *v)
 {
 	WINDOW *w = scr->stage;
+	int width = scr->stage_cols, two_line = width < 56, y;
 	struct srow *rows;
-	size_t nrows = stage_rows(v->session, &rows), target = 0, top = 0, i;
-	int y, width = scr->stage_cols;
+	size_t nrows = stage_rows(v->session, two_line, &rows), target = 0;
+	size_t top = 0, i;
 	const struct smtp_stage *st;
-	char lat[16], *line, *cmd;
-	const char *meaning;
+	char *line;
 
 	werase(w);
 	for (i = 0; i < nrows; i++)
-		if (rows[i].stage != SIZE_MAX &&
-		    (v->stage_follow ? 1 : rows[i].stage == v->stage_sel))
+		if (rows[i].kind != SROW_HEADER &&
+		    (v->stage_follow || rows[i].stage == v->stage_sel))
 			target = i;
 	if (target >= (size_t)scr->dlg_rows)
 		top = target - (size_t)scr->dlg_rows + 1;
 	for (y = 0, i = top; i < nrows && y < scr->dlg_rows; i++, y++) {
-		if (rows[i].stage == SIZE_MAX) {
+		if (rows[i].kind == SROW_HEADER) {
 			line = xasprintf("\xe2\x94\x80 transaction %u "
 			                 "\xe2\x94\x80",
 			    rows[i].txn);
@@ -419,35 +461,16 @@ draw_stages(struct wb_screen *scr, const struct wb_view *v)
 			continue;
 		}
 		st = smtp_session_stage(v->session, rows[i].stage);
-		format_latency(lat, sizeof lat, st);
-		meaning = st->code != 0
-		    ? smtp_explain_oneline(smtp_stage_kind_name(st->kind),
-		          st->code, st->enhanced)
-		    : "";
-		if (st->kind == SMTP_STAGE_CONNECT ||
-		    st->kind == SMTP_STAGE_TLS)
-			meaning = st->state == SMTP_ST_PENDING ? "" : "";
-		cmd = NULL;
-		if (st->kind == SMTP_STAGE_CONNECT ||
-		    (st->kind == SMTP_STAGE_TLS && st->state == SMTP_ST_OK))
-			cmd = xstrdup(st->command);
-		if (st->code != 0)
-			line = xasprintf("%s%s %-8s %d %-7s %6s %s",
-			    st->group ? "\xe2\x94\x83" : " ",
-			    stage_mark(st->state),
-			    smtp_stage_kind_name(st->kind), st->code,
-			    st->enhanced, lat, meaning);
+		if (rows[i].kind == SROW_MEANING)
+			line = xasprintf("    %s", stage_meaning(st));
 		else
-			line = xasprintf("%s%s %-8s %s %s",
-			    st->group ? "\xe2\x94\x83" : " ",
-			    stage_mark(st->state),
-			    smtp_stage_kind_name(st->kind), lat,
-			    cmd != NULL ? cmd : "");
-		free(cmd);
+			line = stage_line(st, !two_line);
 		if (v->stage_focus && rows[i].stage == v->stage_sel) {
 			wattrset(w, scr->attr[THEME_SELECTION]);
 			mvwhline(w, y, 0, ' ', width);
-		} else
+		} else if (rows[i].kind == SROW_MEANING)
+			wattrset(w, scr->attr[THEME_NOTE]);
+		else
 			wattrset(w, scr->attr[stage_role(st->state)]);
 		(void)put_clipped(w, y, 0, line, width);
 		free(line);
