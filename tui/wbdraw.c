@@ -432,11 +432,33 @@ stage_line(const struct smtp_stage *st, int with_meaning)
 	    *lat ? " " : "", lat, *detail ? "  " : "", detail);
 }
 
+/* The lesson pane: the top of the stage window, at most half of it. */
+static int
+draw_lesson(struct wb_screen *scr, const struct wb_view *v)
+{
+	WINDOW *w = scr->stage;
+	int rows = scr->dlg_rows / 2, y;
+	size_t i;
+
+	if (v->nlesson_lines == 0)
+		return 0;
+	for (y = 0, i = 0; i < v->nlesson_lines && y < rows - 1; i++, y++) {
+		wattrset(w, scr->attr[i == 0 ? THEME_TITLE : THEME_DEFAULT]);
+		if (i == 0)
+			mvwhline(w, y, 0, ' ', scr->stage_cols);
+		(void)put_clipped(w, y, 0, v->lesson_lines[i], scr->stage_cols);
+	}
+	wattrset(w, scr->attr[THEME_BORDER]);
+	mvwhline(w, y, 0, ACS_HLINE, scr->stage_cols);
+	wattrset(w, A_NORMAL);
+	return y + 1;
+}
+
 static void
 draw_stages(struct wb_screen *scr, const struct wb_view *v)
 {
 	WINDOW *w = scr->stage;
-	int width = scr->stage_cols, two_line = width < 56, y;
+	int width = scr->stage_cols, two_line = width < 56, y, y0, avail;
 	struct srow *rows;
 	size_t nrows = stage_rows(v->session, two_line, &rows), target = 0;
 	size_t top = 0, i;
@@ -444,13 +466,15 @@ draw_stages(struct wb_screen *scr, const struct wb_view *v)
 	char *line;
 
 	werase(w);
+	y0 = draw_lesson(scr, v);
+	avail = scr->dlg_rows - y0;
 	for (i = 0; i < nrows; i++)
 		if (rows[i].kind != SROW_HEADER &&
 		    (v->stage_follow || rows[i].stage == v->stage_sel))
 			target = i;
-	if (target >= (size_t)scr->dlg_rows)
-		top = target - (size_t)scr->dlg_rows + 1;
-	for (y = 0, i = top; i < nrows && y < scr->dlg_rows; i++, y++) {
+	if (target >= (size_t)avail)
+		top = target - (size_t)avail + 1;
+	for (y = y0, i = top; i < nrows && y < scr->dlg_rows; i++, y++) {
 		if (rows[i].kind == SROW_HEADER) {
 			line = xasprintf("\xe2\x94\x80 transaction %u "
 			                 "\xe2\x94\x80",

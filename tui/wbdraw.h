@@ -47,6 +47,8 @@ struct wb_view {
 	const char *const *popup_lines;
 	size_t npopup;
 	size_t *popup_top;
+	const char *const *lesson_lines; /* lesson pane above the stages */
+	size_t nlesson_lines;
 	const char *const *matches;
 	size_t nmatches;
 	int confirm;

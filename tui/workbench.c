@@ -31,10 +31,13 @@
 #include "core/xmalloc.h"
 #include "protocol/client.h"
 #include "protocol/complete.h"
+#include "history/history.h"
 #include "protocol/explain.h"
+#include "protocol/lesson.h"
 #include "protocol/practice.h"
 #include "protocol/sasl.h"
 #include "tui/cli.h"
+#include "tui/record.h"
 #include "tui/rl.h"
 #include "tui/wbdraw.h"
 
@@ -60,8 +63,14 @@ struct wb {
 	struct cli_opts *o;
 	struct loop *loop;
 	struct practice *practice;
+	char *practice_dir; /* its data directory (inbox, certificate) */
+	const struct lesson *lesson; /* shown beside the stages, or NULL */
+	char **lesson_lines;
+	size_t nlesson_lines;
 	struct smtp_client *client;
 	struct smtp_session *session;
+	struct hist *hist; /* NULL: no history (--no-history, or failed) */
+	struct record *rec; /* the current session's recorder */
 	char *server_label;
 	char *helo;
 	uint64_t t_start;
@@ -261,6 +270,9 @@ static const char help_text[] =
     "  /tls                 TLS details: chain, validity, verification\n"
     "  /connect SERVER      new connection (no SERVER: practice server)\n"
     "  /find TEXT           scroll the dialogue to TEXT\n"
+    "  /inbox [N]           the practice inbox (N: show message N)\n"
+    "  /lesson [NAME|off]   guided lessons, shown beside the stages;\n"
+    "                       /hint gives a hint for the next goal\n"
     "  /clear               clear the dialogue pane\n"
     "  /help                this help       /quit   QUIT and leave\n"
     "\n"
@@ -509,6 +521,7 @@ sasl_answer(struct wb *wb, const struct smtp_reply *r)
 	    -1) {
 		wb_note(wb, THEME_WARNING, "cancelling AUTH: %s", err);
 		free(err);
+		err = NULL;
 		(void)smtp_client_send_secret(wb->client, "*", "*", &err);
 		free(err);
 		return;
@@ -536,6 +549,8 @@ on_reply(struct wb *wb, const struct smtp_event *ev)
 			sasl_end(wb);
 	}
 	if (st->kind == SMTP_STAGE_DATA && wb->pending_body != NULL) {
+		if (ev->reply->code == 354)
+			record_body_file(wb->rec, wb->pending_body);
 		if (ev->reply->code == 354 &&
 		    smtp_client_body_file(wb->client, wb->pending_body, &err) ==
 		        -1) {
@@ -557,6 +572,8 @@ on_event(const struct smtp_event *ev, void *arg)
 {
 	struct wb *wb = arg;
 
+	/* Stored before it is shown: a crash loses nothing on screen. */
+	record_event(wb->rec, ev);
 	switch (ev->type) {
 	case SMTP_EV_SENT:
 		dlg_add(wb, ev->t_us, 'C', THEME_CLIENT, ev->text, ev->len);
@@ -707,6 +724,7 @@ cmd_body(struct wb *wb, const char *path)
 	}
 	(void)fclose(f);
 	if (smtp_session_state(wb->session) == SMTP_STATE_CONTENT) {
+		record_body_file(wb->rec, path);
 		if (smtp_client_body_file(wb->client, path, &err) == -1) {
 			wb_note(wb, THEME_ERROR, "%s", err);
 			free(err);
@@ -745,6 +763,196 @@ cmd_find(struct wb *wb, const char *text)
 		}
 	}
 	wb_note(wb, THEME_WARNING, "\"%s\" not found above this point", text);
+}
+
+static void
+wb_inbox_cmd(struct wb *wb, const char *arg)
+{
+	struct practice_message *m = NULL;
+	size_t n = 0, i;
+	char *err = NULL, *subj, *title;
+	struct buf b;
+	long want = -1;
+
+	if (practice_inbox_list(wb->practice_dir, &m, &n, &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+		return;
+	}
+	if (*arg != '\0') {
+		char *end;
+
+		want = strtol(arg, &end, 10);
+		if (*end != '\0' || want < 1 || (size_t)want > n) {
+			wb_note(wb, THEME_ERROR,
+			    "/inbox N: N is a message number from 1 to %zu", n);
+			practice_inbox_free(m, n);
+			return;
+		}
+	}
+	buf_init(&b, 0);
+	if (want > 0) {
+		FILE *f = fopen(m[want - 1].path, "r");
+		char line[1024];
+		int count = 0;
+
+		if (f == NULL)
+			(void)buf_add_printf(&b, "cannot open %s: %s",
+			    m[want - 1].path, strerror(errno));
+		while (f != NULL && count++ < 2000 &&
+		    fgets(line, sizeof line, f) != NULL) {
+			line[strcspn(line, "\r\n")] = '\0';
+			(void)escape_append(&b, line, strlen(line));
+			(void)buf_add(&b, "\n", 1);
+		}
+		if (f != NULL)
+			(void)fclose(f);
+		title = xasprintf("practice inbox: message %ld for %s", want,
+		    m[want - 1].user);
+	} else {
+		if (n == 0)
+			(void)buf_add_str(&b,
+			    "The practice inbox is empty: "
+			    "deliver a message to alice, bob or carol "
+			    "@practice.test first.");
+		for (i = 0; i < n; i++) {
+			subj = escape_dup(m[i].subject, strlen(m[i].subject));
+			(void)buf_add_printf(&b, "%3zu  %-6s %8llu bytes  %s\n",
+			    i + 1, m[i].user, (unsigned long long)m[i].size,
+			    subj);
+			free(subj);
+		}
+		if (n > 0)
+			(void)buf_add_str(&b, "\n/inbox N shows message N.");
+		title = xstrdup("practice inbox");
+	}
+	(void)buf_add(&b, "", 1);
+	popup_open(wb, title, buf_peek(&b));
+	free(title);
+	buf_reset(&b);
+	practice_inbox_free(m, n);
+}
+
+static void
+lesson_lines_free(struct wb *wb)
+{
+	size_t i;
+
+	for (i = 0; i < wb->nlesson_lines; i++)
+		free(wb->lesson_lines[i]);
+	free(wb->lesson_lines);
+	wb->lesson_lines = NULL;
+	wb->nlesson_lines = 0;
+}
+
+static void
+lesson_add_text(
+    struct wb *wb, const char *text, size_t width, const char *indent)
+{
+	char *wrapped = lesson_wrap(text, width, indent), *p, *nl;
+
+	for (p = wrapped; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		wb->lesson_lines = xreallocarray(wb->lesson_lines,
+		    wb->nlesson_lines + 1, sizeof *wb->lesson_lines);
+		wb->lesson_lines[wb->nlesson_lines++] =
+		    xstrndup(p, (size_t)(nl - p));
+		if (*nl == '\0')
+			break;
+	}
+	free(wrapped);
+}
+
+/* Rebuilds the lesson pane: the task, each goal with its state, a hint. */
+static void
+lesson_refresh(struct wb *wb, size_t width)
+{
+	struct lesson_ctx ctx;
+	int done[32];
+	size_t i, met;
+	char *line;
+	const struct lesson_goal *next;
+
+	lesson_lines_free(wb);
+	if (wb->lesson == NULL)
+		return;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.session = wb->session;
+	ctx.datadir = wb->practice_dir;
+	met = lesson_progress(wb->lesson, &ctx, done);
+	line = xasprintf(
+	    "lesson: %s (%zu/%zu)", wb->lesson->title, met, wb->lesson->ngoals);
+	lesson_add_text(wb, line, width, "");
+	free(line);
+	lesson_add_text(wb, wb->lesson->task, width, "  ");
+	for (i = 0; i < wb->lesson->ngoals && i < 32; i++) {
+		line = xasprintf("%s %s", done[i] ? "\xe2\x9c\x93" : "\xc2\xb7",
+		    wb->lesson->goals[i].text);
+		lesson_add_text(wb, line, width, "  ");
+		free(line);
+	}
+	next = lesson_next_goal(wb->lesson, &ctx);
+	lesson_add_text(wb,
+	    next == NULL ? "Lesson passed. /lesson lists the next ones."
+	                 : "/hint for a hint, /lesson off to close",
+	    width, "");
+}
+
+static void
+wb_lesson_cmd(struct wb *wb, const char *arg)
+{
+	struct buf b;
+	size_t i;
+	char *text;
+
+	if (*arg == '\0') {
+		buf_init(&b, 0);
+		for (i = 0; i < lesson_count(); i++)
+			(void)buf_add_printf(&b, "%-12s %s\n",
+			    lesson_at(i)->name, lesson_at(i)->title);
+		(void)buf_add_str(&b,
+		    "\n/lesson NAME opens a lesson beside "
+		    "the stages.");
+		(void)buf_add(&b, "", 1);
+		popup_open(wb, "lessons", buf_peek(&b));
+		buf_reset(&b);
+		return;
+	}
+	if (strcasecmp(arg, "off") == 0) {
+		wb->lesson = NULL;
+		lesson_lines_free(wb);
+		wb->dirty = 1;
+		return;
+	}
+	if ((wb->lesson = lesson_find(arg)) == NULL) {
+		wb_note(wb, THEME_ERROR, "no lesson \"%s\": /lesson lists them",
+		    arg);
+		return;
+	}
+	text = lesson_wrap(wb->lesson->text, 76, "");
+	popup_open(wb, wb->lesson->title, text);
+	free(text);
+	wb->dirty = 1;
+}
+
+static void
+wb_hint_cmd(struct wb *wb)
+{
+	struct lesson_ctx ctx;
+	const struct lesson_goal *g;
+
+	if (wb->lesson == NULL) {
+		wb_note(wb, THEME_NOTE, "no lesson open: /lesson lists them");
+		return;
+	}
+	memset(&ctx, 0, sizeof ctx);
+	ctx.session = wb->session;
+	ctx.datadir = wb->practice_dir;
+	g = lesson_next_goal(wb->lesson, &ctx);
+	wb_note(wb, THEME_NOTE, "hint: %s",
+	    g != NULL ? g->hint : "the lesson is passed");
 }
 
 static void
@@ -811,7 +1019,13 @@ do_slash(struct wb *wb, const char *line)
 			free(err);
 		} else
 			wb->dirty = 1;
-	} else if (IS("/connect"))
+	} else if (IS("/inbox"))
+		wb_inbox_cmd(wb, arg);
+	else if (IS("/lesson"))
+		wb_lesson_cmd(wb, arg);
+	else if (IS("/hint"))
+		wb_hint_cmd(wb);
+	else if (IS("/connect"))
 		wb_connect(wb, *arg != '\0' ? arg : NULL);
 	else if (IS("/find"))
 		cmd_find(wb, arg);
@@ -857,8 +1071,15 @@ on_line(char *line, void *arg)
 		return;
 	}
 	st = smtp_session_state(wb->session);
-	if (line[0] != '\0' && st != SMTP_STATE_AUTH)
+	if (line[0] != '\0' && st != SMTP_STATE_AUTH &&
+	    st != SMTP_STATE_CONTENT) {
+		char *err = NULL;
+
 		rl_glue_history_add(line);
+		if (wb->hist != NULL &&
+		    hist_input_add(wb->hist, line, &err) == -1)
+			free(err);
+	}
 	wb->scroll = 0;
 	if (st != SMTP_STATE_CONTENT && st != SMTP_STATE_AUTH &&
 	    line[0] == '/') {
@@ -912,6 +1133,9 @@ wb_connect(struct wb *wb, const char *server)
 
 	if (wb->client != NULL && !smtp_client_is_closed(wb->client))
 		smtp_client_close(wb->client);
+	record_end(wb->rec, 0);
+	record_free(wb->rec);
+	wb->rec = NULL;
 	smtp_client_free(wb->client);
 	wb->client = NULL;
 	sasl_end(wb);
@@ -922,6 +1146,14 @@ wb_connect(struct wb *wb, const char *server)
 			memset(&po, 0, sizeof po);
 			po.listen = "127.0.0.1:0";
 			po.quiet = 1;
+			if (wb->practice_dir == NULL)
+				wb->practice_dir = practice_default_dir(&err);
+			if (wb->practice_dir == NULL) {
+				wb_note(wb, THEME_ERROR, "%s", err);
+				free(err);
+				err = NULL;
+			}
+			po.datadir = wb->practice_dir;
 			wb->practice = practice_new(wb->loop, &po, &err);
 			if (wb->practice == NULL) {
 				wb_note(wb, THEME_ERROR,
@@ -958,6 +1190,15 @@ wb_connect(struct wb *wb, const char *server)
 	co.timeout_ms = wb->o->timeout_ms;
 	wb->client = smtp_client_new(wb->loop, &co, on_event, wb);
 	wb->session = smtp_client_session(wb->client);
+	if (wb->hist != NULL) {
+		char *endp;
+		long portnum = strtol(port, &endp, 10);
+
+		wb->rec = record_new(wb->hist);
+		record_begin(wb->rec, host, *endp == '\0' ? (int)portnum : 0,
+		    wb->o->tls ? "implicit" : "plain", 0);
+		record_attach(wb->rec, wb->session, wb->client);
+	}
 	wb->t_start = loop_now_us();
 	wb->stage_sel = 0;
 	wb->stage_follow = 1;
@@ -1226,6 +1467,7 @@ fill_view(struct wb *wb, struct wb_view *v)
 
 	memset(v, 0, sizeof *v);
 	v->session = wb->session;
+	v->session_id = (long)record_session_id(wb->rec);
 	v->nlines = wb->nlines;
 	v->scroll = wb->scroll;
 	v->dlg_sel = wb->focus == FOCUS_DIALOGUE ? wb->dlg_sel : SIZE_MAX;
@@ -1245,6 +1487,10 @@ fill_view(struct wb *wb, struct wb_view *v)
 	v->popup_lines = (const char *const *)wb->popup_lines;
 	v->npopup = wb->npopup;
 	v->popup_top = &wb->popup_top;
+	lesson_refresh(
+	    wb, wb->scr.stage_cols > 4 ? (size_t)wb->scr.stage_cols - 1 : 30);
+	v->lesson_lines = (const char *const *)wb->lesson_lines;
+	v->nlesson_lines = wb->nlesson_lines;
 	v->matches = (const char *const *)wb->matches;
 	v->nmatches = wb->nmatches;
 	v->confirm = wb->confirm_line != NULL;
@@ -1321,6 +1567,40 @@ crash_handler(int signo)
 	endwin();
 	(void)signal(signo, SIG_DFL);
 	(void)raise(signo);
+}
+
+static int
+load_input_line(const char *line, int64_t at, void *arg)
+{
+	(void)at;
+	(void)arg;
+	rl_glue_history_add(line);
+	return 0;
+}
+
+/* History is optional: any failure is one note, and the session goes on. */
+static void
+open_history(struct wb *wb)
+{
+	char *path, *err = NULL;
+
+	if (wb->o->no_history)
+		return;
+	if ((path = hist_db_path(wb->o->db, &err)) == NULL ||
+	    (wb->hist = hist_open(path, 0, &err)) == NULL) {
+		wb_note(wb, THEME_WARNING, "history disabled: %s", err);
+		free(err);
+		free(path);
+		return;
+	}
+	free(path);
+	if (hist_input_list(wb->hist, 1000, load_input_line, NULL, &err) ==
+	    -1) {
+		wb_note(wb, THEME_WARNING, "input history not loaded: %s", err);
+		free(err);
+	}
+	/* Re-installing the handler moves readline past the loaded lines. */
+	rl_glue_cancel();
 }
 
 static char *
@@ -1407,6 +1687,7 @@ cmd_workbench(int argc, char *argv[])
 	loop_fd_add(wb.loop, STDIN_FILENO, LOOP_READ, on_stdin, &wb);
 	loop_set_before_sleep(wb.loop, before_sleep, &wb);
 	(void)loop_timer_add(wb.loop, 1000, on_tick, &wb);
+	open_history(&wb);
 	if (theme_warning != NULL) {
 		wb_note(&wb, THEME_WARNING, "%s; using the default theme",
 		    theme_warning);
@@ -1416,11 +1697,14 @@ cmd_workbench(int argc, char *argv[])
 	wb.dirty = 1;
 	(void)loop_run(wb.loop);
 
+	record_end(wb.rec, 0);
+	record_free(wb.rec);
 	rl_glue_end();
 	wb_screen_end(&wb.scr);
 	fatal_set_hook(NULL);
 	the_wb = NULL;
 	smtp_client_free(wb.client);
+	hist_close(wb.hist);
 	practice_free(wb.practice);
 	loop_free(wb.loop);
 	popup_close(&wb);
@@ -1436,6 +1720,8 @@ cmd_workbench(int argc, char *argv[])
 	}
 	free(wb.lines);
 	free(wb.addresses);
+	lesson_lines_free(&wb);
+	free(wb.practice_dir);
 	free(wb.server_label);
 	free(wb.helo);
 	free(wb.confirm_line);

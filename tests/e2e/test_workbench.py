@@ -180,6 +180,52 @@ class PracticeTest(WorkbenchCase):
         self.assertIn("broken.th", screen)   # file:line, maybe wrapped
         t.wait_for(r"theme dark")
 
+    def test_session_recorded_and_input_history_kept(self):
+        t = self.start()
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "EHLO remembered.example")
+        t.wait_for(r"S: 250 ")
+        screen = t.wait_for(r"session #\d+")
+        self.enter(t, "/quit")
+        self.assertEqual(t.exit_status(), 0)
+        # The session is in the database, with what was on screen.
+        env = dict(os.environ, HOME=self.home,
+                   EHLO_DB=os.path.join(self.home, "ehlo.db"))
+        out = servers.subprocess.run(
+            [servers.ehlo_bin(), "history", "--json"], env=env,
+            capture_output=True, text=True, check=True).stdout
+        self.assertIn("127.0.0.1", out)
+        # A new workbench recalls the line with Up.
+        t2 = self.start()
+        t2.wait_for(r"S: 220 ")
+        t2.send("Up")
+        t2.wait_for(r"smtp> /quit")
+        t2.send("Up")
+        t2.wait_for(r"smtp> EHLO remembered.example")
+
+    def test_inbox_and_lesson_pane(self):
+        t = self.start()
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "/lesson")
+        t.wait_for(r"Esc closes")
+        t.send("Escape")
+        self.enter(t, "/lesson data")
+        t.wait_for(r"Esc closes")
+        t.send("Escape")
+        t.wait_for(r"lesson: ")
+        for line in ("EHLO learner.example", "MAIL FROM:<me@learner.example>",
+                     "RCPT TO:<bob@practice.test>", "DATA",
+                     "Subject: lesson", "", "hi", "."):
+            self.enter(t, line)
+        t.wait_for(r"end of data\s+250")
+        self.enter(t, "/inbox")
+        screen = t.wait_for(r"practice inbox")
+        self.assertRegex(screen, r"1\s+bob")
+        t.send("Escape")
+        self.enter(t, "/inbox 1")
+        screen = t.wait_for(r"message 1 for bob")
+        self.assertIn("Subject: lesson", screen)
+
     def test_terminal_is_restored(self):
         before = os.path.join(self.home, "before")
         after = os.path.join(self.home, "after")

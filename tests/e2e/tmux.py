@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -30,7 +31,8 @@ class Term:
     """One program in a tmux pane of width x height."""
 
     def __init__(self, argv, width=100, height=30, env=None, cwd=None):
-        self.sock = f"ehlo-e2e-{os.getpid()}-{id(self)}"
+        # Unique per Term: a reused name could meet a server still exiting.
+        self.sock = f"ehlo-e2e-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self.width, self.height = width, height
         full_env = dict(os.environ)
         full_env.update({"TERM": "tmux-256color", "LANG": "C.UTF-8",
