@@ -226,6 +226,47 @@ class PracticeTest(WorkbenchCase):
         screen = t.wait_for(r"message 1 for bob")
         self.assertIn("Subject: lesson", screen)
 
+    def test_no_color_means_no_colour(self):
+        t = self.start(env={"NO_COLOR": "1"})
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "RCPT TO:<x@practice.test>")
+        t.wait_for(r"press Enter again")
+        raw = t.screen(escapes=True)
+        # Attributes (bold, reverse...) are fine; colour SGRs are not.
+        self.assertNotRegex(raw, r"\x1b\[[0-9;]*(3[0-7]|4[0-7]|38;5|48;5)"
+                                 r"[;m]")
+
+    def test_slow_server_does_not_freeze_typing(self):
+        t = self.start(["--timeout", "30"])
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "EHLO learner.example")
+        t.wait_for(r"S: 250 ")
+        self.enter(t, "MAIL FROM:<me@learner.example>")
+        t.wait_for(r"MAIL\s+250")
+        self.enter(t, "RCPT TO:<slow@practice.test>")
+        t.wait_for(r"C: RCPT TO:<slow@practice.test>")
+        t.type("typing while the server thinks")
+        t.wait_for(r"smtp> typing while the server thinks$", timeout=3)
+
+    def test_sigterm_restores_the_terminal(self):
+        before = os.path.join(self.home, "before")
+        after = os.path.join(self.home, "after")
+        pidfile = os.path.join(self.home, "pid")
+        t = Term(["sh", "-c",
+                  f"stty -a > {before}; {servers.ehlo_bin()} < /dev/tty & "
+                  f"echo $! > {pidfile}; wait; stty -a > {after}"],
+                 100, 30,
+                 env={"HOME": self.home,
+                      "XDG_DATA_HOME": os.path.join(self.home, "data"),
+                      "EHLO_DB": os.path.join(self.home, "ehlo.db")})
+        self.terms.append(t)
+        t.wait_for(r"S: 220 ")
+        with open(pidfile) as f:
+            os.kill(int(f.read()), 15)
+        self.assertEqual(t.exit_status(), 0)
+        with open(before) as f1, open(after) as f2:
+            self.assertEqual(f1.read(), f2.read())
+
     def test_terminal_is_restored(self):
         before = os.path.join(self.home, "before")
         after = os.path.join(self.home, "after")
