@@ -47,6 +47,8 @@ struct loop {
 	uint64_t next_timer_id;
 	struct loop_sig sigs[8];
 	size_t nsigs;
+	struct pollfd *pfd; /* scratch for poll(), grown with fds */
+	size_t cappfd;
 	loop_hook_cb *before_sleep;
 	void *before_sleep_arg;
 	int stop;
@@ -83,6 +85,7 @@ loop_free(struct loop *l)
 	for (i = 0; i < l->nsigs; i++)
 		(void)signal(l->sigs[i].signo, SIG_DFL);
 	free(l->fds);
+	free(l->pfd);
 	free(l->timers);
 	free(l);
 }
@@ -279,7 +282,7 @@ compact_fds(struct loop *l)
 int
 loop_run_once(struct loop *l, int max_ms)
 {
-	struct pollfd pfd[64];
+	struct pollfd *pfd;
 	size_t n = 0, i;
 	int timeout = max_ms, rc, ev;
 	uint64_t now;
@@ -290,7 +293,12 @@ loop_run_once(struct loop *l, int max_ms)
 	if (l->stop)
 		return 0;
 	compact_fds(l);
-	for (i = 0; i < l->nfds && n < 64; i++) {
+	if (l->cappfd < l->nfds) {
+		l->cappfd = l->nfds;
+		l->pfd = xreallocarray(l->pfd, l->cappfd, sizeof *l->pfd);
+	}
+	pfd = l->pfd;
+	for (i = 0; i < l->nfds; i++) {
 		pfd[n].fd = l->fds[i].fd;
 		pfd[n].events = 0;
 		if (l->fds[i].events & LOOP_READ)

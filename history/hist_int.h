@@ -62,6 +62,12 @@ int hist_bind_str(sqlite3_stmt *, int, const char *);
 /* A column as an allocated C string, NULL for SQL NULL. */
 char *hist_col_dup(sqlite3_stmt *, int);
 
+/*
+ * Indexes for search the events recorded since the last call (a no-op
+ * on a read-only handle).  Returns 0 or -1 with *errstr.
+ */
+int hist_fts_catch_up(struct hist *, char **errstr);
+
 /* Steps a statement expected to be done (INSERT/UPDATE/DELETE). */
 int hist_step_done(
     struct hist *, sqlite3_stmt *, const char *what, char **errstr);

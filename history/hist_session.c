@@ -4,7 +4,8 @@
  * transaction so a crash loses nothing already written), the reply
  * facts set on the last line of each reply, and message bodies (a
  * summary, plus the content only when small).  Listing with search goes
- * through the FTS5 tables the schema keeps in step with triggers.
+ * through the FTS5 tables: labels and notes are indexed by triggers,
+ * dialogue rows in batches (hist_fts_catch_up, history.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +112,10 @@ hist_session_end(struct hist *h, int64_t id, int exit_status, char **errstr)
 	(void)sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
 	(void)sqlite3_bind_int(st, 2, exit_status);
 	(void)sqlite3_bind_int64(st, 3, id);
-	return hist_step_done(h, st, "recording the end of a session", errstr);
+	if (hist_step_done(h, st, "recording the end of a session", errstr) ==
+	    -1)
+		return -1;
+	return hist_fts_catch_up(h, errstr);
 }
 
 /* Fills s from a row of SESSION_COLS; strings point into the row. */
@@ -193,6 +197,10 @@ hist_session_list(struct hist *h, long limit, const char *search,
 	long n = 0;
 	int rc;
 
+	if (q != NULL && hist_fts_catch_up(h, errstr) == -1) {
+		free(q);
+		return -1;
+	}
 	rc = sqlite3_prepare_v2(h->db,
 	    q == NULL ? "SELECT " SESSION_COLS " FROM sessions s "
 	                "ORDER BY s.id DESC LIMIT ?"

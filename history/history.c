@@ -89,25 +89,26 @@ static const char schema_v2[] =
     "CREATE INDEX sessions_started ON sessions(started);";
 
 /*
- * Version 3: full-text search.  External-content FTS5 tables kept in
- * step by triggers; "rebuild" indexes what earlier versions stored.
- * Event rows are updated only in their reply columns, so the update
- * trigger fires on text changes only.
+ * Version 3: full-text search.  The dialogue index (events_fts) is an
+ * external-content FTS5 table filled in batches, not by a trigger:
+ * indexing each row in its own autocommit transaction made FTS5 write a
+ * segment per row and tripled the cost of recording.  fts_state holds
+ * the highest events.id indexed; hist_fts_catch_up() indexes the rows
+ * above it (at the end of a session, when a database is opened, and
+ * before a search).  Event text is never updated; a deleted row is
+ * removed from the index only when it was indexed.  Labels and notes
+ * change rarely and keep their triggers.
  */
 static const char schema_v3[] =
     "CREATE VIRTUAL TABLE events_fts USING fts5(text,"
     " content='events', content_rowid='id');"
-    "CREATE TRIGGER events_fts_ai AFTER INSERT ON events BEGIN"
-    " INSERT INTO events_fts(rowid, text) VALUES (new.id, new.text);"
-    " END;"
-    "CREATE TRIGGER events_fts_ad AFTER DELETE ON events BEGIN"
+    "CREATE TABLE fts_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " last_event_id INTEGER NOT NULL);"
+    "INSERT INTO fts_state VALUES (1, 0);"
+    "CREATE TRIGGER events_fts_ad AFTER DELETE ON events"
+    " WHEN old.id <= (SELECT last_event_id FROM fts_state) BEGIN"
     " INSERT INTO events_fts(events_fts, rowid, text)"
     "  VALUES ('delete', old.id, old.text);"
-    " END;"
-    "CREATE TRIGGER events_fts_au AFTER UPDATE OF text ON events BEGIN"
-    " INSERT INTO events_fts(events_fts, rowid, text)"
-    "  VALUES ('delete', old.id, old.text);"
-    " INSERT INTO events_fts(rowid, text) VALUES (new.id, new.text);"
     " END;"
     "CREATE VIRTUAL TABLE sessions_fts USING fts5(label, notes,"
     " content='sessions', content_rowid='id');"
@@ -126,7 +127,6 @@ static const char schema_v3[] =
     " INSERT INTO sessions_fts(rowid, label, notes)"
     "  VALUES (new.id, new.label, new.notes);"
     " END;"
-    "INSERT INTO events_fts(events_fts) VALUES ('rebuild');"
     "INSERT INTO sessions_fts(sessions_fts) VALUES ('rebuild');";
 
 /* schema_steps[v - 1] takes version v - 1 to v. */
@@ -408,6 +408,26 @@ fail:
 	return -1;
 }
 
+int
+hist_fts_catch_up(struct hist *h, char **errstr)
+{
+	if (h->readonly)
+		return 0;
+	if (exec(h,
+	        "BEGIN IMMEDIATE;"
+	        "INSERT INTO events_fts(rowid, text) SELECT id, text FROM "
+	        "events WHERE id > (SELECT last_event_id FROM fts_state) "
+	        "ORDER BY id;"
+	        "UPDATE fts_state SET last_event_id = (SELECT "
+	        "coalesce(max(id), 0) FROM events);"
+	        "COMMIT",
+	        "updating the search index", errstr) == -1) {
+		(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 struct hist *
 hist_open(const char *path, unsigned flags, char **errstr)
 {
@@ -503,6 +523,9 @@ hist_open(const char *path, unsigned flags, char **errstr)
 	        "setting options", errstr) == -1)
 		goto fail;
 	if (v < SCHEMA_LATEST && hist_migrate(h, SCHEMA_LATEST, errstr) == -1)
+		goto fail;
+	/* Rows of sessions that crashed (or of older versions). */
+	if (hist_fts_catch_up(h, errstr) == -1)
 		goto fail;
 	return h;
 fail:

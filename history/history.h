@@ -116,7 +116,8 @@ typedef int hist_session_cb(const struct hist_session *, void *arg);
  * Lists sessions newest first: at most limit (< 0: all); search, when
  * not NULL or empty, keeps sessions whose dialogue, label or notes hold
  * every word of it (each word matched as an FTS5 phrase, so "5.1.1" or
- * "bob@example.org" need no quoting).  The struct and its strings are
+ * "bob@example.org" need no quoting).  Dialogue is indexed at the end of
+ * each session and before each search (not on a read-only handle).  The struct and its strings are
  * valid during the callback only.  Returns the number listed, or -1 with
  * *errstr.
  */

@@ -2503,20 +2503,18 @@ practice_on_accept(int lfd, int events, void *arg)
 
 /* "127.0.0.1:2525", "[::1]:2525", "::1" (port 2525), "127.0.0.1". */
 static int
-practice_listen(struct practice *p, const char *spec, char **errstr)
+practice_resolve(const char *spec, struct addrinfo **res)
 {
-	struct addrinfo hints, *res = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	char host[INET6_ADDRSTRLEN + 2], port[16], numhost[INET6_ADDRSTRLEN];
+	struct addrinfo hints;
+	char host[INET6_ADDRSTRLEN + 2], port[16];
 	const char *colon, *rb;
-	int fd, one = 1;
 	size_t n;
 
+	*res = NULL;
 	if (spec[0] == '[') {
 		if ((rb = strchr(spec, ']')) == NULL ||
 		    (rb[1] != '\0' && rb[1] != ':'))
-			goto bad;
+			return -1;
 		n = (size_t)(rb - spec - 1);
 		colon = rb[1] == ':' ? rb + 1 : NULL;
 		spec++;
@@ -2527,7 +2525,17 @@ practice_listen(struct practice *p, const char *spec, char **errstr)
 		n = colon != NULL ? (size_t)(colon - spec) : strlen(spec);
 	}
 	if (n == 0 || n >= sizeof host)
-		goto bad;
+		return -1;
+	if (colon != NULL) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(colon + 1, &end, 10);
+		if (errno != 0 || end == colon + 1 || *end != '\0' || v < 0 ||
+		    v > 65535)
+			return -1;
+	}
 	memcpy(host, spec, n);
 	host[n] = '\0';
 	(void)snprintf(
@@ -2535,8 +2543,40 @@ practice_listen(struct practice *p, const char *spec, char **errstr)
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL)
-		goto bad;
+	if (getaddrinfo(host, port, &hints, res) != 0 || *res == NULL) {
+		*res = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+practice_listen_check(const char *spec, char **errstr)
+{
+	struct addrinfo *res;
+
+	if (practice_resolve(spec, &res) == -1) {
+		*errstr = xasprintf("cannot listen on \"%s\": want an IP "
+		                    "address and port such as 127.0.0.1:2525 "
+		                    "or [::1]:2525",
+		    spec);
+		return -1;
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int
+practice_listen(struct practice *p, const char *spec, char **errstr)
+{
+	struct addrinfo *res;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	char numhost[INET6_ADDRSTRLEN];
+	int fd, one = 1;
+
+	if (practice_resolve(spec, &res) == -1)
+		return practice_listen_check(spec, errstr);
 	fd = socket(
 	    res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
@@ -2578,13 +2618,6 @@ practice_listen(struct practice *p, const char *spec, char **errstr)
 	}
 	p->lfd = fd;
 	return 0;
-bad:
-	if (res != NULL)
-		freeaddrinfo(res);
-	*errstr = xasprintf("cannot listen on \"%s\": want an IP address and "
-	                    "port such as 127.0.0.1:2525 or [::1]:2525",
-	    p->o.listen);
-	return -1;
 }
 
 /* ---- the data directory and the certificate ------------------------------ */
@@ -2800,6 +2833,8 @@ practice_new(struct loop *loop, const struct practice_opts *o, char **errstr)
 	else if ((p->datadir = practice_default_dir(errstr)) == NULL)
 		goto fail;
 	p->o.listen = o->listen != NULL ? o->listen : "127.0.0.1:2525";
+	if (practice_listen_check(p->o.listen, errstr) == -1)
+		goto fail;
 	p->inbox = xasprintf("%s/inbox", p->datadir);
 	p->cafile = xasprintf("%s/cert.pem", p->datadir);
 	p->keyfile = xasprintf("%s/key.pem", p->datadir);

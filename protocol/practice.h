@@ -52,6 +52,8 @@ struct practice; /* opaque */
  */
 struct practice *practice_new(
     struct loop *, const struct practice_opts *, char **errstr);
+/* 0 when spec is a valid --listen address, else -1 with *errstr. */
+int practice_listen_check(const char *spec, char **errstr);
 /* Closes every connection and the listener.  NULL is a no-op. */
 void practice_free(struct practice *);
 

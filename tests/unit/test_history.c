@@ -58,8 +58,11 @@ static int
 setup_tmp(void **state)
 {
 	struct tmp *t = xcalloc(1, sizeof *t);
+	const char *base = getenv("TMPDIR");
 
-	(void)snprintf(t->dir, sizeof t->dir, "/tmp/ehlo-hist-XXXXXX");
+	if (base == NULL || *base != '/' || strlen(base) > 40)
+		base = "/tmp";
+	(void)snprintf(t->dir, sizeof t->dir, "%s/ehlo-hist-XXXXXX", base);
 	if (mkdtemp(t->dir) == NULL)
 		return -1;
 	(void)snprintf(t->path, sizeof t->path, "%s/ehlo.db", t->dir);
