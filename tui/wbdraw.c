@@ -365,15 +365,15 @@ stage_meaning(const struct smtp_stage *st)
 }
 
 static size_t
-stage_rows(const struct smtp_session *s, int two_line, struct srow **out)
+stage_rows(const struct wb_view *v, int two_line, struct srow **out)
 {
-	size_t n = smtp_session_nstages(s), i, k = 0;
+	size_t n = v->nstages, i, k = 0;
 	unsigned txn = 0;
 	struct srow *rows = xcalloc(3 * n + 1, sizeof *rows);
 	const struct smtp_stage *st;
 
 	for (i = 0; i < n; i++) {
-		st = smtp_session_stage(s, i);
+		st = v->stage_at(v->stage_arg, i);
 		if (st->txn != 0 && st->txn != txn) {
 			rows[k].kind = SROW_HEADER;
 			rows[k++].txn = st->txn;
@@ -460,7 +460,7 @@ draw_stages(struct wb_screen *scr, const struct wb_view *v)
 	WINDOW *w = scr->stage;
 	int width = scr->stage_cols, two_line = width < 56, y, y0, avail;
 	struct srow *rows;
-	size_t nrows = stage_rows(v->session, two_line, &rows), target = 0;
+	size_t nrows = stage_rows(v, two_line, &rows), target = 0;
 	size_t top = 0, i;
 	const struct smtp_stage *st;
 	char *line;
@@ -484,7 +484,7 @@ draw_stages(struct wb_screen *scr, const struct wb_view *v)
 			free(line);
 			continue;
 		}
-		st = smtp_session_stage(v->session, rows[i].stage);
+		st = v->stage_at(v->stage_arg, rows[i].stage);
 		if (rows[i].kind == SROW_MEANING)
 			line = xasprintf("    %s", stage_meaning(st));
 		else
@@ -540,7 +540,9 @@ draw_status(struct wb_screen *scr, const struct wb_view *v)
 		(void)snprintf(
 		    sess, sizeof sess, "session #%ld  ", v->session_id);
 	s = xasprintf(" %s  %s%s  %s%s%s%02llu:%02llu  theme %s  %s",
-	    v->server != NULL ? v->server : "",
+	    v->viewing != NULL      ? v->viewing
+	        : v->server != NULL ? v->server
+	                            : "",
 	    !v->connected ? "not connected"
 	        : v->tls  ? v->tls
 	                  : "plain",

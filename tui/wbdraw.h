@@ -14,7 +14,7 @@
 
 #include "themes/theme.h"
 
-struct smtp_session;
+struct smtp_stage;
 
 struct wb_dline {
 	uint64_t t_us;
@@ -25,7 +25,11 @@ struct wb_dline {
 
 /* What one frame shows. */
 struct wb_view {
-	const struct smtp_session *session;
+	/* The stages to draw: the live session's or a saved one's. */
+	size_t nstages;
+	const struct smtp_stage *(*stage_at)(void *, size_t);
+	void *stage_arg;
+	const char *viewing; /* "session #12 (read-only)" or NULL */
 	size_t nlines;
 	int (*get_line)(void *, size_t, struct wb_dline *);
 	void *get_line_arg;

@@ -37,6 +37,7 @@
 #include "protocol/practice.h"
 #include "protocol/sasl.h"
 #include "tui/cli.h"
+#include "tui/histcmd.h"
 #include "tui/record.h"
 #include "tui/rl.h"
 #include "tui/wbdraw.h"
@@ -59,6 +60,25 @@ struct dline {
 	char *text; /* escaped, printable */
 };
 
+/* A dialogue buffer: a ring of lines (first = oldest). */
+struct dlg {
+	struct dline *lines;
+	size_t nlines, caplines, first;
+	size_t scroll; /* logical lines above the tail */
+};
+
+/* A saved session shown read-only (the history browser). */
+struct viewer {
+	int64_t id;
+	char *title;
+	struct histcmd_events ev;
+	size_t shown; /* events on screen (playback) */
+	struct smtp_stage *stages;
+	size_t nstages;
+	int playing; /* timed playback running */
+	uint64_t timer;
+};
+
 struct wb {
 	struct cli_opts *o;
 	struct loop *loop;
@@ -75,10 +95,9 @@ struct wb {
 	char *helo;
 	uint64_t t_start;
 
-	/* dialogue */
-	struct dline *lines;
-	size_t nlines, caplines, first; /* ring: first = oldest index */
-	size_t scroll; /* logical lines above the tail */
+	/* dialogue: the live one, and a saved session being viewed */
+	struct dlg live, saved;
+	struct dlg *dlg; /* what the pane shows */
 	size_t dlg_sel; /* selected line (FOCUS_DIALOGUE) */
 	int show_time;
 
@@ -106,6 +125,7 @@ struct wb {
 	char **addresses; /* seen in this session, for completion */
 	size_t naddresses;
 
+	struct viewer *viewer; /* a saved session on screen, or NULL */
 	struct wb_screen scr;
 	int restore_line;
 	int ehlo_after_tls;
@@ -122,48 +142,71 @@ static void wb_connect(struct wb *, const char *server);
 /* ---- the dialogue model ------------------------------------------- */
 
 static struct dline *
+dlg_at(struct dlg *g, size_t i)
+{
+	return &g->lines[(g->first + i) % g->caplines];
+}
+
+/* The line i of what the pane shows. */
+static struct dline *
 dline_at(struct wb *wb, size_t i)
 {
-	return &wb->lines[(wb->first + i) % wb->caplines];
+	return dlg_at(wb->dlg, i);
 }
 
 static void
-dlg_add(struct wb *wb, uint64_t t_us, char dir, enum theme_role role,
+dlg_push(struct dlg *g, uint64_t t_us, char dir, enum theme_role role,
     const char *p, size_t n)
 {
 	struct dline *d;
 
-	if (wb->nlines == wb->caplines) {
-		if (wb->caplines >= DLG_MAX_LINES) {
-			d = dline_at(wb, 0);
+	if (g->nlines == g->caplines) {
+		if (g->caplines >= DLG_MAX_LINES) {
+			d = dlg_at(g, 0);
 			free(d->text);
-			wb->first = (wb->first + 1) % wb->caplines;
-			wb->nlines--;
+			g->first = (g->first + 1) % g->caplines;
+			g->nlines--;
 		} else {
-			size_t newcap = wb->caplines ? wb->caplines * 2 : 1024;
+			size_t newcap = g->caplines ? g->caplines * 2 : 1024;
 			struct dline *nl = xcalloc(newcap, sizeof *nl);
 			size_t i;
 
-			for (i = 0; i < wb->nlines; i++)
-				nl[i] = *dline_at(wb, i);
-			free(wb->lines);
-			wb->lines = nl;
-			wb->caplines = newcap;
-			wb->first = 0;
+			for (i = 0; i < g->nlines; i++)
+				nl[i] = *dlg_at(g, i);
+			free(g->lines);
+			g->lines = nl;
+			g->caplines = newcap;
+			g->first = 0;
 		}
 	}
-	d = dline_at(wb, wb->nlines++);
+	d = dlg_at(g, g->nlines++);
 	d->t_us = t_us;
 	d->dir = dir;
 	d->role = role;
 	d->text = escape_dup(p, n);
-	if (wb->scroll > 0)
-		wb->scroll++; /* keep the view still while reading back */
-	wb->dirty = 1;
+	if (g->scroll > 0)
+		g->scroll++; /* keep the view still while reading back */
 }
 
-static void wb_note(struct wb *wb, enum theme_role role, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void
+dlg_clear(struct dlg *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nlines; i++)
+		free(dlg_at(g, i)->text);
+	free(g->lines);
+	memset(g, 0, sizeof *g);
+}
+
+/* Adds a line of the live session. */
+static void
+dlg_add(struct wb *wb, uint64_t t_us, char dir, enum theme_role role,
+    const char *p, size_t n)
+{
+	dlg_push(&wb->live, t_us, dir, role, p, n);
+	wb->dirty = 1;
+}
 
 static void
 wb_note(struct wb *wb, enum theme_role role, const char *fmt, ...)
@@ -274,6 +317,10 @@ static const char help_text[] =
     "  /lesson [NAME|off]   guided lessons, shown beside the stages;\n"
     "                       /hint gives a hint for the next goal\n"
     "  /clear               clear the dialogue pane\n"
+    "  /history [TEXT]      saved sessions (TEXT: full-text search)\n"
+    "  /open ID             show a saved session read-only; F5 steps\n"
+    "                       through it, F6 plays it with its timing,\n"
+    "                       /close returns to the live session\n"
     "  /help                this help       /quit   QUIT and leave\n"
     "\n"
     "A line that breaks the rules (wrong order, an extension the server\n"
@@ -752,12 +799,13 @@ cmd_find(struct wb *wb, const char *text)
 {
 	size_t i, from;
 
-	if (*text == '\0' || wb->nlines == 0)
+	if (*text == '\0' || wb->dlg->nlines == 0)
 		return;
-	from = wb->nlines - 1 - (wb->scroll < wb->nlines ? wb->scroll : 0);
+	from = wb->dlg->nlines - 1 -
+	    (wb->dlg->scroll < wb->dlg->nlines ? wb->dlg->scroll : 0);
 	for (i = from; i-- > 0;) {
 		if (contains_ci(dline_at(wb, i)->text, text)) {
-			wb->scroll = wb->nlines - 1 - i;
+			wb->dlg->scroll = wb->dlg->nlines - 1 - i;
 			wb->dirty = 1;
 			return;
 		}
@@ -955,6 +1003,239 @@ wb_hint_cmd(struct wb *wb)
 	    g != NULL ? g->hint : "the lesson is passed");
 }
 
+/* ---- the history browser ---------------------------------------- */
+
+static int
+history_row(const struct hist_session *hs, void *arg)
+{
+	struct buf *b = arg;
+	char when[32], *server = histcmd_server(hs), *label = NULL;
+
+	histcmd_time(hs->started, 0, when, sizeof when);
+	if (hs->label != NULL)
+		label = escape_dup(hs->label, strlen(hs->label));
+	(void)buf_add_printf(b, "#%-5lld %s  %-24s %-16s %s\n",
+	    (long long)hs->id, when, server, histcmd_outcome(hs->exit_status),
+	    label != NULL ? label : "");
+	free(server);
+	free(label);
+	return 0;
+}
+
+static void
+wb_history_cmd(struct wb *wb, const char *search)
+{
+	struct buf b;
+	char *err = NULL, *title;
+	long n;
+
+	if (wb->hist == NULL) {
+		wb_note(wb, THEME_WARNING,
+		    "no history in this run (--no-history, "
+		    "or the database could not be opened)");
+		return;
+	}
+	buf_init(&b, 0);
+	n = hist_session_list(wb->hist, 200, *search != '\0' ? search : NULL,
+	    history_row, &b, &err);
+	if (n == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+		buf_reset(&b);
+		return;
+	}
+	if (n == 0)
+		(void)buf_add_str(&b,
+		    *search != '\0' ? "No saved session matches."
+		                    : "No saved sessions yet.");
+	else
+		(void)buf_add_str(&b,
+		    "\n/open ID shows one read-only beside its "
+		    "stages; /history TEXT searches.");
+	(void)buf_add(&b, "", 1);
+	title = *search != '\0' ? xasprintf("history: \"%s\"", search)
+	                        : xstrdup("history (newest first)");
+	popup_open(wb, title, buf_peek(&b));
+	free(title);
+	buf_reset(&b);
+}
+
+static enum smtp_stage_kind
+kind_from_name(const char *name)
+{
+	int k;
+
+	for (k = 0; k < SMTP_STAGE_KIND_COUNT; k++)
+		if (name != NULL &&
+		    strcmp(smtp_stage_kind_name((enum smtp_stage_kind)k),
+		        name) == 0)
+			return (enum smtp_stage_kind)k;
+	return SMTP_STAGE_OTHER;
+}
+
+/* Shows the first n events of the saved session (playback position). */
+static void
+viewer_show(struct wb *wb, size_t n)
+{
+	struct viewer *v = wb->viewer;
+	const struct histcmd_event *e;
+	struct smtp_stage *st;
+	enum theme_role role;
+	size_t i;
+
+	if (n > v->ev.n)
+		n = v->ev.n;
+	if (n < v->shown) {
+		dlg_clear(&wb->saved);
+		v->shown = v->nstages = 0;
+	}
+	for (i = v->shown; i < n; i++) {
+		e = &v->ev.v[i];
+		role = e->dir == 'C' ? THEME_CLIENT
+		    : e->dir == 'S'  ? role_of_server_line(e->text, e->len)
+		    : (e->flags & HIST_EV_FAILURE) ? THEME_ERROR
+		    : (e->flags & HIST_EV_WARNING) ? THEME_WARNING
+		                                   : THEME_NOTE;
+		dlg_push(&wb->saved, e->t_us, e->dir, role, e->text, e->len);
+		if (!(e->flags & HIST_EV_REPLY))
+			continue;
+		v->stages =
+		    xreallocarray(v->stages, v->nstages + 1, sizeof *v->stages);
+		st = &v->stages[v->nstages++];
+		memset(st, 0, sizeof *st);
+		st->kind = kind_from_name(e->stage);
+		st->code = e->code;
+		(void)snprintf(
+		    st->enhanced, sizeof st->enhanced, "%s", e->enhanced);
+		st->state = e->code >= 500 ? SMTP_ST_PERMFAIL
+		    : e->code >= 400       ? SMTP_ST_TEMPFAIL
+		    : e->code >= 300       ? SMTP_ST_MORE
+		                           : SMTP_ST_OK;
+		st->t_start_us = 0;
+		st->t_end_us = e->latency_us > 0 ? (uint64_t)e->latency_us : 0;
+		st->group = e->group > 0 ? (unsigned)e->group : 0;
+		st->command = (char *)"";
+	}
+	v->shown = n;
+	wb->dirty = 1;
+}
+
+static void
+viewer_close(struct wb *wb)
+{
+	struct viewer *v = wb->viewer;
+
+	if (v == NULL)
+		return;
+	if (v->timer != 0)
+		loop_timer_del(wb->loop, v->timer);
+	histcmd_events_free(&v->ev);
+	free(v->stages);
+	free(v->title);
+	free(v);
+	wb->viewer = NULL;
+	dlg_clear(&wb->saved);
+	wb->dlg = &wb->live;
+	wb->dirty = 1;
+}
+
+static void
+viewer_open(struct wb *wb, const char *arg)
+{
+	struct hist_session *hs;
+	char *err = NULL, *server;
+	int64_t id;
+	char *end;
+	long long v;
+
+	v = strtoll(*arg == '#' ? arg + 1 : arg, &end, 10);
+	if (wb->hist == NULL || *arg == '\0' || *end != '\0' || v <= 0) {
+		wb_note(wb, THEME_ERROR,
+		    wb->hist == NULL
+		        ? "no history in this run"
+		        : "/open ID: ID is a session number from /history");
+		return;
+	}
+	id = (int64_t)v;
+	if ((hs = hist_session_get(wb->hist, id, &err)) == NULL) {
+		wb_note(wb, THEME_ERROR, "%s",
+		    err != NULL ? err : "no such session: /history lists them");
+		free(err);
+		return;
+	}
+	viewer_close(wb);
+	wb->viewer = xcalloc(1, sizeof *wb->viewer);
+	wb->viewer->id = id;
+	server = histcmd_server(hs);
+	wb->viewer->title = xasprintf("session #%lld %s (read-only: F5 step, "
+	                              "F6 play, /close)",
+	    (long long)id, server);
+	free(server);
+	hist_session_free(hs);
+	if (histcmd_events_load(wb->hist, id, &wb->viewer->ev, &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+		viewer_close(wb);
+		return;
+	}
+	wb->dlg = &wb->saved;
+	viewer_show(wb, wb->viewer->ev.n);
+}
+
+static void
+viewer_step(struct wb *wb)
+{
+	if (wb->viewer == NULL)
+		return;
+	if (wb->viewer->shown >= wb->viewer->ev.n)
+		viewer_show(wb, 0);
+	viewer_show(wb, wb->viewer->shown + 1);
+}
+
+/* Timed playback: each event at its original offset from the previous. */
+static void
+on_play_tick(void *arg)
+{
+	struct wb *wb = arg;
+	struct viewer *v = wb->viewer;
+	uint64_t gap;
+
+	if (v == NULL)
+		return;
+	v->timer = 0;
+	viewer_show(wb, v->shown + 1);
+	if (v->shown >= v->ev.n) {
+		v->playing = 0;
+		return;
+	}
+	gap = v->ev.v[v->shown].t_us - v->ev.v[v->shown - 1].t_us;
+	if (gap > 5000000)
+		gap = 5000000; /* a long pause in the original: 5 s at most */
+	v->timer = loop_timer_add(wb->loop, gap / 1000, on_play_tick, wb);
+}
+
+static void
+viewer_play(struct wb *wb)
+{
+	struct viewer *v = wb->viewer;
+
+	if (v == NULL) {
+		wb_note(wb, THEME_NOTE, "/open ID first (/history lists them)");
+		return;
+	}
+	if (v->playing) {
+		v->playing = 0;
+		if (v->timer != 0)
+			loop_timer_del(wb->loop, v->timer);
+		v->timer = 0;
+		return;
+	}
+	if (v->shown >= v->ev.n)
+		viewer_show(wb, 0);
+	v->playing = 1;
+	v->timer = loop_timer_add(wb->loop, 0, on_play_tick, wb);
+}
+
 static void
 do_slash(struct wb *wb, const char *line)
 {
@@ -1030,13 +1311,19 @@ do_slash(struct wb *wb, const char *line)
 	else if (IS("/find"))
 		cmd_find(wb, arg);
 	else if (IS("/clear")) {
-		size_t i;
-
-		for (i = 0; i < wb->nlines; i++)
-			free(dline_at(wb, i)->text);
-		wb->nlines = wb->first = wb->scroll = 0;
+		dlg_clear(wb->dlg);
 		wb->dirty = 1;
-	} else
+	} else if (IS("/history"))
+		wb_history_cmd(wb, arg);
+	else if (IS("/open"))
+		viewer_open(wb, arg);
+	else if (IS("/close"))
+		viewer_close(wb);
+	else if (IS("/play"))
+		viewer_play(wb);
+	else if (IS("/step"))
+		viewer_step(wb);
+	else
 		wb_note(wb, THEME_ERROR,
 		    "unknown workbench command \"%.40s\": /help lists them",
 		    line);
@@ -1080,7 +1367,7 @@ on_line(char *line, void *arg)
 		    hist_input_add(wb->hist, line, &err) == -1)
 			free(err);
 	}
-	wb->scroll = 0;
+	wb->dlg->scroll = 0;
 	if (st != SMTP_STATE_CONTENT && st != SMTP_STATE_AUTH &&
 	    line[0] == '/') {
 		do_slash(wb, line);
@@ -1286,7 +1573,7 @@ handle_key(struct wb *wb, int is_code, wint_t wch)
 
 		if (!is_code && (wch == 27 || wch == 3)) {
 			wb->focus = FOCUS_INPUT;
-			wb->scroll = 0;
+			wb->dlg->scroll = 0;
 		} else if (!is_code && (wch == '\r' || wch == '\n'))
 			popup_explain_line(wb, wb->dlg_sel);
 		else if (is_code && wch == KEY_UP)
@@ -1298,26 +1585,27 @@ handle_key(struct wb *wb, int is_code, wint_t wch)
 		else if (is_code && wch == KEY_NPAGE)
 			delta = page;
 		else if (is_code && wch == KEY_HOME)
-			delta = -(long)wb->nlines;
+			delta = -(long)wb->dlg->nlines;
 		else if (is_code && wch == KEY_END)
-			delta = (long)wb->nlines;
+			delta = (long)wb->dlg->nlines;
 		else if (is_code && wch == KEY_F(4))
 			wb->focus = FOCUS_INPUT;
-		if (delta != 0 && wb->nlines > 0) {
+		if (delta != 0 && wb->dlg->nlines > 0) {
 			long v = (long)wb->dlg_sel + delta;
 
 			if (v < 0)
 				v = 0;
-			if (v >= (long)wb->nlines)
-				v = (long)wb->nlines - 1;
+			if (v >= (long)wb->dlg->nlines)
+				v = (long)wb->dlg->nlines - 1;
 			wb->dlg_sel = (size_t)v;
 			/* Keep the selection on screen. */
-			if (wb->nlines - 1 - wb->dlg_sel < wb->scroll)
-				wb->scroll = wb->nlines - 1 - wb->dlg_sel;
-			else if (wb->nlines - 1 - wb->dlg_sel >=
-			    wb->scroll + (size_t)page)
-				wb->scroll = wb->nlines - 1 - wb->dlg_sel -
-				    (size_t)page + 1;
+			if (wb->dlg->nlines - 1 - wb->dlg_sel < wb->dlg->scroll)
+				wb->dlg->scroll =
+				    wb->dlg->nlines - 1 - wb->dlg_sel;
+			else if (wb->dlg->nlines - 1 - wb->dlg_sel >=
+			    wb->dlg->scroll + (size_t)page)
+				wb->dlg->scroll = wb->dlg->nlines - 1 -
+				    wb->dlg_sel - (size_t)page + 1;
 		}
 		wb->dirty = 1;
 		return;
@@ -1364,32 +1652,42 @@ handle_key(struct wb *wb, int is_code, wint_t wch)
 			wb->show_time = !wb->show_time;
 			wb->dirty = 1;
 			return;
+		case KEY_F(5):
+			viewer_step(wb);
+			return;
+		case KEY_F(6):
+			viewer_play(wb);
+			return;
 		case KEY_F(4):
-			if (wb->nlines > 0) {
+			if (wb->dlg->nlines > 0) {
 				wb->focus = FOCUS_DIALOGUE;
-				wb->dlg_sel = wb->nlines - 1 -
-				    (wb->scroll < wb->nlines ? wb->scroll : 0);
+				wb->dlg_sel = wb->dlg->nlines - 1 -
+				    (wb->dlg->scroll < wb->dlg->nlines
+				            ? wb->dlg->scroll
+				            : 0);
 				wb->dirty = 1;
 			}
 			return;
 		case KEY_PPAGE:
-			wb->scroll += (size_t)page;
-			if (wb->scroll >= wb->nlines)
-				wb->scroll =
-				    wb->nlines > 0 ? wb->nlines - 1 : 0;
+			wb->dlg->scroll += (size_t)page;
+			if (wb->dlg->scroll >= wb->dlg->nlines)
+				wb->dlg->scroll = wb->dlg->nlines > 0
+				    ? wb->dlg->nlines - 1
+				    : 0;
 			wb->dirty = 1;
 			return;
 		case KEY_NPAGE:
-			wb->scroll = wb->scroll > (size_t)page
-			    ? wb->scroll - (size_t)page
+			wb->dlg->scroll = wb->dlg->scroll > (size_t)page
+			    ? wb->dlg->scroll - (size_t)page
 			    : 0;
 			wb->dirty = 1;
 			return;
 		case KEY_HOME:
 		case KEY_END:
 			if (rl_glue_line_is_empty()) {
-				wb->scroll = wch == KEY_HOME && wb->nlines > 0
-				    ? wb->nlines - 1
+				wb->dlg->scroll =
+				    wch == KEY_HOME && wb->dlg->nlines > 0
+				    ? wb->dlg->nlines - 1
 				    : 0;
 				wb->dirty = 1;
 				return;
@@ -1460,16 +1758,39 @@ wb_redraw(void *arg)
 	wb_draw_input(&wb->scr);
 }
 
+static const struct smtp_stage *
+live_stage_at(void *arg, size_t i)
+{
+	return smtp_session_stage(arg, i);
+}
+
+static const struct smtp_stage *
+viewer_stage_at(void *arg, size_t i)
+{
+	const struct viewer *v = arg;
+
+	return i < v->nstages ? &v->stages[i] : NULL;
+}
+
 static void
 fill_view(struct wb *wb, struct wb_view *v)
 {
 	const struct smtp_tls_info *ti = smtp_client_tls_info(wb->client);
 
 	memset(v, 0, sizeof *v);
-	v->session = wb->session;
+	if (wb->viewer != NULL) {
+		v->nstages = wb->viewer->nstages;
+		v->stage_at = viewer_stage_at;
+		v->stage_arg = wb->viewer;
+		v->viewing = wb->viewer->title;
+	} else {
+		v->nstages = smtp_session_nstages(wb->session);
+		v->stage_at = live_stage_at;
+		v->stage_arg = wb->session;
+	}
 	v->session_id = (long)record_session_id(wb->rec);
-	v->nlines = wb->nlines;
-	v->scroll = wb->scroll;
+	v->nlines = wb->dlg->nlines;
+	v->scroll = wb->dlg->scroll;
 	v->dlg_sel = wb->focus == FOCUS_DIALOGUE ? wb->dlg_sel : SIZE_MAX;
 	v->show_time = wb->show_time;
 	v->stage_sel = wb->stage_sel;
@@ -1502,7 +1823,7 @@ get_line(void *arg, size_t i, struct wb_dline *out)
 	struct wb *wb = arg;
 	struct dline *d;
 
-	if (i >= wb->nlines)
+	if (i >= wb->dlg->nlines)
 		return -1;
 	d = dline_at(wb, i);
 	out->t_us = d->t_us;
@@ -1651,6 +1972,7 @@ cmd_workbench(int argc, char *argv[])
 	wb.o = &o;
 	wb.helo = o.helo != NULL ? xstrdup(o.helo) : default_helo();
 	wb.stage_follow = 1;
+	wb.dlg = &wb.live;
 	wb.loop = loop_new();
 	(void)setlocale(LC_ALL, "");
 	/* Our handlers before initscr, so ncurses does not install its own
@@ -1713,12 +2035,11 @@ cmd_workbench(int argc, char *argv[])
 	{
 		size_t k;
 
-		for (k = 0; k < wb.nlines; k++)
-			free(dline_at(&wb, k)->text);
 		for (k = 0; k < wb.naddresses; k++)
 			free(wb.addresses[k]);
 	}
-	free(wb.lines);
+	viewer_close(&wb);
+	dlg_clear(&wb.live);
 	free(wb.addresses);
 	lesson_lines_free(&wb);
 	free(wb.practice_dir);
