@@ -13,6 +13,8 @@
  * MIN_COLS x MIN_ROWS only a "terminal too small" notice is drawn.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -126,6 +128,10 @@ struct wb {
 	size_t naddresses;
 
 	struct viewer *viewer; /* a saved session on screen, or NULL */
+	pid_t replay_pid; /* `ehlo replay --diff` running, or 0 */
+	int replay_fd;
+	int64_t replay_id;
+	struct buf replay_out;
 	struct wb_screen scr;
 	int restore_line;
 	int ehlo_after_tls;
@@ -321,6 +327,8 @@ static const char help_text[] =
     "  /open ID             show a saved session read-only; F5 steps\n"
     "                       through it, F6 plays it with its timing,\n"
     "                       /close returns to the live session\n"
+    "  /replay ID [SERVER]  run a saved session again (the same server,\n"
+    "                       or SERVER) and show where the replies differ\n"
     "  /help                this help       /quit   QUIT and leave\n"
     "\n"
     "A line that breaks the rules (wrong order, an extension the server\n"
@@ -1236,6 +1244,139 @@ viewer_play(struct wb *wb)
 	v->timer = loop_timer_add(wb->loop, 0, on_play_tick, wb);
 }
 
+/*
+ * Live replay with its diff: the line-mode replayer runs as a child
+ * (execv of this very program, no shell), so it records the new session
+ * linked to the old one exactly as `ehlo replay ID --diff` does; its
+ * output arrives through a pipe and is shown when it ends.
+ */
+static void
+on_replay_output(int fd, int events, void *arg)
+{
+	struct wb *wb = arg;
+	char buf[4096], *title, *text;
+	ssize_t n;
+	int status = 0;
+
+	(void)events;
+	n = read(fd, buf, sizeof buf);
+	if (n > 0) {
+		if (buf_used(&wb->replay_out) < 4u * 1024 * 1024)
+			(void)buf_add(&wb->replay_out, buf, (size_t)n);
+		return;
+	}
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	loop_fd_del(wb->loop, fd);
+	(void)close(fd);
+	(void)waitpid(wb->replay_pid, &status, 0);
+	wb->replay_pid = 0;
+	text = escape_dup(buf_peek(&wb->replay_out), buf_used(&wb->replay_out));
+	/* Keep the line structure: escaped newlines become real ones. */
+	{
+		char *p, *q;
+
+		for (p = q = text; *p != '\0'; p++) {
+			if (p[0] == '\\' && p[1] == 'n') {
+				*q++ = '\n';
+				p++;
+			} else
+				*q++ = *p;
+		}
+		*q = '\0';
+	}
+	title =
+	    xasprintf("replay of session #%lld: %s", (long long)wb->replay_id,
+	        WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "same replies"
+	            : WIFEXITED(status) && WEXITSTATUS(status) == 1
+	            ? "replies differ"
+	            : "failed");
+	popup_open(wb, title, text);
+	free(title);
+	free(text);
+	buf_reset(&wb->replay_out);
+}
+
+static void
+wb_replay_cmd(struct wb *wb, const char *arg)
+{
+	char self[4096], idbuf[32], server[256] = "";
+	const char *argv[8];
+	int p[2], devnull, i = 0;
+	ssize_t n;
+	long long id;
+	char *end;
+
+	if (wb->replay_pid != 0) {
+		wb_note(wb, THEME_WARNING, "a replay is already running");
+		return;
+	}
+	id = strtoll(*arg == '#' ? arg + 1 : arg, &end, 10);
+	if (id <= 0 || (*end != '\0' && *end != ' ')) {
+		wb_note(
+		    wb, THEME_ERROR, "/replay ID [SERVER]: ID from /history");
+		return;
+	}
+	while (*end == ' ')
+		end++;
+	(void)snprintf(server, sizeof server, "%s", end);
+	(void)snprintf(idbuf, sizeof idbuf, "%lld", id);
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0) {
+		wb_note(wb, THEME_ERROR,
+		    "cannot find the ehlo program to run "
+		    "the replay: %s",
+		    strerror(errno));
+		return;
+	}
+	self[n] = '\0';
+	argv[i++] = self;
+	argv[i++] = "replay";
+	argv[i++] = idbuf;
+	if (server[0] != '\0')
+		argv[i++] = server;
+	argv[i++] = "--diff";
+	if (wb->o->db != NULL) {
+		argv[i++] = "--db";
+		argv[i++] = wb->o->db;
+	}
+	argv[i] = NULL;
+	if (pipe(p) == -1) {
+		wb_note(wb, THEME_ERROR, "pipe: %s", strerror(errno));
+		return;
+	}
+	wb->replay_pid = fork();
+	if (wb->replay_pid == -1) {
+		wb->replay_pid = 0;
+		(void)close(p[0]);
+		(void)close(p[1]);
+		wb_note(wb, THEME_ERROR, "fork: %s", strerror(errno));
+		return;
+	}
+	if (wb->replay_pid == 0) {
+		/* The child never touches the terminal: no secret prompt
+		 * (EHLO_PASSWORD is used when AUTH must be redone). */
+		devnull = open("/dev/null", O_RDONLY);
+		(void)dup2(devnull, 0);
+		(void)dup2(p[1], 1);
+		(void)dup2(p[1], 2);
+		(void)close(p[0]);
+		(void)setsid();
+		execv(self, (char *const *)argv);
+		_exit(127);
+	}
+	(void)close(p[1]);
+	(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
+	(void)fcntl(p[0], F_SETFD, FD_CLOEXEC);
+	wb->replay_fd = p[0];
+	wb->replay_id = id;
+	buf_init(&wb->replay_out, 0);
+	loop_fd_add(wb->loop, p[0], LOOP_READ, on_replay_output, wb);
+	wb_note(wb, THEME_NOTE,
+	    "replaying session #%lld%s%s; the differences "
+	    "appear when it ends",
+	    id, server[0] ? " against " : "", server);
+}
+
 static void
 do_slash(struct wb *wb, const char *line)
 {
@@ -1319,6 +1460,8 @@ do_slash(struct wb *wb, const char *line)
 		viewer_open(wb, arg);
 	else if (IS("/close"))
 		viewer_close(wb);
+	else if (IS("/replay"))
+		wb_replay_cmd(wb, arg);
 	else if (IS("/play"))
 		viewer_play(wb);
 	else if (IS("/step"))
@@ -2040,6 +2183,12 @@ cmd_workbench(int argc, char *argv[])
 	}
 	viewer_close(&wb);
 	dlg_clear(&wb.live);
+	if (wb.replay_pid != 0) {
+		(void)kill(wb.replay_pid, SIGTERM);
+		(void)waitpid(wb.replay_pid, NULL, 0);
+		(void)close(wb.replay_fd);
+	}
+	buf_reset(&wb.replay_out);
 	free(wb.addresses);
 	lesson_lines_free(&wb);
 	free(wb.practice_dir);

@@ -7,6 +7,7 @@ smtp-sink, a private Postfix (root only), and a small hostile server.
 """
 
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -232,7 +233,13 @@ class PracticeTest(WorkbenchCase):
         t2.wait_for(r"C: VRFY bob", timeout=15)
         self.enter(t2, "/close")
         t2.wait_for(r"read-only", absent=True)
-        t2.wait_for(r"practice server")
+        screen = t2.wait_for(r"practice server 127\.0\.0\.1:\d+")
+        addr = re.search(r"practice server (127\.0\.0\.1:\d+)",
+                         screen).group(1)
+        # Replay it live against this practice server: same replies.
+        self.enter(t2, f"/replay 1 {addr}")
+        screen = t2.wait_for(r"replay of session #1: same replies",
+                             timeout=20)
 
     def test_inbox_and_lesson_pane(self):
         t = self.start()
