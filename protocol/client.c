@@ -25,6 +25,7 @@
 #include "core/loop.h"
 #include "core/xmalloc.h"
 #include "protocol/content.h"
+#include "protocol/tlscheck.h"
 
 #define CLIENT_READ_CHUNK (64 * 1024)
 #define CLIENT_BODY_CHUNK (64 * 1024)
@@ -54,9 +55,12 @@ struct smtp_client {
 	uint64_t timer_step;
 	int in_callback;
 
-	/* body streaming */
+	/* body streaming: from a file (body_fd) or a caller's source */
+	int body_on;
+	smtp_body_read_cb *body_read;
+	void *body_arg;
 	int body_fd;
-	char *body_path;
+	char *body_path; /* the label in messages and the summary */
 	struct smtp_dotstuff ds;
 	struct smtp_body_stats stats;
 	char *inbuf; /* CLIENT_BODY_CHUNK bytes read from the file */
@@ -129,6 +133,9 @@ body_stop(struct smtp_client *c)
 	if (c->body_fd != -1)
 		(void)close(c->body_fd);
 	c->body_fd = -1;
+	c->body_on = 0;
+	c->body_read = NULL;
+	c->body_arg = NULL;
 	free(c->body_path);
 	c->body_path = NULL;
 	free(c->inbuf);
@@ -202,8 +209,7 @@ smtp_client_is_busy(const struct smtp_client *c)
 	if (c->phase == PHASE_CONNECTING || c->phase == PHASE_HANDSHAKE)
 		return 1;
 	(void)smtp_session_output(c->session, &out);
-	return out > 0 || c->body_fd != -1 ||
-	    smtp_session_pending(c->session) > 0 ||
+	return out > 0 || c->body_on || smtp_session_pending(c->session) > 0 ||
 	    smtp_session_state(c->session) == SMTP_STATE_TLS;
 }
 
@@ -281,7 +287,9 @@ waiting(struct smtp_client *c)
 	if (c->phase != PHASE_OPEN)
 		return 0;
 	(void)smtp_session_output(c->session, &out);
-	return out > 0 || smtp_session_pending(c->session) > 0;
+	/* Still no 220 (a 1xx or odd first reply): the greeting is late. */
+	return out > 0 || smtp_session_pending(c->session) > 0 ||
+	    smtp_session_state(c->session) == SMTP_STATE_GREETING;
 }
 
 /* The server answered QUIT but keeps the connection open: close it. */
@@ -401,6 +409,7 @@ do_handshake(struct smtp_client *c)
 	    ti->verified ? "" : ti->verify_error);
 	smtp_session_tls_done(c->session, summary);
 	free(summary);
+	smtp_tls_report(c->session, ti, c->verify_name);
 	if (ti->verify_skipped && !ti->verified)
 		smtp_session_warn(c->session,
 		    "--insecure: the server's "
@@ -562,21 +571,22 @@ body_pump(struct smtp_client *c)
 {
 	size_t queued;
 	ssize_t n;
-	char *summary;
+	char *summary, *err;
 
-	while (c->body_fd != -1) {
+	while (c->body_on) {
 		(void)smtp_session_output(c->session, &queued);
 		if (queued >= CLIENT_BODY_LOW)
 			return;
-		n = read(c->body_fd, c->inbuf, CLIENT_BODY_CHUNK);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
+		err = NULL;
+		n = c->body_read(
+		    c->body_arg, c->inbuf, CLIENT_BODY_CHUNK, &err);
+		if (n < 0) {
 			smtp_session_fail(c->session, SMTP_FAIL_PROTOCOL,
 			    "reading %s failed mid-message: %s; the message "
 			    "was cut short and the connection closed so it "
 			    "is not delivered incomplete",
-			    c->body_path, strerror(errno));
+			    c->body_path, err != NULL ? err : "error");
+			free(err);
 			transport_down(c);
 			return;
 		}
@@ -626,28 +636,69 @@ body_pump(struct smtp_client *c)
 	}
 }
 
-int
-smtp_client_body_file(struct smtp_client *c, const char *path, char **errstr)
+static int
+body_start(struct smtp_client *c, smtp_body_read_cb *rd, void *arg,
+    const char *label, int fd)
 {
-	int fd;
-
-	if (smtp_session_state(c->session) != SMTP_STATE_CONTENT) {
-		*errstr = xstrdup("the server has not accepted DATA with 354; "
-		                  "no content can be sent now");
-		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*errstr =
-		    xasprintf("cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
 	body_stop(c);
+	c->body_on = 1;
+	c->body_read = rd;
+	c->body_arg = arg;
 	c->body_fd = fd;
-	c->body_path = xstrdup(path);
+	c->body_path = xstrdup(label);
 	c->inbuf = xmalloc(CLIENT_BODY_CHUNK);
 	smtp_dotstuff_init(&c->ds);
 	memset(&c->stats, 0, sizeof c->stats);
 	buf_init(&c->chunk, 0);
 	smtp_client_flush(c);
 	return 0;
+}
+
+static int
+body_check_state(struct smtp_client *c, char **errstr)
+{
+	if (smtp_session_state(c->session) != SMTP_STATE_CONTENT) {
+		*errstr = xstrdup("the server has not accepted DATA with 354; "
+		                  "no content can be sent now");
+		return -1;
+	}
+	return 0;
+}
+
+static ssize_t
+body_file_read(void *arg, char *buf, size_t cap, char **errstr)
+{
+	struct smtp_client *c = arg;
+	ssize_t n;
+
+	do
+		n = read(c->body_fd, buf, cap);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		*errstr = xstrdup(strerror(errno));
+	return n;
+}
+
+int
+smtp_client_body_file(struct smtp_client *c, const char *path, char **errstr)
+{
+	int fd;
+
+	if (body_check_state(c, errstr) == -1)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*errstr =
+		    xasprintf("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return body_start(c, body_file_read, c, path, fd);
+}
+
+int
+smtp_client_body_source(struct smtp_client *c, smtp_body_read_cb *rd, void *arg,
+    const char *label, char **errstr)
+{
+	if (body_check_state(c, errstr) == -1)
+		return -1;
+	return body_start(c, rd, arg, label, -1);
 }

@@ -10,6 +10,7 @@
 #define EHLO_PROTOCOL_CLIENT_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "protocol/session.h"
 #include "protocol/transport.h"
@@ -67,6 +68,25 @@ void smtp_client_flush(struct smtp_client *);
  */
 int smtp_client_body_file(
     struct smtp_client *, const char *path, char **errstr);
+/*
+ * A source of message content: copies at most cap bytes into buf and
+ * returns the count, 0 at the end, or -1 with *errstr (allocated) when
+ * the content cannot be produced.
+ */
+typedef ssize_t smtp_body_read_cb(
+    void *arg, char *buf, size_t cap, char **errstr);
+
+/*
+ * Streams content from rd as smtp_client_body_file() streams a file
+ * (same normalisation, dot-stuffing, chunking, summary; label stands for
+ * the file name in the summary and in errors).  rd is called from the
+ * event loop until it returns 0 or -1; arg must live until then (until
+ * smtp_client_is_busy() is 0 or the client closes).  An rd error ends
+ * the session (SMTP_FAIL_PROTOCOL) so an incomplete message is never
+ * delivered.  Returns -1 with *errstr when not after a 354.
+ */
+int smtp_client_body_source(struct smtp_client *, smtp_body_read_cb *rd,
+    void *arg, const char *label, char **errstr);
 const struct smtp_body_stats *smtp_client_body_stats(
     const struct smtp_client *);
 

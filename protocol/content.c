@@ -7,18 +7,28 @@
  *             the data is CRLF "." CRLF)
  *
  * The state is a handful of flags and counters in struct smtp_dotstuff,
- * so a message of any size goes out chunk by chunk.  The inner loop finds
- * the next CR and the next LF with memchr (each searched once per chunk
- * region, the positions remembered) and copies the run between line
- * breaks with one memcpy into space reserved in the output buffer up
- * front.  A CR is turned into CRLF at once; after_cr then swallows an LF
- * that follows, even at the start of the next chunk, so CR LF split across
- * chunks still makes one line break.
+ * so a message of any size goes out chunk by chunk.  The inner loop
+ * copies the run up to the next CR or LF into space reserved in the
+ * output buffer up front.  With SSE2 (every x86-64) it scans and copies
+ * 16 bytes per step: each block is stored whole, and the bytes past a
+ * line break are overwritten by what follows (the reservation of 2n
+ * leaves room); profiling showed the earlier memchr-per-line search (two
+ * calls per CRLF line) plus memcpy as the largest cost of sending a big
+ * message.  Elsewhere it finds the next CR and the next LF with memchr
+ * (each searched once per chunk region, the positions remembered) and
+ * copies the run with one memcpy.  A CR is turned into CRLF at once;
+ * after_cr then swallows an LF that follows, even at the start of the
+ * next chunk, so CR LF split across chunks still makes one line break.
  */
 #include "protocol/content.h"
 
 #include <stdint.h>
 #include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define CONTENT_SSE2 1
+#endif
 
 #include "core/buf.h"
 
@@ -29,6 +39,7 @@ smtp_dotstuff_init(struct smtp_dotstuff *st)
 	st->bol = 1;
 }
 
+#ifndef CONTENT_SSE2
 /*
  * Next occurrence of c in [p, end), or end.  *next caches the previous
  * answer (NULL before the first search), still right while it is not
@@ -45,13 +56,45 @@ content_next(const char **next, const char *p, const char *end, int c)
 	*next = q == NULL ? end : q;
 	return *next;
 }
+#endif
+
+#ifdef CONTENT_SSE2
+/*
+ * Copies [p, first CR or LF in [p, end)) to d and returns where it
+ * stopped.  May write bytes past the copied run, but never past
+ * d + (end - p), which the caller's reservation of 2n covers.
+ */
+static const char *
+content_copy_run(const char *p, const char *end, char *d)
+{
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+	__m128i v;
+	unsigned m;
+
+	while (end - p >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		_mm_storeu_si128((__m128i *)(void *)d, v);
+		m = (unsigned)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+		if (m != 0)
+			return p + __builtin_ctz(m);
+		p += 16;
+		d += 16;
+	}
+	while (p < end && *p != '\r' && *p != '\n')
+		*d++ = *p++;
+	return p;
+}
+#endif
 
 int
 smtp_dotstuff_feed(
     struct smtp_dotstuff *st, const char *in, size_t n, struct buf *out)
 {
-	const char *p = in, *end = in + n, *next_cr = NULL, *next_lf = NULL;
-	const char *q;
+	const char *p = in, *end = in + n, *q;
+#ifndef CONTENT_SSE2
+	const char *next_cr = NULL, *next_lf = NULL;
+#endif
 	char *dst, *d;
 	size_t run, cur = st->cur_line, longest = st->longest;
 	uint64_t lines = 0, stuffed = 0, bare_cr = 0, bare_lf = 0;
@@ -77,12 +120,17 @@ smtp_dotstuff_feed(
 			stuffed++;
 			cur++; /* lengths are as sent, for the 998 limit */
 		}
+#ifdef CONTENT_SSE2
+		q = content_copy_run(p, end, d);
+		run = (size_t)(q - p);
+#else
 		q = content_next(&next_cr, p, end, '\r');
 		if (content_next(&next_lf, p, end, '\n') < q)
 			q = next_lf;
 		run = (size_t)(q - p);
+		memcpy(d, p, run);
+#endif
 		if (run > 0) {
-			memcpy(d, p, run);
 			d += run;
 			cur += run;
 			p = q;

@@ -45,7 +45,7 @@ struct smtp_reply_line {
 
 /* A complete reply. */
 struct smtp_reply {
-	int code; /* 100..999 as sent */
+	int code; /* 0..999 as sent ("099" is 99; see SMTP_LINE_CODE_RANGE) */
 	char enhanced[16]; /* "5.1.1" from the first line, or "" */
 	const struct smtp_reply_line *lines;
 	size_t nlines;

@@ -29,6 +29,12 @@
 
 /* Outgoing bytes never exceed this (a body streams through in chunks). */
 #define SESSION_OUT_MAX (8u * 1024 * 1024)
+/*
+ * A greeting slower than this is worth a note: servers answer in
+ * milliseconds unless they pause on purpose (greet pause, postscreen,
+ * tarpits) or are overloaded.
+ */
+#define SESSION_GREETING_SLOW_US (2u * 1000 * 1000)
 
 struct smtp_session {
 	smtp_event_cb *cb;
@@ -58,6 +64,8 @@ struct smtp_session {
 	unsigned ntxn; /* transactions begun on this connection */
 	unsigned group, pipelining;
 	unsigned line_flags_warned;
+	int early_talk; /* a command left before the greeting came */
+	int auth_plain_warned; /* AUTH offered without TLS: said once */
 
 	/* SASL typed by hand: what is needed to redact the next response. */
 	char auth_mech[32];
@@ -605,6 +613,62 @@ stage_store_reply(struct smtp_stage *st, const struct smtp_reply *r)
 	st->text_len = strlen(st->text);
 }
 
+/*
+ * A late greeting, and a greeting that answers a client which spoke
+ * first: both are how greet pauses and tarpits show themselves (sendmail
+ * greet_pause, Exim smtp_enforce_sync, Postfix postscreen pregreet).
+ */
+static void
+greeting_notes(struct smtp_session *s, const struct smtp_stage *st, int code)
+{
+	uint64_t t = elapsed(s);
+	uint64_t took = t > st->t_start_us ? t - st->t_start_us : 0;
+
+	if (took >= SESSION_GREETING_SLOW_US)
+		smtp_session_note(s,
+		    "the greeting took %.1f s: greet-pause / tarpit? Servers "
+		    "answer in milliseconds unless they wait on purpose to "
+		    "catch clients that talk first, or are overloaded",
+		    (double)took / 1e6);
+	if (s->early_talk && code / 100 != 2)
+		smtp_session_note(s,
+		    "the server answered %d after the client spoke before "
+		    "the greeting: it punishes early talkers (greet pause, "
+		    "pregreet test); a client must wait for the 220 "
+		    "(RFC 5321 3.1, 4.3.1)",
+		    code);
+	else if (s->early_talk)
+		smtp_session_note(s,
+		    "the client spoke before the greeting and the server "
+		    "greeted normally: it does not punish early talkers");
+}
+
+/*
+ * What a fresh EHLO reply says about the connection's security: notes,
+ * not warnings, since the client broke no rule.
+ */
+static void
+caps_notes(struct smtp_session *s)
+{
+	int auth = smtp_caps_has(&s->caps, SMTP_CAP_AUTH);
+	int starttls = smtp_caps_has(&s->caps, SMTP_CAP_STARTTLS);
+
+	if (!s->tls) {
+		if (auth && s->caps.nauth > 0 && !s->auth_plain_warned) {
+			s->auth_plain_warned = 1;
+			smtp_session_note(s,
+			    "AUTH offered in plain text: credentials could "
+			    "cross the network unencrypted%s",
+			    starttls ? " (STARTTLS is offered: use it before "
+			               "AUTH)"
+			             : " (and no STARTTLS is offered)");
+		}
+	} else if (starttls)
+		smtp_session_note(s,
+		    "the server offers STARTTLS again on a connection that "
+		    "already uses TLS (RFC 3207 4.2 forbids it)");
+}
+
 /* Moves the confirmed state according to a reply to a stage. */
 static void
 apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
@@ -616,6 +680,7 @@ apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 
 	switch (st->kind) {
 	case SMTP_STAGE_GREETING:
+		greeting_notes(s, st, r->code);
 		if (r->code == 220)
 			set_state(s, SMTP_STATE_GREETED);
 		else if (r->code == 554) {
@@ -635,6 +700,7 @@ apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 				    "ignored %zu malformed "
 				    "or excess EHLO keyword line(s)",
 				    s->caps.ignored);
+			caps_notes(s);
 			set_state(s, SMTP_STATE_READY);
 		}
 		break;
@@ -782,6 +848,18 @@ on_parser_event(const struct smtp_reply_event *pe, void *arg)
 		handle_reply(s, pe->reply);
 		break;
 	case SMTP_REPLY_EV_ERROR:
+		if (s->quit_sent && s->server_closing &&
+		    smtp_session_pending(s) == 0) {
+			/* QUIT was answered: the session is over and
+			 * nothing the server sends now can be misread. */
+			smtp_session_warn(s,
+			    "the server sent a malformed reply (%s) after "
+			    "answering QUIT",
+			    smtp_reply_error_str(pe->error));
+			smtp_session_close(
+			    s, "the workbench closed the connection");
+			break;
+		}
 		fail_f(s, SMTP_FAIL_PROTOCOL,
 		    "the server sent a malformed "
 		    "reply (%s); replies can no longer be matched to "
@@ -1041,6 +1119,8 @@ smtp_session_send(
 		                               : "the line cannot be sent");
 		return -1;
 	}
+	if (s->state == SMTP_STATE_GREETING)
+		s->early_talk = 1;
 	if (s->pred == SMTP_STATE_GREETING)
 		smtp_session_warn(s,
 		    "the server has not sent its greeting "
@@ -1262,6 +1342,14 @@ const struct smtp_stage *
 smtp_session_stage(const struct smtp_session *s, size_t i)
 {
 	return i < s->nstages ? &s->stages[i] : NULL;
+}
+
+const struct smtp_stage *
+smtp_session_awaiting(const struct smtp_session *s)
+{
+	if (smtp_session_pending(s) == 0)
+		return NULL;
+	return &s->stages[s->waiting[s->headwaiting]];
 }
 
 const struct smtp_stage *

@@ -200,6 +200,12 @@ int smtp_session_server_closing(const struct smtp_session *);
 size_t smtp_session_nstages(const struct smtp_session *);
 const struct smtp_stage *smtp_session_stage(
     const struct smtp_session *, size_t);
+/*
+ * The stage the next reply will complete (the oldest command still
+ * waiting), or NULL.  During an SMTP_EV_LINE event it is the stage the
+ * line answers, so a UI can show a reply's latency on its last line.
+ */
+const struct smtp_stage *smtp_session_awaiting(const struct smtp_session *);
 /* The most recently completed stage that got a reply, or NULL. */
 const struct smtp_stage *smtp_session_last_reply(const struct smtp_session *);
 

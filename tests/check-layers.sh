@@ -18,6 +18,7 @@ check() { # pattern allowed-folder description
 check 'curses\.h|ncurses\.h|ncursesw/|readline/|term\.h' tui 'ncurses/readline'
 check 'sqlite3\.h' history 'SQLite'
 check 'openssl/' protocol 'OpenSSL'
+check 'ares\.h' protocol 'c-ares'
 check 'tui/' tui 'a tui/ header'
 hits=$(grep -rnE '#[[:space:]]*include[[:space:]]*"(protocol|history|themes)/' core \
 	--include='*.c' --include='*.h')

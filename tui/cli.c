@@ -28,7 +28,9 @@ struct cli_command {
 static const struct cli_command commands[] = {
     {"run", cmd_run,
         "run  [OPTIONS] SERVER [SCRIPT]  line mode: run a "
-        "script (file or stdin), print the dialogue"},
+        "script (file or stdin), print the dialogue;\n"
+        "       ehlo run  [OPTIONS] --mx DOMAIN[:PORT] [--dns SERVER[:PORT]] "
+        "[SCRIPT]  the same via DOMAIN's MX hosts"},
     {"practice", cmd_practice,
         "practice [--listen ADDR:PORT] [--inbox]  "
         "run only the practice server"},
@@ -43,8 +45,8 @@ static const struct cli_command commands[] = {
         "TEXT]  saved sessions"},
     {"show", cmd_show, "show ID [--json]  one saved session"},
     {"export", cmd_export,
-        "export ID [--format text|json]  redacted "
-        "transcript for a ticket"},
+        "export ID [--format text|json|swaks|curl|script]  redacted "
+        "transcript for a ticket, or a command that repeats it"},
     {"replay", cmd_replay,
         "replay ID [SERVER] [--diff]  re-run a saved "
         "session's client side"},
@@ -129,6 +131,7 @@ enum {
 	OPT_FORMAT,
 	OPT_DIFF,
 	OPT_DNS,
+	OPT_MX,
 	OPT_FROM,
 	OPT_TO,
 	OPT_CC,
@@ -139,6 +142,9 @@ enum {
 	OPT_HEADER,
 	OPT_PARTIAL,
 	OPT_DRAFT,
+	OPT_NOTIFY,
+	OPT_RET,
+	OPT_ENVID,
 	OPT_WARN,
 	OPT_CRIT,
 	OPT_CERT_WARN,
@@ -173,6 +179,7 @@ static const struct cli_option cli_options[] = {
     {{"format", required_argument, NULL, OPT_FORMAT}, CLI_O_FORMAT},
     {{"diff", no_argument, NULL, OPT_DIFF}, CLI_O_DIFF},
     {{"dns", required_argument, NULL, OPT_DNS}, CLI_O_DNS},
+    {{"mx", required_argument, NULL, OPT_MX}, CLI_O_DNS},
     {{"from", required_argument, NULL, OPT_FROM}, CLI_O_SEND},
     {{"to", required_argument, NULL, OPT_TO}, CLI_O_SEND},
     {{"cc", required_argument, NULL, OPT_CC}, CLI_O_SEND},
@@ -183,6 +190,9 @@ static const struct cli_option cli_options[] = {
     {{"header", required_argument, NULL, OPT_HEADER}, CLI_O_SEND},
     {{"partial", no_argument, NULL, OPT_PARTIAL}, CLI_O_SEND},
     {{"draft", required_argument, NULL, OPT_DRAFT}, CLI_O_SEND},
+    {{"notify", required_argument, NULL, OPT_NOTIFY}, CLI_O_SEND},
+    {{"ret", required_argument, NULL, OPT_RET}, CLI_O_SEND},
+    {{"envid", required_argument, NULL, OPT_ENVID}, CLI_O_SEND},
     {{"warning", required_argument, NULL, OPT_WARN}, CLI_O_CHECK},
     {{"critical", required_argument, NULL, OPT_CRIT}, CLI_O_CHECK},
     {{"cert-days-warn", required_argument, NULL, OPT_CERT_WARN}, CLI_O_CHECK},
@@ -385,6 +395,9 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		case OPT_DNS:
 			o->dns = optarg;
 			break;
+		case OPT_MX:
+			o->mx = optarg;
+			break;
 		case OPT_FROM:
 			o->from = optarg;
 			break;
@@ -414,6 +427,15 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_DRAFT:
 			o->draft = optarg;
+			break;
+		case OPT_NOTIFY:
+			o->notify = optarg;
+			break;
+		case OPT_RET:
+			o->ret = optarg;
+			break;
+		case OPT_ENVID:
+			o->envid = optarg;
 			break;
 		case OPT_WARN:
 		case OPT_CRIT:

@@ -21,7 +21,7 @@
 #define CLI_O_LIST 0x0040 /* --limit, --search */
 #define CLI_O_FORMAT 0x0080 /* --format */
 #define CLI_O_DIFF 0x0100 /* --diff */
-#define CLI_O_DNS 0x0200 /* --dns */
+#define CLI_O_DNS 0x0200 /* --dns, --mx */
 #define CLI_O_SEND                                                             \
 	0x0400 /* --from --to --cc --bcc --subject --body \
                            * --attach --header --partial --draft */
@@ -62,8 +62,11 @@ struct cli_opts {
 	const char *search;
 	const char *format;
 	int diff;
-	/* --dns SERVER[:PORT] */
+	/* --dns SERVER[:PORT], --mx DOMAIN[:PORT] (CLI_O_DNS) */
 	const char *dns;
+	const char *mx;
+	/* the name to verify TLS against instead of the server (an MX) */
+	const char *tls_name;
 	/* send (CLI_O_SEND) */
 	const char *from;
 	struct cli_list to, cc, bcc, attach, header;
@@ -71,6 +74,7 @@ struct cli_opts {
 	const char *body; /* FILE or "-" */
 	int partial;
 	const char *draft;
+	const char *notify, *ret, *envid; /* DSN (RFC 3461) */
 	/* check (CLI_O_CHECK): milliseconds and days, -1 when not given */
 	long warn_ms, crit_ms;
 	long cert_days_warn, cert_days_crit;
@@ -120,6 +124,12 @@ void cli_opts_free(struct cli_opts *);
 
 /* Line mode (`ehlo run`); returns the exit status of the contract. */
 int linemode_run(const struct cli_opts *);
+/*
+ * `ehlo run --mx DOMAIN[:PORT]`: looks up the domain's MX hosts (shown
+ * as "*:" notes), then runs line mode against each address in turn
+ * until one gives a greeting (tui/mxrun.c).
+ */
+int mxrun_linemode(const struct cli_opts *);
 /*
  * Line mode with the script given as text (replay): records the session
  * with replay_of (0: none) and stores its history id in *session_id (0

@@ -28,8 +28,8 @@ cmd_export(int argc, char *argv[])
 	if (rc != 0) {
 		free(o.args);
 		if (rc == 1) {
-			(void)puts("usage: ehlo export ID [--format text|json] "
-			           "[--db PATH]\n"
+			(void)puts("usage: ehlo export ID [--format "
+			           "text|json|swaks|curl|script] [--db PATH]\n"
 			           "Prints a redacted transcript of a recorded "
 			           "session, ready for a ticket.");
 			return EXIT_OK;
@@ -37,10 +37,12 @@ cmd_export(int argc, char *argv[])
 		return EXIT_USAGE;
 	}
 	if (o.format != NULL && strcmp(o.format, "text") != 0 &&
-	    strcmp(o.format, "json") != 0) {
+	    strcmp(o.format, "json") != 0 && strcmp(o.format, "swaks") != 0 &&
+	    strcmp(o.format, "curl") != 0 && strcmp(o.format, "script") != 0) {
 		free(o.args);
-		return cli_usage_error(
-		    "--format is text or json, not \"%s\"", o.format);
+		return cli_usage_error("--format is text, json, swaks, curl or "
+		                       "script, not \"%s\"",
+		    o.format);
 	}
 	json = o.format != NULL && strcmp(o.format, "json") == 0;
 	if (o.nargs != 1) {
@@ -52,7 +54,15 @@ cmd_export(int argc, char *argv[])
 	free(o.args);
 	if (rc != EXIT_OK)
 		return rc;
-	if (json) {
+	if (o.format != NULL && strcmp(o.format, "text") != 0 && !json) {
+		/* swaks, curl, script: hand-off to automation. */
+		if (histcmd_export_automation(
+		        stdout, h, s, &es, o.format, &err) == -1) {
+			(void)fprintf(stderr, "ehlo: %s\n", err);
+			free(err);
+			rc = EXIT_USAGE;
+		}
+	} else if (json) {
 		if ((j = histcmd_session_json(h, s, &es, &err)) == NULL) {
 			(void)fprintf(stderr, "ehlo: %s\n", err);
 			free(err);

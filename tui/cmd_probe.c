@@ -1,18 +1,254 @@
 /*
- * `ehlo probe`: not built yet; says so instead of pretending.
+ * `ehlo probe NAME SERVER`: one diagnostic probe (protocol/probe.h).
+ * Prints the dialogue as it happens (C:, S:, *: lines, as line mode),
+ * then the verdict, the evidence (the exact dialogue lines that decided
+ * it) and what it means.  --json prints one object instead.  Exit 0 for
+ * a good or neutral verdict, 1 when a problem was found, 2 for bad
+ * usage, 3 when the server could not be probed (network, TLS, timeout).
+ * No probe ever sends DATA: nothing is delivered.
  */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "core/buf.h"
+#include "core/escape.h"
+#include "core/loop.h"
+#include "core/xmalloc.h"
+#include "protocol/probe.h"
 #include "tui/cli.h"
+
+#define PROBE_WRAP 76
+
+static void
+print_line(const char *prefix, const char *p, size_t n)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	(void)buf_add_str(&b, prefix);
+	(void)escape_append(&b, p, n);
+	(void)buf_add(&b, "\n", 1);
+	(void)fwrite(buf_peek(&b), 1, buf_used(&b), stdout);
+	buf_reset(&b);
+}
+
+static void
+on_event(const struct smtp_event *ev, void *arg)
+{
+	(void)arg;
+	switch (ev->type) {
+	case SMTP_EV_SENT:
+		print_line("C: ", ev->text, ev->len);
+		break;
+	case SMTP_EV_LINE:
+		print_line("S: ", ev->text, ev->len);
+		break;
+	case SMTP_EV_NOTE:
+		print_line("*: ", ev->text, ev->len);
+		break;
+	case SMTP_EV_WARNING:
+		print_line("*: warning: ", ev->text, ev->len);
+		break;
+	case SMTP_EV_FAILURE:
+		print_line("*: error: ", ev->text, ev->len);
+		break;
+	default:
+		break;
+	}
+	(void)fflush(stdout);
+}
+
+/* Prints text wrapped at PROBE_WRAP columns, each line after indent. */
+static void
+print_wrapped(const char *indent, const char *text)
+{
+	const char *p = text, *sp;
+	size_t col = 0, w;
+
+	(void)fputs(indent, stdout);
+	while (*p != '\0') {
+		sp = strchr(p, ' ');
+		w = sp != NULL ? (size_t)(sp - p) : strlen(p);
+		if (col > 0 && col + 1 + w > PROBE_WRAP - strlen(indent)) {
+			(void)printf("\n%s", indent);
+			col = 0;
+		} else if (col > 0) {
+			(void)fputc(' ', stdout);
+			col++;
+		}
+		(void)fwrite(p, 1, w, stdout);
+		col += w;
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	(void)fputc('\n', stdout);
+}
+
+static void
+list_probes(FILE *f)
+{
+	const struct smtp_probe_info *pi;
+
+	(void)fputs("probes:\n", f);
+	for (pi = smtp_probes; pi->name != NULL; pi++)
+		(void)fprintf(f, "  %-18s %s\n", pi->name, pi->question);
+}
+
+static int
+usage_help(void)
+{
+	(void)puts("usage: ehlo probe NAME SERVER [--tls] [--insecure] "
+	           "[--cafile FILE] [--helo NAME]\n"
+	           "                  [--timeout SECONDS] [--from ADDRESS] "
+	           "[--to ADDRESS] [--json]\n"
+	           "Runs one diagnostic probe; none ever sends DATA, so "
+	           "nothing is delivered.\n"
+	           "--from: the sender used for MAIL (default: the null "
+	           "sender <>); --to: relay: the\n"
+	           "foreign recipient; vrfy-expn: an address that exists "
+	           "(default postmaster).\n"
+	           "Exit: 0 good or neutral, 1 problem found, 2 bad usage, 3 "
+	           "network failure.");
+	list_probes(stdout);
+	return EXIT_OK;
+}
+
+static char *
+default_helo(void)
+{
+	char name[256];
+
+	if (gethostname(name, sizeof name) == 0 && name[0] != '\0') {
+		name[sizeof name - 1] = '\0';
+		return xstrdup(name);
+	}
+	return xstrdup("localhost");
+}
+
+static void
+print_json(const char *name, const char *server,
+    const struct smtp_probe_result *r, int status)
+{
+	json_t *o = json_object(), *ev = json_array();
+	size_t i;
+
+	for (i = 0; i < r->nevidence; i++)
+		(void)json_array_append_new(ev, json_string(r->evidence[i]));
+	(void)json_object_set_new(o, "type", json_string("probe"));
+	(void)json_object_set_new(o, "probe", json_string(name));
+	(void)json_object_set_new(o, "server", json_string(server));
+	(void)json_object_set_new(
+	    o, "verdict", json_string(smtp_probe_verdict_name(r->verdict)));
+	(void)json_object_set_new(o, "summary", json_string(r->summary));
+	(void)json_object_set_new(o, "evidence", ev);
+	(void)json_object_set_new(o, "meaning", json_string(r->meaning));
+	(void)json_object_set_new(o, "exit", json_integer(status));
+	(void)json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+	(void)fputc('\n', stdout);
+	json_decref(o);
+}
+
+static int
+run_probe(const struct cli_opts *o, const char *name, const char *server)
+{
+	struct smtp_probe_opts po;
+	struct smtp_probe_result r;
+	struct loop *loop;
+	char *host = NULL, *port = NULL, *err = NULL, *helo, *esc;
+	size_t i;
+	int status;
+
+	if (smtp_server_parse(server, o->tls ? 465 : 25, &host, &port, &err) ==
+	    -1) {
+		status = cli_usage_error("%s", err);
+		free(err);
+		return status;
+	}
+	helo = o->helo != NULL ? xstrdup(o->helo) : default_helo();
+	memset(&po, 0, sizeof po);
+	po.client.host = host;
+	po.client.port = port;
+	po.client.implicit_tls = o->tls;
+	po.client.tls.cafile = o->cafile;
+	po.client.tls.insecure = o->insecure;
+	po.client.timeout_ms = o->timeout_ms;
+	po.helo = helo;
+	po.from = o->from;
+	po.rcpt = o->to.n > 0 ? o->to.v[0] : NULL;
+	if (!o->json)
+		(void)printf(
+		    "*: probe %s: %s\n", name, smtp_probe_find(name)->question);
+	loop = loop_new();
+	if (smtp_probe_run(loop, name, &po, o->json ? NULL : on_event, NULL, &r,
+	        &err) == -1) {
+		status = cli_usage_error("%s", err);
+		free(err);
+		goto out;
+	}
+	status = r.verdict == SMTP_PROBE_PROBLEM ? EXIT_REPLY
+	    : r.verdict == SMTP_PROBE_FAILED     ? EXIT_NETWORK
+	                                         : EXIT_OK;
+	if (o->json)
+		print_json(name, server, &r, status);
+	else {
+		esc = escape_dup(r.summary, strlen(r.summary));
+		(void)printf("\nverdict: %s - %s\n",
+		    smtp_probe_verdict_name(r.verdict), esc);
+		free(esc);
+		if (r.nevidence > 0)
+			(void)puts("evidence:");
+		for (i = 0; i < r.nevidence; i++)
+			(void)printf("  %s\n", r.evidence[i]);
+		(void)puts("meaning:");
+		print_wrapped("  ", r.meaning);
+	}
+	(void)fflush(stdout);
+	smtp_probe_result_free(&r);
+out:
+	loop_free(loop);
+	free(helo);
+	free(host);
+	free(port);
+	return status;
+}
 
 int
 cmd_probe(int argc, char *argv[])
 {
-	(void)argc;
-	(void)argv;
-	(void)fputs(
-	    "ehlo: probes (issue 7) is not built yet; line mode works now: "
-	    "ehlo run SERVER [SCRIPT] (see ehlo --help)\n",
-	    stderr);
-	return EXIT_USAGE;
+	struct cli_opts o;
+	int rc;
+
+	rc = cli_parse(argc, argv, CLI_O_CONN | CLI_O_JSON | CLI_O_SEND, &o);
+	if (rc != 0) {
+		cli_opts_free(&o);
+		return rc == 1 ? usage_help() : EXIT_USAGE;
+	}
+	if (o.starttls || o.no_starttls || o.auth != NULL || o.cc.n > 0 ||
+	    o.bcc.n > 0 || o.attach.n > 0 || o.header.n > 0 ||
+	    o.subject != NULL || o.body != NULL || o.draft != NULL ||
+	    o.partial || o.to.n > 1) {
+		cli_opts_free(&o);
+		return cli_usage_error(
+		    "ehlo probe takes NAME SERVER and only --tls, --insecure, "
+		    "--cafile, --helo, --timeout, --json, --from and one --to");
+	}
+	if (o.nargs != 2 || smtp_probe_find(o.args[0]) == NULL) {
+		if (o.nargs >= 1 && smtp_probe_find(o.args[0]) == NULL)
+			(void)fprintf(
+			    stderr, "ehlo: unknown probe \"%s\"\n", o.args[0]);
+		else
+			(void)fputs("ehlo: ehlo probe needs a NAME and a "
+			            "SERVER\n",
+			    stderr);
+		list_probes(stderr);
+		cli_opts_free(&o);
+		return EXIT_USAGE;
+	}
+	rc = run_probe(&o, o.args[0], o.args[1]);
+	cli_opts_free(&o);
+	return rc;
 }

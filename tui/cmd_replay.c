@@ -293,6 +293,22 @@ build_script(struct build *b, size_t *len)
 	return script;
 }
 
+char *
+histcmd_replay_script(struct hist *h, const struct hist_session *s,
+    const struct histcmd_events *es, size_t *len, char **errstr)
+{
+	struct build b;
+	char *script;
+
+	memset(&b, 0, sizeof b);
+	b.h = h;
+	b.s = s;
+	b.es = es;
+	script = build_script(&b, len);
+	*errstr = b.err;
+	return script;
+}
+
 /* ---- comparing replies --------------------------------------------- */
 
 struct exchange {

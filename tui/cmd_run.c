@@ -13,7 +13,8 @@ cmd_run(int argc, char *argv[])
 	int rc;
 
 	rc = cli_parse(argc, argv,
-	    CLI_O_CONN | CLI_O_JSON | CLI_O_TIMING | CLI_O_HISTORY, &o);
+	    CLI_O_CONN | CLI_O_JSON | CLI_O_TIMING | CLI_O_HISTORY | CLI_O_DNS,
+	    &o);
 	if (rc != 0) {
 		free(o.args);
 		if (rc == 1) {
@@ -22,6 +23,23 @@ cmd_run(int argc, char *argv[])
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
+	}
+	if (o.mx != NULL) {
+		if (o.nargs > 1) {
+			free(o.args);
+			return cli_usage_error(
+			    "with --mx DOMAIN, ehlo run takes "
+			    "at most a SCRIPT");
+		}
+		o.script = o.nargs == 1 ? o.args[0] : NULL;
+		rc = mxrun_linemode(&o);
+		free(o.args);
+		return rc;
+	}
+	if (o.dns != NULL) {
+		free(o.args);
+		return cli_usage_error("--dns is for MX lookups: use it with "
+		                       "--mx DOMAIN");
 	}
 	if (o.nargs < 1 || o.nargs > 2) {
 		free(o.args);

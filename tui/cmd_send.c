@@ -1,18 +1,1084 @@
 /*
- * `ehlo send`: not built yet; says so instead of pretending.
+ * `ehlo send SERVER --from A --to B ... | --draft ID`: composes one
+ * message (protocol/message.h) and delivers it in one watched session,
+ * printing the dialogue as line mode does (tui/print.h).
+ *
+ * The session is a fixed sequence of phases, each started when the
+ * client is idle (every reply in, every byte written): greeting, EHLO
+ * (HELO when refused), STARTTLS when offered (required by --starttls,
+ * never with --no-starttls) and EHLO again, AUTH when asked, then the
+ * transaction: MAIL FROM with SIZE=, BODY=8BITMIME, SMTPUTF8 and DSN
+ * parameters as offered and needed, one RCPT per recipient (the whole
+ * envelope in one write under PIPELINING, RFC 2920), DATA, the message
+ * streamed through the client in constant memory, and QUIT.  DATA is
+ * never pipelined: the recipients' replies decide whether it is sent.
+ *
+ * Exit status: 0 when the server accepted the message for every
+ * recipient (with --partial: for every accepted recipient, refused ones
+ * listed); 1 when the server refused what delivery needs (the sender,
+ * every recipient, some recipient without --partial, DATA, the message,
+ * AUTH); 2 bad usage or a message that cannot be built; 3 network, TLS
+ * (including STARTTLS required but not offered) or timeout.
  */
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
+#include "core/buf.h"
+#include "core/escape.h"
+#include "core/loop.h"
+#include "core/xmalloc.h"
+#include "history/history.h"
+#include "protocol/client.h"
+#include "protocol/message.h"
+#include "protocol/sasl.h"
 #include "tui/cli.h"
+#include "tui/draft.h"
+#include "tui/histcmd.h"
+#include "tui/print.h"
+#include "tui/record.h"
+
+enum snd_phase {
+	PH_GREETING,
+	PH_EHLO,
+	PH_HELO,
+	PH_STARTTLS,
+	PH_EHLO_TLS,
+	PH_AUTH,
+	PH_MAIL, /* MAIL (and RCPTs) sent */
+	PH_DATA, /* DATA sent; the content follows its 354 */
+	PH_QUIT,
+};
+
+struct snd {
+	const struct cli_opts *o;
+	struct print_opts po;
+	struct loop *loop;
+	struct smtp_client *client;
+	struct smtp_session *session;
+	struct record *rec;
+	char *helo;
+	enum snd_phase phase;
+	struct sasl_client *sasl;
+
+	struct smtp_message *msg;
+	struct smtp_message_build *build;
+	const struct smtp_message_info *info;
+	char *notify, *ret, *envid; /* checked DSN values */
+
+	/* the transaction */
+	int pipelined;
+	size_t rcpt_sent; /* RCPT commands sent */
+	size_t rcpt_replies; /* their replies seen */
+	int *rcpt_code; /* per recipient */
+	char **rcpt_text;
+	int mail_code;
+	int data_code;
+	int msg_code;
+	int body_started;
+	int delivered;
+
+	int exit_fixed;
+	int done;
+};
+
+static void snd_step(struct snd *);
+
+static void
+fix_exit(struct snd *s, int status)
+{
+	if (s->exit_fixed == 0)
+		s->exit_fixed = status;
+}
+
+static void snd_error(struct snd *s, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* stderr, the dialogue ("*: error:"), the history, the exit status. */
+static void
+snd_error(struct snd *s, int status, const char *fmt, ...)
+{
+	va_list ap;
+	char *m, *e;
+
+	va_start(ap, fmt);
+	m = xvasprintf(fmt, ap);
+	va_end(ap);
+	e = escape_dup(m, strlen(m));
+	(void)fflush(stdout);
+	(void)fprintf(stderr, "ehlo: %s\n", e);
+	if (!s->o->json)
+		(void)printf("*: error: %s\n", e);
+	record_error(s->rec, m);
+	free(e);
+	free(m);
+	fix_exit(s, status);
+}
+
+static void
+send_cmd(struct snd *s, const char *line)
+{
+	char *err = NULL;
+
+	if (smtp_client_send(s->client, line, strlen(line), &err) == -1) {
+		snd_error(s, EXIT_USAGE, "%s", err);
+		free(err);
+	}
+}
+
+static void
+send_quit(struct snd *s)
+{
+	s->phase = PH_QUIT;
+	if (!smtp_session_quit_sent(s->session) &&
+	    !smtp_client_is_closed(s->client))
+		send_cmd(s, "QUIT");
+}
+
+/* ---- AUTH ----------------------------------------------------------- */
+
+static void
+sasl_answer(struct snd *s, const struct smtp_reply *r)
+{
+	char *wire = NULL, *display = NULL, *err = NULL;
+	const char *text;
+	size_t len;
+
+	text = smtp_reply_line_text(&r->lines[0], 0, &len);
+	if (sasl_client_step(s->sasl, text, len, &wire, &display, &err) == -1) {
+		smtp_session_note(s->session, "cancelling AUTH: %s", err);
+		free(err);
+		err = NULL;
+		(void)smtp_client_send_secret(s->client, "*", "*", &err);
+		free(err);
+		return;
+	}
+	if (smtp_client_send_secret(s->client, wire, display, &err) == -1) {
+		snd_error(s, EXIT_USAGE, "%s", err);
+		free(err);
+	}
+	secret_free_str(wire);
+	free(display);
+}
+
+static int
+start_auth(struct snd *s)
+{
+	const struct sasl_mech_info *mi = sasl_mech_find(s->o->auth);
+	const struct smtp_caps *caps = smtp_session_caps(s->session);
+	char *secret, *err = NULL, *wire = NULL, *display = NULL;
+
+	if (mi == NULL) {
+		snd_error(s, EXIT_USAGE,
+		    "unknown AUTH mechanism \"%s\"; ehlo knows PLAIN, LOGIN, "
+		    "CRAM-MD5 and XOAUTH2",
+		    s->o->auth);
+		return -1;
+	}
+	if ((secret = cli_read_secret(s->o->user, &err)) == NULL) {
+		snd_error(s, EXIT_USAGE, "%s", err);
+		free(err);
+		return -1;
+	}
+	s->sasl = sasl_client_new(mi->name, s->o->user, secret, &err);
+	secret_free_str(secret);
+	if (s->sasl == NULL) {
+		snd_error(s, EXIT_USAGE, "%s", err);
+		free(err);
+		return -1;
+	}
+	if (caps->valid && !smtp_caps_has_auth(caps, mi->name))
+		smtp_session_warn(s->session,
+		    "the server did not offer AUTH %s; trying anyway",
+		    mi->name);
+	if (!smtp_session_is_tls(s->session))
+		smtp_session_warn(s->session,
+		    "AUTH on a connection without TLS: the secret crosses "
+		    "the network readable by anyone on the path");
+	sasl_client_start(s->sasl, mi->initial_response, &wire, &display);
+	if (smtp_client_send_secret(s->client, wire, display, &err) == -1) {
+		snd_error(s, EXIT_USAGE, "%s", err);
+		free(err);
+		secret_free_str(wire);
+		free(display);
+		return -1;
+	}
+	secret_free_str(wire);
+	free(display);
+	return 0;
+}
+
+/* ---- the message ----------------------------------------------------- */
+
+static ssize_t
+message_read(void *arg, char *buf, size_t cap, char **errstr)
+{
+	return smtp_message_build_read(arg, buf, cap, errstr);
+}
+
+/* RFC 3461 4: xtext ("+" and "=" and non-printables as +XX). */
+static void
+xtext_append(struct buf *b, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
+			(void)buf_add_printf(b, "+%02X", *p);
+		else
+			(void)buf_add(b, p, 1);
+}
+
+static const char *
+cte_text(enum smtp_message_cte c)
+{
+	switch (c) {
+	case SMTP_CTE_7BIT:
+		return "7bit";
+	case SMTP_CTE_8BIT:
+		return "8bit";
+	case SMTP_CTE_QP:
+		return "quoted-printable";
+	case SMTP_CTE_BASE64:
+		return "base64";
+	}
+	return "?";
+}
+
+static int
+use_dsn(struct snd *s)
+{
+	return (s->notify != NULL || s->ret != NULL || s->envid != NULL) &&
+	    smtp_caps_has(smtp_session_caps(s->session), SMTP_CAP_DSN);
+}
+
+static void
+send_rcpt(struct snd *s, size_t i)
+{
+	struct buf b;
+	const char *r = s->info->rcpts[i];
+
+	buf_init(&b, 0);
+	(void)buf_add_printf(&b, "RCPT TO:<%s>", r);
+	if (use_dsn(s)) {
+		if (s->notify != NULL)
+			(void)buf_add_printf(&b, " NOTIFY=%s", s->notify);
+		/* ORCPT's rfc822 type is for ASCII addresses (RFC 3461). */
+		if (s->notify != NULL && escape_is_clean(r, strlen(r)) &&
+		    strspn(r,
+		        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		        "0123456789.-_+=@!#$%&'*/?^`{|}~") == strlen(r)) {
+			(void)buf_add_str(&b, " ORCPT=rfc822;");
+			xtext_append(&b, r);
+		}
+	}
+	(void)buf_add(&b, "", 1);
+	s->rcpt_sent++;
+	send_cmd(s, buf_peek(&b));
+	buf_reset(&b);
+}
+
+/* Builds the message for this server and sends the envelope. */
+static void
+begin_txn(struct snd *s)
+{
+	const struct smtp_caps *caps = smtp_session_caps(s->session);
+	struct smtp_message_opts mo;
+	struct buf b;
+	char *err = NULL;
+	size_t i;
+
+	memset(&mo, 0, sizeof mo);
+	mo.can_8bitmime = smtp_caps_has(caps, SMTP_CAP_8BITMIME);
+	mo.can_smtputf8 = smtp_caps_has(caps, SMTP_CAP_SMTPUTF8);
+	s->build = smtp_message_build_new(s->msg, &mo, &err);
+	if (s->build == NULL) {
+		snd_error(s, EXIT_USAGE, "%s; nothing was sent", err);
+		free(err);
+		send_quit(s);
+		return;
+	}
+	s->info = smtp_message_build_info(s->build);
+	s->rcpt_code = xcalloc(s->info->nrcpts, sizeof *s->rcpt_code);
+	s->rcpt_text = xcalloc(s->info->nrcpts, sizeof *s->rcpt_text);
+	smtp_session_note(s->session,
+	    "message: %llu octets, text %s, %zu attachment(s), %zu "
+	    "recipient(s), Message-ID %s",
+	    (unsigned long long)s->info->size, cte_text(s->info->body_cte),
+	    s->info->nattach, s->info->nrcpts, s->info->message_id);
+	if (caps->size_limit > 0 && s->info->size > caps->size_limit)
+		smtp_session_warn(s->session,
+		    "the message (%llu octets) is larger than the server's "
+		    "SIZE limit (%llu); it will probably be refused",
+		    (unsigned long long)s->info->size,
+		    (unsigned long long)caps->size_limit);
+	if ((s->notify != NULL || s->ret != NULL || s->envid != NULL) &&
+	    !use_dsn(s))
+		smtp_session_warn(s->session,
+		    "the server does not offer DSN (RFC 3461): --notify, "
+		    "--ret and --envid are left out");
+
+	buf_init(&b, 0);
+	(void)buf_add_printf(&b, "MAIL FROM:<%s>", s->info->env_from);
+	if (smtp_caps_has(caps, SMTP_CAP_SIZE))
+		(void)buf_add_printf(
+		    &b, " SIZE=%llu", (unsigned long long)s->info->size);
+	if (s->info->need_8bitmime)
+		(void)buf_add_str(&b, " BODY=8BITMIME");
+	if (s->info->need_smtputf8)
+		(void)buf_add_str(&b, " SMTPUTF8");
+	if (use_dsn(s)) {
+		if (s->ret != NULL)
+			(void)buf_add_printf(&b, " RET=%s", s->ret);
+		if (s->envid != NULL) {
+			(void)buf_add_str(&b, " ENVID=");
+			xtext_append(&b, s->envid);
+		}
+	}
+	(void)buf_add(&b, "", 1);
+	s->pipelined = smtp_caps_has(caps, SMTP_CAP_PIPELINING);
+	s->phase = PH_MAIL;
+	if (s->pipelined) {
+		smtp_session_pipeline_begin(s->session);
+		send_cmd(s, buf_peek(&b));
+		for (i = 0; i < s->info->nrcpts; i++)
+			send_rcpt(s, i);
+		smtp_session_pipeline_end(s->session);
+		smtp_client_flush(s->client);
+	} else
+		send_cmd(s, buf_peek(&b));
+	buf_reset(&b);
+}
+
+/* Every envelope reply is in: DATA, or why not. */
+static void
+envelope_done(struct snd *s)
+{
+	size_t i, ok = 0, bad = 0;
+
+	for (i = 0; i < s->info->nrcpts; i++) {
+		if (s->rcpt_code[i] / 100 == 2)
+			ok++;
+		else
+			bad++;
+	}
+	if (s->mail_code / 100 != 2) {
+		snd_error(s, EXIT_REPLY,
+		    "the server refused the sender (MAIL FROM, %d); the "
+		    "message was not sent",
+		    s->mail_code);
+		send_quit(s);
+		return;
+	}
+	for (i = 0; i < s->info->nrcpts; i++)
+		if (s->rcpt_code[i] / 100 != 2)
+			smtp_session_note(s->session, "refused: <%s> (%d %s)",
+			    s->info->rcpts[i], s->rcpt_code[i],
+			    s->rcpt_text[i] != NULL ? s->rcpt_text[i] : "");
+	if (ok == 0) {
+		snd_error(s, EXIT_REPLY,
+		    "the server accepted none of the %zu recipient(s); the "
+		    "message was not sent",
+		    s->info->nrcpts);
+		send_cmd(s, "RSET");
+		send_quit(s);
+		return;
+	}
+	if (bad > 0 && !s->o->partial) {
+		snd_error(s, EXIT_REPLY,
+		    "%zu of %zu recipient(s) refused (listed above); the "
+		    "message was not sent to anyone (--partial sends it to "
+		    "the accepted ones)",
+		    bad, s->info->nrcpts);
+		send_cmd(s, "RSET");
+		send_quit(s);
+		return;
+	}
+	if (bad > 0)
+		smtp_session_note(s->session,
+		    "--partial: sending to the %zu accepted recipient(s) "
+		    "only; %zu refused",
+		    ok, bad);
+	s->phase = PH_DATA;
+	send_cmd(s, "DATA");
+}
+
+static void
+data_done(struct snd *s)
+{
+	size_t i, ok = 0;
+
+	if (!s->body_started) {
+		snd_error(s, EXIT_REPLY,
+		    "the server refused DATA (%d); the message was not sent",
+		    s->data_code);
+		send_cmd(s, "RSET");
+		send_quit(s);
+		return;
+	}
+	if (s->msg_code / 100 != 2) {
+		snd_error(s, EXIT_REPLY,
+		    "the server refused the message after it was sent (%d); "
+		    "it was not delivered",
+		    s->msg_code);
+		send_quit(s);
+		return;
+	}
+	for (i = 0; i < s->info->nrcpts; i++)
+		if (s->rcpt_code[i] / 100 == 2)
+			ok++;
+	s->delivered = 1;
+	smtp_session_note(s->session,
+	    "the server accepted the message for %zu recipient(s)", ok);
+	send_quit(s);
+}
+
+/* ---- events --------------------------------------------------------- */
+
+static void
+on_reply(struct snd *s, const struct smtp_event *ev)
+{
+	const struct smtp_stage *st = ev->stage;
+	int code = ev->reply->code;
+	char *err = NULL;
+	const char *text;
+	size_t len;
+
+	if (st == NULL)
+		return;
+	switch (st->kind) {
+	case SMTP_STAGE_AUTH:
+		if (s->sasl != NULL && code == 334)
+			sasl_answer(s, ev->reply);
+		else {
+			sasl_client_free(s->sasl);
+			s->sasl = NULL;
+		}
+		break;
+	case SMTP_STAGE_MAIL:
+		if (s->phase == PH_MAIL)
+			s->mail_code = code;
+		break;
+	case SMTP_STAGE_RCPT:
+		if (s->phase != PH_MAIL || s->info == NULL ||
+		    s->rcpt_replies >= s->info->nrcpts)
+			break;
+		text = smtp_reply_line_text(&ev->reply->lines[0], 0, &len);
+		s->rcpt_code[s->rcpt_replies] = code;
+		s->rcpt_text[s->rcpt_replies] = escape_dup(text, len);
+		s->rcpt_replies++;
+		break;
+	case SMTP_STAGE_DATA:
+		if (s->phase != PH_DATA)
+			break;
+		s->data_code = code;
+		if (code != 354)
+			break;
+		if (smtp_client_body_source(s->client, message_read, s->build,
+		        "the composed message", &err) == -1) {
+			snd_error(s, EXIT_USAGE, "%s", err);
+			free(err);
+			smtp_client_close(s->client);
+			break;
+		}
+		s->body_started = 1;
+		break;
+	case SMTP_STAGE_MESSAGE:
+		s->msg_code = code;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_event(const struct smtp_event *ev, void *arg)
+{
+	struct snd *s = arg;
+	char *e;
+
+	record_event(s->rec, ev); /* first: nothing shown goes unrecorded */
+	print_event(&s->po, ev);
+	switch (ev->type) {
+	case SMTP_EV_REPLY:
+		on_reply(s, ev);
+		break;
+	case SMTP_EV_FAILURE:
+		(void)fflush(stdout);
+		e = escape_dup(ev->text, ev->len);
+		(void)fprintf(stderr, "ehlo: %s\n", e);
+		free(e);
+		fix_exit(s, EXIT_NETWORK);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the phases ------------------------------------------------------ */
+
+static int
+last_code(struct snd *s)
+{
+	const struct smtp_stage *st = smtp_session_last_reply(s->session);
+
+	return st != NULL ? st->code : 0;
+}
+
+static void
+send_ehlo(struct snd *s, enum snd_phase next)
+{
+	char *cmd = xasprintf("EHLO %s", s->helo);
+
+	s->phase = next;
+	send_cmd(s, cmd);
+	free(cmd);
+}
+
+/* After a successful EHLO: STARTTLS, AUTH or the transaction. */
+static void
+after_ehlo(struct snd *s)
+{
+	const struct smtp_caps *caps = smtp_session_caps(s->session);
+	int tls = smtp_session_is_tls(s->session);
+
+	if (!tls && !s->o->no_starttls && s->phase != PH_STARTTLS &&
+	    smtp_caps_has(caps, SMTP_CAP_STARTTLS)) {
+		s->phase = PH_STARTTLS;
+		send_cmd(s, "STARTTLS");
+		return;
+	}
+	if (!tls && s->o->starttls) {
+		snd_error(s, EXIT_NETWORK,
+		    "the server did not offer STARTTLS, which --starttls "
+		    "requires; nothing else was sent (drop --starttls to send "
+		    "in plain text)");
+		send_quit(s);
+		return;
+	}
+	if (s->o->auth != NULL && !smtp_session_is_authenticated(s->session)) {
+		s->phase = PH_AUTH;
+		if (start_auth(s) == -1)
+			send_quit(s);
+		return;
+	}
+	begin_txn(s);
+}
+
+static void
+phase_step(struct snd *s)
+{
+	enum smtp_state st = smtp_session_state(s->session);
+	const struct smtp_caps *caps = smtp_session_caps(s->session);
+
+	switch (s->phase) {
+	case PH_GREETING:
+		if (st != SMTP_STATE_GREETED)
+			return;
+		if (last_code(s) != 220) {
+			snd_error(s, EXIT_REPLY,
+			    "the server refused the session in its greeting "
+			    "(%d); nothing was sent",
+			    last_code(s));
+			send_quit(s);
+			return;
+		}
+		send_ehlo(s, PH_EHLO);
+		return;
+	case PH_EHLO:
+	case PH_EHLO_TLS:
+		if (caps->valid) {
+			after_ehlo(s);
+			return;
+		}
+		if (s->phase == PH_EHLO_TLS || s->o->starttls ||
+		    s->o->auth != NULL) {
+			snd_error(s, EXIT_REPLY,
+			    "the server did not accept EHLO; %s needs ESMTP",
+			    s->phase == PH_EHLO_TLS ? "sending after STARTTLS"
+			        : s->o->starttls    ? "--starttls"
+			                            : "--auth");
+			send_quit(s);
+			return;
+		}
+		s->phase = PH_HELO;
+		{
+			char *cmd = xasprintf("HELO %s", s->helo);
+
+			send_cmd(s, cmd);
+			free(cmd);
+		}
+		return;
+	case PH_HELO:
+		if (last_code(s) / 100 != 2) {
+			snd_error(s, EXIT_REPLY,
+			    "the server accepted neither EHLO nor HELO; "
+			    "nothing was sent");
+			send_quit(s);
+			return;
+		}
+		begin_txn(s);
+		return;
+	case PH_STARTTLS:
+		if (smtp_session_is_tls(s->session)) {
+			send_ehlo(s, PH_EHLO_TLS);
+			return;
+		}
+		if (s->o->starttls) {
+			snd_error(s, EXIT_NETWORK,
+			    "the server refused STARTTLS (%d), which "
+			    "--starttls requires; nothing else was sent",
+			    last_code(s));
+			send_quit(s);
+			return;
+		}
+		smtp_session_note(s->session,
+		    "STARTTLS was refused; going on without TLS "
+		    "(--starttls makes this an error)");
+		after_ehlo(s);
+		return;
+	case PH_AUTH:
+		if (smtp_session_is_authenticated(s->session)) {
+			begin_txn(s);
+			return;
+		}
+		snd_error(s, EXIT_REPLY,
+		    "authentication as %s failed; nothing else was sent",
+		    s->o->user);
+		send_quit(s);
+		return;
+	case PH_MAIL:
+		if (!s->pipelined && s->mail_code / 100 == 2 &&
+		    s->rcpt_sent < s->info->nrcpts) {
+			send_rcpt(s, s->rcpt_sent);
+			return;
+		}
+		envelope_done(s);
+		return;
+	case PH_DATA:
+		data_done(s);
+		return;
+	case PH_QUIT:
+		if (!smtp_session_quit_sent(s->session))
+			send_quit(s);
+		return;
+	}
+}
+
+static void
+snd_step(struct snd *s)
+{
+	enum snd_phase before;
+	size_t guard = 0;
+
+	while (!s->done) {
+		if (smtp_client_is_closed(s->client)) {
+			s->done = 1;
+			loop_stop(s->loop);
+			return;
+		}
+		if (smtp_client_is_busy(s->client) ||
+		    smtp_session_server_closing(s->session) ||
+		    smtp_session_quit_sent(s->session))
+			return;
+		before = s->phase;
+		phase_step(s);
+		/* Nothing sent and no phase change: wait for the network. */
+		if (!smtp_client_is_busy(s->client) && s->phase == before &&
+		    ++guard > 1)
+			return;
+	}
+}
+
+static void
+before_sleep(void *arg)
+{
+	snd_step(arg);
+	(void)fflush(stdout);
+}
+
+/* ---- setting up ------------------------------------------------------ */
+
+static char *
+default_helo(void)
+{
+	char name[256];
+
+	if (gethostname(name, sizeof name) == 0 && name[0] != '\0') {
+		name[sizeof name - 1] = '\0';
+		return xstrdup(name);
+	}
+	return xstrdup("localhost");
+}
+
+/* NOTIFY=NEVER or a list of SUCCESS, FAILURE, DELAY (RFC 3461 4.1). */
+static char *
+check_notify(const char *v)
+{
+	char *u = xstrdup(v), *p;
+	const char *w;
+	size_t n;
+
+	for (p = u; *p != '\0'; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	if (strcmp(u, "NEVER") == 0)
+		return u;
+	for (w = u; *w != '\0'; w += n + (w[n] == ',')) {
+		n = strcspn(w, ",");
+		if (!((n == 7 && strncmp(w, "SUCCESS", 7) == 0) ||
+		        (n == 7 && strncmp(w, "FAILURE", 7) == 0) ||
+		        (n == 5 && strncmp(w, "DELAY", 5) == 0))) {
+			free(u);
+			return NULL;
+		}
+	}
+	return u;
+}
+
+static int
+check_dsn(struct snd *s)
+{
+	const struct cli_opts *o = s->o;
+	const char *p;
+
+	if (o->notify != NULL && (s->notify = check_notify(o->notify)) == NULL)
+		return cli_usage_error("--notify wants NEVER or a list of "
+		                       "SUCCESS, FAILURE and DELAY, e.g. "
+		                       "--notify SUCCESS,FAILURE; not \"%s\"",
+		    o->notify);
+	if (o->ret != NULL) {
+		if (strcasecmp(o->ret, "FULL") != 0 &&
+		    strcasecmp(o->ret, "HDRS") != 0)
+			return cli_usage_error("--ret wants FULL or HDRS, not "
+			                       "\"%s\"",
+			    o->ret);
+		s->ret =
+		    xstrdup(strcasecmp(o->ret, "FULL") == 0 ? "FULL" : "HDRS");
+	}
+	if (o->envid != NULL) {
+		for (p = o->envid; *p != '\0'; p++)
+			if (*p < 32 || *p > 126)
+				return cli_usage_error("--envid wants "
+				                       "printable ASCII");
+		if (strlen(o->envid) > 100)
+			return cli_usage_error("--envid is at most 100 "
+			                       "characters (RFC 3461)");
+		s->envid = xstrdup(o->envid);
+	}
+	return 0;
+}
+
+/* Copies standard input into an unlinked temporary file (read twice). */
+static int
+spool_stdin(int *fdp)
+{
+	FILE *f = tmpfile();
+	char buf[65536];
+	ssize_t n;
+	int fd;
+
+	if (f == NULL) {
+		(void)fprintf(stderr,
+		    "ehlo: cannot make a temporary file for "
+		    "the body from stdin: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	fd = dup(fileno(f));
+	(void)fclose(f);
+	if (fd == -1)
+		return -1;
+	for (;;) {
+		n = read(STDIN_FILENO, buf, sizeof buf);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (write(fd, buf, (size_t)n) != n) {
+			n = -1;
+			break;
+		}
+	}
+	if (n == -1) {
+		(void)fprintf(stderr, "ehlo: reading the body from stdin: %s\n",
+		    strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+static int
+load_draft(const struct cli_opts *o, struct draft_msg *dm)
+{
+	struct hist *h;
+	struct hist_draft *d;
+	int64_t id;
+	int missing;
+	char *err = NULL, *end;
+
+	errno = 0;
+	id = strtoll(o->draft[0] == '#' ? o->draft + 1 : o->draft, &end, 10);
+	if (errno != 0 || *end != '\0' || id <= 0)
+		return cli_usage_error("--draft wants a draft number (see ehlo "
+		                       "drafts), not \"%s\"",
+		    o->draft);
+	if ((h = histcmd_open(o, &missing)) == NULL) {
+		if (missing)
+			(void)fputs("ehlo: there are no drafts yet (no history "
+			            "database)\n",
+			    stderr);
+		return EXIT_USAGE;
+	}
+	d = hist_draft_get(h, id, &err);
+	hist_close(h);
+	if (d == NULL) {
+		if (err != NULL)
+			(void)fprintf(stderr, "ehlo: %s\n", err);
+		else
+			(void)fprintf(stderr,
+			    "ehlo: there is no draft #%lld (see ehlo drafts)\n",
+			    (long long)id);
+		free(err);
+		return EXIT_USAGE;
+	}
+	if (draft_msg_load(dm, d, &err) == -1) {
+		(void)fprintf(
+		    stderr, "ehlo: draft #%lld: %s\n", (long long)id, err);
+		free(err);
+		hist_draft_free(d);
+		return EXIT_USAGE;
+	}
+	hist_draft_free(d);
+	return 0;
+}
+
+static void
+print_summary(struct snd *s, int status)
+{
+	json_t *o = json_object(), *acc = json_array(), *ref = json_array(), *r;
+	size_t i;
+
+	(void)json_object_set_new(o, "type", json_string("summary"));
+	(void)json_object_set_new(o, "exit", json_integer(status));
+	(void)json_object_set_new(o, "delivered", json_boolean(s->delivered));
+	if (s->info != NULL) {
+		(void)json_object_set_new(o, "message_id",
+		    print_json_text(
+		        s->info->message_id, strlen(s->info->message_id)));
+		(void)json_object_set_new(
+		    o, "size", json_integer((json_int_t)s->info->size));
+		for (i = 0; i < s->info->nrcpts && i < s->rcpt_replies; i++) {
+			const char *a = s->info->rcpts[i];
+
+			if (s->rcpt_code[i] / 100 == 2) {
+				(void)json_array_append_new(
+				    acc, print_json_text(a, strlen(a)));
+				continue;
+			}
+			r = json_object();
+			(void)json_object_set_new(
+			    r, "rcpt", print_json_text(a, strlen(a)));
+			(void)json_object_set_new(
+			    r, "code", json_integer(s->rcpt_code[i]));
+			(void)json_array_append_new(ref, r);
+		}
+	}
+	(void)json_object_set_new(o, "accepted", acc);
+	(void)json_object_set_new(o, "refused", ref);
+	print_json_put(o);
+}
+
+static int
+snd_run(const struct cli_opts *o, struct smtp_message *msg)
+{
+	struct snd s;
+	struct smtp_client_opts co;
+	struct smtp_message_opts mo;
+	struct smtp_message_build *probe;
+	char *host = NULL, *port = NULL, *err = NULL;
+	size_t i;
+	int status;
+
+	memset(&s, 0, sizeof s);
+	s.o = o;
+	s.msg = msg;
+	if (check_dsn(&s) != 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	/* Everything that can be checked without the server, first. */
+	memset(&mo, 0, sizeof mo);
+	mo.can_8bitmime = mo.can_smtputf8 = 1;
+	if ((probe = smtp_message_build_new(msg, &mo, &err)) == NULL) {
+		(void)fprintf(stderr, "ehlo: %s; nothing was sent\n", err);
+		free(err);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	smtp_message_build_free(probe);
+	if (smtp_server_parse(
+	        o->server, o->tls ? 465 : 25, &host, &port, &err) == -1) {
+		(void)fprintf(stderr, "ehlo: %s\n", err);
+		free(err);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	s.helo = o->helo != NULL ? xstrdup(o->helo) : default_helo();
+	s.po.json = o->json;
+	s.po.timing = o->timing;
+	memset(&co, 0, sizeof co);
+	co.host = host;
+	co.port = port;
+	co.implicit_tls = o->tls;
+	co.tls.cafile = o->cafile;
+	co.tls.insecure = o->insecure;
+	co.timeout_ms = o->timeout_ms;
+	s.loop = loop_new();
+	loop_set_before_sleep(s.loop, before_sleep, &s);
+	s.client = smtp_client_new(s.loop, &co, on_event, &s);
+	s.session = smtp_client_session(s.client);
+	s.po.session = s.session;
+	s.rec = record_open(o->db, o->no_history);
+	record_begin(s.rec, host, (int)strtol(port, NULL, 10),
+	    o->tls            ? "tls"
+	        : o->starttls ? "starttls"
+	                      : "plain",
+	    0);
+	record_attach(s.rec, s.session, s.client);
+	if (smtp_client_connect(s.client, &err) == 0)
+		(void)loop_run(s.loop);
+	free(err);
+	if (s.exit_fixed == 0 && !s.delivered)
+		s.exit_fixed = EXIT_NETWORK; /* closed before the end */
+	status = s.exit_fixed != 0 ? s.exit_fixed : EXIT_OK;
+	if (o->json)
+		print_summary(&s, status);
+	(void)fflush(stdout);
+	record_end(s.rec, status);
+	record_free(s.rec);
+	sasl_client_free(s.sasl);
+	smtp_client_free(s.client);
+	loop_free(s.loop);
+out:
+	if (s.rcpt_text != NULL && s.info != NULL)
+		for (i = 0; i < s.info->nrcpts; i++)
+			free(s.rcpt_text[i]);
+	smtp_message_build_free(s.build);
+	free(s.rcpt_text);
+	free(s.rcpt_code);
+	free(s.notify);
+	free(s.ret);
+	free(s.envid);
+	free(s.helo);
+	free(host);
+	free(port);
+	return status;
+}
+
+static const char send_usage[] =
+    "usage: ehlo send [OPTIONS] SERVER --from A --to B [--to C ...] "
+    "[--cc C]\n"
+    "                 [--bcc D] [--subject S] [--body FILE|-] [--attach "
+    "FILE ...]\n"
+    "                 [--header 'Name: value'] [--partial] [--notify "
+    "LIST]\n"
+    "                 [--ret FULL|HDRS] [--envid ID]\n"
+    "       ehlo send [OPTIONS] SERVER --draft ID\n"
+    "Composes one message and delivers it, printing the dialogue.  "
+    "Exit: 0 delivered,\n"
+    "1 refused by the server, 2 bad usage or message, 3 network or TLS "
+    "failure.\n";
 
 int
 cmd_send(int argc, char *argv[])
 {
-	(void)argc;
-	(void)argv;
-	(void)fputs(
-	    "ehlo: ehlo send (issue 6) is not built yet; line mode works now: "
-	    "ehlo run SERVER [SCRIPT] (see ehlo --help)\n",
-	    stderr);
-	return EXIT_USAGE;
+	struct cli_opts o;
+	struct smtp_message msg;
+	struct draft_msg dm;
+	int rc, body_fd = -1, have_draft = 0;
+
+	rc = cli_parse(argc, argv,
+	    CLI_O_CONN | CLI_O_JSON | CLI_O_TIMING | CLI_O_HISTORY | CLI_O_SEND,
+	    &o);
+	if (rc != 0) {
+		cli_opts_free(&o);
+		if (rc == 1) {
+			(void)fputs(send_usage, stdout);
+			return EXIT_OK;
+		}
+		return EXIT_USAGE;
+	}
+	if (o.nargs != 1) {
+		rc = o.nargs < 1 ? cli_usage_error("ehlo send needs a SERVER "
+		                                   "(host, host:port or "
+		                                   "[v6addr]:port)")
+		                 : cli_usage_error("unexpected argument \"%s\" "
+		                                   "after the server",
+		                       o.args[1]);
+		cli_opts_free(&o);
+		return rc;
+	}
+	o.server = o.args[0];
+	smtp_message_init(&msg);
+	memset(&dm, 0, sizeof dm);
+	if (o.draft != NULL) {
+		if (o.from != NULL || o.to.n + o.cc.n + o.bcc.n > 0 ||
+		    o.subject != NULL || o.body != NULL || o.attach.n > 0 ||
+		    o.header.n > 0) {
+			cli_opts_free(&o);
+			return cli_usage_error(
+			    "--draft takes the whole message from the draft; "
+			    "leave out --from, --to, --cc, --bcc, --subject, "
+			    "--body, --attach and --header");
+		}
+		if ((rc = load_draft(&o, &dm)) != 0) {
+			draft_msg_free(&dm);
+			cli_opts_free(&o);
+			return rc;
+		}
+		have_draft = 1;
+		msg = dm.msg;
+	} else {
+		if (o.from == NULL || o.to.n + o.cc.n + o.bcc.n == 0) {
+			cli_opts_free(&o);
+			return cli_usage_error(
+			    "ehlo send needs --from ADDRESS and at least one "
+			    "--to, --cc or --bcc (or --draft ID)");
+		}
+		msg.from = o.from;
+		msg.to.v = o.to.v;
+		msg.to.n = o.to.n;
+		msg.cc.v = o.cc.v;
+		msg.cc.n = o.cc.n;
+		msg.bcc.v = o.bcc.v;
+		msg.bcc.n = o.bcc.n;
+		msg.subject = o.subject;
+		msg.headers.v = o.header.v;
+		msg.headers.n = o.header.n;
+		msg.attach.v = o.attach.v;
+		msg.attach.n = o.attach.n;
+		if (o.body != NULL && strcmp(o.body, "-") == 0) {
+			if (spool_stdin(&body_fd) == -1) {
+				cli_opts_free(&o);
+				return EXIT_USAGE;
+			}
+			msg.body_fd = body_fd;
+		} else
+			msg.body_path = o.body;
+	}
+	rc = snd_run(&o, &msg);
+	if (body_fd != -1)
+		(void)close(body_fd);
+	if (have_draft)
+		draft_msg_free(&dm);
+	cli_opts_free(&o);
+	return rc;
 }

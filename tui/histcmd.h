@@ -105,6 +105,24 @@ void histcmd_print_header(FILE *, const struct hist_session *, int utc);
 void histcmd_print_dialogue(FILE *, struct hist *, const struct hist_session *,
     const struct histcmd_events *, int annotate);
 
+/*
+ * The line-mode script that repeats the session's client side (what
+ * `ehlo replay` runs; tui/cmd_replay.c).  Returns it (allocated, *len
+ * set) or NULL with *errstr when the session cannot be repeated.
+ */
+char *histcmd_replay_script(struct hist *, const struct hist_session *,
+    const struct histcmd_events *, size_t *len, char **errstr);
+
+/*
+ * `ehlo export --format swaks|curl|script` (tui/export_fmt.c): prints
+ * a shell command (swaks, curl) or an `ehlo run` script that repeats
+ * the session; what the tool cannot express is listed as comments.
+ * Secrets are never included.  Returns 0, or -1 with *errstr.
+ */
+int histcmd_export_automation(FILE *, struct hist *,
+    const struct hist_session *, const struct histcmd_events *,
+    const char *format, char **errstr);
+
 /* Prints a JSON value on one line. */
 void histcmd_json_put(FILE *, json_t *);
 

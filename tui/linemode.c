@@ -30,6 +30,7 @@
 #include "protocol/sasl.h"
 #include "tui/cli.h"
 #include "tui/linemode.h"
+#include "tui/print.h"
 #include "tui/record.h"
 
 /* A script line longer than this is refused (content lines included). */
@@ -75,12 +76,6 @@ struct lm {
 
 static void lm_step(struct lm *);
 
-static double
-secs(uint64_t us)
-{
-	return (double)us / 1e6;
-}
-
 static void
 fix_exit(struct lm *lm, int status)
 {
@@ -90,148 +85,16 @@ fix_exit(struct lm *lm, int status)
 
 /* ---- output ------------------------------------------------------- */
 
+/* The dialogue as text or JSON Lines (tui/print.c, shared with send). */
 static void
-print_text(
-    struct lm *lm, uint64_t t_us, const char *prefix, const char *p, size_t n)
+lm_print_event(struct lm *lm, const struct smtp_event *ev)
 {
-	struct buf b;
+	struct print_opts po;
 
-	buf_init(&b, 0);
-	if (lm->o->timing)
-		(void)buf_add_printf(&b, "%8.3f ", secs(t_us));
-	(void)buf_add_str(&b, prefix);
-	(void)escape_append(&b, p, n);
-	(void)buf_add(&b, "\n", 1);
-	(void)fwrite(buf_peek(&b), 1, buf_used(&b), stdout);
-	buf_reset(&b);
-}
-
-static void
-json_put(json_t *obj)
-{
-	(void)json_dumpf(obj, stdout,
-	    JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
-	(void)fputc('\n', stdout);
-	json_decref(obj);
-}
-
-static json_t *
-json_text(const char *p, size_t n)
-{
-	char *s = escape_dup(p, n);
-	json_t *j = json_string(s);
-
-	free(s);
-	return j != NULL ? j : json_string("");
-}
-
-static const char *
-event_name(enum smtp_event_type t)
-{
-	switch (t) {
-	case SMTP_EV_SENT:
-		return "sent";
-	case SMTP_EV_LINE:
-		return "line";
-	case SMTP_EV_REPLY:
-		return "reply";
-	case SMTP_EV_NOTE:
-		return "note";
-	case SMTP_EV_WARNING:
-		return "warning";
-	case SMTP_EV_STAGE:
-		return "stage";
-	case SMTP_EV_STARTTLS:
-		return "starttls";
-	case SMTP_EV_FAILURE:
-		return "failure";
-	case SMTP_EV_CLOSED:
-		return "closed";
-	}
-	return "?";
-}
-
-static void
-print_json(const struct smtp_event *ev)
-{
-	json_t *o;
-	const struct smtp_stage *st = ev->stage;
-
-	if (ev->type == SMTP_EV_STAGE || ev->type == SMTP_EV_STARTTLS)
-		return;
-	o = json_object();
-	(void)json_object_set_new(o, "t", json_real(secs(ev->t_us)));
-	(void)json_object_set_new(o, "type", json_string(event_name(ev->type)));
-	switch (ev->type) {
-	case SMTP_EV_SENT:
-		(void)json_object_set_new(o, "dir", json_string("C"));
-		break;
-	case SMTP_EV_LINE:
-		(void)json_object_set_new(o, "dir", json_string("S"));
-		break;
-	case SMTP_EV_REPLY:
-		break;
-	default:
-		(void)json_object_set_new(o, "dir", json_string("*"));
-		break;
-	}
-	if (ev->text != NULL)
-		(void)json_object_set_new(
-		    o, "text", json_text(ev->text, ev->len));
-	if (ev->type == SMTP_EV_FAILURE)
-		(void)json_object_set_new(
-		    o, "category", json_string(smtp_fail_name(ev->category)));
-	if (ev->type == SMTP_EV_REPLY) {
-		(void)json_object_set_new(
-		    o, "code", json_integer(ev->reply->code));
-		(void)json_object_set_new(
-		    o, "enhanced", json_string(ev->reply->enhanced));
-		(void)json_object_set_new(
-		    o, "lines", json_integer((json_int_t)ev->reply->nlines));
-	}
-	if (st != NULL && ev->type != SMTP_EV_LINE) {
-		(void)json_object_set_new(
-		    o, "stage", json_string(smtp_stage_kind_name(st->kind)));
-		if (st->txn > 0)
-			(void)json_object_set_new(
-			    o, "txn", json_integer(st->txn));
-		if (st->group > 0)
-			(void)json_object_set_new(
-			    o, "group", json_integer(st->group));
-		if (ev->type == SMTP_EV_REPLY)
-			(void)json_object_set_new(o, "latency_ms",
-			    json_real((double)(st->t_end_us - st->t_start_us) /
-			        1000.0));
-	}
-	json_put(o);
-}
-
-static void
-print_event(struct lm *lm, const struct smtp_event *ev)
-{
-	if (lm->o->json) {
-		print_json(ev);
-		return;
-	}
-	switch (ev->type) {
-	case SMTP_EV_SENT:
-		print_text(lm, ev->t_us, "C: ", ev->text, ev->len);
-		break;
-	case SMTP_EV_LINE:
-		print_text(lm, ev->t_us, "S: ", ev->text, ev->len);
-		break;
-	case SMTP_EV_NOTE:
-		print_text(lm, ev->t_us, "*: ", ev->text, ev->len);
-		break;
-	case SMTP_EV_WARNING:
-		print_text(lm, ev->t_us, "*: warning: ", ev->text, ev->len);
-		break;
-	case SMTP_EV_FAILURE:
-		print_text(lm, ev->t_us, "*: error: ", ev->text, ev->len);
-		break;
-	default:
-		break;
-	}
+	po.json = lm->o->json;
+	po.timing = lm->o->timing;
+	po.session = lm->session;
+	print_event(&po, ev);
 }
 
 /* A note of the workbench itself, on stdout (*:) in the dialogue. */
@@ -313,6 +176,7 @@ sasl_answer(struct lm *lm, const struct smtp_reply *r)
 	    -1) {
 		lm_note(lm, "cancelling AUTH: %s", err);
 		free(err);
+		err = NULL;
 		(void)smtp_client_send_secret(lm->client, "*", "*", &err);
 		free(err);
 		return;
@@ -427,7 +291,7 @@ on_event(const struct smtp_event *ev, void *arg)
 	struct lm *lm = arg;
 
 	record_event(lm->rec, ev); /* first: nothing shown goes unrecorded */
-	print_event(lm, ev);
+	lm_print_event(lm, ev);
 	switch (ev->type) {
 	case SMTP_EV_REPLY:
 		on_reply(lm, ev);
@@ -1051,35 +915,50 @@ print_summary(struct lm *lm, int status)
 		t = json_array();
 		for (i = 0; i < caps->ncaps; i++)
 			(void)json_array_append_new(t,
-			    json_text(caps->caps[i].keyword,
+			    print_json_text(caps->caps[i].keyword,
 			        strlen(caps->caps[i].keyword)));
 		(void)json_object_set_new(o, "capabilities", t);
 	}
 	if (ti != NULL) {
 		t = json_object();
+		(void)json_object_set_new(t, "version",
+		    print_json_text(ti->version, strlen(ti->version)));
+		(void)json_object_set_new(t, "cipher",
+		    print_json_text(ti->cipher, strlen(ti->cipher)));
 		(void)json_object_set_new(
-		    t, "version", json_text(ti->version, strlen(ti->version)));
+		    t, "group", print_json_text(ti->group, strlen(ti->group)));
 		(void)json_object_set_new(
-		    t, "cipher", json_text(ti->cipher, strlen(ti->cipher)));
+		    t, "sni", print_json_text(ti->sni, strlen(ti->sni)));
 		(void)json_object_set_new(
 		    t, "verified", json_boolean(ti->verified));
 		(void)json_object_set_new(t, "verify_error",
-		    json_text(ti->verify_error, strlen(ti->verify_error)));
+		    print_json_text(
+		        ti->verify_error, strlen(ti->verify_error)));
 		chain = json_array();
 		for (i = 0; i < ti->nchain; i++) {
 			c = json_object();
 			(void)json_object_set_new(c, "subject",
-			    json_text(ti->chain[i].subject,
+			    print_json_text(ti->chain[i].subject,
 			        strlen(ti->chain[i].subject)));
 			(void)json_object_set_new(c, "issuer",
-			    json_text(ti->chain[i].issuer,
+			    print_json_text(ti->chain[i].issuer,
 			        strlen(ti->chain[i].issuer)));
 			(void)json_object_set_new(c, "san",
-			    json_text(
+			    print_json_text(
 			        ti->chain[i].san, strlen(ti->chain[i].san)));
+			(void)json_object_set_new(c, "not_before",
+			    print_json_text(ti->chain[i].not_before,
+			        strlen(ti->chain[i].not_before)));
 			(void)json_object_set_new(c, "not_after",
-			    json_text(ti->chain[i].not_after,
+			    print_json_text(ti->chain[i].not_after,
 			        strlen(ti->chain[i].not_after)));
+			(void)json_object_set_new(c, "key",
+			    json_pack("{s:s, s:i}", "type",
+			        ti->chain[i].key_type, "bits",
+			        ti->chain[i].key_bits));
+			(void)json_object_set_new(c, "sig_alg",
+			    print_json_text(ti->chain[i].sig_alg,
+			        strlen(ti->chain[i].sig_alg)));
 			(void)json_object_set_new(c, "days_left",
 			    json_integer(ti->chain[i].days_left));
 			(void)json_array_append_new(chain, c);
@@ -1087,7 +966,7 @@ print_summary(struct lm *lm, int status)
 		(void)json_object_set_new(t, "chain", chain);
 		(void)json_object_set_new(o, "tls", t);
 	}
-	json_put(o);
+	print_json_put(o);
 }
 
 /* Set only by linemode_run_on(), for the duration of one run. */
@@ -1145,6 +1024,7 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	co.implicit_tls = o->tls;
 	co.tls.cafile = o->cafile;
 	co.tls.insecure = o->insecure;
+	co.tls.verify_name = o->tls_name;
 	co.timeout_ms = o->timeout_ms;
 	lm.loop = lm_shared_loop != NULL ? lm_shared_loop : loop_new();
 	loop_set_before_sleep(lm.loop, before_sleep, &lm);

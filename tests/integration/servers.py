@@ -628,8 +628,12 @@ class Postfix(Server):
 
     def __init__(self, users, domain="example.test",
                  hostname="mx.example.test", cert=None,
-                 message_size_limit=1000000, relay_domain="relayed.example"):
+                 message_size_limit=1000000, relay_domain="relayed.example",
+                 extra_main_cf=""):
         super().__init__()
+        # Lines appended to main.cf (a later setting overrides an earlier
+        # one), e.g. "disable_vrfy_command = yes".
+        self.extra_main_cf = extra_main_cf
         self.relay_domain = relay_domain
         self.users = dict(users)
         self.domain = domain
@@ -694,6 +698,9 @@ class Postfix(Server):
             list_members=members, uid=nobody[0], gid=nobody[1],
             cert=self.cert.cert, key=self.cert.key,
             relay_domain=self.relay_domain)
+        if self.extra_main_cf:
+            main_cf += "\n# Extra settings of this test.\n" + \
+                self.extra_main_cf.strip() + "\n"
         master_cf = _POSTFIX_MASTER_CF.format(
             port=self.port, tls_port=self.tls_port,
             submission_port=self.submission_port)

@@ -1,0 +1,983 @@
+/*
+ * Diagnostic probes.
+ *
+ * RFC 5321 (3.5 VRFY/EXPN, 3.6 relaying, 4.5.1 postmaster, 7.3 VRFY and
+ * EXPN security), RFC 3207 (STARTTLS; 4: a public MX must not require
+ * it), RFC 4954 (AUTH; 4: mechanisms that expose the secret need TLS),
+ * RFC 8314 (implicit TLS), RFC 2920 (PIPELINING), RFC 1870 (SIZE),
+ * RFC 3463 (enhanced codes).
+ *
+ * Shape: a probe is a step function over a small runner.  The runner
+ * owns one connection at a time (a client on the caller's loop); once
+ * the client is idle after the greeting it calls the probe's step, which
+ * sends the next command(s) and remembers the stage index of each one
+ * it will judge, or says it is done (the runner sends QUIT).  When a
+ * connection ends, the probe collects the reply codes of those stages
+ * into its facts; the pipelining probe then opens a second connection.
+ * Every dialogue line is kept (with its connection and stage kind) so
+ * the evidence can be picked afterwards.  smtp_probe_judge() turns the
+ * facts into a verdict without any I/O.
+ */
+#include "protocol/probe.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/escape.h"
+#include "core/loop.h"
+#include "core/xmalloc.h"
+#include "protocol/caps.h"
+
+/* An address no server has (VRFY of it must not be "yes"). */
+#define PROBE_NO_SUCH_USER "ehlo-probe-no-such-user-7f3a9c"
+/* A recipient in a domain no server here is responsible for. */
+#define PROBE_FOREIGN_RCPT "ehlo-relay-probe@example.net"
+/* Dialogue lines kept for evidence. */
+#define PROBE_LINES_MAX 4096
+
+const struct smtp_probe_info smtp_probes[] = {
+    {"starttls-required", "are MAIL or AUTH accepted before STARTTLS?"},
+    {"auth-before-tls", "is AUTH offered or accepted in plain text?"},
+    {"relay",
+        "is mail to a foreign domain accepted without AUTH? (stops at "
+        "RCPT, then RSET)"},
+    {"vrfy-expn", "do VRFY and EXPN reveal which accounts exist?"},
+    {"pipelining",
+        "does the server honour PIPELINING, and does it punish clients "
+        "that talk before the greeting?"},
+    {"size",
+        "does the server enforce the SIZE it advertises? (declared size "
+        "only, no data)"},
+    {NULL, NULL},
+};
+
+const struct smtp_probe_info *
+smtp_probe_find(const char *name)
+{
+	const struct smtp_probe_info *p;
+
+	for (p = smtp_probes; p->name != NULL; p++)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+const char *
+smtp_probe_verdict_name(enum smtp_probe_verdict v)
+{
+	switch (v) {
+	case SMTP_PROBE_GOOD:
+		return "good";
+	case SMTP_PROBE_NEUTRAL:
+		return "neutral";
+	case SMTP_PROBE_PROBLEM:
+		return "PROBLEM";
+	case SMTP_PROBE_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
+/* ---- verdicts ----------------------------------------------------- */
+
+static int
+is2(int code)
+{
+	return code / 100 == 2;
+}
+
+static int
+refused(int code)
+{
+	return code / 100 == 4 || code / 100 == 5;
+}
+
+/* AUTH accepted to begin: a challenge, or success at once. */
+static int
+auth_accepted(int code)
+{
+	return code / 100 == 2 || code / 100 == 3;
+}
+
+static enum smtp_probe_verdict
+verdict(char **summary, char **meaning, enum smtp_probe_verdict v,
+    const char *sum, const char *mean)
+{
+	*summary = xstrdup(sum);
+	*meaning = xstrdup(mean);
+	return v;
+}
+
+static enum smtp_probe_verdict
+judge_starttls(const struct smtp_probe_facts *f, char **s, char **m)
+{
+	int mail = is2(f->mail_code), auth = auth_accepted(f->auth_code);
+
+	if (f->tls)
+		return verdict(s, m, SMTP_PROBE_NEUTRAL,
+		    "the connection used TLS from the first byte (implicit "
+		    "TLS): nothing travels in plain text here",
+		    "Probe the STARTTLS port (25 or 587) without --tls to "
+		    "learn whether plain-text sessions are allowed there.");
+	if (f->mail_code == 0 || f->auth_code == 0)
+		return verdict(s, m, SMTP_PROBE_FAILED,
+		    "the session ended before MAIL and AUTH were tried",
+		    "No verdict: the connection failed or closed early; see "
+		    "the dialogue above.");
+	if (auth)
+		return verdict(s, m, SMTP_PROBE_PROBLEM,
+		    "AUTH is accepted before STARTTLS",
+		    "A client can send its credentials before TLS is up, so "
+		    "a password may cross the network readable by anyone on "
+		    "the path (RFC 4954 section 4). Require TLS before AUTH "
+		    "(Postfix: smtpd_tls_auth_only = yes).");
+	if (mail && f->port == 25)
+		return verdict(s, m, SMTP_PROBE_NEUTRAL,
+		    "MAIL is accepted without STARTTLS on port 25, AUTH is "
+		    "not",
+		    "Expected for a public MX: RFC 3207 section 4 says a "
+		    "publicly referenced server must not require STARTTLS, "
+		    "or mail from servers without TLS would bounce. Protect "
+		    "submission (587/465) instead, and consider MTA-STS or "
+		    "DANE for server-to-server TLS.");
+	if (mail)
+		return verdict(s, m, SMTP_PROBE_PROBLEM,
+		    "MAIL is accepted before STARTTLS",
+		    "Messages can be submitted here in plain text, readable "
+		    "and alterable on the path. On a submission port require "
+		    "TLS (Postfix: smtpd_tls_security_level = encrypt); on a "
+		    "public MX (port 25) this is expected instead.");
+	return verdict(s, m, SMTP_PROBE_GOOD,
+	    "MAIL and AUTH are refused until STARTTLS",
+	    "The server requires TLS before a transaction or a login: "
+	    "credentials and messages never travel in plain text.");
+}
+
+static enum smtp_probe_verdict
+judge_auth(const struct smtp_probe_facts *f, char **s, char **m)
+{
+	int offered = (f->caps & SMTP_CAP_AUTH) != 0 && f->nauth > 0;
+
+	if (f->tls)
+		return verdict(s, m, SMTP_PROBE_NEUTRAL,
+		    "the connection used TLS from the first byte (implicit "
+		    "TLS): AUTH cannot be in plain text here",
+		    "Probe the STARTTLS port without --tls to check AUTH "
+		    "before STARTTLS.");
+	if (f->auth_code == 0)
+		return verdict(s, m, SMTP_PROBE_FAILED,
+		    "the session ended before AUTH was tried",
+		    "No verdict: the connection failed or closed early; see "
+		    "the dialogue above.");
+	if (auth_accepted(f->auth_code))
+		return verdict(s, m, SMTP_PROBE_PROBLEM,
+		    offered ? "AUTH is offered and accepted in plain text"
+		            : "AUTH is accepted in plain text although EHLO "
+		              "does not offer it",
+		    "A client may send its user name and password before "
+		    "TLS, readable by anyone on the path (RFC 4954 section "
+		    "4). Offer AUTH only after STARTTLS (Postfix: "
+		    "smtpd_tls_auth_only = yes).");
+	if (offered)
+		return verdict(s, m, SMTP_PROBE_PROBLEM,
+		    "AUTH is offered in plain text (but refused when tried)",
+		    "EHLO lists AUTH before TLS, which invites clients to "
+		    "send credentials unencrypted; offer it only after "
+		    "STARTTLS.");
+	return verdict(s, m, SMTP_PROBE_GOOD,
+	    "AUTH is neither offered nor accepted in plain text",
+	    "Credentials can only be sent after TLS is up (check the EHLO "
+	    "reply after STARTTLS with: ehlo run --starttls SERVER).");
+}
+
+static enum smtp_probe_verdict
+judge_relay(const struct smtp_probe_facts *f, char **s, char **m)
+{
+	if (f->mail_code == 0)
+		return verdict(s, m, SMTP_PROBE_FAILED,
+		    "the session ended before MAIL was tried",
+		    "No verdict: the connection failed or closed early; see "
+		    "the dialogue above.");
+	if (!is2(f->mail_code))
+		return verdict(s, m, SMTP_PROBE_NEUTRAL,
+		    "inconclusive: the sender was refused at MAIL",
+		    "The server refused the probe's sender, so the recipient "
+		    "was never tried. Give an accepted sender with --from "
+		    "ADDRESS.");
+	if (f->rcpt_code == 0)
+		return verdict(s, m, SMTP_PROBE_FAILED,
+		    "the session ended before RCPT was tried",
+		    "No verdict: the connection failed or closed early; see "
+		    "the dialogue above.");
+	if (is2(f->rcpt_code))
+		return verdict(s, m, SMTP_PROBE_PROBLEM,
+		    "OPEN RELAY: a foreign recipient was accepted without AUTH",
+		    "Anyone can send mail through this server to any domain; "
+		    "spammers find open relays within hours and the server "
+		    "ends up on block lists. Allow relaying only for "
+		    "authenticated clients and your own networks (Postfix: "
+		    "smtpd_relay_restrictions = permit_mynetworks "
+		    "permit_sasl_authenticated reject_unauth_destination). "
+		    "The probe sent RSET: nothing was delivered.");
+	return verdict(s, m, SMTP_PROBE_GOOD,
+	    "relaying is refused: the foreign recipient was rejected",
+	    "Without authentication the server accepts only mail for its "
+	    "own domains. (From a network it trusts, such as localhost, a "
+	    "server may still relay: probe from outside to be sure.)");
+}
+
+static enum smtp_probe_verdict
+judge_vrfy(const struct smtp_probe_facts *f, char **s, char **m)
+{
+	int k = f->vrfy_known_code, u = f->vrfy_unknown_code;
+	int vrfy_reveals, expn_reveals;
+
+	if (k == 0 || u == 0 || f->expn_code == 0)
+		return verdict(s, m, SMTP_PROBE_FAILED,
+		    "the session ended before VRFY and EXPN were tried",
+		    "No verdict: the connection failed or closed early; see "
+		    "the dialogue above.");
+	/* Different answers for an address that exists and one that
+	 * does not tell the two apart, whatever the codes. */
+	vrfy_reveals = is2(k) && refused(u) && u != 502 && u != 500;
+	expn_reveals = f->expn_code == 250;
+	if (vrfy_reveals && expn_reveals)
+		return verdict(s, m, SMTP_PROBE_PROBLEM,
+		    "VRFY tells existing addresses from unknown ones, and EXPN "
+		    "lists members",
+		    "Anyone can harvest valid addresses and mailing-list "
+		    "members for spam or password guessing (RFC 5321 7.3). "
+		    "Disable both (Postfix: disable_vrfy_command = yes).");
+	if (vrfy_reveals)
+		return verdict(s, m, SMTP_PROBE_PROBLEM,
+		    "VRFY tells existing addresses from unknown ones",
+		    "Anyone can test which addresses exist here and harvest "
+		    "them (RFC 5321 7.3). Disable VRFY or answer 252 for "
+		    "every address (Postfix: disable_vrfy_command = yes).");
+	if (expn_reveals)
+		return verdict(s, m, SMTP_PROBE_PROBLEM,
+		    "EXPN reveals the members of a list",
+		    "EXPN shows who is behind an address; disable it (RFC "
+		    "5321 7.3).");
+	if (is2(k) && is2(u) && k == 250 && u == 250)
+		return verdict(s, m, SMTP_PROBE_NEUTRAL,
+		    "VRFY answers 250 for any address, EXPN reveals nothing",
+		    "A server that says yes to everything reveals nothing, "
+		    "but its 250 is meaningless; 252 (cannot verify) is the "
+		    "honest answer.");
+	if (refused(k) && refused(u) && k == u && k != 502 && k != 500 &&
+	    k != 252)
+		return verdict(s, m, SMTP_PROBE_NEUTRAL,
+		    "VRFY refused both addresses the same way",
+		    "Either VRFY is restricted, or the address assumed to "
+		    "exist does not exist here: give a real one with --to "
+		    "ADDRESS to be sure.");
+	return verdict(s, m, SMTP_PROBE_GOOD, "VRFY and EXPN reveal nothing",
+	    "The answers do not tell existing addresses from unknown ones "
+	    "(252, or the commands are disabled), as RFC 5321 7.3 "
+	    "recommends.");
+}
+
+static enum smtp_probe_verdict
+judge_pipelining(const struct smtp_probe_facts *f, char **s, char **m)
+{
+	const char *early;
+	int offered = (f->caps & SMTP_CAP_PIPELINING) != 0;
+	enum smtp_probe_verdict v;
+	const char *sum, *mean;
+
+	if (f->greeting_code == 0)
+		return verdict(s, m, SMTP_PROBE_FAILED,
+		    "no greeting: the server could not be reached",
+		    "No verdict: see the error above.");
+	if (!f->early_sent)
+		early = "early talk not tested (the greeting came at once)";
+	else if (f->early_greeting_code == 0 || refused(f->early_greeting_code))
+		early = "it punishes clients that talk before the greeting";
+	else if (f->early_ehlo_code != 0 && refused(f->early_ehlo_code))
+		early = "it refuses commands sent before the greeting";
+	else
+		early = "it tolerates clients that talk before the greeting";
+
+	if (!offered) {
+		v = SMTP_PROBE_NEUTRAL;
+		sum = "PIPELINING is not advertised";
+		mean = "Clients must then wait for each reply (RFC 2920); the "
+		       "probe did not pipeline.";
+	} else if (f->pipe_sent > 0 && f->pipe_answered == f->pipe_sent) {
+		v = SMTP_PROBE_GOOD;
+		sum = "PIPELINING is advertised and honoured";
+		mean = "A group of commands sent in one write got every reply, "
+		       "in order (RFC 2920).";
+	} else {
+		v = SMTP_PROBE_PROBLEM;
+		sum = "PIPELINING is advertised but a pipelined group lost "
+		      "replies";
+		mean = "The server offers PIPELINING yet did not answer every "
+		       "command of a group: clients that trust the "
+		       "advertisement will stall or fail. Fix the server or "
+		       "stop advertising it.";
+	}
+	*s = xasprintf("%s; %s", sum, early);
+	*m = xasprintf("%s Talking before the greeting is a spam-bot trait: "
+	               "servers with a greet pause (sendmail greet_pause, "
+	               "Exim smtp_enforce_sync, Postfix postscreen) reject "
+	               "such clients, which is a defence, not a fault.",
+	    mean);
+	return v;
+}
+
+static enum smtp_probe_verdict
+judge_size(const struct smtp_probe_facts *f, char **s, char **m)
+{
+	if (f->ehlo_code == 0)
+		return verdict(s, m, SMTP_PROBE_FAILED,
+		    "the session ended before EHLO was answered",
+		    "No verdict: see the dialogue above.");
+	if ((f->caps & SMTP_CAP_SIZE) == 0)
+		return verdict(s, m, SMTP_PROBE_NEUTRAL,
+		    "SIZE is not advertised",
+		    "A client cannot learn the limit in advance: a message "
+		    "that is too big is refused only after it was sent in "
+		    "full (RFC 1870).");
+	if (f->size_limit == 0)
+		return verdict(s, m, SMTP_PROBE_NEUTRAL,
+		    "SIZE is advertised without a limit",
+		    "The server declares no fixed maximum message size.");
+	if (f->size_over_code == 0)
+		return verdict(s, m, SMTP_PROBE_FAILED,
+		    "the session ended before MAIL with SIZE was tried",
+		    "No verdict: see the dialogue above.");
+	if (refused(f->size_over_code))
+		return verdict(s, m, SMTP_PROBE_GOOD,
+		    f->size_ok_code != 0 && is2(f->size_ok_code)
+		        ? "the advertised SIZE is enforced at MAIL; a small "
+		          "size is accepted"
+		        : "the advertised SIZE is enforced at MAIL",
+		    "A client that declares a message over the limit is "
+		    "refused before sending any data (RFC 1870: 552, or 452 "
+		    "for lack of space), saving the transfer.");
+	return verdict(s, m, SMTP_PROBE_PROBLEM,
+	    "MAIL with a declared SIZE over the advertised limit was accepted",
+	    "The limit is only enforced after the whole message was sent "
+	    "(or not at all): clients waste the transfer and get a late "
+	    "failure. RFC 1870 wants 552 at MAIL.");
+}
+
+enum smtp_probe_verdict
+smtp_probe_judge(const char *name, const struct smtp_probe_facts *f,
+    char **summary, char **meaning)
+{
+	if (f->greeting_code == 0 && strcmp(name, "pipelining") != 0)
+		return verdict(summary, meaning, SMTP_PROBE_FAILED,
+		    "no greeting: the server could not be reached",
+		    "No verdict: see the error above.");
+	if (f->greeting_code != 0 && !is2(f->greeting_code))
+		return verdict(summary, meaning, SMTP_PROBE_NEUTRAL,
+		    "inconclusive: the server refused the session at the "
+		    "greeting",
+		    "A 554 (or 421) greeting means the server does not talk "
+		    "to this client at all; nothing else could be tested.");
+	if (strcmp(name, "starttls-required") == 0)
+		return judge_starttls(f, summary, meaning);
+	if (strcmp(name, "auth-before-tls") == 0)
+		return judge_auth(f, summary, meaning);
+	if (strcmp(name, "relay") == 0)
+		return judge_relay(f, summary, meaning);
+	if (strcmp(name, "vrfy-expn") == 0)
+		return judge_vrfy(f, summary, meaning);
+	if (strcmp(name, "pipelining") == 0)
+		return judge_pipelining(f, summary, meaning);
+	if (strcmp(name, "size") == 0)
+		return judge_size(f, summary, meaning);
+	return verdict(
+	    summary, meaning, SMTP_PROBE_FAILED, "unknown probe", "");
+}
+
+/* ---- the runner --------------------------------------------------- */
+
+struct pline {
+	char *text; /* "C: ..." / "S: ..." (escaped) */
+	unsigned conn;
+	int kind; /* stage kind it belongs to, -1: none */
+	size_t stage; /* its stage index, SIZE_MAX: none */
+	int first; /* the first server line answering its stage */
+};
+
+/* Stage indexes of the commands a probe judges (SIZE_MAX: not sent). */
+enum {
+	IX_EHLO,
+	IX_MAIL,
+	IX_RCPT,
+	IX_AUTH,
+	IX_VRFY_KNOWN,
+	IX_VRFY_UNKNOWN,
+	IX_EXPN,
+	IX_SIZE_OVER,
+	IX_SIZE_OK,
+	IX_PIPE_FIRST,
+	IX_PIPE_LAST,
+	IX_COUNT
+};
+
+struct probe {
+	const char *name;
+	const struct smtp_probe_opts *opts;
+	struct loop *loop;
+	smtp_event_cb *watch;
+	void *warg;
+	struct smtp_client *client;
+	struct smtp_session *session;
+	unsigned conn; /* 1, 2 */
+	int early; /* this connection talks before the greeting */
+	int early_done;
+	int phase;
+	size_t ix[IX_COUNT];
+	struct smtp_probe_facts facts;
+	struct pline *lines;
+	size_t nlines;
+};
+
+static void
+line_add(struct probe *p, const char *prefix, const char *t, size_t n,
+    const struct smtp_stage *st)
+{
+	struct pline *l;
+	char *e;
+
+	if (p->nlines >= PROBE_LINES_MAX)
+		return;
+	p->lines = xreallocarray(p->lines, p->nlines + 1, sizeof *p->lines);
+	l = &p->lines[p->nlines++];
+	e = escape_dup(t, n);
+	l->text = xasprintf("%s%s", prefix, e);
+	free(e);
+	l->conn = p->conn;
+	l->kind = st != NULL ? (int)st->kind : -1;
+	l->stage = SIZE_MAX;
+	l->first = 0;
+	if (st != NULL) {
+		size_t i, ns = smtp_session_nstages(p->session);
+
+		for (i = ns; i-- > 0;)
+			if (smtp_session_stage(p->session, i) == st) {
+				l->stage = i;
+				break;
+			}
+	}
+	if (*prefix == 'S' && l->stage != SIZE_MAX) {
+		size_t i = p->nlines - 1;
+
+		l->first = 1;
+		while (i-- > 0)
+			if (p->lines[i].conn == l->conn &&
+			    p->lines[i].stage == l->stage &&
+			    p->lines[i].text[0] == 'S') {
+				l->first = 0;
+				break;
+			}
+	}
+}
+
+static void
+on_event(const struct smtp_event *ev, void *arg)
+{
+	struct probe *p = arg;
+
+	if (ev->type == SMTP_EV_SENT)
+		line_add(p, "C: ", ev->text, ev->len, ev->stage);
+	else if (ev->type == SMTP_EV_LINE)
+		line_add(p, "S: ", ev->text, ev->len,
+		    smtp_session_awaiting(p->session));
+	if (p->watch != NULL)
+		p->watch(ev, p->warg);
+}
+
+/* Sends a command; returns its stage index, or SIZE_MAX. */
+static size_t psend(struct probe *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static size_t
+psend(struct probe *p, const char *fmt, ...)
+{
+	va_list ap;
+	char *line, *err = NULL;
+	size_t idx = SIZE_MAX;
+
+	va_start(ap, fmt);
+	line = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (smtp_client_send(p->client, line, strlen(line), &err) == 0)
+		idx = smtp_session_nstages(p->session) - 1;
+	else {
+		smtp_session_note(p->session, "probe: %s", err);
+		free(err);
+	}
+	free(line);
+	return idx;
+}
+
+static int
+code_at(const struct probe *p, size_t idx)
+{
+	const struct smtp_stage *st;
+
+	if (idx == SIZE_MAX || p->session == NULL)
+		return 0;
+	st = smtp_session_stage(p->session, idx);
+	return st != NULL ? st->code : 0;
+}
+
+static const char *
+sender(const struct probe *p)
+{
+	return p->opts->from != NULL ? p->opts->from : "";
+}
+
+/*
+ * The steps.  Each sends what comes next in p->phase and returns 1, or
+ * returns 0 when the probe is done on this connection (QUIT follows).
+ */
+static int
+step_ehlo(struct probe *p)
+{
+	if (p->phase == 0) {
+		p->phase = 1;
+		p->ix[IX_EHLO] = psend(p, "EHLO %s", p->opts->helo);
+		if (p->ix[IX_EHLO] != SIZE_MAX)
+			return 1;
+	}
+	if (p->phase == 1) {
+		p->phase = 2;
+		if (!is2(code_at(p, p->ix[IX_EHLO]))) {
+			/* No ESMTP: plain HELO keeps the probe going. */
+			(void)psend(p, "HELO %s", p->opts->helo);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+step_starttls(struct probe *p)
+{
+	if (step_ehlo(p))
+		return 1;
+	switch (p->phase++) {
+	case 2:
+		p->ix[IX_AUTH] = psend(p, "AUTH PLAIN");
+		return 1;
+	case 3:
+		/* "*" cancels an exchange the server began (RFC 4954). */
+		if (code_at(p, p->ix[IX_AUTH]) == 334) {
+			(void)psend(p, "*");
+			return 1;
+		}
+		p->phase++;
+		FALLTHROUGH;
+	case 4:
+		p->ix[IX_MAIL] = psend(p, "MAIL FROM:<%s>", sender(p));
+		return 1;
+	case 5:
+		if (is2(code_at(p, p->ix[IX_MAIL]))) {
+			(void)psend(p, "RSET");
+			return 1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int
+step_auth(struct probe *p)
+{
+	if (step_ehlo(p))
+		return 1;
+	switch (p->phase++) {
+	case 2:
+		p->ix[IX_AUTH] = psend(p, "AUTH PLAIN");
+		return 1;
+	case 3:
+		if (code_at(p, p->ix[IX_AUTH]) == 334) {
+			(void)psend(p, "*");
+			return 1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int
+step_relay(struct probe *p)
+{
+	if (step_ehlo(p))
+		return 1;
+	switch (p->phase++) {
+	case 2:
+		p->ix[IX_MAIL] = psend(p, "MAIL FROM:<%s>", sender(p));
+		return 1;
+	case 3:
+		if (!is2(code_at(p, p->ix[IX_MAIL])))
+			return 0;
+		p->ix[IX_RCPT] = psend(p, "RCPT TO:<%s>",
+		    p->opts->rcpt != NULL ? p->opts->rcpt : PROBE_FOREIGN_RCPT);
+		return 1;
+	case 4:
+		/* Never DATA: end the transaction. */
+		(void)psend(p, "RSET");
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+step_vrfy(struct probe *p)
+{
+	const char *known =
+	    p->opts->rcpt != NULL ? p->opts->rcpt : "postmaster";
+
+	if (step_ehlo(p))
+		return 1;
+	switch (p->phase++) {
+	case 2:
+		p->ix[IX_VRFY_KNOWN] = psend(p, "VRFY %s", known);
+		return 1;
+	case 3:
+		p->ix[IX_VRFY_UNKNOWN] =
+		    psend(p, "VRFY %s", PROBE_NO_SUCH_USER);
+		return 1;
+	case 4:
+		p->ix[IX_EXPN] = psend(p, "EXPN %s", known);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+step_pipelining(struct probe *p)
+{
+	const struct smtp_caps *caps = smtp_session_caps(p->session);
+
+	if (p->conn == 2) {
+		/* The early EHLO was sent by the runner; answered: done. */
+		if (p->ix[IX_EHLO] == SIZE_MAX && p->phase == 0) {
+			p->phase++;
+			p->ix[IX_EHLO] = psend(p, "EHLO %s", p->opts->helo);
+			return 1;
+		}
+		return 0;
+	}
+	if (step_ehlo(p))
+		return 1;
+	switch (p->phase++) {
+	case 2:
+		if (!smtp_caps_has(caps, SMTP_CAP_PIPELINING))
+			return 0;
+		/* RFC 2920 3.1: MAIL, RCPT, RSET anywhere, NOOP last. */
+		smtp_session_pipeline_begin(p->session);
+		p->ix[IX_PIPE_FIRST] = psend(p, "MAIL FROM:<%s>", sender(p));
+		(void)psend(p, "RCPT TO:<postmaster>");
+		(void)psend(p, "RSET");
+		p->ix[IX_PIPE_LAST] = psend(p, "NOOP");
+		smtp_session_pipeline_end(p->session);
+		smtp_client_flush(p->client);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+step_size(struct probe *p)
+{
+	const struct smtp_caps *caps = smtp_session_caps(p->session);
+
+	if (step_ehlo(p))
+		return 1;
+	if (!smtp_caps_has(caps, SMTP_CAP_SIZE) || caps->size_limit == 0)
+		return 0;
+	switch (p->phase++) {
+	case 2:
+		p->ix[IX_SIZE_OVER] = psend(p, "MAIL FROM:<%s> SIZE=%llu",
+		    sender(p), (unsigned long long)caps->size_limit + 1);
+		return 1;
+	case 3:
+		if (is2(code_at(p, p->ix[IX_SIZE_OVER]))) {
+			(void)psend(p, "RSET");
+			return 1;
+		}
+		p->phase++;
+		FALLTHROUGH;
+	case 4:
+		p->ix[IX_SIZE_OK] =
+		    psend(p, "MAIL FROM:<%s> SIZE=1024", sender(p));
+		return 1;
+	case 5:
+		if (is2(code_at(p, p->ix[IX_SIZE_OK]))) {
+			(void)psend(p, "RSET");
+			return 1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int
+step(struct probe *p)
+{
+	if (strcmp(p->name, "starttls-required") == 0)
+		return step_starttls(p);
+	if (strcmp(p->name, "auth-before-tls") == 0)
+		return step_auth(p);
+	if (strcmp(p->name, "relay") == 0)
+		return step_relay(p);
+	if (strcmp(p->name, "vrfy-expn") == 0)
+		return step_vrfy(p);
+	if (strcmp(p->name, "pipelining") == 0)
+		return step_pipelining(p);
+	return step_size(p);
+}
+
+static int
+greeting_code(const struct probe *p)
+{
+	const struct smtp_stage *st;
+	size_t i;
+
+	for (i = 0; i < smtp_session_nstages(p->session); i++) {
+		st = smtp_session_stage(p->session, i);
+		if (st->kind == SMTP_STAGE_GREETING)
+			return st->code;
+	}
+	return 0;
+}
+
+static void
+tick(void *arg)
+{
+	struct probe *p = arg;
+	struct smtp_session *s = p->session;
+	char *err = NULL;
+
+	if (smtp_client_is_closed(p->client)) {
+		loop_stop(p->loop);
+		return;
+	}
+	if (p->early && !p->early_done &&
+	    smtp_session_state(s) == SMTP_STATE_GREETING) {
+		p->early_done = 1;
+		/* Right after connect, before any greeting was read. */
+		p->ix[IX_EHLO] = psend(p, "EHLO %s", p->opts->helo);
+		p->facts.early_sent = 1;
+		return;
+	}
+	if (smtp_client_is_busy(p->client) || smtp_session_server_closing(s) ||
+	    smtp_session_quit_sent(s))
+		return;
+	if (smtp_session_state(s) == SMTP_STATE_GREETING ||
+	    smtp_session_state(s) == SMTP_STATE_CONNECTING)
+		return;
+	/* A refusing greeting (554): nothing to test, leave politely. */
+	if (!is2(greeting_code(p)) || step(p) == 0) {
+		if (smtp_client_send(p->client, "QUIT", 4, &err) == -1) {
+			free(err);
+			smtp_client_close(p->client);
+		}
+	}
+}
+
+/* After a connection: its reply codes into the facts. */
+static void
+collect(struct probe *p)
+{
+	struct smtp_probe_facts *f = &p->facts;
+	const struct smtp_caps *caps = smtp_session_caps(p->session);
+	const struct smtp_stage *st;
+	size_t i;
+
+	if (p->conn == 2) {
+		f->early_greeting_code = greeting_code(p);
+		f->early_ehlo_code = code_at(p, p->ix[IX_EHLO]);
+		return;
+	}
+	f->greeting_code = greeting_code(p);
+	f->ehlo_code = code_at(p, p->ix[IX_EHLO]);
+	if (caps->valid) {
+		f->caps = caps->flags;
+		f->nauth = caps->nauth;
+		f->size_limit = caps->size_limit;
+	}
+	f->mail_code = code_at(p, p->ix[IX_MAIL]);
+	f->rcpt_code = code_at(p, p->ix[IX_RCPT]);
+	f->auth_code = code_at(p, p->ix[IX_AUTH]);
+	f->vrfy_known_code = code_at(p, p->ix[IX_VRFY_KNOWN]);
+	f->vrfy_unknown_code = code_at(p, p->ix[IX_VRFY_UNKNOWN]);
+	f->expn_code = code_at(p, p->ix[IX_EXPN]);
+	f->size_over_code = code_at(p, p->ix[IX_SIZE_OVER]);
+	f->size_ok_code = code_at(p, p->ix[IX_SIZE_OK]);
+	if (p->ix[IX_PIPE_FIRST] != SIZE_MAX &&
+	    p->ix[IX_PIPE_LAST] != SIZE_MAX) {
+		for (i = p->ix[IX_PIPE_FIRST]; i <= p->ix[IX_PIPE_LAST]; i++) {
+			st = smtp_session_stage(p->session, i);
+			f->pipe_sent++;
+			if (st != NULL && st->code != 0)
+				f->pipe_answered++;
+		}
+	}
+	for (i = 0; i < p->nlines; i++)
+		if (p->lines[i].conn == 1 &&
+		    p->lines[i].kind == SMTP_STAGE_EXPN &&
+		    p->lines[i].text[0] == 'S')
+			f->expn_lines++;
+}
+
+static void
+connection(struct probe *p)
+{
+	char *err = NULL;
+	size_t i;
+
+	p->conn++;
+	p->phase = 0;
+	p->early_done = 0;
+	for (i = 0; i < IX_COUNT; i++)
+		p->ix[i] = SIZE_MAX;
+	p->client = smtp_client_new(p->loop, &p->opts->client, on_event, p);
+	p->session = smtp_client_session(p->client);
+	if (p->early)
+		smtp_session_note(p->session,
+		    "probe: connection %u talks before the greeting, as "
+		    "spam bots do",
+		    p->conn);
+	loop_set_before_sleep(p->loop, tick, p);
+	if (smtp_client_connect(p->client, &err) == 0)
+		(void)loop_run(p->loop);
+	free(err);
+	loop_set_before_sleep(p->loop, NULL, NULL);
+	collect(p);
+	smtp_client_free(p->client);
+	p->client = NULL;
+	p->session = NULL;
+}
+
+/* 1 when an EHLO reply line names one of the capabilities in want. */
+static int
+caps_line(const char *text, const char *const *want)
+{
+	const char *kw = text + 3; /* after "S: " */
+
+	if (strlen(kw) < 4)
+		return 0;
+	kw += 4; /* "250-" */
+	for (; *want != NULL; want++)
+		if (strncasecmp(kw, *want, strlen(*want)) == 0)
+			return 1;
+	return 0;
+}
+
+/* Which kept lines are the evidence for this probe. */
+static int
+is_evidence(const struct probe *p, const struct pline *l)
+{
+	static const char *const tls_caps[] = {"STARTTLS", "AUTH", NULL};
+	static const char *const auth_caps[] = {"AUTH", NULL};
+	static const char *const pipe_caps[] = {"PIPELINING", NULL};
+	static const char *const size_caps[] = {"SIZE", NULL};
+	static const char *const no_caps[] = {NULL};
+	const char *n = p->name;
+
+	if (l->conn == 2)
+		return l->kind == SMTP_STAGE_GREETING ||
+		    (l->kind == SMTP_STAGE_EHLO &&
+		        (l->text[0] == 'C' || l->first));
+	if (l->kind == SMTP_STAGE_GREETING)
+		return 0;
+	if (l->kind == SMTP_STAGE_EHLO && l->text[0] == 'S')
+		return caps_line(l->text,
+		    strcmp(n, "starttls-required") == 0     ? tls_caps
+		        : strcmp(n, "auth-before-tls") == 0 ? auth_caps
+		        : strcmp(n, "pipelining") == 0      ? pipe_caps
+		        : strcmp(n, "size") == 0            ? size_caps
+		                                            : no_caps);
+	if (strcmp(n, "starttls-required") == 0)
+		return l->kind == SMTP_STAGE_MAIL || l->kind == SMTP_STAGE_AUTH;
+	if (strcmp(n, "auth-before-tls") == 0)
+		return l->kind == SMTP_STAGE_AUTH;
+	if (strcmp(n, "relay") == 0)
+		return l->kind == SMTP_STAGE_MAIL || l->kind == SMTP_STAGE_RCPT;
+	if (strcmp(n, "vrfy-expn") == 0)
+		return l->kind == SMTP_STAGE_VRFY || l->kind == SMTP_STAGE_EXPN;
+	if (strcmp(n, "pipelining") == 0)
+		return l->stage != SIZE_MAX && p->facts.pipe_sent > 0 &&
+		    l->kind != SMTP_STAGE_EHLO && l->kind != SMTP_STAGE_QUIT;
+	if (strcmp(n, "size") == 0)
+		return l->kind == SMTP_STAGE_MAIL;
+	return 0;
+}
+
+int
+smtp_probe_run(struct loop *loop, const char *name,
+    const struct smtp_probe_opts *opts, smtp_event_cb *watch, void *arg,
+    struct smtp_probe_result *out, char **errstr)
+{
+	struct probe p;
+	size_t i;
+
+	memset(out, 0, sizeof *out);
+	if (smtp_probe_find(name) == NULL) {
+		*errstr = xasprintf("unknown probe \"%s\"", name);
+		return -1;
+	}
+	memset(&p, 0, sizeof p);
+	p.name = name;
+	p.opts = opts;
+	p.loop = loop;
+	p.watch = watch;
+	p.warg = arg;
+	p.facts.port = (int)strtol(opts->client.port, NULL, 10);
+	p.facts.tls = opts->client.implicit_tls;
+	connection(&p);
+	if (strcmp(name, "pipelining") == 0 && p.facts.greeting_code != 0) {
+		p.early = 1;
+		connection(&p);
+	}
+	out->facts = p.facts;
+	out->verdict =
+	    smtp_probe_judge(name, &p.facts, &out->summary, &out->meaning);
+	for (i = 0; i < p.nlines; i++) {
+		if (is_evidence(&p, &p.lines[i])) {
+			out->evidence = xreallocarray(out->evidence,
+			    out->nevidence + 1, sizeof *out->evidence);
+			out->evidence[out->nevidence++] = p.lines[i].conn > 1
+			    ? xasprintf("[connection %u] %s", p.lines[i].conn,
+			          p.lines[i].text)
+			    : xstrdup(p.lines[i].text);
+		}
+		free(p.lines[i].text);
+	}
+	free(p.lines);
+	return 0;
+}
+
+void
+smtp_probe_result_free(struct smtp_probe_result *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nevidence; i++)
+		free(r->evidence[i]);
+	free(r->evidence);
+	free(r->summary);
+	free(r->meaning);
+	memset(r, 0, sizeof *r);
+}

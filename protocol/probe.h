@@ -1,0 +1,108 @@
+/*
+ * Diagnostic probes: short scripted conversations that answer one
+ * question about a server (is TLS required? is AUTH offered in plain
+ * text? is it an open relay? do VRFY/EXPN reveal accounts? does it
+ * honour PIPELINING and punish early talkers? does it enforce the SIZE
+ * it advertises?).  No probe ever sends DATA or BDAT, so none can
+ * deliver mail: a transaction is at most MAIL and RCPT, then RSET.
+ *
+ * A probe runs on the caller's event loop through the client driver;
+ * every session event is passed on to a watcher (the UI prints the
+ * dialogue), and the result is a verdict, the evidence (the exact
+ * dialogue lines that decided it) and what it means.  The verdict logic
+ * is a pure function of the facts gathered (smtp_probe_judge), so it is
+ * tested without a server.
+ */
+#ifndef EHLO_PROTOCOL_PROBE_H
+#define EHLO_PROTOCOL_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/client.h"
+#include "protocol/session.h"
+
+struct loop;
+
+enum smtp_probe_verdict {
+	SMTP_PROBE_GOOD = 0, /* the server does the right thing */
+	SMTP_PROBE_NEUTRAL, /* nothing wrong found, or inconclusive */
+	SMTP_PROBE_PROBLEM, /* a problem was found */
+	SMTP_PROBE_FAILED, /* network, TLS or timeout: no verdict */
+};
+
+struct smtp_probe_info {
+	const char *name; /* "starttls-required" */
+	const char *question; /* what it answers, one line */
+};
+
+/* The probes, ending with a NULL name. */
+extern const struct smtp_probe_info smtp_probes[];
+/* The probe called name (exact), or NULL. */
+const struct smtp_probe_info *smtp_probe_find(const char *name);
+/* "good", "neutral", "PROBLEM", "failed". */
+const char *smtp_probe_verdict_name(enum smtp_probe_verdict);
+
+/*
+ * What a probe learnt.  Reply codes are 0 when the command was not sent
+ * or got no reply.
+ */
+struct smtp_probe_facts {
+	int port; /* the port probed */
+	int tls; /* TLS from the first byte (implicit TLS) */
+	int greeting_code; /* 0: no greeting at all */
+	int ehlo_code;
+	uint32_t caps; /* SMTP_CAP_* offered in EHLO */
+	size_t nauth; /* AUTH mechanisms offered */
+	uint64_t size_limit; /* SIZE n, 0 when absent or unlimited */
+	int mail_code; /* MAIL (without SIZE) */
+	int rcpt_code;
+	int auth_code; /* the reply to AUTH PLAIN itself */
+	int vrfy_known_code, vrfy_unknown_code;
+	int expn_code;
+	size_t expn_lines; /* lines of the EXPN reply */
+	size_t pipe_sent, pipe_answered; /* the pipelined group */
+	int early_sent; /* a command left before the greeting came */
+	int early_greeting_code; /* that connection's greeting, 0: none */
+	int early_ehlo_code; /* its reply to the early EHLO, 0: none */
+	int size_over_code; /* MAIL ... SIZE=limit+1 */
+	int size_ok_code; /* MAIL ... SIZE=1024 */
+};
+
+struct smtp_probe_result {
+	enum smtp_probe_verdict verdict;
+	char *summary; /* one line */
+	char *meaning; /* a few sentences */
+	size_t nevidence;
+	char **evidence; /* "C: ...", "S: ..." (escaped, printable) */
+	struct smtp_probe_facts facts;
+};
+
+struct smtp_probe_opts {
+	struct smtp_client_opts client; /* where and how to connect */
+	const char *helo; /* name for EHLO */
+	const char *from; /* MAIL FROM address, NULL: the null sender */
+	const char *rcpt; /* relay: a foreign recipient; vrfy-expn: an
+	                   * address that exists; NULL: defaults */
+};
+
+/*
+ * The verdict for probe name from facts; *summary and *meaning are
+ * allocated.  Pure: no I/O.
+ */
+enum smtp_probe_verdict smtp_probe_judge(const char *name,
+    const struct smtp_probe_facts *, char **summary, char **meaning);
+
+/*
+ * Runs probe name against opts->client (one or two connections), with
+ * loop (which must be idle: the probe sets its before-sleep hook and
+ * runs it until done).  Every session event goes to watch (may be NULL)
+ * as it happens.  Fills *out (free with smtp_probe_result_free).
+ * Returns 0, or -1 with *errstr for an unknown probe name.
+ */
+int smtp_probe_run(struct loop *, const char *name,
+    const struct smtp_probe_opts *, smtp_event_cb *watch, void *arg,
+    struct smtp_probe_result *out, char **errstr);
+void smtp_probe_result_free(struct smtp_probe_result *);
+
+#endif

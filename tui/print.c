@@ -1,0 +1,190 @@
+/*
+ * Dialogue printing for the line-oriented commands.  Text mode writes
+ * each event as one line, escaping whatever came from the network
+ * (core/escape.h); JSON mode writes one object per event with its type,
+ * direction, text, reply facts and stage.  Nothing is buffered here
+ * beyond one line: callers flush stdout once per loop turn.
+ */
+#include "tui/print.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/buf.h"
+#include "core/escape.h"
+
+static double
+secs(uint64_t us)
+{
+	return (double)us / 1e6;
+}
+
+static void
+print_text_sfx(const struct print_opts *po, uint64_t t_us, const char *prefix,
+    const char *p, size_t n, const char *suffix)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (po->timing)
+		(void)buf_add_printf(&b, "%8.3f ", secs(t_us));
+	(void)buf_add_str(&b, prefix);
+	(void)escape_append(&b, p, n);
+	if (suffix != NULL)
+		(void)buf_add_str(&b, suffix);
+	(void)buf_add(&b, "\n", 1);
+	(void)fwrite(buf_peek(&b), 1, buf_used(&b), stdout);
+	buf_reset(&b);
+}
+
+void
+print_text(const struct print_opts *po, uint64_t t_us, const char *prefix,
+    const char *p, size_t n)
+{
+	print_text_sfx(po, t_us, prefix, p, n, NULL);
+}
+
+/* --timing: the last line of a reply shows its round trip. */
+static void
+print_server_line(const struct print_opts *po, const struct smtp_event *ev)
+{
+	const struct smtp_stage *st =
+	    po->session != NULL ? smtp_session_awaiting(po->session) : NULL;
+	char sfx[48];
+
+	if (!po->timing || st == NULL || (ev->len > 3 && ev->text[3] != ' ')) {
+		print_text(po, ev->t_us, "S: ", ev->text, ev->len);
+		return;
+	}
+	(void)snprintf(sfx, sizeof sfx, "   (+%.1f ms)",
+	    (double)(ev->t_us - st->t_start_us) / 1000.0);
+	print_text_sfx(po, ev->t_us, "S: ", ev->text, ev->len, sfx);
+}
+
+void
+print_json_put(json_t *obj)
+{
+	(void)json_dumpf(obj, stdout,
+	    JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
+	(void)fputc('\n', stdout);
+	json_decref(obj);
+}
+
+json_t *
+print_json_text(const char *p, size_t n)
+{
+	char *s = escape_dup(p, n);
+	json_t *j = json_string(s);
+
+	free(s);
+	return j != NULL ? j : json_string("");
+}
+
+static const char *
+event_name(enum smtp_event_type t)
+{
+	switch (t) {
+	case SMTP_EV_SENT:
+		return "sent";
+	case SMTP_EV_LINE:
+		return "line";
+	case SMTP_EV_REPLY:
+		return "reply";
+	case SMTP_EV_NOTE:
+		return "note";
+	case SMTP_EV_WARNING:
+		return "warning";
+	case SMTP_EV_STAGE:
+		return "stage";
+	case SMTP_EV_STARTTLS:
+		return "starttls";
+	case SMTP_EV_FAILURE:
+		return "failure";
+	case SMTP_EV_CLOSED:
+		return "closed";
+	}
+	return "?";
+}
+
+static void
+print_json(const struct smtp_event *ev)
+{
+	json_t *o;
+	const struct smtp_stage *st = ev->stage;
+
+	if (ev->type == SMTP_EV_STAGE || ev->type == SMTP_EV_STARTTLS)
+		return;
+	o = json_object();
+	(void)json_object_set_new(o, "t", json_real(secs(ev->t_us)));
+	(void)json_object_set_new(o, "type", json_string(event_name(ev->type)));
+	switch (ev->type) {
+	case SMTP_EV_SENT:
+		(void)json_object_set_new(o, "dir", json_string("C"));
+		break;
+	case SMTP_EV_LINE:
+		(void)json_object_set_new(o, "dir", json_string("S"));
+		break;
+	case SMTP_EV_REPLY:
+		break;
+	default:
+		(void)json_object_set_new(o, "dir", json_string("*"));
+		break;
+	}
+	if (ev->text != NULL)
+		(void)json_object_set_new(
+		    o, "text", print_json_text(ev->text, ev->len));
+	if (ev->type == SMTP_EV_FAILURE)
+		(void)json_object_set_new(
+		    o, "category", json_string(smtp_fail_name(ev->category)));
+	if (ev->type == SMTP_EV_REPLY) {
+		(void)json_object_set_new(
+		    o, "code", json_integer(ev->reply->code));
+		(void)json_object_set_new(
+		    o, "enhanced", json_string(ev->reply->enhanced));
+		(void)json_object_set_new(
+		    o, "lines", json_integer((json_int_t)ev->reply->nlines));
+	}
+	if (st != NULL && ev->type != SMTP_EV_LINE) {
+		(void)json_object_set_new(
+		    o, "stage", json_string(smtp_stage_kind_name(st->kind)));
+		if (st->txn > 0)
+			(void)json_object_set_new(
+			    o, "txn", json_integer(st->txn));
+		if (st->group > 0)
+			(void)json_object_set_new(
+			    o, "group", json_integer(st->group));
+		if (ev->type == SMTP_EV_REPLY)
+			(void)json_object_set_new(o, "latency_ms",
+			    json_real((double)(st->t_end_us - st->t_start_us) /
+			        1000.0));
+	}
+	print_json_put(o);
+}
+
+void
+print_event(const struct print_opts *po, const struct smtp_event *ev)
+{
+	if (po->json) {
+		print_json(ev);
+		return;
+	}
+	switch (ev->type) {
+	case SMTP_EV_SENT:
+		print_text(po, ev->t_us, "C: ", ev->text, ev->len);
+		break;
+	case SMTP_EV_LINE:
+		print_server_line(po, ev);
+		break;
+	case SMTP_EV_NOTE:
+		print_text(po, ev->t_us, "*: ", ev->text, ev->len);
+		break;
+	case SMTP_EV_WARNING:
+		print_text(po, ev->t_us, "*: warning: ", ev->text, ev->len);
+		break;
+	case SMTP_EV_FAILURE:
+		print_text(po, ev->t_us, "*: error: ", ev->text, ev->len);
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,34 @@
+/*
+ * The dialogue as line-mode text or JSON Lines on stdout: one output
+ * line per session event ("C: ", "S: ", "*: " prefixes, server text
+ * escaped), shared by `ehlo run` and `ehlo send`.
+ */
+#ifndef EHLO_TUI_PRINT_H
+#define EHLO_TUI_PRINT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/session.h"
+
+struct print_opts {
+	int json; /* JSON Lines instead of text */
+	int timing; /* seconds since the start before each line; the last
+	             * line of a reply also shows its round trip */
+	const struct smtp_session *session; /* for the round trip */
+};
+
+/* Prints one event (STAGE and STARTTLS events print nothing). */
+void print_event(const struct print_opts *, const struct smtp_event *);
+
+/* Prints prefix and the escaped text p[0..n) as one line. */
+void print_text(const struct print_opts *, uint64_t t_us, const char *prefix,
+    const char *p, size_t n);
+
+/* Writes obj as one compact line and drops the reference. */
+void print_json_put(json_t *obj);
+/* An escaped JSON string for untrusted bytes. */
+json_t *print_json_text(const char *p, size_t n);
+
+#endif
