@@ -83,8 +83,9 @@ static void
 command(struct conn *c, char *l)
 {
 	if (strncasecmp(l, "EHLO", 4) == 0)
-		reply(c, "250-fastsink\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
-		         "250-SIZE\r\n250 ENHANCEDSTATUSCODES\r\n");
+		reply(c,
+		    "250-fastsink\r\n250-PIPELINING\r\n250-8BITMIME\r\n"
+		    "250-SIZE\r\n250 ENHANCEDSTATUSCODES\r\n");
 	else if (strncasecmp(l, "HELO", 4) == 0)
 		reply(c, "250 fastsink\r\n");
 	else if (strncasecmp(l, "MAIL", 4) == 0) {
@@ -156,9 +157,9 @@ content(struct conn *c, char *p, size_t n)
 	}
 	if (hit != NULL) {
 		c->in_data = 0;
-		fprintf(logf, "rcpt=%d bytes=%llu crc=%08lx envelope_reads=%d\n",
-		    c->rcpt, c->bytes, (unsigned long)c->crc,
-		    c->envelope_reads);
+		fprintf(logf,
+		    "rcpt=%d bytes=%llu crc=%08lx envelope_reads=%d\n", c->rcpt,
+		    c->bytes, (unsigned long)c->crc, c->envelope_reads);
 		fflush(logf);
 		reply(c, "250 2.0.0 Ok: queued\r\n");
 	}
@@ -241,7 +242,8 @@ main(int argc, char **argv)
 	for (;;) {
 		if ((fd = accept(ls, NULL, NULL)) == -1)
 			continue;
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		(void)setsockopt(
+		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		serve(fd, buf);
 		(void)close(fd);
 	}

@@ -26,7 +26,8 @@ main(int argc, char **argv)
 	int status, code;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: timeexec RESULT_FILE COMMAND [ARG...]\n");
+		fprintf(
+		    stderr, "usage: timeexec RESULT_FILE COMMAND [ARG...]\n");
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -44,8 +45,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	code = WIFEXITED(status) ? WEXITSTATUS(status)
-	                         : 128 + WTERMSIG(status);
+	code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if ((f = fopen(argv[1], "w")) == NULL) {
 		perror(argv[1]);
 		return 2;

@@ -36,12 +36,15 @@
 #include "history/history.h"
 #include "protocol/explain.h"
 #include "protocol/lesson.h"
+#include "protocol/message.h"
 #include "protocol/practice.h"
 #include "protocol/sasl.h"
 #include "tui/cli.h"
+#include "tui/draft.h"
 #include "tui/histcmd.h"
 #include "tui/record.h"
 #include "tui/rl.h"
+#include "tui/wbdraft.h"
 #include "tui/wbdraw.h"
 
 #define MIN_COLS 50
@@ -79,6 +82,15 @@ struct viewer {
 	size_t nstages;
 	int playing; /* timed playback running */
 	uint64_t timer;
+};
+
+/* A draft on its way: envelope, then DATA, then the message. */
+struct wb_send {
+	struct smtp_message_build *b;
+	int64_t draft_id;
+	size_t nrcpt, replies, accepted;
+	int mail_ok;
+	int phase; /* 1 envelope, 2 DATA, 3 message */
 };
 
 struct wb {
@@ -128,6 +140,11 @@ struct wb {
 	size_t naddresses;
 
 	struct viewer *viewer; /* a saved session on screen, or NULL */
+	struct wdraft *draft; /* the draft being edited, or NULL */
+	int draft_body; /* input lines go to the draft's body */
+	struct wb_send *send; /* a draft being sent, or NULL */
+	char **queue; /* commands sent one per reply (no PIPELINING) */
+	size_t nqueue, queue_head;
 	pid_t replay_pid; /* `ehlo replay --diff` running, or 0 */
 	int replay_fd;
 	int64_t replay_id;
@@ -144,6 +161,9 @@ struct wb {
 static struct wb *the_wb; /* for the fatal hook only */
 
 static void wb_connect(struct wb *, const char *server);
+static void send_end(struct wb *);
+static void send_on_reply(struct wb *, const struct smtp_stage *, int);
+static void send_or_note(struct wb *, const char *);
 
 /* ---- the dialogue model ------------------------------------------- */
 
@@ -327,6 +347,16 @@ static const char help_text[] =
     "  /open ID             show a saved session read-only; F5 steps\n"
     "                       through it, F6 plays it with its timing,\n"
     "                       /close returns to the live session\n"
+    "  /draft new           start a draft; /draft from|to|cc|bcc|reply-to|\n"
+    "                       subject|header|attach VALUE sets a field,\n"
+    "                       /draft clear FIELD empties it, /draft body\n"
+    "                       types the body (\".\" ends), /draft edit opens\n"
+    "                       $VISUAL/$EDITOR, /draft show previews the exact\n"
+    "                       message; saved as you go\n"
+    "  /drafts              the saved drafts; /draft open|dup|delete ID\n"
+    "  /send [ID]           send the open draft (or draft ID) in this\n"
+    "                       session: MAIL, RCPT (pipelined when offered),\n"
+    "                       DATA, the message\n"
     "  /replay ID [SERVER]  run a saved session again (the same server,\n"
     "                       or SERVER) and show where the replies differ\n"
     "  /help                this help       /quit   QUIT and leave\n"
@@ -618,6 +648,8 @@ on_reply(struct wb *wb, const struct smtp_event *ev)
 		free(wb->pending_body);
 		wb->pending_body = NULL;
 	}
+	if (wb->send != NULL)
+		send_on_reply(wb, st, ev->reply->code);
 	if (st->kind == SMTP_STAGE_TLS || st->kind == SMTP_STAGE_STARTTLS)
 		wb->dirty = 1;
 }
@@ -650,6 +682,7 @@ on_event(const struct smtp_event *ev, void *arg)
 		on_reply(wb, ev);
 		break;
 	case SMTP_EV_CLOSED:
+		send_end(wb);
 		wb_note(wb, THEME_NOTE,
 		    "not connected: /connect SERVER for a new session, or "
 		    "/quit");
@@ -1009,6 +1042,492 @@ wb_hint_cmd(struct wb *wb)
 	g = lesson_next_goal(wb->lesson, &ctx);
 	wb_note(wb, THEME_NOTE, "hint: %s",
 	    g != NULL ? g->hint : "the lesson is passed");
+}
+
+/* ---- drafts: composing and sending -------------------------------- */
+
+static void
+queue_free(struct wb *wb)
+{
+	size_t i;
+
+	for (i = wb->queue_head; i < wb->nqueue; i++)
+		free(wb->queue[i]);
+	free(wb->queue);
+	wb->queue = NULL;
+	wb->nqueue = wb->queue_head = 0;
+}
+
+static void
+queue_add(struct wb *wb, char *line)
+{
+	wb->queue = xreallocarray(wb->queue, wb->nqueue + 1, sizeof *wb->queue);
+	wb->queue[wb->nqueue++] = line;
+}
+
+/* Sends the next queued command once the previous one is answered. */
+static void
+queue_pump(struct wb *wb)
+{
+	char *line;
+
+	if (wb->queue_head >= wb->nqueue || smtp_client_is_busy(wb->client))
+		return;
+	line = wb->queue[wb->queue_head++];
+	send_or_note(wb, line);
+	free(line);
+	if (wb->queue_head >= wb->nqueue)
+		queue_free(wb);
+}
+
+static void
+send_end(struct wb *wb)
+{
+	if (wb->send == NULL)
+		return;
+	smtp_message_build_free(wb->send->b);
+	free(wb->send);
+	wb->send = NULL;
+	queue_free(wb);
+	wb->dirty = 1;
+}
+
+static ssize_t
+send_read(void *arg, char *buf, size_t cap, char **errstr)
+{
+	return smtp_message_build_read(arg, buf, cap, errstr);
+}
+
+/* Follows the replies of a draft's transaction. */
+static void
+send_on_reply(struct wb *wb, const struct smtp_stage *st, int code)
+{
+	struct wb_send *sd = wb->send;
+	char *err = NULL;
+
+	if (sd->phase == 1 &&
+	    (st->kind == SMTP_STAGE_MAIL || st->kind == SMTP_STAGE_RCPT)) {
+		sd->replies++;
+		if (st->kind == SMTP_STAGE_MAIL)
+			sd->mail_ok = code / 100 == 2;
+		else if (code / 100 == 2)
+			sd->accepted++;
+		if (sd->replies < sd->nrcpt + 1)
+			return;
+		if (!sd->mail_ok || sd->accepted == 0) {
+			wb_note(wb, THEME_ERROR,
+			    "draft #%lld not sent: the "
+			    "server refused the %s; the transaction is reset",
+			    (long long)sd->draft_id,
+			    sd->mail_ok ? "recipients" : "sender");
+			queue_free(wb);
+			send_or_note(wb, "RSET");
+			send_end(wb);
+			return;
+		}
+		if (sd->accepted < sd->nrcpt)
+			wb_note(wb, THEME_WARNING,
+			    "%zu of %zu recipients "
+			    "refused (see the stages); sending to the %zu "
+			    "accepted",
+			    sd->nrcpt - sd->accepted, sd->nrcpt, sd->accepted);
+		sd->phase = 2;
+		send_or_note(wb, "DATA");
+	} else if (sd->phase == 2 && st->kind == SMTP_STAGE_DATA) {
+		if (code != 354) {
+			wb_note(wb, THEME_ERROR,
+			    "the server refused DATA: the "
+			    "draft was not sent");
+			send_end(wb);
+			return;
+		}
+		if (smtp_client_body_source(wb->client, send_read, sd->b,
+		        "the draft", &err) == -1) {
+			wb_note(wb, THEME_ERROR, "%s", err);
+			free(err);
+			send_end(wb);
+			return;
+		}
+		sd->phase = 3;
+	} else if (sd->phase == 3 && st->kind == SMTP_STAGE_MESSAGE) {
+		wb_note(wb, code / 100 == 2 ? THEME_NOTE : THEME_ERROR,
+		    "draft #%lld %s", (long long)sd->draft_id,
+		    code / 100 == 2 ? "sent" : "refused at the end of data");
+		send_end(wb);
+	}
+}
+
+static void
+wb_send_cmd(struct wb *wb, const char *arg)
+{
+	const struct smtp_caps *caps = smtp_session_caps(wb->session);
+	const struct smtp_message_info *info;
+	struct smtp_message_opts mo;
+	struct smtp_message m;
+	struct wdraft *d = wb->draft, *tmp = NULL;
+	struct buf b;
+	char *err = NULL;
+	size_t i;
+
+	if (wb->send != NULL) {
+		wb_note(wb, THEME_WARNING, "a draft is being sent already");
+		return;
+	}
+	if (*arg != '\0') {
+		char *end;
+		long long id = strtoll(*arg == '#' ? arg + 1 : arg, &end, 10);
+
+		if (wb->hist == NULL || *end != '\0' || id <= 0) {
+			wb_note(wb, THEME_ERROR,
+			    "/send [ID]: ID is a draft "
+			    "number from /drafts");
+			return;
+		}
+		tmp = d = wdraft_new();
+		if (wdraft_load(d, wb->hist, id, &err) == -1) {
+			wb_note(wb, THEME_ERROR, "%s", err);
+			free(err);
+			wdraft_free(tmp);
+			return;
+		}
+	}
+	if (d == NULL) {
+		wb_note(
+		    wb, THEME_ERROR, "no draft open: /draft new, or /send ID");
+		return;
+	}
+	if (smtp_session_state(wb->session) != SMTP_STATE_READY) {
+		wb_note(wb, THEME_ERROR,
+		    "/send needs a session after EHLO and "
+		    "outside a transaction (now: %s)",
+		    smtp_state_name(smtp_session_state(wb->session)));
+		wdraft_free(tmp);
+		return;
+	}
+	memset(&mo, 0, sizeof mo);
+	mo.can_8bitmime = smtp_caps_has(caps, SMTP_CAP_8BITMIME);
+	mo.can_smtputf8 = smtp_caps_has(caps, SMTP_CAP_SMTPUTF8);
+	wdraft_message(d, &m);
+	wb->send = xcalloc(1, sizeof *wb->send);
+	wb->send->draft_id = wdraft_id(d);
+	wb->send->b = smtp_message_build_new(&m, &mo, &err);
+	wdraft_free(tmp);
+	if (wb->send->b == NULL) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+		send_end(wb);
+		return;
+	}
+	info = smtp_message_build_info(wb->send->b);
+	wb->send->nrcpt = info->nrcpts;
+	wb->send->phase = 1;
+	buf_init(&b, 0);
+	(void)buf_add_printf(&b, "MAIL FROM:<%s>", info->env_from);
+	if (smtp_caps_has(caps, SMTP_CAP_SIZE))
+		(void)buf_add_printf(
+		    &b, " SIZE=%llu", (unsigned long long)info->size);
+	if (info->need_8bitmime)
+		(void)buf_add_str(&b, " BODY=8BITMIME");
+	if (info->need_smtputf8)
+		(void)buf_add_str(&b, " SMTPUTF8");
+	(void)buf_add(&b, "", 1);
+	queue_add(wb, xstrdup(buf_peek(&b)));
+	buf_reset(&b);
+	for (i = 0; i < info->nrcpts; i++)
+		queue_add(wb, xasprintf("RCPT TO:<%s>", info->rcpts[i]));
+	if (smtp_caps_has(caps, SMTP_CAP_PIPELINING)) {
+		/* The whole envelope in one write (RFC 2920). */
+		smtp_session_pipeline_begin(wb->session);
+		for (i = wb->queue_head; i < wb->nqueue; i++)
+			send_or_note(wb, wb->queue[i]);
+		smtp_session_pipeline_end(wb->session);
+		smtp_client_flush(wb->client);
+		queue_free(wb);
+	} else
+		queue_pump(wb);
+}
+
+static void
+draft_changed(struct wb *wb)
+{
+	char *err = NULL;
+
+	if (wb->hist != NULL && wdraft_save(wb->draft, wb->hist, &err) == -1) {
+		wb_note(wb, THEME_ERROR, "draft not saved: %s", err);
+		free(err);
+	}
+	wb->dirty = 1;
+}
+
+static int
+drafts_row(const struct hist_draft *d, void *arg)
+{
+	struct buf *b = arg;
+	struct draft_msg dm;
+	char when[32], *subj, *to, *err = NULL;
+
+	histcmd_time(d->updated, 0, when, sizeof when);
+	if (draft_msg_load(&dm, d, &err) == -1) {
+		(void)buf_add_printf(b, "#%-5lld %s  (unreadable: %s)\n",
+		    (long long)d->id, when, err);
+		free(err);
+		return 0;
+	}
+	subj = dm.msg.subject != NULL
+	    ? escape_dup(dm.msg.subject, strlen(dm.msg.subject))
+	    : xstrdup("");
+	to = dm.msg.to.n > 0
+	    ? escape_dup(dm.msg.to.v[0], strlen(dm.msg.to.v[0]))
+	    : xstrdup("(no To)");
+	(void)buf_add_printf(
+	    b, "#%-5lld %s  %-28s %s\n", (long long)d->id, when, to, subj);
+	free(subj);
+	free(to);
+	draft_msg_free(&dm);
+	return 0;
+}
+
+static void
+wb_drafts_cmd(struct wb *wb)
+{
+	struct buf b;
+	char *err = NULL;
+	long n;
+
+	if (wb->hist == NULL) {
+		wb_note(wb, THEME_WARNING,
+		    "drafts live in the history database, "
+		    "which this run does not use");
+		return;
+	}
+	buf_init(&b, 0);
+	if ((n = hist_draft_list(wb->hist, drafts_row, &b, &err)) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+		buf_reset(&b);
+		return;
+	}
+	(void)buf_add_str(&b,
+	    n == 0 ? "No drafts yet: /draft new starts one."
+	           : "\n/draft open ID, /draft dup ID, /draft "
+	             "delete ID, /send ID");
+	(void)buf_add(&b, "", 1);
+	popup_open(wb, "drafts", buf_peek(&b));
+	buf_reset(&b);
+}
+
+/* $VISUAL or $EDITOR on the body, curses suspended; no shell involved. */
+static void
+draft_edit_body(struct wb *wb)
+{
+	const char *ed = getenv("VISUAL");
+	char path[] = "/tmp/ehlo-draft-XXXXXX", *copy, *argv[16], *tok;
+	const char *body;
+	size_t len, n = 0;
+	int fd, status = 0;
+	pid_t pid;
+	FILE *f;
+	struct buf in;
+
+	if (ed == NULL || *ed == '\0')
+		ed = getenv("EDITOR");
+	if (ed == NULL || *ed == '\0')
+		ed = "vi";
+	if ((fd = mkstemp(path)) == -1) {
+		wb_note(wb, THEME_ERROR, "cannot make a temporary file: %s",
+		    strerror(errno));
+		return;
+	}
+	body = wdraft_body(wb->draft, &len);
+	if (write(fd, body, len) != (ssize_t)len) {
+		wb_note(wb, THEME_ERROR, "cannot write %s: %s", path,
+		    strerror(errno));
+		(void)close(fd);
+		(void)unlink(path);
+		return;
+	}
+	(void)close(fd);
+	copy = xstrdup(ed);
+	for (tok = copy; n + 2 < sizeof argv / sizeof argv[0];) {
+		tok += strspn(tok, " \t");
+		if (*tok == '\0')
+			break;
+		argv[n++] = tok;
+		tok += strcspn(tok, " \t");
+		if (*tok != '\0')
+			*tok++ = '\0';
+	}
+	argv[n++] = path;
+	argv[n] = NULL;
+	def_prog_mode();
+	endwin();
+	if ((pid = fork()) == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+	reset_prog_mode();
+	clearok(curscr, TRUE);
+	wb->scr.resized = 1;
+	free(copy);
+	if (pid == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		wb_note(wb, THEME_ERROR,
+		    "the editor \"%s\" did not finish "
+		    "cleanly; the body is unchanged",
+		    ed);
+		(void)unlink(path);
+		return;
+	}
+	buf_init(&in, 64u * 1024 * 1024);
+	if ((f = fopen(path, "r")) != NULL) {
+		char chunk[8192];
+		size_t got;
+
+		while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+			if (buf_add(&in, chunk, got) == -1)
+				break;
+		(void)fclose(f);
+		wdraft_body_set(wb->draft, buf_peek(&in), buf_used(&in));
+		draft_changed(wb);
+	}
+	buf_reset(&in);
+	(void)unlink(path);
+}
+
+static void
+draft_preview(struct wb *wb)
+{
+	const struct smtp_caps *caps = smtp_session_caps(wb->session);
+	struct smtp_message_opts mo;
+	struct smtp_message m;
+	char *text, *err = NULL, *shown;
+	size_t len;
+	int truncated = 0;
+
+	memset(&mo, 0, sizeof mo);
+	/* Not connected yet: preview as for a modern server. */
+	mo.can_8bitmime =
+	    !caps->valid || smtp_caps_has(caps, SMTP_CAP_8BITMIME);
+	mo.can_smtputf8 =
+	    !caps->valid || smtp_caps_has(caps, SMTP_CAP_SMTPUTF8);
+	wdraft_message(wb->draft, &m);
+	text = smtp_message_preview(&m, &mo, 64 * 1024, &len, &truncated, &err);
+	if (text == NULL) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+		return;
+	}
+	/* Exact bytes, made visible: CR LF ends lines, other controls escaped. */
+	{
+		struct buf b;
+		size_t i = 0, j;
+
+		buf_init(&b, 0);
+		while (i < len) {
+			for (j = i; j < len && text[j] != '\n'; j++)
+				;
+			(void)escape_append(&b, text + i,
+			    j > i && text[j - 1] == '\r' ? j - i - 1 : j - i);
+			(void)buf_add(&b, "\n", 1);
+			i = j + 1;
+		}
+		if (truncated)
+			(void)buf_add_str(&b, "[... the rest is not shown]");
+		(void)buf_add(&b, "", 1);
+		shown = xstrdup(buf_peek(&b));
+		buf_reset(&b);
+	}
+	popup_open(wb, "the message as it will be sent", shown);
+	free(shown);
+	free(text);
+}
+
+static void
+wb_draft_cmd(struct wb *wb, const char *arg)
+{
+	char word[32], *err = NULL;
+	const char *rest;
+	size_t n = strcspn(arg, " \t");
+	long long id = 0;
+	char *end;
+
+	(void)snprintf(word, sizeof word, "%.*s", (int)(n < 31 ? n : 31), arg);
+	rest = arg + n;
+	rest += strspn(rest, " \t");
+	if (strcmp(word, "open") == 0 || strcmp(word, "dup") == 0 ||
+	    strcmp(word, "delete") == 0) {
+		id = strtoll(*rest == '#' ? rest + 1 : rest, &end, 10);
+		if (wb->hist == NULL || id <= 0 || *end != '\0') {
+			wb_note(wb, THEME_ERROR,
+			    "/draft %s ID: ID from /drafts", word);
+			return;
+		}
+	}
+	if (word[0] == '\0' || strcmp(word, "new") == 0) {
+		wdraft_free(wb->draft);
+		wb->draft = wdraft_new();
+		draft_changed(wb);
+		wb_note(wb, THEME_NOTE,
+		    "new draft: /draft from ADDR, /draft to "
+		    "ADDR, /draft subject TEXT, /draft body (or edit), "
+		    "/draft show, /send");
+	} else if (strcmp(word, "open") == 0 || strcmp(word, "dup") == 0) {
+		struct wdraft *d = wdraft_new();
+
+		if (wdraft_load(d, wb->hist, (int64_t)id, &err) == -1) {
+			wb_note(wb, THEME_ERROR, "%s", err);
+			free(err);
+			wdraft_free(d);
+			return;
+		}
+		wdraft_free(wb->draft);
+		wb->draft = d;
+		if (strcmp(word, "dup") == 0) {
+			wdraft_detach(d);
+			draft_changed(wb);
+		}
+		wb->dirty = 1;
+	} else if (strcmp(word, "delete") == 0) {
+		if (hist_draft_delete(wb->hist, (int64_t)id, &err) == -1) {
+			wb_note(wb, THEME_ERROR, "%s", err);
+			free(err);
+			return;
+		}
+		if (wb->draft != NULL && wdraft_id(wb->draft) == (int64_t)id) {
+			wdraft_free(wb->draft);
+			wb->draft = NULL;
+		}
+		wb_note(wb, THEME_NOTE, "draft #%lld deleted", id);
+	} else if (wb->draft == NULL)
+		wb_note(wb, THEME_ERROR,
+		    "no draft open: /draft new or /draft "
+		    "open ID");
+	else if (strcmp(word, "close") == 0) {
+		wdraft_free(wb->draft);
+		wb->draft = NULL;
+		wb->dirty = 1;
+	} else if (strcmp(word, "show") == 0)
+		draft_preview(wb);
+	else if (strcmp(word, "body") == 0) {
+		wb->draft_body = 1;
+		wb_note(wb, THEME_NOTE,
+		    "type the body; a line with a single "
+		    "\".\" ends it (/draft edit uses $EDITOR)");
+	} else if (strcmp(word, "edit") == 0)
+		draft_edit_body(wb);
+	else if (strcmp(word, "clear") == 0) {
+		if (wdraft_set(wb->draft, rest, NULL, &err) == -1) {
+			wb_note(wb, THEME_ERROR, "%s", err);
+			free(err);
+		} else
+			draft_changed(wb);
+	} else if (wdraft_set(wb->draft, word, rest, &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+	} else
+		draft_changed(wb);
 }
 
 /* ---- the history browser ---------------------------------------- */
@@ -1460,6 +1979,12 @@ do_slash(struct wb *wb, const char *line)
 		viewer_open(wb, arg);
 	else if (IS("/close"))
 		viewer_close(wb);
+	else if (IS("/drafts"))
+		wb_drafts_cmd(wb);
+	else if (IS("/draft"))
+		wb_draft_cmd(wb, arg);
+	else if (IS("/send"))
+		wb_send_cmd(wb, arg);
 	else if (IS("/replay"))
 		wb_replay_cmd(wb, arg);
 	else if (IS("/play"))
@@ -1498,6 +2023,16 @@ on_line(char *line, void *arg)
 	}
 	if (line == NULL) {
 		do_slash(wb, "/quit");
+		return;
+	}
+	if (wb->draft_body && wb->draft != NULL) {
+		if (strcmp(line, ".") == 0) {
+			wb->draft_body = 0;
+			draft_changed(wb);
+		} else
+			wdraft_body_append(wb->draft, line);
+		free(line);
+		wb->dirty = 1;
 		return;
 	}
 	st = smtp_session_state(wb->session);
@@ -1645,6 +2180,7 @@ auto_actions(struct wb *wb)
 {
 	char *cmd;
 
+	queue_pump(wb);
 	if (wb->ehlo_after_tls && smtp_session_is_tls(wb->session) &&
 	    smtp_session_state(wb->session) == SMTP_STATE_GREETED &&
 	    !smtp_client_is_busy(wb->client)) {
@@ -1883,7 +2419,9 @@ prompt_for_state(struct wb *wb)
 {
 	if (wb->asking_secret)
 		return;
-	if (smtp_session_state(wb->session) == SMTP_STATE_CONTENT)
+	if (wb->draft_body)
+		rl_glue_set_prompt("body> ");
+	else if (smtp_session_state(wb->session) == SMTP_STATE_CONTENT)
 		rl_glue_set_prompt("data> ");
 	else if (smtp_session_state(wb->session) == SMTP_STATE_AUTH)
 		rl_glue_set_prompt("sasl> ");
@@ -1951,8 +2489,15 @@ fill_view(struct wb *wb, struct wb_view *v)
 	v->popup_lines = (const char *const *)wb->popup_lines;
 	v->npopup = wb->npopup;
 	v->popup_top = &wb->popup_top;
-	lesson_refresh(
-	    wb, wb->scr.stage_cols > 4 ? (size_t)wb->scr.stage_cols - 1 : 30);
+	if (wb->draft != NULL) {
+		/* The draft pane takes the place of the lesson pane. */
+		lesson_lines_free(wb);
+		wb->lesson_lines =
+		    wdraft_describe(wb->draft, &wb->nlesson_lines);
+	} else
+		lesson_refresh(wb,
+		    wb->scr.stage_cols > 4 ? (size_t)wb->scr.stage_cols - 1
+		                           : 30);
 	v->lesson_lines = (const char *const *)wb->lesson_lines;
 	v->nlesson_lines = wb->nlesson_lines;
 	v->matches = (const char *const *)wb->matches;
@@ -2182,6 +2727,8 @@ cmd_workbench(int argc, char *argv[])
 			free(wb.addresses[k]);
 	}
 	viewer_close(&wb);
+	send_end(&wb);
+	wdraft_free(wb.draft);
 	dlg_clear(&wb.live);
 	if (wb.replay_pid != 0) {
 		(void)kill(wb.replay_pid, SIGTERM);
