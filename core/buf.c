@@ -56,7 +56,7 @@ buf_reserve(struct buf *b, size_t n)
 	/* data is NULL before the first allocation, even for n == 0. */
 	if (b->data != NULL && b->cap - b->len >= n)
 		return b->data + b->len;
-	if (b->off > 0) {
+	if (b->off > 0 && b->data != NULL) {
 		memmove(b->data, b->data + b->off, used);
 		b->off = 0;
 		b->len = used;

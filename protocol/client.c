@@ -623,8 +623,8 @@ body_pump(struct smtp_client *c)
 				smtp_session_note(c->session,
 				    "%llu bare "
 				    "CR/LF line ends were sent as CRLF",
-				    (unsigned long long)(c->stats.bare_cr +
-				        c->stats.bare_lf));
+				    (unsigned long long)c->stats.bare_cr +
+				        c->stats.bare_lf);
 			if (c->stats.longest > 998)
 				smtp_session_warn(c->session,
 				    "the longest "

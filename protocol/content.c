@@ -192,7 +192,8 @@ smtp_dotstuff_finish(struct smtp_dotstuff *st, struct buf *out)
 		st->cur_line = 0;
 		st->bol = 1;
 	}
-	memcpy(d, ".\r\n", 3);
+	/* Bytes for the wire, not a C string. */
+	memcpy(d, ".\r\n", 3); /* NOLINT(bugprone-not-null-terminated-result) */
 	d += 3;
 	buf_commit(out, (size_t)(d - dst));
 	st->out_bytes += (uint64_t)(d - dst);

@@ -624,23 +624,21 @@ greeting_notes(struct smtp_session *s, const struct smtp_stage *st, int code)
 	uint64_t t = elapsed(s);
 	uint64_t took = t > st->t_start_us ? t - st->t_start_us : 0;
 
+	/* Short notes: they share the dialogue's 78 columns. */
 	if (took >= SESSION_GREETING_SLOW_US)
 		smtp_session_note(s,
-		    "the greeting took %.1f s: greet-pause / tarpit? Servers "
-		    "answer in milliseconds unless they wait on purpose to "
-		    "catch clients that talk first, or are overloaded",
+		    "the greeting took %.1f s: greet-pause / tarpit? (or an "
+		    "overloaded server)",
 		    (double)took / 1e6);
 	if (s->early_talk && code / 100 != 2)
 		smtp_session_note(s,
-		    "the server answered %d after the client spoke before "
-		    "the greeting: it punishes early talkers (greet pause, "
-		    "pregreet test); a client must wait for the 220 "
-		    "(RFC 5321 3.1, 4.3.1)",
+		    "%d to a client that spoke before the greeting: it "
+		    "punishes early talkers",
 		    code);
 	else if (s->early_talk)
 		smtp_session_note(s,
-		    "the client spoke before the greeting and the server "
-		    "greeted normally: it does not punish early talkers");
+		    "the client spoke before the greeting; the server did "
+		    "not mind");
 }
 
 /*
@@ -656,17 +654,18 @@ caps_notes(struct smtp_session *s)
 	if (!s->tls) {
 		if (auth && s->caps.nauth > 0 && !s->auth_plain_warned) {
 			s->auth_plain_warned = 1;
-			smtp_session_note(s,
-			    "AUTH offered in plain text: credentials could "
-			    "cross the network unencrypted%s",
-			    starttls ? " (STARTTLS is offered: use it before "
-			               "AUTH)"
-			             : " (and no STARTTLS is offered)");
+			smtp_session_note(s, "%s",
+			    starttls
+			        ? "AUTH offered in plain text (use "
+			          "STARTTLS first, or credentials go "
+			          "unencrypted)"
+			        : "AUTH offered in plain text, no STARTTLS: "
+			          "credentials would go unencrypted");
 		}
 	} else if (starttls)
 		smtp_session_note(s,
-		    "the server offers STARTTLS again on a connection that "
-		    "already uses TLS (RFC 3207 4.2 forbids it)");
+		    "STARTTLS offered again inside TLS (RFC 3207 4.2 forbids "
+		    "it)");
 }
 
 /* Moves the confirmed state according to a reply to a stage. */
@@ -759,9 +758,7 @@ apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 		set_state(s, SMTP_STATE_READY);
 		break;
 	case SMTP_STAGE_BDAT:
-		if (!ok)
-			set_state(s, SMTP_STATE_READY);
-		else if (bdat_is_last(st->command))
+		if (!ok || bdat_is_last(st->command))
 			set_state(s, SMTP_STATE_READY);
 		else
 			set_state(s, SMTP_STATE_BDAT);

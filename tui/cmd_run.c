@@ -42,13 +42,15 @@ cmd_run(int argc, char *argv[])
 		                       "--mx DOMAIN");
 	}
 	if (o.nargs < 1 || o.nargs > 2) {
-		free(o.args);
-		return o.nargs < 1
+		/* The message names o.args[2]: free only after it. */
+		rc = o.nargs < 1
 		    ? cli_usage_error("ehlo run needs a SERVER (host, "
 		                      "host:port or [v6addr]:port)")
 		    : cli_usage_error("unexpected argument \"%s\" after the "
 		                      "script",
 		          o.args[2]);
+		free(o.args);
+		return rc;
 	}
 	o.server = o.args[0];
 	o.script = o.nargs == 2 ? o.args[1] : NULL;

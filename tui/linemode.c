@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,7 +472,7 @@ do_expect(struct lm *lm, const char *arg)
 
 	if (sp != NULL)
 		enh = skip_blanks(sp);
-	if (*arg == '\0' || (m = code_matches(arg, n, 200)) == -1) {
+	if (*arg == '\0' || code_matches(arg, n, 200) == -1) {
 		script_error(lm,
 		    "/expect wants a reply code like 250, 2xx or "
 		    "\"550 5.1.1\", not \"%s\"",
@@ -870,6 +871,23 @@ lm_step(struct lm *lm)
 	}
 }
 
+/*
+ * SIGTERM or SIGHUP (through the loop's self-pipe): the session ends like
+ * any other, recorded and closed, with exit status 128 + the signal.
+ */
+static void
+on_term_signal(int signo, void *arg)
+{
+	struct lm *lm = arg;
+
+	lm->script_over = 1;
+	lm_error(lm, 128 + signo, "interrupted by %s: the session was closed",
+	    signo == SIGHUP ? "SIGHUP" : "SIGTERM");
+	smtp_session_close(lm->session, "the workbench closed the connection");
+	smtp_client_close(lm->client);
+	loop_stop(lm->loop);
+}
+
 /* Once per loop turn: run what became runnable, then show it. */
 static void
 before_sleep(void *arg)
@@ -1037,6 +1055,10 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	                      : "plain",
 	    replay_of);
 	record_attach(lm.rec, lm.session, lm.client);
+	if (lm.loop != lm_shared_loop) {
+		(void)loop_signal_add(lm.loop, SIGTERM, on_term_signal, &lm);
+		(void)loop_signal_add(lm.loop, SIGHUP, on_term_signal, &lm);
+	}
 	if (smtp_client_connect(lm.client, &err) == 0)
 		(void)loop_run(lm.loop);
 	free(err);

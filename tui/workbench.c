@@ -37,6 +37,7 @@
 #include "protocol/explain.h"
 #include "protocol/lesson.h"
 #include "protocol/message.h"
+#include "protocol/mx.h"
 #include "protocol/practice.h"
 #include "protocol/sasl.h"
 #include "tui/cli.h"
@@ -106,6 +107,8 @@ struct wb {
 	struct hist *hist; /* NULL: no history (--no-history, or failed) */
 	struct record *rec; /* the current session's recorder */
 	char *server_label;
+	char *server_addr; /* "host:port" of the current connection */
+	char *tls_name; /* name to verify instead of the host (MX) */
 	char *helo;
 	uint64_t t_start;
 
@@ -145,10 +148,15 @@ struct wb {
 	struct wb_send *send; /* a draft being sent, or NULL */
 	char **queue; /* commands sent one per reply (no PIPELINING) */
 	size_t nqueue, queue_head;
-	pid_t replay_pid; /* `ehlo replay --diff` running, or 0 */
-	int replay_fd;
-	int64_t replay_id;
-	struct buf replay_out;
+	pid_t child_pid; /* a line-mode helper (replay, probe) or 0 */
+	int child_fd;
+	char *child_title;
+	struct buf child_out;
+	/* MX routing: the candidates of the last /mx, and the one in use */
+	struct smtp_mx_list *mx;
+	struct smtp_mx_candidate *mxc;
+	size_t nmxc, mx_next;
+	char *mx_port;
 	struct wb_screen scr;
 	int restore_line;
 	int ehlo_after_tls;
@@ -357,6 +365,11 @@ static const char help_text[] =
     "  /send [ID]           send the open draft (or draft ID) in this\n"
     "                       session: MAIL, RCPT (pipelined when offered),\n"
     "                       DATA, the message\n"
+    "  /mx DOMAIN[:PORT]    look up the MX hosts and connect to the first;\n"
+    "                       /next goes on to the next candidate\n"
+    "  /probe NAME [SERVER] a diagnostic probe (starttls-required,\n"
+    "                       auth-before-tls, relay, vrfy-expn, pipelining,\n"
+    "                       size); it never delivers mail\n"
     "  /replay ID [SERVER]  run a saved session again (the same server,\n"
     "                       or SERVER) and show where the replies differ\n"
     "  /help                this help       /quit   QUIT and leave\n"
@@ -1764,96 +1777,75 @@ viewer_play(struct wb *wb)
 }
 
 /*
- * Live replay with its diff: the line-mode replayer runs as a child
- * (execv of this very program, no shell), so it records the new session
- * linked to the old one exactly as `ehlo replay ID --diff` does; its
- * output arrives through a pipe and is shown when it ends.
+ * Line-mode helpers run as children (execv of this very program, no
+ * shell): `replay ID --diff` (it records the new session linked to the
+ * old one) and `probe NAME SERVER`.  Their output arrives through a pipe
+ * and is shown in a popup when they end; the workbench never blocks.
  */
 static void
-on_replay_output(int fd, int events, void *arg)
+on_child_output(int fd, int events, void *arg)
 {
 	struct wb *wb = arg;
-	char buf[4096], *title, *text;
+	char buf[4096], *title, *text, *p, *q;
 	ssize_t n;
 	int status = 0;
 
 	(void)events;
 	n = read(fd, buf, sizeof buf);
 	if (n > 0) {
-		if (buf_used(&wb->replay_out) < 4u * 1024 * 1024)
-			(void)buf_add(&wb->replay_out, buf, (size_t)n);
+		if (buf_used(&wb->child_out) < 4u * 1024 * 1024)
+			(void)buf_add(&wb->child_out, buf, (size_t)n);
 		return;
 	}
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
 	loop_fd_del(wb->loop, fd);
 	(void)close(fd);
-	(void)waitpid(wb->replay_pid, &status, 0);
-	wb->replay_pid = 0;
-	text = escape_dup(buf_peek(&wb->replay_out), buf_used(&wb->replay_out));
+	(void)waitpid(wb->child_pid, &status, 0);
+	wb->child_pid = 0;
+	text = escape_dup(buf_peek(&wb->child_out), buf_used(&wb->child_out));
 	/* Keep the line structure: escaped newlines become real ones. */
-	{
-		char *p, *q;
-
-		for (p = q = text; *p != '\0'; p++) {
-			if (p[0] == '\\' && p[1] == 'n') {
-				*q++ = '\n';
-				p++;
-			} else
-				*q++ = *p;
-		}
-		*q = '\0';
+	for (p = q = text; *p != '\0'; p++) {
+		if (p[0] == '\\' && p[1] == 'n') {
+			*q++ = '\n';
+			p++;
+		} else
+			*q++ = *p;
 	}
-	title =
-	    xasprintf("replay of session #%lld: %s", (long long)wb->replay_id,
-	        WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "same replies"
-	            : WIFEXITED(status) && WEXITSTATUS(status) == 1
-	            ? "replies differ"
-	            : "failed");
+	*q = '\0';
+	title = xasprintf("%s: exit %d", wb->child_title,
+	    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	popup_open(wb, title, text);
 	free(title);
 	free(text);
-	buf_reset(&wb->replay_out);
+	free(wb->child_title);
+	wb->child_title = NULL;
+	buf_reset(&wb->child_out);
 }
 
 static void
-wb_replay_cmd(struct wb *wb, const char *arg)
+child_run(struct wb *wb, const char *const *args, const char *title)
 {
-	char self[4096], idbuf[32], server[256] = "";
-	const char *argv[8];
-	int p[2], devnull, i = 0;
+	char self[4096];
+	const char *argv[16];
+	int p[2], devnull;
+	size_t i = 0, j;
 	ssize_t n;
-	long long id;
-	char *end;
 
-	if (wb->replay_pid != 0) {
-		wb_note(wb, THEME_WARNING, "a replay is already running");
-		return;
-	}
-	id = strtoll(*arg == '#' ? arg + 1 : arg, &end, 10);
-	if (id <= 0 || (*end != '\0' && *end != ' ')) {
+	if (wb->child_pid != 0) {
 		wb_note(
-		    wb, THEME_ERROR, "/replay ID [SERVER]: ID from /history");
+		    wb, THEME_WARNING, "%s is still running", wb->child_title);
 		return;
 	}
-	while (*end == ' ')
-		end++;
-	(void)snprintf(server, sizeof server, "%s", end);
-	(void)snprintf(idbuf, sizeof idbuf, "%lld", id);
 	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0) {
-		wb_note(wb, THEME_ERROR,
-		    "cannot find the ehlo program to run "
-		    "the replay: %s",
+		wb_note(wb, THEME_ERROR, "cannot find the ehlo program: %s",
 		    strerror(errno));
 		return;
 	}
 	self[n] = '\0';
 	argv[i++] = self;
-	argv[i++] = "replay";
-	argv[i++] = idbuf;
-	if (server[0] != '\0')
-		argv[i++] = server;
-	argv[i++] = "--diff";
+	for (j = 0; args[j] != NULL && i < 13; j++)
+		argv[i++] = args[j];
 	if (wb->o->db != NULL) {
 		argv[i++] = "--db";
 		argv[i++] = wb->o->db;
@@ -1863,15 +1855,15 @@ wb_replay_cmd(struct wb *wb, const char *arg)
 		wb_note(wb, THEME_ERROR, "pipe: %s", strerror(errno));
 		return;
 	}
-	wb->replay_pid = fork();
-	if (wb->replay_pid == -1) {
-		wb->replay_pid = 0;
+	wb->child_pid = fork();
+	if (wb->child_pid == -1) {
+		wb->child_pid = 0;
 		(void)close(p[0]);
 		(void)close(p[1]);
 		wb_note(wb, THEME_ERROR, "fork: %s", strerror(errno));
 		return;
 	}
-	if (wb->replay_pid == 0) {
+	if (wb->child_pid == 0) {
 		/* The child never touches the terminal: no secret prompt
 		 * (EHLO_PASSWORD is used when AUTH must be redone). */
 		devnull = open("/dev/null", O_RDONLY);
@@ -1886,14 +1878,165 @@ wb_replay_cmd(struct wb *wb, const char *arg)
 	(void)close(p[1]);
 	(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
 	(void)fcntl(p[0], F_SETFD, FD_CLOEXEC);
-	wb->replay_fd = p[0];
-	wb->replay_id = id;
-	buf_init(&wb->replay_out, 0);
-	loop_fd_add(wb->loop, p[0], LOOP_READ, on_replay_output, wb);
+	wb->child_fd = p[0];
+	wb->child_title = xstrdup(title);
+	buf_init(&wb->child_out, 0);
+	loop_fd_add(wb->loop, p[0], LOOP_READ, on_child_output, wb);
+	wb_note(wb, THEME_NOTE, "%s: running; the result appears when it ends",
+	    title);
+}
+
+static void
+wb_replay_cmd(struct wb *wb, const char *arg)
+{
+	char idbuf[32], server[256] = "", *title;
+	const char *args[6];
+	size_t i = 0;
+	long long id;
+	char *end;
+
+	id = strtoll(*arg == '#' ? arg + 1 : arg, &end, 10);
+	if (id <= 0 || (*end != '\0' && *end != ' ')) {
+		wb_note(
+		    wb, THEME_ERROR, "/replay ID [SERVER]: ID from /history");
+		return;
+	}
+	end += strspn(end, " ");
+	(void)snprintf(server, sizeof server, "%s", end);
+	(void)snprintf(idbuf, sizeof idbuf, "%lld", id);
+	args[i++] = "replay";
+	args[i++] = idbuf;
+	if (server[0] != '\0')
+		args[i++] = server;
+	args[i++] = "--diff";
+	args[i] = NULL;
+	title = xasprintf("replay of session #%lld", id);
+	child_run(wb, args, title);
+	free(title);
+}
+
+static void
+wb_probe_cmd(struct wb *wb, const char *arg)
+{
+	char name[64], *title;
+	const char *args[8], *server;
+	size_t n = strcspn(arg, " ");
+	size_t i = 0;
+
+	if (n == 0 || n >= sizeof name) {
+		wb_note(wb, THEME_ERROR,
+		    "/probe NAME [SERVER]: starttls-required, "
+		    "auth-before-tls, relay, vrfy-expn, pipelining, size");
+		return;
+	}
+	(void)snprintf(name, sizeof name, "%.*s", (int)n, arg);
+	server = arg + n + strspn(arg + n, " ");
+	if (*server == '\0')
+		server = wb->server_addr;
+	args[i++] = "probe";
+	args[i++] = name;
+	args[i++] = server;
+	if (wb->o->cafile != NULL && wb->practice == NULL) {
+		args[i++] = "--cafile";
+		args[i++] = wb->o->cafile;
+	} else if (wb->practice != NULL) {
+		args[i++] = "--cafile";
+		args[i++] = practice_cafile(wb->practice);
+	}
+	args[i] = NULL;
+	title = xasprintf("probe %s %s", name, server);
+	child_run(wb, args, title);
+	free(title);
+}
+
+/* Connects to the next MX candidate (RFC 5321 5.1 order). */
+static void
+mx_connect_next(struct wb *wb)
+{
+	const struct smtp_mx_candidate *c;
+	char *target;
+
+	if (wb->mxc == NULL || wb->mx_next >= wb->nmxc) {
+		wb_note(wb, THEME_WARNING,
+		    "no more MX candidates (/mx DOMAIN "
+		    "looks them up again)");
+		return;
+	}
+	c = &wb->mxc[wb->mx_next++];
 	wb_note(wb, THEME_NOTE,
-	    "replaying session #%lld%s%s; the differences "
-	    "appear when it ends",
-	    id, server[0] ? " against " : "", server);
+	    "MX candidate %zu of %zu: %s (preference %u) "
+	    "at %s",
+	    wb->mx_next, wb->nmxc, c->host, c->pref, c->addr);
+	target = strchr(c->addr, ':') != NULL
+	    ? xasprintf("[%s]:%s", c->addr, wb->mx_port)
+	    : xasprintf("%s:%s", c->addr, wb->mx_port);
+	free(wb->tls_name);
+	wb->tls_name = xstrdup(c->host);
+	wb_connect(wb, target);
+	free(target);
+}
+
+static void
+mx_free(struct wb *wb)
+{
+	free(wb->mxc);
+	wb->mxc = NULL;
+	smtp_mx_list_free(wb->mx);
+	wb->mx = NULL;
+	wb->nmxc = wb->mx_next = 0;
+	free(wb->mx_port);
+	wb->mx_port = NULL;
+}
+
+static void
+wb_mx_cmd(struct wb *wb, const char *arg)
+{
+	struct smtp_mx_resolver *r;
+	char domain[256], *err = NULL;
+	const char *colon = strrchr(arg, ':');
+	size_t i, n = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+
+	if (n == 0 || n >= sizeof domain) {
+		wb_note(wb, THEME_ERROR, "/mx DOMAIN[:PORT]");
+		return;
+	}
+	(void)snprintf(domain, sizeof domain, "%.*s", (int)n, arg);
+	if (!smtp_mx_domain_valid(domain)) {
+		wb_note(wb, THEME_ERROR, "\"%s\" is not a domain name", domain);
+		return;
+	}
+	if ((r = smtp_mx_resolver_new(wb->o->dns, wb->o->timeout_ms, &err)) ==
+	    NULL) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+		return;
+	}
+	mx_free(wb);
+	wb->mx = smtp_mx_lookup(r, domain, &err);
+	smtp_mx_resolver_free(r);
+	if (wb->mx == NULL) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+		return;
+	}
+	if (wb->mx->null_mx) {
+		wb_note(wb, THEME_WARNING,
+		    "%s publishes a null MX (RFC 7505): "
+		    "it accepts no mail",
+		    domain);
+		return;
+	}
+	for (i = 0; i < wb->mx->nhosts; i++)
+		wb_note(wb, THEME_NOTE, "MX %u %s%s%s", wb->mx->hosts[i].pref,
+		    wb->mx->hosts[i].name, wb->mx->hosts[i].error ? ": " : "",
+		    wb->mx->hosts[i].error ? wb->mx->hosts[i].error : "");
+	if (wb->mx->implicit)
+		wb_note(wb, THEME_NOTE,
+		    "no MX record: the domain's own address "
+		    "is used (RFC 5321 5.1)");
+	wb->nmxc = smtp_mx_candidates(wb->mx, &wb->mxc);
+	wb->mx_port = xstrdup(colon != NULL ? colon + 1 : "25");
+	mx_connect_next(wb);
 }
 
 static void
@@ -1966,9 +2109,11 @@ do_slash(struct wb *wb, const char *line)
 		wb_lesson_cmd(wb, arg);
 	else if (IS("/hint"))
 		wb_hint_cmd(wb);
-	else if (IS("/connect"))
+	else if (IS("/connect")) {
+		free(wb->tls_name);
+		wb->tls_name = NULL;
 		wb_connect(wb, *arg != '\0' ? arg : NULL);
-	else if (IS("/find"))
+	} else if (IS("/find"))
 		cmd_find(wb, arg);
 	else if (IS("/clear")) {
 		dlg_clear(wb->dlg);
@@ -1987,6 +2132,12 @@ do_slash(struct wb *wb, const char *line)
 		wb_send_cmd(wb, arg);
 	else if (IS("/replay"))
 		wb_replay_cmd(wb, arg);
+	else if (IS("/probe"))
+		wb_probe_cmd(wb, arg);
+	else if (IS("/mx"))
+		wb_mx_cmd(wb, arg);
+	else if (IS("/next"))
+		mx_connect_next(wb);
 	else if (IS("/play"))
 		viewer_play(wb);
 	else if (IS("/step"))
@@ -2141,6 +2292,10 @@ wb_connect(struct wb *wb, const char *server)
 		host = xstrdup("127.0.0.1");
 		port = xstrdup("25");
 	}
+	free(wb->server_addr);
+	wb->server_addr = strchr(host, ':') != NULL
+	    ? xasprintf("[%s]:%s", host, port)
+	    : xasprintf("%s:%s", host, port);
 	free(wb->server_label);
 	wb->server_label = wb->practice != NULL &&
 	        strcmp(server, practice_address(wb->practice)) == 0
@@ -2152,6 +2307,7 @@ wb_connect(struct wb *wb, const char *server)
 	co.implicit_tls = wb->o->tls;
 	co.tls.cafile = cafile;
 	co.tls.insecure = wb->o->insecure;
+	co.tls.verify_name = wb->tls_name;
 	co.timeout_ms = wb->o->timeout_ms;
 	wb->client = smtp_client_new(wb->loop, &co, on_event, wb);
 	wb->session = smtp_client_session(wb->client);
@@ -2572,8 +2728,11 @@ fatal_restore(void)
 static void
 crash_handler(int signo)
 {
-	/* Best effort: give the terminal back, then die as we would have. */
-	endwin();
+	/* Best effort: give the terminal back, then die as we would have.
+	 * endwin() is not async-signal-safe, but this handler only runs
+	 * for a fatal signal (SIGSEGV, SIGABRT...), when a garbled
+	 * terminal is the worse outcome. */
+	endwin(); /* NOLINT(bugprone-signal-handler) */
 	(void)signal(signo, SIG_DFL);
 	(void)raise(signo);
 }
@@ -2633,8 +2792,8 @@ cmd_workbench(int argc, char *argv[])
 	char *theme_warning = NULL;
 	int rc, i;
 
-	rc =
-	    cli_parse(argc, argv, CLI_O_CONN | CLI_O_HISTORY | CLI_O_THEME, &o);
+	rc = cli_parse(argc, argv,
+	    CLI_O_CONN | CLI_O_HISTORY | CLI_O_THEME | CLI_O_DNS, &o);
 	if (rc != 0) {
 		free(o.args);
 		if (rc == 1) {
@@ -2703,7 +2862,10 @@ cmd_workbench(int argc, char *argv[])
 		    theme_warning);
 		free(theme_warning);
 	}
-	wb_connect(&wb, o.nargs == 1 ? o.args[0] : NULL);
+	if (o.mx != NULL)
+		wb_mx_cmd(&wb, o.mx);
+	else
+		wb_connect(&wb, o.nargs == 1 ? o.args[0] : NULL);
 	wb.dirty = 1;
 	(void)loop_run(wb.loop);
 
@@ -2730,12 +2892,16 @@ cmd_workbench(int argc, char *argv[])
 	send_end(&wb);
 	wdraft_free(wb.draft);
 	dlg_clear(&wb.live);
-	if (wb.replay_pid != 0) {
-		(void)kill(wb.replay_pid, SIGTERM);
-		(void)waitpid(wb.replay_pid, NULL, 0);
-		(void)close(wb.replay_fd);
+	if (wb.child_pid != 0) {
+		(void)kill(-wb.child_pid, SIGTERM);
+		(void)waitpid(wb.child_pid, NULL, 0);
+		(void)close(wb.child_fd);
 	}
-	buf_reset(&wb.replay_out);
+	buf_reset(&wb.child_out);
+	free(wb.child_title);
+	mx_free(&wb);
+	free(wb.tls_name);
+	free(wb.server_addr);
 	free(wb.addresses);
 	lesson_lines_free(&wb);
 	free(wb.practice_dir);

@@ -112,6 +112,110 @@ class HostileTuiTest(unittest.TestCase):
                       f"\n--- screen ---\n{screen or t.screen()}")
 
 
+def wait_dialogue(t, text, timeout=10.0):
+    """Waits until the dialogue pane shows text, however it is wrapped."""
+    want = re.sub(r"\s", "", text)
+    deadline = time.monotonic() + timeout
+    while True:
+        screen = t.screen()
+        flat = "".join(line.split("\u2502")[0]
+                       for line in screen.split("\n"))
+        if want in re.sub(r"\s", "", flat):
+            return screen
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the dialogue never showed {text!r}:\n"
+                                 f"{screen}")
+        time.sleep(0.1)
+
+
+def ehlo_child(pid):
+    """The pid of the ehlo process below pid (the pane's shells)."""
+    for _ in range(4):
+        kids = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids += [int(k) for k in f.read().split()]
+        for k in kids:
+            with open(f"/proc/{k}/cmdline", "rb") as f:
+                argv0 = f.read().split(b"\0")[0]
+            if os.path.basename(argv0) == b"ehlo":
+                return k
+        if not kids:
+            break
+        pid = kids[0]
+    raise AssertionError("no ehlo process in the pane")
+
+
+class LocalInputAndSignalsTest(unittest.TestCase):
+    """Hostile theme files, and SIGTERM/SIGHUP to the workbench."""
+
+    def setUp(self):
+        tmux.require_tmux()
+        self.home = tempfile.mkdtemp(prefix="ehlo-e2e-local-")
+        self.addCleanup(shutil.rmtree, self.home, True)
+        self.env = {"HOME": self.home,
+                    "XDG_DATA_HOME": os.path.join(self.home, "data"),
+                    "XDG_CONFIG_HOME": os.path.join(self.home, "config"),
+                    "EHLO_DB": os.path.join(self.home, "ehlo.db")}
+
+    def test_hostile_theme_files(self):
+        tdir = os.path.join(self.home, "config", "ehlo", "themes")
+        os.makedirs(tdir)
+        files = {
+            "garbage": bytes(range(256)) * 40,
+            "huge": b"client = red\n" * (10 << 20 // 13),
+            "nul": b"client = red\x00\nserver = \xff\xfe\x1b]0;PWNED\x07\n",
+            "longline": b"client = " + b"1" * 100000 + b"\n",
+            "loop": b"inherit = loop\n",
+        }
+        for name, data in files.items():
+            with open(os.path.join(tdir, name + ".theme"), "wb") as f:
+                f.write(data)
+        for name in files:
+            with self.subTest(theme=name):
+                t = Term([servers.ehlo_bin(), "--theme", name], 100, 30,
+                         env=self.env)
+                try:
+                    screen = wait_dialogue(t, f"{name}.theme")
+                    wait_dialogue(t, "using the default theme")
+                    t.wait_for(r"theme dark", timeout=10)
+                    self.assertEqual(terminal_problems(
+                        t.screen(escapes=True)), [], screen)
+                    t.type("/quit")
+                    t.send("Enter")
+                    self.assertIn(t.exit_status(), (0, 1, 3))
+                finally:
+                    t.stop()
+
+    def test_sigterm_and_sighup_restore_the_terminal(self):
+        for sig in ("TERM", "HUP"):
+            with self.subTest(signal=sig):
+                before = os.path.join(self.home, f"before-{sig}")
+                after = os.path.join(self.home, f"after-{sig}")
+                t = Term(["sh", "-c",
+                          f"stty -a > {before}; {servers.ehlo_bin()}; "
+                          f"echo status=$? > {after}.status; "
+                          f"stty -a > {after}"], 100, 30, env=self.env)
+                try:
+                    t.wait_for(r"S: 220 ", timeout=15)
+                    pid = ehlo_child(t.pane_pid())
+                    os.kill(pid, getattr(__import__("signal"), "SIG" + sig))
+                    deadline = time.monotonic() + 10
+                    while not os.path.exists(after) and \
+                            time.monotonic() < deadline:
+                        time.sleep(0.05)
+                    time.sleep(0.2)
+                    with open(before) as f1, open(after) as f2:
+                        self.assertEqual(f1.read(), f2.read())
+                    with open(after + ".status") as f:
+                        status = f.read().strip()
+                    self.assertRegex(status, r"^status=(0|1|3|129|143)$")
+                    # The alternate screen is gone: the shell's view again.
+                    t.wait_for(r"stages", timeout=5, absent=True)
+                finally:
+                    t.stop()
+
+
 def _add_tests():
     only = os.environ.get("EHLO_HOSTILE_CASES")
     names = set(only.split(",")) if only else None

@@ -238,7 +238,7 @@ class PracticeTest(WorkbenchCase):
                          screen).group(1)
         # Replay it live against this practice server: same replies.
         self.enter(t2, f"/replay 1 {addr}")
-        screen = t2.wait_for(r"replay of session #1: same replies",
+        screen = t2.wait_for(r"replay of session #1: exit 0",
                              timeout=20)
 
     def test_compose_save_reopen_and_send_a_draft(self):
@@ -366,6 +366,33 @@ class PracticeTest(WorkbenchCase):
         self.assertEqual(t.exit_status(), 0)
         with open(before) as f1, open(after) as f2:
             self.assertEqual(f1.read(), f2.read())
+
+
+class ToolkitTest(WorkbenchCase):
+    def test_probe_runs_beside_the_session(self):
+        t = self.start()
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "/probe vrfy-expn")
+        screen = t.wait_for(r"probe vrfy-expn .*exit \d", timeout=30)
+        self.assertRegex(screen, r"(?i)verdict|VRFY")
+
+    def test_mx_lookup_and_next(self):
+        import dnsserver
+        sink = servers.SmtpSink()
+        self.addCleanup(sink.stop)
+        zone = {"example.test": [("MX", 10, "dead.example.test"),
+                                 ("MX", 20, "live.example.test")],
+                "dead.example.test": [("AAAA", "::1")],
+                "live.example.test": [("A", "127.0.0.1")]}
+        dns = dnsserver.DnsServer(zone)
+        self.addCleanup(dns.stop)
+        t = self.start(["--dns", f"127.0.0.1:{dns.port}", "--mx",
+                        f"example.test:{sink.port}", "--timeout", "3"])
+        screen = t.wait_for(r"MX 20 live\.example\.test")
+        self.assertIn("MX 10 dead.example.test", screen)
+        t.wait_for(r"not connected")
+        self.enter(t, "/next")
+        t.wait_for(r"S: 220 ")
 
 
 class HostileServer:

@@ -70,8 +70,9 @@ class TimingTest(servers.EhloTestCase):
                       r.stdout)
         self.assertIsNotNone(m, self.transcript(r))
         self.assertGreaterEqual(float(m.group(1)), 2000)
-        self.assertLine(r, r"\*: the greeting took 2\.[0-9] s: "
-                           r"greet-pause / tarpit\?")
+        self.assertLine(r, r"^ *[0-9.]+ \*: the greeting took 2\.[0-9] s: "
+                           r"greet-pause / tarpit\? \(or an overloaded "
+                           r"server\)$")
 
     def test_json_latency(self):
         r = self.ehlo(["run", "--json", f"127.0.0.1:{self.pause.port}"],
@@ -90,9 +91,8 @@ class TimingTest(servers.EhloTestCase):
         r = self.ehlo(["probe", "pipelining", f"127.0.0.1:{self.pause.port}"])
         self.assertExit(r, 0)
         self.assertEqual(self.pause.early_talkers, before + 1)
-        self.assertLine(r, r"^\*: the server answered 554 after the client "
-                           r"spoke before the greeting: it punishes early "
-                           r"talkers")
+        self.assertLine(r, r"^\*: 554 to a client that spoke before the "
+                           r"greeting: it punishes early talkers$")
         self.assertLine(r, r"^verdict: neutral - PIPELINING is not "
                            r"advertised; it punishes clients that talk "
                            r"before the greeting$")
@@ -101,8 +101,11 @@ class TimingTest(servers.EhloTestCase):
 
     def test_auth_offered_in_plain_text(self):
         r = self.ehlo(["run", f"127.0.0.1:{self.sink.port}"], EHLO_ONLY)
-        self.assertLine(r, r"^\*: AUTH offered in plain text: credentials "
-                           r"could cross the network unencrypted")
+        self.assertLine(r, r"^\*: AUTH offered in plain text, no STARTTLS: "
+                           r"credentials would go unencrypted$")
+        for line in r.stdout.splitlines():
+            if line.startswith("*: AUTH"):
+                self.assertLessEqual(len(line), 78)
 
 
 class TlsInspectionTest(servers.EhloTestCase):
