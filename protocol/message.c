@@ -1450,7 +1450,6 @@ build(struct smtp_message_build *b, const struct smtp_message *m,
 		free(name);
 		if (rc == -1)
 			goto out;
-		rc = -1;
 	}
 	(void)buf_add_str(&h, "MIME-Version: 1.0\r\n");
 	if (multipart) {

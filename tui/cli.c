@@ -17,6 +17,8 @@
 
 #include "core/xmalloc.h"
 #include "history/history.h"
+#include "protocol/client.h"
+#include "protocol/sasl.h"
 #include "protocol/version.h"
 
 struct cli_command {
@@ -524,6 +526,40 @@ cli_read_secret(const char *user, char **errstr)
 	secret = xstrdup(buf);
 	explicit_bzero(buf, sizeof buf);
 	return secret;
+}
+
+char *
+cli_default_helo(void)
+{
+	char name[256];
+
+	if (gethostname(name, sizeof name) == 0 && name[0] != '\0') {
+		name[sizeof name - 1] = '\0';
+		return xstrdup(name);
+	}
+	return xstrdup("localhost");
+}
+
+int
+cli_sasl_answer(struct smtp_client *c, struct sasl_client *sasl,
+    const struct smtp_reply *r, char **errstr)
+{
+	char *wire = NULL, *display = NULL, *err = NULL;
+	const char *text;
+	size_t len;
+	int rc;
+
+	text = smtp_reply_line_text(&r->lines[0], 0, &len);
+	if (sasl_client_step(sasl, text, len, &wire, &display, &err) == -1) {
+		smtp_session_note(
+		    smtp_client_session(c), "cancelling AUTH: %s", err);
+		free(err);
+		return smtp_client_send_secret(c, "*", "*", errstr);
+	}
+	rc = smtp_client_send_secret(c, wire, display, errstr);
+	secret_free_str(wire);
+	free(display);
+	return rc;
 }
 
 int

@@ -101,6 +101,23 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 char *cli_read_secret(const char *user, char **errstr);
 
+struct smtp_client;
+struct sasl_client;
+struct smtp_reply;
+
+/* The name for EHLO/HELO when --helo is not given: this host's name, or
+ * "localhost".  Allocated. */
+char *cli_default_helo(void);
+
+/*
+ * Answers a 334 challenge of a SASL exchange driven by /auth or --auth:
+ * sends the next step (shown redacted), or "*" to cancel (with a note
+ * saying why) when the challenge cannot be answered.  Returns 0, or -1
+ * with *errstr when nothing could be sent.
+ */
+int cli_sasl_answer(struct smtp_client *, struct sasl_client *,
+    const struct smtp_reply *, char **errstr);
+
 /* Runs ehlo with the process arguments; returns the exit status. */
 int cli_main(int argc, char *argv[]);
 

@@ -320,18 +320,6 @@ report(struct chk *c, const char *server)
 	return status;
 }
 
-static char *
-default_helo(void)
-{
-	char name[256];
-
-	if (gethostname(name, sizeof name) == 0 && name[0] != '\0') {
-		name[sizeof name - 1] = '\0';
-		return xstrdup(name);
-	}
-	return xstrdup("localhost");
-}
-
 static int unknown(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
@@ -365,7 +353,7 @@ run_check(const struct cli_opts *o, const char *server)
 	memset(&c, 0, sizeof c);
 	c.o = o;
 	c.ehlo_ix = c.starttls_ix = SIZE_MAX;
-	c.helo = o->helo != NULL ? xstrdup(o->helo) : default_helo();
+	c.helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
 	memset(&co, 0, sizeof co);
 	co.host = host;
 	co.port = port;

@@ -117,18 +117,6 @@ usage_help(void)
 	return EXIT_OK;
 }
 
-static char *
-default_helo(void)
-{
-	char name[256];
-
-	if (gethostname(name, sizeof name) == 0 && name[0] != '\0') {
-		name[sizeof name - 1] = '\0';
-		return xstrdup(name);
-	}
-	return xstrdup("localhost");
-}
-
 static void
 print_json(const char *name, const char *server,
     const struct smtp_probe_result *r, int status)
@@ -168,7 +156,7 @@ run_probe(const struct cli_opts *o, const char *name, const char *server)
 		free(err);
 		return status;
 	}
-	helo = o->helo != NULL ? xstrdup(o->helo) : default_helo();
+	helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
 	memset(&po, 0, sizeof po);
 	po.client.host = host;
 	po.client.port = port;

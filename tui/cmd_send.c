@@ -142,30 +142,6 @@ send_quit(struct snd *s)
 
 /* ---- AUTH ----------------------------------------------------------- */
 
-static void
-sasl_answer(struct snd *s, const struct smtp_reply *r)
-{
-	char *wire = NULL, *display = NULL, *err = NULL;
-	const char *text;
-	size_t len;
-
-	text = smtp_reply_line_text(&r->lines[0], 0, &len);
-	if (sasl_client_step(s->sasl, text, len, &wire, &display, &err) == -1) {
-		smtp_session_note(s->session, "cancelling AUTH: %s", err);
-		free(err);
-		err = NULL;
-		(void)smtp_client_send_secret(s->client, "*", "*", &err);
-		free(err);
-		return;
-	}
-	if (smtp_client_send_secret(s->client, wire, display, &err) == -1) {
-		snd_error(s, EXIT_USAGE, "%s", err);
-		free(err);
-	}
-	secret_free_str(wire);
-	free(display);
-}
-
 static int
 start_auth(struct snd *s)
 {
@@ -453,9 +429,13 @@ on_reply(struct snd *s, const struct smtp_event *ev)
 		return;
 	switch (st->kind) {
 	case SMTP_STAGE_AUTH:
-		if (s->sasl != NULL && code == 334)
-			sasl_answer(s, ev->reply);
-		else {
+		if (s->sasl != NULL && code == 334) {
+			if (cli_sasl_answer(
+			        s->client, s->sasl, ev->reply, &err) == -1) {
+				snd_error(s, EXIT_USAGE, "%s", err);
+				free(err);
+			}
+		} else {
 			sasl_client_free(s->sasl);
 			s->sasl = NULL;
 		}
@@ -704,18 +684,6 @@ before_sleep(void *arg)
 
 /* ---- setting up ------------------------------------------------------ */
 
-static char *
-default_helo(void)
-{
-	char name[256];
-
-	if (gethostname(name, sizeof name) == 0 && name[0] != '\0') {
-		name[sizeof name - 1] = '\0';
-		return xstrdup(name);
-	}
-	return xstrdup("localhost");
-}
-
 /* NOTIFY=NEVER or a list of SUCCESS, FAILURE, DELAY (RFC 3461 4.1). */
 static char *
 check_notify(const char *v)
@@ -931,7 +899,7 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	s.helo = o->helo != NULL ? xstrdup(o->helo) : default_helo();
+	s.helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
 	s.po.json = o->json;
 	s.po.timing = o->timing;
 	memset(&co, 0, sizeof co);

@@ -165,31 +165,6 @@ sasl_end(struct lm *lm)
 	lm->sasl = NULL;
 }
 
-static void
-sasl_answer(struct lm *lm, const struct smtp_reply *r)
-{
-	char *wire = NULL, *display = NULL, *err = NULL;
-	const char *text;
-	size_t len;
-
-	text = smtp_reply_line_text(&r->lines[0], 0, &len);
-	if (sasl_client_step(lm->sasl, text, len, &wire, &display, &err) ==
-	    -1) {
-		lm_note(lm, "cancelling AUTH: %s", err);
-		free(err);
-		err = NULL;
-		(void)smtp_client_send_secret(lm->client, "*", "*", &err);
-		free(err);
-		return;
-	}
-	if (smtp_client_send_secret(lm->client, wire, display, &err) == -1) {
-		lm_error(lm, EXIT_USAGE, "%s", err);
-		free(err);
-	}
-	secret_free_str(wire);
-	free(display);
-}
-
 static int
 start_auth(struct lm *lm, const char *mech, const char *user)
 {
@@ -261,9 +236,13 @@ on_reply(struct lm *lm, const struct smtp_event *ev)
 	if (st == NULL)
 		return;
 	if (st->kind == SMTP_STAGE_AUTH && lm->sasl != NULL) {
-		if (code == 334)
-			sasl_answer(lm, ev->reply);
-		else
+		if (code == 334) {
+			if (cli_sasl_answer(
+			        lm->client, lm->sasl, ev->reply, &err) == -1) {
+				lm_error(lm, EXIT_USAGE, "%s", err);
+				free(err);
+			}
+		} else
 			sasl_end(lm);
 	}
 	if (st->kind == SMTP_STAGE_DATA && lm->pending_body != NULL) {
@@ -896,18 +875,6 @@ before_sleep(void *arg)
 	(void)fflush(stdout);
 }
 
-static char *
-default_helo(void)
-{
-	char name[256];
-
-	if (gethostname(name, sizeof name) == 0 && name[0] != '\0') {
-		name[sizeof name - 1] = '\0';
-		return xstrdup(name);
-	}
-	return xstrdup("localhost");
-}
-
 static int
 exit_status(struct lm *lm)
 {
@@ -1034,7 +1001,7 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 		(void)buf_add(&lm.in, text, len);
 		lm.eof = 1;
 	}
-	lm.helo = o->helo != NULL ? xstrdup(o->helo) : default_helo();
+	lm.helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
 
 	memset(&co, 0, sizeof co);
 	co.host = host;

@@ -608,31 +608,6 @@ sasl_end(struct wb *wb)
 }
 
 static void
-sasl_answer(struct wb *wb, const struct smtp_reply *r)
-{
-	char *wire = NULL, *display = NULL, *err = NULL;
-	const char *text;
-	size_t len;
-
-	text = smtp_reply_line_text(&r->lines[0], 0, &len);
-	if (sasl_client_step(wb->sasl, text, len, &wire, &display, &err) ==
-	    -1) {
-		wb_note(wb, THEME_WARNING, "cancelling AUTH: %s", err);
-		free(err);
-		err = NULL;
-		(void)smtp_client_send_secret(wb->client, "*", "*", &err);
-		free(err);
-		return;
-	}
-	if (smtp_client_send_secret(wb->client, wire, display, &err) == -1) {
-		wb_note(wb, THEME_ERROR, "%s", err);
-		free(err);
-	}
-	secret_free_str(wire);
-	free(display);
-}
-
-static void
 on_reply(struct wb *wb, const struct smtp_event *ev)
 {
 	const struct smtp_stage *st = ev->stage;
@@ -641,9 +616,13 @@ on_reply(struct wb *wb, const struct smtp_event *ev)
 	if (st == NULL)
 		return;
 	if (st->kind == SMTP_STAGE_AUTH && wb->sasl != NULL) {
-		if (ev->reply->code == 334)
-			sasl_answer(wb, ev->reply);
-		else
+		if (ev->reply->code == 334) {
+			if (cli_sasl_answer(
+			        wb->client, wb->sasl, ev->reply, &err) == -1) {
+				wb_note(wb, THEME_ERROR, "%s", err);
+				free(err);
+			}
+		} else
 			sasl_end(wb);
 	}
 	if (st->kind == SMTP_STAGE_DATA && wb->pending_body != NULL) {
@@ -2771,18 +2750,6 @@ open_history(struct wb *wb)
 	rl_glue_cancel();
 }
 
-static char *
-default_helo(void)
-{
-	char name[256];
-
-	if (gethostname(name, sizeof name) == 0 && name[0] != '\0') {
-		name[sizeof name - 1] = '\0';
-		return xstrdup(name);
-	}
-	return xstrdup("localhost");
-}
-
 int
 cmd_workbench(int argc, char *argv[])
 {
@@ -2817,7 +2784,7 @@ cmd_workbench(int argc, char *argv[])
 	}
 	memset(&wb, 0, sizeof wb);
 	wb.o = &o;
-	wb.helo = o.helo != NULL ? xstrdup(o.helo) : default_helo();
+	wb.helo = o.helo != NULL ? xstrdup(o.helo) : cli_default_helo();
 	wb.stage_follow = 1;
 	wb.dlg = &wb.live;
 	wb.loop = loop_new();
