@@ -21,6 +21,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/xmalloc.h"
 #include "protocol/sasl.h"
@@ -36,8 +37,13 @@ const struct smtp_slash_command smtp_slash_commands[] = {
     {"/body", "FILE",
         "Sends DATA, then FILE with CRLF and dot-stuffing, then the final .",
         SMTP_COMPLETE_ARG_FILE},
-    {"/send", "DRAFT", "Sends a saved draft (envelope and message)",
+    {"/send", "[DRAFT]", "Sends the open draft, or a saved one",
         SMTP_COMPLETE_ARG_DRAFT},
+    {"/draft", "SUBCOMMAND",
+        "Composes a draft: new, from, to, subject, "
+        "body, attach, show...",
+        SMTP_COMPLETE_ARG_DRAFTCMD},
+    {"/drafts", "", "Lists the saved drafts", SMTP_COMPLETE_ARG_NONE},
     {"/pipeline", "", "Collects the next lines until /end into one write",
         SMTP_COMPLETE_ARG_NONE},
     {"/end", "", "Ends /pipeline and sends the group", SMTP_COMPLETE_ARG_NONE},
@@ -47,9 +53,19 @@ const struct smtp_slash_command smtp_slash_commands[] = {
         SMTP_COMPLETE_ARG_EXPLAIN},
     {"/save", "[LABEL]", "Labels this session in the history",
         SMTP_COMPLETE_ARG_NONE},
-    {"/history", "", "Browses saved sessions", SMTP_COMPLETE_ARG_NONE},
-    {"/replay", "ID", "Re-runs the client side of a saved session",
+    {"/history", "[TEXT]", "Browses saved sessions (TEXT: search)",
         SMTP_COMPLETE_ARG_NONE},
+    {"/open", "ID", "Shows a saved session read-only", SMTP_COMPLETE_ARG_NONE},
+    {"/close", "", "Returns from a saved session to the live one",
+        SMTP_COMPLETE_ARG_NONE},
+    {"/play", "", "Plays the saved session with its original timing",
+        SMTP_COMPLETE_ARG_NONE},
+    {"/step", "", "Shows the saved session's next event",
+        SMTP_COMPLETE_ARG_NONE},
+    {"/replay", "ID [SERVER]", "Re-runs a saved session and shows the diff",
+        SMTP_COMPLETE_ARG_NONE},
+    {"/find", "TEXT", "Scrolls the dialogue to TEXT", SMTP_COMPLETE_ARG_NONE},
+    {"/hint", "", "A hint for the lesson's next goal", SMTP_COMPLETE_ARG_NONE},
     {"/theme", "NAME", "Switches the colour theme", SMTP_COMPLETE_ARG_THEME},
     {"/tls", "", "Shows the TLS session and certificate details",
         SMTP_COMPLETE_ARG_NONE},
@@ -62,7 +78,7 @@ const struct smtp_slash_command smtp_slash_commands[] = {
     {"/sleep", "SECONDS", "Waits (greylisting retries, tarpit tests)",
         SMTP_COMPLETE_ARG_NONE},
     {"/mx", "DOMAIN", "Looks up a domain's MX hosts", SMTP_COMPLETE_ARG_HOST},
-    {"/next", "", "Goes to the next step of the lesson",
+    {"/next", "", "Connects to the next MX candidate (after /mx)",
         SMTP_COMPLETE_ARG_NONE},
     {"/probe", "NAME", "Runs one diagnostic probe (never delivers mail)",
         SMTP_COMPLETE_ARG_PROBE},
@@ -402,6 +418,46 @@ complete_is_first_arg(const char *line, size_t verb_end, size_t start)
 	    complete_count_tokens(line, verb_end, start) == 0;
 }
 
+static const char *const complete_draft_cmds[] = {"new", "open", "dup",
+    "delete", "show", "body", "edit", "close", "clear", "from", "to", "cc",
+    "bcc", "reply-to", "subject", "header", "attach"};
+
+/* "/draft SUB [ARG]": the sub-command, then what it takes. */
+static void
+complete_draft_args(struct complete_acc *acc,
+    const struct smtp_complete_ctx *ctx, const char *line, size_t name_end,
+    size_t start)
+{
+	size_t i, sub, subend;
+
+	if (complete_is_first_arg(line, name_end, start)) {
+		for (i = 0; i <
+		     sizeof complete_draft_cmds / sizeof complete_draft_cmds[0];
+		     i++)
+			complete_add(acc, complete_draft_cmds[i], ' ');
+		return;
+	}
+	for (sub = name_end; sub < start && complete_is_blank(line[sub]); sub++)
+		;
+	for (subend = sub; subend < start && !complete_is_blank(line[subend]);
+	     subend++)
+		;
+	if (!complete_is_first_arg(line, subend, start))
+		return;
+	if (subend - sub == 6 && strncasecmp(line + sub, "attach", 6) == 0)
+		acc->out->want_files = 1;
+	else if ((subend - sub == 4 &&
+	             strncasecmp(line + sub, "open", 4) == 0) ||
+	    (subend - sub == 3 && strncasecmp(line + sub, "dup", 3) == 0) ||
+	    (subend - sub == 6 && strncasecmp(line + sub, "delete", 6) == 0))
+		complete_add_list(acc, "", 0, &ctx->drafts, 0);
+	else if (subend - sub == 5 && strncasecmp(line + sub, "clear", 5) == 0)
+		for (i = 9; i <
+		     sizeof complete_draft_cmds / sizeof complete_draft_cmds[0];
+		     i++)
+			complete_add(acc, complete_draft_cmds[i], 0);
+}
+
 static void
 complete_slash_args(struct complete_acc *acc,
     const struct smtp_complete_ctx *ctx, const char *line, size_t name_at,
@@ -410,6 +466,10 @@ complete_slash_args(struct complete_acc *acc,
 	const struct smtp_slash_command *s;
 
 	s = smtp_slash_command_find(line + name_at, name_end - name_at);
+	if (s != NULL && s->complete == SMTP_COMPLETE_ARG_DRAFTCMD) {
+		complete_draft_args(acc, ctx, line, name_end, start);
+		return;
+	}
 	if (s == NULL || !complete_is_first_arg(line, name_end, start))
 		return;
 	switch (s->complete) {
@@ -441,6 +501,7 @@ complete_slash_args(struct complete_acc *acc,
 	case SMTP_COMPLETE_ARG_CODE:
 		complete_add_codes(acc);
 		break;
+	case SMTP_COMPLETE_ARG_DRAFTCMD:
 	case SMTP_COMPLETE_ARG_NONE:
 		break;
 	}

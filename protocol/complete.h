@@ -95,6 +95,9 @@ enum smtp_complete_arg {
 	SMTP_COMPLETE_ARG_PROBE, /* ctx->probes */
 	SMTP_COMPLETE_ARG_CODE, /* reply codes and classes (/expect) */
 	SMTP_COMPLETE_ARG_EXPLAIN, /* reply codes and verbs (/explain) */
+	SMTP_COMPLETE_ARG_DRAFTCMD, /* /draft: a sub-command, then its
+	                             * argument (files for attach, drafts
+	                             * for open/dup/delete) */
 };
 
 /* The workbench's / commands, for help and completion. */

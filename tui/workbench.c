@@ -38,6 +38,7 @@
 #include "protocol/lesson.h"
 #include "protocol/message.h"
 #include "protocol/mx.h"
+#include "protocol/probe.h"
 #include "protocol/practice.h"
 #include "protocol/sasl.h"
 #include "tui/cli.h"
@@ -141,6 +142,9 @@ struct wb {
 	int asking_secret;
 	char **addresses; /* seen in this session, for completion */
 	size_t naddresses;
+	char **draft_ids; /* "12", ... for completion */
+	size_t ndraft_ids;
+	char *auth_user; /* the user of the last /auth */
 
 	struct viewer *viewer; /* a saved session on screen, or NULL */
 	struct wdraft *draft; /* the draft being edited, or NULL */
@@ -347,6 +351,7 @@ static const char help_text[] =
     "  /tls                 TLS details: chain, validity, verification\n"
     "  /connect SERVER      new connection (no SERVER: practice server)\n"
     "  /find TEXT           scroll the dialogue to TEXT\n"
+    "  /save [LABEL]        label this session in the history\n"
     "  /inbox [N]           the practice inbox (N: show message N)\n"
     "  /lesson [NAME|off]   guided lessons, shown beside the stages;\n"
     "                       /hint gives a hint for the next goal\n"
@@ -548,6 +553,21 @@ on_complete(const char *line, int start, int end, void *arg)
 	}
 	ctx.themes.items = (const char *const *)themes;
 	ctx.themes.n = nthemes;
+	ctx.drafts.items = (const char *const *)wb->draft_ids;
+	ctx.drafts.n = wb->ndraft_ids;
+	{
+		static const char *lessons[64], *probes[32];
+		size_t k, nl = 0, np = 0;
+
+		for (k = 0; k < lesson_count() && nl < 64; k++)
+			lessons[nl++] = lesson_at(k)->name;
+		for (k = 0; smtp_probes[k].name != NULL && np < 32; k++)
+			probes[np++] = smtp_probes[k].name;
+		ctx.lessons.items = lessons;
+		ctx.lessons.n = nl;
+		ctx.probes.items = probes;
+		ctx.probes.n = np;
+	}
 	(void)smtp_complete(line, (size_t)end, &ctx, &c);
 	theme_list_free(themes);
 	if (c.want_files) {
@@ -596,6 +616,98 @@ remember_address(struct wb *wb, const char *line)
 	wb->addresses = xreallocarray(
 	    wb->addresses, wb->naddresses + 1, sizeof *wb->addresses);
 	wb->addresses[wb->naddresses++] = xstrndup(lt + 1, n);
+}
+
+static void
+remember_plain_address(struct wb *wb, const char *addr)
+{
+	char *line;
+
+	/* "Name <a@b>" or "a@b": the part remember_address() reads. */
+	line =
+	    strchr(addr, '<') != NULL ? xstrdup(addr) : xasprintf("<%s>", addr);
+	remember_address(wb, line);
+	free(line);
+}
+
+static int
+draft_ids_row(const struct hist_draft *d, void *arg)
+{
+	struct wb *wb = arg;
+	struct draft_msg dm;
+	char *err = NULL;
+	size_t i;
+
+	if (wb->ndraft_ids < 500) {
+		wb->draft_ids = xreallocarray(
+		    wb->draft_ids, wb->ndraft_ids + 1, sizeof *wb->draft_ids);
+		wb->draft_ids[wb->ndraft_ids++] =
+		    xasprintf("%lld", (long long)d->id);
+	}
+	if (draft_msg_load(&dm, d, &err) == -1) {
+		free(err);
+		return 0;
+	}
+	if (dm.msg.from != NULL)
+		remember_plain_address(wb, dm.msg.from);
+	for (i = 0; i < dm.msg.to.n; i++)
+		remember_plain_address(wb, dm.msg.to.v[i]);
+	for (i = 0; i < dm.msg.cc.n; i++)
+		remember_plain_address(wb, dm.msg.cc.v[i]);
+	draft_msg_free(&dm);
+	return 0;
+}
+
+static int
+history_addr_event(const struct hist_event *e, void *arg)
+{
+	struct wb *wb = arg;
+	char *line;
+
+	if (e->dir != 'C' || e->len < 10 || (e->flags & HIST_EV_CONTENT))
+		return 0;
+	if (strncasecmp(e->text, "MAIL FROM:", 10) != 0 &&
+	    strncasecmp(e->text, "RCPT TO:", 8) != 0)
+		return 0;
+	line = xstrndup(e->text, e->len);
+	remember_address(wb, line);
+	free(line);
+	return 0;
+}
+
+static int
+history_addr_session(const struct hist_session *hs, void *arg)
+{
+	struct wb *wb = arg;
+	char *err = NULL;
+
+	if (hist_events_iter(wb->hist, hs->id, history_addr_event, wb, &err) ==
+	    -1)
+		free(err);
+	return 0;
+}
+
+/* Addresses for completion from drafts and recent sessions; draft ids. */
+static void
+load_completion_sources(struct wb *wb)
+{
+	char *err = NULL;
+	size_t i;
+
+	for (i = 0; i < wb->ndraft_ids; i++)
+		free(wb->draft_ids[i]);
+	free(wb->draft_ids);
+	wb->draft_ids = NULL;
+	wb->ndraft_ids = 0;
+	if (wb->hist == NULL)
+		return;
+	if (hist_draft_list(wb->hist, draft_ids_row, wb, &err) == -1) {
+		free(err);
+		err = NULL;
+	}
+	if (hist_session_list(
+	        wb->hist, 20, NULL, history_addr_session, wb, &err) == -1)
+		free(err);
 }
 
 /* ---- session events ----------------------------------------------- */
@@ -744,6 +856,8 @@ cmd_auth(struct wb *wb, const char *arg)
 		user++;
 	if (*user == '\0')
 		user = wb->o->user;
+	free(wb->auth_user);
+	wb->auth_user = user != NULL ? escape_dup(user, strlen(user)) : NULL;
 	if (mech[0] == '\0' || sasl_mech_find(mech) == NULL) {
 		wb_note(wb, THEME_ERROR,
 		    "/auth MECH [USER]: MECH is one of PLAIN, LOGIN, "
@@ -1248,6 +1362,7 @@ draft_changed(struct wb *wb)
 		wb_note(wb, THEME_ERROR, "draft not saved: %s", err);
 		free(err);
 	}
+	load_completion_sources(wb);
 	wb->dirty = 1;
 }
 
@@ -2103,7 +2218,24 @@ do_slash(struct wb *wb, const char *line)
 		viewer_open(wb, arg);
 	else if (IS("/close"))
 		viewer_close(wb);
-	else if (IS("/drafts"))
+	else if (IS("/save")) {
+		char *err = NULL;
+		int64_t id = record_session_id(wb->rec);
+
+		if (wb->hist == NULL || id <= 0)
+			wb_note(wb, THEME_WARNING,
+			    "this session is not recorded "
+			    "(--no-history)");
+		else if (hist_session_set_label(wb->hist, id,
+		             *arg != '\0' ? arg : NULL, &err) == -1) {
+			wb_note(wb, THEME_ERROR, "%s", err);
+			free(err);
+		} else
+			wb_note(wb, THEME_NOTE, "session #%lld %s%s%s",
+			    (long long)id,
+			    *arg != '\0' ? "labelled \"" : "kept", arg,
+			    *arg != '\0' ? "\"" : "");
+	} else if (IS("/drafts"))
 		wb_drafts_cmd(wb);
 	else if (IS("/draft"))
 		wb_draft_cmd(wb, arg);
@@ -2617,8 +2749,11 @@ fill_view(struct wb *wb, struct wb_view *v)
 	v->tls_verified = ti != NULL && ti->verified;
 	v->connected = !smtp_client_is_closed(wb->client);
 	v->elapsed_s = (loop_now_us() - wb->t_start) / 1000000u;
-	v->user =
-	    smtp_session_is_authenticated(wb->session) ? "authenticated" : NULL;
+	if (!smtp_session_is_authenticated(wb->session))
+		v->user = NULL;
+	else
+		v->user =
+		    wb->auth_user != NULL ? wb->auth_user : "authenticated";
 	v->theme = theme_name(wb->scr.theme);
 	v->popup_title = wb->popup_title;
 	v->popup_lines = (const char *const *)wb->popup_lines;
@@ -2748,6 +2883,7 @@ open_history(struct wb *wb)
 	}
 	/* Re-installing the handler moves readline past the loaded lines. */
 	rl_glue_cancel();
+	load_completion_sources(wb);
 }
 
 int
@@ -2874,6 +3010,14 @@ cmd_workbench(int argc, char *argv[])
 	free(wb.practice_dir);
 	free(wb.server_label);
 	free(wb.helo);
+	free(wb.auth_user);
+	{
+		size_t k;
+
+		for (k = 0; k < wb.ndraft_ids; k++)
+			free(wb.draft_ids[k]);
+		free(wb.draft_ids);
+	}
 	free(wb.confirm_line);
 	free(wb.pending_body);
 	free(wb.secret_mech);
