@@ -516,6 +516,45 @@ class PostfixTest(WorkbenchCase):
         self.assertIn("SIZE=", screen)
         self.assertIn("BODY=", screen)
 
+    def test_compose_and_send_a_draft_to_postfix(self):
+        import email
+        import email.policy
+        a1 = os.path.join(self.home, "report.bin")
+        a2 = os.path.join(self.home, "notes.txt")
+        blob = bytes(range(256)) * 400
+        with open(a1, "wb") as f:
+            f.write(blob)
+        with open(a2, "w") as f:
+            f.write("second attachment\n")
+        t = self.start([f"127.0.0.1:{self.pf.port}",
+                        "--cafile", self.pf.cert.cert])
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "/draft new")
+        self.enter(t, f"/draft from Alice <alice@{self.pf.domain}>")
+        self.enter(t, f"/draft to alice@{self.pf.domain}")
+        self.enter(t, "/draft subject Grüße, 日本 and a ☃")
+        self.enter(t, f"/draft attach {a1}")
+        self.enter(t, f"/draft attach {a2}")
+        self.enter(t, "/draft body")
+        self.enter(t, "Two attachments follow.")
+        self.enter(t, ".")
+        t.wait_for(r"Body:\s+1 lines")
+        self.enter(t, "EHLO client.example")
+        t.wait_for(r"S: 250 ")
+        before = set(self.pf.maildir("alice", count=0))
+        self.enter(t, "/send")
+        t.wait_for(r"draft #\d+ sent", timeout=20)
+        msgs = [m for m in self.pf.maildir("alice", count=len(before) + 1)
+                if m not in before]
+        self.assertEqual(len(msgs), 1)
+        with open(msgs[0], "rb") as f:
+            msg = email.message_from_binary_file(f, policy=email.policy.default)
+        self.assertEqual(msg["Subject"], "Grüße, 日本 and a ☃")
+        parts = [p for p in msg.iter_attachments()]
+        self.assertEqual(len(parts), 2)
+        self.assertEqual(parts[0].get_content(), blob)
+        self.assertEqual(parts[1].get_content(), "second attachment\n")
+
     def test_starttls_auth_and_delivery(self):
         t = self.start([f"127.0.0.1:{self.pf.port}",
                         "--cafile", self.pf.cert.cert],
