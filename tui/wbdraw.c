@@ -365,14 +365,17 @@ stage_meaning(const struct smtp_stage *st)
 }
 
 static size_t
-stage_rows(const struct wb_view *v, int two_line, struct srow **out)
+stage_rows(const struct wb_view *v, int two_line, size_t from, size_t to,
+    struct srow **out)
 {
-	size_t n = v->nstages, i, k = 0;
+	size_t i, k = 0;
 	unsigned txn = 0;
-	struct srow *rows = xcalloc(3 * n + 1, sizeof *rows);
+	struct srow *rows = xcalloc(3 * (to - from) + 1, sizeof *rows);
 	const struct smtp_stage *st;
 
-	for (i = 0; i < n; i++) {
+	/* Rows only for stages [from, to): a frame costs what it shows,
+	 * however long the session. */
+	for (i = from; i < to; i++) {
 		st = v->stage_at(v->stage_arg, i);
 		if (st->txn != 0 && st->txn != txn) {
 			rows[k].kind = SROW_HEADER;
@@ -460,17 +463,24 @@ draw_stages(struct wb_screen *scr, const struct wb_view *v)
 	WINDOW *w = scr->stage;
 	int width = scr->stage_cols, two_line = width < 56, y, y0, avail;
 	struct srow *rows;
-	size_t nrows = stage_rows(v, two_line, &rows), target = 0;
-	size_t top = 0, i;
+	size_t nrows, target = 0, top = 0, i, want, from, to;
 	const struct smtp_stage *st;
 	char *line;
 
 	werase(w);
 	y0 = draw_lesson(scr, v);
 	avail = scr->dlg_rows - y0;
+	/* The stage to keep in view, and a window of stages around it
+	 * large enough to fill the pane. */
+	want = v->stage_follow || v->stage_sel >= v->nstages
+	    ? (v->nstages > 0 ? v->nstages - 1 : 0)
+	    : v->stage_sel;
+	from = want > (size_t)avail ? want - (size_t)avail : 0;
+	to = want + (size_t)avail + 1 < v->nstages ? want + (size_t)avail + 1
+	                                           : v->nstages;
+	nrows = stage_rows(v, two_line, from, to, &rows);
 	for (i = 0; i < nrows; i++)
-		if (rows[i].kind != SROW_HEADER &&
-		    (v->stage_follow || rows[i].stage == v->stage_sel))
+		if (rows[i].kind != SROW_HEADER && rows[i].stage <= want)
 			target = i;
 	if (target >= (size_t)avail)
 		top = target - (size_t)avail + 1;
