@@ -381,6 +381,35 @@ class PracticeTest(WorkbenchCase):
         t2.send("Tab")
         t2.wait_for(rf"smtp> /draft open {draft_id}")
 
+    def test_draft_editor_duplicate_and_delete(self):
+        editor = os.path.join(self.home, "fake-editor")
+        with open(editor, "w") as f:
+            f.write("#!/bin/sh\nprintf 'written by the editor\\n' >> \"$1\"\n")
+        os.chmod(editor, 0o755)
+        t = self.start(env={"VISUAL": editor})
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "/draft new")
+        screen = t.wait_for(r"draft #\d+")
+        first = re.search(r"draft #(\d+)", screen).group(1)
+        self.enter(t, "/draft subject edited outside")
+        self.enter(t, "/draft edit")
+        # Curses comes back after the editor, with the body it wrote.
+        t.wait_for(r"Body:\s+1 lines")
+        t.wait_for(r"smtp>")
+        self.enter(t, f"/draft dup {first}")
+        screen = t.wait_for(rf"draft #(?!{first}\b)\d+")
+        self.enter(t, "/draft close")
+        t.wait_for(r"Subject:", absent=True)
+        self.enter(t, "/drafts")
+        screen = t.wait_for(r"Esc closes")
+        self.assertEqual(len(re.findall(r"edited outside", screen)), 2)
+        t.send("Escape")
+        self.enter(t, f"/draft delete {first}")
+        t.wait_for(rf"draft #{first} deleted")
+        self.enter(t, "/drafts")
+        screen = t.wait_for(r"Esc closes")
+        self.assertEqual(len(re.findall(r"edited outside", screen)), 1)
+
     def test_workbench_runs_on_a_damaged_database(self):
         db = os.path.join(self.home, "ehlo.db")
         with open(db, "wb") as f:
