@@ -39,6 +39,7 @@
 #include "protocol/message.h"
 #include "protocol/mx.h"
 #include "protocol/probe.h"
+#include "protocol/tlscheck.h"
 #include "protocol/practice.h"
 #include "protocol/sasl.h"
 #include "tui/cli.h"
@@ -496,6 +497,9 @@ popup_tls(struct wb *wb)
 		(void)buf_add_printf(&b, "Verified:  NO: %s%s\n",
 		    ti->verify_error,
 		    ti->verify_skipped ? " (--insecure)" : "");
+	(void)buf_add_printf(&b, "OCSP:      %s%s%s\n",
+	    *ti->ocsp ? smtp_tls_ocsp_name(ti->ocsp_status) : "no staple",
+	    *ti->ocsp ? ": " : "", ti->ocsp);
 	for (i = 0; i < ti->nchain; i++) {
 		const struct smtp_tls_cert *c = &ti->chain[i];
 
@@ -2799,6 +2803,7 @@ before_sleep(void *arg)
 
 	pump_keys(wb);
 	auto_actions(wb);
+	record_flush(wb->rec);
 	if (wb->done) {
 		loop_stop(wb->loop);
 		return;
@@ -2818,7 +2823,13 @@ on_term_signal(int signo, void *arg)
 {
 	struct wb *wb = arg;
 
-	(void)signo;
+	/* Like a shell: a session ended by a signal exits 128 + signal,
+	 * and the history says so. */
+	wb->exit_status = 128 + signo;
+	wb_note(wb, THEME_WARNING, "interrupted by %s: the session is closed",
+	    signo == SIGTERM      ? "SIGTERM"
+	        : signo == SIGHUP ? "SIGHUP"
+	                          : "SIGINT");
 	wb->done = 1;
 	loop_stop(wb->loop);
 }
@@ -2972,7 +2983,7 @@ cmd_workbench(int argc, char *argv[])
 	wb.dirty = 1;
 	(void)loop_run(wb.loop);
 
-	record_end(wb.rec, 0);
+	record_end(wb.rec, wb.exit_status);
 	record_free(wb.rec);
 	rl_glue_end();
 	wb_screen_end(&wb.scr);
