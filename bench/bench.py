@@ -18,6 +18,7 @@ message complete: recipients, octet count and CRC-32 of the content
 """
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -632,6 +633,54 @@ def write_report(env, res, out_md, chart_png, quick):
         targets.append((f"{NRCPT} recipients: ehlo ≤ curl",
                         f"{fmt_t(median(many['ehlo'].times))} vs "
                         f"{fmt_t(median(many['curl'].times))}", ok))
+    hist = res.get("history")
+    if hist:
+        off, on = median(hist["record_off"]), median(hist["record_on"])
+        w(f"### History ({hist['sessions']:,} sessions, "
+          f"{hist['events']:,} events, {hist['db_bytes'] / 1e6:.0f} MB; "
+          "`bench/history.py`)")
+        w("")
+        w(f"Recording: {hist['noops']} NOOPs against smtp-sink, "
+          f"`--no-history` {fmt_t(off)}, with history {fmt_t(on)} "
+          f"({on / off:.2f}×; CPU {median(hist['record_off_cpu']):.2f} s "
+          f"vs {median(hist['record_on_cpu']):.2f} s).")
+        w("")
+        w("| command | median | min – max | lines out |")
+        w("| --- | ---: | ---: | ---: |")
+        for name, q in hist["queries"].items():
+            w(f"| `{name}` | {fmt_t(q['median'])} | {fmt_t(q['min'])} – "
+              f"{fmt_t(q['max'])} | {q['lines']} |")
+            targets.append((f"history: {name} ≤ 50 ms",
+                            fmt_t(q["median"]), q["median"] <= 0.05))
+        w("")
+        targets.append(("history: recording adds ≤ 10% wall time",
+                        f"{on / off:.2f}×", on / off <= 1.10))
+    wb = res.get("workbench")
+    if wb:
+        ff, ft = median(wb["first_frame"]), median(wb["first_frame_tmux"])
+        w("### Workbench under tmux (`bench/workbench.py`)")
+        w("")
+        w("| measure | median | max |")
+        w("| --- | ---: | ---: |")
+        for key, label in (
+                ("first_frame", "first frame (practice server)"),
+                ("first_frame_tmux", "tmux alone (`echo` the same line)"),
+                ("typing_fresh", "typing latency, fresh session"),
+                ("typing_full", f"typing latency, {wb['lines']:,} lines"),
+                ("typing_after_scroll", "typing latency after PageUp"),
+                ("typing_flood", "typing latency, 10,000 lines/s flood")):
+            w(f"| {label} | {fmt_t(median(wb[key]))} | "
+              f"{fmt_t(max(wb[key]))} |")
+        w("")
+        targets.append(("workbench: first frame ≤ 50 ms (less tmux's own)",
+                        f"{fmt_t(ff)} − {fmt_t(ft)}", ff - ft <= 0.05))
+        grow = median(wb["typing_full"]) / median(wb["typing_fresh"])
+        targets.append((f"workbench: typing with {wb['lines']:,} lines "
+                        "costs no more than fresh (≤ 1.5×)",
+                        f"{grow:.2f}×", grow <= 1.5))
+        targets.append(("workbench: typing during a flood ≤ 50 ms",
+                        fmt_t(median(wb["typing_flood"])),
+                        median(wb["typing_flood"]) <= 0.05))
     w("### Targets (issue 9)")
     w("")
     w("| target | measured | |")
@@ -816,6 +865,16 @@ def main():
                                           tools, fast, "plain", msg, 1,
                                           reps)
 
+        for name, script in (("history", "history.py"),
+                             ("workbench", "workbench.py")):
+            print(f"== {script}", flush=True)
+            r = subprocess.run([env.python, os.path.join(HERE, script),
+                                "--ehlo", env.ehlo]
+                               + (["--quick"] if a.quick else []),
+                               stdout=subprocess.PIPE, text=True)
+            print(r.stdout.rstrip(), flush=True)
+            if r.returncode == 0 and r.stdout.strip():
+                res[name] = json.loads(r.stdout.strip().splitlines()[-1])
         png = chart(env, res, os.path.join(out_dir, "benchmarks.png"))
         md = os.path.join(out_dir, "BENCHMARKS.md")
         targets = write_report(env, res, md, png, a.quick)
@@ -827,7 +886,8 @@ def main():
         for name, val, ok in targets:
             print(f"  {'met   ' if ok else 'MISSED'} {name}: {val}")
         print(f"\ntotal {time.monotonic() - t_start:.0f} s")
-        failures = sum(len(r.failures) for w in res.values()
+        failures = sum(len(r.failures) for k, w in res.items()
+                       if k not in ("history", "workbench")
                        for r in w.values())
         if failures:
             print(f"{failures} run(s) were not counted (see above)")

@@ -76,6 +76,55 @@ hist_session_set_caps(struct hist *h, int64_t id, const char *v, char **e)
 }
 
 int
+hist_session_set_plain_caps(struct hist *h, int64_t id, const char *v, char **e)
+{
+	return set_text(h, HIST_ST_SET_PLAIN_CAPS,
+	    "UPDATE sessions SET plain_caps = ? WHERE id = ?", id, v,
+	    "recording capabilities", e);
+}
+
+int
+hist_server_had_starttls(struct hist *h, const char *server, int port,
+    int64_t before_session, int64_t *id, int64_t *started, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/* plain_caps holds one "KEYWORD params" per line. */
+	st = hist_stmt(h, HIST_ST_HAD_STARTTLS,
+	    "SELECT id, started FROM sessions"
+	    " WHERE server = ?1 AND port = ?2 AND (?3 <= 0 OR id < ?3)"
+	    " AND plain_caps IS NOT NULL"
+	    " AND (instr(char(10) || upper(plain_caps) || char(10),"
+	    "  char(10) || 'STARTTLS' || char(10)) > 0"
+	    " OR instr(char(10) || upper(plain_caps),"
+	    "  char(10) || 'STARTTLS ') > 0)"
+	    " ORDER BY id DESC LIMIT 1",
+	    errstr);
+	if (st == NULL)
+		return -1;
+	(void)hist_bind_str(st, 1, server);
+	(void)sqlite3_bind_int(st, 2, port);
+	(void)sqlite3_bind_int64(st, 3, before_session);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (id != NULL)
+			*id = sqlite3_column_int64(st, 0);
+		if (started != NULL)
+			*started = sqlite3_column_int64(st, 1);
+		(void)sqlite3_reset(st);
+		return 1;
+	}
+	if (rc == SQLITE_DONE) {
+		(void)sqlite3_reset(st);
+		return 0;
+	}
+	*errstr = hist_errmsg(h, "looking up earlier sessions");
+	(void)sqlite3_reset(st);
+	return -1;
+}
+
+int
 hist_session_set_tls(struct hist *h, int64_t id, const char *v, char **e)
 {
 	return set_text(h, HIST_ST_SET_TLS,
@@ -187,6 +236,159 @@ fts_query(const char *search)
 	return out;
 }
 
+/* A growing set of session ids: open addressing, 0 marks a free slot. */
+struct idset {
+	int64_t *slot;
+	size_t cap, n; /* cap: a power of two */
+	int64_t *list; /* the ids in insertion order */
+};
+
+static void
+idset_free(struct idset *set)
+{
+	free(set->slot);
+	free(set->list);
+}
+
+/* Adds id (> 0); returns 1 when it is new. */
+static int
+idset_add(struct idset *set, int64_t id)
+{
+	size_t i;
+
+	if (2 * (set->n + 1) > set->cap) {
+		struct idset g = {NULL, set->cap ? 2 * set->cap : 256, 0, NULL};
+
+		g.slot = xcalloc(g.cap, sizeof *g.slot);
+		g.list = set->list;
+		for (i = 0; i < set->n; i++) {
+			size_t j = (size_t)set->list[i] & (g.cap - 1);
+
+			while (g.slot[j] != 0)
+				j = (j + 1) & (g.cap - 1);
+			g.slot[j] = set->list[i];
+		}
+		free(set->slot);
+		set->slot = g.slot;
+		set->cap = g.cap;
+	}
+	for (i = (size_t)id & (set->cap - 1); set->slot[i] != 0;
+	     i = (i + 1) & (set->cap - 1))
+		if (set->slot[i] == id)
+			return 0;
+	set->slot[i] = id;
+	set->list = xreallocarray(set->list, set->n + 1, sizeof *set->list);
+	set->list[set->n++] = id;
+	return 1;
+}
+
+static int
+cmp_id_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * Adds to set the sessions of the rows sql yields for the match q (one
+ * session id per row, newest first), stopping at limit new ones (< 0:
+ * all).  Reading the match newest first and stopping there is what
+ * keeps a search fast on a large database: FTS5 walks its index in
+ * rowid order without collecting every hit first.
+ */
+static int
+search_ids(struct hist *h, const char *sql, const char *q, long limit,
+    struct idset *set, char **errstr)
+{
+	sqlite3_stmt *st;
+	long added = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		*errstr = hist_errmsg(h, "searching");
+		return -1;
+	}
+	(void)sqlite3_bind_text(st, 1, q, -1, SQLITE_TRANSIENT);
+	while ((limit < 0 || added < limit) &&
+	    (rc = sqlite3_step(st)) == SQLITE_ROW)
+		added += idset_add(set, sqlite3_column_int64(st, 0));
+	if ((limit < 0 || added < limit) && rc != SQLITE_DONE) {
+		*errstr = hist_errmsg(h, "searching");
+		(void)sqlite3_finalize(st);
+		return -1;
+	}
+	(void)sqlite3_finalize(st);
+	return 0;
+}
+
+/*
+ * Search: the sessions with a matching dialogue line, read from the
+ * newest line back until limit sessions are found, and those whose
+ * label or notes match (newest first, at most limit), merged newest
+ * first.  Event ids grow with time, so "the newest lines" are the
+ * newest sessions' unless sessions were recorded at the same time:
+ * then a page holds the sessions with the most recent matching lines.
+ */
+static long
+list_search(struct hist *h, long limit, const char *q, hist_session_cb *cb,
+    void *arg, char **errstr)
+{
+	struct idset set = {NULL, 0, 0, NULL};
+	struct hist_session s;
+	sqlite3_stmt *st;
+	size_t i, want;
+	long n = 0;
+	int rc;
+
+	if (search_ids(h,
+	        "SELECT e.session_id FROM events_fts f JOIN events e "
+	        "ON e.id = f.rowid WHERE events_fts MATCH ?1 "
+	        "ORDER BY f.rowid DESC",
+	        q, limit, &set, errstr) == -1 ||
+	    search_ids(h,
+	        "SELECT rowid FROM sessions_fts WHERE sessions_fts "
+	        "MATCH ?1 ORDER BY rowid DESC",
+	        q, limit, &set, errstr) == -1) {
+		idset_free(&set);
+		return -1;
+	}
+	if (set.n > 0)
+		qsort(set.list, set.n, sizeof *set.list, cmp_id_desc);
+	want = limit < 0 || (size_t)limit > set.n ? set.n : (size_t)limit;
+	/* Not cached: the callback may read sessions meanwhile. */
+	if (sqlite3_prepare_v2(h->db,
+	        "SELECT " SESSION_COLS " FROM sessions s WHERE s.id = ?", -1,
+	        &st, NULL) != SQLITE_OK) {
+		*errstr = hist_errmsg(h, "listing sessions");
+		idset_free(&set);
+		return -1;
+	}
+	for (i = 0; i < want; i++) {
+		(void)sqlite3_bind_int64(st, 1, set.list[i]);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE) {
+			(void)sqlite3_reset(st);
+			continue; /* an index row without its session */
+		}
+		if (rc != SQLITE_ROW) {
+			*errstr = hist_errmsg(h, "listing sessions");
+			(void)sqlite3_reset(st);
+			n = -1;
+			break;
+		}
+		session_from_row(st, &s);
+		n++;
+		rc = cb(&s, arg);
+		(void)sqlite3_reset(st);
+		if (rc != 0)
+			break;
+	}
+	(void)sqlite3_finalize(st);
+	idset_free(&set);
+	return n;
+}
+
 long
 hist_session_list(struct hist *h, long limit, const char *search,
     hist_session_cb *cb, void *arg, char **errstr)
@@ -197,29 +399,22 @@ hist_session_list(struct hist *h, long limit, const char *search,
 	long n = 0;
 	int rc;
 
-	if (q != NULL && hist_fts_catch_up(h, errstr) == -1) {
+	if (q != NULL) {
+		n = hist_fts_catch_up(h, errstr) == -1
+		    ? -1
+		    : list_search(h, limit, q, cb, arg, errstr);
 		free(q);
-		return -1;
+		return n;
 	}
 	rc = sqlite3_prepare_v2(h->db,
-	    q == NULL ? "SELECT " SESSION_COLS " FROM sessions s "
-	                "ORDER BY s.id DESC LIMIT ?"
-	              : "SELECT " SESSION_COLS " FROM sessions s WHERE "
-	                "s.id IN (SELECT e.session_id FROM events e WHERE "
-	                "e.id IN (SELECT rowid FROM events_fts WHERE "
-	                "events_fts MATCH ?2)) OR s.id IN (SELECT rowid "
-	                "FROM sessions_fts WHERE sessions_fts MATCH ?2) "
-	                "ORDER BY s.id DESC LIMIT ?1",
+	    "SELECT " SESSION_COLS " FROM sessions s "
+	    "ORDER BY s.id DESC LIMIT ?",
 	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		*errstr = hist_errmsg(h, "listing sessions");
-		free(q);
 		return -1;
 	}
 	(void)sqlite3_bind_int64(st, 1, limit < 0 ? -1 : limit);
-	if (q != NULL)
-		(void)sqlite3_bind_text(st, 2, q, -1, SQLITE_TRANSIENT);
-	free(q);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		session_from_row(st, &s);
 		n++;

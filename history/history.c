@@ -129,8 +129,21 @@ static const char schema_v3[] =
     " END;"
     "INSERT INTO sessions_fts(sessions_fts) VALUES ('rebuild');";
 
+/*
+ * Version 4: the capabilities of the last EHLO before TLS (plain_caps),
+ * kept apart from caps (which the EHLO after STARTTLS overwrites) so a
+ * later session can tell that STARTTLS went missing.  Sessions that
+ * never had TLS recorded their plain capabilities in caps already.
+ */
+static const char schema_v4[] =
+    "ALTER TABLE sessions ADD COLUMN plain_caps TEXT;"
+    "UPDATE sessions SET plain_caps = caps"
+    " WHERE tls IS NULL AND tls_mode <> 'tls';"
+    "CREATE INDEX sessions_server ON sessions(server, port);";
+
 /* schema_steps[v - 1] takes version v - 1 to v. */
-static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3};
+static const char *const schema_steps[] = {
+    schema_v1, schema_v2, schema_v3, schema_v4};
 
 #define SCHEMA_LATEST ((int)(sizeof schema_steps / sizeof schema_steps[0]))
 
@@ -409,10 +422,38 @@ fail:
 }
 
 int
+hist_tx_begin(struct hist *h, char **errstr)
+{
+	if (!sqlite3_get_autocommit(h->db))
+		return 0;
+	return exec(h, "BEGIN IMMEDIATE", "starting to record", errstr);
+}
+
+int
+hist_tx_commit(struct hist *h, char **errstr)
+{
+	if (sqlite3_get_autocommit(h->db))
+		return 0;
+	if (exec(h, "COMMIT", "recording", errstr) == -1) {
+		(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int
+hist_tx_is_open(struct hist *h)
+{
+	return !sqlite3_get_autocommit(h->db);
+}
+
+int
 hist_fts_catch_up(struct hist *h, char **errstr)
 {
 	if (h->readonly)
 		return 0;
+	if (hist_tx_commit(h, errstr) == -1)
+		return -1;
 	if (exec(h,
 	        "BEGIN IMMEDIATE;"
 	        "INSERT INTO events_fts(rowid, text) SELECT id, text FROM "
@@ -540,6 +581,10 @@ hist_close(struct hist *h)
 
 	if (h == NULL)
 		return;
+	/* A batch still open holds rows already shown: keep them. */
+	if (h->db != NULL && !sqlite3_get_autocommit(h->db) &&
+	    sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 	for (i = 0; i < HIST_ST_COUNT; i++)
 		(void)sqlite3_finalize(h->st[i]);
 	(void)sqlite3_close(h->db);

@@ -69,6 +69,31 @@ int hist_is_readonly(const struct hist *);
 /* The path given to hist_open (owned by the handle). */
 const char *hist_path(const struct hist *);
 
+/* ---- batched writing ---------------------------------------------- */
+
+/*
+ * Opens a write transaction (BEGIN IMMEDIATE, waiting for another
+ * writer as any write does) unless one is already open; the writes that
+ * follow join it until hist_tx_commit.  A recorder calls this before
+ * each write and commits once per event-loop turn, before anything it
+ * recorded is shown (DESIGN.md section 6: what was on screen is in the
+ * database), which costs one commit per turn instead of one per row.
+ * Returns 0, or -1 with *errstr.
+ */
+int hist_tx_begin(struct hist *, char **errstr);
+
+/*
+ * Commits the transaction hist_tx_begin opened; a no-op (0) when none
+ * is open.  On failure the transaction is rolled back (its rows are
+ * lost: the caller reports that history stopped) and -1 is returned
+ * with *errstr.  hist_close and the functions that need their own
+ * transaction (indexing for search, hist_session_end) commit first.
+ */
+int hist_tx_commit(struct hist *, char **errstr);
+
+/* 1 while a transaction opened by hist_tx_begin is waiting for commit. */
+int hist_tx_is_open(struct hist *);
+
 /* ---- sessions ----------------------------------------------------- */
 
 struct hist_session {
@@ -105,6 +130,25 @@ int hist_session_set_caps(struct hist *, int64_t id, const char *, char **);
 int hist_session_set_tls(struct hist *, int64_t id, const char *, char **);
 int hist_session_set_label(struct hist *, int64_t id, const char *, char **);
 int hist_session_set_notes(struct hist *, int64_t id, const char *, char **);
+
+/*
+ * The capabilities of the session's last EHLO before TLS (same form as
+ * hist_session_set_caps, which the EHLO after STARTTLS overwrites).
+ */
+int hist_session_set_plain_caps(
+    struct hist *, int64_t id, const char *, char **);
+
+/*
+ * Whether an earlier session with server:port (server as given to
+ * hist_session_begin) saw STARTTLS in a plain-text EHLO: a server that
+ * offered it before and does not now may have it stripped on the path
+ * (a STARTTLS downgrade).  Only sessions with an id below
+ * before_session count (<= 0: all).  Returns 1 with the newest such
+ * session's id and start time in *id and *started (either may be
+ * NULL), 0 when there is none, -1 with *errstr.
+ */
+int hist_server_had_starttls(struct hist *, const char *server, int port,
+    int64_t before_session, int64_t *id, int64_t *started, char **errstr);
 
 /* Marks the session over with its exit status (0..255). */
 int hist_session_end(struct hist *, int64_t id, int exit_status, char **);
@@ -160,8 +204,8 @@ struct hist_event {
 };
 
 /*
- * Appends one event (autocommit: it is on disk, in the WAL, when this
- * returns, so a crash loses nothing already recorded).  code, enhanced
+ * Appends one event (on disk, in the WAL, when this returns, unless a
+ * hist_tx_begin transaction is open: then at hist_tx_commit).  code, enhanced
  * and latency are normally set later with hist_event_set_reply().
  * Returns the event's seq (> 0) or -1 with *errstr.
  */

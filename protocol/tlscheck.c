@@ -186,6 +186,13 @@ smtp_tls_report(
 	    *ti->alpn != '\0' ? ", ALPN " : "", ti->alpn);
 	for (i = 0; i < ti->nchain; i++)
 		report_cert(s, &ti->chain[i], i, ti->nchain);
+	if (ti->ocsp_status == SMTP_OCSP_REVOKED)
+		smtp_session_warn(s,
+		    "the server's own OCSP staple says its certificate is "
+		    "revoked: %s",
+		    ti->ocsp);
+	else if (ti->ocsp != NULL && *ti->ocsp != '\0')
+		smtp_session_note(s, "OCSP staple: %s", ti->ocsp);
 	if (ti->nchain == 0) {
 		smtp_session_warn(s, "the server sent no certificate");
 		return;
@@ -209,4 +216,22 @@ smtp_tls_report(
 		    "(%s) is not a trusted root: is an intermediate "
 		    "certificate missing from the server's chain?",
 		    leaf->issuer);
+}
+
+const char *
+smtp_tls_ocsp_name(enum smtp_ocsp_status st)
+{
+	switch (st) {
+	case SMTP_OCSP_NONE:
+		break;
+	case SMTP_OCSP_GOOD:
+		return "good";
+	case SMTP_OCSP_REVOKED:
+		return "revoked";
+	case SMTP_OCSP_UNKNOWN:
+		return "unknown";
+	case SMTP_OCSP_UNUSABLE:
+		return "unusable";
+	}
+	return "none";
 }

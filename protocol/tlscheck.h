@@ -34,9 +34,14 @@ int smtp_tls_cert_is_self_signed(const struct smtp_tls_cert *);
  * key, signature) and a warning for each problem: expired or expiring
  * within SMTP_TLS_EXPIRY_WARN_DAYS, a name mismatch with name (the name
  * that was verified, may be an IP literal), a self-signed certificate
- * or a missing intermediate when verification failed.
+ * or a missing intermediate when verification failed.  A stapled OCSP
+ * response adds one note with its summary ("OCSP staple: good (...)"),
+ * or a warning when it says the certificate is revoked.
  */
 void smtp_tls_report(
     struct smtp_session *, const struct smtp_tls_info *, const char *name);
+
+/* "none", "good", "revoked", "unknown" or "unusable" (for JSON). */
+const char *smtp_tls_ocsp_name(enum smtp_ocsp_status);
 
 #endif

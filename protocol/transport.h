@@ -34,6 +34,17 @@ struct smtp_tls_cert {
 	char *sig_alg; /* "sha256WithRSAEncryption" */
 };
 
+/* The leaf certificate's status in a stapled OCSP response (RFC 6960). */
+enum smtp_ocsp_status {
+	SMTP_OCSP_NONE, /* nothing stapled */
+	SMTP_OCSP_GOOD,
+	SMTP_OCSP_REVOKED,
+	SMTP_OCSP_UNKNOWN, /* the responder does not know the certificate */
+	SMTP_OCSP_UNUSABLE, /* stapled, but no status for the leaf in it:
+	                     * unparseable, a response status other than
+	                     * successful, or no matching entry */
+};
+
 struct smtp_tls_info {
 	char *version; /* "TLSv1.3" */
 	char *cipher; /* "TLS_AES_256_GCM_SHA384" */
@@ -45,6 +56,17 @@ struct smtp_tls_info {
 	char *verify_error; /* OpenSSL's reason when not verified, else "" */
 	size_t nchain;
 	struct smtp_tls_cert *chain; /* as the server sent it, leaf first */
+	/*
+	 * OCSP stapling (informational: never fails the handshake).  ocsp
+	 * is "" when the server stapled nothing, else one line: "good
+	 * (this update T, next update T)", "revoked at T, REASON (...)",
+	 * "unknown (...)", "response status malformedrequest", "no status
+	 * for this certificate", ...; "; signature not verified" or "; out
+	 * of date" is appended when the responder's signature or the
+	 * validity period does not check out.  Untrusted text, printable.
+	 */
+	enum smtp_ocsp_status ocsp_status;
+	char *ocsp;
 };
 
 struct smtp_tls_opts {

@@ -12,6 +12,8 @@
  * the connect to the reply to QUIT); -w/-c apply to total, in ms.
  * cert_days is the server certificate's days to expiry.  The
  * certificate is verified as everywhere else (--insecure, --cafile).
+ * A stapled OCSP response is named in the text (", OCSP good"); one
+ * that says the certificate is revoked is CRITICAL.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include "core/loop.h"
 #include "core/xmalloc.h"
 #include "protocol/client.h"
+#include "protocol/tlscheck.h"
 #include "tui/cli.h"
 
 enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
@@ -48,6 +51,7 @@ struct chk {
 	int have_cert;
 	long cert_days;
 	int starttls_offered;
+	enum smtp_ocsp_status ocsp; /* of a stapled response */
 };
 
 static void
@@ -255,6 +259,10 @@ report(struct chk *c, const char *server)
 		add_problem(&msg, &status, CHECK_OK,
 		    "certificate NOT verified (--insecure): %s",
 		    c->verify_error);
+	if (c->have_tls && c->ocsp == SMTP_OCSP_REVOKED)
+		add_problem(&msg, &status, CHECK_CRITICAL,
+		    "the stapled OCSP response says the certificate is "
+		    "revoked");
 	if (c->have_cert) {
 		if (c->cert_days < 0)
 			add_problem(&msg, &status, CHECK_CRITICAL,
@@ -292,6 +300,9 @@ report(struct chk *c, const char *server)
 			    ", certificate %s, %ld days left",
 			    c->verified ? "verified" : "not verified",
 			    c->cert_days);
+		if (c->have_tls && c->ocsp != SMTP_OCSP_NONE)
+			(void)buf_add_printf(
+			    &msg, ", OCSP %s", smtp_tls_ocsp_name(c->ocsp));
 		if (total >= 0)
 			(void)buf_add_printf(&msg, ", %.1f ms", total);
 	}
@@ -378,6 +389,7 @@ run_check(const struct cli_opts *o, const char *server)
 		c.tls_version = xstrdup(ti->version);
 		c.verified = ti->verified;
 		c.verify_error = xstrdup(ti->verify_error);
+		c.ocsp = ti->ocsp_status;
 		if (ti->nchain > 0) {
 			c.have_cert = 1;
 			c.cert_days = ti->chain[0].days_left;

@@ -2,7 +2,9 @@
  * `ehlo history [--json] [--limit N] [--search TEXT]`: the recorded
  * sessions, newest first, as a table (id, date, server, outcome, label)
  * or as JSON Lines (one object per session).  --search keeps sessions
- * whose dialogue, label or notes contain every word (FTS5).
+ * whose dialogue, label or notes contain every word (FTS5).  Without
+ * --limit it shows the newest HISTORY_PAGE (--limit 0: all), so it
+ * answers at once however large the database has grown.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,8 @@
 #include "core/xmalloc.h"
 #include "tui/cli.h"
 #include "tui/histcmd.h"
+
+#define HISTORY_PAGE 50
 
 static int
 print_row(const struct hist_session *s, void *arg)
@@ -80,7 +84,8 @@ cmd_history(int argc, char *argv[])
 		if (rc == 1) {
 			(void)puts("usage: ehlo history [--json] [--limit N] "
 			           "[--search TEXT] [--db PATH]\n"
-			           "Lists recorded sessions, newest first.");
+			           "Lists recorded sessions, newest first (the "
+			           "last 50; --limit 0: all).");
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
@@ -93,6 +98,11 @@ cmd_history(int argc, char *argv[])
 		return rc;
 	}
 	free(o.args);
+	/* A page by default: a database holds years of sessions. */
+	if (o.limit < 0)
+		o.limit = HISTORY_PAGE;
+	else if (o.limit == 0)
+		o.limit = -1;
 	if ((h = histcmd_open(&o, &missing)) == NULL) {
 		if (missing && !o.json)
 			(void)fputs("ehlo: no sessions recorded yet\n", stderr);

@@ -110,11 +110,12 @@ snd_error(struct snd *s, int status, const char *fmt, ...)
 	m = xvasprintf(fmt, ap);
 	va_end(ap);
 	e = escape_dup(m, strlen(m));
+	record_error(s->rec, m);
+	record_flush(s->rec); /* what stdout holds goes out now */
 	(void)fflush(stdout);
 	(void)fprintf(stderr, "ehlo: %s\n", e);
 	if (!s->o->json)
 		(void)printf("*: error: %s\n", e);
-	record_error(s->rec, m);
 	free(e);
 	free(m);
 	fix_exit(s, status);
@@ -489,6 +490,7 @@ on_event(const struct smtp_event *ev, void *arg)
 		on_reply(s, ev);
 		break;
 	case SMTP_EV_FAILURE:
+		record_flush(s->rec);
 		(void)fflush(stdout);
 		e = escape_dup(ev->text, ev->len);
 		(void)fprintf(stderr, "ehlo: %s\n", e);
@@ -675,10 +677,18 @@ snd_step(struct snd *s)
 	}
 }
 
+/*
+ * Once per loop turn: step, then show the output once what it shows is
+ * committed (record_flush_due: at most RECORD_BATCH_MS later).
+ */
 static void
 before_sleep(void *arg)
 {
-	snd_step(arg);
+	struct snd *s = arg;
+
+	snd_step(s);
+	if (record_flush_due(s->rec, s->loop))
+		return;
 	(void)fflush(stdout);
 }
 
@@ -915,6 +925,7 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 	s.session = smtp_client_session(s.client);
 	s.po.session = s.session;
 	s.rec = record_open(o->db, o->no_history);
+	record_watch_stdout(s.rec);
 	record_begin(s.rec, host, (int)strtol(port, NULL, 10),
 	    o->tls            ? "tls"
 	        : o->starttls ? "starttls"
@@ -927,6 +938,7 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 	if (s.exit_fixed == 0 && !s.delivered)
 		s.exit_fixed = EXIT_NETWORK; /* closed before the end */
 	status = s.exit_fixed != 0 ? s.exit_fixed : EXIT_OK;
+	record_flush(s.rec);
 	if (o->json)
 		print_summary(&s, status);
 	(void)fflush(stdout);

@@ -29,6 +29,7 @@
 #include "protocol/client.h"
 #include "protocol/explain.h"
 #include "protocol/sasl.h"
+#include "protocol/tlscheck.h"
 #include "tui/cli.h"
 #include "tui/linemode.h"
 #include "tui/print.h"
@@ -129,11 +130,12 @@ lm_error(struct lm *lm, int status, const char *fmt, ...)
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	e = escape_dup(s, strlen(s));
+	record_error(lm->rec, s);
+	record_flush(lm->rec); /* what stdout holds goes out now */
 	(void)fflush(stdout);
 	(void)fprintf(stderr, "ehlo: %s\n", e);
 	if (!lm->o->json)
 		(void)printf("*: error: %s\n", e);
-	record_error(lm->rec, s);
 	free(e);
 	free(s);
 	fix_exit(lm, status);
@@ -277,6 +279,7 @@ on_event(const struct smtp_event *ev, void *arg)
 		on_reply(lm, ev);
 		break;
 	case SMTP_EV_FAILURE:
+		record_flush(lm->rec);
 		(void)fflush(stdout);
 		{
 			char *e = escape_dup(ev->text, ev->len);
@@ -867,11 +870,19 @@ on_term_signal(int signo, void *arg)
 	loop_stop(lm->loop);
 }
 
-/* Once per loop turn: run what became runnable, then show it. */
+/*
+ * Once per loop turn: run what became runnable, then show it, but only
+ * once what it shows is committed (a crash loses nothing that was
+ * shown); rows are committed every RECORD_BATCH_MS at most.
+ */
 static void
 before_sleep(void *arg)
 {
-	lm_step(arg);
+	struct lm *lm = arg;
+
+	lm_step(lm);
+	if (record_flush_due(lm->rec, lm->loop))
+		return;
 	(void)fflush(stdout);
 }
 
@@ -919,6 +930,10 @@ print_summary(struct lm *lm, int status)
 		(void)json_object_set_new(t, "verify_error",
 		    print_json_text(
 		        ti->verify_error, strlen(ti->verify_error)));
+		(void)json_object_set_new(t, "ocsp",
+		    json_string(smtp_tls_ocsp_name(ti->ocsp_status)));
+		(void)json_object_set_new(t, "ocsp_detail",
+		    print_json_text(ti->ocsp, strlen(ti->ocsp)));
 		chain = json_array();
 		for (i = 0; i < ti->nchain; i++) {
 			c = json_object();
@@ -1016,6 +1031,7 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	lm.client = smtp_client_new(lm.loop, &co, on_event, &lm);
 	lm.session = smtp_client_session(lm.client);
 	lm.rec = record_open(o->db, o->no_history);
+	record_watch_stdout(lm.rec);
 	record_begin(lm.rec, host, (int)strtol(port, NULL, 10),
 	    o->tls            ? "tls"
 	        : o->starttls ? "starttls"
@@ -1031,6 +1047,7 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	free(err);
 
 	status = exit_status(&lm);
+	record_flush(lm.rec);
 	if (o->json)
 		print_summary(&lm, status);
 	(void)fflush(stdout);

@@ -11,29 +11,51 @@
  * size, line count, SHA-256 and, when the content is at most
  * HIST_BODY_INLINE_MAX octets, the content itself (for replay).
  *
+ * Writing is batched: each write joins an open transaction
+ * (hist_tx_begin) that record_flush commits once per event-loop turn,
+ * before the turn's output is flushed or drawn, so what was shown is in
+ * the database (a kill -9 loses nothing on screen) at the cost of one
+ * commit per turn instead of one per row.  When the output is stdio's
+ * stdout (record_watch_stdout), a row whose printed line could make
+ * stdio write before the turn ends (a full buffer, a line-buffered
+ * terminal) is committed at once.
+ *
  * Secrets: the session hands observers only the display form of AUTH
  * exchanges (SMTP_SENT_REDACTED); as a second line of defence, a client
  * line of the AUTH stage that is not marked redacted is stored as a
  * placeholder, never as typed.
+ *
+ * STARTTLS stripping: the capabilities of each plain-text EHLO are kept
+ * apart (plain_caps); when one lacks STARTTLS although an earlier
+ * session with the same server:port saw it, the recorder warns through
+ * the session, so every front end shows it.  The warning repeats in
+ * every such session: a downgrade that persists is still a downgrade.
  */
 #include "tui/record.h"
 
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
 #include "history/history.h"
 #include "protocol/digest.h"
+#include "protocol/tlscheck.h"
 
 struct record {
 	struct hist *h;
 	int own_h; /* opened by record_open: closed on free */
 	int off; /* a history error stopped recording */
+	int watch_stdout; /* rows are printed through stdio's stdout */
+	uint64_t tx_t0; /* loop_now_us() when the open batch began */
+	struct loop *loop; /* of the pending wake-up */
+	uint64_t wake; /* the wake-up's timer id, 0 when none */
 	int64_t id;
 	uint64_t t0; /* loop_now_us() at record_begin */
 	uint64_t last_t_us;
@@ -52,12 +74,21 @@ struct record {
 	struct buf preview; /* the first lines */
 
 	char *body_path; /* /body FILE waiting for its summary line */
+
+	char *host; /* server:port as recorded, for the STARTTLS check */
+	int port;
+	int strip_warned;
 };
 
 static void
 disable(struct record *r, char *err)
 {
 	if (!r->off) {
+		char *e2 = NULL;
+
+		/* Keep what the batch holds: those lines were shown. */
+		if (hist_tx_commit(r->h, &e2) == -1)
+			free(e2);
 		(void)fflush(stdout);
 		(void)fprintf(stderr, "ehlo: history disabled: %s\n",
 		    err != NULL ? err : "unknown error");
@@ -124,6 +155,9 @@ record_free(struct record *r)
 	buf_reset(&r->content);
 	buf_reset(&r->preview);
 	free(r->body_path);
+	free(r->host);
+	if (r->wake != 0)
+		loop_timer_del(r->loop, r->wake);
 	if (r->own_h)
 		hist_close(r->h);
 	free(r);
@@ -138,6 +172,10 @@ record_begin(struct record *r, const char *host, int port, const char *tls_mode,
 	if (r == NULL || r->off)
 		return;
 	r->t0 = loop_now_us();
+	free(r->host);
+	r->host = xstrdup(host);
+	r->port = port;
+	r->strip_warned = 0;
 	r->id = hist_session_begin(r->h, host, port, tls_mode, replay_of, &err);
 	if (r->id < 0) {
 		r->id = 0;
@@ -166,6 +204,93 @@ active(const struct record *r)
 	return r != NULL && !r->off && r->id > 0;
 }
 
+/* Joins (or opens) the turn's transaction; -1 when recording stopped. */
+static int
+tx(struct record *r)
+{
+	char *err = NULL;
+
+	if (hist_tx_is_open(r->h))
+		return 0;
+	if (hist_tx_begin(r->h, &err) == -1) {
+		disable(r, err);
+		return -1;
+	}
+	r->tx_t0 = loop_now_us();
+	return 0;
+}
+
+static void
+on_wake(void *arg)
+{
+	struct record *r = arg;
+
+	r->wake = 0; /* the turn it ends runs record_flush_due */
+}
+
+int
+record_flush_due(struct record *r, struct loop *loop)
+{
+	uint64_t age;
+
+	if (r == NULL || r->h == NULL || !hist_tx_is_open(r->h))
+		return 0;
+	age = loop_now_us() - r->tx_t0;
+	if (r->off || age >= RECORD_BATCH_MS * 1000) {
+		record_flush(r);
+		return 0;
+	}
+	if (r->wake == 0) {
+		r->loop = loop;
+		r->wake = loop_timer_add(
+		    loop, RECORD_BATCH_MS - age / 1000, on_wake, r);
+	}
+	return 1;
+}
+
+void
+record_flush(struct record *r)
+{
+	char *err = NULL;
+
+	if (r == NULL || r->h == NULL)
+		return;
+	if (hist_tx_commit(r->h, &err) == -1)
+		disable(r, err);
+}
+
+void
+record_watch_stdout(struct record *r)
+{
+	if (r != NULL)
+		r->watch_stdout = 1;
+}
+
+/*
+ * The most a printed line of len bytes takes: escaping makes a byte at
+ * most 4 ("\\xNN"), JSON doubles that, plus the prefix, the timing
+ * column and the JSON keys.
+ */
+#define PRINTED_MAX(len) (8 * (len) + 512)
+
+/*
+ * Commits now when printing a row of len bytes could make stdio write
+ * stdout before the turn's record_flush: stdout line-buffered (a
+ * terminal), unbuffered, or too full to take the line.
+ */
+static void
+guard_stdout(struct record *r, size_t len)
+{
+	size_t size;
+
+	if (!r->watch_stdout)
+		return;
+	size = __fbufsize(stdout);
+	if (__flbf(stdout) || size == 0 ||
+	    __fpending(stdout) + PRINTED_MAX(len) >= size)
+		record_flush(r);
+}
+
 /* Appends one row; returns its seq or 0 (recording then stops). */
 static int64_t
 add_row(struct record *r, uint64_t t_us, char dir, const char *text, size_t len,
@@ -191,10 +316,13 @@ add_row(struct record *r, uint64_t t_us, char dir, const char *text, size_t len,
 	}
 	if (t_us > r->last_t_us)
 		r->last_t_us = t_us;
+	if (tx(r) == -1)
+		return 0;
 	if ((seq = hist_session_event(r->h, r->id, &he, &err)) < 0) {
 		disable(r, err);
 		return 0;
 	}
+	guard_stdout(r, len);
 	return seq;
 }
 
@@ -207,9 +335,11 @@ record_caps(struct record *r)
 	struct buf b;
 	char *err = NULL, *s;
 	size_t i;
+	int plain;
 
 	if (r->session == NULL)
 		return;
+	plain = !smtp_session_is_tls(r->session);
 	caps = smtp_session_caps(r->session);
 	if (!caps->valid)
 		return;
@@ -220,9 +350,55 @@ record_caps(struct record *r)
 		    caps->caps[i].params);
 	s = xstrndup(buf_peek(&b), buf_used(&b));
 	buf_reset(&b);
+	if (tx(r) == -1) {
+		free(s);
+		return;
+	}
 	if (hist_session_set_caps(r->h, r->id, s, &err) == -1)
 		disable(r, err);
+	else if (plain &&
+	    hist_session_set_plain_caps(r->h, r->id, s, &err) == -1)
+		disable(r, err);
 	free(s);
+}
+
+/*
+ * After a plain-text EHLO without STARTTLS: did an earlier session see
+ * this server offer it?  Each warning line fits 78 columns as printed.
+ */
+static void
+check_starttls_strip(struct record *r)
+{
+	char *err = NULL, when[32];
+	int64_t id = 0, started = 0;
+	struct tm tm;
+	time_t tt;
+	int rc;
+
+	if (r->strip_warned || r->session == NULL || r->host == NULL ||
+	    smtp_session_is_tls(r->session) ||
+	    smtp_caps_has(smtp_session_caps(r->session), SMTP_CAP_STARTTLS))
+		return;
+	rc = hist_server_had_starttls(
+	    r->h, r->host, r->port, r->id, &id, &started, &err);
+	if (rc == -1) {
+		disable(r, err);
+		return;
+	}
+	if (rc == 0)
+		return;
+	r->strip_warned = 1;
+	tt = (time_t)started;
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm) == 0)
+		(void)snprintf(when, sizeof when, "unknown date");
+	smtp_session_warn(r->session,
+	    "STARTTLS was offered here in session #%lld (%s)", (long long)id,
+	    when);
+	smtp_session_warn(r->session,
+	    "but not now: someone may be stripping it (STARTTLS downgrade);");
+	smtp_session_warn(r->session,
+	    "do not send credentials or private mail over this connection");
 }
 
 static json_t *
@@ -257,6 +433,9 @@ record_tls(struct record *r)
 	(void)json_object_set_new(
 	    o, "verify_skipped", json_boolean(ti->verify_skipped));
 	(void)json_object_set_new(o, "verify_error", jstr(ti->verify_error));
+	(void)json_object_set_new(
+	    o, "ocsp", jstr(smtp_tls_ocsp_name(ti->ocsp_status)));
+	(void)json_object_set_new(o, "ocsp_detail", jstr(ti->ocsp));
 	chain = json_array();
 	for (i = 0; i < ti->nchain; i++) {
 		const struct smtp_tls_cert *ct = &ti->chain[i];
@@ -279,7 +458,8 @@ record_tls(struct record *r)
 	(void)json_object_set_new(o, "chain", chain);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	if (s != NULL && hist_session_set_tls(r->h, r->id, s, &err) == -1)
+	if (s != NULL && tx(r) == 0 &&
+	    hist_session_set_tls(r->h, r->id, s, &err) == -1)
 		disable(r, err);
 	free(s);
 }
@@ -358,7 +538,7 @@ content_end(struct record *r, const struct smtp_event *dot)
 		b.content = buf_peek(&r->content);
 		b.content_len = buf_used(&r->content);
 	}
-	if (hist_body_add(r->h, r->id, &b, &err) == -1)
+	if (tx(r) == 0 && hist_body_add(r->h, r->id, &b, &err) == -1)
 		disable(r, err);
 	free(preview);
 	content_reset(r);
@@ -421,7 +601,7 @@ body_summary(struct record *r, const struct smtp_event *ev)
 		b.lines = bs->lines;
 	preview = file_preview(r->body_path);
 	b.first_lines = preview;
-	if (hist_body_add(r->h, r->id, &b, &err) == -1)
+	if (tx(r) == 0 && hist_body_add(r->h, r->id, &b, &err) == -1)
 		disable(r, err);
 	free(preview);
 	free(r->body_path);
@@ -480,14 +660,18 @@ on_reply(struct record *r, const struct smtp_event *ev)
 		if (st->kind == SMTP_STAGE_EHLO && ev->reply->code / 100 == 2)
 			record_caps(r);
 	}
-	if (r->last_s_seq == 0 || !active(r))
-		return;
-	if (hist_event_set_reply(r->h, r->id, r->last_s_seq,
-	        st != NULL ? smtp_stage_kind_name(st->kind) : NULL,
-	        ev->reply->code, ev->reply->enhanced, stage_no, lat,
-	        &err) == -1)
-		disable(r, err);
-	r->last_s_seq = 0;
+	if (r->last_s_seq != 0 && active(r) && tx(r) == 0) {
+		if (hist_event_set_reply(r->h, r->id, r->last_s_seq,
+		        st != NULL ? smtp_stage_kind_name(st->kind) : NULL,
+		        ev->reply->code, ev->reply->enhanced, stage_no, lat,
+		        &err) == -1)
+			disable(r, err);
+		r->last_s_seq = 0;
+	}
+	/* Last: the warnings re-enter record_event. */
+	if (st != NULL && st->kind == SMTP_STAGE_EHLO &&
+	    ev->reply->code / 100 == 2 && active(r))
+		check_starttls_strip(r);
 }
 
 void

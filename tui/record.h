@@ -67,7 +67,40 @@ void record_body_file(struct record *, const char *path);
 /* A "*:" line the front end printed itself (a script error). */
 void record_error(struct record *, const char *text);
 
-/* Ends the session with its exit status. */
+/*
+ * Commits what was recorded since the last call (rows are written in
+ * one transaction per event-loop turn).  Call in the loop's before-sleep
+ * hook before the turn's output is flushed or drawn, and before any
+ * other fflush(stdout), so nothing is shown that is not yet in the
+ * database.  NULL: no-op.
+ */
+void record_flush(struct record *);
+
+/*
+ * The events are printed through stdio's stdout (line mode): a row is
+ * committed at once when printing it could make stdio write before the
+ * next record_flush (stdout line-buffered on a terminal, or its buffer
+ * nearly full).
+ */
+void record_watch_stdout(struct record *);
+
+/* How long line mode may hold rows (and the output showing them). */
+#define RECORD_BATCH_MS 10
+
+struct loop;
+
+/*
+ * For line mode's before-sleep hook, instead of record_flush: commits
+ * when the oldest uncommitted row is RECORD_BATCH_MS old and returns 0
+ * (flush the output now); otherwise makes sure loop wakes up by then
+ * and returns 1: hold the output back, it shows rows not yet committed.
+ * So a fast session costs a commit per RECORD_BATCH_MS, not per turn,
+ * and its lines appear at most that much later.  0 when nothing waits
+ * (or r is NULL).
+ */
+int record_flush_due(struct record *, struct loop *);
+
+/* Ends the session with its exit status (and commits). */
 void record_end(struct record *, int exit_status);
 
 /* The session's id, or 0 when nothing is recorded. */

@@ -51,7 +51,7 @@ for _sbin in ("/usr/sbin", "/sbin"):
 EXIT_SKIP = 77
 
 # Seconds a server may take to greet after it was started.
-READY_TIMEOUT = 15.0
+READY_TIMEOUT = 30.0
 
 
 # ---------------------------------------------------------------------------
@@ -874,22 +874,24 @@ class SmtpSink(_ChildServer):
     """Postfix's smtp-sink on a free port, with extra options such as
     ["-Q", "RCPT"] (421 and disconnect) or ["-W", "MAIL:5"] (slow reply).
 
-    host "::1" listens on IPv6 loopback instead.  Messages are dumped to
-    WORK/mail (see dumps()).
+    host "::1" listens on IPv6 loopback instead; port, when given, is used
+    instead of a free one (to take over another server's port).  Messages
+    are dumped to WORK/mail (see dumps()).
     """
 
     kind = "smtp-sink"
 
     def __init__(self, options=(), host="127.0.0.1",
-                 hostname="sink.example.test"):
+                 hostname="sink.example.test", port=None):
         super().__init__()
         self.options = list(options)
         self.host = host
         self.hostname = hostname
+        self.fixed_port = port
         self._started(self._start)
 
     def _start(self):
-        self.port = free_port(self.host)
+        self.port = self.fixed_port or free_port(self.host)
         mail = os.path.join(self.workdir, "mail")
         os.makedirs(mail, exist_ok=True)
         # As root, smtp-sink insists on -u USER and switches to it itself;

@@ -306,6 +306,104 @@ test_migrate_search_old_rows(void **state)
 	hist_close(h);
 }
 
+/* Version 4 takes the plain-text capabilities of sessions without TLS. */
+static void
+test_migrate_plain_caps(void **state)
+{
+	struct tmp *t = *state;
+	struct hist *h;
+	sqlite3 *db;
+	char *err = NULL;
+	int64_t id = 0, started = 0;
+
+	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, schema_v1, NULL, NULL, NULL), 0);
+	/* 5 upgraded (its caps are the ones after TLS), 6 never did. */
+	assert_int_equal(sqlite3_exec(db,
+	                     "INSERT INTO sessions (id, started, server, "
+	                     "port, tls_mode, tls, caps) VALUES "
+	                     "(5, 10, 'mx.example', 25, 'starttls', '{}', "
+	                     "'PIPELINING\nAUTH PLAIN'), "
+	                     "(6, 20, 'mx.example', 25, 'plain', NULL, "
+	                     "'PIPELINING\nSTARTTLS\n8BITMIME'), "
+	                     "(7, 30, 'mx.example', 587, 'plain', NULL, "
+	                     "'PIPELINING');",
+	                     NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	h = must_open(t->path, 0);
+	assert_int_equal(hist_server_had_starttls(
+	                     h, "mx.example", 25, 0, &id, &started, &err),
+	    1);
+	assert_int_equal(id, 6);
+	assert_int_equal(started, 20);
+	assert_int_equal(
+	    hist_server_had_starttls(h, "mx.example", 25, 6, &id, NULL, &err),
+	    0);
+	assert_int_equal(
+	    hist_server_had_starttls(h, "mx.example", 587, 0, NULL, NULL, &err),
+	    0);
+	hist_close(h);
+}
+
+/* STARTTLS seen on a plain EHLO of an earlier session, per server:port. */
+static void
+test_had_starttls(void **state)
+{
+	struct tmp *t = *state;
+	struct hist *h = must_open(t->path, 0);
+	char *err = NULL;
+	int64_t a, b, c, id = 0;
+
+	a = hist_session_begin(h, "mx.example", 25, "plain", 0, &err);
+	b = hist_session_begin(h, "mx.example", 25, "plain", 0, &err);
+	c = hist_session_begin(h, "mx.example", 25, "plain", 0, &err);
+	assert_true(a > 0 && b > a && c > b);
+	assert_int_equal(
+	    hist_server_had_starttls(h, "mx.example", 25, c, &id, NULL, &err),
+	    0);
+	/* The caps after TLS do not count, only plain_caps. */
+	assert_int_equal(
+	    hist_session_set_caps(h, a, "PIPELINING\nSTARTTLS", &err), 0);
+	assert_int_equal(
+	    hist_server_had_starttls(h, "mx.example", 25, c, &id, NULL, &err),
+	    0);
+	/* A keyword inside another line's parameters is not STARTTLS. */
+	assert_int_equal(hist_session_set_plain_caps(
+	                     h, a, "XSTARTTLS\nX-NOTE STARTTLS", &err),
+	    0);
+	assert_int_equal(
+	    hist_server_had_starttls(h, "mx.example", 25, c, &id, NULL, &err),
+	    0);
+	assert_int_equal(hist_session_set_plain_caps(
+	                     h, a, "PIPELINING\nstarttls\nSIZE 1000", &err),
+	    0);
+	assert_int_equal(
+	    hist_server_had_starttls(h, "mx.example", 25, c, &id, NULL, &err),
+	    1);
+	assert_int_equal(id, a);
+	assert_int_equal(
+	    hist_session_set_plain_caps(h, b, "STARTTLS", &err), 0);
+	assert_int_equal(
+	    hist_server_had_starttls(h, "mx.example", 25, c, &id, NULL, &err),
+	    1);
+	assert_int_equal(id, b);
+	/* Only earlier sessions, and only the same server and port. */
+	assert_int_equal(
+	    hist_server_had_starttls(h, "mx.example", 25, a, &id, NULL, &err),
+	    0);
+	assert_int_equal(
+	    hist_server_had_starttls(h, "MX.example", 25, c, &id, NULL, &err),
+	    0);
+	assert_int_equal(
+	    hist_server_had_starttls(h, "mx.example", 26, 0, &id, NULL, &err),
+	    0);
+	assert_int_equal(
+	    hist_session_set_plain_caps(h, 999, "STARTTLS", &err), -1);
+	free(err);
+	hist_close(h);
+}
+
 /* ---- sessions, events, bodies ---------------------------------------- */
 
 struct evcopy {
@@ -995,6 +1093,10 @@ main(void)
 	        test_migrate_from_v1, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
 	        test_migrate_search_old_rows, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_migrate_plain_caps, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_had_starttls, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
 	        test_events_round_trip, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(

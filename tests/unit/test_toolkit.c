@@ -2,7 +2,8 @@
  * Unit tests for the troubleshooting toolkit's pure parts: the probe
  * verdicts (protocol/probe.c smtp_probe_judge) from hand-made facts, MX
  * ordering and candidates (protocol/mx.c), domain syntax, and the TLS
- * name matching and self-signed test (protocol/tlscheck.c).
+ * name matching, self-signed test and OCSP staple report
+ * (protocol/tlscheck.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -343,6 +344,63 @@ test_tls_name_match(void **state)
 	assert_true(smtp_tls_cert_is_self_signed(&c));
 }
 
+/* Notes and warnings smtp_tls_report emitted, "N:" or "W:" each. */
+static void
+collect_cb(const struct smtp_event *ev, void *arg)
+{
+	char *seen = arg;
+	size_t n = strlen(seen);
+
+	if ((ev->type == SMTP_EV_NOTE || ev->type == SMTP_EV_WARNING) &&
+	    n + ev->len + 4 < 1024)
+		(void)snprintf(seen + n, 1024 - n, "%s%.*s\n",
+		    ev->type == SMTP_EV_NOTE ? "N:" : "W:", (int)ev->len,
+		    ev->text);
+}
+
+static void
+test_tls_report_ocsp(void **state)
+{
+	struct smtp_tls_cert c;
+	struct smtp_tls_info ti;
+	struct smtp_session *s;
+	char seen[1024];
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	c.subject = c.issuer = c.san = (char *)"x";
+	c.not_before = c.not_after = c.key_type = c.sig_alg = (char *)"x";
+	c.days_left = 100;
+	memset(&ti, 0, sizeof ti);
+	ti.version = ti.cipher = (char *)"x";
+	ti.group = ti.sni = ti.alpn = ti.verify_error = (char *)"";
+	ti.verified = 1;
+	ti.nchain = 1;
+	ti.chain = &c;
+	ti.ocsp = (char *)"";
+	assert_string_equal(smtp_tls_ocsp_name(ti.ocsp_status), "none");
+
+	seen[0] = '\0';
+	s = smtp_session_new(collect_cb, seen);
+	smtp_tls_report(s, &ti, NULL);
+	assert_null(strstr(seen, "OCSP"));
+	ti.ocsp_status = SMTP_OCSP_GOOD;
+	ti.ocsp = (char *)"good (this update A, next update B)";
+	smtp_tls_report(s, &ti, NULL);
+	assert_non_null(
+	    strstr(seen, "N:OCSP staple: good (this update A, next update B)"));
+	assert_null(strstr(seen, "W:"));
+	seen[0] = '\0';
+	ti.ocsp_status = SMTP_OCSP_REVOKED;
+	ti.ocsp = (char *)"revoked at A, keyCompromise (...)";
+	smtp_tls_report(s, &ti, NULL);
+	assert_non_null(strstr(seen,
+	    "W:the server's own OCSP staple says its "
+	    "certificate is revoked: revoked at A"));
+	assert_string_equal(smtp_tls_ocsp_name(ti.ocsp_status), "revoked");
+	smtp_session_free(s);
+}
+
 int
 main(void)
 {
@@ -359,6 +417,7 @@ main(void)
 	    cmocka_unit_test(test_mx_candidates),
 	    cmocka_unit_test(test_domain_valid),
 	    cmocka_unit_test(test_tls_name_match),
+	    cmocka_unit_test(test_tls_report_ocsp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

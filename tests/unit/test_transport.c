@@ -4,7 +4,8 @@
  * IPv6 when the host has ::1); a refused connection; and TLS against a
  * forked OpenSSL server whose certificates are generated at run time: a
  * self-signed one (SAN DNS:localhost, IP:127.0.0.1) and a leaf signed by
- * a test CA.  Every wait is a poll() with a timeout, and every server
+ * a test CA, optionally stapling an OCSP response signed by that CA
+ * (good, revoked, "try later", or about another certificate).  Every wait is a poll() with a timeout, and every server
  * child runs under alarm(), so a broken transport fails instead of
  * hanging.
  */
@@ -34,6 +35,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -59,7 +61,15 @@ enum srv_mode {
 	SRV_CHAIN, /* TLS with leaf + CA */
 	SRV_GARBAGE, /* plain text where a TLS handshake belongs */
 	SRV_HANGUP, /* reads the ClientHello, then closes */
+	SRV_OCSP_GOOD, /* SRV_CHAIN stapling "good" for the leaf */
+	SRV_OCSP_REVOKED, /* ... "revoked" (keyCompromise) */
+	SRV_OCSP_TRYLATER, /* ... an unsuccessful response (tryLater) */
+	SRV_OCSP_OTHER, /* ... "good" for another certificate */
 };
+
+/* The DER OCSP response a stapling server child sends. */
+static unsigned char *srv_ocsp_der;
+static int srv_ocsp_len;
 
 /* ---- helpers: sockets and polling ---------------------------------- */
 
@@ -320,6 +330,64 @@ group_teardown(void **state)
 	return 0;
 }
 
+/* An OCSP response for mode, signed by the test CA, as DER. */
+static void
+ocsp_make(enum srv_mode mode)
+{
+	OCSP_BASICRESP *bs;
+	OCSP_RESPONSE *resp;
+	OCSP_CERTID *id;
+	ASN1_TIME *now, *next, *rev;
+
+	if (mode == SRV_OCSP_TRYLATER)
+		resp =
+		    OCSP_response_create(OCSP_RESPONSE_STATUS_TRYLATER, NULL);
+	else {
+		bs = OCSP_BASICRESP_new();
+		id = OCSP_cert_to_id(
+		    NULL, mode == SRV_OCSP_OTHER ? fx.self : fx.leaf, fx.ca);
+		now = X509_gmtime_adj(NULL, -60);
+		next = X509_gmtime_adj(NULL, 7L * 86400);
+		rev = X509_gmtime_adj(NULL, -86400);
+		if (bs == NULL || id == NULL || now == NULL || next == NULL ||
+		    rev == NULL ||
+		    OCSP_basic_add1_status(bs, id,
+		        mode == SRV_OCSP_REVOKED ? V_OCSP_CERTSTATUS_REVOKED
+		                                 : V_OCSP_CERTSTATUS_GOOD,
+		        OCSP_REVOKED_STATUS_KEYCOMPROMISE,
+		        mode == SRV_OCSP_REVOKED ? rev : NULL, now,
+		        next) == NULL ||
+		    OCSP_basic_sign(
+		        bs, fx.ca, fx.ca_key, EVP_sha256(), NULL, 0) != 1)
+			_exit(30);
+		resp =
+		    OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
+		OCSP_CERTID_free(id);
+		OCSP_BASICRESP_free(bs);
+		ASN1_TIME_free(now);
+		ASN1_TIME_free(next);
+		ASN1_TIME_free(rev);
+	}
+	if (resp == NULL ||
+	    (srv_ocsp_len = i2d_OCSP_RESPONSE(resp, &srv_ocsp_der)) <= 0)
+		_exit(31);
+	OCSP_RESPONSE_free(resp);
+}
+
+/* Staples srv_ocsp_der (the library frees the copy it is given). */
+static int
+ocsp_staple_cb(SSL *ssl, void *arg)
+{
+	unsigned char *copy;
+
+	(void)arg;
+	if ((copy = OPENSSL_memdup(srv_ocsp_der, (size_t)srv_ocsp_len)) ==
+	        NULL ||
+	    SSL_set_tlsext_status_ocsp_resp(ssl, copy, srv_ocsp_len) != 1)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	return SSL_TLSEXT_ERR_OK;
+}
+
 /*
  * The server child: accepts one connection.  TLS modes greet with
  * "220 sni=NAME" (or "sni=-"), expect "QUIT" and exit 0 when it came;
@@ -360,8 +428,13 @@ server_run(int lfd, enum srv_mode mode)
 	        ctx, mode == SRV_SELF ? fx.self : fx.leaf) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, fx.key) != 1)
 		return 13;
-	if (mode == SRV_CHAIN && SSL_CTX_add1_chain_cert(ctx, fx.ca) != 1)
+	if (mode != SRV_SELF && SSL_CTX_add1_chain_cert(ctx, fx.ca) != 1)
 		return 14;
+	if (mode >= SRV_OCSP_GOOD) {
+		ocsp_make(mode);
+		if (SSL_CTX_set_tlsext_status_cb(ctx, ocsp_staple_cb) != 1)
+			return 20;
+	}
 	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1)
 		return 15;
 	if (SSL_accept(ssl) != 1) {
@@ -906,6 +979,78 @@ test_tls_chain(void **state)
 	assert_int_equal(server_reap(pid), 2);
 }
 
+/* Handshakes with a stapling server; returns the OCSP summary. */
+static char *
+ocsp_session(enum srv_mode mode, int insecure, enum smtp_ocsp_status *st)
+{
+	struct smtp_tls_opts opts = {fx.ca_pem, insecure, "localhost"};
+	const struct smtp_tls_info *info;
+	struct smtp_transport *t;
+	char line[128], *err = NULL, *s;
+	pid_t pid;
+
+	if (insecure)
+		opts.cafile = NULL;
+	if (tls_session(mode, "localhost", &opts, &t, &pid, &err) != 0)
+		fail_msg("handshake: %s", err);
+	assert_non_null(info = smtp_transport_tls_info(t));
+	assert_int_equal(info->verified, !insecure);
+	assert_non_null(info->ocsp);
+	s = strdup(info->ocsp);
+	*st = info->ocsp_status;
+	print_message("ocsp: %s\n", s);
+	assert_true(client_read_line(t, line, sizeof line) > 0);
+	client_write_all(t, "QUIT\r\n");
+	smtp_transport_free(t);
+	assert_int_equal(server_reap(pid), 0);
+	return s;
+}
+
+/* A stapled OCSP response is described, never enforced. */
+static void
+test_tls_ocsp(void **state)
+{
+	enum smtp_ocsp_status st;
+	char *s;
+
+	(void)state;
+	s = ocsp_session(SRV_CHAIN, 0, &st);
+	assert_string_equal(s, "");
+	assert_int_equal(st, SMTP_OCSP_NONE);
+	free(s);
+
+	s = ocsp_session(SRV_OCSP_GOOD, 0, &st);
+	assert_int_equal(st, SMTP_OCSP_GOOD);
+	assert_true(strncmp(s, "good (this update 20", 20) == 0);
+	assert_non_null(strstr(s, " UTC, next update 20"));
+	assert_null(strstr(s, "not verified"));
+	assert_null(strstr(s, "out of date"));
+	free(s);
+
+	/* A revoked leaf does not fail the handshake: it is reported. */
+	s = ocsp_session(SRV_OCSP_REVOKED, 0, &st);
+	assert_int_equal(st, SMTP_OCSP_REVOKED);
+	assert_true(strncmp(s, "revoked at 20", 13) == 0);
+	assert_non_null(strstr(s, ", keyCompromise (this update "));
+	free(s);
+
+	s = ocsp_session(SRV_OCSP_TRYLATER, 0, &st);
+	assert_int_equal(st, SMTP_OCSP_UNUSABLE);
+	assert_string_equal(s, "response status trylater");
+	free(s);
+
+	s = ocsp_session(SRV_OCSP_OTHER, 0, &st);
+	assert_int_equal(st, SMTP_OCSP_UNUSABLE);
+	assert_string_equal(s, "no status for this certificate");
+	free(s);
+
+	/* Without the CA the responder's signature cannot be checked. */
+	s = ocsp_session(SRV_OCSP_GOOD, 1, &st);
+	assert_int_equal(st, SMTP_OCSP_GOOD);
+	assert_non_null(strstr(s, "; signature not verified"));
+	free(s);
+}
+
 /* A plain-text server where TLS was expected: a clear error, no hang. */
 static void
 test_tls_garbage(void **state)
@@ -1011,6 +1156,7 @@ main(void)
 	    cmocka_unit_test(test_tls_insecure),
 	    cmocka_unit_test(test_tls_hostname_mismatch),
 	    cmocka_unit_test(test_tls_chain),
+	    cmocka_unit_test(test_tls_ocsp),
 	    cmocka_unit_test(test_tls_garbage),
 	    cmocka_unit_test(test_tls_hangup),
 	    cmocka_unit_test(test_tls_bad_cafile),
