@@ -368,7 +368,8 @@ static const char help_text[] =
     "                       $VISUAL/$EDITOR, /draft show previews the exact\n"
     "                       message; saved as you go\n"
     "  /drafts              the saved drafts; /draft open|dup|delete ID\n"
-    "  /send [ID]           send the open draft (or draft ID) in this\n"
+    "  /send [ID] [NOTIFY=SUCCESS,FAILURE] [RET=HDRS] [ENVID=X]\n"
+    "                       send the open draft (or draft ID) in this\n"
     "                       session: MAIL, RCPT (pipelined when offered),\n"
     "                       DATA, the message\n"
     "  /mx DOMAIN[:PORT]    look up the MX hosts and connect to the first;\n"
@@ -497,6 +498,8 @@ popup_tls(struct wb *wb)
 		(void)buf_add_printf(&b, "Verified:  NO: %s%s\n",
 		    ti->verify_error,
 		    ti->verify_skipped ? " (--insecure)" : "");
+	(void)buf_add_printf(
+	    &b, "ALPN:      %s\n", *ti->alpn ? ti->alpn : "(none negotiated)");
 	(void)buf_add_printf(&b, "OCSP:      %s%s%s\n",
 	    *ti->ocsp ? smtp_tls_ocsp_name(ti->ocsp_status) : "no staple",
 	    *ti->ocsp ? ": " : "", ti->ocsp);
@@ -1276,31 +1279,57 @@ wb_send_cmd(struct wb *wb, const char *arg)
 	struct smtp_message m;
 	struct wdraft *d = wb->draft, *tmp = NULL;
 	struct buf b;
-	char *err = NULL;
+	char *err = NULL, notify[64] = "", ret[16] = "", envid[101] = "";
 	size_t i;
 
 	if (wb->send != NULL) {
 		wb_note(wb, THEME_WARNING, "a draft is being sent already");
 		return;
 	}
-	if (*arg != '\0') {
+	/* Words: an optional draft number, then DSN parameters (RFC 3461)
+	 * NOTIFY=..., RET=FULL|HDRS, ENVID=... */
+	while (*arg != '\0') {
+		size_t n = strcspn(arg, " \t");
 		char *end;
-		long long id = strtoll(*arg == '#' ? arg + 1 : arg, &end, 10);
 
-		if (wb->hist == NULL || *end != '\0' || id <= 0) {
-			wb_note(wb, THEME_ERROR,
-			    "/send [ID]: ID is a draft "
-			    "number from /drafts");
-			return;
+		if (strncasecmp(arg, "NOTIFY=", 7) == 0)
+			(void)snprintf(notify, sizeof notify, "%.*s",
+			    (int)(n - 7), arg + 7);
+		else if (strncasecmp(arg, "RET=", 4) == 0)
+			(void)snprintf(
+			    ret, sizeof ret, "%.*s", (int)(n - 4), arg + 4);
+		else if (strncasecmp(arg, "ENVID=", 6) == 0)
+			(void)snprintf(
+			    envid, sizeof envid, "%.*s", (int)(n - 6), arg + 6);
+		else {
+			long long id =
+			    strtoll(*arg == '#' ? arg + 1 : arg, &end, 10);
+
+			if (wb->hist == NULL || id <= 0 || (end != arg + n) ||
+			    tmp != NULL) {
+				wb_note(wb, THEME_ERROR,
+				    "/send [ID] [NOTIFY=...] [RET=FULL|HDRS] "
+				    "[ENVID=...]: ID is a draft number from "
+				    "/drafts");
+				wdraft_free(tmp);
+				return;
+			}
+			tmp = d = wdraft_new();
+			if (wdraft_load(d, wb->hist, id, &err) == -1) {
+				wb_note(wb, THEME_ERROR, "%s", err);
+				free(err);
+				wdraft_free(tmp);
+				return;
+			}
 		}
-		tmp = d = wdraft_new();
-		if (wdraft_load(d, wb->hist, id, &err) == -1) {
-			wb_note(wb, THEME_ERROR, "%s", err);
-			free(err);
-			wdraft_free(tmp);
-			return;
-		}
+		arg += n;
+		arg += strspn(arg, " \t");
 	}
+	if ((notify[0] || ret[0] || envid[0]) &&
+	    !smtp_caps_has(caps, SMTP_CAP_DSN))
+		wb_note(wb, THEME_WARNING,
+		    "the server did not offer DSN: "
+		    "its parameters are sent anyway");
 	if (d == NULL) {
 		wb_note(
 		    wb, THEME_ERROR, "no draft open: /draft new, or /send ID");
@@ -1340,11 +1369,19 @@ wb_send_cmd(struct wb *wb, const char *arg)
 		(void)buf_add_str(&b, " BODY=8BITMIME");
 	if (info->need_smtputf8)
 		(void)buf_add_str(&b, " SMTPUTF8");
+	if (ret[0] != '\0')
+		(void)buf_add_printf(&b, " RET=%s", ret);
+	if (envid[0] != '\0')
+		(void)buf_add_printf(&b, " ENVID=%s", envid);
 	(void)buf_add(&b, "", 1);
 	queue_add(wb, xstrdup(buf_peek(&b)));
 	buf_reset(&b);
 	for (i = 0; i < info->nrcpts; i++)
-		queue_add(wb, xasprintf("RCPT TO:<%s>", info->rcpts[i]));
+		queue_add(wb,
+		    notify[0] != '\0'
+		        ? xasprintf(
+		              "RCPT TO:<%s> NOTIFY=%s", info->rcpts[i], notify)
+		        : xasprintf("RCPT TO:<%s>", info->rcpts[i]));
 	if (smtp_caps_has(caps, SMTP_CAP_PIPELINING)) {
 		/* The whole envelope in one write (RFC 2920). */
 		smtp_session_pipeline_begin(wb->session);

@@ -571,8 +571,11 @@ class PostfixTest(WorkbenchCase):
         self.enter(t, "EHLO client.example")
         t.wait_for(r"S: 250 ")
         before = set(self.pf.maildir("alice", count=0))
-        self.enter(t, "/send")
+        self.enter(t, "/send NOTIFY=SUCCESS,FAILURE RET=HDRS ENVID=ehlo1")
         t.wait_for(r"draft #\d+ sent", timeout=20)
+        screen = t.screen()
+        self.assertIn("RET=HDRS ENVI", screen)
+        self.assertIn("NOTIFY=SUCCESS,FAILURE", screen)
         msgs = [m for m in self.pf.maildir("alice", count=len(before) + 1)
                 if m not in before]
         self.assertEqual(len(msgs), 1)
