@@ -528,6 +528,20 @@ cli_read_secret(const char *user, char **errstr)
 	return secret;
 }
 
+void
+cli_client_opts(const struct cli_opts *o, const char *host, const char *port,
+    struct smtp_client_opts *co)
+{
+	memset(co, 0, sizeof *co);
+	co->host = host;
+	co->port = port;
+	co->implicit_tls = o->tls;
+	co->tls.cafile = o->cafile;
+	co->tls.insecure = o->insecure;
+	co->tls.verify_name = o->tls_name;
+	co->timeout_ms = o->timeout_ms;
+}
+
 char *
 cli_default_helo(void)
 {

@@ -105,6 +105,13 @@ struct smtp_client;
 struct sasl_client;
 struct smtp_reply;
 
+struct smtp_client_opts;
+
+/* Fills *co for host/port from the connection options (--tls, --cafile,
+ * --insecure, --timeout, the MX name to verify); strings stay o's. */
+void cli_client_opts(const struct cli_opts *o, const char *host,
+    const char *port, struct smtp_client_opts *co);
+
 /* The name for EHLO/HELO when --helo is not given: this host's name, or
  * "localhost".  Allocated. */
 char *cli_default_helo(void);

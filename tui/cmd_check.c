@@ -365,13 +365,7 @@ run_check(const struct cli_opts *o, const char *server)
 	c.o = o;
 	c.ehlo_ix = c.starttls_ix = SIZE_MAX;
 	c.helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
-	memset(&co, 0, sizeof co);
-	co.host = host;
-	co.port = port;
-	co.implicit_tls = o->tls;
-	co.tls.cafile = o->cafile;
-	co.tls.insecure = o->insecure;
-	co.timeout_ms = o->timeout_ms;
+	cli_client_opts(o, host, port, &co);
 	c.loop = loop_new();
 	c.client = smtp_client_new(c.loop, &co, on_event, &c);
 	c.session = smtp_client_session(c.client);

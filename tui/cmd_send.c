@@ -104,19 +104,12 @@ static void
 snd_error(struct snd *s, int status, const char *fmt, ...)
 {
 	va_list ap;
-	char *m, *e;
+	char *m;
 
 	va_start(ap, fmt);
 	m = xvasprintf(fmt, ap);
 	va_end(ap);
-	e = escape_dup(m, strlen(m));
-	record_error(s->rec, m);
-	record_flush(s->rec); /* what stdout holds goes out now */
-	(void)fflush(stdout);
-	(void)fprintf(stderr, "ehlo: %s\n", e);
-	if (!s->o->json)
-		(void)printf("*: error: %s\n", e);
-	free(e);
+	print_workbench_error(s->rec, s->o->json, m);
 	free(m);
 	fix_exit(s, status);
 }
@@ -912,13 +905,7 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 	s.helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
 	s.po.json = o->json;
 	s.po.timing = o->timing;
-	memset(&co, 0, sizeof co);
-	co.host = host;
-	co.port = port;
-	co.implicit_tls = o->tls;
-	co.tls.cafile = o->cafile;
-	co.tls.insecure = o->insecure;
-	co.timeout_ms = o->timeout_ms;
+	cli_client_opts(o, host, port, &co);
 	s.loop = loop_new();
 	loop_set_before_sleep(s.loop, before_sleep, &s);
 	s.client = smtp_client_new(s.loop, &co, on_event, &s);

@@ -124,19 +124,12 @@ static void
 lm_error(struct lm *lm, int status, const char *fmt, ...)
 {
 	va_list ap;
-	char *s, *e;
+	char *s;
 
 	va_start(ap, fmt);
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	e = escape_dup(s, strlen(s));
-	record_error(lm->rec, s);
-	record_flush(lm->rec); /* what stdout holds goes out now */
-	(void)fflush(stdout);
-	(void)fprintf(stderr, "ehlo: %s\n", e);
-	if (!lm->o->json)
-		(void)printf("*: error: %s\n", e);
-	free(e);
+	print_workbench_error(lm->rec, lm->o->json, s);
 	free(s);
 	fix_exit(lm, status);
 }
@@ -1018,14 +1011,7 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	}
 	lm.helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
 
-	memset(&co, 0, sizeof co);
-	co.host = host;
-	co.port = port;
-	co.implicit_tls = o->tls;
-	co.tls.cafile = o->cafile;
-	co.tls.insecure = o->insecure;
-	co.tls.verify_name = o->tls_name;
-	co.timeout_ms = o->timeout_ms;
+	cli_client_opts(o, host, port, &co);
 	lm.loop = lm_shared_loop != NULL ? lm_shared_loop : loop_new();
 	loop_set_before_sleep(lm.loop, before_sleep, &lm);
 	lm.client = smtp_client_new(lm.loop, &co, on_event, &lm);

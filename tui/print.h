@@ -22,6 +22,14 @@ struct print_opts {
 /* Prints one event (STAGE and STARTTLS events print nothing). */
 void print_event(const struct print_opts *, const struct smtp_event *);
 
+struct record;
+/*
+ * A workbench error in line-mode output: recorded first (and committed),
+ * then "ehlo: MSG" on stderr and, unless json, "*: error: MSG" on stdout,
+ * escaped.  rec may be NULL.
+ */
+void print_workbench_error(struct record *rec, int json, const char *msg);
+
 /* Prints prefix and the escaped text p[0..n) as one line. */
 void print_text(const struct print_opts *, uint64_t t_us, const char *prefix,
     const char *p, size_t n);
