@@ -31,6 +31,7 @@
 #include "protocol/sasl.h"
 #include "protocol/tlscheck.h"
 #include "tui/cli.h"
+#include "tui/lang.h"
 #include "tui/linemode.h"
 #include "tui/print.h"
 #include "tui/record.h"
@@ -65,8 +66,7 @@ struct lm {
 	int ehlo_after_tls;
 
 	/* SASL driven by /auth or --auth */
-	struct sasl_client *sasl;
-	char *pending_body; /* /body FILE waiting for 354 */
+	struct lang lang; /* /auth and /body across replies */
 	int sleeping;
 
 	/* outcome */
@@ -153,65 +153,27 @@ script_error(struct lm *lm, const char *fmt, ...)
 
 /* ---- SASL --------------------------------------------------------- */
 
-static void
-sasl_end(struct lm *lm)
-{
-	sasl_client_free(lm->sasl);
-	lm->sasl = NULL;
-}
-
 static int
 start_auth(struct lm *lm, const char *mech, const char *user)
 {
 	const struct sasl_mech_info *mi = sasl_mech_find(mech);
-	const struct smtp_caps *caps = smtp_session_caps(lm->session);
-	char *secret, *err = NULL, *wire = NULL, *display = NULL;
+	char *secret = NULL, *err = NULL;
+	int rc = -1;
 
-	if (mi == NULL) {
-		script_error(lm,
-		    "unknown AUTH mechanism \"%s\"; ehlo knows "
-		    "PLAIN, LOGIN, CRAM-MD5 and XOAUTH2",
-		    mech);
-		return -1;
-	}
-	if (user == NULL) {
-		script_error(lm,
-		    "/auth %s needs a user: /auth %s USER, or "
-		    "--user NAME",
+	/* An unknown mechanism is refused by lang_auth_start, unprompted. */
+	if (mi != NULL && user == NULL)
+		err = xasprintf("/auth %s needs a user: /auth %s USER, or "
+		                "--user NAME",
 		    mi->name, mi->name);
-		return -1;
-	}
-	if ((secret = cli_read_secret(user, &err)) == NULL) {
-		script_error(lm, "%s", err);
-		free(err);
-		return -1;
-	}
-	lm->sasl = sasl_client_new(mi->name, user, secret, &err);
+	else if (mi == NULL || (secret = cli_read_secret(user, &err)) != NULL)
+		rc = lang_auth_start(
+		    &lm->lang, mech, user, secret != NULL ? secret : "", &err);
 	secret_free_str(secret);
-	if (lm->sasl == NULL) {
+	if (rc == -1) {
 		script_error(lm, "%s", err);
 		free(err);
-		return -1;
 	}
-	if (caps->valid && !smtp_caps_has_auth(caps, mi->name))
-		smtp_session_warn(lm->session,
-		    "the server did not offer AUTH "
-		    "%s; trying anyway",
-		    mi->name);
-	if (!smtp_session_is_tls(lm->session))
-		smtp_session_warn(lm->session,
-		    "AUTH on a connection without "
-		    "TLS: the secret crosses the network readable by anyone "
-		    "on the path");
-	sasl_client_start(lm->sasl, mi->initial_response, &wire, &display);
-	if (smtp_client_send_secret(lm->client, wire, display, &err) == -1) {
-		script_error(lm, "%s", err);
-		free(err);
-		sasl_end(lm);
-	}
-	secret_free_str(wire);
-	free(display);
-	return 0;
+	return rc;
 }
 
 /* ---- session events ----------------------------------------------- */
@@ -219,7 +181,6 @@ start_auth(struct lm *lm, const char *mech, const char *user)
 static void
 on_reply(struct lm *lm, const struct smtp_event *ev)
 {
-	const struct smtp_stage *st = ev->stage;
 	int code = ev->reply->code;
 	char *err = NULL;
 
@@ -228,35 +189,9 @@ on_reply(struct lm *lm, const struct smtp_event *ev)
 		lm->failed_replies++;
 		lm->last_counted = 1;
 	}
-	if (st == NULL)
-		return;
-	if (st->kind == SMTP_STAGE_AUTH && lm->sasl != NULL) {
-		if (code == 334) {
-			if (cli_sasl_answer(
-			        lm->client, lm->sasl, ev->reply, &err) == -1) {
-				lm_error(lm, EXIT_USAGE, "%s", err);
-				free(err);
-			}
-		} else
-			sasl_end(lm);
-	}
-	if (st->kind == SMTP_STAGE_DATA && lm->pending_body != NULL) {
-		if (code == 354)
-			record_body_file(lm->rec, lm->pending_body);
-		if (code == 354 &&
-		    smtp_client_body_file(lm->client, lm->pending_body, &err) ==
-		        -1) {
-			/* The server waits for content: end it empty. */
-			lm_error(lm, EXIT_USAGE,
-			    "%s; sending an empty message "
-			    "end so the server leaves DATA",
-			    err);
-			free(err);
-			(void)smtp_client_send(lm->client, ".", 1, &err);
-			free(err);
-		}
-		free(lm->pending_body);
-		lm->pending_body = NULL;
+	if (lang_on_reply(&lm->lang, ev, &err) == -1) {
+		lm_error(lm, EXIT_USAGE, "%s", err);
+		free(err);
 	}
 }
 
@@ -510,32 +445,10 @@ static void
 do_body(struct lm *lm, const char *path)
 {
 	char *err = NULL;
-	int fd;
 
-	if (*path == '\0') {
-		script_error(lm, "/body needs a FILE");
-		return;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		script_error(lm, "/body: cannot open %s: %s; nothing was sent",
-		    path, strerror(errno));
-		return;
-	}
-	(void)close(fd);
-	if (smtp_session_state(lm->session) == SMTP_STATE_CONTENT) {
-		record_body_file(lm->rec, path);
-		if (smtp_client_body_file(lm->client, path, &err) == -1) {
-			script_error(lm, "%s", err);
-			free(err);
-		}
-		return;
-	}
-	lm->pending_body = xstrdup(path);
-	if (smtp_client_send(lm->client, "DATA", 4, &err) == -1) {
+	if (lang_body(&lm->lang, path, &err) == -1) {
 		script_error(lm, "%s", err);
 		free(err);
-		free(lm->pending_body);
-		lm->pending_body = NULL;
 	}
 }
 
@@ -1017,6 +930,8 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	lm.client = smtp_client_new(lm.loop, &co, on_event, &lm);
 	lm.session = smtp_client_session(lm.client);
 	lm.rec = record_open(o->db, o->no_history);
+	lm.lang.client = lm.client;
+	lm.lang.rec = lm.rec;
 	record_watch_stdout(lm.rec);
 	record_begin(lm.rec, host, (int)strtol(port, NULL, 10),
 	    o->tls            ? "tls"
@@ -1044,13 +959,12 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 
 	if (lm_done != NULL)
 		lm_done(lm.session, lm_done_arg);
-	sasl_end(&lm);
+	lang_reset(&lm.lang);
 	smtp_client_free(lm.client);
 	if (lm.loop == lm_shared_loop)
 		loop_set_before_sleep(lm.loop, NULL, NULL);
 	else
 		loop_free(lm.loop);
-	free(lm.pending_body);
 	free(lm.line);
 	free(lm.helo);
 	buf_reset(&lm.in);

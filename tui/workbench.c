@@ -45,6 +45,7 @@
 #include "tui/cli.h"
 #include "tui/draft.h"
 #include "tui/histcmd.h"
+#include "tui/lang.h"
 #include "tui/record.h"
 #include "tui/rl.h"
 #include "tui/wbdraft.h"
@@ -137,8 +138,7 @@ struct wb {
 
 	/* command language state */
 	char *confirm_line; /* a rule-breaking line shown once, sent on Enter */
-	struct sasl_client *sasl;
-	char *pending_body;
+	struct lang lang; /* /auth and /body across replies */
 	char *secret_user, *secret_mech; /* asking for a secret */
 	int asking_secret;
 	char **addresses; /* seen in this session, for completion */
@@ -720,13 +720,6 @@ load_completion_sources(struct wb *wb)
 /* ---- session events ----------------------------------------------- */
 
 static void
-sasl_end(struct wb *wb)
-{
-	sasl_client_free(wb->sasl);
-	wb->sasl = NULL;
-}
-
-static void
 on_reply(struct wb *wb, const struct smtp_event *ev)
 {
 	const struct smtp_stage *st = ev->stage;
@@ -734,30 +727,9 @@ on_reply(struct wb *wb, const struct smtp_event *ev)
 
 	if (st == NULL)
 		return;
-	if (st->kind == SMTP_STAGE_AUTH && wb->sasl != NULL) {
-		if (ev->reply->code == 334) {
-			if (cli_sasl_answer(
-			        wb->client, wb->sasl, ev->reply, &err) == -1) {
-				wb_note(wb, THEME_ERROR, "%s", err);
-				free(err);
-			}
-		} else
-			sasl_end(wb);
-	}
-	if (st->kind == SMTP_STAGE_DATA && wb->pending_body != NULL) {
-		if (ev->reply->code == 354)
-			record_body_file(wb->rec, wb->pending_body);
-		if (ev->reply->code == 354 &&
-		    smtp_client_body_file(wb->client, wb->pending_body, &err) ==
-		        -1) {
-			wb_note(wb, THEME_ERROR, "%s; ending the message empty",
-			    err);
-			free(err);
-			(void)smtp_client_send(wb->client, ".", 1, &err);
-			free(err);
-		}
-		free(wb->pending_body);
-		wb->pending_body = NULL;
+	if (lang_on_reply(&wb->lang, ev, &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
 	}
 	if (wb->send != NULL)
 		send_on_reply(wb, st, ev->reply->code);
@@ -822,28 +794,12 @@ static void
 start_auth(
     struct wb *wb, const char *mech, const char *user, const char *secret)
 {
-	const struct sasl_mech_info *mi = sasl_mech_find(mech);
-	char *err = NULL, *wire = NULL, *display = NULL;
+	char *err = NULL;
 
-	sasl_end(wb);
-	wb->sasl = sasl_client_new(mi->name, user, secret, &err);
-	if (wb->sasl == NULL) {
+	if (lang_auth_start(&wb->lang, mech, user, secret, &err) == -1) {
 		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
-		return;
 	}
-	if (!smtp_session_is_tls(wb->session))
-		wb_note(wb, THEME_WARNING,
-		    "AUTH without TLS: the secret crosses the network "
-		    "readable by anyone on the path");
-	sasl_client_start(wb->sasl, mi->initial_response, &wire, &display);
-	if (smtp_client_send_secret(wb->client, wire, display, &err) == -1) {
-		wb_note(wb, THEME_ERROR, "%s", err);
-		free(err);
-		sasl_end(wb);
-	}
-	secret_free_str(wire);
-	free(display);
 }
 
 static void
@@ -911,30 +867,12 @@ secret_entered(struct wb *wb, char *line)
 static void
 cmd_body(struct wb *wb, const char *path)
 {
-	FILE *f;
 	char *err = NULL;
 
-	if (*path == '\0') {
-		wb_note(wb, THEME_ERROR, "/body needs a FILE");
-		return;
+	if (lang_body(&wb->lang, path, &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
 	}
-	if ((f = fopen(path, "r")) == NULL) {
-		wb_note(wb, THEME_ERROR, "/body: cannot open %s: %s", path,
-		    strerror(errno));
-		return;
-	}
-	(void)fclose(f);
-	if (smtp_session_state(wb->session) == SMTP_STATE_CONTENT) {
-		record_body_file(wb->rec, path);
-		if (smtp_client_body_file(wb->client, path, &err) == -1) {
-			wb_note(wb, THEME_ERROR, "%s", err);
-			free(err);
-		}
-		return;
-	}
-	free(wb->pending_body);
-	wb->pending_body = xstrdup(path);
-	send_or_note(wb, "DATA");
 }
 
 static int
@@ -2406,7 +2344,7 @@ wb_connect(struct wb *wb, const char *server)
 	wb->rec = NULL;
 	smtp_client_free(wb->client);
 	wb->client = NULL;
-	sasl_end(wb);
+	lang_reset(&wb->lang);
 	if (server == NULL) {
 		if (wb->practice == NULL) {
 			struct practice_opts po;
@@ -2453,16 +2391,12 @@ wb_connect(struct wb *wb, const char *server)
 	        strcmp(server, practice_address(wb->practice)) == 0
 	    ? xasprintf("practice server %s", server)
 	    : xasprintf("%s:%s", host, port);
-	memset(&co, 0, sizeof co);
-	co.host = host;
-	co.port = port;
-	co.implicit_tls = wb->o->tls;
+	cli_client_opts(wb->o, host, port, &co);
 	co.tls.cafile = cafile;
-	co.tls.insecure = wb->o->insecure;
 	co.tls.verify_name = wb->tls_name;
-	co.timeout_ms = wb->o->timeout_ms;
 	wb->client = smtp_client_new(wb->loop, &co, on_event, wb);
 	wb->session = smtp_client_session(wb->client);
+	wb->lang.client = wb->client;
 	if (wb->hist != NULL) {
 		char *endp;
 		long portnum = strtol(port, &endp, 10);
@@ -2472,6 +2406,7 @@ wb_connect(struct wb *wb, const char *server)
 		    wb->o->tls ? "implicit" : "plain", 0);
 		record_attach(wb->rec, wb->session, wb->client);
 	}
+	wb->lang.rec = wb->rec;
 	wb->t_start = loop_now_us();
 	wb->stage_sel = 0;
 	wb->stage_follow = 1;
@@ -3032,7 +2967,7 @@ cmd_workbench(int argc, char *argv[])
 	loop_free(wb.loop);
 	popup_close(&wb);
 	matches_clear(&wb);
-	sasl_end(&wb);
+	lang_reset(&wb.lang);
 	{
 		size_t k;
 
@@ -3067,7 +3002,6 @@ cmd_workbench(int argc, char *argv[])
 		free(wb.draft_ids);
 	}
 	free(wb.confirm_line);
-	free(wb.pending_body);
 	free(wb.secret_mech);
 	free(wb.secret_user);
 	free(o.args);

@@ -1,0 +1,137 @@
+/*
+ * /auth and /body, shared by line mode and the workbench.  State lives in
+ * struct lang: the SASL client between the AUTH command and its final
+ * reply, and the file named by /body between DATA and the 354.
+ */
+#include "tui/lang.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/xmalloc.h"
+#include "protocol/client.h"
+#include "protocol/sasl.h"
+#include "tui/cli.h"
+#include "tui/record.h"
+
+void
+lang_reset(struct lang *l)
+{
+	sasl_client_free(l->sasl);
+	l->sasl = NULL;
+	free(l->pending_body);
+	l->pending_body = NULL;
+}
+
+int
+lang_auth_start(struct lang *l, const char *mech, const char *user,
+    const char *secret, char **errstr)
+{
+	const struct sasl_mech_info *mi = sasl_mech_find(mech);
+	struct smtp_session *s = smtp_client_session(l->client);
+	const struct smtp_caps *caps = smtp_session_caps(s);
+	char *wire = NULL, *display = NULL;
+	int rc;
+
+	if (mi == NULL) {
+		*errstr = xasprintf("unknown AUTH mechanism \"%s\"; ehlo knows "
+		                    "PLAIN, LOGIN, CRAM-MD5 and XOAUTH2",
+		    mech);
+		return -1;
+	}
+	sasl_client_free(l->sasl);
+	if ((l->sasl = sasl_client_new(mi->name, user, secret, errstr)) == NULL)
+		return -1;
+	if (caps->valid && !smtp_caps_has_auth(caps, mi->name))
+		smtp_session_warn(s,
+		    "the server did not offer AUTH %s; trying "
+		    "anyway",
+		    mi->name);
+	if (!smtp_session_is_tls(s))
+		smtp_session_warn(s,
+		    "AUTH on a connection without TLS: the "
+		    "secret crosses the network readable by "
+		    "anyone on the path");
+	sasl_client_start(l->sasl, mi->initial_response, &wire, &display);
+	rc = smtp_client_send_secret(l->client, wire, display, errstr);
+	if (rc == -1) {
+		sasl_client_free(l->sasl);
+		l->sasl = NULL;
+	}
+	secret_free_str(wire);
+	free(display);
+	return rc;
+}
+
+int
+lang_body(struct lang *l, const char *path, char **errstr)
+{
+	struct smtp_session *s = smtp_client_session(l->client);
+	int fd;
+
+	if (*path == '\0') {
+		*errstr = xstrdup("/body needs a FILE");
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*errstr = xasprintf("/body: cannot open %s: %s; nothing was "
+		                    "sent",
+		    path, strerror(errno));
+		return -1;
+	}
+	(void)close(fd);
+	if (smtp_session_state(s) == SMTP_STATE_CONTENT) {
+		record_body_file(l->rec, path);
+		return smtp_client_body_file(l->client, path, errstr);
+	}
+	free(l->pending_body);
+	l->pending_body = xstrdup(path);
+	if (smtp_client_send(l->client, "DATA", 4, errstr) == -1) {
+		free(l->pending_body);
+		l->pending_body = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+lang_on_reply(struct lang *l, const struct smtp_event *ev, char **errstr)
+{
+	const struct smtp_stage *st = ev->stage;
+	int code = ev->reply->code, rc = 0;
+	char *err = NULL;
+
+	if (st == NULL)
+		return 0;
+	if (st->kind == SMTP_STAGE_AUTH && l->sasl != NULL) {
+		if (code == 334)
+			return cli_sasl_answer(
+			    l->client, l->sasl, ev->reply, errstr);
+		sasl_client_free(l->sasl);
+		l->sasl = NULL;
+	}
+	if (st->kind == SMTP_STAGE_DATA && l->pending_body != NULL) {
+		if (code == 354) {
+			record_body_file(l->rec, l->pending_body);
+			if (smtp_client_body_file(
+			        l->client, l->pending_body, &err) == -1) {
+				/* The server waits for content: end it. */
+				*errstr = xasprintf("%s; sending an empty "
+				                    "message end so the server "
+				                    "leaves DATA",
+				    err);
+				free(err);
+				err = NULL;
+				(void)smtp_client_send(l->client, ".", 1, &err);
+				free(err);
+				rc = -1;
+			}
+		}
+		free(l->pending_body);
+		l->pending_body = NULL;
+	}
+	return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * The parts of the command language (DESIGN.md section 3) that span
+ * several replies and are the same in line mode and in the workbench:
+ * `/auth` (the SASL exchange after the AUTH command) and `/body` (DATA,
+ * then the file once the server says 354).  Each front end keeps one
+ * struct lang per connection and reports what these calls return in its
+ * own way.
+ */
+#ifndef EHLO_TUI_LANG_H
+#define EHLO_TUI_LANG_H
+
+struct record;
+struct sasl_client;
+struct smtp_client;
+struct smtp_event;
+
+struct lang {
+	struct smtp_client *client; /* the connection (not owned) */
+	struct record *rec; /* the recorder, or NULL (not owned) */
+	struct sasl_client *sasl; /* an /auth exchange in progress */
+	char *pending_body; /* /body waiting for the 354 */
+};
+
+/*
+ * Starts an /auth exchange: mech must be one sasl_mech_find() knows.
+ * Warns (as session warnings) when the server did not offer the
+ * mechanism or the connection has no TLS.  secret is copied and may be
+ * wiped by the caller at once.  Returns -1 with *errstr.
+ */
+int lang_auth_start(struct lang *, const char *mech, const char *user,
+    const char *secret, char **errstr);
+
+/*
+ * /body FILE: checks the file can be read (nothing is sent otherwise),
+ * then streams it now when the server is already after 354, else sends
+ * DATA and streams it when the 354 comes.  Returns -1 with *errstr.
+ */
+int lang_body(struct lang *, const char *path, char **errstr);
+
+/*
+ * Follows one reply event: answers 334 during /auth, starts the pending
+ * body after 354 (a file that became unreadable ends the message empty,
+ * so the server leaves DATA).  Returns -1 with *errstr when the user's
+ * request could not go on.
+ */
+int lang_on_reply(struct lang *, const struct smtp_event *, char **errstr);
+
+/* Forgets an exchange or a pending body (new connection, exit). */
+void lang_reset(struct lang *);
+
+#endif
