@@ -143,6 +143,7 @@ struct wb {
 	int asking_secret;
 	char **addresses; /* seen in this session, for completion */
 	size_t naddresses;
+	size_t scan_events; /* events read of one session (completion) */
 	char **draft_ids; /* "12", ... for completion */
 	size_t ndraft_ids;
 	char *auth_user; /* the user of the last /auth */
@@ -671,6 +672,9 @@ history_addr_event(const struct hist_event *e, void *arg)
 	struct wb *wb = arg;
 	char *line;
 
+	/* Envelopes come early in a session: do not read a long one whole. */
+	if (++wb->scan_events > 2000)
+		return 1;
 	if (e->dir != 'C' || e->len < 10 || (e->flags & HIST_EV_CONTENT))
 		return 0;
 	if (strncasecmp(e->text, "MAIL FROM:", 10) != 0 &&
@@ -688,15 +692,16 @@ history_addr_session(const struct hist_session *hs, void *arg)
 	struct wb *wb = arg;
 	char *err = NULL;
 
+	wb->scan_events = 0;
 	if (hist_events_iter(wb->hist, hs->id, history_addr_event, wb, &err) ==
 	    -1)
 		free(err);
 	return 0;
 }
 
-/* Addresses for completion from drafts and recent sessions; draft ids. */
+/* Draft numbers and the drafts' addresses, for completion. */
 static void
-load_completion_sources(struct wb *wb)
+load_draft_completions(struct wb *wb)
 {
 	char *err = NULL;
 	size_t i;
@@ -708,11 +713,18 @@ load_completion_sources(struct wb *wb)
 	wb->ndraft_ids = 0;
 	if (wb->hist == NULL)
 		return;
-	if (hist_draft_list(wb->hist, draft_ids_row, wb, &err) == -1) {
+	if (hist_draft_list(wb->hist, draft_ids_row, wb, &err) == -1)
 		free(err);
-		err = NULL;
-	}
-	if (hist_session_list(
+}
+
+/* Addresses from the envelopes of the last sessions (once, at start). */
+static void
+load_history_completions(struct wb *wb)
+{
+	char *err = NULL;
+
+	if (wb->hist != NULL &&
+	    hist_session_list(
 	        wb->hist, 20, NULL, history_addr_session, wb, &err) == -1)
 		free(err);
 }
@@ -1341,7 +1353,7 @@ draft_changed(struct wb *wb)
 		wb_note(wb, THEME_ERROR, "draft not saved: %s", err);
 		free(err);
 	}
-	load_completion_sources(wb);
+	load_draft_completions(wb);
 	wb->dirty = 1;
 }
 
@@ -2866,7 +2878,8 @@ open_history(struct wb *wb)
 	}
 	/* Re-installing the handler moves readline past the loaded lines. */
 	rl_glue_cancel();
-	load_completion_sources(wb);
+	load_draft_completions(wb);
+	load_history_completions(wb);
 }
 
 int
