@@ -29,6 +29,7 @@
  * event with client text already escaped.
  */
 #include "protocol/practice.h"
+#include "protocol/sockbio.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -415,7 +416,6 @@ struct practice {
 	char *cafile;
 	char *keyfile;
 	SSL_CTX *ssl_ctx;
-	BIO_METHOD *bio_method;
 	struct practice_opts o;
 	struct pconn *conns;
 	size_t nconns;
@@ -2029,101 +2029,18 @@ pc_process(struct pconn *c)
 
 /* ---- transport ---------------------------------------------------------- */
 
-/*
- * The socket BIO under TLS: OpenSSL's own writes with write(), which
- * raises SIGPIPE when the client has gone; this one uses MSG_NOSIGNAL.
- */
-static int
-pc_bio_write(BIO *b, const char *p, size_t n, size_t *done)
-{
-	struct pconn *c = BIO_get_data(b);
-	ssize_t r;
-
-	BIO_clear_retry_flags(b);
-	*done = 0;
-	do
-		r = send(c->fd, p, n, MSG_NOSIGNAL);
-	while (r == -1 && errno == EINTR);
-	if (r >= 0) {
-		*done = (size_t)r;
-		return 1;
-	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		BIO_set_retry_write(b);
-	return 0;
-}
-
-static int
-pc_bio_read(BIO *b, char *p, size_t n, size_t *done)
-{
-	struct pconn *c = BIO_get_data(b);
-	ssize_t r;
-
-	BIO_clear_retry_flags(b);
-	*done = 0;
-	do
-		r = recv(c->fd, p, n, 0);
-	while (r == -1 && errno == EINTR);
-	if (r > 0) {
-		*done = (size_t)r;
-		return 1;
-	}
-	if (r == 0)
-		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
-	else if (errno == EAGAIN || errno == EWOULDBLOCK)
-		BIO_set_retry_read(b);
-	return 0;
-}
-
-static long
-pc_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-	(void)num;
-	(void)ptr;
-	if (cmd == BIO_CTRL_FLUSH)
-		return 1;
-	if (cmd == BIO_CTRL_EOF)
-		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
-	return 0;
-}
-
-static BIO_METHOD *
-pc_bio_method(struct practice *p)
-{
-	BIO_METHOD *m;
-	int idx;
-
-	if (p->bio_method != NULL)
-		return p->bio_method;
-	if ((idx = BIO_get_new_index()) == -1)
-		return NULL;
-	if ((m = BIO_meth_new(idx | BIO_TYPE_SOURCE_SINK, "practice")) == NULL)
-		return NULL;
-	if (BIO_meth_set_write_ex(m, pc_bio_write) != 1 ||
-	    BIO_meth_set_read_ex(m, pc_bio_read) != 1 ||
-	    BIO_meth_set_ctrl(m, pc_bio_ctrl) != 1) {
-		BIO_meth_free(m);
-		return NULL;
-	}
-	p->bio_method = m;
-	return m;
-}
-
 static void
 pc_tls_begin(struct pconn *c)
 {
-	BIO_METHOD *m = pc_bio_method(c->p);
 	BIO *bio;
 
 	c->tls_start = 0;
-	if (m == NULL || (c->ssl = SSL_new(c->p->ssl_ctx)) == NULL ||
-	    (bio = BIO_new(m)) == NULL) {
+	if ((c->ssl = SSL_new(c->p->ssl_ctx)) == NULL ||
+	    (bio = smtp_sockbio_new(c->fd)) == NULL) {
 		pc_log(c, "cannot start TLS (out of memory?)");
 		c->dead = 1;
 		return;
 	}
-	BIO_set_data(bio, c);
-	BIO_set_init(bio, 1);
 	SSL_set_bio(c->ssl, bio, bio);
 	SSL_set_accept_state(c->ssl);
 	c->handshaking = 1;
@@ -2886,7 +2803,6 @@ practice_free(struct practice *p)
 	for (i = 0; i < PC_GREY_MAX; i++)
 		free(p->grey[i].key);
 	SSL_CTX_free(p->ssl_ctx);
-	BIO_meth_free(p->bio_method);
 	free(p->address);
 	free(p->datadir);
 	free(p->inbox);

@@ -28,6 +28,7 @@
  * and bounded before anyone else sees them.
  */
 #include "protocol/transport.h"
+#include "protocol/sockbio.h"
 
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -35,7 +36,6 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -95,7 +95,6 @@ struct smtp_transport {
 /* Shared by every transport; made on the first TLS start. */
 static SSL_CTX *tr_ctx;
 static char *tr_ctx_cafile; /* the extra CA file tr_ctx trusts, or NULL */
-static BIO_METHOD *tr_bio_method;
 static X509_LOOKUP_METHOD *tr_lazy_method; /* see tr_store_system() */
 
 static void tr_info_free(struct smtp_tls_info *);
@@ -529,101 +528,6 @@ smtp_transport_peer(const struct smtp_transport *t)
 }
 
 /*
- * The socket BIO under TLS.  OpenSSL's own socket BIO writes with
- * write(), which raises SIGPIPE when the server has gone.
- */
-static int
-tr_bio_write(BIO *b, const char *p, size_t n, size_t *done)
-{
-	struct smtp_transport *t = BIO_get_data(b);
-	ssize_t r;
-
-	BIO_clear_retry_flags(b);
-	*done = 0;
-	do
-		r = send(t->fd, p, n, MSG_NOSIGNAL);
-	while (r == -1 && errno == EINTR);
-	if (r >= 0) {
-		*done = (size_t)r;
-		return 1;
-	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		BIO_set_retry_write(b);
-	return 0;
-}
-
-static int
-tr_bio_read(BIO *b, char *p, size_t n, size_t *done)
-{
-	struct smtp_transport *t = BIO_get_data(b);
-	ssize_t r;
-
-	BIO_clear_retry_flags(b);
-	*done = 0;
-	do
-		r = recv(t->fd, p, n, 0);
-	while (r == -1 && errno == EINTR);
-	if (r > 0) {
-		*done = (size_t)r;
-		return 1;
-	}
-	if (r == 0)
-		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
-	else if (errno == EAGAIN || errno == EWOULDBLOCK)
-		BIO_set_retry_read(b);
-	return 0;
-}
-
-static long
-tr_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-	(void)num;
-	(void)ptr;
-	switch (cmd) {
-	case BIO_CTRL_FLUSH:
-		return 1;
-	case BIO_CTRL_EOF:
-		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
-	default:
-		return 0;
-	}
-}
-
-static int
-tr_bio_puts(BIO *b, const char *s)
-{
-	size_t done;
-
-	if (tr_bio_write(b, s, strlen(s), &done) != 1 || done > INT_MAX)
-		return -1;
-	return (int)done;
-}
-
-static BIO_METHOD *
-tr_bio_method_get(void)
-{
-	BIO_METHOD *m;
-	int idx;
-
-	if (tr_bio_method != NULL)
-		return tr_bio_method;
-	if ((idx = BIO_get_new_index()) == -1)
-		return NULL;
-	m = BIO_meth_new(idx | BIO_TYPE_SOURCE_SINK, "ehlo socket");
-	if (m == NULL)
-		return NULL;
-	if (BIO_meth_set_write_ex(m, tr_bio_write) != 1 ||
-	    BIO_meth_set_read_ex(m, tr_bio_read) != 1 ||
-	    BIO_meth_set_puts(m, tr_bio_puts) != 1 ||
-	    BIO_meth_set_ctrl(m, tr_bio_ctrl) != 1) {
-		BIO_meth_free(m);
-		return NULL;
-	}
-	tr_bio_method = m;
-	return m;
-}
-
-/*
  * Collects (and clears) the OpenSSL error queue: *reasons gets the short
  * reasons ("wrong version number"), *details the full error strings.
  * Returns 1 when a reason says the peer did not talk TLS at all.
@@ -803,8 +707,7 @@ smtp_transport_tls_cleanup(void)
 	tr_ctx = NULL;
 	free(tr_ctx_cafile);
 	tr_ctx_cafile = NULL;
-	BIO_meth_free(tr_bio_method);
-	tr_bio_method = NULL;
+	smtp_sockbio_cleanup();
 	X509_LOOKUP_meth_free(tr_lazy_method);
 	tr_lazy_method = NULL;
 }
@@ -815,7 +718,6 @@ smtp_transport_tls_start(
 {
 	static const struct smtp_tls_opts none;
 	X509_VERIFY_PARAM *param;
-	BIO_METHOD *method;
 	SSL_CTX *ctx;
 	BIO *bio;
 	SSL *ssl;
@@ -839,16 +741,12 @@ smtp_transport_tls_start(
 	}
 	if ((ctx = tr_ctx_get(opts->cafile, errstr)) == NULL)
 		return -1;
-	if ((method = tr_bio_method_get()) == NULL)
-		goto fail;
 	if ((ssl = SSL_new(ctx)) == NULL)
 		goto fail;
-	if ((bio = BIO_new(method)) == NULL) {
+	if ((bio = smtp_sockbio_new(t->fd)) == NULL) {
 		SSL_free(ssl);
 		goto fail;
 	}
-	BIO_set_data(bio, t);
-	BIO_set_init(bio, 1);
 	SSL_set_bio(ssl, bio, bio);
 	SSL_set_connect_state(ssl);
 
