@@ -1257,8 +1257,8 @@ attach_type(magic_t mg, const char *path)
 	return xstrdup(slash == 1 ? t : "application/octet-stream");
 }
 
-static const char *
-cte_name(enum smtp_message_cte c)
+const char *
+smtp_message_cte_name(enum smtp_message_cte c)
 {
 	switch (c) {
 	case SMTP_CTE_7BIT:
@@ -1472,7 +1472,8 @@ build(struct smtp_message_build *b, const struct smtp_message *m,
 		(void)buf_add_printf(&h,
 		    "Content-Type: text/plain; charset=%s\r\n"
 		    "Content-Transfer-Encoding: %s\r\n\r\n",
-		    sc.has8 ? "utf-8" : "us-ascii", cte_name(b->cte));
+		    sc.has8 ? "utf-8" : "us-ascii",
+		    smtp_message_cte_name(b->cte));
 		size += buf_used(&h) + bodysize;
 		seg_add(b, SEG_MEM, &h, NULL);
 		seg_add(b, SEG_TEXT, NULL, NULL);

@@ -78,6 +78,9 @@ enum smtp_message_cte {
 	SMTP_CTE_BASE64,
 };
 
+/* "7bit", "8bit", "quoted-printable" or "base64". */
+const char *smtp_message_cte_name(enum smtp_message_cte);
+
 /* What the builder decided; valid while the builder lives. */
 struct smtp_message_info {
 	const char *env_from; /* the From addr-spec, for MAIL FROM */

@@ -204,22 +204,6 @@ xtext_append(struct buf *b, const char *s)
 			(void)buf_add(b, p, 1);
 }
 
-static const char *
-cte_text(enum smtp_message_cte c)
-{
-	switch (c) {
-	case SMTP_CTE_7BIT:
-		return "7bit";
-	case SMTP_CTE_8BIT:
-		return "8bit";
-	case SMTP_CTE_QP:
-		return "quoted-printable";
-	case SMTP_CTE_BASE64:
-		return "base64";
-	}
-	return "?";
-}
-
 static int
 use_dsn(struct snd *s)
 {
@@ -279,8 +263,9 @@ begin_txn(struct snd *s)
 	smtp_session_note(s->session,
 	    "message: %llu octets, text %s, %zu attachment(s), %zu "
 	    "recipient(s), Message-ID %s",
-	    (unsigned long long)s->info->size, cte_text(s->info->body_cte),
-	    s->info->nattach, s->info->nrcpts, s->info->message_id);
+	    (unsigned long long)s->info->size,
+	    smtp_message_cte_name(s->info->body_cte), s->info->nattach,
+	    s->info->nrcpts, s->info->message_id);
 	if (caps->size_limit > 0 && s->info->size > caps->size_limit)
 		smtp_session_warn(s->session,
 		    "the message (%llu octets) is larger than the server's "
