@@ -2125,10 +2125,17 @@ wb_mx_cmd(struct wb *wb, const char *arg)
 }
 
 static void
-do_slash(struct wb *wb, const char *line)
+do_slash(struct wb *wb, const char *typed)
 {
-	const char *arg = line + strcspn(line, " \t");
+	/* Trailing blanks are never part of an argument (completion adds
+	 * one after a file name). */
+	char *line = xstrdup(typed);
+	size_t n = strlen(line);
+	const char *arg;
 
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		line[--n] = '\0';
+	arg = line + strcspn(line, " \t");
 	arg += strspn(arg, " \t");
 #define IS(w)                                                                  \
 	(strncasecmp(line, w, strlen(w)) == 0 &&                               \
@@ -2249,6 +2256,7 @@ do_slash(struct wb *wb, const char *line)
 		    "unknown workbench command \"%.40s\": /help lists them",
 		    line);
 #undef IS
+	free(line);
 }
 
 static int

@@ -252,7 +252,12 @@ class PracticeTest(WorkbenchCase):
         self.enter(t, "/draft from Me <me@learner.example>")
         self.enter(t, "/draft to bob@practice.test")
         self.enter(t, "/draft subject Grüße from the workbench")
-        self.enter(t, f"/draft attach {attach}")
+        # The path completes like a shell's: type a prefix, press Tab.
+        t.type(f"/draft attach {attach[:-6]}")
+        t.send("Tab")
+        t.wait_for(rf"smtp> /draft attach {re.escape(attach)}\s*$")
+        t.send("Enter")
+        t.wait_for(r"Attach:")
         self.enter(t, "/draft body")
         t.wait_for(r"body>")
         self.enter(t, "Hello Bob,")
