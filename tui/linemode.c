@@ -685,6 +685,11 @@ run_line(struct lm *lm)
 	if (*l == '\0' || *l == '#')
 		return;
 	if (*l == '/') {
+		/* As in the workbench: trailing blanks are not part of an
+		 * argument.  lm->line is ours; NULs were refused above. */
+		while (n > 0 &&
+		    (lm->line[n - 1] == ' ' || lm->line[n - 1] == '\t'))
+			lm->line[--n] = '\0';
 		do_slash(lm, l);
 		return;
 	}

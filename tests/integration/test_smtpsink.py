@@ -58,6 +58,20 @@ class SmtpSinkTest(servers.EhloTestCase):
         self.assertEqual(len(dumps), before + 1)
         self.assertIn(b"hello sink", dumps[-1])
 
+    def test_trailing_blanks_after_a_body_path(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "body.txt")
+            with open(path, "w") as f:
+                f.write("Subject: blanks\n\nbody with a path and blanks\n")
+            before = len(self.sink.dumps())
+            r = self.ehlo(["run", self.server],
+                          "EHLO c.example\nMAIL FROM:<a@b.example>\n"
+                          f"RCPT TO:<c@d.example>\n/body {path} \t \n")
+            self.assertExit(r, 0)
+            dumps = self.sink.dumps()
+            self.assertEqual(len(dumps), before + 1)
+            self.assertIn(b"body with a path and blanks", dumps[-1])
+
     def test_script_from_file_and_dash(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "session.txt")
