@@ -910,10 +910,13 @@ class SmtpSink(_ChildServer):
                    describe=lambda: "smtp-sink output:\n" + self.log())
 
     def dumps(self):
-        """Contents (bytes) of the transactions smtp-sink dumped."""
+        """Contents (bytes) of the transactions smtp-sink dumped, oldest
+        first (by modification time: the file names only have seconds,
+        and two dumps in the same second sort at random)."""
         result = []
-        for path in sorted(glob.glob(os.path.join(self.workdir, "mail",
-                                                  "*"))):
+        paths = glob.glob(os.path.join(self.workdir, "mail", "*"))
+        for path in sorted(paths, key=lambda p: (os.stat(p).st_mtime_ns,
+                                                 p)):
             with open(path, "rb") as f:
                 result.append(f.read())
         return result
