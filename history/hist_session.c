@@ -495,25 +495,38 @@ hist_session_event(
 	int64_t seq;
 	int rc;
 
-	st = hist_stmt(h, HIST_ST_EVENT_ADD,
-	    "INSERT INTO events (session_id, seq, t_us, dir, text, stage, "
-	    "code, enhanced, flags, stage_no, grp, latency_us) VALUES (?1, "
-	    "(SELECT coalesce(max(seq), 0) + 1 FROM events WHERE "
-	    "session_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-	    "RETURNING seq",
-	    errstr);
+	/*
+	 * The recorder numbers its rows itself (ev->seq > 0): no lookup of
+	 * the session's last seq, and one step.
+	 */
+	if (ev->seq > 0)
+		st = hist_stmt(h, HIST_ST_EVENT_ADD_SEQ,
+		    "INSERT INTO events (session_id, seq, t_us, dir, text, "
+		    "stage, code, enhanced, flags, stage_no, grp, latency_us) "
+		    "VALUES (?1, ?12, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+		    errstr);
+	else
+		st = hist_stmt(h, HIST_ST_EVENT_ADD,
+		    "INSERT INTO events (session_id, seq, t_us, dir, text, "
+		    "stage, code, enhanced, flags, stage_no, grp, latency_us) "
+		    "VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM events "
+		    "WHERE session_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+		    "?10, ?11) RETURNING seq",
+		    errstr);
 	if (st == NULL)
 		return -1;
 	(void)sqlite3_bind_int64(st, 1, id);
 	(void)sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->t_us);
-	(void)sqlite3_bind_text(st, 3, dir, 1, SQLITE_TRANSIENT);
+	(void)sqlite3_bind_text(st, 3, dir, 1, SQLITE_STATIC);
+	/* STATIC: the statement is stepped and reset before returning. */
 	(void)sqlite3_bind_text(st, 4, ev->text != NULL ? ev->text : "",
-	    ev->text != NULL ? (int)ev->len : 0, SQLITE_TRANSIENT);
-	(void)hist_bind_str(st, 5, ev->stage);
+	    ev->text != NULL ? (int)ev->len : 0, SQLITE_STATIC);
+	if (ev->stage != NULL)
+		(void)sqlite3_bind_text(st, 5, ev->stage, -1, SQLITE_STATIC);
 	if (ev->code > 0)
 		(void)sqlite3_bind_int(st, 6, ev->code);
 	if (ev->enhanced != NULL && ev->enhanced[0] != '\0')
-		(void)hist_bind_str(st, 7, ev->enhanced);
+		(void)sqlite3_bind_text(st, 7, ev->enhanced, -1, SQLITE_STATIC);
 	(void)sqlite3_bind_int(st, 8, (int)ev->flags);
 	if (ev->stage_no >= 0)
 		(void)sqlite3_bind_int(st, 9, ev->stage_no);
@@ -521,20 +534,27 @@ hist_session_event(
 		(void)sqlite3_bind_int(st, 10, ev->group);
 	if (ev->latency_us >= 0)
 		(void)sqlite3_bind_int64(st, 11, ev->latency_us);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
+	if (ev->seq > 0) {
+		(void)sqlite3_bind_int64(st, 12, ev->seq);
+		seq = ev->seq;
+		rc = sqlite3_step(st);
+	} else {
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW) {
+			*errstr = hist_errmsg(h, "recording an event");
+			(void)sqlite3_reset(st);
+			return -1;
+		}
+		seq = sqlite3_column_int64(st, 0);
+		/* Step to the end so the statement (and its write) completes. */
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE) {
 		*errstr = hist_errmsg(h, "recording an event");
 		(void)sqlite3_reset(st);
 		return -1;
 	}
-	seq = sqlite3_column_int64(st, 0);
-	/* Step to the end so the statement (and its write) completes. */
-	rc = sqlite3_step(st);
 	(void)sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		*errstr = hist_errmsg(h, "recording an event");
-		return -1;
-	}
 	return seq;
 }
 

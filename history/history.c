@@ -496,6 +496,12 @@ hist_open(const char *path, unsigned flags, char **errstr)
 		return NULL;
 	}
 
+	/*
+	 * No allocation statistics: they take a global mutex around every
+	 * SQLite malloc and free, a cost on each row recorded.  Only
+	 * possible before SQLite initialises (later calls fail harmlessly).
+	 */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	h = xcalloc(1, sizeof *h);
 	h->path = xstrdup(path);
 	h->readonly = ro;

@@ -189,7 +189,7 @@ void hist_session_free(struct hist_session *);
 #define HIST_EV_REPLY 0x40 /* 'S' row: the last line of a reply */
 
 struct hist_event {
-	int64_t seq; /* 1, 2, ... per session (set by the store) */
+	int64_t seq; /* 1, 2, ... per session (0: the store numbers it) */
 	uint64_t t_us; /* since the session began */
 	char dir; /* 'C' client, 'S' server, '*' workbench */
 	const char *text; /* raw bytes, may hold NUL: use len */
@@ -205,9 +205,13 @@ struct hist_event {
 
 /*
  * Appends one event (on disk, in the WAL, when this returns, unless a
- * hist_tx_begin transaction is open: then at hist_tx_commit).  code, enhanced
- * and latency are normally set later with hist_event_set_reply().
- * Returns the event's seq (> 0) or -1 with *errstr.
+ * hist_tx_begin transaction is open: then at hist_tx_commit).  With
+ * ev->seq 0 the event gets the session's next seq; a caller that is the
+ * session's only writer may number the rows itself (ev->seq > 0, which
+ * must be new for the session).  A reply's last line can carry its code,
+ * enhanced code, stage and latency (HIST_EV_REPLY), or get them later
+ * with hist_event_set_reply().  Returns the event's seq (> 0) or -1
+ * with *errstr.
  */
 int64_t hist_session_event(
     struct hist *, int64_t id, const struct hist_event *, char **errstr);

@@ -11,14 +11,19 @@
  * size, line count, SHA-256 and, when the content is at most
  * HIST_BODY_INLINE_MAX octets, the content itself (for replay).
  *
- * Writing is batched: each write joins an open transaction
- * (hist_tx_begin) that record_flush commits once per event-loop turn,
- * before the turn's output is flushed or drawn, so what was shown is in
- * the database (a kill -9 loses nothing on screen) at the cost of one
- * commit per turn instead of one per row.  When the output is stdio's
+ * Writing is deferred and batched.  An event only queues its row
+ * (numbered here: the recorder is its session's only writer); the queue
+ * is written at the end of the event-loop turn (record_flush_due), after
+ * the turn's commands went out, so the store's work overlaps the
+ * server's instead of delaying the next command, and a server line
+ * waits there for the reply it ends, which is then stored in the same
+ * INSERT.  The rows join an open transaction (hist_tx_begin) committed
+ * at most every RECORD_BATCH_MS, and always before the output they
+ * belong to is flushed or drawn, so what was shown is in the database
+ * (a kill -9 loses nothing on screen).  When the output is stdio's
  * stdout (record_watch_stdout), a row whose printed line could make
  * stdio write before the turn ends (a full buffer, a line-buffered
- * terminal) is committed at once.
+ * terminal) is written and committed at once.
  *
  * Secrets: the session hands observers only the display form of AUTH
  * exchanges (SMTP_SENT_REDACTED); as a second line of defence, a client
@@ -48,6 +53,25 @@
 #include "protocol/digest.h"
 #include "protocol/tlscheck.h"
 
+/* A row waiting in the queue; its text is at off in qtext. */
+struct qrow {
+	int64_t seq;
+	uint64_t t_us;
+	size_t off, len;
+	const char *stage; /* static */
+	char enhanced[16];
+	char dir;
+	unsigned flags;
+	int code;
+	int stage_no;
+	int group;
+	int64_t latency_us;
+};
+
+/* The queue is written at once beyond these (one read's worth). */
+#define RECORD_QUEUE_ROWS 512
+#define RECORD_QUEUE_BYTES (256 * 1024)
+
 struct record {
 	struct hist *h;
 	int own_h; /* opened by record_open: closed on free */
@@ -62,7 +86,13 @@ struct record {
 	struct smtp_session *session;
 	struct smtp_client *client;
 	int tls_recorded;
+	int64_t seq; /* of the last row numbered */
 	int64_t last_s_seq; /* last server line not yet closed by a reply */
+
+	/* Rows numbered but not yet written (see record_drain). */
+	struct qrow *q;
+	size_t nq, qcap;
+	struct buf qtext; /* their texts, one after the other */
 
 	/* message content being typed (after 354) */
 	int in_content;
@@ -79,6 +109,8 @@ struct record {
 	int port;
 	int strip_warned;
 };
+
+static int drain(struct record *);
 
 static void
 disable(struct record *r, char *err)
@@ -105,6 +137,7 @@ record_new(struct hist *h)
 	r->h = h;
 	buf_init(&r->content, HIST_BODY_INLINE_MAX + 2);
 	buf_init(&r->preview, 0);
+	buf_init(&r->qtext, 0);
 	return r;
 }
 
@@ -154,6 +187,8 @@ record_free(struct record *r)
 	content_reset(r);
 	buf_reset(&r->content);
 	buf_reset(&r->preview);
+	buf_reset(&r->qtext);
+	free(r->q);
 	free(r->body_path);
 	free(r->host);
 	if (r->wake != 0)
@@ -176,6 +211,9 @@ record_begin(struct record *r, const char *host, int port, const char *tls_mode,
 	r->host = xstrdup(host);
 	r->port = port;
 	r->strip_warned = 0;
+	r->seq = r->last_s_seq = 0;
+	r->nq = 0;
+	buf_clear(&r->qtext);
 	r->id = hist_session_begin(r->h, host, port, tls_mode, replay_of, &err);
 	if (r->id < 0) {
 		r->id = 0;
@@ -233,7 +271,16 @@ record_flush_due(struct record *r, struct loop *loop)
 {
 	uint64_t age;
 
-	if (r == NULL || r->h == NULL || !hist_tx_is_open(r->h))
+	if (r == NULL || r->h == NULL)
+		return 0;
+	/*
+	 * The turn's rows, written now that its commands have gone out:
+	 * the store's work overlaps the server's instead of delaying the
+	 * next command.
+	 */
+	if (!r->off && drain(r) == -1)
+		return 0;
+	if (!hist_tx_is_open(r->h))
 		return 0;
 	age = loop_now_us() - r->tx_t0;
 	if (r->off || age >= RECORD_BATCH_MS * 1000) {
@@ -254,6 +301,8 @@ record_flush(struct record *r)
 	char *err = NULL;
 
 	if (r == NULL || r->h == NULL)
+		return;
+	if (!r->off && drain(r) == -1)
 		return;
 	if (hist_tx_commit(r->h, &err) == -1)
 		disable(r, err);
@@ -291,39 +340,100 @@ guard_stdout(struct record *r, size_t len)
 		record_flush(r);
 }
 
-/* Appends one row; returns its seq or 0 (recording then stops). */
+/* Writes one numbered row; -1 when recording stopped. */
+static int
+write_row(struct record *r, const struct hist_event *he)
+{
+	char *err = NULL;
+
+	if (tx(r) == -1)
+		return -1;
+	if (hist_session_event(r->h, r->id, he, &err) < 0) {
+		disable(r, err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Writes the queued rows, in seq order, into the open batch.  A server
+ * line waits there for the reply it ends (normally in the same read)
+ * and is written once with the reply's code instead of written and
+ * then updated.
+ */
+static int
+drain(struct record *r)
+{
+	struct hist_event he;
+	const char *text = buf_peek(&r->qtext);
+	size_t i, n = r->nq;
+
+	r->nq = 0;
+	for (i = 0; i < n; i++) {
+		const struct qrow *q = &r->q[i];
+
+		memset(&he, 0, sizeof he);
+		he.seq = q->seq;
+		he.t_us = q->t_us;
+		he.dir = q->dir;
+		he.text = text + q->off;
+		he.len = q->len;
+		he.flags = q->flags;
+		he.stage = q->stage;
+		he.code = q->code;
+		he.enhanced = q->enhanced;
+		he.stage_no = q->stage_no;
+		he.group = q->group;
+		he.latency_us = q->latency_us;
+		if (write_row(r, &he) == -1)
+			break;
+	}
+	buf_clear(&r->qtext);
+	return r->off ? -1 : 0;
+}
+
+/* Queues one row; returns its seq or 0 (recording then stops). */
 static int64_t
 add_row(struct record *r, uint64_t t_us, char dir, const char *text, size_t len,
     unsigned flags, const struct smtp_event *ev)
 {
-	struct hist_event he;
-	char *err = NULL;
+	struct qrow *q;
+	size_t off = buf_used(&r->qtext);
 	int64_t seq;
 
-	memset(&he, 0, sizeof he);
-	he.t_us = t_us;
-	he.dir = dir;
-	he.text = text;
-	he.len = len;
-	he.flags = flags;
-	he.stage_no = -1;
-	he.latency_us = -1;
+	if (buf_add(&r->qtext, text, len) == -1) {
+		disable(r, xstrdup("out of memory for a dialogue line"));
+		return 0;
+	}
+	if (r->nq == r->qcap) {
+		r->qcap = r->qcap != 0 ? 2 * r->qcap : 64;
+		r->q = xreallocarray(r->q, r->qcap, sizeof *r->q);
+	}
+	q = &r->q[r->nq++];
+	memset(q, 0, sizeof *q);
+	q->seq = ++r->seq;
+	q->t_us = t_us;
+	q->off = off;
+	q->len = len;
+	q->dir = dir;
+	q->flags = flags;
+	q->stage_no = -1;
+	q->latency_us = -1;
 	if (ev != NULL && ev->stage != NULL && dir == 'C') {
-		he.stage = smtp_stage_kind_name(ev->stage->kind);
-		he.stage_no =
+		q->stage = smtp_stage_kind_name(ev->stage->kind);
+		q->stage_no =
 		    ev->stage_index <= INT_MAX ? (int)ev->stage_index : -1;
-		he.group = (int)ev->stage->group;
+		q->group = (int)ev->stage->group;
 	}
 	if (t_us > r->last_t_us)
 		r->last_t_us = t_us;
-	if (tx(r) == -1)
+	if ((r->nq >= RECORD_QUEUE_ROWS ||
+	        buf_used(&r->qtext) >= RECORD_QUEUE_BYTES) &&
+	    drain(r) == -1)
 		return 0;
-	if ((seq = hist_session_event(r->h, r->id, &he, &err)) < 0) {
-		disable(r, err);
-		return 0;
-	}
+	seq = q->seq;
 	guard_stdout(r, len);
-	return seq;
+	return active(r) ? seq : 0;
 }
 
 /* ---- capabilities and TLS ------------------------------------------ */
@@ -644,10 +754,23 @@ on_sent(struct record *r, const struct smtp_event *ev)
 	(void)add_row(r, ev->t_us, 'C', ev->text, ev->len, flags, ev);
 }
 
+/* The queued row seq, or NULL once written. */
+static struct qrow *
+queued(struct record *r, int64_t seq)
+{
+	size_t i;
+
+	for (i = r->nq; i-- > 0;)
+		if (r->q[i].seq == seq)
+			return &r->q[i];
+	return NULL;
+}
+
 static void
 on_reply(struct record *r, const struct smtp_event *ev)
 {
 	const struct smtp_stage *st = ev->stage;
+	struct qrow *q;
 	char *err = NULL;
 	int64_t lat = -1;
 	int stage_no = -1;
@@ -660,7 +783,17 @@ on_reply(struct record *r, const struct smtp_event *ev)
 		if (st->kind == SMTP_STAGE_EHLO && ev->reply->code / 100 == 2)
 			record_caps(r);
 	}
-	if (r->last_s_seq != 0 && active(r) && tx(r) == 0) {
+	if (r->last_s_seq != 0 && active(r) &&
+	    (q = queued(r, r->last_s_seq)) != NULL) {
+		q->flags |= HIST_EV_REPLY;
+		q->stage = st != NULL ? smtp_stage_kind_name(st->kind) : NULL;
+		q->code = ev->reply->code;
+		(void)snprintf(q->enhanced, sizeof q->enhanced, "%s",
+		    ev->reply->enhanced);
+		q->stage_no = stage_no;
+		q->latency_us = lat;
+		r->last_s_seq = 0;
+	} else if (r->last_s_seq != 0 && active(r) && tx(r) == 0) {
 		if (hist_event_set_reply(r->h, r->id, r->last_s_seq,
 		        st != NULL ? smtp_stage_kind_name(st->kind) : NULL,
 		        ev->reply->code, ev->reply->enhanced, stage_no, lat,
@@ -727,6 +860,8 @@ record_end(struct record *r, int exit_status)
 	char *err = NULL;
 
 	if (!active(r))
+		return;
+	if (drain(r) == -1)
 		return;
 	if (r->in_content)
 		content_end(r, NULL);

@@ -68,8 +68,8 @@ void record_body_file(struct record *, const char *path);
 void record_error(struct record *, const char *text);
 
 /*
- * Commits what was recorded since the last call (rows are written in
- * one transaction per event-loop turn).  Call in the loop's before-sleep
+ * Writes the queued rows and commits what was recorded since the last
+ * call (one transaction per event-loop turn).  Call in the loop's before-sleep
  * hook before the turn's output is flushed or drawn, and before any
  * other fflush(stdout), so nothing is shown that is not yet in the
  * database.  NULL: no-op.
@@ -90,7 +90,8 @@ void record_watch_stdout(struct record *);
 struct loop;
 
 /*
- * For line mode's before-sleep hook, instead of record_flush: commits
+ * For line mode's before-sleep hook, instead of record_flush, after the
+ * turn's commands were sent: writes the turn's queued rows, commits
  * when the oldest uncommitted row is RECORD_BATCH_MS old and returns 0
  * (flush the output now); otherwise makes sure loop wakes up by then
  * and returns 1: hold the output back, it shows rows not yet committed.

@@ -13,10 +13,13 @@ otherwise).
 import json
 import os
 import shutil
+import pty
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -130,6 +133,95 @@ class HistoryTest(servers.EhloTestCase):
         r = self.run_db(["history"])
         self.assertExit(r, 0)
         self.assertLine(r, r"^ +ID +STARTED +SERVER +OUTCOME +LABEL$")
+
+    # -- replies split across reads ------------------------------------------
+
+    def split_reply_server(self, pause):
+        """A one-connection server whose multi-line replies arrive in two
+        writes, `pause` seconds apart: the recorder sees the first lines
+        in one turn and the reply's end in a later one."""
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        self.addCleanup(srv.close)
+
+        def serve():
+            conn, _ = srv.accept()
+            with conn, conn.makefile("rb") as f:
+                conn.sendall(b"220 split.example ready\r\n")
+                f.readline()  # EHLO
+                conn.sendall(b"250-split.example\r\n250-PIPELINING\r\n")
+                time.sleep(pause)
+                conn.sendall(b"250 8BITMIME\r\n")
+                f.readline()  # NOOP
+                conn.sendall(b"250-first half\r\n")
+                time.sleep(pause)
+                conn.sendall(b"250 2.0.0 second half\r\n")
+                f.readline()  # QUIT
+                conn.sendall(b"221 2.0.0 bye\r\n")
+
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        self.addCleanup(t.join, 5)
+        return f"127.0.0.1:{srv.getsockname()[1]}"
+
+    SPLIT_SCRIPT = "EHLO client.example\nNOOP\nQUIT\n"
+    SPLIT_ROWS = [
+        ("S", "220 split.example ready", 220, None, 1),
+        ("C", "EHLO client.example", None, None, 0),
+        ("S", "250-split.example", None, None, 0),
+        ("S", "250-PIPELINING", None, None, 0),
+        ("S", "250 8BITMIME", 250, None, 1),
+        ("C", "NOOP", None, None, 0),
+        ("S", "250-first half", None, None, 0),
+        ("S", "250 2.0.0 second half", 250, None, 1),  # enhanced: first line
+        ("C", "QUIT", None, None, 0),
+        ("S", "221 2.0.0 bye", 221, "2.0.0", 1),
+    ]
+
+    def split_rows(self):
+        with sqlite3.connect(self.db) as db:
+            rows = db.execute(
+                "SELECT dir, text, code, enhanced, flags & 64 != 0, seq "
+                "FROM events ORDER BY seq").fetchall()
+        self.assertEqual([r[5] for r in rows], list(range(1, len(rows) + 1)))
+        return [r[:5] for r in rows if r[0] in "CS"]
+
+    def test_reply_split_across_reads(self):
+        """A reply's code is stored on its last line even when its lines
+        came in different reads (the first ones already written)."""
+        server = self.split_reply_server(0.3)
+        r = self.run_db(["run", server], self.SPLIT_SCRIPT)
+        self.assertExit(r, 0)
+        self.assertEqual(self.split_rows(), self.SPLIT_ROWS)
+
+    def test_reply_recorded_when_output_is_a_terminal(self):
+        """On a terminal each line is committed as it is printed, before
+        the reply it ends is known: the code still reaches the row."""
+        server = self.split_reply_server(0.1)
+        master, slave = pty.openpty()
+        env = dict(os.environ, NO_COLOR="1", TERM="dumb", EHLO_DB=self.db)
+        with tempfile.TemporaryFile() as stdin:
+            stdin.write(self.SPLIT_SCRIPT.encode())
+            stdin.seek(0)
+            proc = subprocess.Popen([servers.ehlo_bin(), "run", server],
+                                    stdin=stdin, stdout=slave,
+                                    stderr=subprocess.PIPE, env=env)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.close(master)
+        self.assertEqual(proc.wait(timeout=30), 0, proc.stderr.read())
+        proc.stderr.close()
+        self.assertIn(b"S: 250 2.0.0 second half", out)
+        self.assertEqual(self.split_rows(), self.SPLIT_ROWS)
 
     def test_bad_ids(self):
         self.assertExit(self.run_db(["run", self.server], "NOOP\n"), 0)

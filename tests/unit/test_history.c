@@ -522,6 +522,66 @@ test_events_round_trip(void **state)
 	hist_close(h);
 }
 
+/*
+ * A writer that numbers its own rows (the recorder) may insert them out
+ * of order and give a reply's code in the INSERT; a seq already used is
+ * refused, and rows without a seq continue after the highest.
+ */
+static void
+test_events_numbered_by_caller(void **state)
+{
+	struct tmp *t = *state;
+	struct hist *h = must_open(t->path, 0);
+	struct hist_event ev;
+	struct evcopy c;
+	char *err = NULL;
+	int64_t id;
+
+	id = hist_session_begin(h, "mx.example", 25, "plain", 0, &err);
+	assert_true(id > 0);
+	memset(&ev, 0, sizeof ev);
+	ev.stage_no = -1;
+	ev.latency_us = -1;
+	ev.seq = 2;
+	ev.dir = 'S';
+	ev.text = "250 2.1.0 Ok";
+	ev.len = strlen(ev.text);
+	ev.flags = HIST_EV_REPLY;
+	ev.stage = "MAIL";
+	ev.code = 250;
+	ev.enhanced = "2.1.0";
+	ev.stage_no = 2;
+	ev.latency_us = 321;
+	assert_int_equal(hist_session_event(h, id, &ev, &err), 2);
+	memset(&ev, 0, sizeof ev);
+	ev.stage_no = -1;
+	ev.latency_us = -1;
+	ev.seq = 1;
+	ev.dir = 'C';
+	ev.text = "MAIL FROM:<>";
+	ev.len = strlen(ev.text);
+	assert_int_equal(hist_session_event(h, id, &ev, &err), 1);
+	assert_int_equal(hist_session_event(h, id, &ev, &err), -1);
+	assert_non_null(err);
+	free(err);
+	err = NULL;
+	assert_int_equal(add_event(h, id, '*', "after"), 3);
+
+	memset(&c, 0, sizeof c);
+	assert_int_equal(hist_events_iter(h, id, copy_cb, &c, &err), 3);
+	assert_int_equal(c.ev[0].dir, 'C');
+	assert_memory_equal(c.text[0], "MAIL FROM:<>", 12);
+	assert_int_equal(c.ev[1].seq, 2);
+	assert_int_equal(c.ev[1].code, 250);
+	assert_int_equal(c.ev[1].flags, HIST_EV_REPLY);
+	assert_string_equal(c.ev[1].enhanced, "2.1.0");
+	assert_string_equal(c.ev[1].stage, "MAIL");
+	assert_int_equal(c.ev[1].stage_no, 2);
+	assert_int_equal(c.ev[1].latency_us, 321);
+	assert_int_equal(c.ev[2].dir, '*');
+	hist_close(h);
+}
+
 static void
 test_bodies(void **state)
 {
@@ -1089,6 +1149,8 @@ main(void)
 	        test_new_database, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
 	        test_nocreate, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_events_numbered_by_caller, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
 	        test_migrate_from_v1, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
