@@ -788,8 +788,8 @@ on_reply(struct record *r, const struct smtp_event *ev)
 		q->flags |= HIST_EV_REPLY;
 		q->stage = st != NULL ? smtp_stage_kind_name(st->kind) : NULL;
 		q->code = ev->reply->code;
-		(void)snprintf(q->enhanced, sizeof q->enhanced, "%s",
-		    ev->reply->enhanced);
+		(void)snprintf(
+		    q->enhanced, sizeof q->enhanced, "%s", ev->reply->enhanced);
 		q->stage_no = stage_no;
 		q->latency_us = lat;
 		r->last_s_seq = 0;
