@@ -67,7 +67,8 @@ char *hist_col_dup(sqlite3_stmt *, int);
 
 /*
  * Indexes for search the events recorded since the last call (a no-op
- * on a read-only handle).  Returns 0 or -1 with *errstr.
+ * on a read-only handle) and commits, an open batch (hist_tx_begin)
+ * included, in one transaction.  Returns 0 or -1 with *errstr.
  */
 int hist_fts_catch_up(struct hist *, char **errstr);
 

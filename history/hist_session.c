@@ -78,9 +78,14 @@ hist_session_set_caps(struct hist *h, int64_t id, const char *v, char **e)
 int
 hist_session_set_plain_caps(struct hist *h, int64_t id, const char *v, char **e)
 {
+	/* v holds one "KEYWORD params" per line. */
 	return set_text(h, HIST_ST_SET_PLAIN_CAPS,
-	    "UPDATE sessions SET plain_caps = ? WHERE id = ?", id, v,
-	    "recording capabilities", e);
+	    "UPDATE sessions SET plain_caps = ?1, plain_starttls = CASE WHEN"
+	    " instr(char(10) || upper(?1) || char(10),"
+	    "  char(10) || 'STARTTLS' || char(10)) > 0"
+	    " OR instr(char(10) || upper(?1), char(10) || 'STARTTLS ') > 0"
+	    " THEN 1 END WHERE id = ?2",
+	    id, v, "recording capabilities", e);
 }
 
 int
@@ -90,16 +95,11 @@ hist_server_had_starttls(struct hist *h, const char *server, int port,
 	sqlite3_stmt *st;
 	int rc;
 
-	/* plain_caps holds one "KEYWORD params" per line. */
+	/* The partial index sessions_starttls: newest first, one row read. */
 	st = hist_stmt(h, HIST_ST_HAD_STARTTLS,
-	    "SELECT id, started FROM sessions"
-	    " WHERE server = ?1 AND port = ?2 AND (?3 <= 0 OR id < ?3)"
-	    " AND plain_caps IS NOT NULL"
-	    " AND (instr(char(10) || upper(plain_caps) || char(10),"
-	    "  char(10) || 'STARTTLS' || char(10)) > 0"
-	    " OR instr(char(10) || upper(plain_caps),"
-	    "  char(10) || 'STARTTLS ') > 0)"
-	    " ORDER BY id DESC LIMIT 1",
+	    "SELECT id, started FROM sessions INDEXED BY sessions_starttls"
+	    " WHERE server = ?1 AND port = ?2 AND plain_starttls = 1"
+	    " AND (?3 <= 0 OR id < ?3) ORDER BY id DESC LIMIT 1",
 	    errstr);
 	if (st == NULL)
 		return -1;

@@ -141,9 +141,25 @@ static const char schema_v4[] =
     " WHERE tls IS NULL AND tls_mode <> 'tls';"
     "CREATE INDEX sessions_server ON sessions(server, port);";
 
+/*
+ * Version 5: whether the plain-text EHLO offered STARTTLS, as a column
+ * with a partial index, so the downgrade check at each session's EHLO
+ * finds the newest such session of a server directly instead of reading
+ * every earlier session of that server (it grew with the history).
+ */
+static const char schema_v5[] =
+    "ALTER TABLE sessions ADD COLUMN plain_starttls INTEGER;"
+    "UPDATE sessions SET plain_starttls = 1 WHERE plain_caps IS NOT NULL"
+    " AND (instr(char(10) || upper(plain_caps) || char(10),"
+    "  char(10) || 'STARTTLS' || char(10)) > 0"
+    " OR instr(char(10) || upper(plain_caps),"
+    "  char(10) || 'STARTTLS ') > 0);"
+    "CREATE INDEX sessions_starttls ON sessions(server, port)"
+    " WHERE plain_starttls = 1;";
+
 /* schema_steps[v - 1] takes version v - 1 to v. */
 static const char *const schema_steps[] = {
-    schema_v1, schema_v2, schema_v3, schema_v4};
+    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
 
 #define SCHEMA_LATEST ((int)(sizeof schema_steps / sizeof schema_steps[0]))
 
@@ -450,23 +466,44 @@ hist_tx_is_open(struct hist *h)
 int
 hist_fts_catch_up(struct hist *h, char **errstr)
 {
+	int behind;
+
 	if (h->readonly)
 		return 0;
-	if (hist_tx_commit(h, errstr) == -1)
+	/* Usually nothing to do when opening: no write then. */
+	if (query_int(h,
+	        "SELECT (SELECT last_event_id FROM fts_state) < "
+	        "(SELECT coalesce(max(id), 0) FROM events)",
+	        &behind, "reading the search index state", errstr) == -1)
+		return -1;
+	if (!behind)
+		return hist_tx_commit(h, errstr);
+	/*
+	 * Joins an open batch: one commit for the rows and their index.  A
+	 * failure undoes the indexing only (the rows were shown: kept).
+	 */
+	if (sqlite3_get_autocommit(h->db) &&
+	    exec(h, "BEGIN IMMEDIATE", "updating the search index", errstr) ==
+	        -1)
 		return -1;
 	if (exec(h,
-	        "BEGIN IMMEDIATE;"
+	        "SAVEPOINT fts;"
 	        "INSERT INTO events_fts(rowid, text) SELECT id, text FROM "
 	        "events WHERE id > (SELECT last_event_id FROM fts_state) "
 	        "ORDER BY id;"
 	        "UPDATE fts_state SET last_event_id = (SELECT "
 	        "coalesce(max(id), 0) FROM events);"
-	        "COMMIT",
+	        "RELEASE fts",
 	        "updating the search index", errstr) == -1) {
-		(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+		char *e2 = NULL;
+
+		(void)sqlite3_exec(
+		    h->db, "ROLLBACK TO fts; RELEASE fts", NULL, NULL, NULL);
+		if (hist_tx_commit(h, &e2) == -1)
+			free(e2);
 		return -1;
 	}
-	return 0;
+	return hist_tx_commit(h, errstr);
 }
 
 struct hist *

@@ -243,7 +243,9 @@ struct hist_body {
 	const char *path; /* kind "file": the path as given, else NULL */
 	uint64_t size; /* octets (file: on disk; inline: as sent) */
 	uint64_t lines;
-	const char *sha256; /* 64 hex digits, or NULL */
+	const char *sha256; /* 64 hex digits, or NULL (the recorder
+	                     * leaves it NULL when the content is
+	                     * kept: readers digest the content) */
 	const char *first_lines; /* a preview, or NULL */
 	const void *content; /* the content itself, or NULL */
 	size_t content_len;

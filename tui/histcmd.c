@@ -14,6 +14,7 @@
 
 #include "core/escape.h"
 #include "core/xmalloc.h"
+#include "protocol/digest.h"
 #include "tui/cli.h"
 
 struct hist *
@@ -230,6 +231,26 @@ iso_time(int64_t t)
 	return json_string(buf);
 }
 
+/*
+ * A body's SHA-256: as stored, or worked out from the content kept (the
+ * recorder leaves it to readers then, see tui/record.c).  NULL when
+ * neither is there.
+ */
+static const char *
+body_sha256(const struct hist_body *b, char hex[SMTP_SHA256_HEX])
+{
+	struct smtp_sha256 *d;
+
+	if (b->sha256 != NULL)
+		return b->sha256;
+	if (b->content == NULL)
+		return NULL;
+	d = smtp_sha256_new();
+	smtp_sha256_update(d, b->content, b->content_len);
+	smtp_sha256_final(d, hex);
+	return hex;
+}
+
 static const char *
 event_kind(const struct histcmd_event *e)
 {
@@ -250,6 +271,7 @@ histcmd_session_json(struct hist *h, const struct hist_session *s,
 {
 	json_t *o, *evs, *e, *bodies, *tls;
 	struct hist_body *b;
+	char hex[SMTP_SHA256_HEX];
 	size_t i;
 
 	o = json_object();
@@ -331,7 +353,7 @@ histcmd_session_json(struct hist *h, const struct hist_session *s,
 		(void)json_object_set_new(
 		    e, "lines", json_integer((json_int_t)b->lines));
 		(void)json_object_set_new(
-		    e, "sha256", json_text_or_null(b->sha256));
+		    e, "sha256", json_text_or_null(body_sha256(b, hex)));
 		(void)json_object_set_new(
 		    e, "kept", json_boolean(b->content != NULL));
 		(void)json_array_append_new(bodies, e);
@@ -452,8 +474,8 @@ histcmd_print_dialogue(FILE *f, struct hist *h, const struct hist_session *s,
     const struct histcmd_events *es, int annotate)
 {
 	struct hist_body *b;
-	char *err = NULL, *t;
-	const char *prefix;
+	char *err = NULL, *t, hex[SMTP_SHA256_HEX];
+	const char *prefix, *sha;
 	size_t i;
 
 	for (i = 0; i < es->n; i++) {
@@ -494,7 +516,7 @@ histcmd_print_dialogue(FILE *f, struct hist *h, const struct hist_session *s,
 		    "SHA-256 %s%s)\n",
 		    b->kind, *t ? " " : "", t, (unsigned long long)b->size,
 		    (unsigned long long)b->lines,
-		    b->sha256 != NULL ? b->sha256 : "unknown",
+		    (sha = body_sha256(b, hex)) != NULL ? sha : "unknown",
 		    b->content != NULL ? ", content kept" : "");
 		free(t);
 		hist_body_free(b);

@@ -8,8 +8,9 @@
  * first RECORD_CONTENT_ROWS lines become dialogue rows (they are what
  * a reader wants to see), the rest are counted, and at the final "."
  * one '*' row says how many were left out and a bodies row keeps the
- * size, line count, SHA-256 and, when the content is at most
- * HIST_BODY_INLINE_MAX octets, the content itself (for replay).
+ * size, line count, and the content itself when it is at most
+ * HIST_BODY_INLINE_MAX octets (for replay; readers digest it), its
+ * SHA-256 otherwise.
  *
  * Writing is deferred and batched.  An event only queues its row
  * (numbered here: the recorder is its session's only writer); the queue
@@ -582,18 +583,29 @@ content_line(struct record *r, const struct smtp_event *ev)
 	if (!r->in_content) {
 		content_reset(r);
 		r->in_content = 1;
-		r->content_sha = smtp_sha256_new();
 	}
 	r->content_lines++;
 	r->content_bytes += ev->len + 2;
-	smtp_sha256_update(r->content_sha, ev->text, ev->len);
-	smtp_sha256_update(r->content_sha, "\r\n", 2);
+	/*
+	 * Content of at most HIST_BODY_INLINE_MAX octets is kept, and its
+	 * SHA-256 is worked out when shown (a digest's first use costs
+	 * OpenSSL's initialisation, a millisecond); beyond, a running
+	 * digest replaces it.
+	 */
 	if (!r->content_too_big &&
-	    (buf_add(&r->content, ev->text, ev->len) == -1 ||
-	        buf_add(&r->content, "\r\n", 2) == -1 ||
-	        buf_used(&r->content) > HIST_BODY_INLINE_MAX)) {
-		r->content_too_big = 1;
-		buf_clear(&r->content);
+	    buf_used(&r->content) + ev->len + 2 <= HIST_BODY_INLINE_MAX) {
+		(void)buf_add(&r->content, ev->text, ev->len);
+		(void)buf_add(&r->content, "\r\n", 2);
+	} else {
+		if (!r->content_too_big) {
+			r->content_too_big = 1;
+			r->content_sha = smtp_sha256_new();
+			smtp_sha256_update(r->content_sha,
+			    buf_peek(&r->content), buf_used(&r->content));
+			buf_clear(&r->content);
+		}
+		smtp_sha256_update(r->content_sha, ev->text, ev->len);
+		smtp_sha256_update(r->content_sha, "\r\n", 2);
 	}
 	if (r->content_lines <= RECORD_CONTENT_ROWS) {
 		(void)buf_add(&r->preview, ev->text, ev->len);
@@ -634,15 +646,17 @@ content_end(struct record *r, const struct smtp_event *dot)
 		content_reset(r);
 		return;
 	}
-	smtp_sha256_final(r->content_sha, hex);
-	r->content_sha = NULL;
 	preview = xstrndup(buf_peek(&r->preview), buf_used(&r->preview));
 	memset(&b, 0, sizeof b);
+	if (r->content_sha != NULL) {
+		smtp_sha256_final(r->content_sha, hex);
+		r->content_sha = NULL;
+		b.sha256 = hex;
+	}
 	b.seq = seq;
 	b.kind = "inline";
 	b.size = r->content_bytes;
 	b.lines = r->content_lines;
-	b.sha256 = hex;
 	b.first_lines = preview;
 	if (!r->content_too_big) {
 		b.content = buf_peek(&r->content);

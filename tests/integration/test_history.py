@@ -10,6 +10,7 @@ export), and two private Postfix instances that differ by one recipient
 otherwise).
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -108,6 +109,12 @@ class HistoryTest(servers.EhloTestCase):
         self.assertIn("PIPELINING", full["capabilities"])
         self.assertEqual(full["bodies"][0]["kind"], "inline")
         self.assertTrue(full["bodies"][0]["kept"])
+        self.assertEqual(full["bodies"][0]["sha256"], hashlib.sha256(
+            b"Subject: recorded\r\n\r\nhello history\r\n").hexdigest())
+        r = self.run_db(["show", str(s["id"])])
+        self.assertLine(r, r"\(message body: inline, 36 octets, 3 lines, "
+                           r"SHA-256 " + full["bodies"][0]["sha256"] +
+                           r", content kept\)")
 
         r = self.run_db(["export", str(s["id"])])
         self.assertExit(r, 0)

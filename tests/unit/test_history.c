@@ -32,6 +32,7 @@
 #include "core/loop.h"
 #include "core/xmalloc.h"
 #include "history/history.h"
+#include "protocol/digest.h"
 #include "protocol/sasl.h"
 #include "protocol/session.h"
 #include "tui/record.h"
@@ -1026,7 +1027,9 @@ test_recorder_secrets_and_content(void **state)
 	struct hist *h = must_open(t->path, 0);
 	struct rfx f;
 	struct hist_body *b;
+	struct smtp_sha256 *big_sha;
 	char *err = NULL, *data, *p64, line[64], *walpath;
+	char big_hex[SMTP_SHA256_HEX];
 	size_t n, i;
 	int64_t id;
 
@@ -1072,6 +1075,29 @@ test_recorder_secrets_and_content(void **state)
 	}
 	send_line(&f, ".");
 	feed(&f, "250 2.0.0 queued as ABC123XYZ\r\n");
+	/*
+	 * A message over HIST_BODY_INLINE_MAX: not kept, its SHA-256 (over
+	 * the lines buffered before it grew too big as well) is stored.
+	 */
+	send_line(&f, "MAIL FROM:<alice@example>");
+	feed(&f, "250 ok\r\n");
+	send_line(&f, "RCPT TO:<bob@example>");
+	feed(&f, "250 ok\r\n");
+	send_line(&f, "DATA");
+	feed(&f, "354 go\r\n");
+	big_sha = smtp_sha256_new();
+	for (i = 1; i <= 1000; i++) {
+		char big[128];
+
+		(void)snprintf(
+		    big, sizeof big, "big line %04zu %0*d", i, 100, 0);
+		send_line(&f, big);
+		smtp_sha256_update(big_sha, big, strlen(big));
+		smtp_sha256_update(big_sha, "\r\n", 2);
+	}
+	smtp_sha256_final(big_sha, big_hex);
+	send_line(&f, ".");
+	feed(&f, "250 2.0.0 queued as DEF456\r\n");
 	send_line(&f, "QUIT");
 	feed(&f, "221 bye\r\n");
 	record_end(f.rec, 1);
@@ -1088,7 +1114,7 @@ test_recorder_secrets_and_content(void **state)
 		hist_session_free(s);
 	}
 	n = (size_t)hist_events_iter(h, id, count_ev_cb, NULL, &err);
-	assert_true(n > 20 && n < 60);
+	assert_true(n > 40 && n < 100);
 	hist_close(h);
 
 	/* The secrets are in no file of the database. */
@@ -1109,7 +1135,10 @@ test_recorder_secrets_and_content(void **state)
 		free(walpath);
 	}
 	h = must_open(t->path, 0);
-	/* The "." row carries the body: 30 lines, kept whole. */
+	/*
+	 * The "." rows carry the bodies: 30 lines kept whole (readers digest
+	 * the content), 1000 lines as size and SHA-256.
+	 */
 	{
 		struct hist_session *s = hist_session_get(h, id, &err);
 		int64_t seq;
@@ -1121,15 +1150,22 @@ test_recorder_secrets_and_content(void **state)
 				continue;
 			found++;
 			assert_string_equal(b->kind, "inline");
-			assert_int_equal(b->lines, 30);
-			assert_non_null(b->content);
-			assert_true(contains(
-			    b->content, b->content_len, "content line 30\r\n"));
-			assert_non_null(b->sha256);
-			assert_int_equal(strlen(b->sha256), 64);
+			if (found == 1) {
+				assert_int_equal(b->lines, 30);
+				assert_non_null(b->content);
+				assert_true(contains(b->content, b->content_len,
+				    "content line 30\r\n"));
+				assert_null(b->sha256);
+			} else {
+				assert_int_equal(b->lines, 1000);
+				assert_int_equal(b->size, 1000 * 116);
+				assert_null(b->content);
+				assert_non_null(b->sha256);
+				assert_string_equal(b->sha256, big_hex);
+			}
 			hist_body_free(b);
 		}
-		assert_int_equal(found, 1);
+		assert_int_equal(found, 2);
 		hist_session_free(s);
 	}
 	assert_int_equal(hist_session_list(h, -1, "content line 25", count_cb,
