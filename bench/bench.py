@@ -658,22 +658,42 @@ def write_report(env, res, out_md, chart_png, quick):
     wb = res.get("workbench")
     if wb:
         ff, ft = median(wb["first_frame"]), median(wb["first_frame_tmux"])
-        w("### Workbench under tmux (`bench/workbench.py`)")
+        ffp = median(wb.get("first_frame_pty", []))
+        w("### Workbench in a terminal (`bench/workbench.py`)")
         w("")
         w("| measure | median | max |")
         w("| --- | ---: | ---: |")
         for key, label in (
-                ("first_frame", "first frame (practice server)"),
+                ("first_byte_pty", "first byte on a pty (practice server)"),
+                ("first_frame_pty", "first frame on a pty: greeting shown"),
+                ("first_frame_pty_floor",
+                 "process start-up on a pty (`printf` the same line)"),
+                ("first_frame", "first frame under tmux (practice server)"),
                 ("first_frame_tmux", "tmux alone (`echo` the same line)"),
                 ("typing_fresh", "typing latency, fresh session"),
                 ("typing_full", f"typing latency, {wb['lines']:,} lines"),
                 ("typing_after_scroll", "typing latency after PageUp"),
                 ("typing_flood", "typing latency, 10,000 lines/s flood")):
-            w(f"| {label} | {fmt_t(median(wb[key]))} | "
-              f"{fmt_t(max(wb[key]))} |")
+            if key in wb:
+                w(f"| {label} | {fmt_t(median(wb[key]))} | "
+                  f"{fmt_t(max(wb[key]))} |")
         w("")
-        targets.append(("workbench: first frame ≤ 50 ms (less tmux's own)",
-                        f"{fmt_t(ff)} − {fmt_t(ft)}", ff - ft <= 0.05))
+        w("On a pty: `ehlo` alone on a 100x30 pty (`TERM=xterm-256color`), "
+          "timed from just before it is started to its first byte of output "
+          "and to the practice server's greeting (`S: 220 practice.test "
+          "ESMTP`) drawn, read from the pty master. Under tmux: the same "
+          "greeting polled with capture-pane, tmux's own start-up "
+          "included (for reference).")
+        w("")
+        if ffp == ffp:
+            targets.append(("workbench: first frame ≤ 50 ms (greeting "
+                            "shown, on a pty)",
+                            f"{fmt_t(ffp)} (under tmux {fmt_t(ff)}, "
+                            f"tmux alone {fmt_t(ft)})", ffp <= 0.05))
+        else:
+            targets.append(("workbench: first frame ≤ 50 ms (less tmux's "
+                            "own)", f"{fmt_t(ff)} − {fmt_t(ft)}",
+                            ff - ft <= 0.05))
         grow = median(wb["typing_full"]) / median(wb["typing_fresh"])
         targets.append((f"workbench: typing with {wb['lines']:,} lines "
                         "costs no more than fresh (≤ 1.5×)",

@@ -4,9 +4,16 @@
 Started by bench/bench.py (or alone: workbench.py --ehlo PATH [--quick]).
 Uses tests/e2e/tmux.py (a private tmux server per run).
 
-- First frame: from starting `ehlo` (the practice server, in-process) to
-  capture-pane showing the greeting "S: 220", polled; beside it the same
-  for `sh -c 'echo S: 220'`, which is tmux's own share of that time.
+- First frame, directly: `ehlo` on a pty of its own (100x30, TERM
+  xterm-256color), from just before it is started to (a) its first byte
+  of output and (b) the practice server's greeting "S: 220 practice.test
+  ESMTP" drawn (read from the pty master; escape sequences and blanks are
+  dropped before matching, so cursor moves and colour changes inside the
+  line do not matter); beside it the same for `sh -c 'printf ...'` of
+  that line, the floor of starting a process on a pty.
+- First frame under tmux (for reference): from starting `ehlo` to
+  capture-pane showing "S: 220", polled; beside it the same for
+  `sh -c 'echo S: 220'`, which is tmux's own share of that time.
 - Typing latency: send-keys of one character to it showing on the input
   line, on a fresh session and after a scripted server has put N lines
   in the dialogue (N = 1,000,000; --quick: 100,000): replies of 1,000
@@ -20,11 +27,18 @@ Prints one JSON object on the last line of stdout.
 """
 
 import argparse
+import fcntl
 import json
 import os
+import re
+import select
+import signal
 import socket
 import statistics
+import struct
+import subprocess
 import sys
+import termios
 import threading
 import time
 
@@ -116,6 +130,116 @@ def first_frame(argv, reps, env):
     return ts
 
 
+# What the pty path looks for: the practice server's greeting
+# (protocol/practice.c, PR_GREETING) as the dialogue pane draws it.
+GREETING = "S: 220 practice.test ESMTP"
+# Escape sequences: CSI (with private parameters), OSC/DCS/APC strings,
+# character-set selections and the other two-byte ones.
+_ESC = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]"
+                  rb"|\x1b[\]P_^][^\x07\x1b]*(?:\x07|\x1b\\)?"
+                  rb"|\x1b[()*+][ -~]"
+                  rb"|\x1b[ -/]*[0-~]")
+_BLANK = re.compile(rb"[\x00-\x20\x7f]+")
+
+
+def _shown(raw, marker):
+    """marker drawn in raw terminal output: escapes and blanks (spaces,
+    control characters) are dropped on both sides before matching."""
+    text = _BLANK.sub(b"", _ESC.sub(b"", raw))
+    return _BLANK.sub(b"", marker.encode()) in text
+
+
+def first_frame_pty(argv, reps, env, marker=GREETING, quit_keys=b"\x04",
+                    width=100, height=30, timeout=10):
+    """Each rep: argv on a fresh pty of width x height as its controlling
+    terminal; seconds from just before Popen to its first byte of output
+    and to marker shown. Then quit_keys are typed (Ctrl-D on the empty
+    input line quits the workbench; None: SIGTERM), and the program is
+    waited for (SIGTERM, then SIGKILL, if it lingers)."""
+    full_env = dict(os.environ)
+    full_env.update({"TERM": "xterm-256color", "LANG": "C.UTF-8",
+                     "LC_ALL": "C.UTF-8"})
+    full_env.pop("NO_COLOR", None)
+    full_env.pop("TMUX", None)
+    full_env.update(env or {})
+    firsts, shown = [], []
+    for _ in range(reps):
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ,
+                    struct.pack("HHHH", height, width, 0, 0))
+        p = None
+        try:
+            t0 = time.monotonic()
+            # start_new_session: setsid() in the child, then the pty
+            # (its fd 0) becomes the session's controlling terminal.
+            p = subprocess.Popen(
+                argv, stdin=slave, stdout=slave, stderr=slave,
+                env=full_env, start_new_session=True, close_fds=True,
+                preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+            os.close(slave)
+            slave = None
+            raw, t_first, t_shown = b"", None, None
+            end = t0 + timeout
+            while t_shown is None:
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise RuntimeError(
+                        f"{argv[0]}: {marker!r} not shown on the pty "
+                        f"within {timeout} s; output:\n{raw[-2000:]!r}")
+                r, _, _ = select.select([master], [], [], left)
+                if not r:
+                    continue
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the slave side is gone
+                    chunk = b""
+                now = time.monotonic()
+                if not chunk:
+                    raise RuntimeError(f"{argv[0]}: exited before showing "
+                                       f"{marker!r}; output:\n"
+                                       f"{raw[-2000:]!r}")
+                if t_first is None:
+                    t_first = now
+                raw += chunk
+                if _shown(raw, marker):
+                    t_shown = now
+            firsts.append(t_first - t0)
+            shown.append(t_shown - t0)
+        finally:
+            if slave is not None:
+                os.close(slave)
+            if p is not None:
+                _pty_stop(p, master, quit_keys)
+            os.close(master)
+    return firsts, shown
+
+
+def _pty_stop(p, master, quit_keys, grace=5.0):
+    """Ends p: quit_keys typed (or SIGTERM), the master drained meanwhile
+    (a full pty would block the program's last writes), then SIGTERM and
+    SIGKILL if it is still there after grace seconds."""
+    try:
+        if quit_keys and p.poll() is None:
+            os.write(master, quit_keys)
+        elif p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    except OSError:
+        pass
+    for sig in (signal.SIGTERM, signal.SIGKILL, None):
+        end = time.monotonic() + grace
+        while p.poll() is None and time.monotonic() < end:
+            try:
+                r, _, _ = select.select([master], [], [], 0.05)
+                if r:
+                    os.read(master, 65536)
+            except OSError:
+                time.sleep(0.05)
+        if p.poll() is not None or sig is None:
+            break
+        p.send_signal(sig)
+    p.wait()
+
+
 def input_line(screen):
     rows = [r for r in screen.split("\n") if r.strip()]
     return rows[-1] if rows else ""
@@ -147,7 +271,20 @@ def main():
            "XDG_STATE_HOME": home, "EHLO_DB": os.path.join(home, "h.db")}
     reps = 5 if a.quick else 11
     out = {}
-    print(f"== first frame x{reps}", flush=True)
+    print(f"== first frame on a pty x{reps}", flush=True)
+    out["first_byte_pty"], out["first_frame_pty"] = first_frame_pty(
+        [ehlo], reps, env)
+    out["first_byte_pty_floor"], out["first_frame_pty_floor"] = \
+        first_frame_pty(["sh", "-c", f"printf '%s ready\\n' '{GREETING}';"
+                         " exec sleep 600"], reps, env, quit_keys=None)
+    print(f"  ehlo first byte "
+          f"{statistics.median(out['first_byte_pty']) * 1000:.1f} ms, "
+          f"greeting shown "
+          f"{statistics.median(out['first_frame_pty']) * 1000:.1f} ms; "
+          f"printf alone "
+          f"{statistics.median(out['first_frame_pty_floor']) * 1000:.1f} ms",
+          flush=True)
+    print(f"== first frame under tmux x{reps}", flush=True)
     out["first_frame"] = first_frame([ehlo], reps, env)
     out["first_frame_tmux"] = first_frame(
         ["sh", "-c", "echo 'S: 220 ready'; exec sleep 600"], reps, env)
