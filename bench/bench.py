@@ -640,11 +640,43 @@ def write_report(env, res, out_md, chart_png, quick):
           f"{hist['events']:,} events, {hist['db_bytes'] / 1e6:.0f} MB; "
           "`bench/history.py`)")
         w("")
-        w(f"Recording: {hist['noops']} NOOPs against smtp-sink, "
-          f"`--no-history` {fmt_t(off)}, with history {fmt_t(on)} "
-          f"({on / off:.2f}×; CPU {median(hist['record_off_cpu']):.2f} s "
-          f"vs {median(hist['record_on_cpu']):.2f} s).")
+        w(f"Recording a long session: {hist['noops']:,} NOOPs against "
+          f"smtp-sink, one round trip each, `--no-history` {fmt_t(off)}, "
+          f"recording every line {fmt_t(on)} ({on / off:.2f}×). The rows "
+          "are queued and written once the next command has gone out, so "
+          "the store works while the server does; the work is still done "
+          f"(CPU {median(hist['record_off_cpu']):.2f} s vs "
+          f"{median(hist['record_on_cpu']):.2f} s), on the other core.")
         w("")
+        small = res.get("small")
+        if small and "ehlo+history" in small:
+            s_off = median(small["ehlo"].times)
+            s_on = median(small["ehlo+history"].times)
+            w("Recording's fixed cost per session: "
+              f"{fmt_t(s_on - s_off)} in the small-transaction table "
+              f"({fmt_t(s_on)} vs {fmt_t(s_off)}): opening the database "
+              "(schema read), the session row, the search index and the "
+              "last commit at the end, and the WAL checkpoint when the "
+              "database closes (four fsyncs in all). Against a sink that "
+              "answers in microseconds this is a large share of a 1 KB "
+              "transaction; against a real server's transaction "
+              "(Postfix queues the message, often tens of milliseconds) "
+              "it is small.")
+            w("")
+            targets.append(("history: recording adds ≤ 10% wall time, "
+                            "one small transaction on loopback",
+                            f"{fmt_t(s_on)} vs {fmt_t(s_off)} "
+                            f"({s_on / s_off:.2f}×)", s_on / s_off <= 1.10))
+        if hist.get("scale_big"):
+            big = median(hist["scale_big"])
+            one = median(hist["scale_small"])
+            w(f"Recording at scale: the same small transaction recorded "
+              f"into this database takes {fmt_t(big)}, into a database "
+              f"of one session {fmt_t(one)} ({big / one:.2f}×).")
+            w("")
+            targets.append(("history: recording no slower with "
+                            f"{hist['sessions']:,} sessions (≤ 1.10×)",
+                            f"{big / one:.2f}×", big / one <= 1.10))
         w("| command | median | min – max | lines out |")
         w("| --- | ---: | ---: | ---: |")
         for name, q in hist["queries"].items():
@@ -653,7 +685,8 @@ def write_report(env, res, out_md, chart_png, quick):
             targets.append((f"history: {name} ≤ 50 ms",
                             fmt_t(q["median"]), q["median"] <= 0.05))
         w("")
-        targets.append(("history: recording adds ≤ 10% wall time",
+        targets.append((f"history: recording adds ≤ 10% wall time, "
+                        f"{hist['noops']:,}-exchange session",
                         f"{on / off:.2f}×", on / off <= 1.10))
     wb = res.get("workbench")
     if wb:

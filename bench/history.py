@@ -13,6 +13,11 @@ Started by bench/bench.py (or alone: history.py --ehlo PATH [--quick]).
    `ehlo history --search TEXT` (a rare address, a reply code in one
    session out of ten, two words) are timed as whole processes
    (target: each at most 50 ms).
+3. Recording at scale: one small transaction recorded into that big
+   database (one session in 50 of it was with the same sink, so the
+   STARTTLS-downgrade lookup has history to search) against the same
+   into a database of one session, alternating: recording must not get
+   slower as the history grows.
 
 Prints one JSON object on the last line of stdout: the figures, which
 bench.py turns into a section of docs/BENCHMARKS.md.
@@ -132,11 +137,16 @@ def make_db(ehlo, tmp, port, sessions, per):
     con.execute(
         "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s "
         "WHERE n < ?) INSERT INTO sessions (id, started, ended, server, "
-        "port, tls_mode, exit_status, label) SELECT n + ?, ? - (? - n) * 60,"
-        " ? - (? - n) * 60 + 1, 'mx' || (n % 50) || '.bench.example', 25, "
+        "port, tls_mode, exit_status, label, caps, plain_caps) "
+        "SELECT n + ?, ? - (? - n) * 60,"
+        " ? - (? - n) * 60 + 1, CASE WHEN n % 50 = 0 THEN ? ELSE "
+        "'mx' || (n % 50) || '.bench.example' END, "
+        "CASE WHEN n % 50 = 0 THEN ? ELSE 25 END, "
         "'plain', CASE WHEN n % 10 = 7 THEN 1 ELSE 0 END, "
-        "CASE WHEN n % 1000 = 0 THEN 'weekly check ' || n END FROM s",
-        (sessions, base, now, sessions, now, sessions))
+        "CASE WHEN n % 1000 = 0 THEN 'weekly check ' || n END, "
+        "?, ? FROM s",
+        (sessions, base, now, sessions, now, sessions,
+         "127.0.0.1", port, CAPS, CAPS))
     con.execute(FILL, {"sessions": sessions, "per": per, "base": base})
     con.execute("INSERT INTO events_fts(events_fts) VALUES ('rebuild')")
     con.execute("UPDATE fts_state SET last_event_id = "
@@ -146,6 +156,35 @@ def make_db(ehlo, tmp, port, sessions, per):
     nev = con.execute("SELECT max(id) FROM events").fetchone()[0]
     con.close()
     return db, time.monotonic() - t0, nev
+
+
+CAPS = "PIPELINING\nSIZE 10240000\n8BITMIME\nENHANCEDSTATUSCODES"
+
+SMALL = ("EHLO bench.example\nMAIL FROM:<a@example.org>\n"
+         "RCPT TO:<b@example.org>\nDATA\nSubject: scale\n\nhello\n.\n"
+         "QUIT\n")
+
+
+def record_at_scale(ehlo, tmp, port, big, reps):
+    """One small transaction recorded into the big database and into a
+    database of one session, alternating."""
+    script = os.path.join(tmp, "small.txt")
+    with open(script, "w") as f:
+        f.write(SMALL)
+    small = os.path.join(tmp, "small.db")
+    timed([ehlo, "run", "--db", small, f"127.0.0.1:{port}", script])
+    res = {"big": [], "small": []}
+    for rep in range(reps):
+        for which in (("big", "small") if rep % 2 == 0 else
+                      ("small", "big")):
+            db = big if which == "big" else small
+            dt, out = timed([ehlo, "run", "--db", db,
+                             f"127.0.0.1:{port}", script])
+            if b"S: 221" not in out:
+                raise RuntimeError(f"recording at scale ({which}): "
+                                   "no 221 seen")
+            res[which].append(dt)
+    return res
 
 
 QUERIES = [
@@ -204,12 +243,20 @@ def main():
         print(f"  {nev} events, {size / 1e6:.0f} MB, {gen_s:.0f} s",
               flush=True)
         lst = listing(ehlo, db, sessions, 5 if a.quick else 11)
+        print("== recording into that database", flush=True)
+        scale = record_at_scale(ehlo, tmp, sink.port, db,
+                                5 if a.quick else 15)
+        print(f"  {statistics.median(scale['big']) * 1000:.1f} ms, into a "
+              f"database of one session "
+              f"{statistics.median(scale['small']) * 1000:.1f} ms",
+              flush=True)
         result = {
             "noops": NOOPS, "recorded_rows": nrec,
             "record_off": rec["off"], "record_on": rec["on"],
             "record_off_cpu": rec["off_cpu"], "record_on_cpu": rec["on_cpu"],
             "sessions": sessions + 1, "events": nev, "db_bytes": size,
             "gen_seconds": gen_s, "queries": lst, "quick": a.quick,
+            "scale_big": scale["big"], "scale_small": scale["small"],
         }
         print(json.dumps(result))
         return 0
