@@ -644,9 +644,10 @@ def write_report(env, res, out_md, chart_png, quick):
           f"smtp-sink, one round trip each, `--no-history` {fmt_t(off)}, "
           f"recording every line {fmt_t(on)} ({on / off:.2f}×). The rows "
           "are queued and written once the next command has gone out, so "
-          "the store works while the server does; the work is still done "
-          f"(CPU {median(hist['record_off_cpu']):.2f} s vs "
-          f"{median(hist['record_on_cpu']):.2f} s), on the other core.")
+          "the store works while the server does (on the other core); "
+          "the work is still done: CPU "
+          f"{median(hist['record_off_cpu']):.2f} s vs "
+          f"{median(hist['record_on_cpu']):.2f} s.")
         w("")
         small = res.get("small")
         if small and "ehlo+history" in small:
