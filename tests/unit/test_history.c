@@ -95,6 +95,19 @@ must_open(const char *path, unsigned flags)
 	return h;
 }
 
+/* A plain event: no stage, no reply; seq 0 lets the store number it. */
+static void
+event_init(struct hist_event *ev, int64_t seq, char dir, const char *text)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->seq = seq;
+	ev->dir = dir;
+	ev->text = text;
+	ev->len = strlen(text);
+	ev->stage_no = -1;
+	ev->latency_us = -1;
+}
+
 static int64_t
 add_event(struct hist *h, int64_t id, char dir, const char *text)
 {
@@ -102,12 +115,7 @@ add_event(struct hist *h, int64_t id, char dir, const char *text)
 	char *err = NULL;
 	int64_t seq;
 
-	memset(&ev, 0, sizeof ev);
-	ev.dir = dir;
-	ev.text = text;
-	ev.len = strlen(text);
-	ev.stage_no = -1;
-	ev.latency_us = -1;
+	event_init(&ev, 0, dir, text);
 	seq = hist_session_event(h, id, &ev, &err);
 	if (seq < 0)
 		fail_msg("event: %s", err);
@@ -540,13 +548,7 @@ test_events_numbered_by_caller(void **state)
 
 	id = hist_session_begin(h, "mx.example", 25, "plain", 0, &err);
 	assert_true(id > 0);
-	memset(&ev, 0, sizeof ev);
-	ev.stage_no = -1;
-	ev.latency_us = -1;
-	ev.seq = 2;
-	ev.dir = 'S';
-	ev.text = "250 2.1.0 Ok";
-	ev.len = strlen(ev.text);
+	event_init(&ev, 2, 'S', "250 2.1.0 Ok");
 	ev.flags = HIST_EV_REPLY;
 	ev.stage = "MAIL";
 	ev.code = 250;
@@ -554,13 +556,7 @@ test_events_numbered_by_caller(void **state)
 	ev.stage_no = 2;
 	ev.latency_us = 321;
 	assert_int_equal(hist_session_event(h, id, &ev, &err), 2);
-	memset(&ev, 0, sizeof ev);
-	ev.stage_no = -1;
-	ev.latency_us = -1;
-	ev.seq = 1;
-	ev.dir = 'C';
-	ev.text = "MAIL FROM:<>";
-	ev.len = strlen(ev.text);
+	event_init(&ev, 1, 'C', "MAIL FROM:<>");
 	assert_int_equal(hist_session_event(h, id, &ev, &err), 1);
 	assert_int_equal(hist_session_event(h, id, &ev, &err), -1);
 	assert_non_null(err);
@@ -1013,6 +1009,18 @@ count_ev_cb(const struct hist_event *ev, void *arg)
 	return 0;
 }
 
+/* MAIL, RCPT and DATA, each accepted. */
+static void
+envelope_to_data(struct rfx *f)
+{
+	send_line(f, "MAIL FROM:<alice@example>");
+	feed(f, "250 ok\r\n");
+	send_line(f, "RCPT TO:<bob@example>");
+	feed(f, "250 ok\r\n");
+	send_line(f, "DATA");
+	feed(f, "354 go\r\n");
+}
+
 static void
 test_recorder_secrets_and_content(void **state)
 {
@@ -1063,12 +1071,7 @@ test_recorder_secrets_and_content(void **state)
 	free(p64);
 	feed(&f, "235 2.7.0 ok\r\n");
 	/* A message of 30 lines: 20 rows, one note, the body kept. */
-	send_line(&f, "MAIL FROM:<alice@example>");
-	feed(&f, "250 ok\r\n");
-	send_line(&f, "RCPT TO:<bob@example>");
-	feed(&f, "250 ok\r\n");
-	send_line(&f, "DATA");
-	feed(&f, "354 go\r\n");
+	envelope_to_data(&f);
 	for (i = 1; i <= 30; i++) {
 		(void)snprintf(line, sizeof line, "content line %zu", i);
 		send_line(&f, line);
@@ -1079,12 +1082,7 @@ test_recorder_secrets_and_content(void **state)
 	 * A message over HIST_BODY_INLINE_MAX: not kept, its SHA-256 (over
 	 * the lines buffered before it grew too big as well) is stored.
 	 */
-	send_line(&f, "MAIL FROM:<alice@example>");
-	feed(&f, "250 ok\r\n");
-	send_line(&f, "RCPT TO:<bob@example>");
-	feed(&f, "250 ok\r\n");
-	send_line(&f, "DATA");
-	feed(&f, "354 go\r\n");
+	envelope_to_data(&f);
 	big_sha = smtp_sha256_new();
 	for (i = 1; i <= 1000; i++) {
 		char big[128];
