@@ -84,21 +84,12 @@ hist_draft_get(struct hist *h, int64_t id, char **errstr)
 	struct hist_draft d, *out;
 	sqlite3_stmt *st;
 	char *body;
-	int rc;
 
-	*errstr = NULL;
-	st = hist_stmt(h, HIST_ST_DRAFT_GET,
-	    "SELECT " DRAFT_COLS " FROM drafts WHERE id = ?", errstr);
+	st = hist_row(h, HIST_ST_DRAFT_GET,
+	    "SELECT " DRAFT_COLS " FROM drafts WHERE id = ?1", id, -1,
+	    "reading a draft", errstr);
 	if (st == NULL)
 		return NULL;
-	(void)sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		if (rc != SQLITE_DONE)
-			*errstr = hist_errmsg(h, "reading a draft");
-		(void)sqlite3_reset(st);
-		return NULL;
-	}
 	draft_from_row(st, &d);
 	out = xmalloc(sizeof *out);
 	*out = d;

@@ -72,6 +72,15 @@ char *hist_col_dup(sqlite3_stmt *, int);
  */
 int hist_fts_catch_up(struct hist *, char **errstr);
 
+/*
+ * The one row a cached SELECT finds for its keys (?1 = k1, and ?2 = k2
+ * when k2 >= 0): the statement stands on it, to be read and then
+ * sqlite3_reset.  NULL when there is no such row (*errstr NULL) or on
+ * an error (*errstr says, with what).
+ */
+sqlite3_stmt *hist_row(struct hist *, enum hist_st slot, const char *sql,
+    int64_t k1, int64_t k2, const char *what, char **errstr);
+
 /* Steps a statement expected to be done (INSERT/UPDATE/DELETE). */
 int hist_step_done(
     struct hist *, sqlite3_stmt *, const char *what, char **errstr);

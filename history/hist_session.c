@@ -442,21 +442,12 @@ hist_session_get(struct hist *h, int64_t id, char **errstr)
 {
 	struct hist_session s, *out;
 	sqlite3_stmt *st;
-	int rc;
 
-	*errstr = NULL;
-	st = hist_stmt(h, HIST_ST_SESSION_GET,
-	    "SELECT " SESSION_COLS " FROM sessions s WHERE s.id = ?", errstr);
+	st = hist_row(h, HIST_ST_SESSION_GET,
+	    "SELECT " SESSION_COLS " FROM sessions s WHERE s.id = ?1", id, -1,
+	    "reading a session", errstr);
 	if (st == NULL)
 		return NULL;
-	(void)sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		if (rc != SQLITE_DONE)
-			*errstr = hist_errmsg(h, "reading a session");
-		(void)sqlite3_reset(st);
-		return NULL;
-	}
 	session_from_row(st, &s);
 	out = xmalloc(sizeof *out);
 	*out = s;
@@ -683,24 +674,13 @@ hist_body_get(struct hist *h, int64_t id, int64_t seq, char **errstr)
 	struct hist_body *b;
 	sqlite3_stmt *st;
 	const void *p;
-	int rc;
 
-	*errstr = NULL;
-	st = hist_stmt(h, HIST_ST_BODY_GET,
+	st = hist_row(h, HIST_ST_BODY_GET,
 	    "SELECT seq, kind, path, size, lines, sha256, first_lines, "
-	    "content FROM bodies WHERE session_id = ? AND seq = ?",
-	    errstr);
+	    "content FROM bodies WHERE session_id = ?1 AND seq = ?2",
+	    id, seq < 0 ? 0 : seq, "reading a message body", errstr);
 	if (st == NULL)
 		return NULL;
-	(void)sqlite3_bind_int64(st, 1, id);
-	(void)sqlite3_bind_int64(st, 2, seq);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		if (rc != SQLITE_DONE)
-			*errstr = hist_errmsg(h, "reading a message body");
-		(void)sqlite3_reset(st);
-		return NULL;
-	}
 	b = xcalloc(1, sizeof *b);
 	b->seq = sqlite3_column_int64(st, 0);
 	b->kind = hist_col_dup(st, 1);

@@ -261,6 +261,28 @@ hist_stmt(struct hist *h, enum hist_st slot, const char *sql, char **errstr)
 	return st;
 }
 
+sqlite3_stmt *
+hist_row(struct hist *h, enum hist_st slot, const char *sql, int64_t k1,
+    int64_t k2, const char *what, char **errstr)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*errstr = NULL;
+	if ((st = hist_stmt(h, slot, sql, errstr)) == NULL)
+		return NULL;
+	(void)sqlite3_bind_int64(st, 1, k1);
+	if (k2 >= 0)
+		(void)sqlite3_bind_int64(st, 2, k2);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return st;
+	if (rc != SQLITE_DONE)
+		*errstr = hist_errmsg(h, what);
+	(void)sqlite3_reset(st);
+	return NULL;
+}
+
 int
 hist_bind_str(sqlite3_stmt *st, int i, const char *s)
 {
