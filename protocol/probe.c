@@ -561,29 +561,22 @@ step_ehlo(struct probe *p)
 	return 0;
 }
 
+/* AUTH PLAIN without credentials: offered, and cancelled if it began. */
 static int
-step_starttls(struct probe *p)
+step_auth(struct probe *p)
 {
 	if (step_ehlo(p))
 		return 1;
-	switch (p->phase++) {
+	switch (p->phase) {
 	case 2:
+		p->phase = 3;
 		p->ix[IX_AUTH] = psend(p, "AUTH PLAIN");
 		return 1;
 	case 3:
+		p->phase = 4;
 		/* "*" cancels an exchange the server began (RFC 4954). */
 		if (code_at(p, p->ix[IX_AUTH]) == 334) {
 			(void)psend(p, "*");
-			return 1;
-		}
-		p->phase++;
-		FALLTHROUGH;
-	case 4:
-		p->ix[IX_MAIL] = psend(p, "MAIL FROM:<%s>", sender(p));
-		return 1;
-	case 5:
-		if (is2(code_at(p, p->ix[IX_MAIL]))) {
-			(void)psend(p, "RSET");
 			return 1;
 		}
 		return 0;
@@ -592,18 +585,21 @@ step_starttls(struct probe *p)
 	}
 }
 
+/* The AUTH probe, then whether MAIL is taken before STARTTLS. */
 static int
-step_auth(struct probe *p)
+step_starttls(struct probe *p)
 {
-	if (step_ehlo(p))
+	if (step_auth(p))
 		return 1;
-	switch (p->phase++) {
-	case 2:
-		p->ix[IX_AUTH] = psend(p, "AUTH PLAIN");
+	switch (p->phase) {
+	case 4:
+		p->phase = 5;
+		p->ix[IX_MAIL] = psend(p, "MAIL FROM:<%s>", sender(p));
 		return 1;
-	case 3:
-		if (code_at(p, p->ix[IX_AUTH]) == 334) {
-			(void)psend(p, "*");
+	case 5:
+		p->phase = 6;
+		if (is2(code_at(p, p->ix[IX_MAIL]))) {
+			(void)psend(p, "RSET");
 			return 1;
 		}
 		return 0;
