@@ -40,6 +40,7 @@
 #include "tui/cli.h"
 #include "tui/draft.h"
 #include "tui/histcmd.h"
+#include "tui/lang.h"
 #include "tui/print.h"
 #include "tui/record.h"
 
@@ -64,7 +65,7 @@ struct snd {
 	struct record *rec;
 	char *helo;
 	enum snd_phase phase;
-	struct sasl_client *sasl;
+	struct lang lang; /* the AUTH exchange */
 
 	struct smtp_message *msg;
 	struct smtp_message_build *build;
@@ -139,48 +140,20 @@ send_quit(struct snd *s)
 static int
 start_auth(struct snd *s)
 {
-	const struct sasl_mech_info *mi = sasl_mech_find(s->o->auth);
-	const struct smtp_caps *caps = smtp_session_caps(s->session);
-	char *secret, *err = NULL, *wire = NULL, *display = NULL;
+	char *secret = NULL, *err = NULL;
+	int rc = -1;
 
-	if (mi == NULL) {
-		snd_error(s, EXIT_USAGE,
-		    "unknown AUTH mechanism \"%s\"; ehlo knows PLAIN, LOGIN, "
-		    "CRAM-MD5 and XOAUTH2",
-		    s->o->auth);
-		return -1;
-	}
-	if ((secret = cli_read_secret(s->o->user, &err)) == NULL) {
-		snd_error(s, EXIT_USAGE, "%s", err);
-		free(err);
-		return -1;
-	}
-	s->sasl = sasl_client_new(mi->name, s->o->user, secret, &err);
+	/* An unknown mechanism is refused by lang_auth_start, unprompted. */
+	if (sasl_mech_find(s->o->auth) == NULL ||
+	    (secret = cli_read_secret(s->o->user, &err)) != NULL)
+		rc = lang_auth_start(&s->lang, s->o->auth, s->o->user,
+		    secret != NULL ? secret : "", &err);
 	secret_free_str(secret);
-	if (s->sasl == NULL) {
+	if (rc == -1) {
 		snd_error(s, EXIT_USAGE, "%s", err);
 		free(err);
-		return -1;
 	}
-	if (caps->valid && !smtp_caps_has_auth(caps, mi->name))
-		smtp_session_warn(s->session,
-		    "the server did not offer AUTH %s; trying anyway",
-		    mi->name);
-	if (!smtp_session_is_tls(s->session))
-		smtp_session_warn(s->session,
-		    "AUTH on a connection without TLS: the secret crosses "
-		    "the network readable by anyone on the path");
-	sasl_client_start(s->sasl, mi->initial_response, &wire, &display);
-	if (smtp_client_send_secret(s->client, wire, display, &err) == -1) {
-		snd_error(s, EXIT_USAGE, "%s", err);
-		free(err);
-		secret_free_str(wire);
-		free(display);
-		return -1;
-	}
-	secret_free_str(wire);
-	free(display);
-	return 0;
+	return rc;
 }
 
 /* ---- the message ----------------------------------------------------- */
@@ -408,15 +381,9 @@ on_reply(struct snd *s, const struct smtp_event *ev)
 		return;
 	switch (st->kind) {
 	case SMTP_STAGE_AUTH:
-		if (s->sasl != NULL && code == 334) {
-			if (cli_sasl_answer(
-			        s->client, s->sasl, ev->reply, &err) == -1) {
-				snd_error(s, EXIT_USAGE, "%s", err);
-				free(err);
-			}
-		} else {
-			sasl_client_free(s->sasl);
-			s->sasl = NULL;
+		if (lang_on_reply(&s->lang, ev, &err) == -1) {
+			snd_error(s, EXIT_USAGE, "%s", err);
+			free(err);
 		}
 		break;
 	case SMTP_STAGE_MAIL:
@@ -894,9 +861,11 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 	s.loop = loop_new();
 	loop_set_before_sleep(s.loop, before_sleep, &s);
 	s.client = smtp_client_new(s.loop, &co, on_event, &s);
+	s.lang.client = s.client;
 	s.session = smtp_client_session(s.client);
 	s.po.session = s.session;
 	s.rec = record_open(o->db, o->no_history);
+	s.lang.rec = s.rec;
 	record_watch_stdout(s.rec);
 	record_begin(s.rec, host, (int)strtol(port, NULL, 10),
 	    o->tls            ? "tls"
@@ -916,7 +885,7 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 	(void)fflush(stdout);
 	record_end(s.rec, status);
 	record_free(s.rec);
-	sasl_client_free(s.sasl);
+	lang_reset(&s.lang);
 	smtp_client_free(s.client);
 	loop_free(s.loop);
 out:
