@@ -412,7 +412,7 @@ add_row(struct record *r, uint64_t t_us, char dir, const char *text, size_t len,
 	}
 	q = &r->q[r->nq++];
 	memset(q, 0, sizeof *q);
-	q->seq = ++r->seq;
+	q->seq = seq = ++r->seq;
 	q->t_us = t_us;
 	q->off = off;
 	q->len = len;
@@ -432,7 +432,6 @@ add_row(struct record *r, uint64_t t_us, char dir, const char *text, size_t len,
 	        buf_used(&r->qtext) >= RECORD_QUEUE_BYTES) &&
 	    drain(r) == -1)
 		return 0;
-	seq = q->seq;
 	guard_stdout(r, len);
 	return active(r) ? seq : 0;
 }
