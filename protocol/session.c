@@ -76,6 +76,12 @@ struct smtp_session {
 	size_t bdat_stage; /* the BDAT stage those octets belong to */
 
 	struct buf out;
+	/*
+	 * Stream offsets in out: octets ever queued, ever consumed, and the
+	 * end of the last command line (it may hold a SASL response: wiped
+	 * once sent; streamed message content after it is not).
+	 */
+	uint64_t out_total, out_done, wipe_end;
 };
 
 static const char *const kind_names[SMTP_STAGE_KIND_COUNT] = {
@@ -883,8 +889,16 @@ smtp_session_feed(struct smtp_session *s, const char *p, size_t n)
 static int
 queue_line(struct smtp_session *s, const char *p, size_t n)
 {
-	if (buf_add(&s->out, p, n) == -1 || buf_add(&s->out, "\r\n", 2) == -1)
+	char *dst;
+
+	/* All or nothing: never half a line queued. */
+	if (n > SIZE_MAX - 2 || (dst = buf_reserve(&s->out, n + 2)) == NULL)
 		return -1;
+	memcpy(dst, p, n);
+	memcpy(dst + n, "\r\n", 2);
+	buf_commit(&s->out, n + 2);
+	s->out_total += n + 2;
+	s->wipe_end = s->out_total;
 	return 0;
 }
 
@@ -1225,6 +1239,7 @@ smtp_session_body_write(struct smtp_session *s, const char *p, size_t n)
 		return -1;
 	if (buf_add(&s->out, p, n) == -1)
 		return -1;
+	s->out_total += n;
 	if (s->message_stage == SIZE_MAX)
 		s->message_stage =
 		    stage_add(s, SMTP_STAGE_MESSAGE, "message content");
@@ -1278,10 +1293,21 @@ smtp_session_output(const struct smtp_session *s, size_t *len)
 void
 smtp_session_output_consume(struct smtp_session *s, size_t n)
 {
-	/* Wipe what leaves the buffer: it may be a SASL response. */
-	if (n > 0 && s->out.data != NULL)
-		memset(s->out.data + s->out.off, 0,
-		    n < buf_used(&s->out) ? n : buf_used(&s->out));
+	size_t used = buf_used(&s->out);
+	uint64_t w;
+
+	if (n > used)
+		n = used;
+	/*
+	 * Wipe what leaves the buffer up to the end of the last command
+	 * line (a SASL response, maybe); bulk message content is not
+	 * wiped, so a large message is not written over twice.
+	 */
+	if (n > 0 && s->out_done < s->wipe_end) {
+		w = s->wipe_end - s->out_done;
+		memset(s->out.data + s->out.off, 0, w < n ? (size_t)w : n);
+	}
+	s->out_done += n;
 	buf_consume(&s->out, n);
 }
 

@@ -885,13 +885,24 @@ test_send_secret(void **state)
 	struct fx *f = *state;
 	const struct evrec *e;
 	const char *display = "AUTH PLAIN [user=alice password=" SASL_MASK "]";
+	const char *out;
 	char *err = NULL;
+	size_t len, i;
 
 	connect_ehlo(f);
 	assert_int_equal(smtp_session_send_secret(
 	                     f->s, "AUTH PLAIN " PLAIN_B64, display, &err),
 	    0);
-	expect_output(f, "AUTH PLAIN " PLAIN_B64 "\r\n");
+	/* What was sent is wiped from the buffer, even when sent in parts. */
+	out = smtp_session_output(f->s, &len);
+	assert_int_equal(len, sizeof("AUTH PLAIN " PLAIN_B64 "\r\n") - 1);
+	assert_memory_equal(out, "AUTH PLAIN " PLAIN_B64 "\r\n", len);
+	smtp_session_output_consume(f->s, 13);
+	assert_memory_equal(out + 13, PLAIN_B64 + 2, 4);
+	smtp_session_output_consume(f->s, len - 13);
+	for (i = 0; i < len; i++)
+		assert_int_equal(out[i], 0);
+	expect_output(f, "");
 	e = last(f, SMTP_EV_SENT);
 	assert_string_equal(e->text, display);
 	assert_true((e->flags & SMTP_SENT_REDACTED) != 0);
