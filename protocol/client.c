@@ -64,7 +64,6 @@ struct smtp_client {
 	struct smtp_dotstuff ds;
 	struct smtp_body_stats stats;
 	char *inbuf; /* CLIENT_BODY_CHUNK bytes read from the file */
-	struct buf chunk; /* the same after dot-stuffing */
 
 	int quit_done; /* the server answered QUIT */
 	uint64_t linger; /* timer that closes after QUIT */
@@ -123,7 +122,6 @@ smtp_client_new(struct loop *loop, const struct smtp_client_opts *opts,
 	c->body_fd = -1;
 	c->tr = smtp_transport_new();
 	c->session = smtp_session_new(on_session_event, c);
-	buf_init(&c->chunk, 0);
 	return c;
 }
 
@@ -140,7 +138,6 @@ body_stop(struct smtp_client *c)
 	c->body_path = NULL;
 	free(c->inbuf);
 	c->inbuf = NULL;
-	buf_reset(&c->chunk);
 }
 
 static void
@@ -569,7 +566,8 @@ smtp_client_flush(struct smtp_client *c)
 static void
 body_pump(struct smtp_client *c)
 {
-	size_t queued;
+	struct buf *out;
+	size_t queued, before;
 	ssize_t n;
 	char *summary, *err;
 
@@ -590,18 +588,22 @@ body_pump(struct smtp_client *c)
 			transport_down(c);
 			return;
 		}
-		buf_clear(&c->chunk);
-		if (n == 0) {
-			(void)smtp_dotstuff_finish(&c->ds, &c->chunk);
-		} else {
-			c->stats.file_bytes += (uint64_t)n;
-			(void)smtp_dotstuff_feed(
-			    &c->ds, c->inbuf, (size_t)n, &c->chunk);
-		}
-		if (smtp_session_body_write(c->session, buf_peek(&c->chunk),
-		        buf_used(&c->chunk)) == -1)
+		/*
+		 * Stuffed straight into the session's output, no copy: the
+		 * stuffer reserves 2n at once (all or nothing), and less than
+		 * CLIENT_BODY_LOW + 2 * CLIENT_BODY_CHUNK is ever queued, far
+		 * below the session's cap.
+		 */
+		if ((out = smtp_session_body_buf(c->session)) == NULL)
 			fatalx("body write outside content state");
-		buf_clear(&c->chunk);
+		before = buf_used(out);
+		if ((n == 0 ? smtp_dotstuff_finish(&c->ds, out)
+		            : smtp_dotstuff_feed(
+		                  &c->ds, c->inbuf, (size_t)n, out)) == -1)
+			fatalx("message content over the output cap");
+		if (n > 0)
+			c->stats.file_bytes += (uint64_t)n;
+		smtp_session_body_commit(c->session, buf_used(out) - before);
 		if (n == 0) {
 			c->stats.wire_bytes = c->ds.out_bytes;
 			c->stats.lines = c->ds.lines;
@@ -649,7 +651,6 @@ body_start(struct smtp_client *c, smtp_body_read_cb *rd, void *arg,
 	c->inbuf = xmalloc(CLIENT_BODY_CHUNK);
 	smtp_dotstuff_init(&c->ds);
 	memset(&c->stats, 0, sizeof c->stats);
-	buf_init(&c->chunk, 0);
 	smtp_client_flush(c);
 	return 0;
 }

@@ -1232,18 +1232,30 @@ smtp_session_send_secret(struct smtp_session *s, const char *wire,
 	return 0;
 }
 
-int
-smtp_session_body_write(struct smtp_session *s, const char *p, size_t n)
+struct buf *
+smtp_session_body_buf(struct smtp_session *s)
 {
-	if (s->state != SMTP_STATE_CONTENT)
-		return -1;
-	if (buf_add(&s->out, p, n) == -1)
-		return -1;
+	return s->state == SMTP_STATE_CONTENT ? &s->out : NULL;
+}
+
+void
+smtp_session_body_commit(struct smtp_session *s, size_t n)
+{
 	s->out_total += n;
 	if (s->message_stage == SIZE_MAX)
 		s->message_stage =
 		    stage_add(s, SMTP_STAGE_MESSAGE, "message content");
 	s->stages[s->message_stage].bytes += n;
+}
+
+int
+smtp_session_body_write(struct smtp_session *s, const char *p, size_t n)
+{
+	struct buf *out = smtp_session_body_buf(s);
+
+	if (out == NULL || buf_add(out, p, n) == -1)
+		return -1;
+	smtp_session_body_commit(s, n);
 	return 0;
 }
 

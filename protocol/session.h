@@ -166,6 +166,14 @@ int smtp_session_send_secret(struct smtp_session *, const char *wire,
 int smtp_session_body_write(struct smtp_session *, const char *, size_t);
 void smtp_session_body_end(struct smtp_session *, const char *summary);
 
+/*
+ * The same without a copy: body_buf() is the output buffer to append
+ * content to (NULL outside SMTP_STATE_CONTENT), body_commit() counts the
+ * n octets appended.
+ */
+struct buf *smtp_session_body_buf(struct smtp_session *);
+void smtp_session_body_commit(struct smtp_session *, size_t n);
+
 /* Groups the following commands into one write (RFC 2920). */
 void smtp_session_pipeline_begin(struct smtp_session *);
 void smtp_session_pipeline_end(struct smtp_session *);
