@@ -1021,6 +1021,66 @@ envelope_to_data(struct rfx *f)
 	feed(f, "354 go\r\n");
 }
 
+/*
+ * A reply of 900 lines in one read: the queue is written out on the way
+ * (it holds at most RECORD_QUEUE_ROWS), every line becomes a row in
+ * order, and the code still lands on the last line.
+ */
+static int
+reply_rows_cb(const struct hist_event *ev, void *arg)
+{
+	long *n = arg;
+
+	if (ev->dir == 'S' && ev->seq >= 4) {
+		(*n)++;
+		if (ev->seq < 903)
+			assert_int_equal(ev->flags & HIST_EV_REPLY, 0);
+		else {
+			assert_int_equal(ev->seq, 903);
+			assert_int_equal(ev->code, 250);
+			assert_int_equal(
+			    ev->flags & HIST_EV_REPLY, HIST_EV_REPLY);
+			assert_memory_equal(ev->text, "250 last", 8);
+		}
+	}
+	return 0;
+}
+
+static void
+test_recorder_long_reply(void **state)
+{
+	struct tmp *t = *state;
+	struct hist *h = must_open(t->path, 0);
+	struct rfx f;
+	struct buf b;
+	char *err = NULL;
+	long n = 0;
+	int64_t id;
+	int i;
+
+	f.rec = record_new(h);
+	f.s = smtp_session_new(rec_cb, &f);
+	record_begin(f.rec, "mx.example", 25, "plain", 0);
+	record_attach(f.rec, f.s, NULL);
+	id = record_session_id(f.rec);
+	smtp_session_connected(f.s, "192.0.2.1:25");
+	feed(&f, "220 mx ESMTP\r\n");
+	send_line(&f, "HELP");
+	buf_init(&b, 0);
+	for (i = 1; i < 900; i++)
+		(void)buf_add_printf(&b, "250-line %d\r\n", i);
+	(void)buf_add_str(&b, "250 last\r\n");
+	smtp_session_feed(f.s, buf_peek(&b), buf_used(&b));
+	buf_reset(&b);
+	record_end(f.rec, 0);
+	smtp_session_free(f.s);
+	record_free(f.rec);
+	/* 1 "connected" note, the greeting, HELP, then the 900 lines. */
+	assert_true(hist_events_iter(h, id, reply_rows_cb, &n, &err) >= 903);
+	assert_int_equal(n, 900);
+	hist_close(h);
+}
+
 static void
 test_recorder_secrets_and_content(void **state)
 {
@@ -1213,6 +1273,8 @@ main(void)
 	        test_locked, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
 	        test_recorder_secrets_and_content, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_recorder_long_reply, setup_tmp, teardown_tmp),
 	};
 
 	/* Never the user's database, whatever the environment says. */
