@@ -594,16 +594,18 @@ body_pump(struct smtp_client *c)
 		 * CLIENT_BODY_LOW + 2 * CLIENT_BODY_CHUNK is ever queued, far
 		 * below the session's cap.
 		 */
-		if ((out = smtp_session_body_buf(c->session)) == NULL)
+		if ((out = smtp_session_body_buf(c->session)) != NULL) {
+			before = buf_used(out);
+			if ((n == 0 ? smtp_dotstuff_finish(&c->ds, out)
+			            : smtp_dotstuff_feed(&c->ds, c->inbuf,
+			                  (size_t)n, out)) == -1)
+				fatalx("message content over the output cap");
+			smtp_session_body_commit(
+			    c->session, buf_used(out) - before);
+		} else
 			fatalx("body write outside content state");
-		before = buf_used(out);
-		if ((n == 0 ? smtp_dotstuff_finish(&c->ds, out)
-		            : smtp_dotstuff_feed(
-		                  &c->ds, c->inbuf, (size_t)n, out)) == -1)
-			fatalx("message content over the output cap");
 		if (n > 0)
 			c->stats.file_bytes += (uint64_t)n;
-		smtp_session_body_commit(c->session, buf_used(out) - before);
 		if (n == 0) {
 			c->stats.wire_bytes = c->ds.out_bytes;
 			c->stats.lines = c->ds.lines;

@@ -895,7 +895,8 @@ queue_line(struct smtp_session *s, const char *p, size_t n)
 	if (n > SIZE_MAX - 2 || (dst = buf_reserve(&s->out, n + 2)) == NULL)
 		return -1;
 	memcpy(dst, p, n);
-	memcpy(dst + n, "\r\n", 2);
+	dst[n] = '\r';
+	dst[n + 1] = '\n';
 	buf_commit(&s->out, n + 2);
 	s->out_total += n + 2;
 	s->wipe_end = s->out_total;
