@@ -122,12 +122,10 @@ xasprintf(const char *fmt, ...)
 void
 secret_free(void *p, size_t n)
 {
-	volatile unsigned char *v = p;
-
 	if (p == NULL)
 		return;
-	while (n-- > 0)
-		*v++ = 0;
+	/* A memset the compiler may not drop (glibc 2.25, the BSDs). */
+	explicit_bzero(p, n);
 	free(p);
 }
 
