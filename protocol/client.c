@@ -531,6 +531,9 @@ smtp_client_connect(struct smtp_client *c, char **errstr)
 	c->phase = PHASE_CONNECTING;
 	c->step_id++;
 	client_update(c);
+	/* The TCP handshake and the greeting are under way meanwhile. */
+	if (c->opts.implicit_tls || c->opts.tls_ahead)
+		smtp_transport_tls_prepare(c->opts.tls.cafile);
 	return 0;
 }
 

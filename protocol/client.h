@@ -21,6 +21,8 @@ struct smtp_client_opts {
 	const char *host;
 	const char *port;
 	int implicit_tls; /* SMTPS: TLS right after connect */
+	int tls_ahead; /* STARTTLS will likely follow: make the TLS context
+	                * while the connection is being set up */
 	struct smtp_tls_opts tls; /* for implicit TLS and STARTTLS */
 	int timeout_ms; /* per network step; 0 means 30 s */
 };

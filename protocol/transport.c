@@ -701,6 +701,16 @@ fail:
 }
 
 void
+smtp_transport_tls_prepare(const char *cafile)
+{
+	char *err = NULL;
+
+	/* An error is reported by the TLS start that needs the context. */
+	if (tr_ctx_get(cafile, &err) == NULL)
+		free(err);
+}
+
+void
 smtp_transport_tls_cleanup(void)
 {
 	SSL_CTX_free(tr_ctx);

@@ -156,4 +156,13 @@ void smtp_transport_close(struct smtp_transport *);
  */
 void smtp_transport_tls_cleanup(void);
 
+/*
+ * Makes the shared TLS context (the system store plus cafile) now, if
+ * it is not made yet: OpenSSL 3 loads every algorithm for it (~10 M
+ * instructions), so a caller does it while the network is slow anyway
+ * (the TCP handshake, the greeting) rather than between the 220 to
+ * STARTTLS and the handshake.  An error is left for the TLS start.
+ */
+void smtp_transport_tls_prepare(const char *cafile);
+
 #endif

@@ -536,6 +536,7 @@ cli_client_opts(const struct cli_opts *o, const char *host, const char *port,
 	co->host = host;
 	co->port = port;
 	co->implicit_tls = o->tls;
+	co->tls_ahead = o->starttls;
 	co->tls.cafile = o->cafile;
 	co->tls.insecure = o->insecure;
 	co->tls.verify_name = o->tls_name;

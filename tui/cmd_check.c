@@ -366,6 +366,7 @@ run_check(const struct cli_opts *o, const char *server)
 	c.ehlo_ix = c.starttls_ix = SIZE_MAX;
 	c.helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
 	cli_client_opts(o, host, port, &co);
+	co.tls_ahead = !o->no_starttls; /* upgraded when offered */
 	c.loop = loop_new();
 	c.client = smtp_client_new(c.loop, &co, on_event, &c);
 	c.session = smtp_client_session(c.client);

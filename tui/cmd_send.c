@@ -858,6 +858,7 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 	s.po.json = o->json;
 	s.po.timing = o->timing;
 	cli_client_opts(o, host, port, &co);
+	co.tls_ahead = !o->no_starttls; /* upgraded when offered */
 	s.loop = loop_new();
 	loop_set_before_sleep(s.loop, before_sleep, &s);
 	s.client = smtp_client_new(s.loop, &co, on_event, &s);
