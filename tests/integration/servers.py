@@ -292,6 +292,10 @@ def _port_taken(port, host="127.0.0.1"):
         return True
 
 
+class StartTimeout(RuntimeError):
+    """A server accepted connections but never greeted in time."""
+
+
 class PortInUse(RuntimeError):
     """A server could not bind a port chosen by free_ports."""
 
@@ -354,7 +358,7 @@ def wait_ready(host, port, tls=False, alive=lambda: True,
         except (OSError, ConnectionError) as e:
             last_error = e
         time.sleep(0.05)
-    raise RuntimeError(f"no 220 greeting on {host}:{port} within "
+    raise StartTimeout(f"no 220 greeting on {host}:{port} within "
                        f"{timeout:.0f} s ({last_error})\n{describe()}")
 
 
@@ -430,16 +434,21 @@ class Server:
         return False
 
     def _started(self, start, attempts=3):
-        """Run start(), again with new ports if one was taken meanwhile;
-        on any other failure stop and re-raise."""
+        """Run start(), again with new ports if one was taken meanwhile or
+        the server never greeted (a rare Postfix start-up that hangs: the
+        attempt's state goes to stderr); on any other failure stop and
+        re-raise."""
         try:
             for attempt in range(attempts):
                 try:
                     start()
                     return
-                except PortInUse:
+                except (PortInUse, StartTimeout) as e:
                     if attempt == attempts - 1:
                         raise
+                    print(f"{self.kind}: start-up attempt {attempt + 1} "
+                          f"failed, trying again with new ports: {e}",
+                          file=sys.stderr)
                     self._shutdown()
         except BaseException:
             self.stop()
@@ -750,7 +759,19 @@ class Postfix(Server):
         return self._master is not None and self._master.poll() is None
 
     def _describe_failure(self):
-        return "Postfix maillog:\n" + self.log()[-4000:]
+        text = "Postfix maillog:\n" + self.log()[-4000:]
+        try:
+            with open(os.path.join(self.workdir, "master.log"),
+                      errors="replace") as f:
+                text += "\nmaster's own output:\n" + f.read()[-2000:]
+        except OSError:
+            pass
+        if self._master_alive():
+            ps = subprocess.run(["ps", "-o", "pid,stat,wchan:20,args",
+                                 "-s", str(self._master.pid)],
+                                capture_output=True, text=True)
+            text += "\nits processes:\n" + ps.stdout[-2000:]
+        return text
 
     def log(self):
         """The instance's maillog (useful in assertion messages)."""
