@@ -53,7 +53,6 @@ struct smtp_client {
 	uint64_t timer;
 	uint64_t step_id; /* bumps on progress; the timer checks it */
 	uint64_t timer_step;
-	int in_callback;
 
 	/* body streaming: from a file (body_fd) or a caller's source */
 	int body_on;

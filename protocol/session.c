@@ -51,7 +51,6 @@ struct smtp_session {
 	int quit_sent;
 	int server_closing;
 	int closed;
-	int failed;
 
 	struct smtp_stage *stages;
 	size_t nstages, capstages;
@@ -258,6 +257,16 @@ stage_add(
 	st->group = s->pipelining ? s->group : 0;
 	emit_stage(s, s->nstages);
 	return s->nstages++;
+}
+
+/* The message-content stage, opened on first use. */
+static size_t
+message_stage(struct smtp_session *s)
+{
+	if (s->message_stage == SIZE_MAX)
+		s->message_stage =
+		    stage_add(s, SMTP_STAGE_MESSAGE, "message content");
+	return s->message_stage;
 }
 
 static void
@@ -517,7 +526,6 @@ fail_v(struct smtp_session *s, enum smtp_fail cat, const char *fmt, va_list ap)
 	if (s->closed)
 		return;
 	text = xvasprintf(fmt, ap);
-	s->failed = 1;
 	fail_pending(s);
 	memset(&ev, 0, sizeof ev);
 	ev.type = SMTP_EV_FAILURE;
@@ -755,9 +763,7 @@ apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 		if (r->code == 354) {
 			set_state(s, SMTP_STATE_CONTENT);
 			s->pred = SMTP_STATE_CONTENT;
-			if (s->message_stage == SIZE_MAX)
-				s->message_stage = stage_add(
-				    s, SMTP_STAGE_MESSAGE, "message content");
+			(void)message_stage(s);
 		}
 		break;
 	case SMTP_STAGE_MESSAGE:
@@ -1010,10 +1016,7 @@ send_content_line(
 	if (n == 1 && p[0] == '.') {
 		if (queue_line(s, p, n) == -1)
 			goto full;
-		if (s->message_stage == SIZE_MAX)
-			s->message_stage =
-			    stage_add(s, SMTP_STAGE_MESSAGE, "message content");
-		s->stages[s->message_stage].bytes += 3;
+		s->stages[message_stage(s)].bytes += 3;
 		/* The reply's latency counts from the end of the content. */
 		s->stages[s->message_stage].t_start_us = elapsed(s);
 		emit_sent(s, p, n, SMTP_SENT_CONTENT, s->message_stage);
@@ -1035,10 +1038,7 @@ send_content_line(
 		    n);
 	if (queue_line(s, p, n) == -1)
 		goto full;
-	if (s->message_stage == SIZE_MAX)
-		s->message_stage =
-		    stage_add(s, SMTP_STAGE_MESSAGE, "message content");
-	s->stages[s->message_stage].bytes += n + 2;
+	s->stages[message_stage(s)].bytes += n + 2;
 	emit_sent(s, p, n, SMTP_SENT_CONTENT, s->message_stage);
 	return 0;
 full:
@@ -1243,21 +1243,7 @@ void
 smtp_session_body_commit(struct smtp_session *s, size_t n)
 {
 	s->out_total += n;
-	if (s->message_stage == SIZE_MAX)
-		s->message_stage =
-		    stage_add(s, SMTP_STAGE_MESSAGE, "message content");
-	s->stages[s->message_stage].bytes += n;
-}
-
-int
-smtp_session_body_write(struct smtp_session *s, const char *p, size_t n)
-{
-	struct buf *out = smtp_session_body_buf(s);
-
-	if (out == NULL || buf_add(out, p, n) == -1)
-		return -1;
-	smtp_session_body_commit(s, n);
-	return 0;
+	s->stages[message_stage(s)].bytes += n;
 }
 
 void

@@ -159,18 +159,14 @@ int smtp_session_send_secret(struct smtp_session *, const char *wire,
 
 /*
  * Streaming content for /body and /send, in SMTP_STATE_CONTENT only:
- * body_write() queues bytes already dot-stuffed and CRLF-normalised;
- * body_end() is called after the final ".\r\n" was queued and opens the
- * wait for the reply; summary is shown as one C: line.
+ * body_buf() is the output buffer to append content to, already
+ * dot-stuffed and CRLF-normalised (NULL outside content state), and
+ * body_commit() counts the n octets appended; body_end() is called
+ * after the final ".\r\n" was queued and opens the wait for the reply;
+ * summary is shown as one C: line.
  */
-int smtp_session_body_write(struct smtp_session *, const char *, size_t);
 void smtp_session_body_end(struct smtp_session *, const char *summary);
 
-/*
- * The same without a copy: body_buf() is the output buffer to append
- * content to (NULL outside SMTP_STATE_CONTENT), body_commit() counts the
- * n octets appended.
- */
 struct buf *smtp_session_body_buf(struct smtp_session *);
 void smtp_session_body_commit(struct smtp_session *, size_t n);
 
