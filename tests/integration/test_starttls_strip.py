@@ -107,10 +107,14 @@ class StarttlsStripTest(servers.EhloTestCase):
             proc.wait()
         sink = servers.SmtpSink(port=port)
         self.addCleanup(sink.stop)
-        r = self.ehlo(["run", "--no-history", f"127.0.0.1:{port}"],
-                      EHLO_QUIT)
+        # The same database, which does hold the STARTTLS session.
+        r = self.ehlo(["run", "--db", self.db, "--no-history",
+                       f"127.0.0.1:{port}"], EHLO_QUIT)
         self.assertExit(r, 0)
         self.assertNoLine(r, r"STARTTLS was offered")
+        # Control: with history the same session is warned about.
+        r = self.run_db(port, EHLO_QUIT)
+        self.assertLine(r, r"STARTTLS was offered")
 
 
 if __name__ == "__main__":
