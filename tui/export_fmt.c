@@ -304,15 +304,13 @@ heredoc(struct buf *out, struct hist *h, const struct hist_session *s,
 static void
 header(FILE *f, const struct hist_session *s, const char *what)
 {
-	char *server = histcmd_server(s);
-	char *e = escape_dup(server, strlen(server));
+	char *e = histcmd_server(s); /* escaped */
 
 	(void)fprintf(f,
 	    "# %s for ehlo session #%lld (%s, %s), exported by "
 	    "ehlo %s\n",
 	    what, (long long)s->id, e, s->tls_mode, EHLO_VERSION);
 	free(e);
-	free(server);
 }
 
 static int
@@ -505,7 +503,7 @@ histcmd_export_automation(FILE *f, struct hist *h, const struct hist_session *s,
     const struct histcmd_events *es, const char *format, char **errstr)
 {
 	struct plan p;
-	char *script, *server, *esc;
+	char *script, *server;
 	size_t len;
 	int rc;
 
@@ -514,11 +512,9 @@ histcmd_export_automation(FILE *f, struct hist *h, const struct hist_session *s,
 		if (script == NULL)
 			return -1;
 		header(f, s, "ehlo run script");
-		server = histcmd_server(s);
-		esc = escape_dup(server, strlen(server));
+		server = histcmd_server(s); /* escaped */
 		(void)fprintf(f, "# run it with: ehlo run%s %s FILE\n",
-		    strcmp(s->tls_mode, "tls") == 0 ? " --tls" : "", esc);
-		free(esc);
+		    strcmp(s->tls_mode, "tls") == 0 ? " --tls" : "", server);
 		free(server);
 		(void)fwrite(script, 1, len, f);
 		free(script);

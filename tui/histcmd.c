@@ -128,10 +128,18 @@ histcmd_events_free(struct histcmd_events *es)
 char *
 histcmd_event_text(const struct histcmd_event *e)
 {
+	const char *hidden = histcmd_event_hidden(e);
+
+	return hidden != NULL ? xstrdup(hidden) : escape_dup(e->text, e->len);
+}
+
+const char *
+histcmd_event_hidden(const struct histcmd_event *e)
+{
 	if (e->dir == 'C' && e->stage != NULL &&
 	    strcmp(e->stage, "AUTH") == 0 && !(e->flags & HIST_EV_REDACTED))
-		return xstrdup("[AUTH line not shown: not marked redacted]");
-	return escape_dup(e->text, e->len);
+		return "[AUTH line not shown: not marked redacted]";
+	return NULL;
 }
 
 /* ---- small renderings ------------------------------------------------ */

@@ -75,6 +75,12 @@ void histcmd_events_free(struct histcmd_events *);
  */
 char *histcmd_event_text(const struct histcmd_event *);
 
+/*
+ * The placeholder shown instead of an event's text (a client AUTH line
+ * not marked redacted: it may hold a secret), or NULL.
+ */
+const char *histcmd_event_hidden(const struct histcmd_event *);
+
 /* "ok", "4xx/5xx reply", ... for an exit status; "unfinished" for -1. */
 const char *histcmd_outcome(int exit_status);
 

@@ -1706,6 +1706,7 @@ viewer_show(struct wb *wb, size_t n)
 	const struct histcmd_event *e;
 	struct smtp_stage *st;
 	enum theme_role role;
+	const char *hidden;
 	size_t i;
 
 	if (n > v->ev.n)
@@ -1721,7 +1722,13 @@ viewer_show(struct wb *wb, size_t n)
 		    : (e->flags & HIST_EV_FAILURE) ? THEME_ERROR
 		    : (e->flags & HIST_EV_WARNING) ? THEME_WARNING
 		                                   : THEME_NOTE;
-		dlg_push(&wb->saved, e->t_us, e->dir, role, e->text, e->len);
+		/* An AUTH line not marked redacted is never shown as stored. */
+		if ((hidden = histcmd_event_hidden(e)) != NULL)
+			dlg_push(&wb->saved, e->t_us, e->dir, role, hidden,
+			    strlen(hidden));
+		else
+			dlg_push(
+			    &wb->saved, e->t_us, e->dir, role, e->text, e->len);
 		if (!(e->flags & HIST_EV_REPLY))
 			continue;
 		v->stages =

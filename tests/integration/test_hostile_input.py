@@ -186,6 +186,18 @@ class HostileInputTest(servers.EhloTestCase):
                 r.stdout.encode("utf-8", "surrogateescape")), [],
                 f"{args}: " + self.transcript(r))
 
+    def test_export_escapes_a_hostile_server_name_once(self):
+        self.run_against(ECHO_CASE, "EHLO me\nNOOP\n")
+        with sqlite3.connect(self.db) as db:
+            db.execute("UPDATE sessions SET server = ?", ("mx\x1bevil",))
+        for fmt in ("script",):
+            r = self.ehlo(["export", "1", "--format", fmt],
+                          env={"EHLO_DB": self.db})
+            self.assertExit(r, 0)
+            self.assertIn("mx\\eevil", r.stdout, self.transcript(r))
+            self.assertNotIn("\\\\e", r.stdout, self.transcript(r))
+            self.assertNotIn("\x1b", r.stdout)
+
     def test_database_path_is_a_directory(self):
         os.makedirs(self.db)
         r = self.run_against(ECHO_CASE, "EHLO me\nNOOP\n")
