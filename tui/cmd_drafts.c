@@ -13,6 +13,7 @@
 #include "core/xmalloc.h"
 #include "tui/cli.h"
 #include "tui/histcmd.h"
+#include "tui/print.h"
 
 /* The Subject header's value (first line only), allocated, or NULL. */
 static char *
@@ -75,7 +76,7 @@ json_or_text(const char *s)
 		return json_null();
 	if ((j = json_loads(s, 0, NULL)) != NULL)
 		return j;
-	return histcmd_json_text(s, strlen(s));
+	return print_json_text(s, strlen(s));
 }
 
 static int
@@ -92,21 +93,20 @@ print_draft(const struct hist_draft *d, void *arg)
 		    j, "updated", json_integer(d->updated));
 		(void)json_object_set_new(j, "from",
 		    d->env_from != NULL
-		        ? histcmd_json_text(d->env_from, strlen(d->env_from))
+		        ? print_json_text(d->env_from, strlen(d->env_from))
 		        : json_null());
 		(void)json_object_set_new(j, "to", json_or_text(d->env_to));
 		(void)json_object_set_new(j, "subject",
 		    subj != NULL ? json_string(subj) : json_null());
 		(void)json_object_set_new(j, "headers",
 		    d->headers != NULL
-		        ? histcmd_json_text(d->headers, strlen(d->headers))
+		        ? print_json_text(d->headers, strlen(d->headers))
 		        : json_null());
 		(void)json_object_set_new(
 		    j, "body_bytes", json_integer((json_int_t)d->body_len));
 		(void)json_object_set_new(
 		    j, "attachments", json_or_text(d->attachments));
-		histcmd_json_put(stdout, j);
-		json_decref(j);
+		print_json_put(j);
 		free(subj);
 		return 0;
 	}

@@ -12,6 +12,7 @@
 
 #include "tui/cli.h"
 #include "tui/histcmd.h"
+#include "tui/print.h"
 
 int
 cmd_export(int argc, char *argv[])
@@ -70,8 +71,7 @@ cmd_export(int argc, char *argv[])
 		} else {
 			(void)json_object_set_new(j, "exported_by",
 			    json_string("ehlo " EHLO_VERSION));
-			histcmd_json_put(stdout, j);
-			json_decref(j);
+			print_json_put(j);
 		}
 	} else {
 		(void)printf("SMTP session transcript (ehlo export; "

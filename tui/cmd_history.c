@@ -14,6 +14,7 @@
 #include "core/xmalloc.h"
 #include "tui/cli.h"
 #include "tui/histcmd.h"
+#include "tui/print.h"
 
 #define HISTORY_PAGE 50
 
@@ -32,7 +33,7 @@ print_row(const struct hist_session *s, void *arg)
 		(void)json_object_set_new(j, "server", json_string(server));
 		(void)json_object_set_new(j, "port", json_integer(s->port));
 		(void)json_object_set_new(j, "tls_mode",
-		    histcmd_json_text(s->tls_mode, strlen(s->tls_mode)));
+		    print_json_text(s->tls_mode, strlen(s->tls_mode)));
 		(void)json_object_set_new(j, "exit",
 		    s->exit_status >= 0 ? json_integer(s->exit_status)
 		                        : json_null());
@@ -40,15 +41,14 @@ print_row(const struct hist_session *s, void *arg)
 		    j, "outcome", json_string(histcmd_outcome(s->exit_status)));
 		(void)json_object_set_new(j, "label",
 		    s->label != NULL
-		        ? histcmd_json_text(s->label, strlen(s->label))
+		        ? print_json_text(s->label, strlen(s->label))
 		        : json_null());
 		(void)json_object_set_new(j, "replay_of",
 		    s->replay_of > 0 ? json_integer(s->replay_of)
 		                     : json_null());
 		(void)json_object_set_new(
 		    j, "events", json_integer((json_int_t)s->nevents));
-		histcmd_json_put(stdout, j);
-		json_decref(j);
+		print_json_put(j);
 		free(server);
 		return 0;
 	}

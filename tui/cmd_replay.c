@@ -35,6 +35,7 @@
 #include "protocol/digest.h"
 #include "tui/cli.h"
 #include "tui/histcmd.h"
+#include "tui/print.h"
 
 /* ---- rebuilding the script ----------------------------------------- */
 
@@ -556,8 +557,7 @@ diff_sessions(const struct cli_opts *o, const struct histcmd_events *ea,
 		(void)json_object_set_new(
 		    top, "compared", json_integer(compared));
 		(void)json_object_set_new(top, "differences", arr);
-		histcmd_json_put(stdout, top);
-		json_decref(top);
+		print_json_put(top);
 	} else {
 		json_decref(arr);
 		if (ndiff == 0)

@@ -9,6 +9,7 @@
 
 #include "tui/cli.h"
 #include "tui/histcmd.h"
+#include "tui/print.h"
 
 int
 cmd_show(int argc, char *argv[])
@@ -47,8 +48,7 @@ cmd_show(int argc, char *argv[])
 			free(err);
 			rc = EXIT_USAGE;
 		} else {
-			histcmd_json_put(stdout, j);
-			json_decref(j);
+			print_json_put(j);
 		}
 	} else {
 		histcmd_print_header(stdout, s, 0);

@@ -5,6 +5,7 @@
  * a session that `show` and `export` print.
  */
 #include "tui/histcmd.h"
+#include "tui/print.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -185,28 +186,10 @@ histcmd_server(const struct hist_session *s)
 	return out;
 }
 
-json_t *
-histcmd_json_text(const char *p, size_t n)
-{
-	char *s = escape_dup(p, n);
-	json_t *j = json_string(s);
-
-	free(s);
-	return j != NULL ? j : json_string("");
-}
-
 static json_t *
 json_text_or_null(const char *s)
 {
-	return s != NULL ? histcmd_json_text(s, strlen(s)) : json_null();
-}
-
-void
-histcmd_json_put(FILE *f, json_t *j)
-{
-	(void)json_dumpf(
-	    j, f, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
-	(void)fputc('\n', f);
+	return s != NULL ? print_json_text(s, strlen(s)) : json_null();
 }
 
 /* Capabilities (one per line) as an array of escaped strings. */
@@ -219,7 +202,7 @@ caps_json(const char *caps)
 	while (p != NULL && *p != '\0') {
 		nl = strchr(p, '\n');
 		(void)json_array_append_new(a,
-		    histcmd_json_text(
+		    print_json_text(
 		        p, nl != NULL ? (size_t)(nl - p) : strlen(p)));
 		p = nl != NULL ? nl + 1 : NULL;
 	}
@@ -287,10 +270,10 @@ histcmd_session_json(struct hist *h, const struct hist_session *s,
 	(void)json_object_set_new(o, "started", iso_time(s->started));
 	(void)json_object_set_new(o, "ended", iso_time(s->ended));
 	(void)json_object_set_new(
-	    o, "server", histcmd_json_text(s->server, strlen(s->server)));
+	    o, "server", print_json_text(s->server, strlen(s->server)));
 	(void)json_object_set_new(o, "port", json_integer(s->port));
 	(void)json_object_set_new(
-	    o, "tls_mode", histcmd_json_text(s->tls_mode, strlen(s->tls_mode)));
+	    o, "tls_mode", print_json_text(s->tls_mode, strlen(s->tls_mode)));
 	tls = s->tls != NULL ? json_loads(s->tls, 0, NULL) : NULL;
 	(void)json_object_set_new(o, "tls", tls != NULL ? tls : json_null());
 	(void)json_object_set_new(o, "capabilities", caps_json(s->caps));
@@ -320,12 +303,12 @@ histcmd_session_json(struct hist *h, const struct hist_session *s,
 		free(t);
 		if (ev->stage != NULL)
 			(void)json_object_set_new(e, "stage",
-			    histcmd_json_text(ev->stage, strlen(ev->stage)));
+			    print_json_text(ev->stage, strlen(ev->stage)));
 		if (ev->flags & HIST_EV_REPLY) {
 			(void)json_object_set_new(
 			    e, "code", json_integer(ev->code));
 			(void)json_object_set_new(e, "enhanced",
-			    histcmd_json_text(
+			    print_json_text(
 			        ev->enhanced, strlen(ev->enhanced)));
 			if (ev->latency_us >= 0)
 				(void)json_object_set_new(e, "latency_ms",

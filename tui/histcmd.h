@@ -129,10 +129,4 @@ int histcmd_export_automation(FILE *, struct hist *,
     const struct hist_session *, const struct histcmd_events *,
     const char *format, char **errstr);
 
-/* Prints a JSON value on one line. */
-void histcmd_json_put(FILE *, json_t *);
-
-/* An escaped JSON string for untrusted bytes. */
-json_t *histcmd_json_text(const char *, size_t);
-
 #endif
