@@ -378,4 +378,4 @@ def workbench_pid(pane_pid):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    servers.main()
