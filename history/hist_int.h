@@ -7,6 +7,9 @@
 #define EHLO_HISTORY_HIST_INT_H
 
 #include <sqlite3.h>
+#include <stdint.h>
+
+#include "history/history.h"
 
 /* Cached prepared statements, one slot each. */
 enum hist_st {
@@ -32,15 +35,36 @@ enum hist_st {
 	HIST_ST_DRAFT_DELETE,
 	HIST_ST_INPUT_ADD,
 	HIST_ST_INPUT_LIST,
+	HIST_ST_SPOOL_MARK,
 	HIST_ST_COUNT
 };
 
+/* The session columns hist_session_set writes. */
+enum hist_set {
+	HIST_SET_CAPS,
+	HIST_SET_PLAIN_CAPS,
+	HIST_SET_TLS,
+	HIST_SET_LABEL,
+	HIST_SET_NOTES
+};
+
+struct hist_spool; /* hist_spool.c */
+
 struct hist {
-	sqlite3 *db;
+	sqlite3 *db; /* NULL on a spool handle */
 	char *path;
 	int readonly;
 	sqlite3_stmt *st[HIST_ST_COUNT];
+	/* hist_open_spool: records go to a spool file, not to db. */
+	struct hist_spool *spool;
+	/* The time stamped on sessions (Unix seconds); 0: now. */
+	int64_t now;
+	/* Warnings from opening (a damaged spool file), or NULL. */
+	char *warnings;
 };
+
+/* h->now, or the time now. */
+int64_t hist_now(const struct hist *);
 
 /*
  * The statement for slot, prepared from sql on first use and reset for
@@ -84,5 +108,47 @@ sqlite3_stmt *hist_row(struct hist *, enum hist_st slot, const char *sql,
 /* Steps a statement expected to be done (INSERT/UPDATE/DELETE). */
 int hist_step_done(
     struct hist *, sqlite3_stmt *, const char *what, char **errstr);
+
+/* A session column, by enum hist_set. */
+int hist_session_set(
+    struct hist *, int what, int64_t id, const char *value, char **errstr);
+
+/* The end of a session without bringing the search index up. */
+int hist_session_end_row(
+    struct hist *, int64_t id, int exit_status, char **errstr);
+
+/* Whether hist_body_add keeps the content itself. */
+int hist_body_keeps(const struct hist_body *);
+
+/* ---- the spool (hist_spool.c): the hist_* functions on a spool handle */
+
+int64_t hist_spool_begin(struct hist *, const char *server, int port,
+    const char *tls_mode, int64_t replay_of, char **errstr);
+int hist_spool_set(
+    struct hist *, int what, int64_t id, const char *value, char **errstr);
+int64_t hist_spool_event(
+    struct hist *, int64_t id, const struct hist_event *, char **errstr);
+int hist_spool_reply(struct hist *, int64_t id, int64_t seq,
+    const char *stage, int code, const char *enhanced, int stage_no,
+    int64_t latency_us, char **errstr);
+int hist_spool_body(
+    struct hist *, int64_t id, const struct hist_body *, char **errstr);
+int hist_spool_end(struct hist *, int64_t id, int exit_status, char **errstr);
+int hist_spool_had_starttls(struct hist *, const char *server, int port,
+    int64_t before_session, int64_t *id, int64_t *started, char **errstr);
+int hist_spool_tx_begin(struct hist *);
+int hist_spool_tx_commit(struct hist *, char **errstr);
+int hist_spool_tx_is_open(const struct hist *);
+void hist_spool_close(struct hist *);
+
+/* Writes DB-starttls from the database when it is missing. */
+int hist_pin_build(struct hist *, char **errstr);
+
+/*
+ * Imports the spool files waiting beside the database (their writers
+ * gone) into h, opened read-write; damaged files are kept and noted in
+ * h->warnings.  Returns 0, or -1 with *errstr on a database error.
+ */
+int hist_spool_import(struct hist *, char **errstr);
 
 #endif

@@ -28,13 +28,16 @@ hist_session_begin(struct hist *h, const char *server, int port,
 {
 	sqlite3_stmt *st;
 
+	if (h->spool != NULL)
+		return hist_spool_begin(
+		    h, server, port, tls_mode, replay_of, errstr);
 	st = hist_stmt(h, HIST_ST_SESSION_BEGIN,
 	    "INSERT INTO sessions (started, server, port, tls_mode, "
 	    "replay_of) VALUES (?, ?, ?, ?, ?)",
 	    errstr);
 	if (st == NULL)
 		return -1;
-	(void)sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+	(void)sqlite3_bind_int64(st, 1, hist_now(h));
 	(void)hist_bind_str(st, 2, server);
 	(void)sqlite3_bind_int(st, 3, port);
 	(void)hist_bind_str(st, 4, tls_mode);
@@ -45,18 +48,46 @@ hist_session_begin(struct hist *h, const char *server, int port,
 	return sqlite3_last_insert_rowid(h->db);
 }
 
-/* UPDATE sessions SET <column> = ? WHERE id = ?, expecting one row. */
-static int
-set_text(struct hist *h, enum hist_st slot, const char *sql, int64_t id,
-    const char *value, const char *what, char **errstr)
+int
+hist_session_set(
+    struct hist *h, int what, int64_t id, const char *value, char **errstr)
 {
-	sqlite3_stmt *st = hist_stmt(h, slot, sql, errstr);
+	/* ?1 the value, ?2 the session. */
+	static const struct {
+		enum hist_st slot;
+		const char *sql, *what;
+	} set[] = {
+	    [HIST_SET_CAPS] = {HIST_ST_SET_CAPS,
+	        "UPDATE sessions SET caps = ?1 WHERE id = ?2",
+	        "recording capabilities"},
+	    /* The value holds one "KEYWORD params" per line. */
+	    [HIST_SET_PLAIN_CAPS] = {HIST_ST_SET_PLAIN_CAPS,
+	        "UPDATE sessions SET plain_caps = ?1, plain_starttls = CASE "
+	        "WHEN instr(char(10) || upper(?1) || char(10),"
+	        "  char(10) || 'STARTTLS' || char(10)) > 0"
+	        " OR instr(char(10) || upper(?1), char(10) || 'STARTTLS ') > 0"
+	        " THEN 1 END WHERE id = ?2",
+	        "recording capabilities"},
+	    [HIST_SET_TLS] = {HIST_ST_SET_TLS,
+	        "UPDATE sessions SET tls = ?1 WHERE id = ?2",
+	        "recording TLS details"},
+	    [HIST_SET_LABEL] = {HIST_ST_SET_LABEL,
+	        "UPDATE sessions SET label = ?1 WHERE id = ?2",
+	        "saving the label"},
+	    [HIST_SET_NOTES] = {HIST_ST_SET_NOTES,
+	        "UPDATE sessions SET notes = ?1 WHERE id = ?2",
+	        "saving the notes"},
+	};
+	sqlite3_stmt *st;
 
+	if (h->spool != NULL)
+		return hist_spool_set(h, what, id, value, errstr);
+	st = hist_stmt(h, set[what].slot, set[what].sql, errstr);
 	if (st == NULL)
 		return -1;
 	(void)hist_bind_str(st, 1, value);
 	(void)sqlite3_bind_int64(st, 2, id);
-	if (hist_step_done(h, st, what, errstr) == -1)
+	if (hist_step_done(h, st, set[what].what, errstr) == -1)
 		return -1;
 	if (sqlite3_changes(h->db) == 0) {
 		*errstr = xasprintf("history database %s: there is no session "
@@ -70,22 +101,31 @@ set_text(struct hist *h, enum hist_st slot, const char *sql, int64_t id,
 int
 hist_session_set_caps(struct hist *h, int64_t id, const char *v, char **e)
 {
-	return set_text(h, HIST_ST_SET_CAPS,
-	    "UPDATE sessions SET caps = ? WHERE id = ?", id, v,
-	    "recording capabilities", e);
+	return hist_session_set(h, HIST_SET_CAPS, id, v, e);
 }
 
 int
 hist_session_set_plain_caps(struct hist *h, int64_t id, const char *v, char **e)
 {
-	/* v holds one "KEYWORD params" per line. */
-	return set_text(h, HIST_ST_SET_PLAIN_CAPS,
-	    "UPDATE sessions SET plain_caps = ?1, plain_starttls = CASE WHEN"
-	    " instr(char(10) || upper(?1) || char(10),"
-	    "  char(10) || 'STARTTLS' || char(10)) > 0"
-	    " OR instr(char(10) || upper(?1), char(10) || 'STARTTLS ') > 0"
-	    " THEN 1 END WHERE id = ?2",
-	    id, v, "recording capabilities", e);
+	return hist_session_set(h, HIST_SET_PLAIN_CAPS, id, v, e);
+}
+
+int
+hist_session_set_tls(struct hist *h, int64_t id, const char *v, char **e)
+{
+	return hist_session_set(h, HIST_SET_TLS, id, v, e);
+}
+
+int
+hist_session_set_label(struct hist *h, int64_t id, const char *v, char **e)
+{
+	return hist_session_set(h, HIST_SET_LABEL, id, v, e);
+}
+
+int
+hist_session_set_notes(struct hist *h, int64_t id, const char *v, char **e)
+{
+	return hist_session_set(h, HIST_SET_NOTES, id, v, e);
 }
 
 int
@@ -95,6 +135,9 @@ hist_server_had_starttls(struct hist *h, const char *server, int port,
 	sqlite3_stmt *st;
 	int rc;
 
+	if (h->spool != NULL)
+		return hist_spool_had_starttls(
+		    h, server, port, before_session, id, started, errstr);
 	/* The partial index sessions_starttls: newest first, one row read. */
 	st = hist_stmt(h, HIST_ST_HAD_STARTTLS,
 	    "SELECT id, started FROM sessions INDEXED BY sessions_starttls"
@@ -125,31 +168,8 @@ hist_server_had_starttls(struct hist *h, const char *server, int port,
 }
 
 int
-hist_session_set_tls(struct hist *h, int64_t id, const char *v, char **e)
-{
-	return set_text(h, HIST_ST_SET_TLS,
-	    "UPDATE sessions SET tls = ? WHERE id = ?", id, v,
-	    "recording TLS details", e);
-}
-
-int
-hist_session_set_label(struct hist *h, int64_t id, const char *v, char **e)
-{
-	return set_text(h, HIST_ST_SET_LABEL,
-	    "UPDATE sessions SET label = ? WHERE id = ?", id, v,
-	    "saving the label", e);
-}
-
-int
-hist_session_set_notes(struct hist *h, int64_t id, const char *v, char **e)
-{
-	return set_text(h, HIST_ST_SET_NOTES,
-	    "UPDATE sessions SET notes = ? WHERE id = ?", id, v,
-	    "saving the notes", e);
-}
-
-int
-hist_session_end(struct hist *h, int64_t id, int exit_status, char **errstr)
+hist_session_end_row(
+    struct hist *h, int64_t id, int exit_status, char **errstr)
 {
 	sqlite3_stmt *st;
 
@@ -158,11 +178,18 @@ hist_session_end(struct hist *h, int64_t id, int exit_status, char **errstr)
 	    errstr);
 	if (st == NULL)
 		return -1;
-	(void)sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+	(void)sqlite3_bind_int64(st, 1, hist_now(h));
 	(void)sqlite3_bind_int(st, 2, exit_status);
 	(void)sqlite3_bind_int64(st, 3, id);
-	if (hist_step_done(h, st, "recording the end of a session", errstr) ==
-	    -1)
+	return hist_step_done(h, st, "recording the end of a session", errstr);
+}
+
+int
+hist_session_end(struct hist *h, int64_t id, int exit_status, char **errstr)
+{
+	if (h->spool != NULL)
+		return hist_spool_end(h, id, exit_status, errstr);
+	if (hist_session_end_row(h, id, exit_status, errstr) == -1)
 		return -1;
 	return hist_fts_catch_up(h, errstr);
 }
@@ -486,6 +513,8 @@ hist_session_event(
 	int64_t seq;
 	int rc;
 
+	if (h->spool != NULL)
+		return hist_spool_event(h, id, ev, errstr);
 	/*
 	 * The recorder numbers its rows itself (ev->seq > 0): no lookup of
 	 * the session's last seq, and one step.
@@ -556,6 +585,9 @@ hist_event_set_reply(struct hist *h, int64_t id, int64_t seq, const char *stage,
 {
 	sqlite3_stmt *st;
 
+	if (h->spool != NULL)
+		return hist_spool_reply(h, id, seq, stage, code, enhanced,
+		    stage_no, latency_us, errstr);
 	st = hist_stmt(h, HIST_ST_EVENT_REPLY,
 	    "UPDATE events SET flags = flags | ?1, stage = ?2, code = ?3, "
 	    "enhanced = ?4, stage_no = ?5, latency_us = ?6 WHERE "
@@ -638,12 +670,22 @@ hist_events_iter(
 /* ---- bodies ------------------------------------------------------- */
 
 int
+hist_body_keeps(const struct hist_body *b)
+{
+	return b->content != NULL &&
+	    (b->content_len <= HIST_BODY_INLINE_MAX ||
+	        (b->kind != NULL && strcmp(b->kind, "draft") == 0));
+}
+
+int
 hist_body_add(
     struct hist *h, int64_t id, const struct hist_body *b, char **errstr)
 {
 	sqlite3_stmt *st;
 	int keep;
 
+	if (h->spool != NULL)
+		return hist_spool_body(h, id, b, errstr);
 	st = hist_stmt(h, HIST_ST_BODY_ADD,
 	    "INSERT INTO bodies (session_id, seq, kind, path, size, lines, "
 	    "sha256, first_lines, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
@@ -651,9 +693,7 @@ hist_body_add(
 	    errstr);
 	if (st == NULL)
 		return -1;
-	keep = b->content != NULL &&
-	    (b->content_len <= HIST_BODY_INLINE_MAX ||
-	        (b->kind != NULL && strcmp(b->kind, "draft") == 0));
+	keep = hist_body_keeps(b);
 	(void)sqlite3_bind_int64(st, 1, id);
 	(void)sqlite3_bind_int64(st, 2, b->seq);
 	(void)hist_bind_str(st, 3, b->kind);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/xmalloc.h"
@@ -157,9 +158,18 @@ static const char schema_v5[] =
     "CREATE INDEX sessions_starttls ON sessions(server, port)"
     " WHERE plain_starttls = 1;";
 
+/*
+ * Version 6: the spool files imported (hist_spool.c), so a file whose
+ * removal a crash prevented is not imported twice.
+ */
+static const char schema_v6[] =
+    "CREATE TABLE spool_imports ("
+    " name TEXT PRIMARY KEY,"
+    " imported INTEGER NOT NULL) WITHOUT ROWID;";
+
 /* schema_steps[v - 1] takes version v - 1 to v. */
 static const char *const schema_steps[] = {
-    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
+    schema_v1, schema_v2, schema_v3, schema_v4, schema_v5, schema_v6};
 
 #define SCHEMA_LATEST ((int)(sizeof schema_steps / sizeof schema_steps[0]))
 
@@ -247,6 +257,12 @@ hist_stmt(struct hist *h, enum hist_st slot, const char *sql, char **errstr)
 {
 	sqlite3_stmt *st = h->st[slot];
 
+	if (h->db == NULL) {
+		*errstr = xasprintf("history %s: not open for reading (a spool "
+		                    "handle)",
+		    h->path);
+		return NULL;
+	}
 	if (st != NULL) {
 		(void)sqlite3_reset(st);
 		(void)sqlite3_clear_bindings(st);
@@ -459,9 +475,17 @@ fail:
 	return -1;
 }
 
+int64_t
+hist_now(const struct hist *h)
+{
+	return h->now != 0 ? h->now : (int64_t)time(NULL);
+}
+
 int
 hist_tx_begin(struct hist *h, char **errstr)
 {
+	if (h->spool != NULL)
+		return hist_spool_tx_begin(h);
 	if (!sqlite3_get_autocommit(h->db))
 		return 0;
 	return exec(h, "BEGIN IMMEDIATE", "starting to record", errstr);
@@ -470,6 +494,8 @@ hist_tx_begin(struct hist *h, char **errstr)
 int
 hist_tx_commit(struct hist *h, char **errstr)
 {
+	if (h->spool != NULL)
+		return hist_spool_tx_commit(h, errstr);
 	if (sqlite3_get_autocommit(h->db))
 		return 0;
 	if (exec(h, "COMMIT", "recording", errstr) == -1) {
@@ -482,6 +508,8 @@ hist_tx_commit(struct hist *h, char **errstr)
 int
 hist_tx_is_open(struct hist *h)
 {
+	if (h->spool != NULL)
+		return hist_spool_tx_is_open(h);
 	return !sqlite3_get_autocommit(h->db);
 }
 
@@ -490,7 +518,7 @@ hist_fts_catch_up(struct hist *h, char **errstr)
 {
 	int behind;
 
-	if (h->readonly)
+	if (h->readonly || h->spool != NULL)
 		return 0;
 	/* Usually nothing to do when opening: no write then. */
 	if (query_int(h,
@@ -633,6 +661,9 @@ hist_open(const char *path, unsigned flags, char **errstr)
 	/* Rows of sessions that crashed (or of older versions). */
 	if (hist_fts_catch_up(h, errstr) == -1)
 		goto fail;
+	/* Sessions that short-lived processes left in the spool. */
+	if (hist_spool_import(h, errstr) == -1 || hist_pin_build(h, errstr) == -1)
+		goto fail;
 	return h;
 fail:
 	hist_close(h);
@@ -646,6 +677,8 @@ hist_close(struct hist *h)
 
 	if (h == NULL)
 		return;
+	if (h->spool != NULL)
+		hist_spool_close(h);
 	/* A batch still open holds rows already shown: keep them. */
 	if (h->db != NULL && !sqlite3_get_autocommit(h->db) &&
 	    sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
@@ -653,6 +686,7 @@ hist_close(struct hist *h)
 	for (i = 0; i < HIST_ST_COUNT; i++)
 		(void)sqlite3_finalize(h->st[i]);
 	(void)sqlite3_close(h->db);
+	free(h->warnings);
 	free(h->path);
 	free(h);
 }
@@ -668,6 +702,12 @@ hist_schema_version(struct hist *h)
 		return -1;
 	}
 	return v;
+}
+
+const char *
+hist_warnings(const struct hist *h)
+{
+	return h->warnings;
 }
 
 int

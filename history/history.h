@@ -60,6 +60,46 @@ struct hist *hist_open(const char *path, unsigned flags, char **errstr);
 /* Closes.  NULL is a no-op. */
 void hist_close(struct hist *);
 
+/*
+ * A handle that records into a spool file beside the database instead
+ * of the database (hist_spool.c), for a process that records one or a
+ * few sessions and exits: it costs a file create and a write per batch
+ * instead of opening, writing and checkpointing SQLite.  The recording
+ * functions (sessions, events, bodies, hist_tx_*) and
+ * hist_server_had_starttls work on it; session ids are local (1, 2, ...
+ * in the file) and the database numbers the sessions when the next
+ * hist_open that may write imports the file.  Returns NULL with *errstr
+ * NULL when the database does not look healthy and current from its
+ * header (missing, damaged, older or newer schema, not writable): the
+ * caller then uses hist_open, which creates, migrates or says what is
+ * wrong.
+ */
+struct hist *hist_open_spool(const char *path, char **errstr);
+
+/* The spool file a hist_open_spool handle writes, else NULL. */
+const char *hist_spool_file(const struct hist *);
+
+/*
+ * What hist_open noticed but did not fail on (a damaged spool file kept
+ * aside), one per line, or NULL.
+ */
+const char *hist_warnings(const struct hist *);
+
+/* How many spool files wait beside the database at path. */
+int hist_spool_pending(const char *path);
+
+/*
+ * A file's SHA-256 (64 hex digits and a NUL into hex) and size; 0, or
+ * -1 with *errstr.  A spooled session leaves a /body file's digest to
+ * the import (OpenSSL's start-up costs a short process a millisecond),
+ * which takes it only when the file is unchanged (same device, inode,
+ * size and modification time); history/ has no digest of its own, so
+ * tui/ gives it one.
+ */
+typedef int hist_file_digest_fn(
+    const char *path, char *hex, uint64_t *size, char **errstr);
+void hist_set_file_digest(hist_file_digest_fn *);
+
 /* The schema version this build writes (PRAGMA user_version). */
 int hist_schema_latest(void);
 /* The database's schema version (after migration, unless read-only). */
@@ -149,6 +189,17 @@ int hist_session_set_plain_caps(
  */
 int hist_server_had_starttls(struct hist *, const char *server, int port,
     int64_t before_session, int64_t *id, int64_t *started, char **errstr);
+
+/*
+ * Notes that server:port offered STARTTLS on a plain-text EHLO in
+ * session id, in the pins the downgrade check of a spooled session
+ * reads (DB-starttls, hist_spool.c): the first such session per server
+ * is kept.  Call it with the session's hist_session_set_plain_caps
+ * when the capabilities offer STARTTLS.  Never fails (the pins are an
+ * index; without them the check reads the database).
+ */
+void hist_pin_starttls(
+    struct hist *, const char *server, int port, int64_t id);
 
 /* Marks the session over with its exit status (0..255). */
 int hist_session_end(struct hist *, int64_t id, int exit_status, char **);

@@ -17,6 +17,7 @@
 
 #include "core/xmalloc.h"
 #include "history/history.h"
+#include "protocol/digest.h"
 #include "protocol/client.h"
 #include "protocol/sasl.h"
 #include "protocol/version.h"
@@ -582,6 +583,8 @@ cli_main(int argc, char *argv[])
 {
 	const struct cli_command *c;
 
+	/* Imports of spooled sessions digest their /body files with it. */
+	hist_set_file_digest(smtp_sha256_file);
 	if (argc >= 2 &&
 	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	        strcmp(argv[1], "help") == 0)) {

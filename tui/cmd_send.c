@@ -865,7 +865,7 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 	s.lang.client = s.client;
 	s.session = smtp_client_session(s.client);
 	s.po.session = s.session;
-	s.rec = record_open(o->db, o->no_history);
+	s.rec = record_open(o->db, o->no_history, 1);
 	s.lang.rec = s.rec;
 	record_watch_stdout(s.rec);
 	record_begin(s.rec, host, (int)strtol(port, NULL, 10),

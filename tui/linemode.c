@@ -934,7 +934,7 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	loop_set_before_sleep(lm.loop, before_sleep, &lm);
 	lm.client = smtp_client_new(lm.loop, &co, on_event, &lm);
 	lm.session = smtp_client_session(lm.client);
-	lm.rec = record_open(o->db, o->no_history);
+	lm.rec = record_open(o->db, o->no_history, session_id == NULL);
 	lm.lang.client = lm.client;
 	lm.lang.rec = lm.rec;
 	record_watch_stdout(lm.rec);

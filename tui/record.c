@@ -45,6 +45,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "core/buf.h"
@@ -143,21 +144,26 @@ record_new(struct hist *h)
 }
 
 struct record *
-record_open(const char *db, int no_history)
+record_open(const char *db, int no_history, int spool)
 {
 	struct record *r;
-	struct hist *h;
+	struct hist *h = NULL;
 	char *path, *err = NULL;
 
 	if (no_history)
 		return NULL;
-	if ((path = hist_db_path(db, &err)) == NULL ||
-	    (h = hist_open(path, 0, &err)) == NULL) {
+	if ((path = hist_db_path(db, &err)) != NULL && spool)
+		h = hist_open_spool(path, &err);
+	if (h == NULL && err == NULL && path != NULL)
+		h = hist_open(path, 0, &err);
+	if (h == NULL) {
 		(void)fprintf(stderr, "ehlo: history disabled: %s\n", err);
 		free(err);
 		free(path);
 		return NULL;
 	}
+	if (hist_warnings(h) != NULL)
+		(void)fprintf(stderr, "ehlo: %s\n", hist_warnings(h));
 	free(path);
 	r = record_new(h);
 	r->own_h = 1;
@@ -234,7 +240,8 @@ record_attach(struct record *r, struct smtp_session *s, struct smtp_client *c)
 int64_t
 record_session_id(const struct record *r)
 {
-	return r != NULL ? r->id : 0;
+	/* A spooled session is numbered when imported. */
+	return r != NULL && hist_spool_file(r->h) == NULL ? r->id : 0;
 }
 
 static int
@@ -469,6 +476,10 @@ record_caps(struct record *r)
 	else if (plain &&
 	    hist_session_set_plain_caps(r->h, r->id, s, &err) == -1)
 		disable(r, err);
+	else if (plain && r->host != NULL &&
+	    smtp_caps_has(caps, SMTP_CAP_STARTTLS))
+		hist_pin_starttls(r->h, r->host, r->port,
+		    hist_spool_file(r->h) != NULL ? 0 : r->id);
 	free(s);
 }
 
@@ -502,9 +513,14 @@ check_starttls_strip(struct record *r)
 	if (localtime_r(&tt, &tm) == NULL ||
 	    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm) == 0)
 		(void)snprintf(when, sizeof when, "unknown date");
-	smtp_session_warn(r->session,
-	    "STARTTLS was offered here in session #%lld (%s)", (long long)id,
-	    when);
+	if (id > 0)
+		smtp_session_warn(r->session,
+		    "STARTTLS was offered here in session #%lld (%s)",
+		    (long long)id, when);
+	else /* a session still in the spool: not numbered yet */
+		smtp_session_warn(r->session,
+		    "STARTTLS was offered here in an earlier session (%s)",
+		    when);
 	smtp_session_warn(r->session,
 	    "but not now: someone may be stripping it (STARTTLS downgrade);");
 	smtp_session_warn(r->session,
@@ -715,7 +731,13 @@ body_summary(struct record *r, const struct smtp_event *ev)
 	b.seq = seq;
 	b.kind = "file";
 	b.path = r->body_path;
-	if (smtp_sha256_file(r->body_path, hex, &b.size, &err) == 0)
+	if (hist_spool_file(r->h) != NULL) {
+		struct stat sb;
+
+		/* The import digests it (hist_set_file_digest). */
+		if (stat(r->body_path, &sb) == 0)
+			b.size = (uint64_t)sb.st_size;
+	} else if (smtp_sha256_file(r->body_path, hex, &b.size, &err) == 0)
 		b.sha256 = hex;
 	else
 		free(err);

@@ -29,8 +29,12 @@ struct record; /* opaque */
  * default) for recording.  Returns NULL when no_history is set, or
  * after printing "ehlo: history disabled: REASON" when it cannot be
  * opened; every record_* function accepts NULL and does nothing.
+ * With spool set (a process that records and exits: `ehlo run`,
+ * `ehlo send`), a healthy database is not opened: the session goes to
+ * a spool file beside it, which the next process to open the database
+ * imports (hist_open_spool); record_session_id is then 0.
  */
-struct record *record_open(const char *db, int no_history);
+struct record *record_open(const char *db, int no_history, int spool);
 
 /*
  * Records into an already open database (tests, the workbench); the

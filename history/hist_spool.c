@@ -1,0 +1,1289 @@
+/*
+ * The spool: how a short-lived process (`ehlo run`, `ehlo send`)
+ * records a session without opening SQLite, and how the next process
+ * that opens the database takes those records in.  It works like a
+ * mail system's maildrop and pickup.
+ *
+ * Why: opening the database, writing and closing it (a WAL checkpoint
+ * with its fsyncs) costs a few milliseconds per process.  That is most
+ * of a small transaction's wall time against a nearby server.  A spool
+ * file costs a create, a write per loop turn, and a close.
+ *
+ * Layout: beside the database DB, the directory DB-spool (mode 0700),
+ * one file per recording process, mode 0600, named
+ * <microseconds, 16 hex>-<pid>-<random>.spool so names sort by start
+ * time.  The writer creates it as .tmp, takes an exclusive flock, and
+ * renames it: an importer never sees a file that its writer does not
+ * hold locked.  The lock lasts as long as the process, and the kernel
+ * drops it when the process dies, kill -9 included.
+ *
+ * Format: the magic "EHLOSPL1", then records.  Each record is a type
+ * octet, the payload length (u32, little-endian), the payload, and an
+ * FNV-1a check (u32) of the type, length and payload.  A payload is a
+ * fixed list of fields per type: integers as 8 octets little-endian,
+ * strings as a u32 length (0xffffffff: NULL) and the octets.  Every
+ * record names its session by a local number (1, 2, ... in the file);
+ * the importer maps it to the database's id.
+ *
+ * Durability: the writer write()s each batch where the recorder would
+ * have committed it: before the output that shows it.  So a crash or
+ * kill -9 loses nothing on screen, as with the database (it is then in
+ * the kernel's page cache; WAL with synchronous=NORMAL gives no more).
+ *
+ * Import (hist_spool_import, from hist_open): for each unlocked .spool
+ * file in name order, one transaction that first notes the file's name
+ * in spool_imports (a file imported once, whose unlink a crash then
+ * prevented, is not imported twice), then replays its records through
+ * the ordinary functions, with the recorded start and end times.  A
+ * final record cut short (the writer died inside a write) is dropped;
+ * anything else that does not parse stops the import there: what came
+ * before is imported, and the file is kept as .damaged with a warning.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/xmalloc.h"
+#include "history/hist_int.h"
+#include "history/history.h"
+
+#define SPOOL_MAGIC "EHLOSPL1"
+#define SPOOL_MAGIC_LEN 8
+#define SPOOL_SUFFIX ".spool"
+/* Larger files are not read into memory: kept, with a warning. */
+#define SPOOL_FILE_MAX ((off_t)256 << 20)
+/* One record's payload at most (a body's content is up to 64 KiB). */
+#define SPOOL_REC_MAX (16u << 20)
+#define SPOOL_NULL 0xffffffffu
+
+enum spool_rec {
+	SP_BEGIN = 1,
+	SP_CAPS,
+	SP_PLAIN_CAPS,
+	SP_TLS,
+	SP_LABEL,
+	SP_NOTES,
+	SP_EVENT,
+	SP_REPLY,
+	SP_BODY,
+	SP_END,
+	SP_LAST = SP_END
+};
+
+struct hist_spool {
+	int fd;
+	char *file; /* the spool file's path */
+	struct buf out; /* records not yet written */
+	struct buf rec; /* the record being built */
+	int in_tx; /* hist_tx_begin: write at hist_tx_commit */
+	int failed; /* a write failed: the file may end torn */
+	int wrote; /* anything beyond the magic */
+	int64_t nsessions; /* local numbers handed out */
+	int64_t cur_seq; /* last seq of the newest session */
+};
+
+/* ---- encoding ------------------------------------------------------ */
+
+static uint32_t
+fnv1a(uint32_t h, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void
+put_u32(struct buf *b, uint32_t v)
+{
+	unsigned char c[4] = {(unsigned char)v, (unsigned char)(v >> 8),
+	    (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+
+	(void)buf_add(b, c, sizeof c);
+}
+
+static void
+put_i64(struct buf *b, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+
+	put_u32(b, (uint32_t)u);
+	put_u32(b, (uint32_t)(u >> 32));
+}
+
+static void
+put_bytes(struct buf *b, const void *p, size_t len)
+{
+	if (p == NULL || len >= SPOOL_NULL) {
+		put_u32(b, SPOOL_NULL);
+		return;
+	}
+	put_u32(b, (uint32_t)len);
+	(void)buf_add(b, p, len);
+}
+
+static void
+put_str(struct buf *b, const char *s)
+{
+	put_bytes(b, s, s != NULL ? strlen(s) : 0);
+}
+
+static uint32_t
+get_u32le(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* Starts a record of type for local session lid in sp->rec. */
+static struct buf *
+rec_start(struct hist_spool *sp, enum spool_rec type, int64_t lid)
+{
+	unsigned char t = (unsigned char)type;
+
+	buf_clear(&sp->rec);
+	(void)buf_add(&sp->rec, &t, 1);
+	put_u32(&sp->rec, 0); /* the length, set by rec_end */
+	put_i64(&sp->rec, lid);
+	return &sp->rec;
+}
+
+/* Writes out what is queued; -1 with *errstr. */
+static int
+spool_write(struct hist *h, char **errstr)
+{
+	struct hist_spool *sp = h->spool;
+	const char *p = buf_peek(&sp->out);
+	size_t n = buf_used(&sp->out);
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(sp->fd, p, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			sp->failed = 1;
+			*errstr = xasprintf("history spool %s: %s; this session "
+			                    "is recorded up to here",
+			    sp->file, w == -1 ? strerror(errno) : "short write");
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	buf_clear(&sp->out);
+	return 0;
+}
+
+/* Frames sp->rec into the queue; written now unless a batch is open. */
+static int
+rec_end(struct hist *h, char **errstr)
+{
+	struct hist_spool *sp = h->spool;
+	unsigned char *r = (unsigned char *)buf_peek(&sp->rec);
+	size_t n = buf_used(&sp->rec);
+	uint32_t len = (uint32_t)(n - 5);
+
+	if (sp->failed) {
+		*errstr = xasprintf("history spool %s: an earlier write "
+		                    "failed",
+		    sp->file);
+		return -1;
+	}
+	r[1] = (unsigned char)len;
+	r[2] = (unsigned char)(len >> 8);
+	r[3] = (unsigned char)(len >> 16);
+	r[4] = (unsigned char)(len >> 24);
+	(void)buf_add(&sp->out, r, n);
+	put_u32(&sp->out, fnv1a(2166136261u, r, n));
+	sp->wrote = 1;
+	return sp->in_tx ? 0 : spool_write(h, errstr);
+}
+
+/* ---- writing (the hist_* functions call these on a spool handle) ---- */
+
+/*
+ * What identifies a file's version without reading it (device, inode,
+ * size, modification time), or NULL when it cannot be stat'ed.
+ */
+static char *
+file_print(const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
+		return NULL;
+	return xasprintf("%llu:%llu:%lld:%lld.%09ld",
+	    (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
+	    (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+	    (long)sb.st_mtim.tv_nsec);
+}
+
+static hist_file_digest_fn *file_digest;
+
+void
+hist_set_file_digest(hist_file_digest_fn *fn)
+{
+	file_digest = fn;
+}
+
+int64_t
+hist_spool_begin(struct hist *h, const char *server, int port,
+    const char *tls_mode, int64_t replay_of, char **errstr)
+{
+	struct hist_spool *sp = h->spool;
+	int64_t lid = sp->nsessions + 1;
+	struct buf *b = rec_start(sp, SP_BEGIN, lid);
+
+	put_i64(b, (int64_t)time(NULL));
+	put_str(b, server);
+	put_i64(b, port);
+	put_str(b, tls_mode);
+	put_i64(b, replay_of);
+	if (rec_end(h, errstr) == -1)
+		return -1;
+	sp->nsessions = lid;
+	sp->cur_seq = 0;
+	return lid;
+}
+
+static int
+known(struct hist *h, int64_t lid, char **errstr)
+{
+	if (lid >= 1 && lid <= h->spool->nsessions)
+		return 0;
+	*errstr = xasprintf("history spool %s: there is no session #%lld",
+	    h->spool->file, (long long)lid);
+	return -1;
+}
+
+int
+hist_spool_set(struct hist *h, int what, int64_t lid, const char *v,
+    char **errstr)
+{
+	static const enum spool_rec type[] = {
+	    [HIST_SET_CAPS] = SP_CAPS,
+	    [HIST_SET_PLAIN_CAPS] = SP_PLAIN_CAPS,
+	    [HIST_SET_TLS] = SP_TLS,
+	    [HIST_SET_LABEL] = SP_LABEL,
+	    [HIST_SET_NOTES] = SP_NOTES,
+	};
+
+	if (known(h, lid, errstr) == -1)
+		return -1;
+	put_str(rec_start(h->spool, type[what], lid), v);
+	return rec_end(h, errstr);
+}
+
+int64_t
+hist_spool_event(
+    struct hist *h, int64_t lid, const struct hist_event *ev, char **errstr)
+{
+	struct hist_spool *sp = h->spool;
+	struct buf *b;
+	char dir = ev->dir;
+	int64_t seq;
+
+	if (known(h, lid, errstr) == -1)
+		return -1;
+	seq = ev->seq > 0 ? ev->seq : sp->cur_seq + 1;
+	if (lid == sp->nsessions && seq > sp->cur_seq)
+		sp->cur_seq = seq;
+	b = rec_start(sp, SP_EVENT, lid);
+	put_i64(b, seq);
+	put_i64(b, (int64_t)ev->t_us);
+	put_bytes(b, &dir, 1);
+	put_bytes(b, ev->text != NULL ? ev->text : "",
+	    ev->text != NULL ? ev->len : 0);
+	put_str(b, ev->stage);
+	put_i64(b, ev->code);
+	put_str(b, ev->enhanced);
+	put_i64(b, ev->flags);
+	put_i64(b, ev->stage_no);
+	put_i64(b, ev->group);
+	put_i64(b, ev->latency_us);
+	return rec_end(h, errstr) == -1 ? -1 : seq;
+}
+
+int
+hist_spool_reply(struct hist *h, int64_t lid, int64_t seq, const char *stage,
+    int code, const char *enhanced, int stage_no, int64_t latency_us,
+    char **errstr)
+{
+	struct buf *b;
+
+	if (known(h, lid, errstr) == -1)
+		return -1;
+	b = rec_start(h->spool, SP_REPLY, lid);
+	put_i64(b, seq);
+	put_str(b, stage);
+	put_i64(b, code);
+	put_str(b, enhanced);
+	put_i64(b, stage_no);
+	put_i64(b, latency_us);
+	return rec_end(h, errstr);
+}
+
+int
+hist_spool_body(
+    struct hist *h, int64_t lid, const struct hist_body *bd, char **errstr)
+{
+	struct buf *b;
+
+	if (known(h, lid, errstr) == -1)
+		return -1;
+	b = rec_start(h->spool, SP_BODY, lid);
+	put_i64(b, bd->seq);
+	put_str(b, bd->kind);
+	put_str(b, bd->path);
+	put_i64(b, (int64_t)bd->size);
+	put_i64(b, (int64_t)bd->lines);
+	put_str(b, bd->sha256);
+	put_str(b, bd->first_lines);
+	/* Only what the database would keep. */
+	if (hist_body_keeps(bd))
+		put_bytes(b, bd->content, bd->content_len);
+	else
+		put_bytes(b, NULL, 0);
+	/*
+	 * A file sent without its digest: the importer digests it if it
+	 * is still the same file (hist_set_file_digest).
+	 */
+	if (bd->sha256 == NULL && bd->path != NULL) {
+		char *fp = file_print(bd->path);
+
+		put_str(b, fp);
+		free(fp);
+	} else
+		put_str(b, NULL);
+	return rec_end(h, errstr);
+}
+
+int
+hist_spool_end(struct hist *h, int64_t lid, int exit_status, char **errstr)
+{
+	struct buf *b;
+
+	if (known(h, lid, errstr) == -1)
+		return -1;
+	b = rec_start(h->spool, SP_END, lid);
+	put_i64(b, (int64_t)time(NULL));
+	put_i64(b, exit_status);
+	return rec_end(h, errstr);
+}
+
+int
+hist_spool_tx_begin(struct hist *h)
+{
+	h->spool->in_tx = 1;
+	return 0;
+}
+
+int
+hist_spool_tx_commit(struct hist *h, char **errstr)
+{
+	h->spool->in_tx = 0;
+	return spool_write(h, errstr);
+}
+
+int
+hist_spool_tx_is_open(const struct hist *h)
+{
+	return h->spool->in_tx;
+}
+
+/* ---- opening and closing a spool ----------------------------------- */
+
+static char *
+spool_dir(const char *db)
+{
+	return xasprintf("%s-spool", db);
+}
+
+/*
+ * Whether the database file at path looks healthy and current from its
+ * header alone: an SQLite file in WAL mode, as large as its header
+ * says, at this build's schema version, and writable.  Anything else
+ * goes through hist_open, which says what is wrong or migrates.
+ */
+static int
+db_looks_current(const char *path)
+{
+	unsigned char hd[100];
+	struct stat sb;
+	uint32_t page, pages;
+	int fd, ok;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return 0;
+	ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    pread(fd, hd, sizeof hd, 0) == (ssize_t)sizeof hd;
+	(void)close(fd);
+	if (!ok || memcmp(hd, "SQLite format 3", 16) != 0)
+		return 0;
+	/* Write and read versions 2: WAL. */
+	if (hd[18] != 2 || hd[19] != 2)
+		return 0;
+	page = (uint32_t)hd[16] << 8 | hd[17];
+	if (page == 1)
+		page = 65536;
+	if (page < 512 || (page & (page - 1)) != 0)
+		return 0;
+	/* The page count is valid when "version valid for" matches. */
+	if (memcmp(hd + 92, hd + 24, 4) != 0)
+		return 0;
+	pages = (uint32_t)hd[28] << 24 | (uint32_t)hd[29] << 16 |
+	    (uint32_t)hd[30] << 8 | hd[31];
+	if (pages == 0 || (uint64_t)sb.st_size < (uint64_t)pages * page)
+		return 0;
+	if ((int)((uint32_t)hd[60] << 24 | (uint32_t)hd[61] << 16 |
+	        (uint32_t)hd[62] << 8 | hd[63]) != hist_schema_latest())
+		return 0;
+	return access(path, R_OK | W_OK) == 0;
+}
+
+struct hist *
+hist_open_spool(const char *path, char **errstr)
+{
+	struct hist_spool *sp;
+	struct hist *h;
+	struct stat sb;
+	char *dir, *tmp = NULL, *file = NULL;
+	uint32_t rnd = 0;
+	struct timespec ts;
+	int fd = -1;
+
+	*errstr = NULL;
+	if (!db_looks_current(path))
+		return NULL;
+	dir = spool_dir(path);
+	if ((mkdir(dir, 0700) == -1 && errno != EEXIST) ||
+	    lstat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
+	    sb.st_uid != geteuid())
+		goto fail;
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
+		rnd = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid() << 16;
+	file = xasprintf("%s/%016llx-%ld-%08x" SPOOL_SUFFIX, dir,
+	    (unsigned long long)ts.tv_sec * 1000000ull +
+	        (unsigned long long)ts.tv_nsec / 1000,
+	    (long)getpid(), rnd);
+	tmp = xasprintf("%.*s.tmp", (int)(strlen(file) - strlen(SPOOL_SUFFIX)),
+	    file);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC |
+	        O_NOFOLLOW,
+	    0600);
+	if (fd == -1 || flock(fd, LOCK_EX | LOCK_NB) == -1 ||
+	    write(fd, SPOOL_MAGIC, SPOOL_MAGIC_LEN) != SPOOL_MAGIC_LEN ||
+	    rename(tmp, file) == -1)
+		goto fail;
+	free(tmp);
+	free(dir);
+	h = xcalloc(1, sizeof *h);
+	h->path = xstrdup(path);
+	h->spool = sp = xcalloc(1, sizeof *sp);
+	sp->fd = fd;
+	sp->file = file;
+	buf_init(&sp->out, 0);
+	buf_init(&sp->rec, 0);
+	return h;
+fail:
+	/* Not an error: hist_open then says what is wrong, if anything. */
+	if (fd != -1) {
+		(void)unlink(tmp);
+		(void)close(fd);
+	}
+	free(tmp);
+	free(file);
+	free(dir);
+	return NULL;
+}
+
+void
+hist_spool_close(struct hist *h)
+{
+	struct hist_spool *sp = h->spool;
+	char *err = NULL;
+
+	if (spool_write(h, &err) == -1)
+		free(err);
+	/* Nothing recorded: no file left behind. */
+	if (!sp->wrote && !sp->failed)
+		(void)unlink(sp->file);
+	(void)close(sp->fd);
+	buf_reset(&sp->out);
+	buf_reset(&sp->rec);
+	free(sp->file);
+	free(sp);
+	h->spool = NULL;
+}
+
+const char *
+hist_spool_file(const struct hist *h)
+{
+	return h->spool != NULL ? h->spool->file : NULL;
+}
+
+/* ---- reading ------------------------------------------------------- */
+
+struct rd {
+	const unsigned char *p, *end;
+	int bad;
+};
+
+static int64_t
+get_i64(struct rd *r)
+{
+	uint64_t v;
+
+	if (r->bad || r->end - r->p < 8) {
+		r->bad = 1;
+		return 0;
+	}
+	v = (uint64_t)get_u32le(r->p) | (uint64_t)get_u32le(r->p + 4) << 32;
+	r->p += 8;
+	return (int64_t)v;
+}
+
+/* A field as an allocated NUL-terminated copy (NULL for NULL). */
+static char *
+get_str(struct rd *r, size_t *lenp)
+{
+	uint32_t n;
+	char *s;
+
+	if (lenp != NULL)
+		*lenp = 0;
+	if (r->bad || r->end - r->p < 4) {
+		r->bad = 1;
+		return NULL;
+	}
+	n = get_u32le(r->p);
+	r->p += 4;
+	if (n == SPOOL_NULL)
+		return NULL;
+	if ((size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return NULL;
+	}
+	s = xmalloc((size_t)n + 1);
+	memcpy(s, r->p, n);
+	s[n] = '\0';
+	r->p += n;
+	if (lenp != NULL)
+		*lenp = n;
+	return s;
+}
+
+/* One parsed record: its fields, strings allocated. */
+struct sprec {
+	int type;
+	int64_t lid;
+	int64_t i[8];
+	char *s[7];
+	size_t slen[7];
+};
+
+static void
+sprec_free(struct sprec *x)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof x->s / sizeof x->s[0]; k++)
+		free(x->s[k]);
+	memset(x, 0, sizeof *x);
+}
+
+/*
+ * Field layout per type: 'i' an integer into i[], 's' a string into
+ * s[], in order (after the local session number).
+ */
+static const char *const layout[SP_LAST + 1] = {
+    [SP_BEGIN] = "isisi", /* started server port tls_mode replay_of */
+    [SP_CAPS] = "s",
+    [SP_PLAIN_CAPS] = "s",
+    [SP_TLS] = "s",
+    [SP_LABEL] = "s",
+    [SP_NOTES] = "s",
+    /* seq t_us dir text stage code enhanced flags stage_no group lat */
+    [SP_EVENT] = "iisssisiiii",
+    /* seq stage code enhanced stage_no latency */
+    [SP_REPLY] = "isisii",
+    /* seq kind path size lines sha256 first_lines content print */
+    [SP_BODY] = "issiissss",
+    [SP_END] = "ii", /* ended exit_status */
+};
+
+enum parse_rc { PARSE_OK, PARSE_END, PARSE_TORN, PARSE_BAD };
+
+/*
+ * The record at *off in p[0..n): PARSE_OK (filled, *off advanced),
+ * PARSE_END at the end, PARSE_TORN for a last record cut short,
+ * PARSE_BAD for anything else.
+ */
+static enum parse_rc
+parse_rec(const unsigned char *p, size_t n, size_t *off, struct sprec *x)
+{
+	size_t at = *off, left = n - at, si = 0, ii = 0;
+	const char *f;
+	uint32_t len;
+	struct rd r;
+
+	memset(x, 0, sizeof *x);
+	if (left == 0)
+		return PARSE_END;
+	if (p[at] < SP_BEGIN || p[at] > SP_LAST)
+		return PARSE_BAD;
+	if (left < 5)
+		return PARSE_TORN;
+	len = get_u32le(p + at + 1);
+	if (len > SPOOL_REC_MAX)
+		return PARSE_BAD;
+	if (left < 5 + (size_t)len + 4)
+		return PARSE_TORN;
+	if (fnv1a(2166136261u, p + at, 5 + (size_t)len) !=
+	    get_u32le(p + at + 5 + len))
+		return PARSE_BAD;
+	x->type = p[at];
+	r.p = p + at + 5;
+	r.end = r.p + len;
+	r.bad = 0;
+	x->lid = get_i64(&r);
+	for (f = layout[x->type]; *f != '\0'; f++) {
+		if (*f == 'i')
+			x->i[ii++] = get_i64(&r);
+		else {
+			x->s[si] = get_str(&r, &x->slen[si]);
+			si++;
+		}
+	}
+	if (r.bad || r.p != r.end || x->lid < 1) {
+		sprec_free(x);
+		return PARSE_BAD;
+	}
+	*off = at + 5 + len + 4;
+	return PARSE_OK;
+}
+
+/* The whole file behind fd, allocated; NULL with *errstr. */
+static unsigned char *
+slurp(int fd, const char *path, size_t *np, char **errstr)
+{
+	struct stat sb;
+	unsigned char *p;
+	size_t got = 0;
+	ssize_t r;
+
+	if (fstat(fd, &sb) == -1) {
+		*errstr = xasprintf("history spool %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (sb.st_size > SPOOL_FILE_MAX) {
+		*errstr = xasprintf("history spool %s is %lld octets, more "
+		                    "than ehlo reads (%lld); it is left as it is",
+		    path, (long long)sb.st_size, (long long)SPOOL_FILE_MAX);
+		return NULL;
+	}
+	p = xmalloc((size_t)sb.st_size + 1);
+	while (got < (size_t)sb.st_size) {
+		r = pread(fd, p + got, (size_t)sb.st_size - got, (off_t)got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	*np = got;
+	return p;
+}
+
+/* Whether a plain-text capability list offers STARTTLS. */
+static int
+caps_have_starttls(const char *caps)
+{
+	const char *p = caps;
+	size_t n = strlen("STARTTLS");
+
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, "STARTTLS", n) == 0 &&
+		    (p[n] == '\0' || p[n] == '\n' || p[n] == ' '))
+			return 1;
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/* The .spool files of dir, sorted (start order); count or -1. */
+static int
+list_spools(const char *dir, struct dirent ***list)
+{
+	int n = scandir(dir, list, NULL, alphasort);
+	int i, k = 0;
+	size_t sl = strlen(SPOOL_SUFFIX), len;
+
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *name = (*list)[i]->d_name;
+
+		len = strlen(name);
+		if (name[0] != '.' && len > sl &&
+		    strcmp(name + len - sl, SPOOL_SUFFIX) == 0)
+			(*list)[k++] = (*list)[i];
+		else
+			free((*list)[i]);
+	}
+	return k;
+}
+
+static void
+free_list(struct dirent **list, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+/*
+ * The STARTTLS-downgrade lookup on a spool handle (see
+ * hist_server_had_starttls): the database, opened read-only, then the
+ * spool files still waiting, own (this process's file) only for its
+ * sessions numbered below before.  Used when the pins cannot answer.
+ */
+static int
+lookup(const char *db, const char *own_file, const char *server, int port,
+    int64_t before, int64_t *id, int64_t *started, char **errstr)
+{
+	struct dirent **list = NULL;
+	struct hist *dbh = NULL;
+	char *dir, *path, *err = NULL;
+	int64_t best_id = 0, best_started = 0;
+	int found = 0, n, k;
+
+	/* The database first: sessions imported so far. */
+	if ((dbh = hist_open(db, HIST_OPEN_READONLY, &err)) == NULL)
+		free(err);
+	if (dbh != NULL) {
+		found = hist_server_had_starttls(
+		    dbh, server, port, 0, &best_id, &best_started, errstr);
+		hist_close(dbh);
+		if (found == -1)
+			return -1;
+	}
+	/* Then the spool files waiting, this process's own included. */
+	dir = spool_dir(db);
+	n = list_spools(dir, &list);
+	for (k = 0; k < n; k++) {
+		unsigned char *p;
+		size_t len = 0, off = SPOOL_MAGIC_LEN;
+		struct sprec x;
+		int64_t lstarted[64] = {0}, nl = 0;
+		int own, fd;
+
+		path = xasprintf("%s/%s", dir, list[k]->d_name);
+		own = own_file != NULL && strcmp(path, own_file) == 0;
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		free(path);
+		if (fd == -1)
+			continue;
+		p = slurp(fd, list[k]->d_name, &len, &err);
+		(void)close(fd);
+		if (p == NULL) {
+			free(err);
+			err = NULL;
+			continue;
+		}
+		while (len >= SPOOL_MAGIC_LEN &&
+		    memcmp(p, SPOOL_MAGIC, SPOOL_MAGIC_LEN) == 0 &&
+		    parse_rec(p, len, &off, &x) == PARSE_OK) {
+			if (own && before > 0 && x.lid >= before) {
+				sprec_free(&x);
+				continue;
+			}
+			if (x.type == SP_BEGIN && x.lid <= 64) {
+				/* Only the sessions with this server count. */
+				lstarted[x.lid - 1] = x.s[0] != NULL &&
+				        strcmp(x.s[0], server) == 0 &&
+				        x.i[1] == port
+				    ? (x.i[0] > 0 ? x.i[0] : 1)
+				    : 0;
+				if (x.lid > nl)
+					nl = x.lid;
+			} else if (x.type == SP_PLAIN_CAPS && x.lid <= nl &&
+			    lstarted[x.lid - 1] != 0 &&
+			    caps_have_starttls(x.s[0] != NULL ? x.s[0] : "") &&
+			    (!found || lstarted[x.lid - 1] >= best_started)) {
+				found = 1;
+				best_id = 0; /* not numbered yet */
+				best_started = lstarted[x.lid - 1];
+			}
+			sprec_free(&x);
+		}
+		free(p);
+	}
+	if (n > 0)
+		free_list(list, n);
+	free(dir);
+	if (found) {
+		if (id != NULL)
+			*id = best_id;
+		if (started != NULL)
+			*started = best_started;
+	}
+	return found;
+}
+
+/* ---- the STARTTLS pins ---------------------------------------------- */
+
+/*
+ * DB-starttls lists the servers seen offering STARTTLS on a plain-text
+ * EHLO, one line each: "<unix time> <session id or 0> <port> <server>"
+ * (the first time seen).  It lets a spooled session check for a
+ * STARTTLS downgrade without opening the database (about half a
+ * millisecond: SQLite reads the whole schema first).  It is an index
+ * of the database's plain_starttls column: hist_open builds it from the
+ * database when it is missing, and recording appends to it but never
+ * creates it, so while it exists it is complete.  Lines that do not
+ * parse are skipped; a server name with spaces or control characters
+ * is never pinned (the lookup then reads the database).
+ */
+#define PIN_FILE_MAX (4 << 20)
+
+static char *
+pin_path(const char *db)
+{
+	return xasprintf("%s-starttls", db);
+}
+
+static int
+pinnable(const char *server)
+{
+	const unsigned char *p = (const unsigned char *)server;
+
+	if (p == NULL || *p == '\0' || strlen(server) > 1024)
+		return 0;
+	for (; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * The pin for server:port: 1 with *id and *started, 0 when there is
+ * none, -1 when the file is missing or unreadable (ask the database).
+ */
+static int
+pin_find(const char *db, const char *server, int port, int64_t *id,
+    int64_t *started)
+{
+	char *path = pin_path(db), *text, *line, *next, *e = NULL;
+	size_t len = 0;
+	int fd, found = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd == -1)
+		return -1;
+	text = (char *)slurp(fd, db, &len, &e);
+	(void)close(fd);
+	if (text == NULL || len > PIN_FILE_MAX) {
+		free(e);
+		free(text);
+		return -1;
+	}
+	text[len] = '\0';
+	for (line = text; line != NULL && !found; line = next) {
+		long long t, i;
+		int pt, n = 0;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (sscanf(line, "%lld %lld %d %n", &t, &i, &pt, &n) == 3 &&
+		    n > 0 && pt == port && strcmp(line + n, server) == 0) {
+			*started = t;
+			*id = i;
+			found = 1;
+		}
+	}
+	free(text);
+	return found;
+}
+
+void
+hist_pin_starttls(struct hist *h, const char *server, int port, int64_t id)
+{
+	char *path, *line;
+	int64_t i, t;
+	int fd;
+
+	if (!pinnable(server) || pin_find(h->path, server, port, &i, &t) != 0)
+		return;
+	path = pin_path(h->path);
+	/* Never created here: the file exists only when complete. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd == -1)
+		return;
+	line = xasprintf("%lld %lld %d %s\n", (long long)hist_now(h),
+	    (long long)id, port, server);
+	/* One write: O_APPEND keeps lines whole between writers. */
+	(void)!write(fd, line, strlen(line));
+	free(line);
+	(void)close(fd);
+}
+
+int
+hist_pin_build(struct hist *h, char **errstr)
+{
+	char *path = pin_path(h->path), *tmp;
+	sqlite3_stmt *st;
+	struct buf b;
+	int fd, rc;
+
+	if (access(path, F_OK) == 0 || errno != ENOENT) {
+		free(path);
+		return 0;
+	}
+	if (sqlite3_prepare_v2(h->db,
+	        "SELECT min(started), min(id), port, server FROM sessions "
+	        "WHERE plain_starttls = 1 GROUP BY server, port",
+	        -1, &st, NULL) != SQLITE_OK) {
+		*errstr = hist_errmsg(h, "listing the STARTTLS servers");
+		free(path);
+		return -1;
+	}
+	buf_init(&b, 0);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *server = (const char *)sqlite3_column_text(st, 3);
+
+		if (pinnable(server))
+			(void)buf_add_printf(&b, "%lld %lld %d %s\n",
+			    (long long)sqlite3_column_int64(st, 0),
+			    (long long)sqlite3_column_int64(st, 1),
+			    sqlite3_column_int(st, 2), server);
+	}
+	(void)sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		*errstr = hist_errmsg(h, "listing the STARTTLS servers");
+		buf_reset(&b);
+		free(path);
+		return -1;
+	}
+	/* Whole or not at all: written aside, then renamed into place. */
+	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd != -1 &&
+	    write(fd, buf_peek(&b), buf_used(&b)) == (ssize_t)buf_used(&b) &&
+	    close(fd) == 0) {
+		fd = -1;
+		if (rename(tmp, path) == -1)
+			(void)unlink(tmp);
+	} else if (fd != -1) {
+		(void)close(fd);
+		(void)unlink(tmp);
+	}
+	/* Without the file, spooled sessions ask the database: slower. */
+	buf_reset(&b);
+	free(tmp);
+	free(path);
+	return 0;
+}
+
+int
+hist_spool_had_starttls(struct hist *h, const char *server, int port,
+    int64_t before_session, int64_t *id, int64_t *started, char **errstr)
+{
+	int64_t i = 0, t = 0;
+	int rc;
+
+	if (pinnable(server) &&
+	    (rc = pin_find(h->path, server, port, &i, &t)) >= 0) {
+		if (rc == 1) {
+			if (id != NULL)
+				*id = i;
+			if (started != NULL)
+				*started = t;
+		}
+		return rc;
+	}
+	return lookup(h->path, h->spool->file, server, port, before_session,
+	    id, started, errstr);
+}
+
+/* ---- import -------------------------------------------------------- */
+
+/* Replays one record on h; -1 with *errstr (a database error). */
+static int
+apply(struct hist *h, const struct sprec *x, int64_t *ids, int64_t nids,
+    int64_t *nbegun, int *bad, char **errstr)
+{
+	static const int set_of[SP_LAST + 1] = {
+	    [SP_CAPS] = HIST_SET_CAPS,
+	    [SP_PLAIN_CAPS] = HIST_SET_PLAIN_CAPS,
+	    [SP_TLS] = HIST_SET_TLS,
+	    [SP_LABEL] = HIST_SET_LABEL,
+	    [SP_NOTES] = HIST_SET_NOTES,
+	};
+	struct hist_event ev;
+	struct hist_body b;
+	int64_t id;
+
+	if (x->type == SP_BEGIN) {
+		/* Sessions are numbered 1, 2, ... in a file, in order. */
+		if (x->lid != *nbegun + 1 || x->lid > nids || x->s[0] == NULL ||
+		    x->s[1] == NULL) {
+			*bad = 1;
+			return 0;
+		}
+		h->now = x->i[0];
+		id = hist_session_begin(
+		    h, x->s[0], (int)x->i[1], x->s[1], x->i[2], errstr);
+		h->now = 0;
+		if (id < 0)
+			return -1;
+		ids[x->lid - 1] = id;
+		*nbegun = x->lid;
+		return 0;
+	}
+	if (x->lid > *nbegun) {
+		*bad = 1;
+		return 0;
+	}
+	id = ids[x->lid - 1];
+	switch (x->type) {
+	case SP_EVENT:
+		if (x->slen[0] != 1 || x->s[1] == NULL || x->i[0] < 1) {
+			*bad = 1;
+			return 0;
+		}
+		memset(&ev, 0, sizeof ev);
+		ev.seq = x->i[0];
+		ev.t_us = (uint64_t)x->i[1];
+		ev.dir = x->s[0][0];
+		ev.text = x->s[1];
+		ev.len = x->slen[1];
+		ev.stage = x->s[2];
+		ev.code = (int)x->i[2];
+		ev.enhanced = x->s[3];
+		ev.flags = (unsigned)x->i[3];
+		ev.stage_no = (int)x->i[4];
+		ev.group = (int)x->i[5];
+		ev.latency_us = x->i[6];
+		return hist_session_event(h, id, &ev, errstr) < 0 ? -1 : 0;
+	case SP_REPLY:
+		return hist_event_set_reply(h, id, x->i[0], x->s[0],
+		    (int)x->i[1], x->s[1], (int)x->i[2], x->i[3], errstr);
+	case SP_BODY:
+		memset(&b, 0, sizeof b);
+		b.seq = x->i[0];
+		b.kind = x->s[0];
+		b.path = x->s[1];
+		b.size = (uint64_t)x->i[1];
+		b.lines = (uint64_t)x->i[2];
+		b.sha256 = x->s[2];
+		b.first_lines = x->s[3];
+		b.content = x->s[4];
+		b.content_len = x->slen[4];
+		if (b.sha256 == NULL && b.path != NULL && x->s[5] != NULL &&
+		    file_digest != NULL) {
+			char hex[65], *now = file_print(b.path), *e = NULL;
+			uint64_t size;
+
+			/* The same file as when it was sent: its digest. */
+			if (now != NULL && strcmp(now, x->s[5]) == 0 &&
+			    file_digest(b.path, hex, &size, &e) == 0 &&
+			    size == b.size)
+				b.sha256 = hex;
+			free(e);
+			free(now);
+			return hist_body_add(h, id, &b, errstr);
+		}
+		return hist_body_add(h, id, &b, errstr);
+	case SP_END:
+		h->now = x->i[0];
+		/* The search index is brought up once, at the file's end. */
+		{
+			int rc = hist_session_end_row(
+			    h, id, (int)x->i[1], errstr);
+
+			h->now = 0;
+			return rc;
+		}
+	default:
+		return hist_session_set(h, set_of[x->type], id, x->s[0], errstr);
+	}
+}
+
+/* Notes a warning for the caller of hist_open (hist_warnings). */
+static void
+warn(struct hist *h, char *msg)
+{
+	char *w;
+
+	if (h->warnings == NULL) {
+		h->warnings = msg;
+		return;
+	}
+	w = xasprintf("%s\n%s", h->warnings, msg);
+	free(h->warnings);
+	free(msg);
+	h->warnings = w;
+}
+
+/*
+ * Imports the file name of dir.  Returns 0 (imported, skipped, or kept
+ * with a warning), or -1 with *errstr when the database failed.
+ */
+static int
+import_file(struct hist *h, const char *dir, const char *name, char **errstr)
+{
+	char *path = xasprintf("%s/%s", dir, name), *err = NULL;
+	unsigned char *p = NULL;
+	size_t len = 0, off = SPOOL_MAGIC_LEN;
+	int64_t *ids = NULL, nbegun = 0, nids;
+	enum parse_rc prc = PARSE_END;
+	struct sprec x;
+	sqlite3_stmt *st;
+	int fd, bad = 0, rc = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1) {
+		/* Another importer took it meanwhile. */
+		free(path);
+		return 0;
+	}
+	/* Locked: its writer is still running (or another importer). */
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		(void)close(fd);
+		free(path);
+		return 0;
+	}
+	if ((p = slurp(fd, path, &len, &err)) == NULL) {
+		warn(h, err);
+		rc = 0;
+		goto out;
+	}
+	if (len < SPOOL_MAGIC_LEN ||
+	    memcmp(p, SPOOL_MAGIC, SPOOL_MAGIC_LEN) != 0) {
+		/* An empty file is a writer that died before its magic. */
+		if (len == 0) {
+			(void)unlink(path);
+			rc = 0;
+			goto out;
+		}
+		bad = 1;
+		off = 0;
+		goto keep;
+	}
+	if (hist_tx_begin(h, errstr) == -1)
+		goto out;
+	st = hist_stmt(h, HIST_ST_SPOOL_MARK,
+	    "INSERT OR IGNORE INTO spool_imports (name, imported) "
+	    "VALUES (?, ?)",
+	    errstr);
+	if (st == NULL)
+		goto rollback;
+	(void)hist_bind_str(st, 1, name);
+	(void)sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	if (hist_step_done(h, st, "importing the spool", errstr) == -1)
+		goto rollback;
+	if (sqlite3_changes(h->db) == 0) {
+		/* Imported before; a crash kept its unlink from happening. */
+		(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)unlink(path);
+		rc = 0;
+		goto out;
+	}
+	/* At most one session per 9 octets: bounds the id map. */
+	nids = (int64_t)(len / 9) + 1;
+	ids = xcalloc((size_t)nids, sizeof *ids);
+	for (;;) {
+		size_t at = off;
+
+		if ((prc = parse_rec(p, len, &off, &x)) != PARSE_OK)
+			break;
+		rc = apply(h, &x, ids, nids, &nbegun, &bad, errstr);
+		sprec_free(&x);
+		if (rc == -1)
+			goto rollback;
+		if (bad) {
+			off = at; /* the record that made no sense */
+			break;
+		}
+	}
+	if (prc == PARSE_BAD)
+		bad = 1;
+	if (hist_fts_catch_up(h, errstr) == -1)
+		goto rollback;
+keep:
+	if (bad) {
+		char *kept = xasprintf("%s.damaged", path);
+
+		(void)rename(path, kept);
+		warn(h, xasprintf("history spool %s: a damaged record at "
+		                  "octet %zu; what came before it is in the "
+		                  "history, the file is kept as %s",
+		    path, off, kept));
+		free(kept);
+	} else
+		(void)unlink(path);
+	rc = 0;
+	goto out;
+rollback:
+	(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	rc = -1;
+out:
+	free(ids);
+	free(p);
+	(void)close(fd);
+	free(path);
+	return rc;
+}
+
+int
+hist_spool_import(struct hist *h, char **errstr)
+{
+	struct dirent **list = NULL;
+	char *dir = spool_dir(h->path);
+	int n, k, rc = 0;
+
+	n = list_spools(dir, &list);
+	for (k = 0; k < n && rc == 0; k++)
+		rc = import_file(h, dir, list[k]->d_name, errstr);
+	if (n > 0)
+		free_list(list, n);
+	free(dir);
+	return rc;
+}
+
+int
+hist_spool_pending(const char *db)
+{
+	struct dirent **list = NULL;
+	char *dir = spool_dir(db);
+	int n = list_spools(dir, &list);
+
+	if (n > 0)
+		free_list(list, n);
+	free(dir);
+	return n < 0 ? 0 : n;
+}
