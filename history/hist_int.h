@@ -128,9 +128,9 @@ int hist_spool_set(
     struct hist *, int what, int64_t id, const char *value, char **errstr);
 int64_t hist_spool_event(
     struct hist *, int64_t id, const struct hist_event *, char **errstr);
-int hist_spool_reply(struct hist *, int64_t id, int64_t seq,
-    const char *stage, int code, const char *enhanced, int stage_no,
-    int64_t latency_us, char **errstr);
+int hist_spool_reply(struct hist *, int64_t id, int64_t seq, const char *stage,
+    int code, const char *enhanced, int stage_no, int64_t latency_us,
+    char **errstr);
 int hist_spool_body(
     struct hist *, int64_t id, const struct hist_body *, char **errstr);
 int hist_spool_end(struct hist *, int64_t id, int exit_status, char **errstr);

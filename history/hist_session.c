@@ -168,8 +168,7 @@ hist_server_had_starttls(struct hist *h, const char *server, int port,
 }
 
 int
-hist_session_end_row(
-    struct hist *h, int64_t id, int exit_status, char **errstr)
+hist_session_end_row(struct hist *h, int64_t id, int exit_status, char **errstr)
 {
 	sqlite3_stmt *st;
 

@@ -175,9 +175,11 @@ spool_write(struct hist *h, char **errstr)
 			continue;
 		if (w <= 0) {
 			sp->failed = 1;
-			*errstr = xasprintf("history spool %s: %s; this session "
-			                    "is recorded up to here",
-			    sp->file, w == -1 ? strerror(errno) : "short write");
+			*errstr =
+			    xasprintf("history spool %s: %s; this session "
+			              "is recorded up to here",
+			        sp->file,
+			        w == -1 ? strerror(errno) : "short write");
 			return -1;
 		}
 		p += w;
@@ -270,8 +272,8 @@ known(struct hist *h, int64_t lid, char **errstr)
 }
 
 int
-hist_spool_set(struct hist *h, int what, int64_t lid, const char *v,
-    char **errstr)
+hist_spool_set(
+    struct hist *h, int what, int64_t lid, const char *v, char **errstr)
 {
 	static const enum spool_rec type[] = {
 	    [HIST_SET_CAPS] = SP_CAPS,
@@ -481,10 +483,10 @@ hist_open_spool(const char *path, char **errstr)
 	    (unsigned long long)ts.tv_sec * 1000000ull +
 	        (unsigned long long)ts.tv_nsec / 1000,
 	    (long)getpid(), rnd);
-	tmp = xasprintf("%.*s.tmp", (int)(strlen(file) - strlen(SPOOL_SUFFIX)),
-	    file);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC |
-	        O_NOFOLLOW,
+	tmp = xasprintf(
+	    "%.*s.tmp", (int)(strlen(file) - strlen(SPOOL_SUFFIX)), file);
+	fd = open(tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
 	if (fd == -1 || flock(fd, LOCK_EX | LOCK_NB) == -1 ||
 	    write(fd, SPOOL_MAGIC, SPOOL_MAGIC_LEN) != SPOOL_MAGIC_LEN ||
@@ -688,13 +690,15 @@ slurp(int fd, const char *path, size_t *np, char **errstr)
 	ssize_t r;
 
 	if (fstat(fd, &sb) == -1) {
-		*errstr = xasprintf("history spool %s: %s", path, strerror(errno));
+		*errstr =
+		    xasprintf("history spool %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (sb.st_size > SPOOL_FILE_MAX) {
-		*errstr = xasprintf("history spool %s is %lld octets, more "
-		                    "than ehlo reads (%lld); it is left as it is",
-		    path, (long long)sb.st_size, (long long)SPOOL_FILE_MAX);
+		*errstr =
+		    xasprintf("history spool %s is %lld octets, more "
+		              "than ehlo reads (%lld); it is left as it is",
+		        path, (long long)sb.st_size, (long long)SPOOL_FILE_MAX);
 		return NULL;
 	}
 	p = xmalloc((size_t)sb.st_size + 1);
@@ -890,8 +894,8 @@ pinnable(const char *server)
  * none, -1 when the file is missing or unreadable (ask the database).
  */
 static int
-pin_find(const char *db, const char *server, int port, int64_t *id,
-    int64_t *started)
+pin_find(
+    const char *db, const char *server, int port, int64_t *id, int64_t *started)
 {
 	char *path = pin_path(db), *text, *line, *next, *e = NULL;
 	size_t len = 0;
@@ -989,8 +993,8 @@ hist_pin_build(struct hist *h, char **errstr)
 	}
 	/* Whole or not at all: written aside, then renamed into place. */
 	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd != -1 &&
 	    write(fd, buf_peek(&b), buf_used(&b)) == (ssize_t)buf_used(&b) &&
 	    close(fd) == 0) {
@@ -1025,8 +1029,8 @@ hist_spool_had_starttls(struct hist *h, const char *server, int port,
 		}
 		return rc;
 	}
-	return lookup(h->path, h->spool->file, server, port, before_session,
-	    id, started, errstr);
+	return lookup(h->path, h->spool->file, server, port, before_session, id,
+	    started, errstr);
 }
 
 /* ---- import -------------------------------------------------------- */
@@ -1122,14 +1126,15 @@ apply(struct hist *h, const struct sprec *x, int64_t *ids, int64_t nids,
 		h->now = x->i[0];
 		/* The search index is brought up once, at the file's end. */
 		{
-			int rc = hist_session_end_row(
-			    h, id, (int)x->i[1], errstr);
+			int rc =
+			    hist_session_end_row(h, id, (int)x->i[1], errstr);
 
 			h->now = 0;
 			return rc;
 		}
 	default:
-		return hist_session_set(h, set_of[x->type], id, x->s[0], errstr);
+		return hist_session_set(
+		    h, set_of[x->type], id, x->s[0], errstr);
 	}
 }
 
@@ -1239,10 +1244,11 @@ keep:
 		char *kept = xasprintf("%s.damaged", path);
 
 		(void)rename(path, kept);
-		warn(h, xasprintf("history spool %s: a damaged record at "
-		                  "octet %zu; what came before it is in the "
-		                  "history, the file is kept as %s",
-		    path, off, kept));
+		warn(h,
+		    xasprintf("history spool %s: a damaged record at "
+		              "octet %zu; what came before it is in the "
+		              "history, the file is kept as %s",
+		        path, off, kept));
 		free(kept);
 	} else
 		(void)unlink(path);

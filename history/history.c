@@ -162,10 +162,9 @@ static const char schema_v5[] =
  * Version 6: the spool files imported (hist_spool.c), so a file whose
  * removal a crash prevented is not imported twice.
  */
-static const char schema_v6[] =
-    "CREATE TABLE spool_imports ("
-    " name TEXT PRIMARY KEY,"
-    " imported INTEGER NOT NULL) WITHOUT ROWID;";
+static const char schema_v6[] = "CREATE TABLE spool_imports ("
+                                " name TEXT PRIMARY KEY,"
+                                " imported INTEGER NOT NULL) WITHOUT ROWID;";
 
 /* schema_steps[v - 1] takes version v - 1 to v. */
 static const char *const schema_steps[] = {
@@ -662,7 +661,8 @@ hist_open(const char *path, unsigned flags, char **errstr)
 	if (hist_fts_catch_up(h, errstr) == -1)
 		goto fail;
 	/* Sessions that short-lived processes left in the spool. */
-	if (hist_spool_import(h, errstr) == -1 || hist_pin_build(h, errstr) == -1)
+	if (hist_spool_import(h, errstr) == -1 ||
+	    hist_pin_build(h, errstr) == -1)
 		goto fail;
 	return h;
 fail:

@@ -198,8 +198,7 @@ int hist_server_had_starttls(struct hist *, const char *server, int port,
  * when the capabilities offer STARTTLS.  Never fails (the pins are an
  * index; without them the check reads the database).
  */
-void hist_pin_starttls(
-    struct hist *, const char *server, int port, int64_t id);
+void hist_pin_starttls(struct hist *, const char *server, int port, int64_t id);
 
 /* Marks the session over with its exit status (0..255). */
 int hist_session_end(struct hist *, int64_t id, int exit_status, char **);

@@ -163,9 +163,22 @@ def db_problems(db):
     return []
 
 
+def import_spool(db):
+    """`ehlo run` leaves its session in the spool beside the database
+    (history/hist_spool.c); any ehlo that opens the database imports
+    it.  `ehlo history` does, so SQL read after it sees every session."""
+    r = subprocess.run([servers.ehlo_bin(), "history", "--db", db],
+                       capture_output=True, timeout=30,
+                       env=dict(os.environ, NO_COLOR="1", TERM="dumb"))
+    if r.returncode != 0:
+        raise AssertionError("ehlo history failed: "
+                             f"{r.stderr.decode(errors='replace')}")
+
+
 def recorded_lines(db, session_id=None):
     """The C:/S: lines of a session (the newest by default), as ehlo
     show prints them, with the session id."""
+    import_spool(db)
     con = sqlite3.connect(db)
     try:
         con.text_factory = bytes
@@ -271,6 +284,7 @@ class CrashTest(unittest.TestCase):
                           "\n  ".join(problems) + "\nshown:\n" +
                           "\n".join(shown[-10:]))
             total += len(shown)
+        import_spool(self.db)
         con = sqlite3.connect(self.db)
         count = con.execute("SELECT count(*) FROM sessions").fetchone()[0]
         con.close()

@@ -414,12 +414,14 @@ class HistoryAuthTest(servers.EhloTestCase):
             self.assertExit(r, 0)
             self.assertLine(r, r"^C: AUTH PLAIN")
             self.assertNoSecret(r, self.USER, self.SECRET)
-            for name in os.listdir(tmp):
-                with open(os.path.join(tmp, name), "rb") as f:
-                    data = f.read()
-                for form in forms:
-                    self.assertNotIn(form.encode(), data,
-                                     f"{name} holds {form!r}")
+            # Every file: the database and its companions, spool too.
+            for top, _, names in os.walk(tmp):
+                for name in names:
+                    with open(os.path.join(top, name), "rb") as f:
+                        data = f.read()
+                    for form in forms:
+                        self.assertNotIn(form.encode(), data,
+                                         f"{name} holds {form!r}")
 
 
 class HistoryPostfixTest(servers.EhloTestCase):

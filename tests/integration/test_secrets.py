@@ -107,13 +107,26 @@ class SecretsTest(servers.EhloTestCase):
 
     def check_history(self, secret=SECRET):
         """The database files and everything read back from them."""
-        files = glob.glob(self.db + "*")
-        self.assertTrue(files, "no history database was written")
-        for path in files:
-            with open(path, "rb") as f:
-                self.assertClean(f"database file {os.path.basename(path)}",
-                                 f.read(), secret)
+        def scan(what):
+            # The database, its WAL, the STARTTLS pins and the spool
+            # directory's files (sessions not imported yet).
+            files = [p for p in glob.glob(self.db + "*")
+                     if os.path.isfile(p)]
+            files += glob.glob(self.db + "-spool/*")
+            self.assertTrue(files, "no history database was written")
+            for path in files:
+                with open(path, "rb") as f:
+                    self.assertClean(f"{what} file "
+                                     f"{os.path.basename(path)}",
+                                     f.read(), secret)
+            return files
+
+        scan("history")
         r = self.ehlo(["history", "--json"], env=self.env)
+        # After the import (any ehlo that opens the database): again.
+        self.assertFalse(glob.glob(self.db + "-spool/*.spool"),
+                         "ehlo history left spool files unimported")
+        scan("imported history")
         self.assertExit(r, 0)
         ids = [json.loads(line)["id"] for line in r.stdout.splitlines()]
         self.assertTrue(ids)
