@@ -41,6 +41,14 @@ histcmd_open(const struct cli_opts *o, int *missing)
 		/* The read-write reason says more (locked, damaged...). */
 		(void)fprintf(stderr, "ehlo: %s\n", err);
 	}
+	if (h != NULL && hist_warnings(h) != NULL)
+		(void)fprintf(stderr, "ehlo: %s\n", hist_warnings(h));
+	if (h != NULL && hist_is_readonly(h) && hist_spool_pending(path) > 0)
+		(void)fprintf(stderr,
+		    "ehlo: %d recorded session(s) wait in %s-spool and are "
+		    "not shown until ehlo can write the database (%s)\n",
+		    hist_spool_pending(path), path,
+		    err != NULL ? err : "opened read-only");
 	free(err);
 	free(err2);
 	free(path);

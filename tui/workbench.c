@@ -2886,6 +2886,8 @@ open_history(struct wb *wb)
 		return;
 	}
 	free(path);
+	if (hist_warnings(wb->hist) != NULL)
+		wb_note(wb, THEME_WARNING, "%s", hist_warnings(wb->hist));
 	if (hist_input_list(wb->hist, 1000, load_input_line, NULL, &err) ==
 	    -1) {
 		wb_note(wb, THEME_WARNING, "input history not loaded: %s", err);

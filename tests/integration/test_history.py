@@ -71,6 +71,137 @@ class HistoryTest(servers.EhloTestCase):
         return [f"{d}: {prefix.get(flags & 24, '') if d == '*' else ''}{t}"
                 for d, t, flags in rows]
 
+    # -- the spool (history/hist_spool.c) ------------------------------------
+
+    def spool_files(self, suffix=".spool"):
+        d = self.db + "-spool"
+        if not os.path.isdir(d):
+            return []
+        return sorted(n for n in os.listdir(d) if n.endswith(suffix))
+
+    def test_run_spools_and_the_next_reader_imports(self):
+        """The first run makes the database; later runs leave it alone
+        and write a spool file each, 0600 in a 0700 directory; the next
+        ehlo that opens the database imports them, in start order, with
+        the same rows line mode showed."""
+        r = self.run_db(["run", self.server], TRANSACTION)
+        self.assertExit(r, 0)
+        self.assertEqual(self.spool_files(), [])
+        before = os.stat(self.db)
+        outs = []
+        for _ in range(3):
+            r = self.run_db(["run", self.server], TRANSACTION)
+            self.assertExit(r, 0)
+            self.assertEqual(r.stderr, "")
+            outs.append(r.stdout)
+        after = os.stat(self.db)
+        self.assertEqual((before.st_mtime_ns, before.st_size),
+                         (after.st_mtime_ns, after.st_size),
+                         "a spooled run wrote the database")
+        files = self.spool_files()
+        self.assertEqual(len(files), 3)
+        spool = self.db + "-spool"
+        self.assertEqual(os.stat(spool).st_mode & 0o777, 0o700)
+        for name in files:
+            self.assertEqual(os.stat(os.path.join(spool, name)).st_mode
+                             & 0o777, 0o600)
+        got = self.sessions()
+        self.assertEqual([s["id"] for s in got], [4, 3, 2, 1])
+        self.assertEqual(self.spool_files(), [])
+        for sid, out in zip((2, 3, 4), outs):
+            shown = [line for line in out.splitlines()
+                     if line[:3] in ("C: ", "S: ", "*: ")]
+            self.assertEqual(shown, self.rows(sid))
+        # Searchable like any session.
+        r = self.run_db(["history", "--search", "hello history"])
+        self.assertExit(r, 0)
+        self.assertEqual(len([ln for ln in r.stdout.splitlines()
+                              if ln.strip()[:1].isdigit()]), 4)
+
+    def test_concurrent_runs_all_recorded(self):
+        """Eight runs at once each write their own spool file: no lock
+        waits, nothing lost, nothing twice."""
+        r = self.run_db(["run", self.server], "NOOP\n")
+        self.assertExit(r, 0)
+        env = dict(os.environ, EHLO_DB=self.db, NO_COLOR="1")
+        procs = [subprocess.Popen(
+            [servers.ehlo_bin(), "run", self.server],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env) for _ in range(8)]
+        for i, p in enumerate(procs):
+            out, err = p.communicate(
+                f"EHLO c{i}.example.test\nNOOP\n".encode(), timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+        got = self.sessions()
+        self.assertEqual(len(got), 9)
+        self.assertEqual(sorted(s["id"] for s in got), list(range(1, 10)))
+        with sqlite3.connect(self.db) as db:
+            helos = sorted(t for (t,) in db.execute(
+                "SELECT text FROM events WHERE text LIKE 'EHLO c%'"))
+        self.assertEqual(helos, [f"EHLO c{i}.example.test"
+                                 for i in range(8)])
+        # A second reader finds nothing more to import.
+        self.assertEqual(len(self.sessions()), 9)
+
+    def test_kill_9_into_the_spool(self):
+        """A spooled run killed after showing a reply: what it showed
+        is imported as an unfinished session."""
+        r = self.run_db(["run", self.server], "NOOP\n")
+        self.assertExit(r, 0)
+        slow = servers.SmtpSink(["-W", "RCPT:30"])
+        self.addCleanup(slow.stop)
+        env = dict(os.environ, EHLO_DB=self.db, NO_COLOR="1")
+        proc = subprocess.Popen(
+            [servers.ehlo_bin(), "run", f"127.0.0.1:{slow.port}"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        proc.stdin.write(TRANSACTION.encode())
+        proc.stdin.close()
+        shown = []
+        while True:
+            line = proc.stdout.readline().decode()
+            if not line:
+                break
+            shown.append(line.rstrip("\n"))
+            if line.startswith("C: RCPT"):
+                break
+        self.assertEqual(len(self.spool_files()), 1)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        got = self.sessions()
+        self.assertEqual(len(got), 2)
+        self.assertEqual(got[0]["outcome"], "unfinished", got[0])
+        stored = self.rows(got[0]["id"])
+        for line in shown:
+            self.assertIn(line, stored)
+        self.assertEqual(self.spool_files(), [])
+
+    def test_damaged_spool_file_is_kept(self):
+        r = self.run_db(["run", self.server], "NOOP\n")
+        self.assertExit(r, 0)
+        r = self.run_db(["run", self.server], TRANSACTION)
+        self.assertExit(r, 0)
+        [name] = self.spool_files()
+        path = os.path.join(self.db + "-spool", name)
+        with open(path, "r+b") as f:
+            data = bytearray(f.read())
+            data[len(data) // 2] ^= 0x5A
+            f.seek(0)
+            f.write(data)
+        r = self.run_db(["history"])
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^ehlo: history spool .*: a damaged record at "
+                           r"octet \d+; what came before it is in the "
+                           r"history, the file is kept as .*\.damaged$",
+                        stream="stderr")
+        self.assertEqual(self.spool_files(), [])
+        self.assertEqual(len(self.spool_files(".damaged")), 1)
+        with open(path + ".damaged", "rb") as f:
+            self.assertEqual(f.read(), bytes(data))
+        # Reported once: the kept file is not read again.
+        r = self.run_db(["history"])
+        self.assertEqual(r.stderr, "")
+
     # -- recording and reading back -----------------------------------------
 
     def test_record_list_show_export(self):

@@ -89,6 +89,42 @@ class StarttlsStripTest(servers.EhloTestCase):
                     if '"warning"' in line and "session #1 " in line]
         self.assertEqual(len(warnings), 1, self.transcript(r))
 
+    def test_offered_in_a_session_still_in_the_spool(self):
+        """Once the database exists, `ehlo run` spools its session; the
+        STARTTLS pins (ehlo.db-starttls) carry the fact to the next run
+        before any import, which names no number yet."""
+        sink = servers.SmtpSink()
+        self.addCleanup(sink.stop)
+        r = self.run_db(sink.port, EHLO_QUIT)  # makes the database
+        self.assertExit(r, 0)
+        proc, port = self.start_practice()
+        try:
+            r = self.run_db(port, EHLO_QUIT)
+            self.assertExit(r, 0)
+            self.assertLine(r, r"^S: 250.STARTTLS$")
+        finally:
+            proc.kill()
+            proc.wait()
+        spool = self.db + "-spool"
+        self.assertEqual(len(os.listdir(spool)), 1, "not spooled")
+        with open(self.db + "-starttls") as f:
+            pins = f.read()
+        self.assertRegex(pins, rf"^\d+ 0 {port} 127\.0\.0\.1$")
+        sink2 = servers.SmtpSink(port=port)
+        self.addCleanup(sink2.stop)
+        r = self.run_db(port, EHLO_QUIT)
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^\*: warning: STARTTLS was offered here in an "
+                           r"earlier session \(\d{4}-\d\d-\d\d \d\d:\d\d\)$")
+        self.assertLine(r, r"^\*: warning: but not now: someone may be "
+                           r"stripping it")
+        # Imported, the session has its number; the pin keeps the fact.
+        r = self.ehlo(["history", "--db", self.db])
+        self.assertExit(r, 0)
+        self.assertEqual(os.listdir(spool), [])
+        r = self.run_db(port, EHLO_QUIT)
+        self.assertLine(r, r"STARTTLS was offered here")
+
     def test_never_offered_is_not_warned(self):
         sink = servers.SmtpSink()
         self.addCleanup(sink.stop)
