@@ -960,7 +960,7 @@ hist_pin_build(struct hist *h, char **errstr)
 	char *path = pin_path(h->path), *tmp;
 	sqlite3_stmt *st;
 	struct buf b;
-	int fd, rc;
+	int fd, rc, ok;
 
 	if (access(path, F_OK) == 0 || errno != ENOENT) {
 		free(path);
@@ -995,15 +995,13 @@ hist_pin_build(struct hist *h, char **errstr)
 	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	fd = open(
 	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd != -1 &&
-	    write(fd, buf_peek(&b), buf_used(&b)) == (ssize_t)buf_used(&b) &&
-	    close(fd) == 0) {
-		fd = -1;
-		if (rename(tmp, path) == -1)
+	if (fd != -1) {
+		ok = write(fd, buf_peek(&b), buf_used(&b)) ==
+		    (ssize_t)buf_used(&b);
+		if (close(fd) != 0)
+			ok = 0;
+		if (!ok || rename(tmp, path) == -1)
 			(void)unlink(tmp);
-	} else if (fd != -1) {
-		(void)close(fd);
-		(void)unlink(tmp);
 	}
 	/* Without the file, spooled sessions ask the database: slower. */
 	buf_reset(&b);
