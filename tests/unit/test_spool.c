@@ -60,7 +60,7 @@ teardown_tmp(void **state)
 	char *cmd = xasprintf("rm -rf '%s'", t->dir);
 
 	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", t->dir);
+		(void)fprintf(stderr, "could not remove %s\n", t->dir);
 	free(cmd);
 	free(t);
 	return 0;
