@@ -752,6 +752,10 @@ list_spools(const char *dir, struct dirent ***list)
 		else
 			free((*list)[i]);
 	}
+	if (k == 0) {
+		free(*list);
+		*list = NULL;
+	}
 	return k;
 }
 
