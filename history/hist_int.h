@@ -147,7 +147,8 @@ int hist_pin_build(struct hist *, char **errstr);
 /*
  * Imports the spool files waiting beside the database (their writers
  * gone) into h, opened read-write; damaged files are kept and noted in
- * h->warnings.  Returns 0, or -1 with *errstr on a database error.
+ * h->warnings, and so is a database error, which stops the import (the
+ * files wait for the next open).  Returns 0.
  */
 int hist_spool_import(struct hist *, char **errstr);
 

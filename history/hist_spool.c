@@ -533,6 +533,60 @@ hist_spool_close(struct hist *h)
 	h->spool = NULL;
 }
 
+/*
+ * The spool is kept short: a process that closes its file while
+ * SPOOL_IMPORT_AT or more wait imports them all, its own included.
+ * That process pays the database's fixed costs (open, checkpoint) once
+ * for that many sessions; the others pay nothing, and a reader never
+ * finds thousands of files to take in.
+ */
+#define SPOOL_IMPORT_AT 64
+
+/* Whether at least n .spool files are in dir (reads no further). */
+static int
+spools_reach(const char *dir, int n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t sl = strlen(SPOOL_SUFFIX), len;
+	int k = 0;
+
+	if (d == NULL)
+		return 0;
+	while (k < n && (e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (e->d_name[0] != '.' && len > sl &&
+		    strcmp(e->d_name + len - sl, SPOOL_SUFFIX) == 0)
+			k++;
+	}
+	(void)closedir(d);
+	return k >= n;
+}
+
+char *
+hist_spool_settle(struct hist *h)
+{
+	struct hist *db;
+	char *dir, *err = NULL, *out = NULL;
+	int many;
+
+	if (h->spool == NULL || !h->spool->wrote)
+		return NULL;
+	dir = spool_dir(h->path);
+	many = spools_reach(dir, SPOOL_IMPORT_AT);
+	free(dir);
+	if (!many)
+		return NULL;
+	/* Unlocks this process's file, so the import takes it too. */
+	hist_spool_close(h);
+	if ((db = hist_open(h->path, HIST_OPEN_NOCREATE, &err)) == NULL)
+		return err; /* the files wait for the next open */
+	if (hist_warnings(db) != NULL)
+		out = xstrdup(hist_warnings(db));
+	hist_close(db);
+	return out;
+}
+
 const char *
 hist_spool_file(const struct hist *h)
 {
@@ -1156,6 +1210,79 @@ warn(struct hist *h, char *msg)
 	h->warnings = w;
 }
 
+/* import_records results besides 0 (imported) and -1 (database error) */
+#define IMPORT_DONE_BEFORE 1 /* the file was imported before */
+#define IMPORT_REFUSED 2 /* the database refused a record (*off) */
+
+/*
+ * One transaction: notes the file's name, replays the records of p up
+ * to stop (an offset), and commits.  *off ends at the first record not
+ * imported; *bad is set when one does not parse or make sense.
+ */
+static int
+import_records(struct hist *h, const char *name, const unsigned char *p,
+    size_t len, size_t stop, size_t *off, int *bad, char **errstr)
+{
+	int64_t *ids, nbegun = 0, nids;
+	enum parse_rc prc = PARSE_END;
+	struct sprec x;
+	sqlite3_stmt *st;
+	int rc;
+
+	*off = SPOOL_MAGIC_LEN;
+	if (hist_tx_begin(h, errstr) == -1)
+		return -1;
+	st = hist_stmt(h, HIST_ST_SPOOL_MARK,
+	    "INSERT OR IGNORE INTO spool_imports (name, imported) "
+	    "VALUES (?, ?)",
+	    errstr);
+	if (st == NULL)
+		goto rollback;
+	(void)hist_bind_str(st, 1, name);
+	(void)sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	if (hist_step_done(h, st, "importing the spool", errstr) == -1)
+		goto rollback;
+	if (sqlite3_changes(h->db) == 0) {
+		(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+		return IMPORT_DONE_BEFORE;
+	}
+	/* At most one session per 9 octets: bounds the id map. */
+	nids = (int64_t)(len / 9) + 1;
+	ids = xcalloc((size_t)nids, sizeof *ids);
+	while (*off < stop) {
+		size_t at = *off;
+
+		if ((prc = parse_rec(p, len, off, &x)) != PARSE_OK)
+			break;
+		rc = apply(h, &x, ids, nids, &nbegun, bad, errstr);
+		sprec_free(&x);
+		if (rc == -1) {
+			/* The file's fault (a duplicate row, a value out of
+			 * range), or the database's (full, locked)? */
+			int refused = (sqlite3_extended_errcode(h->db) &
+			                  0xff) == SQLITE_CONSTRAINT;
+
+			*off = at;
+			free(ids);
+			(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+			return refused ? IMPORT_REFUSED : -1;
+		}
+		if (*bad) {
+			*off = at; /* the record that made no sense */
+			break;
+		}
+	}
+	free(ids);
+	if (prc == PARSE_BAD)
+		*bad = 1;
+	if (hist_fts_catch_up(h, errstr) == -1)
+		goto rollback;
+	return 0;
+rollback:
+	(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
 /*
  * Imports the file name of dir.  Returns 0 (imported, skipped, or kept
  * with a warning), or -1 with *errstr when the database failed.
@@ -1164,12 +1291,9 @@ static int
 import_file(struct hist *h, const char *dir, const char *name, char **errstr)
 {
 	char *path = xasprintf("%s/%s", dir, name), *err = NULL;
+	char *why = NULL;
 	unsigned char *p = NULL;
-	size_t len = 0, off = SPOOL_MAGIC_LEN;
-	int64_t *ids = NULL, nbegun = 0, nids;
-	enum parse_rc prc = PARSE_END;
-	struct sprec x;
-	sqlite3_stmt *st;
+	size_t len = 0, off = 0;
 	int fd, bad = 0, rc = -1;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -1198,69 +1322,43 @@ import_file(struct hist *h, const char *dir, const char *name, char **errstr)
 			goto out;
 		}
 		bad = 1;
-		off = 0;
 		goto keep;
 	}
-	if (hist_tx_begin(h, errstr) == -1)
+	rc = import_records(h, name, p, len, len, &off, &bad, errstr);
+	if (rc == IMPORT_REFUSED) {
+		/* Again, up to the record the database refused. */
+		why = *errstr;
+		*errstr = NULL;
+		rc = import_records(h, name, p, len, off, &off, &bad, errstr);
+		bad = 1;
+	}
+	if (rc == -1 || rc == IMPORT_REFUSED)
 		goto out;
-	st = hist_stmt(h, HIST_ST_SPOOL_MARK,
-	    "INSERT OR IGNORE INTO spool_imports (name, imported) "
-	    "VALUES (?, ?)",
-	    errstr);
-	if (st == NULL)
-		goto rollback;
-	(void)hist_bind_str(st, 1, name);
-	(void)sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
-	if (hist_step_done(h, st, "importing the spool", errstr) == -1)
-		goto rollback;
-	if (sqlite3_changes(h->db) == 0) {
-		/* Imported before; a crash kept its unlink from happening. */
-		(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc == IMPORT_DONE_BEFORE) {
+		/* A crash kept its unlink from happening. */
 		(void)unlink(path);
 		rc = 0;
 		goto out;
 	}
-	/* At most one session per 9 octets: bounds the id map. */
-	nids = (int64_t)(len / 9) + 1;
-	ids = xcalloc((size_t)nids, sizeof *ids);
-	for (;;) {
-		size_t at = off;
-
-		if ((prc = parse_rec(p, len, &off, &x)) != PARSE_OK)
-			break;
-		rc = apply(h, &x, ids, nids, &nbegun, &bad, errstr);
-		sprec_free(&x);
-		if (rc == -1)
-			goto rollback;
-		if (bad) {
-			off = at; /* the record that made no sense */
-			break;
-		}
-	}
-	if (prc == PARSE_BAD)
-		bad = 1;
-	if (hist_fts_catch_up(h, errstr) == -1)
-		goto rollback;
 keep:
 	if (bad) {
 		char *kept = xasprintf("%s.damaged", path);
+		char *reason =
+		    why != NULL ? xasprintf(" (%s)", why) : xstrdup("");
 
 		(void)rename(path, kept);
 		warn(h,
 		    xasprintf("history spool %s: a damaged record at "
-		              "octet %zu; what came before it is in the "
+		              "octet %zu%s; what came before it is in the "
 		              "history, the file is kept as %s",
-		        path, off, kept));
+		        path, off, reason, kept));
+		free(reason);
 		free(kept);
 	} else
 		(void)unlink(path);
 	rc = 0;
-	goto out;
-rollback:
-	(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
-	rc = -1;
 out:
-	free(ids);
+	free(why);
 	free(p);
 	(void)close(fd);
 	free(path);
@@ -1271,16 +1369,25 @@ int
 hist_spool_import(struct hist *h, char **errstr)
 {
 	struct dirent **list = NULL;
-	char *dir = spool_dir(h->path);
+	char *dir = spool_dir(h->path), *err = NULL;
 	int n, k, rc = 0;
 
+	(void)errstr;
 	n = list_spools(dir, &list);
 	for (k = 0; k < n && rc == 0; k++)
-		rc = import_file(h, dir, list[k]->d_name, errstr);
+		rc = import_file(h, dir, list[k]->d_name, &err);
+	if (rc == -1) {
+		/* The database is still usable: say so, and try next time. */
+		warn(h,
+		    xasprintf("%d spool file(s) in %s not imported yet: "
+		              "%s",
+		        n - k + 1, dir, err != NULL ? err : "unknown error"));
+		free(err);
+	}
 	if (n > 0)
 		free_list(list, n);
 	free(dir);
-	return rc;
+	return 0;
 }
 
 int

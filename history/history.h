@@ -80,6 +80,14 @@ struct hist *hist_open_spool(const char *path, char **errstr);
 const char *hist_spool_file(const struct hist *);
 
 /*
+ * Before closing a spool handle: when many spool files wait (64), ends
+ * this one and imports them all into the database (the handle then
+ * only closes).  Returns what went wrong or was noticed (allocated, for
+ * the user), or NULL.
+ */
+char *hist_spool_settle(struct hist *);
+
+/*
  * What hist_open noticed but did not fail on (a damaged spool file kept
  * aside), one per line, or NULL.
  */

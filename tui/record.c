@@ -200,8 +200,15 @@ record_free(struct record *r)
 	free(r->host);
 	if (r->wake != 0)
 		loop_timer_del(r->loop, r->wake);
-	if (r->own_h)
+	if (r->own_h) {
+		char *note = hist_spool_settle(r->h);
+
+		if (note != NULL) {
+			(void)fprintf(stderr, "ehlo: %s\n", note);
+			free(note);
+		}
 		hist_close(r->h);
+	}
 	free(r);
 }
 

@@ -10,7 +10,9 @@
  * between commit and unlink); a file whose writer still runs is left
  * alone; the STARTTLS pins answer the downgrade check, and without them
  * the check reads the database and the spool; a /body file is digested
- * at import only when it is unchanged.
+ * at import only when it is unchanged; a record the database refuses
+ * keeps the file aside but not the database from opening; the 64th
+ * file waiting brings the import.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -408,6 +410,80 @@ test_torn_and_damaged(void **state)
 	free(p);
 }
 
+/*
+ * A file the database refuses part of (here a row number used twice,
+ * which the spool writer does not check): the records before it are
+ * imported, the file is kept, and the database still opens.
+ */
+static void
+test_refused_record(void **state)
+{
+	struct tmp *t = *state;
+	struct hist *h, *sp;
+	char *err = NULL;
+	int64_t id;
+
+	make_db(t->path);
+	sp = must_spool(t->path);
+	record_session(sp, "a.example", NULL);
+	id = hist_session_begin(sp, "b.example", 25, "plain", 0, &err);
+	event(sp, id, 1, 'S', "220 hi", 6, 0);
+	event(sp, id, 2, 'C', "NOOP", 4, 0);
+	event(sp, id, 2, 'S', "250 again", 9, 0);
+	event(sp, id, 3, 'S', "250 after", 9, 0);
+	hist_close(sp);
+	h = must_open(t->path);
+	assert_non_null(hist_warnings(h));
+	assert_non_null(strstr(hist_warnings(h), "kept as"));
+	assert_non_null(strstr(hist_warnings(h), "UNIQUE"));
+	assert_int_equal(sessions(h), 2);
+	{
+		struct hist_session *s = hist_session_get(h, 2, &err);
+
+		assert_non_null(s);
+		assert_string_equal(s->server, "b.example");
+		assert_int_equal(s->nevents, 2);
+		hist_session_free(s);
+	}
+	hist_close(h);
+	assert_int_equal(hist_spool_pending(t->path), 0);
+}
+
+/* The spool stays short: the 64th file waiting brings the import. */
+static void
+test_settle(void **state)
+{
+	struct tmp *t = *state;
+	struct hist *h, *sp;
+	char *err = NULL;
+	int i;
+
+	make_db(t->path);
+	for (i = 0; i < 63; i++) {
+		sp = must_spool(t->path);
+		assert_true(hist_session_begin(
+		                sp, "s.example", 25, "plain", 0, &err) == 1);
+		/* Fewer than 64 waiting (this one included): nothing. */
+		assert_null(hist_spool_settle(sp));
+		hist_close(sp);
+	}
+	assert_int_equal(hist_spool_pending(t->path), 63);
+	/* Nothing recorded: no file, so no import either. */
+	sp = must_spool(t->path);
+	assert_null(hist_spool_settle(sp));
+	hist_close(sp);
+	assert_int_equal(hist_spool_pending(t->path), 63);
+	sp = must_spool(t->path);
+	assert_true(
+	    hist_session_begin(sp, "last.example", 25, "plain", 0, &err) == 1);
+	assert_null(hist_spool_settle(sp));
+	hist_close(sp);
+	assert_int_equal(hist_spool_pending(t->path), 0);
+	h = must_open(t->path);
+	assert_int_equal(sessions(h), 64);
+	hist_close(h);
+}
+
 static void
 test_never_twice(void **state)
 {
@@ -594,6 +670,10 @@ main(void)
 	        test_torn_and_damaged, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
 	        test_never_twice, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_refused_record, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_settle, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
 	        test_live_writer_left_alone, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
