@@ -54,21 +54,31 @@ def cpu_of_children():
 
 
 def recording(ehlo, tmp, port, reps):
+    """The long session three ways, alternating: --no-history ("off"),
+    recording into a new database each time, so straight into SQLite
+    ("on"), and recording beside an existing database, so into the
+    spool ("spool"), imported at the end and counted."""
     script = os.path.join(tmp, "noops.txt")
     with open(script, "w") as f:
         f.write("EHLO bench.example\n" + "NOOP\n" * NOOPS + "QUIT\n")
     db = os.path.join(tmp, "rec.db")
-    res = {"off": [], "on": [], "off_cpu": [], "on_cpu": []}
+    kept = os.path.join(tmp, "spool.db")
+    timed([ehlo, "run", "--db", kept, f"127.0.0.1:{port}", os.devnull])
+    res = {"off": [], "on": [], "spool": [], "off_cpu": [], "on_cpu": [],
+           "spool_cpu": []}
+    modes = ("off", "on", "spool")
     for rep in range(reps):
-        for mode in (("off", "on") if rep % 2 == 0 else ("on", "off")):
+        for mode in (modes if rep % 2 == 0 else modes[::-1]):
             argv = [ehlo, "run"]
             if mode == "off":
                 argv.append("--no-history")
-            else:
+            elif mode == "on":
                 for p in (db, db + "-wal", db + "-shm"):
                     if os.path.exists(p):
                         os.unlink(p)
                 argv += ["--db", db]
+            else:
+                argv += ["--db", kept]
             c0 = cpu_of_children()
             dt, out = timed(argv + [f"127.0.0.1:{port}", script])
             res[mode + "_cpu"].append(cpu_of_children() - c0)
@@ -81,6 +91,13 @@ def recording(ehlo, tmp, port, reps):
     con.close()
     if n < 2 * NOOPS:
         raise RuntimeError(f"only {n} events recorded")
+    # The spooled sessions, imported by the next ehlo to open it.
+    timed([ehlo, "history", "--db", kept])
+    con = sqlite3.connect(kept)
+    ns = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    con.close()
+    if ns < 2 * NOOPS * reps:
+        raise RuntimeError(f"only {ns} spooled events imported")
     return res, n
 
 
@@ -259,6 +276,7 @@ def main():
             "noops": NOOPS, "recorded_rows": nrec,
             "record_off": rec["off"], "record_on": rec["on"],
             "record_off_cpu": rec["off_cpu"], "record_on_cpu": rec["on_cpu"],
+            "record_spool": rec["spool"], "record_spool_cpu": rec["spool_cpu"],
             "sessions": sessions + 1, "events": nev, "db_bytes": size,
             "gen_seconds": gen_s, "queries": lst, "quick": a.quick,
             "scale_big": scale["big"], "scale_small": scale["small"],

@@ -43,6 +43,13 @@ histcmd_open(const struct cli_opts *o, int *missing)
 	}
 	if (h != NULL && hist_warnings(h) != NULL)
 		(void)fprintf(stderr, "ehlo: %s\n", hist_warnings(h));
+	if (h != NULL && !hist_is_readonly(h) && hist_spool_pending(path) > 0)
+		/* What the import left: files whose ehlo still runs. */
+		(void)fprintf(stderr,
+		    "ehlo: %d session(s) still being recorded by a running "
+		    "ehlo (ehlo run, ehlo send) are not listed until they "
+		    "end\n",
+		    hist_spool_pending(path));
 	if (h != NULL && hist_is_readonly(h) && hist_spool_pending(path) > 0)
 		(void)fprintf(stderr,
 		    "ehlo: %d recorded session(s) wait in %s-spool and are "

@@ -118,6 +118,27 @@ class HistoryTest(servers.EhloTestCase):
         self.assertEqual(len([ln for ln in r.stdout.splitlines()
                               if ln.strip()[:1].isdigit()]), 4)
 
+    def test_send_spools_too(self):
+        """`ehlo send` records like `ehlo run`: the second send is
+        spooled, and imported it holds every line the send showed."""
+        body = os.path.join(self.tmp, "note.txt")
+        with open(body, "w") as f:
+            f.write("first line of the note\nsecond\n")
+        for subject in ("one", "two"):
+            r = self.run_db(["send", self.server, "--from", "a@example.test",
+                             "--to", "b@example.test", "--subject", subject,
+                             "--body", body])
+            self.assertExit(r, 0)
+        self.assertEqual(len(self.spool_files()), 1)
+        got = self.sessions()
+        self.assertEqual(len(got), 2)
+        self.assertEqual(got[0]["outcome"], "ok")
+        shown = [line for line in r.stdout.splitlines()
+                 if line[:3] in ("C: ", "S: ", "*: ")]
+        self.assertTrue(any("the server accepted the message" in line
+                            for line in shown), shown)
+        self.assertEqual(shown, self.rows(got[0]["id"]))
+
     def test_concurrent_runs_all_recorded(self):
         """Eight runs at once each write their own spool file: no lock
         waits, nothing lost, nothing twice."""
@@ -164,6 +185,12 @@ class HistoryTest(servers.EhloTestCase):
             shown.append(line.rstrip("\n"))
             if line.startswith("C: RCPT"):
                 break
+        self.assertEqual(len(self.spool_files()), 1)
+        # Still running: left alone, and said so.
+        r = self.run_db(["history"])
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^ehlo: 1 session\(s\) still being recorded by "
+                           r"a running ehlo", stream="stderr")
         self.assertEqual(len(self.spool_files()), 1)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
