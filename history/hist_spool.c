@@ -204,6 +204,13 @@ rec_end(struct hist *h, char **errstr)
 		    sp->file);
 		return -1;
 	}
+	/* The import would call it damaged: refuse it here instead. */
+	if (n - 5 > SPOOL_REC_MAX) {
+		*errstr = xasprintf("history spool %s: a record of %zu "
+		                    "octets is larger than a spool takes",
+		    sp->file, n - 5);
+		return -1;
+	}
 	r[1] = (unsigned char)len;
 	r[2] = (unsigned char)(len >> 8);
 	r[3] = (unsigned char)(len >> 16);
