@@ -59,8 +59,6 @@
 #define SPOOL_MAGIC "EHLOSPL1"
 #define SPOOL_MAGIC_LEN 8
 #define SPOOL_SUFFIX ".spool"
-/* Larger files are not read into memory: kept, with a warning. */
-#define SPOOL_FILE_MAX ((off_t)256 << 20)
 /* One record's payload at most (a body's content is up to 64 KiB). */
 #define SPOOL_REC_MAX (16u << 20)
 #define SPOOL_NULL 0xffffffffu
@@ -89,6 +87,7 @@ struct hist_spool {
 	int wrote; /* anything beyond the magic */
 	int64_t nsessions; /* local numbers handed out */
 	int64_t cur_seq; /* last seq of the newest session */
+	off_t size; /* octets written whole: records end here */
 };
 
 /* ---- encoding ------------------------------------------------------ */
@@ -160,17 +159,30 @@ rec_start(struct hist_spool *sp, enum spool_rec type, int64_t lid)
 	return &sp->rec;
 }
 
-/* Writes out what is queued; -1 with *errstr. */
+/*
+ * Writes out what is queued; -1 with *errstr.  A write that fails part
+ * way is cut back to the last whole record (ftruncate), so the file
+ * stays clean; after a failure nothing more is written.
+ */
 static int
 spool_write(struct hist *h, char **errstr)
 {
 	struct hist_spool *sp = h->spool;
 	const char *p = buf_peek(&sp->out);
-	size_t n = buf_used(&sp->out);
+	size_t n = buf_used(&sp->out), done = 0;
 	ssize_t w;
 
-	while (n > 0) {
-		w = write(sp->fd, p, n);
+	if (sp->failed) {
+		buf_clear(&sp->out);
+		if (n == 0)
+			return 0;
+		*errstr = xasprintf("history spool %s: an earlier write "
+		                    "failed",
+		    sp->file);
+		return -1;
+	}
+	while (done < n) {
+		w = write(sp->fd, p + done, n - done);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -180,11 +192,14 @@ spool_write(struct hist *h, char **errstr)
 			              "is recorded up to here",
 			        sp->file,
 			        w == -1 ? strerror(errno) : "short write");
+			if (done > 0)
+				(void)!ftruncate(sp->fd, sp->size);
+			buf_clear(&sp->out);
 			return -1;
 		}
-		p += w;
-		n -= (size_t)w;
+		done += (size_t)w;
 	}
+	sp->size += (off_t)n;
 	buf_clear(&sp->out);
 	return 0;
 }
@@ -506,6 +521,7 @@ hist_open_spool(const char *path, char **errstr)
 	h->spool = sp = xcalloc(1, sizeof *sp);
 	sp->fd = fd;
 	sp->file = file;
+	sp->size = SPOOL_MAGIC_LEN;
 	buf_init(&sp->out, 0);
 	buf_init(&sp->rec, 0);
 	return h;
@@ -741,38 +757,114 @@ parse_rec(const unsigned char *p, size_t n, size_t *off, struct sprec *x)
 	return PARSE_OK;
 }
 
-/* The whole file behind fd, allocated; NULL with *errstr. */
-static unsigned char *
-slurp(int fd, const char *path, size_t *np, char **errstr)
+/*
+ * Opens path for reading when it is a regular file owned by this user:
+ * never a FIFO (it would block) nor another user's file (not ours to
+ * trust).  Returns the descriptor, or -1.
+ */
+static int
+open_ours(const char *path, struct stat *sb)
 {
-	struct stat sb;
-	unsigned char *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, sb) == -1 || !S_ISREG(sb->st_mode) ||
+	    sb->st_uid != geteuid()) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads n octets at offset at; 0, or -1 when they are not all there. */
+static int
+read_at(int fd, void *p, size_t n, off_t at)
+{
 	size_t got = 0;
 	ssize_t r;
 
-	if (fstat(fd, &sb) == -1) {
-		*errstr =
-		    xasprintf("history spool %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (sb.st_size > SPOOL_FILE_MAX) {
-		*errstr =
-		    xasprintf("history spool %s is %lld octets, more "
-		              "than ehlo reads (%lld); it is left as it is",
-		        path, (long long)sb.st_size, (long long)SPOOL_FILE_MAX);
-		return NULL;
-	}
-	p = xmalloc((size_t)sb.st_size + 1);
-	while (got < (size_t)sb.st_size) {
-		r = pread(fd, p + got, (size_t)sb.st_size - got, (off_t)got);
+	while (got < n) {
+		r = pread(fd, (char *)p + got, n - got, at + (off_t)got);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			break;
+			return -1;
 		got += (size_t)r;
 	}
-	*np = got;
-	return p;
+	return 0;
+}
+
+/* A spool file read one record at a time (never whole: no size cap). */
+struct sfile {
+	int fd;
+	off_t size, pos; /* pos: where the next record starts */
+	unsigned char *buf;
+	size_t cap;
+};
+
+/* 1 when fd holds a spool (its magic), 0 when empty, -1 otherwise. */
+static int
+sfile_init(struct sfile *sf, int fd, off_t size)
+{
+	unsigned char magic[SPOOL_MAGIC_LEN];
+
+	memset(sf, 0, sizeof *sf);
+	sf->fd = fd;
+	sf->size = size;
+	sf->pos = SPOOL_MAGIC_LEN;
+	if (size == 0)
+		return 0;
+	if (size < SPOOL_MAGIC_LEN ||
+	    read_at(fd, magic, sizeof magic, 0) == -1 ||
+	    memcmp(magic, SPOOL_MAGIC, SPOOL_MAGIC_LEN) != 0)
+		return -1;
+	return 1;
+}
+
+/* The next record (see parse_rec); sf->pos moves past it when OK. */
+static enum parse_rc
+sfile_next(struct sfile *sf, struct sprec *x)
+{
+	unsigned char hd[5];
+	off_t left = sf->size - sf->pos;
+	size_t n, o = 0;
+	uint32_t len;
+	enum parse_rc rc;
+
+	memset(x, 0, sizeof *x);
+	if (left <= 0)
+		return PARSE_END;
+	if (read_at(sf->fd, hd, left < 5 ? (size_t)left : 5, sf->pos) == -1)
+		return PARSE_BAD;
+	if (hd[0] < SP_BEGIN || hd[0] > SP_LAST)
+		return PARSE_BAD;
+	if (left < 5)
+		return PARSE_TORN;
+	len = get_u32le(hd + 1);
+	if (len > SPOOL_REC_MAX)
+		return PARSE_BAD;
+	n = 5 + (size_t)len + 4;
+	if ((uint64_t)left < n)
+		return PARSE_TORN;
+	if (sf->cap < n) {
+		free(sf->buf);
+		sf->buf = xmalloc(n);
+		sf->cap = n;
+	}
+	if (read_at(sf->fd, sf->buf, n, sf->pos) == -1)
+		return PARSE_BAD;
+	rc = parse_rec(sf->buf, n, &o, x);
+	if (rc == PARSE_OK)
+		sf->pos += (off_t)n;
+	return rc;
+}
+
+static void
+sfile_done(struct sfile *sf)
+{
+	free(sf->buf);
+	sf->buf = NULL;
 }
 
 /* Whether a plain-text capability list offers STARTTLS. */
@@ -793,15 +885,29 @@ caps_have_starttls(const char *caps)
 	return 0;
 }
 
-/* The .spool files of dir, sorted (start order); count or -1. */
+/* Whether dir is a directory (not a link to one) of this user's. */
+static int
+dir_ours(const char *dir)
+{
+	struct stat sb;
+
+	return lstat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+	    sb.st_uid == geteuid();
+}
+
+/*
+ * The .spool files of dir, sorted (start order); the count, or -1 when
+ * dir is missing or not this user's directory (nothing in it is read:
+ * another user could plant records there).
+ */
 static int
 list_spools(const char *dir, struct dirent ***list)
 {
-	int n = scandir(dir, list, NULL, alphasort);
-	int i, k = 0;
+	int n, i, k = 0;
 	size_t sl = strlen(SPOOL_SUFFIX), len;
 
-	if (n < 0)
+	*list = NULL;
+	if (!dir_ours(dir) || (n = scandir(dir, list, NULL, alphasort)) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		const char *name = (*list)[i]->d_name;
@@ -860,52 +966,53 @@ lookup(const char *db, const char *own_file, const char *server, int port,
 	dir = spool_dir(db);
 	n = list_spools(dir, &list);
 	for (k = 0; k < n; k++) {
-		unsigned char *p;
-		size_t len = 0, off = SPOOL_MAGIC_LEN;
+		struct sfile sf;
+		struct stat sb;
 		struct sprec x;
-		int64_t lstarted[64] = {0}, nl = 0;
+		/* per local session: its start if with this server, else 0 */
+		int64_t *lstarted = NULL;
+		size_t nl = 0;
 		int own, fd;
 
 		path = xasprintf("%s/%s", dir, list[k]->d_name);
 		own = own_file != NULL && strcmp(path, own_file) == 0;
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = open_ours(path, &sb);
 		free(path);
 		if (fd == -1)
 			continue;
-		p = slurp(fd, list[k]->d_name, &len, &err);
-		(void)close(fd);
-		if (p == NULL) {
-			free(err);
-			err = NULL;
-			continue;
-		}
-		while (len >= SPOOL_MAGIC_LEN &&
-		    memcmp(p, SPOOL_MAGIC, SPOOL_MAGIC_LEN) == 0 &&
-		    parse_rec(p, len, &off, &x) == PARSE_OK) {
-			if (own && before > 0 && x.lid >= before) {
+		if (sfile_init(&sf, fd, sb.st_size) == 1)
+			while (sfile_next(&sf, &x) == PARSE_OK) {
+				size_t l = (size_t)x.lid;
+
+				if (own && before > 0 && x.lid >= before) {
+					sprec_free(&x);
+					continue;
+				}
+				if (x.type == SP_BEGIN && l == nl + 1) {
+					/* Only sessions with this server. */
+					lstarted = xreallocarray(
+					    lstarted, l, sizeof *lstarted);
+					lstarted[nl++] = x.s[0] != NULL &&
+					        strcmp(x.s[0], server) == 0 &&
+					        x.i[1] == port
+					    ? (x.i[0] > 0 ? x.i[0] : 1)
+					    : 0;
+				} else if (x.type == SP_PLAIN_CAPS &&
+				    lstarted != NULL && l <= nl &&
+				    lstarted[l - 1] != 0 &&
+				    caps_have_starttls(
+				        x.s[0] != NULL ? x.s[0] : "") &&
+				    (!found ||
+				        lstarted[l - 1] >= best_started)) {
+					found = 1;
+					best_id = 0; /* not numbered yet */
+					best_started = lstarted[l - 1];
+				}
 				sprec_free(&x);
-				continue;
 			}
-			if (x.type == SP_BEGIN && x.lid <= 64) {
-				/* Only the sessions with this server count. */
-				lstarted[x.lid - 1] = x.s[0] != NULL &&
-				        strcmp(x.s[0], server) == 0 &&
-				        x.i[1] == port
-				    ? (x.i[0] > 0 ? x.i[0] : 1)
-				    : 0;
-				if (x.lid > nl)
-					nl = x.lid;
-			} else if (x.type == SP_PLAIN_CAPS && x.lid <= nl &&
-			    lstarted[x.lid - 1] != 0 &&
-			    caps_have_starttls(x.s[0] != NULL ? x.s[0] : "") &&
-			    (!found || lstarted[x.lid - 1] >= best_started)) {
-				found = 1;
-				best_id = 0; /* not numbered yet */
-				best_started = lstarted[x.lid - 1];
-			}
-			sprec_free(&x);
-		}
-		free(p);
+		sfile_done(&sf);
+		free(lstarted);
+		(void)close(fd);
 	}
 	if (n > 0)
 		free_list(list, n);
@@ -955,30 +1062,36 @@ pinnable(const char *server)
 }
 
 /*
- * The pin for server:port: 1 with *id and *started, 0 when there is
- * none, -1 when the file is missing or unreadable (ask the database).
+ * The pin for server:port (the last line that names it: a line with
+ * the session's number may follow one with 0): 1 with *id and
+ * *started, 0 when there is none, -1 when the file is missing, not
+ * this user's regular file, or too large (then ask the database).
  */
 static int
 pin_find(
     const char *db, const char *server, int port, int64_t *id, int64_t *started)
 {
-	char *path = pin_path(db), *text, *line, *next, *e = NULL;
-	size_t len = 0;
+	char *path = pin_path(db), *text, *line, *next;
+	struct stat sb;
 	int fd, found = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open_ours(path, &sb);
 	free(path);
 	if (fd == -1)
 		return -1;
-	text = (char *)slurp(fd, db, &len, &e);
-	(void)close(fd);
-	if (text == NULL || len > PIN_FILE_MAX) {
-		free(e);
+	if (sb.st_size > PIN_FILE_MAX) {
+		(void)close(fd);
+		return -1;
+	}
+	text = xmalloc((size_t)sb.st_size + 1);
+	if (read_at(fd, text, (size_t)sb.st_size, 0) == -1) {
+		(void)close(fd);
 		free(text);
 		return -1;
 	}
-	text[len] = '\0';
-	for (line = text; line != NULL && !found; line = next) {
+	(void)close(fd);
+	text[sb.st_size] = '\0';
+	for (line = text; line != NULL; line = next) {
 		long long t, i;
 		int pt, n = 0;
 
@@ -1000,22 +1113,31 @@ void
 hist_pin_starttls(struct hist *h, const char *server, int port, int64_t id)
 {
 	char *path, *line;
-	int64_t i, t;
-	int fd;
+	int64_t i = 0, t = 0;
+	struct stat sb;
+	int fd, rc;
 
-	if (!pinnable(server) || pin_find(h->path, server, port, &i, &t) != 0)
+	if (!pinnable(server))
+		return;
+	/* Pinned already, with a number or with none to add. */
+	rc = pin_find(h->path, server, port, &i, &t);
+	if (rc == -1 || (rc == 1 && (i != 0 || id == 0)))
 		return;
 	path = pin_path(h->path);
 	/* Never created here: the file exists only when complete. */
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(
+	    path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	free(path);
 	if (fd == -1)
 		return;
-	line = xasprintf("%lld %lld %d %s\n", (long long)hist_now(h),
-	    (long long)id, port, server);
-	/* One write: O_APPEND keeps lines whole between writers. */
-	(void)!write(fd, line, strlen(line));
-	free(line);
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_uid == geteuid()) {
+		line = xasprintf("%lld %lld %d %s\n", (long long)hist_now(h),
+		    (long long)id, port, server);
+		/* One write: O_APPEND keeps lines whole between writers. */
+		(void)!write(fd, line, strlen(line));
+		free(line);
+	}
 	(void)close(fd);
 }
 
@@ -1056,7 +1178,7 @@ hist_pin_build(struct hist *h, char **errstr)
 		free(path);
 		return -1;
 	}
-	/* Whole or not at all: written aside, then renamed into place. */
+	/* Whole or not at all: written aside, then linked into place. */
 	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	fd = open(
 	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -1065,8 +1187,13 @@ hist_pin_build(struct hist *h, char **errstr)
 		    (ssize_t)buf_used(&b);
 		if (close(fd) != 0)
 			ok = 0;
-		if (!ok || rename(tmp, path) == -1)
-			(void)unlink(tmp);
+		/*
+		 * link, not rename: a file another process built meanwhile,
+		 * perhaps with lines appended since, is never replaced.
+		 */
+		if (ok)
+			(void)link(tmp, path);
+		(void)unlink(tmp);
 	}
 	/* Without the file, spooled sessions ask the database: slower. */
 	buf_reset(&b);
@@ -1098,10 +1225,33 @@ hist_spool_had_starttls(struct hist *h, const char *server, int port,
 
 /* ---- import -------------------------------------------------------- */
 
+/* The sessions of the file being imported, by local number - 1. */
+struct imap {
+	size_t n;
+	int64_t *id; /* the database's */
+	char **server;
+	int *port;
+	int64_t *started;
+};
+
+static void
+imap_free(struct imap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		free(m->server[i]);
+	free(m->id);
+	free(m->server);
+	free(m->port);
+	free(m->started);
+	memset(m, 0, sizeof *m);
+}
+
 /* Replays one record on h; -1 with *errstr (a database error). */
 static int
-apply(struct hist *h, const struct sprec *x, int64_t *ids, int64_t nids,
-    int64_t *nbegun, int *bad, char **errstr)
+apply(struct hist *h, const struct sprec *x, struct imap *m, int *bad,
+    char **errstr)
 {
 	static const int set_of[SP_LAST + 1] = {
 	    [SP_CAPS] = HIST_SET_CAPS,
@@ -1112,12 +1262,13 @@ apply(struct hist *h, const struct sprec *x, int64_t *ids, int64_t nids,
 	};
 	struct hist_event ev;
 	struct hist_body b;
+	size_t l = (size_t)x->lid;
 	int64_t id;
+	int rc;
 
 	if (x->type == SP_BEGIN) {
 		/* Sessions are numbered 1, 2, ... in a file, in order. */
-		if (x->lid != *nbegun + 1 || x->lid > nids || x->s[0] == NULL ||
-		    x->s[1] == NULL) {
+		if (l != m->n + 1 || x->s[0] == NULL || x->s[1] == NULL) {
 			*bad = 1;
 			return 0;
 		}
@@ -1127,15 +1278,22 @@ apply(struct hist *h, const struct sprec *x, int64_t *ids, int64_t nids,
 		h->now = 0;
 		if (id < 0)
 			return -1;
-		ids[x->lid - 1] = id;
-		*nbegun = x->lid;
+		m->id = xreallocarray(m->id, l, sizeof *m->id);
+		m->server = xreallocarray(m->server, l, sizeof *m->server);
+		m->port = xreallocarray(m->port, l, sizeof *m->port);
+		m->started = xreallocarray(m->started, l, sizeof *m->started);
+		m->id[m->n] = id;
+		m->server[m->n] = xstrdup(x->s[0]);
+		m->port[m->n] = (int)x->i[1];
+		m->started[m->n] = x->i[0];
+		m->n = l;
 		return 0;
 	}
-	if (x->lid > *nbegun) {
+	if (l > m->n || m->id == NULL) {
 		*bad = 1;
 		return 0;
 	}
-	id = ids[x->lid - 1];
+	id = m->id[l - 1];
 	switch (x->type) {
 	case SP_EVENT:
 		if (x->slen[0] != 1 || x->s[1] == NULL || x->i[0] < 1) {
@@ -1188,16 +1346,23 @@ apply(struct hist *h, const struct sprec *x, int64_t *ids, int64_t nids,
 	case SP_END:
 		h->now = x->i[0];
 		/* The search index is brought up once, at the file's end. */
-		{
-			int rc =
-			    hist_session_end_row(h, id, (int)x->i[1], errstr);
-
-			h->now = 0;
-			return rc;
-		}
+		rc = hist_session_end_row(h, id, (int)x->i[1], errstr);
+		h->now = 0;
+		return rc;
 	default:
-		return hist_session_set(
-		    h, set_of[x->type], id, x->s[0], errstr);
+		rc = hist_session_set(h, set_of[x->type], id, x->s[0], errstr);
+		/*
+		 * The pin now gets the session's number; it may even be
+		 * missing (the pins were rebuilt while the run went on).
+		 */
+		if (rc == 0 && x->type == SP_PLAIN_CAPS && x->s[0] != NULL &&
+		    caps_have_starttls(x->s[0])) {
+			h->now = m->started[l - 1];
+			hist_pin_starttls(
+			    h, m->server[l - 1], m->port[l - 1], id);
+			h->now = 0;
+		}
+		return rc;
 	}
 }
 
@@ -1219,24 +1384,27 @@ warn(struct hist *h, char *msg)
 
 /* import_records results besides 0 (imported) and -1 (database error) */
 #define IMPORT_DONE_BEFORE 1 /* the file was imported before */
-#define IMPORT_REFUSED 2 /* the database refused a record (*off) */
+#define IMPORT_REFUSED 2 /* the database refused a record (at *off) */
 
 /*
- * One transaction: notes the file's name, replays the records of p up
- * to stop (an offset), and commits.  *off ends at the first record not
- * imported; *bad is set when one does not parse or make sense.
+ * One transaction: notes the file's name, replays its records up to
+ * stop (an offset), and commits.  *off ends at the first record not
+ * imported; *prc says why the reading stopped (PARSE_END: the end, or
+ * stop reached); *bad is set when a record makes no sense.
  */
 static int
-import_records(struct hist *h, const char *name, const unsigned char *p,
-    size_t len, size_t stop, size_t *off, int *bad, char **errstr)
+import_records(struct hist *h, const char *name, struct sfile *sf, off_t stop,
+    off_t *off, enum parse_rc *prc, int *bad, char **errstr)
 {
-	int64_t *ids, nbegun = 0, nids;
-	enum parse_rc prc = PARSE_END;
+	struct imap m;
 	struct sprec x;
 	sqlite3_stmt *st;
 	int rc;
 
-	*off = SPOOL_MAGIC_LEN;
+	memset(&m, 0, sizeof m);
+	sf->pos = SPOOL_MAGIC_LEN;
+	*off = sf->pos;
+	*prc = PARSE_END;
 	if (hist_tx_begin(h, errstr) == -1)
 		return -1;
 	st = hist_stmt(h, HIST_ST_SPOOL_MARK,
@@ -1253,15 +1421,12 @@ import_records(struct hist *h, const char *name, const unsigned char *p,
 		(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 		return IMPORT_DONE_BEFORE;
 	}
-	/* At most one session per 9 octets: bounds the id map. */
-	nids = (int64_t)(len / 9) + 1;
-	ids = xcalloc((size_t)nids, sizeof *ids);
-	while (*off < stop) {
-		size_t at = *off;
+	while (sf->pos < stop) {
+		off_t at = sf->pos;
 
-		if ((prc = parse_rec(p, len, off, &x)) != PARSE_OK)
+		if ((*prc = sfile_next(sf, &x)) != PARSE_OK)
 			break;
-		rc = apply(h, &x, ids, nids, &nbegun, bad, errstr);
+		rc = apply(h, &x, &m, bad, errstr);
 		sprec_free(&x);
 		if (rc == -1) {
 			/* The file's fault (a duplicate row, a value out of
@@ -1270,24 +1435,60 @@ import_records(struct hist *h, const char *name, const unsigned char *p,
 			                  0xff) == SQLITE_CONSTRAINT;
 
 			*off = at;
-			free(ids);
+			imap_free(&m);
 			(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 			return refused ? IMPORT_REFUSED : -1;
 		}
 		if (*bad) {
-			*off = at; /* the record that made no sense */
+			sf->pos = at; /* the record that made no sense */
 			break;
 		}
 	}
-	free(ids);
-	if (prc == PARSE_BAD)
-		*bad = 1;
+	if (*prc == PARSE_OK)
+		*prc = PARSE_END;
+	*off = sf->pos;
+	imap_free(&m);
 	if (hist_fts_catch_up(h, errstr) == -1)
 		goto rollback;
 	return 0;
 rollback:
+	imap_free(&m);
 	(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
+}
+
+/* Whether the whole file parses, to its last octet. */
+static int
+sfile_clean(struct sfile *sf)
+{
+	struct sprec x;
+	enum parse_rc prc;
+
+	sf->pos = SPOOL_MAGIC_LEN;
+	while ((prc = sfile_next(sf, &x)) == PARSE_OK)
+		sprec_free(&x);
+	return prc == PARSE_END;
+}
+
+/* Keeps the file aside as .damaged, with a warning saying why. */
+static void
+keep_damaged(struct hist *h, const char *path, off_t off, enum parse_rc prc,
+    const char *why)
+{
+	char *kept = xasprintf("%s.damaged", path);
+	char *reason = why != NULL ? xasprintf(" (%s)", why) : xstrdup("");
+
+	(void)rename(path, kept);
+	warn(h,
+	    xasprintf("history spool %s: %s at octet %lld%s; what came "
+	              "before it is in the history, the file is kept as %s",
+	        path,
+	        prc == PARSE_TORN ? "a record cut short (its ehlo died "
+	                            "while writing it?)"
+	                          : "a damaged record",
+	        (long long)off, reason, kept));
+	free(reason);
+	free(kept);
 }
 
 /*
@@ -1297,15 +1498,15 @@ rollback:
 static int
 import_file(struct hist *h, const char *dir, const char *name, char **errstr)
 {
-	char *path = xasprintf("%s/%s", dir, name), *err = NULL;
-	char *why = NULL;
-	unsigned char *p = NULL;
-	size_t len = 0, off = 0;
-	int fd, bad = 0, rc = -1;
+	char *path = xasprintf("%s/%s", dir, name), *why = NULL;
+	enum parse_rc prc = PARSE_END;
+	struct sfile sf;
+	struct stat sb;
+	off_t off = 0;
+	int fd, bad = 0, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1) {
-		/* Another importer took it meanwhile. */
+	/* Gone (another importer took it), or not ours to read. */
+	if ((fd = open_ours(path, &sb)) == -1) {
 		free(path);
 		return 0;
 	}
@@ -1315,61 +1516,87 @@ import_file(struct hist *h, const char *dir, const char *name, char **errstr)
 		free(path);
 		return 0;
 	}
-	if ((p = slurp(fd, path, &len, &err)) == NULL) {
-		warn(h, err);
+	rc = sfile_init(&sf, fd, sb.st_size);
+	if (rc == 0) {
+		/* Empty: a writer that died before its magic. */
+		(void)unlink(path);
 		rc = 0;
 		goto out;
 	}
-	if (len < SPOOL_MAGIC_LEN ||
-	    memcmp(p, SPOOL_MAGIC, SPOOL_MAGIC_LEN) != 0) {
-		/* An empty file is a writer that died before its magic. */
-		if (len == 0) {
-			(void)unlink(path);
-			rc = 0;
-			goto out;
-		}
-		bad = 1;
-		goto keep;
+	if (rc == -1) {
+		keep_damaged(h, path, 0, PARSE_BAD, "not a spool file");
+		rc = 0;
+		goto out;
 	}
-	rc = import_records(h, name, p, len, len, &off, &bad, errstr);
+	rc = import_records(h, name, &sf, sb.st_size, &off, &prc, &bad, errstr);
 	if (rc == IMPORT_REFUSED) {
 		/* Again, up to the record the database refused. */
 		why = *errstr;
 		*errstr = NULL;
-		rc = import_records(h, name, p, len, off, &off, &bad, errstr);
+		rc =
+		    import_records(h, name, &sf, off, &off, &prc, &bad, errstr);
 		bad = 1;
+		prc = PARSE_BAD;
 	}
 	if (rc == -1 || rc == IMPORT_REFUSED)
 		goto out;
 	if (rc == IMPORT_DONE_BEFORE) {
-		/* A crash kept its unlink from happening. */
-		(void)unlink(path);
+		/*
+		 * A crash kept its removal from happening; if it was kept
+		 * for damage, keep it still.
+		 */
+		if (sfile_clean(&sf))
+			(void)unlink(path);
+		else
+			keep_damaged(h, path, sf.pos, PARSE_BAD, NULL);
 		rc = 0;
 		goto out;
 	}
-keep:
-	if (bad) {
-		char *kept = xasprintf("%s.damaged", path);
-		char *reason =
-		    why != NULL ? xasprintf(" (%s)", why) : xstrdup("");
-
-		(void)rename(path, kept);
-		warn(h,
-		    xasprintf("history spool %s: a damaged record at "
-		              "octet %zu%s; what came before it is in the "
-		              "history, the file is kept as %s",
-		        path, off, reason, kept));
-		free(reason);
-		free(kept);
-	} else
+	if (bad || prc != PARSE_END)
+		keep_damaged(h, path, off,
+		    bad && prc == PARSE_END ? PARSE_BAD : prc, why);
+	else
 		(void)unlink(path);
 	rc = 0;
 out:
+	sfile_done(&sf);
 	free(why);
-	free(p);
 	(void)close(fd);
 	free(path);
 	return rc;
+}
+
+/*
+ * Removes the .tmp files of writers that died between creating their
+ * file and naming it (unlocked, and older than a minute).
+ */
+static void
+remove_stale_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat sb;
+	time_t now = time(NULL);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		char *path;
+		int fd;
+
+		if (len < 5 || strcmp(e->d_name + len - 4, ".tmp") != 0)
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
+		if ((fd = open_ours(path, &sb)) != -1) {
+			if (now - sb.st_mtime > 60 &&
+			    flock(fd, LOCK_EX | LOCK_NB) == 0)
+				(void)unlink(path);
+			(void)close(fd);
+		}
+		free(path);
+	}
+	(void)closedir(d);
 }
 
 int
@@ -1377,10 +1604,16 @@ hist_spool_import(struct hist *h, char **errstr)
 {
 	struct dirent **list = NULL;
 	char *dir = spool_dir(h->path), *err = NULL;
+	struct stat sb;
 	int n, k, rc = 0;
 
 	(void)errstr;
 	n = list_spools(dir, &list);
+	if (n < 0 && lstat(dir, &sb) == 0)
+		warn(h,
+		    xasprintf("history spool %s is not a directory of "
+		              "yours; nothing in it is imported",
+		        dir));
 	for (k = 0; k < n && rc == 0; k++)
 		rc = import_file(h, dir, list[k]->d_name, &err);
 	if (rc == -1) {
@@ -1393,8 +1626,36 @@ hist_spool_import(struct hist *h, char **errstr)
 	}
 	if (n > 0)
 		free_list(list, n);
+	if (n >= 0)
+		remove_stale_tmp(dir);
 	free(dir);
 	return 0;
+}
+
+int
+hist_spool_live(const char *db)
+{
+	struct dirent **list = NULL;
+	char *dir = spool_dir(db);
+	int n = list_spools(dir, &list), k, live = 0;
+
+	for (k = 0; k < n; k++) {
+		char *path = xasprintf("%s/%s", dir, list[k]->d_name);
+		struct stat sb;
+		int fd = open_ours(path, &sb);
+
+		/* Held: the ehlo writing it still runs. */
+		if (fd != -1 && flock(fd, LOCK_SH | LOCK_NB) == -1 &&
+		    errno == EWOULDBLOCK)
+			live++;
+		if (fd != -1)
+			(void)close(fd);
+		free(path);
+	}
+	if (n > 0)
+		free_list(list, n);
+	free(dir);
+	return live;
 }
 
 int

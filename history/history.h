@@ -96,6 +96,9 @@ const char *hist_warnings(const struct hist *);
 /* How many spool files wait beside the database at path. */
 int hist_spool_pending(const char *path);
 
+/* How many of them are still being written (their ehlo runs). */
+int hist_spool_live(const char *path);
+
 /*
  * A file's SHA-256 (64 hex digits and a NUL into hex) and size; 0, or
  * -1 with *errstr.  A spooled session leaves a /body file's digest to

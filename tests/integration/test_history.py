@@ -89,8 +89,10 @@ class HistoryTest(servers.EhloTestCase):
         self.assertEqual(self.spool_files(), [])
         before = os.stat(self.db)
         outs = []
-        for _ in range(3):
-            r = self.run_db(["run", self.server], TRANSACTION)
+        for i in range(3):
+            script = TRANSACTION.replace("EHLO client.example.test",
+                                         f"EHLO c{i}.example.test")
+            r = self.run_db(["run", self.server], script)
             self.assertExit(r, 0)
             self.assertEqual(r.stderr, "")
             outs.append(r.stdout)
@@ -108,9 +110,11 @@ class HistoryTest(servers.EhloTestCase):
         got = self.sessions()
         self.assertEqual([s["id"] for s in got], [4, 3, 2, 1])
         self.assertEqual(self.spool_files(), [])
-        for sid, out in zip((2, 3, 4), outs):
+        for i, (sid, out) in enumerate(zip((2, 3, 4), outs)):
             shown = [line for line in out.splitlines()
                      if line[:3] in ("C: ", "S: ", "*: ")]
+            # Numbered in start order: run i is session i + 2.
+            self.assertIn(f"C: EHLO c{i}.example.test", shown)
             self.assertEqual(shown, self.rows(sid))
         # Searchable like any session.
         r = self.run_db(["history", "--search", "hello history"])
@@ -149,10 +153,21 @@ class HistoryTest(servers.EhloTestCase):
             [servers.ehlo_bin(), "run", self.server],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=env) for _ in range(8)]
+        # Every script is in before any ends: the runs overlap.
         for i, p in enumerate(procs):
-            out, err = p.communicate(
-                f"EHLO c{i}.example.test\nNOOP\n".encode(), timeout=60)
+            p.stdin.write(f"EHLO c{i}.example.test\nNOOP\n".encode())
+            p.stdin.close()
+        for p in procs:
+            out = p.stdout.read()
+            err = p.stderr.read()
+            p.wait(timeout=60)
+            p.stdout.close()
+            p.stderr.close()
             self.assertEqual(p.returncode, 0, err)
+            self.assertEqual(err, b"")
+            self.assertIn(b"S: 250 ", out)
+        # Each in its own spool file; none touched the database.
+        self.assertEqual(len(self.spool_files()), 8)
         got = self.sessions()
         self.assertEqual(len(got), 9)
         self.assertEqual(sorted(s["id"] for s in got), list(range(1, 10)))
@@ -203,16 +218,86 @@ class HistoryTest(servers.EhloTestCase):
             self.assertIn(line, stored)
         self.assertEqual(self.spool_files(), [])
 
+    def test_64_waiting_files_bring_the_import(self):
+        """The spool stays short: the run that finds 64 files waiting
+        (its own included) imports them all as it ends."""
+        r = self.run_db(["run", self.server], "NOOP\n")
+        self.assertExit(r, 0)
+        for i in range(63):
+            r = self.run_db(["run", self.server], "NOOP\n")
+            self.assertExit(r, 0)
+        self.assertEqual(len(self.spool_files()), 63)
+        r = self.run_db(["run", self.server], "NOOP\n")
+        self.assertExit(r, 0)
+        self.assertEqual(r.stderr, "")
+        self.assertEqual(self.spool_files(), [])
+        with sqlite3.connect(self.db) as db:
+            (n,), = db.execute("SELECT count(*) FROM sessions")
+        self.assertEqual(n, 65)
+
+    def test_locked_database_keeps_the_spool(self):
+        """A database another program holds locked: the import waits
+        its turn, gives up with a warning, and the files wait for the
+        next open; the history is still listed."""
+        r = self.run_db(["run", self.server], "NOOP\n")
+        self.assertExit(r, 0)
+        r = self.run_db(["run", self.server], "NOOP\n")
+        self.assertExit(r, 0)
+        self.assertEqual(len(self.spool_files()), 1)
+        holder = sqlite3.connect(self.db, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            r = self.run_db(["history"])
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^ehlo: 1 spool file\(s\) in .* not imported "
+                           r"yet: .*locked", stream="stderr")
+        self.assertNotIn("still being recorded", r.stderr)
+        self.assertEqual(len(self.spool_files()), 1)
+        self.assertEqual(len(self.sessions()), 2)
+        self.assertEqual(self.spool_files(), [])
+
+    def test_spool_directory_not_ours_is_not_used(self):
+        """A spool directory that is a symbolic link (someone else's
+        place, perhaps) is neither written nor read: the run records
+        straight into the database."""
+        r = self.run_db(["run", self.server], "NOOP\n")
+        self.assertExit(r, 0)
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        os.mkdir(elsewhere, 0o700)
+        os.symlink(elsewhere, self.db + "-spool")
+        r = self.run_db(["run", self.server], "NOOP\n")
+        self.assertExit(r, 0)
+        self.assertEqual(os.listdir(elsewhere), [])
+        with sqlite3.connect(self.db) as db:
+            (n,), = db.execute("SELECT count(*) FROM sessions")
+        self.assertEqual(n, 2)
+        # A file planted there is not imported either.
+        with open(os.path.join(elsewhere, "0-1-1.spool"), "wb") as f:
+            f.write(b"EHLOSPL1")
+        r = self.run_db(["history"])
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^ehlo: history spool .* is not a directory "
+                           r"of yours; nothing in it is imported$",
+                        stream="stderr")
+        self.assertEqual(os.listdir(elsewhere), ["0-1-1.spool"])
+
     def test_damaged_spool_file_is_kept(self):
         r = self.run_db(["run", self.server], "NOOP\n")
         self.assertExit(r, 0)
         r = self.run_db(["run", self.server], TRANSACTION)
         self.assertExit(r, 0)
+        shown = [line for line in r.stdout.splitlines()
+                 if line[:3] in ("C: ", "S: ", "*: ")]
         [name] = self.spool_files()
         path = os.path.join(self.db + "-spool", name)
         with open(path, "r+b") as f:
             data = bytearray(f.read())
-            data[len(data) // 2] ^= 0x5A
+            # One octet inside a known line's text: its check fails.
+            at = data.rindex(b"hello history")  # the row, not the body
+            data[at + 3] ^= 0x5A
             f.seek(0)
             f.write(data)
         r = self.run_db(["history"])
@@ -225,6 +310,12 @@ class HistoryTest(servers.EhloTestCase):
         self.assertEqual(len(self.spool_files(".damaged")), 1)
         with open(path + ".damaged", "rb") as f:
             self.assertEqual(f.read(), bytes(data))
+        # What came before the damaged line is in the history.
+        got = self.sessions()
+        self.assertEqual(len(got), 2)
+        stored = self.rows(got[0]["id"])
+        cut = shown.index("C: hello history")
+        self.assertEqual(stored, shown[:cut])
         # Reported once: the kept file is not read again.
         r = self.run_db(["history"])
         self.assertEqual(r.stderr, "")
@@ -558,6 +649,15 @@ class HistoryAuthTest(servers.EhloTestCase):
             r = self.ehlo(["run", f"127.0.0.1:{self.ai.port}"],
                           f"EHLO me\nAUTH PLAIN {forms[2]}\n", env=env)
             self.assertExit(r, 0)
+            # The spool files, before anything imports them.
+            spooled = os.listdir(db + "-spool")
+            self.assertEqual(len(spooled), 3, spooled)
+            for name in spooled:
+                with open(os.path.join(db + "-spool", name), "rb") as f:
+                    data = f.read()
+                for form in forms:
+                    self.assertNotIn(form.encode(), data,
+                                     f"{name} holds {form!r}")
             outputs = []
             for sid in range(1, 5):
                 for args in (["export", str(sid)],

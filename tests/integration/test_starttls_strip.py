@@ -118,12 +118,15 @@ class StarttlsStripTest(servers.EhloTestCase):
                            r"earlier session \(\d{4}-\d\d-\d\d \d\d:\d\d\)$")
         self.assertLine(r, r"^\*: warning: but not now: someone may be "
                            r"stripping it")
-        # Imported, the session has its number; the pin keeps the fact.
+        # Imported, the session has its number, and so has its pin.
         r = self.ehlo(["history", "--db", self.db])
         self.assertExit(r, 0)
         self.assertEqual(os.listdir(spool), [])
         r = self.run_db(port, EHLO_QUIT)
-        self.assertLine(r, r"STARTTLS was offered here")
+        self.assertExit(r, 0)
+        m = WARNING.search(r.stdout)
+        self.assertIsNotNone(m, self.transcript(r))
+        self.assertEqual(m.group(1), "2")
 
     def test_never_offered_is_not_warned(self):
         sink = servers.SmtpSink()

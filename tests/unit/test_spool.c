@@ -25,6 +25,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,6 +85,20 @@ static void
 make_db(const char *path)
 {
 	hist_close(must_open(path));
+}
+
+/* Runs sql on the database at path behind ehlo's back; 0 or -1. */
+static int
+sqlite_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	int rc = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		rc = 0;
+	(void)sqlite3_close(db);
+	return rc;
 }
 
 static struct hist *
@@ -325,6 +340,42 @@ test_only_a_healthy_current_database(void **state)
 	assert_null(hist_open_spool(path, &err));
 	assert_null(err);
 	free(path);
+
+	/* An SQLite header, then garbage. */
+	path = xasprintf("%s/g.db", t->dir);
+	{
+		char g[4 * 4096];
+		size_t i;
+
+		for (i = 0; i < sizeof g; i++)
+			g[i] = (char)(i * 131 + 7);
+		memcpy(g, "SQLite format 3", 16);
+		write_file(path, g, sizeof g);
+	}
+	assert_null(hist_open_spool(path, &err));
+	assert_null(err);
+	free(path);
+
+	/* An older schema (migrated by hist_open), and no WAL. */
+	path = xasprintf("%s/o.db", t->dir);
+	make_db(path);
+	assert_int_equal(sqlite_exec(path, "PRAGMA user_version = 5"), 0);
+	assert_null(hist_open_spool(path, &err));
+	assert_null(err);
+	{
+		char *v =
+		    xasprintf("PRAGMA user_version = %d", hist_schema_latest());
+
+		assert_int_equal(sqlite_exec(path, v), 0);
+		free(v);
+	}
+	h = hist_open_spool(path, &err);
+	assert_non_null(h);
+	hist_close(h);
+	assert_int_equal(sqlite_exec(path, "PRAGMA journal_mode = DELETE"), 0);
+	assert_null(hist_open_spool(path, &err));
+	assert_null(err);
+	free(path);
 }
 
 /* The spool file's bytes, and the file's path (allocated). */
@@ -362,7 +413,11 @@ test_torn_and_damaged(void **state)
 	p = spool_bytes(t, &n, &file);
 	one = n;
 
-	/* A last record cut short (the writer died in a write): dropped. */
+	/*
+	 * A last record cut short (the writer died in a write, or an
+	 * octet of a length field changed: the two look alike): what came
+	 * before comes in, and the file is kept, with a warning.
+	 */
 	sp = must_spool(t->path);
 	hist_close(sp); /* an empty spool leaves no file */
 	{
@@ -374,10 +429,15 @@ test_torn_and_damaged(void **state)
 		free(torn);
 	}
 	h = must_open(t->path);
-	assert_null(hist_warnings(h));
+	assert_non_null(hist_warnings(h));
+	assert_non_null(strstr(hist_warnings(h), "cut short"));
 	assert_int_equal(sessions(h), 1);
 	assert_int_equal(hist_spool_pending(t->path), 0);
 	hist_close(h);
+	kept = xasprintf("%s.damaged", file);
+	assert_int_equal(access(kept, F_OK), 0);
+	assert_int_equal(unlink(kept), 0);
+	free(kept);
 	free(file);
 	free(p);
 
@@ -574,6 +634,22 @@ test_starttls_pins(void **state)
 	assert_int_equal(hist_server_had_starttls(
 	                     sp, "mx.example", 587, 1, &id, &started, &err),
 	    0);
+	/* The answer comes from the pins file itself. */
+	{
+		char *line = xasprintf("1700000000 42 25 pin.example\n");
+		int fd = open(pins, O_WRONLY | O_APPEND);
+
+		assert_true(fd != -1);
+		assert_int_equal(
+		    write(fd, line, strlen(line)), (ssize_t)strlen(line));
+		(void)close(fd);
+		free(line);
+	}
+	assert_int_equal(hist_server_had_starttls(
+	                     sp, "pin.example", 25, 1, &id, &started, &err),
+	    1);
+	assert_int_equal(id, 42);
+	assert_int_equal(started, 1700000000);
 	/* A spooled session pins its server, not numbered yet. */
 	record_session(sp, "b.example", "SIZE 10\nSTARTTLS");
 	hist_pin_starttls(sp, "b.example", 25, 0);
@@ -603,6 +679,35 @@ test_starttls_pins(void **state)
 	assert_int_equal(hist_server_had_starttls(
 	                     sp, "c.example", 25, 2, &id, &started, &err),
 	    1);
+	hist_close(sp);
+
+	/*
+	 * A run still going while the pins are rebuilt (it could not pin:
+	 * no file) gets its pin when imported; a pin written with 0 gets
+	 * the session's number then.
+	 */
+	sp = must_spool(t->path);
+	record_session(sp, "e.example", "STARTTLS");
+	hist_pin_starttls(sp, "e.example", 25, 0);
+	make_db(t->path); /* imports b and c, rebuilds the pins */
+	assert_int_equal(access(pins, F_OK), 0);
+	hist_close(sp);
+	sp = must_spool(t->path);
+	record_session(sp, "f.example", "STARTTLS");
+	hist_pin_starttls(sp, "f.example", 25, 0);
+	hist_close(sp);
+	make_db(t->path); /* imports e and f */
+	sp = must_spool(t->path);
+	id = 0;
+	assert_int_equal(hist_server_had_starttls(
+	                     sp, "e.example", 25, 1, &id, &started, &err),
+	    1);
+	assert_true(id > 0);
+	id = 0;
+	assert_int_equal(hist_server_had_starttls(
+	                     sp, "f.example", 25, 1, &id, &started, &err),
+	    1);
+	assert_true(id > 0);
 	hist_close(sp);
 	free(pins);
 }
