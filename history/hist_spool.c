@@ -450,7 +450,7 @@ db_looks_current(const char *path)
 	uint32_t page, pages;
 	int fd, ok;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd == -1)
 		return 0;
 	ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
