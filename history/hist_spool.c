@@ -1632,6 +1632,23 @@ hist_spool_import(struct hist *h, char **errstr)
 	return 0;
 }
 
+char *
+hist_spool_take(struct hist *h)
+{
+	char *kept = h->warnings, *out, *err = NULL;
+
+	if (h->db == NULL || h->readonly)
+		return NULL;
+	/* The import's own transactions must not take the batch along. */
+	if (hist_tx_commit(h, &err) == -1)
+		return err;
+	h->warnings = NULL;
+	(void)hist_spool_import(h, &err);
+	out = h->warnings;
+	h->warnings = kept;
+	return out;
+}
+
 int
 hist_spool_live(const char *db)
 {

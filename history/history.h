@@ -100,6 +100,14 @@ int hist_spool_pending(const char *path);
 int hist_spool_live(const char *path);
 
 /*
+ * For a handle kept open (the workbench): imports the spool files
+ * written since it was opened (hist_open imports the ones waiting
+ * then), after committing an open hist_tx_begin batch.  Returns what
+ * it noticed (allocated, for the user), or NULL.
+ */
+char *hist_spool_take(struct hist *);
+
+/*
  * A file's SHA-256 (64 hex digits and a NUL into hex) and size; 0, or
  * -1 with *errstr.  A spooled session leaves a /body file's digest to
  * the import (OpenSSL's start-up costs a short process a millisecond),

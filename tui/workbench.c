@@ -1660,6 +1660,12 @@ wb_history_cmd(struct wb *wb, const char *search)
 		    "or the database could not be opened)");
 		return;
 	}
+	/* Sessions `ehlo run` and `ehlo send` spooled meanwhile. */
+	if ((err = hist_spool_take(wb->hist)) != NULL) {
+		wb_note(wb, THEME_WARNING, "%s", err);
+		free(err);
+		err = NULL;
+	}
 	buf_init(&b, 0);
 	n = hist_session_list(wb->hist, 200, *search != '\0' ? search : NULL,
 	    history_row, &b, &err);

@@ -204,6 +204,30 @@ class PracticeTest(WorkbenchCase):
         t2.send("Up")
         t2.wait_for(r"smtp> EHLO remembered.example")
 
+    def test_history_lists_sessions_spooled_meanwhile(self):
+        """An `ehlo run` while the workbench is open spools its session
+        (history/hist_spool.c); /history in the workbench imports it."""
+        db = os.path.join(self.home, "ehlo.db")
+        t = self.start()
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "/quit")
+        self.assertEqual(t.exit_status(), 0)
+        t2 = self.start()
+        screen = t2.wait_for(r"practice server 127\.0\.0\.1:\d+")
+        addr = re.search(r"practice server (127\.0\.0\.1:\d+)",
+                         screen).group(1)
+        env = dict(os.environ, HOME=self.home, EHLO_DB=db, NO_COLOR="1")
+        r = servers.subprocess.run(
+            [servers.ehlo_bin(), "run", addr],
+            input="EHLO spooled.example\nQUIT\n", env=env,
+            capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(os.listdir(db + "-spool")), 1)
+        self.enter(t2, "/history")
+        screen = t2.wait_for(r"#3 ")
+        self.assertIn("newest first", screen)
+        self.assertEqual(os.listdir(db + "-spool"), [])
+
     def test_history_browser_and_playback(self):
         t = self.start()
         t.wait_for(r"S: 220 ")
