@@ -431,7 +431,11 @@ class SinkSendTest(SendCase):
               f"attachment {rss_big} KiB", file=sys.stderr)
         self.assertRegex(out, r"message content from the composed message: "
                          r"1\d{8} octets")
-        self.assertLess(rss_big, 32 * 1024, out)
+        # ASan's shadow memory alone puts a 1 MB send near 31 MB (CI
+        # runs this suite under ASan with ASAN_OPTIONS set): the bound
+        # that matters there is the growth, checked in both builds.
+        limit = 64 if "ASAN_OPTIONS" in os.environ else 32
+        self.assertLess(rss_big, limit * 1024, out)
         self.assertLess(rss_big, rss_small + 4 * 1024, out)
 
 
