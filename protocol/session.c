@@ -76,11 +76,11 @@ struct smtp_session {
 
 	struct buf out;
 	/*
-	 * Stream offsets in out: octets ever queued, ever consumed, and the
-	 * end of the last command line (it may hold a SASL response: wiped
-	 * once sent; streamed message content after it is not).
+	 * Octets at the head of out up to the end of the last command line
+	 * (it may hold a SASL response: wiped once sent; streamed message
+	 * content after it is not).
 	 */
-	uint64_t out_total, out_done, wipe_end;
+	size_t wipe_left;
 };
 
 static const char *const kind_names[SMTP_STAGE_KIND_COUNT] = {
@@ -904,8 +904,7 @@ queue_line(struct smtp_session *s, const char *p, size_t n)
 	dst[n] = '\r';
 	dst[n + 1] = '\n';
 	buf_commit(&s->out, n + 2);
-	s->out_total += n + 2;
-	s->wipe_end = s->out_total;
+	s->wipe_left = buf_used(&s->out);
 	return 0;
 }
 
@@ -1013,12 +1012,19 @@ static int
 send_content_line(
     struct smtp_session *s, const char *p, size_t n, char **errstr)
 {
+	size_t i;
+
 	if (n == 1 && p[0] == '.') {
 		if (queue_line(s, p, n) == -1)
 			goto full;
-		s->stages[message_stage(s)].bytes += 3;
+		/*
+		 * The index first: message_stage() may add a stage, which
+		 * moves s->stages.
+		 */
+		i = message_stage(s);
+		s->stages[i].bytes += 3;
 		/* The reply's latency counts from the end of the content. */
-		s->stages[s->message_stage].t_start_us = elapsed(s);
+		s->stages[i].t_start_us = elapsed(s);
 		emit_sent(s, p, n, SMTP_SENT_CONTENT, s->message_stage);
 		wait_push(s, s->message_stage);
 		s->message_stage = SIZE_MAX;
@@ -1038,7 +1044,8 @@ send_content_line(
 		    n);
 	if (queue_line(s, p, n) == -1)
 		goto full;
-	s->stages[message_stage(s)].bytes += n + 2;
+	i = message_stage(s);
+	s->stages[i].bytes += n + 2;
 	emit_sent(s, p, n, SMTP_SENT_CONTENT, s->message_stage);
 	return 0;
 full:
@@ -1242,8 +1249,9 @@ smtp_session_body_buf(struct smtp_session *s)
 void
 smtp_session_body_commit(struct smtp_session *s, size_t n)
 {
-	s->out_total += n;
-	s->stages[message_stage(s)].bytes += n;
+	size_t i = message_stage(s); /* may move s->stages */
+
+	s->stages[i].bytes += n;
 }
 
 void
@@ -1292,8 +1300,7 @@ smtp_session_output(const struct smtp_session *s, size_t *len)
 void
 smtp_session_output_consume(struct smtp_session *s, size_t n)
 {
-	size_t used = buf_used(&s->out);
-	uint64_t w;
+	size_t used = buf_used(&s->out), w;
 
 	if (n > used)
 		n = used;
@@ -1302,11 +1309,10 @@ smtp_session_output_consume(struct smtp_session *s, size_t n)
 	 * line (a SASL response, maybe); bulk message content is not
 	 * wiped, so a large message is not written over twice.
 	 */
-	if (n > 0 && s->out_done < s->wipe_end) {
-		w = s->wipe_end - s->out_done;
-		memset(s->out.data + s->out.off, 0, w < n ? (size_t)w : n);
-	}
-	s->out_done += n;
+	w = s->wipe_left < n ? s->wipe_left : n;
+	if (w > 0)
+		memset(s->out.data + s->out.off, 0, w);
+	s->wipe_left -= w;
 	buf_consume(&s->out, n);
 }
 

@@ -431,6 +431,31 @@ test_transaction(void **state)
 	assert_int_equal(count(f, SMTP_EV_FAILURE), 0);
 }
 
+/*
+ * Content typed ahead of the 354 opens the message stage; when that
+ * stage is the one that makes the stage array grow, the byte count must
+ * land in the moved array (ASan reports the old one's use otherwise).
+ */
+static void
+test_content_ahead_when_stages_grow(void **state)
+{
+	struct fx *f = *state;
+	const struct smtp_stage *st;
+
+	connect_ehlo(f);
+	while (smtp_session_nstages(f->s) < 15)
+		exchange(f, "NOOP", "250 2.0.0 Ok\r\n");
+	send_ok(f, "DATA");
+	assert_int_equal(smtp_session_nstages(f->s), 16);
+	send_ok(f, "hello");
+	expect_output(f, "DATA\r\nhello\r\n");
+	feed(f, "354 go ahead\r\n");
+	exchange(f, ".", "250 2.0.0 Ok\r\n");
+	st = last_stage(f);
+	check_stage(st, SMTP_STAGE_MESSAGE, SMTP_ST_OK, 250, "2.0.0");
+	assert_int_equal(st->bytes, 7 + 3);
+}
+
 static void
 test_latency(void **state)
 {
@@ -1388,6 +1413,7 @@ main(void)
 	    T(test_ehlo_caps),
 	    T(test_talk_before_greeting_warns),
 	    T(test_transaction),
+	    T(test_content_ahead_when_stages_grow),
 	    T(test_latency),
 	    cmocka_unit_test(test_split_every_byte),
 	    T(test_pipeline_group),
