@@ -23,7 +23,6 @@ enum hist_st {
 	HIST_ST_SET_NOTES,
 	HIST_ST_SESSION_GET,
 	HIST_ST_EVENT_ADD,
-	HIST_ST_EVENT_ADD_SEQ,
 	HIST_ST_EVENT_REPLY,
 	HIST_ST_EVENTS,
 	HIST_ST_BODY_ADD,
@@ -109,7 +108,21 @@ sqlite3_stmt *hist_row(struct hist *, enum hist_st slot, const char *sql,
 int hist_step_done(
     struct hist *, sqlite3_stmt *, const char *what, char **errstr);
 
-/* A session column, by enum hist_set. */
+/*
+ * Whether a capability list (one "KEYWORD params" per line) offers
+ * STARTTLS: the rule behind sessions.plain_starttls and the pins.
+ */
+int hist_caps_starttls(const char *caps);
+
+/*
+ * Notes in the pins (DB-starttls, hist_spool.c) that server:port
+ * offered STARTTLS on a plain-text EHLO in session id (0: a spooled
+ * session, not numbered yet); hist_session_set does it for
+ * HIST_SET_PLAIN_CAPS.  Never fails: the pins are an index.
+ */
+void hist_pin_starttls(struct hist *, const char *server, int port, int64_t id);
+
+/* A session column, by enum hist_set (plain caps also pin). */
 int hist_session_set(
     struct hist *, int what, int64_t id, const char *value, char **errstr);
 
@@ -119,6 +132,13 @@ int hist_session_end_row(
 
 /* Whether hist_body_add keeps the content itself. */
 int hist_body_keeps(const struct hist_body *);
+
+/*
+ * hist_body_add on the database; with digest_file, a /body file's
+ * SHA-256 is taken now when b has none (hist_set_file_digest).
+ */
+int hist_body_insert(struct hist *, int64_t id, const struct hist_body *,
+    int digest_file, char **errstr);
 
 /* ---- the spool (hist_spool.c): the hist_* functions on a spool handle */
 
@@ -148,8 +168,8 @@ int hist_pin_build(struct hist *, char **errstr);
  * Imports the spool files waiting beside the database (their writers
  * gone) into h, opened read-write; damaged files are kept and noted in
  * h->warnings, and so is a database error, which stops the import (the
- * files wait for the next open).  Returns 0.
+ * files wait for the next open).
  */
-int hist_spool_import(struct hist *, char **errstr);
+void hist_spool_import(struct hist *);
 
 #endif

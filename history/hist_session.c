@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/buf.h"
@@ -49,6 +50,23 @@ hist_session_begin(struct hist *h, const char *server, int port,
 }
 
 int
+hist_caps_starttls(const char *caps)
+{
+	const char *p = caps;
+	size_t n = strlen("STARTTLS");
+
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, "STARTTLS", n) == 0 &&
+		    (p[n] == '\0' || p[n] == '\n' || p[n] == ' '))
+			return 1;
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return 0;
+}
+
+int
 hist_session_set(
     struct hist *h, int what, int64_t id, const char *value, char **errstr)
 {
@@ -60,13 +78,10 @@ hist_session_set(
 	    [HIST_SET_CAPS] = {HIST_ST_SET_CAPS,
 	        "UPDATE sessions SET caps = ?1 WHERE id = ?2",
 	        "recording capabilities"},
-	    /* The value holds one "KEYWORD params" per line. */
+	    /* ?3: 1 when the value offers STARTTLS, else NULL. */
 	    [HIST_SET_PLAIN_CAPS] = {HIST_ST_SET_PLAIN_CAPS,
-	        "UPDATE sessions SET plain_caps = ?1, plain_starttls = CASE "
-	        "WHEN instr(char(10) || upper(?1) || char(10),"
-	        "  char(10) || 'STARTTLS' || char(10)) > 0"
-	        " OR instr(char(10) || upper(?1), char(10) || 'STARTTLS ') > 0"
-	        " THEN 1 END WHERE id = ?2",
+	        "UPDATE sessions SET plain_caps = ?1, plain_starttls = ?3 "
+	        "WHERE id = ?2 RETURNING server, port",
 	        "recording capabilities"},
 	    [HIST_SET_TLS] = {HIST_ST_SET_TLS,
 	        "UPDATE sessions SET tls = ?1 WHERE id = ?2",
@@ -79,6 +94,7 @@ hist_session_set(
 	        "saving the notes"},
 	};
 	sqlite3_stmt *st;
+	int starttls;
 
 	if (h->spool != NULL)
 		return hist_spool_set(h, what, id, value, errstr);
@@ -87,6 +103,17 @@ hist_session_set(
 		return -1;
 	(void)hist_bind_str(st, 1, value);
 	(void)sqlite3_bind_int64(st, 2, id);
+	starttls = what == HIST_SET_PLAIN_CAPS && value != NULL &&
+	    hist_caps_starttls(value);
+	if (starttls)
+		(void)sqlite3_bind_int(st, 3, 1);
+	if (starttls && sqlite3_step(st) == SQLITE_ROW) {
+		/* The pins a spooled session's downgrade check reads. */
+		char *server = hist_col_dup(st, 0);
+
+		hist_pin_starttls(h, server, sqlite3_column_int(st, 1), id);
+		free(server);
+	}
 	if (hist_step_done(h, st, set[what].what, errstr) == -1)
 		return -1;
 	if (sqlite3_changes(h->db) == 0) {
@@ -509,29 +536,19 @@ hist_session_event(
 {
 	sqlite3_stmt *st;
 	char dir[2] = {ev->dir, '\0'};
-	int64_t seq;
-	int rc;
 
+	if (ev->seq < 1) {
+		*errstr = xasprintf(
+		    "history %s: an event needs its row number", h->path);
+		return -1;
+	}
 	if (h->spool != NULL)
 		return hist_spool_event(h, id, ev, errstr);
-	/*
-	 * The recorder numbers its rows itself (ev->seq > 0): no lookup of
-	 * the session's last seq, and one step.
-	 */
-	if (ev->seq > 0)
-		st = hist_stmt(h, HIST_ST_EVENT_ADD_SEQ,
-		    "INSERT INTO events (session_id, seq, t_us, dir, text, "
-		    "stage, code, enhanced, flags, stage_no, grp, latency_us) "
-		    "VALUES (?1, ?12, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-		    errstr);
-	else
-		st = hist_stmt(h, HIST_ST_EVENT_ADD,
-		    "INSERT INTO events (session_id, seq, t_us, dir, text, "
-		    "stage, code, enhanced, flags, stage_no, grp, latency_us) "
-		    "VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM events "
-		    "WHERE session_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-		    "?10, ?11) RETURNING seq",
-		    errstr);
+	st = hist_stmt(h, HIST_ST_EVENT_ADD,
+	    "INSERT INTO events (session_id, seq, t_us, dir, text, stage, "
+	    "code, enhanced, flags, stage_no, grp, latency_us) VALUES (?1, "
+	    "?12, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	    errstr);
 	if (st == NULL)
 		return -1;
 	(void)sqlite3_bind_int64(st, 1, id);
@@ -553,28 +570,10 @@ hist_session_event(
 		(void)sqlite3_bind_int(st, 10, ev->group);
 	if (ev->latency_us >= 0)
 		(void)sqlite3_bind_int64(st, 11, ev->latency_us);
-	if (ev->seq > 0) {
-		(void)sqlite3_bind_int64(st, 12, ev->seq);
-		seq = ev->seq;
-		rc = sqlite3_step(st);
-	} else {
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW) {
-			*errstr = hist_errmsg(h, "recording an event");
-			(void)sqlite3_reset(st);
-			return -1;
-		}
-		seq = sqlite3_column_int64(st, 0);
-		/* Step to the end so the statement (and its write) completes. */
-		rc = sqlite3_step(st);
-	}
-	if (rc != SQLITE_DONE) {
-		*errstr = hist_errmsg(h, "recording an event");
-		(void)sqlite3_reset(st);
+	(void)sqlite3_bind_int64(st, 12, ev->seq);
+	if (hist_step_done(h, st, "recording an event", errstr) == -1)
 		return -1;
-	}
-	(void)sqlite3_reset(st);
-	return seq;
+	return ev->seq;
 }
 
 int
@@ -676,15 +675,32 @@ hist_body_keeps(const struct hist_body *b)
 	        (b->kind != NULL && strcmp(b->kind, "draft") == 0));
 }
 
+static hist_file_digest_fn *file_digest;
+
+void
+hist_set_file_digest(hist_file_digest_fn *fn)
+{
+	file_digest = fn;
+}
+
 int
 hist_body_add(
     struct hist *h, int64_t id, const struct hist_body *b, char **errstr)
 {
-	sqlite3_stmt *st;
-	int keep;
-
 	if (h->spool != NULL)
 		return hist_spool_body(h, id, b, errstr);
+	return hist_body_insert(h, id, b, 1, errstr);
+}
+
+int
+hist_body_insert(struct hist *h, int64_t id, const struct hist_body *b,
+    int digest_file, char **errstr)
+{
+	char hex[65], *e = NULL;
+	sqlite3_stmt *st;
+	uint64_t size;
+	int keep;
+
 	st = hist_stmt(h, HIST_ST_BODY_ADD,
 	    "INSERT INTO bodies (session_id, seq, kind, path, size, lines, "
 	    "sha256, first_lines, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
@@ -699,7 +715,14 @@ hist_body_add(
 	(void)hist_bind_str(st, 4, b->path);
 	(void)sqlite3_bind_int64(st, 5, (sqlite3_int64)b->size);
 	(void)sqlite3_bind_int64(st, 6, (sqlite3_int64)b->lines);
-	(void)hist_bind_str(st, 7, b->sha256);
+	/* A file sent (/body): its digest, if it is still that size. */
+	if (b->sha256 == NULL && b->path != NULL && digest_file &&
+	    file_digest != NULL && file_digest(b->path, hex, &size, &e) == 0 &&
+	    size == b->size)
+		(void)hist_bind_str(st, 7, hex);
+	else
+		(void)hist_bind_str(st, 7, b->sha256);
+	free(e);
 	(void)hist_bind_str(st, 8, b->first_lines);
 	if (keep)
 		(void)sqlite3_bind_blob64(st, 9, b->content,

@@ -35,9 +35,10 @@
  * in spool_imports (a file imported once, whose unlink a crash then
  * prevented, is not imported twice), then replays its records through
  * the ordinary functions, with the recorded start and end times.  A
- * final record cut short (the writer died inside a write) is dropped;
- * anything else that does not parse stops the import there: what came
- * before is imported, and the file is kept as .damaged with a warning.
+ * record that does not parse, is cut short (a writer killed inside a
+ * write looks like a changed length field), makes no sense or is
+ * refused by the database stops the import there: what came before is
+ * imported, and the file is kept as .damaged with a warning.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -83,10 +84,10 @@ struct hist_spool {
 	struct buf out; /* records not yet written */
 	struct buf rec; /* the record being built */
 	int in_tx; /* hist_tx_begin: write at hist_tx_commit */
-	int failed; /* a write failed: the file may end torn */
-	int wrote; /* anything beyond the magic */
-	int64_t nsessions; /* local numbers handed out */
-	int64_t cur_seq; /* last seq of the newest session */
+	int failed; /* a write failed: nothing more is written */
+	int64_t nsessions; /* local numbers handed out (records need one) */
+	char *server; /* the newest session's, for its STARTTLS pin */
+	int port;
 	off_t size; /* octets written whole: records end here */
 };
 
@@ -159,6 +160,14 @@ rec_start(struct hist_spool *sp, enum spool_rec type, int64_t lid)
 	return &sp->rec;
 }
 
+static int
+failed_before(const struct hist_spool *sp, char **errstr)
+{
+	*errstr =
+	    xasprintf("history spool %s: an earlier write failed", sp->file);
+	return -1;
+}
+
 /*
  * Writes out what is queued; -1 with *errstr.  A write that fails part
  * way is cut back to the last whole record (ftruncate), so the file
@@ -174,12 +183,7 @@ spool_write(struct hist *h, char **errstr)
 
 	if (sp->failed) {
 		buf_clear(&sp->out);
-		if (n == 0)
-			return 0;
-		*errstr = xasprintf("history spool %s: an earlier write "
-		                    "failed",
-		    sp->file);
-		return -1;
+		return n == 0 ? 0 : failed_before(sp, errstr);
 	}
 	while (done < n) {
 		w = write(sp->fd, p + done, n - done);
@@ -213,12 +217,8 @@ rec_end(struct hist *h, char **errstr)
 	size_t n = buf_used(&sp->rec);
 	uint32_t len = (uint32_t)(n - 5);
 
-	if (sp->failed) {
-		*errstr = xasprintf("history spool %s: an earlier write "
-		                    "failed",
-		    sp->file);
-		return -1;
-	}
+	if (sp->failed)
+		return failed_before(sp, errstr);
 	/* The import would call it damaged: refuse it here instead. */
 	if (n - 5 > SPOOL_REC_MAX) {
 		*errstr = xasprintf("history spool %s: a record of %zu "
@@ -232,7 +232,6 @@ rec_end(struct hist *h, char **errstr)
 	r[4] = (unsigned char)(len >> 24);
 	(void)buf_add(&sp->out, r, n);
 	put_u32(&sp->out, fnv1a(2166136261u, r, n));
-	sp->wrote = 1;
 	return sp->in_tx ? 0 : spool_write(h, errstr);
 }
 
@@ -255,14 +254,6 @@ file_print(const char *path)
 	    (long)sb.st_mtim.tv_nsec);
 }
 
-static hist_file_digest_fn *file_digest;
-
-void
-hist_set_file_digest(hist_file_digest_fn *fn)
-{
-	file_digest = fn;
-}
-
 int64_t
 hist_spool_begin(struct hist *h, const char *server, int port,
     const char *tls_mode, int64_t replay_of, char **errstr)
@@ -279,7 +270,9 @@ hist_spool_begin(struct hist *h, const char *server, int port,
 	if (rec_end(h, errstr) == -1)
 		return -1;
 	sp->nsessions = lid;
-	sp->cur_seq = 0;
+	free(sp->server);
+	sp->server = xstrdup(server != NULL ? server : "");
+	sp->port = port;
 	return lid;
 }
 
@@ -308,25 +301,26 @@ hist_spool_set(
 	if (known(h, lid, errstr) == -1)
 		return -1;
 	put_str(rec_start(h->spool, type[what], lid), v);
-	return rec_end(h, errstr);
+	if (rec_end(h, errstr) == -1)
+		return -1;
+	/* Pinned now, numbered (0 to the pins) when imported. */
+	if (what == HIST_SET_PLAIN_CAPS && lid == h->spool->nsessions &&
+	    v != NULL && hist_caps_starttls(v))
+		hist_pin_starttls(h, h->spool->server, h->spool->port, 0);
+	return 0;
 }
 
 int64_t
 hist_spool_event(
     struct hist *h, int64_t lid, const struct hist_event *ev, char **errstr)
 {
-	struct hist_spool *sp = h->spool;
 	struct buf *b;
 	char dir = ev->dir;
-	int64_t seq;
 
 	if (known(h, lid, errstr) == -1)
 		return -1;
-	seq = ev->seq > 0 ? ev->seq : sp->cur_seq + 1;
-	if (lid == sp->nsessions && seq > sp->cur_seq)
-		sp->cur_seq = seq;
-	b = rec_start(sp, SP_EVENT, lid);
-	put_i64(b, seq);
+	b = rec_start(h->spool, SP_EVENT, lid);
+	put_i64(b, ev->seq);
 	put_i64(b, (int64_t)ev->t_us);
 	put_bytes(b, &dir, 1);
 	put_bytes(b, ev->text != NULL ? ev->text : "",
@@ -338,7 +332,7 @@ hist_spool_event(
 	put_i64(b, ev->stage_no);
 	put_i64(b, ev->group);
 	put_i64(b, ev->latency_us);
-	return rec_end(h, errstr) == -1 ? -1 : seq;
+	return rec_end(h, errstr) == -1 ? -1 : ev->seq;
 }
 
 int
@@ -436,6 +430,25 @@ spool_dir(const char *db)
 	return xasprintf("%s-spool", db);
 }
 
+/* Whether dir is a directory (not a link to one) of this user's. */
+static int
+dir_ours(const char *dir)
+{
+	struct stat sb;
+
+	return lstat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+	    sb.st_uid == geteuid();
+}
+
+/* Whether a directory entry's name ends with suffix (no dot files). */
+static int
+named(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	return name[0] != '.' && n > k && strcmp(name + n - k, suffix) == 0;
+}
+
 /*
  * Whether the database file at path looks healthy and current from its
  * header alone: an SQLite file in WAL mode, as large as its header
@@ -484,7 +497,6 @@ hist_open_spool(const char *path, char **errstr)
 {
 	struct hist_spool *sp;
 	struct hist *h;
-	struct stat sb;
 	char *dir, *tmp = NULL, *file = NULL;
 	uint32_t rnd = 0;
 	struct timespec ts;
@@ -494,9 +506,7 @@ hist_open_spool(const char *path, char **errstr)
 	if (!db_looks_current(path))
 		return NULL;
 	dir = spool_dir(path);
-	if ((mkdir(dir, 0700) == -1 && errno != EEXIST) ||
-	    lstat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
-	    sb.st_uid != geteuid())
+	if ((mkdir(dir, 0700) == -1 && errno != EEXIST) || !dir_ours(dir))
 		goto fail;
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
 	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
@@ -546,11 +556,12 @@ hist_spool_close(struct hist *h)
 	if (spool_write(h, &err) == -1)
 		free(err);
 	/* Nothing recorded: no file left behind. */
-	if (!sp->wrote && !sp->failed)
+	if (sp->nsessions == 0 && !sp->failed)
 		(void)unlink(sp->file);
 	(void)close(sp->fd);
 	buf_reset(&sp->out);
 	buf_reset(&sp->rec);
+	free(sp->server);
 	free(sp->file);
 	free(sp);
 	h->spool = NULL;
@@ -571,17 +582,12 @@ spools_reach(const char *dir, int n)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	size_t sl = strlen(SPOOL_SUFFIX), len;
 	int k = 0;
 
 	if (d == NULL)
 		return 0;
-	while (k < n && (e = readdir(d)) != NULL) {
-		len = strlen(e->d_name);
-		if (e->d_name[0] != '.' && len > sl &&
-		    strcmp(e->d_name + len - sl, SPOOL_SUFFIX) == 0)
-			k++;
-	}
+	while (k < n && (e = readdir(d)) != NULL)
+		k += named(e->d_name, SPOOL_SUFFIX);
 	(void)closedir(d);
 	return k >= n;
 }
@@ -593,7 +599,7 @@ hist_spool_settle(struct hist *h)
 	char *dir, *err = NULL, *out = NULL;
 	int many;
 
-	if (h->spool == NULL || !h->spool->wrote)
+	if (h->spool == NULL || h->spool->nsessions == 0)
 		return NULL;
 	dir = spool_dir(h->path);
 	many = spools_reach(dir, SPOOL_IMPORT_AT);
@@ -709,36 +715,23 @@ static const char *const layout[SP_LAST + 1] = {
 enum parse_rc { PARSE_OK, PARSE_END, PARSE_TORN, PARSE_BAD };
 
 /*
- * The record at *off in p[0..n): PARSE_OK (filled, *off advanced),
- * PARSE_END at the end, PARSE_TORN for a last record cut short,
- * PARSE_BAD for anything else.
+ * Decodes the whole record p[0..n) (sfile_next checked its type and
+ * length): PARSE_OK with x filled, or PARSE_BAD (wrong check, fields
+ * that do not fill the payload exactly, no session number).
  */
 static enum parse_rc
-parse_rec(const unsigned char *p, size_t n, size_t *off, struct sprec *x)
+parse_rec(const unsigned char *p, size_t n, struct sprec *x)
 {
-	size_t at = *off, left = n - at, si = 0, ii = 0;
+	size_t si = 0, ii = 0;
 	const char *f;
-	uint32_t len;
 	struct rd r;
 
 	memset(x, 0, sizeof *x);
-	if (left == 0)
-		return PARSE_END;
-	if (p[at] < SP_BEGIN || p[at] > SP_LAST)
+	if (fnv1a(2166136261u, p, n - 4) != get_u32le(p + n - 4))
 		return PARSE_BAD;
-	if (left < 5)
-		return PARSE_TORN;
-	len = get_u32le(p + at + 1);
-	if (len > SPOOL_REC_MAX)
-		return PARSE_BAD;
-	if (left < 5 + (size_t)len + 4)
-		return PARSE_TORN;
-	if (fnv1a(2166136261u, p + at, 5 + (size_t)len) !=
-	    get_u32le(p + at + 5 + len))
-		return PARSE_BAD;
-	x->type = p[at];
-	r.p = p + at + 5;
-	r.end = r.p + len;
+	x->type = p[0];
+	r.p = p + 5;
+	r.end = p + n - 4;
 	r.bad = 0;
 	x->lid = get_i64(&r);
 	for (f = layout[x->type]; *f != '\0'; f++) {
@@ -753,7 +746,6 @@ parse_rec(const unsigned char *p, size_t n, size_t *off, struct sprec *x)
 		sprec_free(x);
 		return PARSE_BAD;
 	}
-	*off = at + 5 + len + 4;
 	return PARSE_OK;
 }
 
@@ -822,13 +814,16 @@ sfile_init(struct sfile *sf, int fd, off_t size)
 	return 1;
 }
 
-/* The next record (see parse_rec); sf->pos moves past it when OK. */
+/*
+ * The next record: PARSE_OK (x filled, sf->pos past it), PARSE_END at
+ * the end, PARSE_TORN when the file ends inside it, PARSE_BAD.
+ */
 static enum parse_rc
 sfile_next(struct sfile *sf, struct sprec *x)
 {
 	unsigned char hd[5];
 	off_t left = sf->size - sf->pos;
-	size_t n, o = 0;
+	size_t n;
 	uint32_t len;
 	enum parse_rc rc;
 
@@ -854,7 +849,7 @@ sfile_next(struct sfile *sf, struct sprec *x)
 	}
 	if (read_at(sf->fd, sf->buf, n, sf->pos) == -1)
 		return PARSE_BAD;
-	rc = parse_rec(sf->buf, n, &o, x);
+	rc = parse_rec(sf->buf, n, x);
 	if (rc == PARSE_OK)
 		sf->pos += (off_t)n;
 	return rc;
@@ -867,34 +862,6 @@ sfile_done(struct sfile *sf)
 	sf->buf = NULL;
 }
 
-/* Whether a plain-text capability list offers STARTTLS. */
-static int
-caps_have_starttls(const char *caps)
-{
-	const char *p = caps;
-	size_t n = strlen("STARTTLS");
-
-	while (p != NULL && *p != '\0') {
-		if (strncasecmp(p, "STARTTLS", n) == 0 &&
-		    (p[n] == '\0' || p[n] == '\n' || p[n] == ' '))
-			return 1;
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	return 0;
-}
-
-/* Whether dir is a directory (not a link to one) of this user's. */
-static int
-dir_ours(const char *dir)
-{
-	struct stat sb;
-
-	return lstat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
-	    sb.st_uid == geteuid();
-}
-
 /*
  * The .spool files of dir, sorted (start order); the count, or -1 when
  * dir is missing or not this user's directory (nothing in it is read:
@@ -904,17 +871,12 @@ static int
 list_spools(const char *dir, struct dirent ***list)
 {
 	int n, i, k = 0;
-	size_t sl = strlen(SPOOL_SUFFIX), len;
 
 	*list = NULL;
 	if (!dir_ours(dir) || (n = scandir(dir, list, NULL, alphasort)) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		const char *name = (*list)[i]->d_name;
-
-		len = strlen(name);
-		if (name[0] != '.' && len > sl &&
-		    strcmp(name + len - sl, SPOOL_SUFFIX) == 0)
+		if (named((*list)[i]->d_name, SPOOL_SUFFIX))
 			(*list)[k++] = (*list)[i];
 		else
 			free((*list)[i]);
@@ -1000,7 +962,7 @@ lookup(const char *db, const char *own_file, const char *server, int port,
 				} else if (x.type == SP_PLAIN_CAPS &&
 				    lstarted != NULL && l <= nl &&
 				    lstarted[l - 1] != 0 &&
-				    caps_have_starttls(
+				    hist_caps_starttls(
 				        x.s[0] != NULL ? x.s[0] : "") &&
 				    (!found ||
 				        lstarted[l - 1] >= best_started)) {
@@ -1229,21 +1191,13 @@ hist_spool_had_starttls(struct hist *h, const char *server, int port,
 struct imap {
 	size_t n;
 	int64_t *id; /* the database's */
-	char **server;
-	int *port;
 	int64_t *started;
 };
 
 static void
 imap_free(struct imap *m)
 {
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		free(m->server[i]);
 	free(m->id);
-	free(m->server);
-	free(m->port);
 	free(m->started);
 	memset(m, 0, sizeof *m);
 }
@@ -1263,6 +1217,7 @@ apply(struct hist *h, const struct sprec *x, struct imap *m, int *bad,
 	struct hist_event ev;
 	struct hist_body b;
 	size_t l = (size_t)x->lid;
+	char *now;
 	int64_t id;
 	int rc;
 
@@ -1279,12 +1234,8 @@ apply(struct hist *h, const struct sprec *x, struct imap *m, int *bad,
 		if (id < 0)
 			return -1;
 		m->id = xreallocarray(m->id, l, sizeof *m->id);
-		m->server = xreallocarray(m->server, l, sizeof *m->server);
-		m->port = xreallocarray(m->port, l, sizeof *m->port);
 		m->started = xreallocarray(m->started, l, sizeof *m->started);
 		m->id[m->n] = id;
-		m->server[m->n] = xstrdup(x->s[0]);
-		m->port[m->n] = (int)x->i[1];
 		m->started[m->n] = x->i[0];
 		m->n = l;
 		return 0;
@@ -1328,21 +1279,12 @@ apply(struct hist *h, const struct sprec *x, struct imap *m, int *bad,
 		b.first_lines = x->s[3];
 		b.content = x->s[4];
 		b.content_len = x->slen[4];
-		if (b.sha256 == NULL && b.path != NULL && x->s[5] != NULL &&
-		    file_digest != NULL) {
-			char hex[65], *now = file_print(b.path), *e = NULL;
-			uint64_t size;
-
-			/* The same file as when it was sent: its digest. */
-			if (now != NULL && strcmp(now, x->s[5]) == 0 &&
-			    file_digest(b.path, hex, &size, &e) == 0 &&
-			    size == b.size)
-				b.sha256 = hex;
-			free(e);
-			free(now);
-			return hist_body_add(h, id, &b, errstr);
-		}
-		return hist_body_add(h, id, &b, errstr);
+		/* The file is digested only if it is the one sent. */
+		now = x->s[5] != NULL ? file_print(b.path) : NULL;
+		rc = hist_body_insert(h, id, &b,
+		    now != NULL && strcmp(now, x->s[5]) == 0, errstr);
+		free(now);
+		return rc;
 	case SP_END:
 		h->now = x->i[0];
 		/* The search index is brought up once, at the file's end. */
@@ -1350,18 +1292,13 @@ apply(struct hist *h, const struct sprec *x, struct imap *m, int *bad,
 		h->now = 0;
 		return rc;
 	default:
-		rc = hist_session_set(h, set_of[x->type], id, x->s[0], errstr);
 		/*
-		 * The pin now gets the session's number; it may even be
-		 * missing (the pins were rebuilt while the run went on).
+		 * Stamped with the session's start: a STARTTLS pin is
+		 * written (or numbered) with it.
 		 */
-		if (rc == 0 && x->type == SP_PLAIN_CAPS && x->s[0] != NULL &&
-		    caps_have_starttls(x->s[0])) {
-			h->now = m->started[l - 1];
-			hist_pin_starttls(
-			    h, m->server[l - 1], m->port[l - 1], id);
-			h->now = 0;
-		}
+		h->now = m->started[l - 1];
+		rc = hist_session_set(h, set_of[x->type], id, x->s[0], errstr);
+		h->now = 0;
 		return rc;
 	}
 }
@@ -1581,11 +1518,10 @@ remove_stale_tmp(const char *dir)
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
 		char *path;
 		int fd;
 
-		if (len < 5 || strcmp(e->d_name + len - 4, ".tmp") != 0)
+		if (!named(e->d_name, ".tmp"))
 			continue;
 		path = xasprintf("%s/%s", dir, e->d_name);
 		if ((fd = open_ours(path, &sb)) != -1) {
@@ -1599,15 +1535,14 @@ remove_stale_tmp(const char *dir)
 	(void)closedir(d);
 }
 
-int
-hist_spool_import(struct hist *h, char **errstr)
+void
+hist_spool_import(struct hist *h)
 {
 	struct dirent **list = NULL;
 	char *dir = spool_dir(h->path), *err = NULL;
 	struct stat sb;
 	int n, k, rc = 0;
 
-	(void)errstr;
 	n = list_spools(dir, &list);
 	if (n < 0 && lstat(dir, &sb) == 0)
 		warn(h,
@@ -1629,7 +1564,6 @@ hist_spool_import(struct hist *h, char **errstr)
 	if (n >= 0)
 		remove_stale_tmp(dir);
 	free(dir);
-	return 0;
 }
 
 char *
@@ -1643,7 +1577,7 @@ hist_spool_take(struct hist *h)
 	if (hist_tx_commit(h, &err) == -1)
 		return err;
 	h->warnings = NULL;
-	(void)hist_spool_import(h, &err);
+	hist_spool_import(h);
 	out = h->warnings;
 	h->warnings = kept;
 	return out;

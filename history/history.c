@@ -661,8 +661,8 @@ hist_open(const char *path, unsigned flags, char **errstr)
 	if (hist_fts_catch_up(h, errstr) == -1)
 		goto fail;
 	/* Sessions that short-lived processes left in the spool. */
-	if (hist_spool_import(h, errstr) == -1 ||
-	    hist_pin_build(h, errstr) == -1)
+	hist_spool_import(h);
+	if (hist_pin_build(h, errstr) == -1)
 		goto fail;
 	return h;
 fail:

@@ -209,16 +209,6 @@ int hist_session_set_plain_caps(
 int hist_server_had_starttls(struct hist *, const char *server, int port,
     int64_t before_session, int64_t *id, int64_t *started, char **errstr);
 
-/*
- * Notes that server:port offered STARTTLS on a plain-text EHLO in
- * session id, in the pins the downgrade check of a spooled session
- * reads (DB-starttls, hist_spool.c): the first such session per server
- * is kept.  Call it with the session's hist_session_set_plain_caps
- * when the capabilities offer STARTTLS.  Never fails (the pins are an
- * index; without them the check reads the database).
- */
-void hist_pin_starttls(struct hist *, const char *server, int port, int64_t id);
-
 /* Marks the session over with its exit status (0..255). */
 int hist_session_end(struct hist *, int64_t id, int exit_status, char **);
 
@@ -258,7 +248,7 @@ void hist_session_free(struct hist_session *);
 #define HIST_EV_REPLY 0x40 /* 'S' row: the last line of a reply */
 
 struct hist_event {
-	int64_t seq; /* 1, 2, ... per session (0: the store numbers it) */
+	int64_t seq; /* 1, 2, ... per session, numbered by the writer */
 	uint64_t t_us; /* since the session began */
 	char dir; /* 'C' client, 'S' server, '*' workbench */
 	const char *text; /* raw bytes, may hold NUL: use len */
@@ -274,13 +264,12 @@ struct hist_event {
 
 /*
  * Appends one event (on disk, in the WAL, when this returns, unless a
- * hist_tx_begin transaction is open: then at hist_tx_commit).  With
- * ev->seq 0 the event gets the session's next seq; a caller that is the
- * session's only writer may number the rows itself (ev->seq > 0, which
- * must be new for the session).  A reply's last line can carry its code,
- * enhanced code, stage and latency (HIST_EV_REPLY), or get them later
- * with hist_event_set_reply().  Returns the event's seq (> 0) or -1
- * with *errstr.
+ * hist_tx_begin transaction is open: then at hist_tx_commit).  The
+ * writer, the session's only one, numbers the rows: ev->seq > 0 and new
+ * for the session (no lookup of the last one per row).  A reply's last
+ * line can carry its code, enhanced code, stage and latency
+ * (HIST_EV_REPLY), or get them later with hist_event_set_reply().
+ * Returns ev->seq, or -1 with *errstr.
  */
 int64_t hist_session_event(
     struct hist *, int64_t id, const struct hist_event *, char **errstr);

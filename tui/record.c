@@ -483,10 +483,6 @@ record_caps(struct record *r)
 	else if (plain &&
 	    hist_session_set_plain_caps(r->h, r->id, s, &err) == -1)
 		disable(r, err);
-	else if (plain && r->host != NULL &&
-	    smtp_caps_has(caps, SMTP_CAP_STARTTLS))
-		hist_pin_starttls(r->h, r->host, r->port,
-		    hist_spool_file(r->h) != NULL ? 0 : r->id);
 	free(s);
 }
 
@@ -725,7 +721,8 @@ body_summary(struct record *r, const struct smtp_event *ev)
 {
 	const struct smtp_body_stats *bs;
 	struct hist_body b;
-	char hex[SMTP_SHA256_HEX], *err = NULL, *preview;
+	struct stat sb;
+	char *err = NULL, *preview;
 	int64_t seq;
 
 	seq = add_row(r, ev->t_us, 'C', ev->text, ev->len,
@@ -738,17 +735,9 @@ body_summary(struct record *r, const struct smtp_event *ev)
 	b.seq = seq;
 	b.kind = "file";
 	b.path = r->body_path;
-	if (hist_spool_file(r->h) != NULL) {
-		struct stat sb;
-
-		/* The import digests it (hist_set_file_digest). */
-		if (stat(r->body_path, &sb) == 0)
-			b.size = (uint64_t)sb.st_size;
-	} else if (smtp_sha256_file(r->body_path, hex, &b.size, &err) == 0)
-		b.sha256 = hex;
-	else
-		free(err);
-	err = NULL;
+	/* The store digests the file (hist_set_file_digest). */
+	if (stat(r->body_path, &sb) == 0)
+		b.size = (uint64_t)sb.st_size;
 	if (r->client != NULL && (bs = smtp_client_body_stats(r->client)))
 		b.lines = bs->lines;
 	preview = file_preview(r->body_path);

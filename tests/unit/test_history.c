@@ -108,14 +108,25 @@ event_init(struct hist_event *ev, int64_t seq, char dir, const char *text)
 	ev->latency_us = -1;
 }
 
+static int
+count_event(const struct hist_event *ev, void *arg)
+{
+	(void)ev;
+	(*(int64_t *)arg)++;
+	return 0;
+}
+
+/* Appends an event numbered after the session's rows (as a writer does). */
 static int64_t
 add_event(struct hist *h, int64_t id, char dir, const char *text)
 {
 	struct hist_event ev;
 	char *err = NULL;
-	int64_t seq;
+	int64_t seq, n = 0;
 
-	event_init(&ev, 0, dir, text);
+	if (hist_events_iter(h, id, count_event, &n, &err) < 0)
+		fail_msg("events: %s", err);
+	event_init(&ev, n + 1, dir, text);
 	seq = hist_session_event(h, id, &ev, &err);
 	if (seq < 0)
 		fail_msg("event: %s", err);
@@ -473,8 +484,10 @@ test_events_round_trip(void **state)
 	ev.stage_no = 3;
 	ev.group = 2;
 	ev.latency_us = -1;
+	ev.seq = 3;
 	assert_int_equal(hist_session_event(h, id, &ev, &err), 3);
 	/* Untrusted bytes, NUL included, come back exactly. */
+	ev.seq = 4;
 	ev.dir = 'S';
 	ev.text = "550 5.1.1 a\0b\x1b[2J";
 	ev.len = 18;
@@ -532,9 +545,9 @@ test_events_round_trip(void **state)
 }
 
 /*
- * A writer that numbers its own rows (the recorder) may insert them out
- * of order and give a reply's code in the INSERT; a seq already used is
- * refused, and rows without a seq continue after the highest.
+ * The writer numbers its rows (the recorder): it may insert them out of
+ * order and give a reply's code in the INSERT; a number already used,
+ * or none, is refused.
  */
 static void
 test_events_numbered_by_caller(void **state)
@@ -558,8 +571,14 @@ test_events_numbered_by_caller(void **state)
 	assert_int_equal(hist_session_event(h, id, &ev, &err), 2);
 	event_init(&ev, 1, 'C', "MAIL FROM:<>");
 	assert_int_equal(hist_session_event(h, id, &ev, &err), 1);
+	/* A number used already, or none at all, is refused. */
 	assert_int_equal(hist_session_event(h, id, &ev, &err), -1);
 	assert_non_null(err);
+	free(err);
+	err = NULL;
+	event_init(&ev, 0, 'C', "NOOP");
+	assert_int_equal(hist_session_event(h, id, &ev, &err), -1);
+	assert_non_null(strstr(err, "row number"));
 	free(err);
 	err = NULL;
 	assert_int_equal(add_event(h, id, '*', "after"), 3);
