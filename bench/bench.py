@@ -572,7 +572,8 @@ def write_report(env, res, out_md, chart_png, quick):
       "ceiling for any client on this machine.")
     w("- ehlo runs as `ehlo run --no-history` (the others keep no "
       "history either); `ehlo+history` in the small-transaction table is "
-      "the default, recording every line into SQLite.")
+      "the default, recording every line: its first run makes the "
+      "database, the later runs spool (see the History section).")
     w("- STARTTLS: every tool verifies the certificate against the same "
       "CA file (`--cafile`, `--cacert`, `--tls-ca-path`, "
       "`tls_trust_file`, `create_default_context(cafile=)`). ehlo also "
@@ -696,10 +697,12 @@ def write_report(env, res, out_md, chart_png, quick):
               "SQLite. The next ehlo that opens the database imports "
               f"the spool: here `ehlo history` took {fmt_t(imp['seconds'])} "
               f"for {imp['sessions']} sessions ({fmt_t(per)} each, the "
-              "process, the open and the one checkpoint included), "
-              "where recording straight into SQLite cost each process "
-              "about 5 ms (open, commit, and the checkpoint's fsyncs "
-              "at close).")
+              "process, the open and the one checkpoint included). "
+              "Before the spool, each run recorded straight into SQLite "
+              "and paid about 5 ms for it (open, commit, and the "
+              "checkpoint's fsyncs at close; 1.8–2.2× `--no-history` "
+              "in the runs of that version, see the profile notes): a "
+              "figure from those runs, not this one.")
             w("")
             targets.append(("history: recording adds ≤ 10% wall time, "
                             "one small transaction on loopback",

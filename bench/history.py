@@ -13,11 +13,10 @@ Started by bench/bench.py (or alone: history.py --ehlo PATH [--quick]).
    `ehlo history --search TEXT` (a rare address, a reply code in one
    session out of ten, two words) are timed as whole processes
    (target: each at most 50 ms).
-3. Recording at scale: one small transaction recorded into that big
-   database (one session in 50 of it was with the same sink, so the
-   STARTTLS-downgrade lookup has history to search) against the same
-   into a database of one session, alternating: recording must not get
-   slower as the history grows.
+3. Recording at scale: one small transaction recorded beside that big
+   database against the same beside a database of one session,
+   alternating: recording must not get slower as the history grows
+   (a run spools and reads only the header and the STARTTLS pins).
 
 Prints one JSON object on the last line of stdout: the figures, which
 bench.py turns into a section of docs/BENCHMARKS.md.

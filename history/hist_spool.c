@@ -1584,13 +1584,15 @@ hist_spool_take(struct hist *h)
 }
 
 int
-hist_spool_live(const char *db)
+hist_spool_pending(const char *db, int *live)
 {
 	struct dirent **list = NULL;
 	char *dir = spool_dir(db);
-	int n = list_spools(dir, &list), k, live = 0;
+	int n = list_spools(dir, &list), k;
 
-	for (k = 0; k < n; k++) {
+	if (live != NULL)
+		*live = 0;
+	for (k = 0; k < n && live != NULL; k++) {
 		char *path = xasprintf("%s/%s", dir, list[k]->d_name);
 		struct stat sb;
 		int fd = open_ours(path, &sb);
@@ -1598,24 +1600,11 @@ hist_spool_live(const char *db)
 		/* Held: the ehlo writing it still runs. */
 		if (fd != -1 && flock(fd, LOCK_SH | LOCK_NB) == -1 &&
 		    errno == EWOULDBLOCK)
-			live++;
+			(*live)++;
 		if (fd != -1)
 			(void)close(fd);
 		free(path);
 	}
-	if (n > 0)
-		free_list(list, n);
-	free(dir);
-	return live;
-}
-
-int
-hist_spool_pending(const char *db)
-{
-	struct dirent **list = NULL;
-	char *dir = spool_dir(db);
-	int n = list_spools(dir, &list);
-
 	if (n > 0)
 		free_list(list, n);
 	free(dir);

@@ -93,11 +93,12 @@ char *hist_spool_settle(struct hist *);
  */
 const char *hist_warnings(const struct hist *);
 
-/* How many spool files wait beside the database at path. */
-int hist_spool_pending(const char *path);
-
-/* How many of them are still being written (their ehlo runs). */
-int hist_spool_live(const char *path);
+/*
+ * How many spool files wait beside the database at path, and in *live
+ * (unless NULL) how many of them are still being written (their ehlo
+ * runs).
+ */
+int hist_spool_pending(const char *path, int *live);
 
 /*
  * For a handle kept open (the workbench): imports the spool files

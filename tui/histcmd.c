@@ -24,7 +24,7 @@ histcmd_open(const struct cli_opts *o, int *missing)
 	struct hist *h;
 	struct stat sb;
 	char *path, *err = NULL, *err2 = NULL;
-	int live = 0;
+	int live = 0, pending = 0;
 
 	*missing = 0;
 	if ((path = hist_db_path(o->db, &err)) == NULL) {
@@ -44,17 +44,20 @@ histcmd_open(const struct cli_opts *o, int *missing)
 	}
 	if (h != NULL && hist_warnings(h) != NULL)
 		(void)fprintf(stderr, "ehlo: %s\n", hist_warnings(h));
-	if (h != NULL && (live = hist_spool_live(path)) > 0)
+	if (h != NULL)
+		pending = hist_spool_pending(path, &live);
+	if (live > 0)
 		(void)fprintf(stderr,
 		    "ehlo: %d session(s) still being recorded by a running "
 		    "ehlo (ehlo run, ehlo send) are not listed until they "
 		    "end\n",
 		    live);
-	if (h != NULL && hist_is_readonly(h) && hist_spool_pending(path) > live)
+	/* What the import left, other than those: a read-only database. */
+	if (h != NULL && pending > live && hist_is_readonly(h))
 		(void)fprintf(stderr,
 		    "ehlo: %d recorded session(s) wait in %s-spool and are "
 		    "not shown until ehlo can write the database (%s)\n",
-		    hist_spool_pending(path) - live, path,
+		    pending - live, path,
 		    err != NULL ? err : "opened read-only");
 	free(err);
 	free(err2);

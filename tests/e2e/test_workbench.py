@@ -216,12 +216,9 @@ class PracticeTest(WorkbenchCase):
         screen = t2.wait_for(r"practice server 127\.0\.0\.1:\d+")
         addr = re.search(r"practice server (127\.0\.0\.1:\d+)",
                          screen).group(1)
-        env = dict(os.environ, HOME=self.home, EHLO_DB=db, NO_COLOR="1")
-        r = servers.subprocess.run(
-            [servers.ehlo_bin(), "run", addr],
-            input="EHLO spooled.example\nQUIT\n", env=env,
-            capture_output=True, text=True, timeout=30)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        r = servers.run_ehlo(["run", addr], "EHLO spooled.example\nQUIT\n",
+                             env={"HOME": self.home, "EHLO_DB": db})
+        self.assertEqual(r.code, 0, r.stderr)
         self.assertEqual(len(os.listdir(db + "-spool")), 1)
         self.enter(t2, "/history")
         screen = t2.wait_for(r"#3 ")

@@ -167,12 +167,9 @@ def import_spool(db):
     """`ehlo run` leaves its session in the spool beside the database
     (history/hist_spool.c); any ehlo that opens the database imports
     it.  `ehlo history` does, so SQL read after it sees every session."""
-    r = subprocess.run([servers.ehlo_bin(), "history", "--db", db],
-                       capture_output=True, timeout=30,
-                       env=dict(os.environ, NO_COLOR="1", TERM="dumb"))
-    if r.returncode != 0:
-        raise AssertionError("ehlo history failed: "
-                             f"{r.stderr.decode(errors='replace')}")
+    r = servers.run_ehlo(["history", "--db", db], timeout=30)
+    if r.code != 0:
+        raise AssertionError(f"ehlo history failed: {r.stderr}")
 
 
 def recorded_lines(db, session_id=None):

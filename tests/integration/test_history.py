@@ -252,6 +252,9 @@ class HistoryTest(servers.EhloTestCase):
             holder.execute("ROLLBACK")
             holder.close()
         self.assertExit(r, 0)
+        # Listed all the same: the first session, not the waiting one.
+        self.assertLine(r, r"^\s+1\s+\d{4}-\d\d-\d\d ")
+        self.assertNoLine(r, r"^\s+2\s+\d{4}-")
         self.assertLine(r, r"^ehlo: 1 spool file\(s\) in .* not imported "
                            r"yet: .*locked", stream="stderr")
         self.assertNotIn("still being recorded", r.stderr)
