@@ -606,8 +606,6 @@ body_pump(struct smtp_client *c)
 			    c->session, buf_used(out) - before);
 		} else
 			fatalx("body write outside content state");
-		if (n > 0)
-			c->stats.file_bytes += (uint64_t)n;
 		if (n == 0) {
 			c->stats.wire_bytes = c->ds.out_bytes;
 			c->stats.lines = c->ds.lines;

@@ -29,7 +29,6 @@ struct smtp_client_opts {
 
 /* What a body transfer did (valid after it finished). */
 struct smtp_body_stats {
-	uint64_t file_bytes;
 	uint64_t wire_bytes; /* including the final ".\r\n" */
 	uint64_t lines;
 	uint64_t stuffed;

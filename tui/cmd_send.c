@@ -140,15 +140,9 @@ send_quit(struct snd *s)
 static int
 start_auth(struct snd *s)
 {
-	char *secret = NULL, *err = NULL;
-	int rc = -1;
+	char *err = NULL;
+	int rc = lang_auth_prompt(&s->lang, s->o->auth, s->o->user, &err);
 
-	/* An unknown mechanism is refused by lang_auth_start, unprompted. */
-	if (sasl_mech_find(s->o->auth) == NULL ||
-	    (secret = cli_read_secret(s->o->user, &err)) != NULL)
-		rc = lang_auth_start(&s->lang, s->o->auth, s->o->user,
-		    secret != NULL ? secret : "", &err);
-	secret_free_str(secret);
 	if (rc == -1) {
 		snd_error(s, EXIT_USAGE, "%s", err);
 		free(err);
@@ -866,7 +860,6 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 	s.session = smtp_client_session(s.client);
 	s.po.session = s.session;
 	s.rec = record_open(o->db, o->no_history, 1);
-	s.lang.rec = s.rec;
 	record_watch_stdout(s.rec);
 	record_begin(s.rec, host, (int)strtol(port, NULL, 10),
 	    o->tls            ? "tls"

@@ -27,6 +27,26 @@ lang_reset(struct lang *l)
 }
 
 int
+lang_auth_prompt(
+    struct lang *l, const char *mech, const char *user, char **errstr)
+{
+	const struct sasl_mech_info *mi = sasl_mech_find(mech);
+	char *secret = NULL;
+	int rc = -1;
+
+	/* An unknown mechanism is refused by lang_auth_start, unprompted. */
+	if (mi != NULL && user == NULL)
+		*errstr = xasprintf("/auth %s needs a user: /auth %s USER, or "
+		                    "--user NAME",
+		    mi->name, mi->name);
+	else if (mi == NULL || (secret = cli_read_secret(user, errstr)) != NULL)
+		rc = lang_auth_start(
+		    l, mech, user, secret != NULL ? secret : "", errstr);
+	secret_free_str(secret);
+	return rc;
+}
+
+int
 lang_auth_start(struct lang *l, const char *mech, const char *user,
     const char *secret, char **errstr)
 {

@@ -22,6 +22,14 @@ struct lang {
 };
 
 /*
+ * lang_auth_start with the secret asked for (EHLO_PASSWORD, or the
+ * terminal: cli_read_secret) and wiped after; a known mechanism needs
+ * a user.  Returns -1 with *errstr.
+ */
+int lang_auth_prompt(
+    struct lang *, const char *mech, const char *user, char **errstr);
+
+/*
  * Starts an /auth exchange: mech must be one sasl_mech_find() knows.
  * Warns (as session warnings) when the server did not offer the
  * mechanism or the connection has no TLS.  secret is copied and may be

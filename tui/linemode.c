@@ -156,19 +156,9 @@ script_error(struct lm *lm, const char *fmt, ...)
 static int
 start_auth(struct lm *lm, const char *mech, const char *user)
 {
-	const struct sasl_mech_info *mi = sasl_mech_find(mech);
-	char *secret = NULL, *err = NULL;
-	int rc = -1;
+	char *err = NULL;
+	int rc = lang_auth_prompt(&lm->lang, mech, user, &err);
 
-	/* An unknown mechanism is refused by lang_auth_start, unprompted. */
-	if (mi != NULL && user == NULL)
-		err = xasprintf("/auth %s needs a user: /auth %s USER, or "
-		                "--user NAME",
-		    mi->name, mi->name);
-	else if (mi == NULL || (secret = cli_read_secret(user, &err)) != NULL)
-		rc = lang_auth_start(
-		    &lm->lang, mech, user, secret != NULL ? secret : "", &err);
-	secret_free_str(secret);
 	if (rc == -1) {
 		script_error(lm, "%s", err);
 		free(err);
