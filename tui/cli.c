@@ -1,7 +1,8 @@
 /*
  * The command line: one option parser shared by every subcommand (each
- * says which option groups it accepts), and the subcommand table.  The
- * subcommands live in tui/cmd_*.c.
+ * says which option groups it accepts), and the helpers that turn the
+ * options into client settings.  The subcommand table is in tui/main.c;
+ * the subcommands live in tui/cmd_*.c.
  */
 #include "tui/cli.h"
 
@@ -12,105 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "core/xmalloc.h"
-#include "history/history.h"
-#include "protocol/digest.h"
 #include "protocol/client.h"
-#include "protocol/sasl.h"
-#include "protocol/version.h"
-
-struct cli_command {
-	const char *name;
-	int (*fn)(int, char *[]);
-	const char *synopsis;
-};
-
-static const struct cli_command commands[] = {
-    {"run", cmd_run,
-        "run  [OPTIONS] SERVER [SCRIPT]  line mode: run a "
-        "script (file or stdin), print the dialogue;\n"
-        "       ehlo run  [OPTIONS] --mx DOMAIN[:PORT] [--dns SERVER[:PORT]] "
-        "[SCRIPT]  the same via DOMAIN's MX hosts"},
-    {"practice", cmd_practice,
-        "practice [--listen ADDR:PORT] [--inbox]  "
-        "run only the practice server"},
-    {"explain", cmd_explain,
-        "explain CODE|ENHANCED|VERB  e.g. 550, "
-        "5.7.1, VRFY"},
-    {"lesson", cmd_lesson,
-        "lesson [NAME]  list or run the guided "
-        "lessons"},
-    {"history", cmd_history,
-        "history [--json] [--limit N] [--search "
-        "TEXT]  saved sessions"},
-    {"show", cmd_show, "show ID [--json]  one saved session"},
-    {"export", cmd_export,
-        "export ID [--format text|json|swaks|curl|script]  redacted "
-        "transcript for a ticket, or a command that repeats it"},
-    {"replay", cmd_replay,
-        "replay ID [SERVER] [--diff]  re-run a saved "
-        "session's client side"},
-    {"drafts", cmd_drafts, "drafts [--json]  saved drafts"},
-    {"send", cmd_send,
-        "send [OPTIONS] SERVER --from A --to B [--to C ...] "
-        "[--cc C] [--bcc D] [--subject S] [--body FILE|-] [--attach FILE "
-        "...] [--header 'Name: value'] [--partial] | --draft ID"},
-    {"check", cmd_check,
-        "check SERVER [-w MS] [-c MS] [--cert-days-warn "
-        "N --cert-days-crit N] [--starttls|--tls]  monitoring check"},
-    {"probe", cmd_probe,
-        "probe NAME SERVER  one diagnostic probe (never "
-        "delivers mail)"},
-    {NULL, NULL, NULL},
-};
-
-static void
-usage(FILE *f)
-{
-	const struct cli_command *c;
-
-	(void)fputs("usage: ehlo [OPTIONS] [SERVER]   the workbench; no "
-	            "SERVER: the practice server\n",
-	    f);
-	for (c = commands; c->name != NULL; c++)
-		(void)fprintf(f, "       ehlo %s\n", c->synopsis);
-	(void)fputs(
-	    "       ehlo --version | --help\n"
-	    "\n"
-	    "SERVER   host | host:port | [v6addr]:port   (port 25; 465 with "
-	    "--tls)\n"
-	    "Connection options:\n"
-	    "  --starttls         require STARTTLS (ehlo sends EHLO, STARTTLS, "
-	    "EHLO first)\n"
-	    "  --no-starttls      never upgrade to TLS\n"
-	    "  --tls              implicit TLS (SMTPS)\n"
-	    "  --insecure         do not verify the server certificate\n"
-	    "  --cafile FILE      extra trust anchors (PEM)\n"
-	    "  --helo NAME        name for EHLO/HELO\n"
-	    "  --timeout SECONDS  per network step (default 30)\n"
-	    "  --auth MECH        authenticate (PLAIN, LOGIN, CRAM-MD5, "
-	    "XOAUTH2)\n"
-	    "  --user NAME        user for --auth; the secret comes from "
-	    "EHLO_PASSWORD\n"
-	    "                     or a prompt without echo\n"
-	    "  --json             machine-readable output\n"
-	    "  --timing           prefix each line with seconds since start\n"
-	    "  --db PATH          history database (also EHLO_DB)\n"
-	    "  --no-history       record nothing\n"
-	    "  --theme NAME       colour theme (NO_COLOR is honoured)\n"
-	    "\n"
-	    "Script lines: SMTP commands as typed; after 354, message content "
-	    "until \".\";\n"
-	    "/starttls, /auth MECH [USER], /body FILE, /expect CODE, "
-	    "/pipeline ... /end,\n"
-	    "/sleep SECONDS, /quit.  Exit: 0 positive replies, 1 a 4xx/5xx, "
-	    "2 bad usage,\n"
-	    "3 network, TLS or timeout failure.\n",
-	    f);
-}
 
 enum {
 	OPT_STARTTLS = 256,
@@ -483,52 +389,6 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 	return 0;
 }
 
-char *
-cli_read_secret(const char *user, char **errstr)
-{
-	const char *env = getenv("EHLO_PASSWORD");
-	struct termios old, noecho;
-	char buf[1024], *secret;
-	size_t n = 0;
-	ssize_t r;
-	int fd;
-	char c;
-
-	if (env != NULL)
-		return xstrdup(env);
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
-		*errstr = xstrdup("no secret: set EHLO_PASSWORD, or run ehlo "
-		                  "from a terminal to be asked for it");
-		return NULL;
-	}
-	if (tcgetattr(fd, &old) == -1) {
-		(void)close(fd);
-		*errstr = xstrdup("cannot switch off echo on the terminal; "
-		                  "set EHLO_PASSWORD instead");
-		return NULL;
-	}
-	noecho = old;
-	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	noecho.c_lflag |= ICANON;
-	(void)tcsetattr(fd, TCSAFLUSH, &noecho);
-	(void)dprintf(fd, "Secret for %s (not echoed): ", user);
-	while ((r = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
-		if (n + 1 < sizeof buf)
-			buf[n++] = c;
-	buf[n] = '\0';
-	(void)tcsetattr(fd, TCSAFLUSH, &old);
-	(void)dprintf(fd, "\n");
-	(void)close(fd);
-	if (r != 1) {
-		explicit_bzero(buf, sizeof buf);
-		*errstr = xstrdup("no secret was entered");
-		return NULL;
-	}
-	secret = xstrdup(buf);
-	explicit_bzero(buf, sizeof buf);
-	return secret;
-}
-
 void
 cli_client_opts(const struct cli_opts *o, const char *host, const char *port,
     struct smtp_client_opts *co)
@@ -554,53 +414,4 @@ cli_default_helo(void)
 		return xstrdup(name);
 	}
 	return xstrdup("localhost");
-}
-
-int
-cli_sasl_answer(struct smtp_client *c, struct sasl_client *sasl,
-    const struct smtp_reply *r, char **errstr)
-{
-	char *wire = NULL, *display = NULL, *err = NULL;
-	const char *text;
-	size_t len;
-	int rc;
-
-	text = smtp_reply_line_text(&r->lines[0], 0, &len);
-	if (sasl_client_step(sasl, text, len, &wire, &display, &err) == -1) {
-		smtp_session_note(
-		    smtp_client_session(c), "cancelling AUTH: %s", err);
-		free(err);
-		return smtp_client_send_secret(c, "*", "*", errstr);
-	}
-	rc = smtp_client_send_secret(c, wire, display, errstr);
-	secret_free_str(wire);
-	free(display);
-	return rc;
-}
-
-int
-cli_main(int argc, char *argv[])
-{
-	const struct cli_command *c;
-
-	/* Imports of spooled sessions digest their /body files with it. */
-	hist_set_file_digest(smtp_sha256_file);
-	if (argc >= 2 &&
-	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	        strcmp(argv[1], "help") == 0)) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-		(void)printf("ehlo %s (%s, SQLite %s)\n", EHLO_VERSION,
-		    smtp_openssl_version(), hist_sqlite_version());
-		return EXIT_OK;
-	}
-	if (argc >= 2)
-		for (c = commands; c->name != NULL; c++)
-			if (strcmp(argv[1], c->name) == 0)
-				return c->fn(argc - 1, argv + 1);
-	/* ehlo [OPTIONS] [SERVER]: the workbench. */
-	argv[0] = (char *)"ehlo";
-	return cmd_workbench(argc, argv);
 }

@@ -7,8 +7,6 @@
 #define EHLO_TUI_CLI_H
 
 #include <stddef.h>
-
-#include <stddef.h>
 #include <stdint.h>
 
 /* Option groups a subcommand accepts (cli_parse's allowed mask). */
@@ -94,17 +92,6 @@ int cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o);
 /* Prints "ehlo: message\n(try: ehlo --help)" to stderr; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/*
- * The secret for --auth / /auth: $EHLO_PASSWORD, else a prompt on the
- * terminal without echo.  Returns an allocated string (free with
- * secret_free_str) or NULL with *errstr.
- */
-char *cli_read_secret(const char *user, char **errstr);
-
-struct smtp_client;
-struct sasl_client;
-struct smtp_reply;
-
 struct smtp_client_opts;
 
 /* Fills *co for host/port from the connection options (--tls, --cafile,
@@ -115,18 +102,6 @@ void cli_client_opts(const struct cli_opts *o, const char *host,
 /* The name for EHLO/HELO when --helo is not given: this host's name, or
  * "localhost".  Allocated. */
 char *cli_default_helo(void);
-
-/*
- * Answers a 334 challenge of a SASL exchange driven by /auth or --auth:
- * sends the next step (shown redacted), or "*" to cancel (with a note
- * saying why) when the challenge cannot be answered.  Returns 0, or -1
- * with *errstr when nothing could be sent.
- */
-int cli_sasl_answer(struct smtp_client *, struct sasl_client *,
-    const struct smtp_reply *, char **errstr);
-
-/* Runs ehlo with the process arguments; returns the exit status. */
-int cli_main(int argc, char *argv[]);
 
 /* Subcommands: each gets argv with argv[0] = its name. */
 int cmd_run(int argc, char *argv[]);

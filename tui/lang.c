@@ -7,15 +7,86 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "core/xmalloc.h"
 #include "protocol/client.h"
 #include "protocol/sasl.h"
-#include "tui/cli.h"
 #include "tui/record.h"
+
+/* $EHLO_PASSWORD, else asked on the terminal without echo. */
+static char *
+lang_secret_read(const char *user, char **errstr)
+{
+	const char *env = getenv("EHLO_PASSWORD");
+	struct termios old, noecho;
+	char buf[1024], *secret;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+	char c;
+
+	if (env != NULL)
+		return xstrdup(env);
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
+		*errstr = xstrdup("no secret: set EHLO_PASSWORD, or run ehlo "
+		                  "from a terminal to be asked for it");
+		return NULL;
+	}
+	if (tcgetattr(fd, &old) == -1) {
+		(void)close(fd);
+		*errstr = xstrdup("cannot switch off echo on the terminal; "
+		                  "set EHLO_PASSWORD instead");
+		return NULL;
+	}
+	noecho = old;
+	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	noecho.c_lflag |= ICANON;
+	(void)tcsetattr(fd, TCSAFLUSH, &noecho);
+	(void)dprintf(fd, "Secret for %s (not echoed): ", user);
+	while ((r = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
+		if (n + 1 < sizeof buf)
+			buf[n++] = c;
+	buf[n] = '\0';
+	(void)tcsetattr(fd, TCSAFLUSH, &old);
+	(void)dprintf(fd, "\n");
+	(void)close(fd);
+	if (r != 1) {
+		explicit_bzero(buf, sizeof buf);
+		*errstr = xstrdup("no secret was entered");
+		return NULL;
+	}
+	secret = xstrdup(buf);
+	explicit_bzero(buf, sizeof buf);
+	return secret;
+}
+
+/* Answers a 334: the next SASL step, or "*" (with a note) to cancel. */
+static int
+lang_sasl_answer(struct smtp_client *c, struct sasl_client *sasl,
+    const struct smtp_reply *r, char **errstr)
+{
+	char *wire = NULL, *display = NULL, *err = NULL;
+	const char *text;
+	size_t len;
+	int rc;
+
+	text = smtp_reply_line_text(&r->lines[0], 0, &len);
+	if (sasl_client_step(sasl, text, len, &wire, &display, &err) == -1) {
+		smtp_session_note(
+		    smtp_client_session(c), "cancelling AUTH: %s", err);
+		free(err);
+		return smtp_client_send_secret(c, "*", "*", errstr);
+	}
+	rc = smtp_client_send_secret(c, wire, display, errstr);
+	secret_free_str(wire);
+	free(display);
+	return rc;
+}
 
 void
 lang_reset(struct lang *l)
@@ -39,7 +110,8 @@ lang_auth_prompt(
 		*errstr = xasprintf("/auth %s needs a user: /auth %s USER, or "
 		                    "--user NAME",
 		    mi->name, mi->name);
-	else if (mi == NULL || (secret = cli_read_secret(user, errstr)) != NULL)
+	else if (mi == NULL ||
+	    (secret = lang_secret_read(user, errstr)) != NULL)
 		rc = lang_auth_start(
 		    l, mech, user, secret != NULL ? secret : "", errstr);
 	secret_free_str(secret);
@@ -128,7 +200,7 @@ lang_on_reply(struct lang *l, const struct smtp_event *ev, char **errstr)
 		return 0;
 	if (st->kind == SMTP_STAGE_AUTH && l->sasl != NULL) {
 		if (code == 334)
-			return cli_sasl_answer(
+			return lang_sasl_answer(
 			    l->client, l->sasl, ev->reply, errstr);
 		sasl_client_free(l->sasl);
 		l->sasl = NULL;

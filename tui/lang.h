@@ -23,7 +23,7 @@ struct lang {
 
 /*
  * lang_auth_start with the secret asked for (EHLO_PASSWORD, or the
- * terminal: cli_read_secret) and wiped after; a known mechanism needs
+ * terminal, without echo) and wiped after; a known mechanism needs
  * a user.  Returns -1 with *errstr.
  */
 int lang_auth_prompt(

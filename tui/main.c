@@ -1,13 +1,130 @@
 /*
- * ehlo's entry point: dispatches the subcommands of the command-line
- * contract (DESIGN.md section 4).
+ * ehlo's entry point: the subcommand table of the command-line contract
+ * (DESIGN.md section 4), the top-level usage, and the dispatch to
+ * tui/cmd_*.c (no subcommand: the workbench).
  */
 #include <stdio.h>
+#include <string.h>
 
+#include "history/history.h"
+#include "protocol/digest.h"
+#include "protocol/client.h"
+#include "protocol/version.h"
 #include "tui/cli.h"
+
+struct cli_command {
+	const char *name;
+	int (*fn)(int, char *[]);
+	const char *synopsis;
+};
+
+static const struct cli_command commands[] = {
+    {"run", cmd_run,
+        "run  [OPTIONS] SERVER [SCRIPT]  line mode: run a "
+        "script (file or stdin), print the dialogue;\n"
+        "       ehlo run  [OPTIONS] --mx DOMAIN[:PORT] [--dns SERVER[:PORT]] "
+        "[SCRIPT]  the same via DOMAIN's MX hosts"},
+    {"practice", cmd_practice,
+        "practice [--listen ADDR:PORT] [--inbox]  "
+        "run only the practice server"},
+    {"explain", cmd_explain,
+        "explain CODE|ENHANCED|VERB  e.g. 550, "
+        "5.7.1, VRFY"},
+    {"lesson", cmd_lesson,
+        "lesson [NAME]  list or run the guided "
+        "lessons"},
+    {"history", cmd_history,
+        "history [--json] [--limit N] [--search "
+        "TEXT]  saved sessions"},
+    {"show", cmd_show, "show ID [--json]  one saved session"},
+    {"export", cmd_export,
+        "export ID [--format text|json|swaks|curl|script]  redacted "
+        "transcript for a ticket, or a command that repeats it"},
+    {"replay", cmd_replay,
+        "replay ID [SERVER] [--diff]  re-run a saved "
+        "session's client side"},
+    {"drafts", cmd_drafts, "drafts [--json]  saved drafts"},
+    {"send", cmd_send,
+        "send [OPTIONS] SERVER --from A --to B [--to C ...] "
+        "[--cc C] [--bcc D] [--subject S] [--body FILE|-] [--attach FILE "
+        "...] [--header 'Name: value'] [--partial] | --draft ID"},
+    {"check", cmd_check,
+        "check SERVER [-w MS] [-c MS] [--cert-days-warn "
+        "N --cert-days-crit N] [--starttls|--tls]  monitoring check"},
+    {"probe", cmd_probe,
+        "probe NAME SERVER  one diagnostic probe (never "
+        "delivers mail)"},
+    {NULL, NULL, NULL},
+};
+
+static void
+usage(FILE *f)
+{
+	const struct cli_command *c;
+
+	(void)fputs("usage: ehlo [OPTIONS] [SERVER]   the workbench; no "
+	            "SERVER: the practice server\n",
+	    f);
+	for (c = commands; c->name != NULL; c++)
+		(void)fprintf(f, "       ehlo %s\n", c->synopsis);
+	(void)fputs(
+	    "       ehlo --version | --help\n"
+	    "\n"
+	    "SERVER   host | host:port | [v6addr]:port   (port 25; 465 with "
+	    "--tls)\n"
+	    "Connection options:\n"
+	    "  --starttls         require STARTTLS (ehlo sends EHLO, STARTTLS, "
+	    "EHLO first)\n"
+	    "  --no-starttls      never upgrade to TLS\n"
+	    "  --tls              implicit TLS (SMTPS)\n"
+	    "  --insecure         do not verify the server certificate\n"
+	    "  --cafile FILE      extra trust anchors (PEM)\n"
+	    "  --helo NAME        name for EHLO/HELO\n"
+	    "  --timeout SECONDS  per network step (default 30)\n"
+	    "  --auth MECH        authenticate (PLAIN, LOGIN, CRAM-MD5, "
+	    "XOAUTH2)\n"
+	    "  --user NAME        user for --auth; the secret comes from "
+	    "EHLO_PASSWORD\n"
+	    "                     or a prompt without echo\n"
+	    "  --json             machine-readable output\n"
+	    "  --timing           prefix each line with seconds since start\n"
+	    "  --db PATH          history database (also EHLO_DB)\n"
+	    "  --no-history       record nothing\n"
+	    "  --theme NAME       colour theme (NO_COLOR is honoured)\n"
+	    "\n"
+	    "Script lines: SMTP commands as typed; after 354, message content "
+	    "until \".\";\n"
+	    "/starttls, /auth MECH [USER], /body FILE, /expect CODE, "
+	    "/pipeline ... /end,\n"
+	    "/sleep SECONDS, /quit.  Exit: 0 positive replies, 1 a 4xx/5xx, "
+	    "2 bad usage,\n"
+	    "3 network, TLS or timeout failure.\n",
+	    f);
+}
 
 int
 main(int argc, char *argv[])
 {
-	return cli_main(argc, argv);
+	const struct cli_command *c;
+
+	/* Imports of spooled sessions digest their /body files with it. */
+	hist_set_file_digest(smtp_sha256_file);
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	        strcmp(argv[1], "help") == 0)) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		(void)printf("ehlo %s (%s, SQLite %s)\n", EHLO_VERSION,
+		    smtp_openssl_version(), hist_sqlite_version());
+		return EXIT_OK;
+	}
+	if (argc >= 2)
+		for (c = commands; c->name != NULL; c++)
+			if (strcmp(argv[1], c->name) == 0)
+				return c->fn(argc - 1, argv + 1);
+	/* ehlo [OPTIONS] [SERVER]: the workbench. */
+	argv[0] = (char *)"ehlo";
+	return cmd_workbench(argc, argv);
 }

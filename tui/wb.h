@@ -1,0 +1,302 @@
+/*
+ * The workbench's private header: the model every room of the workbench
+ * shares, and what each room offers the others.  struct wb is made of one
+ * part per concern; a room changes its own part and asks the other rooms
+ * (through the functions below) for the rest.
+ *
+ * Rooms: wb_main.c (the loop, start and end), wb_dialogue.c (the dialogue
+ * lines and notes), wb_popup.c (popups: help, explanations, TLS),
+ * wb_input.c (keys, focus, the input line), wb_complete.c (Tab
+ * completion), wb_cmds.c (the `/` commands), wb_conn.c (the connection,
+ * its events, /auth, /body, MX routing), wb_send.c (drafts and sending
+ * them), wb_viewer.c (the history browser and saved-session playback),
+ * wb_tools.c (lessons, the practice inbox, replay and probe helpers).
+ * Drawing is tui/wbdraw.c; the draft model is tui/wbdraft.c.
+ *
+ * Only the workbench's own files include this header.
+ */
+#ifndef EHLO_TUI_WB_H
+#define EHLO_TUI_WB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/buf.h"
+#include "themes/theme.h"
+#include "tui/histcmd.h"
+#include "tui/lang.h"
+#include "tui/wbdraw.h"
+
+struct cli_opts;
+struct hist;
+struct lesson;
+struct loop;
+struct practice;
+struct record;
+struct smtp_client;
+struct smtp_event;
+struct smtp_message_build;
+struct smtp_mx_candidate;
+struct smtp_mx_list;
+struct smtp_session;
+struct smtp_stage;
+struct wdraft;
+
+enum focus {
+	FOCUS_INPUT,
+	FOCUS_STAGES,
+	FOCUS_DIALOGUE,
+	FOCUS_POPUP,
+};
+
+struct dline {
+	uint64_t t_us;
+	char dir; /* 'C', 'S', '*' */
+	enum theme_role role;
+	char *text; /* escaped, printable */
+};
+
+/* A dialogue buffer: a ring of lines (first = oldest). */
+struct dlg {
+	struct dline *lines;
+	size_t nlines, caplines, first;
+	size_t scroll; /* logical lines above the tail */
+};
+
+/* A saved session shown read-only (the history browser). */
+struct viewer {
+	int64_t id;
+	char *title;
+	struct histcmd_events ev;
+	size_t shown; /* events on screen (playback) */
+	struct smtp_stage *stages;
+	size_t nstages;
+	int playing; /* timed playback running */
+	uint64_t timer;
+};
+
+/* A draft on its way: envelope, then DATA, then the message. */
+struct wb_tx {
+	struct smtp_message_build *b;
+	int64_t draft_id;
+	size_t nrcpt, replies, accepted;
+	int mail_ok;
+	int phase; /* 1 envelope, 2 DATA, 3 message */
+};
+
+/* The dialogue: the live one, and a saved session being viewed. */
+struct wb_dialogue {
+	struct dlg live, saved;
+	struct dlg *dlg; /* what the pane shows */
+	size_t sel; /* selected line (FOCUS_DIALOGUE) */
+	int show_time;
+};
+
+struct wb_popup {
+	char *title;
+	char **lines;
+	size_t n, top;
+	enum focus focus_before;
+};
+
+/* Tab completion: the list shown under the dialogue, and what it offers
+ * beyond the protocol (addresses seen, draft numbers). */
+struct wb_complete {
+	char **matches;
+	size_t nmatches;
+	char *line; /* the input line the matches were made for */
+	char **addresses; /* seen in this session, for completion */
+	size_t naddresses;
+	size_t scan_events; /* events read of one session */
+	char **draft_ids; /* "12", ... */
+	size_t ndraft_ids;
+};
+
+/* Focus, selection, and the input line's own states. */
+struct wb_input {
+	enum focus focus;
+	size_t stage_sel;
+	int stage_follow;
+	char *confirm_line; /* a rule-breaking line shown once, sent on Enter */
+	int restore_line; /* put confirm_line back after readline clears */
+	int asking_secret;
+	char *secret_user, *secret_mech; /* asking for a secret */
+};
+
+/* The connection and what spans its replies. */
+struct wb_conn {
+	struct practice *practice;
+	char *practice_dir; /* its data directory (inbox, certificate) */
+	struct smtp_client *client;
+	struct smtp_session *session;
+	struct record *rec; /* the current session's recorder */
+	struct lang lang; /* /auth and /body across replies */
+	char *server_label;
+	char *server_addr; /* "host:port" of the current connection */
+	char *tls_name; /* name to verify instead of the host (MX) */
+	char *helo;
+	char *auth_user; /* the user of the last /auth */
+	uint64_t t_start;
+	int ehlo_after_tls;
+	/* MX routing: the candidates of the last /mx, and the one in use */
+	struct smtp_mx_list *mx;
+	struct smtp_mx_candidate *mxc;
+	size_t nmxc, mx_next;
+	char *mx_port;
+};
+
+/* Drafts: the one being edited, and the one being sent. */
+struct wb_send {
+	struct wdraft *draft; /* the draft being edited, or NULL */
+	int draft_body; /* input lines go to the draft's body */
+	struct wb_tx *tx; /* a draft being sent, or NULL */
+	char **queue; /* commands sent one per reply (no PIPELINING) */
+	size_t nqueue, queue_head;
+};
+
+/* Lessons and the line-mode helpers run as children. */
+struct wb_tools {
+	const struct lesson *lesson; /* shown beside the stages, or NULL */
+	char **lesson_lines;
+	size_t nlesson_lines;
+	pid_t child_pid; /* a line-mode helper (replay, probe) or 0 */
+	int child_fd;
+	char *child_title;
+	struct buf child_out;
+};
+
+struct wb {
+	struct cli_opts *o;
+	struct loop *loop;
+	struct hist *hist; /* NULL: no history (--no-history, or failed) */
+	struct wb_screen scr;
+	struct wb_dialogue dia;
+	struct wb_popup pop;
+	struct wb_complete cmp;
+	struct wb_input in;
+	struct wb_conn conn;
+	struct wb_send snd;
+	struct wb_tools tool;
+	struct viewer *viewer; /* a saved session on screen, or NULL */
+	int dirty;
+	int quitting;
+	int done;
+	int exit_status;
+};
+
+/* ---- wb_dialogue.c: the dialogue model ---------------------------- */
+
+/* Frees n strings of *v and *v itself; leaves *v NULL and *n 0. */
+void wb_strv_free(char ***v, size_t *n);
+
+/* Appends a line (escaped on the way in) to a dialogue buffer. */
+void wb_dlg_push(struct dlg *, uint64_t t_us, char dir, enum theme_role,
+    const char *p, size_t n);
+/* Empties a dialogue buffer. */
+void wb_dlg_clear(struct dlg *);
+/* The line i of what the pane shows. */
+struct dline *wb_dlg_line(struct wb *, size_t i);
+/* Adds a line of the live session. */
+void wb_dlg_add(struct wb *, uint64_t t_us, char dir, enum theme_role,
+    const char *p, size_t n);
+/* Adds a workbench note ('*') to the live session. */
+void wb_note(struct wb *, enum theme_role, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The colour role of a server line, by its reply class. */
+enum theme_role wb_role_of_server_line(const char *p, size_t n);
+/* /find TEXT: scrolls the dialogue to TEXT above the current view. */
+void wb_find_cmd(struct wb *, const char *text);
+
+/* ---- wb_popup.c: popups ------------------------------------------- */
+
+void wb_popup_close(struct wb *);
+/* Opens a popup with text split at newlines (trusted or escaped text). */
+void wb_popup_open(struct wb *, const char *title, const char *text);
+void wb_popup_explain(struct wb *, const char *query);
+void wb_popup_explain_stage(struct wb *, size_t idx);
+void wb_popup_explain_line(struct wb *, size_t i);
+void wb_popup_tls(struct wb *);
+
+/* ---- wb_complete.c: Tab completion -------------------------------- */
+
+void wb_matches_clear(struct wb *);
+char **wb_on_complete(const char *line, int start, int end, void *arg);
+void wb_on_show_matches(char **matches, int n, void *arg);
+/* Remembers the <address> of a typed line for completion. */
+void wb_remember_address(struct wb *, const char *line);
+/* Draft numbers and the drafts' addresses, for completion. */
+void wb_load_draft_completions(struct wb *);
+/* Addresses from the envelopes of the last sessions (once, at start). */
+void wb_load_history_completions(struct wb *);
+
+/* ---- wb_conn.c: the connection ------------------------------------ */
+
+/* Sends a line on the connection; a failure becomes an error note. */
+void wb_send_or_note(struct wb *, const char *line);
+void wb_auth_cmd(struct wb *, const char *arg);
+/* The masked secret line ended (line NULL: cancelled). */
+void wb_secret_entered(struct wb *, char *line);
+void wb_body_cmd(struct wb *, const char *path);
+/* Closes the current session and connects to server (NULL: the
+ * practice server, started on first use). */
+void wb_connect(struct wb *, const char *server);
+/* Once per loop turn: the send queue, EHLO after TLS, quitting. */
+void wb_auto_actions(struct wb *);
+void wb_mx_cmd(struct wb *, const char *arg);
+/* Connects to the next MX candidate (RFC 5321 5.1 order). */
+void wb_mx_next(struct wb *);
+void wb_mx_free(struct wb *);
+
+/* ---- wb_send.c: drafts and sending them --------------------------- */
+
+/* Sends the next queued command once the previous one is answered. */
+void wb_queue_pump(struct wb *);
+/* Forgets a draft being sent (and its queue). */
+void wb_send_end(struct wb *);
+/* Follows the replies of a draft's transaction. */
+void wb_send_on_reply(struct wb *, const struct smtp_stage *, int code);
+void wb_send_cmd(struct wb *, const char *arg);
+/* Saves the open draft and refreshes what completion offers. */
+void wb_draft_changed(struct wb *);
+void wb_drafts_cmd(struct wb *);
+void wb_draft_cmd(struct wb *, const char *arg);
+
+/* ---- wb_viewer.c: history browser and playback -------------------- */
+
+void wb_history_cmd(struct wb *, const char *search);
+void wb_viewer_open(struct wb *, const char *arg);
+void wb_viewer_close(struct wb *);
+void wb_viewer_step(struct wb *);
+void wb_viewer_play(struct wb *);
+
+/* ---- wb_tools.c: lessons, inbox, replay, probe -------------------- */
+
+void wb_inbox_cmd(struct wb *, const char *arg);
+void wb_lesson_lines_free(struct wb *);
+/* Rebuilds the lesson pane: the task, each goal with its state, a hint. */
+void wb_lesson_refresh(struct wb *, size_t width);
+void wb_lesson_cmd(struct wb *, const char *arg);
+void wb_hint_cmd(struct wb *);
+void wb_replay_cmd(struct wb *, const char *arg);
+void wb_probe_cmd(struct wb *, const char *arg);
+/* Ends a helper still running (exit). */
+void wb_child_stop(struct wb *);
+
+/* ---- wb_cmds.c: the `/` commands ---------------------------------- */
+
+extern const char wb_help_text[];
+/* Runs one `/` command line as typed. */
+void wb_do_slash(struct wb *, const char *typed);
+
+/* ---- wb_input.c: keys and the input line -------------------------- */
+
+void wb_on_line(char *line, void *arg);
+/* Reads every key waiting and handles it. */
+void wb_pump_keys(struct wb *);
+void wb_on_stdin(int fd, int events, void *arg);
+/* The prompt that says what Enter will do. */
+void wb_prompt_for_state(struct wb *);
+void wb_redraw(void *arg);
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * The workbench's connection: connecting (to a server, the practice
+ * server, or MX candidates in turn), the session's events into the
+ * dialogue and the recorder, the exchanges that span replies (/auth with
+ * its masked secret, /body), and what happens by itself between turns
+ * (EHLO again after TLS, the send queue, leaving after QUIT).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/escape.h"
+#include "core/loop.h"
+#include "core/xmalloc.h"
+#include "protocol/client.h"
+#include "protocol/mx.h"
+#include "protocol/practice.h"
+#include "protocol/sasl.h"
+#include "tui/cli.h"
+#include "tui/record.h"
+#include "tui/rl.h"
+#include "tui/wb.h"
+
+static void
+on_reply(struct wb *wb, const struct smtp_event *ev)
+{
+	const struct smtp_stage *st = ev->stage;
+	char *err = NULL;
+
+	if (st == NULL)
+		return;
+	if (lang_on_reply(&wb->conn.lang, ev, &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+	}
+	if (wb->snd.tx != NULL)
+		wb_send_on_reply(wb, st, ev->reply->code);
+	if (st->kind == SMTP_STAGE_TLS || st->kind == SMTP_STAGE_STARTTLS)
+		wb->dirty = 1;
+}
+
+static void
+on_event(const struct smtp_event *ev, void *arg)
+{
+	struct wb *wb = arg;
+
+	/* Stored before it is shown: a crash loses nothing on screen. */
+	record_event(wb->conn.rec, ev);
+	switch (ev->type) {
+	case SMTP_EV_SENT:
+		wb_dlg_add(wb, ev->t_us, 'C', THEME_CLIENT, ev->text, ev->len);
+		break;
+	case SMTP_EV_LINE:
+		wb_dlg_add(wb, ev->t_us, 'S',
+		    wb_role_of_server_line(ev->text, ev->len), ev->text,
+		    ev->len);
+		break;
+	case SMTP_EV_NOTE:
+		wb_dlg_add(wb, ev->t_us, '*', THEME_NOTE, ev->text, ev->len);
+		break;
+	case SMTP_EV_WARNING:
+		wb_dlg_add(wb, ev->t_us, '*', THEME_WARNING, ev->text, ev->len);
+		break;
+	case SMTP_EV_FAILURE:
+		wb_dlg_add(wb, ev->t_us, '*', THEME_ERROR, ev->text, ev->len);
+		break;
+	case SMTP_EV_REPLY:
+		on_reply(wb, ev);
+		break;
+	case SMTP_EV_CLOSED:
+		wb_send_end(wb);
+		wb_note(wb, THEME_NOTE,
+		    "not connected: /connect SERVER for a new session, or "
+		    "/quit");
+		break;
+	default:
+		break;
+	}
+	if (ev->type == SMTP_EV_STAGE)
+		wb->dirty = 1;
+}
+
+void
+wb_send_or_note(struct wb *wb, const char *line)
+{
+	char *err = NULL;
+
+	if (smtp_client_send(wb->conn.client, line, strlen(line), &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+	}
+}
+
+static void
+start_auth(
+    struct wb *wb, const char *mech, const char *user, const char *secret)
+{
+	char *err = NULL;
+
+	if (lang_auth_start(&wb->conn.lang, mech, user, secret, &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+	}
+}
+
+void
+wb_auth_cmd(struct wb *wb, const char *arg)
+{
+	char mech[32];
+	const char *user, *env;
+	size_t i = 0;
+
+	while (arg[i] != '\0' && arg[i] != ' ' && i + 1 < sizeof mech) {
+		mech[i] = arg[i];
+		i++;
+	}
+	mech[i] = '\0';
+	user = arg + i;
+	while (*user == ' ')
+		user++;
+	if (*user == '\0')
+		user = wb->o->user;
+	free(wb->conn.auth_user);
+	wb->conn.auth_user =
+	    user != NULL ? escape_dup(user, strlen(user)) : NULL;
+	if (mech[0] == '\0' || sasl_mech_find(mech) == NULL) {
+		wb_note(wb, THEME_ERROR,
+		    "/auth MECH [USER]: MECH is one of PLAIN, LOGIN, "
+		    "CRAM-MD5, XOAUTH2");
+		return;
+	}
+	if (user == NULL || *user == '\0') {
+		wb_note(wb, THEME_ERROR, "/auth %s needs a USER", mech);
+		return;
+	}
+	if ((env = getenv("EHLO_PASSWORD")) != NULL) {
+		start_auth(wb, mech, user, env);
+		return;
+	}
+	/* Ask for the secret on the input line, masked, not in history. */
+	free(wb->in.secret_mech);
+	free(wb->in.secret_user);
+	wb->in.secret_mech = xstrdup(mech);
+	wb->in.secret_user = xstrdup(user);
+	wb->in.asking_secret = 1;
+	{
+		char *prompt = xasprintf("secret for %s (hidden, Enter "
+		                         "sends, Ctrl-C cancels): ",
+		    user);
+
+		rl_glue_set_prompt(prompt);
+		free(prompt);
+	}
+	wb_draw_set_mask(&wb->scr, 1);
+}
+
+void
+wb_secret_entered(struct wb *wb, char *line)
+{
+	wb->in.asking_secret = 0;
+	wb_draw_set_mask(&wb->scr, 0);
+	if (line != NULL)
+		start_auth(wb, wb->in.secret_mech, wb->in.secret_user, line);
+	free(wb->in.secret_mech);
+	free(wb->in.secret_user);
+	wb->in.secret_mech = wb->in.secret_user = NULL;
+}
+
+void
+wb_body_cmd(struct wb *wb, const char *path)
+{
+	char *err = NULL;
+
+	if (lang_body(&wb->conn.lang, path, &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+	}
+}
+
+void
+wb_connect(struct wb *wb, const char *server)
+{
+	struct smtp_client_opts co;
+	char *host = NULL, *port = NULL, *err = NULL;
+	const char *cafile = wb->o->cafile;
+
+	if (wb->conn.client != NULL && !smtp_client_is_closed(wb->conn.client))
+		smtp_client_close(wb->conn.client);
+	record_end(wb->conn.rec, 0);
+	record_free(wb->conn.rec);
+	wb->conn.rec = NULL;
+	smtp_client_free(wb->conn.client);
+	wb->conn.client = NULL;
+	lang_reset(&wb->conn.lang);
+	if (server == NULL) {
+		if (wb->conn.practice == NULL) {
+			struct practice_opts po;
+
+			memset(&po, 0, sizeof po);
+			po.listen = "127.0.0.1:0";
+			po.quiet = 1;
+			if (wb->conn.practice_dir == NULL)
+				wb->conn.practice_dir =
+				    practice_default_dir(&err);
+			if (wb->conn.practice_dir == NULL) {
+				wb_note(wb, THEME_ERROR, "%s", err);
+				free(err);
+				err = NULL;
+			}
+			po.datadir = wb->conn.practice_dir;
+			wb->conn.practice = practice_new(wb->loop, &po, &err);
+			if (wb->conn.practice == NULL) {
+				wb_note(wb, THEME_ERROR,
+				    "the practice server could not start: %s",
+				    err);
+				free(err);
+				err = NULL;
+			}
+		}
+		if (wb->conn.practice != NULL) {
+			server = practice_address(wb->conn.practice);
+			cafile = practice_cafile(wb->conn.practice);
+		} else
+			server = "127.0.0.1:2525";
+	}
+	if (smtp_server_parse(
+	        server, wb->o->tls ? 465 : 25, &host, &port, &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+		host = xstrdup("127.0.0.1");
+		port = xstrdup("25");
+	}
+	free(wb->conn.server_addr);
+	wb->conn.server_addr = strchr(host, ':') != NULL
+	    ? xasprintf("[%s]:%s", host, port)
+	    : xasprintf("%s:%s", host, port);
+	free(wb->conn.server_label);
+	wb->conn.server_label = wb->conn.practice != NULL &&
+	        strcmp(server, practice_address(wb->conn.practice)) == 0
+	    ? xasprintf("practice server %s", server)
+	    : xasprintf("%s:%s", host, port);
+	cli_client_opts(wb->o, host, port, &co);
+	co.tls.cafile = cafile;
+	co.tls.verify_name = wb->conn.tls_name;
+	wb->conn.client = smtp_client_new(wb->loop, &co, on_event, wb);
+	wb->conn.session = smtp_client_session(wb->conn.client);
+	wb->conn.lang.client = wb->conn.client;
+	if (wb->hist != NULL) {
+		char *endp;
+		long portnum = strtol(port, &endp, 10);
+
+		wb->conn.rec = record_new(wb->hist);
+		record_begin(wb->conn.rec, host,
+		    *endp == '\0' ? (int)portnum : 0,
+		    wb->o->tls ? "implicit" : "plain", 0);
+		record_attach(wb->conn.rec, wb->conn.session, wb->conn.client);
+	}
+	wb->conn.lang.rec = wb->conn.rec;
+	wb->conn.t_start = loop_now_us();
+	wb->in.stage_sel = 0;
+	wb->in.stage_follow = 1;
+	if (smtp_client_connect(wb->conn.client, &err) == -1)
+		free(err);
+	free(host);
+	free(port);
+	wb->dirty = 1;
+}
+
+/* After STARTTLS: EHLO again as soon as TLS is up (RFC 3207 4.2). */
+void
+wb_auto_actions(struct wb *wb)
+{
+	char *cmd;
+
+	wb_queue_pump(wb);
+	if (wb->conn.ehlo_after_tls && smtp_session_is_tls(wb->conn.session) &&
+	    smtp_session_state(wb->conn.session) == SMTP_STATE_GREETED &&
+	    !smtp_client_is_busy(wb->conn.client)) {
+		wb->conn.ehlo_after_tls = 0;
+		cmd = xasprintf("EHLO %s", wb->conn.helo);
+		wb_send_or_note(wb, cmd);
+		free(cmd);
+	}
+	if (wb->quitting &&
+	    (smtp_client_is_closed(wb->conn.client) ||
+	        !smtp_client_is_busy(wb->conn.client)))
+		wb->done = 1;
+}
+
+/* Connects to the next MX candidate (RFC 5321 5.1 order). */
+void
+wb_mx_next(struct wb *wb)
+{
+	const struct smtp_mx_candidate *c;
+	char *target;
+
+	if (wb->conn.mxc == NULL || wb->conn.mx_next >= wb->conn.nmxc) {
+		wb_note(wb, THEME_WARNING,
+		    "no more MX candidates (/mx DOMAIN "
+		    "looks them up again)");
+		return;
+	}
+	c = &wb->conn.mxc[wb->conn.mx_next++];
+	wb_note(wb, THEME_NOTE,
+	    "MX candidate %zu of %zu: %s (preference %u) "
+	    "at %s",
+	    wb->conn.mx_next, wb->conn.nmxc, c->host, c->pref, c->addr);
+	target = strchr(c->addr, ':') != NULL
+	    ? xasprintf("[%s]:%s", c->addr, wb->conn.mx_port)
+	    : xasprintf("%s:%s", c->addr, wb->conn.mx_port);
+	free(wb->conn.tls_name);
+	wb->conn.tls_name = xstrdup(c->host);
+	wb_connect(wb, target);
+	free(target);
+}
+
+void
+wb_mx_free(struct wb *wb)
+{
+	free(wb->conn.mxc);
+	wb->conn.mxc = NULL;
+	smtp_mx_list_free(wb->conn.mx);
+	wb->conn.mx = NULL;
+	wb->conn.nmxc = wb->conn.mx_next = 0;
+	free(wb->conn.mx_port);
+	wb->conn.mx_port = NULL;
+}
+
+void
+wb_mx_cmd(struct wb *wb, const char *arg)
+{
+	struct smtp_mx_resolver *r;
+	char domain[256], *err = NULL;
+	const char *colon = strrchr(arg, ':');
+	size_t i, n = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+
+	if (n == 0 || n >= sizeof domain) {
+		wb_note(wb, THEME_ERROR, "/mx DOMAIN[:PORT]");
+		return;
+	}
+	(void)snprintf(domain, sizeof domain, "%.*s", (int)n, arg);
+	if (!smtp_mx_domain_valid(domain)) {
+		wb_note(wb, THEME_ERROR, "\"%s\" is not a domain name", domain);
+		return;
+	}
+	if ((r = smtp_mx_resolver_new(wb->o->dns, wb->o->timeout_ms, &err)) ==
+	    NULL) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+		return;
+	}
+	wb_mx_free(wb);
+	wb->conn.mx = smtp_mx_lookup(r, domain, &err);
+	smtp_mx_resolver_free(r);
+	if (wb->conn.mx == NULL) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+		return;
+	}
+	if (wb->conn.mx->null_mx) {
+		wb_note(wb, THEME_WARNING,
+		    "%s publishes a null MX (RFC 7505): "
+		    "it accepts no mail",
+		    domain);
+		return;
+	}
+	for (i = 0; i < wb->conn.mx->nhosts; i++)
+		wb_note(wb, THEME_NOTE, "MX %u %s%s%s",
+		    wb->conn.mx->hosts[i].pref, wb->conn.mx->hosts[i].name,
+		    wb->conn.mx->hosts[i].error ? ": " : "",
+		    wb->conn.mx->hosts[i].error ? wb->conn.mx->hosts[i].error
+		                                : "");
+	if (wb->conn.mx->implicit)
+		wb_note(wb, THEME_NOTE,
+		    "no MX record: the domain's own address "
+		    "is used (RFC 5321 5.1)");
+	wb->conn.nmxc = smtp_mx_candidates(wb->conn.mx, &wb->conn.mxc);
+	wb->conn.mx_port = xstrdup(colon != NULL ? colon + 1 : "25");
+	wb_mx_next(wb);
+}
