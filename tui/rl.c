@@ -1,5 +1,5 @@
 /*
- * Readline glue, following ../shared/notes/readline-in-ncurses.md: hooks
+ * Readline glue (docs/ARCHITECTURE.md, "readline inside ncurses"): hooks
  * set before readline initialises, no terminal preparation, no signal
  * handling, output to /dev/null, keys fed through a byte FIFO, the line
  * painted by us with correct widths for UTF-8 and control characters,

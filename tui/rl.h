@@ -1,6 +1,6 @@
 /*
- * GNU readline as a pure line-editing engine inside ncurses
- * (../shared/notes/readline-in-ncurses.md): ncurses owns the terminal,
+ * GNU readline as a pure line-editing engine inside ncurses: ncurses
+ * owns the terminal,
  * keys are translated to bytes and fed to readline's callback interface,
  * and readline's state is painted into the input window.  Readline never
  * writes to the terminal, never changes termios, never handles signals.
