@@ -1,9 +1,9 @@
 /*
  * GNU readline as a pure line-editing engine inside ncurses: ncurses
- * owns the terminal,
- * keys are translated to bytes and fed to readline's callback interface,
- * and readline's state is painted into the input window.  Readline never
- * writes to the terminal, never changes termios, never handles signals.
+ * owns the terminal, keys are translated to bytes and fed to readline's
+ * callback interface, and readline's state is painted into the input
+ * window.  Readline never writes to the terminal, never changes termios,
+ * never handles signals.
  */
 #ifndef EHLO_TUI_RL_H
 #define EHLO_TUI_RL_H
