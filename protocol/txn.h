@@ -165,8 +165,8 @@ const char *const *smtp_txn_envelope(const struct smtp_txn *, size_t *n);
 /*
  * The cursor: the next envelope line not yet handed out (MAIL first),
  * or NULL when all were.  *rcpt (when not NULL) gets the recipient's
- * index for a RCPT line, or SIZE_MAX for MAIL.  Independent of
- * smtp_txn_envelope(), which never moves it.
+ * index for a RCPT line, or SIZE_MAX for MAIL (untouched at NULL).
+ * Independent of smtp_txn_envelope(), which never moves it.
  */
 const char *smtp_txn_next_envelope(struct smtp_txn *, size_t *rcpt);
 
