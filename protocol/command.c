@@ -22,6 +22,7 @@
 
 #include "core/xmalloc.h"
 #include "protocol/caps.h"
+#include "protocol/xtext.h"
 
 /* RFC 5321 4.5.3.1.4: 512 octets including CRLF. */
 #define COMMAND_LINE_MAX 512
@@ -290,31 +291,11 @@ command_check_cap(struct smtp_check *out, const struct smtp_command *cmd,
 		    cmd->name);
 }
 
-static int
-command_is_hex(char c)
-{
-	return command_is_digit(c) || (c >= 'A' && c <= 'F');
-}
-
-/*
- * RFC 3461 4: xtext is printable ASCII except '+' and '=', which are
- * written as "+HH".
- */
+/* RFC 3461 4, strict as a client must write it: upper-case hex. */
 static int
 command_is_xtext(const char *p, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] == '+') {
-			if (n - i < 3 || !command_is_hex(p[i + 1]) ||
-			    !command_is_hex(p[i + 2]))
-				return 0;
-			i += 2;
-		} else if (p[i] < '!' || p[i] > '~' || p[i] == '=')
-			return 0;
-	}
-	return 1;
+	return smtp_xtext_is_valid(p, n, SMTP_XTEXT_HEX_UPPER);
 }
 
 static int

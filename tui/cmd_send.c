@@ -7,9 +7,10 @@
  * client is idle (every reply in, every byte written): greeting, EHLO
  * (HELO when refused), STARTTLS when offered (required by --starttls,
  * never with --no-starttls) and EHLO again, AUTH when asked, then the
- * transaction: MAIL FROM with SIZE=, BODY=8BITMIME, SMTPUTF8 and DSN
- * parameters as offered and needed, one RCPT per recipient (the whole
- * envelope in one write under PIPELINING, RFC 2920), DATA, the message
+ * transaction as protocol/txn.h builds it: MAIL FROM with SIZE=,
+ * BODY=8BITMIME, SMTPUTF8 and DSN parameters as offered and needed, one
+ * RCPT per recipient (the whole envelope in one write under PIPELINING,
+ * RFC 2920, else one line per reply), DATA, the message
  * streamed through the client in constant memory, and QUIT.  DATA is
  * never pipelined: the recipients' replies decide whether it is sent.
  *
@@ -26,10 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
-#include "core/buf.h"
 #include "core/escape.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
@@ -37,6 +36,7 @@
 #include "protocol/client.h"
 #include "protocol/message.h"
 #include "protocol/sasl.h"
+#include "protocol/txn.h"
 #include "tui/cli.h"
 #include "tui/draft.h"
 #include "tui/histcmd.h"
@@ -70,11 +70,11 @@ struct snd {
 	struct smtp_message *msg;
 	struct smtp_message_build *build;
 	const struct smtp_message_info *info;
-	char *notify, *ret, *envid; /* checked DSN values */
+	struct smtp_txn_opts dsn; /* checked DSN values (the options') */
 
 	/* the transaction */
+	struct smtp_txn *txn; /* its command lines */
 	int pipelined;
-	size_t rcpt_sent; /* RCPT commands sent */
 	size_t rcpt_replies; /* their replies seen */
 	int *rcpt_code; /* per recipient */
 	char **rcpt_text;
@@ -158,61 +158,28 @@ message_read(void *arg, char *buf, size_t cap, char **errstr)
 	return smtp_message_build_read(arg, buf, cap, errstr);
 }
 
-/* RFC 3461 4: xtext ("+" and "=" and non-printables as +XX). */
-static void
-xtext_append(struct buf *b, const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
-			(void)buf_add_printf(b, "+%02X", *p);
-		else
-			(void)buf_add(b, p, 1);
-}
-
+/* Sends the next envelope line (MAIL, then RCPTs); 0 when all went. */
 static int
-use_dsn(struct snd *s)
+send_envelope_line(struct snd *s)
 {
-	return (s->notify != NULL || s->ret != NULL || s->envid != NULL) &&
-	    smtp_caps_has(smtp_session_caps(s->session), SMTP_CAP_DSN);
+	const char *line = smtp_txn_next_envelope(s->txn, NULL);
+
+	if (line == NULL)
+		return 0;
+	send_cmd(s, line);
+	return 1;
 }
 
-static void
-send_rcpt(struct snd *s, size_t i)
-{
-	struct buf b;
-	const char *r = s->info->rcpts[i];
-
-	buf_init(&b, 0);
-	(void)buf_add_printf(&b, "RCPT TO:<%s>", r);
-	if (use_dsn(s)) {
-		if (s->notify != NULL)
-			(void)buf_add_printf(&b, " NOTIFY=%s", s->notify);
-		/* ORCPT's rfc822 type is for ASCII addresses (RFC 3461). */
-		if (s->notify != NULL && escape_is_clean(r, strlen(r)) &&
-		    strspn(r,
-		        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		        "0123456789.-_+=@!#$%&'*/?^`{|}~") == strlen(r)) {
-			(void)buf_add_str(&b, " ORCPT=rfc822;");
-			xtext_append(&b, r);
-		}
-	}
-	(void)buf_add(&b, "", 1);
-	s->rcpt_sent++;
-	send_cmd(s, buf_peek(&b));
-	buf_reset(&b);
-}
-
-/* Builds the message for this server and sends the envelope. */
+/* Builds the message and the envelope for this server and sends it. */
 static void
 begin_txn(struct snd *s)
 {
 	const struct smtp_caps *caps = smtp_session_caps(s->session);
+	const struct smtp_txn_warning *w;
 	struct smtp_message_opts mo;
-	struct buf b;
+	struct smtp_txn_msg tm;
 	char *err = NULL;
-	size_t i;
+	size_t i, nw;
 
 	memset(&mo, 0, sizeof mo);
 	mo.can_8bitmime = smtp_caps_has(caps, SMTP_CAP_8BITMIME);
@@ -233,54 +200,37 @@ begin_txn(struct snd *s)
 	    (unsigned long long)s->info->size,
 	    smtp_message_cte_name(s->info->body_cte), s->info->nattach,
 	    s->info->nrcpts, s->info->message_id);
-	if (caps->size_limit > 0 && s->info->size > caps->size_limit)
-		smtp_session_warn(s->session,
-		    "the message (%llu octets) is larger than the server's "
-		    "SIZE limit (%llu); it will probably be refused",
-		    (unsigned long long)s->info->size,
-		    (unsigned long long)caps->size_limit);
-	if ((s->notify != NULL || s->ret != NULL || s->envid != NULL) &&
-	    !use_dsn(s))
-		smtp_session_warn(s->session,
-		    "the server does not offer DSN (RFC 3461): --notify, "
-		    "--ret and --envid are left out");
-
-	buf_init(&b, 0);
-	(void)buf_add_printf(&b, "MAIL FROM:<%s>", s->info->env_from);
-	if (smtp_caps_has(caps, SMTP_CAP_SIZE))
-		(void)buf_add_printf(
-		    &b, " SIZE=%llu", (unsigned long long)s->info->size);
-	if (s->info->need_8bitmime)
-		(void)buf_add_str(&b, " BODY=8BITMIME");
-	if (s->info->need_smtputf8)
-		(void)buf_add_str(&b, " SMTPUTF8");
-	if (use_dsn(s)) {
-		if (s->ret != NULL)
-			(void)buf_add_printf(&b, " RET=%s", s->ret);
-		if (s->envid != NULL) {
-			(void)buf_add_str(&b, " ENVID=");
-			xtext_append(&b, s->envid);
-		}
+	smtp_txn_msg_from_info(&tm, s->info);
+	if ((s->txn = smtp_txn_new(caps, &tm, &s->dsn, &err)) == NULL) {
+		snd_error(s, EXIT_USAGE, "%s; nothing was sent", err);
+		free(err);
+		send_quit(s);
+		return;
 	}
-	(void)buf_add(&b, "", 1);
+	w = smtp_txn_warnings(s->txn, &nw);
+	for (i = 0; i < nw; i++)
+		smtp_session_warn(s->session, "%s",
+		    w[i].kind == SMTP_TXN_WARN_NO_DSN
+		        ? "the server does not offer DSN (RFC 3461): "
+		          "--notify, --ret and --envid are left out"
+		        : w[i].text);
 	s->pipelined = smtp_caps_has(caps, SMTP_CAP_PIPELINING);
 	s->phase = PH_MAIL;
 	if (s->pipelined) {
 		smtp_session_pipeline_begin(s->session);
-		send_cmd(s, buf_peek(&b));
-		for (i = 0; i < s->info->nrcpts; i++)
-			send_rcpt(s, i);
+		while (send_envelope_line(s))
+			;
 		smtp_session_pipeline_end(s->session);
 		smtp_client_flush(s->client);
 	} else
-		send_cmd(s, buf_peek(&b));
-	buf_reset(&b);
+		(void)send_envelope_line(s);
 }
 
 /* Every envelope reply is in: DATA, or why not. */
 static void
 envelope_done(struct snd *s)
 {
+	struct smtp_txn_data_step step;
 	size_t i, ok = 0, bad = 0;
 
 	for (i = 0; i < s->info->nrcpts; i++) {
@@ -327,7 +277,8 @@ envelope_done(struct snd *s)
 		    "only; %zu refused",
 		    ok, bad);
 	s->phase = PH_DATA;
-	send_cmd(s, "DATA");
+	(void)smtp_txn_data_next(s->txn, &step); /* DATA: never BDAT here */
+	send_cmd(s, step.line);
 }
 
 static void
@@ -575,10 +526,8 @@ phase_step(struct snd *s)
 		return;
 	case PH_MAIL:
 		if (!s->pipelined && s->mail_code / 100 == 2 &&
-		    s->rcpt_sent < s->info->nrcpts) {
-			send_rcpt(s, s->rcpt_sent);
+		    send_envelope_line(s))
 			return;
-		}
 		envelope_done(s);
 		return;
 	case PH_DATA:
@@ -633,60 +582,32 @@ before_sleep(void *arg)
 
 /* ---- setting up ------------------------------------------------------ */
 
-/* NOTIFY=NEVER or a list of SUCCESS, FAILURE, DELAY (RFC 3461 4.1). */
-static char *
-check_notify(const char *v)
-{
-	char *u = xstrdup(v), *p;
-	const char *w;
-	size_t n;
-
-	for (p = u; *p != '\0'; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 'a' + 'A');
-	if (strcmp(u, "NEVER") == 0)
-		return u;
-	for (w = u; *w != '\0'; w += n + (w[n] == ',')) {
-		n = strcspn(w, ",");
-		if (!((n == 7 && strncmp(w, "SUCCESS", 7) == 0) ||
-		        (n == 7 && strncmp(w, "FAILURE", 7) == 0) ||
-		        (n == 5 && strncmp(w, "DELAY", 5) == 0))) {
-			free(u);
-			return NULL;
-		}
-	}
-	return u;
-}
-
+/* The DSN options, checked before anything is sent (RFC 3461 4). */
 static int
 check_dsn(struct snd *s)
 {
 	const struct cli_opts *o = s->o;
-	const char *p;
 
-	if (o->notify != NULL && (s->notify = check_notify(o->notify)) == NULL)
+	s->dsn.notify = o->notify;
+	s->dsn.ret = o->ret;
+	s->dsn.envid = o->envid;
+	switch (smtp_txn_opts_check(&s->dsn)) {
+	case SMTP_TXN_BAD_NOTIFY:
 		return cli_usage_error("--notify wants NEVER or a list of "
 		                       "SUCCESS, FAILURE and DELAY, e.g. "
 		                       "--notify SUCCESS,FAILURE; not \"%s\"",
 		    o->notify);
-	if (o->ret != NULL) {
-		if (strcasecmp(o->ret, "FULL") != 0 &&
-		    strcasecmp(o->ret, "HDRS") != 0)
-			return cli_usage_error("--ret wants FULL or HDRS, not "
-			                       "\"%s\"",
-			    o->ret);
-		s->ret =
-		    xstrdup(strcasecmp(o->ret, "FULL") == 0 ? "FULL" : "HDRS");
-	}
-	if (o->envid != NULL) {
-		for (p = o->envid; *p != '\0'; p++)
-			if (*p < 32 || *p > 126)
-				return cli_usage_error("--envid wants "
-				                       "printable ASCII");
-		if (strlen(o->envid) > 100)
-			return cli_usage_error("--envid is at most 100 "
-			                       "characters (RFC 3461)");
-		s->envid = xstrdup(o->envid);
+	case SMTP_TXN_BAD_RET:
+		return cli_usage_error(
+		    "--ret wants FULL or HDRS, not \"%s\"", o->ret);
+	case SMTP_TXN_BAD_ENVID_EMPTY:
+	case SMTP_TXN_BAD_ENVID_CHARS:
+		return cli_usage_error("--envid wants printable ASCII");
+	case SMTP_TXN_BAD_ENVID_LONG:
+		return cli_usage_error("--envid is at most 100 characters "
+		                       "(RFC 3461)");
+	case SMTP_TXN_OK:
+		break;
 	}
 	return 0;
 }
@@ -889,9 +810,7 @@ out:
 	smtp_message_build_free(s.build);
 	free(s.rcpt_text);
 	free(s.rcpt_code);
-	free(s.notify);
-	free(s.ret);
-	free(s.envid);
+	smtp_txn_free(s.txn);
 	free(s.helo);
 	free(host);
 	free(port);

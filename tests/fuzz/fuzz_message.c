@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the MIME builder (protocol/message.c).  The input is cut
+ * Fuzz target: the MIME builder (protocol/message*.c).  The input is cut
  * into fields at NUL bytes: a flags byte, then From, To, Cc, Bcc,
  * Subject and two extra headers, and the rest is the body (which may
  * hold NULs).  The message is built with the options the flags choose

@@ -4,8 +4,10 @@ and smtp-sink.
 What arrives is parsed with Python's email package and compared with what
 was composed: the UTF-8 subject decodes back exactly, Bcc is absent, Date
 and Message-ID are valid, every attachment decodes byte-identical, lines
-starting with "." survive dot-stuffing.  Also: the SMTPUTF8 path, SIZE
-refused before DATA, refused recipients with and without --partial,
+starting with "." survive dot-stuffing.  Also: the exact bytes of the
+DSN parameters (and their absence, with a warning, where DSN is not
+offered), the SMTPUTF8 path, SIZE refused before DATA, refused
+recipients with and without --partial,
 STARTTLS required but not offered, drafts, header injection, the
 quoted-printable path without 8BITMIME, and a 100 MB attachment whose
 peak memory does not grow with its size.
@@ -184,6 +186,25 @@ class PostfixSendTest(SendCase):
         self.assertEqual(self.pf.maildir("alice", count=0, timeout=0.5),
                          before)
 
+    def test_dsn_parameters(self):
+        # The exact DSN bytes (RFC 3461): RET, ENVID in xtext, NOTIFY and
+        # ORCPT=rfc822;xtext.  FAILURE only: a success notice would land
+        # in a mailbox other tests count.
+        before = self.mailbox("alice")
+        r = self.ehlo(["send", "--no-starttls", self.server,
+                       "--from", "sender@elsewhere.example",
+                       "--to", "alice@example.test",
+                       "--subject", "dsn", "--notify", "failure",
+                       "--ret", "hdrs", "--envid", "QQ 3+4=7"])
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^C: MAIL FROM:<sender@elsewhere\.example> "
+                           r"SIZE=\d+ RET=HDRS ENVID=QQ\+203\+2B4\+3D7$")
+        self.assertLine(r, r"^C: RCPT TO:<alice@example\.test> "
+                           r"NOTIFY=FAILURE ORCPT=rfc822;alice@example\.test$")
+        self.assertNoLine(r, r"does not offer DSN")
+        msg = self.check_message(self.delivered("alice", before))
+        self.assertEqual(str(msg["Subject"]), "dsn")
+
     def test_refused_recipient_without_partial(self):
         before = self.mailbox("alice")
         r = self.ehlo(["send", "--no-starttls", self.server,
@@ -318,6 +339,20 @@ class AiosmtpdSendTest(SendCase):
         self.assertEqual(msg["To"].addresses[0].addr_spec,
                          "ærø@köbing.example")
 
+    def test_dsn_not_offered(self):
+        # aiosmtpd offers no DSN: the parameters are left out, and said so.
+        n = len(self.srv.messages())
+        r = self.ehlo(["send", "--no-starttls", self.server,
+                       "--from", "a@example.org", "--to", "b@example.org",
+                       "--notify", "NEVER", "--envid", "x"])
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^\*: warning: the server does not offer DSN "
+                           r"\(RFC 3461\): --notify, --ret and --envid are "
+                           r"left out$")
+        self.assertLine(r, r"^C: MAIL FROM:<a@example\.org> SIZE=\d+$")
+        self.assertLine(r, r"^C: RCPT TO:<b@example\.org>$")
+        self.assertEqual(self.last(n)["rcpt_tos"], ["b@example.org"])
+
     def test_injection_refused_before_connecting(self):
         n = len(self.srv.messages())
         for args in (["--subject", "hi\r\nBcc: evil@example.org"],
@@ -340,6 +375,12 @@ class AiosmtpdSendTest(SendCase):
                  "--draft"),
                 ([self.server, "--from", "a@example.org", "--to",
                   "b@example.org", "--notify", "SOMETIMES"], "--notify"),
+                ([self.server, "--from", "a@example.org", "--to",
+                  "b@example.org", "--notify", "SUCCESS,"], "--notify"),
+                ([self.server, "--from", "a@example.org", "--to",
+                  "b@example.org", "--ret", "ALL"], "--ret"),
+                ([self.server, "--from", "a@example.org", "--to",
+                  "b@example.org", "--envid", "caf\u00e9"], "--envid"),
                 ([self.server, "--from", "a@example.org", "--to",
                   "b@example.org", "--attach", "/nonexistent/file"],
                  "/nonexistent/file")):

@@ -1,5 +1,5 @@
 /*
- * Unit tests for protocol/message.c: the exact bytes of a simple
+ * Unit tests for protocol/message*.c: the exact bytes of a simple
  * message, RFC 2047 encoded-words (decoded back here), quoted-printable
  * and base64 line lengths (decoded back), the 998-octet limit, Bcc kept
  * out of the headers, header injection refused, the MIME structure
