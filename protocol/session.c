@@ -261,7 +261,7 @@ smtp_session_new(smtp_event_cb *cb, void *arg)
 	s->t0 = s->now();
 	s->parser = smtp_reply_parser_new();
 	s->state = s->pred = SMTP_STATE_CONNECTING;
-	s->message_stage = s->last_reply = s->bdat_stage = SIZE_MAX;
+	s->message_stage = s->last_reply = s->chunk_stage = SIZE_MAX;
 	smtp_caps_reset(&s->caps);
 	buf_init(&s->out, SESSION_OUT_MAX);
 	return s;
@@ -389,6 +389,7 @@ close_session(struct smtp_session *s)
 	if (s->closed)
 		return;
 	s->closed = 1;
+	s->chunk_left = 0; /* nobody reads the rest now */
 	fail_pending(s);
 	s->state = s->pred = SMTP_STATE_CLOSED;
 	memset(&ev, 0, sizeof ev);
@@ -505,6 +506,12 @@ int
 smtp_session_is_tls(const struct smtp_session *s)
 {
 	return s->tls;
+}
+
+uint64_t
+smtp_session_chunk_left(const struct smtp_session *s)
+{
+	return s->chunk_left;
 }
 
 int

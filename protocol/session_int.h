@@ -51,8 +51,9 @@ struct smtp_session {
 	int auth_step;
 	char *auth_challenge;
 
-	uint64_t bdat_left; /* BDAT octets the user still has to supply */
-	size_t bdat_stage; /* the BDAT stage those octets belong to */
+	/* The open BDAT chunk (smtp_session_chunk_left in session.h). */
+	uint64_t chunk_left; /* octets the user still has to supply */
+	size_t chunk_stage; /* the BDAT stage those octets belong to */
 
 	struct buf out;
 	/*

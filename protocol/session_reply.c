@@ -138,6 +138,35 @@ caps_notes(struct smtp_session *s)
 		    "it)");
 }
 
+/*
+ * A reply to BDAT while its chunk is still owed.  RFC 3030 2 has the
+ * server read the whole chunk before it answers, so an early reply means
+ * one of two things.  500/502 (BDAT unknown) and 501/504 (no size it
+ * could read): the server took no chunk announcement and reads no chunk,
+ * so the rest is cancelled and the next line is a command again.  Any
+ * other code: the server knows the size and must still read (and may
+ * discard) those octets before it takes a command, so they stay the
+ * chunk.  After 421 the connection ends anyway.
+ */
+static void
+chunk_early_reply(struct smtp_session *s, int code)
+{
+	unsigned long long left = s->chunk_left;
+
+	if (code == 500 || code == 501 || code == 502 || code == 504) {
+		s->chunk_left = 0;
+		smtp_session_note(s,
+		    "%d to BDAT: the server reads no chunk, so the %llu "
+		    "octets still owed are cancelled; the next line is a "
+		    "command",
+		    code, left);
+	} else if (code != 421)
+		smtp_session_warn(s,
+		    "the server answered BDAT before its chunk was complete "
+		    "(RFC 3030 2); the next %llu octets still go to the chunk",
+		    left);
+}
+
 /* Moves the confirmed state according to a reply to a stage. */
 static void
 apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
@@ -226,6 +255,8 @@ apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 		session_set_state(s, SMTP_STATE_READY);
 		break;
 	case SMTP_STAGE_BDAT:
+		if (idx == s->chunk_stage && s->chunk_left > 0)
+			chunk_early_reply(s, r->code);
 		if (!ok || session_bdat_is_last(st->command))
 			session_set_state(s, SMTP_STATE_READY);
 		else

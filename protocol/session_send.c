@@ -42,20 +42,29 @@ static const enum smtp_stage_kind verb_kind[SMTP_VERB_COUNT] = {
     [SMTP_VERB_ETRN] = SMTP_STAGE_ETRN,
 };
 
+/* Queues p and, when crlf, a CRLF: all or nothing, never half a line. */
+static int
+queue_bytes(struct smtp_session *s, const char *p, size_t n, int crlf)
+{
+	size_t len = n + (crlf ? 2 : 0);
+	char *dst;
+
+	if (n > SIZE_MAX - 2 || (dst = buf_reserve(&s->out, len)) == NULL)
+		return -1;
+	memcpy(dst, p, n);
+	if (crlf) {
+		dst[n] = '\r';
+		dst[n + 1] = '\n';
+	}
+	buf_commit(&s->out, len);
+	s->wipe_left = buf_used(&s->out);
+	return 0;
+}
+
 static int
 queue_line(struct smtp_session *s, const char *p, size_t n)
 {
-	char *dst;
-
-	/* All or nothing: never half a line queued. */
-	if (n > SIZE_MAX - 2 || (dst = buf_reserve(&s->out, n + 2)) == NULL)
-		return -1;
-	memcpy(dst, p, n);
-	dst[n] = '\r';
-	dst[n + 1] = '\n';
-	buf_commit(&s->out, n + 2);
-	s->wipe_left = buf_used(&s->out);
-	return 0;
+	return queue_bytes(s, p, n, 1);
 }
 
 static void
@@ -141,7 +150,11 @@ session_bdat_is_last(const char *line)
 	return 0;
 }
 
-/* Parses the size of "BDAT n [LAST]"; 0 when absent or bad. */
+/*
+ * The size of "BDAT n [LAST]", or 0 when it is absent or not a plain
+ * number ("BDAT 12x"): a server cannot read a chunk it cannot size, so
+ * it answers 501 and takes what follows as commands.
+ */
 static uint64_t
 bdat_size(const char *line)
 {
@@ -151,11 +164,11 @@ bdat_size(const char *line)
 	while (*p == ' ')
 		p++;
 	while (*p >= '0' && *p <= '9') {
-		if (v > UINT64_MAX / 10)
+		if (v > (UINT64_MAX - 9) / 10)
 			return 0;
 		v = v * 10 + (uint64_t)(*p++ - '0');
 	}
-	return v;
+	return *p == '\0' || *p == ' ' ? v : 0;
 }
 
 static int
@@ -168,8 +181,8 @@ send_content_line(
 		if (queue_line(s, p, n) == -1)
 			goto full;
 		/*
-		 * The index first: session_message_stage() may add a stage, which
-		 * moves s->stages.
+		 * The index first: session_message_stage() may add a
+		 * stage, which moves s->stages.
 		 */
 		i = session_message_stage(s);
 		s->stages[i].bytes += 3;
@@ -204,27 +217,69 @@ full:
 	return -1;
 }
 
+/*
+ * One line of a BDAT chunk (RFC 3030 2): sent as typed, never
+ * dot-stuffed (the count ends a chunk, not a "."), counted against the
+ * size the BDAT command announced.  A line that does not fit is refused,
+ * not sent with a warning: the octets past the count would reach the
+ * server as the start of a command, every later reply would answer
+ * something other than what the dialogue shows, and an admin who
+ * miscounted wants to retype the line, not to untangle a desynchronised
+ * session.  A line of exactly the octets left is sent without its CRLF
+ * and ends the chunk in mid-line: chunks may split a line anywhere (the
+ * next chunk continues it), and with one octet left it is the only way
+ * to finish.
+ */
 static int
-send_bdat_line(struct smtp_session *s, const char *p, size_t n, char **errstr)
+send_chunk_line(struct smtp_session *s, const char *p, size_t n, char **errstr)
 {
-	size_t idx = s->bdat_stage;
+	uint64_t left = s->chunk_left;
+	size_t idx = s->chunk_stage, len;
+	int crlf;
 
-	if (n + 2 > s->bdat_left) {
-		*errstr = xasprintf(
-		    "this line (%zu octets with CRLF) is "
-		    "longer than the %llu octets the BDAT command announced; "
-		    "nothing was sent",
-		    n + 2, (unsigned long long)s->bdat_left);
+	if (n <= SIZE_MAX - 2 && n + 2 <= left)
+		crlf = 1;
+	else if (n == left)
+		crlf = 0;
+	else if (left == 1) {
+		*errstr =
+		    xstrdup("the BDAT chunk has 1 octet left, which no "
+		            "line with its CRLF fits: type exactly one "
+		            "octet to end the chunk without CRLF; nothing "
+		            "was sent");
+		return -1;
+	} else {
+		*errstr = xasprintf("this line needs %zu octets with its CRLF "
+		                    "but the BDAT chunk has %llu left: type at "
+		                    "most %llu octets, or exactly %llu to end "
+		                    "the chunk without CRLF; nothing was sent",
+		    n + 2, (unsigned long long)left,
+		    (unsigned long long)(left - 2), (unsigned long long)left);
 		return -1;
 	}
-	if (queue_line(s, p, n) == -1) {
-		*errstr = xstrdup("too much unsent output is queued");
+	if (queue_bytes(s, p, n, crlf) == -1) {
+		*errstr = xstrdup("too much unsent output is queued; wait for "
+		                  "the server to read it");
 		return -1;
 	}
-	s->bdat_left -= n + 2;
+	len = n + (crlf ? 2 : 0);
+	s->chunk_left -= len;
+	s->stages[idx].bytes += len;
 	emit_sent(s, p, n, SMTP_SENT_CONTENT, idx);
-	if (s->bdat_left == 0)
-		smtp_session_note(s, "BDAT chunk complete");
+	if (s->chunk_left > 0)
+		return 0;
+	/* As after ".": the reply's latency counts from the chunk's end. */
+	if (s->stages[idx].state == SMTP_ST_PENDING)
+		s->stages[idx].t_start_us = session_elapsed(s);
+	if (crlf)
+		smtp_session_note(s,
+		    "BDAT chunk complete (%llu octets); now its reply",
+		    (unsigned long long)s->stages[idx].bytes);
+	else
+		smtp_session_note(s,
+		    "BDAT chunk complete (%llu octets), its last line sent "
+		    "without CRLF: the next chunk continues that line",
+		    (unsigned long long)s->stages[idx].bytes);
 	return 0;
 }
 
@@ -268,12 +323,13 @@ smtp_session_send(
 	}
 	if (has_forbidden(p, n, errstr))
 		return -1;
+	/* While a chunk is open the server reads octets, not commands. */
+	if (s->chunk_left > 0)
+		return send_chunk_line(s, p, n, errstr);
 	if (s->pred == SMTP_STATE_CONTENT)
 		return send_content_line(s, p, n, errstr);
 	if (s->pred == SMTP_STATE_AUTH)
 		return send_sasl_line(s, p, n, errstr);
-	if (s->bdat_left > 0)
-		return send_bdat_line(s, p, n, errstr);
 	if (s->state == SMTP_STATE_TLS || s->pred == SMTP_STATE_TLS) {
 		*errstr = xstrdup("STARTTLS was accepted: nothing can be sent "
 		                  "until the TLS handshake is done");
@@ -344,19 +400,19 @@ smtp_session_send(
 	    s, verb_kind[verb], display != NULL ? display : line);
 	emit_sent(s, display != NULL ? display : line,
 	    strlen(display != NULL ? display : line), flags, idx);
+	session_wait_push(s, idx);
 	if (verb == SMTP_VERB_BDAT) {
-		s->bdat_left = bdat_size(line);
-		s->bdat_stage = idx;
-		session_wait_push(s, idx);
+		/* BDAT 0 opens no chunk: its reply is awaited at once. */
+		s->chunk_left = bdat_size(line);
+		s->chunk_stage = idx;
 		if (session_bdat_is_last(line))
 			s->txn = 0;
-		if (s->bdat_left > 0)
+		if (s->chunk_left > 0)
 			smtp_session_note(s,
 			    "the next %llu octets you type "
 			    "(each line counts its CRLF) are the BDAT chunk",
-			    (unsigned long long)s->bdat_left);
-	} else
-		session_wait_push(s, idx);
+			    (unsigned long long)s->chunk_left);
+	}
 	predict(s, verb, line);
 	secret_free_str(line);
 	free(display);
@@ -375,6 +431,14 @@ smtp_session_send_secret(struct smtp_session *s, const char *wire,
 	}
 	if (has_forbidden(wire, n, errstr))
 		return -1;
+	if (s->chunk_left > 0) {
+		*errstr =
+		    xasprintf("a BDAT chunk is open (%llu octets left): "
+		              "a secret would become part of the message; "
+		              "nothing was sent",
+		        (unsigned long long)s->chunk_left);
+		return -1;
+	}
 	if (queue_line(s, wire, n) == -1) {
 		*errstr = xstrdup("too much unsent output is queued");
 		return -1;
