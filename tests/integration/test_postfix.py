@@ -439,7 +439,8 @@ class PostfixTest(servers.EhloTestCase):
         """A line of exactly the octets left ends the chunk without CRLF;
         the next chunk continues that line."""
         before = self.mailbox("alice")
-        r = self.ehlo(["run", "--timeout", "5", self.server], servers.script("""
+        args = ["run", "--timeout", "5", self.server]
+        r = self.ehlo(args, servers.script("""
             EHLO me
             MAIL FROM:<a@example.test>
             RCPT TO:<alice@example.test>
@@ -461,7 +462,8 @@ class PostfixTest(servers.EhloTestCase):
         there and the session is closed (a QUIT would be chunk content), so
         nothing is delivered and ehlo exits 2 without waiting."""
         before = self.mailbox("bob")
-        r = self.ehlo(["run", "--timeout", "5", self.server], servers.script("""
+        args = ["run", "--timeout", "5", self.server]
+        r = self.ehlo(args, servers.script("""
             EHLO me
             MAIL FROM:<a@example.test>
             RCPT TO:<bob@example.test>
