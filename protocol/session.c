@@ -117,6 +117,9 @@ session_emit(struct smtp_session *s, struct smtp_event *ev)
 	s->cb(ev, s->arg);
 }
 
+static void emit_text(struct smtp_session *, enum smtp_event_type, const char *,
+    va_list) __attribute__((format(printf, 3, 0)));
+
 static void
 emit_text(struct smtp_session *s, enum smtp_event_type type, const char *fmt,
     va_list ap)
@@ -396,6 +399,9 @@ close_session(struct smtp_session *s)
 	ev.type = SMTP_EV_CLOSED;
 	session_emit(s, &ev);
 }
+
+static void fail_v(struct smtp_session *, enum smtp_fail, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
 
 static void
 fail_v(struct smtp_session *s, enum smtp_fail cat, const char *fmt, va_list ap)
