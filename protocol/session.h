@@ -187,10 +187,13 @@ void smtp_session_body_commit(struct smtp_session *, size_t n);
  * whole chunk, so while chunk_left > 0 the reply is not awaited; read
  * the next lines and send them (smtp_client_is_busy() is 0 then, and
  * the client's timeout does not run).  A prompt can show the count
- * ("chunk 7 left>"); it changes only inside smtp_session_send(), each
- * change followed by a SENT event, and drops to 0 when the chunk is
- * complete, the session closes, or the server answers BDAT early with
- * 500/501/502/504 (it took no chunk; a note says so).
+ * ("chunk 7 left>"): the BDAT line sets it and each chunk line lowers it
+ * (a SENT event follows each change); it also drops to 0 when the
+ * session closes, or when the server answers BDAT early with
+ * 500/501/502/504 (it took no chunk; a NOTE says so).  There is no way
+ * out of a chunk but to finish it or to close the connection: every
+ * line, QUIT and "/quit" included, is chunk content, so a front end that
+ * must stop (end of script, the user quits) closes the connection.
  *
  * Fitting: a line of k octets is sent whole when k + 2 <= chunk_left; a
  * line of exactly chunk_left octets is sent without CRLF and ends the
