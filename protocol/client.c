@@ -10,7 +10,8 @@
  * a handshake wants it.  One timer measures the current network step:
  * armed when the client starts waiting (connect, handshake, a reply, the
  * socket draining) and re-armed on every step's completion, so a server
- * that trickles one byte a second still times out.
+ * that trickles one byte a second still times out.  While the user owes
+ * a BDAT chunk only writing is a step: no reply can come before it.
  */
 #include "protocol/client.h"
 
@@ -205,6 +206,9 @@ smtp_client_is_busy(const struct smtp_client *c)
 	if (c->phase == PHASE_CONNECTING || c->phase == PHASE_HANDSHAKE)
 		return 1;
 	(void)smtp_session_output(c->session, &out);
+	/* A BDAT chunk is open: the server waits for the user, not we. */
+	if (smtp_session_chunk_left(c->session) > 0)
+		return out > 0 || c->body_on;
 	return out > 0 || c->body_on || smtp_session_pending(c->session) > 0 ||
 	    smtp_session_state(c->session) == SMTP_STATE_TLS;
 }
@@ -283,6 +287,12 @@ waiting(struct smtp_client *c)
 	if (c->phase != PHASE_OPEN)
 		return 0;
 	(void)smtp_session_output(c->session, &out);
+	/*
+	 * While a BDAT chunk is owed no reply can come (RFC 3030 2): only
+	 * writing is a network step; the user may take their time.
+	 */
+	if (smtp_session_chunk_left(c->session) > 0)
+		return out > 0;
 	/* Still no 220 (a 1xx or odd first reply): the greeting is late. */
 	return out > 0 || smtp_session_pending(c->session) > 0 ||
 	    smtp_session_state(c->session) == SMTP_STATE_GREETING;

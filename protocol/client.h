@@ -93,7 +93,10 @@ const struct smtp_body_stats *smtp_client_body_stats(
 
 /*
  * 1 while something is in flight: connecting, a TLS handshake, replies
- * outstanding, output not yet written, a body still streaming.
+ * outstanding, output not yet written, a body still streaming.  While a
+ * BDAT chunk is open (smtp_session_chunk_left() > 0) only output and a
+ * body count: the reply to BDAT comes after the chunk, so the caller
+ * must go on supplying it.
  */
 int smtp_client_is_busy(const struct smtp_client *);
 /* 1 once the connection is gone (closed or failed). */

@@ -76,7 +76,7 @@ struct smtp_stage {
 	uint64_t t_end_us; /* when the reply came (0 while pending) */
 	unsigned txn; /* transaction number (MAIL..end), 0 outside */
 	unsigned group; /* pipelined group number, 0 when not */
-	uint64_t bytes; /* MESSAGE: octets of content on the wire */
+	uint64_t bytes; /* MESSAGE, BDAT: octets of content on the wire */
 };
 
 enum smtp_event_type {
@@ -142,17 +142,20 @@ void smtp_session_feed(struct smtp_session *, const char *, size_t);
 
 /*
  * Sends one line the user typed (no CRLF).  Depending on the state it is
- * an SMTP command (checked: warnings are emitted as events and the line
- * is sent anyway), a line of message content (after 354, until "."), or
- * a SASL response (after 334; shown redacted).  Returns -1 with *errstr
- * when the line must not be sent (CR, LF or NUL inside; not connected).
+ * a line of a BDAT chunk (while smtp_session_chunk_left() > 0, see
+ * below), a line of message content (after 354, until "."), a SASL
+ * response (after 334; shown redacted), or an SMTP command (checked:
+ * warnings are emitted as events and the line is sent anyway).  Returns
+ * -1 with *errstr when the line must not be sent (CR, LF or NUL inside;
+ * not connected; a chunk line that does not fit).
  */
 int smtp_session_send(
     struct smtp_session *, const char *, size_t, char **errstr);
 
 /*
  * Sends a line whose wire form must not be shown (SASL): display is what
- * observers see.  kind is the stage it opens (SMTP_STAGE_AUTH).
+ * observers see.  kind is the stage it opens (SMTP_STAGE_AUTH).  Refused
+ * (-1, *errstr) while a BDAT chunk is open.
  */
 int smtp_session_send_secret(struct smtp_session *, const char *wire,
     const char *display, char **errstr);
@@ -169,6 +172,38 @@ void smtp_session_body_end(struct smtp_session *, const char *summary);
 
 struct buf *smtp_session_body_buf(struct smtp_session *);
 void smtp_session_body_commit(struct smtp_session *, size_t n);
+
+/*
+ * BDAT chunks (RFC 3030).  After "BDAT n [LAST]" with n > 0 is sent, the
+ * next n octets are the chunk, not commands: smtp_session_chunk_left()
+ * is the count still owed (0 when no chunk is open), and every line
+ * given to smtp_session_send() meanwhile goes into the chunk as typed
+ * plus CRLF, counted, never dot-stuffed (a chunk has no end marker) and
+ * never command-checked.  Each is shown as a SENT event flagged
+ * SMTP_SENT_CONTENT on the BDAT stage, like DATA content, and the BDAT
+ * stage's bytes grow with it.
+ *
+ * The contract for front ends: the server answers BDAT only after the
+ * whole chunk, so while chunk_left > 0 the reply is not awaited; read
+ * the next lines and send them (smtp_client_is_busy() is 0 then, and
+ * the client's timeout does not run).  A prompt can show the count
+ * ("chunk 7 left>"): the BDAT line sets it and each chunk line lowers it
+ * (a SENT event follows each change); it also drops to 0 when the
+ * session closes, or when the server answers BDAT early with
+ * 500/501/502/504 (it took no chunk; a NOTE says so).  There is no way
+ * out of a chunk but to finish it or to close the connection: every
+ * line, QUIT and "/quit" included, is chunk content, so a front end that
+ * must stop (end of script, the user quits) closes the connection.
+ *
+ * Fitting: a line of k octets is sent whole when k + 2 <= chunk_left; a
+ * line of exactly chunk_left octets is sent without CRLF and ends the
+ * chunk in mid-line (the next chunk continues that line); any other
+ * line is refused with an *errstr naming the octets left, and nothing is
+ * sent, because octets past the count would reach the server as a
+ * command.  "BDAT 0" and "BDAT 0 LAST" open no chunk: the reply is
+ * awaited at once (BDAT 0 LAST ends a message sent in earlier chunks).
+ */
+uint64_t smtp_session_chunk_left(const struct smtp_session *);
 
 /* Groups the following commands into one write (RFC 2920). */
 void smtp_session_pipeline_begin(struct smtp_session *);

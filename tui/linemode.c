@@ -661,7 +661,9 @@ run_line(struct lm *lm)
 	size_t n = lm->linelen;
 	enum smtp_state st = smtp_session_state(lm->session);
 
-	if (st == SMTP_STATE_CONTENT || st == SMTP_STATE_AUTH) {
+	/* After 354, 334, or inside a BDAT chunk: content, not commands. */
+	if (st == SMTP_STATE_CONTENT || st == SMTP_STATE_AUTH ||
+	    smtp_session_chunk_left(lm->session) > 0) {
 		send_line(lm, l, n);
 		return;
 	}
@@ -736,6 +738,20 @@ lm_step(struct lm *lm)
 				lm_note(lm,
 				    "end of script inside /pipeline: "
 				    "the group was sent");
+				continue;
+			}
+			if (smtp_session_chunk_left(lm->session) > 0) {
+				/* A QUIT now would be read as chunk content. */
+				lm_error(lm, EXIT_USAGE,
+				    "%s: the script stopped %llu octets short of "
+				    "the BDAT chunk's end; the connection was "
+				    "closed",
+				    lm->name,
+				    (unsigned long long)smtp_session_chunk_left(
+				        lm->session));
+				smtp_session_close(lm->session,
+				    "the workbench closed the connection");
+				smtp_client_close(lm->client);
 				continue;
 			}
 			if (!smtp_session_quit_sent(lm->session)) {

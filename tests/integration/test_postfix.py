@@ -6,7 +6,11 @@ required, AUTH only after TLS).  Mail for alice@ and bob@example.test is
 delivered to Maildirs, and the tests read what Postfix really stored.
 """
 
+import json
+import os
 import re
+import subprocess
+import tempfile
 
 import servers
 
@@ -355,6 +359,126 @@ class PostfixTest(servers.EhloTestCase):
                 self.assertIn(b"(using TLS", message)
                 self.assertIn(b"with ESMTPSA", message)
                 self.assertBodyDelivered(message, self.body)
+
+    # -- BDAT by hand (RFC 3030) ---------------------------------------------
+
+    def run_piped(self, script_bytes, db):
+        """printf SCRIPT | ehlo run --timeout 5 SERVER, through a real
+        pipe as an admin types it (issue 20, item 1), recording into db."""
+        env = dict(os.environ, NO_COLOR="1", TERM="dumb", EHLO_DB=db,
+                   XDG_DATA_HOME=os.path.dirname(db),
+                   XDG_CONFIG_HOME=os.path.dirname(db),
+                   XDG_STATE_HOME=os.path.dirname(db))
+        env.pop("EHLO_PASSWORD", None)
+        proc = subprocess.run(
+            ["sh", "-c", 'printf "%s" "$1" | "$2" run --timeout 5 "$3"',
+             "sh", script_bytes, servers.ehlo_bin(), self.server],
+            capture_output=True, env=env, timeout=60)
+        return servers.Result(proc.returncode, proc.stdout.decode(),
+                              proc.stderr.decode())
+
+    def assertOnlyTraceHeaders(self, message, content):
+        """message (as stored, LF line ends) is Postfix's trace headers
+        followed by exactly content (CRLF as LF)."""
+        want = content.replace(b"\r\n", b"\n")
+        self.assertTrue(message.endswith(want), message)
+        added = message[:len(message) - len(want)].decode()
+        names = [line.split(":", 1)[0] for line in added.splitlines()
+                 if not line[:1].isspace()]
+        self.assertEqual(names, ["Return-Path", "X-Original-To",
+                                 "Delivered-To", "Received"], message)
+
+    def test_bdat_chunks_are_sent_before_the_reply_is_awaited(self):
+        """Lines after BDAT n are the chunk: sent as typed (no dot-stuffing,
+        no slash commands, QUIT is content), then the reply is awaited.
+        Before the fix line mode waited for the reply to BDAT without
+        sending the chunk and timed out (exit 3)."""
+        chunk1 = b"Subject: x\r\n"
+        chunk2 = (b"\r\n.a dot that stays\r\n/expect 250\r\n"
+                  b"# not a comment\r\nQUIT\r\n")
+        script = (b"EHLO me\nMAIL FROM:<a@example.test>\n"
+                  b"RCPT TO:<alice@example.test>\n"
+                  b"BDAT %d\n" % len(chunk1) +
+                  chunk1.replace(b"\r\n", b"\n") +
+                  b"BDAT %d LAST\n" % len(chunk2) +
+                  chunk2.replace(b"\r\n", b"\n"))
+        before = self.mailbox("alice")
+        with tempfile.TemporaryDirectory(prefix="ehlo-bdat-") as home:
+            db = os.path.join(home, "ehlo.db")
+            r = self.run_piped(script, db)
+            self.assertExit(r, 0)
+            dialogue = [line for line in r.stdout.splitlines()
+                        if line[:3] in ("C: ", "S: ")]
+            at = dialogue.index("C: BDAT 12")
+            self.assertEqual(dialogue[at:at + 3],
+                             ["C: BDAT 12", "C: Subject: x",
+                              "S: 250 2.0.0 Ok: 12 bytes"],
+                             self.transcript(r))
+            self.assertEqual(dialogue[at + 3:at + 9],
+                             [f"C: BDAT {len(chunk2)} LAST", "C: ",
+                              "C: .a dot that stays", "C: /expect 250",
+                              "C: # not a comment", "C: QUIT"],
+                             self.transcript(r))
+            self.assertRegex(dialogue[at + 9],
+                             r"^S: 250 2\.0\.0 Ok: %d bytes queued as " %
+                             (len(chunk1) + len(chunk2)))
+            self.assertEqual(dialogue[at + 10:at + 12],
+                             ["C: QUIT", "S: 221 2.0.0 Bye"])
+            self.assertOnlyTraceHeaders(self.delivered("alice", before),
+                                        chunk1 + chunk2)
+            # Recorded like DATA content: client rows marked content.
+            shown = servers.run_ehlo(["show", "--db", db, "1", "--json"])
+            self.assertExit(shown, 0)
+            content = [e["text"] for e in json.loads(shown.stdout)["events"]
+                       if e.get("content") and e.get("stage") == "BDAT"]
+            self.assertEqual(content, ["Subject: x", "", ".a dot that stays",
+                                       "/expect 250", "# not a comment",
+                                       "QUIT"])
+
+    def test_bdat_chunk_may_end_inside_a_line(self):
+        """A line of exactly the octets left ends the chunk without CRLF;
+        the next chunk continues that line."""
+        before = self.mailbox("alice")
+        args = ["run", "--timeout", "5", self.server]
+        r = self.ehlo(args, servers.script("""
+            EHLO me
+            MAIL FROM:<a@example.test>
+            RCPT TO:<alice@example.test>
+            BDAT 11
+            Subject: sp
+            BDAT 13 LAST
+            lit
+
+            body
+            """))
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^\*: BDAT chunk complete \(11 octets\), its last "
+                           r"line sent without CRLF")
+        self.assertOnlyTraceHeaders(self.delivered("alice", before),
+                                    b"Subject: split\r\n\r\nbody\r\n")
+
+    def test_bdat_line_that_does_not_fit_is_refused(self):
+        """A line longer than the chunk's rest is not sent; the script ends
+        there and the session is closed (a QUIT would be chunk content), so
+        nothing is delivered and ehlo exits 2 without waiting."""
+        before = self.mailbox("bob")
+        args = ["run", "--timeout", "5", self.server]
+        r = self.ehlo(args, servers.script("""
+            EHLO me
+            MAIL FROM:<a@example.test>
+            RCPT TO:<bob@example.test>
+            BDAT 12 LAST
+            Subject: xyz!
+            """))
+        self.assertExit(r, 2)
+        self.assertLine(r, r"^ehlo: stdin:5: this line needs 15 octets with "
+                           r"its CRLF but the BDAT chunk has 12 left",
+                        stream="stderr")
+        self.assertLine(r, r"^ehlo: stdin: the script stopped 12 octets "
+                           r"short of the BDAT chunk's end; the connection "
+                           r"was closed", stream="stderr")
+        self.assertNoLine(r, r"^C: (Subject|QUIT)")
+        self.assertEqual(self.pf.new_messages("bob", before, timeout=1), [])
 
 
 if __name__ == "__main__":

@@ -1173,6 +1173,221 @@ test_bdat(void **state)
 	assert_int_equal(last_stage(f)->txn, 0);
 }
 
+/* Opens a transaction MAIL, RCPT after EHLO; the output is taken. */
+static void
+connect_rcpt(struct fx *f)
+{
+	connect_ehlo(f);
+	exchange(f, "MAIL FROM:<a@b>", "250 2.1.0 ok\r\n");
+	exchange(f, "RCPT TO:<c@d>", "250 2.1.5 ok\r\n");
+}
+
+/*
+ * After "BDAT 12 LAST" the next 12 octets are the chunk: lines go out as
+ * typed plus CRLF, counted, never command-checked or dot-stuffed; the
+ * reply comes after the chunk and finishes the stage and the message.
+ */
+static void
+test_bdat_chunk_is_content(void **state)
+{
+	struct fx *f = *state;
+	const struct evrec *e;
+	size_t bdat, nstages, nwarn;
+
+	connect_rcpt(f);
+	assert_int_equal(smtp_session_chunk_left(f->s), 0);
+	send_ok(f, "BDAT 27 LAST");
+	bdat = smtp_session_nstages(f->s) - 1;
+	nstages = bdat + 1;
+	assert_int_equal(smtp_session_chunk_left(f->s), 27);
+	assert_true(has_text(f, SMTP_EV_NOTE, "next 27 octets"));
+	nwarn = count(f, SMTP_EV_WARNING);
+	fake_now += 5000000; /* the user takes five seconds to type */
+	send_ok(f, "Subject: x");
+	assert_int_equal(smtp_session_chunk_left(f->s), 15);
+	e = last(f, SMTP_EV_SENT);
+	assert_string_equal(e->text, "Subject: x");
+	assert_true((e->flags & SMTP_SENT_CONTENT) != 0);
+	assert_int_equal(e->kind, SMTP_STAGE_BDAT);
+	assert_int_equal(e->stage_index, bdat);
+	/* A command word, a slash and a lone dot are content here. */
+	send_ok(f, "QUIT");
+	send_ok(f, "/x");
+	send_ok(f, ".");
+	send_ok(f, "");
+	assert_int_equal(smtp_session_chunk_left(f->s), 0);
+	assert_true(
+	    has_text(f, SMTP_EV_NOTE, "BDAT chunk complete (27 octets)"));
+	/* No stage, no check, no warning, no dot-stuffing, no QUIT. */
+	assert_int_equal(smtp_session_nstages(f->s), nstages);
+	assert_int_equal(count(f, SMTP_EV_WARNING), nwarn);
+	assert_false(smtp_session_quit_sent(f->s));
+	expect_output(
+	    f, "BDAT 27 LAST\r\nSubject: x\r\nQUIT\r\n/x\r\n.\r\n\r\n");
+	assert_int_equal(stage(f, bdat)->bytes, 27);
+	check_stage(stage(f, bdat), SMTP_STAGE_BDAT, SMTP_ST_PENDING, 0, "");
+	assert_int_equal(smtp_session_pending(f->s), 1);
+	fake_now += 3000;
+	feed(f, "250 2.0.0 Ok: 27 bytes queued as Y\r\n");
+	check_stage(stage(f, bdat), SMTP_STAGE_BDAT, SMTP_ST_OK, 250, "2.0.0");
+	/* Latency from the end of the chunk, not from the command. */
+	assert_int_equal(
+	    stage(f, bdat)->t_end_us - stage(f, bdat)->t_start_us, 3000);
+	assert_int_equal(smtp_session_state(f->s), SMTP_STATE_READY);
+	assert_int_equal(smtp_session_pending(f->s), 0);
+	/* The chunk is over: QUIT is a command again. */
+	exchange(f, "QUIT", "221 bye\r\n");
+	check_stage(last_stage(f), SMTP_STAGE_QUIT, SMTP_ST_OK, 221, "");
+}
+
+/* Two chunks and their BDATs in one pipelined write (RFC 2920, 3030). */
+static void
+test_bdat_pipelined(void **state)
+{
+	struct fx *f = *state;
+	size_t first;
+
+	connect_rcpt(f);
+	first = smtp_session_nstages(f->s);
+	smtp_session_pipeline_begin(f->s);
+	send_ok(f, "BDAT 5");
+	send_ok(f, "abc");
+	send_ok(f, "BDAT 3 LAST");
+	send_ok(f, "x");
+	smtp_session_pipeline_end(f->s);
+	assert_int_equal(smtp_session_chunk_left(f->s), 0);
+	assert_int_equal(smtp_session_nstages(f->s), first + 2);
+	assert_int_equal(smtp_session_pending(f->s), 2);
+	expect_output(f, "BDAT 5\r\nabc\r\nBDAT 3 LAST\r\nx\r\n");
+	/* Each chunk is counted on its own BDAT stage. */
+	assert_int_equal(stage(f, first)->bytes, 5);
+	assert_int_equal(stage(f, first + 1)->bytes, 3);
+	feed(f, "250 2.0.0 Ok: 5 bytes\r\n");
+	check_stage(stage(f, first), SMTP_STAGE_BDAT, SMTP_ST_OK, 250, "2.0.0");
+	assert_int_equal(smtp_session_state(f->s), SMTP_STATE_BDAT);
+	feed(f, "250 2.0.0 Ok: 8 bytes queued as Z\r\n");
+	check_stage(
+	    stage(f, first + 1), SMTP_STAGE_BDAT, SMTP_ST_OK, 250, "2.0.0");
+	assert_int_equal(stage(f, first)->group, stage(f, first + 1)->group);
+	assert_int_equal(smtp_session_state(f->s), SMTP_STATE_READY);
+	assert_int_equal(smtp_session_pending(f->s), 0);
+}
+
+/*
+ * A line that does not fit the rest of the chunk is refused and nothing
+ * is sent; a line of exactly the rest ends the chunk without CRLF.
+ */
+static void
+test_bdat_line_must_fit(void **state)
+{
+	struct fx *f = *state;
+	char *err = NULL;
+	size_t nsent;
+
+	connect_rcpt(f);
+	send_ok(f, "BDAT 9");
+	expect_output(f, "BDAT 9\r\n");
+	nsent = count(f, SMTP_EV_SENT);
+	/* 8 octets + CRLF = 10 > 9; 8 != 9: neither fits. */
+	assert_int_equal(smtp_session_send(f->s, "abcdefgh", 8, &err), -1);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "needs 10 octets with its CRLF"));
+	assert_non_null(strstr(err, "has 9 left"));
+	assert_non_null(strstr(err, "at most 7 octets, or exactly 9"));
+	free(err);
+	err = NULL;
+	assert_int_equal(smtp_session_chunk_left(f->s), 9);
+	assert_int_equal(count(f, SMTP_EV_SENT), nsent);
+	expect_output(f, "");
+	send_ok(f, "abcde"); /* 7 with CRLF: 2 left */
+	assert_int_equal(smtp_session_chunk_left(f->s), 2);
+	send_ok(f, "fg"); /* exactly 2: no CRLF */
+	assert_int_equal(smtp_session_chunk_left(f->s), 0);
+	assert_true(has_text(f, SMTP_EV_NOTE, "sent without CRLF"));
+	expect_output(f, "abcde\r\nfg");
+	assert_string_equal(last(f, SMTP_EV_SENT)->text, "fg");
+
+	/* One octet left: no line with a CRLF fits it. */
+	feed(f, "250 2.0.0 Ok: 9 bytes\r\n");
+	send_ok(f, "BDAT 3 LAST");
+	send_ok(f, "h");
+	assert_int_equal(smtp_session_chunk_left(f->s), 0);
+	feed(f, "250 ok\r\n");
+	send_ok(f, "BDAT 3 LAST"); /* a second LAST: the server says 503 */
+	send_ok(f, "");
+	assert_int_equal(smtp_session_chunk_left(f->s), 1);
+	assert_int_equal(smtp_session_send(f->s, "", 0, &err), -1);
+	assert_non_null(strstr(err, "1 octet left"));
+	free(err);
+	send_ok(f, "i");
+	assert_int_equal(smtp_session_chunk_left(f->s), 0);
+	expect_output(f, "BDAT 3 LAST\r\nh\r\nBDAT 3 LAST\r\n\r\ni");
+}
+
+/* BDAT 0 LAST opens no chunk: the next line is a command. */
+static void
+test_bdat_empty_chunk(void **state)
+{
+	struct fx *f = *state;
+	size_t bdat;
+
+	connect_rcpt(f);
+	send_ok(f, "BDAT 0 LAST");
+	bdat = smtp_session_nstages(f->s) - 1;
+	assert_int_equal(smtp_session_chunk_left(f->s), 0);
+	assert_false(has_text(f, SMTP_EV_NOTE, "BDAT chunk"));
+	assert_int_equal(smtp_session_pending(f->s), 1);
+	send_ok(f, "NOOP");
+	check_stage(last_stage(f), SMTP_STAGE_NOOP, SMTP_ST_PENDING, 0, "");
+	expect_output(f, "BDAT 0 LAST\r\nNOOP\r\n");
+	feed(f, "250 2.0.0 Ok: queued\r\n250 ok\r\n");
+	check_stage(stage(f, bdat), SMTP_STAGE_BDAT, SMTP_ST_OK, 250, "2.0.0");
+	/* A size that is not a plain number announces no chunk either. */
+	exchange(f, "MAIL FROM:<a@b>", "250 ok\r\n");
+	exchange(f, "RCPT TO:<c@d>", "250 ok\r\n");
+	send_ok(f, "BDAT 12x");
+	assert_int_equal(smtp_session_chunk_left(f->s), 0);
+}
+
+/*
+ * A reply to BDAT before its chunk: 500 (the server does not know BDAT)
+ * cancels the chunk; anything else leaves it owed, with a warning.
+ */
+static void
+test_bdat_early_reply(void **state)
+{
+	struct fx *f = *state;
+	char *err = NULL;
+
+	connect_rcpt(f);
+	send_ok(f, "BDAT 10");
+	feed(f, "500 5.5.1 Error: command not recognized\r\n");
+	assert_int_equal(smtp_session_chunk_left(f->s), 0);
+	assert_true(has_text(f, SMTP_EV_NOTE, "reads no chunk"));
+	send_ok(f, "RSET");
+	check_stage(last_stage(f), SMTP_STAGE_RSET, SMTP_ST_PENDING, 0, "");
+	expect_output(f, "BDAT 10\r\nRSET\r\n");
+	feed(f, "250 ok\r\n");
+
+	exchange(f, "MAIL FROM:<a@b>", "250 ok\r\n");
+	send_ok(f, "BDAT 4 LAST");
+	feed(f, "554 5.5.1 no valid recipients\r\n");
+	assert_int_equal(smtp_session_chunk_left(f->s), 4);
+	assert_true(has_text(f, SMTP_EV_WARNING, "before its chunk"));
+	/* Still owed: a secret cannot go now, the content can. */
+	assert_int_equal(
+	    smtp_session_send_secret(f->s, "AGEAYg==", "[hidden]", &err), -1);
+	assert_non_null(strstr(err, "BDAT chunk is open"));
+	free(err);
+	send_ok(f, "ab");
+	assert_int_equal(smtp_session_chunk_left(f->s), 0);
+	expect_output(f, "BDAT 4 LAST\r\nab\r\n");
+	/* A closed session owes nothing. */
+	send_ok(f, "BDAT 4 LAST");
+	smtp_session_close(f->s, "bye");
+	assert_int_equal(smtp_session_chunk_left(f->s), 0);
+}
+
 /* ---- failures and odd replies ------------------------------------------ */
 
 static void
@@ -1433,6 +1648,11 @@ main(void)
 	    T(test_content_raw),
 	    T(test_body_write),
 	    T(test_bdat),
+	    T(test_bdat_chunk_is_content),
+	    T(test_bdat_pipelined),
+	    T(test_bdat_line_must_fit),
+	    T(test_bdat_empty_chunk),
+	    T(test_bdat_early_reply),
 	    T(test_malformed_reply),
 	    T(test_reply_to_nothing),
 	    T(test_eof_while_pending),

@@ -1,0 +1,97 @@
+/*
+ * Private to the session engine (session.c, session_reply.c,
+ * session_send.c): the session's state and the helpers its rooms share.
+ * session.c owns the life cycle, the stage list, the wait FIFO, events
+ * and failures; session_reply.c matches replies to stages and moves the
+ * state; session_send.c queues what the user sends (commands, message
+ * content, BDAT chunks, SASL responses).  Nothing outside these files
+ * includes this header.
+ */
+#ifndef EHLO_PROTOCOL_SESSION_INT_H
+#define EHLO_PROTOCOL_SESSION_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "protocol/session.h"
+
+struct smtp_session {
+	smtp_event_cb *cb;
+	void *arg;
+	uint64_t (*now)(void);
+	uint64_t t0;
+
+	struct smtp_reply_parser *parser;
+	struct smtp_caps caps;
+	enum smtp_state state;
+	enum smtp_state pred; /* predicted state, see the top comment */
+	int tls;
+	int authenticated;
+	int quit_sent;
+	int server_closing;
+	int closed;
+
+	struct smtp_stage *stages;
+	size_t nstages, capstages;
+	size_t *waiting; /* FIFO of stage indexes */
+	size_t nwaiting, capwaiting, headwaiting;
+	size_t message_stage; /* open MESSAGE stage, or SIZE_MAX */
+	size_t last_reply; /* stage index, or SIZE_MAX */
+
+	unsigned txn; /* current transaction number, 0 outside one */
+	unsigned ntxn; /* transactions begun on this connection */
+	unsigned group, pipelining;
+	unsigned line_flags_warned;
+	int early_talk; /* a command left before the greeting came */
+	int auth_plain_warned; /* AUTH offered without TLS: said once */
+
+	/* SASL typed by hand: what is needed to redact the next response. */
+	char auth_mech[32];
+	int auth_step;
+	char *auth_challenge;
+
+	/* The open BDAT chunk (smtp_session_chunk_left in session.h). */
+	uint64_t chunk_left; /* octets the user still has to supply */
+	size_t chunk_stage; /* the BDAT stage those octets belong to */
+
+	struct buf out;
+	/*
+	 * Octets at the head of out up to the end of the last command line
+	 * (it may hold a SASL response: wiped once sent; streamed message
+	 * content after it is not).
+	 */
+	size_t wipe_left;
+};
+
+/* Microseconds since the session began. */
+uint64_t session_elapsed(const struct smtp_session *);
+/* Stamps ev with the time and hands it to the observer. */
+void session_emit(struct smtp_session *, struct smtp_event *);
+
+/*
+ * Appends a pending stage (display is copied; NULL means "") and
+ * returns its index.  It may move s->stages: take pointers after it.
+ */
+size_t session_stage_add(
+    struct smtp_session *, enum smtp_stage_kind, const char *display);
+/* The open MESSAGE stage, added on first use (may move s->stages). */
+size_t session_message_stage(struct smtp_session *);
+void session_stage_finish(
+    struct smtp_session *, size_t i, enum smtp_stage_state);
+
+/* The FIFO of stages waiting for a reply: pop returns -1 when empty. */
+void session_wait_push(struct smtp_session *, size_t idx);
+int session_wait_pop(struct smtp_session *, size_t *idx);
+
+/* Sets the confirmed state (and the predicted one when nothing waits). */
+void session_set_state(struct smtp_session *, enum smtp_state);
+
+/* Fails the session (one FAILURE event, then CLOSED). */
+void session_fail_f(struct smtp_session *, enum smtp_fail, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* 1 when a BDAT command line carries the LAST keyword. */
+int session_bdat_is_last(const char *line);
+
+#endif
