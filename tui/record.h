@@ -32,7 +32,7 @@ struct record; /* opaque */
  * With spool set (a process that records and exits: `ehlo run`,
  * `ehlo send`), a healthy database is not opened: the session goes to
  * a spool file beside it, which the next process to open the database
- * imports (hist_open_spool); record_session_id is then 0.
+ * imports (hist_sink_spool); record_session_id is then 0.
  */
 struct record *record_open(const char *db, int no_history, int spool);
 

@@ -165,7 +165,7 @@ def db_problems(db):
 
 def import_spool(db):
     """`ehlo run` leaves its session in the spool beside the database
-    (history/hist_spool.c); any ehlo that opens the database imports
+    (history/hist_spool_sink.c); any ehlo that opens the database imports
     it.  `ehlo history` does, so SQL read after it sees every session."""
     r = servers.run_ehlo(["history", "--db", db], timeout=30)
     if r.code != 0:

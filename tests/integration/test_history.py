@@ -71,7 +71,7 @@ class HistoryTest(servers.EhloTestCase):
         return [f"{d}: {prefix.get(flags & 24, '') if d == '*' else ''}{t}"
                 for d, t, flags in rows]
 
-    # -- the spool (history/hist_spool.c) ------------------------------------
+    # -- the spool (history/hist_spool_*.c) ---------------------------------
 
     def spool_files(self, suffix=".spool"):
         d = self.db + "-spool"
