@@ -97,37 +97,38 @@ hist_pin_find(
 	return found;
 }
 
-void
+int
 hist_pin_starttls(
     const char *db, int64_t now, const char *server, int port, int64_t id)
 {
 	char *path, *line;
 	int64_t i = 0, t = 0;
 	struct stat sb;
-	int fd, rc;
+	int fd, rc, wrote = 0;
 
 	if (!pinnable(server))
-		return;
+		return 0;
 	/* Pinned already, with a number or with none to add. */
 	rc = hist_pin_find(db, server, port, &i, &t);
 	if (rc == -1 || (rc == 1 && (i != 0 || id == 0)))
-		return;
+		return 0;
 	path = pin_path(db);
 	/* Never created here: the file exists only when complete. */
 	fd = open(
 	    path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	free(path);
 	if (fd == -1)
-		return;
+		return 0;
 	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
 	    sb.st_uid == geteuid()) {
 		line = xasprintf("%lld %lld %d %s\n", (long long)now,
 		    (long long)id, port, server);
 		/* One write: O_APPEND keeps lines whole between writers. */
-		(void)!write(fd, line, strlen(line));
+		wrote = write(fd, line, strlen(line)) == (ssize_t)strlen(line);
 		free(line);
 	}
 	(void)close(fd);
+	return wrote;
 }
 
 int

@@ -20,10 +20,11 @@ int hist_caps_starttls(const char *caps);
 /*
  * Notes in the pins of the database at db that server:port offered
  * STARTTLS on a plain-text EHLO in session id (0: a spooled session,
- * not numbered yet), first seen at now (Unix seconds).  Never fails:
- * the pins are an index, and the file is never created here.
+ * not numbered yet), first seen at now (Unix seconds).  Returns 1 when
+ * it added the line, 0 when not (pinned already, no pins file, any
+ * error: the pins are an index, and the file is never created here).
  */
-void hist_pin_starttls(
+int hist_pin_starttls(
     const char *db, int64_t now, const char *server, int port, int64_t id);
 
 /*

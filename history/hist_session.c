@@ -90,7 +90,7 @@ hist_session_set(struct hist *h, enum hist_fact what, int64_t id,
 		/* The pins a spooled session's downgrade check reads. */
 		char *server = hist_col_dup(st, 0);
 
-		hist_pin_starttls(h->path, hist_now(h), server,
+		(void)hist_pin_starttls(h->path, hist_now(h), server,
 		    sqlite3_column_int(st, 1), id);
 		free(server);
 	}

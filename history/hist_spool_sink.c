@@ -55,6 +55,7 @@ struct spool_sink {
 	int64_t nsessions; /* local numbers handed out (records need one) */
 	char *server; /* the newest session's, for its STARTTLS pin */
 	int port;
+	int64_t pinned; /* the session whose pin this writer added, or 0 */
 	off_t size; /* octets written whole: records end here */
 };
 
@@ -195,9 +196,10 @@ spool_set(
 		return -1;
 	/* Pinned now, numbered (0 to the pins) when imported. */
 	if (what == HIST_FACT_PLAIN_CAPS && lid == sp->nsessions && v != NULL &&
-	    hist_caps_starttls(v))
-		hist_pin_starttls(
-		    sp->db, (int64_t)time(NULL), sp->server, sp->port, 0);
+	    hist_caps_starttls(v) &&
+	    hist_pin_starttls(
+	        sp->db, (int64_t)time(NULL), sp->server, sp->port, 0))
+		sp->pinned = lid;
 	return 0;
 }
 
@@ -417,8 +419,17 @@ spool_had_starttls(struct hist_sink *s, const char *server, int port,
 	int64_t i = 0, t = 0;
 	int rc;
 
-	/* The pins answer without opening the database. */
-	if ((rc = hist_pin_find(sp->db, server, port, &i, &t)) >= 0) {
+	/*
+	 * The pins answer without opening the database, unless the pin is
+	 * this writer's own for a session that does not count (the pins
+	 * cannot tell its sessions apart: the spool files can).
+	 */
+	rc = hist_pin_find(sp->db, server, port, &i, &t);
+	if (rc == 1 && i == 0 && sp->pinned != 0 && before_session > 0 &&
+	    sp->pinned >= before_session && sp->port == port &&
+	    strcmp(sp->server, server) == 0)
+		rc = -1;
+	if (rc >= 0) {
 		if (rc == 1) {
 			if (id != NULL)
 				*id = i;

@@ -9,7 +9,9 @@
  * user: root ignores permissions, so the test drops to nobody), a
  * locked database (clear error within the busy timeout), and a session
  * with AUTH driven through the recorder whose secrets must appear
- * nowhere in the database files.
+ * nowhere in the database files.  The recorder tests run on both sinks
+ * (one test body each): the store, as the workbench records, and the
+ * spool, as `ehlo run` records, read back after the import.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -53,6 +56,7 @@ static const char schema_v1[] =
 struct tmp {
 	char dir[64];
 	char path[128];
+	int use_spool; /* the recorder's sink: 1 spool, 0 store */
 };
 
 static int
@@ -68,6 +72,16 @@ setup_tmp(void **state)
 		return -1;
 	(void)snprintf(t->path, sizeof t->path, "%s/ehlo.db", t->dir);
 	*state = t;
+	return 0;
+}
+
+/* The recorder tests run once on each sink. */
+static int
+setup_spool(void **state)
+{
+	if (setup_tmp(state) != 0)
+		return -1;
+	((struct tmp *)*state)->use_spool = 1;
 	return 0;
 }
 
@@ -1043,6 +1057,59 @@ count_ev_cb(const struct hist_event *ev, void *arg)
 	return 0;
 }
 
+/*
+ * The recorder under test, on a healthy database: record_new on the
+ * open database *h (the store, as the workbench records), or
+ * record_open into a spool file beside it (as `ehlo run` does; *h
+ * NULL).
+ */
+static struct record *
+recorder_open(struct tmp *t, struct hist **h)
+{
+	struct record *r;
+	struct hist *db = must_open(t->path, 0);
+
+	*h = NULL;
+	if (!t->use_spool) {
+		*h = db;
+		return record_new(db);
+	}
+	hist_close(db);
+	r = record_open(t->path, 0, 1);
+	assert_non_null(r);
+	return r;
+}
+
+static int
+newest_cb(const struct hist_session *s, void *arg)
+{
+	*(int64_t *)arg = s->id;
+	return 1;
+}
+
+/*
+ * After record_free: the database holding what was recorded (the
+ * spool imported by opening it) and the session's id there (sid: what
+ * record_session_id said, 0 for a spooled session: the newest then).
+ */
+static struct hist *
+recorder_db(struct tmp *t, struct hist *h, int64_t sid, int64_t *id)
+{
+	char *err = NULL;
+
+	assert_int_equal(sid == 0, t->use_spool);
+	if (h == NULL) {
+		assert_int_equal(hist_spool_pending(t->path, NULL), 1);
+		h = must_open(t->path, 0);
+		assert_null(hist_warnings(h));
+		assert_int_equal(hist_spool_pending(t->path, NULL), 0);
+		assert_int_equal(
+		    hist_session_list(h, 1, NULL, newest_cb, &sid, &err), 1);
+	}
+	*id = sid;
+	return h;
+}
+
 /* MAIL, RCPT and DATA, each accepted. */
 static void
 envelope_to_data(struct rfx *f)
@@ -1084,7 +1151,7 @@ static void
 test_recorder_long_reply(void **state)
 {
 	struct tmp *t = *state;
-	struct hist *h = must_open(t->path, 0);
+	struct hist *h;
 	struct rfx f;
 	struct buf b;
 	char *err = NULL;
@@ -1092,7 +1159,7 @@ test_recorder_long_reply(void **state)
 	int64_t id;
 	int i;
 
-	f.rec = record_new(h);
+	f.rec = recorder_open(t, &h);
 	f.s = smtp_session_new(rec_cb, &f);
 	record_begin(f.rec, "mx.example", 25, "plain", 0);
 	record_attach(f.rec, f.s, NULL);
@@ -1109,10 +1176,40 @@ test_recorder_long_reply(void **state)
 	record_end(f.rec, 0);
 	smtp_session_free(f.s);
 	record_free(f.rec);
+	h = recorder_db(t, h, id, &id);
 	/* 1 "connected" note, the greeting, HELP, then the 900 lines. */
 	assert_true(hist_events_iter(h, id, reply_rows_cb, &n, &err) >= 903);
 	assert_int_equal(n, 900);
 	hist_close(h);
+}
+
+/* The secrets are in no file of the spool directory. */
+static void
+no_secrets_in_spool(struct tmp *t, const char *const *secrets, size_t n)
+{
+	char *dir = xasprintf("%s-spool", t->path), *path, *data;
+	struct dirent *e;
+	size_t len, k;
+	int files = 0;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
+		data = slurp(path, &len);
+		for (k = 0; k < n; k++)
+			if (contains(data, len, secrets[k]))
+				fail_msg("%s holds %s", path, secrets[k]);
+		assert_true(contains(data, len, "user=alice"));
+		files++;
+		free(data);
+		free(path);
+	}
+	(void)closedir(d);
+	assert_int_equal(files, 1);
+	free(dir);
 }
 
 static void
@@ -1126,7 +1223,7 @@ test_recorder_secrets_and_content(void **state)
 	    "bDBnaW4tcGE1NXdvcmQ=",
 	};
 	struct tmp *t = *state;
-	struct hist *h = must_open(t->path, 0);
+	struct hist *h;
 	struct rfx f;
 	struct hist_body *b;
 	struct smtp_sha256 *big_sha;
@@ -1135,12 +1232,11 @@ test_recorder_secrets_and_content(void **state)
 	size_t n, i;
 	int64_t id;
 
-	f.rec = record_new(h);
+	f.rec = recorder_open(t, &h);
 	f.s = smtp_session_new(rec_cb, &f);
 	record_begin(f.rec, "mx.example", 25, "plain", 0);
 	record_attach(f.rec, f.s, NULL);
 	id = record_session_id(f.rec);
-	assert_true(id > 0);
 	smtp_session_connected(f.s, "192.0.2.1:25");
 	feed(&f, "220 mx ESMTP\r\n");
 	send_line(&f, "EHLO me");
@@ -1195,6 +1291,11 @@ test_recorder_secrets_and_content(void **state)
 	record_end(f.rec, 1);
 	smtp_session_free(f.s);
 	record_free(f.rec);
+	/* Not in the spool file either, while it waits. */
+	if (t->use_spool)
+		no_secrets_in_spool(
+		    t, secrets, sizeof secrets / sizeof secrets[0]);
+	h = recorder_db(t, h, id, &id);
 
 	/* Content: rows for the first 20 lines only. */
 	{
@@ -1308,7 +1409,11 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_recorder_secrets_and_content, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
+	        test_recorder_secrets_and_content, setup_spool, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
 	        test_recorder_long_reply, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_recorder_long_reply, setup_spool, teardown_tmp),
 	};
 
 	/* Never the user's database, whatever the environment says. */

@@ -1,9 +1,11 @@
 /*
- * Unit tests for the history spool (history/hist_spool.c): what a
- * short-lived process records into a spool file beside the database
- * comes out of the import exactly as if it had been written to the
- * database (events with NUL and escape bytes, reply facts, session
- * columns, bodies, several sessions in one file); the spool is only
+ * Unit tests for the history sinks (history/hist_sink.h) and the spool
+ * (history/hist_spool_*.c).  Run on both sinks, one test body each:
+ * what goes through the sink operations comes out of the database the
+ * same whether the store wrote it or a spool file was imported (events
+ * with NUL and escape bytes, reply facts, session columns, bodies,
+ * several sessions in one file, search), and the STARTTLS downgrade
+ * check.  The spool's own concerns, on the spool alone: it is only
  * used for a healthy, current database; a record cut short or damaged
  * keeps the file aside with a warning saying which, importing what
  * came before; a file imported once is never imported twice (a crash
@@ -38,6 +40,7 @@ struct tmp {
 	char dir[64];
 	char path[128];
 	char spool[160];
+	int use_spool; /* the sink under test: 1 spool, 0 store */
 };
 
 static int
@@ -54,6 +57,21 @@ setup_tmp(void **state)
 	(void)snprintf(t->path, sizeof t->path, "%s/ehlo.db", t->dir);
 	(void)snprintf(t->spool, sizeof t->spool, "%s-spool", t->path);
 	*state = t;
+	return 0;
+}
+
+static int
+setup_store(void **state)
+{
+	return setup_tmp(state);
+}
+
+static int
+setup_spool(void **state)
+{
+	if (setup_tmp(state) != 0)
+		return -1;
+	((struct tmp *)*state)->use_spool = 1;
 	return 0;
 }
 
@@ -257,6 +275,26 @@ ev_cb(const struct hist_event *ev, void *arg)
 	return 0;
 }
 
+/*
+ * The sink under test, on a healthy database: the store on the open
+ * database *h, or a spool file beside it (*h NULL).
+ */
+static struct hist_sink *
+open_sink(struct tmp *t, struct hist **h)
+{
+	*h = NULL;
+	make_db(t->path);
+	if (t->use_spool)
+		return must_spool(t->path);
+	*h = must_open(t->path);
+	return hist_sink_store(*h);
+}
+
+/*
+ * One test body, both sinks: what goes through the operations comes out
+ * of the database the same, two sessions numbered in order, whether it
+ * was written there or spooled and imported by the next open.
+ */
 static void
 test_round_trip(void **state)
 {
@@ -268,15 +306,15 @@ test_round_trip(void **state)
 	struct evs e;
 	char *err = NULL;
 
-	make_db(t->path);
-	sp = must_spool(t->path);
-	assert_non_null(hist_sink_spool_file(sp));
+	sp = open_sink(t, &h);
+	assert_int_equal(hist_sink_spool_file(sp) != NULL, t->use_spool);
 	record_session(sp, "mx.example", NULL);
 	record_session(sp, "mx2.example", NULL);
 	close_sink(sp);
-	assert_int_equal(hist_spool_pending(t->path, NULL), 1);
+	hist_close(h);
+	assert_int_equal(hist_spool_pending(t->path, NULL), t->use_spool);
 
-	/* Opening imports: two sessions, numbered in order. */
+	/* Opening imports what was spooled. */
 	h = must_open(t->path);
 	assert_null(hist_warnings(h));
 	assert_int_equal(sessions(h), 2);
@@ -304,11 +342,53 @@ test_round_trip(void **state)
 	assert_int_equal(b->content_len, 5);
 	assert_memory_equal(b->content, "hi\r\n.", 5);
 	hist_body_free(b);
+	/* Searchable either way (the import indexes at the file's end). */
+	assert_int_equal(
+	    hist_session_list(h, -1, "mx2.example", count_cb, &(long){0}, &err),
+	    0);
+	assert_int_equal(hist_session_list(h, -1, "\"250 2.1.0 ok\"", count_cb,
+	                     &(long){0}, &err),
+	    2);
 	hist_close(h);
 
 	/* Nothing left to import: the same two sessions. */
 	h = must_open(t->path);
 	assert_int_equal(sessions(h), 2);
+	hist_close(h);
+}
+
+/*
+ * Both sinks: the STARTTLS downgrade check sees an earlier session of
+ * the same server that offered STARTTLS on a plain-text EHLO, not the
+ * current one, and not another port.
+ */
+static void
+test_had_starttls_both(void **state)
+{
+	struct tmp *t = *state;
+	struct hist_sink *sp;
+	struct hist *h;
+	char *err = NULL;
+	int64_t id = -1, started = 0;
+
+	sp = open_sink(t, &h);
+	record_session(sp, "mx.example", "PIPELINING\nSTARTTLS");
+	assert_int_equal(hist_sink_had_starttls(
+	                     sp, "mx.example", 25, 1, &id, &started, &err),
+	    0);
+	assert_int_equal(hist_sink_had_starttls(
+	                     sp, "mx.example", 25, 2, &id, &started, &err),
+	    1);
+	assert_true(started > 0);
+	/* A spooled session is not numbered yet. */
+	assert_int_equal(id, t->use_spool ? 0 : 1);
+	assert_int_equal(hist_sink_had_starttls(
+	                     sp, "mx.example", 587, 2, &id, &started, &err),
+	    0);
+	assert_int_equal(hist_sink_had_starttls(
+	                     sp, "other.example", 25, 2, &id, &started, &err),
+	    0);
+	close_sink(sp);
 	hist_close(h);
 }
 
@@ -791,7 +871,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-	        test_round_trip, setup_tmp, teardown_tmp),
+	        test_round_trip, setup_store, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_round_trip, setup_spool, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_had_starttls_both, setup_store, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_had_starttls_both, setup_spool, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
 	        test_only_a_healthy_current_database, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
