@@ -21,10 +21,11 @@
  * INSERT.  The rows join an open batch (hist_sink_tx_begin) committed
  * at most every RECORD_BATCH_MS, and always before the output they
  * belong to is flushed or drawn, so what was shown is in the database
- * (a kill -9 loses nothing on screen).  When the output is stdio's
- * stdout (record_watch_stdout), a row whose printed line could make
- * stdio write before the turn ends (a full buffer, a line-buffered
- * terminal) is written and committed at once.
+ * (a kill -9 loses nothing on screen).  When the output is line
+ * mode's stdout (record_watch_stdout), the recorder closes the output
+ * gate (tui/outgate.h) with each row it takes and opens it after the
+ * commit: the printed lines wait in ehlo's own buffer, never in
+ * stdio's, so no buffering stdio chooses can show one early.
  *
  * Secrets: the session hands observers only the display form of AUTH
  * exchanges (SMTP_SENT_REDACTED); as a second line of defence, a client
@@ -42,7 +43,6 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,6 +55,7 @@
 #include "history/history.h"
 #include "protocol/digest.h"
 #include "protocol/tlscheck.h"
+#include "tui/outgate.h"
 
 /* A row waiting in the queue; its text is at off in qtext. */
 struct qrow {
@@ -79,7 +80,7 @@ struct record {
 	struct hist_sink *sink; /* where the rows go */
 	struct hist *own_h; /* opened by record_open: closed on free */
 	int off; /* a history error stopped recording */
-	int watch_stdout; /* rows are printed through stdio's stdout */
+	int watch_stdout; /* rows are printed through the output gate */
 	uint64_t tx_t0; /* loop_now_us() when the open batch began */
 	struct loop *loop; /* of the pending wake-up */
 	uint64_t wake; /* the wake-up's timer id, 0 when none */
@@ -121,9 +122,12 @@ disable(struct record *r, char *err)
 	if (!r->off) {
 		char *e2 = NULL;
 
-		/* Keep what the batch holds: those lines were shown. */
+		/* Keep what the batch holds: its lines are due to be shown. */
 		if (hist_sink_tx_commit(r->sink, &e2) == -1)
 			free(e2);
+		/* Unrecorded from here on: nothing to wait for. */
+		if (r->watch_stdout)
+			outgate_release();
 		(void)fflush(stdout);
 		(void)fprintf(stderr, "ehlo: history disabled: %s\n",
 		    err != NULL ? err : "unknown error");
@@ -218,6 +222,8 @@ record_free(struct record *r)
 		free(note);
 	}
 	hist_close(r->own_h);
+	if (r->watch_stdout)
+		outgate_release();
 	free(r);
 }
 
@@ -304,8 +310,11 @@ record_flush_due(struct record *r, struct loop *loop)
 	 */
 	if (!r->off && drain(r) == -1)
 		return 0;
-	if (!hist_sink_tx_is_open(r->sink))
+	if (!hist_sink_tx_is_open(r->sink)) {
+		if (r->watch_stdout)
+			outgate_release(); /* nothing waits for a commit */
 		return 0;
+	}
 	age = loop_now_us() - r->tx_t0;
 	if (r->off || age >= RECORD_BATCH_MS * 1000) {
 		record_flush(r);
@@ -330,6 +339,9 @@ record_flush(struct record *r)
 		return;
 	if (hist_sink_tx_commit(r->sink, &err) == -1)
 		disable(r, err);
+	/* Committed: the lines showing the rows may go out. */
+	if (r->watch_stdout)
+		outgate_release();
 }
 
 void
@@ -337,31 +349,6 @@ record_watch_stdout(struct record *r)
 {
 	if (r != NULL)
 		r->watch_stdout = 1;
-}
-
-/*
- * The most a printed line of len bytes takes: escaping makes a byte at
- * most 4 ("\\xNN"), JSON doubles that, plus the prefix, the timing
- * column and the JSON keys.
- */
-#define PRINTED_MAX(len) (8 * (len) + 512)
-
-/*
- * Commits now when printing a row of len bytes could make stdio write
- * stdout before the turn's record_flush: stdout line-buffered (a
- * terminal), unbuffered, or too full to take the line.
- */
-static void
-guard_stdout(struct record *r, size_t len)
-{
-	size_t size;
-
-	if (!r->watch_stdout)
-		return;
-	size = __fbufsize(stdout);
-	if (__flbf(stdout) || size == 0 ||
-	    __fpending(stdout) + PRINTED_MAX(len) >= size)
-		record_flush(r);
 }
 
 /* Writes one numbered row; -1 when recording stopped. */
@@ -455,7 +442,9 @@ add_row(struct record *r, uint64_t t_us, char dir, const char *text, size_t len,
 	        buf_used(&r->qtext) >= RECORD_QUEUE_BYTES) &&
 	    drain(r) == -1)
 		return 0;
-	guard_stdout(r, len);
+	/* The line showing it waits until the row is committed. */
+	if (r->watch_stdout)
+		outgate_hold();
 	return active(r) ? seq : 0;
 }
 
