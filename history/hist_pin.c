@@ -19,7 +19,7 @@
 #include "history/hist_pin.h"
 
 /*
- * The STARTTLS pins.  DB-starttls lists the servers seen offering STARTTLS on a plain-text
+ * DB-starttls lists the servers seen offering STARTTLS on a plain-text
  * EHLO, one line each: "<unix time> <session id or 0> <port> <server>"
  * (the first time seen).  It lets a spooled session check for a
  * STARTTLS downgrade without opening the database (about half a

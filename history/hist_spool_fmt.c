@@ -196,9 +196,10 @@ static const char *const layout[HIST_SP_LAST + 1] = {
 };
 
 /*
- * Decodes the whole record p[0..n) (hist_sfile_next checked its type and
- * length): HIST_SP_PARSE_OK with x filled, or HIST_SP_PARSE_BAD (wrong check, fields
- * that do not fill the payload exactly, no session number).
+ * Decodes the whole record p[0..n) (hist_sfile_next checked its type
+ * and length): HIST_SP_PARSE_OK with x filled, or HIST_SP_PARSE_BAD
+ * (wrong check, fields that do not fill the payload exactly, no
+ * session number).
  */
 static enum hist_sp_parse
 parse_rec(const unsigned char *p, size_t n, struct hist_sprec *x)
@@ -254,8 +255,9 @@ hist_sfile_init(struct hist_sfile *sf, int fd, off_t size)
 }
 
 /*
- * The next record: HIST_SP_PARSE_OK (x filled, sf->pos past it), HIST_SP_PARSE_END at
- * the end, HIST_SP_PARSE_TORN when the file ends inside it, HIST_SP_PARSE_BAD.
+ * The next record: HIST_SP_PARSE_OK (x filled, sf->pos past it),
+ * HIST_SP_PARSE_END at the end, HIST_SP_PARSE_TORN when the file ends
+ * inside it, HIST_SP_PARSE_BAD.
  */
 enum hist_sp_parse
 hist_sfile_next(struct hist_sfile *sf, struct hist_sprec *x)

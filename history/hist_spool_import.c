@@ -401,7 +401,7 @@ hist_spool_take(struct hist *h)
 {
 	char *kept = h->warnings, *out, *err = NULL;
 
-	if (h->db == NULL || h->readonly)
+	if (h->readonly)
 		return NULL;
 	/* The import's own transactions must not take the batch along. */
 	if (hist_tx_commit(h, &err) == -1)

@@ -77,9 +77,9 @@ int hist_spool_pending(const char *path, int *live);
 
 /*
  * For a handle kept open (the workbench): imports the spool files
- * (hist_sink_spool) written since it was opened (hist_open imports the ones waiting
- * then), after committing an open hist_tx_begin batch.  Returns what
- * it noticed (allocated, for the user), or NULL.
+ * (hist_sink_spool) written since it was opened (hist_open imports
+ * the ones waiting then), after committing an open hist_tx_begin
+ * batch.  Returns what it noticed (allocated, for the user), or NULL.
  */
 char *hist_spool_take(struct hist *);
 
