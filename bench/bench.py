@@ -357,7 +357,7 @@ def run_once(env, argv, stdin_path):
 
 def import_spool(env):
     """The runs of `ehlo+history` after the first left their sessions in
-    the spool beside the database (history/hist_spool.c); the next ehlo
+    the spool beside the database (history/hist_spool_sink.c); the next ehlo
     that opens the database imports them.  Time that import (`ehlo
     history`), so the cost moved out of the session is shown too."""
     db = os.path.join(env.tmp, "history.db")

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "core/xmalloc.h"
-#include "history/hist_int.h"
+#include "history/hist_db.h"
 #include "history/history.h"
 
 static void

@@ -5,16 +5,17 @@
  * facts set on the last line of each reply, and message bodies (a
  * summary, plus the content only when small).  Listing with search goes
  * through the FTS5 tables: labels and notes are indexed by triggers,
- * dialogue rows in batches (hist_fts_catch_up, history.c).
+ * dialogue rows in batches (hist_fts_catch_up, hist_db.c).
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "core/buf.h"
 #include "core/xmalloc.h"
-#include "history/hist_int.h"
+#include "history/hist_db.h"
+#include "history/hist_pin.h"
+#include "history/hist_session.h"
 #include "history/history.h"
 
 #define SESSION_COLS                                                           \
@@ -29,9 +30,6 @@ hist_session_begin(struct hist *h, const char *server, int port,
 {
 	sqlite3_stmt *st;
 
-	if (h->spool != NULL)
-		return hist_spool_begin(
-		    h, server, port, tls_mode, replay_of, errstr);
 	st = hist_stmt(h, HIST_ST_SESSION_BEGIN,
 	    "INSERT INTO sessions (started, server, port, tls_mode, "
 	    "replay_of) VALUES (?, ?, ?, ?, ?)",
@@ -50,60 +48,41 @@ hist_session_begin(struct hist *h, const char *server, int port,
 }
 
 int
-hist_caps_starttls(const char *caps)
-{
-	const char *p = caps;
-	size_t n = strlen("STARTTLS");
-
-	while (p != NULL && *p != '\0') {
-		if (strncasecmp(p, "STARTTLS", n) == 0 &&
-		    (p[n] == '\0' || p[n] == '\n' || p[n] == ' '))
-			return 1;
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	return 0;
-}
-
-int
-hist_session_set(
-    struct hist *h, int what, int64_t id, const char *value, char **errstr)
+hist_session_set(struct hist *h, enum hist_fact what, int64_t id,
+    const char *value, char **errstr)
 {
 	/* ?1 the value, ?2 the session. */
 	static const struct {
 		enum hist_st slot;
 		const char *sql, *what;
 	} set[] = {
-	    [HIST_SET_CAPS] = {HIST_ST_SET_CAPS,
+	    [HIST_FACT_CAPS] = {HIST_ST_SET_CAPS,
 	        "UPDATE sessions SET caps = ?1 WHERE id = ?2",
 	        "recording capabilities"},
 	    /* ?3: 1 when the value offers STARTTLS, else NULL. */
-	    [HIST_SET_PLAIN_CAPS] = {HIST_ST_SET_PLAIN_CAPS,
+	    [HIST_FACT_PLAIN_CAPS] = {HIST_ST_SET_PLAIN_CAPS,
 	        "UPDATE sessions SET plain_caps = ?1, plain_starttls = ?3 "
 	        "WHERE id = ?2 RETURNING server, port",
 	        "recording capabilities"},
-	    [HIST_SET_TLS] = {HIST_ST_SET_TLS,
+	    [HIST_FACT_TLS] = {HIST_ST_SET_TLS,
 	        "UPDATE sessions SET tls = ?1 WHERE id = ?2",
 	        "recording TLS details"},
-	    [HIST_SET_LABEL] = {HIST_ST_SET_LABEL,
+	    [HIST_FACT_LABEL] = {HIST_ST_SET_LABEL,
 	        "UPDATE sessions SET label = ?1 WHERE id = ?2",
 	        "saving the label"},
-	    [HIST_SET_NOTES] = {HIST_ST_SET_NOTES,
+	    [HIST_FACT_NOTES] = {HIST_ST_SET_NOTES,
 	        "UPDATE sessions SET notes = ?1 WHERE id = ?2",
 	        "saving the notes"},
 	};
 	sqlite3_stmt *st;
 	int starttls;
 
-	if (h->spool != NULL)
-		return hist_spool_set(h, what, id, value, errstr);
 	st = hist_stmt(h, set[what].slot, set[what].sql, errstr);
 	if (st == NULL)
 		return -1;
 	(void)hist_bind_str(st, 1, value);
 	(void)sqlite3_bind_int64(st, 2, id);
-	starttls = what == HIST_SET_PLAIN_CAPS && value != NULL &&
+	starttls = what == HIST_FACT_PLAIN_CAPS && value != NULL &&
 	    hist_caps_starttls(value);
 	if (starttls)
 		(void)sqlite3_bind_int(st, 3, 1);
@@ -111,7 +90,8 @@ hist_session_set(
 		/* The pins a spooled session's downgrade check reads. */
 		char *server = hist_col_dup(st, 0);
 
-		hist_pin_starttls(h, server, sqlite3_column_int(st, 1), id);
+		(void)hist_pin_starttls(h->path, hist_now(h), server,
+		    sqlite3_column_int(st, 1), id);
 		free(server);
 	}
 	if (hist_step_done(h, st, set[what].what, errstr) == -1)
@@ -128,31 +108,31 @@ hist_session_set(
 int
 hist_session_set_caps(struct hist *h, int64_t id, const char *v, char **e)
 {
-	return hist_session_set(h, HIST_SET_CAPS, id, v, e);
+	return hist_session_set(h, HIST_FACT_CAPS, id, v, e);
 }
 
 int
 hist_session_set_plain_caps(struct hist *h, int64_t id, const char *v, char **e)
 {
-	return hist_session_set(h, HIST_SET_PLAIN_CAPS, id, v, e);
+	return hist_session_set(h, HIST_FACT_PLAIN_CAPS, id, v, e);
 }
 
 int
 hist_session_set_tls(struct hist *h, int64_t id, const char *v, char **e)
 {
-	return hist_session_set(h, HIST_SET_TLS, id, v, e);
+	return hist_session_set(h, HIST_FACT_TLS, id, v, e);
 }
 
 int
 hist_session_set_label(struct hist *h, int64_t id, const char *v, char **e)
 {
-	return hist_session_set(h, HIST_SET_LABEL, id, v, e);
+	return hist_session_set(h, HIST_FACT_LABEL, id, v, e);
 }
 
 int
 hist_session_set_notes(struct hist *h, int64_t id, const char *v, char **e)
 {
-	return hist_session_set(h, HIST_SET_NOTES, id, v, e);
+	return hist_session_set(h, HIST_FACT_NOTES, id, v, e);
 }
 
 int
@@ -162,9 +142,6 @@ hist_server_had_starttls(struct hist *h, const char *server, int port,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (h->spool != NULL)
-		return hist_spool_had_starttls(
-		    h, server, port, before_session, id, started, errstr);
 	/* The partial index sessions_starttls: newest first, one row read. */
 	st = hist_stmt(h, HIST_ST_HAD_STARTTLS,
 	    "SELECT id, started FROM sessions INDEXED BY sessions_starttls"
@@ -213,8 +190,6 @@ hist_session_end_row(struct hist *h, int64_t id, int exit_status, char **errstr)
 int
 hist_session_end(struct hist *h, int64_t id, int exit_status, char **errstr)
 {
-	if (h->spool != NULL)
-		return hist_spool_end(h, id, exit_status, errstr);
 	if (hist_session_end_row(h, id, exit_status, errstr) == -1)
 		return -1;
 	return hist_fts_catch_up(h, errstr);
@@ -542,8 +517,6 @@ hist_session_event(
 		    "history %s: an event needs its row number", h->path);
 		return -1;
 	}
-	if (h->spool != NULL)
-		return hist_spool_event(h, id, ev, errstr);
 	st = hist_stmt(h, HIST_ST_EVENT_ADD,
 	    "INSERT INTO events (session_id, seq, t_us, dir, text, stage, "
 	    "code, enhanced, flags, stage_no, grp, latency_us) VALUES (?1, "
@@ -583,9 +556,6 @@ hist_event_set_reply(struct hist *h, int64_t id, int64_t seq, const char *stage,
 {
 	sqlite3_stmt *st;
 
-	if (h->spool != NULL)
-		return hist_spool_reply(h, id, seq, stage, code, enhanced,
-		    stage_no, latency_us, errstr);
 	st = hist_stmt(h, HIST_ST_EVENT_REPLY,
 	    "UPDATE events SET flags = flags | ?1, stage = ?2, code = ?3, "
 	    "enhanced = ?4, stage_no = ?5, latency_us = ?6 WHERE "
@@ -687,8 +657,6 @@ int
 hist_body_add(
     struct hist *h, int64_t id, const struct hist_body *b, char **errstr)
 {
-	if (h->spool != NULL)
-		return hist_spool_body(h, id, b, errstr);
 	return hist_body_insert(h, id, b, 1, errstr);
 }
 

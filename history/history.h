@@ -6,7 +6,9 @@
  * text, labels and notes.
  *
  * The API takes plain data (strings, integers) so this folder depends
- * on core/ only; tui/record.c maps session events onto it.  Everything
+ * on core/ only; tui/record.c maps session events onto it through a
+ * sink (hist_sink.h): this database, or a spool file beside it that
+ * the next hist_open imports.  Everything
  * read back is untrusted (the file may have been edited): callers escape
  * text before showing it.  Credentials must never be passed in: callers
  * give the redacted display form of AUTH exchanges (the store cannot
@@ -61,33 +63,6 @@ struct hist *hist_open(const char *path, unsigned flags, char **errstr);
 void hist_close(struct hist *);
 
 /*
- * A handle that records into a spool file beside the database instead
- * of the database (hist_spool.c), for a process that records one or a
- * few sessions and exits: it costs a file create and a write per batch
- * instead of opening, writing and checkpointing SQLite.  The recording
- * functions (sessions, events, bodies, hist_tx_*) and
- * hist_server_had_starttls work on it; session ids are local (1, 2, ...
- * in the file) and the database numbers the sessions when the next
- * hist_open that may write imports the file.  Returns NULL with *errstr
- * NULL when the database does not look healthy and current from its
- * header (missing, damaged, older or newer schema, not writable): the
- * caller then uses hist_open, which creates, migrates or says what is
- * wrong.
- */
-struct hist *hist_open_spool(const char *path, char **errstr);
-
-/* The spool file a hist_open_spool handle writes, else NULL. */
-const char *hist_spool_file(const struct hist *);
-
-/*
- * Before closing a spool handle: when many spool files wait (64), ends
- * this one and imports them all into the database (the handle then
- * only closes).  Returns what went wrong or was noticed (allocated, for
- * the user), or NULL.
- */
-char *hist_spool_settle(struct hist *);
-
-/*
  * What hist_open noticed but did not fail on (a damaged spool file kept
  * aside), one per line, or NULL.
  */
@@ -102,9 +77,9 @@ int hist_spool_pending(const char *path, int *live);
 
 /*
  * For a handle kept open (the workbench): imports the spool files
- * written since it was opened (hist_open imports the ones waiting
- * then), after committing an open hist_tx_begin batch.  Returns what
- * it noticed (allocated, for the user), or NULL.
+ * (hist_sink_spool) written since it was opened (hist_open imports
+ * the ones waiting then), after committing an open hist_tx_begin
+ * batch.  Returns what it noticed (allocated, for the user), or NULL.
  */
 char *hist_spool_take(struct hist *);
 
@@ -180,6 +155,15 @@ struct hist_session {
  */
 int64_t hist_session_begin(struct hist *, const char *server, int port,
     const char *tls_mode, int64_t replay_of, char **errstr);
+
+/* A session's facts, by what hist_sink_set records. */
+enum hist_fact {
+	HIST_FACT_CAPS, /* hist_session_set_caps */
+	HIST_FACT_PLAIN_CAPS, /* hist_session_set_plain_caps */
+	HIST_FACT_TLS, /* hist_session_set_tls */
+	HIST_FACT_LABEL, /* hist_session_set_label */
+	HIST_FACT_NOTES /* hist_session_set_notes */
+};
 
 /*
  * Capabilities (one per line), TLS details (any text; tui stores JSON),

@@ -2,8 +2,10 @@
  * Dialogue printing for the line-oriented commands.  Text mode writes
  * each event as one line, escaping whatever came from the network
  * (core/escape.h); JSON mode writes one object per event with its type,
- * direction, text, reply facts and stage.  Nothing is buffered here
- * beyond one line: callers flush stdout once per loop turn.
+ * direction, text, reply facts and stage.  Lines go to stdout through
+ * the output gate (tui/outgate.h), which keeps them while the rows
+ * they show are not committed; callers flush stdout once per loop
+ * turn.
  */
 #include "tui/print.h"
 
@@ -13,6 +15,7 @@
 
 #include "core/buf.h"
 #include "core/escape.h"
+#include "tui/outgate.h"
 #include "tui/record.h"
 
 static double
@@ -35,7 +38,7 @@ print_text_sfx(const struct print_opts *po, uint64_t t_us, const char *prefix,
 	if (suffix != NULL)
 		(void)buf_add_str(&b, suffix);
 	(void)buf_add(&b, "\n", 1);
-	(void)fwrite(buf_peek(&b), 1, buf_used(&b), stdout);
+	outgate_write(buf_peek(&b), buf_used(&b));
 	buf_reset(&b);
 }
 
@@ -66,9 +69,14 @@ print_server_line(const struct print_opts *po, const struct smtp_event *ev)
 void
 print_json_put(json_t *obj)
 {
-	(void)json_dumpf(obj, stdout,
-	    JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
-	(void)fputc('\n', stdout);
+	char *s = json_dumps(
+	    obj, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
+
+	if (s != NULL) {
+		outgate_write(s, strlen(s));
+		outgate_write("\n", 1);
+		free(s);
+	}
 	json_decref(obj);
 }
 

@@ -18,13 +18,14 @@
  * the turn's commands went out, so the store's work overlaps the
  * server's instead of delaying the next command, and a server line
  * waits there for the reply it ends, which is then stored in the same
- * INSERT.  The rows join an open transaction (hist_tx_begin) committed
+ * INSERT.  The rows join an open batch (hist_sink_tx_begin) committed
  * at most every RECORD_BATCH_MS, and always before the output they
  * belong to is flushed or drawn, so what was shown is in the database
- * (a kill -9 loses nothing on screen).  When the output is stdio's
- * stdout (record_watch_stdout), a row whose printed line could make
- * stdio write before the turn ends (a full buffer, a line-buffered
- * terminal) is written and committed at once.
+ * (a kill -9 loses nothing on screen).  When the output is line
+ * mode's stdout (record_watch_stdout), the recorder closes the output
+ * gate (tui/outgate.h) with each row it takes and opens it after the
+ * commit: the printed lines wait in ehlo's own buffer, never in
+ * stdio's, so no buffering stdio chooses can show one early.
  *
  * Secrets: the session hands observers only the display form of AUTH
  * exchanges (SMTP_SENT_REDACTED); as a second line of defence, a client
@@ -42,7 +43,6 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,9 +51,11 @@
 #include "core/buf.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
+#include "history/hist_sink.h"
 #include "history/history.h"
 #include "protocol/digest.h"
 #include "protocol/tlscheck.h"
+#include "tui/outgate.h"
 
 /* A row waiting in the queue; its text is at off in qtext. */
 struct qrow {
@@ -75,10 +77,10 @@ struct qrow {
 #define RECORD_QUEUE_BYTES (256 * 1024)
 
 struct record {
-	struct hist *h;
-	int own_h; /* opened by record_open: closed on free */
+	struct hist_sink *sink; /* where the rows go */
+	struct hist *own_h; /* opened by record_open: closed on free */
 	int off; /* a history error stopped recording */
-	int watch_stdout; /* rows are printed through stdio's stdout */
+	int watch_stdout; /* rows are printed through the output gate */
 	uint64_t tx_t0; /* loop_now_us() when the open batch began */
 	struct loop *loop; /* of the pending wake-up */
 	uint64_t wake; /* the wake-up's timer id, 0 when none */
@@ -120,9 +122,12 @@ disable(struct record *r, char *err)
 	if (!r->off) {
 		char *e2 = NULL;
 
-		/* Keep what the batch holds: those lines were shown. */
-		if (hist_tx_commit(r->h, &e2) == -1)
+		/* Keep what the batch holds: its lines are due to be shown. */
+		if (hist_sink_tx_commit(r->sink, &e2) == -1)
 			free(e2);
+		/* Unrecorded from here on: nothing to wait for. */
+		if (r->watch_stdout)
+			outgate_release();
 		(void)fflush(stdout);
 		(void)fprintf(stderr, "ehlo: history disabled: %s\n",
 		    err != NULL ? err : "unknown error");
@@ -131,12 +136,13 @@ disable(struct record *r, char *err)
 	free(err);
 }
 
-struct record *
-record_new(struct hist *h)
+/* A recorder writing into sink, which it closes when freed. */
+static struct record *
+record_on(struct hist_sink *sink)
 {
 	struct record *r = xcalloc(1, sizeof *r);
 
-	r->h = h;
+	r->sink = sink;
 	buf_init(&r->content, HIST_BODY_INLINE_MAX + 2);
 	buf_init(&r->preview, 0);
 	buf_init(&r->qtext, 0);
@@ -144,29 +150,37 @@ record_new(struct hist *h)
 }
 
 struct record *
+record_new(struct hist *h)
+{
+	return record_on(hist_sink_store(h));
+}
+
+struct record *
 record_open(const char *db, int no_history, int spool)
 {
 	struct record *r;
+	struct hist_sink *sink = NULL;
 	struct hist *h = NULL;
 	char *path, *err = NULL;
 
 	if (no_history)
 		return NULL;
 	if ((path = hist_db_path(db, &err)) != NULL && spool)
-		h = hist_open_spool(path, &err);
-	if (h == NULL && err == NULL && path != NULL)
-		h = hist_open(path, 0, &err);
-	if (h == NULL) {
+		sink = hist_sink_spool(path, &err);
+	if (sink == NULL && err == NULL && path != NULL &&
+	    (h = hist_open(path, 0, &err)) != NULL) {
+		if (hist_warnings(h) != NULL)
+			(void)fprintf(stderr, "ehlo: %s\n", hist_warnings(h));
+		sink = hist_sink_store(h);
+	}
+	free(path);
+	if (sink == NULL) {
 		(void)fprintf(stderr, "ehlo: history disabled: %s\n", err);
 		free(err);
-		free(path);
 		return NULL;
 	}
-	if (hist_warnings(h) != NULL)
-		(void)fprintf(stderr, "ehlo: %s\n", hist_warnings(h));
-	free(path);
-	r = record_new(h);
-	r->own_h = 1;
+	r = record_on(sink);
+	r->own_h = h;
 	return r;
 }
 
@@ -189,6 +203,8 @@ content_reset(struct record *r)
 void
 record_free(struct record *r)
 {
+	char *note;
+
 	if (r == NULL)
 		return;
 	content_reset(r);
@@ -200,15 +216,14 @@ record_free(struct record *r)
 	free(r->host);
 	if (r->wake != 0)
 		loop_timer_del(r->loop, r->wake);
-	if (r->own_h) {
-		char *note = hist_spool_settle(r->h);
-
-		if (note != NULL) {
-			(void)fprintf(stderr, "ehlo: %s\n", note);
-			free(note);
-		}
-		hist_close(r->h);
+	note = hist_sink_close(r->sink);
+	if (note != NULL) {
+		(void)fprintf(stderr, "ehlo: %s\n", note);
+		free(note);
 	}
+	hist_close(r->own_h);
+	if (r->watch_stdout)
+		outgate_release();
 	free(r);
 }
 
@@ -228,7 +243,7 @@ record_begin(struct record *r, const char *host, int port, const char *tls_mode,
 	r->seq = r->last_s_seq = 0;
 	r->nq = 0;
 	buf_clear(&r->qtext);
-	r->id = hist_session_begin(r->h, host, port, tls_mode, replay_of, &err);
+	r->id = hist_sink_begin(r->sink, host, port, tls_mode, replay_of, &err);
 	if (r->id < 0) {
 		r->id = 0;
 		disable(r, err);
@@ -248,7 +263,7 @@ int64_t
 record_session_id(const struct record *r)
 {
 	/* A spooled session is numbered when imported. */
-	return r != NULL && hist_spool_file(r->h) == NULL ? r->id : 0;
+	return r != NULL && hist_sink_spool_file(r->sink) == NULL ? r->id : 0;
 }
 
 static int
@@ -263,9 +278,9 @@ tx(struct record *r)
 {
 	char *err = NULL;
 
-	if (hist_tx_is_open(r->h))
+	if (hist_sink_tx_is_open(r->sink))
 		return 0;
-	if (hist_tx_begin(r->h, &err) == -1) {
+	if (hist_sink_tx_begin(r->sink, &err) == -1) {
 		disable(r, err);
 		return -1;
 	}
@@ -286,7 +301,7 @@ record_flush_due(struct record *r, struct loop *loop)
 {
 	uint64_t age;
 
-	if (r == NULL || r->h == NULL)
+	if (r == NULL)
 		return 0;
 	/*
 	 * The turn's rows, written now that its commands have gone out:
@@ -295,8 +310,11 @@ record_flush_due(struct record *r, struct loop *loop)
 	 */
 	if (!r->off && drain(r) == -1)
 		return 0;
-	if (!hist_tx_is_open(r->h))
+	if (!hist_sink_tx_is_open(r->sink)) {
+		if (r->watch_stdout)
+			outgate_release(); /* nothing waits for a commit */
 		return 0;
+	}
 	age = loop_now_us() - r->tx_t0;
 	if (r->off || age >= RECORD_BATCH_MS * 1000) {
 		record_flush(r);
@@ -315,12 +333,15 @@ record_flush(struct record *r)
 {
 	char *err = NULL;
 
-	if (r == NULL || r->h == NULL)
+	if (r == NULL)
 		return;
 	if (!r->off && drain(r) == -1)
 		return;
-	if (hist_tx_commit(r->h, &err) == -1)
+	if (hist_sink_tx_commit(r->sink, &err) == -1)
 		disable(r, err);
+	/* Committed: the lines showing the rows may go out. */
+	if (r->watch_stdout)
+		outgate_release();
 }
 
 void
@@ -328,31 +349,6 @@ record_watch_stdout(struct record *r)
 {
 	if (r != NULL)
 		r->watch_stdout = 1;
-}
-
-/*
- * The most a printed line of len bytes takes: escaping makes a byte at
- * most 4 ("\\xNN"), JSON doubles that, plus the prefix, the timing
- * column and the JSON keys.
- */
-#define PRINTED_MAX(len) (8 * (len) + 512)
-
-/*
- * Commits now when printing a row of len bytes could make stdio write
- * stdout before the turn's record_flush: stdout line-buffered (a
- * terminal), unbuffered, or too full to take the line.
- */
-static void
-guard_stdout(struct record *r, size_t len)
-{
-	size_t size;
-
-	if (!r->watch_stdout)
-		return;
-	size = __fbufsize(stdout);
-	if (__flbf(stdout) || size == 0 ||
-	    __fpending(stdout) + PRINTED_MAX(len) >= size)
-		record_flush(r);
 }
 
 /* Writes one numbered row; -1 when recording stopped. */
@@ -363,7 +359,7 @@ write_row(struct record *r, const struct hist_event *he)
 
 	if (tx(r) == -1)
 		return -1;
-	if (hist_session_event(r->h, r->id, he, &err) < 0) {
+	if (hist_sink_event(r->sink, r->id, he, &err) < 0) {
 		disable(r, err);
 		return -1;
 	}
@@ -446,7 +442,9 @@ add_row(struct record *r, uint64_t t_us, char dir, const char *text, size_t len,
 	        buf_used(&r->qtext) >= RECORD_QUEUE_BYTES) &&
 	    drain(r) == -1)
 		return 0;
-	guard_stdout(r, len);
+	/* The line showing it waits until the row is committed. */
+	if (r->watch_stdout)
+		outgate_hold();
 	return active(r) ? seq : 0;
 }
 
@@ -478,10 +476,10 @@ record_caps(struct record *r)
 		free(s);
 		return;
 	}
-	if (hist_session_set_caps(r->h, r->id, s, &err) == -1)
+	if (hist_sink_set(r->sink, r->id, HIST_FACT_CAPS, s, &err) == -1)
 		disable(r, err);
 	else if (plain &&
-	    hist_session_set_plain_caps(r->h, r->id, s, &err) == -1)
+	    hist_sink_set(r->sink, r->id, HIST_FACT_PLAIN_CAPS, s, &err) == -1)
 		disable(r, err);
 	free(s);
 }
@@ -503,8 +501,8 @@ check_starttls_strip(struct record *r)
 	    smtp_session_is_tls(r->session) ||
 	    smtp_caps_has(smtp_session_caps(r->session), SMTP_CAP_STARTTLS))
 		return;
-	rc = hist_server_had_starttls(
-	    r->h, r->host, r->port, r->id, &id, &started, &err);
+	rc = hist_sink_had_starttls(
+	    r->sink, r->host, r->port, r->id, &id, &started, &err);
 	if (rc == -1) {
 		disable(r, err);
 		return;
@@ -588,7 +586,7 @@ record_tls(struct record *r)
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (s != NULL && tx(r) == 0 &&
-	    hist_session_set_tls(r->h, r->id, s, &err) == -1)
+	    hist_sink_set(r->sink, r->id, HIST_FACT_TLS, s, &err) == -1)
 		disable(r, err);
 	free(s);
 }
@@ -680,7 +678,7 @@ content_end(struct record *r, const struct smtp_event *dot)
 		b.content = buf_peek(&r->content);
 		b.content_len = buf_used(&r->content);
 	}
-	if (tx(r) == 0 && hist_body_add(r->h, r->id, &b, &err) == -1)
+	if (tx(r) == 0 && hist_sink_body(r->sink, r->id, &b, &err) == -1)
 		disable(r, err);
 	free(preview);
 	content_reset(r);
@@ -742,7 +740,7 @@ body_summary(struct record *r, const struct smtp_event *ev)
 		b.lines = bs->lines;
 	preview = file_preview(r->body_path);
 	b.first_lines = preview;
-	if (tx(r) == 0 && hist_body_add(r->h, r->id, &b, &err) == -1)
+	if (tx(r) == 0 && hist_sink_body(r->sink, r->id, &b, &err) == -1)
 		disable(r, err);
 	free(preview);
 	free(r->body_path);
@@ -825,7 +823,7 @@ on_reply(struct record *r, const struct smtp_event *ev)
 		q->latency_us = lat;
 		r->last_s_seq = 0;
 	} else if (r->last_s_seq != 0 && active(r) && tx(r) == 0) {
-		if (hist_event_set_reply(r->h, r->id, r->last_s_seq,
+		if (hist_sink_reply(r->sink, r->id, r->last_s_seq,
 		        st != NULL ? smtp_stage_kind_name(st->kind) : NULL,
 		        ev->reply->code, ev->reply->enhanced, stage_no, lat,
 		        &err) == -1)
@@ -898,6 +896,6 @@ record_end(struct record *r, int exit_status)
 		content_end(r, NULL);
 	if (!r->tls_recorded && r->session != NULL)
 		record_tls(r);
-	if (active(r) && hist_session_end(r->h, r->id, exit_status, &err) == -1)
+	if (active(r) && hist_sink_end(r->sink, r->id, exit_status, &err) == -1)
 		disable(r, err);
 }

@@ -32,7 +32,7 @@ struct record; /* opaque */
  * With spool set (a process that records and exits: `ehlo run`,
  * `ehlo send`), a healthy database is not opened: the session goes to
  * a spool file beside it, which the next process to open the database
- * imports (hist_open_spool); record_session_id is then 0.
+ * imports (hist_sink_spool); record_session_id is then 0.
  */
 struct record *record_open(const char *db, int no_history, int spool);
 
@@ -81,10 +81,13 @@ void record_error(struct record *, const char *text);
 void record_flush(struct record *);
 
 /*
- * The events are printed through stdio's stdout (line mode): a row is
- * committed at once when printing it could make stdio write before the
- * next record_flush (stdout line-buffered on a terminal, or its buffer
- * nearly full).
+ * The events are printed on stdout through the output gate
+ * (tui/outgate.h: line mode, print.c): from each row taken until the
+ * commit that makes it durable (record_flush, or record_flush_due
+ * returning 0), the gate is closed and the printed lines wait; the
+ * commit opens it.  So no line reaches stdio before its row is durable,
+ * whatever stdio's buffering, and rows are still committed once per
+ * batch, not per line.
  */
 void record_watch_stdout(struct record *);
 

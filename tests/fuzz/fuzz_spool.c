@@ -1,7 +1,7 @@
 /*
- * Fuzz target: the history spool's import (history/hist_spool.c).  The
- * input is a spool file, as a crash, a full disk or an edit may leave
- * one beside the database.  It is placed in a scratch database's spool
+ * Fuzz target: the history spool's import
+ * (history/hist_spool_import.c).  The input is a spool file, as a
+ * crash, a full disk or an edit may leave one beside the database.  It is placed in a scratch database's spool
  * directory and imported by hist_open.  The promises: opening succeeds
  * (a bad spool file never makes the database unusable), the file is
  * always gone from the queue afterwards (imported, or kept aside as

@@ -12,6 +12,11 @@ After every kill:
 - every C:/S: line that was shown is in the database, in order (the
   store writes a line before it is printed; DESIGN.md section 6).
 
+And a line-mode session whose commits are held up (another process
+holds the database's write lock) while a long reply arrives: no line of
+it may appear before it is committed, however much there is to print
+(stdout is a pipe: stdio would write its buffer as it fills).
+
 Then the workbench under tmux, killed the same way: the dialogue lines
 on the screen are in the database.  And SIGTERM and SIGHUP to the
 workbench: the session is closed in the database (ended and an exit
@@ -24,6 +29,7 @@ replay a run.
 import os
 import random
 import re
+import select
 import shutil
 import signal
 import socket
@@ -165,7 +171,7 @@ def db_problems(db):
 
 def import_spool(db):
     """`ehlo run` leaves its session in the spool beside the database
-    (history/hist_spool.c); any ehlo that opens the database imports
+    (history/hist_spool_sink.c); any ehlo that opens the database imports
     it.  `ehlo history` does, so SQL read after it sees every session."""
     r = servers.run_ehlo(["history", "--db", db], timeout=30)
     if r.code != 0:
@@ -288,6 +294,79 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(count, SESSIONS)
         print(f"test_crash: {SESSIONS} sessions killed, {total} lines "
               f"checked, {time.monotonic() - start:.1f} s", flush=True)
+
+    def test_nothing_shown_while_the_commit_waits(self):
+        """ehlo run into the database itself (not the spool: the database
+        is left in rollback-journal mode, which the spool does not take),
+        against a server that sends a 400-line greeting once this test
+        holds the write lock.  While the lock is held the rows cannot be
+        committed, so not one line of the greeting may be on ehlo's
+        stdout; once it is let go they all are, and recorded."""
+        subprocess.run([servers.ehlo_bin(), "history", "--db", self.db],
+                       capture_output=True, timeout=30, check=True)
+        con = sqlite3.connect(self.db, isolation_level=None)
+        con.execute("PRAGMA journal_mode = DELETE")
+        con.close()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        self.addCleanup(sock.close)
+        accepted, go = threading.Event(), threading.Event()
+
+        def serve():
+            conn, _ = sock.accept()
+            accepted.set()
+            go.wait(10)
+            greeting = "".join(f"220-greeting line {i} of a long one\r\n"
+                               for i in range(400))
+            conn.sendall((greeting + "220 ready\r\n").encode())
+            f = conn.makefile("rb")
+            for line in f:
+                if line.strip().upper() == b"QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    break
+            conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        proc = subprocess.Popen(
+            [servers.ehlo_bin(), "run", "--db", self.db, "--timeout", "20",
+             f"127.0.0.1:{sock.getsockname()[1]}"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=self.env)
+        self.addCleanup(proc.kill)
+        # Connected: the history is open (ehlo opens it first).
+        self.assertTrue(accepted.wait(10), "ehlo did not connect")
+        lock = sqlite3.connect(self.db, isolation_level=None, timeout=10)
+        lock.execute("BEGIN IMMEDIATE")
+        go.set()
+        # Well inside ehlo's busy timeout (2 s): it waits, it does not
+        # give up on the history.
+        out = b""
+        fd = proc.stdout.fileno()
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.05)
+            if r:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                out += chunk
+        held = [line for line in out.decode("utf-8", "replace").split("\n")
+                if DIALOGUE.match(line)]
+        rows = lock.execute("SELECT count(*) FROM events").fetchone()[0]
+        lock.execute("ROLLBACK")
+        lock.close()
+        self.assertEqual(held, [], f"{len(held)} lines shown while "
+                         f"{rows} rows were committed")
+        rest, err = proc.communicate(b"QUIT\n", timeout=30)
+        self.assertEqual(proc.returncode, 0, err.decode(errors="replace"))
+        self.assertNotIn(b"history disabled", err)
+        shown = [line for line in (out + rest).decode().split("\n")
+                 if DIALOGUE.match(line)]
+        self.assertEqual(len(shown), 401 + 2, shown[-3:])
+        _, recorded = recorded_lines(self.db)
+        self.assertTrue(is_subsequence(shown, recorded),
+                        f"{len(shown)} shown, {len(recorded)} recorded")
 
     def test_kill_nine_in_the_workbench(self):
         if shutil.which("tmux") is None:

@@ -9,7 +9,9 @@
  * user: root ignores permissions, so the test drops to nobody), a
  * locked database (clear error within the busy timeout), and a session
  * with AUTH driven through the recorder whose secrets must appear
- * nowhere in the database files.
+ * nowhere in the database files.  The recorder tests run on both sinks
+ * (one test body each): the store, as the workbench records, and the
+ * spool, as `ehlo run` records, read back after the import.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -35,6 +38,7 @@
 #include "protocol/digest.h"
 #include "protocol/sasl.h"
 #include "protocol/session.h"
+#include "tui/print.h"
 #include "tui/record.h"
 
 /* The first released schema, as a database made by it holds it. */
@@ -53,6 +57,7 @@ static const char schema_v1[] =
 struct tmp {
 	char dir[64];
 	char path[128];
+	int use_spool; /* the recorder's sink: 1 spool, 0 store */
 };
 
 static int
@@ -68,6 +73,16 @@ setup_tmp(void **state)
 		return -1;
 	(void)snprintf(t->path, sizeof t->path, "%s/ehlo.db", t->dir);
 	*state = t;
+	return 0;
+}
+
+/* The recorder tests run once on each sink. */
+static int
+setup_spool(void **state)
+{
+	if (setup_tmp(state) != 0)
+		return -1;
+	((struct tmp *)*state)->use_spool = 1;
 	return 0;
 }
 
@@ -1005,12 +1020,18 @@ test_locked(void **state)
 struct rfx {
 	struct smtp_session *s;
 	struct record *rec;
+	int print; /* as line mode: record, then print */
+	struct print_opts po;
 };
 
 static void
 rec_cb(const struct smtp_event *ev, void *arg)
 {
-	record_event(((struct rfx *)arg)->rec, ev);
+	struct rfx *f = arg;
+
+	record_event(f->rec, ev);
+	if (f->print)
+		print_event(&f->po, ev);
 }
 
 static void
@@ -1041,6 +1062,59 @@ count_ev_cb(const struct hist_event *ev, void *arg)
 	(void)ev;
 	(void)arg;
 	return 0;
+}
+
+/*
+ * The recorder under test, on a healthy database: record_new on the
+ * open database *h (the store, as the workbench records), or
+ * record_open into a spool file beside it (as `ehlo run` does; *h
+ * NULL).
+ */
+static struct record *
+recorder_open(struct tmp *t, struct hist **h)
+{
+	struct record *r;
+	struct hist *db = must_open(t->path, 0);
+
+	*h = NULL;
+	if (!t->use_spool) {
+		*h = db;
+		return record_new(db);
+	}
+	hist_close(db);
+	r = record_open(t->path, 0, 1);
+	assert_non_null(r);
+	return r;
+}
+
+static int
+newest_cb(const struct hist_session *s, void *arg)
+{
+	*(int64_t *)arg = s->id;
+	return 1;
+}
+
+/*
+ * After record_free: the database holding what was recorded (the
+ * spool imported by opening it) and the session's id there (sid: what
+ * record_session_id said, 0 for a spooled session: the newest then).
+ */
+static struct hist *
+recorder_db(struct tmp *t, struct hist *h, int64_t sid, int64_t *id)
+{
+	char *err = NULL;
+
+	assert_int_equal(sid == 0, t->use_spool);
+	if (h == NULL) {
+		assert_int_equal(hist_spool_pending(t->path, NULL), 1);
+		h = must_open(t->path, 0);
+		assert_null(hist_warnings(h));
+		assert_int_equal(hist_spool_pending(t->path, NULL), 0);
+		assert_int_equal(
+		    hist_session_list(h, 1, NULL, newest_cb, &sid, &err), 1);
+	}
+	*id = sid;
+	return h;
 }
 
 /* MAIL, RCPT and DATA, each accepted. */
@@ -1084,7 +1158,7 @@ static void
 test_recorder_long_reply(void **state)
 {
 	struct tmp *t = *state;
-	struct hist *h = must_open(t->path, 0);
+	struct hist *h;
 	struct rfx f;
 	struct buf b;
 	char *err = NULL;
@@ -1092,7 +1166,8 @@ test_recorder_long_reply(void **state)
 	int64_t id;
 	int i;
 
-	f.rec = record_new(h);
+	memset(&f, 0, sizeof f);
+	f.rec = recorder_open(t, &h);
 	f.s = smtp_session_new(rec_cb, &f);
 	record_begin(f.rec, "mx.example", 25, "plain", 0);
 	record_attach(f.rec, f.s, NULL);
@@ -1109,10 +1184,53 @@ test_recorder_long_reply(void **state)
 	record_end(f.rec, 0);
 	smtp_session_free(f.s);
 	record_free(f.rec);
+	h = recorder_db(t, h, id, &id);
 	/* 1 "connected" note, the greeting, HELP, then the 900 lines. */
 	assert_true(hist_events_iter(h, id, reply_rows_cb, &n, &err) >= 903);
 	assert_int_equal(n, 900);
 	hist_close(h);
+}
+
+/*
+ * The one file of the spool directory (a recorder's spool file, while
+ * it waits for the import), read whole into *n octets.
+ */
+static char *
+spool_slurp(struct tmp *t, size_t *n)
+{
+	char *dir = xasprintf("%s-spool", t->path), *path = NULL, *data;
+	struct dirent *e;
+	int files = 0;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		free(path);
+		path = xasprintf("%s/%s", dir, e->d_name);
+		files++;
+	}
+	(void)closedir(d);
+	assert_int_equal(files, 1);
+	data = slurp(path, n);
+	free(path);
+	free(dir);
+	return data;
+}
+
+/* The secrets are not in the spool file. */
+static void
+no_secrets_in_spool(struct tmp *t, const char *const *secrets, size_t n)
+{
+	size_t len, k;
+	char *data = spool_slurp(t, &len);
+
+	for (k = 0; k < n; k++)
+		if (contains(data, len, secrets[k]))
+			fail_msg("the spool file holds %s", secrets[k]);
+	assert_true(contains(data, len, "user=alice"));
+	free(data);
 }
 
 static void
@@ -1126,7 +1244,7 @@ test_recorder_secrets_and_content(void **state)
 	    "bDBnaW4tcGE1NXdvcmQ=",
 	};
 	struct tmp *t = *state;
-	struct hist *h = must_open(t->path, 0);
+	struct hist *h;
 	struct rfx f;
 	struct hist_body *b;
 	struct smtp_sha256 *big_sha;
@@ -1135,12 +1253,12 @@ test_recorder_secrets_and_content(void **state)
 	size_t n, i;
 	int64_t id;
 
-	f.rec = record_new(h);
+	memset(&f, 0, sizeof f);
+	f.rec = recorder_open(t, &h);
 	f.s = smtp_session_new(rec_cb, &f);
 	record_begin(f.rec, "mx.example", 25, "plain", 0);
 	record_attach(f.rec, f.s, NULL);
 	id = record_session_id(f.rec);
-	assert_true(id > 0);
 	smtp_session_connected(f.s, "192.0.2.1:25");
 	feed(&f, "220 mx ESMTP\r\n");
 	send_line(&f, "EHLO me");
@@ -1195,6 +1313,11 @@ test_recorder_secrets_and_content(void **state)
 	record_end(f.rec, 1);
 	smtp_session_free(f.s);
 	record_free(f.rec);
+	/* Not in the spool file either, while it waits. */
+	if (t->use_spool)
+		no_secrets_in_spool(
+		    t, secrets, sizeof secrets / sizeof secrets[0]);
+	h = recorder_db(t, h, id, &id);
 
 	/* Content: rows for the first 20 lines only. */
 	{
@@ -1269,6 +1392,142 @@ test_recorder_secrets_and_content(void **state)
 	hist_close(h);
 }
 
+/* ---- the recorder and the screen ------------------------------------ */
+
+/*
+ * Whether a dialogue row with text is durable: committed to the
+ * database (read through a connection of its own, which sees only
+ * committed rows), or written to the spool file.
+ */
+static int
+durable(struct tmp *t, const char *text, size_t len)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (t->use_spool) {
+		size_t dn;
+		char *data = spool_slurp(t, &dn), *needle = xstrndup(text, len);
+
+		n = contains(data, dn, needle);
+		free(needle);
+		free(data);
+		return n;
+	}
+	assert_int_equal(
+	    sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM events WHERE text = ?",
+	        -1, &st, NULL),
+	    SQLITE_OK);
+	(void)sqlite3_bind_text(st, 1, text, (int)len, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	(void)sqlite3_finalize(st);
+	(void)sqlite3_close(db);
+	return n > 0;
+}
+
+/*
+ * Every line on the "terminal" (the file standing for stdout) shows a
+ * durable row.  Returns how many lines it holds.
+ */
+static long
+shown_all_durable(struct tmp *t, const char *out)
+{
+	static const char *const prefix[] = {
+	    "*: warning: ", "*: error: ", "C: ", "S: ", "*: "};
+	size_t n, k;
+	char *data = slurp(out, &n), *line = data, *end;
+	long lines = 0;
+
+	while ((end = memchr(line, '\n', n - (size_t)(line - data))) != NULL) {
+		const char *text = line;
+
+		for (k = 0; k < sizeof prefix / sizeof prefix[0]; k++)
+			if (strncmp(line, prefix[k], strlen(prefix[k])) == 0) {
+				text = line + strlen(prefix[k]);
+				break;
+			}
+		if (!durable(t, text, (size_t)(end - text)))
+			fail_msg("shown before it was recorded: %.*s",
+			    (int)(end - line), line);
+		lines++;
+		line = end + 1;
+	}
+	free(data);
+	return lines;
+}
+
+/*
+ * Line mode's promise, on both sinks: a crash loses nothing that was
+ * already shown.  stdout is unbuffered here (main), the most eager
+ * stdio there is: whatever reaches stdio reaches the file at once.
+ * After each burst of events, with the batch still open, every line on
+ * the file must show a durable row; after record_flush (the commit
+ * line mode does at most every RECORD_BATCH_MS) the lines are there.
+ */
+static void
+test_recorder_shows_only_durable(void **state)
+{
+	struct tmp *t = *state;
+	struct hist *h;
+	struct rfx f;
+	struct buf b;
+	char *out = xasprintf("%s/stdout", t->dir), *err = NULL;
+	int64_t id;
+	int saved, fd, i;
+
+	memset(&f, 0, sizeof f);
+	f.rec = recorder_open(t, &h);
+	record_watch_stdout(f.rec);
+	f.s = smtp_session_new(rec_cb, &f);
+	f.print = 1;
+	f.po.session = f.s;
+	record_begin(f.rec, "mx.example", 25, "plain", 0);
+	record_attach(f.rec, f.s, NULL);
+	(void)fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved != -1 && fd != -1);
+	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	(void)close(fd);
+
+	smtp_session_connected(f.s, "192.0.2.1:25");
+	feed(&f, "220 mx ESMTP\r\n");
+	assert_int_equal(shown_all_durable(t, out), 0);
+	record_flush(f.rec);
+	assert_int_equal(shown_all_durable(t, out), 2);
+	/* A long reply in one read: more rows than the queue holds. */
+	send_line(&f, "HELP");
+	buf_init(&b, 0);
+	for (i = 1; i < 700; i++)
+		(void)buf_add_printf(&b, "214-help line %d\r\n", i);
+	(void)buf_add_str(&b, "214 end\r\n");
+	smtp_session_feed(f.s, buf_peek(&b), buf_used(&b));
+	buf_reset(&b);
+	assert_int_equal(shown_all_durable(t, out), 2);
+	record_flush(f.rec);
+	assert_int_equal(shown_all_durable(t, out), 2 + 1 + 700);
+	send_line(&f, "QUIT");
+	feed(&f, "221 bye\r\n");
+	assert_int_equal(shown_all_durable(t, out), 2 + 1 + 700);
+	record_end(f.rec, 0);
+	id = record_session_id(f.rec);
+	smtp_session_free(f.s);
+	record_free(f.rec);
+	(void)fflush(stdout);
+	assert_int_equal(shown_all_durable(t, out), 2 + 1 + 700 + 2);
+	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	(void)close(saved);
+	h = recorder_db(t, h, id, &id);
+	assert_true(hist_events_iter(h, id, count_ev_cb, NULL, &err) >= 705);
+	hist_close(h);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -1308,9 +1567,19 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_recorder_secrets_and_content, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
+	        test_recorder_secrets_and_content, setup_spool, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
 	        test_recorder_long_reply, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_recorder_long_reply, setup_spool, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_recorder_shows_only_durable, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_recorder_shows_only_durable, setup_spool, teardown_tmp),
 	};
 
+	/* The most eager stdio: anything it is given is written at once. */
+	(void)setvbuf(stdout, NULL, _IONBF, 0);
 	/* Never the user's database, whatever the environment says. */
 	(void)unsetenv("EHLO_DB");
 	(void)setenv("HOME", "/nonexistent", 1);

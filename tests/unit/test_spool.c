@@ -1,9 +1,11 @@
 /*
- * Unit tests for the history spool (history/hist_spool.c): what a
- * short-lived process records into a spool file beside the database
- * comes out of the import exactly as if it had been written to the
- * database (events with NUL and escape bytes, reply facts, session
- * columns, bodies, several sessions in one file); the spool is only
+ * Unit tests for the history sinks (history/hist_sink.h) and the spool
+ * (history/hist_spool_*.c).  Run on both sinks, one test body each:
+ * what goes through the sink operations comes out of the database the
+ * same whether the store wrote it or a spool file was imported (events
+ * with NUL and escape bytes, reply facts, session columns, bodies,
+ * several sessions in one file, search), and the STARTTLS downgrade
+ * check.  The spool's own concerns, on the spool alone: it is only
  * used for a healthy, current database; a record cut short or damaged
  * keeps the file aside with a warning saying which, importing what
  * came before; a file imported once is never imported twice (a crash
@@ -30,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/xmalloc.h"
+#include "history/hist_sink.h"
 #include "history/history.h"
 #include "protocol/digest.h"
 
@@ -37,6 +40,7 @@ struct tmp {
 	char dir[64];
 	char path[128];
 	char spool[160];
+	int use_spool; /* the sink under test: 1 spool, 0 store */
 };
 
 static int
@@ -53,6 +57,21 @@ setup_tmp(void **state)
 	(void)snprintf(t->path, sizeof t->path, "%s/ehlo.db", t->dir);
 	(void)snprintf(t->spool, sizeof t->spool, "%s-spool", t->path);
 	*state = t;
+	return 0;
+}
+
+static int
+setup_store(void **state)
+{
+	return setup_tmp(state);
+}
+
+static int
+setup_spool(void **state)
+{
+	if (setup_tmp(state) != 0)
+		return -1;
+	((struct tmp *)*state)->use_spool = 1;
 	return 0;
 }
 
@@ -101,21 +120,31 @@ sqlite_exec(const char *path, const char *sql)
 	return rc;
 }
 
-static struct hist *
+static struct hist_sink *
 must_spool(const char *path)
 {
 	char *err = NULL;
-	struct hist *h = hist_open_spool(path, &err);
+	struct hist_sink *s = hist_sink_spool(path, &err);
 
-	if (h == NULL)
-		fail_msg("hist_open_spool %s: %s", path,
+	if (s == NULL)
+		fail_msg("hist_sink_spool %s: %s", path,
 		    err != NULL ? err : "fell back to the database");
-	return h;
+	return s;
+}
+
+/* Closes a sink that has nothing to say. */
+static void
+close_sink(struct hist_sink *s)
+{
+	char *note = hist_sink_close(s);
+
+	if (note != NULL)
+		fail_msg("closing the sink: %s", note);
 }
 
 static void
-event(struct hist *h, int64_t id, int64_t seq, char dir, const char *text,
-    size_t len, int code)
+event(struct hist_sink *sink, int64_t id, int64_t seq, char dir,
+    const char *text, size_t len, int code)
 {
 	struct hist_event ev;
 	char *err = NULL;
@@ -136,7 +165,7 @@ event(struct hist *h, int64_t id, int64_t seq, char dir, const char *text,
 		ev.latency_us = 777;
 		ev.stage_no = 2;
 	}
-	if (hist_session_event(h, id, &ev, &err) != seq)
+	if (hist_sink_event(sink, id, &ev, &err) != seq)
 		fail_msg("event %lld: %s", (long long)seq, err);
 }
 
@@ -189,28 +218,29 @@ only_file(const char *dir, const char *suffix)
 
 /* One whole session: what the recorder writes, with odd bytes. */
 static void
-record_session(struct hist *h, const char *server, const char *plain_caps)
+record_session(struct hist_sink *h, const char *server, const char *plain_caps)
 {
 	static const char odd[] = "550 a\0b\x1b[2J";
 	struct hist_body b;
 	char *err = NULL;
 	int64_t id;
 
-	assert_int_equal(hist_tx_begin(h, &err), 0);
-	id = hist_session_begin(h, server, 25, "plain", 0, &err);
+	assert_int_equal(hist_sink_tx_begin(h, &err), 0);
+	id = hist_sink_begin(h, server, 25, "plain", 0, &err);
 	assert_true(id > 0);
 	event(h, id, 1, 'S', "220 hi", 6, 0);
 	event(h, id, 2, 'C', "MAIL FROM:<a@example>", 21, 0);
 	event(h, id, 3, 'S', "250 2.1.0 ok", 12, 250);
 	event(h, id, 4, 'S', odd, sizeof odd - 1, 0);
 	assert_int_equal(
-	    hist_event_set_reply(h, id, 4, "RCPT", 550, "5.1.1", 3, 900, &err),
-	    0);
-	assert_int_equal(hist_session_set_caps(h, id, "PIPELINING", &err), 0);
+	    hist_sink_reply(h, id, 4, "RCPT", 550, "5.1.1", 3, 900, &err), 0);
+	assert_int_equal(
+	    hist_sink_set(h, id, HIST_FACT_CAPS, "PIPELINING", &err), 0);
 	if (plain_caps != NULL)
-		assert_int_equal(
-		    hist_session_set_plain_caps(h, id, plain_caps, &err), 0);
-	assert_int_equal(hist_session_set_label(h, id, "lbl", &err), 0);
+		assert_int_equal(hist_sink_set(h, id, HIST_FACT_PLAIN_CAPS,
+		                     plain_caps, &err),
+		    0);
+	assert_int_equal(hist_sink_set(h, id, HIST_FACT_LABEL, "lbl", &err), 0);
 	memset(&b, 0, sizeof b);
 	b.seq = 2;
 	b.kind = "inline";
@@ -219,9 +249,9 @@ record_session(struct hist *h, const char *server, const char *plain_caps)
 	b.first_lines = "hello";
 	b.content = "hi\r\n.";
 	b.content_len = 5;
-	assert_int_equal(hist_body_add(h, id, &b, &err), 0);
-	assert_int_equal(hist_tx_commit(h, &err), 0);
-	assert_int_equal(hist_session_end(h, id, 3, &err), 0);
+	assert_int_equal(hist_sink_body(h, id, &b, &err), 0);
+	assert_int_equal(hist_sink_tx_commit(h, &err), 0);
+	assert_int_equal(hist_sink_end(h, id, 3, &err), 0);
 }
 
 struct evs {
@@ -245,25 +275,46 @@ ev_cb(const struct hist_event *ev, void *arg)
 	return 0;
 }
 
+/*
+ * The sink under test, on a healthy database: the store on the open
+ * database *h, or a spool file beside it (*h NULL).
+ */
+static struct hist_sink *
+open_sink(struct tmp *t, struct hist **h)
+{
+	*h = NULL;
+	make_db(t->path);
+	if (t->use_spool)
+		return must_spool(t->path);
+	*h = must_open(t->path);
+	return hist_sink_store(*h);
+}
+
+/*
+ * One test body, both sinks: what goes through the operations comes out
+ * of the database the same, two sessions numbered in order, whether it
+ * was written there or spooled and imported by the next open.
+ */
 static void
 test_round_trip(void **state)
 {
 	struct tmp *t = *state;
-	struct hist *h, *sp;
+	struct hist_sink *sp;
+	struct hist *h;
 	struct hist_session *s;
 	struct hist_body *b;
 	struct evs e;
 	char *err = NULL;
 
-	make_db(t->path);
-	sp = must_spool(t->path);
-	assert_non_null(hist_spool_file(sp));
+	sp = open_sink(t, &h);
+	assert_int_equal(hist_sink_spool_file(sp) != NULL, t->use_spool);
 	record_session(sp, "mx.example", NULL);
 	record_session(sp, "mx2.example", NULL);
-	hist_close(sp);
-	assert_int_equal(hist_spool_pending(t->path, NULL), 1);
+	close_sink(sp);
+	hist_close(h);
+	assert_int_equal(hist_spool_pending(t->path, NULL), t->use_spool);
 
-	/* Opening imports: two sessions, numbered in order. */
+	/* Opening imports what was spooled. */
 	h = must_open(t->path);
 	assert_null(hist_warnings(h));
 	assert_int_equal(sessions(h), 2);
@@ -291,11 +342,53 @@ test_round_trip(void **state)
 	assert_int_equal(b->content_len, 5);
 	assert_memory_equal(b->content, "hi\r\n.", 5);
 	hist_body_free(b);
+	/* Searchable either way (the import indexes at the file's end). */
+	assert_int_equal(
+	    hist_session_list(h, -1, "mx2.example", count_cb, &(long){0}, &err),
+	    0);
+	assert_int_equal(hist_session_list(h, -1, "\"250 2.1.0 ok\"", count_cb,
+	                     &(long){0}, &err),
+	    2);
 	hist_close(h);
 
 	/* Nothing left to import: the same two sessions. */
 	h = must_open(t->path);
 	assert_int_equal(sessions(h), 2);
+	hist_close(h);
+}
+
+/*
+ * Both sinks: the STARTTLS downgrade check sees an earlier session of
+ * the same server that offered STARTTLS on a plain-text EHLO, not the
+ * current one, and not another port.
+ */
+static void
+test_had_starttls_both(void **state)
+{
+	struct tmp *t = *state;
+	struct hist_sink *sp;
+	struct hist *h;
+	char *err = NULL;
+	int64_t id = -1, started = 0;
+
+	sp = open_sink(t, &h);
+	record_session(sp, "mx.example", "PIPELINING\nSTARTTLS");
+	assert_int_equal(hist_sink_had_starttls(
+	                     sp, "mx.example", 25, 1, &id, &started, &err),
+	    0);
+	assert_int_equal(hist_sink_had_starttls(
+	                     sp, "mx.example", 25, 2, &id, &started, &err),
+	    1);
+	assert_true(started > 0);
+	/* A spooled session is not numbered yet. */
+	assert_int_equal(id, t->use_spool ? 0 : 1);
+	assert_int_equal(hist_sink_had_starttls(
+	                     sp, "mx.example", 587, 2, &id, &started, &err),
+	    0);
+	assert_int_equal(hist_sink_had_starttls(
+	                     sp, "other.example", 25, 2, &id, &started, &err),
+	    0);
+	close_sink(sp);
 	hist_close(h);
 }
 
@@ -314,30 +407,30 @@ test_only_a_healthy_current_database(void **state)
 {
 	struct tmp *t = *state;
 	char *err = NULL, *path;
-	struct hist *h;
+	struct hist_sink *sp;
 
 	/* No database yet: the caller creates it with hist_open. */
-	assert_null(hist_open_spool(t->path, &err));
+	assert_null(hist_sink_spool(t->path, &err));
 	assert_null(err);
 	/* Not a database; a header then garbage; a truncated one. */
 	write_file(t->path, "not a database\n", 15);
-	assert_null(hist_open_spool(t->path, &err));
+	assert_null(hist_sink_spool(t->path, &err));
 	assert_null(err);
 	/* A directory is not a database either. */
-	assert_null(hist_open_spool(t->dir, &err));
+	assert_null(hist_sink_spool(t->dir, &err));
 	assert_null(err);
 	path = xasprintf("%s/x.db", t->dir);
 	make_db(path);
-	h = hist_open_spool(path, &err);
-	assert_non_null(h);
-	hist_close(h);
+	sp = hist_sink_spool(path, &err);
+	assert_non_null(sp);
+	close_sink(sp);
 	{
 		struct stat sb;
 
 		assert_int_equal(stat(path, &sb), 0);
 		assert_int_equal(truncate(path, sb.st_size / 2), 0);
 	}
-	assert_null(hist_open_spool(path, &err));
+	assert_null(hist_sink_spool(path, &err));
 	assert_null(err);
 	free(path);
 
@@ -352,7 +445,7 @@ test_only_a_healthy_current_database(void **state)
 		memcpy(g, "SQLite format 3", 16);
 		write_file(path, g, sizeof g);
 	}
-	assert_null(hist_open_spool(path, &err));
+	assert_null(hist_sink_spool(path, &err));
 	assert_null(err);
 	free(path);
 
@@ -360,7 +453,7 @@ test_only_a_healthy_current_database(void **state)
 	path = xasprintf("%s/o.db", t->dir);
 	make_db(path);
 	assert_int_equal(sqlite_exec(path, "PRAGMA user_version = 5"), 0);
-	assert_null(hist_open_spool(path, &err));
+	assert_null(hist_sink_spool(path, &err));
 	assert_null(err);
 	{
 		char *v =
@@ -369,11 +462,11 @@ test_only_a_healthy_current_database(void **state)
 		assert_int_equal(sqlite_exec(path, v), 0);
 		free(v);
 	}
-	h = hist_open_spool(path, &err);
-	assert_non_null(h);
-	hist_close(h);
+	sp = hist_sink_spool(path, &err);
+	assert_non_null(sp);
+	close_sink(sp);
 	assert_int_equal(sqlite_exec(path, "PRAGMA journal_mode = DELETE"), 0);
-	assert_null(hist_open_spool(path, &err));
+	assert_null(hist_sink_spool(path, &err));
 	assert_null(err);
 	free(path);
 }
@@ -402,14 +495,15 @@ static void
 test_torn_and_damaged(void **state)
 {
 	struct tmp *t = *state;
-	struct hist *h, *sp;
+	struct hist_sink *sp;
+	struct hist *h;
 	char *p, *file, *kept;
 	size_t n, one;
 
 	make_db(t->path);
 	sp = must_spool(t->path);
 	record_session(sp, "a.example", NULL);
-	hist_close(sp);
+	close_sink(sp);
 	p = spool_bytes(t, &n, &file);
 	one = n;
 
@@ -419,7 +513,7 @@ test_torn_and_damaged(void **state)
 	 * before comes in, and the file is kept, with a warning.
 	 */
 	sp = must_spool(t->path);
-	hist_close(sp); /* an empty spool leaves no file */
+	close_sink(sp); /* an empty spool leaves no file */
 	{
 		char *torn = xmalloc(n + 6);
 
@@ -446,7 +540,7 @@ test_torn_and_damaged(void **state)
 	sp = must_spool(t->path);
 	record_session(sp, "b.example", NULL);
 	record_session(sp, "c.example", NULL);
-	hist_close(sp);
+	close_sink(sp);
 	p = spool_bytes(t, &n, &file);
 	p[one + (n - one) / 2] ^= 0x5a;
 	write_file(file, p, n);
@@ -479,19 +573,20 @@ static void
 test_refused_record(void **state)
 {
 	struct tmp *t = *state;
-	struct hist *h, *sp;
+	struct hist_sink *sp;
+	struct hist *h;
 	char *err = NULL;
 	int64_t id;
 
 	make_db(t->path);
 	sp = must_spool(t->path);
 	record_session(sp, "a.example", NULL);
-	id = hist_session_begin(sp, "b.example", 25, "plain", 0, &err);
+	id = hist_sink_begin(sp, "b.example", 25, "plain", 0, &err);
 	event(sp, id, 1, 'S', "220 hi", 6, 0);
 	event(sp, id, 2, 'C', "NOOP", 4, 0);
 	event(sp, id, 2, 'S', "250 again", 9, 0);
 	event(sp, id, 3, 'S', "250 after", 9, 0);
-	hist_close(sp);
+	close_sink(sp);
 	h = must_open(t->path);
 	assert_non_null(hist_warnings(h));
 	assert_non_null(strstr(hist_warnings(h), "kept as"));
@@ -514,30 +609,28 @@ static void
 test_settle(void **state)
 {
 	struct tmp *t = *state;
-	struct hist *h, *sp;
+	struct hist_sink *sp;
+	struct hist *h;
 	char *err = NULL;
 	int i;
 
 	make_db(t->path);
 	for (i = 0; i < 63; i++) {
 		sp = must_spool(t->path);
-		assert_true(hist_session_begin(
+		assert_true(hist_sink_begin(
 		                sp, "s.example", 25, "plain", 0, &err) == 1);
 		/* Fewer than 64 waiting (this one included): nothing. */
-		assert_null(hist_spool_settle(sp));
-		hist_close(sp);
+		assert_null(hist_sink_close(sp));
 	}
 	assert_int_equal(hist_spool_pending(t->path, NULL), 63);
 	/* Nothing recorded: no file, so no import either. */
 	sp = must_spool(t->path);
-	assert_null(hist_spool_settle(sp));
-	hist_close(sp);
+	assert_null(hist_sink_close(sp));
 	assert_int_equal(hist_spool_pending(t->path, NULL), 63);
 	sp = must_spool(t->path);
 	assert_true(
-	    hist_session_begin(sp, "last.example", 25, "plain", 0, &err) == 1);
-	assert_null(hist_spool_settle(sp));
-	hist_close(sp);
+	    hist_sink_begin(sp, "last.example", 25, "plain", 0, &err) == 1);
+	assert_null(hist_sink_close(sp));
 	assert_int_equal(hist_spool_pending(t->path, NULL), 0);
 	h = must_open(t->path);
 	assert_int_equal(sessions(h), 64);
@@ -548,14 +641,15 @@ static void
 test_never_twice(void **state)
 {
 	struct tmp *t = *state;
-	struct hist *h, *sp;
+	struct hist_sink *sp;
+	struct hist *h;
 	char *p, *file;
 	size_t n;
 
 	make_db(t->path);
 	sp = must_spool(t->path);
 	record_session(sp, "a.example", NULL);
-	hist_close(sp);
+	close_sink(sp);
 	p = spool_bytes(t, &n, &file);
 	h = must_open(t->path);
 	assert_int_equal(sessions(h), 1);
@@ -575,13 +669,14 @@ static void
 test_live_writer_left_alone(void **state)
 {
 	struct tmp *t = *state;
-	struct hist *h, *sp;
+	struct hist_sink *sp;
+	struct hist *h;
 	char *err = NULL;
 	int64_t id;
 
 	make_db(t->path);
 	sp = must_spool(t->path);
-	id = hist_session_begin(sp, "live.example", 25, "plain", 0, &err);
+	id = hist_sink_begin(sp, "live.example", 25, "plain", 0, &err);
 	assert_int_equal(id, 1);
 	event(sp, id, 1, 'S', "220 hi", 6, 0);
 	/* The writer runs on (holds its lock): not imported yet. */
@@ -589,7 +684,7 @@ test_live_writer_left_alone(void **state)
 	assert_int_equal(sessions(h), 0);
 	hist_close(h);
 	assert_int_equal(hist_spool_pending(t->path, NULL), 1);
-	hist_close(sp);
+	close_sink(sp);
 	/* Gone without an end (a crash): imported as unfinished. */
 	h = must_open(t->path);
 	assert_int_equal(sessions(h), 1);
@@ -609,7 +704,8 @@ static void
 test_starttls_pins(void **state)
 {
 	struct tmp *t = *state;
-	struct hist *h, *sp;
+	struct hist_sink *sp;
+	struct hist *h;
 	char *err = NULL, *pins = xasprintf("%s-starttls", t->path);
 	int64_t id = -1, started = 0, sid;
 
@@ -626,12 +722,12 @@ test_starttls_pins(void **state)
 	assert_int_equal(access(pins, F_OK), 0);
 
 	sp = must_spool(t->path);
-	assert_int_equal(hist_server_had_starttls(
+	assert_int_equal(hist_sink_had_starttls(
 	                     sp, "mx.example", 25, 1, &id, &started, &err),
 	    1);
 	assert_int_equal(id, sid);
 	assert_true(started > 0);
-	assert_int_equal(hist_server_had_starttls(
+	assert_int_equal(hist_sink_had_starttls(
 	                     sp, "mx.example", 587, 1, &id, &started, &err),
 	    0);
 	/* The answer comes from the pins file itself. */
@@ -645,40 +741,40 @@ test_starttls_pins(void **state)
 		(void)close(fd);
 		free(line);
 	}
-	assert_int_equal(hist_server_had_starttls(
+	assert_int_equal(hist_sink_had_starttls(
 	                     sp, "pin.example", 25, 1, &id, &started, &err),
 	    1);
 	assert_int_equal(id, 42);
 	assert_int_equal(started, 1700000000);
 	/* A spooled session pins its server, not numbered yet. */
 	record_session(sp, "b.example", "SIZE 10\nSTARTTLS");
-	assert_int_equal(hist_server_had_starttls(
-	                     sp, "b.example", 25, 9, &id, &started, &err),
+	assert_int_equal(
+	    hist_sink_had_starttls(sp, "b.example", 25, 9, &id, &started, &err),
 	    1);
 	assert_int_equal(id, 0);
-	hist_close(sp);
+	close_sink(sp);
 
 	/* Without the pins: the database, then the spool files. */
 	assert_int_equal(unlink(pins), 0);
 	sp = must_spool(t->path);
 	record_session(sp, "c.example", "STARTTLS");
 	id = -1;
-	assert_int_equal(hist_server_had_starttls(
+	assert_int_equal(hist_sink_had_starttls(
 	                     sp, "mx.example", 25, 1, &id, &started, &err),
 	    1);
 	assert_int_equal(id, sid);
-	assert_int_equal(hist_server_had_starttls(
-	                     sp, "b.example", 25, 1, &id, &started, &err),
+	assert_int_equal(
+	    hist_sink_had_starttls(sp, "b.example", 25, 1, &id, &started, &err),
 	    1);
 	assert_int_equal(id, 0);
 	/* Its own current session does not count; an earlier one does. */
-	assert_int_equal(hist_server_had_starttls(
-	                     sp, "c.example", 25, 1, &id, &started, &err),
+	assert_int_equal(
+	    hist_sink_had_starttls(sp, "c.example", 25, 1, &id, &started, &err),
 	    0);
-	assert_int_equal(hist_server_had_starttls(
-	                     sp, "c.example", 25, 2, &id, &started, &err),
+	assert_int_equal(
+	    hist_sink_had_starttls(sp, "c.example", 25, 2, &id, &started, &err),
 	    1);
-	hist_close(sp);
+	close_sink(sp);
 
 	/*
 	 * A run still going while the pins are rebuilt (it could not pin:
@@ -689,23 +785,23 @@ test_starttls_pins(void **state)
 	record_session(sp, "e.example", "STARTTLS");
 	make_db(t->path); /* imports b and c, rebuilds the pins */
 	assert_int_equal(access(pins, F_OK), 0);
-	hist_close(sp);
+	close_sink(sp);
 	sp = must_spool(t->path);
 	record_session(sp, "f.example", "STARTTLS");
-	hist_close(sp);
+	close_sink(sp);
 	make_db(t->path); /* imports e and f */
 	sp = must_spool(t->path);
 	id = 0;
-	assert_int_equal(hist_server_had_starttls(
-	                     sp, "e.example", 25, 1, &id, &started, &err),
+	assert_int_equal(
+	    hist_sink_had_starttls(sp, "e.example", 25, 1, &id, &started, &err),
 	    1);
 	assert_true(id > 0);
 	id = 0;
-	assert_int_equal(hist_server_had_starttls(
-	                     sp, "f.example", 25, 1, &id, &started, &err),
+	assert_int_equal(
+	    hist_sink_had_starttls(sp, "f.example", 25, 1, &id, &started, &err),
 	    1);
 	assert_true(id > 0);
-	hist_close(sp);
+	close_sink(sp);
 	free(pins);
 }
 
@@ -713,7 +809,8 @@ static void
 test_body_file_digest(void **state)
 {
 	struct tmp *t = *state;
-	struct hist *h, *sp;
+	struct hist_sink *sp;
+	struct hist *h;
 	struct hist_body b, *got;
 	char *err = NULL, *same = xasprintf("%s/same.txt", t->dir),
 	     *changed = xasprintf("%s/changed.txt", t->dir);
@@ -726,7 +823,7 @@ test_body_file_digest(void **state)
 	write_file(changed, "first\n", 6);
 	make_db(t->path);
 	sp = must_spool(t->path);
-	id = hist_session_begin(sp, "mx.example", 25, "plain", 0, &err);
+	id = hist_sink_begin(sp, "mx.example", 25, "plain", 0, &err);
 	event(sp, id, 1, 'C', "[content]", 9, 0);
 	event(sp, id, 2, 'C', "[content]", 9, 0);
 	memset(&b, 0, sizeof b);
@@ -734,12 +831,12 @@ test_body_file_digest(void **state)
 	b.kind = "file";
 	b.path = same;
 	b.size = 18;
-	assert_int_equal(hist_body_add(sp, id, &b, &err), 0);
+	assert_int_equal(hist_sink_body(sp, id, &b, &err), 0);
 	b.seq = 2;
 	b.path = changed;
 	b.size = 6;
-	assert_int_equal(hist_body_add(sp, id, &b, &err), 0);
-	hist_close(sp);
+	assert_int_equal(hist_sink_body(sp, id, &b, &err), 0);
+	close_sink(sp);
 	/*
 	 * Changed after it was sent, same size (only its identity tells):
 	 * its digest now would be a lie.
@@ -774,7 +871,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-	        test_round_trip, setup_tmp, teardown_tmp),
+	        test_round_trip, setup_store, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_round_trip, setup_spool, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_had_starttls_both, setup_store, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_had_starttls_both, setup_spool, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
 	        test_only_a_healthy_current_database, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(

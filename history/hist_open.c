@@ -1,7 +1,8 @@
 /*
  * The history database: where it lives, opening it safely, and the
- * schema with its forward migrations.  Only this folder includes
- * sqlite3.h (DESIGN.md section 5).
+ * schema with its forward migrations (the handle's shared machinery
+ * is hist_db.c).  Only this folder includes sqlite3.h (DESIGN.md
+ * section 5).
  *
  * The schema version is PRAGMA user_version.  schema_steps[] holds one
  * entry per version, each the SQL that takes the previous version to
@@ -15,8 +16,6 @@
  * locked or read-only database fails with a message that says what to
  * do, and the caller carries on without history.
  */
-#include "history/history.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -26,7 +25,10 @@
 #include <unistd.h>
 
 #include "core/xmalloc.h"
-#include "history/hist_int.h"
+#include "history/hist_db.h"
+#include "history/hist_pin.h"
+#include "history/hist_spool_import.h"
+#include "history/history.h"
 
 /* Version 1: sessions and their dialogue, the first released schema. */
 static const char schema_v1[] =
@@ -159,7 +161,7 @@ static const char schema_v5[] =
     " WHERE plain_starttls = 1;";
 
 /*
- * Version 6: the spool files imported (hist_spool.c), so a file whose
+ * Version 6: the spool files imported (hist_spool_import.c), so a file whose
  * removal a crash prevented is not imported twice.
  */
 static const char schema_v6[] = "CREATE TABLE spool_imports ("
@@ -190,187 +192,10 @@ hist_db_path(const char *explicit_path, char **errstr)
 	return NULL;
 }
 
-const char *
-hist_sqlite_version(void)
-{
-	return sqlite3_libversion();
-}
-
 int
 hist_schema_latest(void)
 {
 	return SCHEMA_LATEST;
-}
-
-/* ---- errors and helpers ------------------------------------------- */
-
-static const char *
-advice(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return "another program holds a lock on it; close the "
-		       "other ehlo (or sqlite3) or use --db PATH";
-	case SQLITE_READONLY:
-		return "it is read-only; fix its permissions (and its "
-		       "directory's), or use --db PATH";
-	case SQLITE_FULL:
-		return "the disk is full; free some space";
-	case SQLITE_NOTADB:
-	case SQLITE_CORRUPT:
-		return "it is not an SQLite database or it is damaged; "
-		       "ehlo left it untouched: move it aside to start a "
-		       "new history, or use --db PATH";
-	case SQLITE_CANTOPEN:
-		return "check that the file and its directory exist and "
-		       "are writable, or use --db PATH";
-	case SQLITE_IOERR:
-		return "an input/output error: check the disk";
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return "permission denied; check the file's permissions";
-	default:
-		return "use --db PATH for another database or "
-		       "--no-history";
-	}
-}
-
-char *
-hist_errmsg_rc(const char *path, int rc, const char *what, const char *detail)
-{
-	return xasprintf("history database %s: %s failed: %s; %s", path, what,
-	    detail != NULL ? detail : sqlite3_errstr(rc), advice(rc));
-}
-
-char *
-hist_errmsg(struct hist *h, const char *what)
-{
-	int rc = sqlite3_extended_errcode(h->db);
-
-	return hist_errmsg_rc(h->path, rc, what, sqlite3_errmsg(h->db));
-}
-
-sqlite3_stmt *
-hist_stmt(struct hist *h, enum hist_st slot, const char *sql, char **errstr)
-{
-	sqlite3_stmt *st = h->st[slot];
-
-	if (h->db == NULL) {
-		*errstr = xasprintf("history %s: not open for reading (a spool "
-		                    "handle)",
-		    h->path);
-		return NULL;
-	}
-	if (st != NULL) {
-		(void)sqlite3_reset(st);
-		(void)sqlite3_clear_bindings(st);
-		return st;
-	}
-	if (sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-	        NULL) != SQLITE_OK) {
-		*errstr = hist_errmsg(h, "preparing a statement");
-		return NULL;
-	}
-	h->st[slot] = st;
-	return st;
-}
-
-sqlite3_stmt *
-hist_row(struct hist *h, enum hist_st slot, const char *sql, int64_t k1,
-    int64_t k2, const char *what, char **errstr)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	*errstr = NULL;
-	if ((st = hist_stmt(h, slot, sql, errstr)) == NULL)
-		return NULL;
-	(void)sqlite3_bind_int64(st, 1, k1);
-	if (k2 >= 0)
-		(void)sqlite3_bind_int64(st, 2, k2);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		return st;
-	if (rc != SQLITE_DONE)
-		*errstr = hist_errmsg(h, what);
-	(void)sqlite3_reset(st);
-	return NULL;
-}
-
-int
-hist_bind_str(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		return sqlite3_bind_null(st, i);
-	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
-
-char *
-hist_col_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *p;
-	char *s;
-	int n;
-
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return NULL;
-	p = sqlite3_column_text(st, i);
-	n = sqlite3_column_bytes(st, i);
-	s = xmalloc((size_t)n + 1);
-	if (n > 0)
-		memcpy(s, p, (size_t)n);
-	s[n] = '\0';
-	return s;
-}
-
-int
-hist_step_done(
-    struct hist *h, sqlite3_stmt *st, const char *what, char **errstr)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		*errstr = hist_errmsg(h, what);
-		(void)sqlite3_reset(st);
-		return -1;
-	}
-	(void)sqlite3_reset(st);
-	return 0;
-}
-
-/* Runs SQL text (several statements); -1 with *errstr. */
-static int
-exec(struct hist *h, const char *sql, const char *what, char **errstr)
-{
-	if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		*errstr = hist_errmsg(h, what);
-		return -1;
-	}
-	return 0;
-}
-
-/* An integer-returning pragma or query; -1 with *errstr. */
-static int
-query_int(
-    struct hist *h, const char *sql, int *out, const char *what, char **errstr)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		*errstr = hist_errmsg(h, what);
-		return -1;
-	}
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		*errstr = hist_errmsg(h, what);
-		(void)sqlite3_finalize(st);
-		return -1;
-	}
-	*out = sqlite3_column_int(st, 0);
-	(void)sqlite3_finalize(st);
-	return 0;
 }
 
 /* ---- opening ------------------------------------------------------ */
@@ -448,111 +273,31 @@ hist_migrate(struct hist *h, int to, char **errstr)
 
 	if (to > SCHEMA_LATEST)
 		to = SCHEMA_LATEST;
-	if (exec(h, "BEGIN IMMEDIATE", "locking for the schema update",
+	if (hist_exec(h, "BEGIN IMMEDIATE", "locking for the schema update",
 	        errstr) == -1)
 		return -1;
 	/* Read inside the lock: another ehlo may have just migrated. */
-	if (query_int(h, "PRAGMA user_version", &v,
+	if (hist_query_int(h, "PRAGMA user_version", &v,
 	        "reading the schema "
 	        "version",
 	        errstr) == -1)
 		goto fail;
 	for (; v < to; v++)
-		if (exec(h, schema_steps[v], "updating the schema", errstr) ==
-		    -1)
+		if (hist_exec(h, schema_steps[v], "updating the schema",
+		        errstr) == -1)
 			goto fail;
 	setv = xasprintf("PRAGMA user_version = %d", v);
-	rc = exec(h, setv, "updating the schema version", errstr);
+	rc = hist_exec(h, setv, "updating the schema version", errstr);
 	free(setv);
 	if (rc == -1)
 		goto fail;
-	if (exec(h, "COMMIT", "committing the schema update", errstr) == -1)
+	if (hist_exec(h, "COMMIT", "committing the schema update", errstr) ==
+	    -1)
 		goto fail;
 	return 0;
 fail:
 	(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
-}
-
-int64_t
-hist_now(const struct hist *h)
-{
-	return h->now != 0 ? h->now : (int64_t)time(NULL);
-}
-
-int
-hist_tx_begin(struct hist *h, char **errstr)
-{
-	if (h->spool != NULL)
-		return hist_spool_tx_begin(h);
-	if (!sqlite3_get_autocommit(h->db))
-		return 0;
-	return exec(h, "BEGIN IMMEDIATE", "starting to record", errstr);
-}
-
-int
-hist_tx_commit(struct hist *h, char **errstr)
-{
-	if (h->spool != NULL)
-		return hist_spool_tx_commit(h, errstr);
-	if (sqlite3_get_autocommit(h->db))
-		return 0;
-	if (exec(h, "COMMIT", "recording", errstr) == -1) {
-		(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	return 0;
-}
-
-int
-hist_tx_is_open(struct hist *h)
-{
-	if (h->spool != NULL)
-		return hist_spool_tx_is_open(h);
-	return !sqlite3_get_autocommit(h->db);
-}
-
-int
-hist_fts_catch_up(struct hist *h, char **errstr)
-{
-	int behind;
-
-	if (h->readonly || h->spool != NULL)
-		return 0;
-	/* Usually nothing to do when opening: no write then. */
-	if (query_int(h,
-	        "SELECT (SELECT last_event_id FROM fts_state) < "
-	        "(SELECT coalesce(max(id), 0) FROM events)",
-	        &behind, "reading the search index state", errstr) == -1)
-		return -1;
-	if (!behind)
-		return hist_tx_commit(h, errstr);
-	/*
-	 * Joins an open batch: one commit for the rows and their index.  A
-	 * failure undoes the indexing only (the rows were shown: kept).
-	 */
-	if (sqlite3_get_autocommit(h->db) &&
-	    exec(h, "BEGIN IMMEDIATE", "updating the search index", errstr) ==
-	        -1)
-		return -1;
-	if (exec(h,
-	        "SAVEPOINT fts;"
-	        "INSERT INTO events_fts(rowid, text) SELECT id, text FROM "
-	        "events WHERE id > (SELECT last_event_id FROM fts_state) "
-	        "ORDER BY id;"
-	        "UPDATE fts_state SET last_event_id = (SELECT "
-	        "coalesce(max(id), 0) FROM events);"
-	        "RELEASE fts",
-	        "updating the search index", errstr) == -1) {
-		char *e2 = NULL;
-
-		(void)sqlite3_exec(
-		    h->db, "ROLLBACK TO fts; RELEASE fts", NULL, NULL, NULL);
-		if (hist_tx_commit(h, &e2) == -1)
-			free(e2);
-		return -1;
-	}
-	return hist_tx_commit(h, errstr);
 }
 
 struct hist *
@@ -610,10 +355,10 @@ hist_open(const char *path, unsigned flags, char **errstr)
 		goto fail;
 	}
 	/* The first read: a file that is not a database fails here. */
-	if (query_int(h, "SELECT count(*) FROM sqlite_schema", &v, "reading",
-	        errstr) == -1)
+	if (hist_query_int(h, "SELECT count(*) FROM sqlite_schema", &v,
+	        "reading", errstr) == -1)
 		goto fail;
-	if (query_int(h, "PRAGMA user_version", &v,
+	if (hist_query_int(h, "PRAGMA user_version", &v,
 	        "reading the schema "
 	        "version",
 	        errstr) == -1)
@@ -652,7 +397,8 @@ hist_open(const char *path, unsigned flags, char **errstr)
 		}
 		(void)sqlite3_finalize(st);
 	}
-	if (exec(h, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+	if (hist_exec(h,
+	        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
 	        "setting options", errstr) == -1)
 		goto fail;
 	if (v < SCHEMA_LATEST && hist_migrate(h, SCHEMA_LATEST, errstr) == -1)
@@ -668,56 +414,4 @@ hist_open(const char *path, unsigned flags, char **errstr)
 fail:
 	hist_close(h);
 	return NULL;
-}
-
-void
-hist_close(struct hist *h)
-{
-	size_t i;
-
-	if (h == NULL)
-		return;
-	if (h->spool != NULL)
-		hist_spool_close(h);
-	/* A batch still open holds rows already shown: keep them. */
-	if (h->db != NULL && !sqlite3_get_autocommit(h->db) &&
-	    sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		(void)sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
-	for (i = 0; i < HIST_ST_COUNT; i++)
-		(void)sqlite3_finalize(h->st[i]);
-	(void)sqlite3_close(h->db);
-	free(h->warnings);
-	free(h->path);
-	free(h);
-}
-
-int
-hist_schema_version(struct hist *h)
-{
-	char *err = NULL;
-	int v;
-
-	if (query_int(h, "PRAGMA user_version", &v, "reading", &err) == -1) {
-		free(err);
-		return -1;
-	}
-	return v;
-}
-
-const char *
-hist_warnings(const struct hist *h)
-{
-	return h->warnings;
-}
-
-int
-hist_is_readonly(const struct hist *h)
-{
-	return h->readonly;
-}
-
-const char *
-hist_path(const struct hist *h)
-{
-	return h->path;
 }

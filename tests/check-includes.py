@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""The shape rules of STYLE.md that a compiler does not check:
+
+- no include cycles between the project's files: a .c file and the .h
+  file of the same name are one node (foo.c and foo.h are one room), and
+  an #include "dir/file.h" is an edge from the includer's room to
+  file's; any cycle of two or more rooms fails;
+- no source file under core/ protocol/ history/ themes/ tui/ longer
+  than MAX_LINES lines.
+
+Today's known offenders are listed below, each owned by someone who is
+taking it apart; an entry that no longer offends is reported so the
+list only shrinks.  Anything new fails.
+
+Usage: check-includes.py [ROOT]   (default: the project's top folder)
+Exits 1 naming each cycle and each file too long, else 0.
+"""
+
+import os
+import re
+import sys
+
+FOLDERS = ("core", "protocol", "history", "themes", "tui")
+MAX_LINES = 1000
+
+# Files longer than MAX_LINES while they are being split.
+ALLOW_LONG = {
+    "tui/workbench.c",
+    "protocol/practice.c",
+    "protocol/explain.c",
+    "protocol/message.c",
+    "protocol/transport.c",
+    "protocol/session.c",
+    "themes/theme.c",
+}
+
+# Cycles being removed, each as the set of rooms it joins.
+ALLOW_CYCLES = [
+    {"tui/cli", "tui/workbench", "tui/lang"},
+]
+
+INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
+
+
+def sources(root):
+    """The project's .c and .h files, as paths relative to root."""
+    out = []
+    for top in FOLDERS:
+        base = os.path.join(root, top)
+        for d, _, files in os.walk(base):
+            for f in files:
+                if f.endswith((".c", ".h")):
+                    out.append(os.path.relpath(os.path.join(d, f), root))
+    return sorted(out)
+
+
+def room(path):
+    return os.path.splitext(path)[0]
+
+
+def graph(root, files):
+    """Edges between rooms: {room: {room it includes: first line}}."""
+    known = set(files)
+    edges = {room(f): {} for f in files}
+    for f in files:
+        with open(os.path.join(root, f), encoding="utf-8",
+                  errors="replace") as fh:
+            for n, line in enumerate(fh, 1):
+                m = INCLUDE.match(line)
+                if m is None:
+                    continue
+                inc = m.group(1)
+                if inc not in known:  # "fuzz.h", a system-style name
+                    inc = os.path.normpath(
+                        os.path.join(os.path.dirname(f), inc))
+                    if inc not in known:
+                        continue
+                a, b = room(f), room(inc)
+                if a != b:
+                    edges[a].setdefault(b, f"{f}:{n}")
+    return edges
+
+
+def cycles(edges):
+    """The strongly connected components of two or more rooms (Tarjan,
+    iterative so a deep graph cannot overflow the stack)."""
+    index, low, on, stack, out = {}, {}, set(), [], []
+    counter = 0
+    for start in sorted(edges):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on.add(start)
+        while work:
+            v, it = work[-1]
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(sorted(edges.get(w, {})))))
+                    break
+                if w in on:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:
+                    comp = []
+                    while True:
+                        w = stack.pop()
+                        on.discard(w)
+                        comp.append(w)
+                        if w == v:
+                            break
+                    if len(comp) > 1:
+                        out.append(sorted(comp))
+    return out
+
+
+def explain(comp, edges):
+    """One include line per edge inside the component."""
+    members = set(comp)
+    return [f"    {edges[a][b]} -> {b}"
+            for a in comp for b in sorted(edges[a]) if b in members]
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..")
+    files = sources(root)
+    bad = False
+    edges = graph(root, files)
+    for comp in cycles(edges):
+        if any(set(comp) <= allowed for allowed in ALLOW_CYCLES):
+            continue
+        bad = True
+        print(f"include cycle: {' <-> '.join(comp)}")
+        print("\n".join(explain(comp, edges)))
+    for f in files:
+        with open(os.path.join(root, f), "rb") as fh:
+            n = sum(1 for _ in fh)
+        if n > MAX_LINES and f not in ALLOW_LONG:
+            bad = True
+            print(f"{f}: {n} lines, more than {MAX_LINES}: split it "
+                  "into rooms with one job each")
+    for f in sorted(ALLOW_LONG):
+        path = os.path.join(root, f)
+        if os.path.exists(path):
+            with open(path, "rb") as fh:
+                if sum(1 for _ in fh) <= MAX_LINES:
+                    print(f"note: {f} is short now; take it off ALLOW_LONG")
+    if not bad:
+        print(f"includes: ok ({len(files)} files, no cycle, none over "
+              f"{MAX_LINES} lines but {len(ALLOW_LONG)} allowed)")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
