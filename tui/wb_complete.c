@@ -16,6 +16,7 @@
 #include "protocol/complete.h"
 #include "protocol/lesson.h"
 #include "protocol/probe.h"
+#include "tui/cmdtab.h"
 #include "tui/draft.h"
 #include "tui/rl.h"
 #include "tui/wb.h"
@@ -53,6 +54,7 @@ wb_on_complete(const char *line, int start, int end, void *arg)
 	}
 	ctx.themes.items = (const char *const *)themes;
 	ctx.themes.n = nthemes;
+	ctx.slash = cmdtab_complete(CMD_MODE_WORKBENCH, &ctx.nslash);
 	ctx.drafts.items = (const char *const *)wb->cmp.draft_ids;
 	ctx.drafts.n = wb->cmp.ndraft_ids;
 	{

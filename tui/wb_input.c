@@ -15,6 +15,7 @@
 #include "protocol/client.h"
 #include "tui/rl.h"
 #include "tui/wbdraft.h"
+#include "tui/cmdtab.h"
 #include "tui/wb.h"
 
 static int
@@ -227,7 +228,7 @@ handle_key(struct wb *wb, int is_code, wint_t wch)
 	if (is_code) {
 		switch (wch) {
 		case KEY_F(1):
-			wb_popup_open(wb, "help", wb_help_text);
+			wb_help_open(wb);
 			return;
 		case KEY_F(2):
 			if (smtp_session_nstages(wb->conn.session) > 0) {
@@ -345,4 +346,13 @@ wb_redraw(void *arg)
 	struct wb *wb = arg;
 
 	wb_draw_input(&wb->scr);
+}
+
+void
+wb_do_slash(struct wb *wb, const char *typed)
+{
+	struct cmd_ctx c;
+
+	wb_cmd_ctx(wb, &c);
+	(void)cmdtab_run(&c, typed);
 }

@@ -306,7 +306,7 @@ cmd_workbench(int argc, char *argv[])
 		free(theme_warning);
 	}
 	if (o.mx != NULL)
-		wb_mx_cmd(&wb, o.mx);
+		wb_mx_lookup(&wb, o.mx);
 	else
 		wb_connect(&wb, o.nargs == 1 ? o.args[0] : NULL);
 	wb.dirty = 1;
