@@ -10,7 +10,6 @@
  */
 #include "tui/cmdtab.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,40 +195,6 @@ cmdtab_find(const char *name, size_t len)
 		    strncasecmp(e->name, name, len) == 0)
 			return e;
 	return NULL;
-}
-
-static void cmdtab_vsay(void (*say)(void *, const char *), struct cmd_ctx *c,
-    const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
-
-static void
-cmdtab_vsay(void (*say)(void *, const char *), struct cmd_ctx *c,
-    const char *fmt, va_list ap)
-{
-	char *s = xvasprintf(fmt, ap);
-
-	say(c->fe, s);
-	free(s);
-}
-
-void
-cmdtab_note(struct cmd_ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	cmdtab_vsay(c->ops->note, c, fmt, ap);
-	va_end(ap);
-}
-
-int
-cmdtab_error(struct cmd_ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	cmdtab_vsay(c->ops->error, c, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 /* The next entry after e that runs in mode (the terminator if none). */

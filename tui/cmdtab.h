@@ -135,8 +135,8 @@ char *cmdtab_summary(unsigned mode, size_t width);
  * a script line may be, the commands of line mode, the exit statuses. */
 void cmdtab_script_help(FILE *);
 
-/* Helpers for handlers: a formatted note or error through ctx->ops.
- * cmdtab_error returns -1. */
+/* Helpers for handlers (tui/cmdtab_lang.c): a formatted note or error
+ * through ctx->ops.  cmdtab_error returns -1. */
 void cmdtab_note(struct cmd_ctx *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int cmdtab_error(struct cmd_ctx *, const char *fmt, ...)

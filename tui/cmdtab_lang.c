@@ -4,9 +4,11 @@
  * /sleep.  They parse and check their argument, act on the connection,
  * and leave to the front end (ctx->ops) only what differs by mode: how a
  * secret is asked for, how an explanation is shown, what a failed
- * /expect does to the run, how to wait.
+ * /expect does to the run, how to wait.  Also the cmdtab_note() and
+ * cmdtab_error() helpers every handler may use.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,40 @@
 #include "tui/cli.h"
 #include "tui/cmdtab.h"
 #include "tui/lang.h"
+
+static void cmdtab_vsay(void (*say)(void *, const char *), struct cmd_ctx *c,
+    const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
+static void
+cmdtab_vsay(void (*say)(void *, const char *), struct cmd_ctx *c,
+    const char *fmt, va_list ap)
+{
+	char *s = xvasprintf(fmt, ap);
+
+	say(c->fe, s);
+	free(s);
+}
+
+void
+cmdtab_note(struct cmd_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cmdtab_vsay(c->ops->note, c, fmt, ap);
+	va_end(ap);
+}
+
+int
+cmdtab_error(struct cmd_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cmdtab_vsay(c->ops->error, c, fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 /* Sends line; a failure becomes an error. */
 static int

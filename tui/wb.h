@@ -7,8 +7,8 @@
  * Rooms: wb_main.c (the loop, start and end), wb_dialogue.c (the dialogue
  * lines and notes), wb_popup.c (popups: help, explanations, TLS),
  * wb_input.c (keys, focus, the input line), wb_complete.c (Tab
- * completion), wb_cmds.c (the workbench's side of the `/` commands of
- * tui/cmdtab.c), wb_conn.c (the connection,
+ * completion), wb_lang.c (the workbench's side of the `/` commands of
+ * tui/cmdtab.c), wb_cmds.c (small workbench-only commands), wb_conn.c (the connection,
  * its events, /auth, /body, MX routing), wb_send.c (drafts and sending
  * them), wb_viewer.c (the history browser and saved-session playback),
  * wb_tools.c (lessons, the practice inbox, replay and probe helpers).
@@ -37,6 +37,7 @@ struct loop;
 struct practice;
 struct record;
 struct smtp_client;
+struct smtp_complete_slash;
 struct smtp_event;
 struct smtp_message_build;
 struct smtp_mx_candidate;
@@ -113,6 +114,10 @@ struct wb_complete {
 	size_t scan_events; /* events read of one session */
 	char **draft_ids; /* "12", ... */
 	size_t ndraft_ids;
+	/* the / commands of the workbench (tui/cmdtab.c), with their
+	 * argument kinds */
+	const struct smtp_complete_slash *slash;
+	size_t nslash;
 };
 
 /* Focus, selection, and the input line's own states. */
@@ -232,8 +237,6 @@ void wb_load_history_completions(struct wb *);
 
 /* ---- wb_conn.c: the connection ------------------------------------ */
 
-/* Sends a line on the connection; a failure becomes an error note. */
-void wb_send_or_note(struct wb *, const char *line);
 /* /auth MECH USER: the secret from EHLO_PASSWORD, else asked for on
  * the input line, masked. */
 void wb_auth_ask(struct wb *, const char *mech, const char *user);
@@ -253,6 +256,8 @@ void wb_mx_free(struct wb *);
 
 /* ---- wb_send.c: drafts and sending them --------------------------- */
 
+/* Sends a line on the connection; a failure becomes an error note. */
+void wb_send_or_note(struct wb *, const char *line);
 /* Sends the next queued command once the previous one is answered. */
 void wb_queue_pump(struct wb *);
 /* Forgets a draft being sent (and its queue). */
@@ -277,12 +282,14 @@ void wb_lesson_refresh(struct wb *, size_t width);
 /* Ends a helper still running (exit). */
 void wb_child_stop(struct wb *);
 
-/* ---- wb_cmds.c: the front end of the `/` commands ----------------- */
+/* ---- wb_lang.c: the workbench's side of tui/cmdtab.c -------------- */
 
 /* The command context for the workbench (tui/cmdtab.h). */
 void wb_cmd_ctx(struct wb *, struct cmd_ctx *);
 /* F1 and /help: the keys, then the commands (from the table). */
 void wb_help_open(struct wb *);
+/* Runs one `/` command line as typed (tui/cmdtab.c decides). */
+void wb_do_slash(struct wb *, const char *typed);
 
 /* ---- wb_input.c: keys and the input line -------------------------- */
 
@@ -293,7 +300,5 @@ void wb_on_stdin(int fd, int events, void *arg);
 /* The prompt that says what Enter will do. */
 void wb_prompt_for_state(struct wb *);
 void wb_redraw(void *arg);
-/* Runs one `/` command line as typed (tui/cmdtab.c decides). */
-void wb_do_slash(struct wb *, const char *typed);
 
 #endif

@@ -16,7 +16,6 @@
 #include "protocol/complete.h"
 #include "protocol/lesson.h"
 #include "protocol/probe.h"
-#include "tui/cmdtab.h"
 #include "tui/draft.h"
 #include "tui/rl.h"
 #include "tui/wb.h"
@@ -54,7 +53,8 @@ wb_on_complete(const char *line, int start, int end, void *arg)
 	}
 	ctx.themes.items = (const char *const *)themes;
 	ctx.themes.n = nthemes;
-	ctx.slash = cmdtab_complete(CMD_MODE_WORKBENCH, &ctx.nslash);
+	ctx.slash = wb->cmp.slash;
+	ctx.nslash = wb->cmp.nslash;
 	ctx.drafts.items = (const char *const *)wb->cmp.draft_ids;
 	ctx.drafts.n = wb->cmp.ndraft_ids;
 	{

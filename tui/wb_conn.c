@@ -79,17 +79,6 @@ on_event(const struct smtp_event *ev, void *arg)
 		wb->dirty = 1;
 }
 
-void
-wb_send_or_note(struct wb *wb, const char *line)
-{
-	char *err = NULL;
-
-	if (smtp_client_send(wb->conn.client, line, strlen(line), &err) == -1) {
-		wb_note(wb, THEME_ERROR, "%s", err);
-		free(err);
-	}
-}
-
 static void
 start_auth(
     struct wb *wb, const char *mech, const char *user, const char *secret)

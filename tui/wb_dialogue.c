@@ -146,7 +146,11 @@ wb_find_cmd(struct cmd_ctx *c, const char *text)
 	struct wb *wb = c->fe;
 	size_t i, from;
 
-	if (*text == '\0' || wb->dia.dlg->nlines == 0)
+	if (*text == '\0') {
+		wb_note(wb, THEME_ERROR, "/find TEXT: the text to look for");
+		return -1;
+	}
+	if (wb->dia.dlg->nlines == 0)
 		return 0;
 	from = wb->dia.dlg->nlines - 1 -
 	    (wb->dia.dlg->scroll < wb->dia.dlg->nlines ? wb->dia.dlg->scroll

@@ -15,7 +15,6 @@
 #include "protocol/client.h"
 #include "tui/rl.h"
 #include "tui/wbdraft.h"
-#include "tui/cmdtab.h"
 #include "tui/wb.h"
 
 static int
@@ -346,13 +345,4 @@ wb_redraw(void *arg)
 	struct wb *wb = arg;
 
 	wb_draw_input(&wb->scr);
-}
-
-void
-wb_do_slash(struct wb *wb, const char *typed)
-{
-	struct cmd_ctx c;
-
-	wb_cmd_ctx(wb, &c);
-	(void)cmdtab_run(&c, typed);
 }

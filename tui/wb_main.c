@@ -29,6 +29,7 @@
 #include "protocol/client.h"
 #include "protocol/practice.h"
 #include "tui/cli.h"
+#include "tui/cmdtab.h"
 #include "tui/record.h"
 #include "tui/rl.h"
 #include "tui/wbdraft.h"
@@ -263,6 +264,7 @@ cmd_workbench(int argc, char *argv[])
 	wb.conn.helo = o.helo != NULL ? xstrdup(o.helo) : cli_default_helo();
 	wb.in.stage_follow = 1;
 	wb.dia.dlg = &wb.dia.live;
+	wb.cmp.slash = cmdtab_complete(CMD_MODE_WORKBENCH, &wb.cmp.nslash);
 	wb.loop = loop_new();
 	(void)setlocale(LC_ALL, "");
 	/* Our handlers before initscr, so ncurses does not install its own

@@ -3,7 +3,8 @@
  * the preview of the exact message, the body in $EDITOR, and /send, which
  * runs the draft's transaction in the live session (the envelope
  * pipelined when offered, else one command per reply through a queue;
- * then DATA and the message).
+ * then DATA and the message).  Every line the workbench sends goes out
+ * through wb_send_or_note().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +26,17 @@
 #include "tui/wbdraft.h"
 #include "tui/cmdtab.h"
 #include "tui/wb.h"
+
+void
+wb_send_or_note(struct wb *wb, const char *line)
+{
+	char *err = NULL;
+
+	if (smtp_client_send(wb->conn.client, line, strlen(line), &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+	}
+}
 
 static void
 queue_free(struct wb *wb)

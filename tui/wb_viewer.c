@@ -210,8 +210,10 @@ wb_viewer_open(struct wb *wb, const char *arg)
 void
 wb_viewer_step(struct wb *wb)
 {
-	if (wb->viewer == NULL)
+	if (wb->viewer == NULL) {
+		wb_note(wb, THEME_NOTE, "/open ID first (/history lists them)");
 		return;
+	}
 	if (wb->viewer->shown >= wb->viewer->ev.n)
 		viewer_show(wb, 0);
 	viewer_show(wb, wb->viewer->shown + 1);
