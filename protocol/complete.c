@@ -388,6 +388,7 @@ complete_slash_args(struct complete_acc *acc,
     size_t name_end, size_t start)
 {
 	const struct smtp_complete_slash *s;
+	size_t i;
 
 	s = complete_slash_find(ctx, line + name_at, name_end - name_at);
 	if (s != NULL && s->arg == SMTP_COMPLETE_ARG_DRAFTCMD) {
@@ -424,6 +425,10 @@ complete_slash_args(struct complete_acc *acc,
 		FALLTHROUGH;
 	case SMTP_COMPLETE_ARG_CODE:
 		complete_add_codes(acc);
+		break;
+	case SMTP_COMPLETE_ARG_COMMAND:
+		for (i = 0; i < ctx->nslash; i++)
+			complete_add(acc, ctx->slash[i].name, 0);
 		break;
 	case SMTP_COMPLETE_ARG_DRAFTCMD:
 	case SMTP_COMPLETE_ARG_NONE:

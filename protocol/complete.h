@@ -41,6 +41,7 @@ enum smtp_complete_arg {
 	SMTP_COMPLETE_ARG_TEXT, /* free text (a label, a search) */
 	SMTP_COMPLETE_ARG_NUMBER, /* a number (seconds, a message) */
 	SMTP_COMPLETE_ARG_HISTORY, /* a saved session's id */
+	SMTP_COMPLETE_ARG_COMMAND, /* a / command of ctx->slash (/help) */
 };
 
 /* A / command the UI offers where the line is typed (the UI's command

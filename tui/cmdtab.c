@@ -146,7 +146,7 @@ const struct cmd_entry cmdtab[] = {
         "closes it.  /hint gives a hint for the next goal.",
         "/lesson is for the workbench; ehlo lesson NAME runs one",
         wb_lesson_cmd},
-    {"/help", "[COMMAND]", SMTP_COMPLETE_ARG_NONE, W | L,
+    {"/help", "[COMMAND]", SMTP_COMPLETE_ARG_COMMAND, W | L,
         "Lists the keys and / commands",
         "Lists the / commands (in the workbench also the keys); /help\n"
         "COMMAND explains one.",

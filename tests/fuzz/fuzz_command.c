@@ -30,6 +30,7 @@ static const struct smtp_complete_slash slash[] = {
     {"/explain", SMTP_COMPLETE_ARG_EXPLAIN, 1},
     {"/draft", SMTP_COMPLETE_ARG_DRAFTCMD, 1},
     {"/open", SMTP_COMPLETE_ARG_HISTORY, 1},
+    {"/help", SMTP_COMPLETE_ARG_COMMAND, 1},
     {"/quit", SMTP_COMPLETE_ARG_NONE, 0},
 };
 

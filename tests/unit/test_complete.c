@@ -99,6 +99,7 @@ static const struct smtp_complete_slash slash[] = {
     {"/mx", SMTP_COMPLETE_ARG_HOST, 1},
     {"/probe", SMTP_COMPLETE_ARG_PROBE, 1},
     {"/clear", SMTP_COMPLETE_ARG_NONE, 0},
+    {"/help", SMTP_COMPLETE_ARG_COMMAND, 1},
 };
 static const char *const drafts[] = {"1", "2", "12"};
 
@@ -244,8 +245,12 @@ static const struct complete_case cases[] = {
     {"/q", R, CAPS_POSTFIX, {"/quit"}, {0}, {0}, 1, 0, 0, 0},
     {"/s", R, CAPS_POSTFIX, {"/starttls", "/send", "/save", "/step", "/sleep"},
         {0}, {0}, 5, 0, 0, 0},
-    {"/", R, CAPS_POSTFIX, {0}, {"/connect", "/clear", "/mx"}, {0}, 18, 0,
+    {"/", R, CAPS_POSTFIX, {0}, {"/connect", "/clear", "/mx"}, {0}, 19, 0,
         NOCHECK, 0},
+    {"/help /s", R, CAPS_POSTFIX,
+        {"/starttls", "/send", "/save", "/step", "/sleep"}, {0}, {0}, 5, 6, 0,
+        0},
+    {"/help /clear ", R, CAPS_POSTFIX, {0}, {0}, {0}, 0, 13, 0, 0},
     {"/open ", R, CAPS_POSTFIX, {0}, {0}, {0}, 0, 6, 0, 0},
     {"/theme d", R, CAPS_POSTFIX, {"dark"}, {0}, {0}, 1, 7, 0, 0},
     {"/theme ", R, CAPS_POSTFIX, {"dark", "light", "high-contrast"}, {0}, {0},
