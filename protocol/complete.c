@@ -26,66 +26,6 @@
 #include "core/xmalloc.h"
 #include "protocol/sasl.h"
 
-const struct smtp_slash_command smtp_slash_commands[] = {
-    {"/connect", "SERVER", "Connects to SERVER (host, host:port, [v6]:port)",
-        SMTP_COMPLETE_ARG_HOST},
-    {"/starttls", "", "Sends STARTTLS, runs the TLS handshake, then EHLO",
-        SMTP_COMPLETE_ARG_NONE},
-    {"/auth", "MECH [USER]",
-        "Runs a whole SASL exchange; the secret is prompted, never stored",
-        SMTP_COMPLETE_ARG_MECH},
-    {"/body", "FILE",
-        "Sends DATA, then FILE with CRLF and dot-stuffing, then the final .",
-        SMTP_COMPLETE_ARG_FILE},
-    {"/send", "[DRAFT]", "Sends the open draft, or a saved one",
-        SMTP_COMPLETE_ARG_DRAFT},
-    {"/draft", "SUBCOMMAND",
-        "Composes a draft: new, from, to, subject, "
-        "body, attach, show...",
-        SMTP_COMPLETE_ARG_DRAFTCMD},
-    {"/drafts", "", "Lists the saved drafts", SMTP_COMPLETE_ARG_NONE},
-    {"/pipeline", "", "Collects the next lines until /end into one write",
-        SMTP_COMPLETE_ARG_NONE},
-    {"/end", "", "Ends /pipeline and sends the group", SMTP_COMPLETE_ARG_NONE},
-    {"/expect", "CODE", "Checks the last reply: 250, 2xx, 55x, 550 5.1.1",
-        SMTP_COMPLETE_ARG_CODE},
-    {"/explain", "[CODE|VERB]", "Explains a reply code or a command",
-        SMTP_COMPLETE_ARG_EXPLAIN},
-    {"/save", "[LABEL]", "Labels this session in the history",
-        SMTP_COMPLETE_ARG_NONE},
-    {"/history", "[TEXT]", "Browses saved sessions (TEXT: search)",
-        SMTP_COMPLETE_ARG_NONE},
-    {"/open", "ID", "Shows a saved session read-only", SMTP_COMPLETE_ARG_NONE},
-    {"/close", "", "Returns from a saved session to the live one",
-        SMTP_COMPLETE_ARG_NONE},
-    {"/play", "", "Plays the saved session with its original timing",
-        SMTP_COMPLETE_ARG_NONE},
-    {"/step", "", "Shows the saved session's next event",
-        SMTP_COMPLETE_ARG_NONE},
-    {"/replay", "ID [SERVER]", "Re-runs a saved session and shows the diff",
-        SMTP_COMPLETE_ARG_NONE},
-    {"/find", "TEXT", "Scrolls the dialogue to TEXT", SMTP_COMPLETE_ARG_NONE},
-    {"/hint", "", "A hint for the lesson's next goal", SMTP_COMPLETE_ARG_NONE},
-    {"/theme", "NAME", "Switches the colour theme", SMTP_COMPLETE_ARG_THEME},
-    {"/tls", "", "Shows the TLS session and certificate details",
-        SMTP_COMPLETE_ARG_NONE},
-    {"/inbox", "", "Shows the practice server's inbox", SMTP_COMPLETE_ARG_NONE},
-    {"/lesson", "[NAME]", "Lists the lessons or starts one",
-        SMTP_COMPLETE_ARG_LESSON},
-    {"/help", "", "Shows keys and / commands", SMTP_COMPLETE_ARG_NONE},
-    {"/quit", "", "Sends QUIT when connected and leaves",
-        SMTP_COMPLETE_ARG_NONE},
-    {"/sleep", "SECONDS", "Waits (greylisting retries, tarpit tests)",
-        SMTP_COMPLETE_ARG_NONE},
-    {"/mx", "DOMAIN", "Looks up a domain's MX hosts", SMTP_COMPLETE_ARG_HOST},
-    {"/next", "", "Connects to the next MX candidate (after /mx)",
-        SMTP_COMPLETE_ARG_NONE},
-    {"/probe", "NAME", "Runs one diagnostic probe (never delivers mail)",
-        SMTP_COMPLETE_ARG_PROBE},
-    {"/clear", "", "Clears the dialogue pane", SMTP_COMPLETE_ARG_NONE},
-    {NULL, NULL, NULL, SMTP_COMPLETE_ARG_NONE},
-};
-
 /* Reply classes and common codes, for /expect and /explain. */
 static const char *const complete_codes[] = {"2xx", "3xx", "4xx", "5xx", "211",
     "214", "220", "221", "235", "250", "251", "252", "334", "354", "421", "432",
@@ -333,47 +273,31 @@ complete_verbs_first(
 	}
 }
 
-const struct smtp_slash_command *
-smtp_slash_command_find(const char *name, size_t len)
+/* The entry of ctx's / commands named line[0..len), or NULL. */
+static const struct smtp_complete_slash *
+complete_slash_find(
+    const struct smtp_complete_ctx *ctx, const char *name, size_t len)
 {
-	const struct smtp_slash_command *s;
+	size_t i;
 
-	if (name == NULL)
-		return NULL;
-	for (s = smtp_slash_commands; s->name != NULL; s++)
-		if (strlen(s->name) == len &&
-		    complete_equal_n(name, s->name, len))
-			return s;
+	for (i = 0; i < ctx->nslash; i++)
+		if (ctx->slash[i].name != NULL &&
+		    strlen(ctx->slash[i].name) == len &&
+		    complete_equal_n(name, ctx->slash[i].name, len))
+			return &ctx->slash[i];
 	return NULL;
-}
-
-static char
-complete_slash_append(const struct smtp_slash_command *s)
-{
-	return s != NULL && s->args[0] != '\0' ? ' ' : 0;
 }
 
 static void
 complete_slash_first(
     struct complete_acc *acc, const struct smtp_complete_ctx *ctx)
 {
-	const struct smtp_slash_command *s;
-	const char *name;
 	size_t i;
 
-	if (ctx->slash.items == NULL) {
-		for (s = smtp_slash_commands; s->name != NULL; s++)
-			complete_add(acc, s->name, complete_slash_append(s));
-		return;
-	}
-	for (i = 0; i < ctx->slash.n; i++) {
-		name = ctx->slash.items[i];
-		if (name == NULL)
-			continue;
-		s = smtp_slash_command_find(
-		    name, strnlen(name, SMTP_COMPLETE_ITEM_MAX + 1));
-		complete_add(acc, name, complete_slash_append(s));
-	}
+	for (i = 0; i < ctx->nslash; i++)
+		if (ctx->slash[i].name != NULL)
+			complete_add(acc, ctx->slash[i].name,
+			    ctx->slash[i].has_args ? ' ' : 0);
 }
 
 static void
@@ -463,16 +387,17 @@ complete_slash_args(struct complete_acc *acc,
     const struct smtp_complete_ctx *ctx, const char *line, size_t name_at,
     size_t name_end, size_t start)
 {
-	const struct smtp_slash_command *s;
+	const struct smtp_complete_slash *s;
+	size_t i;
 
-	s = smtp_slash_command_find(line + name_at, name_end - name_at);
-	if (s != NULL && s->complete == SMTP_COMPLETE_ARG_DRAFTCMD) {
+	s = complete_slash_find(ctx, line + name_at, name_end - name_at);
+	if (s != NULL && s->arg == SMTP_COMPLETE_ARG_DRAFTCMD) {
 		complete_draft_args(acc, ctx, line, name_end, start);
 		return;
 	}
 	if (s == NULL || !complete_is_first_arg(line, name_end, start))
 		return;
-	switch (s->complete) {
+	switch (s->arg) {
 	case SMTP_COMPLETE_ARG_HOST:
 		complete_add_list(acc, "", 0, &ctx->hosts, 0);
 		break;
@@ -501,8 +426,15 @@ complete_slash_args(struct complete_acc *acc,
 	case SMTP_COMPLETE_ARG_CODE:
 		complete_add_codes(acc);
 		break;
+	case SMTP_COMPLETE_ARG_COMMAND:
+		for (i = 0; i < ctx->nslash; i++)
+			complete_add(acc, ctx->slash[i].name, 0);
+		break;
 	case SMTP_COMPLETE_ARG_DRAFTCMD:
 	case SMTP_COMPLETE_ARG_NONE:
+	case SMTP_COMPLETE_ARG_TEXT:
+	case SMTP_COMPLETE_ARG_NUMBER:
+	case SMTP_COMPLETE_ARG_HISTORY:
 		break;
 	}
 }

@@ -3,7 +3,8 @@
  * and the cursor, what could come next.  Driven by the command table
  * (verbs legal in the current state first), the server's EHLO reply
  * (ESMTP parameters and AUTH mechanisms only when advertised), and lists
- * the UI supplies (addresses seen, host names, drafts, themes, lessons).
+ * the UI supplies (addresses seen, host names, drafts, themes, lessons,
+ * and the / commands of its command table with their argument kinds).
  *
  * Words are split the way the workbench configures readline: a word
  * starts after the last ' ', '\t' or '<' before the cursor.
@@ -21,6 +22,36 @@
 /* Candidates longer than this (bytes) are never offered. */
 #define SMTP_COMPLETE_ITEM_MAX 1024
 
+/* What the argument of a / command is, for completion. */
+enum smtp_complete_arg {
+	SMTP_COMPLETE_ARG_NONE = 0,
+	SMTP_COMPLETE_ARG_HOST, /* ctx->hosts */
+	SMTP_COMPLETE_ARG_MECH, /* AUTH mechanisms */
+	SMTP_COMPLETE_ARG_FILE, /* want_files: the UI lists files */
+	SMTP_COMPLETE_ARG_DRAFT, /* ctx->drafts */
+	SMTP_COMPLETE_ARG_THEME, /* ctx->themes */
+	SMTP_COMPLETE_ARG_LESSON, /* ctx->lessons */
+	SMTP_COMPLETE_ARG_PROBE, /* ctx->probes */
+	SMTP_COMPLETE_ARG_CODE, /* reply codes and classes (/expect) */
+	SMTP_COMPLETE_ARG_EXPLAIN, /* reply codes and verbs (/explain) */
+	SMTP_COMPLETE_ARG_DRAFTCMD, /* /draft: a sub-command, then its
+	                             * argument (files for attach, drafts
+	                             * for open/dup/delete) */
+	/* Arguments the UI cannot list: nothing is offered. */
+	SMTP_COMPLETE_ARG_TEXT, /* free text (a label, a search) */
+	SMTP_COMPLETE_ARG_NUMBER, /* a number (seconds, a message) */
+	SMTP_COMPLETE_ARG_HISTORY, /* a saved session's id */
+	SMTP_COMPLETE_ARG_COMMAND, /* a / command of ctx->slash (/help) */
+};
+
+/* A / command the UI offers where the line is typed (the UI's command
+ * table, for the mode it is in). */
+struct smtp_complete_slash {
+	const char *name; /* "/starttls" */
+	enum smtp_complete_arg arg; /* what its first argument is */
+	int has_args; /* a blank follows the completed name */
+};
+
 /* A list of strings the UI provides (not owned). */
 struct smtp_complete_list {
 	const char *const *items;
@@ -35,9 +66,11 @@ struct smtp_complete_ctx {
 	struct smtp_complete_list drafts; /* for /send */
 	struct smtp_complete_list themes; /* for /theme */
 	struct smtp_complete_list lessons; /* for /lesson */
-	/* Workbench commands offered after "/", with their argument kind. */
-	struct smtp_complete_list slash; /* NULL items: the built-in list */
 	struct smtp_complete_list probes; /* for /probe */
+	/* The / commands offered after "/", in this order; none: nothing
+	 * completes there. */
+	const struct smtp_complete_slash *slash;
+	size_t nslash;
 };
 
 struct smtp_completion {
@@ -82,36 +115,5 @@ size_t smtp_complete(const char *line, size_t cursor,
     const struct smtp_complete_ctx *, struct smtp_completion *out);
 /* Frees the matches and zeroes *out.  Safe on a zeroed struct. */
 void smtp_completion_free(struct smtp_completion *);
-
-/* What the argument of a / command is, for completion. */
-enum smtp_complete_arg {
-	SMTP_COMPLETE_ARG_NONE = 0,
-	SMTP_COMPLETE_ARG_HOST, /* ctx->hosts */
-	SMTP_COMPLETE_ARG_MECH, /* AUTH mechanisms */
-	SMTP_COMPLETE_ARG_FILE, /* want_files: the UI lists files */
-	SMTP_COMPLETE_ARG_DRAFT, /* ctx->drafts */
-	SMTP_COMPLETE_ARG_THEME, /* ctx->themes */
-	SMTP_COMPLETE_ARG_LESSON, /* ctx->lessons */
-	SMTP_COMPLETE_ARG_PROBE, /* ctx->probes */
-	SMTP_COMPLETE_ARG_CODE, /* reply codes and classes (/expect) */
-	SMTP_COMPLETE_ARG_EXPLAIN, /* reply codes and verbs (/explain) */
-	SMTP_COMPLETE_ARG_DRAFTCMD, /* /draft: a sub-command, then its
-	                             * argument (files for attach, drafts
-	                             * for open/dup/delete) */
-};
-
-/* The workbench's / commands, for help and completion. */
-struct smtp_slash_command {
-	const char *name; /* "/starttls" */
-	const char *args; /* "MECH [USER]" or "" */
-	const char *help; /* one line */
-	enum smtp_complete_arg complete; /* what the first argument is */
-};
-/* Terminated by an entry with name == NULL. */
-extern const struct smtp_slash_command smtp_slash_commands[];
-
-/* The entry for a / command name ("/theme", any case), or NULL. */
-const struct smtp_slash_command *smtp_slash_command_find(
-    const char *name, size_t len);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "tui/cli.h"
+#include "tui/cmdtab.h"
 
 int
 cmd_run(int argc, char *argv[])
@@ -19,7 +20,8 @@ cmd_run(int argc, char *argv[])
 		free(o.args);
 		if (rc == 1) {
 			(void)puts("usage: ehlo run [OPTIONS] SERVER [SCRIPT]"
-			           "  (see ehlo --help)");
+			           "  (see ehlo --help)\n");
+			cmdtab_script_help(stdout);
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;

@@ -31,6 +31,7 @@
 #include "protocol/sasl.h"
 #include "protocol/tlscheck.h"
 #include "tui/cli.h"
+#include "tui/cmdtab.h"
 #include "tui/lang.h"
 #include "tui/linemode.h"
 #include "tui/print.h"
@@ -322,126 +323,6 @@ skip_blanks(const char *p)
 	return p;
 }
 
-/* Matches "250", "2xx", "25x", "5", optionally "550 5.1.1". */
-static int
-code_matches(const char *pat, size_t n, int code)
-{
-	char digits[4];
-	size_t i;
-
-	if (n == 0 || n > 3)
-		return -1;
-	(void)snprintf(digits, sizeof digits, "%03d", code);
-	for (i = 0; i < n; i++) {
-		if (pat[i] == 'x' || pat[i] == 'X')
-			continue;
-		if (pat[i] < '0' || pat[i] > '9')
-			return -1;
-		if (pat[i] != digits[i])
-			return 0;
-	}
-	return 1;
-}
-
-static int
-enhanced_matches(const char *pat, const char *got)
-{
-	/* "x" parts match anything: "5.1.x". */
-	while (*pat != '\0' && *got != '\0') {
-		if (*pat == 'x' || *pat == 'X') {
-			while (*got != '\0' && *got != '.')
-				got++;
-			pat++;
-			continue;
-		}
-		if (*pat != *got)
-			return 0;
-		pat++;
-		got++;
-	}
-	return *pat == '\0' && *got == '\0';
-}
-
-static void
-do_expect(struct lm *lm, const char *arg)
-{
-	const struct smtp_stage *st = smtp_session_last_reply(lm->session);
-	const char *sp = strchr(arg, ' '), *enh = NULL;
-	size_t n = sp != NULL ? (size_t)(sp - arg) : strlen(arg);
-	int m;
-
-	if (sp != NULL)
-		enh = skip_blanks(sp);
-	if (*arg == '\0' || code_matches(arg, n, 200) == -1) {
-		script_error(lm,
-		    "/expect wants a reply code like 250, 2xx or "
-		    "\"550 5.1.1\", not \"%s\"",
-		    arg);
-		return;
-	}
-	if (st == NULL) {
-		script_error(lm, "/expect %s: no reply has arrived yet", arg);
-		return;
-	}
-	m = code_matches(arg, n, st->code);
-	if (m == 1 && enh != NULL && *enh != '\0')
-		m = enhanced_matches(enh, st->enhanced);
-	if (m == 1) {
-		if (lm->last_counted) {
-			lm->failed_replies--;
-			lm->last_counted = 0;
-		}
-		return;
-	}
-	lm_error(lm, EXIT_REPLY,
-	    "%s:%u: /expect %s failed: the reply to %s "
-	    "was %d%s%s",
-	    lm->name, lm->lineno, arg, smtp_stage_kind_name(st->kind), st->code,
-	    st->enhanced[0] ? " " : "", st->enhanced);
-	lm->script_over = 1;
-}
-
-static void
-on_sleep_done(void *arg)
-{
-	struct lm *lm = arg;
-
-	lm->sleeping = 0;
-	lm_step(lm);
-}
-
-static void
-do_starttls(struct lm *lm)
-{
-	char *err = NULL;
-
-	if (lm->o->no_starttls) {
-		script_error(lm, "/starttls contradicts --no-starttls");
-		return;
-	}
-	if (smtp_session_is_tls(lm->session)) {
-		script_error(lm, "/starttls: the connection already uses TLS");
-		return;
-	}
-	if (smtp_client_send(lm->client, "STARTTLS", 8, &err) == -1) {
-		script_error(lm, "%s", err);
-		free(err);
-		return;
-	}
-	lm->ehlo_after_tls = 1;
-}
-
-static void
-do_body(struct lm *lm, const char *path)
-{
-	char *err = NULL;
-
-	if (lang_body(&lm->lang, path, &err) == -1) {
-		script_error(lm, "%s", err);
-		free(err);
-	}
-}
-
 static void
 send_line(struct lm *lm, const char *p, size_t n)
 {
@@ -453,19 +334,94 @@ send_line(struct lm *lm, const char *p, size_t n)
 	}
 }
 
-/* /explain [CODE|VERB] as "*: " notes; no argument: the last reply. */
 static void
-do_explain(struct lm *lm, const char *arg)
+on_sleep_done(void *arg)
 {
-	const struct smtp_stage *st = smtp_session_last_reply(lm->session);
+	struct lm *lm = arg;
+
+	lm->sleeping = 0;
+	lm_step(lm);
+}
+
+/* What the commands of tui/cmdtab.c ask of line mode. */
+static void
+lm_op_note(void *fe, const char *text)
+{
+	lm_note(fe, "%s", text);
+}
+
+static void
+lm_op_error(void *fe, const char *text)
+{
+	script_error(fe, "%s", text);
+}
+
+/* A page of text as "*: " notes (the text names what it is, so the
+ * title is left out); NULL: the commands of line mode. */
+static void
+lm_op_show(void *fe, const char *title, const char *text)
+{
+	char *own = NULL;
+	const char *p, *nl;
+
+	(void)title;
+	if (text == NULL) {
+		lm_note(fe,
+		    "/ commands of line mode and scripts "
+		    "(/help COMMAND explains one):");
+		text = own = cmdtab_help(CMD_MODE_LINE, NULL);
+	}
+	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		lm_note(fe, "%.*s", (int)(nl - p), p);
+	if (*p != '\0')
+		lm_note(fe, "%s", p);
+	free(own);
+}
+
+static void
+lm_op_auth(void *fe, const char *mech, const char *user)
+{
+	(void)start_auth(fe, mech, user);
+}
+
+static void
+lm_op_starttls_sent(void *fe)
+{
+	struct lm *lm = fe;
+
+	lm->ehlo_after_tls = 1;
+}
+
+static void
+lm_op_expect_met(void *fe, const char *text)
+{
+	struct lm *lm = fe;
+
+	(void)text;
+	if (lm->last_counted) {
+		lm->failed_replies--;
+		lm->last_counted = 0;
+	}
+}
+
+static void
+lm_op_expect_failed(void *fe, const char *text)
+{
+	struct lm *lm = fe;
+
+	lm_error(lm, EXIT_REPLY, "%s:%u: %s", lm->name, lm->lineno, text);
+	lm->script_over = 1;
+}
+
+/* /explain [CODE|VERB] as "*: " notes; no query: the last reply. */
+static void
+lm_op_explain(void *fe, const char *query, const struct smtp_stage *st)
+{
+	struct lm *lm = fe;
 	const char *kind;
 	char *q, *text, *p, *nl;
 
-	if (*arg == '\0' && st == NULL) {
-		lm_note(lm, "/explain: no reply has arrived yet");
-		return;
-	}
-	if (*arg == '\0') {
+	if (query == NULL) {
 		kind = smtp_stage_kind_name(st->kind);
 		lm_note(lm,
 		    "explaining the last reply, %d%s%s to %s:", st->code,
@@ -474,7 +430,7 @@ do_explain(struct lm *lm, const char *arg)
 		    smtp_explain_oneline(kind, st->code, st->enhanced));
 		q = xasprintf("%d %s", st->code, st->enhanced);
 	} else
-		q = xstrdup(arg);
+		q = xstrdup(query);
 	/* Narrower by the "*: " prefix, so output lines stay in 78. */
 	text = smtp_explain_text_width(q, SMTP_EXPLAIN_WIDTH - 3);
 	free(q);
@@ -482,7 +438,7 @@ do_explain(struct lm *lm, const char *arg)
 		script_error(lm,
 		    "no explanation for \"%.40s\": try a reply code like 550, "
 		    "an enhanced code like 5.7.1 or a command like VRFY",
-		    arg);
+		    query != NULL ? query : "");
 		return;
 	}
 	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
@@ -491,79 +447,66 @@ do_explain(struct lm *lm, const char *arg)
 }
 
 static void
+lm_op_quit(void *fe)
+{
+	struct lm *lm = fe;
+
+	lm->script_over = 1;
+}
+
+static void
+lm_op_sleep(void *fe, unsigned long ms)
+{
+	struct lm *lm = fe;
+
+	lm->sleeping = 1;
+	(void)loop_timer_add(lm->loop, ms, on_sleep_done, lm);
+}
+
+static const struct cmd_ops lm_cmd_ops = {
+    .note = lm_op_note,
+    .error = lm_op_error,
+    .show = lm_op_show,
+    .auth = lm_op_auth,
+    .starttls_sent = lm_op_starttls_sent,
+    .expect_met = lm_op_expect_met,
+    .expect_failed = lm_op_expect_failed,
+    .explain = lm_op_explain,
+    .quit = lm_op_quit,
+    .sleep = lm_op_sleep,
+};
+
+static void
+lm_cmd_ctx(struct lm *lm, struct cmd_ctx *c)
+{
+	memset(c, 0, sizeof *c);
+	c->mode = CMD_MODE_LINE;
+	c->client = lm->client;
+	c->session = lm->session;
+	c->lang = &lm->lang;
+	c->o = lm->o;
+	c->ops = &lm_cmd_ops;
+	c->fe = lm;
+}
+
+/* STARTTLS for the preamble (--starttls), as /starttls does it. */
+static void
+do_starttls(struct lm *lm)
+{
+	struct cmd_ctx c;
+
+	lm_cmd_ctx(lm, &c);
+	(void)cmdtab_starttls(&c, "");
+}
+
+/* A / line: the table decides (tui/cmdtab.c). */
+static void
 do_slash(struct lm *lm, const char *line)
 {
-	const char *arg;
-	char *endp;
-	double v;
+	struct cmd_ctx c;
 
-	arg = line;
-	while (*arg != '\0' && *arg != ' ' && *arg != '\t')
-		arg++;
-	arg = skip_blanks(arg);
-	if (word_is(line, "/starttls"))
-		do_starttls(lm);
-	else if (word_is(line, "/auth")) {
-		char mech[32];
-		size_t i = 0;
-
-		while (arg[i] != '\0' && arg[i] != ' ' && i + 1 < sizeof mech) {
-			mech[i] = arg[i];
-			i++;
-		}
-		mech[i] = '\0';
-		if (mech[0] == '\0') {
-			script_error(lm,
-			    "/auth needs a mechanism: /auth MECH "
-			    "[USER]");
-			return;
-		}
-		arg = skip_blanks(arg + i);
-		(void)start_auth(lm, mech, *arg != '\0' ? arg : lm->o->user);
-	} else if (word_is(line, "/body"))
-		do_body(lm, arg);
-	else if (word_is(line, "/expect"))
-		do_expect(lm, arg);
-	else if (word_is(line, "/pipeline")) {
-		if (smtp_session_is_pipelining(lm->session))
-			script_error(lm,
-			    "/pipeline inside /pipeline; end the "
-			    "group with /end first");
-		else
-			smtp_session_pipeline_begin(lm->session);
-	} else if (word_is(line, "/end")) {
-		if (!smtp_session_is_pipelining(lm->session)) {
-			script_error(lm, "/end without /pipeline");
-			return;
-		}
-		smtp_session_pipeline_end(lm->session);
-		smtp_client_flush(lm->client);
-	} else if (word_is(line, "/sleep")) {
-		errno = 0;
-		v = strtod(arg, &endp);
-		if (errno != 0 || endp == arg || *endp != '\0' || v < 0 ||
-		    v > 3600) {
-			script_error(lm,
-			    "/sleep wants seconds (0 to 3600), "
-			    "not \"%s\"",
-			    arg);
-			return;
-		}
-		lm->sleeping = 1;
-		(void)loop_timer_add(
-		    lm->loop, (uint64_t)(v * 1000), on_sleep_done, lm);
-	} else if (word_is(line, "/explain"))
-		do_explain(lm, arg);
-	else if (word_is(line, "/quit")) {
-		if (!smtp_session_quit_sent(lm->session))
-			send_line(lm, "QUIT", 4);
-		lm->script_over = 1;
-	} else
-		script_error(lm,
-		    "unknown workbench command \"%.40s\"; line "
-		    "mode knows /starttls, /auth, /body, /expect, /pipeline, "
-		    "/end, /sleep, /explain and /quit",
-		    line);
+	lm_cmd_ctx(lm, &c);
+	(void)cmdtab_run(&c, line);
 }
 
 /* ---- the step machine --------------------------------------------- */

@@ -11,6 +11,7 @@
 #include "protocol/client.h"
 #include "protocol/version.h"
 #include "tui/cli.h"
+#include "tui/cmdtab.h"
 
 struct cli_command {
 	const char *name;
@@ -91,15 +92,9 @@ usage(FILE *f)
 	    "  --db PATH          history database (also EHLO_DB)\n"
 	    "  --no-history       record nothing\n"
 	    "  --theme NAME       colour theme (NO_COLOR is honoured)\n"
-	    "\n"
-	    "Script lines: SMTP commands as typed; after 354, message content "
-	    "until \".\";\n"
-	    "/starttls, /auth MECH [USER], /body FILE, /expect CODE, "
-	    "/pipeline ... /end,\n"
-	    "/sleep SECONDS, /quit.  Exit: 0 positive replies, 1 a 4xx/5xx, "
-	    "2 bad usage,\n"
-	    "3 network, TLS or timeout failure.\n",
+	    "\n",
 	    f);
+	cmdtab_script_help(f);
 }
 
 int

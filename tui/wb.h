@@ -7,7 +7,8 @@
  * Rooms: wb_main.c (the loop, start and end), wb_dialogue.c (the dialogue
  * lines and notes), wb_popup.c (popups: help, explanations, TLS),
  * wb_input.c (keys, focus, the input line), wb_complete.c (Tab
- * completion), wb_cmds.c (the `/` commands), wb_conn.c (the connection,
+ * completion), wb_lang.c (the workbench's side of the `/` commands of
+ * tui/cmdtab.c), wb_cmds.c (small workbench-only commands), wb_conn.c (the connection,
  * its events, /auth, /body, MX routing), wb_send.c (drafts and sending
  * them), wb_viewer.c (the history browser and saved-session playback),
  * wb_tools.c (lessons, the practice inbox, replay and probe helpers).
@@ -29,12 +30,14 @@
 #include "tui/wbdraw.h"
 
 struct cli_opts;
+struct cmd_ctx;
 struct hist;
 struct lesson;
 struct loop;
 struct practice;
 struct record;
 struct smtp_client;
+struct smtp_complete_slash;
 struct smtp_event;
 struct smtp_message_build;
 struct smtp_mx_candidate;
@@ -111,6 +114,10 @@ struct wb_complete {
 	size_t scan_events; /* events read of one session */
 	char **draft_ids; /* "12", ... */
 	size_t ndraft_ids;
+	/* the / commands of the workbench (tui/cmdtab.c), with their
+	 * argument kinds */
+	const struct smtp_complete_slash *slash;
+	size_t nslash;
 };
 
 /* Focus, selection, and the input line's own states. */
@@ -205,8 +212,6 @@ void wb_note(struct wb *, enum theme_role, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The colour role of a server line, by its reply class. */
 enum theme_role wb_role_of_server_line(const char *p, size_t n);
-/* /find TEXT: scrolls the dialogue to TEXT above the current view. */
-void wb_find_cmd(struct wb *, const char *text);
 
 /* ---- wb_popup.c: popups ------------------------------------------- */
 
@@ -232,39 +237,38 @@ void wb_load_history_completions(struct wb *);
 
 /* ---- wb_conn.c: the connection ------------------------------------ */
 
-/* Sends a line on the connection; a failure becomes an error note. */
-void wb_send_or_note(struct wb *, const char *line);
-void wb_auth_cmd(struct wb *, const char *arg);
+/* /auth MECH USER: the secret from EHLO_PASSWORD, else asked for on
+ * the input line, masked. */
+void wb_auth_ask(struct wb *, const char *mech, const char *user);
 /* The masked secret line ended (line NULL: cancelled). */
 void wb_secret_entered(struct wb *, char *line);
-void wb_body_cmd(struct wb *, const char *path);
 /* Closes the current session and connects to server (NULL: the
  * practice server, started on first use). */
 void wb_connect(struct wb *, const char *server);
 /* Once per loop turn: the send queue, EHLO after TLS, quitting. */
 void wb_auto_actions(struct wb *);
-void wb_mx_cmd(struct wb *, const char *arg);
+/* /mx DOMAIN[:PORT], --mx: looks the MX hosts up, connects to the
+ * first candidate. */
+void wb_mx_lookup(struct wb *, const char *arg);
 /* Connects to the next MX candidate (RFC 5321 5.1 order). */
 void wb_mx_next(struct wb *);
 void wb_mx_free(struct wb *);
 
 /* ---- wb_send.c: drafts and sending them --------------------------- */
 
+/* Sends a line on the connection; a failure becomes an error note. */
+void wb_send_or_note(struct wb *, const char *line);
 /* Sends the next queued command once the previous one is answered. */
 void wb_queue_pump(struct wb *);
 /* Forgets a draft being sent (and its queue). */
 void wb_send_end(struct wb *);
 /* Follows the replies of a draft's transaction. */
 void wb_send_on_reply(struct wb *, const struct smtp_stage *, int code);
-void wb_send_cmd(struct wb *, const char *arg);
 /* Saves the open draft and refreshes what completion offers. */
 void wb_draft_changed(struct wb *);
-void wb_drafts_cmd(struct wb *);
-void wb_draft_cmd(struct wb *, const char *arg);
 
 /* ---- wb_viewer.c: history browser and playback -------------------- */
 
-void wb_history_cmd(struct wb *, const char *search);
 void wb_viewer_open(struct wb *, const char *arg);
 void wb_viewer_close(struct wb *);
 void wb_viewer_step(struct wb *);
@@ -272,21 +276,19 @@ void wb_viewer_play(struct wb *);
 
 /* ---- wb_tools.c: lessons, inbox, replay, probe -------------------- */
 
-void wb_inbox_cmd(struct wb *, const char *arg);
 void wb_lesson_lines_free(struct wb *);
 /* Rebuilds the lesson pane: the task, each goal with its state, a hint. */
 void wb_lesson_refresh(struct wb *, size_t width);
-void wb_lesson_cmd(struct wb *, const char *arg);
-void wb_hint_cmd(struct wb *);
-void wb_replay_cmd(struct wb *, const char *arg);
-void wb_probe_cmd(struct wb *, const char *arg);
 /* Ends a helper still running (exit). */
 void wb_child_stop(struct wb *);
 
-/* ---- wb_cmds.c: the `/` commands ---------------------------------- */
+/* ---- wb_lang.c: the workbench's side of tui/cmdtab.c -------------- */
 
-extern const char wb_help_text[];
-/* Runs one `/` command line as typed. */
+/* The command context for the workbench (tui/cmdtab.h). */
+void wb_cmd_ctx(struct wb *, struct cmd_ctx *);
+/* F1 and /help: the keys, then the commands (from the table). */
+void wb_help_open(struct wb *);
+/* Runs one `/` command line as typed (tui/cmdtab.c decides). */
 void wb_do_slash(struct wb *, const char *typed);
 
 /* ---- wb_input.c: keys and the input line -------------------------- */

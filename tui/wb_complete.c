@@ -53,6 +53,8 @@ wb_on_complete(const char *line, int start, int end, void *arg)
 	}
 	ctx.themes.items = (const char *const *)themes;
 	ctx.themes.n = nthemes;
+	ctx.slash = wb->cmp.slash;
+	ctx.nslash = wb->cmp.nslash;
 	ctx.drafts.items = (const char *const *)wb->cmp.draft_ids;
 	ctx.drafts.n = wb->cmp.ndraft_ids;
 	{

@@ -79,17 +79,6 @@ on_event(const struct smtp_event *ev, void *arg)
 		wb->dirty = 1;
 }
 
-void
-wb_send_or_note(struct wb *wb, const char *line)
-{
-	char *err = NULL;
-
-	if (smtp_client_send(wb->conn.client, line, strlen(line), &err) == -1) {
-		wb_note(wb, THEME_ERROR, "%s", err);
-		free(err);
-	}
-}
-
 static void
 start_auth(
     struct wb *wb, const char *mech, const char *user, const char *secret)
@@ -103,35 +92,12 @@ start_auth(
 }
 
 void
-wb_auth_cmd(struct wb *wb, const char *arg)
+wb_auth_ask(struct wb *wb, const char *mech, const char *user)
 {
-	char mech[32];
-	const char *user, *env;
-	size_t i = 0;
+	const char *env;
 
-	while (arg[i] != '\0' && arg[i] != ' ' && i + 1 < sizeof mech) {
-		mech[i] = arg[i];
-		i++;
-	}
-	mech[i] = '\0';
-	user = arg + i;
-	while (*user == ' ')
-		user++;
-	if (*user == '\0')
-		user = wb->o->user;
 	free(wb->conn.auth_user);
-	wb->conn.auth_user =
-	    user != NULL ? escape_dup(user, strlen(user)) : NULL;
-	if (mech[0] == '\0' || sasl_mech_find(mech) == NULL) {
-		wb_note(wb, THEME_ERROR,
-		    "/auth MECH [USER]: MECH is one of PLAIN, LOGIN, "
-		    "CRAM-MD5, XOAUTH2");
-		return;
-	}
-	if (user == NULL || *user == '\0') {
-		wb_note(wb, THEME_ERROR, "/auth %s needs a USER", mech);
-		return;
-	}
+	wb->conn.auth_user = escape_dup(user, strlen(user));
 	if ((env = getenv("EHLO_PASSWORD")) != NULL) {
 		start_auth(wb, mech, user, env);
 		return;
@@ -163,17 +129,6 @@ wb_secret_entered(struct wb *wb, char *line)
 	free(wb->in.secret_mech);
 	free(wb->in.secret_user);
 	wb->in.secret_mech = wb->in.secret_user = NULL;
-}
-
-void
-wb_body_cmd(struct wb *wb, const char *path)
-{
-	char *err = NULL;
-
-	if (lang_body(&wb->conn.lang, path, &err) == -1) {
-		wb_note(wb, THEME_ERROR, "%s", err);
-		free(err);
-	}
 }
 
 void
@@ -326,7 +281,7 @@ wb_mx_free(struct wb *wb)
 }
 
 void
-wb_mx_cmd(struct wb *wb, const char *arg)
+wb_mx_lookup(struct wb *wb, const char *arg)
 {
 	struct smtp_mx_resolver *r;
 	char domain[256], *err = NULL;

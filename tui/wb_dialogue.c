@@ -12,6 +12,7 @@
 #include "core/escape.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
+#include "tui/cmdtab.h"
 #include "tui/wb.h"
 
 #define DLG_MAX_LINES 2000000 /* oldest lines are dropped beyond this */
@@ -139,13 +140,18 @@ contains_ci(const char *hay, const char *needle)
 	return 0;
 }
 
-void
-wb_find_cmd(struct wb *wb, const char *text)
+int
+wb_find_cmd(struct cmd_ctx *c, const char *text)
 {
+	struct wb *wb = c->fe;
 	size_t i, from;
 
-	if (*text == '\0' || wb->dia.dlg->nlines == 0)
-		return;
+	if (*text == '\0') {
+		wb_note(wb, THEME_ERROR, "/find TEXT: the text to look for");
+		return -1;
+	}
+	if (wb->dia.dlg->nlines == 0)
+		return 0;
 	from = wb->dia.dlg->nlines - 1 -
 	    (wb->dia.dlg->scroll < wb->dia.dlg->nlines ? wb->dia.dlg->scroll
 	                                               : 0);
@@ -153,8 +159,9 @@ wb_find_cmd(struct wb *wb, const char *text)
 		if (contains_ci(wb_dlg_line(wb, i)->text, text)) {
 			wb->dia.dlg->scroll = wb->dia.dlg->nlines - 1 - i;
 			wb->dirty = 1;
-			return;
+			return 0;
 		}
 	}
 	wb_note(wb, THEME_WARNING, "\"%s\" not found above this point", text);
+	return 0;
 }

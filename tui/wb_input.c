@@ -227,7 +227,7 @@ handle_key(struct wb *wb, int is_code, wint_t wch)
 	if (is_code) {
 		switch (wch) {
 		case KEY_F(1):
-			wb_popup_open(wb, "help", wb_help_text);
+			wb_help_open(wb);
 			return;
 		case KEY_F(2):
 			if (smtp_session_nstages(wb->conn.session) > 0) {

@@ -29,6 +29,7 @@
 #include "protocol/client.h"
 #include "protocol/practice.h"
 #include "tui/cli.h"
+#include "tui/cmdtab.h"
 #include "tui/record.h"
 #include "tui/rl.h"
 #include "tui/wbdraft.h"
@@ -263,6 +264,7 @@ cmd_workbench(int argc, char *argv[])
 	wb.conn.helo = o.helo != NULL ? xstrdup(o.helo) : cli_default_helo();
 	wb.in.stage_follow = 1;
 	wb.dia.dlg = &wb.dia.live;
+	wb.cmp.slash = cmdtab_complete(CMD_MODE_WORKBENCH, &wb.cmp.nslash);
 	wb.loop = loop_new();
 	(void)setlocale(LC_ALL, "");
 	/* Our handlers before initscr, so ncurses does not install its own
@@ -306,7 +308,7 @@ cmd_workbench(int argc, char *argv[])
 		free(theme_warning);
 	}
 	if (o.mx != NULL)
-		wb_mx_cmd(&wb, o.mx);
+		wb_mx_lookup(&wb, o.mx);
 	else
 		wb_connect(&wb, o.nargs == 1 ? o.args[0] : NULL);
 	wb.dirty = 1;

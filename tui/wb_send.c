@@ -3,7 +3,8 @@
  * the preview of the exact message, the body in $EDITOR, and /send, which
  * runs the draft's transaction in the live session (the envelope
  * pipelined when offered, else one command per reply through a queue;
- * then DATA and the message).
+ * then DATA and the message).  Every line the workbench sends goes out
+ * through wb_send_or_note().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +24,19 @@
 #include "protocol/message.h"
 #include "tui/draft.h"
 #include "tui/wbdraft.h"
+#include "tui/cmdtab.h"
 #include "tui/wb.h"
+
+void
+wb_send_or_note(struct wb *wb, const char *line)
+{
+	char *err = NULL;
+
+	if (smtp_client_send(wb->conn.client, line, strlen(line), &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+	}
+}
 
 static void
 queue_free(struct wb *wb)
@@ -138,9 +151,10 @@ wb_send_on_reply(struct wb *wb, const struct smtp_stage *st, int code)
 	}
 }
 
-void
-wb_send_cmd(struct wb *wb, const char *arg)
+int
+wb_send_cmd(struct cmd_ctx *c, const char *arg)
 {
+	struct wb *wb = c->fe;
 	const struct smtp_caps *caps = smtp_session_caps(wb->conn.session);
 	const struct smtp_message_info *info;
 	struct smtp_message_opts mo;
@@ -152,7 +166,7 @@ wb_send_cmd(struct wb *wb, const char *arg)
 
 	if (wb->snd.tx != NULL) {
 		wb_note(wb, THEME_WARNING, "a draft is being sent already");
-		return;
+		return 0;
 	}
 	/* Words: an optional draft number, then DSN parameters (RFC 3461)
 	 * NOTIFY=..., RET=FULL|HDRS, ENVID=... */
@@ -180,14 +194,14 @@ wb_send_cmd(struct wb *wb, const char *arg)
 				    "[ENVID=...]: ID is a draft number from "
 				    "/drafts");
 				wdraft_free(tmp);
-				return;
+				return 0;
 			}
 			tmp = d = wdraft_new();
 			if (wdraft_load(d, wb->hist, id, &err) == -1) {
 				wb_note(wb, THEME_ERROR, "%s", err);
 				free(err);
 				wdraft_free(tmp);
-				return;
+				return 0;
 			}
 		}
 		arg += n;
@@ -201,7 +215,7 @@ wb_send_cmd(struct wb *wb, const char *arg)
 	if (d == NULL) {
 		wb_note(
 		    wb, THEME_ERROR, "no draft open: /draft new, or /send ID");
-		return;
+		return 0;
 	}
 	if (smtp_session_state(wb->conn.session) != SMTP_STATE_READY) {
 		wb_note(wb, THEME_ERROR,
@@ -209,7 +223,7 @@ wb_send_cmd(struct wb *wb, const char *arg)
 		    "outside a transaction (now: %s)",
 		    smtp_state_name(smtp_session_state(wb->conn.session)));
 		wdraft_free(tmp);
-		return;
+		return 0;
 	}
 	memset(&mo, 0, sizeof mo);
 	mo.can_8bitmime = smtp_caps_has(caps, SMTP_CAP_8BITMIME);
@@ -223,7 +237,7 @@ wb_send_cmd(struct wb *wb, const char *arg)
 		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
 		wb_send_end(wb);
-		return;
+		return 0;
 	}
 	info = smtp_message_build_info(wb->snd.tx->b);
 	wb->snd.tx->nrcpt = info->nrcpts;
@@ -260,6 +274,7 @@ wb_send_cmd(struct wb *wb, const char *arg)
 		queue_free(wb);
 	} else
 		wb_queue_pump(wb);
+	return 0;
 }
 
 void
@@ -304,25 +319,27 @@ drafts_row(const struct hist_draft *d, void *arg)
 	return 0;
 }
 
-void
-wb_drafts_cmd(struct wb *wb)
+int
+wb_drafts_cmd(struct cmd_ctx *c, const char *arg)
 {
+	struct wb *wb = c->fe;
 	struct buf b;
 	char *err = NULL;
 	long n;
 
+	(void)arg;
 	if (wb->hist == NULL) {
 		wb_note(wb, THEME_WARNING,
 		    "drafts live in the history database, "
 		    "which this run does not use");
-		return;
+		return 0;
 	}
 	buf_init(&b, 0);
 	if ((n = hist_draft_list(wb->hist, drafts_row, &b, &err)) == -1) {
 		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
 		buf_reset(&b);
-		return;
+		return 0;
 	}
 	(void)buf_add_str(&b,
 	    n == 0 ? "No drafts yet: /draft new starts one."
@@ -331,6 +348,7 @@ wb_drafts_cmd(struct wb *wb)
 	(void)buf_add(&b, "", 1);
 	wb_popup_open(wb, "drafts", buf_peek(&b));
 	buf_reset(&b);
+	return 0;
 }
 
 /* $VISUAL or $EDITOR on the body, curses suspended; no shell involved. */
@@ -461,9 +479,10 @@ draft_preview(struct wb *wb)
 	free(text);
 }
 
-void
-wb_draft_cmd(struct wb *wb, const char *arg)
+int
+wb_draft_cmd(struct cmd_ctx *c, const char *arg)
 {
+	struct wb *wb = c->fe;
 	char word[32], *err = NULL;
 	const char *rest;
 	size_t n = strcspn(arg, " \t");
@@ -479,7 +498,7 @@ wb_draft_cmd(struct wb *wb, const char *arg)
 		if (wb->hist == NULL || id <= 0 || *end != '\0') {
 			wb_note(wb, THEME_ERROR,
 			    "/draft %s ID: ID from /drafts", word);
-			return;
+			return 0;
 		}
 	}
 	if (word[0] == '\0' || strcmp(word, "new") == 0) {
@@ -497,7 +516,7 @@ wb_draft_cmd(struct wb *wb, const char *arg)
 			wb_note(wb, THEME_ERROR, "%s", err);
 			free(err);
 			wdraft_free(d);
-			return;
+			return 0;
 		}
 		wdraft_free(wb->snd.draft);
 		wb->snd.draft = d;
@@ -510,7 +529,7 @@ wb_draft_cmd(struct wb *wb, const char *arg)
 		if (hist_draft_delete(wb->hist, (int64_t)id, &err) == -1) {
 			wb_note(wb, THEME_ERROR, "%s", err);
 			free(err);
-			return;
+			return 0;
 		}
 		if (wb->snd.draft != NULL &&
 		    wdraft_id(wb->snd.draft) == (int64_t)id) {
@@ -546,4 +565,5 @@ wb_draft_cmd(struct wb *wb, const char *arg)
 		free(err);
 	} else
 		wb_draft_changed(wb);
+	return 0;
 }

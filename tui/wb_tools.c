@@ -20,11 +20,13 @@
 #include "protocol/lesson.h"
 #include "protocol/practice.h"
 #include "tui/cli.h"
+#include "tui/cmdtab.h"
 #include "tui/wb.h"
 
-void
-wb_inbox_cmd(struct wb *wb, const char *arg)
+int
+wb_inbox_cmd(struct cmd_ctx *c, const char *arg)
 {
+	struct wb *wb = c->fe;
 	struct practice_message *m = NULL;
 	size_t n = 0, i;
 	char *err = NULL, *subj, *title;
@@ -34,7 +36,7 @@ wb_inbox_cmd(struct wb *wb, const char *arg)
 	if (practice_inbox_list(wb->conn.practice_dir, &m, &n, &err) == -1) {
 		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
-		return;
+		return 0;
 	}
 	if (*arg != '\0') {
 		char *end;
@@ -44,7 +46,7 @@ wb_inbox_cmd(struct wb *wb, const char *arg)
 			wb_note(wb, THEME_ERROR,
 			    "/inbox N: N is a message number from 1 to %zu", n);
 			practice_inbox_free(m, n);
-			return;
+			return 0;
 		}
 	}
 	buf_init(&b, 0);
@@ -88,6 +90,7 @@ wb_inbox_cmd(struct wb *wb, const char *arg)
 	free(title);
 	buf_reset(&b);
 	practice_inbox_free(m, n);
+	return 0;
 }
 
 void
@@ -151,9 +154,10 @@ wb_lesson_refresh(struct wb *wb, size_t width)
 	    width, "");
 }
 
-void
-wb_lesson_cmd(struct wb *wb, const char *arg)
+int
+wb_lesson_cmd(struct cmd_ctx *c, const char *arg)
 {
+	struct wb *wb = c->fe;
 	struct buf b;
 	size_t i;
 	char *text;
@@ -169,34 +173,37 @@ wb_lesson_cmd(struct wb *wb, const char *arg)
 		(void)buf_add(&b, "", 1);
 		wb_popup_open(wb, "lessons", buf_peek(&b));
 		buf_reset(&b);
-		return;
+		return 0;
 	}
 	if (strcasecmp(arg, "off") == 0) {
 		wb->tool.lesson = NULL;
 		wb_lesson_lines_free(wb);
 		wb->dirty = 1;
-		return;
+		return 0;
 	}
 	if ((wb->tool.lesson = lesson_find(arg)) == NULL) {
 		wb_note(wb, THEME_ERROR, "no lesson \"%s\": /lesson lists them",
 		    arg);
-		return;
+		return 0;
 	}
 	text = lesson_wrap(wb->tool.lesson->text, 76, "");
 	wb_popup_open(wb, wb->tool.lesson->title, text);
 	free(text);
 	wb->dirty = 1;
+	return 0;
 }
 
-void
-wb_hint_cmd(struct wb *wb)
+int
+wb_hint_cmd(struct cmd_ctx *c, const char *arg)
 {
+	struct wb *wb = c->fe;
 	struct lesson_ctx ctx;
 	const struct lesson_goal *g;
 
+	(void)arg;
 	if (wb->tool.lesson == NULL) {
 		wb_note(wb, THEME_NOTE, "no lesson open: /lesson lists them");
-		return;
+		return 0;
 	}
 	memset(&ctx, 0, sizeof ctx);
 	ctx.session = wb->conn.session;
@@ -204,6 +211,7 @@ wb_hint_cmd(struct wb *wb)
 	g = lesson_next_goal(wb->tool.lesson, &ctx);
 	wb_note(wb, THEME_NOTE, "hint: %s",
 	    g != NULL ? g->hint : "the lesson is passed");
+	return 0;
 }
 
 /*
@@ -317,9 +325,10 @@ child_run(struct wb *wb, const char *const *args, const char *title)
 	    title);
 }
 
-void
-wb_replay_cmd(struct wb *wb, const char *arg)
+int
+wb_replay_cmd(struct cmd_ctx *c, const char *arg)
 {
+	struct wb *wb = c->fe;
 	char idbuf[32], server[256] = "", *title;
 	const char *args[6];
 	size_t i = 0;
@@ -330,7 +339,7 @@ wb_replay_cmd(struct wb *wb, const char *arg)
 	if (id <= 0 || (*end != '\0' && *end != ' ')) {
 		wb_note(
 		    wb, THEME_ERROR, "/replay ID [SERVER]: ID from /history");
-		return;
+		return 0;
 	}
 	end += strspn(end, " ");
 	(void)snprintf(server, sizeof server, "%s", end);
@@ -344,11 +353,13 @@ wb_replay_cmd(struct wb *wb, const char *arg)
 	title = xasprintf("replay of session #%lld", id);
 	child_run(wb, args, title);
 	free(title);
+	return 0;
 }
 
-void
-wb_probe_cmd(struct wb *wb, const char *arg)
+int
+wb_probe_cmd(struct cmd_ctx *c, const char *arg)
 {
+	struct wb *wb = c->fe;
 	char name[64], *title;
 	const char *args[8], *server;
 	size_t n = strcspn(arg, " ");
@@ -358,7 +369,7 @@ wb_probe_cmd(struct wb *wb, const char *arg)
 		wb_note(wb, THEME_ERROR,
 		    "/probe NAME [SERVER]: starttls-required, "
 		    "auth-before-tls, relay, vrfy-expn, pipelining, size");
-		return;
+		return 0;
 	}
 	(void)snprintf(name, sizeof name, "%.*s", (int)n, arg);
 	server = arg + n + strspn(arg + n, " ");
@@ -378,6 +389,7 @@ wb_probe_cmd(struct wb *wb, const char *arg)
 	title = xasprintf("probe %s %s", name, server);
 	child_run(wb, args, title);
 	free(title);
+	return 0;
 }
 
 void

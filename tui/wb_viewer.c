@@ -12,6 +12,7 @@
 #include "core/xmalloc.h"
 #include "history/history.h"
 #include "protocol/session.h"
+#include "tui/cmdtab.h"
 #include "tui/wb.h"
 
 static int
@@ -31,9 +32,10 @@ history_row(const struct hist_session *hs, void *arg)
 	return 0;
 }
 
-void
-wb_history_cmd(struct wb *wb, const char *search)
+int
+wb_history_cmd(struct cmd_ctx *c, const char *search)
 {
+	struct wb *wb = c->fe;
 	struct buf b;
 	char *err = NULL, *title;
 	long n;
@@ -42,7 +44,7 @@ wb_history_cmd(struct wb *wb, const char *search)
 		wb_note(wb, THEME_WARNING,
 		    "no history in this run (--no-history, "
 		    "or the database could not be opened)");
-		return;
+		return 0;
 	}
 	/* Sessions `ehlo run` and `ehlo send` spooled meanwhile. */
 	if ((err = hist_spool_take(wb->hist)) != NULL) {
@@ -57,7 +59,7 @@ wb_history_cmd(struct wb *wb, const char *search)
 		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
 		buf_reset(&b);
-		return;
+		return 0;
 	}
 	if (n == 0)
 		(void)buf_add_str(&b,
@@ -73,6 +75,7 @@ wb_history_cmd(struct wb *wb, const char *search)
 	wb_popup_open(wb, title, buf_peek(&b));
 	free(title);
 	buf_reset(&b);
+	return 0;
 }
 
 static enum smtp_stage_kind
@@ -207,8 +210,10 @@ wb_viewer_open(struct wb *wb, const char *arg)
 void
 wb_viewer_step(struct wb *wb)
 {
-	if (wb->viewer == NULL)
+	if (wb->viewer == NULL) {
+		wb_note(wb, THEME_NOTE, "/open ID first (/history lists them)");
 		return;
+	}
 	if (wb->viewer->shown >= wb->viewer->ev.n)
 		viewer_show(wb, 0);
 	viewer_show(wb, wb->viewer->shown + 1);

@@ -99,6 +99,33 @@ class PracticeTest(WorkbenchCase):
         self.assertIn("RCPT TO:<", screen)
         self.assertIn("RSET", screen)
 
+    def test_tab_offers_only_the_commands_enter_runs(self):
+        """Tab offered /expect and /sleep, and Enter then answered
+        "unknown command" (issue 15).  One table now: Tab offers what the
+        workbench runs, /expect runs here too, and a command of scripts
+        says where it belongs."""
+        t = self.start()
+        t.wait_for(r"S: 220 ")
+        t.wait_for(r"smtp>\s*$")
+        t.type("/expe")
+        t.send("Tab")
+        t.wait_for(r"smtp> /expect\s*$")
+        t.type("220")
+        t.send("Enter")
+        t.wait_for(r"/expect 220: 220 as expected")
+        # /sleep is for scripts: Tab does not complete it...
+        t.type("/sle")
+        t.send("Tab")
+        time.sleep(0.5)
+        self.assertRegex(self.input_line(t), r"smtp> /sle$")
+        # ...and typed out, it says so instead of "unknown command".
+        t.type("ep 1")
+        t.send("Enter")
+        screen = t.wait_for(r"/sleep is for scripts; in the workbench just")
+        self.assertNotIn("unknown", screen)
+        self.enter(t, "/nosuch")
+        t.wait_for(r'unknown command "/nosuch"')
+
     def test_rule_break_needs_confirmation(self):
         t = self.start()
         t.wait_for(r"S: 220 ")

@@ -17,6 +17,22 @@
 static const char *const addresses[] = {
     "alice@example.test", "bob@example.test", "<", ""};
 static const char *const hosts[] = {"client.example.test", "localhost"};
+/* Every argument kind, as a UI's command table hands them over. */
+static const struct smtp_complete_slash slash[] = {
+    {"/connect", SMTP_COMPLETE_ARG_HOST, 1},
+    {"/auth", SMTP_COMPLETE_ARG_MECH, 1},
+    {"/body", SMTP_COMPLETE_ARG_FILE, 1},
+    {"/send", SMTP_COMPLETE_ARG_DRAFT, 1},
+    {"/theme", SMTP_COMPLETE_ARG_THEME, 1},
+    {"/lesson", SMTP_COMPLETE_ARG_LESSON, 1},
+    {"/probe", SMTP_COMPLETE_ARG_PROBE, 1},
+    {"/expect", SMTP_COMPLETE_ARG_CODE, 1},
+    {"/explain", SMTP_COMPLETE_ARG_EXPLAIN, 1},
+    {"/draft", SMTP_COMPLETE_ARG_DRAFTCMD, 1},
+    {"/open", SMTP_COMPLETE_ARG_HISTORY, 1},
+    {"/help", SMTP_COMPLETE_ARG_COMMAND, 1},
+    {"/quit", SMTP_COMPLETE_ARG_NONE, 0},
+};
 
 static void
 caps_from_bits(struct smtp_caps *caps, unsigned bits)
@@ -91,6 +107,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.addresses.n = sizeof addresses / sizeof addresses[0];
 	ctx.hosts.items = hosts;
 	ctx.hosts.n = sizeof hosts / sizeof hosts[0];
+	ctx.slash = slash;
+	ctx.nslash = sizeof slash / sizeof slash[0];
 	for (cursor = 0; cursor <= len; cursor += 1 + len / 4) {
 		n = smtp_complete(line, cursor, &ctx, &comp);
 		fuzz_check(n == comp.nmatches);
@@ -101,7 +119,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strlen(comp.matches[i]) <= SMTP_COMPLETE_ITEM_MAX);
 		smtp_completion_free(&comp);
 	}
-	(void)smtp_slash_command_find(line, len);
 
 	shown = sasl_redact_auth_command(line);
 	fuzz_check(shown != NULL);

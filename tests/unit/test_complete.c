@@ -78,6 +78,29 @@ static const char *const addresses[] = {
 static const char *const hosts[] = {"client.example", "mx.example.org"};
 static const char *const themes[] = {"dark", "light", "high-contrast"};
 static const char *const lessons[] = {"first-mail", "auth"};
+/* The / commands a UI hands over from its command table (tui/cmdtab.c
+ * in ehlo), with every argument kind. */
+static const struct smtp_complete_slash slash[] = {
+    {"/connect", SMTP_COMPLETE_ARG_HOST, 1},
+    {"/starttls", SMTP_COMPLETE_ARG_NONE, 0},
+    {"/auth", SMTP_COMPLETE_ARG_MECH, 1},
+    {"/body", SMTP_COMPLETE_ARG_FILE, 1},
+    {"/send", SMTP_COMPLETE_ARG_DRAFT, 1},
+    {"/draft", SMTP_COMPLETE_ARG_DRAFTCMD, 1},
+    {"/expect", SMTP_COMPLETE_ARG_CODE, 1},
+    {"/explain", SMTP_COMPLETE_ARG_EXPLAIN, 1},
+    {"/save", SMTP_COMPLETE_ARG_TEXT, 1},
+    {"/open", SMTP_COMPLETE_ARG_HISTORY, 1},
+    {"/step", SMTP_COMPLETE_ARG_NONE, 0},
+    {"/theme", SMTP_COMPLETE_ARG_THEME, 1},
+    {"/lesson", SMTP_COMPLETE_ARG_LESSON, 1},
+    {"/quit", SMTP_COMPLETE_ARG_NONE, 0},
+    {"/sleep", SMTP_COMPLETE_ARG_NUMBER, 1},
+    {"/mx", SMTP_COMPLETE_ARG_HOST, 1},
+    {"/probe", SMTP_COMPLETE_ARG_PROBE, 1},
+    {"/clear", SMTP_COMPLETE_ARG_NONE, 0},
+    {"/help", SMTP_COMPLETE_ARG_COMMAND, 1},
+};
 static const char *const drafts[] = {"1", "2", "12"};
 
 enum caps_kind { CAPS_NONE, CAPS_POSTFIX, CAPS_SINK };
@@ -222,8 +245,13 @@ static const struct complete_case cases[] = {
     {"/q", R, CAPS_POSTFIX, {"/quit"}, {0}, {0}, 1, 0, 0, 0},
     {"/s", R, CAPS_POSTFIX, {"/starttls", "/send", "/save", "/step", "/sleep"},
         {0}, {0}, 5, 0, 0, 0},
-    {"/", R, CAPS_POSTFIX, {0}, {"/connect", "/clear", "/mx"}, {0}, 31, 0,
+    {"/", R, CAPS_POSTFIX, {0}, {"/connect", "/clear", "/mx"}, {0}, 19, 0,
         NOCHECK, 0},
+    {"/help /s", R, CAPS_POSTFIX,
+        {"/starttls", "/send", "/save", "/step", "/sleep"}, {0}, {0}, 5, 6, 0,
+        0},
+    {"/help /clear ", R, CAPS_POSTFIX, {0}, {0}, {0}, 0, 13, 0, 0},
+    {"/open ", R, CAPS_POSTFIX, {0}, {0}, {0}, 0, 6, 0, 0},
     {"/theme d", R, CAPS_POSTFIX, {"dark"}, {0}, {0}, 1, 7, 0, 0},
     {"/theme ", R, CAPS_POSTFIX, {"dark", "light", "high-contrast"}, {0}, {0},
         3, 7, 0, 0},
@@ -294,6 +322,8 @@ ctx_init(
 	ctx->themes = l_themes;
 	ctx->lessons = l_lessons;
 	ctx->drafts = l_drafts;
+	ctx->slash = slash;
+	ctx->nslash = sizeof slash / sizeof slash[0];
 }
 
 static int
@@ -409,36 +439,51 @@ test_cursor(void **state)
 	smtp_completion_free(&c);
 }
 
-/* The UI may replace the / command list; argument kinds still apply. */
+/* The UI hands over its / commands; only they complete, with their
+ * argument kinds. */
 static void
 test_slash_list(void **state)
 {
-	static const char *const names[] = {"/theme", "/tutor", NULL};
-	static const struct smtp_complete_list l = {names, 3};
+	static const struct smtp_complete_slash mine[] = {
+	    {"/theme", SMTP_COMPLETE_ARG_THEME, 1},
+	    {"/tutor", SMTP_COMPLETE_ARG_NONE, 0},
+	    {NULL, SMTP_COMPLETE_ARG_FILE, 1},
+	};
 	struct smtp_complete_ctx ctx;
 	struct smtp_completion c;
-	const struct smtp_slash_command *s;
 
 	(void)state;
 	ctx_init(&ctx, SMTP_STATE_READY, CAPS_NONE);
-	ctx.slash = l;
+	ctx.slash = mine;
+	ctx.nslash = 3;
 	assert_int_equal(smtp_complete("/t", 2, &ctx, &c), 2);
 	assert_string_equal(c.matches[0], "/theme");
 	assert_string_equal(c.matches[1], "/tutor");
+	assert_int_equal(c.append, 0);
 	smtp_completion_free(&c);
 	assert_int_equal(smtp_complete("/tu", 3, &ctx, &c), 1);
 	assert_int_equal(c.append, 0);
 	smtp_completion_free(&c);
-
-	s = smtp_slash_command_find("/BODY", 5);
-	assert_non_null(s);
-	assert_int_equal(s->complete, SMTP_COMPLETE_ARG_FILE);
-	assert_null(smtp_slash_command_find("/bod", 4));
-	for (s = smtp_slash_commands; s->name != NULL; s++) {
-		assert_int_equal(s->name[0], '/');
-		assert_non_null(s->args);
-		assert_non_null(s->help);
-	}
+	assert_int_equal(smtp_complete("/th", 3, &ctx, &c), 1);
+	assert_int_equal(c.append, ' ');
+	smtp_completion_free(&c);
+	/* Only the list decides: /body is not in it, so no files. */
+	assert_int_equal(smtp_complete("/b", 2, &ctx, &c), 0);
+	smtp_completion_free(&c);
+	assert_int_equal(smtp_complete("/body ", 6, &ctx, &c), 0);
+	assert_int_equal(c.want_files, 0);
+	smtp_completion_free(&c);
+	/* The argument kind comes with the name, in any case. */
+	assert_int_equal(smtp_complete("/THEME l", 8, &ctx, &c), 1);
+	assert_string_equal(c.matches[0], "light");
+	smtp_completion_free(&c);
+	/* No list: nothing completes after "/". */
+	ctx.slash = NULL;
+	ctx.nslash = 0;
+	assert_int_equal(smtp_complete("/", 1, &ctx, &c), 0);
+	smtp_completion_free(&c);
+	assert_int_equal(smtp_complete("/theme ", 7, &ctx, &c), 0);
+	smtp_completion_free(&c);
 }
 
 /* Huge, binary and hostile inputs: bounded, no crash, no over-read. */

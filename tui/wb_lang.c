@@ -1,0 +1,146 @@
+/*
+ * The workbench's side of the command language of tui/cmdtab.c: the
+ * operations the commands of both modes ask of the workbench (notes, the
+ * masked secret, popups for /explain and /help), the command context,
+ * the help page (F1, /help), and the dispatch of a typed `/` line.  The
+ * handlers of workbench-only commands live in their rooms and never call
+ * back here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xmalloc.h"
+#include "protocol/client.h"
+#include "tui/cmdtab.h"
+#include "tui/wb.h"
+
+static const char wb_help_keys[] =
+    "Type SMTP commands and press Enter; they go to the server as typed.\n"
+    "After 354, lines are message content until a line with a single \".\"\n"
+    "(type \"..\" for a line that starts with a dot).\n"
+    "\n"
+    "Keys\n"
+    "  Tab          complete (verbs, addresses, parameters the server "
+    "offers)\n"
+    "  Up/Down      input history       Ctrl-R  search the history\n"
+    "  Ctrl-A/E     start/end of line   Ctrl-C  cancel the line\n"
+    "  PgUp/PgDn    scroll the dialogue; Home/End on an empty line: the\n"
+    "               top, the bottom\n"
+    "  F2           select a stage; Enter explains it, Esc returns\n"
+    "  F3           show/hide time offsets in the dialogue\n"
+    "  F4           select a dialogue line; Enter explains it, Esc returns\n"
+    "  F5, F6       step through, play a saved session (/open)\n"
+    "  F1           this help          Ctrl-L  redraw\n"
+    "  Ctrl-D       on an empty line: quit (sends QUIT)\n"
+    "\n"
+    "Workbench commands (/help COMMAND explains one)\n";
+
+static const char wb_help_end[] =
+    "\n"
+    "A line that breaks the rules (wrong order, an extension the server\n"
+    "did not offer) shows why first; press Enter again to send it anyway.";
+
+void
+wb_help_open(struct wb *wb)
+{
+	char *cmds = cmdtab_help(CMD_MODE_WORKBENCH, NULL), *text;
+
+	text = xasprintf("%s%s%s", wb_help_keys, cmds, wb_help_end);
+	wb_popup_open(wb, "help", text);
+	free(text);
+	free(cmds);
+}
+
+static void
+wb_op_note(void *fe, const char *text)
+{
+	wb_note(fe, THEME_NOTE, "%s", text);
+}
+
+static void
+wb_op_error(void *fe, const char *text)
+{
+	wb_note(fe, THEME_ERROR, "%s", text);
+}
+
+static void
+wb_op_show(void *fe, const char *title, const char *text)
+{
+	if (text == NULL)
+		wb_help_open(fe);
+	else
+		wb_popup_open(fe, title, text);
+}
+
+static void
+wb_op_auth(void *fe, const char *mech, const char *user)
+{
+	wb_auth_ask(fe, mech, user);
+}
+
+static void
+wb_op_starttls_sent(void *fe)
+{
+	struct wb *wb = fe;
+
+	wb->conn.ehlo_after_tls = 1;
+}
+
+static void
+wb_op_explain(void *fe, const char *query, const struct smtp_stage *last)
+{
+	struct wb *wb = fe;
+	size_t i = smtp_session_nstages(wb->conn.session);
+
+	if (query != NULL) {
+		wb_popup_explain(wb, query);
+		return;
+	}
+	while (i-- > 0)
+		if (smtp_session_stage(wb->conn.session, i) == last)
+			break;
+	wb_popup_explain_stage(wb, i);
+}
+
+static void
+wb_op_quit(void *fe)
+{
+	struct wb *wb = fe;
+
+	wb->quitting = 1;
+}
+
+static const struct cmd_ops wb_cmd_ops = {
+    .note = wb_op_note,
+    .error = wb_op_error,
+    .show = wb_op_show,
+    .auth = wb_op_auth,
+    .starttls_sent = wb_op_starttls_sent,
+    .expect_met = wb_op_note,
+    .expect_failed = wb_op_error,
+    .explain = wb_op_explain,
+    .quit = wb_op_quit,
+    .sleep = NULL, /* /sleep is for scripts */
+};
+
+void
+wb_cmd_ctx(struct wb *wb, struct cmd_ctx *c)
+{
+	memset(c, 0, sizeof *c);
+	c->mode = CMD_MODE_WORKBENCH;
+	c->client = wb->conn.client;
+	c->session = wb->conn.session;
+	c->lang = &wb->conn.lang;
+	c->o = wb->o;
+	c->ops = &wb_cmd_ops;
+	c->fe = wb;
+}
+
+void
+wb_do_slash(struct wb *wb, const char *typed)
+{
+	struct cmd_ctx c;
+
+	wb_cmd_ctx(wb, &c);
+	(void)cmdtab_run(&c, typed);
+}
