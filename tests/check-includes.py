@@ -31,7 +31,6 @@ ALLOW_LONG = {
     "protocol/explain.c",
     "protocol/transport.c",
     "themes/theme.c",
-    "tui/linemode.c",
 }
 
 # Cycles being removed, each as the set of rooms it joins.
