@@ -32,34 +32,6 @@
 #include "core/escape.h"
 #include "core/xmalloc.h"
 
-/* Copies p[0..n) keeping printable ASCII, '?' for anything else. */
-char *
-tr_printable_dup(const char *p, size_t n)
-{
-	char *s;
-	size_t i, len;
-
-	len = n > TR_FIELD_MAX ? TR_FIELD_MAX : n;
-	s = xmalloc(len + 4);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		s[i] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
-	}
-	if (len < n) {
-		memcpy(s + len, "...", 3);
-		len += 3;
-	}
-	s[len] = '\0';
-	return s;
-}
-
-char *
-tr_printable_str(const char *s)
-{
-	return tr_printable_dup(s != NULL ? s : "", s != NULL ? strlen(s) : 0);
-}
-
 /* "127.0.0.1:25" or "[::1]:25" for a socket address. */
 static void
 tr_addr_format(
@@ -76,24 +48,6 @@ tr_addr_format(
 		(void)snprintf(out, outsz, "[%s]:%s", host, serv);
 	else
 		(void)snprintf(out, outsz, "%s:%s", host, serv);
-}
-
-/* 1 when s is an IPv4 or IPv6 literal (an IPv6 zone suffix allowed). */
-int
-tr_is_ip_literal(const char *s)
-{
-	unsigned char addr[sizeof(struct in6_addr)];
-	char tmp[INET6_ADDRSTRLEN];
-	size_t n;
-
-	if (inet_pton(AF_INET, s, addr) == 1)
-		return 1;
-	n = strcspn(s, "%");
-	if (n >= sizeof tmp)
-		return 0;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	return inet_pton(AF_INET6, tmp, addr) == 1;
 }
 
 /*

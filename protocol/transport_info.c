@@ -30,6 +30,34 @@
 #include "core/escape.h"
 #include "core/xmalloc.h"
 
+/* Copies p[0..n) keeping printable ASCII, '?' for anything else. */
+char *
+tr_printable_dup(const char *p, size_t n)
+{
+	char *s;
+	size_t i, len;
+
+	len = n > TR_FIELD_MAX ? TR_FIELD_MAX : n;
+	s = xmalloc(len + 4);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		s[i] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
+	}
+	if (len < n) {
+		memcpy(s + len, "...", 3);
+		len += 3;
+	}
+	s[len] = '\0';
+	return s;
+}
+
+static char *
+tr_printable_str(const char *s)
+{
+	return tr_printable_dup(s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+}
+
 /* Appends a GENERAL_NAME's text ("DNS:x") to b; 0, or -1 when b is full. */
 static int
 tr_san_add(struct buf *b, const GENERAL_NAME *gn)

@@ -62,15 +62,11 @@ struct smtp_transport {
 	struct smtp_tls_info *info;
 };
 
-/* transport.c */
-char *tr_printable_dup(const char *p, size_t n);
-char *tr_printable_str(const char *s);
-int tr_is_ip_literal(const char *s);
-
 /* transport_tls.c */
 int tr_ssl_errors(char **reasons, char **details);
 
 /* transport_info.c */
+char *tr_printable_dup(const char *p, size_t n);
 char *tr_san_string(X509 *x);
 char *tr_name_string(const X509_NAME *name);
 void tr_info_free(struct smtp_tls_info *info);

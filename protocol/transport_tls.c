@@ -14,6 +14,10 @@
  */
 #include "protocol/transport_int.h"
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +37,24 @@
 static SSL_CTX *tr_ctx;
 static char *tr_ctx_cafile; /* the extra CA file tr_ctx trusts, or NULL */
 static X509_LOOKUP_METHOD *tr_lazy_method; /* see tr_store_system() */
+
+/* 1 when s is an IPv4 or IPv6 literal (an IPv6 zone suffix allowed). */
+static int
+tr_is_ip_literal(const char *s)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+	char tmp[INET6_ADDRSTRLEN];
+	size_t n;
+
+	if (inet_pton(AF_INET, s, addr) == 1)
+		return 1;
+	n = strcspn(s, "%");
+	if (n >= sizeof tmp)
+		return 0;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return inet_pton(AF_INET6, tmp, addr) == 1;
+}
 
 /*
  * Collects (and clears) the OpenSSL error queue: *reasons gets the short

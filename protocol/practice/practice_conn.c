@@ -175,7 +175,9 @@ pc_can_read(const struct pconn *c)
 }
 
 /* Processes buffered input, then reads and processes until it would block. */
-void
+static void pc_slow_timer(void *);
+
+static void
 pc_pump(struct pconn *c)
 {
 	int i, r;
@@ -201,7 +203,23 @@ pc_pump(struct pconn *c)
 		}
 		c->last_us = loop_now_us();
 	}
+	/* A teaching delay the transaction asked for (slow@). */
+	if (c->slow_rcpt != NULL && c->slow_timer == 0 && !c->dead)
+		c->slow_timer = loop_timer_add(c->p->loop,
+		    c->p->o.slow_ms ? c->p->o.slow_ms : PC_DEF_SLOW_MS,
+		    pc_slow_timer, c);
 	pc_flush(c);
+}
+
+static void
+pc_slow_timer(void *arg)
+{
+	struct pconn *c = arg;
+
+	c->slow_timer = 0;
+	pc_slow_accept(c);
+	pc_pump(c);
+	pc_settle(c);
 }
 
 void

@@ -266,11 +266,14 @@ void pc_reply(struct pconn *c, enum pc_reply_id id, ...);
 void pc_close_with(struct pconn *c, enum pc_reply_id id);
 
 /* practice_store.c */
-void pc_finish_message(struct pconn *c);
+/* One copy per inbox folder (lists expand); -1 if any copy failed. */
+int pc_deliver(struct pconn *c, const char *qid);
 const struct pc_local *pc_local_find(const char *local, size_t n);
 
 /* practice_mail.c */
 void pc_txn_reset(struct pconn *c);
+void pc_finish_message(struct pconn *c);
+void pc_slow_accept(struct pconn *c);
 void pc_auth_reset(struct pconn *c);
 void pc_msg_add(struct pconn *c, const char *p, size_t n);
 int pc_value_in(const char *v, size_t n, const char *const *set);
@@ -288,7 +291,6 @@ void pc_auth_line(struct pconn *c, const char *line, size_t n);
 void pc_cmd_auth(struct pconn *c, const char *arg);
 
 /* practice_conn.c */
-void pc_pump(struct pconn *c);
 void pc_free(struct pconn *c);
 void pc_settle(struct pconn *c);
 void pc_on_io(int fd, int events, void *arg);

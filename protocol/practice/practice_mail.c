@@ -67,6 +67,28 @@ pc_msg_add(struct pconn *c, const char *p, size_t n)
 	}
 }
 
+void
+pc_finish_message(struct pconn *c)
+{
+	char qid[32], lim[32];
+
+	(void)snprintf(lim, sizeof lim, "%u", PRACTICE_SIZE_LIMIT);
+	if (c->msg_over) {
+		pc_log(c, "message of %llu octets refused (over the limit)",
+		    (unsigned long long)c->msg_bytes);
+		pc_reply(c, PR_SIZE_DATA, lim);
+	} else {
+		(void)snprintf(qid, sizeof qid, "P%08llX%04X",
+		    (unsigned long long)time(NULL) & 0xffffffffull,
+		    c->p->next_msg & 0xffffu);
+		if (pc_deliver(c, qid) == 0)
+			pc_reply(c, PR_QUEUED, qid);
+		else
+			pc_reply(c, PR_LOCAL_ERROR);
+	}
+	pc_txn_reset(c);
+}
+
 /* ---- addresses and parameters ------------------------------------------- */
 
 /*
@@ -340,14 +362,16 @@ pc_rcpt_add(struct pconn *c, char *path)
 	c->rcpts[c->nrcpts++] = path;
 }
 
-static void
-pc_slow_done(void *arg)
+/*
+ * The slow@ delay is over (practice_conn.c runs the timer): the
+ * recipient is accepted now and input may flow again.
+ */
+void
+pc_slow_accept(struct pconn *c)
 {
-	struct pconn *c = arg;
 	char safe[PC_ARG_MAX + 8], secs[16];
 	struct practice *p = c->p;
 
-	c->slow_timer = 0;
 	c->paused = 0;
 	pc_safe(safe, sizeof safe, c->slow_rcpt, strlen(c->slow_rcpt));
 	(void)snprintf(secs, sizeof secs, "%u",
@@ -355,8 +379,6 @@ pc_slow_done(void *arg)
 	pc_rcpt_add(c, c->slow_rcpt);
 	c->slow_rcpt = NULL;
 	pc_reply(c, PR_RCPT_SLOW, safe, secs);
-	pc_pump(c);
-	pc_settle(c);
 }
 
 void
@@ -494,11 +516,10 @@ pc_cmd_rcpt(struct pconn *c, const char *arg)
 	case K_SLOW:
 		pc_log(c, "slow@: replying in %u ms",
 		    c->p->o.slow_ms ? c->p->o.slow_ms : PC_DEF_SLOW_MS);
+		/* Paused with slow_rcpt set: practice_conn.c starts the
+		 * timer once this turn's input is processed. */
 		c->paused = 1;
 		c->slow_rcpt = path;
-		c->slow_timer = loop_timer_add(c->p->loop,
-		    c->p->o.slow_ms ? c->p->o.slow_ms : PC_DEF_SLOW_MS,
-		    pc_slow_done, c);
 		return;
 	case K_BYE:
 		pc_log(c, "bye@: hanging up");

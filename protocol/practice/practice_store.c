@@ -260,7 +260,7 @@ pc_folder(const char *rcpt, char *out, size_t outsz)
  * Delivers one copy per inbox folder (a list expands to its members; a
  * member named twice gets one copy); -1 if any copy failed.
  */
-static int
+int
 pc_deliver(struct pconn *c, const char *qid)
 {
 	char folder[64], *where, **done = NULL;
@@ -294,28 +294,6 @@ pc_deliver(struct pconn *c, const char *qid)
 		free(done[d]);
 	free(done);
 	return rc;
-}
-
-void
-pc_finish_message(struct pconn *c)
-{
-	char qid[32], lim[32];
-
-	(void)snprintf(lim, sizeof lim, "%u", PRACTICE_SIZE_LIMIT);
-	if (c->msg_over) {
-		pc_log(c, "message of %llu octets refused (over the limit)",
-		    (unsigned long long)c->msg_bytes);
-		pc_reply(c, PR_SIZE_DATA, lim);
-	} else {
-		(void)snprintf(qid, sizeof qid, "P%08llX%04X",
-		    (unsigned long long)time(NULL) & 0xffffffffull,
-		    c->p->next_msg & 0xffffu);
-		if (pc_deliver(c, qid) == 0)
-			pc_reply(c, PR_QUEUED, qid);
-		else
-			pc_reply(c, PR_LOCAL_ERROR);
-	}
-	pc_txn_reset(c);
 }
 
 /* ---- the inbox ------------------------------------------------------------ */
