@@ -355,6 +355,7 @@ pc_cmd_mail(struct pconn *c, const char *arg)
 fail:
 	free(path);
 }
+
 static void
 pc_rcpt_add(struct pconn *c, char *path)
 {
