@@ -131,7 +131,7 @@ def first_frame(argv, reps, env):
 
 
 # What the pty path looks for: the practice server's greeting
-# (protocol/practice.c, PR_GREETING) as the dialogue pane draws it.
+# (protocol/practice/practice_reply.c, PR_GREETING) as the dialogue pane draws it.
 GREETING = "S: 220 practice.test ESMTP"
 # Escape sequences: CSI (with private parameters), OSC/DCS/APC strings,
 # character-set selections and the other two-byte ones.

@@ -3,7 +3,9 @@
  * extension codes), every enhanced status code (RFC 3463 and the IANA
  * registry) and every command means, what usually causes it, what to do
  * next, and where real servers disagree.  Pure data plus lookups; the
- * workbench, line mode and `ehlo explain` share it.
+ * workbench, line mode and `ehlo explain` share it.  The data is the
+ * files protocol/knowledge/NAME.txt, embedded at build time; the code is
+ * protocol/knowledge/explain.c and explain_load.c.
  */
 #ifndef EHLO_PROTOCOL_EXPLAIN_H
 #define EHLO_PROTOCOL_EXPLAIN_H

@@ -3,7 +3,9 @@
  * with mailboxes, a list, practice accounts, teaching triggers (recipients
  * that produce each classic failure), STARTTLS with a certificate it
  * makes itself, and an inbox of delivered messages.  It runs inside the
- * workbench's event loop, or alone as `ehlo practice`.
+ * workbench's event loop, or alone as `ehlo practice`.  The rooms that
+ * implement it are in protocol/practice/ (practice_int.h says which does
+ * what).
  */
 #ifndef EHLO_PROTOCOL_PRACTICE_H
 #define EHLO_PROTOCOL_PRACTICE_H

@@ -27,9 +27,6 @@ MAX_LINES = 1000
 # Files longer than MAX_LINES while they are being split.
 ALLOW_LONG = {
     "tui/workbench.c",
-    "protocol/practice.c",
-    "protocol/explain.c",
-    "protocol/transport.c",
     "themes/theme.c",
 }
 

@@ -1,7 +1,7 @@
 /*
  * The built-in themes, compiled into the binary so ehlo never depends on
  * an install path.  The table is generated at build time by
- * themes/embed.cmake from themes/NAME.theme, which stay the source of
+ * cmake/embed.cmake from themes/NAME.theme, which stay the source of
  * truth.  Private to themes/.
  */
 #ifndef EHLO_THEMES_BUILTIN_H

@@ -1,8 +1,9 @@
 /*
- * Fuzz target: explanation lookup (protocol/explain.c).  Queries are
- * typed by people or pasted from reply lines: any text must give either
- * an explanation or NULL, wrapped text must respect its width, and the
- * one-line meanings must accept any verb, code and enhanced code.
+ * Fuzz target: explanation lookup (protocol/knowledge/explain.c).
+ * Queries are typed by people or pasted from reply lines: any text must
+ * give either an explanation or NULL, wrapped text must respect its
+ * width, and the one-line meanings must accept any verb, code and
+ * enhanced code.
  */
 #include <string.h>
 

@@ -1,11 +1,13 @@
 /*
- * Unit tests for protocol/explain.c, the knowledge base: every reply
+ * Unit tests for protocol/knowledge/, the knowledge base: every reply
  * code of RFC 5321 4.2.2-4.2.3 and the extensions, every enhanced code
  * of RFC 3463 and the IANA registry, every command of the command table
  * has a complete entry; lookups ignore case and fall back to classes;
  * the one-line meanings are specific where a pair is well known and
  * short; the text never exceeds its width; and every reply the real
- * servers of notes/real-servers.md send has an explanation.
+ * servers of notes/real-servers.md send has an explanation.  The data
+ * files give the same texts as the C tables they replaced, and their
+ * parser (explain_load.c) copes with anything.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 
 #include "protocol/command.h"
 #include "protocol/explain.h"
+#include "protocol/knowledge/explain_int.h"
 
 static void
 assert_complete(const struct smtp_explain *e, const char *what)
@@ -462,6 +465,202 @@ test_real_server_replies(void **state)
 	}
 }
 
+/*
+ * Full texts as they were when the knowledge lived in C tables: the
+ * data files and their parser must give the same bytes.
+ */
+static const struct {
+	const char *query;
+	const char *text;
+} full_texts[] = {
+    {"550",
+        "550: Mailbox unavailable or action refused\n"
+        "Reference: RFC 5321 4.2.2, 4.2.3\n"
+        "What it means:\n"
+        "  The requested action was not taken and will not be with this request.\n"
+        "  Usually: the mailbox does not exist (5.1.1) or policy refuses the message or\n"
+        "  the sender (5.7.1).\n"
+        "Usual causes:\n"
+        "  An unknown user, a typo in the address, a disabled account, relaying\n"
+        "  refused, the sender or your IP on a blocklist, a failed SPF/DKIM/DMARC\n"
+        "  check, content rejected as spam.\n"
+        "What to do:\n"
+        "  Read the enhanced code: 5.1.x means the address, 5.7.x means policy. Fix the\n"
+        "  address, or contact the recipient's postmaster through another path.\n"
+        "How real servers differ:\n"
+        "  To VRFY: Postfix answers 550 5.1.1 for an unknown address, aiosmtpd 252 for\n"
+        "  all, smtp-sink 250 for all. Some servers say 550 to RCPT only after DATA\n"
+        "  (accept-then-reject).\n"},
+    {"5.7.1",
+        "5.7.1: Delivery not authorized, message refused\n"
+        "Reference: RFC 3463 3.8 (registry entry X.7.1)\n"
+        "What it means:\n"
+        "  Policy forbids this: the sender may not send to this recipient through this\n"
+        "  server. As 4.7.1 the refusal is temporary (often greylisting or rate\n"
+        "  limiting).\n"
+        "Usual causes:\n"
+        "  Relaying (a recipient in a foreign domain without AUTH), a blocklisted\n"
+        "  client IP, sender restrictions, spam filtering, greylisting (4.7.1).\n"
+        "What to do:\n"
+        "  For relaying: authenticate, or send to the recipient domain's own MX. For\n"
+        "  blocklists: check your IP's reputation. For 4.7.1: retry after a few\n"
+        "  minutes.\n"
+        "How real servers differ:\n"
+        "  Postfix: 554 5.7.1 <addr>: Relay access denied to RCPT; 553 5.7.1 for a\n"
+        "  sender not owned by the user; 550 5.7.1 from access tables.\n"},
+    {"VRFY",
+        "VRFY: Ask whether an address exists\n"
+        "Syntax: VRFY string\n"
+        "Reference: RFC 5321 4.1.1.6, 3.5, 7.3\n"
+        "What it does:\n"
+        "  VRFY name asks the server to confirm a user or mailbox. It was meant for\n"
+        "  humans; spammers used it to harvest addresses, so most servers hide the\n"
+        "  answer.\n"
+        "When it is legal:\n"
+        "  Any time after the greeting; outside transactions is the usual place.\n"
+        "Replies to expect:\n"
+        "  250: verified (only allowed after a real check). 252: cannot verify, would\n"
+        "  try delivery. 550: no such user. 553: ambiguous. 502: VRFY disabled.\n"
+        "How real servers differ:\n"
+        "  Postfix: 252 2.0.0 for a known address, 550 5.1.1 for an unknown one, 502\n"
+        "  5.5.1 when disable_vrfy_command is set. aiosmtpd: 252 for any address.\n"
+        "  smtp-sink: 250 for anything. Servers disagree, so only RCPT TO is a real\n"
+        "  test.\n"},
+};
+
+static void
+test_full_texts(void **state)
+{
+	const struct smtp_explain *e;
+	size_t i;
+	char *t;
+
+	(void)state;
+	for (i = 0; i < sizeof full_texts / sizeof full_texts[0]; i++) {
+		t = smtp_explain_text(full_texts[i].query);
+		assert_non_null(t);
+		assert_string_equal(t, full_texts[i].text);
+		free(t);
+	}
+	/* Raw fields keep their exact spacing (two after a full stop). */
+	e = smtp_explain_reply_class(2);
+	assert_non_null(e);
+	assert_string_equal(e->meaning,
+	    "The server did what was asked.  A new command may be sent.  The "
+	    "second digit says what the reply is about: x0x syntax, x1x "
+	    "information (status, help), x2x the connection, x5x the mail "
+	    "system.");
+	assert_null(e->causes);
+	/* Each file gives its whole table, in file order. */
+	assert_int_equal(smtp_explain_count(), 37 + 81 + 16 + 4 + 3);
+	assert_string_equal(smtp_explain_at(0)->key, "211");
+	assert_string_equal(smtp_explain_kind(smtp_explain_at(0)), "reply");
+	assert_string_equal(smtp_explain_at(37)->key, "X.0.0");
+	assert_string_equal(smtp_explain_at(37 + 81)->key, "EHLO");
+	assert_string_equal(
+	    smtp_explain_kind(smtp_explain_at(37 + 81 + 16)), "reply class");
+	assert_string_equal(smtp_explain_at(37 + 81 + 16 + 4)->key, "2.X.X");
+	assert_null(smtp_explain_at(smtp_explain_count()));
+	assert_string_equal(smtp_explain_oneline("end of data", 250, NULL),
+	    "message accepted for delivery");
+	assert_string_equal(
+	    smtp_explain_oneline("MAIL FROM:<a@b>", 421, "4.7.0"),
+	    "too many errors or policy: closing");
+}
+
+/* ---- the knowledge file parser (protocol/knowledge/explain_load.c) ---- */
+
+static void
+test_parse_entries(void **state)
+{
+	static const char text[] = "# a comment\r\n"
+	                           "[ 550 ]\r\n"
+	                           "title: Mailbox   unavailable  \r\n"
+	                           "meaning: one\n"
+	                           "  two  three\n"
+	                           "\tfour\n"
+	                           "\n"
+	                           "# comments do not end a field\n"
+	                           "  five\n"
+	                           "color: ignored\n"
+	                           "  ignored too\n"
+	                           "rfc: RFC 5321\n"
+	                           "[no-title]\n"
+	                           "meaning: dropped: no title\n"
+	                           "rfc: x\n"
+	                           "title: bad\001byte, line skipped\n"
+	                           "[0123456789012345678901234567890123]\n"
+	                           "title: key too long\n"
+	                           "[VRFY\n"
+	                           "title: not a key line\n"
+	                           "meaning: m\n"
+	                           "rfc: r\n"
+	                           "[X.1.1]\n"
+	                           "title: t\n"
+	                           "meaning: m\n"
+	                           "rfc: r\n"
+	                           "servers: last line without newline";
+	struct explain_table t;
+
+	(void)state;
+	explain_table_parse(&t, text, sizeof text - 1);
+	assert_int_equal(t.n, 2);
+	assert_string_equal(t.e[0].key, "550");
+	assert_string_equal(t.e[0].title, "Mailbox   unavailable");
+	assert_string_equal(t.e[0].meaning, "one two  three four five");
+	assert_string_equal(t.e[0].rfc, "RFC 5321");
+	assert_null(t.e[0].causes);
+	assert_null(t.e[0].servers);
+	assert_string_equal(t.e[1].key, "X.1.1");
+	assert_string_equal(t.e[1].servers, "last line without newline");
+	explain_table_free(&t);
+	assert_null(t.e);
+
+	/* Not NUL-terminated, empty, or only noise: no entry, no crash. */
+	explain_table_parse(&t, "[5", 2);
+	assert_int_equal(t.n, 0);
+	explain_table_free(&t);
+	explain_table_parse(&t, "", 0);
+	assert_int_equal(t.n, 0);
+	explain_table_free(&t);
+	explain_table_parse(&t, "\0\0[1]\ntitle:\0\n", 12);
+	assert_int_equal(t.n, 0);
+	explain_table_free(&t);
+}
+
+static void
+test_parse_onelines(void **state)
+{
+	static const char text[] = "# VERB|CODE|ENHANCED|TEXT\n"
+	                           "greeting|220|*|server ready: say EHLO\n"
+	                           "*|421|4.7.0|a|b\r\n"
+	                           "RCPT|1234|*|code too long\n"
+	                           "RCPT|55x|*|not digits\n"
+	                           "RCPT||*|no code\n"
+	                           "RCPT|550|*|\n"
+	                           "|550|*|no verb\n"
+	                           "RCPT|550\n"
+	                           "RCPT|550|5.1.1|no such user";
+	struct explain_onelines o;
+
+	(void)state;
+	explain_onelines_parse(&o, text, sizeof text - 1);
+	assert_int_equal(o.n, 3);
+	assert_string_equal(o.o[0].verb, "greeting");
+	assert_int_equal(o.o[0].code, 220);
+	assert_null(o.o[0].enhanced);
+	assert_string_equal(o.o[0].text, "server ready: say EHLO");
+	assert_null(o.o[1].verb);
+	assert_string_equal(o.o[1].enhanced, "4.7.0");
+	assert_string_equal(o.o[1].text, "a|b");
+	assert_string_equal(o.o[2].enhanced, "5.1.1");
+	assert_string_equal(o.o[2].text, "no such user");
+	explain_onelines_free(&o);
+	explain_onelines_parse(&o, "a|1|b", 5);
+	assert_int_equal(o.n, 0);
+	explain_onelines_free(&o);
+}
+
 int
 main(void)
 {
@@ -476,6 +675,9 @@ main(void)
 	    cmocka_unit_test(test_text_queries),
 	    cmocka_unit_test(test_lookup),
 	    cmocka_unit_test(test_real_server_replies),
+	    cmocka_unit_test(test_full_texts),
+	    cmocka_unit_test(test_parse_entries),
+	    cmocka_unit_test(test_parse_onelines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /*
- * Unit tests for protocol/practice.c and protocol/lesson.c.  The practice
- * server runs in-process on a loop of its own (127.0.0.1, a free port, a
- * temporary data directory, short teaching delays); the tests are its
+ * Unit tests for protocol/practice/ and protocol/knowledge/lesson.c.  The
+ * practice server runs in-process on a loop of its own (127.0.0.1, a free
+ * port, a temporary data directory, short teaching delays); the tests are its
  * clients over raw non-blocking sockets and turn the loop while they wait
  * for a reply, so every wait is bounded.  The reply table is checked for
  * shape and against the knowledge base (protocol/explain.h): every code

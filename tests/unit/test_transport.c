@@ -1,5 +1,5 @@
 /*
- * Unit tests for protocol/transport.c: SERVER argument parsing; the
+ * Unit tests for protocol/transport*.c: SERVER argument parsing; the
  * non-blocking connect against loopback listeners made here (IPv4, and
  * IPv6 when the host has ::1); a refused connection; and TLS against a
  * forked OpenSSL server whose certificates are generated at run time: a
