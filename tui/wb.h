@@ -144,6 +144,11 @@ struct wb_conn {
 	struct smtp_mx_candidate *mxc;
 	size_t nmxc, mx_next;
 	char *mx_port;
+	/* /connect on a live session: QUIT first, then connect to next
+	 * (NULL: the practice server) once the old session has closed. */
+	int leaving;
+	char *next;
+	uint64_t leave_timer; /* closes it when QUIT is not answered */
 };
 
 /* Drafts: the one being edited, and the one being sent. */
@@ -238,8 +243,8 @@ void wb_auth_cmd(struct wb *, const char *arg);
 /* The masked secret line ended (line NULL: cancelled). */
 void wb_secret_entered(struct wb *, char *line);
 void wb_body_cmd(struct wb *, const char *path);
-/* Closes the current session and connects to server (NULL: the
- * practice server, started on first use). */
+/* Ends the current session (QUIT, its reply awaited briefly) and
+ * connects to server (NULL: the practice server, started on first use). */
 void wb_connect(struct wb *, const char *server);
 /* Once per loop turn: the send queue, EHLO after TLS, quitting. */
 void wb_auto_actions(struct wb *);

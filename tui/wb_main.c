@@ -333,6 +333,7 @@ cmd_workbench(int argc, char *argv[])
 	wb_child_stop(&wb);
 	wb_mx_free(&wb);
 	free(wb.conn.tls_name);
+	free(wb.conn.next);
 	free(wb.conn.server_addr);
 	wb_lesson_lines_free(&wb);
 	free(wb.conn.practice_dir);

@@ -20,6 +20,69 @@ from tmux import servers
 import test_workbench
 
 
+class RecordingServer:
+    """A small SMTP server on 127.0.0.1 that records, per connection, the
+    lines it received.  quit_reply=False: it never answers QUIT (a server
+    that has gone quiet)."""
+
+    def __init__(self, quit_reply=True):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.quit_reply = quit_reply
+        self.conns = []  # one list of received lines per connection
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.accept, daemon=True)
+        self.thread.start()
+
+    def accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.conns.append([])
+                lines = self.conns[-1]
+            threading.Thread(target=self.serve, args=(conn, lines),
+                             daemon=True).start()
+
+    def serve(self, conn, lines):
+        with conn:
+            conn.sendall(b"220 recorder.test ESMTP\r\n")
+            f = conn.makefile("rb")
+            for raw in f:
+                line = raw.decode("ascii", "replace").rstrip("\r\n")
+                with self.lock:
+                    lines.append(line)
+                verb = line.split(" ", 1)[0].upper()
+                if verb == "QUIT":
+                    if self.quit_reply:
+                        conn.sendall(b"221 2.0.0 bye\r\n")
+                        # Like many servers: the client closes first.
+                        time.sleep(0.5)
+                        return
+                    continue
+                if verb == "EHLO":
+                    conn.sendall(b"250-recorder.test\r\n250 8BITMIME\r\n")
+                else:
+                    conn.sendall(b"250 2.0.0 ok\r\n")
+
+    def received(self, i):
+        with self.lock:
+            return list(self.conns[i]) if i < len(self.conns) else []
+
+    def close(self):
+        # Wake the accepting thread before the descriptor can be reused.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.thread.join(5)
+        self.sock.close()
+
+
 class KeysAfterPopupTest(test_workbench.WorkbenchCase):
     """Bug: keys typed right after closing a popup were lost."""
 
@@ -70,6 +133,61 @@ class KeysAfterPopupTest(test_workbench.WorkbenchCase):
         t.wait_for(r"Esc closes", absent=True)
         t.send("Enter")
         t.wait_for(r"RSET\s+250")
+
+
+class ConnectQuitsTest(test_workbench.WorkbenchCase):
+    """Bug: /connect on a live session did not QUIT the old one, and the
+    note blamed the server for closing."""
+
+    def show_json(self, session_id):
+        env = {"HOME": self.home, "EHLO_DB": f"{self.home}/ehlo.db",
+               "PATH": "/usr/bin:/bin"}
+        out = subprocess.run([servers.ehlo_bin(), "show", str(session_id),
+                              "--json"], env=env, capture_output=True,
+                             text=True, check=True).stdout
+        return json.loads(out)
+
+    def test_connect_sends_quit_to_the_old_session(self):
+        srv = RecordingServer()
+        self.addCleanup(srv.close)
+        t = self.start([f"127.0.0.1:{srv.port}"])
+        t.wait_for(r"S: 220 recorder")
+        self.enter(t, "EHLO client.example")
+        t.wait_for(r"EHLO\s+250")
+        self.enter(t, f"/connect 127.0.0.1:{srv.port}")
+        screen = t.wait_for(r"S: 220 recorder(.*\n)*.*S: 220 recorder")
+        self.assertIn("session #2", screen)
+        self.assertEqual(["EHLO client.example", "QUIT"], srv.received(0))
+        self.assertIn("C: QUIT", screen)
+        self.assertIn("S: 221 2.0.0 bye", screen)
+        self.assertIn("the workbench closed the connection", screen)
+        self.assertNotIn("the server closed the connection", screen)
+        self.assertNotIn("not connected", screen)
+        self.assertEqual(2, len(srv.conns))
+        # The old session's record ends with its QUIT, the 221 and the
+        # workbench's note.
+        self.enter(t, "/quit")
+        self.assertEqual(0, t.exit_status())
+        text = json.dumps(self.show_json(1))
+        self.assertIn("QUIT", text)
+        self.assertIn("221 2.0.0 bye", text)
+        self.assertIn("the workbench closed the connection", text)
+        self.assertNotIn("the server closed the connection", text)
+
+    def test_connect_does_not_wait_long_for_a_silent_server(self):
+        srv = RecordingServer(quit_reply=False)
+        self.addCleanup(srv.close)
+        t = self.start([f"127.0.0.1:{srv.port}", "--timeout", "30"])
+        t.wait_for(r"S: 220 recorder")
+        self.enter(t, "EHLO client.example")
+        t.wait_for(r"EHLO\s+250")
+        start = time.monotonic()
+        self.enter(t, "/connect")
+        screen = t.wait_for(r"practice server", timeout=8)
+        self.assertLess(time.monotonic() - start, 8)
+        self.assertEqual(["EHLO client.example", "QUIT"], srv.received(0))
+        screen = t.wait_for(r"the workbench closed the connection")
+        self.assertNotIn("the server closed the connection", screen)
 
 
 if __name__ == "__main__":
