@@ -42,6 +42,7 @@ struct smtp_mx_list;
 struct smtp_session;
 struct smtp_stage;
 struct wdraft;
+struct wb;
 
 enum focus {
 	FOCUS_INPUT,
@@ -93,8 +94,13 @@ struct wb_dialogue {
 	int show_time;
 };
 
+/* A popup's text is made for a width (an explanation is laid out for
+ * it) and wrapped once to it; again when the width changes. */
 struct wb_popup {
 	char *title;
+	char *(*make)(struct wb *, const char *arg, size_t width);
+	char *arg; /* make's argument, or the text itself (make NULL) */
+	size_t width; /* the width lines were made for */
 	char **lines;
 	size_t n, top;
 	enum focus focus_before;
@@ -216,8 +222,12 @@ void wb_find_cmd(struct wb *, const char *text);
 /* ---- wb_popup.c: popups ------------------------------------------- */
 
 void wb_popup_close(struct wb *);
-/* Opens a popup with text split at newlines (trusted or escaped text). */
+/* Opens a popup with text split at newlines (trusted or escaped text),
+ * wrapped to the popup's width. */
 void wb_popup_open(struct wb *, const char *title, const char *text);
+/* Makes the popup's lines again when its width on screen has changed
+ * (a resize); before each frame. */
+void wb_popup_fit(struct wb *);
 void wb_popup_explain(struct wb *, const char *query);
 void wb_popup_explain_stage(struct wb *, size_t idx);
 void wb_popup_explain_line(struct wb *, size_t i);

@@ -85,6 +85,7 @@ fill_view(struct wb *wb, struct wb_view *v)
 		v->user = wb->conn.auth_user != NULL ? wb->conn.auth_user
 		                                     : "authenticated";
 	v->theme = theme_name(wb->scr.theme);
+	wb_popup_fit(wb);
 	v->popup_title = wb->pop.title;
 	v->popup_lines = (const char *const *)wb->pop.lines;
 	v->npopup = wb->pop.n;

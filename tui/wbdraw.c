@@ -84,33 +84,115 @@ put_clipped(WINDOW *win, int y, int x, const char *s, int maxcols)
 	return (size_t)(p - s);
 }
 
-/* Splits s into rows of at most width columns; returns row starts. */
+/*
+ * Splits s into rows: the first at most width columns, the others at most
+ * width - indent (they are drawn indented, hanging under the first).  A
+ * row ends after its last space when it has one (spaces may overhang the
+ * edge: they do not show), else inside a word.  Returns the number of
+ * rows and their byte offsets in starts (at most max).
+ */
 static size_t
-wrap_rows(const char *s, int width, size_t *starts, size_t max)
+wrap_rows(const char *s, int width, int indent, size_t *starts, size_t max)
 {
 	const char *p = s;
-	size_t nrows = 0;
+	size_t nrows = 0, brk = 0;
 	wchar_t wc;
-	int w, used = 0;
+	int w, used = 0, brk_used = 0, avail;
 
 	if (width < 1)
 		width = 1;
+	if (indent > width / 2)
+		indent = width / 2;
+	avail = width;
 	if (max == 0)
 		return 0;
 	starts[nrows++] = 0;
 	while (*p != '\0') {
 		size_t n = next_char(p, &wc, &w);
 
-		if (used + w > width && used > 0) {
+		if (used + w > avail && used > 0 && wc != L' ') {
 			if (nrows == max)
 				break;
-			starts[nrows++] = (size_t)(p - s);
-			used = 0;
+			avail = width - indent;
+			if (brk != 0 && used - brk_used + w <= avail) {
+				starts[nrows++] = brk;
+				used -= brk_used;
+			} else {
+				starts[nrows++] = (size_t)(p - s);
+				used = 0;
+			}
+			brk = 0;
 		}
 		used += w;
 		p += n;
+		if (wc == L' ') {
+			brk = (size_t)(p - s);
+			brk_used = used;
+		}
 	}
 	return nrows;
+}
+
+/* The hanging indent of a popup line: its own indent, or the column of a
+ * description after a gap of two spaces ("  F2     select a stage"). */
+static int
+hang_of(const char *s, int width)
+{
+	const char *p = s, *gap;
+	int lead = (int)strspn(s, " ");
+
+	p += lead;
+	if ((gap = strstr(p, "  ")) != NULL) {
+		int col;
+		char *head = xstrndup(s, (size_t)(gap - s));
+
+		col = wb_text_cols(head) + (int)strspn(gap, " ");
+		free(head);
+		if (gap[strspn(gap, " ")] != '\0' && col <= width / 2)
+			return col;
+	}
+	return lead;
+}
+
+int
+wb_popup_text_cols(int screen_cols)
+{
+	int width = screen_cols - 4 > 84 ? 84 : screen_cols - 4;
+
+	return width - 4 > 1 ? width - 4 : 1;
+}
+
+char **
+wb_text_wrap(const char *text, int width, size_t *n)
+{
+	const char *p = text, *nl;
+	char **rows = NULL, *line;
+	size_t nrows = 0, starts[256], k, r, len;
+	int hang;
+
+	for (;;) {
+		nl = strchr(p, '\n');
+		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		line = xstrndup(p, len);
+		hang = hang_of(line, width);
+		k = wrap_rows(line, width, hang, starts, 256);
+		rows = xreallocarray(rows, nrows + k, sizeof *rows);
+		for (r = 0; r < k; r++) {
+			size_t end = r + 1 < k ? starts[r + 1] : len;
+
+			rows[nrows++] = r == 0
+			    ? xstrndup(line, end)
+			    : xasprintf("%*s%.*s",
+			          hang > width / 2 ? width / 2 : hang, "",
+			          (int)(end - starts[r]), line + starts[r]);
+		}
+		free(line);
+		if (nl == NULL || nl[1] == '\0')
+			break;
+		p = nl + 1;
+	}
+	*n = nrows;
+	return rows;
 }
 
 /* ---- colours ------------------------------------------------------ */
@@ -262,6 +344,35 @@ dir_prefix(char dir)
 	return dir == 'C' ? "C: " : dir == 'S' ? "S: " : "*: ";
 }
 
+/* Splits s into rows of at most width columns; returns row starts. */
+static size_t
+wrap_cells(const char *s, int width, size_t *starts, size_t max)
+{
+	const char *p = s;
+	size_t nrows = 0;
+	wchar_t wc;
+	int w, used = 0;
+
+	if (width < 1)
+		width = 1;
+	if (max == 0)
+		return 0;
+	starts[nrows++] = 0;
+	while (*p != '\0') {
+		size_t n = next_char(p, &wc, &w);
+
+		if (used + w > width && used > 0) {
+			if (nrows == max)
+				break;
+			starts[nrows++] = (size_t)(p - s);
+			used = 0;
+		}
+		used += w;
+		p += n;
+	}
+	return nrows;
+}
+
 static void
 draw_dialogue(struct wb_screen *scr, const struct wb_view *v)
 {
@@ -283,7 +394,7 @@ draw_dialogue(struct wb_screen *scr, const struct wb_view *v)
 			    dir_prefix(d.dir), d.text);
 		else
 			full = xasprintf("%s%s", dir_prefix(d.dir), d.text);
-		nrows = wrap_rows(full, width, starts, 256);
+		nrows = wrap_cells(full, width, starts, 256);
 		wattrset(
 		    w, scr->attr[idx == v->dlg_sel ? THEME_SELECTION : d.role]);
 		for (r = nrows; r-- > 0 && y >= 0; y--)
@@ -569,16 +680,16 @@ draw_status(struct wb_screen *scr, const struct wb_view *v)
 	wattrset(w, A_NORMAL);
 }
 
+/* The popup's lines are wrapped to its width already (wb_text_wrap):
+ * one row each, clipped. */
 static void
 draw_popup(struct wb_screen *scr, const struct wb_view *v)
 {
 	int width = scr->cols - 4 > 84 ? 84 : scr->cols - 4;
-	int inner = width - 4, height, y;
-	size_t total = 0, i, r, nrows, starts[64], skip;
+	int inner = wb_popup_text_cols(scr->cols), height, y;
+	size_t total = v->npopup, i;
 	WINDOW *w;
 
-	for (i = 0; i < v->npopup; i++)
-		total += wrap_rows(v->popup_lines[i], inner, starts, 64);
 	height = (int)total + 2;
 	if (height > scr->rows - 3)
 		height = scr->rows - 3;
@@ -598,19 +709,8 @@ draw_popup(struct wb_screen *scr, const struct wb_view *v)
 	(void)put_clipped(
 	    w, height - 1, width - 20 > 2 ? width - 20 : 2, " Esc closes ", 12);
 	wattrset(w, scr->attr[THEME_POPUP]);
-	skip = *v->popup_top;
-	y = 1;
-	for (i = 0; i < v->npopup && y < height - 1; i++) {
-		nrows = wrap_rows(v->popup_lines[i], inner, starts, 64);
-		for (r = 0; r < nrows && y < height - 1; r++) {
-			if (skip > 0) {
-				skip--;
-				continue;
-			}
-			(void)put_clipped(
-			    w, y++, 2, v->popup_lines[i] + starts[r], inner);
-		}
-	}
+	for (i = *v->popup_top, y = 1; i < total && y < height - 1; i++, y++)
+		(void)put_clipped(w, y, 2, v->popup_lines[i], inner);
 	if (total > (size_t)(height - 2)) {
 		wattrset(w, scr->attr[THEME_POPUP_BORDER]);
 		(void)put_clipped(w, height - 1, 2, " Up/Down PgUp/PgDn ", 20);

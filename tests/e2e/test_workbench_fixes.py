@@ -83,6 +83,38 @@ class RecordingServer:
         self.sock.close()
 
 
+def popup_rows(screen):
+    """The text rows inside the popup's box (between its borders, inside
+    the padding), and the popup's inner width."""
+    rows = screen.split("\n")
+    top = next(i for i, r in enumerate(rows) if "┌" in r)
+    left, right = rows[top].index("┌"), rows[top].index("┐")
+    inner = right - left + 1 - 4
+    body = []
+    for r in rows[top + 1:]:
+        if "└" in r:
+            break
+        body.append(r[left + 2:left + 2 + inner].rstrip())
+    return body, inner
+
+
+def assert_wrapped_once(case, body, inner):
+    """No row was cut in the middle of a word, and no row is a fragment
+    pushed to the left edge from a full row above: the marks of text
+    wrapped to one width and then again, narrower, by the drawing."""
+    for a, b in zip(body, body[1:]):
+        if not a or not b:
+            continue
+        full = len(a) >= inner
+        case.assertFalse(
+            full and a[-1].isalnum() and b[0].isalnum(),
+            f"a word cut across rows:\n{a!r}\n{b!r}")
+        case.assertFalse(
+            full and not b.startswith(" ") and len(b.split()) <= 3,
+            f"a fragment of the row above on a row of its own:\n"
+            f"{a!r}\n{b!r}")
+
+
 class KeysAfterPopupTest(test_workbench.WorkbenchCase):
     """Bug: keys typed right after closing a popup were lost."""
 
@@ -188,6 +220,51 @@ class ConnectQuitsTest(test_workbench.WorkbenchCase):
         self.assertEqual(["EHLO client.example", "QUIT"], srv.received(0))
         screen = t.wait_for(r"the workbench closed the connection")
         self.assertNotIn("the server closed the connection", screen)
+
+
+class PopupWrapTest(test_workbench.WorkbenchCase):
+    """Bug: at 80x24 popup text was wrapped, then wrapped again."""
+
+    def test_help_popup_at_80x24(self):
+        t = self.start(width=80, height=24)
+        t.wait_for(r"S: 220 ")
+        t.send("F1")
+        screen = t.wait_for(r"Esc closes")
+        body, inner = popup_rows(screen)
+        self.assertEqual(72, inner)
+        self.assertTrue(any(r.strip() for r in body))
+        assert_wrapped_once(self, body, inner)
+        # Scrolled down: the rest of the help, wrapped the same way.
+        for _ in range(3):
+            t.send("PageDown")
+        screen = t.wait_for(r"Esc closes")
+        body, inner = popup_rows(screen)
+        assert_wrapped_once(self, body, inner)
+
+    def test_explanation_popup_at_80x24_and_after_a_resize(self):
+        t = self.start(width=80, height=24)
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "/explain 550")
+        screen = t.wait_for(r"Esc closes")
+        body, inner = popup_rows(screen)
+        self.assertIn("550: Mailbox unavailable", "\n".join(body))
+        assert_wrapped_once(self, body, inner)
+        # A paragraph's rows are the paragraph, indented, in order.
+        text = " ".join(r.strip() for r in body)
+        self.assertIn("The requested action was not taken and will not be "
+                      "with this request.", text)
+        # Opened wide, then narrowed: wrapped again to the new width.
+        t.send("Escape")
+        t.resize(120, 40)
+        t.wait_for(r"Esc closes", absent=True)
+        self.enter(t, "/explain 550")
+        t.wait_for(r"Esc closes")
+        t.resize(80, 24)
+        time.sleep(0.3)
+        screen = t.wait_for(r"Esc closes")
+        body, inner = popup_rows(screen)
+        self.assertEqual(72, inner)
+        assert_wrapped_once(self, body, inner)
 
 
 if __name__ == "__main__":
