@@ -246,6 +246,25 @@ wb_screen_set_theme(struct wb_screen *scr, const char *name, char **errstr)
 
 /* ---- layout ------------------------------------------------------- */
 
+/* What erasing w paints: the role's colours (not its attributes, which
+ * would show on every character written). */
+static void
+set_background(WINDOW *w, const struct wb_screen *scr, enum theme_role role)
+{
+	if (w != NULL)
+		wbkgdset(w, (chtype)' ' | (chtype)(scr->attr[role] & A_COLOR));
+}
+
+/* Paints row y of w edge to edge in the colours of a, then leaves a set
+ * for the row's text: a theme that paints backgrounds shows no stripes. */
+static void
+fill_row(WINDOW *w, int y, int width, attr_t a)
+{
+	wattrset(w, a & A_COLOR);
+	mvwhline(w, y, 0, ' ', width);
+	wattrset(w, a);
+}
+
 static void
 del_windows(struct wb_screen *scr)
 {
@@ -272,6 +291,8 @@ layout(struct wb_screen *scr)
 	    scr->rows > 0 ? scr->rows - 1 : 0, 0);
 	keypad(scr->input, TRUE);
 	nodelay(scr->input, TRUE);
+	set_background(scr->input, scr, THEME_INPUT);
+	set_background(stdscr, scr, THEME_DEFAULT);
 	rl_set_screen_size(scr->rows, scr->cols);
 	if (scr->too_small)
 		return;
@@ -288,6 +309,11 @@ layout(struct wb_screen *scr)
 	scr->stage =
 	    newwin(scr->dlg_rows, scr->stage_cols, 1, scr->dlg_cols + 1);
 	scr->status = newwin(1, scr->cols, scr->rows - 2, 0);
+	set_background(scr->title, scr, THEME_TITLE);
+	set_background(scr->dlg, scr, THEME_DEFAULT);
+	set_background(scr->sep, scr, THEME_DEFAULT);
+	set_background(scr->stage, scr, THEME_DEFAULT);
+	set_background(scr->status, scr, THEME_STATUS);
 }
 
 int
@@ -381,6 +407,7 @@ draw_dialogue(struct wb_screen *scr, const struct wb_view *v)
 	size_t idx, starts[256], nrows, r;
 	struct wb_dline d;
 	char *full;
+	attr_t a;
 
 	werase(w);
 	if (v->nlines == 0)
@@ -395,10 +422,11 @@ draw_dialogue(struct wb_screen *scr, const struct wb_view *v)
 		else
 			full = xasprintf("%s%s", dir_prefix(d.dir), d.text);
 		nrows = wrap_cells(full, width, starts, 256);
-		wattrset(
-		    w, scr->attr[idx == v->dlg_sel ? THEME_SELECTION : d.role]);
-		for (r = nrows; r-- > 0 && y >= 0; y--)
+		a = scr->attr[idx == v->dlg_sel ? THEME_SELECTION : d.role];
+		for (r = nrows; r-- > 0 && y >= 0; y--) {
+			fill_row(w, y, width, a);
 			(void)put_clipped(w, y, 0, full + starts[r], width);
+		}
 		free(full);
 		if (y < 0 || idx == 0)
 			break;
@@ -600,7 +628,7 @@ draw_stages(struct wb_screen *scr, const struct wb_view *v)
 			line = xasprintf("\xe2\x94\x80 transaction %u "
 			                 "\xe2\x94\x80",
 			    rows[i].txn);
-			wattrset(w, scr->attr[THEME_BORDER]);
+			fill_row(w, y, width, scr->attr[THEME_BORDER]);
 			(void)put_clipped(w, y, 0, line, width);
 			free(line);
 			continue;
@@ -610,13 +638,12 @@ draw_stages(struct wb_screen *scr, const struct wb_view *v)
 			line = xasprintf("    %s", stage_meaning(st));
 		else
 			line = stage_line(st, !two_line);
-		if (v->stage_focus && rows[i].stage == v->stage_sel) {
-			wattrset(w, scr->attr[THEME_SELECTION]);
-			mvwhline(w, y, 0, ' ', width);
-		} else if (rows[i].kind == SROW_MEANING)
-			wattrset(w, scr->attr[THEME_NOTE]);
+		if (v->stage_focus && rows[i].stage == v->stage_sel)
+			fill_row(w, y, width, scr->attr[THEME_SELECTION]);
+		else if (rows[i].kind == SROW_MEANING)
+			fill_row(w, y, width, scr->attr[THEME_NOTE]);
 		else
-			wattrset(w, scr->attr[stage_role(st->state)]);
+			fill_row(w, y, width, scr->attr[stage_role(st->state)]);
 		(void)put_clipped(w, y, 0, line, width);
 		free(line);
 	}

@@ -267,6 +267,73 @@ class PopupWrapTest(test_workbench.WorkbenchCase):
         assert_wrapped_once(self, body, inner)
 
 
+SGR = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def cell_backgrounds(raw_row, bg=None):
+    """The background of each cell of a row captured with escapes (None
+    for the terminal's default, else the SGR colour text), and the
+    background at its end: tmux carries the attributes from row to row,
+    so bg is the background the row starts with."""
+    cells, pos = [], 0
+    for m in list(SGR.finditer(raw_row)) + [None]:
+        end = m.start() if m else len(raw_row)
+        cells.extend([bg] * len(raw_row[pos:end]))
+        if m is None:
+            break
+        pos = m.end()
+        params = m.group(1).split(";") if m.group(1) else ["0"]
+        i = 0
+        while i < len(params):
+            p = params[i]
+            if p in ("0", ""):
+                bg = None
+            elif p == "49":
+                bg = None
+            elif p == "48" and i + 2 < len(params) and params[i + 1] == "5":
+                bg = "5;" + params[i + 2]
+                i += 2
+            elif p == "48" and i + 4 < len(params) and params[i + 1] == "2":
+                bg = "2;" + ";".join(params[i + 2:i + 5])
+                i += 4
+            elif p in ("38",) and i + 1 < len(params):
+                i += 2 if params[i + 1] == "5" else 4
+            elif p.isdigit() and (40 <= int(p) <= 47 or
+                                  100 <= int(p) <= 107):
+                bg = p
+            i += 1
+    return cells, bg
+
+
+class LightThemeTest(test_workbench.WorkbenchCase):
+    """Bug: the light theme reset the background after each text, so its
+    panes showed stripes of the terminal's own background."""
+
+    def test_dialogue_rows_are_filled_to_the_pane_edge(self):
+        t = self.start(["--theme", "light"], width=80, height=24)
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "EHLO client.example")
+        t.wait_for(r"EHLO\s+250")
+        t.wait_for(r"smtp>\s*$")
+        raw = t._tmux("capture-pane", "-p", "-e", "-N", "-t", "t").stdout
+        rows = raw.split("\n")
+        plain = t.screen().split("\n")
+        pane = plain[2].index("│")  # the separator's column
+        checked, bg = 0, None
+        cells, bg = cell_backgrounds(rows[0], bg)
+        for y in range(1, 22):  # the dialogue pane's rows
+            cells, bg = cell_backgrounds(rows[y], bg)
+            self.assertGreaterEqual(len(cells), pane, rows[y])
+            for x in range(pane):
+                # light.theme: "default = 235 on 231" (every role without
+                # a background of its own inherits 231).
+                self.assertEqual(
+                    "5;231", cells[x], f"row {y} column {x} is not on "
+                    f"the theme's background: {plain[y]!r}")
+            checked += 1
+        self.assertEqual(21, checked)
+
+
 if __name__ == "__main__":
     tmux.require_tmux()
     servers.main()
