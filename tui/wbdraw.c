@@ -84,15 +84,41 @@ put_clipped(WINDOW *win, int y, int x, const char *s, int maxcols)
 	return (size_t)(p - s);
 }
 
+/* Draws s[0..len) at (y, x) using at most maxcols columns. */
+static void
+put_span(WINDOW *win, int y, int x, const char *s, size_t len, int maxcols)
+{
+	char *row = xstrndup(s, len);
+
+	(void)put_clipped(win, y, x, row, maxcols);
+	free(row);
+}
+
+/* The columns from s to the next space or the end. */
+static int
+word_cols(const char *s)
+{
+	wchar_t wc;
+	int w, cols = 0;
+
+	while (*s != '\0' && *s != ' ') {
+		s += next_char(s, &wc, &w);
+		cols += w;
+	}
+	return cols;
+}
+
 /*
  * Splits s into rows: the first at most width columns, the others at most
- * width - indent (they are drawn indented, hanging under the first).  A
- * row ends after its last space when it has one (spaces may overhang the
- * edge: they do not show), else inside a word.  Returns the number of
- * rows and their byte offsets in starts (at most max).
+ * width - indent (they are drawn indented, hanging under the first).
+ * With words set, a row ends after its last space when it has one
+ * (spaces may overhang the edge: they do not show), else inside a word;
+ * without, every row is full.  Returns the number of rows and their byte
+ * offsets in starts (at most max).
  */
 static size_t
-wrap_rows(const char *s, int width, int indent, size_t *starts, size_t max)
+wrap_rows(
+    const char *s, int width, int indent, int words, size_t *starts, size_t max)
 {
 	const char *p = s;
 	size_t nrows = 0, brk = 0;
@@ -110,11 +136,14 @@ wrap_rows(const char *s, int width, int indent, size_t *starts, size_t max)
 	while (*p != '\0') {
 		size_t n = next_char(p, &wc, &w);
 
-		if (used + w > avail && used > 0 && wc != L' ') {
+		if (used + w > avail && used > 0 && (wc != L' ' || !words)) {
 			if (nrows == max)
 				break;
 			avail = width - indent;
-			if (brk != 0 && used - brk_used + w <= avail) {
+			/* A word that fits on a row of its own moves there;
+			 * a longer one is cut where the row ends. */
+			if (brk != 0 &&
+			    used - brk_used + word_cols(p) <= avail) {
 				starts[nrows++] = brk;
 				used -= brk_used;
 			} else {
@@ -125,7 +154,7 @@ wrap_rows(const char *s, int width, int indent, size_t *starts, size_t max)
 		}
 		used += w;
 		p += n;
-		if (wc == L' ') {
+		if (wc == L' ' && words) {
 			brk = (size_t)(p - s);
 			brk_used = used;
 		}
@@ -175,7 +204,7 @@ wb_text_wrap(const char *text, int width, size_t *n)
 		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
 		line = xstrndup(p, len);
 		hang = hang_of(line, width);
-		k = wrap_rows(line, width, hang, starts, 256);
+		k = wrap_rows(line, width, hang, 1, starts, 256);
 		rows = xreallocarray(rows, nrows + k, sizeof *rows);
 		for (r = 0; r < k; r++) {
 			size_t end = r + 1 < k ? starts[r + 1] : len;
@@ -370,43 +399,19 @@ dir_prefix(char dir)
 	return dir == 'C' ? "C: " : dir == 'S' ? "S: " : "*: ";
 }
 
-/* Splits s into rows of at most width columns; returns row starts. */
-static size_t
-wrap_cells(const char *s, int width, size_t *starts, size_t max)
-{
-	const char *p = s;
-	size_t nrows = 0;
-	wchar_t wc;
-	int w, used = 0;
-
-	if (width < 1)
-		width = 1;
-	if (max == 0)
-		return 0;
-	starts[nrows++] = 0;
-	while (*p != '\0') {
-		size_t n = next_char(p, &wc, &w);
-
-		if (used + w > width && used > 0) {
-			if (nrows == max)
-				break;
-			starts[nrows++] = (size_t)(p - s);
-			used = 0;
-		}
-		used += w;
-		p += n;
-	}
-	return nrows;
-}
-
+/*
+ * The dialogue from the tail up.  A line longer than the pane wraps; its
+ * later rows hang under its text (past "C: " and the time), so they
+ * cannot be taken for lines of their own.
+ */
 static void
 draw_dialogue(struct wb_screen *scr, const struct wb_view *v)
 {
 	WINDOW *w = scr->dlg;
-	int y = scr->dlg_rows - 1, width = scr->dlg_cols;
-	size_t idx, starts[256], nrows, r;
+	int y = scr->dlg_rows - 1, width = scr->dlg_cols, hang, x;
+	size_t idx, starts[256], nrows, r, len;
 	struct wb_dline d;
-	char *full;
+	char *full, *prefix;
 	attr_t a;
 
 	werase(w);
@@ -417,17 +422,28 @@ draw_dialogue(struct wb_screen *scr, const struct wb_view *v)
 		if (v->get_line(v->get_line_arg, idx, &d) == -1)
 			break;
 		if (v->show_time)
-			full = xasprintf("%7.3f %s%s", (double)d.t_us / 1e6,
-			    dir_prefix(d.dir), d.text);
+			prefix = xasprintf("%7.3f %s", (double)d.t_us / 1e6,
+			    dir_prefix(d.dir));
 		else
-			full = xasprintf("%s%s", dir_prefix(d.dir), d.text);
-		nrows = wrap_cells(full, width, starts, 256);
+			prefix = xstrdup(dir_prefix(d.dir));
+		hang = wb_text_cols(prefix);
+		if (hang > width / 2)
+			hang = width / 2;
+		full = xasprintf("%s%s", prefix, d.text);
+		len = strlen(full);
+		/* Protocol lines wrap at the column, every character where
+		 * it is; the workbench's notes wrap at words. */
+		nrows = wrap_rows(full, width, hang, d.dir == '*', starts, 256);
 		a = scr->attr[idx == v->dlg_sel ? THEME_SELECTION : d.role];
 		for (r = nrows; r-- > 0 && y >= 0; y--) {
+			x = r > 0 ? hang : 0;
 			fill_row(w, y, width, a);
-			(void)put_clipped(w, y, 0, full + starts[r], width);
+			put_span(w, y, x, full + starts[r],
+			    (r + 1 < nrows ? starts[r + 1] : len) - starts[r],
+			    width - x);
 		}
 		free(full);
+		free(prefix);
 		if (y < 0 || idx == 0)
 			break;
 		idx--;

@@ -334,6 +334,48 @@ class LightThemeTest(test_workbench.WorkbenchCase):
         self.assertEqual(21, checked)
 
 
+class HangingIndentTest(test_workbench.WorkbenchCase):
+    """Bug: the rows after the first of a wrapped dialogue line started at
+    column 0, like a new line."""
+
+    def test_continuation_rows_are_indented(self):
+        t = self.start(width=80, height=24)
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "EHLO client.example")
+        t.wait_for(r"EHLO\s+250")
+        self.enter(t, "MAIL FROM:<me@client.example>")
+        t.wait_for(r"MAIL\s+250")
+        addr = "someone.with.a.rather.long.name@practice.test"
+        self.enter(t, f"RCPT TO:<{addr}>")
+        screen = t.wait_for(r"RCPT\s+550")
+        left = [r.split("│", 1)[0] for r in screen.split("\n")[1:22]]
+        self.check_rows(left, 3)
+        # The 550 echoes the address: it wraps, under its text.
+        rows = [r for r in left if r.strip()]
+        i = next(i for i, r in enumerate(rows) if r.startswith("S: 550"))
+        self.assertTrue(rows[i + 1].startswith("   "), rows[i:i + 2])
+        # With time offsets (F3) the rows hang under the text, past the
+        # time column.
+        t.send("F3")
+        screen = t.wait_for(r"^\s*\d+\.\d{3} S: 550", timeout=5)
+        left = [r.split("│", 1)[0] for r in screen.split("\n")[1:22]]
+        self.check_rows(left, 11)
+
+    def check_rows(self, left, indent):
+        first = re.compile(r"^(\s*\d+\.\d{3} )?[CS*]: ")
+        seen = 0
+        for r in left:
+            if not r.strip():
+                continue
+            if first.match(r):
+                continue
+            seen += 1
+            self.assertTrue(r.startswith(" " * indent),
+                            f"a continuation row not indented by "
+                            f"{indent}: {r!r}")
+        self.assertGreater(seen, 0, "no line wrapped:\n" + "\n".join(left))
+
+
 if __name__ == "__main__":
     tmux.require_tmux()
     servers.main()
