@@ -318,8 +318,9 @@ void
 wb_connect(struct wb *wb, const char *server)
 {
 	struct smtp_session *s = wb->conn.session;
-	int wait_ms = wb->o->timeout_ms < LEAVE_WAIT_MS ? wb->o->timeout_ms
-	                                                : LEAVE_WAIT_MS;
+	int wait_ms = wb->o->timeout_ms > 0 && wb->o->timeout_ms < LEAVE_WAIT_MS
+	    ? wb->o->timeout_ms
+	    : LEAVE_WAIT_MS;
 	char *err = NULL, *why;
 
 	if (wb->conn.client == NULL || smtp_client_is_closed(wb->conn.client)) {
