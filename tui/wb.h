@@ -45,6 +45,7 @@ struct smtp_mx_list;
 struct smtp_session;
 struct smtp_stage;
 struct wdraft;
+struct wb;
 
 enum focus {
 	FOCUS_INPUT,
@@ -96,8 +97,13 @@ struct wb_dialogue {
 	int show_time;
 };
 
+/* A popup's text is made for a width (an explanation is laid out for
+ * it) and wrapped once to it; again when the width changes. */
 struct wb_popup {
 	char *title;
+	char *(*make)(struct wb *, const char *arg, size_t width);
+	char *arg; /* make's argument, or the text itself (make NULL) */
+	size_t width; /* the width lines were made for */
 	char **lines;
 	size_t n, top;
 	enum focus focus_before;
@@ -151,6 +157,11 @@ struct wb_conn {
 	struct smtp_mx_candidate *mxc;
 	size_t nmxc, mx_next;
 	char *mx_port;
+	/* /connect on a live session: QUIT first, then connect to next
+	 * (NULL: the practice server) once the old session has closed. */
+	int leaving;
+	char *next;
+	uint64_t leave_timer; /* closes it when QUIT is not answered */
 };
 
 /* Drafts: the one being edited, and the one being sent. */
@@ -216,8 +227,12 @@ enum theme_role wb_role_of_server_line(const char *p, size_t n);
 /* ---- wb_popup.c: popups ------------------------------------------- */
 
 void wb_popup_close(struct wb *);
-/* Opens a popup with text split at newlines (trusted or escaped text). */
+/* Opens a popup with text split at newlines (trusted or escaped text),
+ * wrapped to the popup's width. */
 void wb_popup_open(struct wb *, const char *title, const char *text);
+/* Makes the popup's lines again when its width on screen has changed
+ * (a resize); before each frame. */
+void wb_popup_fit(struct wb *);
 void wb_popup_explain(struct wb *, const char *query);
 void wb_popup_explain_stage(struct wb *, size_t idx);
 void wb_popup_explain_line(struct wb *, size_t i);
@@ -242,8 +257,8 @@ void wb_load_history_completions(struct wb *);
 void wb_auth_ask(struct wb *, const char *mech, const char *user);
 /* The masked secret line ended (line NULL: cancelled). */
 void wb_secret_entered(struct wb *, char *line);
-/* Closes the current session and connects to server (NULL: the
- * practice server, started on first use). */
+/* Ends the current session (QUIT, its reply awaited briefly) and
+ * connects to server (NULL: the practice server, started on first use). */
 void wb_connect(struct wb *, const char *server);
 /* Once per loop turn: the send queue, EHLO after TLS, quitting. */
 void wb_auto_actions(struct wb *);

@@ -68,6 +68,8 @@ on_event(const struct smtp_event *ev, void *arg)
 		break;
 	case SMTP_EV_CLOSED:
 		wb_send_end(wb);
+		if (wb->conn.leaving)
+			break; /* /connect: the next session follows */
 		wb_note(wb, THEME_NOTE,
 		    "not connected: /connect SERVER for a new session, or "
 		    "/quit");
@@ -131,15 +133,15 @@ wb_secret_entered(struct wb *wb, char *line)
 	wb->in.secret_mech = wb->in.secret_user = NULL;
 }
 
-void
-wb_connect(struct wb *wb, const char *server)
+/* Connects to server (NULL: the practice server); the last session, if
+ * any, is over: its record ends and its client goes. */
+static void
+connect_now(struct wb *wb, const char *server)
 {
 	struct smtp_client_opts co;
 	char *host = NULL, *port = NULL, *err = NULL;
 	const char *cafile = wb->o->cafile;
 
-	if (wb->conn.client != NULL && !smtp_client_is_closed(wb->conn.client))
-		smtp_client_close(wb->conn.client);
 	record_end(wb->conn.rec, 0);
 	record_free(wb->conn.rec);
 	wb->conn.rec = NULL;
@@ -220,12 +222,121 @@ wb_connect(struct wb *wb, const char *server)
 	wb->dirty = 1;
 }
 
+/*
+ * Leaving a live session for another (/connect): QUIT, the 221 awaited
+ * (RFC 5321 4.1.1.10) at most LEAVE_WAIT_MS (or --timeout when shorter),
+ * then the workbench closes the connection and says so; the next session
+ * starts once the old one is closed and its record ended.
+ */
+#define LEAVE_WAIT_MS 3000
+
+/* QUIT is a command the session can take now: not during a message,
+ * a SASL exchange, a TLS handshake, or before the greeting. */
+static int
+can_quit(const struct smtp_session *s)
+{
+	switch (smtp_session_state(s)) {
+	case SMTP_STATE_GREETED:
+	case SMTP_STATE_READY:
+	case SMTP_STATE_MAIL:
+	case SMTP_STATE_RCPT:
+	case SMTP_STATE_BDAT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The workbench closes the connection of the session it leaves. */
+static void
+leave_close(struct wb *wb, const char *why)
+{
+	char *note = xasprintf("the workbench closed the connection (%s)", why);
+
+	smtp_session_close(wb->conn.session, note);
+	free(note);
+	smtp_client_close(wb->conn.client);
+	wb->dirty = 1;
+}
+
+static void
+on_leave_timeout(void *arg)
+{
+	struct wb *wb = arg;
+
+	wb->conn.leave_timer = 0;
+	if (wb->conn.leaving && !smtp_client_is_closed(wb->conn.client))
+		leave_close(wb, "/connect: no reply to QUIT in time");
+}
+
+void
+wb_connect(struct wb *wb, const char *server)
+{
+	struct smtp_session *s = wb->conn.session;
+	int wait_ms = wb->o->timeout_ms > 0 && wb->o->timeout_ms < LEAVE_WAIT_MS
+	    ? wb->o->timeout_ms
+	    : LEAVE_WAIT_MS;
+	char *err = NULL, *why;
+
+	if (wb->conn.client == NULL || smtp_client_is_closed(wb->conn.client)) {
+		connect_now(wb, server);
+		return;
+	}
+	free(wb->conn.next);
+	wb->conn.next = server != NULL ? xstrdup(server) : NULL;
+	if (wb->conn.leaving)
+		return; /* already on its way out: only the target changes */
+	wb->conn.leaving = 1;
+	if (!smtp_session_quit_sent(s) && !can_quit(s)) {
+		why = xasprintf("/connect, without QUIT: the session was in "
+		                "state %s",
+		    smtp_state_name(smtp_session_state(s)));
+		leave_close(wb, why);
+		free(why);
+		return;
+	}
+	if (!smtp_session_quit_sent(s) &&
+	    smtp_client_send(wb->conn.client, "QUIT", 4, &err) == -1) {
+		why = xasprintf("/connect, QUIT not sent: %s", err);
+		leave_close(wb, why);
+		free(why);
+		free(err);
+		return;
+	}
+	wb->conn.leave_timer =
+	    loop_timer_add(wb->loop, (uint64_t)wait_ms, on_leave_timeout, wb);
+}
+
+/* Once per turn while leaving: close after the 221, connect once closed. */
+static void
+leave_step(struct wb *wb)
+{
+	char *next;
+
+	if (!smtp_client_is_closed(wb->conn.client) &&
+	    smtp_session_server_closing(wb->conn.session) &&
+	    smtp_session_pending(wb->conn.session) == 0)
+		leave_close(wb, "/connect, after the reply to QUIT");
+	if (!smtp_client_is_closed(wb->conn.client))
+		return;
+	if (wb->conn.leave_timer != 0)
+		loop_timer_del(wb->loop, wb->conn.leave_timer);
+	wb->conn.leave_timer = 0;
+	wb->conn.leaving = 0;
+	next = wb->conn.next;
+	wb->conn.next = NULL;
+	connect_now(wb, next);
+	free(next);
+}
+
 /* After STARTTLS: EHLO again as soon as TLS is up (RFC 3207 4.2). */
 void
 wb_auto_actions(struct wb *wb)
 {
 	char *cmd;
 
+	if (wb->conn.leaving && !wb->quitting)
+		leave_step(wb);
 	wb_queue_pump(wb);
 	if (wb->conn.ehlo_after_tls && smtp_session_is_tls(wb->conn.session) &&
 	    smtp_session_state(wb->conn.session) == SMTP_STATE_GREETED &&

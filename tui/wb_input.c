@@ -123,6 +123,160 @@ stage_move(struct wb *wb, long delta)
 	wb->dirty = 1;
 }
 
+/*
+ * Keys that belong to the input line wherever the focus is: characters
+ * and readline's editing keys.  Esc, Ctrl-C, Enter and the pane keys
+ * (arrows up and down, pages, Home, End) keep their meaning in a pane.
+ */
+static int
+is_input_key(int is_code, wint_t wch)
+{
+	if (!is_code)
+		return wch != 27 && wch != 3 && wch != '\r' && wch != '\n';
+	switch (wch) {
+	case KEY_LEFT:
+	case KEY_RIGHT:
+	case KEY_BACKSPACE:
+	case KEY_DC:
+	case KEY_IC:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Function keys that work from any pane (the input line's switch). */
+static int
+is_pane_switch_key(int is_code, wint_t wch)
+{
+	return is_code &&
+	    (wch == KEY_F(1) || wch == KEY_F(2) || wch == KEY_F(3) ||
+	        wch == KEY_F(4) || wch == KEY_F(5) || wch == KEY_F(6));
+}
+
+/*
+ * A key while a pane has the focus that is not the pane's own: typing
+ * gives the focus back to the input line (the key goes on there), as
+ * Esc would; a function key goes on to the input line's switch.
+ * Returns 1 when the key goes on.
+ */
+static int
+pane_passes_key(struct wb *wb, int is_code, wint_t wch)
+{
+	if (is_input_key(is_code, wch)) {
+		if (wb->in.focus == FOCUS_DIALOGUE)
+			wb->dia.dlg->scroll = 0;
+		wb->in.stage_follow = 1;
+		wb->in.focus = FOCUS_INPUT;
+		wb->dirty = 1;
+		return 1;
+	}
+	return is_pane_switch_key(is_code, wch);
+}
+
+/* Keys while a popup is shown.  Returns 1 when the key was used. */
+static int
+popup_key(struct wb *wb, int is_code, wint_t wch, int page)
+{
+	if (!is_code &&
+	    (wch == 27 || wch == 'q' || wch == '\r' || wch == '\n' || wch == 3))
+		wb_popup_close(wb);
+	else if (is_code && (wch == KEY_DOWN || wch == KEY_NPAGE)) {
+		wb->pop.top += wch == KEY_DOWN ? 1 : (size_t)page;
+		wb->dirty = 1;
+	} else if (is_code && (wch == KEY_UP || wch == KEY_PPAGE)) {
+		size_t d = wch == KEY_UP ? 1 : (size_t)page;
+
+		wb->pop.top = wb->pop.top > d ? wb->pop.top - d : 0;
+		wb->dirty = 1;
+	} else if (is_code && wch == KEY_F(1))
+		wb_popup_close(wb);
+	else if (is_input_key(is_code, wch)) {
+		/* Typing closes the popup; the key is not lost. */
+		wb_popup_close(wb);
+		return 0;
+	}
+	return 1;
+}
+
+/* Keys while the dialogue has the focus.  Returns 1 when used. */
+static int
+dialogue_key(struct wb *wb, int is_code, wint_t wch, int page)
+{
+	long delta = 0;
+
+	if (!is_code && (wch == 27 || wch == 3)) {
+		wb->in.focus = FOCUS_INPUT;
+		wb->dia.dlg->scroll = 0;
+	} else if (!is_code && (wch == '\r' || wch == '\n'))
+		wb_popup_explain_line(wb, wb->dia.sel);
+	else if (is_code && wch == KEY_UP)
+		delta = -1;
+	else if (is_code && wch == KEY_DOWN)
+		delta = 1;
+	else if (is_code && wch == KEY_PPAGE)
+		delta = -page;
+	else if (is_code && wch == KEY_NPAGE)
+		delta = page;
+	else if (is_code && wch == KEY_HOME)
+		delta = -(long)wb->dia.dlg->nlines;
+	else if (is_code && wch == KEY_END)
+		delta = (long)wb->dia.dlg->nlines;
+	else if (is_code && wch == KEY_F(4))
+		wb->in.focus = FOCUS_INPUT;
+	else if (pane_passes_key(wb, is_code, wch))
+		return 0;
+	if (delta != 0 && wb->dia.dlg->nlines > 0) {
+		long v = (long)wb->dia.sel + delta;
+
+		if (v < 0)
+			v = 0;
+		if (v >= (long)wb->dia.dlg->nlines)
+			v = (long)wb->dia.dlg->nlines - 1;
+		wb->dia.sel = (size_t)v;
+		/* Keep the selection on screen. */
+		if (wb->dia.dlg->nlines - 1 - wb->dia.sel < wb->dia.dlg->scroll)
+			wb->dia.dlg->scroll =
+			    wb->dia.dlg->nlines - 1 - wb->dia.sel;
+		else if (wb->dia.dlg->nlines - 1 - wb->dia.sel >=
+		    wb->dia.dlg->scroll + (size_t)page)
+			wb->dia.dlg->scroll = wb->dia.dlg->nlines - 1 -
+			    wb->dia.sel - (size_t)page + 1;
+	}
+	wb->dirty = 1;
+	return 1;
+}
+
+/* Keys while the stage list has the focus.  Returns 1 when used. */
+static int
+stages_key(struct wb *wb, int is_code, wint_t wch, int page)
+{
+	if (!is_code && (wch == 27 || wch == 3)) {
+		wb->in.focus = FOCUS_INPUT;
+		wb->in.stage_follow = 1;
+		wb->dirty = 1;
+	} else if (!is_code && (wch == '\r' || wch == '\n'))
+		wb_popup_explain_stage(wb, wb->in.stage_sel);
+	else if (is_code && wch == KEY_UP)
+		stage_move(wb, -1);
+	else if (is_code && wch == KEY_DOWN)
+		stage_move(wb, 1);
+	else if (is_code && wch == KEY_PPAGE)
+		stage_move(wb, -page);
+	else if (is_code && wch == KEY_NPAGE)
+		stage_move(wb, page);
+	else if (is_code && wch == KEY_HOME)
+		stage_move(wb, -1000000);
+	else if (is_code && wch == KEY_END)
+		stage_move(wb, 1000000);
+	else if (is_code && wch == KEY_F(2)) {
+		wb->in.focus = FOCUS_INPUT;
+		wb->dirty = 1;
+	} else if (pane_passes_key(wb, is_code, wch))
+		return 0;
+	return 1;
+}
+
 static void
 handle_key(struct wb *wb, int is_code, wint_t wch)
 {
@@ -138,92 +292,16 @@ handle_key(struct wb *wb, int is_code, wint_t wch)
 		wb->dirty = 1;
 		return;
 	}
-	if (wb->in.focus == FOCUS_POPUP) {
-		if (!is_code &&
-		    (wch == 27 || wch == 'q' || wch == '\r' || wch == '\n' ||
-		        wch == 3))
-			wb_popup_close(wb);
-		else if (is_code && (wch == KEY_DOWN || wch == KEY_NPAGE)) {
-			wb->pop.top += wch == KEY_DOWN ? 1 : (size_t)page;
-			wb->dirty = 1;
-		} else if (is_code && (wch == KEY_UP || wch == KEY_PPAGE)) {
-			size_t d = wch == KEY_UP ? 1 : (size_t)page;
-
-			wb->pop.top = wb->pop.top > d ? wb->pop.top - d : 0;
-			wb->dirty = 1;
-		} else if (is_code && wch == KEY_F(1))
-			wb_popup_close(wb);
+	/* A pane that does not use a key passes it on: a popup to the pane
+	 * below it, a pane to the input line. */
+	if (wb->in.focus == FOCUS_POPUP && popup_key(wb, is_code, wch, page))
 		return;
-	}
-	if (wb->in.focus == FOCUS_DIALOGUE) {
-		long delta = 0;
-
-		if (!is_code && (wch == 27 || wch == 3)) {
-			wb->in.focus = FOCUS_INPUT;
-			wb->dia.dlg->scroll = 0;
-		} else if (!is_code && (wch == '\r' || wch == '\n'))
-			wb_popup_explain_line(wb, wb->dia.sel);
-		else if (is_code && wch == KEY_UP)
-			delta = -1;
-		else if (is_code && wch == KEY_DOWN)
-			delta = 1;
-		else if (is_code && wch == KEY_PPAGE)
-			delta = -page;
-		else if (is_code && wch == KEY_NPAGE)
-			delta = page;
-		else if (is_code && wch == KEY_HOME)
-			delta = -(long)wb->dia.dlg->nlines;
-		else if (is_code && wch == KEY_END)
-			delta = (long)wb->dia.dlg->nlines;
-		else if (is_code && wch == KEY_F(4))
-			wb->in.focus = FOCUS_INPUT;
-		if (delta != 0 && wb->dia.dlg->nlines > 0) {
-			long v = (long)wb->dia.sel + delta;
-
-			if (v < 0)
-				v = 0;
-			if (v >= (long)wb->dia.dlg->nlines)
-				v = (long)wb->dia.dlg->nlines - 1;
-			wb->dia.sel = (size_t)v;
-			/* Keep the selection on screen. */
-			if (wb->dia.dlg->nlines - 1 - wb->dia.sel <
-			    wb->dia.dlg->scroll)
-				wb->dia.dlg->scroll =
-				    wb->dia.dlg->nlines - 1 - wb->dia.sel;
-			else if (wb->dia.dlg->nlines - 1 - wb->dia.sel >=
-			    wb->dia.dlg->scroll + (size_t)page)
-				wb->dia.dlg->scroll = wb->dia.dlg->nlines - 1 -
-				    wb->dia.sel - (size_t)page + 1;
-		}
-		wb->dirty = 1;
+	if (wb->in.focus == FOCUS_DIALOGUE &&
+	    dialogue_key(wb, is_code, wch, page))
 		return;
-	}
-	if (wb->in.focus == FOCUS_STAGES) {
-		if (!is_code && (wch == 27 || wch == 3)) {
-			wb->in.focus = FOCUS_INPUT;
-			wb->in.stage_follow = 1;
-			wb->dirty = 1;
-		} else if (!is_code && (wch == '\r' || wch == '\n'))
-			wb_popup_explain_stage(wb, wb->in.stage_sel);
-		else if (is_code && wch == KEY_UP)
-			stage_move(wb, -1);
-		else if (is_code && wch == KEY_DOWN)
-			stage_move(wb, 1);
-		else if (is_code && wch == KEY_PPAGE)
-			stage_move(wb, -page);
-		else if (is_code && wch == KEY_NPAGE)
-			stage_move(wb, page);
-		else if (is_code && wch == KEY_HOME)
-			stage_move(wb, -1000000);
-		else if (is_code && wch == KEY_END)
-			stage_move(wb, 1000000);
-		else if (is_code && wch == KEY_F(2)) {
-			wb->in.focus = FOCUS_INPUT;
-			wb->dirty = 1;
-		}
+	if (wb->in.focus == FOCUS_STAGES && stages_key(wb, is_code, wch, page))
 		return;
-	}
-	/* FOCUS_INPUT */
+	/* The input line, and keys a pane passed on. */
 	if (is_code) {
 		switch (wch) {
 		case KEY_F(1):

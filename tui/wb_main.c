@@ -86,6 +86,7 @@ fill_view(struct wb *wb, struct wb_view *v)
 		v->user = wb->conn.auth_user != NULL ? wb->conn.auth_user
 		                                     : "authenticated";
 	v->theme = theme_name(wb->scr.theme);
+	wb_popup_fit(wb);
 	v->popup_title = wb->pop.title;
 	v->popup_lines = (const char *const *)wb->pop.lines;
 	v->npopup = wb->pop.n;
@@ -335,6 +336,7 @@ cmd_workbench(int argc, char *argv[])
 	wb_child_stop(&wb);
 	wb_mx_free(&wb);
 	free(wb.conn.tls_name);
+	free(wb.conn.next);
 	free(wb.conn.server_addr);
 	wb_lesson_lines_free(&wb);
 	free(wb.conn.practice_dir);

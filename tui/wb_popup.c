@@ -1,11 +1,16 @@
 /*
  * The workbench's popups: one scrollable text over the panes (help,
  * explanations of a reply, a command, a stage or a dialogue line, and the
- * TLS details of the connection).  The popup owns a copy of its lines;
- * opening one closes the last and remembers the focus to give back.
+ * TLS details of the connection).  The popup keeps what it shows (its
+ * text, or how to make it: an explanation is laid out for a width) and
+ * its lines wrapped once to the width it has on screen, made again when
+ * that width changes; opening one closes the last and remembers the
+ * focus to give back.
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <curses.h>
 
 #include "core/buf.h"
 #include "core/escape.h"
@@ -22,9 +27,60 @@ wb_popup_close(struct wb *wb)
 	wb->pop.top = 0;
 	free(wb->pop.title);
 	wb->pop.title = NULL;
+	free(wb->pop.arg);
+	wb->pop.arg = NULL;
+	wb->pop.make = NULL;
+	wb->pop.width = 0;
 	if (wb->in.focus == FOCUS_POPUP)
 		wb->in.focus = wb->pop.focus_before;
 	wb->dirty = 1;
+}
+
+/* The width of the popup's text on the screen as it is now. */
+static size_t
+popup_width(void)
+{
+	return (size_t)wb_popup_text_cols(COLS);
+}
+
+/* Makes the text for the popup's width and wraps it to that width. */
+static void
+popup_lines_make(struct wb *wb)
+{
+	size_t width = popup_width();
+	char *text =
+	    wb->pop.make != NULL ? wb->pop.make(wb, wb->pop.arg, width) : NULL;
+
+	wb_strv_free(&wb->pop.lines, &wb->pop.n);
+	wb->pop.lines = wb_text_wrap(text != NULL ? text
+	        : wb->pop.make != NULL            ? ""
+	                                          : wb->pop.arg,
+	    (int)width, &wb->pop.n);
+	wb->pop.width = width;
+	free(text);
+	wb->dirty = 1;
+}
+
+void
+wb_popup_fit(struct wb *wb)
+{
+	if (wb->pop.title != NULL && wb->pop.width != popup_width())
+		popup_lines_make(wb);
+}
+
+/* Shows a popup: the text make(arg, width) (make NULL: arg itself). */
+static void
+popup_show(struct wb *wb, const char *title,
+    char *(*make)(struct wb *, const char *, size_t), const char *arg)
+{
+	wb_popup_close(wb);
+	wb->pop.title = xstrdup(title);
+	wb->pop.make = make;
+	wb->pop.arg = xstrdup(arg);
+	popup_lines_make(wb);
+	wb->pop.focus_before =
+	    wb->in.focus == FOCUS_POPUP ? wb->pop.focus_before : wb->in.focus;
+	wb->in.focus = FOCUS_POPUP;
 }
 
 /* Opens a popup with text split at newlines (the text is trusted or
@@ -32,24 +88,14 @@ wb_popup_close(struct wb *wb)
 void
 wb_popup_open(struct wb *wb, const char *title, const char *text)
 {
-	const char *p = text, *nl;
+	popup_show(wb, title, NULL, text);
+}
 
-	wb_popup_close(wb);
-	wb->pop.title = xstrdup(title);
-	while (*p != '\0' || p == text) {
-		nl = strchr(p, '\n');
-		wb->pop.lines = xreallocarray(
-		    wb->pop.lines, wb->pop.n + 1, sizeof *wb->pop.lines);
-		wb->pop.lines[wb->pop.n++] =
-		    xstrndup(p, nl != NULL ? (size_t)(nl - p) : strlen(p));
-		if (nl == NULL)
-			break;
-		p = nl + 1;
-	}
-	wb->pop.focus_before =
-	    wb->in.focus == FOCUS_POPUP ? wb->pop.focus_before : wb->in.focus;
-	wb->in.focus = FOCUS_POPUP;
-	wb->dirty = 1;
+static char *
+explain_make(struct wb *wb, const char *query, size_t width)
+{
+	(void)wb;
+	return smtp_explain_text_width(query, width);
 }
 
 void
@@ -64,21 +110,23 @@ wb_popup_explain(struct wb *wb, const char *query)
 		    query);
 		return;
 	}
-	title = xasprintf("explain %s", query);
-	wb_popup_open(wb, title, text);
-	free(title);
 	free(text);
+	title = xasprintf("explain %s", query);
+	popup_show(wb, title, explain_make, query);
+	free(title);
 }
 
-void
-wb_popup_explain_stage(struct wb *wb, size_t idx)
+/* The explanation of stage arg (its index) laid out for width. */
+static char *
+stage_make(struct wb *wb, const char *arg, size_t width)
 {
+	size_t idx = (size_t)strtoul(arg, NULL, 10);
 	const struct smtp_stage *st = smtp_session_stage(wb->conn.session, idx);
 	struct buf b;
-	char *text, *q, *title, *cmd;
+	char *text, *q, *cmd;
 
 	if (st == NULL)
-		return;
+		return NULL;
 	buf_init(&b, 0);
 	cmd = escape_dup(st->command, strlen(st->command));
 	(void)buf_add_printf(&b, "Stage: %s   state: %s\n",
@@ -100,23 +148,37 @@ wb_popup_explain_stage(struct wb *wb, size_t idx)
 		q = st->enhanced[0] != '\0'
 		    ? xasprintf("%d %s", st->code, st->enhanced)
 		    : xasprintf("%d", st->code);
-		if ((text = smtp_explain_text(q)) != NULL) {
+		if ((text = smtp_explain_text_width(q, width)) != NULL) {
 			(void)buf_add_str(&b, text);
 			free(text);
 		}
 		free(q);
-	} else if ((text = smtp_explain_text(smtp_stage_kind_name(st->kind))) !=
-	    NULL) {
+	} else if ((text = smtp_explain_text_width(
+	                smtp_stage_kind_name(st->kind), width)) != NULL) {
 		(void)buf_add_str(&b, "\n");
 		(void)buf_add_str(&b, text);
 		free(text);
 	}
+	(void)buf_add(&b, "", 1);
+	text = xstrdup(buf_peek(&b));
+	buf_reset(&b);
+	return text;
+}
+
+void
+wb_popup_explain_stage(struct wb *wb, size_t idx)
+{
+	const struct smtp_stage *st = smtp_session_stage(wb->conn.session, idx);
+	char *title, *arg;
+
+	if (st == NULL)
+		return;
 	title =
 	    xasprintf("stage %zu: %s", idx + 1, smtp_stage_kind_name(st->kind));
-	(void)buf_add(&b, "", 1);
-	wb_popup_open(wb, title, buf_peek(&b));
+	arg = xasprintf("%zu", idx);
+	popup_show(wb, title, stage_make, arg);
+	free(arg);
 	free(title);
-	buf_reset(&b);
 }
 
 /* Explains a dialogue line: a reply by its codes, a command by its verb. */

@@ -84,33 +84,144 @@ put_clipped(WINDOW *win, int y, int x, const char *s, int maxcols)
 	return (size_t)(p - s);
 }
 
-/* Splits s into rows of at most width columns; returns row starts. */
+/* Draws s[0..len) at (y, x) using at most maxcols columns. */
+static void
+put_span(WINDOW *win, int y, int x, const char *s, size_t len, int maxcols)
+{
+	char *row = xstrndup(s, len);
+
+	(void)put_clipped(win, y, x, row, maxcols);
+	free(row);
+}
+
+/* The columns from s to the next space or the end. */
+static int
+word_cols(const char *s)
+{
+	wchar_t wc;
+	int w, cols = 0;
+
+	while (*s != '\0' && *s != ' ') {
+		s += next_char(s, &wc, &w);
+		cols += w;
+	}
+	return cols;
+}
+
+/*
+ * Splits s into rows: the first at most width columns, the others at most
+ * width - indent (they are drawn indented, hanging under the first).
+ * With words set, a row ends after its last space when it has one
+ * (spaces may overhang the edge: they do not show), else inside a word;
+ * without, every row is full.  Returns the number of rows and their byte
+ * offsets in starts (at most max).
+ */
 static size_t
-wrap_rows(const char *s, int width, size_t *starts, size_t max)
+wrap_rows(
+    const char *s, int width, int indent, int words, size_t *starts, size_t max)
 {
 	const char *p = s;
-	size_t nrows = 0;
+	size_t nrows = 0, brk = 0;
 	wchar_t wc;
-	int w, used = 0;
+	int w, used = 0, brk_used = 0, avail;
 
 	if (width < 1)
 		width = 1;
+	if (indent > width / 2)
+		indent = width / 2;
+	avail = width;
 	if (max == 0)
 		return 0;
 	starts[nrows++] = 0;
 	while (*p != '\0') {
 		size_t n = next_char(p, &wc, &w);
 
-		if (used + w > width && used > 0) {
+		if (used + w > avail && used > 0 && (wc != L' ' || !words)) {
 			if (nrows == max)
 				break;
-			starts[nrows++] = (size_t)(p - s);
-			used = 0;
+			avail = width - indent;
+			/* A word that fits on a row of its own moves there;
+			 * a longer one is cut where the row ends. */
+			if (brk != 0 &&
+			    used - brk_used + word_cols(p) <= avail) {
+				starts[nrows++] = brk;
+				used -= brk_used;
+			} else {
+				starts[nrows++] = (size_t)(p - s);
+				used = 0;
+			}
+			brk = 0;
 		}
 		used += w;
 		p += n;
+		if (wc == L' ' && words) {
+			brk = (size_t)(p - s);
+			brk_used = used;
+		}
 	}
 	return nrows;
+}
+
+/* The hanging indent of a popup line: its own indent, or the column of a
+ * description after a gap of two spaces ("  F2     select a stage"). */
+static int
+hang_of(const char *s, int width)
+{
+	const char *p = s, *gap;
+	int lead = (int)strspn(s, " ");
+
+	p += lead;
+	if ((gap = strstr(p, "  ")) != NULL) {
+		int col;
+		char *head = xstrndup(s, (size_t)(gap - s));
+
+		col = wb_text_cols(head) + (int)strspn(gap, " ");
+		free(head);
+		if (gap[strspn(gap, " ")] != '\0' && col <= width / 2)
+			return col;
+	}
+	return lead;
+}
+
+int
+wb_popup_text_cols(int screen_cols)
+{
+	int width = screen_cols - 4 > 84 ? 84 : screen_cols - 4;
+
+	return width - 4 > 1 ? width - 4 : 1;
+}
+
+char **
+wb_text_wrap(const char *text, int width, size_t *n)
+{
+	const char *p = text, *nl;
+	char **rows = NULL, *line;
+	size_t nrows = 0, starts[256], k, r, len;
+	int hang;
+
+	for (;;) {
+		nl = strchr(p, '\n');
+		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		line = xstrndup(p, len);
+		hang = hang_of(line, width);
+		k = wrap_rows(line, width, hang, 1, starts, 256);
+		rows = xreallocarray(rows, nrows + k, sizeof *rows);
+		for (r = 0; r < k; r++) {
+			size_t end = r + 1 < k ? starts[r + 1] : len;
+
+			rows[nrows++] = r == 0
+			    ? xstrndup(line, end)
+			    : xasprintf("%*s%.*s",
+			          hang > width / 2 ? width / 2 : hang, "",
+			          (int)(end - starts[r]), line + starts[r]);
+		}
+		free(line);
+		if (nl == NULL || nl[1] == '\0')
+			break;
+		p = nl + 1;
+	}
+	*n = nrows;
+	return rows;
 }
 
 /* ---- colours ------------------------------------------------------ */
@@ -164,6 +275,25 @@ wb_screen_set_theme(struct wb_screen *scr, const char *name, char **errstr)
 
 /* ---- layout ------------------------------------------------------- */
 
+/* What erasing w paints: the role's colours (not its attributes, which
+ * would show on every character written). */
+static void
+set_background(WINDOW *w, const struct wb_screen *scr, enum theme_role role)
+{
+	if (w != NULL)
+		wbkgdset(w, (chtype)' ' | (chtype)(scr->attr[role] & A_COLOR));
+}
+
+/* Paints row y of w edge to edge in the colours of a, then leaves a set
+ * for the row's text: a theme that paints backgrounds shows no stripes. */
+static void
+fill_row(WINDOW *w, int y, int width, attr_t a)
+{
+	wattrset(w, a & A_COLOR);
+	mvwhline(w, y, 0, ' ', width);
+	wattrset(w, a);
+}
+
 static void
 del_windows(struct wb_screen *scr)
 {
@@ -190,6 +320,8 @@ layout(struct wb_screen *scr)
 	    scr->rows > 0 ? scr->rows - 1 : 0, 0);
 	keypad(scr->input, TRUE);
 	nodelay(scr->input, TRUE);
+	set_background(scr->input, scr, THEME_INPUT);
+	set_background(stdscr, scr, THEME_DEFAULT);
 	rl_set_screen_size(scr->rows, scr->cols);
 	if (scr->too_small)
 		return;
@@ -206,6 +338,11 @@ layout(struct wb_screen *scr)
 	scr->stage =
 	    newwin(scr->dlg_rows, scr->stage_cols, 1, scr->dlg_cols + 1);
 	scr->status = newwin(1, scr->cols, scr->rows - 2, 0);
+	set_background(scr->title, scr, THEME_TITLE);
+	set_background(scr->dlg, scr, THEME_DEFAULT);
+	set_background(scr->sep, scr, THEME_DEFAULT);
+	set_background(scr->stage, scr, THEME_DEFAULT);
+	set_background(scr->status, scr, THEME_STATUS);
 }
 
 int
@@ -262,14 +399,20 @@ dir_prefix(char dir)
 	return dir == 'C' ? "C: " : dir == 'S' ? "S: " : "*: ";
 }
 
+/*
+ * The dialogue from the tail up.  A line longer than the pane wraps; its
+ * later rows hang under its text (past "C: " and the time), so they
+ * cannot be taken for lines of their own.
+ */
 static void
 draw_dialogue(struct wb_screen *scr, const struct wb_view *v)
 {
 	WINDOW *w = scr->dlg;
-	int y = scr->dlg_rows - 1, width = scr->dlg_cols;
-	size_t idx, starts[256], nrows, r;
+	int y = scr->dlg_rows - 1, width = scr->dlg_cols, hang, x;
+	size_t idx, starts[256], nrows, r, len;
 	struct wb_dline d;
-	char *full;
+	char *full, *prefix;
+	attr_t a;
 
 	werase(w);
 	if (v->nlines == 0)
@@ -279,16 +422,28 @@ draw_dialogue(struct wb_screen *scr, const struct wb_view *v)
 		if (v->get_line(v->get_line_arg, idx, &d) == -1)
 			break;
 		if (v->show_time)
-			full = xasprintf("%7.3f %s%s", (double)d.t_us / 1e6,
-			    dir_prefix(d.dir), d.text);
+			prefix = xasprintf("%7.3f %s", (double)d.t_us / 1e6,
+			    dir_prefix(d.dir));
 		else
-			full = xasprintf("%s%s", dir_prefix(d.dir), d.text);
-		nrows = wrap_rows(full, width, starts, 256);
-		wattrset(
-		    w, scr->attr[idx == v->dlg_sel ? THEME_SELECTION : d.role]);
-		for (r = nrows; r-- > 0 && y >= 0; y--)
-			(void)put_clipped(w, y, 0, full + starts[r], width);
+			prefix = xstrdup(dir_prefix(d.dir));
+		hang = wb_text_cols(prefix);
+		if (hang > width / 2)
+			hang = width / 2;
+		full = xasprintf("%s%s", prefix, d.text);
+		len = strlen(full);
+		/* Protocol lines wrap at the column, every character where
+		 * it is; the workbench's notes wrap at words. */
+		nrows = wrap_rows(full, width, hang, d.dir == '*', starts, 256);
+		a = scr->attr[idx == v->dlg_sel ? THEME_SELECTION : d.role];
+		for (r = nrows; r-- > 0 && y >= 0; y--) {
+			x = r > 0 ? hang : 0;
+			fill_row(w, y, width, a);
+			put_span(w, y, x, full + starts[r],
+			    (r + 1 < nrows ? starts[r + 1] : len) - starts[r],
+			    width - x);
+		}
 		free(full);
+		free(prefix);
 		if (y < 0 || idx == 0)
 			break;
 		idx--;
@@ -489,7 +644,7 @@ draw_stages(struct wb_screen *scr, const struct wb_view *v)
 			line = xasprintf("\xe2\x94\x80 transaction %u "
 			                 "\xe2\x94\x80",
 			    rows[i].txn);
-			wattrset(w, scr->attr[THEME_BORDER]);
+			fill_row(w, y, width, scr->attr[THEME_BORDER]);
 			(void)put_clipped(w, y, 0, line, width);
 			free(line);
 			continue;
@@ -499,13 +654,12 @@ draw_stages(struct wb_screen *scr, const struct wb_view *v)
 			line = xasprintf("    %s", stage_meaning(st));
 		else
 			line = stage_line(st, !two_line);
-		if (v->stage_focus && rows[i].stage == v->stage_sel) {
-			wattrset(w, scr->attr[THEME_SELECTION]);
-			mvwhline(w, y, 0, ' ', width);
-		} else if (rows[i].kind == SROW_MEANING)
-			wattrset(w, scr->attr[THEME_NOTE]);
+		if (v->stage_focus && rows[i].stage == v->stage_sel)
+			fill_row(w, y, width, scr->attr[THEME_SELECTION]);
+		else if (rows[i].kind == SROW_MEANING)
+			fill_row(w, y, width, scr->attr[THEME_NOTE]);
 		else
-			wattrset(w, scr->attr[stage_role(st->state)]);
+			fill_row(w, y, width, scr->attr[stage_role(st->state)]);
 		(void)put_clipped(w, y, 0, line, width);
 		free(line);
 	}
@@ -569,16 +723,16 @@ draw_status(struct wb_screen *scr, const struct wb_view *v)
 	wattrset(w, A_NORMAL);
 }
 
+/* The popup's lines are wrapped to its width already (wb_text_wrap):
+ * one row each, clipped. */
 static void
 draw_popup(struct wb_screen *scr, const struct wb_view *v)
 {
 	int width = scr->cols - 4 > 84 ? 84 : scr->cols - 4;
-	int inner = width - 4, height, y;
-	size_t total = 0, i, r, nrows, starts[64], skip;
+	int inner = wb_popup_text_cols(scr->cols), height, y;
+	size_t total = v->npopup, i;
 	WINDOW *w;
 
-	for (i = 0; i < v->npopup; i++)
-		total += wrap_rows(v->popup_lines[i], inner, starts, 64);
 	height = (int)total + 2;
 	if (height > scr->rows - 3)
 		height = scr->rows - 3;
@@ -598,19 +752,8 @@ draw_popup(struct wb_screen *scr, const struct wb_view *v)
 	(void)put_clipped(
 	    w, height - 1, width - 20 > 2 ? width - 20 : 2, " Esc closes ", 12);
 	wattrset(w, scr->attr[THEME_POPUP]);
-	skip = *v->popup_top;
-	y = 1;
-	for (i = 0; i < v->npopup && y < height - 1; i++) {
-		nrows = wrap_rows(v->popup_lines[i], inner, starts, 64);
-		for (r = 0; r < nrows && y < height - 1; r++) {
-			if (skip > 0) {
-				skip--;
-				continue;
-			}
-			(void)put_clipped(
-			    w, y++, 2, v->popup_lines[i] + starts[r], inner);
-		}
-	}
+	for (i = *v->popup_top, y = 1; i < total && y < height - 1; i++, y++)
+		(void)put_clipped(w, y, 2, v->popup_lines[i], inner);
 	if (total > (size_t)(height - 2)) {
 		wattrset(w, scr->attr[THEME_POPUP_BORDER]);
 		(void)put_clipped(w, height - 1, 2, " Up/Down PgUp/PgDn ", 20);

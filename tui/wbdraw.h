@@ -90,4 +90,15 @@ void wb_draw_set_mask(struct wb_screen *, int);
 /* Display columns of a UTF-8 string (escaped text: no controls). */
 int wb_text_cols(const char *);
 
+/* The width of a popup's text on a terminal screen_cols wide. */
+int wb_popup_text_cols(int screen_cols);
+
+/*
+ * Wraps text (escaped; lines end at newlines) to width columns, at spaces
+ * where it can: rows after the first of a line hang under it (at its own
+ * indent, or under a description after a two-space gap, as in "  F2
+ * select a stage").  Returns *n allocated rows the caller frees.
+ */
+char **wb_text_wrap(const char *text, int width, size_t *n);
+
 #endif
