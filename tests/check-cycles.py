@@ -17,9 +17,20 @@ import subprocess
 import sys
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def objects(build, lib):
-    return sorted(glob.glob(os.path.join(build, "CMakeFiles", lib + ".dir",
-                                         "**", "*.o"), recursive=True))
+    """The library's objects whose source still exists (a build tree
+    keeps the objects of files that were split or removed)."""
+    found = glob.glob(os.path.join(build, "CMakeFiles", lib + ".dir",
+                                   "**", "*.o"), recursive=True)
+    return sorted(o for o in found
+                  if os.path.exists(os.path.join(ROOT, source_of(o))))
+
+
+def source_of(obj):
+    return obj.split(".dir" + os.sep, 1)[1][:-2]
 
 
 def main(argv):
@@ -36,7 +47,7 @@ def main(argv):
             print("no objects for %s in %s" % (lib, argv[1]), file=sys.stderr)
             return 77
         for o in objs:
-            name = o.split(".dir" + os.sep, 1)[1][:-2]
+            name = source_of(o)
             out = subprocess.run(["nm", o], capture_output=True, text=True,
                                  check=True).stdout
             uses.setdefault(name, set())
