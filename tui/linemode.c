@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,6 @@
 #include <unistd.h>
 
 #include "core/buf.h"
-#include "core/escape.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
 #include "protocol/client.h"
@@ -31,20 +29,22 @@
 #include "protocol/sasl.h"
 #include "protocol/tlscheck.h"
 #include "tui/cli.h"
+#include "tui/host.h"
 #include "tui/lang.h"
 #include "tui/linemode.h"
 #include "tui/print.h"
-#include "tui/record.h"
 
 /* A script line longer than this is refused (content lines included). */
 #define SCRIPT_LINE_MAX (1024 * 1024)
 
 struct lm {
 	const struct cli_opts *o;
+	struct host *host; /* the session, its recording and outcome */
+	/* the host's, for the current session */
 	struct loop *loop;
 	struct smtp_client *client;
 	struct smtp_session *session;
-	char *helo;
+	const char *helo;
 	struct record *rec; /* history, NULL with --no-history */
 
 	/* script input */
@@ -69,35 +69,12 @@ struct lm {
 	struct lang lang; /* /auth and /body across replies */
 	int sleeping;
 
-	/* outcome */
-	int failed_replies; /* 4xx/5xx not answered by /expect */
-	int last_counted; /* the last reply was counted in failed */
-	int exit_fixed; /* an exit status decided by an error */
 	int done;
 };
 
 static void lm_step(struct lm *);
 
-static void
-fix_exit(struct lm *lm, int status)
-{
-	if (lm->exit_fixed == 0)
-		lm->exit_fixed = status;
-}
-
 /* ---- output ------------------------------------------------------- */
-
-/* The dialogue as text or JSON Lines (tui/print.c, shared with send). */
-static void
-lm_print_event(struct lm *lm, const struct smtp_event *ev)
-{
-	struct print_opts po;
-
-	po.json = lm->o->json;
-	po.timing = lm->o->timing;
-	po.session = lm->session;
-	print_event(&po, ev);
-}
 
 /* A note of the workbench itself, on stdout (*:) in the dialogue. */
 static void lm_note(struct lm *lm, const char *fmt, ...)
@@ -129,9 +106,8 @@ lm_error(struct lm *lm, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	print_workbench_error(lm->rec, lm->o->json, s);
+	host_error(lm->host, status, "%s", s);
 	free(s);
-	fix_exit(lm, status);
 }
 
 static void script_error(struct lm *lm, const char *fmt, ...)
@@ -168,47 +144,22 @@ start_auth(struct lm *lm, const char *mech, const char *user)
 
 /* ---- session events ----------------------------------------------- */
 
+/*
+ * After the host recorded, printed and counted the event (a 4xx/5xx
+ * counts as failed until /expect takes it back).
+ */
 static void
-on_reply(struct lm *lm, const struct smtp_event *ev)
+on_event(struct host *h, const struct smtp_event *ev, void *arg)
 {
-	int code = ev->reply->code;
+	struct lm *lm = arg;
 	char *err = NULL;
 
-	lm->last_counted = 0;
-	if (code >= 400) {
-		lm->failed_replies++;
-		lm->last_counted = 1;
-	}
+	(void)h;
+	if (ev->type != SMTP_EV_REPLY)
+		return;
 	if (lang_on_reply(&lm->lang, ev, &err) == -1) {
 		lm_error(lm, EXIT_USAGE, "%s", err);
 		free(err);
-	}
-}
-
-static void
-on_event(const struct smtp_event *ev, void *arg)
-{
-	struct lm *lm = arg;
-
-	record_event(lm->rec, ev); /* first: nothing shown goes unrecorded */
-	lm_print_event(lm, ev);
-	switch (ev->type) {
-	case SMTP_EV_REPLY:
-		on_reply(lm, ev);
-		break;
-	case SMTP_EV_FAILURE:
-		record_flush(lm->rec);
-		(void)fflush(stdout);
-		{
-			char *e = escape_dup(ev->text, ev->len);
-
-			(void)fprintf(stderr, "ehlo: %s\n", e);
-			free(e);
-		}
-		fix_exit(lm, EXIT_NETWORK);
-		break;
-	default:
-		break;
 	}
 }
 
@@ -387,10 +338,7 @@ do_expect(struct lm *lm, const char *arg)
 	if (m == 1 && enh != NULL && *enh != '\0')
 		m = enhanced_matches(enh, st->enhanced);
 	if (m == 1) {
-		if (lm->last_counted) {
-			lm->failed_replies--;
-			lm->last_counted = 0;
-		}
+		host_reply_expected(lm->host);
 		return;
 	}
 	lm_error(lm, EXIT_REPLY,
@@ -606,7 +554,8 @@ preamble(struct lm *lm)
 		if (lm->pre_ehlo_phase ==
 		    1 + smtp_session_is_tls(lm->session)) {
 			lm_error(lm,
-			    lm->failed_replies ? EXIT_REPLY : EXIT_NETWORK,
+			    host_failed_replies(lm->host) ? EXIT_REPLY
+			                                  : EXIT_NETWORK,
 			    "the server did not accept EHLO; "
 			    "--starttls and --auth need ESMTP");
 			lm->script_over = 1;
@@ -692,7 +641,7 @@ finish(struct lm *lm)
 	if (lm->done)
 		return;
 	lm->done = 1;
-	loop_stop(lm->loop);
+	host_stop(lm->host);
 }
 
 static void
@@ -754,45 +703,12 @@ lm_step(struct lm *lm)
 	}
 }
 
-/*
- * SIGTERM or SIGHUP (through the loop's self-pipe): the session ends like
- * any other, recorded and closed, with exit status 128 + the signal.
- */
+/* The host's step: once per loop turn, before the output is shown. */
 static void
-on_term_signal(int signo, void *arg)
+on_step(struct host *h, void *arg)
 {
-	struct lm *lm = arg;
-
-	lm->script_over = 1;
-	lm_error(lm, 128 + signo, "interrupted by %s: the session was closed",
-	    signo == SIGHUP ? "SIGHUP" : "SIGTERM");
-	smtp_session_close(lm->session, "the workbench closed the connection");
-	smtp_client_close(lm->client);
-	loop_stop(lm->loop);
-}
-
-/*
- * Once per loop turn: run what became runnable, then show it, but only
- * once what it shows is committed (a crash loses nothing that was
- * shown); rows are committed every RECORD_BATCH_MS at most.
- */
-static void
-before_sleep(void *arg)
-{
-	struct lm *lm = arg;
-
-	lm_step(lm);
-	if (record_flush_due(lm->rec, lm->loop))
-		return;
-	(void)fflush(stdout);
-}
-
-static int
-exit_status(struct lm *lm)
-{
-	if (lm->exit_fixed != 0)
-		return lm->exit_fixed;
-	return lm->failed_replies > 0 ? EXIT_REPLY : EXIT_OK;
+	(void)h;
+	lm_step(arg);
 }
 
 static void
@@ -807,7 +723,7 @@ print_summary(struct lm *lm, int status)
 	(void)json_object_set_new(o, "type", json_string("summary"));
 	(void)json_object_set_new(o, "exit", json_integer(status));
 	(void)json_object_set_new(
-	    o, "failed_replies", json_integer(lm->failed_replies));
+	    o, "failed_replies", json_integer(host_failed_replies(lm->host)));
 	if (caps->valid) {
 		t = json_array();
 		for (i = 0; i < caps->ncaps; i++)
@@ -886,17 +802,23 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
     int64_t replay_of, int64_t *session_id)
 {
 	struct lm lm;
-	struct smtp_client_opts co;
-	char *host = NULL, *port = NULL, *err = NULL;
+	struct host_cbs cbs = {on_event, on_step, NULL, NULL};
+	struct loop *loop =
+	    lm_shared_loop != NULL ? lm_shared_loop : loop_new();
+	char *err = NULL;
 	int status;
 
 	memset(&lm, 0, sizeof lm);
 	lm.o = o;
-	if (smtp_server_parse(
-	        o->server, o->tls ? 465 : 25, &host, &port, &err) == -1) {
+	cbs.arg = &lm;
+	/* Signals end the session only when the process is ours alone. */
+	lm.host = host_new(loop, o,
+	    HOST_PRINT | (loop != lm_shared_loop ? HOST_SIGNALS : 0), &cbs);
+	if (host_set_server(lm.host, o->server, &err) == -1) {
 		(void)fprintf(stderr, "ehlo: %s\n", err);
 		free(err);
-		return EXIT_USAGE;
+		status = EXIT_USAGE;
+		goto out;
 	}
 	if (text != NULL) {
 		lm.fd = -1;
@@ -907,9 +829,8 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	} else if ((lm.fd = open(o->script, O_RDONLY | O_CLOEXEC)) == -1) {
 		(void)fprintf(stderr, "ehlo: cannot open script %s: %s\n",
 		    o->script, strerror(errno));
-		free(host);
-		free(port);
-		return EXIT_USAGE;
+		status = EXIT_USAGE;
+		goto out;
 	} else
 		lm.name = o->script;
 	buf_init(&lm.in, text != NULL ? 0 : SCRIPT_LINE_MAX + 65536);
@@ -917,56 +838,37 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 		(void)buf_add(&lm.in, text, len);
 		lm.eof = 1;
 	}
-	lm.helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
-
-	cli_client_opts(o, host, port, &co);
-	lm.loop = lm_shared_loop != NULL ? lm_shared_loop : loop_new();
-	loop_set_before_sleep(lm.loop, before_sleep, &lm);
-	lm.client = smtp_client_new(lm.loop, &co, on_event, &lm);
-	lm.session = smtp_client_session(lm.client);
-	lm.rec = record_open(o->db, o->no_history, session_id == NULL);
+	host_record_spool(lm.host, session_id == NULL);
+	host_set_replay_of(lm.host, replay_of);
+	(void)host_connect(lm.host, NULL, &err); /* parsed above */
+	lm.loop = loop;
+	lm.helo = host_helo(lm.host);
+	lm.client = host_client(lm.host);
+	lm.session = host_session(lm.host);
+	lm.rec = host_record(lm.host);
 	lm.lang.client = lm.client;
 	lm.lang.rec = lm.rec;
-	record_watch_stdout(lm.rec);
-	record_begin(lm.rec, host, (int)strtol(port, NULL, 10),
-	    o->tls            ? "tls"
-	        : o->starttls ? "starttls"
-	                      : "plain",
-	    replay_of);
-	record_attach(lm.rec, lm.session, lm.client);
-	if (lm.loop != lm_shared_loop) {
-		(void)loop_signal_add(lm.loop, SIGTERM, on_term_signal, &lm);
-		(void)loop_signal_add(lm.loop, SIGHUP, on_term_signal, &lm);
-	}
-	if (smtp_client_connect(lm.client, &err) == 0)
-		(void)loop_run(lm.loop);
-	free(err);
+	host_run(lm.host);
 
-	status = exit_status(&lm);
-	record_flush(lm.rec);
+	status = host_exit_status(lm.host);
+	host_flush(lm.host);
 	if (o->json)
 		print_summary(&lm, status);
-	(void)fflush(stdout);
-	record_end(lm.rec, status);
+	host_end(lm.host, status);
 	if (session_id != NULL)
-		*session_id = record_session_id(lm.rec);
-	record_free(lm.rec);
+		*session_id = host_session_id(lm.host);
 
 	if (lm_done != NULL)
 		lm_done(lm.session, lm_done_arg);
 	lang_reset(&lm.lang);
-	smtp_client_free(lm.client);
-	if (lm.loop == lm_shared_loop)
-		loop_set_before_sleep(lm.loop, NULL, NULL);
-	else
-		loop_free(lm.loop);
 	free(lm.line);
-	free(lm.helo);
 	buf_reset(&lm.in);
 	if (lm.fd != STDIN_FILENO && lm.fd != -1)
 		(void)close(lm.fd);
-	free(host);
-	free(port);
+out:
+	host_free(lm.host);
+	if (loop != lm_shared_loop)
+		loop_free(loop);
 	return status;
 }
 
