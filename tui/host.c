@@ -377,7 +377,6 @@ int
 host_connect(struct host *h, const char *server, char **errstr)
 {
 	struct smtp_client_opts co;
-	char *err = NULL;
 	const struct cli_opts *o = h->o;
 
 	if ((server != NULL || h->host[0] == '\0') &&
@@ -409,8 +408,8 @@ host_connect(struct host *h, const char *server, char **errstr)
 	    h->replay_of);
 	record_attach(h->rec, h->session, h->client);
 	h->ended = 0;
-	if (smtp_client_connect(h->client, &err) == -1)
-		free(err); /* the FAILURE event told */
+	if (smtp_client_connect(h->client, errstr) == -1)
+		return 1; /* a FAILURE event told too */
 	return 0;
 }
 

@@ -107,9 +107,10 @@ int host_set_server(struct host *, const char *server, char **errstr);
 /*
  * Starts a session with server (NULL: the one host_set_server set, else
  * o->server): ends the previous one (with host_exit_status) if any,
- * makes the client, begins the record, connects.  Returns -1 with
- * *errstr when server cannot be parsed (nothing started); otherwise 0,
- * also when the connection failed at once (a FAILURE event said so).
+ * makes the client, begins the record, connects.  Returns 0; -1 with
+ * *errstr when server cannot be parsed (nothing started); 1 with
+ * *errstr when the connection failed at once (resolution: a FAILURE
+ * event said so too, and the session is over).
  */
 int host_connect(struct host *, const char *server, char **errstr);
 

@@ -806,7 +806,7 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	struct loop *loop =
 	    lm_shared_loop != NULL ? lm_shared_loop : loop_new();
 	char *err = NULL;
-	int status;
+	int status, connected;
 
 	memset(&lm, 0, sizeof lm);
 	lm.o = o;
@@ -840,7 +840,8 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	}
 	host_record_spool(lm.host, session_id == NULL);
 	host_set_replay_of(lm.host, replay_of);
-	(void)host_connect(lm.host, NULL, &err); /* parsed above */
+	connected = host_connect(lm.host, NULL, &err) == 0;
+	free(err); /* parsed above; a failure was an event */
 	lm.loop = loop;
 	lm.helo = host_helo(lm.host);
 	lm.client = host_client(lm.host);
@@ -848,7 +849,8 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	lm.rec = host_record(lm.host);
 	lm.lang.client = lm.client;
 	lm.lang.rec = lm.rec;
-	host_run(lm.host);
+	if (connected)
+		host_run(lm.host);
 
 	status = host_exit_status(lm.host);
 	host_flush(lm.host);
