@@ -351,7 +351,7 @@ static int
 run_check(const struct cli_opts *o, const char *server)
 {
 	struct chk c;
-	struct host_cbs cbs = {on_event, tick, NULL, NULL};
+	struct host_cbs cbs = {.event = on_event, .step = tick};
 	struct loop *loop = loop_new();
 	const struct smtp_tls_info *ti;
 	char *err = NULL, *label;

@@ -784,7 +784,7 @@ static int
 snd_run(const struct cli_opts *o, struct smtp_message *msg)
 {
 	struct snd s;
-	struct host_cbs cbs = {on_event, on_step, NULL, NULL};
+	struct host_cbs cbs = {.event = on_event, .step = on_step};
 	struct loop *loop = NULL;
 	struct smtp_message_opts mo;
 	struct smtp_message_build *probe;

@@ -408,6 +408,8 @@ host_connect(struct host *h, const char *server, char **errstr)
 	    h->replay_of);
 	record_attach(h->rec, h->session, h->client);
 	h->ended = 0;
+	if (h->cbs.attach != NULL)
+		h->cbs.attach(h, h->cbs.arg);
 	if (smtp_client_connect(h->client, errstr) == -1)
 		return 1; /* a FAILURE event told too */
 	return 0;
@@ -424,11 +426,9 @@ host_flush(struct host *h)
  * once what it shows is committed (a crash loses nothing that was
  * shown); printed rows are committed every RECORD_BATCH_MS at most.
  */
-static void
-before_sleep(void *arg)
+void
+host_before_sleep(struct host *h)
 {
-	struct host *h = arg;
-
 	if (h->cbs.step != NULL)
 		h->cbs.step(h, h->cbs.arg);
 	if (!(h->flags & HOST_PRINT)) {
@@ -438,6 +438,12 @@ before_sleep(void *arg)
 	if (record_flush_due(h->rec, h->loop))
 		return;
 	(void)fflush(stdout);
+}
+
+static void
+before_sleep(void *arg)
+{
+	host_before_sleep(arg);
 }
 
 void
@@ -453,7 +459,8 @@ host_run(struct host *h)
 void
 host_stop(struct host *h)
 {
-	loop_stop(h->loop);
+	if (h->running)
+		loop_stop(h->loop);
 }
 
 void

@@ -52,6 +52,8 @@ struct host_result {
 
 /* What the front end hears; any member may be NULL. */
 struct host_cbs {
+	/* A new session's client exists, before it connects. */
+	void (*attach)(struct host *, void *arg);
 	/* Every session event, after it was recorded (and printed). */
 	void (*event)(struct host *, const struct smtp_event *, void *arg);
 	/* Under host_run, once per loop turn, before output is shown. */
@@ -118,10 +120,17 @@ int host_connect(struct host *, const char *server, char **errstr);
  * Runs the loop with the host's before-sleep hook (the step callback,
  * then the turn's rows committed before its output is flushed) until
  * host_stop.  For front ends that own the process (line mode, send,
- * check, probes); the workbench calls host_flush from its own hook.
+ * check, probes); the workbench calls host_before_sleep from its own
+ * hook instead.  host_stop ends host_run (and does nothing outside it).
  */
 void host_run(struct host *);
 void host_stop(struct host *);
+/*
+ * What host_run does once per loop turn (the step callback, then the
+ * turn's rows committed, then stdout flushed under HOST_PRINT), for a
+ * front end that owns the loop's before-sleep hook.
+ */
+void host_before_sleep(struct host *);
 /* Commits what was recorded this turn (before drawing it). */
 void host_flush(struct host *);
 

@@ -802,7 +802,7 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
     int64_t replay_of, int64_t *session_id)
 {
 	struct lm lm;
-	struct host_cbs cbs = {on_event, on_step, NULL, NULL};
+	struct host_cbs cbs = {.event = on_event, .step = on_step};
 	struct loop *loop =
 	    lm_shared_loop != NULL ? lm_shared_loop : loop_new();
 	char *err = NULL;
