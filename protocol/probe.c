@@ -437,6 +437,7 @@ struct smtp_probe {
 	struct pline *lines;
 	size_t nlines;
 	int done; /* no further connection wanted */
+	int cancelled;
 };
 
 static void
@@ -868,6 +869,7 @@ void
 smtp_probe_cancel(struct smtp_probe *p)
 {
 	p->done = 1;
+	p->cancelled = 1;
 }
 
 /* 1 when an EHLO reply line names one of the capabilities in want. */
@@ -952,8 +954,14 @@ smtp_probe_result(const struct smtp_probe *p, struct smtp_probe_result *out)
 
 	memset(out, 0, sizeof *out);
 	out->facts = p->facts;
-	out->verdict =
-	    smtp_probe_judge(p->name, &p->facts, &out->summary, &out->meaning);
+	if (p->cancelled)
+		out->verdict = verdict(&out->summary, &out->meaning,
+		    SMTP_PROBE_FAILED, "the probe was cancelled",
+		    "No verdict: it was stopped before it finished; the "
+		    "dialogue above shows how far it got.");
+	else
+		out->verdict = smtp_probe_judge(
+		    p->name, &p->facts, &out->summary, &out->meaning);
 	for (i = 0; i < p->nlines; i++) {
 		if (!is_evidence(p, &p->lines[i]))
 			continue;

@@ -121,7 +121,10 @@ void smtp_probe_step(struct smtp_probe *);
  * another connection, 0 when it is over.
  */
 int smtp_probe_detach(struct smtp_probe *);
-/* No further connection: the next detach ends the probe. */
+/*
+ * No further connection: the next detach ends the probe, and its
+ * result is "failed" (cancelled, no verdict).
+ */
 void smtp_probe_cancel(struct smtp_probe *);
 /* The verdict, evidence and meaning from what was gathered so far. */
 void smtp_probe_result(const struct smtp_probe *, struct smtp_probe_result *);
