@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,13 @@ struct lm {
 	int sleeping;
 
 	int done;
+	int async; /* linemode_start: the dialogue goes to cbs */
+	struct linemode_cbs cbs;
+};
+
+/* An in-process run (linemode_start) is a line mode of its own. */
+struct linemode {
+	struct lm lm;
 };
 
 static void lm_step(struct lm *);
@@ -155,6 +163,8 @@ on_event(struct host *h, const struct smtp_event *ev, void *arg)
 	char *err = NULL;
 
 	(void)h;
+	if (lm->cbs.event != NULL)
+		lm->cbs.event(ev, lm->cbs.arg);
 	if (ev->type != SMTP_EV_REPLY)
 		return;
 	if (lang_on_reply(&lm->lang, ev, &err) == -1) {
@@ -638,10 +648,19 @@ run_line(struct lm *lm)
 static void
 finish(struct lm *lm)
 {
+	int status;
+
 	if (lm->done)
 		return;
 	lm->done = 1;
 	host_stop(lm->host);
+	if (!lm->async)
+		return;
+	/* In-process: the session ends here, the caller frees later. */
+	status = host_exit_status(lm->host);
+	host_end(lm->host, status);
+	if (lm->cbs.done != NULL)
+		lm->cbs.done(status, host_session_id(lm->host), lm->cbs.arg);
 }
 
 static void
@@ -714,7 +733,7 @@ on_step(struct host *h, void *arg)
 static void
 print_summary(struct lm *lm, int status)
 {
-	json_t *o, *t, *chain, *c;
+	json_t *o, *t;
 	const struct smtp_tls_info *ti = smtp_client_tls_info(lm->client);
 	const struct smtp_caps *caps = smtp_session_caps(lm->session);
 	size_t i;
@@ -732,57 +751,8 @@ print_summary(struct lm *lm, int status)
 			        strlen(caps->caps[i].keyword)));
 		(void)json_object_set_new(o, "capabilities", t);
 	}
-	if (ti != NULL) {
-		t = json_object();
-		(void)json_object_set_new(t, "version",
-		    print_json_text(ti->version, strlen(ti->version)));
-		(void)json_object_set_new(t, "cipher",
-		    print_json_text(ti->cipher, strlen(ti->cipher)));
-		(void)json_object_set_new(
-		    t, "group", print_json_text(ti->group, strlen(ti->group)));
-		(void)json_object_set_new(
-		    t, "sni", print_json_text(ti->sni, strlen(ti->sni)));
-		(void)json_object_set_new(
-		    t, "verified", json_boolean(ti->verified));
-		(void)json_object_set_new(t, "verify_error",
-		    print_json_text(
-		        ti->verify_error, strlen(ti->verify_error)));
-		(void)json_object_set_new(t, "ocsp",
-		    json_string(smtp_tls_ocsp_name(ti->ocsp_status)));
-		(void)json_object_set_new(t, "ocsp_detail",
-		    print_json_text(ti->ocsp, strlen(ti->ocsp)));
-		chain = json_array();
-		for (i = 0; i < ti->nchain; i++) {
-			c = json_object();
-			(void)json_object_set_new(c, "subject",
-			    print_json_text(ti->chain[i].subject,
-			        strlen(ti->chain[i].subject)));
-			(void)json_object_set_new(c, "issuer",
-			    print_json_text(ti->chain[i].issuer,
-			        strlen(ti->chain[i].issuer)));
-			(void)json_object_set_new(c, "san",
-			    print_json_text(
-			        ti->chain[i].san, strlen(ti->chain[i].san)));
-			(void)json_object_set_new(c, "not_before",
-			    print_json_text(ti->chain[i].not_before,
-			        strlen(ti->chain[i].not_before)));
-			(void)json_object_set_new(c, "not_after",
-			    print_json_text(ti->chain[i].not_after,
-			        strlen(ti->chain[i].not_after)));
-			(void)json_object_set_new(c, "key",
-			    json_pack("{s:s, s:i}", "type",
-			        ti->chain[i].key_type, "bits",
-			        ti->chain[i].key_bits));
-			(void)json_object_set_new(c, "sig_alg",
-			    print_json_text(ti->chain[i].sig_alg,
-			        strlen(ti->chain[i].sig_alg)));
-			(void)json_object_set_new(c, "days_left",
-			    json_integer(ti->chain[i].days_left));
-			(void)json_array_append_new(chain, c);
-		}
-		(void)json_object_set_new(t, "chain", chain);
-		(void)json_object_set_new(o, "tls", t);
-	}
+	if (ti != NULL)
+		(void)json_object_set_new(o, "tls", print_json_tls(ti));
 	print_json_put(o);
 }
 
@@ -791,65 +761,114 @@ static struct loop *lm_shared_loop;
 static linemode_done_cb *lm_done;
 static void *lm_done_arg;
 
+static void
+on_host_error(struct host *h, const char *msg, void *arg)
+{
+	struct lm *lm = arg;
+
+	(void)h;
+	if (lm->cbs.error != NULL)
+		lm->cbs.error(msg, lm->cbs.arg);
+}
+
 /*
- * Runs a session: the script is text[0..len) when text is not NULL
- * (replay), else o->script or stdin.  The session is recorded (unless
- * --no-history) with replay_of; *session_id gets its history id (0
- * when not recorded) when not NULL.
+ * Makes lm's host on loop and opens the script: text[0..len) when text
+ * is not NULL (replay), else o->script or stdin.  Returns -1 with
+ * *errstr (a bad SERVER, a script that cannot be opened).
+ */
+static int
+lm_open(struct lm *lm, const struct cli_opts *o, struct loop *loop,
+    unsigned flags, const char *text, size_t len, char **errstr)
+{
+	struct host_cbs cbs = {
+	    .event = on_event, .step = on_step, .error = on_host_error};
+
+	lm->o = o;
+	lm->loop = loop;
+	cbs.arg = lm;
+	lm->host = host_new(loop, o, flags, &cbs);
+	lm->fd = -1;
+	if (host_set_server(lm->host, o->server, errstr) == -1)
+		return -1;
+	if (text != NULL)
+		lm->name = "replay script";
+	else if (o->script == NULL || strcmp(o->script, "-") == 0) {
+		lm->fd = STDIN_FILENO;
+		lm->name = "stdin";
+	} else if ((lm->fd = open(o->script, O_RDONLY | O_CLOEXEC)) == -1) {
+		*errstr = xasprintf(
+		    "cannot open script %s: %s", o->script, strerror(errno));
+		return -1;
+	} else
+		lm->name = o->script;
+	buf_init(&lm->in, text != NULL ? 0 : SCRIPT_LINE_MAX + 65536);
+	if (text != NULL) {
+		(void)buf_add(&lm->in, text, len);
+		lm->eof = 1;
+	}
+	return 0;
+}
+
+/* Connects; returns 0 when the connection is under way. */
+static int
+lm_connect(struct lm *lm)
+{
+	char *err = NULL;
+	int rc = host_connect(lm->host, NULL, &err);
+
+	free(err); /* parsed before; a failure was an event */
+	lm->helo = host_helo(lm->host);
+	lm->client = host_client(lm->host);
+	lm->session = host_session(lm->host);
+	lm->rec = host_record(lm->host);
+	lm->lang.client = lm->client;
+	lm->lang.rec = lm->rec;
+	return rc;
+}
+
+/* Frees what lm_open and lm_connect made (the loop stays). */
+static void
+lm_close(struct lm *lm)
+{
+	lang_reset(&lm->lang);
+	free(lm->line);
+	lm->line = NULL;
+	buf_reset(&lm->in);
+	if (lm->waiting_input)
+		loop_fd_del(lm->loop, lm->fd);
+	if (lm->fd != STDIN_FILENO && lm->fd != -1)
+		(void)close(lm->fd);
+	host_free(lm->host);
+}
+
+/*
+ * Runs a session to its end: see lm_open for the script.  The session
+ * is recorded (unless --no-history) with replay_of; *session_id gets its
+ * history id (0 when not recorded) when not NULL.
  */
 static int
 lm_run(const struct cli_opts *o, const char *text, size_t len,
     int64_t replay_of, int64_t *session_id)
 {
 	struct lm lm;
-	struct host_cbs cbs = {.event = on_event, .step = on_step};
 	struct loop *loop =
 	    lm_shared_loop != NULL ? lm_shared_loop : loop_new();
 	char *err = NULL;
-	int status, connected;
+	int status;
 
 	memset(&lm, 0, sizeof lm);
-	lm.o = o;
-	cbs.arg = &lm;
 	/* Signals end the session only when the process is ours alone. */
-	lm.host = host_new(loop, o,
-	    HOST_PRINT | (loop != lm_shared_loop ? HOST_SIGNALS : 0), &cbs);
-	if (host_set_server(lm.host, o->server, &err) == -1) {
+	if (lm_open(&lm, o, loop,
+	        HOST_PRINT | (loop != lm_shared_loop ? HOST_SIGNALS : 0), text,
+	        len, &err) == -1) {
 		(void)fprintf(stderr, "ehlo: %s\n", err);
 		free(err);
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (text != NULL) {
-		lm.fd = -1;
-		lm.name = "replay script";
-	} else if (o->script == NULL || strcmp(o->script, "-") == 0) {
-		lm.fd = STDIN_FILENO;
-		lm.name = "stdin";
-	} else if ((lm.fd = open(o->script, O_RDONLY | O_CLOEXEC)) == -1) {
-		(void)fprintf(stderr, "ehlo: cannot open script %s: %s\n",
-		    o->script, strerror(errno));
-		status = EXIT_USAGE;
-		goto out;
-	} else
-		lm.name = o->script;
-	buf_init(&lm.in, text != NULL ? 0 : SCRIPT_LINE_MAX + 65536);
-	if (text != NULL) {
-		(void)buf_add(&lm.in, text, len);
-		lm.eof = 1;
-	}
 	host_record_spool(lm.host, session_id == NULL);
 	host_set_replay_of(lm.host, replay_of);
-	connected = host_connect(lm.host, NULL, &err) == 0;
-	free(err); /* parsed above; a failure was an event */
-	lm.loop = loop;
-	lm.helo = host_helo(lm.host);
-	lm.client = host_client(lm.host);
-	lm.session = host_session(lm.host);
-	lm.rec = host_record(lm.host);
-	lm.lang.client = lm.client;
-	lm.lang.rec = lm.rec;
-	if (connected)
+	if (lm_connect(&lm) == 0)
 		host_run(lm.host);
 
 	status = host_exit_status(lm.host);
@@ -859,16 +878,10 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	host_end(lm.host, status);
 	if (session_id != NULL)
 		*session_id = host_session_id(lm.host);
-
 	if (lm_done != NULL)
 		lm_done(lm.session, lm_done_arg);
-	lang_reset(&lm.lang);
-	free(lm.line);
-	buf_reset(&lm.in);
-	if (lm.fd != STDIN_FILENO && lm.fd != -1)
-		(void)close(lm.fd);
 out:
-	host_free(lm.host);
+	lm_close(&lm);
 	if (loop != lm_shared_loop)
 		loop_free(loop);
 	return status;
@@ -901,4 +914,57 @@ linemode_run_on(const struct cli_opts *o, struct loop *loop,
 	lm_done = NULL;
 	lm_done_arg = NULL;
 	return rc;
+}
+
+struct linemode *
+linemode_start(struct loop *loop, const struct cli_opts *o, struct hist *hist,
+    const char *text, size_t len, int64_t replay_of,
+    const struct linemode_cbs *cbs, char **errstr)
+{
+	struct linemode *l = xcalloc(1, sizeof *l);
+	struct lm *lm = &l->lm;
+
+	lm->async = 1;
+	if (cbs != NULL)
+		lm->cbs = *cbs;
+	if (lm_open(lm, o, loop, 0, text, len, errstr) == -1) {
+		lm_close(lm);
+		free(l);
+		return NULL;
+	}
+	host_record_into(lm->host, hist);
+	host_set_replay_of(lm->host, replay_of);
+	(void)lm_connect(lm); /* a failure: closed, over at the next step */
+	return l;
+}
+
+void
+linemode_before_sleep(struct linemode *l)
+{
+	if (!l->lm.done)
+		host_before_sleep(l->lm.host);
+}
+
+void
+linemode_cancel(struct linemode *l)
+{
+	if (l->lm.done)
+		return;
+	l->lm.script_over = 1;
+	host_abort(l->lm.host, SIGINT);
+}
+
+int
+linemode_is_done(const struct linemode *l)
+{
+	return l->lm.done;
+}
+
+void
+linemode_free(struct linemode *l)
+{
+	if (l == NULL)
+		return;
+	lm_close(&l->lm);
+	free(l);
 }

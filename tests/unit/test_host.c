@@ -28,10 +28,12 @@
 
 #include "core/loop.h"
 #include "core/xmalloc.h"
+#include "history/history.h"
 #include "protocol/practice.h"
 #include "tui/cli.h"
 #include "tui/host.h"
 #include "tui/hostprobe.h"
+#include "tui/linemode.h"
 
 #define GUARD_MS 10000
 
@@ -399,6 +401,139 @@ test_probe_bad_name(void **state)
 	free(err);
 }
 
+/* ---- line mode in-process (a replay in the workbench) --------------- */
+
+struct lr {
+	struct linemode *l;
+	int events, errors, done, status;
+	int64_t id;
+	int cancel_on_greeting;
+};
+
+static void
+lr_cancel(void *arg)
+{
+	struct lr *r = arg;
+
+	linemode_cancel(r->l);
+}
+
+static void
+lr_event(const struct smtp_event *ev, void *arg)
+{
+	struct lr *r = arg;
+
+	r->events++;
+	if (r->cancel_on_greeting && ev->type == SMTP_EV_REPLY &&
+	    ev->reply->code == 220)
+		(void)loop_timer_add(fx.loop, 0, lr_cancel, r);
+}
+
+static void
+lr_error(const char *msg, void *arg)
+{
+	struct lr *r = arg;
+
+	(void)msg;
+	r->errors++;
+}
+
+static void
+lr_done(int status, int64_t id, void *arg)
+{
+	struct lr *r = arg;
+
+	r->done++;
+	r->status = status;
+	r->id = id;
+	loop_stop(fx.loop); /* the front end's loop, here the test's */
+}
+
+/* The front end's before-sleep hook: the run's turn. */
+static void
+lr_hook(void *arg)
+{
+	struct lr *r = arg;
+
+	if (!linemode_is_done(r->l))
+		linemode_before_sleep(r->l);
+}
+
+static void
+run_script(struct lr *r, struct hist *h, const char *script)
+{
+	struct linemode_cbs cbs = {
+	    .event = lr_event, .error = lr_error, .done = lr_done};
+	struct drv guard_arg = {0};
+	uint64_t guard;
+	char *err = NULL;
+
+	cbs.arg = r;
+	r->l = linemode_start(
+	    fx.loop, &fx.o, h, script, strlen(script), 0, &cbs, &err);
+	assert_non_null(r->l);
+	loop_set_before_sleep(fx.loop, lr_hook, r);
+	guard = loop_timer_add(fx.loop, GUARD_MS, on_guard, &guard_arg);
+	(void)loop_run(fx.loop); /* lr_done stops it */
+	loop_timer_del(fx.loop, guard);
+	loop_set_before_sleep(fx.loop, NULL, NULL);
+	assert_false(guard_arg.guard_hit);
+	assert_true(linemode_is_done(r->l));
+	linemode_free(r->l);
+}
+
+static const char script_550[] = "EHLO client.test\n"
+                                 "MAIL FROM:<a@example.test>\n"
+                                 "RCPT TO:<unknown@practice.test>\n";
+
+static void
+test_linemode_in_process(void **state)
+{
+	struct lr r = {0};
+	struct hist *h;
+	struct hist_session *hs;
+	char path[128], *err = NULL;
+
+	(void)state;
+	(void)snprintf(path, sizeof path, "%s/ehlo.db", fx.dir);
+	h = hist_open(path, 0, &err);
+	assert_non_null(h);
+	run_script(&r, h, script_550);
+	assert_int_equal(r.done, 1);
+	assert_int_equal(r.status, EXIT_REPLY);
+	assert_true(r.events > 5);
+	assert_true(r.id > 0);
+	hs = hist_session_get(h, r.id, &err);
+	assert_non_null(hs);
+	assert_int_equal(hs->exit_status, EXIT_REPLY);
+	hist_session_free(hs);
+	/* /expect is line mode's: the same 550 expected is a success. */
+	memset(&r, 0, sizeof r);
+	run_script(&r, NULL,
+	    "EHLO client.test\nMAIL FROM:<a@example.test>\n"
+	    "RCPT TO:<unknown@practice.test>\n/expect 550\n");
+	assert_int_equal(r.status, EXIT_OK);
+	assert_int_equal(r.errors, 0);
+	/* A failing /expect is an error of the script, reported. */
+	memset(&r, 0, sizeof r);
+	run_script(&r, NULL, "EHLO client.test\n/expect 5xx\n");
+	assert_int_equal(r.status, EXIT_REPLY);
+	assert_int_equal(r.errors, 1);
+	hist_close(h);
+}
+
+static void
+test_linemode_cancelled(void **state)
+{
+	struct lr r = {.cancel_on_greeting = 1};
+
+	(void)state;
+	run_script(&r, NULL, script_550);
+	assert_int_equal(r.done, 1);
+	assert_int_equal(r.status, 128 + SIGINT);
+	assert_int_equal(r.errors, 1); /* "interrupted by Ctrl-C" */
+}
+
 /* ---- the words of a recorded outcome ------------------------------- */
 
 static void
@@ -442,6 +577,8 @@ main(void)
 	    cmocka_unit_test(test_probe_in_process),
 	    cmocka_unit_test(test_probe_cancelled),
 	    cmocka_unit_test(test_probe_bad_name),
+	    cmocka_unit_test(test_linemode_in_process),
+	    cmocka_unit_test(test_linemode_cancelled),
 	    cmocka_unit_test(test_outcome_words),
 	};
 
