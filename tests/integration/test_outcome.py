@@ -169,23 +169,40 @@ class OutcomeTest(servers.EhloTestCase):
         self.assertExit(r, 3)
         self.assertOutcome(3, "network error")
 
-    def test_sigterm_is_aborted(self):
+    def terminate_after(self, args, stdin, marker):
+        """Starts ehlo, waits for marker in its output, sends SIGTERM;
+        returns its stderr once it has exited with 128 + SIGTERM."""
         env = dict(os.environ, EHLO_DB=self.db, NO_COLOR="1")
         proc = subprocess.Popen(
-            [servers.ehlo_bin(), "run", self.server],
+            [servers.ehlo_bin(), *args],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=env)
-        proc.stdin.write(b"EHLO client.example.test\n")
+        proc.stdin.write(stdin)
         proc.stdin.flush()
         line = b""
         deadline = time.monotonic() + 10
-        while b"250 " not in line and time.monotonic() < deadline:
+        while marker not in line and time.monotonic() < deadline:
             line = proc.stdout.readline()
             self.assertNotEqual(line, b"", "ehlo ended early")
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
-        proc.stdin.close()
         self.assertEqual(proc.returncode, 128 + signal.SIGTERM, err)
+        return err
+
+    def test_sigterm_is_aborted(self):
+        err = self.terminate_after(["run", self.server],
+                                   b"EHLO client.example.test\n", b"250 ")
+        self.assertIn(b"interrupted by SIGTERM", err)
+        self.assertOutcome(128 + signal.SIGTERM, "aborted")
+
+    def test_send_sigterm_is_aborted(self):
+        """ehlo send has the host's signal handling too: killed while
+        the server takes its time, the session is closed and recorded
+        as aborted, not left unfinished."""
+        err = self.terminate_after(
+            ["send", self.server, "--no-starttls", "--from",
+             "a@example.test", "--to", "slow@practice.test"],
+            b"", b"C: RCPT TO:<slow@practice.test>")
         self.assertIn(b"interrupted by SIGTERM", err)
         self.assertOutcome(128 + signal.SIGTERM, "aborted")
 
