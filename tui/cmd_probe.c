@@ -36,18 +36,12 @@ print_line(const char *prefix, const char *p, size_t n)
 	buf_reset(&b);
 }
 
-/* The run's options and, once done, a copy of its result. */
-struct outcome {
-	const struct cli_opts *o;
-	struct smtp_probe_result r;
-};
-
 static void
 on_event(const struct smtp_event *ev, void *arg)
 {
-	struct outcome *out = arg;
+	const int *json = arg;
 
-	if (out->o->json)
+	if (*json)
 		return;
 	switch (ev->type) {
 	case SMTP_EV_SENT:
@@ -69,22 +63,6 @@ on_event(const struct smtp_event *ev, void *arg)
 		break;
 	}
 	(void)fflush(stdout);
-}
-
-/* Keeps a copy of the result (valid only during the callback). */
-static void
-on_done(const struct smtp_probe_result *r, void *arg)
-{
-	struct outcome *out = arg;
-	size_t i;
-
-	out->r = *r;
-	out->r.summary = xstrdup(r->summary);
-	out->r.meaning = xstrdup(r->meaning);
-	out->r.evidence = xreallocarray(
-	    NULL, r->nevidence > 0 ? r->nevidence : 1, sizeof *r->evidence);
-	for (i = 0; i < r->nevidence; i++)
-		out->r.evidence[i] = xstrdup(r->evidence[i]);
 }
 
 /* Prints text wrapped at PROBE_WRAP columns, each line after indent. */
@@ -169,21 +147,17 @@ print_json(const char *name, const char *server,
 static int
 run_probe(const struct cli_opts *o, const char *name, const char *server)
 {
-	struct outcome out;
 	struct hostprobe_cbs cbs;
 	struct hostprobe *hp;
-	struct smtp_probe_result *r = &out.r;
+	struct smtp_probe_result res, *r = &res;
 	struct loop *loop;
 	char *err = NULL, *esc;
 	size_t i;
-	int status;
+	int status, json = o->json;
 
-	memset(&out, 0, sizeof out);
-	out.o = o;
 	memset(&cbs, 0, sizeof cbs);
 	cbs.event = on_event;
-	cbs.done = on_done;
-	cbs.arg = &out;
+	cbs.arg = &json;
 	loop = loop_new();
 	hp = hostprobe_start(loop, o, name, server, &cbs, &err);
 	if (hp == NULL) {
@@ -195,6 +169,7 @@ run_probe(const struct cli_opts *o, const char *name, const char *server)
 		(void)printf(
 		    "*: probe %s: %s\n", name, smtp_probe_find(name)->question);
 	hostprobe_run(hp);
+	hostprobe_result(hp, r);
 	hostprobe_free(hp);
 	status = r->verdict == SMTP_PROBE_PROBLEM ? EXIT_REPLY
 	    : r->verdict == SMTP_PROBE_FAILED     ? EXIT_NETWORK

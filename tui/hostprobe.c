@@ -172,6 +172,12 @@ hostprobe_is_done(const struct hostprobe *hp)
 }
 
 void
+hostprobe_result(const struct hostprobe *hp, struct smtp_probe_result *out)
+{
+	smtp_probe_result(hp->probe, out);
+}
+
+void
 hostprobe_free(struct hostprobe *hp)
 {
 	if (hp == NULL)

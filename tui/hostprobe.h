@@ -54,6 +54,11 @@ void hostprobe_run(struct hostprobe *);
 void hostprobe_cancel(struct hostprobe *);
 /* 1 once done was called. */
 int hostprobe_is_done(const struct hostprobe *);
+/*
+ * The verdict, evidence and meaning (free with smtp_probe_result_free),
+ * once done; before, from what was gathered so far.
+ */
+void hostprobe_result(const struct hostprobe *, struct smtp_probe_result *);
 /* Closes what is still open and frees.  NULL: no-op. */
 void hostprobe_free(struct hostprobe *);
 
