@@ -131,6 +131,15 @@ char *histcmd_replay_script(struct hist *, const struct hist_session *,
     const struct histcmd_events *, size_t *len, char **errstr);
 
 /*
+ * Where a replay goes: server when not NULL, else the recorded server
+ * (with implicit TLS when it had it), set in o.  Returns the string o
+ * now points to when it was allocated (free it after the run), or NULL.
+ * With histcmd_replay_script and linemode_start, a replay in-process.
+ */
+char *histcmd_replay_target(
+    const struct hist_session *, const char *server, struct cli_opts *o);
+
+/*
  * `ehlo export --format swaks|curl|script` (tui/export_fmt.c): prints
  * a shell command (swaks, curl) or an `ehlo run` script that repeats
  * the session; what the tool cannot express is listed as comments.

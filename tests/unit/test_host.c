@@ -31,6 +31,7 @@
 #include "history/history.h"
 #include "protocol/practice.h"
 #include "tui/cli.h"
+#include "tui/histcmd.h"
 #include "tui/host.h"
 #include "tui/hostprobe.h"
 #include "tui/linemode.h"
@@ -459,8 +460,18 @@ lr_hook(void *arg)
 		linemode_before_sleep(r->l);
 }
 
+static void run_script_on(
+    struct lr *, const struct cli_opts *, struct hist *, const char *, int64_t);
+
 static void
 run_script(struct lr *r, struct hist *h, const char *script)
+{
+	run_script_on(r, &fx.o, h, script, 0);
+}
+
+static void
+run_script_on(struct lr *r, const struct cli_opts *o, struct hist *h,
+    const char *script, int64_t replay_of)
 {
 	struct linemode_cbs cbs = {
 	    .event = lr_event, .error = lr_error, .done = lr_done};
@@ -470,7 +481,7 @@ run_script(struct lr *r, struct hist *h, const char *script)
 
 	cbs.arg = r;
 	r->l = linemode_start(
-	    fx.loop, &fx.o, h, script, strlen(script), 0, &cbs, &err);
+	    fx.loop, o, h, script, strlen(script), replay_of, &cbs, &err);
 	assert_non_null(r->l);
 	loop_set_before_sleep(fx.loop, lr_hook, r);
 	guard = loop_timer_add(fx.loop, GUARD_MS, on_guard, &guard_arg);
@@ -480,6 +491,35 @@ run_script(struct lr *r, struct hist *h, const char *script)
 	assert_false(guard_arg.guard_hit);
 	assert_true(linemode_is_done(r->l));
 	linemode_free(r->l);
+}
+
+/* As /replay would: the recorded session's client side, again. */
+static void
+replay_in_process(struct hist *h, const struct hist_session *hs)
+{
+	struct histcmd_events es;
+	struct hist_session *again;
+	struct cli_opts o = fx.o;
+	struct lr r = {0};
+	char *script, *server, *err = NULL;
+	size_t len;
+
+	assert_int_equal(histcmd_events_load(h, hs->id, &es, &err), 0);
+	script = histcmd_replay_script(h, hs, &es, &len, &err);
+	assert_non_null(script);
+	assert_non_null(strstr(script, "RCPT TO:<unknown@practice.test>"));
+	server = histcmd_replay_target(hs, NULL, &o);
+	assert_string_equal(o.server, fx.o.server);
+	run_script_on(&r, &o, h, script, hs->id);
+	assert_int_equal(r.status, EXIT_REPLY);
+	again = hist_session_get(h, r.id, &err);
+	assert_non_null(again);
+	assert_int_equal(again->replay_of, hs->id);
+	assert_int_equal(again->exit_status, EXIT_REPLY);
+	hist_session_free(again);
+	free(server);
+	free(script);
+	histcmd_events_free(&es);
 }
 
 static const char script_550[] = "EHLO client.test\n"
@@ -506,6 +546,7 @@ test_linemode_in_process(void **state)
 	hs = hist_session_get(h, r.id, &err);
 	assert_non_null(hs);
 	assert_int_equal(hs->exit_status, EXIT_REPLY);
+	replay_in_process(h, hs);
 	hist_session_free(hs);
 	/* /expect is line mode's: the same 550 expected is a success. */
 	memset(&r, 0, sizeof r);
