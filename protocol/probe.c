@@ -7,13 +7,14 @@
  * RFC 8314 (implicit TLS), RFC 2920 (PIPELINING), RFC 1870 (SIZE),
  * RFC 3463 (enhanced codes).
  *
- * Shape: a probe is a step function over a small runner.  The runner
- * owns one connection at a time (a client on the caller's loop); once
- * the client is idle after the greeting it calls the probe's step, which
- * sends the next command(s) and remembers the stage index of each one
- * it will judge, or says it is done (the runner sends QUIT).  When a
- * connection ends, the probe collects the reply codes of those stages
- * into its facts; the pipelining probe then opens a second connection.
+ * Shape: a probe is a step function driven by its caller, who owns the
+ * connections (the session host in tui/): one client at a time is
+ * attached; once the client is idle after the greeting, each
+ * smtp_probe_step sends the next command(s) and remembers the stage
+ * index of each one it will judge, or, when the probe is done, QUIT.
+ * When a connection ends (detach), the probe collects the reply codes
+ * of those stages into its facts; the pipelining probe then asks for a
+ * second connection.
  * Every dialogue line is kept (with its connection and stage kind) so
  * the evidence can be picked afterwards.  smtp_probe_judge() turns the
  * facts into a verdict without any I/O.
@@ -27,7 +28,6 @@
 #include <strings.h>
 
 #include "core/escape.h"
-#include "core/loop.h"
 #include "core/xmalloc.h"
 #include "protocol/caps.h"
 
@@ -423,12 +423,9 @@ enum {
 	IX_COUNT
 };
 
-struct probe {
-	const char *name;
-	const struct smtp_probe_opts *opts;
-	struct loop *loop;
-	smtp_event_cb *watch;
-	void *warg;
+struct smtp_probe {
+	char *name;
+	char *helo, *from, *rcpt;
 	struct smtp_client *client;
 	struct smtp_session *session;
 	unsigned conn; /* 1, 2 */
@@ -439,10 +436,12 @@ struct probe {
 	struct smtp_probe_facts facts;
 	struct pline *lines;
 	size_t nlines;
+	int done; /* no further connection wanted */
+	int cancelled;
 };
 
 static void
-line_add(struct probe *p, const char *prefix, const char *t, size_t n,
+line_add(struct smtp_probe *p, const char *prefix, const char *t, size_t n,
     const struct smtp_stage *st)
 {
 	struct pline *l;
@@ -482,26 +481,24 @@ line_add(struct probe *p, const char *prefix, const char *t, size_t n,
 	}
 }
 
-static void
-on_event(const struct smtp_event *ev, void *arg)
+void
+smtp_probe_event(struct smtp_probe *p, const struct smtp_event *ev)
 {
-	struct probe *p = arg;
-
+	if (p->session == NULL)
+		return;
 	if (ev->type == SMTP_EV_SENT)
 		line_add(p, "C: ", ev->text, ev->len, ev->stage);
 	else if (ev->type == SMTP_EV_LINE)
 		line_add(p, "S: ", ev->text, ev->len,
 		    smtp_session_awaiting(p->session));
-	if (p->watch != NULL)
-		p->watch(ev, p->warg);
 }
 
 /* Sends a command; returns its stage index, or SIZE_MAX. */
-static size_t psend(struct probe *p, const char *fmt, ...)
+static size_t psend(struct smtp_probe *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static size_t
-psend(struct probe *p, const char *fmt, ...)
+psend(struct smtp_probe *p, const char *fmt, ...)
 {
 	va_list ap;
 	char *line, *err = NULL;
@@ -521,7 +518,7 @@ psend(struct probe *p, const char *fmt, ...)
 }
 
 static int
-code_at(const struct probe *p, size_t idx)
+code_at(const struct smtp_probe *p, size_t idx)
 {
 	const struct smtp_stage *st;
 
@@ -532,9 +529,9 @@ code_at(const struct probe *p, size_t idx)
 }
 
 static const char *
-sender(const struct probe *p)
+sender(const struct smtp_probe *p)
 {
-	return p->opts->from != NULL ? p->opts->from : "";
+	return p->from != NULL ? p->from : "";
 }
 
 /*
@@ -542,11 +539,11 @@ sender(const struct probe *p)
  * returns 0 when the probe is done on this connection (QUIT follows).
  */
 static int
-step_ehlo(struct probe *p)
+step_ehlo(struct smtp_probe *p)
 {
 	if (p->phase == 0) {
 		p->phase = 1;
-		p->ix[IX_EHLO] = psend(p, "EHLO %s", p->opts->helo);
+		p->ix[IX_EHLO] = psend(p, "EHLO %s", p->helo);
 		if (p->ix[IX_EHLO] != SIZE_MAX)
 			return 1;
 	}
@@ -554,7 +551,7 @@ step_ehlo(struct probe *p)
 		p->phase = 2;
 		if (!is2(code_at(p, p->ix[IX_EHLO]))) {
 			/* No ESMTP: plain HELO keeps the probe going. */
-			(void)psend(p, "HELO %s", p->opts->helo);
+			(void)psend(p, "HELO %s", p->helo);
 			return 1;
 		}
 	}
@@ -563,7 +560,7 @@ step_ehlo(struct probe *p)
 
 /* AUTH PLAIN without credentials: offered, and cancelled if it began. */
 static int
-step_auth(struct probe *p)
+step_auth(struct smtp_probe *p)
 {
 	if (step_ehlo(p))
 		return 1;
@@ -587,7 +584,7 @@ step_auth(struct probe *p)
 
 /* The AUTH probe, then whether MAIL is taken before STARTTLS. */
 static int
-step_starttls(struct probe *p)
+step_starttls(struct smtp_probe *p)
 {
 	if (step_auth(p))
 		return 1;
@@ -609,7 +606,7 @@ step_starttls(struct probe *p)
 }
 
 static int
-step_relay(struct probe *p)
+step_relay(struct smtp_probe *p)
 {
 	if (step_ehlo(p))
 		return 1;
@@ -621,7 +618,7 @@ step_relay(struct probe *p)
 		if (!is2(code_at(p, p->ix[IX_MAIL])))
 			return 0;
 		p->ix[IX_RCPT] = psend(p, "RCPT TO:<%s>",
-		    p->opts->rcpt != NULL ? p->opts->rcpt : PROBE_FOREIGN_RCPT);
+		    p->rcpt != NULL ? p->rcpt : PROBE_FOREIGN_RCPT);
 		return 1;
 	case 4:
 		/* Never DATA: end the transaction. */
@@ -633,10 +630,9 @@ step_relay(struct probe *p)
 }
 
 static int
-step_vrfy(struct probe *p)
+step_vrfy(struct smtp_probe *p)
 {
-	const char *known =
-	    p->opts->rcpt != NULL ? p->opts->rcpt : "postmaster";
+	const char *known = p->rcpt != NULL ? p->rcpt : "postmaster";
 
 	if (step_ehlo(p))
 		return 1;
@@ -657,7 +653,7 @@ step_vrfy(struct probe *p)
 }
 
 static int
-step_pipelining(struct probe *p)
+step_pipelining(struct smtp_probe *p)
 {
 	const struct smtp_caps *caps = smtp_session_caps(p->session);
 
@@ -665,7 +661,7 @@ step_pipelining(struct probe *p)
 		/* The early EHLO was sent by the runner; answered: done. */
 		if (p->ix[IX_EHLO] == SIZE_MAX && p->phase == 0) {
 			p->phase++;
-			p->ix[IX_EHLO] = psend(p, "EHLO %s", p->opts->helo);
+			p->ix[IX_EHLO] = psend(p, "EHLO %s", p->helo);
 			return 1;
 		}
 		return 0;
@@ -691,7 +687,7 @@ step_pipelining(struct probe *p)
 }
 
 static int
-step_size(struct probe *p)
+step_size(struct smtp_probe *p)
 {
 	const struct smtp_caps *caps = smtp_session_caps(p->session);
 
@@ -727,7 +723,7 @@ step_size(struct probe *p)
 }
 
 static int
-step(struct probe *p)
+step(struct smtp_probe *p)
 {
 	if (strcmp(p->name, "starttls-required") == 0)
 		return step_starttls(p);
@@ -743,7 +739,7 @@ step(struct probe *p)
 }
 
 static int
-greeting_code(const struct probe *p)
+greeting_code(const struct smtp_probe *p)
 {
 	const struct smtp_stage *st;
 	size_t i;
@@ -756,22 +752,19 @@ greeting_code(const struct probe *p)
 	return 0;
 }
 
-static void
-tick(void *arg)
+void
+smtp_probe_step(struct smtp_probe *p)
 {
-	struct probe *p = arg;
 	struct smtp_session *s = p->session;
 	char *err = NULL;
 
-	if (smtp_client_is_closed(p->client)) {
-		loop_stop(p->loop);
+	if (p->client == NULL || smtp_client_is_closed(p->client))
 		return;
-	}
 	if (p->early && !p->early_done &&
 	    smtp_session_state(s) == SMTP_STATE_GREETING) {
 		p->early_done = 1;
 		/* Right after connect, before any greeting was read. */
-		p->ix[IX_EHLO] = psend(p, "EHLO %s", p->opts->helo);
+		p->ix[IX_EHLO] = psend(p, "EHLO %s", p->helo);
 		p->facts.early_sent = 1;
 		return;
 	}
@@ -792,7 +785,7 @@ tick(void *arg)
 
 /* After a connection: its reply codes into the facts. */
 static void
-collect(struct probe *p)
+collect(struct smtp_probe *p)
 {
 	struct smtp_probe_facts *f = &p->facts;
 	const struct smtp_caps *caps = smtp_session_caps(p->session);
@@ -835,10 +828,9 @@ collect(struct probe *p)
 			f->expn_lines++;
 }
 
-static void
-connection(struct probe *p)
+void
+smtp_probe_attach(struct smtp_probe *p, struct smtp_client *c)
 {
-	char *err = NULL;
 	size_t i;
 
 	p->conn++;
@@ -846,22 +838,38 @@ connection(struct probe *p)
 	p->early_done = 0;
 	for (i = 0; i < IX_COUNT; i++)
 		p->ix[i] = SIZE_MAX;
-	p->client = smtp_client_new(p->loop, &p->opts->client, on_event, p);
-	p->session = smtp_client_session(p->client);
+	p->client = c;
+	p->session = smtp_client_session(c);
 	if (p->early)
 		smtp_session_note(p->session,
 		    "probe: connection %u talks before the greeting, as "
 		    "spam bots do",
 		    p->conn);
-	loop_set_before_sleep(p->loop, tick, p);
-	if (smtp_client_connect(p->client, &err) == 0)
-		(void)loop_run(p->loop);
-	free(err);
-	loop_set_before_sleep(p->loop, NULL, NULL);
+}
+
+int
+smtp_probe_detach(struct smtp_probe *p)
+{
+	if (p->session == NULL)
+		return 0;
 	collect(p);
-	smtp_client_free(p->client);
 	p->client = NULL;
 	p->session = NULL;
+	/* The pipelining probe talks early on a second connection. */
+	if (!p->done && p->conn == 1 && strcmp(p->name, "pipelining") == 0 &&
+	    p->facts.greeting_code != 0) {
+		p->early = 1;
+		return 1;
+	}
+	p->done = 1;
+	return 0;
+}
+
+void
+smtp_probe_cancel(struct smtp_probe *p)
+{
+	p->done = 1;
+	p->cancelled = 1;
 }
 
 /* 1 when an EHLO reply line names one of the capabilities in want. */
@@ -881,7 +889,7 @@ caps_line(const char *text, const char *const *want)
 
 /* Which kept lines are the evidence for this probe. */
 static int
-is_evidence(const struct probe *p, const struct pline *l)
+is_evidence(const struct smtp_probe *p, const struct pline *l)
 {
 	static const char *const tls_caps[] = {"STARTTLS", "AUTH", NULL};
 	static const char *const auth_caps[] = {"AUTH", NULL};
@@ -919,48 +927,68 @@ is_evidence(const struct probe *p, const struct pline *l)
 	return 0;
 }
 
-int
-smtp_probe_run(struct loop *loop, const char *name,
-    const struct smtp_probe_opts *opts, smtp_event_cb *watch, void *arg,
-    struct smtp_probe_result *out, char **errstr)
+struct smtp_probe *
+smtp_probe_new(
+    const char *name, const struct smtp_probe_params *params, char **errstr)
 {
-	struct probe p;
+	struct smtp_probe *p;
+
+	if (smtp_probe_find(name) == NULL) {
+		*errstr = xasprintf("unknown probe \"%s\"", name);
+		return NULL;
+	}
+	p = xcalloc(1, sizeof *p);
+	p->name = xstrdup(name);
+	p->helo = xstrdup(params->helo);
+	p->from = params->from != NULL ? xstrdup(params->from) : NULL;
+	p->rcpt = params->rcpt != NULL ? xstrdup(params->rcpt) : NULL;
+	p->facts.port = params->port;
+	p->facts.tls = params->tls;
+	return p;
+}
+
+void
+smtp_probe_result(const struct smtp_probe *p, struct smtp_probe_result *out)
+{
 	size_t i;
 
 	memset(out, 0, sizeof *out);
-	if (smtp_probe_find(name) == NULL) {
-		*errstr = xasprintf("unknown probe \"%s\"", name);
-		return -1;
+	out->facts = p->facts;
+	if (p->cancelled)
+		out->verdict = verdict(&out->summary, &out->meaning,
+		    SMTP_PROBE_FAILED, "the probe was cancelled",
+		    "No verdict: it was stopped before it finished; the "
+		    "dialogue above shows how far it got.");
+	else
+		out->verdict = smtp_probe_judge(
+		    p->name, &p->facts, &out->summary, &out->meaning);
+	for (i = 0; i < p->nlines; i++) {
+		if (!is_evidence(p, &p->lines[i]))
+			continue;
+		out->evidence = xreallocarray(
+		    out->evidence, out->nevidence + 1, sizeof *out->evidence);
+		out->evidence[out->nevidence++] = p->lines[i].conn > 1
+		    ? xasprintf("[connection %u] %s", p->lines[i].conn,
+		          p->lines[i].text)
+		    : xstrdup(p->lines[i].text);
 	}
-	memset(&p, 0, sizeof p);
-	p.name = name;
-	p.opts = opts;
-	p.loop = loop;
-	p.watch = watch;
-	p.warg = arg;
-	p.facts.port = (int)strtol(opts->client.port, NULL, 10);
-	p.facts.tls = opts->client.implicit_tls;
-	connection(&p);
-	if (strcmp(name, "pipelining") == 0 && p.facts.greeting_code != 0) {
-		p.early = 1;
-		connection(&p);
-	}
-	out->facts = p.facts;
-	out->verdict =
-	    smtp_probe_judge(name, &p.facts, &out->summary, &out->meaning);
-	for (i = 0; i < p.nlines; i++) {
-		if (is_evidence(&p, &p.lines[i])) {
-			out->evidence = xreallocarray(out->evidence,
-			    out->nevidence + 1, sizeof *out->evidence);
-			out->evidence[out->nevidence++] = p.lines[i].conn > 1
-			    ? xasprintf("[connection %u] %s", p.lines[i].conn,
-			          p.lines[i].text)
-			    : xstrdup(p.lines[i].text);
-		}
-		free(p.lines[i].text);
-	}
-	free(p.lines);
-	return 0;
+}
+
+void
+smtp_probe_free(struct smtp_probe *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nlines; i++)
+		free(p->lines[i].text);
+	free(p->lines);
+	free(p->name);
+	free(p->helo);
+	free(p->from);
+	free(p->rcpt);
+	free(p);
 }
 
 void

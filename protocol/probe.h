@@ -6,10 +6,9 @@
  * it advertises?).  No probe ever sends DATA or BDAT, so none can
  * deliver mail: a transaction is at most MAIL and RCPT, then RSET.
  *
- * A probe runs on the caller's event loop through the client driver;
- * every session event is passed on to a watcher (the UI prints the
- * dialogue), and the result is a verdict, the evidence (the exact
- * dialogue lines that decided it) and what it means.  The verdict logic
+ * A probe runs over connections its caller makes and drives (in ehlo,
+ * the session host), and the result is a verdict, the evidence (the
+ * exact dialogue lines that decided it) and what it means.  The verdict logic
  * is a pure function of the facts gathered (smtp_probe_judge), so it is
  * tested without a server.
  */
@@ -21,8 +20,6 @@
 
 #include "protocol/client.h"
 #include "protocol/session.h"
-
-struct loop;
 
 enum smtp_probe_verdict {
 	SMTP_PROBE_GOOD = 0, /* the server does the right thing */
@@ -78,12 +75,13 @@ struct smtp_probe_result {
 	struct smtp_probe_facts facts;
 };
 
-struct smtp_probe_opts {
-	struct smtp_client_opts client; /* where and how to connect */
+struct smtp_probe_params {
 	const char *helo; /* name for EHLO */
 	const char *from; /* MAIL FROM address, NULL: the null sender */
 	const char *rcpt; /* relay: a foreign recipient; vrfy-expn: an
 	                   * address that exists; NULL: defaults */
+	int port; /* the port probed (25 is judged as a public MX) */
+	int tls; /* implicit TLS from the first byte */
 };
 
 /*
@@ -93,16 +91,43 @@ struct smtp_probe_opts {
 enum smtp_probe_verdict smtp_probe_judge(const char *name,
     const struct smtp_probe_facts *, char **summary, char **meaning);
 
+struct smtp_probe; /* one probe in progress */
+
 /*
- * Runs probe name against opts->client (one or two connections), with
- * loop (which must be idle: the probe sets its before-sleep hook and
- * runs it until done).  Every session event goes to watch (may be NULL)
- * as it happens.  Fills *out (free with smtp_probe_result_free).
- * Returns 0, or -1 with *errstr for an unknown probe name.
+ * A probe called name with params (strings copied).  Returns NULL with
+ * *errstr for an unknown name.  The caller runs it: it makes a client,
+ * attaches it before connecting, passes every session event to
+ * smtp_probe_event, calls smtp_probe_step once per loop turn, and when
+ * the client has closed calls smtp_probe_detach, which asks for
+ * another connection (1) or says the probe is over (0).
  */
-int smtp_probe_run(struct loop *, const char *name,
-    const struct smtp_probe_opts *, smtp_event_cb *watch, void *arg,
-    struct smtp_probe_result *out, char **errstr);
+struct smtp_probe *smtp_probe_new(
+    const char *name, const struct smtp_probe_params *, char **errstr);
+/* NULL is a no-op. */
+void smtp_probe_free(struct smtp_probe *);
+/* A new connection for the probe (not connected yet); not owned. */
+void smtp_probe_attach(struct smtp_probe *, struct smtp_client *);
+/* An event of the attached connection's session (kept for evidence). */
+void smtp_probe_event(struct smtp_probe *, const struct smtp_event *);
+/*
+ * Sends what the probe needs next when the client is idle (QUIT once
+ * the probe is done with this connection, or when the greeting refused);
+ * the early talker's EHLO goes before the greeting.
+ */
+void smtp_probe_step(struct smtp_probe *);
+/*
+ * The attached connection is over (the client is closed, still alive):
+ * collects its facts and detaches.  Returns 1 when the probe wants
+ * another connection, 0 when it is over.
+ */
+int smtp_probe_detach(struct smtp_probe *);
+/*
+ * No further connection: the next detach ends the probe, and its
+ * result is "failed" (cancelled, no verdict).
+ */
+void smtp_probe_cancel(struct smtp_probe *);
+/* The verdict, evidence and meaning from what was gathered so far. */
+void smtp_probe_result(const struct smtp_probe *, struct smtp_probe_result *);
 void smtp_probe_result_free(struct smtp_probe_result *);
 
 #endif

@@ -28,6 +28,7 @@
 #include "protocol/client.h"
 #include "protocol/tlscheck.h"
 #include "tui/cli.h"
+#include "tui/host.h"
 
 enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
 
@@ -36,10 +37,9 @@ static const char *const status_names[] = {
 
 struct chk {
 	const struct cli_opts *o;
-	struct loop *loop;
+	struct host *host;
 	struct smtp_client *client;
 	struct smtp_session *session;
-	char *helo;
 	int phase;
 	size_t ehlo_ix, starttls_ix;
 	char *failure; /* the session's failure text, if any */
@@ -55,10 +55,11 @@ struct chk {
 };
 
 static void
-on_event(const struct smtp_event *ev, void *arg)
+on_event(struct host *h, const struct smtp_event *ev, void *arg)
 {
 	struct chk *c = arg;
 
+	(void)h;
 	if (ev->type == SMTP_EV_FAILURE && c->failure == NULL)
 		c->failure = escape_dup(ev->text, ev->len);
 }
@@ -106,7 +107,7 @@ quit(struct chk *c)
 }
 
 static void
-tick(void *arg)
+tick(struct host *h, void *arg)
 {
 	struct chk *c = arg;
 	const struct smtp_stage *g;
@@ -114,7 +115,7 @@ tick(void *arg)
 	char *line;
 
 	if (smtp_client_is_closed(c->client)) {
-		loop_stop(c->loop);
+		host_stop(h);
 		return;
 	}
 	if (smtp_client_is_busy(c->client) ||
@@ -138,7 +139,7 @@ tick(void *arg)
 		}
 		FALLTHROUGH;
 	case 0:
-		line = xasprintf("EHLO %s", c->helo);
+		line = xasprintf("EHLO %s", host_helo(h));
 		c->ehlo_ix = send_cmd(c, line);
 		free(line);
 		c->phase = c->phase == 0 ? 1 : 3;
@@ -350,34 +351,27 @@ static int
 run_check(const struct cli_opts *o, const char *server)
 {
 	struct chk c;
-	struct smtp_client_opts co;
+	struct host_cbs cbs = {.event = on_event, .step = tick};
+	struct loop *loop = loop_new();
 	const struct smtp_tls_info *ti;
-	char *host = NULL, *port = NULL, *err = NULL, *label;
+	char *err = NULL, *label;
+	const char *host;
 	int status;
 
-	if (smtp_server_parse(server, o->tls ? 465 : 25, &host, &port, &err) ==
-	    -1) {
-		status = unknown("%s", err);
-		free(err);
-		return status;
-	}
 	memset(&c, 0, sizeof c);
 	c.o = o;
 	c.ehlo_ix = c.starttls_ix = SIZE_MAX;
-	c.helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
-	cli_client_opts(o, host, port, &co);
-	co.tls_ahead = !o->no_starttls; /* upgraded when offered */
-	c.loop = loop_new();
-	c.client = smtp_client_new(c.loop, &co, on_event, &c);
-	c.session = smtp_client_session(c.client);
-	loop_set_before_sleep(c.loop, tick, &c);
-	if (smtp_client_connect(c.client, &err) == -1) {
-		/* Resolution failed: nothing was measured. */
+	cbs.arg = &c;
+	c.host = host_new(loop, o, HOST_TLS_AHEAD, &cbs);
+	if (host_connect(c.host, server, &err) != 0) {
+		/* A bad SERVER, or resolution failed: nothing measured. */
 		status = unknown("%s", err);
 		free(err);
 		goto out;
 	}
-	(void)loop_run(c.loop);
+	c.client = host_client(c.host);
+	c.session = host_session(c.host);
+	host_run(c.host);
 	ti = smtp_client_tls_info(c.client);
 	if (ti != NULL) {
 		c.have_tls = 1;
@@ -390,20 +384,17 @@ run_check(const struct cli_opts *o, const char *server)
 			c.cert_days = ti->chain[0].days_left;
 		}
 	}
-	label = xasprintf(
-	    strchr(host, ':') != NULL ? "[%s]:%s" : "%s:%s", host, port);
+	host = host_peer_host(c.host);
+	label = xasprintf(strchr(host, ':') != NULL ? "[%s]:%s" : "%s:%s", host,
+	    host_peer_port(c.host));
 	status = report(&c, label);
 	free(label);
 out:
-	loop_set_before_sleep(c.loop, NULL, NULL);
-	smtp_client_free(c.client);
-	loop_free(c.loop);
+	host_free(c.host);
+	loop_free(loop);
 	free(c.failure);
 	free(c.tls_version);
 	free(c.verify_error);
-	free(c.helo);
-	free(host);
-	free(port);
 	return status;
 }
 

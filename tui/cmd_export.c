@@ -76,7 +76,7 @@ cmd_export(int argc, char *argv[])
 	} else {
 		(void)printf("SMTP session transcript (ehlo export; "
 		             "credentials masked)\n\n");
-		histcmd_print_header(stdout, s, 1);
+		histcmd_print_header(stdout, s, &es, 1);
 		(void)printf("\ndialogue (seconds since the session "
 		             "started; C: client, S: server, *: ehlo):\n");
 		histcmd_print_dialogue(stdout, h, s, &es, 0);

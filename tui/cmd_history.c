@@ -18,11 +18,17 @@
 
 #define HISTORY_PAGE 50
 
+struct list {
+	const struct cli_opts *o;
+	struct hist *h; /* for a failed session's last error reply */
+};
+
 static int
 print_row(const struct hist_session *s, void *arg)
 {
-	const struct cli_opts *o = arg;
-	char when[32], *server = histcmd_server(s), *label;
+	struct list *li = arg;
+	const struct cli_opts *o = li->o;
+	char when[32], *server = histcmd_server(s), *label, words[64];
 	json_t *j;
 
 	if (o->json) {
@@ -37,8 +43,9 @@ print_row(const struct hist_session *s, void *arg)
 		(void)json_object_set_new(j, "exit",
 		    s->exit_status >= 0 ? json_integer(s->exit_status)
 		                        : json_null());
-		(void)json_object_set_new(
-		    j, "outcome", json_string(histcmd_outcome(s->exit_status)));
+		(void)json_object_set_new(j, "outcome",
+		    json_string(histcmd_outcome_words(
+		        li->h, s, NULL, words, sizeof words)));
 		(void)json_object_set_new(j, "label",
 		    s->label != NULL
 		        ? print_json_text(s->label, strlen(s->label))
@@ -63,7 +70,8 @@ print_row(const struct hist_session *s, void *arg)
 		label = l;
 	}
 	(void)printf("%6lld  %.16s  %-28s %-18s %s\n", (long long)s->id, when,
-	    server, histcmd_outcome(s->exit_status), label);
+	    server, histcmd_outcome_words(li->h, s, NULL, words, sizeof words),
+	    label);
 	free(label);
 	free(server);
 	return 0;
@@ -74,6 +82,7 @@ cmd_history(int argc, char *argv[])
 {
 	struct cli_opts o;
 	struct hist *h;
+	struct list l;
 	char *err = NULL;
 	long n;
 	int rc, missing;
@@ -111,7 +120,9 @@ cmd_history(int argc, char *argv[])
 	if (!o.json)
 		(void)printf("%6s  %-16s  %-28s %-18s %s\n", "ID", "STARTED",
 		    "SERVER", "OUTCOME", "LABEL");
-	n = hist_session_list(h, o.limit, o.search, print_row, &o, &err);
+	l.o = &o;
+	l.h = h;
+	n = hist_session_list(h, o.limit, o.search, print_row, &l, &err);
 	hist_close(h);
 	if (n < 0) {
 		(void)fprintf(stderr, "ehlo: %s\n", err);

@@ -19,6 +19,7 @@
 #include "core/xmalloc.h"
 #include "protocol/probe.h"
 #include "tui/cli.h"
+#include "tui/hostprobe.h"
 
 #define PROBE_WRAP 76
 
@@ -38,7 +39,10 @@ print_line(const char *prefix, const char *p, size_t n)
 static void
 on_event(const struct smtp_event *ev, void *arg)
 {
-	(void)arg;
+	const int *json = arg;
+
+	if (*json)
+		return;
 	switch (ev->type) {
 	case SMTP_EV_SENT:
 		print_line("C: ", ev->text, ev->len);
@@ -143,64 +147,51 @@ print_json(const char *name, const char *server,
 static int
 run_probe(const struct cli_opts *o, const char *name, const char *server)
 {
-	struct smtp_probe_opts po;
-	struct smtp_probe_result r;
+	struct hostprobe_cbs cbs;
+	struct hostprobe *hp;
+	struct smtp_probe_result res, *r = &res;
 	struct loop *loop;
-	char *host = NULL, *port = NULL, *err = NULL, *helo, *esc;
+	char *err = NULL, *esc;
 	size_t i;
-	int status;
+	int status, json = o->json;
 
-	if (smtp_server_parse(server, o->tls ? 465 : 25, &host, &port, &err) ==
-	    -1) {
-		status = cli_usage_error("%s", err);
-		free(err);
-		return status;
-	}
-	helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
-	memset(&po, 0, sizeof po);
-	po.client.host = host;
-	po.client.port = port;
-	po.client.implicit_tls = o->tls;
-	po.client.tls.cafile = o->cafile;
-	po.client.tls.insecure = o->insecure;
-	po.client.timeout_ms = o->timeout_ms;
-	po.helo = helo;
-	po.from = o->from;
-	po.rcpt = o->to.n > 0 ? o->to.v[0] : NULL;
-	if (!o->json)
-		(void)printf(
-		    "*: probe %s: %s\n", name, smtp_probe_find(name)->question);
+	memset(&cbs, 0, sizeof cbs);
+	cbs.event = on_event;
+	cbs.arg = &json;
 	loop = loop_new();
-	if (smtp_probe_run(loop, name, &po, o->json ? NULL : on_event, NULL, &r,
-	        &err) == -1) {
+	hp = hostprobe_start(loop, o, name, server, &cbs, &err);
+	if (hp == NULL) {
 		status = cli_usage_error("%s", err);
 		free(err);
 		goto out;
 	}
-	status = r.verdict == SMTP_PROBE_PROBLEM ? EXIT_REPLY
-	    : r.verdict == SMTP_PROBE_FAILED     ? EXIT_NETWORK
-	                                         : EXIT_OK;
+	if (!o->json)
+		(void)printf(
+		    "*: probe %s: %s\n", name, smtp_probe_find(name)->question);
+	hostprobe_run(hp);
+	hostprobe_result(hp, r);
+	hostprobe_free(hp);
+	status = r->verdict == SMTP_PROBE_PROBLEM ? EXIT_REPLY
+	    : r->verdict == SMTP_PROBE_FAILED     ? EXIT_NETWORK
+	                                          : EXIT_OK;
 	if (o->json)
-		print_json(name, server, &r, status);
+		print_json(name, server, r, status);
 	else {
-		esc = escape_dup(r.summary, strlen(r.summary));
+		esc = escape_dup(r->summary, strlen(r->summary));
 		(void)printf("\nverdict: %s - %s\n",
-		    smtp_probe_verdict_name(r.verdict), esc);
+		    smtp_probe_verdict_name(r->verdict), esc);
 		free(esc);
-		if (r.nevidence > 0)
+		if (r->nevidence > 0)
 			(void)puts("evidence:");
-		for (i = 0; i < r.nevidence; i++)
-			(void)printf("  %s\n", r.evidence[i]);
+		for (i = 0; i < r->nevidence; i++)
+			(void)printf("  %s\n", r->evidence[i]);
 		(void)puts("meaning:");
-		print_wrapped("  ", r.meaning);
+		print_wrapped("  ", r->meaning);
 	}
 	(void)fflush(stdout);
-	smtp_probe_result_free(&r);
+	smtp_probe_result_free(r);
 out:
 	loop_free(loop);
-	free(helo);
-	free(host);
-	free(port);
 	return status;
 }
 

@@ -295,6 +295,23 @@ build_script(struct build *b, size_t *len)
 }
 
 char *
+histcmd_replay_target(
+    const struct hist_session *s, const char *server, struct cli_opts *o)
+{
+	char *own;
+
+	if (server != NULL) {
+		o->server = server;
+		return NULL;
+	}
+	own = histcmd_server(s);
+	o->server = own;
+	if (strcmp(s->tls_mode, "tls") == 0)
+		o->tls = 1;
+	return own;
+}
+
+char *
 histcmd_replay_script(struct hist *h, const struct hist_session *s,
     const struct histcmd_events *es, size_t *len, char **errstr)
 {
@@ -646,14 +663,7 @@ cmd_replay(int argc, char *argv[])
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (o.nargs == 2)
-		o.server = o.args[1];
-	else {
-		server = histcmd_server(s);
-		o.server = server;
-		if (strcmp(s->tls_mode, "tls") == 0)
-			o.tls = 1;
-	}
+	server = histcmd_replay_target(s, o.nargs == 2 ? o.args[1] : NULL, &o);
 	if (!o.json)
 		(void)printf("*: replaying session #%lld against %s\n",
 		    (long long)s->id, o.server);

@@ -40,9 +40,9 @@
 #include "tui/cli.h"
 #include "tui/draft.h"
 #include "tui/histcmd.h"
+#include "tui/host.h"
 #include "tui/lang.h"
 #include "tui/print.h"
-#include "tui/record.h"
 
 enum snd_phase {
 	PH_GREETING,
@@ -58,12 +58,11 @@ enum snd_phase {
 
 struct snd {
 	const struct cli_opts *o;
-	struct print_opts po;
-	struct loop *loop;
+	struct host *host; /* the session, its recording and outcome */
+	/* the host's, for the session */
 	struct smtp_client *client;
 	struct smtp_session *session;
-	struct record *rec;
-	char *helo;
+	const char *helo;
 	enum snd_phase phase;
 	struct lang lang; /* the AUTH exchange */
 
@@ -84,18 +83,10 @@ struct snd {
 	int body_started;
 	int delivered;
 
-	int exit_fixed;
 	int done;
 };
 
 static void snd_step(struct snd *);
-
-static void
-fix_exit(struct snd *s, int status)
-{
-	if (s->exit_fixed == 0)
-		s->exit_fixed = status;
-}
 
 static void snd_error(struct snd *s, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -110,9 +101,8 @@ snd_error(struct snd *s, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	m = xvasprintf(fmt, ap);
 	va_end(ap);
-	print_workbench_error(s->rec, s->o->json, m);
+	host_error(s->host, status, "%s", m);
 	free(m);
-	fix_exit(s, status);
 }
 
 static void
@@ -367,29 +357,13 @@ on_reply(struct snd *s, const struct smtp_event *ev)
 	}
 }
 
+/* After the host recorded, printed and counted the event. */
 static void
-on_event(const struct smtp_event *ev, void *arg)
+on_event(struct host *h, const struct smtp_event *ev, void *arg)
 {
-	struct snd *s = arg;
-	char *e;
-
-	record_event(s->rec, ev); /* first: nothing shown goes unrecorded */
-	print_event(&s->po, ev);
-	switch (ev->type) {
-	case SMTP_EV_REPLY:
-		on_reply(s, ev);
-		break;
-	case SMTP_EV_FAILURE:
-		record_flush(s->rec);
-		(void)fflush(stdout);
-		e = escape_dup(ev->text, ev->len);
-		(void)fprintf(stderr, "ehlo: %s\n", e);
-		free(e);
-		fix_exit(s, EXIT_NETWORK);
-		break;
-	default:
-		break;
-	}
+	(void)h;
+	if (ev->type == SMTP_EV_REPLY)
+		on_reply(arg, ev);
 }
 
 /* ---- the phases ------------------------------------------------------ */
@@ -549,7 +523,7 @@ snd_step(struct snd *s)
 	while (!s->done) {
 		if (smtp_client_is_closed(s->client)) {
 			s->done = 1;
-			loop_stop(s->loop);
+			host_stop(s->host);
 			return;
 		}
 		if (smtp_client_is_busy(s->client) ||
@@ -565,19 +539,12 @@ snd_step(struct snd *s)
 	}
 }
 
-/*
- * Once per loop turn: step, then show the output once what it shows is
- * committed (record_flush_due: at most RECORD_BATCH_MS later).
- */
+/* The host's step: once per loop turn, before the output is shown. */
 static void
-before_sleep(void *arg)
+on_step(struct host *h, void *arg)
 {
-	struct snd *s = arg;
-
-	snd_step(s);
-	if (record_flush_due(s->rec, s->loop))
-		return;
-	(void)fflush(stdout);
+	(void)h;
+	snd_step(arg);
 }
 
 /* ---- setting up ------------------------------------------------------ */
@@ -738,16 +705,18 @@ static int
 snd_run(const struct cli_opts *o, struct smtp_message *msg)
 {
 	struct snd s;
-	struct smtp_client_opts co;
+	struct host_cbs cbs = {.event = on_event, .step = on_step};
+	struct loop *loop = NULL;
 	struct smtp_message_opts mo;
 	struct smtp_message_build *probe;
-	char *host = NULL, *port = NULL, *err = NULL;
+	char *err = NULL;
 	size_t i;
-	int status;
+	int status, rc;
 
 	memset(&s, 0, sizeof s);
 	s.o = o;
 	s.msg = msg;
+	cbs.arg = &s;
 	if (check_dsn(&s) != 0) {
 		status = EXIT_USAGE;
 		goto out;
@@ -762,47 +731,31 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 		goto out;
 	}
 	smtp_message_build_free(probe);
-	if (smtp_server_parse(
-	        o->server, o->tls ? 465 : 25, &host, &port, &err) == -1) {
+	loop = loop_new();
+	s.host =
+	    host_new(loop, o, HOST_PRINT | HOST_SIGNALS | HOST_TLS_AHEAD, &cbs);
+	host_record_spool(s.host, 1);
+	if ((rc = host_connect(s.host, o->server, &err)) == -1) {
 		(void)fprintf(stderr, "ehlo: %s\n", err);
 		free(err);
 		status = EXIT_USAGE;
 		goto out;
 	}
-	s.helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
-	s.po.json = o->json;
-	s.po.timing = o->timing;
-	cli_client_opts(o, host, port, &co);
-	co.tls_ahead = !o->no_starttls; /* upgraded when offered */
-	s.loop = loop_new();
-	loop_set_before_sleep(s.loop, before_sleep, &s);
-	s.client = smtp_client_new(s.loop, &co, on_event, &s);
+	free(err); /* a failure to connect was an event */
+	s.helo = host_helo(s.host);
+	s.client = host_client(s.host);
+	s.session = host_session(s.host);
 	s.lang.client = s.client;
-	s.session = smtp_client_session(s.client);
-	s.po.session = s.session;
-	s.rec = record_open(o->db, o->no_history, 1);
-	record_watch_stdout(s.rec);
-	record_begin(s.rec, host, (int)strtol(port, NULL, 10),
-	    o->tls            ? "tls"
-	        : o->starttls ? "starttls"
-	                      : "plain",
-	    0);
-	record_attach(s.rec, s.session, s.client);
-	if (smtp_client_connect(s.client, &err) == 0)
-		(void)loop_run(s.loop);
-	free(err);
-	if (s.exit_fixed == 0 && !s.delivered)
-		s.exit_fixed = EXIT_NETWORK; /* closed before the end */
-	status = s.exit_fixed != 0 ? s.exit_fixed : EXIT_OK;
-	record_flush(s.rec);
+	if (rc == 0)
+		host_run(s.host);
+	if (!s.delivered)
+		host_fix_exit(s.host, EXIT_NETWORK); /* closed before the end */
+	status = host_exit_fixed(s.host);
+	host_flush(s.host);
 	if (o->json)
 		print_summary(&s, status);
-	(void)fflush(stdout);
-	record_end(s.rec, status);
-	record_free(s.rec);
+	host_end(s.host, status);
 	lang_reset(&s.lang);
-	smtp_client_free(s.client);
-	loop_free(s.loop);
 out:
 	if (s.rcpt_text != NULL && s.info != NULL)
 		for (i = 0; i < s.info->nrcpts; i++)
@@ -811,9 +764,9 @@ out:
 	free(s.rcpt_text);
 	free(s.rcpt_code);
 	smtp_txn_free(s.txn);
-	free(s.helo);
-	free(host);
-	free(port);
+	host_free(s.host);
+	if (loop != NULL)
+		loop_free(loop);
 	return status;
 }
 

@@ -51,7 +51,7 @@ cmd_show(int argc, char *argv[])
 			print_json_put(j);
 		}
 	} else {
-		histcmd_print_header(stdout, s, 0);
+		histcmd_print_header(stdout, s, &es, 0);
 		(void)putchar('\n');
 		histcmd_print_dialogue(stdout, h, s, &es, 1);
 	}

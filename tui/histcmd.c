@@ -17,6 +17,7 @@
 #include "core/xmalloc.h"
 #include "protocol/digest.h"
 #include "tui/cli.h"
+#include "tui/host.h"
 
 struct hist *
 histcmd_open(const struct cli_opts *o, int *missing)
@@ -182,6 +183,50 @@ histcmd_outcome(int exit_status)
 	}
 }
 
+struct last_error {
+	int code;
+	char enhanced[16];
+};
+
+static void
+last_error_take(
+    struct last_error *le, unsigned flags, int code, const char *enhanced)
+{
+	if (!(flags & HIST_EV_REPLY) || code < 400 || code > 599)
+		return;
+	le->code = code;
+	(void)snprintf(le->enhanced, sizeof le->enhanced, "%s",
+	    enhanced != NULL ? enhanced : "");
+}
+
+static int
+last_error_cb(const struct hist_event *e, void *arg)
+{
+	last_error_take(arg, e->flags, e->code, e->enhanced);
+	return 0;
+}
+
+const char *
+histcmd_outcome_words(struct hist *h, const struct hist_session *s,
+    const struct histcmd_events *es, char *buf, size_t len)
+{
+	struct last_error le;
+	char *err = NULL;
+	size_t i;
+
+	memset(&le, 0, sizeof le);
+	/* Only a failed session needs its replies read. */
+	if (s->exit_status == EXIT_REPLY && es != NULL)
+		for (i = 0; i < es->n; i++)
+			last_error_take(&le, es->v[i].flags, es->v[i].code,
+			    es->v[i].enhanced);
+	else if (s->exit_status == EXIT_REPLY && h != NULL &&
+	    hist_events_iter(h, s->id, last_error_cb, &le, &err) < 0)
+		free(err); /* the words without the code */
+	return host_outcome_words(
+	    s->exit_status, le.code, le.enhanced, buf, len);
+}
+
 void
 histcmd_time(int64_t t, int utc, char *out, size_t outlen)
 {
@@ -280,7 +325,7 @@ histcmd_session_json(struct hist *h, const struct hist_session *s,
 {
 	json_t *o, *evs, *e, *bodies, *tls;
 	struct hist_body *b;
-	char hex[SMTP_SHA256_HEX];
+	char hex[SMTP_SHA256_HEX], words[64];
 	size_t i;
 
 	o = json_object();
@@ -297,8 +342,8 @@ histcmd_session_json(struct hist *h, const struct hist_session *s,
 	(void)json_object_set_new(o, "capabilities", caps_json(s->caps));
 	(void)json_object_set_new(o, "exit",
 	    s->exit_status >= 0 ? json_integer(s->exit_status) : json_null());
-	(void)json_object_set_new(
-	    o, "outcome", json_string(histcmd_outcome(s->exit_status)));
+	(void)json_object_set_new(o, "outcome",
+	    json_string(histcmd_outcome_words(h, s, es, words, sizeof words)));
 	(void)json_object_set_new(o, "label", json_text_or_null(s->label));
 	(void)json_object_set_new(o, "notes", json_text_or_null(s->notes));
 	(void)json_object_set_new(o, "replay_of",
@@ -445,8 +490,10 @@ print_field(FILE *f, const char *name, const char *value)
 }
 
 void
-histcmd_print_header(FILE *f, const struct hist_session *s, int utc)
+histcmd_print_header(FILE *f, const struct hist_session *s,
+    const struct histcmd_events *es, int utc)
 {
+	char words[64];
 	char when[32], *server = histcmd_server(s);
 
 	histcmd_time(s->started, utc, when, sizeof when);
@@ -459,7 +506,7 @@ histcmd_print_header(FILE *f, const struct hist_session *s, int utc)
 	    utc ? " UTC" : "", (double)s->last_t_us / 1e6);
 	if (s->exit_status >= 0)
 		(void)fprintf(f, "outcome:   exit %d (%s)\n", s->exit_status,
-		    histcmd_outcome(s->exit_status));
+		    histcmd_outcome_words(NULL, s, es, words, sizeof words));
 	else
 		(void)fprintf(f,
 		    "outcome:   unfinished (ehlo was stopped "

@@ -84,6 +84,15 @@ const char *histcmd_event_hidden(const struct histcmd_event *);
 /* "ok", "4xx/5xx reply", ... for an exit status; "unfinished" for -1. */
 const char *histcmd_outcome(int exit_status);
 
+/*
+ * The session's outcome in words (host_outcome_words): "ok", "failed
+ * 550 5.1.1", "temporary failure 451 4.7.1", "network error",
+ * "aborted", ...; the reply is the session's last 4xx/5xx, taken from
+ * es when not NULL, else read from h (when not NULL).  Writes into buf.
+ */
+const char *histcmd_outcome_words(struct hist *h, const struct hist_session *s,
+    const struct histcmd_events *es, char *buf, size_t len);
+
 /* "2024-06-03 10:11:12" in local time (utc 0) or UTC (utc 1). */
 void histcmd_time(int64_t t, int utc, char *out, size_t outlen);
 
@@ -100,9 +109,11 @@ json_t *histcmd_session_json(struct hist *, const struct hist_session *,
 
 /*
  * Prints the session's header (server, times, outcome, TLS,
- * capabilities, label, notes) as text.  utc selects the time zone.
+ * capabilities, label, notes) as text; the outcome's reply comes from
+ * the events.  utc selects the time zone.
  */
-void histcmd_print_header(FILE *, const struct hist_session *, int utc);
+void histcmd_print_header(FILE *, const struct hist_session *,
+    const struct histcmd_events *, int utc);
 
 /*
  * Prints the dialogue as line mode does with --timing; annotate adds the
@@ -118,6 +129,15 @@ void histcmd_print_dialogue(FILE *, struct hist *, const struct hist_session *,
  */
 char *histcmd_replay_script(struct hist *, const struct hist_session *,
     const struct histcmd_events *, size_t *len, char **errstr);
+
+/*
+ * Where a replay goes: server when not NULL, else the recorded server
+ * (with implicit TLS when it had it), set in o.  Returns the string o
+ * now points to when it was allocated (free it after the run), or NULL.
+ * With histcmd_replay_script and linemode_start, a replay in-process.
+ */
+char *histcmd_replay_target(
+    const struct hist_session *, const char *server, struct cli_opts *o);
 
 /*
  * `ehlo export --format swaks|curl|script` (tui/export_fmt.c): prints

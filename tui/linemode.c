@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #include "core/buf.h"
-#include "core/escape.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
 #include "protocol/client.h"
@@ -32,20 +31,22 @@
 #include "protocol/tlscheck.h"
 #include "tui/cli.h"
 #include "tui/cmdtab.h"
+#include "tui/host.h"
 #include "tui/lang.h"
 #include "tui/linemode.h"
 #include "tui/print.h"
-#include "tui/record.h"
 
 /* A script line longer than this is refused (content lines included). */
 #define SCRIPT_LINE_MAX (1024 * 1024)
 
 struct lm {
 	const struct cli_opts *o;
+	struct host *host; /* the session, its recording and outcome */
+	/* the host's, for the current session */
 	struct loop *loop;
 	struct smtp_client *client;
 	struct smtp_session *session;
-	char *helo;
+	const char *helo;
 	struct record *rec; /* history, NULL with --no-history */
 
 	/* script input */
@@ -70,35 +71,19 @@ struct lm {
 	struct lang lang; /* /auth and /body across replies */
 	int sleeping;
 
-	/* outcome */
-	int failed_replies; /* 4xx/5xx not answered by /expect */
-	int last_counted; /* the last reply was counted in failed */
-	int exit_fixed; /* an exit status decided by an error */
 	int done;
+	int async; /* linemode_start: the dialogue goes to cbs */
+	struct linemode_cbs cbs;
+};
+
+/* An in-process run (linemode_start) is a line mode of its own. */
+struct linemode {
+	struct lm lm;
 };
 
 static void lm_step(struct lm *);
 
-static void
-fix_exit(struct lm *lm, int status)
-{
-	if (lm->exit_fixed == 0)
-		lm->exit_fixed = status;
-}
-
 /* ---- output ------------------------------------------------------- */
-
-/* The dialogue as text or JSON Lines (tui/print.c, shared with send). */
-static void
-lm_print_event(struct lm *lm, const struct smtp_event *ev)
-{
-	struct print_opts po;
-
-	po.json = lm->o->json;
-	po.timing = lm->o->timing;
-	po.session = lm->session;
-	print_event(&po, ev);
-}
 
 /* A note of the workbench itself, on stdout (*:) in the dialogue. */
 static void lm_note(struct lm *lm, const char *fmt, ...)
@@ -130,9 +115,8 @@ lm_error(struct lm *lm, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	print_workbench_error(lm->rec, lm->o->json, s);
+	host_error(lm->host, status, "%s", s);
 	free(s);
-	fix_exit(lm, status);
 }
 
 static void script_error(struct lm *lm, const char *fmt, ...)
@@ -169,47 +153,24 @@ start_auth(struct lm *lm, const char *mech, const char *user)
 
 /* ---- session events ----------------------------------------------- */
 
+/*
+ * After the host recorded, printed and counted the event (a 4xx/5xx
+ * counts as failed until /expect takes it back).
+ */
 static void
-on_reply(struct lm *lm, const struct smtp_event *ev)
+on_event(struct host *h, const struct smtp_event *ev, void *arg)
 {
-	int code = ev->reply->code;
+	struct lm *lm = arg;
 	char *err = NULL;
 
-	lm->last_counted = 0;
-	if (code >= 400) {
-		lm->failed_replies++;
-		lm->last_counted = 1;
-	}
+	(void)h;
+	if (lm->cbs.event != NULL)
+		lm->cbs.event(ev, lm->cbs.arg);
+	if (ev->type != SMTP_EV_REPLY)
+		return;
 	if (lang_on_reply(&lm->lang, ev, &err) == -1) {
 		lm_error(lm, EXIT_USAGE, "%s", err);
 		free(err);
-	}
-}
-
-static void
-on_event(const struct smtp_event *ev, void *arg)
-{
-	struct lm *lm = arg;
-
-	record_event(lm->rec, ev); /* first: nothing shown goes unrecorded */
-	lm_print_event(lm, ev);
-	switch (ev->type) {
-	case SMTP_EV_REPLY:
-		on_reply(lm, ev);
-		break;
-	case SMTP_EV_FAILURE:
-		record_flush(lm->rec);
-		(void)fflush(stdout);
-		{
-			char *e = escape_dup(ev->text, ev->len);
-
-			(void)fprintf(stderr, "ehlo: %s\n", e);
-			free(e);
-		}
-		fix_exit(lm, EXIT_NETWORK);
-		break;
-	default:
-		break;
 	}
 }
 
@@ -398,10 +359,7 @@ lm_op_expect_met(void *fe, const char *text)
 	struct lm *lm = fe;
 
 	(void)text;
-	if (lm->last_counted) {
-		lm->failed_replies--;
-		lm->last_counted = 0;
-	}
+	host_reply_expected(lm->host);
 }
 
 static void
@@ -549,7 +507,8 @@ preamble(struct lm *lm)
 		if (lm->pre_ehlo_phase ==
 		    1 + smtp_session_is_tls(lm->session)) {
 			lm_error(lm,
-			    lm->failed_replies ? EXIT_REPLY : EXIT_NETWORK,
+			    host_failed_replies(lm->host) ? EXIT_REPLY
+			                                  : EXIT_NETWORK,
 			    "the server did not accept EHLO; "
 			    "--starttls and --auth need ESMTP");
 			lm->script_over = 1;
@@ -634,10 +593,19 @@ run_line(struct lm *lm)
 static void
 finish(struct lm *lm)
 {
+	int status;
+
 	if (lm->done)
 		return;
 	lm->done = 1;
-	loop_stop(lm->loop);
+	host_stop(lm->host);
+	if (!lm->async)
+		return;
+	/* In-process: the session ends here, the caller frees later. */
+	status = host_exit_status(lm->host);
+	host_end(lm->host, status);
+	if (lm->cbs.done != NULL)
+		lm->cbs.done(status, host_session_id(lm->host), lm->cbs.arg);
 }
 
 static void
@@ -713,51 +681,18 @@ lm_step(struct lm *lm)
 	}
 }
 
-/*
- * SIGTERM or SIGHUP (through the loop's self-pipe): the session ends like
- * any other, recorded and closed, with exit status 128 + the signal.
- */
+/* The host's step: once per loop turn, before the output is shown. */
 static void
-on_term_signal(int signo, void *arg)
+on_step(struct host *h, void *arg)
 {
-	struct lm *lm = arg;
-
-	lm->script_over = 1;
-	lm_error(lm, 128 + signo, "interrupted by %s: the session was closed",
-	    signo == SIGHUP ? "SIGHUP" : "SIGTERM");
-	smtp_session_close(lm->session, "the workbench closed the connection");
-	smtp_client_close(lm->client);
-	loop_stop(lm->loop);
-}
-
-/*
- * Once per loop turn: run what became runnable, then show it, but only
- * once what it shows is committed (a crash loses nothing that was
- * shown); rows are committed every RECORD_BATCH_MS at most.
- */
-static void
-before_sleep(void *arg)
-{
-	struct lm *lm = arg;
-
-	lm_step(lm);
-	if (record_flush_due(lm->rec, lm->loop))
-		return;
-	(void)fflush(stdout);
-}
-
-static int
-exit_status(struct lm *lm)
-{
-	if (lm->exit_fixed != 0)
-		return lm->exit_fixed;
-	return lm->failed_replies > 0 ? EXIT_REPLY : EXIT_OK;
+	(void)h;
+	lm_step(arg);
 }
 
 static void
 print_summary(struct lm *lm, int status)
 {
-	json_t *o, *t, *chain, *c;
+	json_t *o, *t;
 	const struct smtp_tls_info *ti = smtp_client_tls_info(lm->client);
 	const struct smtp_caps *caps = smtp_session_caps(lm->session);
 	size_t i;
@@ -766,7 +701,7 @@ print_summary(struct lm *lm, int status)
 	(void)json_object_set_new(o, "type", json_string("summary"));
 	(void)json_object_set_new(o, "exit", json_integer(status));
 	(void)json_object_set_new(
-	    o, "failed_replies", json_integer(lm->failed_replies));
+	    o, "failed_replies", json_integer(host_failed_replies(lm->host)));
 	if (caps->valid) {
 		t = json_array();
 		for (i = 0; i < caps->ncaps; i++)
@@ -775,57 +710,8 @@ print_summary(struct lm *lm, int status)
 			        strlen(caps->caps[i].keyword)));
 		(void)json_object_set_new(o, "capabilities", t);
 	}
-	if (ti != NULL) {
-		t = json_object();
-		(void)json_object_set_new(t, "version",
-		    print_json_text(ti->version, strlen(ti->version)));
-		(void)json_object_set_new(t, "cipher",
-		    print_json_text(ti->cipher, strlen(ti->cipher)));
-		(void)json_object_set_new(
-		    t, "group", print_json_text(ti->group, strlen(ti->group)));
-		(void)json_object_set_new(
-		    t, "sni", print_json_text(ti->sni, strlen(ti->sni)));
-		(void)json_object_set_new(
-		    t, "verified", json_boolean(ti->verified));
-		(void)json_object_set_new(t, "verify_error",
-		    print_json_text(
-		        ti->verify_error, strlen(ti->verify_error)));
-		(void)json_object_set_new(t, "ocsp",
-		    json_string(smtp_tls_ocsp_name(ti->ocsp_status)));
-		(void)json_object_set_new(t, "ocsp_detail",
-		    print_json_text(ti->ocsp, strlen(ti->ocsp)));
-		chain = json_array();
-		for (i = 0; i < ti->nchain; i++) {
-			c = json_object();
-			(void)json_object_set_new(c, "subject",
-			    print_json_text(ti->chain[i].subject,
-			        strlen(ti->chain[i].subject)));
-			(void)json_object_set_new(c, "issuer",
-			    print_json_text(ti->chain[i].issuer,
-			        strlen(ti->chain[i].issuer)));
-			(void)json_object_set_new(c, "san",
-			    print_json_text(
-			        ti->chain[i].san, strlen(ti->chain[i].san)));
-			(void)json_object_set_new(c, "not_before",
-			    print_json_text(ti->chain[i].not_before,
-			        strlen(ti->chain[i].not_before)));
-			(void)json_object_set_new(c, "not_after",
-			    print_json_text(ti->chain[i].not_after,
-			        strlen(ti->chain[i].not_after)));
-			(void)json_object_set_new(c, "key",
-			    json_pack("{s:s, s:i}", "type",
-			        ti->chain[i].key_type, "bits",
-			        ti->chain[i].key_bits));
-			(void)json_object_set_new(c, "sig_alg",
-			    print_json_text(ti->chain[i].sig_alg,
-			        strlen(ti->chain[i].sig_alg)));
-			(void)json_object_set_new(c, "days_left",
-			    json_integer(ti->chain[i].days_left));
-			(void)json_array_append_new(chain, c);
-		}
-		(void)json_object_set_new(t, "chain", chain);
-		(void)json_object_set_new(o, "tls", t);
-	}
+	if (ti != NULL)
+		(void)json_object_set_new(o, "tls", print_json_tls(ti));
 	print_json_put(o);
 }
 
@@ -834,98 +720,129 @@ static struct loop *lm_shared_loop;
 static linemode_done_cb *lm_done;
 static void *lm_done_arg;
 
+static void
+on_host_error(struct host *h, const char *msg, void *arg)
+{
+	struct lm *lm = arg;
+
+	(void)h;
+	if (lm->cbs.error != NULL)
+		lm->cbs.error(msg, lm->cbs.arg);
+}
+
 /*
- * Runs a session: the script is text[0..len) when text is not NULL
- * (replay), else o->script or stdin.  The session is recorded (unless
- * --no-history) with replay_of; *session_id gets its history id (0
- * when not recorded) when not NULL.
+ * Makes lm's host on loop and opens the script: text[0..len) when text
+ * is not NULL (replay), else o->script or stdin.  Returns -1 with
+ * *errstr (a bad SERVER, a script that cannot be opened).
+ */
+static int
+lm_open(struct lm *lm, const struct cli_opts *o, struct loop *loop,
+    unsigned flags, const char *text, size_t len, char **errstr)
+{
+	struct host_cbs cbs = {
+	    .event = on_event, .step = on_step, .error = on_host_error};
+
+	lm->o = o;
+	lm->loop = loop;
+	cbs.arg = lm;
+	lm->host = host_new(loop, o, flags, &cbs);
+	lm->fd = -1;
+	if (host_set_server(lm->host, o->server, errstr) == -1)
+		return -1;
+	if (text != NULL)
+		lm->name = "replay script";
+	else if (o->script == NULL || strcmp(o->script, "-") == 0) {
+		lm->fd = STDIN_FILENO;
+		lm->name = "stdin";
+	} else if ((lm->fd = open(o->script, O_RDONLY | O_CLOEXEC)) == -1) {
+		*errstr = xasprintf(
+		    "cannot open script %s: %s", o->script, strerror(errno));
+		return -1;
+	} else
+		lm->name = o->script;
+	buf_init(&lm->in, text != NULL ? 0 : SCRIPT_LINE_MAX + 65536);
+	if (text != NULL) {
+		(void)buf_add(&lm->in, text, len);
+		lm->eof = 1;
+	}
+	return 0;
+}
+
+/* Connects; returns 0 when the connection is under way. */
+static int
+lm_connect(struct lm *lm)
+{
+	char *err = NULL;
+	int rc = host_connect(lm->host, NULL, &err);
+
+	free(err); /* parsed before; a failure was an event */
+	lm->helo = host_helo(lm->host);
+	lm->client = host_client(lm->host);
+	lm->session = host_session(lm->host);
+	lm->rec = host_record(lm->host);
+	lm->lang.client = lm->client;
+	lm->lang.rec = lm->rec;
+	return rc;
+}
+
+/* Frees what lm_open and lm_connect made (the loop stays). */
+static void
+lm_close(struct lm *lm)
+{
+	lang_reset(&lm->lang);
+	free(lm->line);
+	lm->line = NULL;
+	buf_reset(&lm->in);
+	if (lm->waiting_input)
+		loop_fd_del(lm->loop, lm->fd);
+	if (lm->fd != STDIN_FILENO && lm->fd != -1)
+		(void)close(lm->fd);
+	host_free(lm->host);
+}
+
+/*
+ * Runs a session to its end: see lm_open for the script.  The session
+ * is recorded (unless --no-history) with replay_of; *session_id gets its
+ * history id (0 when not recorded) when not NULL.
  */
 static int
 lm_run(const struct cli_opts *o, const char *text, size_t len,
     int64_t replay_of, int64_t *session_id)
 {
 	struct lm lm;
-	struct smtp_client_opts co;
-	char *host = NULL, *port = NULL, *err = NULL;
+	struct loop *loop =
+	    lm_shared_loop != NULL ? lm_shared_loop : loop_new();
+	char *err = NULL;
 	int status;
 
 	memset(&lm, 0, sizeof lm);
-	lm.o = o;
-	if (smtp_server_parse(
-	        o->server, o->tls ? 465 : 25, &host, &port, &err) == -1) {
+	/* Signals end the session only when the process is ours alone. */
+	if (lm_open(&lm, o, loop,
+	        HOST_PRINT | (loop != lm_shared_loop ? HOST_SIGNALS : 0), text,
+	        len, &err) == -1) {
 		(void)fprintf(stderr, "ehlo: %s\n", err);
 		free(err);
-		return EXIT_USAGE;
+		status = EXIT_USAGE;
+		goto out;
 	}
-	if (text != NULL) {
-		lm.fd = -1;
-		lm.name = "replay script";
-	} else if (o->script == NULL || strcmp(o->script, "-") == 0) {
-		lm.fd = STDIN_FILENO;
-		lm.name = "stdin";
-	} else if ((lm.fd = open(o->script, O_RDONLY | O_CLOEXEC)) == -1) {
-		(void)fprintf(stderr, "ehlo: cannot open script %s: %s\n",
-		    o->script, strerror(errno));
-		free(host);
-		free(port);
-		return EXIT_USAGE;
-	} else
-		lm.name = o->script;
-	buf_init(&lm.in, text != NULL ? 0 : SCRIPT_LINE_MAX + 65536);
-	if (text != NULL) {
-		(void)buf_add(&lm.in, text, len);
-		lm.eof = 1;
-	}
-	lm.helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
+	host_record_spool(lm.host, session_id == NULL);
+	host_set_replay_of(lm.host, replay_of);
+	if (lm_connect(&lm) == 0)
+		host_run(lm.host);
 
-	cli_client_opts(o, host, port, &co);
-	lm.loop = lm_shared_loop != NULL ? lm_shared_loop : loop_new();
-	loop_set_before_sleep(lm.loop, before_sleep, &lm);
-	lm.client = smtp_client_new(lm.loop, &co, on_event, &lm);
-	lm.session = smtp_client_session(lm.client);
-	lm.rec = record_open(o->db, o->no_history, session_id == NULL);
-	lm.lang.client = lm.client;
-	lm.lang.rec = lm.rec;
-	record_watch_stdout(lm.rec);
-	record_begin(lm.rec, host, (int)strtol(port, NULL, 10),
-	    o->tls            ? "tls"
-	        : o->starttls ? "starttls"
-	                      : "plain",
-	    replay_of);
-	record_attach(lm.rec, lm.session, lm.client);
-	if (lm.loop != lm_shared_loop) {
-		(void)loop_signal_add(lm.loop, SIGTERM, on_term_signal, &lm);
-		(void)loop_signal_add(lm.loop, SIGHUP, on_term_signal, &lm);
-	}
-	if (smtp_client_connect(lm.client, &err) == 0)
-		(void)loop_run(lm.loop);
-	free(err);
-
-	status = exit_status(&lm);
-	record_flush(lm.rec);
+	status = host_exit_status(lm.host);
+	host_flush(lm.host);
 	if (o->json)
 		print_summary(&lm, status);
-	(void)fflush(stdout);
-	record_end(lm.rec, status);
+	host_end(lm.host, status);
 	if (session_id != NULL)
-		*session_id = record_session_id(lm.rec);
-	record_free(lm.rec);
-
+		*session_id = host_session_id(lm.host);
 	if (lm_done != NULL)
 		lm_done(lm.session, lm_done_arg);
-	lang_reset(&lm.lang);
-	smtp_client_free(lm.client);
-	if (lm.loop == lm_shared_loop)
-		loop_set_before_sleep(lm.loop, NULL, NULL);
-	else
-		loop_free(lm.loop);
-	free(lm.line);
-	free(lm.helo);
-	buf_reset(&lm.in);
-	if (lm.fd != STDIN_FILENO && lm.fd != -1)
-		(void)close(lm.fd);
-	free(host);
-	free(port);
+out:
+	lm_close(&lm);
+	if (loop != lm_shared_loop)
+		loop_free(loop);
 	return status;
 }
 
@@ -956,4 +873,57 @@ linemode_run_on(const struct cli_opts *o, struct loop *loop,
 	lm_done = NULL;
 	lm_done_arg = NULL;
 	return rc;
+}
+
+struct linemode *
+linemode_start(struct loop *loop, const struct cli_opts *o, struct hist *hist,
+    const char *text, size_t len, int64_t replay_of,
+    const struct linemode_cbs *cbs, char **errstr)
+{
+	struct linemode *l = xcalloc(1, sizeof *l);
+	struct lm *lm = &l->lm;
+
+	lm->async = 1;
+	if (cbs != NULL)
+		lm->cbs = *cbs;
+	if (lm_open(lm, o, loop, 0, text, len, errstr) == -1) {
+		lm_close(lm);
+		free(l);
+		return NULL;
+	}
+	host_record_into(lm->host, hist);
+	host_set_replay_of(lm->host, replay_of);
+	(void)lm_connect(lm); /* a failure: closed, over at the next step */
+	return l;
+}
+
+void
+linemode_before_sleep(struct linemode *l)
+{
+	if (!l->lm.done)
+		host_before_sleep(l->lm.host);
+}
+
+void
+linemode_cancel(struct linemode *l)
+{
+	if (l->lm.done)
+		return;
+	l->lm.script_over = 1;
+	host_abort(l->lm.host, SIGINT);
+}
+
+int
+linemode_is_done(const struct linemode *l)
+{
+	return l->lm.done;
+}
+
+void
+linemode_free(struct linemode *l)
+{
+	if (l == NULL)
+		return;
+	lm_close(&l->lm);
+	free(l);
 }

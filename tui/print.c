@@ -15,6 +15,8 @@
 
 #include "core/buf.h"
 #include "core/escape.h"
+#include "protocol/tlscheck.h"
+#include "protocol/transport.h"
 #include "tui/outgate.h"
 #include "tui/record.h"
 
@@ -211,4 +213,58 @@ print_workbench_error(struct record *rec, int json, const char *msg)
 	if (!json)
 		(void)printf("*: error: %s\n", e);
 	free(e);
+}
+
+json_t *
+print_json_tls(const struct smtp_tls_info *ti)
+{
+	json_t *t, *chain, *c;
+	size_t i;
+
+	t = json_object();
+	(void)json_object_set_new(
+	    t, "version", print_json_text(ti->version, strlen(ti->version)));
+	(void)json_object_set_new(
+	    t, "cipher", print_json_text(ti->cipher, strlen(ti->cipher)));
+	(void)json_object_set_new(
+	    t, "group", print_json_text(ti->group, strlen(ti->group)));
+	(void)json_object_set_new(
+	    t, "sni", print_json_text(ti->sni, strlen(ti->sni)));
+	(void)json_object_set_new(t, "verified", json_boolean(ti->verified));
+	(void)json_object_set_new(t, "verify_error",
+	    print_json_text(ti->verify_error, strlen(ti->verify_error)));
+	(void)json_object_set_new(
+	    t, "ocsp", json_string(smtp_tls_ocsp_name(ti->ocsp_status)));
+	(void)json_object_set_new(
+	    t, "ocsp_detail", print_json_text(ti->ocsp, strlen(ti->ocsp)));
+	chain = json_array();
+	for (i = 0; i < ti->nchain; i++) {
+		c = json_object();
+		(void)json_object_set_new(c, "subject",
+		    print_json_text(
+		        ti->chain[i].subject, strlen(ti->chain[i].subject)));
+		(void)json_object_set_new(c, "issuer",
+		    print_json_text(
+		        ti->chain[i].issuer, strlen(ti->chain[i].issuer)));
+		(void)json_object_set_new(c, "san",
+		    print_json_text(
+		        ti->chain[i].san, strlen(ti->chain[i].san)));
+		(void)json_object_set_new(c, "not_before",
+		    print_json_text(ti->chain[i].not_before,
+		        strlen(ti->chain[i].not_before)));
+		(void)json_object_set_new(c, "not_after",
+		    print_json_text(ti->chain[i].not_after,
+		        strlen(ti->chain[i].not_after)));
+		(void)json_object_set_new(c, "key",
+		    json_pack("{s:s, s:i}", "type", ti->chain[i].key_type,
+		        "bits", ti->chain[i].key_bits));
+		(void)json_object_set_new(c, "sig_alg",
+		    print_json_text(
+		        ti->chain[i].sig_alg, strlen(ti->chain[i].sig_alg)));
+		(void)json_object_set_new(
+		    c, "days_left", json_integer(ti->chain[i].days_left));
+		(void)json_array_append_new(chain, c);
+	}
+	(void)json_object_set_new(t, "chain", chain);
+	return t;
 }

@@ -39,4 +39,11 @@ void print_json_put(json_t *obj);
 /* An escaped JSON string for untrusted bytes. */
 json_t *print_json_text(const char *p, size_t n);
 
+struct smtp_tls_info;
+/*
+ * The TLS details of a connection as a JSON object (version, cipher,
+ * group, SNI, verification, OCSP, the chain), for summaries.
+ */
+json_t *print_json_tls(const struct smtp_tls_info *);
+
 #endif
