@@ -76,14 +76,8 @@ struct viewer {
 	uint64_t timer;
 };
 
-/* A draft on its way: envelope, then DATA, then the message. */
-struct wb_tx {
-	struct smtp_message_build *b;
-	int64_t draft_id;
-	size_t nrcpt, replies, accepted;
-	int mail_ok;
-	int phase; /* 1 envelope, 2 DATA, 3 message */
-};
+/* A draft on its way (tui/wb_send.c). */
+struct wb_tx;
 
 /* The dialogue: the live one, and a saved session being viewed. */
 struct wb_dialogue {
@@ -151,8 +145,6 @@ struct wb_send {
 	struct wdraft *draft; /* the draft being edited, or NULL */
 	int draft_body; /* input lines go to the draft's body */
 	struct wb_tx *tx; /* a draft being sent, or NULL */
-	char **queue; /* commands sent one per reply (no PIPELINING) */
-	size_t nqueue, queue_head;
 };
 
 /* Lessons and the line-mode helpers run as children. */
@@ -250,12 +242,21 @@ void wb_mx_free(struct wb *);
 
 /* ---- wb_send.c: drafts and sending them --------------------------- */
 
-/* Sends the next queued command once the previous one is answered. */
+/*
+ * Without PIPELINING: sends a draft's next envelope line once the
+ * previous one is answered (none after a refused MAIL).  Called every
+ * turn; a no-op when no draft is on its way.
+ */
 void wb_queue_pump(struct wb *);
-/* Forgets a draft being sent (and its queue). */
+/* Forgets a draft being sent.  No draft on its way: a no-op. */
 void wb_send_end(struct wb *);
 /* Follows the replies of a draft's transaction. */
 void wb_send_on_reply(struct wb *, const struct smtp_stage *, int code);
+/*
+ * /send [ID] [NOTIFY=...] [RET=FULL|HDRS] [ENVID=...] [PARTIAL]: the
+ * open draft (or draft ID) in the live session, its transaction built
+ * by protocol/txn.h exactly as `ehlo send --draft ID` builds it.
+ */
 void wb_send_cmd(struct wb *, const char *arg);
 /* Saves the open draft and refreshes what completion offers. */
 void wb_draft_changed(struct wb *);
