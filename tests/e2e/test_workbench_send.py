@@ -3,7 +3,8 @@ the wire (issue 15: one transaction builder, protocol/txn.h).
 
 One draft is composed in the workbench (tmux) and sent twice with the
 same DSN wishes to a private Postfix, which offers PIPELINING, SIZE,
-8BITMIME and DSN: once with `/send ID NOTIFY=... ENVID="..." RET=...`,
+8BITMIME and DSN (and to aiosmtpd, which offers neither PIPELINING nor
+DSN): once with `/send ID NOTIFY=... ENVID="..." RET=...`,
 once with `ehlo send --draft ID --notify ... --envid ... --ret ...`.
 Between ehlo and Postfix sits a relay on loopback that keeps every byte
 the client writes, so what is compared is what the server received, not
@@ -44,26 +45,34 @@ class Relay:
     def __init__(self, upstream):
         self.upstream = upstream
         self.sessions = []  # one bytearray per connection, client bytes
+        self.writes = []  # per connection, the client's data as read
         self.lock = threading.Lock()
+        self.conns = []
+        self.threads = []
+        self.stopping = threading.Event()
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
+        self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
-        self.threads = []
-        t = threading.Thread(target=self._accept, daemon=True)
-        t.start()
+        self.acceptor = threading.Thread(target=self._accept, daemon=True)
+        self.acceptor.start()
 
     def _accept(self):
-        while True:
+        while not self.stopping.is_set():
             try:
                 client, _ = self.sock.accept()
-            except OSError:
-                return
+            except socket.timeout:
+                continue
+            client.settimeout(None)
             server = socket.create_connection(self.upstream)
             record = bytearray()
             with self.lock:
+                self.conns += [client, server]
                 self.sessions.append(record)
-            for src, dst, rec in ((client, server, record),
+                self.writes.append([])
+                reads = self.writes[-1]
+            for src, dst, rec in ((client, server, (record, reads)),
                                   (server, client, None)):
                 t = threading.Thread(target=self._pipe,
                                      args=(src, dst, rec), daemon=True)
@@ -78,7 +87,8 @@ class Relay:
                     break
                 if record is not None:
                     with self.lock:
-                        record.extend(data)
+                        record[0].extend(data)
+                        record[1].append(data)
                 dst.sendall(data)
         except OSError:
             pass
@@ -92,8 +102,26 @@ class Relay:
         with self.lock:
             return bytes(self.sessions[index])
 
+    def client_reads(self, index):
+        """The client's bytes of one connection as the relay read them."""
+        with self.lock:
+            return list(self.writes[index])
+
     def stop(self):
-        self.sock.close()
+        """Stops accepting, ends every connection, closes every socket
+        (only once no thread uses them: a closed descriptor's number is
+        reused at once)."""
+        self.stopping.set()
+        self.acceptor.join()
+        for s in self.conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for t in self.threads:
+            t.join()
+        for s in self.conns + [self.sock]:
+            s.close()
 
 
 def transaction(stream, nth=0):
@@ -132,16 +160,8 @@ def normalised(message, multipart=True):
     return out.replace(boundaries.pop(), b"BOUNDARY")
 
 
-@unittest.skipUnless(os.geteuid() == 0, "Postfix needs root")
-class SameBytesTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.pf = servers.Postfix({"alice": "alice-secret-1",
-                                  "bob": "bob-secret-2"}, domain=DOMAIN)
-        cls.addClassCleanup(cls.pf.stop)
-        cls.relay = Relay(("127.0.0.1", cls.pf.port))
-        cls.addClassCleanup(cls.relay.stop)
+class SameBytesCase(unittest.TestCase):
+    """The workbench and `ehlo send` on one server behind self.relay."""
 
     def setUp(self):
         self.home = servers.tempfile.mkdtemp(prefix="ehlo-e2e-home-")
@@ -196,6 +216,33 @@ class SameBytesTest(unittest.TestCase):
         self.enter("/quit")
         self.assertEqual(self.term.exit_status(), 0)
 
+    def assertSameTransaction(self, wb, cli, nth=0, multipart=False):
+        """The workbench's nth transaction in relay session wb and the
+        first in session cli are the same bytes (normalised); returns
+        the latter's (envelope, message)."""
+        wb_env, wb_msg = transaction(self.relay.client_bytes(wb), nth)
+        cli_env, cli_msg = transaction(self.relay.client_bytes(cli))
+        self.assertEqual(wb_env, cli_env)
+        if cli_msg is None:
+            self.assertIsNone(wb_msg)
+        else:
+            self.assertEqual(normalised(wb_msg, multipart),
+                             normalised(cli_msg, multipart))
+        return cli_env, cli_msg
+
+
+@unittest.skipUnless(os.geteuid() == 0, "Postfix needs root")
+class PostfixTest(SameBytesCase):
+    """Postfix: PIPELINING and DSN offered."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pf = servers.Postfix({"alice": "alice-secret-1",
+                                  "bob": "bob-secret-2"}, domain=DOMAIN)
+        cls.addClassCleanup(cls.pf.stop)
+        cls.relay = Relay(("127.0.0.1", cls.pf.port))
+        cls.addClassCleanup(cls.relay.stop)
+
     def test_send_and_ehlo_send_put_the_same_bytes_on_the_wire(self):
         attach = os.path.join(self.home, "Bericht.bin")
         with open(attach, "wb") as f:
@@ -217,9 +264,8 @@ class SameBytesTest(unittest.TestCase):
                                 "--envid", "QQ 3+4=7", "--ret", "HDRS")
         self.assertEqual(r.code, 0, f"{r.stdout}\n{r.stderr}")
 
-        wb_env, wb_msg = transaction(self.relay.client_bytes(wb))
-        cli_env, cli_msg = transaction(self.relay.client_bytes(cli))
-        # What both must have sent (RFC 3461: ENVID and ORCPT in xtext).
+        cli_env, cli_msg = self.assertSameTransaction(wb, cli, 0, True)
+        # What both sent (RFC 3461: ENVID and ORCPT in xtext).
         self.assertRegex(cli_env[0].decode(),
                          rf"^MAIL FROM:<alice@{DOMAIN}> SIZE=\d+ "
                          r"BODY=8BITMIME RET=HDRS ENVID=QQ\+203\+2B4\+3D7$")
@@ -228,10 +274,7 @@ class SameBytesTest(unittest.TestCase):
             [f"RCPT TO:<{a}@{DOMAIN}> NOTIFY=SUCCESS,FAILURE "
              f"ORCPT=rfc822;{a}@{DOMAIN}" for a in ("alice", "bob", "list")]
             + ["DATA"])
-        # The workbench's lines, byte for byte.
-        self.assertEqual(wb_env, cli_env)
         self.assertIn(b"\r\n..a line that starts with a dot\r\n", cli_msg)
-        self.assertEqual(normalised(wb_msg), normalised(cli_msg))
 
     def test_a_refused_recipient_all_or_nothing_unless_partial(self):
         # One policy for both (smtp_txn_after_envelope): a refused
@@ -257,18 +300,51 @@ class SameBytesTest(unittest.TestCase):
                                     "--partial")
         self.assertEqual(r.code, 0, f"{r.stdout}\n{r.stderr}")
 
-        wb_env, wb_msg = transaction(self.relay.client_bytes(wb), 0)
-        cli_env, cli_msg = transaction(self.relay.client_bytes(refused))
+        cli_env, _ = self.assertSameTransaction(wb, refused, 0)
         self.assertEqual(cli_env[-1], b"RSET")
-        self.assertIsNone(cli_msg)
-        self.assertEqual(wb_env, cli_env)
-        self.assertIsNone(wb_msg)
-        wb_env, wb_msg = transaction(self.relay.client_bytes(wb), 1)
-        cli_env, cli_msg = transaction(self.relay.client_bytes(partial))
+        cli_env, _ = self.assertSameTransaction(wb, partial, 1)
         self.assertEqual(cli_env[-1], b"DATA")
-        self.assertEqual(wb_env, cli_env)
-        self.assertEqual(normalised(wb_msg, multipart=False),
-                         normalised(cli_msg, multipart=False))
+
+
+class AiosmtpdTest(SameBytesCase):
+    """aiosmtpd: no PIPELINING (one line per reply), no DSN."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = servers.Aiosmtpd()
+        cls.addClassCleanup(cls.srv.stop)
+        cls.relay = Relay(("127.0.0.1", cls.srv.port))
+        cls.addClassCleanup(cls.relay.stop)
+
+    def test_one_line_per_reply_and_dsn_left_out(self):
+        wb = self.workbench()
+        draft_id = self.compose(
+            ["from a@example.org", "to b@example.org", "cc c@example.org",
+             "subject no pipelining"], ["hi", ".dot"])
+        self.enter("EHLO client.example")
+        screen = self.term.wait_for(r"S: 250 ")
+        self.assertNotIn("PIPELINING", screen)
+        self.enter(f"/send {draft_id} NOTIFY=FAILURE ENVID=x")
+        screen = self.term.wait_for(rf"draft #{draft_id} sent", timeout=20)
+        self.assertIn("does not offer DSN", screen)
+        self.quit()
+        cli, r = self.ehlo_send(draft_id, "--notify", "FAILURE",
+                                "--envid", "x")
+        self.assertEqual(r.code, 0, f"{r.stdout}\n{r.stderr}")
+        cli_env, _ = self.assertSameTransaction(wb, cli)
+        self.assertRegex(cli_env[0].decode(),
+                         r"^MAIL FROM:<a@example\.org> SIZE=\d+$")
+        self.assertEqual(cli_env[1:], [b"RCPT TO:<b@example.org>",
+                                       b"RCPT TO:<c@example.org>", b"DATA"])
+        # One line per reply: MAIL, then each RCPT, arrived alone (a
+        # pipelined envelope is one write).
+        for session in (wb, cli):
+            reads = self.relay.client_reads(session)
+            mail = [d for d in reads if b"MAIL FROM" in d]
+            self.assertEqual(len(mail), 1, reads)
+            self.assertEqual(mail[0].count(b"\r\n"), 1, reads)
+        got = [m["rcpt_tos"] for m in self.srv.messages()]
+        self.assertEqual(got, [["b@example.org", "c@example.org"]] * 2)
 
 if __name__ == "__main__":
     tmux.require_tmux()
