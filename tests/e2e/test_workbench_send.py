@@ -25,6 +25,7 @@ and the transaction is reset, unless PARTIAL (--partial) asks to deliver
 to the accepted ones; the bytes match in both cases.
 """
 
+import json
 import os
 import re
 import shutil
@@ -275,6 +276,18 @@ class PostfixTest(SameBytesCase):
              f"ORCPT=rfc822;{a}@{DOMAIN}" for a in ("alice", "bob", "list")]
             + ["DATA"])
         self.assertIn(b"\r\n..a line that starts with a dot\r\n", cli_msg)
+        # What each recorded (ehlo show --json) is what the server got.
+        for session in ("1", "2"):
+            self.assertEqual(self.recorded_envelope(session),
+                             [line.decode() for line in cli_env])
+
+    def recorded_envelope(self, session):
+        """The client's MAIL, RCPT and DATA lines in the history."""
+        r = servers.run_ehlo(["show", session, "--json", "--db", self.db])
+        self.assertEqual(r.code, 0, r.stderr)
+        return [e["text"] for e in json.loads(r.stdout)["events"]
+                if e["dir"] == "C" and
+                e["text"].startswith(("MAIL ", "RCPT ", "DATA"))]
 
     def test_a_refused_recipient_all_or_nothing_unless_partial(self):
         # One policy for both (smtp_txn_after_envelope): a refused
