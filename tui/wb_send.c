@@ -362,16 +362,18 @@ wb_send_cmd(struct wb *wb, const char *arg)
 	}
 	if (send_args_parse(wb, arg, &a) == -1)
 		return;
+	sd = xcalloc(1, sizeof *sd);
+	if (send_draft_load(wb, &a, &sd->dm) == -1) {
+		send_args_free(&a);
+		free(sd);
+		return;
+	}
 	if (smtp_session_state(wb->conn.session) != SMTP_STATE_READY) {
 		wb_note(wb, THEME_ERROR,
 		    "/send needs a session after EHLO and "
 		    "outside a transaction (now: %s)",
 		    smtp_state_name(smtp_session_state(wb->conn.session)));
-		send_args_free(&a);
-		return;
-	}
-	sd = xcalloc(1, sizeof *sd);
-	if (send_draft_load(wb, &a, &sd->dm) == -1) {
+		draft_msg_free(&sd->dm);
 		send_args_free(&a);
 		free(sd);
 		return;
