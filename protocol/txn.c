@@ -50,6 +50,7 @@ struct smtp_txn {
 	unsigned warned;
 
 	int bdat;
+	int partial;
 	uint64_t size;
 	uint64_t left; /* BDAT: octets not yet planned */
 	size_t chunk;
@@ -332,7 +333,52 @@ smtp_txn_new(const struct smtp_caps *caps, const struct smtp_txn_msg *m,
 	    (opts->bdat && txn_has(caps, SMTP_CAP_CHUNKING));
 	t->size = t->left = m->size;
 	t->chunk = opts->chunk > 0 ? opts->chunk : SMTP_TXN_CHUNK_DEFAULT;
+	t->partial = opts->partial;
 	return t;
+}
+
+struct smtp_txn *
+smtp_txn_compose(const struct smtp_caps *caps, const struct smtp_message *msg,
+    const struct smtp_txn_opts *opts, struct smtp_message_build **build,
+    char **errstr)
+{
+	struct smtp_message_opts mo;
+	struct smtp_txn_msg tm;
+	struct smtp_txn *t;
+
+	memset(&mo, 0, sizeof mo);
+	mo.can_8bitmime = txn_has(caps, SMTP_CAP_8BITMIME);
+	mo.can_smtputf8 = txn_has(caps, SMTP_CAP_SMTPUTF8);
+	if ((*build = smtp_message_build_new(msg, &mo, errstr)) == NULL)
+		return NULL;
+	smtp_txn_msg_from_info(&tm, smtp_message_build_info(*build));
+	if ((t = smtp_txn_new(caps, &tm, opts, errstr)) == NULL) {
+		smtp_message_build_free(*build);
+		*build = NULL;
+	}
+	return t;
+}
+
+enum smtp_txn_next
+smtp_txn_after_envelope(const struct smtp_txn *t, int mail_code,
+    const int *rcpt_codes, size_t *accepted)
+{
+	size_t i, n = t->nlines - 1, ok = 0;
+
+	if (accepted != NULL)
+		*accepted = 0;
+	if (mail_code / 100 != 2)
+		return SMTP_TXN_NEXT_NO_SENDER;
+	for (i = 0; i < n; i++)
+		if (rcpt_codes[i] / 100 == 2)
+			ok++;
+	if (accepted != NULL)
+		*accepted = ok;
+	if (ok == 0)
+		return SMTP_TXN_NEXT_NO_RCPT;
+	if (ok < n && !t->partial)
+		return SMTP_TXN_NEXT_REFUSED;
+	return SMTP_TXN_NEXT_DATA;
 }
 
 void

@@ -28,6 +28,8 @@
 #include <stdint.h>
 
 struct smtp_caps;
+struct smtp_message;
+struct smtp_message_build;
 struct smtp_message_info;
 
 /* The SIZE of a message not known in advance: no SIZE=, no BDAT plan. */
@@ -70,6 +72,7 @@ struct smtp_txn_opts {
 	const char *envid; /* the envelope id as text; sent as xtext */
 	int bdat; /* send with BDAT when the server offers CHUNKING */
 	size_t chunk; /* BDAT chunk size; 0: SMTP_TXN_CHUNK_DEFAULT */
+	int partial; /* some recipients refused: deliver to the others */
 };
 
 /* What is wrong with a DSN value (smtp_txn_opts_check). */
@@ -143,6 +146,19 @@ struct smtp_txn; /* opaque */
 struct smtp_txn *smtp_txn_new(const struct smtp_caps *caps,
     const struct smtp_txn_msg *msg, const struct smtp_txn_opts *opts,
     char **errstr);
+/*
+ * The message and its transaction in one step, the way every sender of
+ * ehlo makes them: builds msg (protocol/message.h) for a server whose
+ * EHLO reply is caps -- 8-bit and UTF-8 content only where 8BITMIME and
+ * SMTPUTF8 are offered, Date, Message-ID and boundary fresh -- and the
+ * transaction from what the builder decided (smtp_txn_msg_from_info).
+ * *build gets the message builder, which the caller streams after DATA
+ * and frees after the transaction.  Returns NULL with *errstr (to free)
+ * and *build NULL when the message or the transaction cannot be made.
+ */
+struct smtp_txn *smtp_txn_compose(const struct smtp_caps *caps,
+    const struct smtp_message *msg, const struct smtp_txn_opts *opts,
+    struct smtp_message_build **build, char **errstr);
 /* Frees the transaction and every line it gave out.  NULL: no-op. */
 void smtp_txn_free(struct smtp_txn *);
 
@@ -183,6 +199,26 @@ int smtp_txn_uses_bdat(const struct smtp_txn *);
  * step->line is valid until the next call or smtp_txn_free().
  */
 int smtp_txn_data_next(struct smtp_txn *, struct smtp_txn_data_step *step);
+
+/* What to do once every envelope reply is in (smtp_txn_after_envelope). */
+enum smtp_txn_next {
+	SMTP_TXN_NEXT_DATA, /* every recipient accepted (or some, partial) */
+	SMTP_TXN_NEXT_NO_SENDER, /* MAIL refused: no transaction to reset */
+	SMTP_TXN_NEXT_NO_RCPT, /* no recipient accepted: RSET, send nothing */
+	SMTP_TXN_NEXT_REFUSED, /* some refused, partial not asked: RSET */
+};
+
+/*
+ * The one policy for refused recipients, the same for `ehlo send` and
+ * `/send`: all or nothing, as a mail client does, unless opts->partial
+ * asked to deliver to the accepted ones.  mail_code is MAIL's reply,
+ * rcpt_codes[i] the reply to recipient i (every RCPT line of the
+ * envelope; ignored when MAIL was refused, so a sender that stops after
+ * a refused MAIL may leave them 0).  *accepted (when not NULL) gets the
+ * number of recipients accepted.
+ */
+enum smtp_txn_next smtp_txn_after_envelope(const struct smtp_txn *,
+    int mail_code, const int *rcpt_codes, size_t *accepted);
 
 /*
  * "BDAT n" or "BDAT n LAST" into out (cap bytes, 32 is always enough),

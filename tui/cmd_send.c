@@ -166,16 +166,11 @@ begin_txn(struct snd *s)
 {
 	const struct smtp_caps *caps = smtp_session_caps(s->session);
 	const struct smtp_txn_warning *w;
-	struct smtp_message_opts mo;
-	struct smtp_txn_msg tm;
 	char *err = NULL;
 	size_t i, nw;
 
-	memset(&mo, 0, sizeof mo);
-	mo.can_8bitmime = smtp_caps_has(caps, SMTP_CAP_8BITMIME);
-	mo.can_smtputf8 = smtp_caps_has(caps, SMTP_CAP_SMTPUTF8);
-	s->build = smtp_message_build_new(s->msg, &mo, &err);
-	if (s->build == NULL) {
+	s->txn = smtp_txn_compose(caps, s->msg, &s->dsn, &s->build, &err);
+	if (s->txn == NULL) {
 		snd_error(s, EXIT_USAGE, "%s; nothing was sent", err);
 		free(err);
 		send_quit(s);
@@ -190,13 +185,6 @@ begin_txn(struct snd *s)
 	    (unsigned long long)s->info->size,
 	    smtp_message_cte_name(s->info->body_cte), s->info->nattach,
 	    s->info->nrcpts, s->info->message_id);
-	smtp_txn_msg_from_info(&tm, s->info);
-	if ((s->txn = smtp_txn_new(caps, &tm, &s->dsn, &err)) == NULL) {
-		snd_error(s, EXIT_USAGE, "%s; nothing was sent", err);
-		free(err);
-		send_quit(s);
-		return;
-	}
 	w = smtp_txn_warnings(s->txn, &nw);
 	for (i = 0; i < nw; i++)
 		smtp_session_warn(s->session, "%s",
@@ -216,20 +204,16 @@ begin_txn(struct snd *s)
 		(void)send_envelope_line(s);
 }
 
-/* Every envelope reply is in: DATA, or why not. */
+/* Every envelope reply is in: DATA, or why not (smtp_txn_after_envelope). */
 static void
 envelope_done(struct snd *s)
 {
 	struct smtp_txn_data_step step;
-	size_t i, ok = 0, bad = 0;
+	enum smtp_txn_next next;
+	size_t i, ok;
 
-	for (i = 0; i < s->info->nrcpts; i++) {
-		if (s->rcpt_code[i] / 100 == 2)
-			ok++;
-		else
-			bad++;
-	}
-	if (s->mail_code / 100 != 2) {
+	next = smtp_txn_after_envelope(s->txn, s->mail_code, s->rcpt_code, &ok);
+	if (next == SMTP_TXN_NEXT_NO_SENDER) {
 		snd_error(s, EXIT_REPLY,
 		    "the server refused the sender (MAIL FROM, %d); the "
 		    "message was not sent",
@@ -242,7 +226,7 @@ envelope_done(struct snd *s)
 			smtp_session_note(s->session, "refused: <%s> (%d %s)",
 			    s->info->rcpts[i], s->rcpt_code[i],
 			    s->rcpt_text[i] != NULL ? s->rcpt_text[i] : "");
-	if (ok == 0) {
+	if (next == SMTP_TXN_NEXT_NO_RCPT) {
 		snd_error(s, EXIT_REPLY,
 		    "the server accepted none of the %zu recipient(s); the "
 		    "message was not sent",
@@ -251,21 +235,21 @@ envelope_done(struct snd *s)
 		send_quit(s);
 		return;
 	}
-	if (bad > 0 && !s->o->partial) {
+	if (next == SMTP_TXN_NEXT_REFUSED) {
 		snd_error(s, EXIT_REPLY,
 		    "%zu of %zu recipient(s) refused (listed above); the "
 		    "message was not sent to anyone (--partial sends it to "
 		    "the accepted ones)",
-		    bad, s->info->nrcpts);
+		    s->info->nrcpts - ok, s->info->nrcpts);
 		send_cmd(s, "RSET");
 		send_quit(s);
 		return;
 	}
-	if (bad > 0)
+	if (ok < s->info->nrcpts)
 		smtp_session_note(s->session,
 		    "--partial: sending to the %zu accepted recipient(s) "
 		    "only; %zu refused",
-		    ok, bad);
+		    ok, s->info->nrcpts - ok);
 	s->phase = PH_DATA;
 	(void)smtp_txn_data_next(s->txn, &step); /* DATA: never BDAT here */
 	send_cmd(s, step.line);
@@ -558,6 +542,7 @@ check_dsn(struct snd *s)
 	s->dsn.notify = o->notify;
 	s->dsn.ret = o->ret;
 	s->dsn.envid = o->envid;
+	s->dsn.partial = o->partial;
 	switch (smtp_txn_opts_check(&s->dsn)) {
 	case SMTP_TXN_BAD_NOTIFY:
 		return cli_usage_error("--notify wants NEVER or a list of "

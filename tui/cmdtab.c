@@ -48,11 +48,14 @@ const struct cmd_entry cmdtab[] = {
         "DATA (unless the server already said 354), then FILE with CRLF\n"
         "line ends and dot-stuffing, then the final \".\".",
         NULL, cmdtab_body},
-    {"/send", "[ID] [NOTIFY=..] [RET=..] [ENVID=..]", SMTP_COMPLETE_ARG_DRAFT,
-        W, "Sends the open draft, or a saved one",
-        "Sends the open draft (or draft ID) in this session: MAIL, RCPT\n"
-        "(pipelined when offered), DATA, the message.  NOTIFY=SUCCESS,FAILURE,\n"
-        "RET=HDRS and ENVID=X ask for delivery status notifications.",
+    {"/send", "[ID] [NOTIFY=..] [RET=..] [ENVID=..] [PARTIAL]",
+        SMTP_COMPLETE_ARG_DRAFT, W, "Sends the open draft, or a saved one",
+        "Sends the open draft (or draft ID) in this session, built exactly\n"
+        "as ehlo send --draft ID builds it: MAIL, RCPT (pipelined when\n"
+        "offered), DATA, the message.  NOTIFY=SUCCESS,FAILURE, RET=HDRS and\n"
+        "ENVID=X (quote a value with blanks: ENVID=\"a b\") ask for delivery\n"
+        "status notifications.  A refused recipient stops the send (RSET)\n"
+        "unless PARTIAL is given: then the accepted ones get the message.",
         "/send is for the workbench; in scripts use ehlo send --draft ID",
         wb_send_cmd},
     {"/draft", "SUBCOMMAND", SMTP_COMPLETE_ARG_DRAFTCMD, W,

@@ -211,6 +211,21 @@ draft_msg_load(struct draft_msg *dm, const struct hist_draft *d, char **errstr)
 	return 0;
 }
 
+int
+draft_msg_get(struct draft_msg *dm, struct hist *h, int64_t id, char **errstr)
+{
+	struct hist_draft *d;
+	int rc;
+
+	memset(dm, 0, sizeof *dm);
+	*errstr = NULL;
+	if ((d = hist_draft_get(h, id, errstr)) == NULL)
+		return -1;
+	rc = draft_msg_load(dm, d, errstr);
+	hist_draft_free(d);
+	return rc;
+}
+
 void
 draft_msg_free(struct draft_msg *dm)
 {

@@ -38,6 +38,15 @@ int draft_msg_load(
 void draft_msg_free(struct draft_msg *dm);
 
 /*
+ * Fills dm from the stored draft id (hist_draft_get, draft_msg_load).
+ * Returns 0, or -1 with *errstr NULL when there is no such draft (the
+ * caller says so in its own words) or set for a store error or an
+ * unreadable draft.  Free with draft_msg_free() either way.
+ */
+int draft_msg_get(
+    struct draft_msg *dm, struct hist *h, int64_t id, char **errstr);
+
+/*
  * The draft form of msg (id 0: save with hist_draft_save and set the id
  * for later saves).  The strings are allocated: free with
  * draft_hist_free().  A body given as a file or descriptor is not read:

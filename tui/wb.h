@@ -80,14 +80,8 @@ struct viewer {
 	uint64_t timer;
 };
 
-/* A draft on its way: envelope, then DATA, then the message. */
-struct wb_tx {
-	struct smtp_message_build *b;
-	int64_t draft_id;
-	size_t nrcpt, replies, accepted;
-	int mail_ok;
-	int phase; /* 1 envelope, 2 DATA, 3 message */
-};
+/* A draft on its way (tui/wb_send.c). */
+struct wb_tx;
 
 /* The dialogue: the live one, and a saved session being viewed. */
 struct wb_dialogue {
@@ -169,8 +163,6 @@ struct wb_send {
 	struct wdraft *draft; /* the draft being edited, or NULL */
 	int draft_body; /* input lines go to the draft's body */
 	struct wb_tx *tx; /* a draft being sent, or NULL */
-	char **queue; /* commands sent one per reply (no PIPELINING) */
-	size_t nqueue, queue_head;
 };
 
 /* Lessons and the line-mode helpers run as children. */
@@ -273,9 +265,13 @@ void wb_mx_free(struct wb *);
 
 /* Sends a line on the connection; a failure becomes an error note. */
 void wb_send_or_note(struct wb *, const char *line);
-/* Sends the next queued command once the previous one is answered. */
+/*
+ * Without PIPELINING: sends a draft's next envelope line once the
+ * previous one is answered (none after a refused MAIL).  Called every
+ * turn; a no-op when no draft is on its way.
+ */
 void wb_queue_pump(struct wb *);
-/* Forgets a draft being sent (and its queue). */
+/* Forgets a draft being sent.  No draft on its way: a no-op. */
 void wb_send_end(struct wb *);
 /* Follows the replies of a draft's transaction. */
 void wb_send_on_reply(struct wb *, const struct smtp_stage *, int code);

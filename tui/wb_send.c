@@ -1,10 +1,14 @@
 /*
  * Drafts in the workbench: /draft (compose, saved as you go), /drafts,
  * the preview of the exact message, the body in $EDITOR, and /send, which
- * runs the draft's transaction in the live session (the envelope
- * pipelined when offered, else one command per reply through a queue;
- * then DATA and the message).  Every line the workbench sends goes out
- * through wb_send_or_note().
+ * runs the draft's transaction in the live session.
+ *
+ * /send reads the draft through its stored form and builds the message
+ * and the transaction with smtp_txn_compose() (protocol/txn.h), the way
+ * `ehlo send --draft ID` does, so both put the same bytes on the wire:
+ * the envelope pipelined when offered, else one line per reply; then,
+ * as smtp_txn_after_envelope() decides for both, DATA and the message,
+ * or RSET when recipients were refused (all or nothing, unless PARTIAL).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,10 +26,25 @@
 #include "history/history.h"
 #include "protocol/client.h"
 #include "protocol/message.h"
+#include "protocol/txn.h"
 #include "tui/draft.h"
 #include "tui/wbdraft.h"
 #include "tui/cmdtab.h"
 #include "tui/wb.h"
+
+/* A draft on its way: envelope, then DATA, then the message. */
+struct wb_tx {
+	struct draft_msg dm; /* the draft as sent; the builder reads it */
+	struct smtp_message_build *b;
+	struct smtp_txn *txn;
+	int64_t draft_id;
+	size_t nrcpt;
+	size_t sent, replies; /* envelope lines sent and answered */
+	int mail_code;
+	int *rcpt_code; /* per recipient */
+	int pipelined;
+	int phase; /* 1 envelope, 2 DATA, 3 message */
+};
 
 void
 wb_send_or_note(struct wb *wb, const char *line)
@@ -38,51 +57,42 @@ wb_send_or_note(struct wb *wb, const char *line)
 	}
 }
 
-static void
-queue_free(struct wb *wb)
-{
-	size_t i;
+/* What /send was asked: the words after it. */
+struct send_args {
+	long long id; /* 0: the open draft */
+	char *notify, *ret, *envid;
+	int partial;
+};
 
-	for (i = wb->snd.queue_head; i < wb->snd.nqueue; i++)
-		free(wb->snd.queue[i]);
-	free(wb->snd.queue);
-	wb->snd.queue = NULL;
-	wb->snd.nqueue = wb->snd.queue_head = 0;
-}
-
-static void
-queue_add(struct wb *wb, char *line)
-{
-	wb->snd.queue = xreallocarray(
-	    wb->snd.queue, wb->snd.nqueue + 1, sizeof *wb->snd.queue);
-	wb->snd.queue[wb->snd.nqueue++] = line;
-}
-
-/* Sends the next queued command once the previous one is answered. */
 void
 wb_queue_pump(struct wb *wb)
 {
-	char *line;
+	struct wb_tx *sd = wb->snd.tx;
+	const char *line;
 
-	if (wb->snd.queue_head >= wb->snd.nqueue ||
-	    smtp_client_is_busy(wb->conn.client))
+	if (sd == NULL || sd->pipelined || sd->phase != 1 ||
+	    sd->replies < sd->sent || smtp_client_is_busy(wb->conn.client) ||
+	    (sd->replies > 0 && sd->mail_code / 100 != 2))
 		return;
-	line = wb->snd.queue[wb->snd.queue_head++];
+	if ((line = smtp_txn_next_envelope(sd->txn, NULL)) == NULL)
+		return;
+	sd->sent++;
 	wb_send_or_note(wb, line);
-	free(line);
-	if (wb->snd.queue_head >= wb->snd.nqueue)
-		queue_free(wb);
 }
 
 void
 wb_send_end(struct wb *wb)
 {
-	if (wb->snd.tx == NULL)
+	struct wb_tx *sd = wb->snd.tx;
+
+	if (sd == NULL)
 		return;
-	smtp_message_build_free(wb->snd.tx->b);
-	free(wb->snd.tx);
+	smtp_txn_free(sd->txn);
+	smtp_message_build_free(sd->b);
+	draft_msg_free(&sd->dm);
+	free(sd->rcpt_code);
+	free(sd);
 	wb->snd.tx = NULL;
-	queue_free(wb);
 	wb->dirty = 1;
 }
 
@@ -90,6 +100,61 @@ static ssize_t
 send_read(void *arg, char *buf, size_t cap, char **errstr)
 {
 	return smtp_message_build_read(arg, buf, cap, errstr);
+}
+
+/* Ends a draft's transaction that will not be sent; RSET when open. */
+static void
+send_give_up(struct wb *wb, int rset)
+{
+	if (rset)
+		wb_send_or_note(wb, "RSET");
+	wb_send_end(wb);
+}
+
+/* Every envelope reply is in: DATA, or why not (the builder's policy). */
+static void
+send_envelope_done(struct wb *wb)
+{
+	struct wb_tx *sd = wb->snd.tx;
+	struct smtp_txn_data_step step;
+	long long id = (long long)sd->draft_id;
+	size_t ok;
+
+	switch (smtp_txn_after_envelope(
+	    sd->txn, sd->mail_code, sd->rcpt_code, &ok)) {
+	case SMTP_TXN_NEXT_NO_SENDER:
+		wb_note(wb, THEME_ERROR,
+		    "draft #%lld not sent: the server refused the sender "
+		    "(MAIL FROM, %d)",
+		    id, sd->mail_code);
+		send_give_up(wb, 0);
+		return;
+	case SMTP_TXN_NEXT_NO_RCPT:
+		wb_note(wb, THEME_ERROR,
+		    "draft #%lld not sent: the server refused every "
+		    "recipient; the transaction is reset",
+		    id);
+		send_give_up(wb, 1);
+		return;
+	case SMTP_TXN_NEXT_REFUSED:
+		wb_note(wb, THEME_ERROR,
+		    "draft #%lld not sent: %zu of %zu recipients refused "
+		    "(see the stages); the transaction is reset (/send ... "
+		    "PARTIAL sends it to the accepted ones)",
+		    id, sd->nrcpt - ok, sd->nrcpt);
+		send_give_up(wb, 1);
+		return;
+	case SMTP_TXN_NEXT_DATA:
+		break;
+	}
+	if (ok < sd->nrcpt)
+		wb_note(wb, THEME_WARNING,
+		    "%zu of %zu recipients refused (see the stages); "
+		    "PARTIAL: sending to the %zu accepted",
+		    sd->nrcpt - ok, sd->nrcpt, ok);
+	sd->phase = 2;
+	(void)smtp_txn_data_next(sd->txn, &step); /* DATA: never BDAT here */
+	wb_send_or_note(wb, step.line);
 }
 
 /* Follows the replies of a draft's transaction. */
@@ -101,38 +166,23 @@ wb_send_on_reply(struct wb *wb, const struct smtp_stage *st, int code)
 
 	if (sd->phase == 1 &&
 	    (st->kind == SMTP_STAGE_MAIL || st->kind == SMTP_STAGE_RCPT)) {
-		sd->replies++;
 		if (st->kind == SMTP_STAGE_MAIL)
-			sd->mail_ok = code / 100 == 2;
-		else if (code / 100 == 2)
-			sd->accepted++;
-		if (sd->replies < sd->nrcpt + 1)
-			return;
-		if (!sd->mail_ok || sd->accepted == 0) {
-			wb_note(wb, THEME_ERROR,
-			    "draft #%lld not sent: the "
-			    "server refused the %s; the transaction is reset",
-			    (long long)sd->draft_id,
-			    sd->mail_ok ? "recipients" : "sender");
-			queue_free(wb);
-			wb_send_or_note(wb, "RSET");
-			wb_send_end(wb);
-			return;
-		}
-		if (sd->accepted < sd->nrcpt)
-			wb_note(wb, THEME_WARNING,
-			    "%zu of %zu recipients "
-			    "refused (see the stages); sending to the %zu "
-			    "accepted",
-			    sd->nrcpt - sd->accepted, sd->nrcpt, sd->accepted);
-		sd->phase = 2;
-		wb_send_or_note(wb, "DATA");
+			sd->mail_code = code;
+		else if (sd->replies >= 1 && sd->replies <= sd->nrcpt)
+			sd->rcpt_code[sd->replies - 1] = code;
+		sd->replies++;
+		/* One line at a time, nothing follows a refused MAIL. */
+		if (!sd->pipelined && sd->mail_code / 100 != 2)
+			sd->replies = sd->nrcpt + 1;
+		if (sd->replies >= sd->nrcpt + 1)
+			send_envelope_done(wb);
 	} else if (sd->phase == 2 && st->kind == SMTP_STAGE_DATA) {
 		if (code != 354) {
 			wb_note(wb, THEME_ERROR,
-			    "the server refused DATA: the "
-			    "draft was not sent");
-			wb_send_end(wb);
+			    "the server refused DATA (%d): draft #%lld was "
+			    "not sent; the transaction is reset",
+			    code, (long long)sd->draft_id);
+			send_give_up(wb, 1);
 			return;
 		}
 		if (smtp_client_body_source(wb->conn.client, send_read, sd->b,
@@ -151,70 +201,184 @@ wb_send_on_reply(struct wb *wb, const struct smtp_stage *st, int code)
 	}
 }
 
+/*
+ * The next word of a /send line into *word (allocated), a double-quoted
+ * part kept whole without its quotes (ENVID="a b"; \" and \\ inside).
+ * Returns 1, 0 at the end, -1 (*word NULL) for a quote not closed.
+ */
+static int
+send_word(const char **p, char **word)
+{
+	const char *s = *p + strspn(*p, " \t");
+	struct buf b;
+	int quoted = 0;
+
+	*word = NULL;
+	if (*s == '\0')
+		return 0;
+	buf_init(&b, 0);
+	for (; *s != '\0' && (quoted || (*s != ' ' && *s != '\t')); s++) {
+		if (*s == '"')
+			quoted = !quoted;
+		else if (quoted && *s == '\\' && (s[1] == '"' || s[1] == '\\'))
+			(void)buf_add(&b, ++s, 1);
+		else
+			(void)buf_add(&b, s, 1);
+	}
+	(void)buf_add(&b, "", 1);
+	if (!quoted)
+		*word = xstrdup(buf_peek(&b));
+	buf_reset(&b);
+	*p = s;
+	return quoted ? -1 : 1;
+}
+
+static void
+send_args_free(struct send_args *a)
+{
+	free(a->notify);
+	free(a->ret);
+	free(a->envid);
+}
+
+/* The value of word when it is "NAME=value" (any case), else NULL. */
+static const char *
+send_param(const char *word, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(word, name, n) == 0 && word[n] == '=' ? word + n + 1
+	                                                         : NULL;
+}
+
+/* Parses the words after /send; -1 after saying what is wrong. */
+static int
+send_args_parse(struct wb *wb, const char *arg, struct send_args *a)
+{
+	struct smtp_txn_opts o;
+	const char *v;
+	char *w, *end, *shown;
+	int rc;
+
+	memset(a, 0, sizeof *a);
+	while ((rc = send_word(&arg, &w)) == 1) {
+		char **slot = NULL;
+
+		if ((v = send_param(w, "NOTIFY")) != NULL)
+			slot = &a->notify;
+		else if ((v = send_param(w, "RET")) != NULL)
+			slot = &a->ret;
+		else if ((v = send_param(w, "ENVID")) != NULL)
+			slot = &a->envid;
+		else if (strcasecmp(w, "PARTIAL") == 0)
+			a->partial = 1;
+		else {
+			a->id = strtoll(*w == '#' ? w + 1 : w, &end, 10);
+			if (wb->hist == NULL || a->id <= 0 || *end != '\0')
+				rc = -1;
+		}
+		if (slot != NULL) {
+			free(*slot);
+			*slot = xstrdup(v);
+		}
+		free(w);
+		if (rc == -1)
+			break;
+	}
+	if (rc == -1) {
+		wb_note(wb, THEME_ERROR,
+		    "/send [ID] [NOTIFY=...] [RET=FULL|HDRS] [ENVID=...] "
+		    "[PARTIAL]: ID is a draft number from /drafts; quote a "
+		    "value with blanks (ENVID=\"a b\")");
+		send_args_free(a);
+		return -1;
+	}
+	memset(&o, 0, sizeof o);
+	o.notify = a->notify;
+	o.ret = a->ret;
+	o.envid = a->envid;
+	switch (smtp_txn_opts_check(&o)) {
+	case SMTP_TXN_BAD_NOTIFY:
+		shown = escape_dup(a->notify, strlen(a->notify));
+		wb_note(wb, THEME_ERROR,
+		    "NOTIFY= wants NEVER or a list of SUCCESS, FAILURE and "
+		    "DELAY, e.g. NOTIFY=SUCCESS,FAILURE; not \"%s\"",
+		    shown);
+		free(shown);
+		break;
+	case SMTP_TXN_BAD_RET:
+		shown = escape_dup(a->ret, strlen(a->ret));
+		wb_note(wb, THEME_ERROR, "RET= wants FULL or HDRS, not \"%s\"",
+		    shown);
+		free(shown);
+		break;
+	case SMTP_TXN_BAD_ENVID_EMPTY:
+	case SMTP_TXN_BAD_ENVID_CHARS:
+		wb_note(wb, THEME_ERROR, "ENVID= wants printable ASCII");
+		break;
+	case SMTP_TXN_BAD_ENVID_LONG:
+		wb_note(wb, THEME_ERROR,
+		    "ENVID= is at most 100 characters (RFC 3461)");
+		break;
+	case SMTP_TXN_OK:
+		return 0;
+	}
+	send_args_free(a);
+	return -1;
+}
+
+/* The draft to send, as `ehlo send --draft` reads it; -1 when none. */
+static int
+send_draft_load(struct wb *wb, const struct send_args *a, struct draft_msg *dm)
+{
+	char *err = NULL;
+	int rc;
+
+	memset(dm, 0, sizeof *dm);
+	if (a->id > 0)
+		rc = draft_msg_get(dm, wb->hist, (int64_t)a->id, &err);
+	else if (wb->snd.draft != NULL)
+		rc = wdraft_stored(wb->snd.draft, dm, &err);
+	else {
+		wb_note(
+		    wb, THEME_ERROR, "no draft open: /draft new, or /send ID");
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	if (err != NULL)
+		wb_note(wb, THEME_ERROR, "%s", err);
+	else
+		wb_note(wb, THEME_ERROR,
+		    "there is no draft %lld: /drafts lists them", a->id);
+	free(err);
+	draft_msg_free(dm);
+	return -1;
+}
+
 int
 wb_send_cmd(struct cmd_ctx *c, const char *arg)
 {
 	struct wb *wb = c->fe;
 	const struct smtp_caps *caps = smtp_session_caps(wb->conn.session);
-	const struct smtp_message_info *info;
-	struct smtp_message_opts mo;
-	struct smtp_message m;
-	struct wdraft *d = wb->snd.draft, *tmp = NULL;
-	struct buf b;
-	char *err = NULL, notify[64] = "", ret[16] = "", envid[101] = "";
-	size_t i;
+	const struct smtp_txn_warning *w;
+	struct smtp_txn_opts o;
+	struct send_args a;
+	struct wb_tx *sd;
+	char *err = NULL;
+	size_t i, nw;
+	const char *line;
 
 	if (wb->snd.tx != NULL) {
 		wb_note(wb, THEME_WARNING, "a draft is being sent already");
 		return 0;
 	}
-	/* Words: an optional draft number, then DSN parameters (RFC 3461)
-	 * NOTIFY=..., RET=FULL|HDRS, ENVID=... */
-	while (*arg != '\0') {
-		size_t n = strcspn(arg, " \t");
-		char *end;
-
-		if (strncasecmp(arg, "NOTIFY=", 7) == 0)
-			(void)snprintf(notify, sizeof notify, "%.*s",
-			    (int)(n - 7), arg + 7);
-		else if (strncasecmp(arg, "RET=", 4) == 0)
-			(void)snprintf(
-			    ret, sizeof ret, "%.*s", (int)(n - 4), arg + 4);
-		else if (strncasecmp(arg, "ENVID=", 6) == 0)
-			(void)snprintf(
-			    envid, sizeof envid, "%.*s", (int)(n - 6), arg + 6);
-		else {
-			long long id =
-			    strtoll(*arg == '#' ? arg + 1 : arg, &end, 10);
-
-			if (wb->hist == NULL || id <= 0 || (end != arg + n) ||
-			    tmp != NULL) {
-				wb_note(wb, THEME_ERROR,
-				    "/send [ID] [NOTIFY=...] [RET=FULL|HDRS] "
-				    "[ENVID=...]: ID is a draft number from "
-				    "/drafts");
-				wdraft_free(tmp);
-				return 0;
-			}
-			tmp = d = wdraft_new();
-			if (wdraft_load(d, wb->hist, id, &err) == -1) {
-				wb_note(wb, THEME_ERROR, "%s", err);
-				free(err);
-				wdraft_free(tmp);
-				return 0;
-			}
-		}
-		arg += n;
-		arg += strspn(arg, " \t");
-	}
-	if ((notify[0] || ret[0] || envid[0]) &&
-	    !smtp_caps_has(caps, SMTP_CAP_DSN))
-		wb_note(wb, THEME_WARNING,
-		    "the server did not offer DSN: "
-		    "its parameters are sent anyway");
-	if (d == NULL) {
-		wb_note(
-		    wb, THEME_ERROR, "no draft open: /draft new, or /send ID");
+	if (send_args_parse(wb, arg, &a) == -1)
+		return 0;
+	sd = xcalloc(1, sizeof *sd);
+	if (send_draft_load(wb, &a, &sd->dm) == -1) {
+		send_args_free(&a);
+		free(sd);
 		return 0;
 	}
 	if (smtp_session_state(wb->conn.session) != SMTP_STATE_READY) {
@@ -222,58 +386,45 @@ wb_send_cmd(struct cmd_ctx *c, const char *arg)
 		    "/send needs a session after EHLO and "
 		    "outside a transaction (now: %s)",
 		    smtp_state_name(smtp_session_state(wb->conn.session)));
-		wdraft_free(tmp);
+		draft_msg_free(&sd->dm);
+		send_args_free(&a);
+		free(sd);
 		return 0;
 	}
-	memset(&mo, 0, sizeof mo);
-	mo.can_8bitmime = smtp_caps_has(caps, SMTP_CAP_8BITMIME);
-	mo.can_smtputf8 = smtp_caps_has(caps, SMTP_CAP_SMTPUTF8);
-	wdraft_message(d, &m);
-	wb->snd.tx = xcalloc(1, sizeof *wb->snd.tx);
-	wb->snd.tx->draft_id = wdraft_id(d);
-	wb->snd.tx->b = smtp_message_build_new(&m, &mo, &err);
-	wdraft_free(tmp);
-	if (wb->snd.tx->b == NULL) {
-		wb_note(wb, THEME_ERROR, "%s", err);
+	sd->draft_id = a.id > 0 ? (int64_t)a.id : wdraft_id(wb->snd.draft);
+	memset(&o, 0, sizeof o);
+	o.notify = a.notify;
+	o.ret = a.ret;
+	o.envid = a.envid;
+	o.partial = a.partial;
+	wb->snd.tx = sd;
+	sd->txn = smtp_txn_compose(caps, &sd->dm.msg, &o, &sd->b, &err);
+	send_args_free(&a);
+	if (sd->txn == NULL) {
+		wb_note(wb, THEME_ERROR, "%s; nothing was sent", err);
 		free(err);
 		wb_send_end(wb);
 		return 0;
 	}
-	info = smtp_message_build_info(wb->snd.tx->b);
-	wb->snd.tx->nrcpt = info->nrcpts;
-	wb->snd.tx->phase = 1;
-	buf_init(&b, 0);
-	(void)buf_add_printf(&b, "MAIL FROM:<%s>", info->env_from);
-	if (smtp_caps_has(caps, SMTP_CAP_SIZE))
-		(void)buf_add_printf(
-		    &b, " SIZE=%llu", (unsigned long long)info->size);
-	if (info->need_8bitmime)
-		(void)buf_add_str(&b, " BODY=8BITMIME");
-	if (info->need_smtputf8)
-		(void)buf_add_str(&b, " SMTPUTF8");
-	if (ret[0] != '\0')
-		(void)buf_add_printf(&b, " RET=%s", ret);
-	if (envid[0] != '\0')
-		(void)buf_add_printf(&b, " ENVID=%s", envid);
-	(void)buf_add(&b, "", 1);
-	queue_add(wb, xstrdup(buf_peek(&b)));
-	buf_reset(&b);
-	for (i = 0; i < info->nrcpts; i++)
-		queue_add(wb,
-		    notify[0] != '\0'
-		        ? xasprintf(
-		              "RCPT TO:<%s> NOTIFY=%s", info->rcpts[i], notify)
-		        : xasprintf("RCPT TO:<%s>", info->rcpts[i]));
-	if (smtp_caps_has(caps, SMTP_CAP_PIPELINING)) {
-		/* The whole envelope in one write (RFC 2920). */
-		smtp_session_pipeline_begin(wb->conn.session);
-		for (i = wb->snd.queue_head; i < wb->snd.nqueue; i++)
-			wb_send_or_note(wb, wb->snd.queue[i]);
-		smtp_session_pipeline_end(wb->conn.session);
-		smtp_client_flush(wb->conn.client);
-		queue_free(wb);
-	} else
+	sd->nrcpt = smtp_message_build_info(sd->b)->nrcpts;
+	sd->rcpt_code = xcalloc(sd->nrcpt, sizeof *sd->rcpt_code);
+	sd->phase = 1;
+	w = smtp_txn_warnings(sd->txn, &nw);
+	for (i = 0; i < nw; i++)
+		smtp_session_warn(wb->conn.session, "%s", w[i].text);
+	sd->pipelined = smtp_caps_has(caps, SMTP_CAP_PIPELINING);
+	if (!sd->pipelined) {
 		wb_queue_pump(wb);
+		return 0;
+	}
+	/* The whole envelope in one write (RFC 2920). */
+	smtp_session_pipeline_begin(wb->conn.session);
+	while ((line = smtp_txn_next_envelope(sd->txn, NULL)) != NULL) {
+		sd->sent++;
+		wb_send_or_note(wb, line);
+	}
+	smtp_session_pipeline_end(wb->conn.session);
+	smtp_client_flush(wb->conn.client);
 	return 0;
 }
 

@@ -106,18 +106,14 @@ copy_list(struct slist *dst, const struct smtp_message_list *src)
 int
 wdraft_load(struct wdraft *d, struct hist *h, int64_t id, char **errstr)
 {
-	struct hist_draft *hd;
 	struct draft_msg dm;
 
-	if ((hd = hist_draft_get(h, id, errstr)) == NULL) {
+	if (draft_msg_get(&dm, h, id, errstr) == -1) {
 		if (*errstr == NULL)
 			*errstr = xasprintf("there is no draft %lld: /drafts "
 			                    "lists them",
 			    (long long)id);
-		return -1;
-	}
-	if (draft_msg_load(&dm, hd, errstr) == -1) {
-		hist_draft_free(hd);
+		draft_msg_free(&dm);
 		return -1;
 	}
 	clear_all(d);
@@ -135,7 +131,6 @@ wdraft_load(struct wdraft *d, struct hist *h, int64_t id, char **errstr)
 	if (dm.msg.body_mem != NULL)
 		wdraft_body_set(d, dm.msg.body_mem, dm.msg.body_len);
 	draft_msg_free(&dm);
-	hist_draft_free(hd);
 	return 0;
 }
 
@@ -162,17 +157,37 @@ wdraft_message(const struct wdraft *d, struct smtp_message *m)
 	m->body_len = d->body_len;
 }
 
+/* The stored form of d (free with draft_hist_free()). */
+static void
+wdraft_hist(const struct wdraft *d, struct hist_draft *hd)
+{
+	struct smtp_message m;
+
+	wdraft_message(d, &m);
+	memset(hd, 0, sizeof *hd);
+	draft_hist_from_msg(hd, &m);
+	hd->id = d->id;
+}
+
+int
+wdraft_stored(const struct wdraft *d, struct draft_msg *dm, char **errstr)
+{
+	struct hist_draft hd;
+	int rc;
+
+	wdraft_hist(d, &hd);
+	rc = draft_msg_load(dm, &hd, errstr);
+	draft_hist_free(&hd);
+	return rc;
+}
+
 int64_t
 wdraft_save(struct wdraft *d, struct hist *h, char **errstr)
 {
-	struct smtp_message m;
 	struct hist_draft hd;
 	int64_t id;
 
-	wdraft_message(d, &m);
-	memset(&hd, 0, sizeof hd);
-	draft_hist_from_msg(&hd, &m);
-	hd.id = d->id;
+	wdraft_hist(d, &hd);
 	id = hist_draft_save(h, &hd, errstr);
 	draft_hist_free(&hd);
 	if (id > 0)

@@ -13,6 +13,7 @@
 
 #include "protocol/message.h"
 
+struct draft_msg;
 struct hist;
 struct wdraft; /* opaque */
 
@@ -46,6 +47,15 @@ const char *wdraft_body(const struct wdraft *, size_t *len);
  * Fills *msg with views into the draft (valid until the draft changes).
  */
 void wdraft_message(const struct wdraft *, struct smtp_message *msg);
+
+/*
+ * The draft as `ehlo send --draft` reads it: through its stored form
+ * (tui/draft.h), so that both build the same message from it.  dm owns
+ * its strings (the draft may change or go meanwhile).  Returns 0, or -1
+ * with *errstr as draft_msg_load(); free dm with draft_msg_free()
+ * either way.
+ */
+int wdraft_stored(const struct wdraft *, struct draft_msg *dm, char **errstr);
 
 /* Lines describing the draft for the pane (allocated; free each and the
  * array). */

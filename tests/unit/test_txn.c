@@ -4,8 +4,9 @@
  * extension (SIZE, 8BITMIME, SMTPUTF8, DSN with NOTIFY, RET, ENVID in
  * xtext, ORCPT for ASCII addresses only), DSN asked of a server without
  * it, the warnings, the envelope as a list and as a cursor, DATA versus
- * BDAT and the BDAT chunk headers, the refusals, and the envelope of a
- * message from the message builder.
+ * BDAT and the BDAT chunk headers, the refusals, the envelope of a
+ * message from the message builder (and built for the server in one
+ * step), and the policy for refused recipients.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -678,6 +679,101 @@ test_from_message_info(void **state)
 	smtp_message_build_free(b);
 }
 
+/*
+ * smtp_txn_compose: the message is built for the server (8-bit text
+ * only with 8BITMIME) and the envelope follows from it.
+ */
+static void
+test_compose(void **state)
+{
+	static const char *const to[] = {"b@example.org"};
+	struct smtp_message msg;
+	struct smtp_message_build *b = NULL;
+	const struct smtp_message_info *info;
+	struct smtp_caps caps;
+	struct smtp_txn *t;
+	char *err = NULL, want[96];
+	size_t n;
+
+	(void)state;
+	smtp_message_init(&msg);
+	msg.from = "a@example.org";
+	msg.to.v = to;
+	msg.to.n = 1;
+	msg.body_mem = "gr\xc3\xbc\xc3\x9f\n";
+	msg.body_len = strlen(msg.body_mem);
+	caps_with(&caps, SMTP_CAP_8BITMIME | SMTP_CAP_SIZE, 0);
+	t = smtp_txn_compose(&caps, &msg, NULL, &b, &err);
+	assert_non_null(t);
+	info = smtp_message_build_info(b);
+	assert_int_equal(info->body_cte, SMTP_CTE_8BIT);
+	(void)snprintf(want, sizeof want,
+	    "MAIL FROM:<a@example.org> SIZE=%llu BODY=8BITMIME",
+	    (unsigned long long)info->size);
+	assert_string_equal(smtp_txn_envelope(t, &n)[0], want);
+	smtp_txn_free(t);
+	smtp_message_build_free(b);
+	/* No 8BITMIME: quoted-printable, no BODY=. */
+	caps_with(&caps, 0, 0);
+	t = smtp_txn_compose(&caps, &msg, NULL, &b, &err);
+	assert_non_null(t);
+	assert_int_equal(smtp_message_build_info(b)->body_cte, SMTP_CTE_QP);
+	assert_string_equal(
+	    smtp_txn_envelope(t, &n)[0], "MAIL FROM:<a@example.org>");
+	smtp_txn_free(t);
+	smtp_message_build_free(b);
+	/* A message that cannot be built: NULL, no builder, why. */
+	msg.from = NULL;
+	assert_null(smtp_txn_compose(&caps, &msg, NULL, &b, &err));
+	assert_null(b);
+	assert_non_null(err);
+	free(err);
+}
+
+/* The refused-recipient policy: all or nothing unless partial. */
+static void
+test_after_envelope(void **state)
+{
+	static const char *const three[] = {
+	    "a@example.org", "b@example.org", "c@example.org"};
+	static const int all_ok[] = {250, 251, 250};
+	static const int one_bad[] = {250, 550, 250};
+	static const int none[] = {550, 450, 553};
+	static const int unsent[] = {0, 0, 0};
+	struct smtp_txn_msg m = msg_of("s@example.org", three, 3, 10);
+	struct smtp_txn_opts o;
+	struct smtp_txn *t;
+	size_t ok = 99;
+
+	(void)state;
+	memset(&o, 0, sizeof o);
+	t = must_new(NULL, &m, &o);
+	assert_int_equal(
+	    smtp_txn_after_envelope(t, 250, all_ok, &ok), SMTP_TXN_NEXT_DATA);
+	assert_int_equal(ok, 3);
+	assert_int_equal(smtp_txn_after_envelope(t, 250, one_bad, &ok),
+	    SMTP_TXN_NEXT_REFUSED);
+	assert_int_equal(ok, 2);
+	assert_int_equal(
+	    smtp_txn_after_envelope(t, 250, none, &ok), SMTP_TXN_NEXT_NO_RCPT);
+	assert_int_equal(ok, 0);
+	assert_int_equal(smtp_txn_after_envelope(t, 550, unsent, &ok),
+	    SMTP_TXN_NEXT_NO_SENDER);
+	assert_int_equal(
+	    smtp_txn_after_envelope(t, 250, all_ok, NULL), SMTP_TXN_NEXT_DATA);
+	smtp_txn_free(t);
+	o.partial = 1;
+	t = must_new(NULL, &m, &o);
+	assert_int_equal(
+	    smtp_txn_after_envelope(t, 250, one_bad, &ok), SMTP_TXN_NEXT_DATA);
+	assert_int_equal(ok, 2);
+	assert_int_equal(
+	    smtp_txn_after_envelope(t, 250, none, &ok), SMTP_TXN_NEXT_NO_RCPT);
+	assert_int_equal(smtp_txn_after_envelope(t, 503, one_bad, &ok),
+	    SMTP_TXN_NEXT_NO_SENDER);
+	smtp_txn_free(t);
+}
+
 int
 main(void)
 {
@@ -696,6 +792,8 @@ main(void)
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_opts_check),
 	    cmocka_unit_test(test_from_message_info),
+	    cmocka_unit_test(test_compose),
+	    cmocka_unit_test(test_after_envelope),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
