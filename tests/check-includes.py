@@ -8,10 +8,6 @@
 - no source file under core/ protocol/ history/ themes/ tui/ longer
   than MAX_LINES lines.
 
-Today's known offenders are listed below, each owned by someone who is
-taking it apart; an entry that no longer offends is reported so the
-list only shrinks.  Anything new fails.
-
 Usage: check-includes.py [ROOT]   (default: the project's top folder)
 Exits 1 naming each cycle and each file too long, else 0.
 """
@@ -22,11 +18,6 @@ import sys
 
 FOLDERS = ("core", "protocol", "history", "themes", "tui")
 MAX_LINES = 1000
-
-# Files longer than MAX_LINES while they are being split.
-ALLOW_LONG = {
-    "themes/theme.c",
-}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 
@@ -136,19 +127,13 @@ def main():
     for f in files:
         with open(os.path.join(root, f), "rb") as fh:
             n = sum(1 for _ in fh)
-        if n > MAX_LINES and f not in ALLOW_LONG:
+        if n > MAX_LINES:
             bad = True
             print(f"{f}: {n} lines, more than {MAX_LINES}: split it "
                   "into rooms with one job each")
-    for f in sorted(ALLOW_LONG):
-        path = os.path.join(root, f)
-        if os.path.exists(path):
-            with open(path, "rb") as fh:
-                if sum(1 for _ in fh) <= MAX_LINES:
-                    print(f"note: {f} is short now; take it off ALLOW_LONG")
     if not bad:
         print(f"includes: ok ({len(files)} files, no cycle, none over "
-              f"{MAX_LINES} lines but {len(ALLOW_LONG)} allowed)")
+              f"{MAX_LINES} lines)")
     return 1 if bad else 0
 
 

@@ -10,7 +10,13 @@
  * one '*' row says how many were left out and a bodies row keeps the
  * size, line count, and the content itself when it is at most
  * HIST_BODY_INLINE_MAX octets (for replay; readers digest it), its
- * SHA-256 otherwise.
+ * SHA-256 otherwise.  The lines of BDAT chunks are the same: the chunks
+ * up to the one whose command says LAST are one message, kept as the
+ * octets went out (a line that ended a chunk without CRLF has none in
+ * the body either); it ends when that chunk is complete, or when the
+ * reply to it comes (BDAT 0 LAST, a chunk the server refused early),
+ * and its body row is the '*' row, or the last content row when every
+ * line was kept (there is no "." row).
  *
  * Writing is deferred and batched.  An event only queues its row
  * (numbered here: the recorder is its session's only writer); the queue
@@ -45,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -98,9 +105,15 @@ struct record {
 	size_t nq, qcap;
 	struct buf qtext; /* their texts, one after the other */
 
-	/* message content being typed (after 354) */
+	/* message content being typed (after 354, or in BDAT chunks) */
 	int in_content;
-	uint64_t content_lines;
+	int content_bdat; /* the content came in BDAT chunks */
+	uint64_t content_lines; /* as sent: one per SENT event */
+	uint64_t content_joins; /* lines that continue one cut by a chunk */
+	int content_cut; /* the last line went without CRLF */
+	int64_t content_last_seq; /* the last content row queued */
+	size_t chunk_stage; /* the BDAT stage counted in chunk_bytes */
+	uint64_t chunk_bytes; /* its octets seen so far */
 	uint64_t content_bytes; /* as sent, CRLF included */
 	struct smtp_sha256 *content_sha;
 	struct buf content; /* the whole content while small */
@@ -187,8 +200,9 @@ record_open(const char *db, int no_history, int spool)
 static void
 content_reset(struct record *r)
 {
-	r->in_content = 0;
-	r->content_lines = r->content_bytes = 0;
+	r->in_content = r->content_bdat = r->content_cut = 0;
+	r->content_lines = r->content_bytes = r->content_joins = 0;
+	r->content_last_seq = 0;
 	r->content_too_big = 0;
 	if (r->content_sha != NULL) {
 		char hex[SMTP_SHA256_HEX];
@@ -593,15 +607,25 @@ record_tls(struct record *r)
 
 /* ---- message content ----------------------------------------------- */
 
+/*
+ * One line of content as sent: with its CRLF (crlf) or without (the
+ * line that ended a BDAT chunk; the next line continues it).
+ */
 static void
-content_line(struct record *r, const struct smtp_event *ev)
+content_line(struct record *r, const struct smtp_event *ev, int crlf)
 {
+	const char *eol = crlf ? "\r\n" : "";
+	size_t eol_len = crlf ? 2 : 0;
+
 	if (!r->in_content) {
 		content_reset(r);
 		r->in_content = 1;
 	}
 	r->content_lines++;
-	r->content_bytes += ev->len + 2;
+	if (r->content_cut)
+		r->content_joins++;
+	r->content_cut = !crlf;
+	r->content_bytes += ev->len + eol_len;
 	/*
 	 * Content of at most HIST_BODY_INLINE_MAX octets is kept, and its
 	 * SHA-256 is worked out when shown (a digest's first use costs
@@ -609,9 +633,9 @@ content_line(struct record *r, const struct smtp_event *ev)
 	 * digest replaces it.
 	 */
 	if (!r->content_too_big &&
-	    buf_used(&r->content) + ev->len + 2 <= HIST_BODY_INLINE_MAX) {
+	    buf_used(&r->content) + ev->len + eol_len <= HIST_BODY_INLINE_MAX) {
 		(void)buf_add(&r->content, ev->text, ev->len);
-		(void)buf_add(&r->content, "\r\n", 2);
+		(void)buf_add(&r->content, eol, eol_len);
 	} else {
 		if (!r->content_too_big) {
 			r->content_too_big = 1;
@@ -621,23 +645,25 @@ content_line(struct record *r, const struct smtp_event *ev)
 			buf_clear(&r->content);
 		}
 		smtp_sha256_update(r->content_sha, ev->text, ev->len);
-		smtp_sha256_update(r->content_sha, "\r\n", 2);
+		smtp_sha256_update(r->content_sha, eol, eol_len);
 	}
 	if (r->content_lines <= RECORD_CONTENT_ROWS) {
 		(void)buf_add(&r->preview, ev->text, ev->len);
-		(void)buf_add(&r->preview, "\n", 1);
-		(void)add_row(
+		(void)buf_add(&r->preview, "\n", crlf ? 1 : 0);
+		r->content_last_seq = add_row(
 		    r, ev->t_us, 'C', ev->text, ev->len, HIST_EV_CONTENT, ev);
 	}
 }
 
 /*
- * The message ended (the final "." was sent, or the session ended in
- * the middle): a '*' row for the lines not kept, the "." row when
- * there is one, and the body row.
+ * The message ended (the final "." was sent, the last BDAT chunk is
+ * complete (complete set), or the session ended in the middle): a '*'
+ * row for the lines not kept, the "." row when there is one, and the
+ * body row, on the "." row, else the '*' row, else (complete) the last
+ * content row.
  */
 static void
-content_end(struct record *r, const struct smtp_event *dot)
+content_end(struct record *r, const struct smtp_event *dot, int complete)
 {
 	struct hist_body b;
 	char hex[SMTP_SHA256_HEX], *note, *err = NULL, *preview;
@@ -658,6 +684,8 @@ content_end(struct record *r, const struct smtp_event *dot)
 	if (dot != NULL)
 		seq = add_row(r, dot->t_us, 'C', dot->text, dot->len,
 		    HIST_EV_CONTENT, dot);
+	else if (seq == 0 && complete)
+		seq = r->content_last_seq;
 	if (!r->in_content || seq == 0 || !active(r)) {
 		content_reset(r);
 		return;
@@ -672,7 +700,7 @@ content_end(struct record *r, const struct smtp_event *dot)
 	b.seq = seq;
 	b.kind = "inline";
 	b.size = r->content_bytes;
-	b.lines = r->content_lines;
+	b.lines = r->content_lines - r->content_joins;
 	b.first_lines = preview;
 	if (!r->content_too_big) {
 		b.content = buf_peek(&r->content);
@@ -747,6 +775,44 @@ body_summary(struct record *r, const struct smtp_event *ev)
 	r->body_path = NULL;
 }
 
+/* 1 when a BDAT command line carries the LAST keyword. */
+static int
+bdat_is_last(const char *command)
+{
+	const char *p;
+
+	for (p = command; p != NULL && (p = strchr(p, ' ')) != NULL; p++)
+		if (strncasecmp(p + 1, "LAST", 4) == 0 &&
+		    (p[5] == '\0' || p[5] == ' '))
+			return 1;
+	return 0;
+}
+
+/*
+ * One line of a BDAT chunk: content like a line after DATA.  The octets
+ * it put on the wire (the stage's bytes grew by them) tell whether it
+ * went with its CRLF; when it completes the chunk of a BDAT ... LAST,
+ * the message is over.
+ */
+static void
+chunk_line(struct record *r, const struct smtp_event *ev)
+{
+	const struct smtp_stage *st = ev->stage;
+	uint64_t sent;
+
+	if (ev->stage_index != r->chunk_stage || !r->in_content) {
+		r->chunk_stage = ev->stage_index;
+		r->chunk_bytes = 0;
+	}
+	sent = st->bytes - r->chunk_bytes;
+	r->chunk_bytes = st->bytes;
+	content_line(r, ev, sent > ev->len);
+	r->content_bdat = 1;
+	if (r->session != NULL && smtp_session_chunk_left(r->session) == 0 &&
+	    bdat_is_last(st->command))
+		content_end(r, NULL, 1);
+}
+
 /* ---- events --------------------------------------------------------- */
 
 static void
@@ -756,18 +822,27 @@ on_sent(struct record *r, const struct smtp_event *ev)
 	unsigned flags = 0;
 
 	if (ev->flags & SMTP_SENT_SUMMARY) {
-		content_end(r, NULL);
+		content_end(r, NULL, 0);
 		body_summary(r, ev);
 		return;
 	}
 	if ((ev->flags & SMTP_SENT_CONTENT) && st != NULL &&
 	    st->kind == SMTP_STAGE_MESSAGE) {
 		if (ev->len == 1 && ev->text[0] == '.')
-			content_end(r, ev);
+			content_end(r, ev, 1);
 		else
-			content_line(r, ev);
+			content_line(r, ev, 1);
 		return;
 	}
+	if ((ev->flags & SMTP_SENT_CONTENT) && st != NULL &&
+	    st->kind == SMTP_STAGE_BDAT) {
+		chunk_line(r, ev);
+		return;
+	}
+	/* A command between chunks (RSET, MAIL): that message is over. */
+	if (r->in_content && r->content_bdat &&
+	    (st == NULL || st->kind != SMTP_STAGE_BDAT))
+		content_end(r, NULL, 0);
 	if (ev->flags & SMTP_SENT_REDACTED)
 		flags |= HIST_EV_REDACTED;
 	if (ev->flags & SMTP_SENT_CONTENT)
@@ -830,6 +905,10 @@ on_reply(struct record *r, const struct smtp_event *ev)
 			disable(r, err);
 		r->last_s_seq = 0;
 	}
+	/* BDAT 0 LAST, or a last chunk the server answered early. */
+	if (st != NULL && st->kind == SMTP_STAGE_BDAT && r->in_content &&
+	    r->content_bdat && bdat_is_last(st->command))
+		content_end(r, NULL, 1);
 	/* Last: the warnings re-enter record_event. */
 	if (st != NULL && st->kind == SMTP_STAGE_EHLO &&
 	    ev->reply->code / 100 == 2 && active(r))
@@ -893,7 +972,7 @@ record_end(struct record *r, int exit_status)
 	if (drain(r) == -1)
 		return;
 	if (r->in_content)
-		content_end(r, NULL);
+		content_end(r, NULL, 0);
 	if (!r->tls_recorded && r->session != NULL)
 		record_tls(r);
 	if (active(r) && hist_sink_end(r->sink, r->id, exit_status, &err) == -1)

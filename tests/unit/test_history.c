@@ -1117,14 +1117,38 @@ recorder_db(struct tmp *t, struct hist *h, int64_t sid, int64_t *id)
 	return h;
 }
 
-/* MAIL, RCPT and DATA, each accepted. */
+/*
+ * A session recorded into a fresh recorder (see recorder_open) up to
+ * the server's greeting; returns what record_session_id says.
+ */
+static int64_t
+recorder_start(struct tmp *t, struct rfx *f, struct hist **h)
+{
+	memset(f, 0, sizeof *f);
+	f->rec = recorder_open(t, h);
+	f->s = smtp_session_new(rec_cb, f);
+	record_begin(f->rec, "mx.example", 25, "plain", 0);
+	record_attach(f->rec, f->s, NULL);
+	smtp_session_connected(f->s, "192.0.2.1:25");
+	feed(f, "220 mx ESMTP\r\n");
+	return record_session_id(f->rec);
+}
+
+/* MAIL and RCPT, each accepted. */
 static void
-envelope_to_data(struct rfx *f)
+envelope(struct rfx *f)
 {
 	send_line(f, "MAIL FROM:<alice@example>");
 	feed(f, "250 ok\r\n");
 	send_line(f, "RCPT TO:<bob@example>");
 	feed(f, "250 ok\r\n");
+}
+
+/* MAIL, RCPT and DATA, each accepted. */
+static void
+envelope_to_data(struct rfx *f)
+{
+	envelope(f);
 	send_line(f, "DATA");
 	feed(f, "354 go\r\n");
 }
@@ -1166,14 +1190,7 @@ test_recorder_long_reply(void **state)
 	int64_t id;
 	int i;
 
-	memset(&f, 0, sizeof f);
-	f.rec = recorder_open(t, &h);
-	f.s = smtp_session_new(rec_cb, &f);
-	record_begin(f.rec, "mx.example", 25, "plain", 0);
-	record_attach(f.rec, f.s, NULL);
-	id = record_session_id(f.rec);
-	smtp_session_connected(f.s, "192.0.2.1:25");
-	feed(&f, "220 mx ESMTP\r\n");
+	id = recorder_start(t, &f, &h);
 	send_line(&f, "HELP");
 	buf_init(&b, 0);
 	for (i = 1; i < 900; i++)
@@ -1253,14 +1270,7 @@ test_recorder_secrets_and_content(void **state)
 	size_t n, i;
 	int64_t id;
 
-	memset(&f, 0, sizeof f);
-	f.rec = recorder_open(t, &h);
-	f.s = smtp_session_new(rec_cb, &f);
-	record_begin(f.rec, "mx.example", 25, "plain", 0);
-	record_attach(f.rec, f.s, NULL);
-	id = record_session_id(f.rec);
-	smtp_session_connected(f.s, "192.0.2.1:25");
-	feed(&f, "220 mx ESMTP\r\n");
+	id = recorder_start(t, &f, &h);
 	send_line(&f, "EHLO me");
 	feed(&f, "250-mx\r\n250-AUTH PLAIN LOGIN\r\n250 PIPELINING\r\n");
 	/* AUTH PLAIN typed by hand with the initial response. */
@@ -1389,6 +1399,179 @@ test_recorder_secrets_and_content(void **state)
 	assert_int_equal(hist_session_list(h, -1, "\"content line 20\"",
 	                     count_cb, &(long){0}, &err),
 	    1);
+	hist_close(h);
+}
+
+/* ---- the recorder: BDAT chunks --------------------------------------- */
+
+/* The client rows of a session, as read back. */
+struct crow {
+	int64_t seq;
+	char dir;
+	unsigned flags;
+	char *stage;
+	char *text;
+};
+
+struct crows {
+	struct crow v[128];
+	size_t n;
+};
+
+static int
+crows_cb(const struct hist_event *ev, void *arg)
+{
+	struct crows *c = arg;
+	struct crow *w;
+
+	assert_true(c->n < sizeof c->v / sizeof c->v[0]);
+	w = &c->v[c->n++];
+	w->seq = ev->seq;
+	w->dir = ev->dir;
+	w->flags = ev->flags;
+	w->stage = ev->stage != NULL ? xstrdup(ev->stage) : NULL;
+	w->text = xstrndup(ev->text, ev->len);
+	return 0;
+}
+
+/* The index of the row with text (from row at on), or fails. */
+static size_t
+crow_find(const struct crows *c, size_t at, const char *text)
+{
+	for (; at < c->n; at++)
+		if (strcmp(c->v[at].text, text) == 0)
+			return at;
+	fail_msg("no row \"%s\"", text);
+	return 0;
+}
+
+/* The body on row i: its content must be want (size and lines too). */
+static void
+body_is(struct hist *h, int64_t id, const struct crows *c, size_t i,
+    const char *want, uint64_t lines)
+{
+	char *err = NULL;
+	struct hist_body *b = hist_body_get(h, id, c->v[i].seq, &err);
+
+	if (b == NULL)
+		fail_msg("no body on row %lld \"%s\"", (long long)c->v[i].seq,
+		    c->v[i].text);
+	assert_string_equal(b->kind, "inline");
+	assert_int_equal(b->size, strlen(want));
+	assert_int_equal(b->lines, lines);
+	assert_non_null(b->content);
+	assert_int_equal(b->content_len, strlen(want));
+	assert_memory_equal(b->content, want, strlen(want));
+	hist_body_free(b);
+}
+
+/*
+ * Lines in BDAT chunks are message content like lines after DATA: the
+ * chunks up to LAST are one message whose body (as sent: a line that
+ * ended a chunk without CRLF has none) is kept on the last content row,
+ * and past RECORD_CONTENT_ROWS lines the rest are counted, not rows.
+ */
+static void
+test_recorder_bdat_content(void **state)
+{
+	struct tmp *t = *state;
+	struct hist *h;
+	struct rfx f;
+	struct crows c;
+	struct buf want;
+	char *err = NULL, line[64];
+	size_t i, at, rows;
+	int64_t id;
+
+	memset(&c, 0, sizeof c);
+	id = recorder_start(t, &f, &h);
+	send_line(&f, "EHLO me");
+	feed(&f, "250-mx\r\n250 CHUNKING\r\n");
+	/* Two chunks, one message. */
+	envelope(&f);
+	send_line(&f, "BDAT 12");
+	send_line(&f, "Subject: x");
+	feed(&f, "250 2.0.0 12 octets\r\n");
+	send_line(&f, "BDAT 40 LAST");
+	send_line(&f, "");
+	send_line(&f, "first line");
+	send_line(&f, "other line");
+	send_line(&f, "final line!!");
+	feed(&f, "250 2.0.0 queued as A1\r\n");
+	/* A chunk ending inside a line: 11 octets, no CRLF. */
+	envelope(&f);
+	send_line(&f, "BDAT 11");
+	send_line(&f, "Subject: sp");
+	feed(&f, "250 2.0.0 11 octets\r\n");
+	send_line(&f, "BDAT 13 LAST");
+	send_line(&f, "lit");
+	send_line(&f, "");
+	send_line(&f, "body");
+	feed(&f, "250 2.0.0 queued as A2\r\n");
+	/* BDAT 0 LAST ends the message at its reply. */
+	envelope(&f);
+	send_line(&f, "BDAT 7");
+	send_line(&f, "hello");
+	feed(&f, "250 2.0.0 7 octets\r\n");
+	send_line(&f, "BDAT 0 LAST");
+	feed(&f, "250 2.0.0 queued as A3\r\n");
+	/* 30 lines in one chunk: 20 rows, a note, the body whole. */
+	envelope(&f);
+	send_line(&f, "BDAT 450 LAST");
+	buf_init(&want, 0);
+	for (i = 1; i <= 30; i++) {
+		(void)snprintf(line, sizeof line, "chunk line %02zu", i);
+		send_line(&f, line);
+		(void)buf_add_printf(&want, "%s\r\n", line);
+	}
+	assert_int_equal(buf_used(&want), 450);
+	assert_int_equal(smtp_session_chunk_left(f.s), 0);
+	feed(&f, "250 2.0.0 queued as A4\r\n");
+	send_line(&f, "QUIT");
+	feed(&f, "221 bye\r\n");
+	record_end(f.rec, 0);
+	smtp_session_free(f.s);
+	record_free(f.rec);
+	h = recorder_db(t, h, id, &id);
+	assert_true(hist_events_iter(h, id, crows_cb, &c, &err) > 0);
+
+	/* The first message: every line a content row of the BDAT stage. */
+	at = crow_find(&c, 0, "BDAT 12");
+	assert_int_equal(c.v[at].flags & HIST_EV_CONTENT, 0);
+	at = crow_find(&c, at, "Subject: x");
+	assert_int_equal(c.v[at].flags & HIST_EV_CONTENT, HIST_EV_CONTENT);
+	assert_string_equal(c.v[at].stage, "BDAT");
+	at = crow_find(&c, at, "final line!!");
+	assert_int_equal(c.v[at].flags & HIST_EV_CONTENT, HIST_EV_CONTENT);
+	body_is(h, id, &c, at,
+	    "Subject: x\r\n\r\nfirst line\r\nother line\r\nfinal line!!\r\n",
+	    5);
+	/* The second: 24 octets in 3 lines, not 26 in 4. */
+	at = crow_find(&c, at, "body");
+	body_is(h, id, &c, at, "Subject: split\r\n\r\nbody\r\n", 3);
+	/* The third: the body on its only content row. */
+	at = crow_find(&c, at, "hello");
+	body_is(h, id, &c, at, "hello\r\n", 1);
+	/* The fourth: capped like DATA content, the body on the note. */
+	at = crow_find(&c, at, "chunk line 20");
+	assert_int_equal(c.v[at].flags & HIST_EV_CONTENT, HIST_EV_CONTENT);
+	assert_int_equal(c.v[at + 1].dir, '*');
+	assert_int_equal(c.v[at + 1].flags & HIST_EV_ELIDED, HIST_EV_ELIDED);
+	assert_non_null(strstr(c.v[at + 1].text, "10 more content lines"));
+	assert_non_null(strstr(c.v[at + 1].text, "450 octets"));
+	(void)buf_add(&want, "", 1);
+	body_is(h, id, &c, at + 1, buf_peek(&want), 30);
+	for (i = 0, rows = 0; i < c.n; i++) {
+		assert_null(strstr(c.v[i].text, "chunk line 21"));
+		if (c.v[i].flags & HIST_EV_CONTENT)
+			rows++;
+	}
+	assert_int_equal(rows, 5 + 4 + 1 + RECORD_CONTENT_ROWS);
+	for (i = 0; i < c.n; i++) {
+		free(c.v[i].stage);
+		free(c.v[i].text);
+	}
+	buf_reset(&want);
 	hist_close(h);
 }
 
@@ -1568,6 +1751,10 @@ main(void)
 	        test_recorder_secrets_and_content, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
 	        test_recorder_secrets_and_content, setup_spool, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_recorder_bdat_content, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_recorder_bdat_content, setup_spool, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
 	        test_recorder_long_reply, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
