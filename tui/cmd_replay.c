@@ -24,6 +24,7 @@
  * printed and the exit status is 1 when there are any, else 0.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,92 @@ build_content(struct build *b, size_t i)
 	return dot < es->n ? dot : es->n - 1;
 }
 
+/* The octets "BDAT n [LAST]" announces (0 when it names none). */
+static uint64_t
+bdat_size(const char *text)
+{
+	uint64_t v = 0;
+	const char *p = text + 4;
+
+	while (*p == ' ')
+		p++;
+	while (*p >= '0' && *p <= '9' && v < UINT64_MAX / 10 - 9)
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	return v;
+}
+
+/*
+ * A message sent in BDAT chunks starting at the BDAT command row i,
+ * when some of its lines were not kept as rows (an elided row before
+ * the next command of another stage; it holds the body): emits each
+ * BDAT command of the message followed by its chunk cut from the stored
+ * body into lines (a last piece without CRLF is a line too: line mode
+ * sends a line of exactly the octets left without CRLF), and returns
+ * the index of the elided row.  SIZE_MAX when every line was kept (the
+ * rows are the script then).
+ */
+static size_t
+build_chunks(struct build *b, size_t i)
+{
+	const struct histcmd_events *es = b->es;
+	struct hist_body *body;
+	char *err = NULL;
+	const char *p, *end, *nl;
+	size_t j, elided = SIZE_MAX;
+	uint64_t n;
+
+	for (j = i; j < es->n && elided == SIZE_MAX; j++) {
+		if (es->v[j].dir == 'C' && !stage_is(&es->v[j], "BDAT"))
+			break;
+		if (es->v[j].flags & HIST_EV_ELIDED)
+			elided = j;
+	}
+	if (elided == SIZE_MAX)
+		return SIZE_MAX;
+	body = hist_body_get(b->h, b->s->id, es->v[elided].seq, &err);
+	free(err);
+	if (body == NULL || body->content == NULL) {
+		if (b->err == NULL)
+			b->err =
+			    xasprintf("session #%lld: the message content "
+			              "(%llu octets) was larger than %d KiB "
+			              "and not kept, so it cannot be sent "
+			              "again",
+			        (long long)b->s->id,
+			        body != NULL ? (unsigned long long)body->size
+			                     : 0ULL,
+			        HIST_BODY_INLINE_MAX / 1024);
+		hist_body_free(body);
+		return elided;
+	}
+	p = body->content;
+	end = p + body->content_len;
+	for (j = i; j < elided; j++) {
+		const struct histcmd_event *e = &es->v[j];
+
+		if (e->dir != 'C' || (e->flags & HIST_EV_CONTENT))
+			continue;
+		emit(b, e->text, e->len);
+		n = bdat_size(e->text);
+		if (n > (uint64_t)(end - p))
+			n = (uint64_t)(end - p);
+		while (n > 0) {
+			nl = memchr(p, '\n', (size_t)n);
+			if (nl != NULL && nl > p && nl[-1] == '\r') {
+				emit(b, p, (size_t)(nl - 1 - p));
+				n -= (uint64_t)(nl + 1 - p);
+				p = nl + 1;
+			} else {
+				emit(b, p, (size_t)n);
+				p += n;
+				n = 0;
+			}
+		}
+	}
+	hist_body_free(body);
+	return elided;
+}
+
 /* Returns the script (allocated, *len set) or NULL with b->err. */
 static char *
 build_script(struct build *b, size_t *len)
@@ -269,6 +356,10 @@ build_script(struct build *b, size_t *len)
 		} else if (stage_is(e, "AUTH")) {
 			if (strncasecmp(e->text, "AUTH ", 5) == 0)
 				i = build_auth(b, i);
+		} else if (stage_is(e, "BDAT") &&
+		    !(e->flags & HIST_EV_CONTENT) &&
+		    (j = build_chunks(b, i)) != SIZE_MAX) {
+			i = j;
 		} else if (stage_is(e, "DATA") &&
 		    (j = next_client(es, i)) < es->n &&
 		    (es->v[j].flags & HIST_EV_SUMMARY)) {

@@ -435,6 +435,38 @@ class PostfixTest(servers.EhloTestCase):
                                        "/expect 250", "# not a comment",
                                        "QUIT"])
 
+    def test_bdat_message_longer_than_its_rows_replays(self):
+        """A BDAT message of more lines than are kept as rows (20) is
+        recorded with its body; `ehlo replay` cuts the same chunks from
+        the body again (the first chunk ends inside a line), and the
+        server gets the same message.  Before, the script held only the
+        lines kept as rows, and the replay broke off inside the chunk."""
+        chunk1 = b"Subject: sp"
+        chunk2 = (b"lit\r\n\r\n" +
+                  b"".join(b"line %02d\r\n" % i for i in range(1, 26)))
+        script = (b"EHLO me\nMAIL FROM:<a@example.test>\n"
+                  b"RCPT TO:<alice@example.test>\n"
+                  b"BDAT %d\n" % len(chunk1) + chunk1 + b"\n" +
+                  b"BDAT %d LAST\n" % len(chunk2) +
+                  chunk2.replace(b"\r\n", b"\n") + b"QUIT\n")
+        with tempfile.TemporaryDirectory(prefix="ehlo-bdat-") as home:
+            db = os.path.join(home, "ehlo.db")
+            before = self.mailbox("alice")
+            r = self.run_piped(script, db)
+            self.assertExit(r, 0)
+            self.assertOnlyTraceHeaders(self.delivered("alice", before),
+                                        chunk1 + chunk2)
+            exported = servers.run_ehlo(["export", "--db", db, "1",
+                                         "--format", "script"])
+            self.assertExit(exported, 0)
+            self.assertIn("BDAT %d LAST\n" % len(chunk2), exported.stdout)
+            self.assertIn("line 25\nQUIT\n", exported.stdout)
+            before = self.mailbox("alice")
+            r = servers.run_ehlo(["replay", "--db", db, "1", "--diff"])
+            self.assertExit(r, 0)
+            self.assertOnlyTraceHeaders(self.delivered("alice", before),
+                                        chunk1 + chunk2)
+
     def test_bdat_chunk_may_end_inside_a_line(self):
         """A line of exactly the octets left ends the chunk without CRLF;
         the next chunk continues that line."""
