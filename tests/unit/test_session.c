@@ -924,7 +924,7 @@ test_send_secret(void **state)
 	assert_int_equal(len, sizeof("AUTH PLAIN " PLAIN_B64 "\r\n") - 1);
 	assert_memory_equal(out, "AUTH PLAIN " PLAIN_B64 "\r\n", len);
 	smtp_session_output_consume(f->s, 13);
-	assert_memory_equal(out + 13, PLAIN_B64 + 2, 4);
+	assert_memory_equal(out + 13, &PLAIN_B64[2], 4);
 	smtp_session_output_consume(f->s, len - 13);
 	for (i = 0; i < len; i++)
 		assert_int_equal(out[i], 0);
