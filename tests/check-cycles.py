@@ -11,6 +11,7 @@ Prints each cycle with the symbols on its edges and exits 1; exits 77
 when nm is missing or the build has no objects for a library.
 """
 import glob
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -18,6 +19,12 @@ import sys
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The cycle finder (Tarjan) is check-includes.py's: one for both graphs.
+_spec = importlib.util.spec_from_file_location(
+    "check_includes", os.path.join(ROOT, "tests", "check-includes.py"))
+shape = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(shape)
 
 
 def objects(build, lib):
@@ -59,42 +66,7 @@ def main(argv):
                     uses[name].add(f[1])
     graph = {a: {defs[u] for u in us if u in defs and defs[u] != a}
              for a, us in uses.items()}
-    # Tarjan's strongly connected components, iteratively.
-    index, low, stack, on, cycles, n = {}, {}, [], set(), [], 0
-    for root in sorted(graph):
-        if root in index:
-            continue
-        work = [(root, iter(sorted(graph[root])))]
-        index[root] = low[root] = n
-        n += 1
-        stack.append(root)
-        on.add(root)
-        while work:
-            v, it = work[-1]
-            w = next(it, None)
-            if w is not None:
-                if w not in index:
-                    index[w] = low[w] = n
-                    n += 1
-                    stack.append(w)
-                    on.add(w)
-                    work.append((w, iter(sorted(graph[w]))))
-                elif w in on:
-                    low[v] = min(low[v], index[w])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[v])
-            if low[v] == index[v]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on.discard(w)
-                    comp.append(w)
-                    if w == v:
-                        break
-                if len(comp) > 1:
-                    cycles.append(sorted(comp))
+    cycles = shape.cycles(graph)
     for comp in cycles:
         print("cycle: " + " ".join(comp))
         for a in comp:
