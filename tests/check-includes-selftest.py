@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Tests of tests/check-includes.py on small trees made in a temporary
-folder: it fails on a planted include cycle and on a planted long file,
-names them, and passes the clean tree."""
+folder: it fails on a planted include cycle and on a planted long file
+(a source, or a test or tool source under tests/ or bench/), names them,
+passes the clean tree, and leaves test data out of the size rule."""
 
 import os
 import subprocess
@@ -27,6 +28,8 @@ class CheckIncludes(unittest.TestCase):
         self.put("core/b.c", '#include "core/b.h"\n#include "core/a.h"\n')
 
     def put(self, path, text):
+        os.makedirs(os.path.dirname(os.path.join(self.root, path)),
+                    exist_ok=True)
         with open(os.path.join(self.root, path), "w") as f:
             f.write(text)
 
@@ -81,6 +84,32 @@ class CheckIncludes(unittest.TestCase):
         self.assertEqual(rc, 1, out)
         self.assertIn("history/big.c: 1001 lines", out)
         self.assertNotIn("tui/edge.c", out)
+
+    def test_long_test_and_tool_sources_fail(self):
+        self.put("tests/unit/test_big.c", "int x;\n" * 1001)
+        self.put("tests/unit/big_fixture.h", "int y;\n" * 1001)
+        self.put("tests/integration/big.py", "x = 1\n" * 1001)
+        self.put("bench/big.py", "x = 1\n" * 1001)
+        self.put("tests/fuzz/run.sh", "true\n" * 1001)
+        self.put("bench/edge.py", "x = 1\n" * 1000)  # exactly the limit
+        rc, out = self.check()
+        self.assertEqual(rc, 1, out)
+        for f in ("tests/unit/test_big.c", "tests/unit/big_fixture.h",
+                  "tests/integration/big.py", "bench/big.py",
+                  "tests/fuzz/run.sh"):
+            self.assertIn(f"{f}: 1001 lines", out)
+        self.assertNotIn("bench/edge.py", out)
+
+    def test_test_data_is_not_held_to_the_size_rule(self):
+        # Inputs, corpora and cases are data, whatever their names; a
+        # file that is not a source (a text file) is not counted either.
+        self.put("tests/data/long.py", "x = 1\n" * 5000)
+        self.put("tests/fuzz/corpus/reply/seed.c", "250 ok\n" * 5000)
+        self.put("tests/hostile/cases/long.sh", "true\n" * 5000)
+        self.put("tests/notes.txt", "note\n" * 5000)
+        rc, out = self.check()
+        self.assertEqual(rc, 0, out)
+        self.assertIn("includes: ok", out)
 
 
 if __name__ == "__main__":
