@@ -299,7 +299,8 @@ send_args_parse(struct wb *wb, const char *arg, struct send_args *a)
 	o.envid = a->envid;
 	switch (smtp_txn_opts_check(&o)) {
 	case SMTP_TXN_BAD_NOTIFY:
-		shown = escape_dup(a->notify, strlen(a->notify));
+		shown = escape_dup(a->notify != NULL ? a->notify : "",
+		    a->notify != NULL ? strlen(a->notify) : 0);
 		wb_note(wb, THEME_ERROR,
 		    "NOTIFY= wants NEVER or a list of SUCCESS, FAILURE and "
 		    "DELAY, e.g. NOTIFY=SUCCESS,FAILURE; not \"%s\"",
@@ -307,7 +308,8 @@ send_args_parse(struct wb *wb, const char *arg, struct send_args *a)
 		free(shown);
 		break;
 	case SMTP_TXN_BAD_RET:
-		shown = escape_dup(a->ret, strlen(a->ret));
+		shown = escape_dup(a->ret != NULL ? a->ret : "",
+		    a->ret != NULL ? strlen(a->ret) : 0);
 		wb_note(wb, THEME_ERROR, "RET= wants FULL or HDRS, not \"%s\"",
 		    shown);
 		free(shown);
