@@ -81,9 +81,6 @@ char *histcmd_event_text(const struct histcmd_event *);
  */
 const char *histcmd_event_hidden(const struct histcmd_event *);
 
-/* "ok", "4xx/5xx reply", ... for an exit status; "unfinished" for -1. */
-const char *histcmd_outcome(int exit_status);
-
 /*
  * The session's outcome in words (host_outcome_words): "ok", "failed
  * 550 5.1.1", "temporary failure 451 4.7.1", "network error",

@@ -32,6 +32,7 @@
 struct cli_opts;
 struct cmd_ctx;
 struct hist;
+struct host;
 struct lesson;
 struct loop;
 struct practice;
@@ -137,10 +138,13 @@ struct wb_input {
 	char *secret_user, *secret_mech; /* asking for a secret */
 };
 
-/* The connection and what spans its replies. */
+/* The connection and what spans its replies.  The session host
+ * (tui/host.h) owns the client and its record; client, session and rec
+ * are its current ones, set when it attaches a new session. */
 struct wb_conn {
 	struct practice *practice;
 	char *practice_dir; /* its data directory (inbox, certificate) */
+	struct host *host;
 	struct smtp_client *client;
 	struct smtp_session *session;
 	struct record *rec; /* the current session's recorder */
@@ -148,7 +152,7 @@ struct wb_conn {
 	char *server_label;
 	char *server_addr; /* "host:port" of the current connection */
 	char *tls_name; /* name to verify instead of the host (MX) */
-	char *helo;
+	const char *helo; /* the host's */
 	char *auth_user; /* the user of the last /auth */
 	uint64_t t_start;
 	int ehlo_after_tls;
@@ -251,6 +255,22 @@ void wb_load_draft_completions(struct wb *);
 void wb_load_history_completions(struct wb *);
 
 /* ---- wb_conn.c: the connection ------------------------------------ */
+
+/* Makes the session host on the workbench's loop, recording into
+ * wb->hist; before the first wb_connect.  Returns -1 with *errstr when
+ * server (the command line's SERVER, NULL: none) cannot be parsed. */
+int wb_conn_start(struct wb *, const char *server, char **errstr);
+/* Ends the current session with its real outcome and frees the host
+ * and the practice server (the workbench's end). */
+void wb_conn_end(struct wb *);
+/* A signal (SIGTERM, SIGHUP, SIGINT) ends the workbench: a live session
+ * is closed and recorded as aborted; one already over keeps its
+ * outcome. */
+void wb_conn_abort(struct wb *, int signo);
+/* The user cuts a live session the workbench cannot QUIT (in a BDAT
+ * chunk, a message, a SASL exchange): the connection is closed, why is
+ * noted and recorded, and the session counts as aborted by the user. */
+void wb_conn_cut(struct wb *, const char *why);
 
 /* /auth MECH USER: the secret from EHLO_PASSWORD, else asked for on
  * the input line, masked. */
