@@ -21,7 +21,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "core/buf.h"
 #include "themes/theme.h"
@@ -47,6 +46,7 @@ struct smtp_session;
 struct smtp_stage;
 struct wdraft;
 struct wb;
+struct wb_run;
 
 enum focus {
 	FOCUS_INPUT,
@@ -177,15 +177,13 @@ struct wb_send {
 	size_t nqueue, queue_head;
 };
 
-/* Lessons and the line-mode helpers run as children. */
+/* Lessons, and a /replay or /probe running in-process beside the
+ * session (tui/linemode.h, tui/hostprobe.h): one at a time. */
 struct wb_tools {
 	const struct lesson *lesson; /* shown beside the stages, or NULL */
 	char **lesson_lines;
 	size_t nlesson_lines;
-	pid_t child_pid; /* a line-mode helper (replay, probe) or 0 */
-	int child_fd;
-	char *child_title;
-	struct buf child_out;
+	struct wb_run *run; /* a replay or probe running, or NULL */
 };
 
 struct wb {
@@ -222,6 +220,9 @@ struct dline *wb_dlg_line(struct wb *, size_t i);
 /* Adds a line of the live session. */
 void wb_dlg_add(struct wb *, uint64_t t_us, char dir, enum theme_role,
     const char *p, size_t n);
+/* Adds the line of a session event (sent, received, note, warning,
+ * failure) to the live dialogue at t_us; returns 0 for other events. */
+int wb_dlg_event(struct wb *, uint64_t t_us, const struct smtp_event *);
 /* Adds a workbench note ('*') to the live session. */
 void wb_note(struct wb *, enum theme_role, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -314,8 +315,13 @@ void wb_viewer_play(struct wb *);
 void wb_lesson_lines_free(struct wb *);
 /* Rebuilds the lesson pane: the task, each goal with its state, a hint. */
 void wb_lesson_refresh(struct wb *, size_t width);
-/* Ends a helper still running (exit). */
-void wb_child_stop(struct wb *);
+/* Once per loop turn: drives a replay or probe running, and frees it
+ * once it is over. */
+void wb_run_step(struct wb *);
+/* Ctrl-C while a replay or probe runs: cancels it (returns 1), else 0. */
+int wb_run_cancel(struct wb *);
+/* Ends a replay or probe still running (the workbench's end). */
+void wb_run_stop(struct wb *);
 
 /* ---- wb_lang.c: the workbench's side of tui/cmdtab.c -------------- */
 

@@ -48,24 +48,9 @@ on_event(struct host *h, const struct smtp_event *ev, void *arg)
 	struct wb *wb = arg;
 
 	(void)h;
+	if (wb_dlg_event(wb, ev->t_us, ev))
+		return;
 	switch (ev->type) {
-	case SMTP_EV_SENT:
-		wb_dlg_add(wb, ev->t_us, 'C', THEME_CLIENT, ev->text, ev->len);
-		break;
-	case SMTP_EV_LINE:
-		wb_dlg_add(wb, ev->t_us, 'S',
-		    wb_role_of_server_line(ev->text, ev->len), ev->text,
-		    ev->len);
-		break;
-	case SMTP_EV_NOTE:
-		wb_dlg_add(wb, ev->t_us, '*', THEME_NOTE, ev->text, ev->len);
-		break;
-	case SMTP_EV_WARNING:
-		wb_dlg_add(wb, ev->t_us, '*', THEME_WARNING, ev->text, ev->len);
-		break;
-	case SMTP_EV_FAILURE:
-		wb_dlg_add(wb, ev->t_us, '*', THEME_ERROR, ev->text, ev->len);
-		break;
 	case SMTP_EV_REPLY:
 		on_reply(wb, ev);
 		break;

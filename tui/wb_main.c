@@ -133,6 +133,7 @@ before_sleep(void *arg)
 	wb_pump_keys(wb);
 	/* wb_auto_actions, then the turn's rows committed before drawn. */
 	host_before_sleep(wb->conn.host);
+	wb_run_step(wb); /* a replay or probe beside the session */
 	if (wb->done) {
 		loop_stop(wb->loop);
 		return;
@@ -321,6 +322,7 @@ cmd_workbench(int argc, char *argv[])
 	wb.dirty = 1;
 	(void)loop_run(wb.loop);
 
+	wb_run_stop(&wb);
 	wb_conn_end(&wb); /* the session's real outcome */
 	rl_glue_end();
 	wb_screen_end(&wb.scr);
@@ -336,7 +338,6 @@ cmd_workbench(int argc, char *argv[])
 	wb_send_end(&wb);
 	wdraft_free(wb.snd.draft);
 	wb_dlg_clear(&wb.dia.live);
-	wb_child_stop(&wb);
 	wb_mx_free(&wb);
 	free(wb.conn.tls_name);
 	free(wb.conn.next);

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 
 import tmux
 from tmux import servers
@@ -20,25 +21,26 @@ import test_workbench
 from test_crash import workbench_pid
 
 
-class DroppingServer:
-    """Greets, then closes the connection when the client says EHLO:
-    the reply the client waits for never comes."""
+class Listener:
+    """A server on 127.0.0.1; serve(conn) handles each connection in the
+    accepting thread."""
 
     def __init__(self):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(2)
+        self.sock.listen(4)
         self.port = self.sock.getsockname()[1]
+        self.conns = []
         threading.Thread(target=self.run, daemon=True).start()
 
     def run(self):
-        try:
-            conn, _ = self.sock.accept()
-        except OSError:
-            return
-        with conn:
-            conn.sendall(b"220 dropper.test ESMTP\r\n")
-            conn.makefile("rb").readline()
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            self.serve(conn)
 
     def close(self):
         try:
@@ -46,6 +48,35 @@ class DroppingServer:
         except OSError:
             pass
         self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+class DroppingServer(Listener):
+    """Greets, then closes the connection when the client says EHLO:
+    the reply the client waits for never comes."""
+
+    def serve(self, conn):
+        conn.sendall(b"220 dropper.test ESMTP\r\n")
+        conn.makefile("rb").readline()
+        conn.close()
+
+
+class SilentServer(Listener):
+    """Accepts connections and never says a word: a run against it
+    waits for the greeting until it is cancelled."""
+
+    def serve(self, conn):
+        pass
+
+
+def children(pid):
+    """The processes the workbench started (none: runs are in-process)."""
+    kids = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            kids += f.read().split()
+    return kids
 
 
 class HostCase(test_workbench.WorkbenchCase):
@@ -141,6 +172,90 @@ class OutcomeTest(HostCase):
         rows = self.history()
         self.assertEqual(["aborted"], [r["outcome"] for r in rows])
         self.assertEqual(128 + signal.SIGTERM, rows[0]["exit"])
+
+
+class InProcessRunTest(HostCase):
+    """/replay and /probe ran as children (fork and exec of the program
+    itself) and showed their output in a popup when they ended.  Now
+    they run on the workbench's loop, stream into the dialogue, and
+    Ctrl-C cancels them."""
+
+    def test_probe_streams_its_verdict_without_a_child(self):
+        t = self.start(width=160, height=50)
+        t.wait_for(r"S: 220 ")
+        pid = workbench_pid(t.pane_pid())
+        self.enter(t, "/probe vrfy-expn")
+        t.wait_for(r"probe vrfy-expn .*: running beside the session")
+        screen = t.wait_for(r"end of the probe vrfy-expn .*exit 1", 30)
+        self.assertIn("verdict: PROBLEM", screen)
+        self.assertRegex(screen, r"C: VRFY postmaster")
+        self.assertEqual([], children(pid))
+        # The session is still the workbench's own.
+        self.steps(t, ("NOOP", r"NOOP\s+250"))
+
+    def test_ctrl_c_cancels_a_probe_of_a_silent_server(self):
+        srv = SilentServer()
+        self.addCleanup(srv.close)
+        t = self.start(width=160, height=50)
+        t.wait_for(r"S: 220 ")
+        pid = workbench_pid(t.pane_pid())
+        self.enter(t, f"/probe vrfy-expn 127.0.0.1:{srv.port}")
+        t.wait_for(r"running beside the session; Ctrl-C cancels it")
+        time.sleep(0.3)
+        self.assertEqual([], children(pid))
+        t.send("C-c")
+        t.wait_for(r"end of the probe vrfy-expn .*: exit")
+        self.assertEqual([], children(pid))
+        # Ctrl-C has its usual meaning again: it clears the line.
+        t.type("NOOP typed but not sent")
+        t.send("C-c")
+        t.wait_for(r"smtp>\s*$")
+        self.steps(t, ("NOOP", r"NOOP\s+250"))
+        self.quit(t)
+
+    def replayed_session(self, t):
+        """Session #1: a 550 for an unknown recipient; then /connect
+        starts session #2 on the same practice server."""
+        self.refused_rcpt(t)
+        self.enter(t, "/connect")
+        t.wait_for(r"session #2")
+
+    def test_replay_streams_into_the_dialogue_and_is_recorded(self):
+        t = self.start(width=160, height=50)
+        self.replayed_session(t)
+        pid = workbench_pid(t.pane_pid())
+        self.enter(t, "/clear")
+        self.enter(t, "/replay 1")
+        t.wait_for(r"replay of session #1 against 127\.0\.0\.1:\d+: "
+                   r"running")
+        screen = t.wait_for(r"end of the replay of session #1: exit 0 "
+                            r"\(session #3, failed 550 5\.1\.1\)")
+        self.assertIn("C: RCPT TO:<nobody@practice.test>", screen)
+        self.assertRegex(screen, r"diff: no differences: \d+ replies of "
+                         r"session #1 and #3 match")
+        self.assertEqual([], children(pid))
+        self.quit(t)
+        rows = {r["id"]: r for r in self.history()}
+        self.assertEqual(1, rows[3]["replay_of"])
+        self.assertEqual("failed 550 5.1.1", rows[3]["outcome"])
+        self.assertEqual("failed 550 5.1.1", rows[1]["outcome"])
+        self.assertEqual("ok", rows[2]["outcome"])
+
+    def test_ctrl_c_cancels_a_replay_of_a_silent_server(self):
+        srv = SilentServer()
+        self.addCleanup(srv.close)
+        t = self.start(width=160, height=50)
+        self.replayed_session(t)
+        self.enter(t, f"/replay 1 127.0.0.1:{srv.port}")
+        t.wait_for(r"running beside the session; Ctrl-C cancels it")
+        t.send("C-c")
+        t.wait_for(r"end of the replay of session #1: exit 130 "
+                   r"\(session #3, aborted\)")
+        self.steps(t, ("EHLO learner.example", r"EHLO\s+250"))
+        self.quit(t)
+        rows = {r["id"]: r for r in self.history()}
+        self.assertEqual(1, rows[3]["replay_of"])
+        self.assertEqual("aborted", rows[3]["outcome"])
 
 
 if __name__ == "__main__":
