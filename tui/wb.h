@@ -272,6 +272,10 @@ void wb_conn_abort(struct wb *, int signo);
  * chunk, a message, a SASL exchange): the connection is closed, why is
  * noted and recorded, and the session counts as aborted by the user. */
 void wb_conn_cut(struct wb *, const char *why);
+/* Ctrl-D, and /quit in a BDAT chunk: /quit, except that a session that
+ * cannot take QUIT now (a chunk, a message, a SASL exchange) is cut
+ * (wb_conn_cut) instead of sent the word as content. */
+void wb_quit(struct wb *);
 
 /* /auth MECH USER: the secret from EHLO_PASSWORD, else asked for on
  * the input line, masked. */

@@ -112,6 +112,27 @@ wb_conn_start(struct wb *wb, const char *server, char **errstr)
 	                      : 0;
 }
 
+/* QUIT is a command the session can take now: not during a message or
+ * a BDAT chunk, a SASL exchange, a TLS handshake, or before the
+ * greeting. */
+static int
+can_quit(const struct smtp_session *s)
+{
+	/* Inside a BDAT chunk QUIT would be chunk content. */
+	if (smtp_session_chunk_left(s) > 0)
+		return 0;
+	switch (smtp_session_state(s)) {
+	case SMTP_STATE_GREETED:
+	case SMTP_STATE_READY:
+	case SMTP_STATE_MAIL:
+	case SMTP_STATE_RCPT:
+	case SMTP_STATE_BDAT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* 1 while the connection is open. */
 static int
 is_live(const struct wb *wb)
@@ -148,6 +169,21 @@ wb_conn_cut(struct wb *wb, const char *why)
 	free(note);
 	smtp_client_close(wb->conn.client);
 	wb->dirty = 1;
+}
+
+void
+wb_quit(struct wb *wb)
+{
+	char *why;
+
+	if (is_live(wb) && !smtp_session_quit_sent(wb->conn.session) &&
+	    !can_quit(wb->conn.session)) {
+		why = xasprintf("/quit in state %s, where QUIT cannot be sent",
+		    smtp_state_name(smtp_session_state(wb->conn.session)));
+		wb_conn_cut(wb, why);
+		free(why);
+	}
+	wb_do_slash(wb, "/quit");
 }
 
 void
@@ -287,25 +323,6 @@ connect_now(struct wb *wb, const char *server)
  * starts once the old one is closed and its record ended.
  */
 #define LEAVE_WAIT_MS 3000
-
-/* QUIT is a command the session can take now: not during a message,
- * a SASL exchange, a TLS handshake, or before the greeting. */
-static int
-can_quit(const struct smtp_session *s)
-{
-	switch (smtp_session_state(s)) {
-	case SMTP_STATE_GREETED:
-	case SMTP_STATE_READY:
-	case SMTP_STATE_MAIL:
-	case SMTP_STATE_RCPT:
-		return 1;
-	case SMTP_STATE_BDAT:
-		/* Inside a chunk QUIT would be chunk content. */
-		return smtp_session_chunk_left(s) == 0;
-	default:
-		return 0;
-	}
-}
 
 /* The workbench closes the connection of the session it leaves (after
  * QUIT: the session keeps its outcome). */

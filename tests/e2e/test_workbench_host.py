@@ -258,6 +258,51 @@ class InProcessRunTest(HostCase):
         self.assertEqual("aborted", rows[3]["outcome"])
 
 
+class ChunkPromptTest(HostCase):
+    """Bug: after `BDAT n` typed lines were parsed as commands (a rule
+    warning, then a second Enter to send each).  They are chunk content:
+    one Enter per line, no `/` commands, and a prompt that counts the
+    octets left, as after 354."""
+
+    def open_chunk(self, t, size):
+        t.wait_for(r"S: 220 ")
+        screen = self.steps(
+            t, ("EHLO learner.example", r"S: 250 HELP"),
+            ("MAIL FROM:<me@learner.example>", r"MAIL\s+250"),
+            ("RCPT TO:<bob@practice.test>", r"RCPT\s+250"))
+        self.assertIn("CHUNKING", t.screen())
+        self.enter(t, f"BDAT {size} LAST")
+        t.wait_for(rf"chunk {size} left>\s*$")
+
+    def test_chunk_lines_are_content_counted_at_the_prompt(self):
+        t = self.start()
+        self.open_chunk(t, 26)
+        # 10 octets and CRLF, each line once.
+        self.enter(t, "Subject: x")
+        t.wait_for(r"chunk 14 left>\s*$")
+        self.enter(t, "/help")  # content here, not the help popup
+        t.wait_for(r"chunk 7 left>\s*$")
+        self.enter(t, "")
+        t.wait_for(r"chunk 5 left>\s*$")
+        self.enter(t, "bye")
+        screen = t.wait_for(r"BDAT\s+250")
+        self.assertIn("C: /help", screen)
+        self.assertNotIn("press Enter again", screen)
+        self.assertNotIn("Keys", screen)
+        t.wait_for(r"smtp>\s*$")
+        self.quit(t)
+        self.assertEqual(["ok"], self.outcomes())
+
+    def test_quit_in_a_chunk_closes_the_connection(self):
+        t = self.start()
+        self.open_chunk(t, 100)
+        self.enter(t, "Subject: x")
+        t.wait_for(r"chunk 88 left>\s*$")
+        self.enter(t, "/quit")
+        self.assertEqual(0, t.exit_status())
+        self.assertEqual(["aborted"], self.outcomes())
+
+
 if __name__ == "__main__":
     tmux.require_tmux()
     servers.main()
