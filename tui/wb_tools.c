@@ -565,6 +565,8 @@ wb_run_cancel(struct wb *wb)
 void
 wb_run_stop(struct wb *wb)
 {
+	/* A replay cut by the workbench's end is recorded as aborted. */
+	(void)wb_run_cancel(wb);
 	run_free(wb->tool.run);
 	wb->tool.run = NULL;
 }

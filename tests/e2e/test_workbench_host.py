@@ -302,6 +302,20 @@ class ChunkPromptTest(HostCase):
         self.assertEqual(0, t.exit_status())
         self.assertEqual(["aborted"], self.outcomes())
 
+    def test_ctrl_d_in_a_message_closes_the_connection(self):
+        """Ctrl-D sent QUIT as a line of the message, and the session
+        was recorded as ok."""
+        t = self.start()
+        t.wait_for(r"S: 220 ")
+        self.steps(t, ("EHLO learner.example", r"S: 250 HELP"),
+                   ("MAIL FROM:<me@learner.example>", r"MAIL\s+250"),
+                   ("RCPT TO:<bob@practice.test>", r"RCPT\s+250"),
+                   ("DATA", r"data>\s*$"))
+        self.enter(t, "Subject: x")
+        t.send("C-d")
+        self.assertEqual(0, t.exit_status())
+        self.assertEqual(["aborted"], self.outcomes())
+
 
 if __name__ == "__main__":
     tmux.require_tmux()
