@@ -11,7 +11,8 @@
  * tui/cmdtab.c), wb_cmds.c (small workbench-only commands), wb_conn.c (the connection,
  * its events, /auth, /body, MX routing), wb_send.c (drafts and sending
  * them), wb_viewer.c (the history browser and saved-session playback),
- * wb_tools.c (lessons, the practice inbox, replay and probe helpers).
+ * wb_tools.c (lessons, the practice inbox, /replay and /probe), wb_run.c
+ * (replays and probes running in-process, through struct wb_runner).
  * Drawing is tui/wbdraw.c; the draft model is tui/wbdraft.c.
  *
  * Only the workbench's own files include this header.
@@ -177,12 +178,34 @@ struct wb_send {
 	size_t nqueue, queue_head;
 };
 
+/*
+ * /replay and /probe run in-process (tui/wb_run.c).  The workbench
+ * reaches them through this table, set at its start, and not by name:
+ * a run is line mode, which dispatches through the command table, whose
+ * handlers are the workbench's; linked by name, the files would call
+ * each other in a circle.
+ */
+struct wb_runner {
+	/* /replay ID [SERVER], /probe NAME [SERVER]: start one (one at a
+	 * time), or say why not. */
+	void (*replay)(struct wb *, const char *arg);
+	void (*probe)(struct wb *, const char *arg);
+	/* Once per loop turn: drives the run, frees it once over. */
+	void (*step)(struct wb *);
+	/* Ctrl-C: cancels a run (returns 1), else 0. */
+	int (*cancel)(struct wb *);
+	/* The workbench's end: a run still going is cancelled and freed. */
+	void (*stop)(struct wb *);
+};
+extern const struct wb_runner wb_runner;
+
 /* Lessons, and a /replay or /probe running in-process beside the
- * session (tui/linemode.h, tui/hostprobe.h): one at a time. */
+ * session: one at a time. */
 struct wb_tools {
 	const struct lesson *lesson; /* shown beside the stages, or NULL */
 	char **lesson_lines;
 	size_t nlesson_lines;
+	const struct wb_runner *runner; /* NULL: no runs (tests) */
 	struct wb_run *run; /* a replay or probe running, or NULL */
 };
 
@@ -272,10 +295,10 @@ void wb_conn_abort(struct wb *, int signo);
  * chunk, a message, a SASL exchange): the connection is closed, why is
  * noted and recorded, and the session counts as aborted by the user. */
 void wb_conn_cut(struct wb *, const char *why);
-/* Ctrl-D, and /quit in a BDAT chunk: /quit, except that a session that
- * cannot take QUIT now (a chunk, a message, a SASL exchange) is cut
- * (wb_conn_cut) instead of sent the word as content. */
-void wb_quit(struct wb *);
+/* Before /quit: a session that cannot take QUIT now (a chunk, a
+ * message, a SASL exchange) is cut (wb_conn_cut), so that QUIT does not
+ * become content. */
+void wb_conn_before_quit(struct wb *);
 
 /* /auth MECH USER: the secret from EHLO_PASSWORD, else asked for on
  * the input line, masked. */
@@ -319,13 +342,6 @@ void wb_viewer_play(struct wb *);
 void wb_lesson_lines_free(struct wb *);
 /* Rebuilds the lesson pane: the task, each goal with its state, a hint. */
 void wb_lesson_refresh(struct wb *, size_t width);
-/* Once per loop turn: drives a replay or probe running, and frees it
- * once it is over. */
-void wb_run_step(struct wb *);
-/* Ctrl-C while a replay or probe runs: cancels it (returns 1), else 0. */
-int wb_run_cancel(struct wb *);
-/* Ends a replay or probe still running (the workbench's end). */
-void wb_run_stop(struct wb *);
 
 /* ---- wb_lang.c: the workbench's side of tui/cmdtab.c -------------- */
 
@@ -335,6 +351,8 @@ void wb_cmd_ctx(struct wb *, struct cmd_ctx *);
 void wb_help_open(struct wb *);
 /* Runs one `/` command line as typed (tui/cmdtab.c decides). */
 void wb_do_slash(struct wb *, const char *typed);
+/* Ctrl-D, and /quit in a BDAT chunk: /quit, after wb_conn_before_quit. */
+void wb_quit(struct wb *);
 
 /* ---- wb_input.c: keys and the input line -------------------------- */
 

@@ -172,7 +172,7 @@ wb_conn_cut(struct wb *wb, const char *why)
 }
 
 void
-wb_quit(struct wb *wb)
+wb_conn_before_quit(struct wb *wb)
 {
 	char *why;
 
@@ -183,7 +183,6 @@ wb_quit(struct wb *wb)
 		wb_conn_cut(wb, why);
 		free(why);
 	}
-	wb_do_slash(wb, "/quit");
 }
 
 void

@@ -308,7 +308,7 @@ handle_key(struct wb *wb, int is_code, wint_t wch)
 	/* While a replay or probe runs, Ctrl-C cancels it, wherever the
 	 * focus is (the masked secret prompt keeps its own Ctrl-C). */
 	if (!is_code && wch == 3 && !wb->in.asking_secret &&
-	    wb_run_cancel(wb)) {
+	    wb->tool.runner != NULL && wb->tool.runner->cancel(wb)) {
 		wb->dirty = 1;
 		return;
 	}

@@ -149,6 +149,13 @@ wb_cmd_ctx(struct wb *wb, struct cmd_ctx *c)
 }
 
 void
+wb_quit(struct wb *wb)
+{
+	wb_conn_before_quit(wb);
+	wb_do_slash(wb, "/quit");
+}
+
+void
 wb_do_slash(struct wb *wb, const char *typed)
 {
 	struct cmd_ctx c;

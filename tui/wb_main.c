@@ -133,7 +133,7 @@ before_sleep(void *arg)
 	wb_pump_keys(wb);
 	/* wb_auto_actions, then the turn's rows committed before drawn. */
 	host_before_sleep(wb->conn.host);
-	wb_run_step(wb); /* a replay or probe beside the session */
+	wb->tool.runner->step(wb); /* a replay or probe beside it */
 	if (wb->done) {
 		loop_stop(wb->loop);
 		return;
@@ -262,6 +262,7 @@ cmd_workbench(int argc, char *argv[])
 	memset(&wb, 0, sizeof wb);
 	wb.o = &o;
 	wb.in.stage_follow = 1;
+	wb.tool.runner = &wb_runner;
 	wb.dia.dlg = &wb.dia.live;
 	wb.cmp.slash = cmdtab_complete(CMD_MODE_WORKBENCH, &wb.cmp.nslash);
 	wb.loop = loop_new();
@@ -322,7 +323,7 @@ cmd_workbench(int argc, char *argv[])
 	wb.dirty = 1;
 	(void)loop_run(wb.loop);
 
-	wb_run_stop(&wb);
+	wb.tool.runner->stop(&wb);
 	wb_conn_end(&wb); /* the session's real outcome */
 	rl_glue_end();
 	wb_screen_end(&wb.scr);
