@@ -318,7 +318,15 @@ cmd_workbench(int argc, char *argv[])
 	}
 	if (o.mx != NULL)
 		wb_mx_lookup(&wb, o.mx);
-	else
+	if (o.mx != NULL && wb.conn.client == NULL) {
+		/* Every room expects a session: rather than none, the
+		 * practice server until /mx or /connect finds one. */
+		wb_note(&wb, THEME_WARNING,
+		    "--mx %s: nothing to connect to; the practice server "
+		    "meanwhile (/mx DOMAIN, /connect SERVER)",
+		    o.mx);
+		wb_connect(&wb, NULL);
+	} else if (o.mx == NULL)
 		wb_connect(&wb, o.nargs == 1 ? o.args[0] : NULL);
 	wb.dirty = 1;
 	(void)loop_run(wb.loop);

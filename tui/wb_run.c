@@ -209,6 +209,8 @@ replay_script(struct wb *wb, struct wb_run *r, const char *idarg,
 		script = NULL;
 	} else {
 		r->replay_of = id;
+		/* Implicit TLS as the session had it, not as this one. */
+		r->o.tls = 0;
 		r->server = histcmd_replay_target(s, server, &r->o);
 		r->title = xasprintf("replay of session #%lld", id);
 	}

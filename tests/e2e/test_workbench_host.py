@@ -162,6 +162,19 @@ class OutcomeTest(HostCase):
         self.quit(t)
         self.assertEqual(["failed 550 5.1.1", "ok"], self.outcomes())
 
+    def test_an_mx_lookup_that_finds_nothing_leaves_a_session(self):
+        """--mx with no MX and no address crashed the workbench (no
+        session at all); now the practice server stands in."""
+        import dnsserver
+        dns = dnsserver.DnsServer({})
+        self.addCleanup(dns.stop)
+        t = self.start(["--dns", f"127.0.0.1:{dns.port}", "--mx",
+                        "nothing.test", "--timeout", "3"])
+        t.wait_for(r"nothing to connect to")
+        t.wait_for(r"S: 220 practice")
+        self.steps(t, ("NOOP", r"NOOP\s+250"))
+        self.quit(t)
+
     def test_sigterm_in_the_middle_is_aborted(self):
         t = self.start()
         t.wait_for(r"S: 220 ")
