@@ -46,6 +46,7 @@ struct build {
 	const struct histcmd_events *es;
 	struct buf out;
 	char *err; /* set when the session cannot be replayed */
+	struct buf *warn; /* warnings as lines; NULL: on stderr */
 };
 
 static void
@@ -169,13 +170,19 @@ build_body_file(struct build *b, size_t i)
 			    (long long)b->s->id, e, err);
 		free(err);
 	} else if (body->sha256 != NULL &&
-	    (strcmp(hex, body->sha256) != 0 || size != body->size))
-		(void)fprintf(stderr,
-		    "ehlo: warning: %s changed since session #%lld (then "
-		    "%llu octets, SHA-256 %.12s...; now %llu octets, %.12s...); "
-		    "replay sends it as it is now\n",
-		    e, (long long)b->s->id, (unsigned long long)body->size,
-		    body->sha256, (unsigned long long)size, hex);
+	    (strcmp(hex, body->sha256) != 0 || size != body->size)) {
+		line =
+		    xasprintf("warning: %s changed since session #%lld "
+		              "(then %llu octets, SHA-256 %.12s...; now %llu "
+		              "octets, %.12s...); replay sends it as it is now",
+		        e, (long long)b->s->id, (unsigned long long)body->size,
+		        body->sha256, (unsigned long long)size, hex);
+		if (b->warn != NULL)
+			(void)buf_add_printf(b->warn, "%s\n", line);
+		else
+			(void)fprintf(stderr, "ehlo: %s\n", line);
+		free(line);
+	}
 	line = xasprintf("/body %s", body->path);
 	emit_str(b, line);
 	free(line);
@@ -404,7 +411,8 @@ histcmd_replay_target(
 
 char *
 histcmd_replay_script(struct hist *h, const struct hist_session *s,
-    const struct histcmd_events *es, size_t *len, char **errstr)
+    const struct histcmd_events *es, size_t *len, struct buf *warnings,
+    char **errstr)
 {
 	struct build b;
 	char *script;
@@ -413,6 +421,7 @@ histcmd_replay_script(struct hist *h, const struct hist_session *s,
 	b.h = h;
 	b.s = s;
 	b.es = es;
+	b.warn = warnings;
 	script = build_script(&b, len);
 	*errstr = b.err;
 	return script;
@@ -554,18 +563,18 @@ exchanges_free(struct exchanges *xs)
 }
 
 static void
-print_reply(const char *sign, const struct exchange *x)
+print_reply(struct buf *out, const char *sign, const struct exchange *x)
 {
 	const char *p = x != NULL && x->shown != NULL ? x->shown : NULL;
 	const char *nl;
 
 	if (p == NULL || x->code == 0) {
-		(void)printf("  %s (no reply)\n", sign);
+		(void)buf_add_printf(out, "  %s (no reply)\n", sign);
 		return;
 	}
 	while (p != NULL) {
 		nl = strchr(p, '\n');
-		(void)printf("  %s %.*s\n", sign,
+		(void)buf_add_printf(out, "  %s %.*s\n", sign,
 		    (int)(nl != NULL ? (size_t)(nl - p) : strlen(p)), p);
 		p = nl != NULL ? nl + 1 : NULL;
 	}
@@ -594,52 +603,59 @@ exchange_json(const struct exchange *x)
 	return o;
 }
 
+/* Where the differences go: a JSON array, or text. */
+struct diff_out {
+	json_t *arr; /* NULL: text into b */
+	struct buf *b;
+};
+
 /* Reports one difference: a in the original, b in the replay. */
 static void
-report(const struct cli_opts *o, json_t *arr, const struct exchange *a,
-    const struct exchange *b)
+report(struct diff_out *out, const struct exchange *a, const struct exchange *b)
 {
 	json_t *d;
 
-	if (o->json) {
+	if (out->arr != NULL) {
 		d = json_object();
 		(void)json_object_set_new(
 		    d, "command", json_string(a != NULL ? a->cmd : b->cmd));
 		(void)json_object_set_new(d, "original", exchange_json(a));
 		(void)json_object_set_new(d, "replay", exchange_json(b));
-		(void)json_array_append_new(arr, d);
+		(void)json_array_append_new(out->arr, d);
 		return;
 	}
-	(void)printf("diff: %s%s\n", a != NULL ? a->cmd : b->cmd,
+	(void)buf_add_printf(out->b, "diff: %s%s\n",
+	    a != NULL ? a->cmd : b->cmd,
 	    a == NULL       ? "   (only in the replay)"
 	        : b == NULL ? "   (not sent in the replay)"
 	                    : "");
 	if (a != NULL)
-		print_reply("-", a);
+		print_reply(out->b, "-", a);
 	if (b != NULL)
-		print_reply("+", b);
+		print_reply(out->b, "+", b);
 }
 
 /*
  * Compares the replies of two sessions, in order, matching commands by
- * their text; prints the differences.  Returns their number.
+ * their text; reports the differences to out.  Returns their number;
+ * *compared gets the number of replies compared.
  */
 static long
-diff_sessions(const struct cli_opts *o, const struct histcmd_events *ea,
-    const struct histcmd_events *eb, int64_t ida, int64_t idb)
+diff_walk(const struct histcmd_events *ea, const struct histcmd_events *eb,
+    struct diff_out *out, long *compared)
 {
 	struct exchanges a, b;
 	size_t i = 0, j = 0, k;
-	long ndiff = 0, compared = 0;
-	json_t *arr = json_array(), *top;
+	long ndiff = 0;
 
+	*compared = 0;
 	exchanges_build(ea, &a);
 	exchanges_build(eb, &b);
 	while (i < a.n || j < b.n) {
 		if (i < a.n && j < b.n && strcmp(a.v[i].cmd, b.v[j].cmd) == 0) {
-			compared++;
+			(*compared)++;
 			if (!same_reply(&a.v[i], &b.v[j])) {
-				report(o, arr, &a.v[i], &b.v[j]);
+				report(out, &a.v[i], &b.v[j]);
 				ndiff++;
 			}
 			i++;
@@ -651,35 +667,73 @@ diff_sessions(const struct cli_opts *o, const struct histcmd_events *ea,
 			if (strcmp(a.v[i].cmd, b.v[k].cmd) == 0)
 				break;
 		if (i < a.n && k == b.n) {
-			report(o, arr, &a.v[i++], NULL);
+			report(out, &a.v[i++], NULL);
 		} else {
-			report(o, arr, NULL, &b.v[j++]);
+			report(out, NULL, &b.v[j++]);
 		}
 		ndiff++;
 	}
-	if (o->json) {
-		top = json_object();
-		(void)json_object_set_new(top, "type", json_string("diff"));
-		(void)json_object_set_new(top, "original", json_integer(ida));
-		(void)json_object_set_new(top, "replay", json_integer(idb));
-		(void)json_object_set_new(
-		    top, "compared", json_integer(compared));
-		(void)json_object_set_new(top, "differences", arr);
-		print_json_put(top);
-	} else {
-		json_decref(arr);
-		if (ndiff == 0)
-			(void)printf("diff: no differences: %ld replies of "
-			             "session #%lld and #%lld match\n",
-			    compared, (long long)ida, (long long)idb);
-		else
-			(void)printf("diff: %ld difference%s between session "
-			             "#%lld and its replay #%lld\n",
-			    ndiff, ndiff == 1 ? "" : "s", (long long)ida,
-			    (long long)idb);
-	}
 	exchanges_free(&a);
 	exchanges_free(&b);
+	return ndiff;
+}
+
+long
+histcmd_replay_diff(const struct histcmd_events *ea,
+    const struct histcmd_events *eb, int64_t ida, int64_t idb, struct buf *text)
+{
+	struct diff_out out = {.arr = NULL, .b = text};
+	long compared, ndiff = diff_walk(ea, eb, &out, &compared);
+
+	if (ndiff == 0)
+		(void)buf_add_printf(text,
+		    "diff: no differences: %ld replies of "
+		    "session #%lld and #%lld match\n",
+		    compared, (long long)ida, (long long)idb);
+	else
+		(void)buf_add_printf(text,
+		    "diff: %ld difference%s between session "
+		    "#%lld and its replay #%lld\n",
+		    ndiff, ndiff == 1 ? "" : "s", (long long)ida,
+		    (long long)idb);
+	return ndiff;
+}
+
+int
+histcmd_replay_exit(int status, long ndiff)
+{
+	/* A network or script failure stays the exit status. */
+	if (status == EXIT_NETWORK || status == EXIT_USAGE)
+		return status;
+	return ndiff > 0 ? EXIT_REPLY : EXIT_OK;
+}
+
+/* ehlo replay --diff: the differences as text or one JSON object. */
+static long
+diff_sessions(const struct cli_opts *o, const struct histcmd_events *ea,
+    const struct histcmd_events *eb, int64_t ida, int64_t idb)
+{
+	struct diff_out out = {.arr = json_array(), .b = NULL};
+	struct buf text;
+	json_t *top;
+	long compared, ndiff;
+
+	if (!o->json) {
+		json_decref(out.arr);
+		buf_init(&text, 0);
+		ndiff = histcmd_replay_diff(ea, eb, ida, idb, &text);
+		(void)fwrite(buf_peek(&text), 1, buf_used(&text), stdout);
+		buf_reset(&text);
+		return ndiff;
+	}
+	ndiff = diff_walk(ea, eb, &out, &compared);
+	top = json_object();
+	(void)json_object_set_new(top, "type", json_string("diff"));
+	(void)json_object_set_new(top, "original", json_integer(ida));
+	(void)json_object_set_new(top, "replay", json_integer(idb));
+	(void)json_object_set_new(top, "compared", json_integer(compared));
+	(void)json_object_set_new(top, "differences", out.arr);
+	print_json_put(top);
 	return ndiff;
 }
 
@@ -775,12 +829,8 @@ cmd_replay(int argc, char *argv[])
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	/* A network or script failure stays the exit status. */
-	if (diff_sessions(&o, &es, &enew, s->id, newid) > 0 &&
-	    rc != EXIT_NETWORK && rc != EXIT_USAGE)
-		rc = EXIT_REPLY;
-	else if (rc != EXIT_NETWORK && rc != EXIT_USAGE)
-		rc = EXIT_OK;
+	rc = histcmd_replay_exit(
+	    rc, diff_sessions(&o, &es, &enew, s->id, newid));
 	histcmd_events_free(&enew);
 out:
 	free(script);

@@ -121,7 +121,9 @@ const struct cmd_entry cmdtab[] = {
     {"/replay", "ID [SERVER]", SMTP_COMPLETE_ARG_HISTORY, W,
         "Re-runs a saved session and shows the diff",
         "Runs saved session ID again (against its server, or SERVER) and\n"
-        "shows where the replies differ.",
+        "shows where the replies differ.  Its dialogue streams into the\n"
+        "dialogue beside the session, the replay is saved in the history,\n"
+        "and Ctrl-C cancels it while it runs.",
         "/replay is for the workbench; ehlo replay ID runs one", wb_replay_cmd},
     {"/find", "TEXT", SMTP_COMPLETE_ARG_TEXT, W, "Scrolls the dialogue to TEXT",
         "Scrolls the dialogue up to the last line above the view that\n"
@@ -176,7 +178,8 @@ const struct cmd_entry cmdtab[] = {
         "Runs one diagnostic probe (never delivers mail)",
         "Runs a diagnostic probe (starttls-required, auth-before-tls,\n"
         "relay, vrfy-expn, pipelining, size) against this server or\n"
-        "SERVER; it never delivers mail.",
+        "SERVER; it never delivers mail.  Its dialogue and verdict stream\n"
+        "into the dialogue beside the session; Ctrl-C cancels it.",
         "/probe is for the workbench; ehlo probe NAME SERVER runs one",
         wb_probe_cmd},
     {"/clear", "", SMTP_COMPLETE_ARG_NONE, W, "Clears the dialogue pane",

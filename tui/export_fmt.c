@@ -508,7 +508,7 @@ histcmd_export_automation(FILE *f, struct hist *h, const struct hist_session *s,
 	int rc;
 
 	if (strcmp(format, "script") == 0) {
-		script = histcmd_replay_script(h, s, es, &len, errstr);
+		script = histcmd_replay_script(h, s, es, &len, NULL, errstr);
 		if (script == NULL)
 			return -1;
 		header(f, s, "ehlo run script");

@@ -164,25 +164,6 @@ histcmd_event_hidden(const struct histcmd_event *e)
 
 /* ---- small renderings ------------------------------------------------ */
 
-const char *
-histcmd_outcome(int exit_status)
-{
-	switch (exit_status) {
-	case -1:
-		return "unfinished";
-	case EXIT_OK:
-		return "ok";
-	case EXIT_REPLY:
-		return "4xx/5xx reply";
-	case EXIT_USAGE:
-		return "bad input";
-	case EXIT_NETWORK:
-		return "network/TLS error";
-	default:
-		return "other";
-	}
-}
-
 struct last_error {
 	int code;
 	char enhanced[16];

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/buf.h"
 #include "history/history.h"
 
 struct cli_opts;
@@ -81,9 +82,6 @@ char *histcmd_event_text(const struct histcmd_event *);
  */
 const char *histcmd_event_hidden(const struct histcmd_event *);
 
-/* "ok", "4xx/5xx reply", ... for an exit status; "unfinished" for -1. */
-const char *histcmd_outcome(int exit_status);
-
 /*
  * The session's outcome in words (host_outcome_words): "ok", "failed
  * 550 5.1.1", "temporary failure 451 4.7.1", "network error",
@@ -126,9 +124,29 @@ void histcmd_print_dialogue(FILE *, struct hist *, const struct hist_session *,
  * The line-mode script that repeats the session's client side (what
  * `ehlo replay` runs; tui/cmd_replay.c).  Returns it (allocated, *len
  * set) or NULL with *errstr when the session cannot be repeated.
+ * Warnings (a /body file changed since) are appended to warnings as
+ * lines, or printed on stderr when it is NULL.
  */
 char *histcmd_replay_script(struct hist *, const struct hist_session *,
-    const struct histcmd_events *, size_t *len, char **errstr);
+    const struct histcmd_events *, size_t *len, struct buf *warnings,
+    char **errstr);
+
+/*
+ * Compares the replies of session ida (es_a, the original) with those
+ * of its replay idb (es_b), command by command (volatile parts such as
+ * queue ids and times masked), and appends the differences and a
+ * summary as text lines ("diff: ...") to text.  Returns the number of
+ * differences.
+ */
+long histcmd_replay_diff(const struct histcmd_events *es_a,
+    const struct histcmd_events *es_b, int64_t ida, int64_t idb,
+    struct buf *text);
+/*
+ * The exit status of a replay compared with --diff: the replay's own
+ * status when the network or the script failed, else 1 when ndiff
+ * replies differ, else 0.
+ */
+int histcmd_replay_exit(int status, long ndiff);
 
 /*
  * Where a replay goes: server when not NULL, else the recorded server

@@ -11,7 +11,8 @@
  * tui/cmdtab.c), wb_cmds.c (small workbench-only commands), wb_conn.c (the connection,
  * its events, /auth, /body, MX routing), wb_send.c (drafts and sending
  * them), wb_viewer.c (the history browser and saved-session playback),
- * wb_tools.c (lessons, the practice inbox, replay and probe helpers).
+ * wb_tools.c (lessons, the practice inbox, /replay and /probe), wb_run.c
+ * (replays and probes running in-process, through struct wb_runner).
  * Drawing is tui/wbdraw.c; the draft model is tui/wbdraft.c.
  *
  * Only the workbench's own files include this header.
@@ -21,7 +22,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "core/buf.h"
 #include "themes/theme.h"
@@ -32,6 +32,7 @@
 struct cli_opts;
 struct cmd_ctx;
 struct hist;
+struct host;
 struct lesson;
 struct loop;
 struct practice;
@@ -46,6 +47,7 @@ struct smtp_session;
 struct smtp_stage;
 struct wdraft;
 struct wb;
+struct wb_run;
 
 enum focus {
 	FOCUS_INPUT,
@@ -131,10 +133,13 @@ struct wb_input {
 	char *secret_user, *secret_mech; /* asking for a secret */
 };
 
-/* The connection and what spans its replies. */
+/* The connection and what spans its replies.  The session host
+ * (tui/host.h) owns the client and its record; client, session and rec
+ * are its current ones, set when it attaches a new session. */
 struct wb_conn {
 	struct practice *practice;
 	char *practice_dir; /* its data directory (inbox, certificate) */
+	struct host *host;
 	struct smtp_client *client;
 	struct smtp_session *session;
 	struct record *rec; /* the current session's recorder */
@@ -142,7 +147,7 @@ struct wb_conn {
 	char *server_label;
 	char *server_addr; /* "host:port" of the current connection */
 	char *tls_name; /* name to verify instead of the host (MX) */
-	char *helo;
+	const char *helo; /* the host's */
 	char *auth_user; /* the user of the last /auth */
 	uint64_t t_start;
 	int ehlo_after_tls;
@@ -165,15 +170,35 @@ struct wb_send {
 	struct wb_tx *tx; /* a draft being sent, or NULL */
 };
 
-/* Lessons and the line-mode helpers run as children. */
+/*
+ * /replay and /probe run in-process (tui/wb_run.c).  The workbench
+ * reaches them through this table, set at its start, and not by name:
+ * a run is line mode, which dispatches through the command table, whose
+ * handlers are the workbench's; linked by name, the files would call
+ * each other in a circle.
+ */
+struct wb_runner {
+	/* /replay ID [SERVER], /probe NAME [SERVER]: start one (one at a
+	 * time), or say why not. */
+	void (*replay)(struct wb *, const char *arg);
+	void (*probe)(struct wb *, const char *arg);
+	/* Once per loop turn: drives the run, frees it once over. */
+	void (*step)(struct wb *);
+	/* Ctrl-C: cancels a run (returns 1), else 0. */
+	int (*cancel)(struct wb *);
+	/* The workbench's end: a run still going is cancelled and freed. */
+	void (*stop)(struct wb *);
+};
+extern const struct wb_runner wb_runner;
+
+/* Lessons, and a /replay or /probe running in-process beside the
+ * session: one at a time. */
 struct wb_tools {
 	const struct lesson *lesson; /* shown beside the stages, or NULL */
 	char **lesson_lines;
 	size_t nlesson_lines;
-	pid_t child_pid; /* a line-mode helper (replay, probe) or 0 */
-	int child_fd;
-	char *child_title;
-	struct buf child_out;
+	const struct wb_runner *runner; /* NULL: no runs (tests) */
+	struct wb_run *run; /* a replay or probe running, or NULL */
 };
 
 struct wb {
@@ -210,6 +235,9 @@ struct dline *wb_dlg_line(struct wb *, size_t i);
 /* Adds a line of the live session. */
 void wb_dlg_add(struct wb *, uint64_t t_us, char dir, enum theme_role,
     const char *p, size_t n);
+/* Adds the line of a session event (sent, received, note, warning,
+ * failure) to the live dialogue at t_us; returns 0 for other events. */
+int wb_dlg_event(struct wb *, uint64_t t_us, const struct smtp_event *);
 /* Adds a workbench note ('*') to the live session. */
 void wb_note(struct wb *, enum theme_role, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -243,6 +271,26 @@ void wb_load_draft_completions(struct wb *);
 void wb_load_history_completions(struct wb *);
 
 /* ---- wb_conn.c: the connection ------------------------------------ */
+
+/* Makes the session host on the workbench's loop, recording into
+ * wb->hist; before the first wb_connect.  Returns -1 with *errstr when
+ * server (the command line's SERVER, NULL: none) cannot be parsed. */
+int wb_conn_start(struct wb *, const char *server, char **errstr);
+/* Ends the current session with its real outcome and frees the host
+ * and the practice server (the workbench's end). */
+void wb_conn_end(struct wb *);
+/* A signal (SIGTERM, SIGHUP, SIGINT) ends the workbench: a live session
+ * is closed and recorded as aborted; one already over keeps its
+ * outcome. */
+void wb_conn_abort(struct wb *, int signo);
+/* The user cuts a live session the workbench cannot QUIT (in a BDAT
+ * chunk, a message, a SASL exchange): the connection is closed, why is
+ * noted and recorded, and the session counts as aborted by the user. */
+void wb_conn_cut(struct wb *, const char *why);
+/* Before /quit: a session that cannot take QUIT now (a chunk, a
+ * message, a SASL exchange) is cut (wb_conn_cut), so that QUIT does not
+ * become content. */
+void wb_conn_before_quit(struct wb *);
 
 /* /auth MECH USER: the secret from EHLO_PASSWORD, else asked for on
  * the input line, masked. */
@@ -290,8 +338,6 @@ void wb_viewer_play(struct wb *);
 void wb_lesson_lines_free(struct wb *);
 /* Rebuilds the lesson pane: the task, each goal with its state, a hint. */
 void wb_lesson_refresh(struct wb *, size_t width);
-/* Ends a helper still running (exit). */
-void wb_child_stop(struct wb *);
 
 /* ---- wb_lang.c: the workbench's side of tui/cmdtab.c -------------- */
 
@@ -301,6 +347,8 @@ void wb_cmd_ctx(struct wb *, struct cmd_ctx *);
 void wb_help_open(struct wb *);
 /* Runs one `/` command line as typed (tui/cmdtab.c decides). */
 void wb_do_slash(struct wb *, const char *typed);
+/* Ctrl-D, and /quit in a BDAT chunk: /quit, after wb_conn_before_quit. */
+void wb_quit(struct wb *);
 
 /* ---- wb_input.c: keys and the input line -------------------------- */
 

@@ -1,10 +1,13 @@
 /*
- * The workbench's connection: connecting (to a server, the practice
- * server, or MX candidates in turn), the session's events into the
- * dialogue and the recorder, the exchanges that span replies (/auth with
- * its masked secret, /body), and what happens by itself between turns
- * (EHLO again after TLS, the send queue, leaving after QUIT).
+ * The workbench's connection, on the session host (tui/host.h): connecting
+ * (to a server, the practice server, or MX candidates in turn), the
+ * session's events (recorded and counted by the host) into the dialogue,
+ * the exchanges that span replies (/auth with its masked secret, /body),
+ * what happens by itself between turns (EHLO again after TLS, the send
+ * queue, leaving after QUIT), and how a session ends: QUIT, the server,
+ * a cut by the user (aborted) or a signal (aborted).
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +19,7 @@
 #include "protocol/practice.h"
 #include "protocol/sasl.h"
 #include "tui/cli.h"
-#include "tui/record.h"
+#include "tui/host.h"
 #include "tui/rl.h"
 #include "tui/wb.h"
 
@@ -38,31 +41,16 @@ on_reply(struct wb *wb, const struct smtp_event *ev)
 		wb->dirty = 1;
 }
 
+/* After the host recorded the event and counted its outcome. */
 static void
-on_event(const struct smtp_event *ev, void *arg)
+on_event(struct host *h, const struct smtp_event *ev, void *arg)
 {
 	struct wb *wb = arg;
 
-	/* Stored before it is shown: a crash loses nothing on screen. */
-	record_event(wb->conn.rec, ev);
+	(void)h;
+	if (wb_dlg_event(wb, ev->t_us, ev))
+		return;
 	switch (ev->type) {
-	case SMTP_EV_SENT:
-		wb_dlg_add(wb, ev->t_us, 'C', THEME_CLIENT, ev->text, ev->len);
-		break;
-	case SMTP_EV_LINE:
-		wb_dlg_add(wb, ev->t_us, 'S',
-		    wb_role_of_server_line(ev->text, ev->len), ev->text,
-		    ev->len);
-		break;
-	case SMTP_EV_NOTE:
-		wb_dlg_add(wb, ev->t_us, '*', THEME_NOTE, ev->text, ev->len);
-		break;
-	case SMTP_EV_WARNING:
-		wb_dlg_add(wb, ev->t_us, '*', THEME_WARNING, ev->text, ev->len);
-		break;
-	case SMTP_EV_FAILURE:
-		wb_dlg_add(wb, ev->t_us, '*', THEME_ERROR, ev->text, ev->len);
-		break;
 	case SMTP_EV_REPLY:
 		on_reply(wb, ev);
 		break;
@@ -79,6 +67,137 @@ on_event(const struct smtp_event *ev, void *arg)
 	}
 	if (ev->type == SMTP_EV_STAGE)
 		wb->dirty = 1;
+}
+
+/* A new session: its parts are the host's. */
+static void
+on_attach(struct host *h, void *arg)
+{
+	struct wb *wb = arg;
+
+	wb->conn.client = host_client(h);
+	wb->conn.session = host_session(h);
+	wb->conn.rec = host_record(h);
+	wb->conn.lang.client = wb->conn.client;
+	wb->conn.lang.rec = wb->conn.rec;
+}
+
+/* An error the host recorded (a signal's, a cut's). */
+static void
+on_host_error(struct host *h, const char *msg, void *arg)
+{
+	(void)h;
+	wb_note(arg, THEME_ERROR, "%s", msg);
+}
+
+static void
+on_step(struct host *h, void *arg)
+{
+	(void)h;
+	wb_auto_actions(arg);
+}
+
+int
+wb_conn_start(struct wb *wb, const char *server, char **errstr)
+{
+	struct host_cbs cbs = {.attach = on_attach,
+	    .event = on_event,
+	    .step = on_step,
+	    .error = on_host_error,
+	    .arg = wb};
+
+	wb->conn.host = host_new(wb->loop, wb->o, 0, &cbs);
+	wb->conn.helo = host_helo(wb->conn.host);
+	return server != NULL ? host_set_server(wb->conn.host, server, errstr)
+	                      : 0;
+}
+
+/* QUIT is a command the session can take now: not during a message or
+ * a BDAT chunk, a SASL exchange, a TLS handshake, or before the
+ * greeting. */
+static int
+can_quit(const struct smtp_session *s)
+{
+	/* Inside a BDAT chunk QUIT would be chunk content. */
+	if (smtp_session_chunk_left(s) > 0)
+		return 0;
+	switch (smtp_session_state(s)) {
+	case SMTP_STATE_GREETED:
+	case SMTP_STATE_READY:
+	case SMTP_STATE_MAIL:
+	case SMTP_STATE_RCPT:
+	case SMTP_STATE_BDAT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* 1 while the connection is open. */
+static int
+is_live(const struct wb *wb)
+{
+	return wb->conn.client != NULL &&
+	    !smtp_client_is_closed(wb->conn.client);
+}
+
+void
+wb_conn_abort(struct wb *wb, int signo)
+{
+	if (is_live(wb)) {
+		host_abort(wb->conn.host, signo);
+		return;
+	}
+	wb_note(wb, THEME_WARNING, "interrupted by %s",
+	    signo == SIGTERM      ? "SIGTERM"
+	        : signo == SIGHUP ? "SIGHUP"
+	                          : "SIGINT");
+}
+
+void
+wb_conn_cut(struct wb *wb, const char *why)
+{
+	char *note;
+
+	if (!is_live(wb))
+		return;
+	/* As a Ctrl-C in line mode: 128 + SIGINT, "aborted"; the note
+	 * that says why is recorded with the session. */
+	host_fix_exit(wb->conn.host, 128 + SIGINT);
+	note = xasprintf("the workbench closed the connection (%s)", why);
+	smtp_session_close(wb->conn.session, note);
+	free(note);
+	smtp_client_close(wb->conn.client);
+	wb->dirty = 1;
+}
+
+void
+wb_conn_before_quit(struct wb *wb)
+{
+	char *why;
+
+	if (is_live(wb) && !smtp_session_quit_sent(wb->conn.session) &&
+	    !can_quit(wb->conn.session)) {
+		why = xasprintf("/quit in state %s, where QUIT cannot be sent",
+		    smtp_state_name(smtp_session_state(wb->conn.session)));
+		wb_conn_cut(wb, why);
+		free(why);
+	}
+}
+
+void
+wb_conn_end(struct wb *wb)
+{
+	if (wb->conn.client != NULL)
+		host_end(wb->conn.host, host_exit_status(wb->conn.host));
+	lang_reset(&wb->conn.lang);
+	host_free(wb->conn.host);
+	wb->conn.host = NULL;
+	wb->conn.client = NULL;
+	wb->conn.session = NULL;
+	wb->conn.rec = NULL;
+	practice_free(wb->conn.practice);
+	wb->conn.practice = NULL;
 }
 
 static void
@@ -133,21 +252,14 @@ wb_secret_entered(struct wb *wb, char *line)
 	wb->in.secret_mech = wb->in.secret_user = NULL;
 }
 
-/* Connects to server (NULL: the practice server); the last session, if
- * any, is over: its record ends and its client goes. */
+/* Connects to server (NULL: the practice server, started on first
+ * use); the host ends the last session, if any, with its outcome. */
 static void
 connect_now(struct wb *wb, const char *server)
 {
-	struct smtp_client_opts co;
-	char *host = NULL, *port = NULL, *err = NULL;
-	const char *cafile = wb->o->cafile;
+	const char *cafile = NULL, *host, *port;
+	char *err = NULL;
 
-	record_end(wb->conn.rec, 0);
-	record_free(wb->conn.rec);
-	wb->conn.rec = NULL;
-	smtp_client_free(wb->conn.client);
-	wb->conn.client = NULL;
-	lang_reset(&wb->conn.lang);
 	if (server == NULL) {
 		if (wb->conn.practice == NULL) {
 			struct practice_opts po;
@@ -179,46 +291,27 @@ connect_now(struct wb *wb, const char *server)
 		} else
 			server = "127.0.0.1:2525";
 	}
-	if (smtp_server_parse(
-	        server, wb->o->tls ? 465 : 25, &host, &port, &err) == -1) {
+	lang_reset(&wb->conn.lang);
+	host_set_tls(wb->conn.host, cafile, wb->conn.tls_name);
+	wb->conn.t_start = loop_now_us();
+	wb->in.stage_sel = 0;
+	wb->in.stage_follow = 1;
+	if (host_connect(wb->conn.host, server, &err) == -1) {
 		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
-		host = xstrdup("127.0.0.1");
-		port = xstrdup("25");
+		return;
 	}
+	free(err); /* a failure at once was an event */
+	host = host_peer_host(wb->conn.host);
+	port = host_peer_port(wb->conn.host);
 	free(wb->conn.server_addr);
 	wb->conn.server_addr = strchr(host, ':') != NULL
 	    ? xasprintf("[%s]:%s", host, port)
 	    : xasprintf("%s:%s", host, port);
 	free(wb->conn.server_label);
-	wb->conn.server_label = wb->conn.practice != NULL &&
-	        strcmp(server, practice_address(wb->conn.practice)) == 0
+	wb->conn.server_label = cafile != NULL
 	    ? xasprintf("practice server %s", server)
-	    : xasprintf("%s:%s", host, port);
-	cli_client_opts(wb->o, host, port, &co);
-	co.tls.cafile = cafile;
-	co.tls.verify_name = wb->conn.tls_name;
-	wb->conn.client = smtp_client_new(wb->loop, &co, on_event, wb);
-	wb->conn.session = smtp_client_session(wb->conn.client);
-	wb->conn.lang.client = wb->conn.client;
-	if (wb->hist != NULL) {
-		char *endp;
-		long portnum = strtol(port, &endp, 10);
-
-		wb->conn.rec = record_new(wb->hist);
-		record_begin(wb->conn.rec, host,
-		    *endp == '\0' ? (int)portnum : 0,
-		    wb->o->tls ? "implicit" : "plain", 0);
-		record_attach(wb->conn.rec, wb->conn.session, wb->conn.client);
-	}
-	wb->conn.lang.rec = wb->conn.rec;
-	wb->conn.t_start = loop_now_us();
-	wb->in.stage_sel = 0;
-	wb->in.stage_follow = 1;
-	if (smtp_client_connect(wb->conn.client, &err) == -1)
-		free(err);
-	free(host);
-	free(port);
+	    : xstrdup(wb->conn.server_addr);
 	wb->dirty = 1;
 }
 
@@ -230,24 +323,8 @@ connect_now(struct wb *wb, const char *server)
  */
 #define LEAVE_WAIT_MS 3000
 
-/* QUIT is a command the session can take now: not during a message,
- * a SASL exchange, a TLS handshake, or before the greeting. */
-static int
-can_quit(const struct smtp_session *s)
-{
-	switch (smtp_session_state(s)) {
-	case SMTP_STATE_GREETED:
-	case SMTP_STATE_READY:
-	case SMTP_STATE_MAIL:
-	case SMTP_STATE_RCPT:
-	case SMTP_STATE_BDAT:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* The workbench closes the connection of the session it leaves. */
+/* The workbench closes the connection of the session it leaves (after
+ * QUIT: the session keeps its outcome). */
 static void
 leave_close(struct wb *wb, const char *why)
 {
@@ -278,7 +355,14 @@ wb_connect(struct wb *wb, const char *server)
 	    : LEAVE_WAIT_MS;
 	char *err = NULL, *why;
 
-	if (wb->conn.client == NULL || smtp_client_is_closed(wb->conn.client)) {
+	/* A SERVER that cannot be parsed leaves the session alone. */
+	if (server != NULL &&
+	    host_set_server(wb->conn.host, server, &err) == -1) {
+		wb_note(wb, THEME_ERROR, "%s", err);
+		free(err);
+		return;
+	}
+	if (!is_live(wb)) {
 		connect_now(wb, server);
 		return;
 	}
@@ -291,7 +375,7 @@ wb_connect(struct wb *wb, const char *server)
 		why = xasprintf("/connect, without QUIT: the session was in "
 		                "state %s",
 		    smtp_state_name(smtp_session_state(s)));
-		leave_close(wb, why);
+		wb_conn_cut(wb, why);
 		free(why);
 		return;
 	}

@@ -12,6 +12,7 @@
 #include "core/escape.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
+#include "protocol/session.h"
 #include "tui/cmdtab.h"
 #include "tui/wb.h"
 
@@ -108,6 +109,37 @@ wb_note(struct wb *wb, enum theme_role role, const char *fmt, ...)
 	wb_dlg_add(
 	    wb, loop_now_us() - wb->conn.t_start, '*', role, s, strlen(s));
 	free(s);
+}
+
+int
+wb_dlg_event(struct wb *wb, uint64_t t_us, const struct smtp_event *ev)
+{
+	char dir = '*';
+	enum theme_role role;
+
+	switch (ev->type) {
+	case SMTP_EV_SENT:
+		dir = 'C';
+		role = THEME_CLIENT;
+		break;
+	case SMTP_EV_LINE:
+		dir = 'S';
+		role = wb_role_of_server_line(ev->text, ev->len);
+		break;
+	case SMTP_EV_NOTE:
+		role = THEME_NOTE;
+		break;
+	case SMTP_EV_WARNING:
+		role = THEME_WARNING;
+		break;
+	case SMTP_EV_FAILURE:
+		role = THEME_ERROR;
+		break;
+	default:
+		return 0;
+	}
+	wb_dlg_add(wb, t_us, dir, role, ev->text, ev->len);
+	return 1;
 }
 
 enum theme_role

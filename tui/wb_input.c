@@ -4,6 +4,7 @@
  * a draft's body, a `/` command, or a line for the server after the
  * rule check), and the prompt that says which of these Enter will do.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -23,13 +24,28 @@ same_line(const char *a, const char *b)
 	return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
+/*
+ * Content, not commands: message content after 354, a SASL response
+ * after 334, or a line of an open BDAT chunk.  It is sent as typed: no
+ * `/` command, no rule check, not kept in the input history.
+ */
+static int
+line_is_content(struct wb *wb)
+{
+	enum smtp_state st = smtp_session_state(wb->conn.session);
+
+	return st == SMTP_STATE_CONTENT || st == SMTP_STATE_AUTH ||
+	    smtp_session_chunk_left(wb->conn.session) > 0;
+}
+
 void
 wb_on_line(char *line, void *arg)
 {
 	struct wb *wb = arg;
-	enum smtp_state st;
 	struct smtp_check chk;
 	size_t i;
+	int content;
+	uint64_t chunk = smtp_session_chunk_left(wb->conn.session);
 
 	wb_matches_clear(wb);
 	if (wb->in.asking_secret) {
@@ -40,8 +56,10 @@ wb_on_line(char *line, void *arg)
 		}
 		return;
 	}
-	if (line == NULL) {
-		wb_do_slash(wb, "/quit");
+	/* Ctrl-D, and /quit in a chunk (where no other command runs). */
+	if (line == NULL || (chunk > 0 && strcmp(line, "/quit") == 0)) {
+		free(line);
+		wb_quit(wb);
 		return;
 	}
 	if (wb->snd.draft_body && wb->snd.draft != NULL) {
@@ -54,9 +72,8 @@ wb_on_line(char *line, void *arg)
 		wb->dirty = 1;
 		return;
 	}
-	st = smtp_session_state(wb->conn.session);
-	if (line[0] != '\0' && st != SMTP_STATE_AUTH &&
-	    st != SMTP_STATE_CONTENT) {
+	content = line_is_content(wb);
+	if (line[0] != '\0' && !content) {
 		char *err = NULL;
 
 		rl_glue_history_add(line);
@@ -65,19 +82,16 @@ wb_on_line(char *line, void *arg)
 			free(err);
 	}
 	wb->dia.dlg->scroll = 0;
-	if (st != SMTP_STATE_CONTENT && st != SMTP_STATE_AUTH &&
-	    line[0] == '/') {
+	if (!content && line[0] == '/') {
 		wb_do_slash(wb, line);
 		free(line);
 		return;
 	}
-	if (st != SMTP_STATE_CONTENT && st != SMTP_STATE_AUTH &&
-	    line[0] == '\0') {
+	if (!content && line[0] == '\0') {
 		free(line);
 		return;
 	}
-	if (st != SMTP_STATE_CONTENT && st != SMTP_STATE_AUTH &&
-	    !smtp_client_is_closed(wb->conn.client)) {
+	if (!content && !smtp_client_is_closed(wb->conn.client)) {
 		smtp_command_check(line, strlen(line),
 		    smtp_session_state(wb->conn.session),
 		    smtp_session_caps(wb->conn.session)->valid
@@ -104,6 +118,10 @@ wb_on_line(char *line, void *arg)
 	wb_remember_address(wb, line);
 	wb_send_or_note(wb, line);
 	free(line);
+	if (chunk == 0 && smtp_session_chunk_left(wb->conn.session) > 0)
+		wb_note(wb, THEME_NOTE,
+		    "each line you type now is chunk content, counted at the "
+		    "prompt; /quit closes the connection");
 }
 
 static void
@@ -287,6 +305,13 @@ handle_key(struct wb *wb, int is_code, wint_t wch)
 		wb->dirty = 1;
 		return;
 	}
+	/* While a replay or probe runs, Ctrl-C cancels it, wherever the
+	 * focus is (the masked secret prompt keeps its own Ctrl-C). */
+	if (!is_code && wch == 3 && !wb->in.asking_secret &&
+	    wb->tool.runner != NULL && wb->tool.runner->cancel(wb)) {
+		wb->dirty = 1;
+		return;
+	}
 	if (!is_code && wch == 12) { /* Ctrl-L */
 		clearok(curscr, TRUE);
 		wb->dirty = 1;
@@ -407,7 +432,14 @@ wb_prompt_for_state(struct wb *wb)
 		return;
 	if (wb->snd.draft_body)
 		rl_glue_set_prompt("body> ");
-	else if (smtp_session_state(wb->conn.session) == SMTP_STATE_CONTENT)
+	else if (smtp_session_chunk_left(wb->conn.session) > 0) {
+		char prompt[48];
+
+		(void)snprintf(prompt, sizeof prompt, "chunk %llu left> ",
+		    (unsigned long long)smtp_session_chunk_left(
+		        wb->conn.session));
+		rl_glue_set_prompt(prompt);
+	} else if (smtp_session_state(wb->conn.session) == SMTP_STATE_CONTENT)
 		rl_glue_set_prompt("data> ");
 	else if (smtp_session_state(wb->conn.session) == SMTP_STATE_AUTH)
 		rl_glue_set_prompt("sasl> ");

@@ -12,6 +12,7 @@
 #include "core/xmalloc.h"
 #include "protocol/client.h"
 #include "tui/cmdtab.h"
+#include "tui/host.h"
 #include "tui/wb.h"
 
 static const char wb_help_keys[] =
@@ -102,6 +103,17 @@ wb_op_explain(void *fe, const char *query, const struct smtp_stage *last)
 	wb_popup_explain_stage(wb, i);
 }
 
+/* /expect matched: the reply no longer counts against the outcome, as in
+ * line mode. */
+static void
+wb_op_expect_met(void *fe, const char *text)
+{
+	struct wb *wb = fe;
+
+	host_reply_expected(wb->conn.host);
+	wb_note(wb, THEME_NOTE, "%s", text);
+}
+
 static void
 wb_op_quit(void *fe)
 {
@@ -116,7 +128,7 @@ static const struct cmd_ops wb_cmd_ops = {
     .show = wb_op_show,
     .auth = wb_op_auth,
     .starttls_sent = wb_op_starttls_sent,
-    .expect_met = wb_op_note,
+    .expect_met = wb_op_expect_met,
     .expect_failed = wb_op_error,
     .explain = wb_op_explain,
     .quit = wb_op_quit,
@@ -134,6 +146,13 @@ wb_cmd_ctx(struct wb *wb, struct cmd_ctx *c)
 	c->o = wb->o;
 	c->ops = &wb_cmd_ops;
 	c->fe = wb;
+}
+
+void
+wb_quit(struct wb *wb)
+{
+	wb_conn_before_quit(wb);
+	wb_do_slash(wb, "/quit");
 }
 
 void

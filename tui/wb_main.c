@@ -30,6 +30,7 @@
 #include "protocol/practice.h"
 #include "tui/cli.h"
 #include "tui/cmdtab.h"
+#include "tui/host.h"
 #include "tui/record.h"
 #include "tui/rl.h"
 #include "tui/wbdraft.h"
@@ -130,8 +131,9 @@ before_sleep(void *arg)
 	struct wb_view v;
 
 	wb_pump_keys(wb);
-	wb_auto_actions(wb);
-	record_flush(wb->conn.rec);
+	/* wb_auto_actions, then the turn's rows committed before drawn. */
+	host_before_sleep(wb->conn.host);
+	wb->tool.runner->step(wb); /* a replay or probe beside it */
 	if (wb->done) {
 		loop_stop(wb->loop);
 		return;
@@ -152,12 +154,9 @@ on_term_signal(int signo, void *arg)
 	struct wb *wb = arg;
 
 	/* Like a shell: a session ended by a signal exits 128 + signal,
-	 * and the history says so. */
+	 * and the history says it was aborted. */
 	wb->exit_status = 128 + signo;
-	wb_note(wb, THEME_WARNING, "interrupted by %s: the session is closed",
-	    signo == SIGTERM      ? "SIGTERM"
-	        : signo == SIGHUP ? "SIGHUP"
-	                          : "SIGINT");
+	wb_conn_abort(wb, signo);
 	wb->done = 1;
 	loop_stop(wb->loop);
 }
@@ -234,7 +233,7 @@ cmd_workbench(int argc, char *argv[])
 	struct cli_opts o;
 	struct wb wb;
 	struct rl_host rh;
-	char *theme_warning = NULL;
+	char *theme_warning = NULL, *err = NULL;
 	int rc, i;
 
 	rc = cli_parse(argc, argv,
@@ -262,11 +261,19 @@ cmd_workbench(int argc, char *argv[])
 	}
 	memset(&wb, 0, sizeof wb);
 	wb.o = &o;
-	wb.conn.helo = o.helo != NULL ? xstrdup(o.helo) : cli_default_helo();
 	wb.in.stage_follow = 1;
+	wb.tool.runner = &wb_runner;
 	wb.dia.dlg = &wb.dia.live;
 	wb.cmp.slash = cmdtab_complete(CMD_MODE_WORKBENCH, &wb.cmp.nslash);
 	wb.loop = loop_new();
+	if (wb_conn_start(&wb, o.nargs == 1 ? o.args[0] : NULL, &err) == -1) {
+		(void)fprintf(stderr, "ehlo: %s\n", err);
+		free(err);
+		wb_conn_end(&wb);
+		loop_free(wb.loop);
+		free(o.args);
+		return EXIT_USAGE;
+	}
 	(void)setlocale(LC_ALL, "");
 	/* Our handlers before initscr, so ncurses does not install its own
 	 * (which would _exit without our cleanup). */
@@ -294,8 +301,8 @@ cmd_workbench(int argc, char *argv[])
 		(void)fputs("ehlo: cannot initialise the terminal (is TERM "
 		            "set?)\n",
 		    stderr);
+		wb_conn_end(&wb);
 		loop_free(wb.loop);
-		free(wb.conn.helo);
 		free(o.args);
 		return EXIT_USAGE;
 	}
@@ -303,6 +310,7 @@ cmd_workbench(int argc, char *argv[])
 	loop_set_before_sleep(wb.loop, before_sleep, &wb);
 	(void)loop_timer_add(wb.loop, 1000, on_tick, &wb);
 	open_history(&wb);
+	host_record_into(wb.conn.host, wb.hist);
 	if (theme_warning != NULL) {
 		wb_note(&wb, THEME_WARNING, "%s; using the default theme",
 		    theme_warning);
@@ -310,20 +318,26 @@ cmd_workbench(int argc, char *argv[])
 	}
 	if (o.mx != NULL)
 		wb_mx_lookup(&wb, o.mx);
-	else
+	if (o.mx != NULL && wb.conn.client == NULL) {
+		/* Every room expects a session: rather than none, the
+		 * practice server until /mx or /connect finds one. */
+		wb_note(&wb, THEME_WARNING,
+		    "--mx %s: nothing to connect to; the practice server "
+		    "meanwhile (/mx DOMAIN, /connect SERVER)",
+		    o.mx);
+		wb_connect(&wb, NULL);
+	} else if (o.mx == NULL)
 		wb_connect(&wb, o.nargs == 1 ? o.args[0] : NULL);
 	wb.dirty = 1;
 	(void)loop_run(wb.loop);
 
-	record_end(wb.conn.rec, wb.exit_status);
-	record_free(wb.conn.rec);
+	wb.tool.runner->stop(&wb);
+	wb_conn_end(&wb); /* the session's real outcome */
 	rl_glue_end();
 	wb_screen_end(&wb.scr);
 	fatal_set_hook(NULL);
 	the_wb = NULL;
-	smtp_client_free(wb.conn.client);
 	hist_close(wb.hist);
-	practice_free(wb.conn.practice);
 	loop_free(wb.loop);
 	wb_popup_close(&wb);
 	wb_matches_clear(&wb);
@@ -333,7 +347,6 @@ cmd_workbench(int argc, char *argv[])
 	wb_send_end(&wb);
 	wdraft_free(wb.snd.draft);
 	wb_dlg_clear(&wb.dia.live);
-	wb_child_stop(&wb);
 	wb_mx_free(&wb);
 	free(wb.conn.tls_name);
 	free(wb.conn.next);
@@ -341,7 +354,6 @@ cmd_workbench(int argc, char *argv[])
 	wb_lesson_lines_free(&wb);
 	free(wb.conn.practice_dir);
 	free(wb.conn.server_label);
-	free(wb.conn.helo);
 	free(wb.conn.auth_user);
 	wb_strv_free(&wb.cmp.draft_ids, &wb.cmp.ndraft_ids);
 	free(wb.in.confirm_line);

@@ -1,17 +1,12 @@
 /*
  * The workbench's tools: guided lessons beside the stages (/lesson,
- * /hint), the practice inbox (/inbox), and /replay and /probe, which run
- * as line-mode children whose output is shown when they end.
+ * /hint), the practice inbox (/inbox), and the commands /replay and
+ * /probe, whose runs are tui/wb_run.c's.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/escape.h"
@@ -215,144 +210,18 @@ wb_hint_cmd(struct cmd_ctx *c, const char *arg)
 }
 
 /*
- * Line-mode helpers run as children (execv of this very program, no
- * shell): `replay ID --diff` (it records the new session linked to the
- * old one) and `probe NAME SERVER`.  Their output arrives through a pipe
- * and is shown in a popup when they end; the workbench never blocks.
+ * /replay and /probe: the runs themselves are tui/wb_run.c's, reached
+ * through the workbench's runner table (see tui/wb.h).
  */
-static void
-on_child_output(int fd, int events, void *arg)
-{
-	struct wb *wb = arg;
-	char buf[4096], *title, *text, *p, *q;
-	ssize_t n;
-	int status = 0;
-
-	(void)events;
-	n = read(fd, buf, sizeof buf);
-	if (n > 0) {
-		if (buf_used(&wb->tool.child_out) < 4u * 1024 * 1024)
-			(void)buf_add(&wb->tool.child_out, buf, (size_t)n);
-		return;
-	}
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return;
-	loop_fd_del(wb->loop, fd);
-	(void)close(fd);
-	(void)waitpid(wb->tool.child_pid, &status, 0);
-	wb->tool.child_pid = 0;
-	text = escape_dup(
-	    buf_peek(&wb->tool.child_out), buf_used(&wb->tool.child_out));
-	/* Keep the line structure: escaped newlines become real ones. */
-	for (p = q = text; *p != '\0'; p++) {
-		if (p[0] == '\\' && p[1] == 'n') {
-			*q++ = '\n';
-			p++;
-		} else
-			*q++ = *p;
-	}
-	*q = '\0';
-	title = xasprintf("%s: exit %d", wb->tool.child_title,
-	    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	wb_popup_open(wb, title, text);
-	free(title);
-	free(text);
-	free(wb->tool.child_title);
-	wb->tool.child_title = NULL;
-	buf_reset(&wb->tool.child_out);
-}
-
-static void
-child_run(struct wb *wb, const char *const *args, const char *title)
-{
-	char self[4096];
-	const char *argv[16];
-	int p[2], devnull;
-	size_t i = 0, j;
-	ssize_t n;
-
-	if (wb->tool.child_pid != 0) {
-		wb_note(wb, THEME_WARNING, "%s is still running",
-		    wb->tool.child_title);
-		return;
-	}
-	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0) {
-		wb_note(wb, THEME_ERROR, "cannot find the ehlo program: %s",
-		    strerror(errno));
-		return;
-	}
-	self[n] = '\0';
-	argv[i++] = self;
-	for (j = 0; args[j] != NULL && i < 13; j++)
-		argv[i++] = args[j];
-	if (wb->o->db != NULL) {
-		argv[i++] = "--db";
-		argv[i++] = wb->o->db;
-	}
-	argv[i] = NULL;
-	if (pipe(p) == -1) {
-		wb_note(wb, THEME_ERROR, "pipe: %s", strerror(errno));
-		return;
-	}
-	wb->tool.child_pid = fork();
-	if (wb->tool.child_pid == -1) {
-		wb->tool.child_pid = 0;
-		(void)close(p[0]);
-		(void)close(p[1]);
-		wb_note(wb, THEME_ERROR, "fork: %s", strerror(errno));
-		return;
-	}
-	if (wb->tool.child_pid == 0) {
-		/* The child never touches the terminal: no secret prompt
-		 * (EHLO_PASSWORD is used when AUTH must be redone). */
-		devnull = open("/dev/null", O_RDONLY);
-		(void)dup2(devnull, 0);
-		(void)dup2(p[1], 1);
-		(void)dup2(p[1], 2);
-		(void)close(p[0]);
-		(void)setsid();
-		execv(self, (char *const *)argv);
-		_exit(127);
-	}
-	(void)close(p[1]);
-	(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
-	(void)fcntl(p[0], F_SETFD, FD_CLOEXEC);
-	wb->tool.child_fd = p[0];
-	wb->tool.child_title = xstrdup(title);
-	buf_init(&wb->tool.child_out, 0);
-	loop_fd_add(wb->loop, p[0], LOOP_READ, on_child_output, wb);
-	wb_note(wb, THEME_NOTE, "%s: running; the result appears when it ends",
-	    title);
-}
-
 int
 wb_replay_cmd(struct cmd_ctx *c, const char *arg)
 {
 	struct wb *wb = c->fe;
-	char idbuf[32], server[256] = "", *title;
-	const char *args[6];
-	size_t i = 0;
-	long long id;
-	char *end;
 
-	id = strtoll(*arg == '#' ? arg + 1 : arg, &end, 10);
-	if (id <= 0 || (*end != '\0' && *end != ' ')) {
-		wb_note(
-		    wb, THEME_ERROR, "/replay ID [SERVER]: ID from /history");
-		return 0;
-	}
-	end += strspn(end, " ");
-	(void)snprintf(server, sizeof server, "%s", end);
-	(void)snprintf(idbuf, sizeof idbuf, "%lld", id);
-	args[i++] = "replay";
-	args[i++] = idbuf;
-	if (server[0] != '\0')
-		args[i++] = server;
-	args[i++] = "--diff";
-	args[i] = NULL;
-	title = xasprintf("replay of session #%lld", id);
-	child_run(wb, args, title);
-	free(title);
+	if (wb->tool.runner == NULL)
+		wb_note(wb, THEME_ERROR, "/replay cannot run here");
+	else
+		wb->tool.runner->replay(wb, arg);
 	return 0;
 }
 
@@ -360,48 +229,10 @@ int
 wb_probe_cmd(struct cmd_ctx *c, const char *arg)
 {
 	struct wb *wb = c->fe;
-	char name[64], *title;
-	const char *args[8], *server;
-	size_t n = strcspn(arg, " ");
-	size_t i = 0;
 
-	if (n == 0 || n >= sizeof name) {
-		wb_note(wb, THEME_ERROR,
-		    "/probe NAME [SERVER]: starttls-required, "
-		    "auth-before-tls, relay, vrfy-expn, pipelining, size");
-		return 0;
-	}
-	(void)snprintf(name, sizeof name, "%.*s", (int)n, arg);
-	server = arg + n + strspn(arg + n, " ");
-	if (*server == '\0')
-		server = wb->conn.server_addr;
-	args[i++] = "probe";
-	args[i++] = name;
-	args[i++] = server;
-	if (wb->o->cafile != NULL && wb->conn.practice == NULL) {
-		args[i++] = "--cafile";
-		args[i++] = wb->o->cafile;
-	} else if (wb->conn.practice != NULL) {
-		args[i++] = "--cafile";
-		args[i++] = practice_cafile(wb->conn.practice);
-	}
-	args[i] = NULL;
-	title = xasprintf("probe %s %s", name, server);
-	child_run(wb, args, title);
-	free(title);
+	if (wb->tool.runner == NULL)
+		wb_note(wb, THEME_ERROR, "/probe cannot run here");
+	else
+		wb->tool.runner->probe(wb, arg);
 	return 0;
-}
-
-void
-wb_child_stop(struct wb *wb)
-{
-	if (wb->tool.child_pid != 0) {
-		(void)kill(-wb->tool.child_pid, SIGTERM);
-		(void)waitpid(wb->tool.child_pid, NULL, 0);
-		(void)close(wb->tool.child_fd);
-		wb->tool.child_pid = 0;
-	}
-	buf_reset(&wb->tool.child_out);
-	free(wb->tool.child_title);
-	wb->tool.child_title = NULL;
 }

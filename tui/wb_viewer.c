@@ -15,17 +15,23 @@
 #include "tui/cmdtab.h"
 #include "tui/wb.h"
 
+struct history_rows {
+	struct hist *h;
+	struct buf b;
+};
+
 static int
 history_row(const struct hist_session *hs, void *arg)
 {
-	struct buf *b = arg;
-	char when[32], *server = histcmd_server(hs), *label = NULL;
+	struct history_rows *rows = arg;
+	char when[32], words[64], *server = histcmd_server(hs), *label = NULL;
 
 	histcmd_time(hs->started, 0, when, sizeof when);
 	if (hs->label != NULL)
 		label = escape_dup(hs->label, strlen(hs->label));
-	(void)buf_add_printf(b, "#%-5lld %s  %-24s %-16s %s\n",
-	    (long long)hs->id, when, server, histcmd_outcome(hs->exit_status),
+	(void)buf_add_printf(&rows->b, "#%-5lld %s  %-24s %-16s %s\n",
+	    (long long)hs->id, when, server,
+	    histcmd_outcome_words(rows->h, hs, NULL, words, sizeof words),
 	    label != NULL ? label : "");
 	free(server);
 	free(label);
@@ -36,7 +42,7 @@ int
 wb_history_cmd(struct cmd_ctx *c, const char *search)
 {
 	struct wb *wb = c->fe;
-	struct buf b;
+	struct history_rows rows;
 	char *err = NULL, *title;
 	long n;
 
@@ -52,29 +58,30 @@ wb_history_cmd(struct cmd_ctx *c, const char *search)
 		free(err);
 		err = NULL;
 	}
-	buf_init(&b, 0);
+	rows.h = wb->hist;
+	buf_init(&rows.b, 0);
 	n = hist_session_list(wb->hist, 200, *search != '\0' ? search : NULL,
-	    history_row, &b, &err);
+	    history_row, &rows, &err);
 	if (n == -1) {
 		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
-		buf_reset(&b);
+		buf_reset(&rows.b);
 		return 0;
 	}
 	if (n == 0)
-		(void)buf_add_str(&b,
+		(void)buf_add_str(&rows.b,
 		    *search != '\0' ? "No saved session matches."
 		                    : "No saved sessions yet.");
 	else
-		(void)buf_add_str(&b,
+		(void)buf_add_str(&rows.b,
 		    "\n/open ID shows one read-only beside its "
 		    "stages; /history TEXT searches.");
-	(void)buf_add(&b, "", 1);
+	(void)buf_add(&rows.b, "", 1);
 	title = *search != '\0' ? xasprintf("history: \"%s\"", search)
 	                        : xstrdup("history (newest first)");
-	wb_popup_open(wb, title, buf_peek(&b));
+	wb_popup_open(wb, title, buf_peek(&rows.b));
 	free(title);
-	buf_reset(&b);
+	buf_reset(&rows.b);
 	return 0;
 }
 

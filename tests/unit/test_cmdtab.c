@@ -346,7 +346,8 @@ test_workbench_dispatch(void **state)
 	struct cli_opts o;
 	struct wb wb;
 	struct cmd_ctx c;
-	char home[] = "/tmp/ehlo-cmdtab-XXXXXX", *why, *cmd;
+	char home[] = "/tmp/ehlo-cmdtab-XXXXXX", *why, *cmd = NULL;
+	struct smtp_client *fake;
 	int was_pipelining;
 
 	(void)state;
@@ -360,8 +361,10 @@ test_workbench_dispatch(void **state)
 	wb.loop = loop_new();
 	wb.scr.theme = theme_default();
 	wb.dia.dlg = &wb.dia.live;
-	wb.conn.helo = xstrdup("client.example");
-	wb.conn.client = client_new(wb.loop);
+	o.helo = "client.example";
+	assert_int_equal(wb_conn_start(&wb, NULL, &cmd), 0);
+	/* A session of its own, not the host's: freed at the end. */
+	fake = wb.conn.client = client_new(wb.loop);
 	wb.conn.session = smtp_client_session(wb.conn.client);
 	wb.conn.lang.client = wb.conn.client;
 	for (e = cmdtab; e->name != NULL; e++) {
@@ -402,13 +405,11 @@ test_workbench_dispatch(void **state)
 	wdraft_free(wb.snd.draft);
 	wb_mx_free(&wb);
 	wb_lesson_lines_free(&wb);
-	lang_reset(&wb.conn.lang);
-	smtp_client_free(wb.conn.client);
-	practice_free(wb.conn.practice);
+	wb_conn_end(&wb); /* the host's sessions, the practice server */
+	smtp_client_free(fake);
 	loop_free(wb.loop);
 	wb_dlg_clear(&wb.dia.live);
 	theme_free(wb.scr.theme);
-	free(wb.conn.helo);
 	free(wb.conn.practice_dir);
 	free(wb.conn.server_addr);
 	free(wb.conn.server_label);

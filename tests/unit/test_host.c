@@ -505,7 +505,7 @@ replay_in_process(struct hist *h, const struct hist_session *hs)
 	size_t len;
 
 	assert_int_equal(histcmd_events_load(h, hs->id, &es, &err), 0);
-	script = histcmd_replay_script(h, hs, &es, &len, &err);
+	script = histcmd_replay_script(h, hs, &es, &len, NULL, &err);
 	assert_non_null(script);
 	assert_non_null(strstr(script, "RCPT TO:<unknown@practice.test>"));
 	server = histcmd_replay_target(hs, NULL, &o);
