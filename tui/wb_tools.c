@@ -305,6 +305,7 @@ child_run(struct wb *wb, const char *const *args, const char *title)
 	if (wb->tool.child_pid == 0) {
 		/* The child never touches the terminal: no secret prompt
 		 * (EHLO_PASSWORD is used when AUTH must be redone). */
+		lang_secret_env_restore();
 		devnull = open("/dev/null", O_RDONLY);
 		(void)dup2(devnull, 0);
 		(void)dup2(p[1], 1);
