@@ -4,10 +4,10 @@
   PLAIN <base64>") must not get the secret, in any form, onto stdout,
   --json, the database and spool files, `ehlo show` or `ehlo export`.
 - After a STARTTLS downgrade (the server offered STARTTLS in an earlier
-  recorded session and does not now), `run --auth`, `/auth` and
-  `send --auth` send no AUTH at all, and say how to opt in; with
-  --allow-plaintext-auth they do.  What the server really received is
-  checked.
+  recorded session and does not now), `run --auth`, `/auth` (in a
+  script and in the workbench) and `send --auth` send no AUTH at all,
+  and say how to opt in; with --allow-plaintext-auth they do.  What the
+  server really received is checked.
 - EHLO_PASSWORD is gone from /proc/PID/environ while ehlo waits.
 """
 
@@ -25,6 +25,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "hostile"))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 
 import hostile  # noqa: E402
 import servers  # noqa: E402
@@ -73,12 +74,15 @@ class StrippingServer:
             except OSError:
                 continue
             with conn:
-                self._serve(conn, offer=not self.received)
+                try:
+                    self._serve(conn, offer=not self.received)
+                except OSError:
+                    pass
 
     def _serve(self, conn, offer):
         got = bytearray()
         self.received.append(got)
-        conn.settimeout(5)
+        conn.settimeout(30)
         f = conn.makefile("rb")
         conn.sendall(b"220 strip.example.test ESMTP\r\n")
         in_data = False
@@ -248,6 +252,41 @@ class SecretsGuardTest(servers.EhloTestCase):
             with self.subTest(name):
                 self.assertIn(("AUTH PLAIN " + PLAIN_B64).encode(), wire,
                               self.transcript(r))
+
+    def test_workbench_auth_after_downgrade(self):
+        """The workbench's /auth goes through the same rule: refused
+        before any secret is asked for, nothing sent."""
+        if shutil.which("tmux") is None:
+            self.skipTest("tmux is not installed")
+        import tmux
+        server = StrippingServer()
+        self.addCleanup(server.stop)
+        r = self.ehlo(["run", f"127.0.0.1:{server.port}"],
+                      "EHLO client.example\nQUIT\n", env=self.env)
+        self.assertExit(r, 0)
+        home = os.path.join(self.tmp, "home")
+        os.makedirs(home)
+        t = tmux.Term([servers.ehlo_bin(), f"127.0.0.1:{server.port}"],
+                      100, 30,
+                      env={"HOME": home, "EHLO_DB": self.db,
+                           "XDG_DATA_HOME": os.path.join(home, "data"),
+                           "XDG_CONFIG_HOME": os.path.join(home, "cfg")})
+        self.addCleanup(t.stop)
+        t.wait_for(r"S: 220 ")
+        t.type("EHLO client.example")
+        t.send("Enter")
+        t.wait_for(r"someone may be stripping")
+        t.type("/auth PLAIN alice")
+        t.send("Enter")
+        t.wait_for(r"not\s+sending\s+credentials")
+        screen = t.screen()
+        self.assertNotIn("secret for alice", screen)
+        t.type("/quit")
+        t.send("Enter")
+        t.exit_status()
+        server.stop()
+        self.assertEqual(len(server.received), 2)
+        self.assertNotIn(b"AUTH", server.received[1])
 
     # ---- item 6: EHLO_PASSWORD leaves the environment -----------------
 
