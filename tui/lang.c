@@ -1,7 +1,12 @@
 /*
  * /auth and /body, shared by line mode and the workbench.  State lives in
  * struct lang: the SASL client between the AUTH command and its final
- * reply, and the file named by /body between DATA and the 354.
+ * reply, and the file named by /body between DATA and the 354.  Also
+ * the secret's way in: EHLO_PASSWORD, taken out of the environment at
+ * start, or the terminal; and the rule every AUTH path meets before a
+ * secret goes out (no plain text after a STARTTLS downgrade or to a
+ * non-loopback address without --allow-plaintext-auth, see
+ * smtp_session_auth_refusal).
  */
 #include "tui/lang.h"
 
@@ -21,6 +26,14 @@
 /* $EHLO_PASSWORD as it was at start (lang_secret_env_take), or NULL. */
 static char *lang_env_secret;
 
+/* At exit: the copy goes too. */
+static void
+lang_secret_env_wipe(void)
+{
+	secret_free_str(lang_env_secret);
+	lang_env_secret = NULL;
+}
+
 void
 lang_secret_env_take(void)
 {
@@ -29,6 +42,8 @@ lang_secret_env_take(void)
 
 	if (env == NULL)
 		return;
+	if (lang_env_secret == NULL)
+		(void)atexit(lang_secret_env_wipe);
 	secret_free_str(lang_env_secret);
 	lang_env_secret = xstrdup(env);
 	/*

@@ -24,7 +24,8 @@ struct lang {
 /*
  * EHLO_PASSWORD, read once at start: lang_secret_env_take() keeps a copy,
  * wipes the bytes in the environment and unsets the name (a core or
- * /proc/PID/environ would show it); lang_secret_env() is that copy, or
+ * /proc/PID/environ would show it), and wipes the copy at exit;
+ * lang_secret_env() is that copy, or
  * NULL; lang_secret_env_restore() puts it back into the environment of a
  * child that is about to exec ehlo again.
  */
