@@ -108,7 +108,8 @@ session_secret_wire(
 	size_t n, k, dlen;
 
 	/* "AUTH MECH response": only the response is a secret. */
-	if (strncasecmp(p, "AUTH", 4) == 0 && (p[4] == ' ' || p[4] == '\t')) {
+	if (strncasecmp(p, "AUTH", 4) == 0 &&
+	    (p[4] == '\0' || p[4] == ' ' || p[4] == '\t')) {
 		p += 4;
 		p += strspn(p, " \t");
 		p += strcspn(p, " \t");

@@ -371,6 +371,11 @@ test_echoed_login_and_added_secret(void **state)
 	feed(f, "535 5.7.8 Tok3n-xyz VG9rM24teHl6 VG9rM24teHl6\r\n");
 	check_masked(f, "Tok3n");
 	check_masked(f, "VG9rM24teHl6");
+	/* The verb and the mechanism are no secrets. */
+	assert_int_equal(
+	    smtp_session_send_secret(f->s, "AUTH", "AUTH", &err), 0);
+	feed(f, "501 5.5.4 AUTH needs PLAIN or LOGIN\r\n");
+	assert_string_equal(last_stage(f)->text, "AUTH needs PLAIN or LOGIN");
 }
 
 /* ---- credentials without TLS ----------------------------------------- */
