@@ -122,6 +122,8 @@ smtp_client_new(struct loop *loop, const struct smtp_client_opts *opts,
 	c->body_fd = -1;
 	c->tr = smtp_transport_new();
 	c->session = smtp_session_new(on_session_event, c);
+	if (c->opts.allow_plaintext_auth)
+		smtp_session_allow_plaintext_auth(c->session);
 	return c;
 }
 

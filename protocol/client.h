@@ -25,6 +25,7 @@ struct smtp_client_opts {
 	                * while the connection is being set up */
 	struct smtp_tls_opts tls; /* for implicit TLS and STARTTLS */
 	int timeout_ms; /* per network step; 0 means 30 s */
+	int allow_plaintext_auth; /* see smtp_session_auth_refusal() */
 };
 
 /* What a body transfer did (valid after it finished). */

@@ -284,6 +284,8 @@ smtp_session_free(struct smtp_session *s)
 	free(s->stages);
 	free(s->waiting);
 	free(s->auth_challenge);
+	free(s->peer);
+	session_secret_free(s);
 	smtp_reply_parser_free(s->parser);
 	/* The buffer may have held SASL responses. */
 	if (s->out.data != NULL)
@@ -333,6 +335,8 @@ smtp_session_connected(struct smtp_session *s, const char *peer)
 	if (i == SIZE_MAX)
 		i = session_stage_add(s, SMTP_STAGE_CONNECT, peer);
 	s->stages[i].code = 0;
+	free(s->peer);
+	s->peer = xstrdup(peer);
 	session_stage_finish(s, i, SMTP_ST_OK);
 	smtp_session_note(s, "connected to %s", peer);
 	session_set_state(s, SMTP_STATE_GREETING);

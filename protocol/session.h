@@ -161,6 +161,32 @@ int smtp_session_send_secret(struct smtp_session *, const char *wire,
     const char *display, char **errstr);
 
 /*
+ * A secret the session must never let back out of a server line (the
+ * password or token a front end sends; what goes out in secret lines is
+ * kept already): every server line is shown, recorded and replied with
+ * each occurrence masked.  Copied; wiped when the session is freed.
+ * Strings under 4 octets are ignored.
+ */
+void smtp_session_secret_add(struct smtp_session *, const char *, size_t);
+
+/*
+ * Marks the connection as a STARTTLS downgrade (the server offered
+ * STARTTLS in an earlier session and does not now).
+ */
+void smtp_session_set_downgraded(struct smtp_session *);
+
+/* The user allows credentials without TLS (--allow-plaintext-auth). */
+void smtp_session_allow_plaintext_auth(struct smtp_session *);
+
+/*
+ * Why credentials must not be sent now, or NULL when they may: on a
+ * connection without TLS after a downgrade, or to an address that is
+ * not loopback, unless smtp_session_allow_plaintext_auth() was called.
+ * The reason says how to go on.  Allocated.
+ */
+char *smtp_session_auth_refusal(const struct smtp_session *);
+
+/*
  * Streaming content for /body and /send, in SMTP_STATE_CONTENT only:
  * body_buf() is the output buffer to append content to, already
  * dot-stuffed and CRLF-normalised (NULL outside content state), and

@@ -55,6 +55,16 @@ struct smtp_session {
 	uint64_t chunk_left; /* octets the user still has to supply */
 	size_t chunk_stage; /* the BDAT stage those octets belong to */
 
+	/* Wire forms of the secrets sent (session_secret.c), wiped on free. */
+	struct session_secret {
+		char *p;
+		size_t len;
+	} * secrets;
+	size_t nsecrets, capsecrets;
+	char *peer; /* "127.0.0.1:25" once connected */
+	int downgraded; /* STARTTLS was seen here before, not now */
+	int allow_plain_auth; /* --allow-plaintext-auth */
+
 	struct buf out;
 	/*
 	 * Octets at the head of out up to the end of the last command line
@@ -90,6 +100,22 @@ void session_set_state(struct smtp_session *, enum smtp_state);
 /* Fails the session (one FAILURE event, then CLOSED). */
 void session_fail_f(struct smtp_session *, enum smtp_fail, const char *, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Keeps the secrets a line sent as a secret carries (its base64 tokens
+ * and what they decode to; login_password: a decoded token without NUL
+ * is itself a password, as a LOGIN answer).
+ */
+void session_secret_wire(
+    struct smtp_session *, const char *line, int login_password);
+/*
+ * A copy of text with every known secret replaced by a mask (*outlen
+ * set, NUL added), or NULL when text holds none.
+ */
+char *session_secret_mask(
+    const struct smtp_session *, const char *text, size_t len, size_t *outlen);
+/* Wipes the secrets (session free). */
+void session_secret_free(struct smtp_session *);
 
 /* 1 when a BDAT command line carries the LAST keyword. */
 int session_bdat_is_last(const char *line);

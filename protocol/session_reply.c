@@ -321,11 +321,51 @@ handle_reply(struct smtp_session *s, const struct smtp_reply *r)
 	}
 }
 
+/*
+ * handle_reply on r with every secret the session sent masked in its
+ * lines (session_secret.c), so no observer and no stage sees an echo.
+ */
+static void
+handle_reply_masked(struct smtp_session *s, const struct smtp_reply *r)
+{
+	struct smtp_reply_line *lines;
+	struct smtp_reply copy;
+	char **texts;
+	size_t i, n;
+	int found = 0;
+
+	if (s->nsecrets == 0) {
+		handle_reply(s, r);
+		return;
+	}
+	lines = xcalloc(r->nlines, sizeof *lines);
+	texts = xcalloc(r->nlines, sizeof *texts);
+	for (i = 0; i < r->nlines; i++) {
+		lines[i] = r->lines[i];
+		texts[i] = session_secret_mask(
+		    s, r->lines[i].text, r->lines[i].len, &n);
+		if (texts[i] != NULL) {
+			lines[i].text = texts[i];
+			lines[i].len = n;
+			found = 1;
+		}
+	}
+	copy = *r;
+	copy.lines = lines;
+	handle_reply(s, found ? &copy : r);
+	for (i = 0; i < r->nlines; i++)
+		free(texts[i]);
+	free(texts);
+	free(lines);
+}
+
 static void
 on_parser_event(const struct smtp_reply_event *pe, void *arg)
 {
 	struct smtp_session *s = arg;
 	struct smtp_event ev;
+	char *masked;
+	size_t n;
 
 	if (s->closed)
 		return;
@@ -336,12 +376,18 @@ on_parser_event(const struct smtp_reply_event *pe, void *arg)
 		ev.text = pe->line->text;
 		ev.len = pe->line->len;
 		ev.flags = pe->line->flags;
+		masked = session_secret_mask(s, ev.text, ev.len, &n);
+		if (masked != NULL) {
+			ev.text = masked;
+			ev.len = n;
+		}
 		session_emit(s, &ev);
+		free(masked);
 		if (pe->line->flags != 0)
 			warn_line_flags(s, pe->line->flags);
 		break;
 	case SMTP_REPLY_EV_REPLY:
-		handle_reply(s, pe->reply);
+		handle_reply_masked(s, pe->reply);
 		break;
 	case SMTP_REPLY_EV_ERROR:
 		if (s->quit_sent && s->server_closing &&

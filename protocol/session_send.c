@@ -297,6 +297,8 @@ send_sasl_line(struct smtp_session *s, const char *p, size_t n, char **errstr)
 		*errstr = xstrdup("too much unsent output is queued");
 		return -1;
 	}
+	session_secret_wire(s, line,
+	    strcasecmp(s->auth_mech, "LOGIN") == 0 && s->auth_step >= 2);
 	secret_free_str(line);
 	idx = session_stage_add(s, SMTP_STAGE_AUTH, display);
 	emit_sent(s, display, strlen(display), SMTP_SENT_REDACTED, idx);
@@ -380,6 +382,7 @@ smtp_session_send(
 			s->auth_mech[idx++] = line[i];
 		s->auth_mech[idx] = '\0';
 		s->auth_step = 0;
+		session_secret_wire(s, line, 0);
 	}
 	if (queue_line(s, p, n) == -1) {
 		secret_free_str(line);
@@ -443,6 +446,7 @@ smtp_session_send_secret(struct smtp_session *s, const char *wire,
 		*errstr = xstrdup("too much unsent output is queued");
 		return -1;
 	}
+	session_secret_wire(s, wire, 0);
 	/* The AUTH command itself counts as the start of an exchange. */
 	if (strncasecmp(wire, "AUTH ", 5) == 0) {
 		s->auth_step = 0;

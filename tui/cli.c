@@ -28,6 +28,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_AUTH,
 	OPT_USER,
+	OPT_ALLOW_PLAINTEXT_AUTH,
 	OPT_JSON,
 	OPT_TIMING,
 	OPT_DB,
@@ -76,6 +77,8 @@ static const struct cli_option cli_options[] = {
     {{"timeout", required_argument, NULL, OPT_TIMEOUT}, CLI_O_CONN},
     {{"auth", required_argument, NULL, OPT_AUTH}, CLI_O_CONN},
     {{"user", required_argument, NULL, OPT_USER}, CLI_O_CONN},
+    {{"allow-plaintext-auth", no_argument, NULL, OPT_ALLOW_PLAINTEXT_AUTH},
+        CLI_O_CONN},
     {{"json", no_argument, NULL, OPT_JSON}, CLI_O_JSON},
     {{"timing", no_argument, NULL, OPT_TIMING}, CLI_O_TIMING},
     {{"db", required_argument, NULL, OPT_DB}, CLI_O_HISTORY},
@@ -263,6 +266,9 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		case OPT_USER:
 			o->user = optarg;
 			break;
+		case OPT_ALLOW_PLAINTEXT_AUTH:
+			o->allow_plaintext_auth = 1;
+			break;
 		case OPT_JSON:
 			o->json = 1;
 			break;
@@ -402,6 +408,7 @@ cli_client_opts(const struct cli_opts *o, const char *host, const char *port,
 	co->tls.insecure = o->insecure;
 	co->tls.verify_name = o->tls_name;
 	co->timeout_ms = o->timeout_ms;
+	co->allow_plaintext_auth = o->allow_plaintext_auth;
 }
 
 char *

@@ -44,6 +44,9 @@ struct cli_opts {
 	int timeout_ms; /* --timeout (seconds on the command line) */
 	const char *auth;
 	const char *user;
+	/* credentials may cross a connection without TLS to a server that
+	 * is not loopback, or after a STARTTLS downgrade */
+	int allow_plaintext_auth;
 	/* output */
 	int json;
 	int timing;

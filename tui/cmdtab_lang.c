@@ -87,7 +87,7 @@ cmdtab_starttls(struct cmd_ctx *c, const char *arg)
 int
 cmdtab_auth(struct cmd_ctx *c, const char *arg)
 {
-	char mech[32];
+	char mech[32], *refusal;
 	const char *user;
 	size_t n = strcspn(arg, " \t");
 
@@ -114,6 +114,12 @@ cmdtab_auth(struct cmd_ctx *c, const char *arg)
 		return cmdtab_error(c,
 		    "/auth %s needs a user: /auth %s USER, or --user NAME",
 		    mech, mech);
+	/* Before the front end asks for a secret it could not send. */
+	if ((refusal = smtp_session_auth_refusal(c->session)) != NULL) {
+		(void)cmdtab_error(c, "/auth: %s", refusal);
+		free(refusal);
+		return -1;
+	}
 	c->ops->auth(c->fe, mech, user);
 	return 0;
 }

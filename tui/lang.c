@@ -1,7 +1,12 @@
 /*
  * /auth and /body, shared by line mode and the workbench.  State lives in
  * struct lang: the SASL client between the AUTH command and its final
- * reply, and the file named by /body between DATA and the 354.
+ * reply, and the file named by /body between DATA and the 354.  Also
+ * the secret's way in: EHLO_PASSWORD, taken out of the environment at
+ * start, or the terminal; and the rule every AUTH path meets before a
+ * secret goes out (no plain text after a STARTTLS downgrade or to a
+ * non-loopback address without --allow-plaintext-auth, see
+ * smtp_session_auth_refusal).
  */
 #include "tui/lang.h"
 
@@ -18,11 +23,52 @@
 #include "protocol/sasl.h"
 #include "tui/record.h"
 
+/* $EHLO_PASSWORD as it was at start (lang_secret_env_take), or NULL. */
+static char *lang_env_secret;
+
+/* At exit: the copy goes too. */
+static void
+lang_secret_env_wipe(void)
+{
+	secret_free_str(lang_env_secret);
+	lang_env_secret = NULL;
+}
+
+void
+lang_secret_env_take(void)
+{
+	static const char name[] = "EHLO_PASSWORD=";
+	char *env = getenv("EHLO_PASSWORD"), *entry;
+
+	if (env == NULL)
+		return;
+	if (lang_env_secret == NULL)
+		(void)atexit(lang_secret_env_wipe);
+	secret_free_str(lang_env_secret);
+	lang_env_secret = xstrdup(env);
+	/*
+	 * The name goes from environ; then the bytes of "NAME=value"
+	 * themselves, which /proc/PID/environ and a core would still show.
+	 */
+	entry = env - (sizeof name - 1);
+	(void)unsetenv("EHLO_PASSWORD");
+	if (strncmp(entry, name, sizeof name - 1) == 0)
+		explicit_bzero(entry, sizeof name - 1 + strlen(env));
+	else
+		explicit_bzero(env, strlen(env));
+}
+
+const char *
+lang_secret_env(void)
+{
+	return lang_env_secret;
+}
+
 /* $EHLO_PASSWORD, else asked on the terminal without echo. */
 static char *
 lang_secret_read(const char *user, char **errstr)
 {
-	const char *env = getenv("EHLO_PASSWORD");
+	const char *env = lang_secret_env();
 	struct termios old, noecho;
 	char buf[1024], *secret;
 	size_t n = 0;
@@ -97,6 +143,12 @@ lang_reset(struct lang *l)
 	l->pending_body = NULL;
 }
 
+char *
+lang_auth_refusal(const struct lang *l)
+{
+	return smtp_session_auth_refusal(smtp_client_session(l->client));
+}
+
 int
 lang_auth_prompt(
     struct lang *l, const char *mech, const char *user, char **errstr)
@@ -106,6 +158,8 @@ lang_auth_prompt(
 	int rc = -1;
 
 	/* An unknown mechanism is refused by lang_auth_start, unprompted. */
+	if ((*errstr = lang_auth_refusal(l)) != NULL)
+		return -1;
 	if (mi != NULL && user == NULL)
 		*errstr = xasprintf("/auth %s needs a user: /auth %s USER, or "
 		                    "--user NAME",
@@ -134,9 +188,13 @@ lang_auth_start(struct lang *l, const char *mech, const char *user,
 		    mech);
 		return -1;
 	}
+	if ((*errstr = lang_auth_refusal(l)) != NULL)
+		return -1;
 	sasl_client_free(l->sasl);
 	if ((l->sasl = sasl_client_new(mi->name, user, secret, errstr)) == NULL)
 		return -1;
+	/* A server that echoes it gets it masked (session_secret.c). */
+	smtp_session_secret_add(s, secret, strlen(secret));
 	if (caps->valid && !smtp_caps_has_auth(caps, mi->name))
 		smtp_session_warn(s,
 		    "the server did not offer AUTH %s; trying "

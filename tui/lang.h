@@ -22,6 +22,22 @@ struct lang {
 };
 
 /*
+ * EHLO_PASSWORD, read once at start: lang_secret_env_take() keeps a copy,
+ * wipes the bytes in the environment and unsets the name (a core or
+ * /proc/PID/environ would show it), and wipes the copy at exit;
+ * lang_secret_env() is that copy, or NULL.
+ */
+void lang_secret_env_take(void);
+const char *lang_secret_env(void);
+
+/*
+ * Why credentials must not be sent on this connection now (no TLS after
+ * a STARTTLS downgrade, or to a non-loopback address, without
+ * --allow-plaintext-auth), allocated, or NULL.
+ */
+char *lang_auth_refusal(const struct lang *);
+
+/*
  * lang_auth_start with the secret asked for (EHLO_PASSWORD, or the
  * terminal, without echo) and wiped after; a known mechanism needs
  * a user.  Returns -1 with *errstr.
@@ -31,7 +47,8 @@ int lang_auth_prompt(
 
 /*
  * Starts an /auth exchange: mech must be one sasl_mech_find() knows.
- * Warns (as session warnings) when the server did not offer the
+ * Refused (nothing sent) when lang_auth_refusal() says so.  The secret
+ * is masked in every server line from now on.  Warns (as session warnings) when the server did not offer the
  * mechanism or the connection has no TLS.  secret is copied and may be
  * wiped by the caller at once.  Returns -1 with *errstr.
  */

@@ -12,6 +12,7 @@
 #include "protocol/version.h"
 #include "tui/cli.h"
 #include "tui/cmdtab.h"
+#include "tui/lang.h"
 
 struct cli_command {
 	const char *name;
@@ -87,6 +88,10 @@ usage(FILE *f)
 	    "  --user NAME        user for --auth; the secret comes from "
 	    "EHLO_PASSWORD\n"
 	    "                     or a prompt without echo\n"
+	    "  --allow-plaintext-auth  send credentials without TLS to a "
+	    "server that is\n"
+	    "                     not loopback, or after a STARTTLS "
+	    "downgrade\n"
 	    "  --json             machine-readable output\n"
 	    "  --timing           prefix each line with seconds since start\n"
 	    "  --db PATH          history database (also EHLO_DB)\n"
@@ -102,6 +107,8 @@ main(int argc, char *argv[])
 {
 	const struct cli_command *c;
 
+	/* Read once, then gone from the environment (and from cores). */
+	lang_secret_env_take();
 	/* Imports of spooled sessions digest their /body files with it. */
 	hist_set_file_digest(smtp_sha256_file);
 	if (argc >= 2 &&

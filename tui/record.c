@@ -524,6 +524,8 @@ check_starttls_strip(struct record *r)
 	if (rc == 0)
 		return;
 	r->strip_warned = 1;
+	/* From now on the session refuses to send credentials. */
+	smtp_session_set_downgraded(r->session);
 	tt = (time_t)started;
 	if (localtime_r(&tt, &tm) == NULL ||
 	    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm) == 0)

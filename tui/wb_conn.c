@@ -219,7 +219,7 @@ wb_auth_ask(struct wb *wb, const char *mech, const char *user)
 
 	free(wb->conn.auth_user);
 	wb->conn.auth_user = escape_dup(user, strlen(user));
-	if ((env = getenv("EHLO_PASSWORD")) != NULL) {
+	if ((env = lang_secret_env()) != NULL) {
 		start_auth(wb, mech, user, env);
 		return;
 	}

@@ -197,7 +197,7 @@ replay_script(struct wb *wb, struct wb_run *r, const char *idarg,
 	if (script == NULL) {
 		wb_note(wb, THEME_ERROR, "cannot replay: %s", err);
 		free(err);
-	} else if (getenv("EHLO_PASSWORD") == NULL &&
+	} else if (lang_secret_env() == NULL &&
 	    (strncmp(script, "/auth ", 6) == 0 ||
 	        strstr(script, "\n/auth ") != NULL)) {
 		/* The terminal is the workbench's: no prompt from a run. */

@@ -2,8 +2,10 @@
  * Unit tests for protocol/session.c, STARTTLS and AUTH: the upgrade, a
  * command injected after STARTTLS (also split across the CRLF), a
  * refused STARTTLS, AUTH PLAIN with an initial response and after 334,
- * LOGIN typed by hand, AUTH without a mechanism, and secrets sent
- * without being shown.  The fixture: session_fixture.h.
+ * LOGIN typed by hand, AUTH without a mechanism, secrets sent without
+ * being shown, secrets a server echoes masked in every line and reply,
+ * and when credentials are refused without TLS.  The fixture:
+ * session_fixture.h.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -303,6 +305,127 @@ test_send_secret(void **state)
 	expect_output(f, "");
 }
 
+/* ---- secrets a server echoes ------------------------------------------ */
+
+#define MASKED "[secret removed]"
+
+/* No event and no stage shows needle; "[secret removed]" was shown. */
+static void
+check_masked(const struct fx *f, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		assert_null(strstr(f->ev[i].text, needle));
+	for (i = 0; i < smtp_session_nstages(f->s); i++)
+		assert_null(
+		    strstr(stage(f, i)->text != NULL ? stage(f, i)->text : "",
+		        needle));
+	assert_true(has_text(f, SMTP_EV_LINE, MASKED));
+}
+
+static void
+test_echoed_secret_masked(void **state)
+{
+	struct fx *f = *state;
+	const struct smtp_stage *st;
+
+	connect_ehlo(f);
+	send_ok(f, "AUTH PLAIN " PLAIN_B64);
+	expect_output(f, "AUTH PLAIN " PLAIN_B64 "\r\n");
+	feed(f,
+	    "535-5.7.8 you sent AUTH PLAIN " PLAIN_B64 "\r\n"
+	    "535 5.7.8 unpadded AGFsaWNlAHNlY3JldA, plain secret\r\n");
+	check_masked(f, PLAIN_B64);
+	check_masked(f, "AGFsaWNlAHNlY3JldA");
+	check_masked(f, "secret,");
+	st = last_stage(f);
+	check_stage(st, SMTP_STAGE_AUTH, SMTP_ST_PERMFAIL, 535, "5.7.8");
+	assert_string_equal(st->text, "you sent AUTH PLAIN " MASKED);
+	/* The rest of the text, the user name included, is left alone. */
+	assert_true(has_text(f, SMTP_EV_LINE, "unpadded " MASKED ", plain "));
+	exchange(f, "NOOP", "250 alice is fine\r\n");
+	assert_string_equal(last_stage(f)->text, "alice is fine");
+}
+
+static void
+test_echoed_login_and_added_secret(void **state)
+{
+	struct fx *f = *state;
+	char *err = NULL;
+
+	connect_ehlo(f);
+	exchange(f, "AUTH LOGIN", "334 VXNlcm5hbWU6\r\n");
+	send_ok(f, "YWxpY2U="); /* "alice" */
+	feed(f, "334 UGFzc3dvcmQ6\r\n");
+	send_ok(f, "aHVudGVyMg=="); /* "hunter2" */
+	feed(f, "535 5.7.8 user YWxpY2U= pass aHVudGVyMg== hunter2\r\n");
+	check_masked(f, "YWxpY2U");
+	check_masked(f, "aHVudGVyMg");
+	check_masked(f, "hunter2");
+	/* A secret a front end knows, and its base64, from now on. */
+	smtp_session_secret_add(f->s, "Tok3n-xyz", 9);
+	assert_int_equal(smtp_session_send_secret(f->s,
+	                     "AUTH XOAUTH2 eA==", "AUTH XOAUTH2 [token]", &err),
+	    0);
+	feed(f, "535 5.7.8 Tok3n-xyz VG9rM24teHl6 VG9rM24teHl6\r\n");
+	check_masked(f, "Tok3n");
+	check_masked(f, "VG9rM24teHl6");
+	/* The verb and the mechanism are no secrets. */
+	assert_int_equal(
+	    smtp_session_send_secret(f->s, "AUTH", "AUTH", &err), 0);
+	feed(f, "501 5.5.4 AUTH needs PLAIN or LOGIN\r\n");
+	assert_string_equal(last_stage(f)->text, "AUTH needs PLAIN or LOGIN");
+}
+
+/* ---- credentials without TLS ----------------------------------------- */
+
+static void
+ignore_event(const struct smtp_event *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+}
+
+static void
+test_auth_refusal(void **state)
+{
+	struct fx *f = *state;
+	struct smtp_session *lo;
+	char *why;
+
+	/* Not connected: nothing to refuse yet (sending says so). */
+	assert_null(smtp_session_auth_refusal(f->s));
+	/* Plain text to a non-loopback address: refused, says how. */
+	connect_ehlo(f);
+	why = smtp_session_auth_refusal(f->s);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "192.0.2.25:25"));
+	assert_non_null(strstr(why, "--allow-plaintext-auth"));
+	free(why);
+	smtp_session_allow_plaintext_auth(f->s);
+	assert_null(smtp_session_auth_refusal(f->s));
+
+	/* Loopback is allowed, unless the server was seen downgraded. */
+	lo = smtp_session_new(ignore_event, NULL);
+	smtp_session_connected(lo, "127.0.0.1:2525");
+	assert_null(smtp_session_auth_refusal(lo));
+	smtp_session_set_downgraded(lo);
+	why = smtp_session_auth_refusal(lo);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "STARTTLS downgrade"));
+	assert_non_null(strstr(why, "--allow-plaintext-auth"));
+	free(why);
+	smtp_session_allow_plaintext_auth(lo);
+	assert_null(smtp_session_auth_refusal(lo));
+	smtp_session_free(lo);
+
+	lo = smtp_session_new(ignore_event, NULL);
+	smtp_session_connected(lo, "[::1]:25");
+	assert_null(smtp_session_auth_refusal(lo));
+	smtp_session_free(lo);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -318,6 +441,9 @@ main(void)
 	    T(test_auth_login_by_hand),
 	    T(test_auth_without_mechanism),
 	    T(test_send_secret),
+	    T(test_echoed_secret_masked),
+	    T(test_echoed_login_and_added_secret),
+	    T(test_auth_refusal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
