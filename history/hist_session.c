@@ -7,6 +7,7 @@
  * through the FTS5 tables: labels and notes are indexed by triggers,
  * dialogue rows in batches (hist_fts_catch_up, hist_db.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -633,6 +634,45 @@ hist_events_iter(
 	}
 	(void)sqlite3_finalize(st);
 	return n;
+}
+
+int
+hist_session_last_error(struct hist *h, int64_t id, int *code, char *enhanced,
+    size_t len, char **errstr)
+{
+	sqlite3_stmt *st;
+	const char *enh;
+	int rc;
+
+	*code = 0;
+	if (len > 0)
+		enhanced[0] = '\0';
+	/* (session_id, seq) is unique, so this walks that index backwards
+	 * from the session's last row and stops at the first error. */
+	if (sqlite3_prepare_v2(h->db,
+	        "SELECT code, enhanced FROM events WHERE session_id = ? "
+	        "AND flags & ? != 0 AND code BETWEEN 400 AND 599 "
+	        "ORDER BY seq DESC LIMIT 1",
+	        -1, &st, NULL) != SQLITE_OK) {
+		*errstr = hist_errmsg(h, "reading events");
+		return -1;
+	}
+	(void)sqlite3_bind_int64(st, 1, id);
+	(void)sqlite3_bind_int(st, 2, HIST_EV_REPLY);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*code = sqlite3_column_int(st, 0);
+		enh = (const char *)sqlite3_column_text(st, 1);
+		if (len > 0)
+			(void)snprintf(
+			    enhanced, len, "%s", enh != NULL ? enh : "");
+	} else if (rc != SQLITE_DONE) {
+		*errstr = hist_errmsg(h, "reading events");
+		(void)sqlite3_finalize(st);
+		return -1;
+	}
+	(void)sqlite3_finalize(st);
+	return 0;
 }
 
 /* ---- bodies ------------------------------------------------------- */

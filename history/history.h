@@ -270,6 +270,16 @@ int hist_event_set_reply(struct hist *, int64_t id, int64_t seq,
 typedef int hist_event_cb(const struct hist_event *, void *arg);
 
 /*
+ * The last 4xx or 5xx reply of session id (an HIST_EV_REPLY row): its
+ * code into *code and its enhanced code into enhanced[0..len) (both 0
+ * and "" when there is none).  One indexed query, for listings that name
+ * a failed session's reply without reading all its events.  Returns 0,
+ * or -1 with *errstr.
+ */
+int hist_session_last_error(struct hist *, int64_t id, int *code,
+    char *enhanced, size_t len, char **errstr);
+
+/*
  * Calls back for each event of a session in order (valid during the
  * callback).  Returns the number of events, or -1 with *errstr.
  */

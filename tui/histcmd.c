@@ -180,13 +180,6 @@ last_error_take(
 	    enhanced != NULL ? enhanced : "");
 }
 
-static int
-last_error_cb(const struct hist_event *e, void *arg)
-{
-	last_error_take(arg, e->flags, e->code, e->enhanced);
-	return 0;
-}
-
 const char *
 histcmd_outcome_words(struct hist *h, const struct hist_session *s,
     const struct histcmd_events *es, char *buf, size_t len)
@@ -202,7 +195,8 @@ histcmd_outcome_words(struct hist *h, const struct hist_session *s,
 			last_error_take(&le, es->v[i].flags, es->v[i].code,
 			    es->v[i].enhanced);
 	else if (s->exit_status == EXIT_REPLY && h != NULL &&
-	    hist_events_iter(h, s->id, last_error_cb, &le, &err) < 0)
+	    hist_session_last_error(h, s->id, &le.code, le.enhanced,
+	        sizeof le.enhanced, &err) == -1)
 		free(err); /* the words without the code */
 	return host_outcome_words(
 	    s->exit_status, le.code, le.enhanced, buf, len);

@@ -400,6 +400,39 @@ test_events_round_trip(void **state)
 	assert_int_equal(c.ev[3].code, 550);
 	assert_string_equal(c.ev[3].enhanced, "5.1.1");
 	assert_string_equal(c.ev[3].stage, "MAIL");
+
+	/* The last error reply, by one query: the 550 (the 220 is no
+	 * error); a later 451 takes its place; none in a new session. */
+	{
+		char enh[16];
+		int code = -1;
+		int64_t id2;
+
+		assert_int_equal(hist_session_last_error(
+		                     h, id, &code, enh, sizeof enh, &err),
+		    0);
+		assert_int_equal(code, 550);
+		assert_string_equal(enh, "5.1.1");
+		assert_int_equal(add_event(h, id, 'S', "451 4.3.0 later"), 5);
+		assert_int_equal(hist_event_set_reply(h, id, 5, "RCPT", 451,
+		                     "4.3.0", 4, 10, &err),
+		    0);
+		assert_int_equal(add_event(h, id, 'S', "250 ok"), 6);
+		assert_int_equal(hist_event_set_reply(
+		                     h, id, 6, "RSET", 250, "", 5, 10, &err),
+		    0);
+		assert_int_equal(hist_session_last_error(
+		                     h, id, &code, enh, sizeof enh, &err),
+		    0);
+		assert_int_equal(code, 451);
+		assert_string_equal(enh, "4.3.0");
+		id2 = hist_session_begin(h, "mx.example", 25, "plain", 0, &err);
+		assert_int_equal(hist_session_last_error(
+		                     h, id2, &code, enh, sizeof enh, &err),
+		    0);
+		assert_int_equal(code, 0);
+		assert_string_equal(enh, "");
+	}
 	hist_close(h);
 }
 
