@@ -279,6 +279,21 @@ compact_fds(struct loop *l)
 	l->nfds = j;
 }
 
+/*
+ * Whether an fd other than the signal self-pipe is watched: a signal is
+ * no event a program waits for, only one that may cut the wait short.
+ */
+static int
+waits_for_fd(const struct loop *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nfds; i++)
+		if (l->fds[i].fd != sig_pipe[0])
+			return 1;
+	return 0;
+}
+
 int
 loop_run_once(struct loop *l, int max_ms)
 {
@@ -309,6 +324,17 @@ loop_run_once(struct loop *l, int max_ms)
 		n++;
 	}
 	now = loop_now_us();
+	if (timeout < 0 && l->ntimers == 0 && !waits_for_fd(l)) {
+		/*
+		 * Nothing could ever wake this poll(): a caller forgot to
+		 * stop the loop when its last descriptor went away.
+		 */
+#ifndef NDEBUG
+		fatalx("loop: nothing to wait for and no deadline");
+#endif
+		errno = EDEADLK;
+		return -1;
+	}
 	for (i = 0; i < l->ntimers; i++) {
 		uint64_t left = l->timers[i].when_us > now
 		    ? (l->timers[i].when_us - now + 999) / 1000

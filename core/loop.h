@@ -50,9 +50,17 @@ int loop_signal_add(struct loop *, int signo, loop_signal_cb *, void *);
 /* Called before every poll() sleep. */
 void loop_set_before_sleep(struct loop *, loop_hook_cb *, void *);
 
-/* Runs until loop_stop(); returns 0, or -1 if poll() failed. */
+/*
+ * Runs until loop_stop(); returns 0, or -1 if poll() failed or nothing
+ * is left to wait for (see loop_run_once).
+ */
 int loop_run(struct loop *);
-/* Runs one turn, sleeping at most max_ms (-1: until an event). */
+/*
+ * Runs one turn, sleeping at most max_ms (-1: until an event).  A turn
+ * that would sleep forever with no fd but the signal pipe and no timer
+ * never sleeps: it returns -1 with errno EDEADLK (a debug build, without
+ * NDEBUG, ends the program through fatalx instead, to show the bug).
+ */
 int loop_run_once(struct loop *, int max_ms);
 void loop_stop(struct loop *);
 

@@ -70,6 +70,7 @@ struct smtp_client {
 };
 
 static void client_update(struct smtp_client *);
+static void transport_down(struct smtp_client *);
 
 static void
 on_session_event(const struct smtp_event *ev, void *arg)
@@ -91,6 +92,14 @@ on_session_event(const struct smtp_event *ev, void *arg)
 			break;
 		}
 		c->phase = PHASE_HANDSHAKE;
+		break;
+	case SMTP_EV_CLOSED:
+		/*
+		 * The session ended on its own (a malformed reply, junk after
+		 * QUIT): nothing more will be read or written, so the
+		 * connection goes too, and whoever waits on it sees it closed.
+		 */
+		transport_down(c);
 		break;
 	default:
 		break;

@@ -7,8 +7,11 @@
  * One resolver is one c-ares channel.  A lookup is two rounds of
  * queries: the MX records of the domain, then A and AAAA of every host
  * at once.  Each query is a callback that fills the list; mx_wait()
- * drives the channel with poll() until no query is outstanding (the
- * channel's own timeouts bound it).  Everything from the network is
+ * drives the channel with poll() until no query is outstanding.  The
+ * timeout bounds the whole lookup, both rounds and c-ares's retries (a
+ * resolver that never answers must not take longer than the network
+ * step it serves): each try gets a third of it, and what is still
+ * outstanding at the deadline is cancelled.  Everything from the network is
  * untrusted: names are checked for LDH syntax and kept escaped when bad,
  * counts are capped at SMTP_MX_HOSTS_MAX and SMTP_MX_ADDRS_MAX.
  */
@@ -19,12 +22,14 @@
 #include <ares.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/escape.h"
+#include "core/loop.h"
 #include "core/xmalloc.h"
 #include "protocol/transport.h"
 
@@ -32,6 +37,8 @@ struct smtp_mx_resolver {
 	ares_channel ch;
 	char *name;
 	int pending; /* queries whose callback has not run */
+	int timeout_ms; /* for one whole lookup */
+	uint64_t deadline_us; /* of the lookup under way (loop_now_us) */
 };
 
 /* One query in flight and where its answer goes. */
@@ -114,11 +121,15 @@ smtp_mx_resolver_new(const char *dns, int timeout_ms, char **errstr)
 		}
 	}
 	memset(&opts, 0, sizeof opts);
-	opts.timeout = timeout_ms > 0 ? timeout_ms : 5000;
+	if (timeout_ms <= 0)
+		timeout_ms = 5000;
+	/* Two tries, the second twice as long: together the whole budget. */
+	opts.timeout = timeout_ms / 3 > 0 ? timeout_ms / 3 : 1;
 	opts.tries = 2;
 	/* DNS only: no /etc/hosts, so what is shown is what DNS says. */
 	opts.lookups = (char *)"b";
 	r = xcalloc(1, sizeof *r);
+	r->timeout_ms = timeout_ms;
 	rc = ares_init_options(&r->ch, &opts,
 	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS);
 	if (rc != ARES_SUCCESS) {
@@ -272,8 +283,15 @@ mx_wait(struct smtp_mx_resolver *r)
 	struct timeval tv, *tvp;
 	unsigned bits;
 	int i, n, rc, ms, rd, wr;
+	uint64_t now;
 
 	while (r->pending > 0) {
+		now = loop_now_us();
+		if (now >= r->deadline_us) {
+			/* Every callback runs now, with ARES_ECANCELLED. */
+			ares_cancel(r->ch);
+			continue;
+		}
 		/* c-ares's macros shift a signed 1 into the sign bit. */
 		bits =
 		    (unsigned)ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
@@ -292,6 +310,8 @@ mx_wait(struct smtp_mx_resolver *r)
 		ms = tvp != NULL
 		    ? (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000)
 		    : 1000;
+		if ((uint64_t)ms * 1000 > r->deadline_us - now)
+			ms = (int)((r->deadline_us - now + 999) / 1000);
 		rc = poll(pfd, (nfds_t)n, ms);
 		if (rc == -1 && errno != EINTR) {
 			ares_cancel(r->ch);
@@ -320,8 +340,10 @@ status_text(int status)
 		return xstrdup("no such domain (NXDOMAIN)");
 	case ARES_ENODATA:
 		return xstrdup("no address records (A/AAAA)");
-	case ARES_ETIMEOUT:
-		return xstrdup("the DNS server did not answer (timeout)");
+	case ARES_ETIMEOUT: /* the tries ran out */
+	case ARES_ECANCELLED: /* the lookup's deadline (mx_wait) */
+		return xstrdup("the DNS server did not answer in time "
+		               "(--timeout)");
 	case ARES_ECONNREFUSED:
 		return xstrdup("the DNS server refused the connection");
 	case ARES_ESERVFAIL:
@@ -421,6 +443,7 @@ smtp_mx_lookup(struct smtp_mx_resolver *r, const char *domain, char **errstr)
 		    xasprintf("\"%s\" is not a valid domain name", domain);
 		return NULL;
 	}
+	r->deadline_us = loop_now_us() + (uint64_t)r->timeout_ms * 1000;
 	memset(&q, 0, sizeof q);
 	q.r = r;
 	q.type = ns_t_mx;

@@ -45,7 +45,8 @@ struct smtp_mx_resolver; /* opaque */
 /*
  * A resolver.  dns is "SERVER[:PORT]", "[v6addr]:PORT" or NULL for the
  * system's resolv.conf; it must be a numeric address.  timeout_ms bounds
- * each query (tried twice).  Returns NULL with *errstr on a bad dns or
+ * each whole lookup (every query and retry of one smtp_mx_lookup; <= 0:
+ * 5 s).  Returns NULL with *errstr on a bad dns or
  * when c-ares cannot start.
  */
 struct smtp_mx_resolver *smtp_mx_resolver_new(

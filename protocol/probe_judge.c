@@ -354,11 +354,12 @@ smtp_probe_judge(const char *name, const struct smtp_probe_facts *f,
 		    "no greeting: the server could not be reached",
 		    "No verdict: see the error above.");
 	if (f->greeting_code != 0 && !is2(f->greeting_code))
-		return verdict(summary, meaning, SMTP_PROBE_NEUTRAL,
-		    "inconclusive: the server refused the session at the "
-		    "greeting",
-		    "A 554 (or 421) greeting means the server does not talk "
-		    "to this client at all; nothing else could be tested.");
+		/* Not probed at all: exit 3, as the README promises. */
+		return verdict(summary, meaning, SMTP_PROBE_FAILED,
+		    "the server refused the session at the greeting",
+		    "No verdict: a 554 (or 421) greeting means the server "
+		    "does not talk to this client at all; nothing could be "
+		    "tested.");
 	if (strcmp(name, "starttls-required") == 0)
 		return judge_starttls(f, summary, meaning);
 	if (strcmp(name, "auth-before-tls") == 0)

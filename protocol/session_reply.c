@@ -313,6 +313,21 @@ handle_reply(struct smtp_session *s, const struct smtp_reply *r)
 	ev.stage = &s->stages[idx];
 	ev.stage_index = idx;
 	session_emit(s, &ev);
+	if (s->stages[idx].kind == SMTP_STAGE_GREETING &&
+	    (r->code < 200 || r->code > 599)) {
+		/*
+		 * Only 220 and 554 (and 421) open SMTP (RFC 5321 3.1, 4.2):
+		 * anything outside 2xx-5xx is no SMTP server, and waiting
+		 * for a real greeting after it would only wait out the
+		 * timeout.
+		 */
+		session_fail_f(s, SMTP_FAIL_PROTOCOL,
+		    "the server greeted with %d, a code outside 2xx-5xx: it "
+		    "does not speak SMTP (or is broken), so the session is "
+		    "closed",
+		    r->code);
+		return;
+	}
 	if (s->stages[idx].kind == SMTP_STAGE_STARTTLS && r->code == 220) {
 		memset(&ev, 0, sizeof ev);
 		ev.type = SMTP_EV_STARTTLS;

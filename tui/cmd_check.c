@@ -236,6 +236,7 @@ report(struct chk *c, const char *server)
 			add_problem(&msg, &status, CHECK_CRITICAL,
 			    "greeting %d %s", greet->code, greet->text);
 		else if (c->ehlo_ix != SIZE_MAX &&
+		    stage_code(c, c->ehlo_ix) != 0 &&
 		    stage_code(c, c->ehlo_ix) / 100 != 2)
 			add_problem(&msg, &status, CHECK_CRITICAL,
 			    "EHLO answered %d", stage_code(c, c->ehlo_ix));

@@ -360,6 +360,30 @@ last_code(struct snd *s)
 	return st != NULL ? st->code : 0;
 }
 
+/*
+ * The session ended before the message was accepted and nothing said
+ * why yet: a 4xx/5xx (a 421 and the connection closed) is a refusal
+ * (exit 1), anything else a connection that went away (exit 3).
+ */
+static void
+closed_early(struct snd *s)
+{
+	struct host_result r;
+
+	if (host_exit_fixed(s->host) != 0)
+		return;
+	host_result(s->host, host_exit_status(s->host), &r);
+	if (r.code != 0)
+		snd_error(s, EXIT_REPLY,
+		    "the server ended the session with %d%s%s; nothing was "
+		    "delivered",
+		    r.code, r.enhanced[0] != '\0' ? " " : "", r.enhanced);
+	else
+		snd_error(s, EXIT_NETWORK,
+		    "the connection closed before the server accepted the "
+		    "message; nothing was delivered");
+}
+
 static void
 send_ehlo(struct snd *s, enum snd_phase next)
 {
@@ -734,7 +758,7 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 	if (rc == 0)
 		host_run(s.host);
 	if (!s.delivered)
-		host_fix_exit(s.host, EXIT_NETWORK); /* closed before the end */
+		closed_early(&s); /* said why, or the session ended early */
 	status = host_exit_fixed(s.host);
 	host_flush(s.host);
 	if (o->json)

@@ -451,7 +451,12 @@ host_run(struct host *h)
 {
 	h->running = 1;
 	loop_set_before_sleep(h->loop, before_sleep, h);
-	(void)loop_run(h->loop);
+	if (loop_run(h->loop) == -1) {
+		/* Nothing left to wait for, or poll() failed: never hang. */
+		if (h->client != NULL)
+			smtp_client_close(h->client);
+		host_fix_exit(h, EXIT_NETWORK);
+	}
 	loop_set_before_sleep(h->loop, NULL, NULL);
 	h->running = 0;
 }

@@ -46,6 +46,13 @@ expression running to the end of the line.
   not-sent REGEX        no line the client sent matches
   max-time SECONDS      it ended within SECONDS (default 10)
 
+  The other commands (`send`, `check`, `probe`) meet every scenario too,
+  each within its --timeout (the case's, else 2 s) plus a second; by
+  default `send` and `probe` exit 3 and `check` 2 (CRITICAL).  Where a
+  command ends otherwise (the server's script no longer fits it):
+  on COMMAND exit N     its exit status
+  on COMMAND stdout REGEX / on COMMAND stderr REGEX   a line it printed
+
 Every case also checks, whatever it says: the client did not crash (no
 signal, no sanitizer report), stdout holds no ESC, no C1 control (as
 UTF-8 or raw) and no control byte other than LF and TAB.
@@ -63,6 +70,9 @@ CASES_DIR = os.path.join(HERE, "cases")
 
 # Seconds a step that reads waits for the client.
 STEP_TIMEOUT = 15.0
+
+# The commands besides `run` that meet every case.
+COMMANDS = ("send", "check", "probe")
 
 _ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "e": b"\x1b", "0": b"\0",
             "\\": b"\\", '"': b'"', "a": b"\x07"}
@@ -121,6 +131,7 @@ class Case:
         self.sent = []
         self.not_sent = []
         self.max_time = 10.0
+        self.on = {}
         with open(path, encoding="utf-8") as f:
             for n, raw in enumerate(f, 1):
                 self._line(raw.rstrip("\n"), f"{self.name}.case:{n}")
@@ -166,8 +177,37 @@ class Case:
             getattr(self, word.replace("-", "_")).append(re.compile(rest))
         elif word == "max-time":
             self.max_time = float(rest)
+        elif word == "on":
+            self._on_line(rest, where)
         else:
             raise CaseError(f"{where}: unknown directive {word!r}")
+
+    def _on_line(self, rest, where):
+        cmd, _, rest = rest.partition(" ")
+        what, _, value = rest.strip().partition(" ")
+        if cmd not in COMMANDS or what not in ("exit", "stdout", "stderr"):
+            raise CaseError(f"{where}: expected 'on send|check|probe "
+                            f"exit|stdout|stderr ...'")
+        on = self.on.setdefault(cmd, {"exit": None, "stdout": [],
+                                      "stderr": []})
+        if what == "exit":
+            on["exit"] = int(value)
+        else:
+            on[what].append(re.compile(value.strip(), re.M))
+
+    def expected(self, cmd):
+        """(exit status, stdout regexes, stderr regexes) for cmd."""
+        on = self.on.get(cmd, {"exit": None, "stdout": [], "stderr": []})
+        code = on["exit"]
+        if code is None:
+            code = 2 if cmd == "check" else 3
+        return code, on["stdout"], on["stderr"]
+
+    def timeout(self):
+        """The --timeout the case gives (as a string), or None."""
+        if "--timeout" in self.args:
+            return self.args[self.args.index("--timeout") + 1]
+        return None
 
     @staticmethod
     def _data_step(word, rest, where):
@@ -199,6 +239,18 @@ def load_cases(names=None):
             if names is None or case.name in names:
                 cases.append(case)
     return cases
+
+
+def add_case_tests(cls, what=""):
+    """Gives cls one test_NAME method per case (EHLO_HOSTILE_CASES=a,b
+    picks some), each calling cls.check(case); what ends its doc."""
+    only = os.environ.get("EHLO_HOSTILE_CASES")
+    names = set(only.split(",")) if only else None
+    for case in load_cases(names):
+        def test(self, case=case):
+            self.check(case)
+        test.__doc__ = f"{case.name}: {case.what}{what}"
+        setattr(cls, "test_" + case.name.replace("-", "_"), test)
 
 
 class Server:

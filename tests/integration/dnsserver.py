@@ -17,6 +17,8 @@ Names not in the zone get NXDOMAIN; a known name without records of the
 asked type gets an empty NOERROR answer (NODATA).  ("MX", 0, ".") is a
 null MX (RFC 7505).  Only the question section of a query is read; every
 request is recorded in .queries as (name, type name, client address).
+DnsServer(zone, silent=True) records queries and never answers, as a
+resolver that is down or filtered.
 """
 
 import socket
@@ -90,7 +92,8 @@ def build_answer(query, zone):
 class DnsServer:
     """The responder; a context manager (or call stop())."""
 
-    def __init__(self, zone, host="127.0.0.1"):
+    def __init__(self, zone, host="127.0.0.1", silent=False):
+        self.silent = silent
         self.zone = {k.lower().rstrip("."): v for k, v in zone.items()}
         self.queries = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -119,6 +122,8 @@ class DnsServer:
             packet, name, qtype = result
             self.queries.append((name, TYPES.get(qtype, str(qtype)),
                                  client[0]))
+            if self.silent:
+                continue
             self.sock.sendto(packet, client)
 
     def stop(self):

@@ -25,8 +25,10 @@ import hostile  # noqa: E402
 import servers  # noqa: E402
 
 
-def run_case(case, extra_args=(), env=None):
-    """Runs ehlo against a fresh server for case.  Returns
+def run_case(case, extra_args=(), env=None, argv_of=None, limit=None):
+    """Runs ehlo against a fresh server for case (`ehlo run`, or the
+    argv argv_of(server address) gives; killed after limit seconds, by
+    default the case's max-time plus 20).  Returns
     (code, stdout_bytes, stdout, stderr, elapsed, server)."""
     server = hostile.Server(case)
     try:
@@ -45,11 +47,13 @@ def run_case(case, extra_args=(), env=None):
             stdin.seek(0)
             argv = [servers.ehlo_bin(), "run", *case.args, *extra_args,
                     f"127.0.0.1:{server.port}"]
+            if argv_of is not None:
+                argv = argv_of(f"127.0.0.1:{server.port}")
             start = time.monotonic()
             proc = subprocess.Popen(argv, stdin=stdin, stdout=out,
                                     stderr=err, env=full_env)
             try:
-                proc.wait(case.max_time + 20)
+                proc.wait(limit or case.max_time + 20)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
@@ -131,17 +135,7 @@ class HostileTest(unittest.TestCase):
         return problems
 
 
-def _add_tests():
-    only = os.environ.get("EHLO_HOSTILE_CASES")
-    names = set(only.split(",")) if only else None
-    for case in hostile.load_cases(names):
-        def test(self, case=case):
-            self.check(case)
-        test.__doc__ = f"{case.name}: {case.what}"
-        setattr(HostileTest, "test_" + case.name.replace("-", "_"), test)
-
-
-_add_tests()
+hostile.add_case_tests(HostileTest)
 
 if __name__ == "__main__":
     servers.main()

@@ -334,6 +334,25 @@ class MxTest(servers.EhloTestCase):
         self.assertEqual(events[-1]["type"], "summary")
 
 
+class MxSilentResolverTest(servers.EhloTestCase):
+    """A resolver that never answers: the MX lookup is bounded by
+    --timeout as a whole, not by c-ares's doubling retries."""
+
+    def test_bounded_by_timeout(self):
+        with dnsserver.DnsServer({}, silent=True) as dns:
+            start = time.monotonic()
+            r = self.ehlo(["run", "--mx", "example.test", "--dns",
+                           dns.address, "--timeout", "2"], EHLO_ONLY)
+            elapsed = time.monotonic() - start
+            asked = list(dns.queries)
+        self.assertExit(r, 3)
+        self.assertLess(elapsed, 3.0, self.transcript(r))
+        self.assertLine(r, r"^ehlo: MX lookup for example\.test via "
+                           r"127\.0\.0\.1:\d+ failed: the DNS server did "
+                           r"not answer in time \(--timeout\)", "stderr")
+        self.assertIn(("example.test", "MX", "127.0.0.1"), asked)
+
+
 class MxTlsNameTest(servers.EhloTestCase):
     """TLS to an MX host is verified against the MX name, not the
     address connected to."""

@@ -17,7 +17,9 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -514,6 +516,57 @@ sig_cb(int signo, void *arg)
 	loop_stop(r->l);
 }
 
+/*
+ * A loop with nothing that could wake it (no fd but the signal pipe, no
+ * timer) never sleeps: it fails at once instead of polling forever.
+ * (A debug build, without NDEBUG, ends the program instead.)
+ */
+static void
+test_loop_nothing_to_wait_for(void **state)
+{
+#ifdef NDEBUG
+	struct lrec r;
+	int fds[2];
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	r.l = loop_new();
+	errno = 0;
+	assert_int_equal(loop_run(r.l), -1);
+	assert_int_equal(errno, EDEADLK);
+	assert_int_equal(loop_run_once(r.l, -1), -1);
+	/* A bounded turn is fine: it has a deadline. */
+	assert_int_equal(loop_run_once(r.l, 0), 0);
+	/* Signals alone are nothing to wait for either. */
+	assert_int_equal(loop_signal_add(r.l, SIGUSR1, sig_cb, &r), 0);
+	assert_int_equal(loop_run_once(r.l, -1), -1);
+	/* An fd is: its hang-up wakes the loop. */
+	assert_int_equal(pipe(fds), 0);
+	(void)close(fds[1]);
+	loop_fd_add(r.l, fds[0], LOOP_READ, fd_cb, &r);
+	assert_int_equal(loop_run_once(r.l, -1), 0);
+	(void)close(fds[0]);
+	loop_free(r.l);
+#else
+	/* The debug build stops the program loudly (fatalx: exit 70). */
+	struct loop *l;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		l = loop_new();
+		(void)loop_run(l);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 70);
+#endif
+}
+
 static void
 test_loop_signal(void **state)
 {
@@ -610,6 +663,7 @@ main(void)
 	    cmocka_unit_test(test_loop_timers_order_same_turn),
 	    cmocka_unit_test(test_loop_fd),
 	    cmocka_unit_test(test_loop_signal),
+	    cmocka_unit_test(test_loop_nothing_to_wait_for),
 	    cmocka_unit_test(test_loop_before_sleep),
 	    cmocka_unit_test(test_loop_now_monotonic),
 	};

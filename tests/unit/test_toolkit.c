@@ -48,6 +48,21 @@ judge(const char *name, const struct smtp_probe_facts *f)
 	return v;
 }
 
+/* A 554 or 421 greeting: nothing was probed, so no verdict (exit 3). */
+static void
+test_probe_refused_greeting(void **state)
+{
+	struct smtp_probe_facts f = greeted(SMTP_CAP_PIPELINING);
+	const struct smtp_probe_info *p;
+
+	(void)state;
+	f.greeting_code = 554;
+	for (p = smtp_probes; p->name != NULL; p++)
+		assert_int_equal(judge(p->name, &f), SMTP_PROBE_FAILED);
+	f.greeting_code = 421;
+	assert_int_equal(judge("vrfy-expn", &f), SMTP_PROBE_FAILED);
+}
+
 static void
 test_probe_list(void **state)
 {
@@ -75,8 +90,6 @@ test_no_greeting_fails(void **state)
 	assert_int_equal(judge("relay", &f), SMTP_PROBE_FAILED);
 	assert_int_equal(judge("size", &f), SMTP_PROBE_FAILED);
 	assert_int_equal(judge("pipelining", &f), SMTP_PROBE_FAILED);
-	f.greeting_code = 554;
-	assert_int_equal(judge("relay", &f), SMTP_PROBE_NEUTRAL);
 }
 
 static void
@@ -406,6 +419,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_probe_list),
+	    cmocka_unit_test(test_probe_refused_greeting),
 	    cmocka_unit_test(test_no_greeting_fails),
 	    cmocka_unit_test(test_starttls_required),
 	    cmocka_unit_test(test_auth_before_tls),
