@@ -84,7 +84,7 @@ struct practice_reply {
 size_t practice_reply_count(void);
 const struct practice_reply *practice_reply_at(size_t);
 
-/* The practice accounts for AUTH (the same as in HELP and README). */
+/* The practice accounts for AUTH (the same as in HELP and docs/learning.md). */
 struct practice_account {
 	const char *user; /* "alice" (also the mailbox) */
 	const char *password; /* "wonderland": practice only, public */

@@ -354,7 +354,7 @@ smtp_probe_judge(const char *name, const struct smtp_probe_facts *f,
 		    "no greeting: the server could not be reached",
 		    "No verdict: see the error above.");
 	if (f->greeting_code != 0 && !is2(f->greeting_code))
-		/* Not probed at all: exit 3, as the README promises. */
+		/* Not probed at all: exit 3, as docs/troubleshooting.md promises. */
 		return verdict(summary, meaning, SMTP_PROBE_FAILED,
 		    "the server refused the session at the greeting",
 		    "No verdict: a 554 (or 421) greeting means the server "

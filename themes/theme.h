@@ -15,7 +15,7 @@
  *	st = theme_role_resolve(t, THEME_SERVER_5XX, ncolours);
  *	(st.fg, st.bg) -> a pair; st.attrs -> A_BOLD, A_UNDERLINE...
  *
- * The file format is described in README.md ("Themes") and at the top of
+ * The file format is described in docs/themes.md and at the top of
  * themes/theme.c.  Theme files are untrusted input.
  */
 #ifndef EHLO_THEMES_THEME_H

@@ -12,7 +12,7 @@
  * "default = 236 on 231" in a light theme gives every role that names no
  * background the light background.
  *
- * File format (README.md, "Themes"), one setting per line:
+ * File format (docs/themes.md), one setting per line:
  *
  *	# a comment (first on a line, or "# " after a blank)
  *	inherit = dark                  optional, before any role line
@@ -472,7 +472,7 @@ theme_text_parse(struct theme_parse_ctx *ctx, const char *text, size_t len,
 			q = quote(key);
 			theme_err_set(errstr,
 			    "%s: unknown role \"%s\" (roles are listed in "
-			    "README.md, Themes)",
+			    "docs/themes.md)",
 			    where, q);
 			free(q);
 			return -1;

@@ -500,7 +500,7 @@ test_errors(void **state)
 	(void)state;
 	assert_parse_error("# one\n# two\nclinet = red\n", "x.theme",
 	    "x.theme:3: unknown role \"clinet\" (roles are listed in "
-	    "README.md, Themes)");
+	    "docs/themes.md)");
 	assert_parse_error("#\n#\n#\n#\n#\n#\n#\n#\n#\n#\n\nclient = purpel\n",
 	    "dark.theme",
 	    "dark.theme:12: unknown colour \"purpel\" (expected default, a "
