@@ -9,7 +9,6 @@
  */
 #include "protocol/practice/practice_int.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 #include "core/buf.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
+#include "protocol/xtext.h"
 
 /* ---- transactions --------------------------------------------------------- */
 
@@ -197,26 +197,6 @@ pc_value_in(const char *v, size_t n, const char *const *set)
 	return 0;
 }
 
-/* xtext (RFC 3461 4): printable ASCII except '+' and '=', or "+XX". */
-static int
-pc_is_xtext(const char *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (v[i] == '+') {
-			if (i + 2 >= n || !isxdigit((unsigned char)v[i + 1]) ||
-			    !isxdigit((unsigned char)v[i + 2]))
-				return 0;
-			i += 2;
-			continue;
-		}
-		if (v[i] < '!' || v[i] > '~' || v[i] == '=')
-			return 0;
-	}
-	return 1;
-}
-
 static int
 pc_digits(const char *v, size_t n, uint64_t *out)
 {
@@ -330,7 +310,8 @@ pc_cmd_mail(struct pconn *c, const char *arg)
 			}
 		} else if (pc_word_is(k, kn, "ENVID") ||
 		    pc_word_is(k, kn, "AUTH")) {
-			if (v == NULL || !pc_is_xtext(v, vn)) {
+			if (v == NULL ||
+			    !smtp_xtext_is_valid(v, vn, SMTP_XTEXT_HEX_ANY)) {
 				pc_reply(
 				    c, PR_SYNTAX, "ENVID=xtext, AUTH=xtext");
 				goto fail;

@@ -295,7 +295,12 @@ test_transaction_delivered(void **state)
 	(void)state;
 	cl_expect(fd, NULL, "220 practice.test ESMTP");
 	cl_expect(fd, "EHLO unit.example", "250-practice.test Hello");
-	cl_expect(fd, "MAIL FROM:<alice@practice.test>", "250 2.1.0");
+	/* ENVID is xtext (protocol/xtext.c, liberal about hex case): a bare
+	 * '=' or a '+' without two hex digits is refused. */
+	cl_expect(fd, "MAIL FROM:<alice@practice.test> ENVID=a=b", "501 ");
+	cl_expect(fd, "MAIL FROM:<alice@practice.test> ENVID=a+4", "501 ");
+	cl_expect(fd, "MAIL FROM:<alice@practice.test> ENVID=QQ+2b4+3D7",
+	    "250 2.1.0");
 	cl_expect(fd, "RCPT TO:<bob@practice.test>", "250 2.1.5");
 	cl_expect(fd, "DATA", "354 ");
 	cl_str(fd, "Subject: unit\r\n\r\n..dot line\r\nend\r\n.\r\n");
