@@ -114,6 +114,16 @@ static const struct cli_option cli_options[] = {
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
 
+const char *
+cli_option_name(size_t i, int *has_arg)
+{
+	if (i >= NOPTIONS)
+		return NULL;
+	if (has_arg != NULL)
+		*has_arg = cli_options[i].opt.has_arg != no_argument;
+	return cli_options[i].opt.name;
+}
+
 int
 cli_usage_error(const char *fmt, ...)
 {

@@ -92,6 +92,14 @@ struct cli_opts {
  */
 int cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o);
 
+/*
+ * The long option names of the option table, in its order, without
+ * "--": i from 0 until it returns NULL; *has_arg (when not NULL) gets 1
+ * for an option that takes a value.  The shell completions read them
+ * through `ehlo complete options`.
+ */
+const char *cli_option_name(size_t i, int *has_arg);
+
 /* Prints "ehlo: message\n(try: ehlo --help)" to stderr; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -120,6 +128,8 @@ int cmd_drafts(int argc, char *argv[]);
 int cmd_send(int argc, char *argv[]);
 int cmd_check(int argc, char *argv[]);
 int cmd_probe(int argc, char *argv[]);
+/* `ehlo complete KIND`: names for the shell completions, one a line. */
+int cmd_complete(int argc, char *argv[]);
 
 /* Frees what cli_parse allocated in *o (the lists and args). */
 void cli_opts_free(struct cli_opts *);

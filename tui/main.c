@@ -17,8 +17,10 @@
 struct cli_command {
 	const char *name;
 	int (*fn)(int, char *[]);
-	const char *synopsis;
+	const char *synopsis; /* NULL: not in the usage (internal) */
 };
+
+static int main_complete(int argc, char *argv[]);
 
 static const struct cli_command commands[] = {
     {"run", cmd_run,
@@ -56,6 +58,7 @@ static const struct cli_command commands[] = {
     {"probe", cmd_probe,
         "probe NAME SERVER  one diagnostic probe (never "
         "delivers mail)"},
+    {"complete", main_complete, NULL},
     {NULL, NULL, NULL},
 };
 
@@ -68,7 +71,8 @@ usage(FILE *f)
 	            "SERVER: the practice server\n",
 	    f);
 	for (c = commands; c->name != NULL; c++)
-		(void)fprintf(f, "       ehlo %s\n", c->synopsis);
+		if (c->synopsis != NULL)
+			(void)fprintf(f, "       ehlo %s\n", c->synopsis);
 	(void)fputs(
 	    "       ehlo --version | --help\n"
 	    "\n"
@@ -100,6 +104,22 @@ usage(FILE *f)
 	    "\n",
 	    f);
 	cmdtab_script_help(f);
+}
+
+/* `ehlo complete commands` lists this table; other kinds are
+ * tui/cmd_complete.c's. */
+static int
+main_complete(int argc, char *argv[])
+{
+	const struct cli_command *c;
+
+	if (argc == 2 && strcmp(argv[1], "commands") == 0) {
+		for (c = commands; c->name != NULL; c++)
+			if (c->synopsis != NULL)
+				(void)printf("%s\n", c->name);
+		return EXIT_OK;
+	}
+	return cmd_complete(argc, argv);
 }
 
 int
