@@ -72,7 +72,7 @@ json_or_text(const char *s)
 {
 	json_t *j;
 
-	if (s == NULL)
+	if (s == NULL || *s == '\0')
 		return json_null();
 	if ((j = json_loads(s, 0, NULL)) != NULL)
 		return j;
@@ -87,21 +87,17 @@ print_draft(const struct hist_draft *d, void *arg)
 	json_t *j;
 
 	if (o->json) {
-		j = json_object();
+		j = print_json_object("draft");
 		(void)json_object_set_new(j, "id", json_integer(d->id));
 		(void)json_object_set_new(
-		    j, "updated", json_integer(d->updated));
-		(void)json_object_set_new(j, "from",
-		    d->env_from != NULL
-		        ? print_json_text(d->env_from, strlen(d->env_from))
-		        : json_null());
+		    j, "updated", print_json_time(d->updated));
+		(void)json_object_set_new(
+		    j, "from", print_json_str(d->env_from));
 		(void)json_object_set_new(j, "to", json_or_text(d->env_to));
 		(void)json_object_set_new(j, "subject",
 		    subj != NULL ? json_string(subj) : json_null());
-		(void)json_object_set_new(j, "headers",
-		    d->headers != NULL
-		        ? print_json_text(d->headers, strlen(d->headers))
-		        : json_null());
+		(void)json_object_set_new(
+		    j, "headers", print_json_str(d->headers));
 		(void)json_object_set_new(
 		    j, "body_bytes", json_integer((json_int_t)d->body_len));
 		(void)json_object_set_new(

@@ -17,12 +17,7 @@
 #include "protocol/command.h"
 #include "protocol/explain.h"
 #include "tui/cli.h"
-
-static json_t *
-json_str_or_null(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
+#include "tui/print.h"
 
 static json_t *
 hit_json(const struct smtp_explain_hit *hit)
@@ -36,15 +31,17 @@ hit_json(const struct smtp_explain_hit *hit)
 	(void)json_object_set_new(o, "kind", json_string(smtp_explain_kind(e)));
 	(void)json_object_set_new(o, "fallback", json_boolean(hit->fallback));
 	(void)json_object_set_new(o, "title", json_string(e->title));
-	(void)json_object_set_new(o, "meaning", json_str_or_null(e->meaning));
-	(void)json_object_set_new(o, "causes", json_str_or_null(e->causes));
-	(void)json_object_set_new(o, "action", json_str_or_null(e->action));
-	(void)json_object_set_new(o, "servers", json_str_or_null(e->servers));
-	(void)json_object_set_new(o, "rfc", json_str_or_null(e->rfc));
-	if (strcmp(smtp_explain_kind(e), "verb") == 0 &&
-	    (cmd = smtp_command_find(e->key, strlen(e->key))) != NULL)
-		(void)json_object_set_new(
-		    o, "syntax", json_str_or_null(cmd->syntax));
+	(void)json_object_set_new(o, "meaning", print_json_str(e->meaning));
+	(void)json_object_set_new(o, "causes", print_json_str(e->causes));
+	(void)json_object_set_new(o, "action", print_json_str(e->action));
+	(void)json_object_set_new(o, "servers", print_json_str(e->servers));
+	(void)json_object_set_new(o, "rfc", print_json_str(e->rfc));
+	cmd = strcmp(smtp_explain_kind(e), "verb") == 0
+	    ? smtp_command_find(e->key, strlen(e->key))
+	    : NULL;
+	(void)json_object_set_new(o, "syntax",
+	    cmd != NULL ? print_json_str(cmd->syntax) : json_null());
+	(void)json_object_set_new(o, "enhanced", json_null());
 	return o;
 }
 
@@ -115,14 +112,16 @@ cmd_explain(int argc, char *argv[])
 	}
 	free(query);
 	if (o.json) {
-		json_t *j = hit_json(&hits[0]);
+		json_t *j = print_json_object("explanation"),
+		       *h = hit_json(&hits[0]);
 
+		(void)json_object_update(j, h);
+		json_decref(h);
 		if (n > 1)
 			(void)json_object_set_new(
 			    j, "enhanced", hit_json(&hits[1]));
-		(void)json_dumpf(j, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
-		(void)putchar('\n');
-		json_decref(j);
+		print_json_put(j);
+		(void)fflush(stdout);
 		return EXIT_OK;
 	}
 	text = smtp_explain_format(hits, n, SMTP_EXPLAIN_WIDTH);

@@ -1,7 +1,8 @@
 /*
  * `ehlo history [--json] [--limit N] [--search TEXT]`: the recorded
  * sessions, newest first, as a table (id, date, server, outcome, label)
- * or as JSON Lines (one object per session).  --search keeps sessions
+ * or as JSON Lines (one session object per line, the shape of `ehlo
+ * show --json` without the events).  --search keeps sessions
  * whose dialogue, label or notes contain every word (FTS5).  Without
  * --limit it shows the newest HISTORY_PAGE (--limit 0: all), so it
  * answers at once however large the database has grown.
@@ -32,31 +33,16 @@ print_row(const struct hist_session *s, void *arg)
 	json_t *j;
 
 	if (o->json) {
-		j = json_object();
-		(void)json_object_set_new(j, "id", json_integer(s->id));
-		(void)json_object_set_new(
-		    j, "started", json_integer(s->started));
-		(void)json_object_set_new(j, "server", json_string(server));
-		(void)json_object_set_new(j, "port", json_integer(s->port));
-		(void)json_object_set_new(j, "tls_mode",
-		    print_json_text(s->tls_mode, strlen(s->tls_mode)));
-		(void)json_object_set_new(j, "exit",
-		    s->exit_status >= 0 ? json_integer(s->exit_status)
-		                        : json_null());
-		(void)json_object_set_new(j, "outcome",
-		    json_string(histcmd_outcome_words(
-		        li->h, s, NULL, words, sizeof words)));
-		(void)json_object_set_new(j, "label",
-		    s->label != NULL
-		        ? print_json_text(s->label, strlen(s->label))
-		        : json_null());
-		(void)json_object_set_new(j, "replay_of",
-		    s->replay_of > 0 ? json_integer(s->replay_of)
-		                     : json_null());
-		(void)json_object_set_new(
-		    j, "events", json_integer((json_int_t)s->nevents));
-		print_json_put(j);
+		/* The session's shape of `ehlo show --json`, without its
+		 * events (null). */
+		char *err = NULL;
+
 		free(server);
+		if ((j = histcmd_session_json(li->h, s, NULL, &err)) == NULL) {
+			free(err);
+			return 0;
+		}
+		print_json_put(j);
 		return 0;
 	}
 	histcmd_time(s->started, 0, when, sizeof when);

@@ -19,6 +19,7 @@
 #include "core/xmalloc.h"
 #include "protocol/probe.h"
 #include "tui/cli.h"
+#include "tui/print.h"
 #include "tui/hostprobe.h"
 
 #define PROBE_WRAP 76
@@ -125,23 +126,20 @@ static void
 print_json(const char *name, const char *server,
     const struct smtp_probe_result *r, int status)
 {
-	json_t *o = json_object(), *ev = json_array();
+	json_t *o = print_json_object("probe"), *ev = json_array();
 	size_t i;
 
 	for (i = 0; i < r->nevidence; i++)
-		(void)json_array_append_new(ev, json_string(r->evidence[i]));
-	(void)json_object_set_new(o, "type", json_string("probe"));
+		(void)json_array_append_new(ev, print_json_str(r->evidence[i]));
 	(void)json_object_set_new(o, "probe", json_string(name));
-	(void)json_object_set_new(o, "server", json_string(server));
+	(void)json_object_set_new(o, "server", print_json_str(server));
 	(void)json_object_set_new(
 	    o, "verdict", json_string(smtp_probe_verdict_name(r->verdict)));
-	(void)json_object_set_new(o, "summary", json_string(r->summary));
+	(void)json_object_set_new(o, "summary", print_json_str(r->summary));
 	(void)json_object_set_new(o, "evidence", ev);
-	(void)json_object_set_new(o, "meaning", json_string(r->meaning));
+	(void)json_object_set_new(o, "meaning", print_json_str(r->meaning));
 	(void)json_object_set_new(o, "exit", json_integer(status));
-	(void)json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
-	(void)fputc('\n', stdout);
-	json_decref(o);
+	print_json_put(o);
 }
 
 static int

@@ -597,9 +597,9 @@ exchange_json(const struct exchange *x)
 		return json_null();
 	o = json_object();
 	(void)json_object_set_new(o, "code", json_integer(x->code));
-	(void)json_object_set_new(o, "enhanced", json_string(x->enhanced));
+	(void)json_object_set_new(o, "enhanced", print_json_str(x->enhanced));
 	(void)json_object_set_new(
-	    o, "text", json_string(x->shown != NULL ? x->shown : ""));
+	    o, "text", x->shown != NULL ? json_string(x->shown) : json_null());
 	return o;
 }
 
@@ -727,8 +727,7 @@ diff_sessions(const struct cli_opts *o, const struct histcmd_events *ea,
 		return ndiff;
 	}
 	ndiff = diff_walk(ea, eb, &out, &compared);
-	top = json_object();
-	(void)json_object_set_new(top, "type", json_string("diff"));
+	top = print_json_object("diff");
 	(void)json_object_set_new(top, "original", json_integer(ida));
 	(void)json_object_set_new(top, "replay", json_integer(idb));
 	(void)json_object_set_new(top, "compared", json_integer(compared));

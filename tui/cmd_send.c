@@ -677,16 +677,14 @@ load_draft(const struct cli_opts *o, struct draft_msg *dm)
 static void
 print_summary(struct snd *s, int status)
 {
-	json_t *o = json_object(), *acc = json_array(), *ref = json_array(), *r;
+	json_t *o = print_json_summary(status), *acc = json_array(),
+	       *ref = json_array(), *r;
 	size_t i;
 
-	(void)json_object_set_new(o, "type", json_string("summary"));
-	(void)json_object_set_new(o, "exit", json_integer(status));
 	(void)json_object_set_new(o, "delivered", json_boolean(s->delivered));
 	if (s->info != NULL) {
-		(void)json_object_set_new(o, "message_id",
-		    print_json_text(
-		        s->info->message_id, strlen(s->info->message_id)));
+		(void)json_object_set_new(
+		    o, "message_id", print_json_str(s->info->message_id));
 		(void)json_object_set_new(
 		    o, "size", json_integer((json_int_t)s->info->size));
 		for (i = 0; i < s->info->nrcpts && i < s->rcpt_replies; i++) {

@@ -224,42 +224,6 @@ histcmd_server(const struct hist_session *s)
 	return out;
 }
 
-static json_t *
-json_text_or_null(const char *s)
-{
-	return s != NULL ? print_json_text(s, strlen(s)) : json_null();
-}
-
-/* Capabilities (one per line) as an array of escaped strings. */
-static json_t *
-caps_json(const char *caps)
-{
-	json_t *a = json_array();
-	const char *p = caps, *nl;
-
-	while (p != NULL && *p != '\0') {
-		nl = strchr(p, '\n');
-		(void)json_array_append_new(a,
-		    print_json_text(
-		        p, nl != NULL ? (size_t)(nl - p) : strlen(p)));
-		p = nl != NULL ? nl + 1 : NULL;
-	}
-	return a;
-}
-
-static json_t *
-iso_time(int64_t t)
-{
-	char buf[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return json_null();
-	return json_string(buf);
-}
-
 /*
  * A body's SHA-256: as stored, or worked out from the content kept (the
  * recorder leaves it to readers then, see tui/record.c).  NULL when
@@ -298,67 +262,63 @@ json_t *
 histcmd_session_json(struct hist *h, const struct hist_session *s,
     const struct histcmd_events *es, char **errstr)
 {
-	json_t *o, *evs, *e, *bodies, *tls;
+	json_t *o, *evs, *e, *bodies;
 	struct hist_body *b;
 	char hex[SMTP_SHA256_HEX], words[64];
 	size_t i;
 
-	o = json_object();
+	o = print_json_object("session");
 	(void)json_object_set_new(o, "id", json_integer(s->id));
-	(void)json_object_set_new(o, "started", iso_time(s->started));
-	(void)json_object_set_new(o, "ended", iso_time(s->ended));
-	(void)json_object_set_new(
-	    o, "server", print_json_text(s->server, strlen(s->server)));
+	(void)json_object_set_new(o, "started", print_json_time(s->started));
+	(void)json_object_set_new(o, "ended", print_json_time(s->ended));
+	(void)json_object_set_new(o, "server", print_json_str(s->server));
 	(void)json_object_set_new(o, "port", json_integer(s->port));
-	(void)json_object_set_new(
-	    o, "tls_mode", print_json_text(s->tls_mode, strlen(s->tls_mode)));
-	tls = s->tls != NULL ? json_loads(s->tls, 0, NULL) : NULL;
-	(void)json_object_set_new(o, "tls", tls != NULL ? tls : json_null());
-	(void)json_object_set_new(o, "capabilities", caps_json(s->caps));
+	(void)json_object_set_new(o, "tls_mode", print_json_str(s->tls_mode));
+	(void)json_object_set_new(o, "tls", print_json_tls_stored(s->tls));
+	(void)json_object_set_new(o, "capabilities",
+	    s->caps != NULL ? print_json_lines(s->caps) : json_null());
 	(void)json_object_set_new(o, "exit",
 	    s->exit_status >= 0 ? json_integer(s->exit_status) : json_null());
 	(void)json_object_set_new(o, "outcome",
 	    json_string(histcmd_outcome_words(h, s, es, words, sizeof words)));
-	(void)json_object_set_new(o, "label", json_text_or_null(s->label));
-	(void)json_object_set_new(o, "notes", json_text_or_null(s->notes));
+	(void)json_object_set_new(o, "label", print_json_str(s->label));
+	(void)json_object_set_new(o, "notes", print_json_str(s->notes));
 	(void)json_object_set_new(o, "replay_of",
 	    s->replay_of > 0 ? json_integer(s->replay_of) : json_null());
+	(void)json_object_set_new(
+	    o, "nevents", json_integer((json_int_t)s->nevents));
+	(void)json_object_set_new(o, "exported_by", json_null());
+	/* A listing (ehlo history) has no events loaded. */
+	if (es == NULL) {
+		(void)json_object_set_new(o, "events", json_null());
+		(void)json_object_set_new(o, "bodies", json_null());
+		return o;
+	}
 	evs = json_array();
 	bodies = json_array();
 	for (i = 0; i < es->n; i++) {
 		const struct histcmd_event *ev = &es->v[i];
-		char *t = histcmd_event_text(ev);
-		char dir[2] = {ev->dir, '\0'};
+		const char *hidden = histcmd_event_hidden(ev);
+		struct print_json_ev pe;
 
-		e = json_object();
-		(void)json_object_set_new(e, "seq", json_integer(ev->seq));
-		(void)json_object_set_new(
-		    e, "t", json_real((double)ev->t_us / 1e6));
-		(void)json_object_set_new(
-		    e, "type", json_string(event_kind(ev)));
-		(void)json_object_set_new(e, "dir", json_string(dir));
-		(void)json_object_set_new(e, "text", json_string(t));
-		free(t);
-		if (ev->stage != NULL)
-			(void)json_object_set_new(e, "stage",
-			    print_json_text(ev->stage, strlen(ev->stage)));
+		print_json_ev_init(&pe);
+		pe.seq = ev->seq;
+		pe.t_us = ev->t_us;
+		pe.type = event_kind(ev);
+		pe.dir = ev->dir;
+		pe.text = hidden != NULL ? hidden : ev->text;
+		pe.len = hidden != NULL ? strlen(hidden) : ev->len;
+		pe.stage = ev->stage;
 		if (ev->flags & HIST_EV_REPLY) {
-			(void)json_object_set_new(
-			    e, "code", json_integer(ev->code));
-			(void)json_object_set_new(e, "enhanced",
-			    print_json_text(
-			        ev->enhanced, strlen(ev->enhanced)));
-			if (ev->latency_us >= 0)
-				(void)json_object_set_new(e, "latency_ms",
-				    json_real((double)ev->latency_us / 1e3));
+			pe.code = ev->code;
+			pe.enhanced = ev->enhanced;
+			pe.latency_us = ev->latency_us;
 		}
-		if (ev->flags & HIST_EV_REDACTED)
-			(void)json_object_set_new(e, "redacted", json_true());
-		if (ev->flags & (HIST_EV_CONTENT | HIST_EV_SUMMARY))
-			(void)json_object_set_new(e, "content", json_true());
-		if (ev->group > 0)
-			(void)json_object_set_new(
-			    e, "group", json_integer(ev->group));
+		pe.redacted = (ev->flags & HIST_EV_REDACTED) != 0;
+		pe.content =
+		    (ev->flags & (HIST_EV_CONTENT | HIST_EV_SUMMARY)) != 0;
+		pe.group = ev->group;
+		e = print_json_event(&pe);
 		(void)json_array_append_new(evs, e);
 		if (!(ev->flags &
 		        (HIST_EV_CONTENT | HIST_EV_SUMMARY | HIST_EV_ELIDED)))
@@ -375,14 +335,13 @@ histcmd_session_json(struct hist *h, const struct hist_session *s,
 		e = json_object();
 		(void)json_object_set_new(e, "seq", json_integer(b->seq));
 		(void)json_object_set_new(e, "kind", json_string(b->kind));
-		(void)json_object_set_new(
-		    e, "path", json_text_or_null(b->path));
+		(void)json_object_set_new(e, "path", print_json_str(b->path));
 		(void)json_object_set_new(
 		    e, "size", json_integer((json_int_t)b->size));
 		(void)json_object_set_new(
 		    e, "lines", json_integer((json_int_t)b->lines));
 		(void)json_object_set_new(
-		    e, "sha256", json_text_or_null(body_sha256(b, hex)));
+		    e, "sha256", print_json_str(body_sha256(b, hex)));
 		(void)json_object_set_new(
 		    e, "kept", json_boolean(b->content != NULL));
 		(void)json_array_append_new(bodies, e);

@@ -98,9 +98,10 @@ void histcmd_time(int64_t t, int utc, char *out, size_t outlen);
 char *histcmd_server(const struct hist_session *);
 
 /*
- * The whole session as one JSON object (metadata, TLS, capabilities,
- * events, bodies without content).  Returns a new reference or NULL
- * with *errstr.
+ * The whole session as one top-level JSON object of type "session"
+ * (metadata, TLS, capabilities, events, bodies without content); es
+ * NULL: a listing, with events and bodies null.  Returns a new
+ * reference or NULL with *errstr.
  */
 json_t *histcmd_session_json(struct hist *, const struct hist_session *,
     const struct histcmd_events *, char **errstr);

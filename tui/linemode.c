@@ -697,9 +697,7 @@ print_summary(struct lm *lm, int status)
 	const struct smtp_caps *caps = smtp_session_caps(lm->session);
 	size_t i;
 
-	o = json_object();
-	(void)json_object_set_new(o, "type", json_string("summary"));
-	(void)json_object_set_new(o, "exit", json_integer(status));
+	o = print_json_summary(status);
 	(void)json_object_set_new(
 	    o, "failed_replies", json_integer(host_failed_replies(lm->host)));
 	if (caps->valid) {

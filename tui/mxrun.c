@@ -23,6 +23,7 @@
 #include "protocol/transport.h"
 #include "tui/cli.h"
 #include "tui/linemode.h"
+#include "tui/print.h"
 
 static void mx_note(const struct cli_opts *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
@@ -33,22 +34,19 @@ mx_note(const struct cli_opts *o, const char *fmt, ...)
 {
 	va_list ap;
 	char *s, *e;
-	json_t *j;
+	struct print_json_ev ev;
 
 	va_start(ap, fmt);
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	e = escape_dup(s, strlen(s));
 	if (o->json) {
-		j = json_pack("{s:f, s:s, s:s, s:s}", "t", 0.0, "type", "note",
-		    "dir", "*", "text", e);
-		if (j != NULL) {
-			(void)json_dumpf(j, stdout,
-			    JSON_COMPACT | JSON_ENSURE_ASCII |
-			        JSON_REAL_PRECISION(6));
-			(void)fputc('\n', stdout);
-			json_decref(j);
-		}
+		print_json_ev_init(&ev);
+		ev.type = "note";
+		ev.dir = '*';
+		ev.text = s;
+		ev.len = strlen(s);
+		print_json_put(print_json_event(&ev));
 	} else
 		(void)printf("%s*: %s\n", o->timing ? "   0.000 " : "", e);
 	(void)fflush(stdout);

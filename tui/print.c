@@ -2,7 +2,8 @@
  * Dialogue printing for the line-oriented commands.  Text mode writes
  * each event as one line, escaping whatever came from the network
  * (core/escape.h); JSON mode writes one object per event with its type,
- * direction, text, reply facts and stage.  Lines go to stdout through
+ * direction, text, reply facts and stage (tui/print_json.c builds
+ * every JSON object).  Lines go to stdout through
  * the output gate (tui/outgate.h), which keeps them while the rows
  * they show are not committed; callers flush stdout once per loop
  * turn.
@@ -15,8 +16,6 @@
 
 #include "core/buf.h"
 #include "core/escape.h"
-#include "protocol/tlscheck.h"
-#include "protocol/transport.h"
 #include "tui/outgate.h"
 #include "tui/record.h"
 
@@ -68,30 +67,6 @@ print_server_line(const struct print_opts *po, const struct smtp_event *ev)
 	print_text_sfx(po, ev->t_us, "S: ", ev->text, ev->len, sfx);
 }
 
-void
-print_json_put(json_t *obj)
-{
-	char *s = json_dumps(
-	    obj, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
-
-	if (s != NULL) {
-		outgate_write(s, strlen(s));
-		outgate_write("\n", 1);
-		free(s);
-	}
-	json_decref(obj);
-}
-
-json_t *
-print_json_text(const char *p, size_t n)
-{
-	char *s = escape_dup(p, n);
-	json_t *j = json_string(s);
-
-	free(s);
-	return j != NULL ? j : json_string("");
-}
-
 static const char *
 event_name(enum smtp_event_type t)
 {
@@ -121,56 +96,35 @@ event_name(enum smtp_event_type t)
 static void
 print_json(const struct smtp_event *ev)
 {
-	json_t *o;
 	const struct smtp_stage *st = ev->stage;
+	struct print_json_ev e;
 
 	if (ev->type == SMTP_EV_STAGE || ev->type == SMTP_EV_STARTTLS)
 		return;
-	o = json_object();
-	(void)json_object_set_new(o, "t", json_real(secs(ev->t_us)));
-	(void)json_object_set_new(o, "type", json_string(event_name(ev->type)));
-	switch (ev->type) {
-	case SMTP_EV_SENT:
-		(void)json_object_set_new(o, "dir", json_string("C"));
-		break;
-	case SMTP_EV_LINE:
-		(void)json_object_set_new(o, "dir", json_string("S"));
-		break;
-	case SMTP_EV_REPLY:
-		break;
-	default:
-		(void)json_object_set_new(o, "dir", json_string("*"));
-		break;
-	}
-	if (ev->text != NULL)
-		(void)json_object_set_new(
-		    o, "text", print_json_text(ev->text, ev->len));
+	print_json_ev_init(&e);
+	e.t_us = ev->t_us;
+	e.type = event_name(ev->type);
+	e.dir = ev->type == SMTP_EV_SENT ? 'C'
+	    : ev->type == SMTP_EV_LINE   ? 'S'
+	    : ev->type == SMTP_EV_REPLY  ? '\0'
+	                                 : '*';
+	e.text = ev->text;
+	e.len = ev->len;
 	if (ev->type == SMTP_EV_FAILURE)
-		(void)json_object_set_new(
-		    o, "category", json_string(smtp_fail_name(ev->category)));
+		e.category = smtp_fail_name(ev->category);
 	if (ev->type == SMTP_EV_REPLY) {
-		(void)json_object_set_new(
-		    o, "code", json_integer(ev->reply->code));
-		(void)json_object_set_new(
-		    o, "enhanced", json_string(ev->reply->enhanced));
-		(void)json_object_set_new(
-		    o, "lines", json_integer((json_int_t)ev->reply->nlines));
+		e.code = ev->reply->code;
+		e.enhanced = ev->reply->enhanced;
+		e.lines = (int64_t)ev->reply->nlines;
 	}
 	if (st != NULL && ev->type != SMTP_EV_LINE) {
-		(void)json_object_set_new(
-		    o, "stage", json_string(smtp_stage_kind_name(st->kind)));
-		if (st->txn > 0)
-			(void)json_object_set_new(
-			    o, "txn", json_integer(st->txn));
-		if (st->group > 0)
-			(void)json_object_set_new(
-			    o, "group", json_integer(st->group));
+		e.stage = smtp_stage_kind_name(st->kind);
+		e.txn = st->txn;
+		e.group = st->group;
 		if (ev->type == SMTP_EV_REPLY)
-			(void)json_object_set_new(o, "latency_ms",
-			    json_real((double)(st->t_end_us - st->t_start_us) /
-			        1000.0));
+			e.latency_us = (int64_t)(st->t_end_us - st->t_start_us);
 	}
-	print_json_put(o);
+	print_json_put(print_json_event(&e));
 }
 
 void
@@ -213,58 +167,4 @@ print_workbench_error(struct record *rec, int json, const char *msg)
 	if (!json)
 		(void)printf("*: error: %s\n", e);
 	free(e);
-}
-
-json_t *
-print_json_tls(const struct smtp_tls_info *ti)
-{
-	json_t *t, *chain, *c;
-	size_t i;
-
-	t = json_object();
-	(void)json_object_set_new(
-	    t, "version", print_json_text(ti->version, strlen(ti->version)));
-	(void)json_object_set_new(
-	    t, "cipher", print_json_text(ti->cipher, strlen(ti->cipher)));
-	(void)json_object_set_new(
-	    t, "group", print_json_text(ti->group, strlen(ti->group)));
-	(void)json_object_set_new(
-	    t, "sni", print_json_text(ti->sni, strlen(ti->sni)));
-	(void)json_object_set_new(t, "verified", json_boolean(ti->verified));
-	(void)json_object_set_new(t, "verify_error",
-	    print_json_text(ti->verify_error, strlen(ti->verify_error)));
-	(void)json_object_set_new(
-	    t, "ocsp", json_string(smtp_tls_ocsp_name(ti->ocsp_status)));
-	(void)json_object_set_new(
-	    t, "ocsp_detail", print_json_text(ti->ocsp, strlen(ti->ocsp)));
-	chain = json_array();
-	for (i = 0; i < ti->nchain; i++) {
-		c = json_object();
-		(void)json_object_set_new(c, "subject",
-		    print_json_text(
-		        ti->chain[i].subject, strlen(ti->chain[i].subject)));
-		(void)json_object_set_new(c, "issuer",
-		    print_json_text(
-		        ti->chain[i].issuer, strlen(ti->chain[i].issuer)));
-		(void)json_object_set_new(c, "san",
-		    print_json_text(
-		        ti->chain[i].san, strlen(ti->chain[i].san)));
-		(void)json_object_set_new(c, "not_before",
-		    print_json_text(ti->chain[i].not_before,
-		        strlen(ti->chain[i].not_before)));
-		(void)json_object_set_new(c, "not_after",
-		    print_json_text(ti->chain[i].not_after,
-		        strlen(ti->chain[i].not_after)));
-		(void)json_object_set_new(c, "key",
-		    json_pack("{s:s, s:i}", "type", ti->chain[i].key_type,
-		        "bits", ti->chain[i].key_bits));
-		(void)json_object_set_new(c, "sig_alg",
-		    print_json_text(
-		        ti->chain[i].sig_alg, strlen(ti->chain[i].sig_alg)));
-		(void)json_object_set_new(
-		    c, "days_left", json_integer(ti->chain[i].days_left));
-		(void)json_array_append_new(chain, c);
-	}
-	(void)json_object_set_new(t, "chain", chain);
-	return t;
 }

@@ -121,6 +121,28 @@ def main():
 
 
 # ---------------------------------------------------------------------------
+# The practice server
+
+
+def start_practice(env, stdout=subprocess.DEVNULL):
+    """Starts `ehlo practice` on a free loopback port (three tries) with
+    env; returns (process, port).  The caller kills it."""
+    for _ in range(3):
+        port = free_port()
+        proc = subprocess.Popen(
+            [ehlo_bin(), "practice", "--listen", f"127.0.0.1:{port}"],
+            stdout=stdout, stderr=stdout, env=env,
+            preexec_fn=_die_with_parent)
+        try:
+            wait_ready("127.0.0.1", port, alive=lambda: proc.poll() is None)
+            return proc, port
+        except RuntimeError:
+            proc.kill()
+            proc.wait()
+    raise RuntimeError("ehlo practice did not start")
+
+
+# ---------------------------------------------------------------------------
 # aiosmtpd
 
 

@@ -70,22 +70,7 @@ class OutcomeTest(servers.EhloTestCase):
         env = dict(os.environ, XDG_DATA_HOME=cls.home, NO_COLOR="1")
         cls.log = open(os.path.join(cls.home, "practice.log"), "w+b")
         cls.addClassCleanup(cls.log.close)
-        for _ in range(3):
-            cls.port = servers.free_port()
-            cls.proc = subprocess.Popen(
-                [servers.ehlo_bin(), "practice", "--listen",
-                 f"127.0.0.1:{cls.port}"],
-                stdout=cls.log, stderr=cls.log, env=env,
-                preexec_fn=servers._die_with_parent)
-            try:
-                servers.wait_ready("127.0.0.1", cls.port,
-                                   alive=lambda: cls.proc.poll() is None)
-                break
-            except RuntimeError:
-                cls.proc.kill()
-                cls.proc.wait()
-        else:
-            raise RuntimeError("ehlo practice did not start")
+        cls.proc, cls.port = servers.start_practice(env, stdout=cls.log)
         cls.addClassCleanup(cls.stop_practice)
         cls.server = f"127.0.0.1:{cls.port}"
 

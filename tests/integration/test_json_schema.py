@@ -1,0 +1,183 @@
+"""Every --json output against docs/schema.json (issue 17, item 7).
+
+One practice server (`ehlo practice`) on loopback for the whole file;
+each producer of JSON is run for real: `run` (a mail with STARTTLS, and
+a refused connection), `send` (one recipient accepted, one refused),
+`probe`, `replay --diff`, `history`, `show`, `export --format json`,
+`drafts` and `explain`.  Every line must be one JSON object that the
+schema (JSON Schema 2020-12) accepts: "schema": 1, the shape of its
+type, RFC 3339 UTC times with milliseconds, null (never "") for what is
+absent.  The schema itself is checked to refuse the old shapes (an
+epoch number for "started", "" for an absent value, no "schema").
+"""
+
+import json
+import os
+import sqlite3
+import tempfile
+
+import servers
+
+try:
+    import jsonschema
+except ImportError:  # pragma: no cover - reported as skipped
+    jsonschema = None
+
+SRC = os.path.normpath(os.path.join(os.path.dirname(
+    os.path.abspath(__file__)), "..", ".."))
+MAIL = ("EHLO me\n/starttls\nMAIL FROM:<alice@practice.test>\n"
+        "RCPT TO:<bob@practice.test>\nDATA\nSubject: schema\n\nhello\n.\n")
+
+
+def empty_strings(v, path="", key=None):
+    """The paths of "" values, other than an event's text."""
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield from empty_strings(x, f"{path}.{k}", k)
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            yield from empty_strings(x, f"{path}[{i}]")
+    elif v == "" and key != "text":
+        yield path
+
+
+class JsonSchemaTest(servers.EhloTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if jsonschema is None:
+            servers.skip_file("python3-jsonschema is not installed")
+        with open(os.path.join(SRC, "docs", "schema.json")) as f:
+            cls.schema = json.load(f)
+        jsonschema.Draft202012Validator.check_schema(cls.schema)
+        cls.validator = jsonschema.Draft202012Validator(cls.schema)
+        cls.home = tempfile.TemporaryDirectory(prefix="ehlo-json-")
+        cls.addClassCleanup(cls.home.cleanup)
+        h = cls.home.name
+        cls.db = os.path.join(h, "ehlo.db")
+        cls.env = {"XDG_DATA_HOME": h, "XDG_CONFIG_HOME": h, "HOME": h,
+                   "EHLO_DB": cls.db}
+        cls.proc, cls.port = servers.start_practice(
+            dict(os.environ, XDG_DATA_HOME=os.path.join(h, "p")))
+        cls.addClassCleanup(cls.proc.wait)
+        cls.addClassCleanup(cls.proc.kill)
+        cls.server = f"127.0.0.1:{cls.port}"
+
+    def json_lines(self, args, script="", code=0):
+        """Runs ehlo, checks the exit status, validates and returns every
+        stdout line as an object."""
+        r = self.ehlo(args, script, env=self.env)
+        self.assertExit(r, code)
+        objs = []
+        for line in r.stdout.splitlines():
+            obj = json.loads(line)
+            errors = sorted(self.validator.iter_errors(obj),
+                            key=lambda e: list(e.absolute_path))
+            self.assertEqual(
+                [], [f"{list(e.absolute_path)}: {e.message}"
+                     for e in errors],
+                f"ehlo {' '.join(args)}: line does not follow "
+                f"docs/schema.json:\n{line}")
+            self.assertEqual(obj["schema"], 1)
+            objs.append(obj)
+        self.assertTrue(objs, f"ehlo {' '.join(args)} printed no JSON")
+        return objs
+
+    def test_1_run(self):
+        objs = self.json_lines(["run", "--json", "--insecure", self.server],
+                               MAIL)
+        self.assertEqual(objs[-1]["type"], "summary")
+        tls = objs[-1]["tls"]
+        self.assertIsNotNone(tls)
+        cert = tls["chain"][0]
+        self.assertIn("IP:127.0.0.1", cert["san"])
+        self.assertEqual(cert["key"]["type"], "EC")
+        self.assertRegex(cert["not_after"], r"Z$")
+        replies = [o for o in objs if o["type"] == "reply"]
+        self.assertIn(354, [o["code"] for o in replies])
+        self.assertIsNone(replies[0]["dir"])
+        # Nothing absent is written as "" (an empty line of content
+        # sent is the only empty text).
+        self.assertEqual([], list(empty_strings(objs)))
+        self.assertIn("", [o["text"] for o in objs if o["type"] == "sent"])
+
+    def test_1_run_refused(self):
+        objs = self.json_lines(
+            ["run", "--json", f"127.0.0.1:{servers.free_port()}"],
+            "EHLO me\n", code=3)
+        self.assertIn("failure", [o["type"] for o in objs])
+        self.assertEqual(objs[-1]["exit"], 3)
+
+    def test_2_send(self):
+        objs = self.json_lines(
+            ["send", "--json", "--insecure", "--partial", self.server, "--from",
+             "alice@practice.test", "--to", "bob@practice.test", "--to",
+             "ghost@practice.test", "--subject", "s", "--body", "-"],
+            "hello\n")
+        s = objs[-1]
+        self.assertEqual((s["type"], s["delivered"]), ("summary", True))
+        self.assertEqual(s["accepted"], ["bob@practice.test"])
+        self.assertEqual(s["refused"][0]["rcpt"], "ghost@practice.test")
+
+    def test_2_probe(self):
+        objs = self.json_lines(["probe", "--json", "relay", self.server])
+        self.assertEqual([o["type"] for o in objs], ["probe"])
+        self.assertEqual(objs[0]["verdict"], "good")
+
+    def test_3_history_show_export(self):
+        rows = self.json_lines(["history", "--json"])
+        self.assertTrue(all(o["type"] == "session" for o in rows))
+        self.assertTrue(all(o["events"] is None for o in rows))
+        first = rows[-1]["id"]
+        self.assertRegex(rows[-1]["started"],
+                         r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        show = self.json_lines(["show", "--json", str(first)])
+        self.assertEqual(len(show), 1)
+        self.assertTrue(show[0]["events"])
+        self.assertEqual(show[0]["tls"]["chain"][0]["key"]["type"], "EC")
+        export = self.json_lines(["export", str(first), "--format",
+                                  "json"])
+        self.assertRegex(export[0]["exported_by"], r"^ehlo ")
+        # The same session in the same shape from history and show.
+        self.assertEqual(set(rows[-1]), set(show[0]))
+
+    def test_3_replay(self):
+        objs = self.json_lines(["replay", "--json", "--diff", "1",
+                                "--insecure"])
+        types = [o["type"] for o in objs]
+        self.assertIn("summary", types)
+        self.assertEqual(types[-1], "diff")
+
+    def test_3_drafts(self):
+        with sqlite3.connect(self.db) as c:
+            c.execute("INSERT INTO drafts (created, updated, env_from, "
+                      "env_to, headers, body, attachments) VALUES "
+                      "(1765000000, 1765000001, 'a@practice.test', "
+                      "'[\"bob@practice.test\"]', 'Subject: hi\n', "
+                      "x'6869', NULL)")
+        objs = self.json_lines(["drafts", "--json"])
+        self.assertEqual(objs[0]["type"], "draft")
+        self.assertEqual(objs[0]["updated"], "2025-12-06T05:46:41.000Z")
+        self.assertEqual(objs[0]["to"], ["bob@practice.test"])
+
+    def test_explain(self):
+        for q in (["550"], ["550", "5.1.1"], ["VRFY"], ["5.7.1"]):
+            objs = self.json_lines(["explain", "--json", *q])
+            self.assertEqual(objs[0]["type"], "explanation")
+        both = self.json_lines(["explain", "--json", "550", "5.1.1"])[0]
+        self.assertEqual(both["enhanced"]["query"], "5.1.1")
+
+    def test_schema_refuses_old_shapes(self):
+        rows = self.json_lines(["history", "--json"])
+        old = dict(rows[0])
+        old["started"] = 1765000000  # an epoch number
+        self.assertFalse(self.validator.is_valid(old))
+        old = dict(rows[0], label="")  # "" for an absent value
+        self.assertFalse(self.validator.is_valid(old))
+        old = dict(rows[0])
+        del old["schema"]
+        self.assertFalse(self.validator.is_valid(old))
+
+
+if __name__ == "__main__":
+    servers.main()
