@@ -4,9 +4,9 @@ Installs the build tree with DESTDIR into a temporary directory, once
 with CMAKE_INSTALL_PREFIX /usr and once with --prefix /opt/ehlo, and
 checks that every file lands where GNUInstallDirs and the shells expect
 it: the binary (which runs), the three man pages, the bash, zsh and fish
-completions, the themes, README and LICENSE.  The .deb (CPack) is built,
-installed with dpkg -i, used and removed by .ci/run: building it here
-would cost half a minute of the suite.
+completions, the themes, README, LICENSE and the JSON schema.  The .deb
+(CPack) is built, installed with dpkg -i, used and removed by .ci/run:
+building it here would cost half a minute of the suite.
 """
 
 import glob
@@ -31,6 +31,7 @@ FILES = [
     "share/fish/vendor_completions.d/ehlo.fish",
     "share/doc/ehlo/README.md",
     "share/doc/ehlo/LICENSE",
+    "share/doc/ehlo/schema.json",
 ]
 
 
