@@ -1,10 +1,10 @@
 """Every --json output against docs/schema.json (issue 17, item 7).
 
 One practice server (`ehlo practice`) on loopback for the whole file;
-each producer of JSON is run for real: `run` (a mail with STARTTLS, and
-a refused connection), `send` (one recipient accepted, one refused),
-`probe`, `replay --diff`, `history`, `show`, `export --format json`,
-`drafts` and `explain`.  Every line must be one JSON object that the
+each producer of JSON is run for real: `run` (a mail with STARTTLS, a
+refused connection, and --mx through a resolver on loopback), `send`
+(one recipient accepted, one refused), `probe`, `replay --diff`,
+`history`, `show`, `export --format json`, `drafts` and `explain`.  Every line must be one JSON object that the
 schema (JSON Schema 2020-12) accepts: "schema": 1, the shape of its
 type, RFC 3339 UTC times with milliseconds, null (never "") for what is
 absent.  The schema itself is checked to refuse the old shapes (an
@@ -16,6 +16,7 @@ import os
 import sqlite3
 import tempfile
 
+import dnsserver
 import servers
 
 try:
@@ -107,6 +108,21 @@ class JsonSchemaTest(servers.EhloTestCase):
             "EHLO me\n", code=3)
         self.assertIn("failure", [o["type"] for o in objs])
         self.assertEqual(objs[-1]["exit"], 3)
+
+    def test_1_run_mx(self):
+        # The MX notes come before any session (tui/mxrun.c).
+        dns = dnsserver.DnsServer({
+            "mx.test": [("MX", 10, "dead.mx.test"), ("MX", 20, "p.mx.test")],
+            "dead.mx.test": [("AAAA", "::1")],
+            "p.mx.test": [("A", "127.0.0.1")]})
+        self.addCleanup(dns.stop)
+        objs = self.json_lines(["run", "--json", "--insecure", "--timeout",
+                                "5", "--dns", dns.address, "--mx",
+                                f"mx.test:{self.port}"], "EHLO me\n")
+        self.assertTrue(any(o["type"] == "note" and
+                            o["text"].startswith("MX 10 dead.mx.test")
+                            for o in objs), objs)
+        self.assertEqual(objs[-1]["type"], "summary")
 
     def test_2_send(self):
         objs = self.json_lines(
