@@ -5,7 +5,8 @@ output goes away or the options are wrong.
   the server still gets the message and QUIT, the session is recorded as
   finished, and the exit status is the session's, not 141 (SIGPIPE).
 - Options are checked before any network work: an unknown --auth
-  mechanism is refused before connecting, and the error names the option.
+  mechanism or an unreadable --cafile is refused before connecting, and
+  the error names the option.
 """
 
 import os
@@ -96,6 +97,48 @@ class ClosedOutputTest(servers.EhloTestCase):
         h = servers.run_ehlo(["history", "--json"], env={"EHLO_DB": self.db})
         self.assertEqual(h.code, 0, h.stderr)
         self.assertRegex(h.stdout, r'"outcome": ?"ok"')
+
+
+class OptionsFirstTest(servers.EhloTestCase):
+    """Bad option values end ehlo before it connects anywhere."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ehlo-harden-opt-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.addCleanup(self.listener.close)
+        self.server = f"127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def assertNobodyConnected(self):
+        self.listener.settimeout(0.3)
+        with self.assertRaises(socket.timeout, msg="ehlo connected"):
+            self.listener.accept()[0].close()
+
+    def refused(self, args, script="EHLO me\nQUIT\n"):
+        r = self.ehlo([*args, self.server], script,
+                      env={"EHLO_DB": os.path.join(self.tmp, "db")})
+        self.assertNobodyConnected()
+        self.assertNotIn("stdin:", r.stderr)
+        return r
+
+    def test_unknown_auth_mechanism(self):
+        for cmd in (["run"], ["send", "--from", "a@example.test",
+                              "--to", "b@example.test"],
+                    ["probe", "size"]):
+            with self.subTest(cmd=cmd[0]):
+                r = self.refused([*cmd, "--auth", "BOGUS", "--user", "u"])
+                self.assertExit(r, 2)
+                self.assertLine(r, r"^ehlo: --auth: unknown mechanism "
+                                r'"BOGUS"; use PLAIN, LOGIN', "stderr")
+
+    def test_unreadable_cafile(self):
+        r = self.refused(["run", "--starttls", "--cafile",
+                          os.path.join(self.tmp, "missing.pem")])
+        self.assertExit(r, 2)
+        self.assertLine(r, r"^ehlo: --cafile: cannot read .*missing\.pem",
+                        "stderr")
 
 
 if __name__ == "__main__":
