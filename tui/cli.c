@@ -63,6 +63,9 @@ enum {
 	OPT_CERT_WARN,
 	OPT_CERT_CRIT,
 	OPT_HELP,
+	/* issue 21 item 10: the practice server's connection limits */
+	OPT_MAX_CONNS,
+	OPT_MAX_PER_ADDR,
 };
 
 struct cli_option {
@@ -113,6 +116,10 @@ static const struct cli_option cli_options[] = {
     {{"cert-days-warn", required_argument, NULL, OPT_CERT_WARN}, CLI_O_CHECK},
     {{"cert-days-crit", required_argument, NULL, OPT_CERT_CRIT}, CLI_O_CHECK},
     {{"help", no_argument, NULL, OPT_HELP}, 0},
+    /* issue 21 item 10 */
+    {{"max-conns", required_argument, NULL, OPT_MAX_CONNS}, CLI_O_PRACTICE},
+    {{"max-per-addr", required_argument, NULL, OPT_MAX_PER_ADDR},
+        CLI_O_PRACTICE},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -405,6 +412,24 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		}
 		case OPT_HELP:
 			return 1;
+		case OPT_MAX_CONNS: /* issue 21 item 10 */
+		case OPT_MAX_PER_ADDR: {
+			long v;
+
+			if (parse_limit(optarg, &v) == -1 || v < 1 ||
+			    v > 100000)
+				return cli_usage_error(
+				           "%s wants a number of "
+				           "connections (1-100000), "
+				           "not \"%s\"",
+				           argv[optind - 1], optarg),
+				       -1;
+			if (ch == OPT_MAX_CONNS)
+				o->max_conns = (unsigned)v;
+			else
+				o->max_per_addr = (unsigned)v;
+			break;
+		}
 		default:
 			return cli_usage_error(
 			           "unknown option %s", argv[optind - 1]),
