@@ -4,6 +4,7 @@
  * commits once per loop turn, bringing the search index up, closing,
  * and the handle's accessors.  Opening and the schema are hist_open.c.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -59,12 +60,47 @@ hist_errmsg_rc(const char *path, int rc, const char *what, const char *detail)
 	    detail != NULL ? detail : sqlite3_errstr(rc), advice(rc));
 }
 
+/*
+ * SQLite calls a full disk or a read-only mount "disk I/O error" when
+ * it meets them in a write of the WAL or its index; the operating
+ * system's errno says which, and the message names it (issue 21 item
+ * 8).  NULL for any other error.
+ */
+static char *
+errmsg_sys(const char *path, int sys, const char *what)
+{
+	if (sys == ENOSPC || sys == EDQUOT)
+		return xasprintf("history database %s: %s failed: the disk is "
+		                 "full (%s); free some space, or use --db "
+		                 "PATH on another disk",
+		    path, what, strerror(sys));
+	if (sys == EROFS)
+		return xasprintf("history database %s: %s failed: its file "
+		                 "system is mounted read-only; `ehlo history` "
+		                 "and `ehlo show` can still read it: use --db "
+		                 "PATH to record elsewhere",
+		    path, what);
+	return NULL;
+}
+
 char *
 hist_errmsg(struct hist *h, const char *what)
 {
 	int rc = sqlite3_extended_errcode(h->db);
+	char *m = NULL;
 
-	return hist_errmsg_rc(h->path, rc, what, sqlite3_errmsg(h->db));
+	if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
+	    (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY)
+		m = errmsg_sys(h->path, sqlite3_system_errno(h->db), what);
+	return m != NULL
+	    ? m
+	    : hist_errmsg_rc(h->path, rc, what, sqlite3_errmsg(h->db));
+}
+
+char *
+hist_errmsg_errno(const char *path, int sys, const char *what)
+{
+	return errmsg_sys(path, sys, what);
 }
 
 sqlite3_stmt *

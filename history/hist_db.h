@@ -70,6 +70,12 @@ sqlite3_stmt *hist_stmt(
  */
 char *hist_errmsg(struct hist *, const char *what);
 
+/*
+ * For an operating-system error that has words of its own (a full disk,
+ * a read-only file system): the message, or NULL for any other errno.
+ */
+char *hist_errmsg_errno(const char *path, int sys, const char *what);
+
 /* Same for an explicit result code (when no handle message applies). */
 char *hist_errmsg_rc(
     const char *path, int rc, const char *what, const char *detail);

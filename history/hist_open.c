@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/xmalloc.h"
 #include "history/hist_db.h"
 #include "history/hist_pin.h"
@@ -300,6 +301,67 @@ fail:
 	return -1;
 }
 
+/*
+ * A WAL database is read through its index file (-shm), which SQLite
+ * creates beside it even to read; on a read-only mount or a full disk
+ * it cannot, and even `ehlo history` failed.  When there is no WAL
+ * content to miss (no -wal file, or an empty one), the file is read
+ * as immutable instead: no index, no locks (issue 21 item 8).  0, or -1
+ * leaving h->db closed.
+ */
+static int
+reopen_immutable(struct hist *h)
+{
+	struct buf uri;
+	struct stat sb;
+	char *wal = xasprintf("%s-wal", h->path);
+	const char *p;
+	int rc;
+
+	rc = stat(wal, &sb);
+	free(wal);
+	if (rc == 0 && sb.st_size > 0)
+		return -1;
+	buf_init(&uri, 0);
+	(void)buf_add_str(&uri, "file:");
+	for (p = h->path; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("/-._~", c) != NULL)
+			(void)buf_add(&uri, p, 1);
+		else
+			(void)buf_add_printf(&uri, "%%%02X", c);
+	}
+	(void)buf_add_str(&uri, "?immutable=1");
+	(void)buf_add(&uri, "", 1);
+	(void)sqlite3_close(h->db);
+	h->db = NULL;
+	rc = sqlite3_open_v2(buf_peek(&uri), &h->db,
+	    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	buf_reset(&uri);
+	if (rc != SQLITE_OK) {
+		(void)sqlite3_close(h->db);
+		h->db = NULL;
+		return -1;
+	}
+	(void)sqlite3_extended_result_codes(h->db, 1);
+	return 0;
+}
+
+/* The file cannot be written: because of its file system? */
+static char *
+why_not_writable(const char *path)
+{
+	char *m = NULL;
+
+	if (access(path, W_OK) == -1)
+		m = hist_errmsg_errno(path, errno, "opening");
+	return m != NULL ? m
+	                 : hist_errmsg_rc(path, SQLITE_READONLY, "opening",
+	                       "the file is not writable");
+}
+
 struct hist *
 hist_open(const char *path, unsigned flags, char **errstr)
 {
@@ -350,14 +412,23 @@ hist_open(const char *path, unsigned flags, char **errstr)
 	(void)sqlite3_extended_result_codes(h->db, 1);
 	(void)sqlite3_busy_timeout(h->db, HIST_BUSY_TIMEOUT_MS);
 	if (!ro && sqlite3_db_readonly(h->db, "main") == 1) {
-		*errstr = hist_errmsg_rc(path, SQLITE_READONLY, "opening",
-		    "the file is not writable");
+		*errstr = why_not_writable(path);
 		goto fail;
 	}
 	/* The first read: a file that is not a database fails here. */
 	if (hist_query_int(h, "SELECT count(*) FROM sqlite_schema", &v,
-	        "reading", errstr) == -1)
-		goto fail;
+	        "reading", errstr) == -1) {
+		int erc = sqlite3_errcode(h->db);
+
+		if (!ro || erc == SQLITE_NOTADB || erc == SQLITE_CORRUPT ||
+		    reopen_immutable(h) == -1)
+			goto fail;
+		free(*errstr);
+		*errstr = NULL;
+		if (hist_query_int(h, "SELECT count(*) FROM sqlite_schema", &v,
+		        "reading", errstr) == -1)
+			goto fail;
+	}
 	if (hist_query_int(h, "PRAGMA user_version", &v,
 	        "reading the schema "
 	        "version",

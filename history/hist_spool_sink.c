@@ -101,7 +101,10 @@ spool_write(struct spool_sink *sp, char **errstr)
 			    xasprintf("history spool %s: %s; this session "
 			              "is recorded up to here",
 			        sp->file,
-			        w == -1 ? strerror(errno) : "short write");
+			        w == -1 && (errno == ENOSPC || errno == EDQUOT)
+			            ? "the disk is full"
+			            : w == -1 ? strerror(errno)
+			                      : "short write");
 			if (done > 0)
 				(void)!ftruncate(sp->fd, sp->size);
 			buf_clear(&sp->out);

@@ -16,13 +16,13 @@
 #include "protocol/client.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/localfile.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
 #include "protocol/content.h"
@@ -710,11 +710,8 @@ smtp_client_body_file(struct smtp_client *c, const char *path, char **errstr)
 
 	if (body_check_state(c, errstr) == -1)
 		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*errstr =
-		    xasprintf("cannot open %s: %s", path, strerror(errno));
+	if ((fd = localfile_open(path, "the body", 0, NULL, errstr)) == -1)
 		return -1;
-	}
 	return body_start(c, body_file_read, c, path, fd);
 }
 

@@ -5,12 +5,12 @@
 #include "protocol/digest.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/localfile.h"
 #include "core/xmalloc.h"
 
 struct smtp_sha256 {
@@ -64,11 +64,8 @@ smtp_sha256_file(
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*errstr =
-		    xasprintf("cannot open %s: %s", path, strerror(errno));
+	if ((fd = localfile_open(path, "the file", 0, NULL, errstr)) == -1)
 		return -1;
-	}
 	d = smtp_sha256_new();
 	buf = xmalloc(65536);
 	*size = 0;

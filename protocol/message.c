@@ -35,17 +35,16 @@
 #include "protocol/message.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <magic.h>
 
 #include "core/buf.h"
+#include "core/localfile.h"
 #include "core/xmalloc.h"
 #include "protocol/message_int.h"
 
@@ -178,11 +177,9 @@ body_open(struct smtp_message_build *b, int *own, char **errstr)
 	}
 	if (b->body_path == NULL)
 		return -1;
-	if ((fd = open(b->body_path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*errstr = xasprintf("cannot open the body %s: %s", b->body_path,
-		    strerror(errno));
+	if ((fd = localfile_open(b->body_path, "the body", 0, NULL, errstr)) ==
+	    -1)
 		return -2;
-	}
 	*own = 1;
 	return fd;
 }
@@ -222,11 +219,17 @@ scan_body(struct smtp_message_build *b, struct scan *s, char **errstr)
 			    (const unsigned char *)b->body_mem + off, n);
 		}
 	} else {
-		while ((r = read_some(fd, b->inbuf, b->chunk)) > 0)
+		uint64_t total = 0;
+
+		while ((r = read_some(fd, b->inbuf, b->chunk)) > 0 &&
+		    (total += (uint64_t)r) <= LOCALFILE_MAX)
 			scan_feed(s, &qp, &scratch, b->inbuf, (size_t)r);
-		if (r == -1) {
-			*errstr =
-			    xasprintf("reading the body: %s", strerror(errno));
+		if (r == -1 || total > LOCALFILE_MAX) {
+			*errstr = r == -1
+			    ? xasprintf("reading the body: %s", strerror(errno))
+			    : xasprintf("the body is over the maximum of %llu "
+			                "octets",
+			          (unsigned long long)LOCALFILE_MAX);
 			if (own)
 				(void)close(fd);
 			buf_reset(&scratch);
@@ -329,7 +332,6 @@ build(struct smtp_message_build *b, const struct smtp_message *m,
 	int raw, rc = -1, multipart, nbodies;
 	uint64_t size = 0, bodysize;
 	magic_t mg = NULL;
-	struct stat stt;
 
 	buf_init(&h, 0);
 	if (m->from == NULL || *m->from == '\0') {
@@ -436,22 +438,14 @@ build(struct smtp_message_build *b, const struct smtp_message *m,
 		}
 	}
 	for (i = 0; i < m->attach.n; i++) {
-		int fd = open(m->attach.v[i], O_RDONLY | O_CLOEXEC);
+		uint64_t fsize;
+		int fd = localfile_open(
+		    m->attach.v[i], "the attachment", 0, &fsize, errstr);
 
-		if (fd == -1 || fstat(fd, &stt) == -1 ||
-		    !S_ISREG(stt.st_mode)) {
-			*errstr = fd == -1
-			    ? xasprintf("cannot open the attachment %s: %s",
-			          m->attach.v[i], strerror(errno))
-			    : xasprintf("the attachment %s is not a regular "
-			                "file",
-			          m->attach.v[i]);
-			if (fd != -1)
-				(void)close(fd);
+		if (fd == -1)
 			goto out;
-		}
 		(void)close(fd);
-		size += message_b64_size((uint64_t)stt.st_size);
+		size += message_b64_size(fsize);
 	}
 	b->info.nattach = m->attach.n;
 	multipart = m->attach.n > 0;
@@ -669,13 +663,10 @@ produce(struct smtp_message_build *b, char **errstr)
 			if (own)
 				b->fd = b->src_fd;
 		} else {
-			b->fd = open(s->path, O_RDONLY | O_CLOEXEC);
-			if (b->fd == -1) {
-				*errstr = xasprintf("cannot open the "
-				                    "attachment %s: %s",
-				    s->path, strerror(errno));
+			b->fd = localfile_open(
+			    s->path, "the attachment", 0, NULL, errstr);
+			if (b->fd == -1)
 				return -1;
-			}
 			b->src_fd = b->fd;
 		}
 	}

@@ -42,7 +42,21 @@ struct practice_opts {
 	 * first with 554 (an early-talker check); 0: greet at once. */
 	unsigned greet_pause_ms;
 	unsigned idle_ms; /* close idle connections (421); 0: 300000 */
+	/*
+	 * Connection limits (issue 21 item 10); 0 means the default.  At
+	 * either limit a newcomer evicts the connection (of that address,
+	 * for the second) that has gone longest without a complete line,
+	 * if that is over PRACTICE_EVICT_MS; else it gets 421 4.7.0.  The
+	 * total is kept below the process's descriptor limit.
+	 */
+	unsigned max_conns; /* all addresses; 0: PRACTICE_MAX_CONNS */
+	unsigned max_per_addr; /* one address; 0: PRACTICE_MAX_PER_ADDR */
 };
+
+#define PRACTICE_MAX_CONNS 1000
+/* Generous: a class of 100 behind one NAT address, or on loopback. */
+#define PRACTICE_MAX_PER_ADDR 300
+#define PRACTICE_EVICT_MS 1000
 
 struct practice; /* opaque */
 

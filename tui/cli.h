@@ -79,6 +79,8 @@ struct cli_opts {
 	/* check (CLI_O_CHECK): milliseconds and days, -1 when not given */
 	long warn_ms, crit_ms;
 	long cert_days_warn, cert_days_crit;
+	/* practice connection limits, 0 when not given (issue 21 item 10) */
+	unsigned max_conns, max_per_addr;
 	/* positional arguments after the subcommand, in order */
 	int nargs;
 	char **args;

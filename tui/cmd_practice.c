@@ -115,11 +115,16 @@ cmd_practice(int argc, char *argv[])
 	if (rc != 0) {
 		free(o.args);
 		if (rc == 1) {
-			(void)puts("usage: ehlo practice [--listen ADDR:PORT] "
-			           "[--inbox]\n"
-			           "  runs the practice server (default "
-			           "127.0.0.1:2525) until Ctrl-C;\n"
-			           "  --inbox lists the messages it delivered");
+			(void)puts(
+			    "usage: ehlo practice [--listen ADDR:PORT] "
+			    "[--inbox]\n"
+			    "  runs the practice server (default "
+			    "127.0.0.1:2525) until Ctrl-C;\n"
+			    "  --inbox lists the messages it delivered;\n"
+			    "  --max-conns N (default 1000) and "
+			    "--max-per-addr N (default 300)\n"
+			    "  limit connections: past them the "
+			    "stalest gives way, or 421 4.7.0");
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
@@ -143,6 +148,8 @@ cmd_practice(int argc, char *argv[])
 		return rc;
 	}
 	po.log = practice_print_log;
+	po.max_conns = o.max_conns;
+	po.max_per_addr = o.max_per_addr;
 	loop = loop_new();
 	if ((p = practice_new(loop, &po, &err)) == NULL) {
 		(void)fprintf(stderr, "ehlo: %s\n", err);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/escape.h"
+#include "core/localfile.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
 #include "history/history.h"
@@ -588,47 +589,6 @@ check_dsn(struct snd *s)
 	return 0;
 }
 
-/* Copies standard input into an unlinked temporary file (read twice). */
-static int
-spool_stdin(int *fdp)
-{
-	FILE *f = tmpfile();
-	char buf[65536];
-	ssize_t n;
-	int fd;
-
-	if (f == NULL) {
-		(void)fprintf(stderr,
-		    "ehlo: cannot make a temporary file for "
-		    "the body from stdin: %s\n",
-		    strerror(errno));
-		return -1;
-	}
-	fd = dup(fileno(f));
-	(void)fclose(f);
-	if (fd == -1)
-		return -1;
-	for (;;) {
-		n = read(STDIN_FILENO, buf, sizeof buf);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (write(fd, buf, (size_t)n) != n) {
-			n = -1;
-			break;
-		}
-	}
-	if (n == -1) {
-		(void)fprintf(stderr, "ehlo: reading the body from stdin: %s\n",
-		    strerror(errno));
-		(void)close(fd);
-		return -1;
-	}
-	*fdp = fd;
-	return 0;
-}
-
 static int
 load_draft(const struct cli_opts *o, struct draft_msg *dm)
 {
@@ -860,7 +820,13 @@ cmd_send(int argc, char *argv[])
 		msg.attach.v = o.attach.v;
 		msg.attach.n = o.attach.n;
 		if (o.body != NULL && strcmp(o.body, "-") == 0) {
-			if (spool_stdin(&body_fd) == -1) {
+			char *err = NULL;
+
+			body_fd = localfile_spool(STDIN_FILENO,
+			    "the body from standard input", 0, &err);
+			if (body_fd == -1) {
+				(void)fprintf(stderr, "ehlo: %s\n", err);
+				free(err);
 				cli_opts_free(&o);
 				return EXIT_USAGE;
 			}

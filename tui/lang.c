@@ -18,6 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "core/localfile.h"
 #include "core/xmalloc.h"
 #include "protocol/client.h"
 #include "protocol/sasl.h"
@@ -220,16 +221,16 @@ int
 lang_body(struct lang *l, const char *path, char **errstr)
 {
 	struct smtp_session *s = smtp_client_session(l->client);
+	char *err = NULL;
 	int fd;
 
 	if (*path == '\0') {
 		*errstr = xstrdup("/body needs a FILE");
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*errstr = xasprintf("/body: cannot open %s: %s; nothing was "
-		                    "sent",
-		    path, strerror(errno));
+	if ((fd = localfile_open(path, "the body", 0, NULL, &err)) == -1) {
+		*errstr = xasprintf("/body: %s; nothing was sent", err);
+		free(err);
 		return -1;
 	}
 	(void)close(fd);

@@ -13,6 +13,7 @@
 #include "tui/cli.h"
 #include "tui/cmdtab.h"
 #include "tui/lang.h"
+#include "tui/outgate.h"
 
 struct cli_command {
 	const char *name;
@@ -127,6 +128,7 @@ main(int argc, char *argv[])
 {
 	const struct cli_command *c;
 
+	outgate_init();
 	/* Read once, then gone from the environment (and from cores). */
 	lang_secret_env_take();
 	/* Imports of spooled sessions digest their /body files with it. */

@@ -15,6 +15,13 @@
 
 #include <stddef.h>
 
+/*
+ * Once, before anything is written: a closed stdout must not kill the
+ * process (SIGPIPE ignored); writes to it then fail and the gate stops
+ * passing them on.
+ */
+void outgate_init(void);
+
 /* Passes p[0..n) to stdout, or keeps it while the gate is closed. */
 void outgate_write(const void *p, size_t n);
 

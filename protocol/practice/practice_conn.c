@@ -185,7 +185,12 @@ pc_pump(struct pconn *c)
 	for (i = 0; i < PC_READS_PER_WAKE ||
 	     (c->ssl != NULL && SSL_pending(c->ssl) > 0);
 	     i++) {
+		size_t had = buf_used(&c->in);
+
 		pc_process(c);
+		/* A line was taken: progress (practice_limit.c). */
+		if (buf_used(&c->in) < had)
+			c->progress_us = loop_now_us();
 		if (!pc_can_read(c))
 			break;
 		r = pc_read(c);

@@ -62,7 +62,8 @@ struct loop;
 /* Above this much unsent output the connection is not read. */
 #define PC_OUT_HIGH (64 * 1024)
 #define PC_MAX_RCPTS 100
-#define PC_MAX_CONNS 1000
+/* Descriptors kept free beside the connections (listener, files, TLS). */
+#define PC_FD_RESERVE 64
 #define PC_GREY_MAX 256
 /* Reads per wake-up, so a flood on one connection cannot starve others. */
 #define PC_READS_PER_WAKE 32
@@ -199,6 +200,7 @@ struct practice {
 	unsigned next_msg;
 	struct pc_grey grey[PC_GREY_MAX];
 	size_t grey_next;
+	size_t max_conns, max_per_addr; /* in force (practice_limit.c) */
 };
 
 struct pconn {
@@ -218,6 +220,7 @@ struct pconn {
 	uint64_t greet_timer;
 	uint64_t idle_timer;
 	uint64_t last_us;
+	uint64_t progress_us; /* the last complete line, or the connect */
 	uint64_t slow_timer;
 	char *slow_rcpt; /* accepted when slow_timer fires */
 	int paused; /* waiting for a teaching delay: no input processed */
@@ -297,6 +300,16 @@ void pc_on_io(int fd, int events, void *arg);
 void pc_greet(struct pconn *c);
 void pc_greet_timer(void *arg);
 void pc_idle_timer(void *arg);
+
+/* practice_limit.c (issue 21 item 10) */
+/* Sets p->max_conns (below the descriptor limit) and p->max_per_addr. */
+void pc_limits_init(struct practice *p);
+/*
+ * Whether a newcomer from peer may stay: 1 yes (a stale connection may
+ * have been evicted for it), 0 no: 421 4.7.0 was sent on fd and fd is
+ * closed.
+ */
+int pc_admit(struct practice *p, int fd, const char *peer);
 
 /* practice_cert.c */
 int practice_mkdirs(const char *path, char **errstr);

@@ -1,7 +1,8 @@
 /*
  * The practice server's listener and public API: resolving and binding
  * the listen address (loopback unless asked otherwise), accepting
- * connections up to PC_MAX_CONNS, and the struct practice lifecycle.
+ * connections within the limits of practice_limit.c, and the struct
+ * practice lifecycle.
  */
 #include "protocol/practice/practice_int.h"
 
@@ -44,9 +45,8 @@ practice_on_accept(int lfd, int events, void *arg)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct pconn *c;
+	char peer[INET6_ADDRSTRLEN];
 	int fd, one = 1, i;
-	static const char busy[] =
-	    "421 4.3.2 practice.test Too many connections; try again later\r\n";
 
 	(void)events;
 	for (i = 0; i < 64; i++) {
@@ -70,11 +70,16 @@ practice_on_accept(int lfd, int events, void *arg)
 			}
 			return;
 		}
-		if (p->nconns >= PC_MAX_CONNS) {
-			(void)send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
-			(void)close(fd);
+		if (ss.ss_family == AF_INET6)
+			(void)inet_ntop(AF_INET6,
+			    &((struct sockaddr_in6 *)&ss)->sin6_addr, peer,
+			    sizeof peer);
+		else
+			(void)inet_ntop(AF_INET,
+			    &((struct sockaddr_in *)&ss)->sin_addr, peer,
+			    sizeof peer);
+		if (!pc_admit(p, fd, peer))
 			continue;
-		}
 		(void)setsockopt(
 		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c = xcalloc(1, sizeof *c);
@@ -85,20 +90,13 @@ practice_on_accept(int lfd, int events, void *arg)
 		buf_init(&c->in, PC_IN_CAP);
 		buf_init(&c->out, PC_OUT_CAP);
 		buf_init(&c->msg, PRACTICE_SIZE_LIMIT);
-		if (ss.ss_family == AF_INET6)
-			(void)inet_ntop(AF_INET6,
-			    &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer,
-			    sizeof c->peer);
-		else
-			(void)inet_ntop(AF_INET,
-			    &((struct sockaddr_in *)&ss)->sin_addr, c->peer,
-			    sizeof c->peer);
+		(void)snprintf(c->peer, sizeof c->peer, "%s", peer);
 		c->next = p->conns;
 		if (p->conns != NULL)
 			p->conns->prev = c;
 		p->conns = c;
 		p->nconns++;
-		c->last_us = loop_now_us();
+		c->last_us = c->progress_us = loop_now_us();
 		c->idle_timer = loop_timer_add(p->loop,
 		    p->o.idle_ms ? p->o.idle_ms : PC_DEF_IDLE_MS, pc_idle_timer,
 		    c);
@@ -259,6 +257,7 @@ practice_new(struct loop *loop, const struct practice_opts *o, char **errstr)
 	    practice_listen(p, p->o.listen, errstr) == -1)
 		goto fail;
 	p->o.listen = p->address;
+	pc_limits_init(p);
 	loop_fd_add(loop, p->lfd, LOOP_READ, practice_on_accept, p);
 	practice_log(p, "listening on %s (data in %s)", p->address, p->datadir);
 	return p;
