@@ -9,7 +9,8 @@
  * buffer through body_buf()/body_commit().
  *
  * RFC 5321 (SMTP), RFC 4954 (AUTH), RFC 2920 (PIPELINING), RFC 3030
- * (CHUNKING).
+ * (CHUNKING), RFC 5890 (IDNA 2008: a Unicode domain goes as its A-label
+ * to a server without SMTPUTF8, RFC 6531; the dialogue shows it typed).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,8 +19,12 @@
 
 #include "core/buf.h"
 #include "core/xmalloc.h"
+#include "protocol/idn.h"
 #include "protocol/sasl.h"
 #include "protocol/session_int.h"
+
+static int session_send_line(
+    struct smtp_session *, const char *, size_t, const char *, char **);
 
 /* The stage kind each verb opens. */
 static const enum smtp_stage_kind verb_kind[SMTP_VERB_COUNT] = {
@@ -308,9 +313,77 @@ send_sasl_line(struct smtp_session *s, const char *p, size_t n, char **errstr)
 	return 0;
 }
 
+/*
+ * A command naming a Unicode domain, to a server that did not offer
+ * SMTPUTF8: the line with the A-label in *wire (and a note), the line as
+ * typed in *shown; both NULL when nothing changes.  -1 with *errstr for
+ * a domain IDNA 2008 refuses (nothing is sent).
+ */
+static int
+idn_rewrite(struct smtp_session *s, const char *p, size_t n, char **wire,
+    char **shown, char **errstr)
+{
+	struct smtp_idn_change *ch;
+	size_t nch;
+
+	*wire = *shown = NULL;
+	if (s->caps.valid && smtp_caps_has(&s->caps, SMTP_CAP_SMTPUTF8))
+		return 0;
+	/* The first EHLO goes before the server said: an A-label then. */
+	*wire = smtp_idn_line(p, n, !s->caps.valid, &ch, &nch, errstr);
+	if (*wire == NULL) {
+		if (*errstr == NULL)
+			return 0;
+		{
+			char *e = xasprintf("%s; nothing was sent", *errstr);
+
+			free(*errstr);
+			*errstr = e;
+		}
+		return -1;
+	}
+	*shown = xstrndup(p, n);
+	smtp_session_note(s,
+	    s->caps.valid ? "%s is sent as its A-label %s: the server did "
+	                    "not offer SMTPUTF8 (IDNA 2008, RFC 5890)"
+	                  : "%s is sent as its A-label %s: the server has "
+	                    "not said whether it offers SMTPUTF8 (IDNA "
+	                    "2008, RFC 5890)",
+	    ch[0].ulabel, ch[0].alabel);
+	smtp_idn_changes_free(ch, nch);
+	return 0;
+}
+
 int
 smtp_session_send(
     struct smtp_session *s, const char *p, size_t n, char **errstr)
+{
+	char *idn_wire = NULL, *idn_shown = NULL;
+	int rc;
+
+	/* Only commands name domains. */
+	if (s->closed || s->state == SMTP_STATE_CONNECTING ||
+	    s->chunk_left > 0 || s->pred == SMTP_STATE_CONTENT ||
+	    s->pred == SMTP_STATE_AUTH)
+		return session_send_line(s, p, n, NULL, errstr);
+	if (has_forbidden(p, n, errstr))
+		return -1;
+	if (idn_rewrite(s, p, n, &idn_wire, &idn_shown, errstr) == -1)
+		return -1;
+	if (idn_wire == NULL)
+		return session_send_line(s, p, n, NULL, errstr);
+	rc =
+	    session_send_line(s, idn_wire, strlen(idn_wire), idn_shown, errstr);
+	free(idn_wire);
+	free(idn_shown);
+	return rc;
+}
+
+/* smtp_session_send after IDN: shown, when not NULL, is what the dialogue
+ * shows instead of the line (the Unicode form). */
+static int
+session_send_line(struct smtp_session *s, const char *p, size_t n,
+    const char *shown, char **errstr)
 {
 	struct smtp_check chk;
 	enum smtp_verb verb;
@@ -391,6 +464,8 @@ smtp_session_send(
 		                  "the server to read it");
 		return -1;
 	}
+	if (display == NULL && shown != NULL)
+		display = xstrdup(shown);
 	if (verb == SMTP_VERB_MAIL)
 		s->txn = ++s->ntxn;
 	/* These end any transaction (RFC 5321 4.1.1.1, 4.1.1.5). */

@@ -19,6 +19,7 @@ check 'curses\.h|ncurses\.h|ncursesw/|readline/|term\.h' tui 'ncurses/readline'
 check 'sqlite3\.h' history 'SQLite'
 check 'openssl/' protocol 'OpenSSL'
 check 'ares\.h' protocol 'c-ares'
+check 'idn2\.h' protocol 'libidn2'
 check 'tui/' tui 'a tui/ header'
 hits=$(grep -rnE '#[[:space:]]*include[[:space:]]*"(protocol|history|themes)/' core \
 	--include='*.c' --include='*.h')

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,9 @@ enum {
 	/* issue 21 item 10: the practice server's connection limits */
 	OPT_MAX_CONNS,
 	OPT_MAX_PER_ADDR,
+	/* issue 17: the configuration file and its accounts */
+	OPT_CONFIG,
+	OPT_ACCOUNT,
 };
 
 struct cli_option {
@@ -120,6 +125,10 @@ static const struct cli_option cli_options[] = {
     {{"max-conns", required_argument, NULL, OPT_MAX_CONNS}, CLI_O_PRACTICE},
     {{"max-per-addr", required_argument, NULL, OPT_MAX_PER_ADDR},
         CLI_O_PRACTICE},
+    /* issue 17: the configuration file (any command that reads it) and
+     * its accounts (-a NAME for the commands that connect) */
+    {{"config", required_argument, NULL, OPT_CONFIG}, 0},
+    {{"account", required_argument, NULL, OPT_ACCOUNT}, CLI_O_CONN},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -147,9 +156,8 @@ cli_usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/* Seconds with up to three decimals, 0.001 .. 86400. */
-static int
-parse_timeout(const char *s, int *ms)
+int
+cli_parse_seconds(const char *s, int *ms)
 {
 	char *end;
 	double v;
@@ -260,7 +268,7 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 	opterr = 0;
 	/* "-" first: options and positionals may be mixed, in order. */
 	while ((ch = getopt_long(argc, argv,
-	            allowed & CLI_O_CHECK ? "-:hw:c:" : "-:h", longopts,
+	            allowed & CLI_O_CHECK ? "-:ha:w:c:" : "-:ha:", longopts,
 	            NULL)) != -1) {
 		if (ch == 1) {
 			o->args = xreallocarray(
@@ -270,6 +278,8 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		}
 		if (ch == 'h')
 			ch = OPT_HELP;
+		else if (ch == 'a')
+			ch = OPT_ACCOUNT;
 		else if (ch == 'w')
 			ch = OPT_WARN;
 		else if (ch == 'c')
@@ -304,13 +314,14 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			o->helo = optarg;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_timeout(optarg, &o->timeout_ms) == -1)
+			if (cli_parse_seconds(optarg, &o->timeout_ms) == -1)
 				return cli_usage_error(
 				           "--timeout wants "
 				           "seconds between 0.001 and 86400, "
 				           "not \"%s\"",
 				           optarg),
 				       -1;
+			o->timeout_given = 1;
 			break;
 		case OPT_AUTH:
 			o->auth = optarg;
@@ -440,6 +451,12 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 				o->max_per_addr = (unsigned)v;
 			break;
 		}
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case OPT_ACCOUNT:
+			o->account = optarg;
+			break;
 		default:
 			return cli_usage_error(
 			           "unknown option %s", argv[optind - 1]),
@@ -456,14 +473,54 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		           "other: --tls is TLS from the first byte, "
 		           "--starttls upgrades a plain connection"),
 		       -1;
+	/* The configuration fills in what the command line left unset. */
+	if ((allowed & (CLI_O_CONN | CLI_O_THEME | CLI_O_HISTORY)) != 0 &&
+	    cli_config_apply(o) == -1)
+		return -1;
 	if (check_values(o) != 0)
 		return -1;
-	if (o->auth != NULL && o->user == NULL)
-		return cli_usage_error("--auth %s needs --user NAME", o->auth),
-		       -1;
 	if (o->user != NULL && o->auth == NULL)
 		return cli_usage_error("--user is only used with --auth MECH"),
 		       -1;
+	return 0;
+}
+
+void
+cli_config_forget(struct cli_opts *o, unsigned what)
+{
+	if (what & o->cfg_applied & CLI_CFG_AUTH)
+		o->auth = o->user = NULL;
+	if (what & o->cfg_applied & CLI_CFG_TLS_MODE)
+		o->starttls = o->no_starttls = o->tls = 0;
+	o->cfg_applied &= ~what;
+}
+
+int
+cli_connect_ready(struct cli_opts *o)
+{
+	char *host = NULL, *port = NULL, *err = NULL;
+
+	if (o->auth == NULL)
+		return 0;
+	if (o->server != NULL &&
+	    smtp_server_parse(o->server, 25, &host, &port, &err) == -1) {
+		free(err); /* the host says so when it connects */
+		err = NULL;
+	}
+	if (cli_config_secret(o, host, &err) == -1) {
+		(void)fprintf(stderr, "ehlo: %s\n", err);
+		free(err);
+		free(host);
+		free(port);
+		return EXIT_USAGE;
+	}
+	free(host);
+	free(port);
+	if (o->user == NULL)
+		return cli_usage_error("--auth %s needs a user: --user NAME, "
+		                       "or user in the account, or a login "
+		                       "in ~/.netrc",
+		    o->auth);
 	return 0;
 }
 
@@ -486,11 +543,24 @@ cli_client_opts(const struct cli_opts *o, const char *host, const char *port,
 char *
 cli_default_helo(void)
 {
-	char name[256];
+	struct addrinfo hints, *res = NULL;
+	char name[256], *fqdn = NULL;
 
-	if (gethostname(name, sizeof name) == 0 && name[0] != '\0') {
-		name[sizeof name - 1] = '\0';
-		return xstrdup(name);
-	}
-	return xstrdup("localhost");
+	if (gethostname(name, sizeof name) != 0 || name[0] == '\0')
+		return NULL;
+	name[sizeof name - 1] = '\0';
+	memset(&hints, 0, sizeof hints);
+	hints.ai_flags = AI_CANONNAME;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(name, NULL, &hints, &res) == 0 && res != NULL &&
+	    res->ai_canonname != NULL && strchr(res->ai_canonname, '.') != NULL)
+		fqdn = xstrdup(res->ai_canonname);
+	else if (strchr(name, '.') != NULL)
+		fqdn = xstrdup(name);
+	if (res != NULL)
+		freeaddrinfo(res);
+	/* A trailing dot is DNS syntax, not part of the EHLO name. */
+	if (fqdn != NULL && fqdn[strlen(fqdn) - 1] == '.')
+		fqdn[strlen(fqdn) - 1] = '\0';
+	return fqdn;
 }

@@ -84,7 +84,26 @@ struct cli_opts {
 	/* positional arguments after the subcommand, in order */
 	int nargs;
 	char **args;
+	/* configuration file and accounts (issue 17, tui/cli_config.c) */
+	const char *config; /* --config FILE */
+	const char *account; /* -a, --account NAME */
+	int timeout_given; /* --timeout was on the command line */
+	const char *cfg_server; /* the account's host[:port], or NULL */
+	int cfg_port; /* the account's port (a SERVER without one), or 0 */
+	const char *passwordeval; /* the account's, run when AUTH needs it */
+	unsigned cfg_applied; /* CLI_CFG_*: what the configuration set */
 };
+
+/* What the configuration set (cli_opts.cfg_applied). */
+#define CLI_CFG_AUTH 0x1 /* auth and user */
+#define CLI_CFG_TLS_MODE 0x2 /* starttls, no_starttls or tls */
+
+/*
+ * Takes back what the configuration set in what (CLI_CFG_*), for a
+ * command that does its own (check does not authenticate; replay
+ * repeats the recorded STARTTLS and AUTH).
+ */
+void cli_config_forget(struct cli_opts *o, unsigned what);
 
 /*
  * Parses argv (argv[0] is the subcommand name) accepting the option
@@ -102,6 +121,40 @@ int cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o);
  */
 const char *cli_option_name(size_t i, int *has_arg);
 
+/*
+ * For a command that connects, once o->server is known (NULL: none
+ * yet): the configured secret (the account's password or passwordeval,
+ * else ~/.netrc for the server's host, which may give the user too) when
+ * --auth (or the account's auth) is on, then the checks that need it
+ * (--auth needs a user).  Returns 0, or EXIT_USAGE after printing.
+ */
+int cli_connect_ready(struct cli_opts *o);
+
+/*
+ * The configuration file applied to o (tui/cli_config.c, keys in
+ * docs/configuration.md): reads o->config (else
+ * $XDG_CONFIG_HOME/ehlo/config, else ~/.config/ehlo/config; a missing
+ * default file is no error), picks o->account (else the account
+ * "default" if there is one, else the defaults) and fills in what the
+ * command line left unset.  Keywords ehlo does not use are reported on
+ * stderr with their file and line.  The configuration stays loaded
+ * until exit (o's strings point into it); a password in it goes to the
+ * secret store (lang_secret_preset) and is wiped.  Returns 0, or -1
+ * after printing the problem (file, line, what).
+ */
+int cli_config_apply(struct cli_opts *o);
+
+/*
+ * When o->auth is set and nothing gave a secret yet: runs the account's
+ * passwordeval with /bin/sh -c (its first output line; every copy
+ * wiped), else reads ~/.netrc ($NETRC) for host (NULL: only its default
+ * entry), which may also give o->user.  Returns 0, or -1 with *errstr.
+ */
+int cli_config_secret(struct cli_opts *o, const char *host, char **errstr);
+
+/* Seconds (up to three decimals, 0.001 .. 86400) into *ms; -1 if bad. */
+int cli_parse_seconds(const char *s, int *ms);
+
 /* Prints "ehlo: message\n(try: ehlo --help)" to stderr; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -112,8 +165,12 @@ struct smtp_client_opts;
 void cli_client_opts(const struct cli_opts *o, const char *host,
     const char *port, struct smtp_client_opts *co);
 
-/* The name for EHLO/HELO when --helo is not given: this host's name, or
- * "localhost".  Allocated. */
+/*
+ * The name for EHLO/HELO when --helo is not given: this host's fully
+ * qualified name (getaddrinfo with AI_CANONNAME; a name with a dot), or
+ * NULL when there is none: then the host uses the address literal of the
+ * connection's local end (RFC 5321 section 4.1.4).  Allocated.
+ */
 char *cli_default_helo(void);
 
 /* Subcommands: each gets argv with argv[0] = its name. */
@@ -157,5 +214,6 @@ int linemode_run_script(const struct cli_opts *, const char *text, size_t len,
 #define EXIT_REPLY 1
 #define EXIT_USAGE 2
 #define EXIT_NETWORK 3
+#define EXIT_TEMPFAIL 75 /* the session ended on a 4xx (EX_TEMPFAIL) */
 
 #endif

@@ -424,10 +424,12 @@ cmd_check(int argc, char *argv[])
 		}
 		return CHECK_UNKNOWN;
 	}
-	if (o.nargs != 1) {
+	cli_config_forget(&o, CLI_CFG_AUTH); /* check never authenticates */
+	if (o.nargs != 1 && !(o.nargs == 0 && o.cfg_server != NULL)) {
 		cli_opts_free(&o);
 		return unknown("ehlo check needs exactly one SERVER (host, "
-		               "host:port or [v6addr]:port)");
+		               "host:port or [v6addr]:port), or -a ACCOUNT "
+		               "with a host");
 	}
 	if (o.auth != NULL) {
 		cli_opts_free(&o);
@@ -438,7 +440,7 @@ cmd_check(int argc, char *argv[])
 		return unknown(
 		    "-w (%ld ms) is above -c (%ld ms)", o.warn_ms, o.crit_ms);
 	}
-	rc = run_check(&o, o.args[0]);
+	rc = run_check(&o, o.nargs == 1 ? o.args[0] : o.cfg_server);
 	cli_opts_free(&o);
 	return rc;
 }

@@ -204,6 +204,12 @@ cmd_probe(int argc, char *argv[])
 		cli_opts_free(&o);
 		return rc == 1 ? usage_help() : EXIT_USAGE;
 	}
+	/* A probe sets its own TLS and never authenticates. */
+	cli_config_forget(&o, CLI_CFG_AUTH | CLI_CFG_TLS_MODE);
+	if (o.nargs == 1 && o.cfg_server != NULL) {
+		o.args = xreallocarray(o.args, 2, sizeof *o.args);
+		o.args[o.nargs++] = (char *)o.cfg_server;
+	}
 	if (o.starttls || o.no_starttls || o.auth != NULL || o.cc.n > 0 ||
 	    o.bcc.n > 0 || o.attach.n > 0 || o.header.n > 0 ||
 	    o.subject != NULL || o.body != NULL || o.draft != NULL ||

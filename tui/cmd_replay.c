@@ -780,6 +780,7 @@ cmd_replay(int argc, char *argv[])
 		        : "ehlo replay takes a session ID and "
 		          "optionally a SERVER, nothing more");
 	}
+	cli_config_forget(&o, CLI_CFG_AUTH | CLI_CFG_TLS_MODE);
 	if (o.auth != NULL || o.starttls) {
 		free(o.args);
 		return cli_usage_error(

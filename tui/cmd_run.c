@@ -34,7 +34,9 @@ cmd_run(int argc, char *argv[])
 			    "at most a SCRIPT");
 		}
 		o.script = o.nargs == 1 ? o.args[0] : NULL;
-		rc = mxrun_linemode(&o);
+		rc = cli_connect_ready(&o);
+		if (rc == 0)
+			rc = mxrun_linemode(&o);
 		free(o.args);
 		return rc;
 	}
@@ -43,11 +45,23 @@ cmd_run(int argc, char *argv[])
 		return cli_usage_error("--dns is for MX lookups: use it with "
 		                       "--mx DOMAIN");
 	}
+	/* The account's host: with -a a lone argument is the SCRIPT. */
+	if (o.cfg_server != NULL &&
+	    (o.nargs == 0 || (o.nargs == 1 && o.account != NULL))) {
+		o.server = o.cfg_server;
+		o.script = o.nargs == 1 ? o.args[0] : NULL;
+		rc = cli_connect_ready(&o);
+		if (rc == 0)
+			rc = linemode_run(&o);
+		free(o.args);
+		return rc;
+	}
 	if (o.nargs < 1 || o.nargs > 2) {
 		/* The message names o.args[2]: free only after it. */
 		rc = o.nargs < 1
 		    ? cli_usage_error("ehlo run needs a SERVER (host, "
-		                      "host:port or [v6addr]:port)")
+		                      "host:port or [v6addr]:port), or -a "
+		                      "ACCOUNT with a host")
 		    : cli_usage_error("unexpected argument \"%s\" after the "
 		                      "script",
 		          o.args[2]);
@@ -56,7 +70,9 @@ cmd_run(int argc, char *argv[])
 	}
 	o.server = o.args[0];
 	o.script = o.nargs == 2 ? o.args[1] : NULL;
-	rc = linemode_run(&o);
+	rc = cli_connect_ready(&o);
+	if (rc == 0)
+		rc = linemode_run(&o);
 	free(o.args);
 	return rc;
 }

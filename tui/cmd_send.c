@@ -215,7 +215,7 @@ envelope_done(struct snd *s)
 
 	next = smtp_txn_after_envelope(s->txn, s->mail_code, s->rcpt_code, &ok);
 	if (next == SMTP_TXN_NEXT_NO_SENDER) {
-		snd_error(s, EXIT_REPLY,
+		snd_error(s, host_reply_exit(s->host),
 		    "the server refused the sender (MAIL FROM, %d); the "
 		    "message was not sent",
 		    s->mail_code);
@@ -228,7 +228,7 @@ envelope_done(struct snd *s)
 			    s->info->rcpts[i], s->rcpt_code[i],
 			    s->rcpt_text[i] != NULL ? s->rcpt_text[i] : "");
 	if (next == SMTP_TXN_NEXT_NO_RCPT) {
-		snd_error(s, EXIT_REPLY,
+		snd_error(s, host_reply_exit(s->host),
 		    "the server accepted none of the %zu recipient(s); the "
 		    "message was not sent",
 		    s->info->nrcpts);
@@ -237,7 +237,7 @@ envelope_done(struct snd *s)
 		return;
 	}
 	if (next == SMTP_TXN_NEXT_REFUSED) {
-		snd_error(s, EXIT_REPLY,
+		snd_error(s, host_reply_exit(s->host),
 		    "%zu of %zu recipient(s) refused (listed above); the "
 		    "message was not sent to anyone (--partial sends it to "
 		    "the accepted ones)",
@@ -262,7 +262,7 @@ data_done(struct snd *s)
 	size_t i, ok = 0;
 
 	if (!s->body_started) {
-		snd_error(s, EXIT_REPLY,
+		snd_error(s, host_reply_exit(s->host),
 		    "the server refused DATA (%d); the message was not sent",
 		    s->data_code);
 		send_cmd(s, "RSET");
@@ -270,7 +270,7 @@ data_done(struct snd *s)
 		return;
 	}
 	if (s->msg_code / 100 != 2) {
-		snd_error(s, EXIT_REPLY,
+		snd_error(s, host_reply_exit(s->host),
 		    "the server refused the message after it was sent (%d); "
 		    "it was not delivered",
 		    s->msg_code);
@@ -375,7 +375,7 @@ closed_early(struct snd *s)
 		return;
 	host_result(s->host, host_exit_status(s->host), &r);
 	if (r.code != 0)
-		snd_error(s, EXIT_REPLY,
+		snd_error(s, host_reply_exit(s->host),
 		    "the server ended the session with %d%s%s; nothing was "
 		    "delivered",
 		    r.code, r.enhanced[0] != '\0' ? " " : "", r.enhanced);
@@ -436,7 +436,7 @@ phase_step(struct snd *s)
 		if (st != SMTP_STATE_GREETED)
 			return;
 		if (last_code(s) != 220) {
-			snd_error(s, EXIT_REPLY,
+			snd_error(s, host_reply_exit(s->host),
 			    "the server refused the session in its greeting "
 			    "(%d); nothing was sent",
 			    last_code(s));
@@ -453,7 +453,7 @@ phase_step(struct snd *s)
 		}
 		if (s->phase == PH_EHLO_TLS || s->o->starttls ||
 		    s->o->auth != NULL) {
-			snd_error(s, EXIT_REPLY,
+			snd_error(s, host_reply_exit(s->host),
 			    "the server did not accept EHLO; %s needs ESMTP",
 			    s->phase == PH_EHLO_TLS ? "sending after STARTTLS"
 			        : s->o->starttls    ? "--starttls"
@@ -471,7 +471,7 @@ phase_step(struct snd *s)
 		return;
 	case PH_HELO:
 		if (last_code(s) / 100 != 2) {
-			snd_error(s, EXIT_REPLY,
+			snd_error(s, host_reply_exit(s->host),
 			    "the server accepted neither EHLO nor HELO; "
 			    "nothing was sent");
 			send_quit(s);
@@ -502,7 +502,7 @@ phase_step(struct snd *s)
 			begin_txn(s);
 			return;
 		}
-		snd_error(s, EXIT_REPLY,
+		snd_error(s, host_reply_exit(s->host),
 		    "authentication as %s failed; nothing else was sent",
 		    s->o->user);
 		send_quit(s);
@@ -770,17 +770,24 @@ cmd_send(int argc, char *argv[])
 		}
 		return EXIT_USAGE;
 	}
-	if (o.nargs != 1) {
+	if (o.nargs == 0 && o.cfg_server != NULL)
+		o.server = o.cfg_server; /* the account's host */
+	else if (o.nargs != 1) {
 		rc = o.nargs < 1 ? cli_usage_error("ehlo send needs a SERVER "
 		                                   "(host, host:port or "
-		                                   "[v6addr]:port)")
+		                                   "[v6addr]:port, or -a "
+		                                   "ACCOUNT with a host)")
 		                 : cli_usage_error("unexpected argument \"%s\" "
 		                                   "after the server",
 		                       o.args[1]);
 		cli_opts_free(&o);
 		return rc;
+	} else
+		o.server = o.args[0];
+	if ((rc = cli_connect_ready(&o)) != 0) {
+		cli_opts_free(&o);
+		return rc;
 	}
-	o.server = o.args[0];
 	smtp_message_init(&msg);
 	memset(&dm, 0, sizeof dm);
 	if (o.draft != NULL) {

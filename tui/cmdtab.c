@@ -401,9 +401,9 @@ cmdtab_script_help(FILE *f)
 	    "Script lines: SMTP commands as typed; after 354, message "
 	    "content until \".\";\n"
 	    "%s\n"
-	    "Exit: 0 positive replies, 1 a 4xx/5xx, 2 bad usage, 3 network, "
-	    "TLS or\n"
-	    "timeout failure.\n",
+	    "Exit: 0 positive replies, 1 ended on a 5xx, 75 ended on a 4xx, "
+	    "2 bad usage,\n"
+	    "3 network, TLS or timeout failure.\n",
 	    list);
 	free(list);
 }

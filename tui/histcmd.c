@@ -190,11 +190,14 @@ histcmd_outcome_words(struct hist *h, const struct hist_session *s,
 
 	memset(&le, 0, sizeof le);
 	/* Only a failed session needs its replies read. */
-	if (s->exit_status == EXIT_REPLY && es != NULL)
+	if ((s->exit_status == EXIT_REPLY || s->exit_status == EXIT_TEMPFAIL) &&
+	    es != NULL)
 		for (i = 0; i < es->n; i++)
 			last_error_take(&le, es->v[i].flags, es->v[i].code,
 			    es->v[i].enhanced);
-	else if (s->exit_status == EXIT_REPLY && h != NULL &&
+	else if ((s->exit_status == EXIT_REPLY ||
+	             s->exit_status == EXIT_TEMPFAIL) &&
+	    h != NULL &&
 	    hist_session_last_error(h, s->id, &le.code, le.enhanced,
 	        sizeof le.enhanced, &err) == -1)
 		free(err); /* the words without the code */

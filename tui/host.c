@@ -12,11 +12,16 @@
  */
 #include "tui/host.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/escape.h"
 #include "core/loop.h"
@@ -33,7 +38,10 @@ struct host {
 	const struct cli_opts *o;
 	unsigned flags;
 	struct host_cbs cbs;
-	char *helo;
+	/* --helo, the FQDN, or (helo_literal) the local end's address
+	 * literal, set for each server: callers keep the pointer */
+	char helo[300];
+	int helo_literal;
 	struct print_opts po;
 
 	/* how sessions are recorded */
@@ -62,6 +70,8 @@ struct host {
 	int exit_fixed;
 };
 
+static void helo_literal(struct host *);
+
 static void
 on_term_signal(int signo, void *arg)
 {
@@ -73,13 +83,21 @@ host_new(struct loop *loop, const struct cli_opts *o, unsigned flags,
     const struct host_cbs *cbs)
 {
 	struct host *h = xcalloc(1, sizeof *h);
+	char *fqdn;
 
 	h->loop = loop;
 	h->o = o;
 	h->flags = flags;
 	if (cbs != NULL)
 		h->cbs = *cbs;
-	h->helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
+	if ((fqdn = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo()) !=
+	    NULL)
+		(void)snprintf(h->helo, sizeof h->helo, "%s", fqdn);
+	else {
+		h->helo_literal = 1;
+		(void)snprintf(h->helo, sizeof h->helo, "[127.0.0.1]");
+	}
+	free(fqdn);
 	h->po.json = o->json;
 	h->po.timing = o->timing;
 	h->host = xstrdup("");
@@ -170,11 +188,17 @@ host_reply_expected(struct host *h)
 }
 
 int
+host_reply_exit(const struct host *h)
+{
+	return h->code / 100 == 4 ? EXIT_TEMPFAIL : EXIT_REPLY;
+}
+
+int
 host_exit_status(const struct host *h)
 {
 	if (h->exit_fixed != 0)
 		return h->exit_fixed;
-	return h->failed_replies > 0 ? EXIT_REPLY : EXIT_OK;
+	return h->failed_replies > 0 ? host_reply_exit(h) : EXIT_OK;
 }
 
 enum host_outcome
@@ -182,7 +206,9 @@ host_outcome_of(int exit_status, int code)
 {
 	if (exit_status == EXIT_OK)
 		return HOST_OUTCOME_OK;
-	if (exit_status == EXIT_REPLY)
+	if (exit_status == EXIT_TEMPFAIL)
+		return HOST_OUTCOME_TEMPFAIL;
+	if (exit_status == EXIT_REPLY) /* 4xx: recorded before exit 75 */
 		return code / 100 == 4 ? HOST_OUTCOME_TEMPFAIL
 		                       : HOST_OUTCOME_FAILED;
 	if (exit_status == EXIT_USAGE)
@@ -363,13 +389,18 @@ host_set_server(struct host *h, const char *server, char **errstr)
 
 	if (server == NULL)
 		server = h->o->server;
-	if (smtp_server_parse(
-	        server, h->o->tls ? 465 : 25, &host, &port, errstr) == -1)
+	if (smtp_server_parse(server,
+	        h->o->cfg_port != 0 ? h->o->cfg_port
+	            : h->o->tls     ? 465
+	                            : 25,
+	        &host, &port, errstr) == -1)
 		return -1;
 	free(h->host);
 	free(h->port);
 	h->host = host;
 	h->port = port;
+	if (h->helo_literal)
+		helo_literal(h);
 	return 0;
 }
 
@@ -489,7 +520,6 @@ host_free(struct host *h)
 	if (h == NULL)
 		return;
 	drop_session(h);
-	free(h->helo);
 	free(h->host);
 	free(h->port);
 	free(h->cafile);
@@ -521,6 +551,44 @@ const char *
 host_helo(const struct host *h)
 {
 	return h->helo;
+}
+
+/*
+ * The address literal of the local end towards host:port: "[192.0.2.1]"
+ * or "[IPv6:2001:db8::1]".  A UDP socket connected there asks the
+ * kernel for the source address it would use; nothing is sent.
+ */
+static void
+helo_literal(struct host *h)
+{
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char addr[INET6_ADDRSTRLEN];
+	int fd = -1;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(h->host, h->port, &hints, &res) != 0 || res == NULL)
+		return;
+	if ((fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) != -1 &&
+	    connect(fd, res->ai_addr, res->ai_addrlen) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET &&
+		    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+		        addr, sizeof addr) != NULL)
+			(void)snprintf(h->helo, sizeof h->helo, "[%s]", addr);
+		else if (ss.ss_family == AF_INET6 &&
+		    inet_ntop(AF_INET6,
+		        &((struct sockaddr_in6 *)&ss)->sin6_addr, addr,
+		        sizeof addr) != NULL)
+			(void)snprintf(
+			    h->helo, sizeof h->helo, "[IPv6:%s]", addr);
+	}
+	if (fd != -1)
+		(void)close(fd);
+	freeaddrinfo(res);
 }
 
 const char *

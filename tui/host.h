@@ -167,8 +167,13 @@ void host_reply_expected(struct host *);
 /* 4xx and 5xx replies counted as failures so far. */
 int host_failed_replies(const struct host *);
 /*
- * The default exit status: the fixed one, else 1 when a reply counts as
- * failed, else 0.
+ * The status for a session that ends on the last counted reply:
+ * EXIT_TEMPFAIL (75) when it was a 4xx, else EXIT_REPLY (1).
+ */
+int host_reply_exit(const struct host *);
+/*
+ * The default exit status: the fixed one, else host_reply_exit() when a
+ * reply counts as failed, else 0.
  */
 int host_exit_status(const struct host *);
 /* The outcome when the session ends with exit_status. */
@@ -178,7 +183,11 @@ void host_result(const struct host *, int exit_status, struct host_result *);
 struct smtp_client *host_client(struct host *);
 struct smtp_session *host_session(struct host *);
 struct record *host_record(struct host *);
-/* The name for EHLO/HELO (--helo or this host's name). */
+/*
+ * The name for EHLO/HELO: --helo, else this host's FQDN, else the
+ * address literal of the local end towards the server (updated by
+ * host_set_server; the pointer stays valid for the host's life).
+ */
 const char *host_helo(const struct host *);
 /* The host and port of the last host_connect ("" before). */
 const char *host_peer_host(const struct host *);

@@ -46,6 +46,7 @@ lang_secret_env_take(void)
 	if (lang_env_secret == NULL)
 		(void)atexit(lang_secret_env_wipe);
 	secret_free_str(lang_env_secret);
+	lang_env_secret = NULL;
 	lang_env_secret = xstrdup(env);
 	/*
 	 * The name goes from environ; then the bytes of "NAME=value"
@@ -65,20 +66,80 @@ lang_secret_env(void)
 	return lang_env_secret;
 }
 
-/* $EHLO_PASSWORD, else asked on the terminal without echo. */
-static char *
-lang_secret_read(const char *user, char **errstr)
+void
+lang_secret_preset(const char *secret)
 {
-	const char *env = lang_secret_env();
-	struct termios old, noecho;
-	char buf[1024], *secret;
-	size_t n = 0;
-	ssize_t r;
-	int fd;
-	char c;
+	if (lang_env_secret != NULL || secret == NULL)
+		return;
+	(void)atexit(lang_secret_env_wipe);
+	lang_env_secret = xstrdup(secret);
+}
 
-	if (env != NULL)
-		return xstrdup(env);
+/* Beyond this it is not a secret someone typed or pasted. */
+#define LANG_SECRET_MAX (1024 * 1024)
+
+/* The line being typed: grows by copying, the old copy wiped. */
+struct secret_line {
+	char *b;
+	size_t n, cap;
+};
+
+static void
+secret_line_add(struct secret_line *l, char c)
+{
+	char *bigger;
+
+	if (l->n + 1 >= l->cap) {
+		if (l->cap >= LANG_SECRET_MAX)
+			return;
+		bigger = xmalloc(l->cap * 2);
+		memcpy(bigger, l->b, l->n);
+		secret_free(l->b, l->cap);
+		l->b = bigger;
+		l->cap *= 2;
+	}
+	l->b[l->n++] = c;
+}
+
+/*
+ * Edits the line from the bytes in buf: 1 at Enter, -1 at Ctrl-D on an
+ * empty line, else 0.  Backspace takes one character (all its UTF-8
+ * bytes), Ctrl-U all; other control bytes are dropped.
+ */
+static int
+secret_line_feed(struct secret_line *l, const char *buf, size_t len)
+{
+	size_t i;
+	unsigned char c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)buf[i];
+		if (c == '\r' || c == '\n')
+			return 1;
+		if (c == 0x7f || c == 0x08) {
+			while (l->n > 0 && (l->b[l->n - 1] & 0xc0) == 0x80)
+				l->n--;
+			if (l->n > 0)
+				l->n--;
+		} else if (c == 0x15)
+			l->n = 0;
+		else if (c == 0x04 && l->n == 0)
+			return -1;
+		else if (c >= 0x20)
+			secret_line_add(l, (char)c);
+	}
+	return 0;
+}
+
+char *
+lang_secret_ask(const char *user, char **errstr)
+{
+	struct termios old, raw;
+	struct secret_line l;
+	char chunk[4096], *secret = NULL;
+	ssize_t r;
+	int fd, done = 0;
+
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
 		*errstr = xstrdup("no secret: set EHLO_PASSWORD, or run ehlo "
 		                  "from a terminal to be asked for it");
@@ -90,26 +151,50 @@ lang_secret_read(const char *user, char **errstr)
 		                  "set EHLO_PASSWORD instead");
 		return NULL;
 	}
-	noecho = old;
-	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	noecho.c_lflag |= ICANON;
-	(void)tcsetattr(fd, TCSAFLUSH, &noecho);
+	/*
+	 * Not canonical: the terminal's own line editor stops at 4 KiB,
+	 * and bearer tokens are longer.  Signals stay on (Ctrl-C).
+	 */
+	raw = old;
+	raw.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON);
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	(void)tcsetattr(fd, TCSAFLUSH, &raw);
 	(void)dprintf(fd, "Secret for %s (not echoed): ", user);
-	while ((r = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
-		if (n + 1 < sizeof buf)
-			buf[n++] = c;
-	buf[n] = '\0';
+	l.cap = 256;
+	l.n = 0;
+	l.b = xmalloc(l.cap);
+	while (done == 0) {
+		r = read(fd, chunk, sizeof chunk);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			done = -1;
+			break;
+		}
+		done = secret_line_feed(&l, chunk, (size_t)r);
+	}
+	explicit_bzero(chunk, sizeof chunk);
 	(void)tcsetattr(fd, TCSAFLUSH, &old);
 	(void)dprintf(fd, "\n");
 	(void)close(fd);
-	if (r != 1) {
-		explicit_bzero(buf, sizeof buf);
+	if (done == 1) {
+		secret = xstrndup(l.b, l.n);
+	} else
 		*errstr = xstrdup("no secret was entered");
-		return NULL;
-	}
-	secret = xstrdup(buf);
-	explicit_bzero(buf, sizeof buf);
+	secret_free(l.b, l.cap);
 	return secret;
+}
+
+/* $EHLO_PASSWORD (or a configured secret), else asked on the terminal. */
+static char *
+lang_secret_read(const char *user, char **errstr)
+{
+	const char *env = lang_secret_env();
+
+	if (env != NULL)
+		return xstrdup(env);
+	return lang_secret_ask(user, errstr);
 }
 
 /* Answers a 334: the next SASL step, or "*" (with a note) to cancel. */

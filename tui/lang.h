@@ -29,6 +29,20 @@ struct lang {
  */
 void lang_secret_env_take(void);
 const char *lang_secret_env(void);
+/*
+ * A secret from the configuration (password, passwordeval, ~/.netrc):
+ * copied and kept as lang_secret_env() unless EHLO_PASSWORD or an
+ * earlier preset gave one (the first wins); wiped at exit.
+ */
+void lang_secret_preset(const char *secret);
+/*
+ * Asks for the secret of user on /dev/tty without echo: any length (the
+ * terminal's line limit of 4 KiB is bypassed: the line is edited here,
+ * Backspace and Ctrl-U work), up to 1 MiB.  Allocated for
+ * secret_free_str; every other copy is wiped.  NULL with *errstr when
+ * there is no terminal or nothing was entered (Ctrl-D).
+ */
+char *lang_secret_ask(const char *user, char **errstr);
 
 /*
  * Why credentials must not be sent on this connection now (no TLS after

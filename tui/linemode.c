@@ -507,8 +507,9 @@ preamble(struct lm *lm)
 		if (lm->pre_ehlo_phase ==
 		    1 + smtp_session_is_tls(lm->session)) {
 			lm_error(lm,
-			    host_failed_replies(lm->host) ? EXIT_REPLY
-			                                  : EXIT_NETWORK,
+			    host_failed_replies(lm->host)
+			        ? host_reply_exit(lm->host)
+			        : EXIT_NETWORK,
 			    "the server did not accept EHLO; "
 			    "--starttls and --auth need ESMTP");
 			lm->script_over = 1;
@@ -540,7 +541,7 @@ preamble(struct lm *lm)
 	if (lm->o->auth != NULL &&
 	    !smtp_session_is_authenticated(lm->session)) {
 		if (lm->pre_auth_sent) {
-			lm_error(lm, EXIT_REPLY,
+			lm_error(lm, host_reply_exit(lm->host),
 			    "authentication as %s "
 			    "failed; nothing else was sent",
 			    lm->o->user);

@@ -75,7 +75,7 @@ usage(FILE *f)
 		if (c->synopsis != NULL)
 			(void)fprintf(f, "       ehlo %s\n", c->synopsis);
 	(void)fputs(
-	    "       ehlo --version | --help\n"
+	    "       ehlo -V | --version | --help\n"
 	    "\n"
 	    "SERVER   host | host:port | [v6addr]:port   (port 25; 465 with "
 	    "--tls)\n"
@@ -102,6 +102,24 @@ usage(FILE *f)
 	    "  --db PATH          history database (also EHLO_DB)\n"
 	    "  --no-history       record nothing\n"
 	    "  --theme NAME       colour theme (NO_COLOR is honoured)\n"
+	    "  -a, --account NAME use the account NAME of the configuration "
+	    "file\n"
+	    "  --config FILE      configuration file (default "
+	    "$XDG_CONFIG_HOME/ehlo/config,\n"
+	    "                     else ~/.config/ehlo/config; msmtp's format, "
+	    "so --config\n"
+	    "                     ~/.msmtprc works); the command line "
+	    "overrides it\n"
+	    "\n"
+	    "Exit status (run, send, replay, probe, the workbench):\n"
+	    "  0   success\n"
+	    "  1   the session ended on a permanent failure (5xx)\n"
+	    "  2   usage: bad options, configuration or input\n"
+	    "  3   network, TLS or timeout failure\n"
+	    "  75  the session ended on a temporary failure (4xx): try "
+	    "again later\n"
+	    "  ehlo check exits as a monitoring plugin: 0 OK, 1 WARNING, 2 "
+	    "CRITICAL, 3 UNKNOWN\n"
 	    "\n",
 	    f);
 	cmdtab_script_help(f);
@@ -139,7 +157,8 @@ main(int argc, char *argv[])
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
 		(void)printf("ehlo %s (%s, SQLite %s)\n", EHLO_VERSION,
 		    smtp_openssl_version(), hist_sqlite_version());
 		return EXIT_OK;

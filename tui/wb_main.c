@@ -252,6 +252,18 @@ cmd_workbench(int argc, char *argv[])
 		return cli_usage_error("the workbench takes one SERVER; for "
 		                       "scripts use: ehlo run SERVER SCRIPT");
 	}
+	/* -a ACCOUNT with a host: that server (plain ehlo: practice). */
+	if (o.nargs == 0 && o.account != NULL && o.cfg_server != NULL) {
+		o.args = xreallocarray(o.args, 1, sizeof *o.args);
+		o.args[o.nargs++] = (char *)o.cfg_server;
+	}
+	o.server = o.nargs == 1 ? o.args[0] : NULL; /* for ~/.netrc */
+	rc = cli_connect_ready(&o);
+	o.server = NULL;
+	if (rc != 0) {
+		free(o.args);
+		return EXIT_USAGE;
+	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		free(o.args);
 		(void)fputs("ehlo: the workbench needs a terminal; for "

@@ -436,7 +436,7 @@ def output_problems(stdout_bytes):
 def result_problems(case, code, stdout, stderr, elapsed, server):
     """Every way a line-mode run broke the case's expectations."""
     problems = list(server.failures)
-    if code < 0 or code > 3:
+    if code < 0 or (code > 3 and code != 75):  # 75: EX_TEMPFAIL
         problems.append(f"exit status {code} (a crash or a signal)")
     elif code != case.exit:
         problems.append(f"exit status {code}, expected {case.exit}")

@@ -126,8 +126,9 @@ class OutcomeTest(servers.EhloTestCase):
     def test_temporary_failure_with_the_last_4xx(self):
         r = self.run_db(["run", self.server],
                         RCPT.format(rcpt="tempfail@practice.test"))
-        self.assertExit(r, 1)
-        self.assertOutcome(1, "temporary failure 451 4.3.0")
+        # EX_TEMPFAIL (issue 17): a caller retries.
+        self.assertExit(r, 75)
+        self.assertOutcome(75, "temporary failure 451 4.3.0")
 
     def test_expected_reply_is_not_a_failure(self):
         """/expect takes the 550 back: ok, as line mode's exit says."""

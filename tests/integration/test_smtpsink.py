@@ -131,8 +131,9 @@ class SmtpSinkTest(servers.EhloTestCase):
             MAIL FROM:<alice@example.test>
             RCPT TO:<bob@example.test>
             """))
-        # A 421 is a 4xx reply (exit 1); the close after it must not hang.
-        self.assertExit(r, 1)
+        # A 421 is a 4xx reply (exit 75, EX_TEMPFAIL); the close after it
+        # must not hang.
+        self.assertExit(r, 75)
         self.assertLine(r, r"^S: 421 ")
         self.assertLess(elapsed, 8)
 
@@ -173,7 +174,8 @@ class SmtpSinkTest(servers.EhloTestCase):
         self.assertExit(r, 0)
 
     def test_temporary_and_permanent_rejections(self):
-        for option, code in (("-r", "450"), ("-f", "500")):
+        # A session that ends on a 4xx exits 75 (EX_TEMPFAIL), on a 5xx 1.
+        for option, code, status in (("-r", "450", 75), ("-f", "500", 1)):
             with self.subTest(option=option):
                 server = self.faulty(option, "RCPT")
                 text = textwrap.dedent("""\
@@ -182,7 +184,7 @@ class SmtpSinkTest(servers.EhloTestCase):
                     RCPT TO:<bob@example.test>
                     """)
                 r = self.ehlo(["run", server], text)
-                self.assertExit(r, 1)
+                self.assertExit(r, status)
                 self.assertLine(r, rf"^S: {code} ")
                 r = self.ehlo(["run", server],
                               text + f"/expect {code[0]}xx\n")

@@ -231,7 +231,8 @@ test_outcome_tempfail_with_the_last_4xx(void **state)
 	struct host_result r;
 
 	(void)state;
-	assert_int_equal(run_lines(&d, NULL, &r), EXIT_REPLY);
+	/* EX_TEMPFAIL, so a caller retries (issue 17). */
+	assert_int_equal(run_lines(&d, NULL, &r), EXIT_TEMPFAIL);
 	assert_int_equal(r.outcome, HOST_OUTCOME_TEMPFAIL);
 	assert_int_equal(r.code, 451);
 	assert_string_equal(r.enhanced, "4.3.0");
