@@ -138,23 +138,62 @@ build_auth(struct build *b, size_t i)
 	return last;
 }
 
-/* A /body FILE recorded on summary row i. */
+/* Emits stored content (CRLF lines as sent, dot-stuffed) and the ".". */
 static void
-build_body_file(struct build *b, size_t i)
+emit_body(struct build *b, const struct hist_body *body)
+{
+	const char *p = body->content, *end = p + body->content_len, *nl;
+	size_t j;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		j = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		emit(b, p, j > 0 && p[j - 1] == '\r' ? j - 1 : j);
+		p += j + 1;
+	}
+	emit_str(b, ".");
+}
+
+/*
+ * The message streamed on summary row i: a /body FILE again (it sends
+ * DATA itself), or, for a composed message whose content was kept,
+ * DATA (when data is set) and the content.
+ */
+static void
+build_body_file(struct build *b, size_t i, int data)
 {
 	struct hist_body *body;
 	char hex[SMTP_SHA256_HEX], *err = NULL, *line, *e;
 	uint64_t size;
 
 	body = hist_body_get(b->h, b->s->id, b->es->v[i].seq, &err);
+	if (body != NULL && body->path == NULL && body->content != NULL) {
+		if (data)
+			emit_str(b, "DATA");
+		emit_body(b, body);
+		hist_body_free(body);
+		return;
+	}
+	if (body != NULL && body->path == NULL && b->err == NULL) {
+		b->err = xasprintf("session #%lld: the message sent at %.3f s "
+		                   "(%llu octets) was %s, so it cannot be sent "
+		                   "again",
+		    (long long)b->s->id, (double)b->es->v[i].t_us / 1e6,
+		    (unsigned long long)body->size,
+		    body->size > HIST_BODY_INLINE_MAX
+		        ? "larger than 64 KiB and not kept"
+		        : "not kept (recorded with --no-content)");
+		hist_body_free(body);
+		return;
+	}
 	if (body == NULL || body->path == NULL) {
 		if (b->err == NULL)
 			b->err = err != NULL
 			    ? err
 			    : xasprintf(
-			          "session #%lld: the message sent at "
-			          "%.3f s came from a file whose name was "
-			          "not recorded",
+			          "session #%lld: the content of the "
+			          "message sent at %.3f s was not recorded, "
+			          "so it cannot be sent again",
 			          (long long)b->s->id,
 			          (double)b->es->v[i].t_us / 1e6);
 		else
@@ -200,7 +239,6 @@ build_content(struct build *b, size_t i)
 	const struct histcmd_events *es = b->es;
 	struct hist_body *body;
 	char *err = NULL;
-	const char *p, *end, *nl;
 	size_t j, dot = es->n;
 	int elided = 0;
 
@@ -217,15 +255,7 @@ build_content(struct build *b, size_t i)
 	                   : NULL;
 	free(err);
 	if (body != NULL && body->content != NULL) {
-		p = body->content;
-		end = p + body->content_len;
-		while (p < end) {
-			nl = memchr(p, '\n', (size_t)(end - p));
-			j = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-			emit(b, p, j > 0 && p[j - 1] == '\r' ? j - 1 : j);
-			p += j + 1;
-		}
-		emit_str(b, ".");
+		emit_body(b, body);
 	} else if (!elided && dot < es->n) {
 		for (j = i; j <= dot; j++)
 			if (es->v[j].dir == 'C')
@@ -356,7 +386,7 @@ build_script(struct build *b, size_t *len)
 			group = e->group;
 		}
 		if (e->flags & HIST_EV_SUMMARY) {
-			build_body_file(b, i);
+			build_body_file(b, i, 0);
 		} else if (e->flags & HIST_EV_CONTENT &&
 		    stage_is(e, "end of data")) {
 			i = build_content(b, i);
@@ -371,7 +401,7 @@ build_script(struct build *b, size_t *len)
 		    (j = next_client(es, i)) < es->n &&
 		    (es->v[j].flags & HIST_EV_SUMMARY)) {
 			/* /body sends DATA itself. */
-			build_body_file(b, j);
+			build_body_file(b, j, 1);
 			i = j;
 		} else
 			emit(b, e->text, e->len);

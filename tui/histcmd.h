@@ -98,6 +98,13 @@ void histcmd_time(int64_t t, int utc, char *out, size_t outlen);
 char *histcmd_server(const struct hist_session *);
 
 /*
+ * How the session trusted its TLS peer, from its recorded TLS details:
+ * the CA file it was given (--cafile; allocated, NULL when none) and
+ * whether verification was skipped (--insecure) into *insecure.
+ */
+char *histcmd_session_cafile(const struct hist_session *, int *insecure);
+
+/*
  * The whole session as one JSON object (metadata, TLS, capabilities,
  * events, bodies without content).  Returns a new reference or NULL
  * with *errstr.
