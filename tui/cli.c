@@ -60,6 +60,12 @@ enum {
 	OPT_CERT_WARN,
 	OPT_CERT_CRIT,
 	OPT_HELP,
+	/* issue 20 items 11, 13, issue 17 item 8: history and replay */
+	OPT_NO_PAUSES,
+	OPT_EXACT,
+	OPT_OLDER_THAN,
+	OPT_YES,
+	OPT_NO_CONTENT,
 };
 
 struct cli_option {
@@ -110,6 +116,12 @@ static const struct cli_option cli_options[] = {
     {{"cert-days-warn", required_argument, NULL, OPT_CERT_WARN}, CLI_O_CHECK},
     {{"cert-days-crit", required_argument, NULL, OPT_CERT_CRIT}, CLI_O_CHECK},
     {{"help", no_argument, NULL, OPT_HELP}, 0},
+    /* issue 20 items 11, 13, issue 17 item 8: history and replay */
+    {{"no-pauses", no_argument, NULL, OPT_NO_PAUSES}, CLI_O_PAUSES},
+    {{"exact", no_argument, NULL, OPT_EXACT}, CLI_O_DIFF},
+    {{"older-than", required_argument, NULL, OPT_OLDER_THAN}, CLI_O_PRUNE},
+    {{"yes", no_argument, NULL, OPT_YES}, CLI_O_PRUNE},
+    {{"no-content", no_argument, NULL, OPT_NO_CONTENT}, CLI_O_HISTORY},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -370,6 +382,22 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		}
 		case OPT_HELP:
 			return 1;
+		/* issue 20 items 11, 13, issue 17 item 8 */
+		case OPT_NO_PAUSES:
+			o->no_pauses = 1;
+			break;
+		case OPT_EXACT:
+			o->exact = 1;
+			break;
+		case OPT_OLDER_THAN:
+			o->older_than = optarg;
+			break;
+		case OPT_YES:
+			o->yes = 1;
+			break;
+		case OPT_NO_CONTENT:
+			o->no_content = 1;
+			break;
 		default:
 			return cli_usage_error(
 			           "unknown option %s", argv[optind - 1]),

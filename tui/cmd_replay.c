@@ -47,6 +47,7 @@ struct build {
 	struct buf out;
 	char *err; /* set when the session cannot be replayed */
 	struct buf *warn; /* warnings as lines; NULL: on stderr */
+	int pauses; /* the user's waits over a second become /sleep */
 };
 
 static void
@@ -95,9 +96,23 @@ auth_user(const char *text)
 	return NULL;
 }
 
+/* The last reply after client row i, before the next one; NULL: none. */
+static const struct histcmd_event *
+exchange_reply(const struct histcmd_events *es, size_t i)
+{
+	const struct histcmd_event *r = NULL;
+
+	for (i++; i < es->n && es->v[i].dir != 'C'; i++)
+		if (es->v[i].flags & HIST_EV_REPLY)
+			r = &es->v[i];
+	return r;
+}
+
 /*
  * An AUTH exchange starting at row i: emits /auth MECH USER and returns
- * the index of the last row of the exchange.
+ * the index of the last row of the exchange.  One that failed is not
+ * repeated (its secret was wrong, or it was cancelled): a "#" line marks
+ * where it was.
  */
 static size_t
 build_auth(struct build *b, size_t i)
@@ -105,6 +120,7 @@ build_auth(struct build *b, size_t i)
 	const struct histcmd_events *es = b->es;
 	const char *t = es->v[i].text + 4, *end;
 	char *mech, *user = NULL, *line;
+	const struct histcmd_event *r;
 	size_t j, last = i;
 
 	while (*t == ' ')
@@ -120,7 +136,14 @@ build_auth(struct build *b, size_t i)
 		if (user == NULL)
 			user = auth_user(es->v[j].text);
 	}
-	if (*mech == '\0' || user == NULL) {
+	if ((r = exchange_reply(es, last)) == NULL || r->code / 100 != 2) {
+		line = histcmd_event_text(&es->v[i]); /* escaped */
+		(void)buf_add_printf(&b->out,
+		    "# not repeated: %s (at %.3f s) failed: %d %s\n", line,
+		    (double)es->v[i].t_us / 1e6, r != NULL ? r->code : 0,
+		    r != NULL ? r->enhanced : "");
+		free(line);
+	} else if (*mech == '\0' || user == NULL) {
 		if (b->err == NULL)
 			b->err = xasprintf(
 			    "session #%lld: the AUTH exchange at "
@@ -377,6 +400,14 @@ build_script(struct build *b, size_t *len)
 
 		if (e->dir != 'C')
 			continue;
+		if (b->pauses && i > 0 &&
+		    (e->group == 0 || e->group != group) &&
+		    !(e->flags & (HIST_EV_CONTENT | HIST_EV_SUMMARY)) &&
+		    e->t_us >= es->v[i - 1].t_us + 1000000) {
+			/* The user waited (a greylisting retry, a slow step). */
+			(void)buf_add_printf(&b->out, "/sleep %.1f\n",
+			    (double)(e->t_us - es->v[i - 1].t_us) / 1e6);
+		}
 		if (group != 0 && e->group != group) {
 			emit_str(b, "/end");
 			group = 0;
@@ -444,6 +475,14 @@ histcmd_replay_script(struct hist *h, const struct hist_session *s,
     const struct histcmd_events *es, size_t *len, struct buf *warnings,
     char **errstr)
 {
+	return histcmd_replay_script_pauses(h, s, es, len, warnings, 1, errstr);
+}
+
+char *
+histcmd_replay_script_pauses(struct hist *h, const struct hist_session *s,
+    const struct histcmd_events *es, size_t *len, struct buf *warnings,
+    int pauses, char **errstr)
+{
 	struct build b;
 	char *script;
 
@@ -452,6 +491,7 @@ histcmd_replay_script(struct hist *h, const struct hist_session *s,
 	b.s = s;
 	b.es = es;
 	b.warn = warnings;
+	b.pauses = pauses;
 	script = build_script(&b, len);
 	*errstr = b.err;
 	return script;
@@ -773,10 +813,15 @@ static int
 usage_rc(int rc)
 {
 	if (rc == 1) {
-		(void)puts("usage: ehlo replay ID [SERVER] [--diff] [OPTIONS]\n"
+		(void)puts("usage: ehlo replay ID [SERVER] [--diff [--exact]] "
+		           "[--no-pauses] [OPTIONS]\n"
 		           "Re-runs the client side of a recorded session; "
 		           "--diff compares the replies\n"
-		           "(exit 1 when they differ).  Secrets come from "
+		           "(exit 1 when they differ; --exact compares the "
+		           "greeting, queue ids and dates\n"
+		           "too).  The user's waits over a second are kept; "
+		           "--no-pauses drops them.\n"
+		           "A failed AUTH is not repeated.  Secrets come from "
 		           "EHLO_PASSWORD or a prompt.");
 		return EXIT_OK;
 	}
@@ -797,7 +842,8 @@ cmd_replay(int argc, char *argv[])
 	int rc;
 
 	rc = cli_parse(argc, argv,
-	    CLI_O_CONN | CLI_O_DIFF | CLI_O_HISTORY | CLI_O_JSON | CLI_O_TIMING,
+	    CLI_O_CONN | CLI_O_DIFF | CLI_O_HISTORY | CLI_O_JSON |
+	        CLI_O_TIMING | CLI_O_PAUSES,
 	    &o);
 	if (rc != 0) {
 		free(o.args);
@@ -832,6 +878,7 @@ cmd_replay(int argc, char *argv[])
 	b.h = h;
 	b.s = s;
 	b.es = &es;
+	b.pauses = !o.no_pauses;
 	if ((script = build_script(&b, &len)) == NULL) {
 		(void)fprintf(stderr, "ehlo: cannot replay: %s\n", b.err);
 		free(b.err);

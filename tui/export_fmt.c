@@ -557,7 +557,8 @@ export_curl(FILE *f, struct hist *h, const struct hist_session *s,
 
 int
 histcmd_export_automation(FILE *f, struct hist *h, const struct hist_session *s,
-    const struct histcmd_events *es, const char *format, char **errstr)
+    const struct histcmd_events *es, const char *format, int pauses,
+    char **errstr)
 {
 	struct plan p;
 	char *script, *server, *ca, *eca;
@@ -565,7 +566,8 @@ histcmd_export_automation(FILE *f, struct hist *h, const struct hist_session *s,
 	int rc, insecure;
 
 	if (strcmp(format, "script") == 0) {
-		script = histcmd_replay_script(h, s, es, &len, NULL, errstr);
+		script = histcmd_replay_script_pauses(
+		    h, s, es, &len, NULL, pauses, errstr);
 		if (script == NULL)
 			return -1;
 		header(f, s, "ehlo run script");

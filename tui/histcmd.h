@@ -137,6 +137,15 @@ void histcmd_print_dialogue(FILE *, struct hist *, const struct hist_session *,
 char *histcmd_replay_script(struct hist *, const struct hist_session *,
     const struct histcmd_events *, size_t *len, struct buf *warnings,
     char **errstr);
+/*
+ * The same; pauses 1 turns the user's waits of a second or more before
+ * a command into "/sleep SECONDS" lines (histcmd_replay_script does),
+ * 0 drops them (--no-pauses).  A failed AUTH exchange is never repeated
+ * (a "#" line marks it).
+ */
+char *histcmd_replay_script_pauses(struct hist *, const struct hist_session *,
+    const struct histcmd_events *, size_t *len, struct buf *warnings,
+    int pauses, char **errstr);
 
 /*
  * Compares the replies of session ida (es_a, the original) with those
@@ -168,10 +177,11 @@ char *histcmd_replay_target(
  * `ehlo export --format swaks|curl|script` (tui/export_fmt.c): prints
  * a shell command (swaks, curl) or an `ehlo run` script that repeats
  * the session; what the tool cannot express is listed as comments.
- * Secrets are never included.  Returns 0, or -1 with *errstr.
+ * Secrets are never included.  pauses as histcmd_replay_script_pauses
+ * (script only).  Returns 0, or -1 with *errstr.
  */
 int histcmd_export_automation(FILE *, struct hist *,
     const struct hist_session *, const struct histcmd_events *,
-    const char *format, char **errstr);
+    const char *format, int pauses, char **errstr);
 
 #endif
