@@ -19,9 +19,8 @@
  *   - pipelined groups become /pipeline ... /end.
  *
  * With --diff both sessions are read back from the database and their
- * replies compared command by command (code, enhanced code, text with
- * volatile parts such as queue ids and times masked); differences are
- * printed and the exit status is 1 when there are any, else 0.
+ * replies compared (tui/replay_diff.c); differences are printed and the
+ * exit status is 1 when there are any, else 0.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -497,312 +496,32 @@ histcmd_replay_script_pauses(struct hist *h, const struct hist_session *s,
 	return script;
 }
 
-/* ---- comparing replies --------------------------------------------- */
-
-struct exchange {
-	int stage_no;
-	char *cmd; /* escaped display of the command, or the stage name */
-	int code; /* 0: no reply */
-	char enhanced[16];
-	char *reply; /* escaped lines, '\n'-separated, volatile parts masked */
-	char *shown; /* the same unmasked, for printing */
-};
-
-struct exchanges {
-	struct exchange *v;
-	size_t n;
-};
-
-/* 1 for a queue id, session id or time: letters and digits mixed, long. */
-static int
-volatile_token(const char *w, size_t n)
-{
-	size_t i, digits = 0, alpha = 0, colons = 0;
-
-	for (i = 0; i < n; i++) {
-		if (isdigit((unsigned char)w[i]))
-			digits++;
-		else if (isalpha((unsigned char)w[i]))
-			alpha++;
-		else if (w[i] == ':')
-			colons++;
-		else if (w[i] == '.')
-			return 0; /* host names, codes, versions */
-	}
-	if (colons >= 2 && digits >= 4 && alpha == 0)
-		return 1; /* 10:11:12 */
-	return n >= 8 && digits > 0 && alpha > 0;
-}
-
-/* Masks volatile tokens of a reply line (see volatile_token). */
-static void
-mask_line(struct buf *out, const char *p, size_t n)
-{
-	const char *end = p + n, *w;
-	int after_id = 0;
-
-	while (p < end) {
-		if (*p == ' ') {
-			(void)buf_add(out, p++, 1);
-			continue;
-		}
-		w = p;
-		while (p < end && *p != ' ')
-			p++;
-		if (after_id || volatile_token(w, (size_t)(p - w)))
-			(void)buf_add_str(out, "#");
-		else
-			(void)buf_add(out, w, (size_t)(p - w));
-		/* "queued as X", "id=X" */
-		after_id =
-		    ((size_t)(p - w) == 2 && strncasecmp(w, "as", 2) == 0);
-	}
-}
-
-static void
-exchanges_build(const struct histcmd_events *es, struct exchanges *xs)
-{
-	struct buf lines, masked;
-	struct exchange *x;
-	size_t i, k;
-	char *t;
-
-	memset(xs, 0, sizeof *xs);
-	buf_init(&lines, 0);
-	buf_init(&masked, 0);
-	for (i = 0; i < es->n; i++) {
-		const struct histcmd_event *e = &es->v[i];
-
-		if (e->dir == 'S') {
-			t = escape_dup(e->text, e->len);
-			if (buf_used(&lines) > 0) {
-				(void)buf_add(&lines, "\n", 1);
-				(void)buf_add(&masked, "\n", 1);
-			}
-			(void)buf_add_str(&lines, t);
-			mask_line(&masked, t, strlen(t));
-			free(t);
-		}
-		if (e->stage_no < 0 ||
-		    !(e->dir == 'C' || (e->flags & HIST_EV_REPLY)))
-			continue;
-		for (k = 0; k < xs->n && xs->v[k].stage_no != e->stage_no; k++)
-			;
-		if (k == xs->n) {
-			xs->v = xreallocarray(xs->v, xs->n + 1, sizeof *xs->v);
-			x = &xs->v[xs->n++];
-			memset(x, 0, sizeof *x);
-			x->stage_no = e->stage_no;
-			if (stage_is(e, "end of data"))
-				x->cmd = xstrdup("[message content] .");
-			else if (e->dir == 'C')
-				x->cmd = histcmd_event_text(e);
-			else
-				x->cmd = xasprintf("(%s)",
-				    e->stage != NULL ? e->stage : "reply");
-		}
-		x = &xs->v[k];
-		if (e->flags & HIST_EV_REPLY) {
-			x->code = e->code;
-			(void)snprintf(
-			    x->enhanced, sizeof x->enhanced, "%s", e->enhanced);
-			free(x->reply);
-			free(x->shown);
-			x->shown = xstrndup(buf_peek(&lines), buf_used(&lines));
-			x->reply =
-			    xstrndup(buf_peek(&masked), buf_used(&masked));
-			buf_clear(&lines);
-			buf_clear(&masked);
-		}
-	}
-	buf_reset(&lines);
-	buf_reset(&masked);
-}
-
-static void
-exchanges_free(struct exchanges *xs)
-{
-	size_t i;
-
-	for (i = 0; i < xs->n; i++) {
-		free(xs->v[i].cmd);
-		free(xs->v[i].reply);
-		free(xs->v[i].shown);
-	}
-	free(xs->v);
-}
-
-static void
-print_reply(struct buf *out, const char *sign, const struct exchange *x)
-{
-	const char *p = x != NULL && x->shown != NULL ? x->shown : NULL;
-	const char *nl;
-
-	if (p == NULL || x->code == 0) {
-		(void)buf_add_printf(out, "  %s (no reply)\n", sign);
-		return;
-	}
-	while (p != NULL) {
-		nl = strchr(p, '\n');
-		(void)buf_add_printf(out, "  %s %.*s\n", sign,
-		    (int)(nl != NULL ? (size_t)(nl - p) : strlen(p)), p);
-		p = nl != NULL ? nl + 1 : NULL;
-	}
-}
-
-static int
-same_reply(const struct exchange *a, const struct exchange *b)
-{
-	return a->code == b->code && strcmp(a->enhanced, b->enhanced) == 0 &&
-	    strcmp(a->reply != NULL ? a->reply : "",
-	        b->reply != NULL ? b->reply : "") == 0;
-}
-
-static json_t *
-exchange_json(const struct exchange *x)
-{
-	json_t *o;
-
-	if (x == NULL)
-		return json_null();
-	o = json_object();
-	(void)json_object_set_new(o, "code", json_integer(x->code));
-	(void)json_object_set_new(o, "enhanced", json_string(x->enhanced));
-	(void)json_object_set_new(
-	    o, "text", json_string(x->shown != NULL ? x->shown : ""));
-	return o;
-}
-
-/* Where the differences go: a JSON array, or text. */
-struct diff_out {
-	json_t *arr; /* NULL: text into b */
-	struct buf *b;
-};
-
-/* Reports one difference: a in the original, b in the replay. */
-static void
-report(struct diff_out *out, const struct exchange *a, const struct exchange *b)
-{
-	json_t *d;
-
-	if (out->arr != NULL) {
-		d = json_object();
-		(void)json_object_set_new(
-		    d, "command", json_string(a != NULL ? a->cmd : b->cmd));
-		(void)json_object_set_new(d, "original", exchange_json(a));
-		(void)json_object_set_new(d, "replay", exchange_json(b));
-		(void)json_array_append_new(out->arr, d);
-		return;
-	}
-	(void)buf_add_printf(out->b, "diff: %s%s\n",
-	    a != NULL ? a->cmd : b->cmd,
-	    a == NULL       ? "   (only in the replay)"
-	        : b == NULL ? "   (not sent in the replay)"
-	                    : "");
-	if (a != NULL)
-		print_reply(out->b, "-", a);
-	if (b != NULL)
-		print_reply(out->b, "+", b);
-}
-
-/*
- * Compares the replies of two sessions, in order, matching commands by
- * their text; reports the differences to out.  Returns their number;
- * *compared gets the number of replies compared.
- */
-static long
-diff_walk(const struct histcmd_events *ea, const struct histcmd_events *eb,
-    struct diff_out *out, long *compared)
-{
-	struct exchanges a, b;
-	size_t i = 0, j = 0, k;
-	long ndiff = 0;
-
-	*compared = 0;
-	exchanges_build(ea, &a);
-	exchanges_build(eb, &b);
-	while (i < a.n || j < b.n) {
-		if (i < a.n && j < b.n && strcmp(a.v[i].cmd, b.v[j].cmd) == 0) {
-			(*compared)++;
-			if (!same_reply(&a.v[i], &b.v[j])) {
-				report(out, &a.v[i], &b.v[j]);
-				ndiff++;
-			}
-			i++;
-			j++;
-			continue;
-		}
-		/* Is the original's command sent later in the replay? */
-		for (k = j; i < a.n && k < b.n; k++)
-			if (strcmp(a.v[i].cmd, b.v[k].cmd) == 0)
-				break;
-		if (i < a.n && k == b.n) {
-			report(out, &a.v[i++], NULL);
-		} else {
-			report(out, NULL, &b.v[j++]);
-		}
-		ndiff++;
-	}
-	exchanges_free(&a);
-	exchanges_free(&b);
-	return ndiff;
-}
-
-long
-histcmd_replay_diff(const struct histcmd_events *ea,
-    const struct histcmd_events *eb, int64_t ida, int64_t idb, struct buf *text)
-{
-	struct diff_out out = {.arr = NULL, .b = text};
-	long compared, ndiff = diff_walk(ea, eb, &out, &compared);
-
-	if (ndiff == 0)
-		(void)buf_add_printf(text,
-		    "diff: no differences: %ld replies of "
-		    "session #%lld and #%lld match\n",
-		    compared, (long long)ida, (long long)idb);
-	else
-		(void)buf_add_printf(text,
-		    "diff: %ld difference%s between session "
-		    "#%lld and its replay #%lld\n",
-		    ndiff, ndiff == 1 ? "" : "s", (long long)ida,
-		    (long long)idb);
-	return ndiff;
-}
-
-int
-histcmd_replay_exit(int status, long ndiff)
-{
-	/* A network or script failure stays the exit status. */
-	if (status == EXIT_NETWORK || status == EXIT_USAGE)
-		return status;
-	return ndiff > 0 ? EXIT_REPLY : EXIT_OK;
-}
-
 /* ehlo replay --diff: the differences as text or one JSON object. */
 static long
 diff_sessions(const struct cli_opts *o, const struct histcmd_events *ea,
     const struct histcmd_events *eb, int64_t ida, int64_t idb)
 {
-	struct diff_out out = {.arr = json_array(), .b = NULL};
+	json_t *top, *arr;
 	struct buf text;
-	json_t *top;
 	long compared, ndiff;
 
 	if (!o->json) {
-		json_decref(out.arr);
 		buf_init(&text, 0);
-		ndiff = histcmd_replay_diff(ea, eb, ida, idb, &text);
+		ndiff =
+		    histcmd_replay_diff_text(ea, eb, ida, idb, o->exact, &text);
 		(void)fwrite(buf_peek(&text), 1, buf_used(&text), stdout);
 		buf_reset(&text);
 		return ndiff;
 	}
-	ndiff = diff_walk(ea, eb, &out, &compared);
+	arr = json_array();
+	ndiff = histcmd_replay_compare(ea, eb, o->exact, arr, NULL, &compared);
 	top = json_object();
 	(void)json_object_set_new(top, "type", json_string("diff"));
 	(void)json_object_set_new(top, "original", json_integer(ida));
 	(void)json_object_set_new(top, "replay", json_integer(idb));
 	(void)json_object_set_new(top, "compared", json_integer(compared));
-	(void)json_object_set_new(top, "differences", out.arr);
+	(void)json_object_set_new(top, "exact", json_boolean(o->exact));
+	(void)json_object_set_new(top, "differences", arr);
 	print_json_put(top);
 	return ndiff;
 }
@@ -863,6 +582,10 @@ cmd_replay(int argc, char *argv[])
 		    "replay repeats the recorded STARTTLS and AUTH; "
 		    "drop %s",
 		    o.auth != NULL ? "--auth/--user" : "--starttls");
+	}
+	if (o.exact && !o.diff) {
+		free(o.args);
+		return cli_usage_error("--exact goes with --diff");
 	}
 	if (o.diff && o.no_history) {
 		free(o.args);

@@ -158,6 +158,25 @@ long histcmd_replay_diff(const struct histcmd_events *es_a,
     const struct histcmd_events *es_b, int64_t ida, int64_t idb,
     struct buf *text);
 /*
+ * The same with --exact (exact 1: the greeting's text, the server's
+ * name, queue ids, dates and numbers in replies compared too).
+ */
+long histcmd_replay_diff_text(const struct histcmd_events *es_a,
+    const struct histcmd_events *es_b, int64_t ida, int64_t idb, int exact,
+    struct buf *text);
+/*
+ * The comparison itself (tui/replay_diff.c): exchanges aligned by
+ * command, capabilities compared as sets, behaviour changes (reply
+ * codes, commands on one side only) first, then capabilities, then
+ * wording.  Each difference is appended to arr (JSON objects: command,
+ * kind, original, replay; removed/added/changed for capabilities) when
+ * not NULL and to text when not NULL.  Returns their number; *compared
+ * gets the number of reply pairs compared.
+ */
+long histcmd_replay_compare(const struct histcmd_events *es_a,
+    const struct histcmd_events *es_b, int exact, json_t *arr, struct buf *text,
+    long *compared);
+/*
  * The exit status of a replay compared with --diff: the replay's own
  * status when the network or the script failed, else 1 when ndiff
  * replies differ, else 0.
