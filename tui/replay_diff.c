@@ -462,8 +462,9 @@ static void
 item_text(struct buf *out, const struct diff_item *it)
 {
 	const struct exchange *a = it->a, *b = it->b;
+	const char *cmd = a != NULL ? a->cmd : b != NULL ? b->cmd : "?";
 
-	(void)buf_add_printf(out, "diff: %s%s\n", a != NULL ? a->cmd : b->cmd,
+	(void)buf_add_printf(out, "diff: %s%s\n", cmd,
 	    a == NULL                   ? "   (only in the replay)"
 	        : b == NULL             ? "   (not sent in the replay)"
 	        : it->rank == RANK_CAPS ? "   (capabilities)"
@@ -502,8 +503,10 @@ item_json(const struct diff_item *it)
 	    "behaviour", "capabilities", "wording"};
 	json_t *d = json_object();
 
-	(void)json_object_set_new(
-	    d, "command", json_string(it->a != NULL ? it->a->cmd : it->b->cmd));
+	(void)json_object_set_new(d, "command",
+	    json_string(it->a != NULL ? it->a->cmd
+	            : it->b != NULL   ? it->b->cmd
+	                              : "?"));
 	(void)json_object_set_new(d, "kind", json_string(kinds[it->rank]));
 	(void)json_object_set_new(d, "original", exchange_json(it->a));
 	(void)json_object_set_new(d, "replay", exchange_json(it->b));
