@@ -64,6 +64,8 @@ struct smtp_client {
 	struct smtp_dotstuff ds;
 	struct smtp_body_stats stats;
 	char *inbuf; /* CLIENT_BODY_CHUNK bytes read from the file */
+	smtp_body_tee_cb *tee; /* sees the content as sent, or NULL */
+	void *tee_arg;
 
 	int quit_done; /* the server answered QUIT */
 	uint64_t linger; /* timer that closes after QUIT */
@@ -625,6 +627,9 @@ body_pump(struct smtp_client *c)
 				fatalx("message content over the output cap");
 			smtp_session_body_commit(
 			    c->session, buf_used(out) - before);
+			if (c->tee != NULL)
+				c->tee(c->tee_arg, buf_peek(out) + before,
+				    buf_used(out) - before);
 		} else
 			fatalx("body write outside content state");
 		if (n == 0) {
@@ -722,4 +727,17 @@ smtp_client_body_source(struct smtp_client *c, smtp_body_read_cb *rd, void *arg,
 	if (body_check_state(c, errstr) == -1)
 		return -1;
 	return body_start(c, rd, arg, label, -1);
+}
+
+void
+smtp_client_body_tee(struct smtp_client *c, smtp_body_tee_cb *cb, void *arg)
+{
+	c->tee = cb;
+	c->tee_arg = arg;
+}
+
+const struct smtp_client_opts *
+smtp_client_opts(const struct smtp_client *c)
+{
+	return &c->opts;
 }

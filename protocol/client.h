@@ -93,6 +93,18 @@ const struct smtp_body_stats *smtp_client_body_stats(
     const struct smtp_client *);
 
 /*
+ * Shows every streamed body (file or source) to cb as it goes on the
+ * wire: CRLF line ends, dot-stuffed, the final "." included, before the
+ * summary event.  For the recorder, which keeps a composed message it
+ * never saw as lines.  cb NULL stops it.
+ */
+typedef void smtp_body_tee_cb(void *arg, const char *p, size_t n);
+void smtp_client_body_tee(struct smtp_client *, smtp_body_tee_cb *, void *);
+
+/* The options the client was made with (strings owned by the client). */
+const struct smtp_client_opts *smtp_client_opts(const struct smtp_client *);
+
+/*
  * 1 while something is in flight: connecting, a TLS handshake, replies
  * outstanding, output not yet written, a body still streaming.  While a
  * BDAT chunk is open (smtp_session_chunk_left() > 0) only output and a

@@ -71,6 +71,12 @@ enum {
 	/* issue 17: the configuration file and its accounts */
 	OPT_CONFIG,
 	OPT_ACCOUNT,
+	/* issue 20 items 11, 13, issue 17 item 8: history and replay */
+	OPT_NO_PAUSES,
+	OPT_EXACT,
+	OPT_OLDER_THAN,
+	OPT_YES,
+	OPT_NO_CONTENT,
 };
 
 struct cli_option {
@@ -129,6 +135,12 @@ static const struct cli_option cli_options[] = {
      * its accounts (-a NAME for the commands that connect) */
     {{"config", required_argument, NULL, OPT_CONFIG}, 0},
     {{"account", required_argument, NULL, OPT_ACCOUNT}, CLI_O_CONN},
+    /* issue 20 items 11, 13, issue 17 item 8: history and replay */
+    {{"no-pauses", no_argument, NULL, OPT_NO_PAUSES}, CLI_O_PAUSES},
+    {{"exact", no_argument, NULL, OPT_EXACT}, CLI_O_DIFF},
+    {{"older-than", required_argument, NULL, OPT_OLDER_THAN}, CLI_O_PRUNE},
+    {{"yes", no_argument, NULL, OPT_YES}, CLI_O_PRUNE},
+    {{"no-content", no_argument, NULL, OPT_NO_CONTENT}, CLI_O_HISTORY},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -456,6 +468,21 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_ACCOUNT:
 			o->account = optarg;
+		/* issue 20 items 11, 13, issue 17 item 8 */
+		case OPT_NO_PAUSES:
+			o->no_pauses = 1;
+			break;
+		case OPT_EXACT:
+			o->exact = 1;
+			break;
+		case OPT_OLDER_THAN:
+			o->older_than = optarg;
+			break;
+		case OPT_YES:
+			o->yes = 1;
+			break;
+		case OPT_NO_CONTENT:
+			o->no_content = 1;
 			break;
 		default:
 			return cli_usage_error(

@@ -24,6 +24,9 @@
 	0x0400 /* --from --to --cc --bcc --subject --body \
                            * --attach --header --partial --draft */
 #define CLI_O_CHECK 0x0800 /* -w -c --cert-days-warn --cert-days-crit */
+/* issue 20 item 13, issue 17 item 8 (high bits: others append below) */
+#define CLI_O_PAUSES 0x100000 /* --no-pauses (replay, export) */
+#define CLI_O_PRUNE 0x200000 /* --older-than, --yes (history prune) */
 
 /* A repeatable option's values, in command-line order. */
 struct cli_list {
@@ -81,6 +84,12 @@ struct cli_opts {
 	long cert_days_warn, cert_days_crit;
 	/* practice connection limits, 0 when not given (issue 21 item 10) */
 	unsigned max_conns, max_per_addr;
+	/* issue 20 items 11, 13, issue 17 item 8: history and replay */
+	int no_pauses; /* replay, export: drop the user's waits */
+	int exact; /* replay --diff: compare what always differs too */
+	const char *older_than; /* history prune: "90d", "12h", ... */
+	int yes; /* history prune, rm: act, not only count */
+	int no_content; /* record envelope and replies, not the message */
 	/* positional arguments after the subcommand, in order */
 	int nargs;
 	char **args;

@@ -25,14 +25,20 @@ cmd_export(int argc, char *argv[])
 	json_t *j;
 	int rc, json;
 
-	rc = cli_parse(argc, argv, CLI_O_FORMAT | CLI_O_HISTORY, &o);
+	rc = cli_parse(
+	    argc, argv, CLI_O_FORMAT | CLI_O_HISTORY | CLI_O_PAUSES, &o);
 	if (rc != 0) {
 		free(o.args);
 		if (rc == 1) {
-			(void)puts("usage: ehlo export ID [--format "
-			           "text|json|swaks|curl|script] [--db PATH]\n"
-			           "Prints a redacted transcript of a recorded "
-			           "session, ready for a ticket.");
+			(void)puts(
+			    "usage: ehlo export ID [--format "
+			    "text|json|swaks|curl|script] [--no-pauses] "
+			    "[--db PATH]\n"
+			    "Prints a redacted transcript of a recorded "
+			    "session, ready for a ticket;\n"
+			    "swaks, curl and script repeat it (script keeps "
+			    "the user's waits as /sleep\n"
+			    "unless --no-pauses).");
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
@@ -57,8 +63,8 @@ cmd_export(int argc, char *argv[])
 		return rc;
 	if (o.format != NULL && strcmp(o.format, "text") != 0 && !json) {
 		/* swaks, curl, script: hand-off to automation. */
-		if (histcmd_export_automation(
-		        stdout, h, s, &es, o.format, &err) == -1) {
+		if (histcmd_export_automation(stdout, h, s, &es, o.format,
+		        !o.no_pauses, &err) == -1) {
 			(void)fprintf(stderr, "ehlo: %s\n", err);
 			free(err);
 			rc = EXIT_USAGE;

@@ -19,9 +19,8 @@
  *   - pipelined groups become /pipeline ... /end.
  *
  * With --diff both sessions are read back from the database and their
- * replies compared command by command (code, enhanced code, text with
- * volatile parts such as queue ids and times masked); differences are
- * printed and the exit status is 1 when there are any, else 0.
+ * replies compared (tui/replay_diff.c); differences are printed and the
+ * exit status is 1 when there are any, else 0.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -47,6 +46,7 @@ struct build {
 	struct buf out;
 	char *err; /* set when the session cannot be replayed */
 	struct buf *warn; /* warnings as lines; NULL: on stderr */
+	int pauses; /* the user's waits over a second become /sleep */
 };
 
 static void
@@ -95,9 +95,23 @@ auth_user(const char *text)
 	return NULL;
 }
 
+/* The last reply after client row i, before the next one; NULL: none. */
+static const struct histcmd_event *
+exchange_reply(const struct histcmd_events *es, size_t i)
+{
+	const struct histcmd_event *r = NULL;
+
+	for (i++; i < es->n && es->v[i].dir != 'C'; i++)
+		if (es->v[i].flags & HIST_EV_REPLY)
+			r = &es->v[i];
+	return r;
+}
+
 /*
  * An AUTH exchange starting at row i: emits /auth MECH USER and returns
- * the index of the last row of the exchange.
+ * the index of the last row of the exchange.  One that failed is not
+ * repeated (its secret was wrong, or it was cancelled): a "#" line marks
+ * where it was.
  */
 static size_t
 build_auth(struct build *b, size_t i)
@@ -105,6 +119,7 @@ build_auth(struct build *b, size_t i)
 	const struct histcmd_events *es = b->es;
 	const char *t = es->v[i].text + 4, *end;
 	char *mech, *user = NULL, *line;
+	const struct histcmd_event *r;
 	size_t j, last = i;
 
 	while (*t == ' ')
@@ -120,7 +135,14 @@ build_auth(struct build *b, size_t i)
 		if (user == NULL)
 			user = auth_user(es->v[j].text);
 	}
-	if (*mech == '\0' || user == NULL) {
+	if ((r = exchange_reply(es, last)) == NULL || r->code / 100 != 2) {
+		line = histcmd_event_text(&es->v[i]); /* escaped */
+		(void)buf_add_printf(&b->out,
+		    "# not repeated: %s (at %.3f s) failed: %d %s\n", line,
+		    (double)es->v[i].t_us / 1e6, r != NULL ? r->code : 0,
+		    r != NULL ? r->enhanced : "");
+		free(line);
+	} else if (*mech == '\0' || user == NULL) {
 		if (b->err == NULL)
 			b->err = xasprintf(
 			    "session #%lld: the AUTH exchange at "
@@ -138,23 +160,62 @@ build_auth(struct build *b, size_t i)
 	return last;
 }
 
-/* A /body FILE recorded on summary row i. */
+/* Emits stored content (CRLF lines as sent, dot-stuffed) and the ".". */
 static void
-build_body_file(struct build *b, size_t i)
+emit_body(struct build *b, const struct hist_body *body)
+{
+	const char *p = body->content, *end = p + body->content_len, *nl;
+	size_t j;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		j = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		emit(b, p, j > 0 && p[j - 1] == '\r' ? j - 1 : j);
+		p += j + 1;
+	}
+	emit_str(b, ".");
+}
+
+/*
+ * The message streamed on summary row i: a /body FILE again (it sends
+ * DATA itself), or, for a composed message whose content was kept,
+ * DATA (when data is set) and the content.
+ */
+static void
+build_body_file(struct build *b, size_t i, int data)
 {
 	struct hist_body *body;
 	char hex[SMTP_SHA256_HEX], *err = NULL, *line, *e;
 	uint64_t size;
 
 	body = hist_body_get(b->h, b->s->id, b->es->v[i].seq, &err);
+	if (body != NULL && body->path == NULL && body->content != NULL) {
+		if (data)
+			emit_str(b, "DATA");
+		emit_body(b, body);
+		hist_body_free(body);
+		return;
+	}
+	if (body != NULL && body->path == NULL && b->err == NULL) {
+		b->err = xasprintf("session #%lld: the message sent at %.3f s "
+		                   "(%llu octets) was %s, so it cannot be sent "
+		                   "again",
+		    (long long)b->s->id, (double)b->es->v[i].t_us / 1e6,
+		    (unsigned long long)body->size,
+		    body->size > HIST_BODY_INLINE_MAX
+		        ? "larger than 64 KiB and not kept"
+		        : "not kept (recorded with --no-content)");
+		hist_body_free(body);
+		return;
+	}
 	if (body == NULL || body->path == NULL) {
 		if (b->err == NULL)
 			b->err = err != NULL
 			    ? err
 			    : xasprintf(
-			          "session #%lld: the message sent at "
-			          "%.3f s came from a file whose name was "
-			          "not recorded",
+			          "session #%lld: the content of the "
+			          "message sent at %.3f s was not recorded, "
+			          "so it cannot be sent again",
 			          (long long)b->s->id,
 			          (double)b->es->v[i].t_us / 1e6);
 		else
@@ -200,7 +261,6 @@ build_content(struct build *b, size_t i)
 	const struct histcmd_events *es = b->es;
 	struct hist_body *body;
 	char *err = NULL;
-	const char *p, *end, *nl;
 	size_t j, dot = es->n;
 	int elided = 0;
 
@@ -217,15 +277,7 @@ build_content(struct build *b, size_t i)
 	                   : NULL;
 	free(err);
 	if (body != NULL && body->content != NULL) {
-		p = body->content;
-		end = p + body->content_len;
-		while (p < end) {
-			nl = memchr(p, '\n', (size_t)(end - p));
-			j = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-			emit(b, p, j > 0 && p[j - 1] == '\r' ? j - 1 : j);
-			p += j + 1;
-		}
-		emit_str(b, ".");
+		emit_body(b, body);
 	} else if (!elided && dot < es->n) {
 		for (j = i; j <= dot; j++)
 			if (es->v[j].dir == 'C')
@@ -347,6 +399,14 @@ build_script(struct build *b, size_t *len)
 
 		if (e->dir != 'C')
 			continue;
+		if (b->pauses && i > 0 &&
+		    (e->group == 0 || e->group != group) &&
+		    !(e->flags & (HIST_EV_CONTENT | HIST_EV_SUMMARY)) &&
+		    e->t_us >= es->v[i - 1].t_us + 1000000) {
+			/* The user waited (a greylisting retry, a slow step). */
+			(void)buf_add_printf(&b->out, "/sleep %.1f\n",
+			    (double)(e->t_us - es->v[i - 1].t_us) / 1e6);
+		}
 		if (group != 0 && e->group != group) {
 			emit_str(b, "/end");
 			group = 0;
@@ -356,7 +416,7 @@ build_script(struct build *b, size_t *len)
 			group = e->group;
 		}
 		if (e->flags & HIST_EV_SUMMARY) {
-			build_body_file(b, i);
+			build_body_file(b, i, 0);
 		} else if (e->flags & HIST_EV_CONTENT &&
 		    stage_is(e, "end of data")) {
 			i = build_content(b, i);
@@ -371,7 +431,7 @@ build_script(struct build *b, size_t *len)
 		    (j = next_client(es, i)) < es->n &&
 		    (es->v[j].flags & HIST_EV_SUMMARY)) {
 			/* /body sends DATA itself. */
-			build_body_file(b, j);
+			build_body_file(b, j, 1);
 			i = j;
 		} else
 			emit(b, e->text, e->len);
@@ -414,6 +474,14 @@ histcmd_replay_script(struct hist *h, const struct hist_session *s,
     const struct histcmd_events *es, size_t *len, struct buf *warnings,
     char **errstr)
 {
+	return histcmd_replay_script_pauses(h, s, es, len, warnings, 1, errstr);
+}
+
+char *
+histcmd_replay_script_pauses(struct hist *h, const struct hist_session *s,
+    const struct histcmd_events *es, size_t *len, struct buf *warnings,
+    int pauses, char **errstr)
+{
 	struct build b;
 	char *script;
 
@@ -422,290 +490,10 @@ histcmd_replay_script(struct hist *h, const struct hist_session *s,
 	b.s = s;
 	b.es = es;
 	b.warn = warnings;
+	b.pauses = pauses;
 	script = build_script(&b, len);
 	*errstr = b.err;
 	return script;
-}
-
-/* ---- comparing replies --------------------------------------------- */
-
-struct exchange {
-	int stage_no;
-	char *cmd; /* escaped display of the command, or the stage name */
-	int code; /* 0: no reply */
-	char enhanced[16];
-	char *reply; /* escaped lines, '\n'-separated, volatile parts masked */
-	char *shown; /* the same unmasked, for printing */
-};
-
-struct exchanges {
-	struct exchange *v;
-	size_t n;
-};
-
-/* 1 for a queue id, session id or time: letters and digits mixed, long. */
-static int
-volatile_token(const char *w, size_t n)
-{
-	size_t i, digits = 0, alpha = 0, colons = 0;
-
-	for (i = 0; i < n; i++) {
-		if (isdigit((unsigned char)w[i]))
-			digits++;
-		else if (isalpha((unsigned char)w[i]))
-			alpha++;
-		else if (w[i] == ':')
-			colons++;
-		else if (w[i] == '.')
-			return 0; /* host names, codes, versions */
-	}
-	if (colons >= 2 && digits >= 4 && alpha == 0)
-		return 1; /* 10:11:12 */
-	return n >= 8 && digits > 0 && alpha > 0;
-}
-
-/* Masks volatile tokens of a reply line (see volatile_token). */
-static void
-mask_line(struct buf *out, const char *p, size_t n)
-{
-	const char *end = p + n, *w;
-	int after_id = 0;
-
-	while (p < end) {
-		if (*p == ' ') {
-			(void)buf_add(out, p++, 1);
-			continue;
-		}
-		w = p;
-		while (p < end && *p != ' ')
-			p++;
-		if (after_id || volatile_token(w, (size_t)(p - w)))
-			(void)buf_add_str(out, "#");
-		else
-			(void)buf_add(out, w, (size_t)(p - w));
-		/* "queued as X", "id=X" */
-		after_id =
-		    ((size_t)(p - w) == 2 && strncasecmp(w, "as", 2) == 0);
-	}
-}
-
-static void
-exchanges_build(const struct histcmd_events *es, struct exchanges *xs)
-{
-	struct buf lines, masked;
-	struct exchange *x;
-	size_t i, k;
-	char *t;
-
-	memset(xs, 0, sizeof *xs);
-	buf_init(&lines, 0);
-	buf_init(&masked, 0);
-	for (i = 0; i < es->n; i++) {
-		const struct histcmd_event *e = &es->v[i];
-
-		if (e->dir == 'S') {
-			t = escape_dup(e->text, e->len);
-			if (buf_used(&lines) > 0) {
-				(void)buf_add(&lines, "\n", 1);
-				(void)buf_add(&masked, "\n", 1);
-			}
-			(void)buf_add_str(&lines, t);
-			mask_line(&masked, t, strlen(t));
-			free(t);
-		}
-		if (e->stage_no < 0 ||
-		    !(e->dir == 'C' || (e->flags & HIST_EV_REPLY)))
-			continue;
-		for (k = 0; k < xs->n && xs->v[k].stage_no != e->stage_no; k++)
-			;
-		if (k == xs->n) {
-			xs->v = xreallocarray(xs->v, xs->n + 1, sizeof *xs->v);
-			x = &xs->v[xs->n++];
-			memset(x, 0, sizeof *x);
-			x->stage_no = e->stage_no;
-			if (stage_is(e, "end of data"))
-				x->cmd = xstrdup("[message content] .");
-			else if (e->dir == 'C')
-				x->cmd = histcmd_event_text(e);
-			else
-				x->cmd = xasprintf("(%s)",
-				    e->stage != NULL ? e->stage : "reply");
-		}
-		x = &xs->v[k];
-		if (e->flags & HIST_EV_REPLY) {
-			x->code = e->code;
-			(void)snprintf(
-			    x->enhanced, sizeof x->enhanced, "%s", e->enhanced);
-			free(x->reply);
-			free(x->shown);
-			x->shown = xstrndup(buf_peek(&lines), buf_used(&lines));
-			x->reply =
-			    xstrndup(buf_peek(&masked), buf_used(&masked));
-			buf_clear(&lines);
-			buf_clear(&masked);
-		}
-	}
-	buf_reset(&lines);
-	buf_reset(&masked);
-}
-
-static void
-exchanges_free(struct exchanges *xs)
-{
-	size_t i;
-
-	for (i = 0; i < xs->n; i++) {
-		free(xs->v[i].cmd);
-		free(xs->v[i].reply);
-		free(xs->v[i].shown);
-	}
-	free(xs->v);
-}
-
-static void
-print_reply(struct buf *out, const char *sign, const struct exchange *x)
-{
-	const char *p = x != NULL && x->shown != NULL ? x->shown : NULL;
-	const char *nl;
-
-	if (p == NULL || x->code == 0) {
-		(void)buf_add_printf(out, "  %s (no reply)\n", sign);
-		return;
-	}
-	while (p != NULL) {
-		nl = strchr(p, '\n');
-		(void)buf_add_printf(out, "  %s %.*s\n", sign,
-		    (int)(nl != NULL ? (size_t)(nl - p) : strlen(p)), p);
-		p = nl != NULL ? nl + 1 : NULL;
-	}
-}
-
-static int
-same_reply(const struct exchange *a, const struct exchange *b)
-{
-	return a->code == b->code && strcmp(a->enhanced, b->enhanced) == 0 &&
-	    strcmp(a->reply != NULL ? a->reply : "",
-	        b->reply != NULL ? b->reply : "") == 0;
-}
-
-static json_t *
-exchange_json(const struct exchange *x)
-{
-	json_t *o;
-
-	if (x == NULL)
-		return json_null();
-	o = json_object();
-	(void)json_object_set_new(o, "code", json_integer(x->code));
-	(void)json_object_set_new(o, "enhanced", print_json_str(x->enhanced));
-	(void)json_object_set_new(
-	    o, "text", x->shown != NULL ? json_string(x->shown) : json_null());
-	return o;
-}
-
-/* Where the differences go: a JSON array, or text. */
-struct diff_out {
-	json_t *arr; /* NULL: text into b */
-	struct buf *b;
-};
-
-/* Reports one difference: a in the original, b in the replay. */
-static void
-report(struct diff_out *out, const struct exchange *a, const struct exchange *b)
-{
-	json_t *d;
-
-	if (out->arr != NULL) {
-		d = json_object();
-		(void)json_object_set_new(
-		    d, "command", json_string(a != NULL ? a->cmd : b->cmd));
-		(void)json_object_set_new(d, "original", exchange_json(a));
-		(void)json_object_set_new(d, "replay", exchange_json(b));
-		(void)json_array_append_new(out->arr, d);
-		return;
-	}
-	(void)buf_add_printf(out->b, "diff: %s%s\n",
-	    a != NULL ? a->cmd : b->cmd,
-	    a == NULL       ? "   (only in the replay)"
-	        : b == NULL ? "   (not sent in the replay)"
-	                    : "");
-	if (a != NULL)
-		print_reply(out->b, "-", a);
-	if (b != NULL)
-		print_reply(out->b, "+", b);
-}
-
-/*
- * Compares the replies of two sessions, in order, matching commands by
- * their text; reports the differences to out.  Returns their number;
- * *compared gets the number of replies compared.
- */
-static long
-diff_walk(const struct histcmd_events *ea, const struct histcmd_events *eb,
-    struct diff_out *out, long *compared)
-{
-	struct exchanges a, b;
-	size_t i = 0, j = 0, k;
-	long ndiff = 0;
-
-	*compared = 0;
-	exchanges_build(ea, &a);
-	exchanges_build(eb, &b);
-	while (i < a.n || j < b.n) {
-		if (i < a.n && j < b.n && strcmp(a.v[i].cmd, b.v[j].cmd) == 0) {
-			(*compared)++;
-			if (!same_reply(&a.v[i], &b.v[j])) {
-				report(out, &a.v[i], &b.v[j]);
-				ndiff++;
-			}
-			i++;
-			j++;
-			continue;
-		}
-		/* Is the original's command sent later in the replay? */
-		for (k = j; i < a.n && k < b.n; k++)
-			if (strcmp(a.v[i].cmd, b.v[k].cmd) == 0)
-				break;
-		if (i < a.n && k == b.n) {
-			report(out, &a.v[i++], NULL);
-		} else {
-			report(out, NULL, &b.v[j++]);
-		}
-		ndiff++;
-	}
-	exchanges_free(&a);
-	exchanges_free(&b);
-	return ndiff;
-}
-
-long
-histcmd_replay_diff(const struct histcmd_events *ea,
-    const struct histcmd_events *eb, int64_t ida, int64_t idb, struct buf *text)
-{
-	struct diff_out out = {.arr = NULL, .b = text};
-	long compared, ndiff = diff_walk(ea, eb, &out, &compared);
-
-	if (ndiff == 0)
-		(void)buf_add_printf(text,
-		    "diff: no differences: %ld replies of "
-		    "session #%lld and #%lld match\n",
-		    compared, (long long)ida, (long long)idb);
-	else
-		(void)buf_add_printf(text,
-		    "diff: %ld difference%s between session "
-		    "#%lld and its replay #%lld\n",
-		    ndiff, ndiff == 1 ? "" : "s", (long long)ida,
-		    (long long)idb);
-	return ndiff;
-}
-
-int
-histcmd_replay_exit(int status, long ndiff)
-{
-	/* A network or script failure stays the exit status. */
-	if (status == EXIT_NETWORK || status == EXIT_USAGE)
-		return status;
-	return ndiff > 0 ? EXIT_REPLY : EXIT_OK;
 }
 
 /* ehlo replay --diff: the differences as text or one JSON object. */
@@ -713,25 +501,26 @@ static long
 diff_sessions(const struct cli_opts *o, const struct histcmd_events *ea,
     const struct histcmd_events *eb, int64_t ida, int64_t idb)
 {
-	struct diff_out out = {.arr = json_array(), .b = NULL};
+	json_t *top, *arr;
 	struct buf text;
-	json_t *top;
 	long compared, ndiff;
 
 	if (!o->json) {
-		json_decref(out.arr);
 		buf_init(&text, 0);
-		ndiff = histcmd_replay_diff(ea, eb, ida, idb, &text);
+		ndiff =
+		    histcmd_replay_diff_text(ea, eb, ida, idb, o->exact, &text);
 		(void)fwrite(buf_peek(&text), 1, buf_used(&text), stdout);
 		buf_reset(&text);
 		return ndiff;
 	}
-	ndiff = diff_walk(ea, eb, &out, &compared);
+	arr = json_array();
+	ndiff = histcmd_replay_compare(ea, eb, o->exact, arr, NULL, &compared);
 	top = print_json_object("diff");
 	(void)json_object_set_new(top, "original", json_integer(ida));
 	(void)json_object_set_new(top, "replay", json_integer(idb));
 	(void)json_object_set_new(top, "compared", json_integer(compared));
-	(void)json_object_set_new(top, "differences", out.arr);
+	(void)json_object_set_new(top, "exact", json_boolean(o->exact));
+	(void)json_object_set_new(top, "differences", arr);
 	print_json_put(top);
 	return ndiff;
 }
@@ -742,10 +531,15 @@ static int
 usage_rc(int rc)
 {
 	if (rc == 1) {
-		(void)puts("usage: ehlo replay ID [SERVER] [--diff] [OPTIONS]\n"
+		(void)puts("usage: ehlo replay ID [SERVER] [--diff [--exact]] "
+		           "[--no-pauses] [OPTIONS]\n"
 		           "Re-runs the client side of a recorded session; "
 		           "--diff compares the replies\n"
-		           "(exit 1 when they differ).  Secrets come from "
+		           "(exit 1 when they differ; --exact compares the "
+		           "greeting, queue ids and dates\n"
+		           "too).  The user's waits over a second are kept; "
+		           "--no-pauses drops them.\n"
+		           "A failed AUTH is not repeated.  Secrets come from "
 		           "EHLO_PASSWORD or a prompt.");
 		return EXIT_OK;
 	}
@@ -766,7 +560,8 @@ cmd_replay(int argc, char *argv[])
 	int rc;
 
 	rc = cli_parse(argc, argv,
-	    CLI_O_CONN | CLI_O_DIFF | CLI_O_HISTORY | CLI_O_JSON | CLI_O_TIMING,
+	    CLI_O_CONN | CLI_O_DIFF | CLI_O_HISTORY | CLI_O_JSON |
+	        CLI_O_TIMING | CLI_O_PAUSES,
 	    &o);
 	if (rc != 0) {
 		free(o.args);
@@ -788,6 +583,10 @@ cmd_replay(int argc, char *argv[])
 		    "drop %s",
 		    o.auth != NULL ? "--auth/--user" : "--starttls");
 	}
+	if (o.exact && !o.diff) {
+		free(o.args);
+		return cli_usage_error("--exact goes with --diff");
+	}
 	if (o.diff && o.no_history) {
 		free(o.args);
 		return cli_usage_error("--diff compares the recorded replay, "
@@ -802,6 +601,7 @@ cmd_replay(int argc, char *argv[])
 	b.h = h;
 	b.s = s;
 	b.es = &es;
+	b.pauses = !o.no_pauses;
 	if ((script = build_script(&b, &len)) == NULL) {
 		(void)fprintf(stderr, "ehlo: cannot replay: %s\n", b.err);
 		free(b.err);

@@ -27,9 +27,18 @@
 
 #define EXPORT_EOF "EHLO_MESSAGE_END"
 
+/*
+ * The secret is never in an export: the shell adds it from
+ * EHLO_PASSWORD when set (as ehlo takes it), else the tool asks.
+ */
+#define SECRET_SWAKS "${EHLO_PASSWORD:+--auth-password \"$EHLO_PASSWORD\"}"
+#define SECRET_CURL "\"${EHLO_PASSWORD:+:$EHLO_PASSWORD}\""
+
 struct plan {
 	char *helo;
-	int starttls;
+	int starttls; /* 1 opportunistic, 2 required (--starttls) */
+	char *cafile; /* --cafile of the session, or NULL */
+	int insecure; /* --insecure */
 	char *mech, *user;
 	char *from; /* NULL: no MAIL; "" the null sender */
 	char **rcpt;
@@ -38,6 +47,7 @@ struct plan {
 	size_t dot; /* index of the "." row, or SIZE_MAX */
 	size_t data_row; /* index of the DATA row */
 	char *body_path; /* /body FILE of the first transaction */
+	int64_t body_seq; /* the summary row of a streamed message, or 0 */
 	int pipelining;
 	int txn_done;
 	struct buf skipped; /* "# ..." lines */
@@ -105,6 +115,7 @@ plan_build(struct plan *p, struct hist *h, const struct hist_session *s,
 	memset(p, 0, sizeof *p);
 	p->dot = p->data_row = SIZE_MAX;
 	buf_init(&p->skipped, 0);
+	p->cafile = histcmd_session_cafile(s, &p->insecure);
 	for (i = 0; i < es->n; i++) {
 		const struct histcmd_event *e = &es->v[i];
 
@@ -119,6 +130,8 @@ plan_build(struct plan *p, struct hist *h, const struct hist_session *s,
 				err = NULL;
 				if (body != NULL && body->path != NULL)
 					p->body_path = xstrdup(body->path);
+				else
+					p->body_seq = e->seq;
 				hist_body_free(body);
 				p->data = 1;
 				p->txn_done = 1;
@@ -138,7 +151,8 @@ plan_build(struct plan *p, struct hist *h, const struct hist_session *s,
 			if (p->helo == NULL)
 				p->helo = argument(e->text);
 		} else if (stage_is(e, "STARTTLS"))
-			p->starttls = 1;
+			p->starttls =
+			    strcmp(s->tls_mode, "starttls") == 0 ? 2 : 1;
 		else if (stage_is(e, "AUTH")) {
 			if (strncasecmp(e->text, "AUTH ", 5) == 0 &&
 			    p->mech == NULL) {
@@ -197,6 +211,7 @@ plan_free(struct plan *p)
 	free(p->user);
 	free(p->from);
 	free(p->body_path);
+	free(p->cafile);
 	buf_reset(&p->skipped);
 }
 
@@ -244,13 +259,29 @@ doc_line(struct buf *b, const char *c, size_t n, const char *delim)
 	return n == strlen(delim) && memcmp(c, delim, n) == 0;
 }
 
+/* Why the message cannot be exported (allocated), from its body row. */
+static char *
+lost_why(const struct hist_body *body)
+{
+	if (body == NULL)
+		return xstrdup("the message content was not recorded");
+	if (body->size > HIST_BODY_INLINE_MAX)
+		return xasprintf("the message content (%llu octets) was over "
+		                 "%d KiB and not kept",
+		    (unsigned long long)body->size,
+		    HIST_BODY_INLINE_MAX / 1024);
+	return xasprintf("the message content (%llu octets) was not kept "
+	                 "(recorded with --no-content)",
+	    (unsigned long long)body->size);
+}
+
 /*
- * The message as a here-document (" <<'END'\n...END\n"), or -1 when it
- * was not kept.
+ * The message as a here-document (" <<'END'\n...END\n"), or -1 with
+ * *why (allocated) when it was not kept.
  */
 static int
 heredoc(struct buf *out, struct hist *h, const struct hist_session *s,
-    const struct histcmd_events *es, const struct plan *p)
+    const struct histcmd_events *es, const struct plan *p, char **why)
 {
 	struct hist_body *body = NULL;
 	struct buf b;
@@ -259,10 +290,18 @@ heredoc(struct buf *out, struct hist *h, const struct hist_session *s,
 	size_t i, n;
 	int clash, attempt, rc = 0;
 
-	if (p->dot == SIZE_MAX)
+	if (p->body_seq == 0 && p->dot == SIZE_MAX) {
+		*why = lost_why(NULL);
 		return -1;
-	body = hist_body_get(h, s->id, es->v[p->dot].seq, &err);
+	}
+	body = hist_body_get(
+	    h, s->id, p->body_seq != 0 ? p->body_seq : es->v[p->dot].seq, &err);
 	free(err);
+	if (p->body_seq != 0 && (body == NULL || body->content == NULL)) {
+		*why = lost_why(body);
+		hist_body_free(body);
+		return -1;
+	}
 	buf_init(&b, 0);
 	for (attempt = 0;; attempt++) {
 		(void)snprintf(
@@ -291,6 +330,8 @@ heredoc(struct buf *out, struct hist *h, const struct hist_session *s,
 		if (!clash || rc == -1)
 			break;
 	}
+	if (rc == -1)
+		*why = lost_why(body);
 	if (rc == 0) {
 		(void)buf_add_printf(out, " <<'%s'\n", delim);
 		(void)buf_add(out, buf_peek(&b), buf_used(&b));
@@ -329,15 +370,15 @@ export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
 	struct buf b, doc;
 	char port[16];
 	size_t i;
-	int rc = 0, lost = 0, implicit = strcmp(s->tls_mode, "tls") == 0;
+	int rc = 0, implicit = strcmp(s->tls_mode, "tls") == 0;
 	const char *quit = NULL;
+	char *lost = NULL;
 
 	buf_init(&b, 0);
 	buf_init(&doc, 0);
 	if (p->data && p->body_path == NULL &&
-	    heredoc(&doc, h, s, es, p) == -1) {
+	    heredoc(&doc, h, s, es, p, &lost) == -1) {
 		/* Not kept: swaks sends its own test message instead. */
-		lost = 1;
 		buf_clear(&doc);
 	}
 	(void)snprintf(port, sizeof port, "%d", s->port);
@@ -348,7 +389,15 @@ export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
 	if (implicit)
 		(void)buf_add_str(&b, " --tls-on-connect");
 	else if (p->starttls)
-		(void)buf_add_str(&b, " --tls");
+		(void)buf_add_str(
+		    &b, p->starttls == 2 ? " --tls" : " --tls-optional");
+	if ((implicit || p->starttls) && !p->insecure) {
+		/* swaks verifies only when asked; the session did. */
+		(void)buf_add_str(&b, " --tls-verify");
+		if (p->cafile != NULL &&
+		    sh_arg(&b, "--tls-ca-path", p->cafile) == -1)
+			rc = bad_value(errstr, "CA file name");
+	}
 	if (p->helo != NULL && *p->helo != '\0' &&
 	    sh_arg(&b, "--ehlo", p->helo) == -1)
 		rc = bad_value(errstr, "EHLO name");
@@ -358,6 +407,7 @@ export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
 		(void)sh_arg(&b, "--auth", p->mech);
 		if (p->user != NULL && sh_arg(&b, "--auth-user", p->user) == -1)
 			rc = bad_value(errstr, "AUTH user");
+		(void)buf_add_str(&b, " " SECRET_SWAKS);
 	}
 	if (p->from != NULL &&
 	    sh_arg(&b, "--from", *p->from == '\0' ? "<>" : p->from) == -1)
@@ -389,7 +439,7 @@ export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
 			rc = bad_value(errstr, "message file name");
 		(void)buf_add_str(&b, "\n");
 		free(arg);
-	} else if (!lost) {
+	} else if (lost == NULL) {
 		/*
 		 * $(...) drops the here-document's last newline: swaks adds
 		 * CRLF "." itself and would otherwise send an extra empty
@@ -404,13 +454,12 @@ export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
 		header(f, s, "swaks command");
 		if (p->mech != NULL)
 			(void)fputs("# the AUTH secret is not included: swaks "
-			            "asks for it (or add --auth-password)\n",
+			            "takes it from EHLO_PASSWORD, else asks "
+			            "for it\n",
 			    f);
-		if (lost)
-			(void)fputs(
-			    "# the message content was not kept (over "
-			    "64 KiB): swaks sends its own test message\n",
-			    f);
+		if (lost != NULL)
+			(void)fprintf(f,
+			    "# %s: swaks sends its own test message\n", lost);
 		if (buf_used(&p->skipped) > 0)
 			(void)fprintf(f,
 			    "# not carried over (swaks runs one "
@@ -420,6 +469,7 @@ export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
 	}
 	buf_reset(&b);
 	buf_reset(&doc);
+	free(lost);
 	return rc;
 }
 
@@ -428,7 +478,7 @@ export_curl(FILE *f, struct hist *h, const struct hist_session *s,
     const struct histcmd_events *es, struct plan *p, char **errstr)
 {
 	struct buf b;
-	char *url;
+	char *url, *lost = NULL;
 	size_t i;
 	int rc = 0, implicit = strcmp(s->tls_mode, "tls") == 0;
 
@@ -453,13 +503,21 @@ export_curl(FILE *f, struct hist *h, const struct hist_session *s,
 		rc = bad_value(errstr, "server or EHLO name");
 	free(url);
 	if (p->starttls && !implicit)
-		(void)buf_add_str(&b, " --ssl-reqd");
+		(void)buf_add_str(
+		    &b, p->starttls == 2 ? " --ssl-reqd" : " --ssl");
+	if (p->insecure)
+		(void)buf_add_str(&b, " --insecure");
+	else if (p->cafile != NULL && sh_arg(&b, "--cacert", p->cafile) == -1)
+		rc = bad_value(errstr, "CA file name");
 	if (p->mech != NULL && p->user != NULL) {
 		char *lo = xasprintf("AUTH=%s", p->mech);
 
-		if (sh_arg(&b, "--user", p->user) == -1 ||
-		    sh_arg(&b, "--login-options", lo) == -1)
+		if (sh_arg(&b, "--user", p->user) == -1)
 			rc = bad_value(errstr, "AUTH user");
+		/* Right after the quoted user: 'alice'"${...}" */
+		(void)buf_add_str(&b, SECRET_CURL);
+		if (sh_arg(&b, "--login-options", lo) == -1)
+			rc = bad_value(errstr, "AUTH mechanism");
 		free(lo);
 	}
 	if (sh_arg(&b, "--mail-from", p->from) == -1)
@@ -468,8 +526,8 @@ export_curl(FILE *f, struct hist *h, const struct hist_session *s,
 		if (sh_arg(&b, "--mail-rcpt", p->rcpt[i]) == -1)
 			rc = bad_value(errstr, "recipients");
 	if (p->mech != NULL)
-		(void)fputs("# the AUTH secret is not included: curl asks for "
-		            "it\n",
+		(void)fputs("# the AUTH secret is not included: curl takes it "
+		            "from EHLO_PASSWORD, else asks for it\n",
 		    f);
 	if (buf_used(&p->skipped) > 0)
 		(void)fprintf(f,
@@ -482,13 +540,12 @@ export_curl(FILE *f, struct hist *h, const struct hist_session *s,
 	} else {
 		/* --crlf: the here-document has LF line ends. */
 		(void)buf_add_str(&b, " --crlf --upload-file -");
-		if (heredoc(&b, h, s, es, p) == -1) {
+		if (heredoc(&b, h, s, es, p, &lost) == -1) {
 			buf_reset(&b);
-			*errstr =
-			    xasprintf("session #%lld: the message content "
-			              "was not kept (over 64 KiB), so curl "
-			              "cannot send it again",
-			        (long long)s->id);
+			*errstr = xasprintf("session #%lld: %s, so curl cannot "
+			                    "send it again",
+			    (long long)s->id, lost);
+			free(lost);
 			return -1;
 		}
 	}
@@ -500,22 +557,31 @@ export_curl(FILE *f, struct hist *h, const struct hist_session *s,
 
 int
 histcmd_export_automation(FILE *f, struct hist *h, const struct hist_session *s,
-    const struct histcmd_events *es, const char *format, char **errstr)
+    const struct histcmd_events *es, const char *format, int pauses,
+    char **errstr)
 {
 	struct plan p;
-	char *script, *server;
+	char *script, *server, *ca, *eca;
 	size_t len;
-	int rc;
+	int rc, insecure;
 
 	if (strcmp(format, "script") == 0) {
-		script = histcmd_replay_script(h, s, es, &len, NULL, errstr);
+		script = histcmd_replay_script_pauses(
+		    h, s, es, &len, NULL, pauses, errstr);
 		if (script == NULL)
 			return -1;
 		header(f, s, "ehlo run script");
 		server = histcmd_server(s); /* escaped */
-		(void)fprintf(f, "# run it with: ehlo run%s %s FILE\n",
-		    strcmp(s->tls_mode, "tls") == 0 ? " --tls" : "", server);
+		ca = histcmd_session_cafile(s, &insecure);
+		eca = ca != NULL ? escape_dup(ca, strlen(ca)) : NULL;
+		(void)fprintf(f, "# run it with: ehlo run%s%s%s%s %s FILE\n",
+		    strcmp(s->tls_mode, "tls") == 0 ? " --tls" : "",
+		    insecure ? " --insecure" : "",
+		    eca != NULL ? " --cafile " : "", eca != NULL ? eca : "",
+		    server);
 		free(server);
+		free(ca);
+		free(eca);
 		(void)fwrite(script, 1, len, f);
 		free(script);
 		return 0;

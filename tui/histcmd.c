@@ -566,3 +566,21 @@ histcmd_session_load(const struct cli_opts *o, const char *idarg,
 	*sp = s;
 	return EXIT_OK;
 }
+
+char *
+histcmd_session_cafile(const struct hist_session *s, int *insecure)
+{
+	json_t *j = s->tls != NULL ? json_loads(s->tls, 0, NULL) : NULL;
+	const char *ca;
+	char *r = NULL;
+
+	*insecure = 0;
+	if (j == NULL)
+		return NULL;
+	*insecure = json_is_true(json_object_get(j, "verify_skipped"));
+	ca = json_string_value(json_object_get(j, "cafile"));
+	if (ca != NULL && *ca != '\0')
+		r = xstrdup(ca);
+	json_decref(j);
+	return r;
+}

@@ -98,6 +98,13 @@ void histcmd_time(int64_t t, int utc, char *out, size_t outlen);
 char *histcmd_server(const struct hist_session *);
 
 /*
+ * How the session trusted its TLS peer, from its recorded TLS details:
+ * the CA file it was given (--cafile; allocated, NULL when none) and
+ * whether verification was skipped (--insecure) into *insecure.
+ */
+char *histcmd_session_cafile(const struct hist_session *, int *insecure);
+
+/*
  * The whole session as one top-level JSON object of type "session"
  * (metadata, TLS, capabilities, events, bodies without content); es
  * NULL: a listing, with events and bodies null.  Returns a new
@@ -131,6 +138,15 @@ void histcmd_print_dialogue(FILE *, struct hist *, const struct hist_session *,
 char *histcmd_replay_script(struct hist *, const struct hist_session *,
     const struct histcmd_events *, size_t *len, struct buf *warnings,
     char **errstr);
+/*
+ * The same; pauses 1 turns the user's waits of a second or more before
+ * a command into "/sleep SECONDS" lines (histcmd_replay_script does),
+ * 0 drops them (--no-pauses).  A failed AUTH exchange is never repeated
+ * (a "#" line marks it).
+ */
+char *histcmd_replay_script_pauses(struct hist *, const struct hist_session *,
+    const struct histcmd_events *, size_t *len, struct buf *warnings,
+    int pauses, char **errstr);
 
 /*
  * Compares the replies of session ida (es_a, the original) with those
@@ -142,6 +158,25 @@ char *histcmd_replay_script(struct hist *, const struct hist_session *,
 long histcmd_replay_diff(const struct histcmd_events *es_a,
     const struct histcmd_events *es_b, int64_t ida, int64_t idb,
     struct buf *text);
+/*
+ * The same with --exact (exact 1: the greeting's text, the server's
+ * name, queue ids, dates and numbers in replies compared too).
+ */
+long histcmd_replay_diff_text(const struct histcmd_events *es_a,
+    const struct histcmd_events *es_b, int64_t ida, int64_t idb, int exact,
+    struct buf *text);
+/*
+ * The comparison itself (tui/replay_diff.c): exchanges aligned by
+ * command, capabilities compared as sets, behaviour changes (reply
+ * codes, commands on one side only) first, then capabilities, then
+ * wording.  Each difference is appended to arr (JSON objects: command,
+ * kind, original, replay; removed/added/changed for capabilities) when
+ * not NULL and to text when not NULL.  Returns their number; *compared
+ * gets the number of reply pairs compared.
+ */
+long histcmd_replay_compare(const struct histcmd_events *es_a,
+    const struct histcmd_events *es_b, int exact, json_t *arr, struct buf *text,
+    long *compared);
 /*
  * The exit status of a replay compared with --diff: the replay's own
  * status when the network or the script failed, else 1 when ndiff
@@ -162,10 +197,11 @@ char *histcmd_replay_target(
  * `ehlo export --format swaks|curl|script` (tui/export_fmt.c): prints
  * a shell command (swaks, curl) or an `ehlo run` script that repeats
  * the session; what the tool cannot express is listed as comments.
- * Secrets are never included.  Returns 0, or -1 with *errstr.
+ * Secrets are never included.  pauses as histcmd_replay_script_pauses
+ * (script only).  Returns 0, or -1 with *errstr.
  */
 int histcmd_export_automation(FILE *, struct hist *,
     const struct hist_session *, const struct histcmd_events *,
-    const char *format, char **errstr);
+    const char *format, int pauses, char **errstr);
 
 #endif

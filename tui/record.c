@@ -63,6 +63,7 @@
 #include "protocol/digest.h"
 #include "protocol/tlscheck.h"
 #include "tui/outgate.h"
+#include "tui/record_body.h"
 
 /* A row waiting in the queue; its text is at off in qtext. */
 struct qrow {
@@ -121,6 +122,7 @@ struct record {
 	struct buf preview; /* the first lines */
 
 	char *body_path; /* /body FILE waiting for its summary line */
+	struct record_stream streamed; /* a composed message as sent */
 
 	char *host; /* server:port as recorded, for the STARTTLS check */
 	int port;
@@ -158,6 +160,7 @@ record_on(struct hist_sink *sink)
 	r->sink = sink;
 	buf_init(&r->content, HIST_BODY_INLINE_MAX + 2);
 	buf_init(&r->preview, 0);
+	record_stream_init(&r->streamed);
 	buf_init(&r->qtext, 0);
 	return r;
 }
@@ -221,9 +224,12 @@ record_free(struct record *r)
 
 	if (r == NULL)
 		return;
+	if (r->client != NULL)
+		smtp_client_body_tee(r->client, NULL, NULL);
 	content_reset(r);
 	buf_reset(&r->content);
 	buf_reset(&r->preview);
+	record_stream_free(&r->streamed);
 	buf_reset(&r->qtext);
 	free(r->q);
 	free(r->body_path);
@@ -271,6 +277,8 @@ record_attach(struct record *r, struct smtp_session *s, struct smtp_client *c)
 		return;
 	r->session = s;
 	r->client = c;
+	if (c != NULL)
+		smtp_client_body_tee(c, record_stream_tee, &r->streamed);
 }
 
 int64_t
@@ -553,6 +561,23 @@ jstr(const char *s)
 	return j != NULL ? j : json_string("");
 }
 
+/*
+ * The CA file the session trusted (--cafile), as an absolute path, so
+ * that an export repeats the session from any directory.
+ */
+static void
+record_cafile(struct record *r, json_t *o)
+{
+	const char *ca = smtp_client_opts(r->client)->tls.cafile;
+	char *abs;
+
+	if (ca == NULL || *ca == '\0')
+		return;
+	abs = realpath(ca, NULL);
+	(void)json_object_set_new(o, "cafile", jstr(abs != NULL ? abs : ca));
+	free(abs);
+}
+
 static void
 record_tls(struct record *r)
 {
@@ -599,6 +624,7 @@ record_tls(struct record *r)
 		(void)json_array_append_new(chain, c);
 	}
 	(void)json_object_set_new(o, "chain", chain);
+	record_cafile(r, o);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (s != NULL && tx(r) == 0 &&
@@ -726,24 +752,6 @@ record_body_file(struct record *r, const char *path)
 	r->body_path = abs != NULL ? abs : xstrdup(path);
 }
 
-/* The first lines of a file, for the preview (NULL when unreadable). */
-static char *
-file_preview(const char *path)
-{
-	char buf[4096];
-	size_t n, i, lines = 0;
-	FILE *f = fopen(path, "rb");
-
-	if (f == NULL)
-		return NULL;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	(void)fclose(f);
-	for (i = 0; i < n && lines < RECORD_CONTENT_ROWS; i++)
-		if (buf[i] == '\n')
-			lines++;
-	return xstrndup(buf, i);
-}
-
 static void
 body_summary(struct record *r, const struct smtp_event *ev)
 {
@@ -757,21 +765,29 @@ body_summary(struct record *r, const struct smtp_event *ev)
 	    HIST_EV_SUMMARY |
 	        (ev->flags & SMTP_SENT_REDACTED ? HIST_EV_REDACTED : 0),
 	    ev);
-	if (seq == 0 || r->body_path == NULL)
-		return;
 	memset(&b, 0, sizeof b);
 	b.seq = seq;
-	b.kind = "file";
-	b.path = r->body_path;
-	/* The store digests the file (hist_set_file_digest). */
-	if (stat(r->body_path, &sb) == 0)
-		b.size = (uint64_t)sb.st_size;
 	if (r->client != NULL && (bs = smtp_client_body_stats(r->client)))
 		b.lines = bs->lines;
-	preview = file_preview(r->body_path);
-	b.first_lines = preview;
+	if (seq == 0 || (r->body_path == NULL && r->streamed.bytes == 0)) {
+		record_stream_clear(&r->streamed);
+		return;
+	}
+	if (r->body_path == NULL) /* composed: kept like typed content */
+		preview = record_stream_body(
+		    &r->streamed, &b, 1, RECORD_CONTENT_ROWS);
+	else {
+		b.kind = "file";
+		b.path = r->body_path;
+		/* The store digests the file (hist_set_file_digest). */
+		if (stat(r->body_path, &sb) == 0)
+			b.size = (uint64_t)sb.st_size;
+		b.first_lines = preview =
+		    record_file_preview(r->body_path, RECORD_CONTENT_ROWS);
+	}
 	if (tx(r) == 0 && hist_sink_body(r->sink, r->id, &b, &err) == -1)
 		disable(r, err);
+	record_stream_clear(&r->streamed);
 	free(preview);
 	free(r->body_path);
 	r->body_path = NULL;
