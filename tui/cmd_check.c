@@ -131,6 +131,8 @@ static void
 reply_add(struct buf *b, const struct smtp_stage *st, size_t max)
 {
 	(void)buf_add_printf(b, "%d ", st->code);
+	if (st->enhanced[0] != '\0')
+		(void)buf_add_printf(b, "%s ", st->enhanced);
 	check_text_add(b, st->text != NULL ? st->text : "", st->text_len, max);
 }
 
@@ -440,7 +442,9 @@ deadline(void *arg)
 {
 	struct chk *c = arg;
 
-	c->deadline_hit = 1;
+	/* With -q, a QUIT left unanswered is no problem. */
+	c->deadline_hit =
+	    !(smtp_session_quit_sent(c->session) && c->co->ignore_quit_failure);
 	host_stop(c->host);
 }
 
