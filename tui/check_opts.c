@@ -450,6 +450,12 @@ check_opts_parse(int argc, char *argv[], struct check_opts *c, char **errstr)
 	memset(c, 0, sizeof *c);
 	memset(&raw, 0, sizeof raw);
 	c->warn_ms = c->crit_ms = -1;
+	/* Known first, so that even a usage error comes as OpenMetrics. */
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--format=openmetrics") == 0 ||
+		    (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+		        strcmp(argv[i + 1], "openmetrics") == 0))
+			c->openmetrics = 1;
 	rest = xcalloc((size_t)argc + 1, sizeof *rest);
 	rest[0] = argv[0];
 	for (i = 1; i < argc; i++) {

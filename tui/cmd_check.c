@@ -671,6 +671,8 @@ unknown(const struct check_opts *co, const char *target, const char *why)
 	r.target = target;
 	r.message = why;
 	r.total_ms = -1;
+	if (co->openmetrics)
+		(void)fprintf(stderr, "ehlo check: %s\n", why);
 	print_result(co, &r);
 	return CHECK_UNKNOWN;
 }
