@@ -10,9 +10,10 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "tui/cli.h"
 
-struct buf;
+struct loop;
 
 enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
 
@@ -31,6 +32,8 @@ struct check_opts {
 	                          * (milliseconds); -1 when not given */
 	int openmetrics; /* --format openmetrics */
 	int need_cert; /* -D: STARTTLS (or --tls) is required */
+	const char *targets; /* --targets FILE: a fleet (check_fleet.c) */
+	long parallel; /* --parallel N: connections at once (fleet) */
 };
 
 /*
@@ -42,6 +45,15 @@ struct check_opts {
 int check_opts_parse(
     int argc, char *argv[], struct check_opts *, char **errstr);
 void check_opts_free(struct check_opts *);
+/* `ehlo check --help`. */
+extern const char check_opts_help[];
+/*
+ * -4/-6: server with its host resolved in that family ("[addr]:port"),
+ * allocated; *name is the host name to verify TLS against (NULL for an
+ * address).  NULL with *errstr when the host has no such address.
+ */
+char *check_opts_family_server(
+    const struct check_opts *, const char *server, char **name, char **errstr);
 
 /*
  * Server text made safe for a plugin line (and a label): escaped
@@ -73,9 +85,49 @@ struct check_result {
 
 /* "SMTP STATE - message | perfdata" (one line) on stdout. */
 void check_print_plugin(const struct check_opts *, const struct check_result *);
-/* The OpenMetrics exposition of one check, ending in "# EOF". */
-void check_print_openmetrics(
-    const struct check_opts *, const struct check_result *);
+
+/*
+ * OpenMetrics for one check or many: the samples of each metric family
+ * gathered apart (a family's samples must be together), then printed
+ * with their headers and "# EOF".
+ */
+enum {
+	CHECK_OM_UP,
+	CHECK_OM_STATE,
+	CHECK_OM_DURATION,
+	CHECK_OM_CODE,
+	CHECK_OM_CERT,
+	CHECK_OM_NFAMILIES
+};
+struct check_om {
+	struct buf fam[CHECK_OM_NFAMILIES];
+};
+void check_om_init(struct check_om *);
+void check_om_add(struct check_om *, const struct check_result *);
+/* Prints everything gathered and resets. */
+void check_om_print(struct check_om *);
+
+/*
+ * One check on a loop the caller runs, so that many can share it:
+ * check_run_start connects (co must outlive the run); check_runs_turn
+ * steps every unfinished run of runs (NULL entries skipped) and waits
+ * once for the loop; check_run_result judges a finished run (the result
+ * lives until check_run_free, which is never called from a callback).
+ */
+struct check_run;
+struct check_run *check_run_start(struct loop *, struct check_opts *co);
+int check_run_done(const struct check_run *);
+void check_runs_turn(struct loop *, struct check_run **runs, size_t n);
+const struct check_result *check_run_result(struct check_run *);
+void check_run_free(struct check_run *);
+
+/*
+ * --targets FILE: every target of FILE (one a line: SERVER and options
+ * of its own, after those of the command line, argv) checked at most
+ * co->parallel at once on one loop; one line per target and a summary
+ * (or OpenMetrics for all).  Returns the worst state.
+ */
+int check_fleet(struct check_opts *co, int argc, char *argv[]);
 /* The state's name: "OK", "WARNING", "CRITICAL", "UNKNOWN". */
 const char *check_state_name(int status);
 

@@ -7,17 +7,22 @@
  * here (-H -p -4 -6 -e -C -R -f -F -A -U -P -S -s -D -w -c -t -q -v),
  * so they mean nothing to the other subcommands.
  *
+ * Also --targets FILE and --parallel N (a fleet, check_fleet.c), and
+ * the -4/-6 resolution.
+ *
  * A table names each plugin option once (short letter, long name,
  * whether it takes a value); check_opt_set gives the value its meaning.
  * Every usage error is returned as text that names the option, for the
  * UNKNOWN status line.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/xmalloc.h"
+#include "protocol/transport.h"
 #include "tui/check.h"
 
 struct check_optdef {
@@ -49,6 +54,8 @@ static const struct check_optdef check_optdefs[] = {
     {'v', "verbose", 0},
     {'L', "lmtp", 0},
     {'r', "proxy", 0},
+    {0, "targets", 1},
+    {0, "parallel", 1},
 };
 
 #define NOPTDEFS (sizeof check_optdefs / sizeof check_optdefs[0])
@@ -112,6 +119,20 @@ static int
 check_opt_set(struct check_opts *c, struct check_raw *raw,
     const struct check_optdef *d, const char *label, char *value, char **errstr)
 {
+	if (d->letter == 0 && strcmp(d->name, "targets") == 0) {
+		c->targets = value;
+		return 0;
+	}
+	if (d->letter == 0) {
+		if (cli_parse_count(value, &c->parallel) == -1 ||
+		    c->parallel < 1 || c->parallel > 10000) {
+			*errstr = xasprintf("--parallel: %s is not a number of "
+			                    "connections (1-10000)",
+			    value);
+			return -1;
+		}
+		return 0;
+	}
 	switch (d->letter) {
 	case 'H':
 		raw->host = value;
@@ -417,6 +438,18 @@ check_opts_apply(
 		    "one SERVER only (%s, then %s)", o->args[0], o->args[1]);
 		return -1;
 	}
+	if (c->targets != NULL) {
+		if (raw->host != NULL || o->nargs > 0) {
+			*errstr = xstrdup("--targets FILE names the servers: "
+			                  "no SERVER or -H beside it");
+			return -1;
+		}
+		return 0;
+	}
+	if (c->parallel != 0) {
+		*errstr = xstrdup("--parallel goes with --targets FILE");
+		return -1;
+	}
 	if (raw->host == NULL && o->nargs == 0) {
 		*errstr = xstrdup("no server: give -H HOST [-p PORT] or "
 		                  "SERVER (host, host:port, [v6addr]:port)");
@@ -503,3 +536,73 @@ check_opts_free(struct check_opts *c)
 	}
 	memset(c, 0, sizeof *c);
 }
+
+/*
+ * -4/-6: server with its host resolved in that family ("[addr]:port"),
+ * allocated; *name is the host name to verify TLS against (NULL for an
+ * address).  NULL with *errstr when the host has no such address.
+ */
+char *
+check_opts_family_server(
+    const struct check_opts *co, const char *server, char **name, char **errstr)
+{
+	struct addrinfo hints, *res = NULL;
+	char addr[INET6_ADDRSTRLEN], *h = NULL, *p = NULL, *out = NULL;
+	int rc;
+
+	*name = NULL;
+	if (smtp_server_parse(server, co->o.tls ? 465 : 25, &h, &p, errstr) ==
+	    -1)
+		return NULL;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = co->family == 6 ? AF_INET6 : AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(h, NULL, &hints, &res);
+	if (rc != 0 || res == NULL)
+		*errstr = xasprintf("%s has no IPv%d address (-%d): %s", h,
+		    co->family, co->family, gai_strerror(rc));
+	else if (getnameinfo(res->ai_addr, res->ai_addrlen, addr, sizeof addr,
+	             NULL, 0, NI_NUMERICHOST) != 0)
+		*errstr = xasprintf("%s: cannot show its address", h);
+	else {
+		out = xasprintf(co->family == 6 ? "[%s]:%s" : "%s:%s", addr, p);
+		if (strcmp(addr, h) != 0)
+			*name = xstrdup(h);
+	}
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(h);
+	free(p);
+	return out;
+}
+
+const char check_opts_help[] =
+    "usage: ehlo check SERVER | -H HOST [-p PORT] [options]\n"
+    "A monitoring plugin (Nagios, Icinga; check_smtp's options): connect,\n"
+    "EHLO, STARTTLS when offered, AUTH, MAIL, commands, QUIT.  Prints one\n"
+    "line 'SMTP STATE - text | perfdata'; exit 0 OK, 1 WARNING, 2\n"
+    "CRITICAL, 3 UNKNOWN.\n"
+    "  -H HOST, -p PORT, -4, -6   the server, its port, the address family\n"
+    "  -e TEXT                    the greeting must contain TEXT (else "
+    "WARNING)\n"
+    "  -C CMD [-R REGEX]          send CMD; its reply must match REGEX\n"
+    "                             (repeatable, in pairs; else WARNING)\n"
+    "  -f ADDR                    send MAIL FROM:<ADDR>\n"
+    "  -F NAME, --helo NAME       the name for EHLO\n"
+    "  -A MECH -U USER [-P PASS]  authenticate (the secret: EHLO_PASSWORD\n"
+    "                             is better than -P, which ps shows)\n"
+    "  -S, --starttls             STARTTLS is required; --no-starttls "
+    "never\n"
+    "  -s, --tls                  TLS from the first byte (SMTPS)\n"
+    "  -D WARN[,CRIT]             certificate days to expiry (implies -S)\n"
+    "  -w S, -c S                 total time thresholds in seconds "
+    "(float)\n"
+    "  --warning MS, --critical MS  the same in milliseconds\n"
+    "  -t S, --timeout S          bound on each step and the whole check\n"
+    "  -q, --ignore-quit-failure  a failed QUIT is no problem\n"
+    "  --insecure, --cafile FILE  certificate verification\n"
+    "  --format openmetrics       Prometheus/OpenMetrics text instead\n"
+    "  --targets FILE [--parallel N]  one target a line (SERVER and its\n"
+    "                             own options), N at once (default 20):\n"
+    "                             a line each, a summary, the worst state\n"
+    "See docs/monitoring.md.";

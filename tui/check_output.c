@@ -163,56 +163,89 @@ om_sample(
 }
 
 void
-check_print_openmetrics(
-    const struct check_opts *c, const struct check_result *r)
+check_om_init(struct check_om *om)
 {
-	struct buf b;
 	size_t i;
 
-	(void)c;
-	buf_init(&b, 0);
-	om_family(&b, "smtp_up", "gauge", NULL,
-	    "1 when the server greeted and the check is OK or WARNING.");
-	om_sample(&b, "smtp_up", r->target, NULL);
+	for (i = 0; i < CHECK_OM_NFAMILIES; i++)
+		buf_init(&om->fam[i], 0);
+}
+
+void
+check_om_add(struct check_om *om, const struct check_result *r)
+{
+	struct buf *b;
+	size_t i;
+
+	b = &om->fam[CHECK_OM_UP];
+	om_sample(b, "smtp_up", r->target, NULL);
 	(void)buf_add_printf(
-	    &b, "%d\n", r->status == CHECK_OK || r->status == CHECK_WARNING);
-	om_family(&b, "smtp_check_state", "gauge", NULL,
-	    "The plugin state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
-	om_sample(&b, "smtp_check_state", r->target, NULL);
-	(void)buf_add_printf(&b, "%d\n", r->status);
-	om_family(&b, "smtp_duration_seconds", "gauge", "seconds",
-	    "Time of each phase of the check; phase total is the whole "
-	    "check.");
+	    b, "%d\n", r->status == CHECK_OK || r->status == CHECK_WARNING);
+	b = &om->fam[CHECK_OM_STATE];
+	om_sample(b, "smtp_check_state", r->target, NULL);
+	(void)buf_add_printf(b, "%d\n", r->status);
+	b = &om->fam[CHECK_OM_DURATION];
 	for (i = 0; i < r->nphases; i++) {
 		if (r->phases[i].ms < 0)
 			continue;
 		om_sample(
-		    &b, "smtp_duration_seconds", r->target, r->phases[i].name);
-		(void)buf_add_printf(&b, "%.6f\n", r->phases[i].ms / 1000);
+		    b, "smtp_duration_seconds", r->target, r->phases[i].name);
+		(void)buf_add_printf(b, "%.6f\n", r->phases[i].ms / 1000);
 	}
 	if (r->total_ms >= 0) {
-		om_sample(&b, "smtp_duration_seconds", r->target, "total");
-		(void)buf_add_printf(&b, "%.6f\n", r->total_ms / 1000);
+		om_sample(b, "smtp_duration_seconds", r->target, "total");
+		(void)buf_add_printf(b, "%.6f\n", r->total_ms / 1000);
 	}
-	om_family(&b, "smtp_reply_code", "gauge", NULL,
-	    "The reply code the server gave at each step.");
+	b = &om->fam[CHECK_OM_CODE];
 	for (i = 0; i < r->nphases; i++) {
 		if (r->phases[i].code == 0)
 			continue;
-		om_sample(&b, "smtp_reply_code", r->target, r->phases[i].name);
-		(void)buf_add_printf(&b, "%d\n", r->phases[i].code);
+		om_sample(b, "smtp_reply_code", r->target, r->phases[i].name);
+		(void)buf_add_printf(b, "%d\n", r->phases[i].code);
 	}
 	if (r->have_cert && r->cert_not_after != 0) {
-		om_family(&b, "smtp_tls_cert_expiry_timestamp_seconds", "gauge",
-		    "seconds",
-		    "When the server's certificate expires (Unix time).");
-		om_sample(&b, "smtp_tls_cert_expiry_timestamp_seconds",
+		b = &om->fam[CHECK_OM_CERT];
+		om_sample(b, "smtp_tls_cert_expiry_timestamp_seconds",
 		    r->target, NULL);
-		(void)buf_add_printf(
-		    &b, "%lld\n", (long long)r->cert_not_after);
+		(void)buf_add_printf(b, "%lld\n", (long long)r->cert_not_after);
 	}
-	(void)buf_add_str(&b, "# EOF\n");
-	(void)fwrite(buf_peek(&b), 1, buf_used(&b), stdout);
+}
+
+void
+check_om_print(struct check_om *om)
+{
+	static const struct {
+		const char *name, *unit, *help;
+		int always;
+	} fams[CHECK_OM_NFAMILIES] = {
+	    {"smtp_up", NULL,
+	        "1 when the server greeted and the check is OK or WARNING.", 1},
+	    {"smtp_check_state", NULL,
+	        "The plugin state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.", 1},
+	    {"smtp_duration_seconds", "seconds",
+	        "Time of each phase of the check; phase total is the whole "
+	        "check.",
+	        1},
+	    {"smtp_reply_code", NULL,
+	        "The reply code the server gave at each step.", 1},
+	    {"smtp_tls_cert_expiry_timestamp_seconds", "seconds",
+	        "When the server's certificate expires (Unix time).", 0},
+	};
+	struct buf out;
+	size_t i;
+
+	buf_init(&out, 0);
+	for (i = 0; i < CHECK_OM_NFAMILIES; i++) {
+		if (!fams[i].always && buf_used(&om->fam[i]) == 0)
+			continue;
+		om_family(
+		    &out, fams[i].name, "gauge", fams[i].unit, fams[i].help);
+		(void)buf_add(
+		    &out, buf_peek(&om->fam[i]), buf_used(&om->fam[i]));
+		buf_reset(&om->fam[i]);
+	}
+	(void)buf_add_str(&out, "# EOF\n");
+	(void)fwrite(buf_peek(&out), 1, buf_used(&out), stdout);
 	(void)fflush(stdout);
-	buf_reset(&b);
+	buf_reset(&out);
 }

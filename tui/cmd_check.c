@@ -17,8 +17,6 @@
  * --cafile); a stapled OCSP response is named in the text, and one that
  * says the certificate is revoked is CRITICAL.
  */
-#include <arpa/inet.h>
-#include <netdb.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,7 +48,7 @@ enum chk_phase {
 	PH_QUIT, /* QUIT sent (or the end is near) */
 };
 
-struct chk {
+struct check_run {
 	struct check_opts *co;
 	struct loop *loop;
 	struct host *host;
@@ -66,6 +64,13 @@ struct chk {
 	char *failure; /* the session's failure text, if any */
 	int failed_at_quit; /* it came while waiting for QUIT's reply */
 	int deadline_hit; /* the whole-check bound ran out */
+	int done; /* nothing more to do: the result can be read */
+	int stuck; /* the loop had nothing left to wait for */
+	uint64_t deadline_id, grace_id; /* timers (0: none) */
+	char *early; /* why it never reached the network, or NULL */
+	char *resolved; /* the server as -4/-6 resolved it */
+	char *label; /* "host:port" */
+	struct check_result result;
 	uint64_t t0_us, t1_us;
 	/* copied before the client is freed */
 	int have_tls;
@@ -79,11 +84,11 @@ struct chk {
 	enum smtp_ocsp_status ocsp; /* of a stapled response */
 };
 
-static void problem(struct chk *, int level, const char *, ...)
+static void problem(struct check_run *, int level, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-problem(struct chk *c, int level, const char *fmt, ...)
+problem(struct check_run *c, int level, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -99,13 +104,13 @@ problem(struct chk *c, int level, const char *fmt, ...)
 }
 
 static const struct smtp_stage *
-stage_at(const struct chk *c, size_t ix)
+stage_at(const struct check_run *c, size_t ix)
 {
 	return ix == SIZE_MAX ? NULL : smtp_session_stage(c->session, ix);
 }
 
 static int
-stage_code(const struct chk *c, size_t ix)
+stage_code(const struct check_run *c, size_t ix)
 {
 	const struct smtp_stage *st = stage_at(c, ix);
 
@@ -139,7 +144,7 @@ reply_add(struct buf *b, const struct smtp_stage *st, size_t max)
 static void
 on_event(struct host *h, const struct smtp_event *ev, void *arg)
 {
-	struct chk *c = arg;
+	struct check_run *c = arg;
 	char *err = NULL;
 
 	(void)h;
@@ -159,15 +164,21 @@ on_event(struct host *h, const struct smtp_event *ev, void *arg)
 	}
 }
 
+static void
+run_done(struct check_run *c)
+{
+	c->done = 1;
+}
+
 static size_t
-send_cmd(struct chk *c, const char *line)
+send_cmd(struct check_run *c, const char *line)
 {
 	char *err = NULL;
 
 	/* The server said it is closing (421): nothing more to send. */
 	if (smtp_session_server_closing(c->session) ||
 	    smtp_client_is_closed(c->client)) {
-		host_stop(c->host);
+		run_done(c);
 		return SIZE_MAX;
 	}
 	if (smtp_client_send(c->client, line, strlen(line), &err) == -1) {
@@ -181,11 +192,14 @@ send_cmd(struct chk *c, const char *line)
 static void
 quit_grace_over(void *arg)
 {
-	host_stop(arg);
+	struct check_run *c = arg;
+
+	c->grace_id = 0;
+	run_done(c);
 }
 
 static void
-quit(struct chk *c)
+quit(struct check_run *c)
 {
 	c->phase = PH_QUIT;
 	c->quit_ix = send_cmd(c, "QUIT");
@@ -193,7 +207,7 @@ quit(struct chk *c)
 
 /* The verdict on a -C command's reply against its -R. */
 static void
-judge_command(struct chk *c, size_t i)
+judge_command(struct check_run *c, size_t i)
 {
 	const struct smtp_stage *st = stage_at(c, c->cmd_ix[i]);
 	struct buf line;
@@ -229,7 +243,7 @@ judge_command(struct chk *c, size_t i)
 
 /* After EHLO (and STARTTLS): AUTH, MAIL FROM, the commands, QUIT. */
 static void
-after_hello(struct chk *c)
+after_hello(struct check_run *c)
 {
 	char *line, *err = NULL;
 
@@ -295,7 +309,7 @@ after_hello(struct chk *c)
 static void
 tick(struct host *h, void *arg)
 {
-	struct chk *c = arg;
+	struct check_run *c = arg;
 	const struct smtp_stage *g;
 	const struct smtp_caps *caps;
 	const struct cli_opts *o = &c->co->o;
@@ -308,7 +322,7 @@ tick(struct host *h, void *arg)
 		    : c->phase == PH_STARTTLS ? c->starttls_ix
 		                              : SIZE_MAX;
 
-		host_stop(h);
+		run_done(c);
 		if (c->phase == PH_QUIT ||
 		    (c->phase != PH_GREETING && stage_code(c, ix) == 0))
 			return;
@@ -323,12 +337,12 @@ tick(struct host *h, void *arg)
 		/* A refusal: say goodbye, but do not wait on it. */
 		c->phase = PH_QUIT;
 		if (g->code == 421 || smtp_session_server_closing(c->session)) {
-			host_stop(h);
+			run_done(c);
 			return;
 		}
 		c->quit_ix = send_cmd(c, "QUIT");
-		(void)loop_timer_add(
-		    c->loop, CHECK_QUIT_GRACE_MS, quit_grace_over, h);
+		c->grace_id = loop_timer_add(
+		    c->loop, CHECK_QUIT_GRACE_MS, quit_grace_over, c);
 		return;
 	}
 	caps = smtp_session_caps(c->session);
@@ -415,7 +429,7 @@ tick(struct host *h, void *arg)
 
 /* The step the check was waiting for, in words. */
 static char *
-pending_step(const struct chk *c)
+pending_step(const struct check_run *c)
 {
 	const struct smtp_stage *st;
 	size_t i = smtp_session_nstages(c->session);
@@ -440,12 +454,13 @@ pending_step(const struct chk *c)
 static void
 deadline(void *arg)
 {
-	struct chk *c = arg;
+	struct check_run *c = arg;
 
 	/* With -q, a QUIT left unanswered is no problem. */
+	c->deadline_id = 0;
 	c->deadline_hit =
 	    !(smtp_session_quit_sent(c->session) && c->co->ignore_quit_failure);
-	host_stop(c->host);
+	run_done(c);
 }
 
 static double
@@ -469,7 +484,7 @@ add_phase(struct check_result *r, const char *name, double ms, int code)
 
 /* Phases for perfdata and OpenMetrics, each name once. */
 static void
-collect_phases(const struct chk *c, struct check_result *r)
+collect_phases(const struct check_run *c, struct check_result *r)
 {
 	static const char *const cmd_names[] = {"command1", "command2",
 	    "command3", "command4", "command5", "command6", "command7",
@@ -520,7 +535,7 @@ collect_phases(const struct chk *c, struct check_result *r)
 }
 
 static void
-judge(struct chk *c, const char *target, struct check_result *r)
+judge(struct check_run *c, const char *target, struct check_result *r)
 {
 	const struct cli_opts *o = &c->co->o;
 	const struct smtp_stage *greet;
@@ -633,7 +648,7 @@ utc_time(const char *s)
 }
 
 static void
-copy_tls(struct chk *c)
+copy_tls(struct check_run *c)
 {
 	const struct smtp_tls_info *ti = smtp_client_tls_info(c->client);
 
@@ -651,172 +666,178 @@ copy_tls(struct chk *c)
 	}
 }
 
-static void
-print_result(const struct check_opts *co, const struct check_result *r)
-{
-	if (co->openmetrics)
-		check_print_openmetrics(co, r);
-	else
-		check_print_plugin(co, r);
-}
-
-/* A check that never reached the network (a bad SERVER). */
+/* A usage error: one UNKNOWN result in the format asked for. */
 static int
-unknown(const struct check_opts *co, const char *target, const char *why)
+unknown(const struct check_opts *co, const char *why)
 {
 	struct check_result r;
 
 	memset(&r, 0, sizeof r);
 	r.status = CHECK_UNKNOWN;
-	r.target = target;
+	r.target = "";
 	r.message = why;
 	r.total_ms = -1;
-	if (co->openmetrics)
+	if (co->openmetrics) {
+		struct check_om om;
+
 		(void)fprintf(stderr, "ehlo check: %s\n", why);
-	print_result(co, &r);
+		check_om_init(&om);
+		check_om_add(&om, &r);
+		check_om_print(&om);
+	} else
+		check_print_plugin(co, &r);
 	return CHECK_UNKNOWN;
 }
 
-/*
- * -4/-6: server with its host resolved in that family ("[addr]:port"),
- * allocated; *name is the host name to verify TLS against (NULL for an
- * address).  NULL with *errstr when the host has no such address.
- */
-static char *
-family_server(
-    const struct check_opts *co, const char *server, char **name, char **errstr)
+struct check_run *
+check_run_start(struct loop *loop, struct check_opts *co)
 {
-	struct addrinfo hints, *res = NULL;
-	char addr[INET6_ADDRSTRLEN], *h = NULL, *p = NULL, *out = NULL;
-	int rc;
-
-	*name = NULL;
-	if (smtp_server_parse(server, co->o.tls ? 465 : 25, &h, &p, errstr) ==
-	    -1)
-		return NULL;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = co->family == 6 ? AF_INET6 : AF_INET;
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(h, NULL, &hints, &res);
-	if (rc != 0 || res == NULL)
-		*errstr = xasprintf("%s has no IPv%d address (-%d): %s", h,
-		    co->family, co->family, gai_strerror(rc));
-	else if (getnameinfo(res->ai_addr, res->ai_addrlen, addr, sizeof addr,
-	             NULL, 0, NI_NUMERICHOST) != 0)
-		*errstr = xasprintf("%s: cannot show its address", h);
-	else {
-		out = xasprintf(co->family == 6 ? "[%s]:%s" : "%s:%s", addr, p);
-		if (strcmp(addr, h) != 0)
-			*name = xstrdup(h);
-	}
-	if (res != NULL)
-		freeaddrinfo(res);
-	free(h);
-	free(p);
-	return out;
-}
-
-static int
-run_check(struct check_opts *co, const char *server)
-{
-	struct chk c;
-	struct check_result r;
+	struct check_run *c = xcalloc(1, sizeof *c);
 	struct host_cbs cbs = {.event = on_event, .step = tick};
-	char *err = NULL, *label, *resolved = NULL;
-	const char *host;
-	int status;
+	const char *server = co->server;
+	char *err = NULL;
 
-	memset(&c, 0, sizeof c);
-	memset(&r, 0, sizeof r);
-	c.co = co;
-	c.ehlo_ix = c.starttls_ix = c.mail_ix = c.auth_ix = c.quit_ix =
+	c->co = co;
+	c->loop = loop;
+	c->ehlo_ix = c->starttls_ix = c->mail_ix = c->auth_ix = c->quit_ix =
 	    SIZE_MAX;
-	buf_init(&c.problems, 0);
-	cbs.arg = &c;
-	c.loop = loop_new();
-	c.host = host_new(c.loop, &co->o, HOST_TLS_AHEAD, &cbs);
-	c.t0_us = loop_now_us();
+	buf_init(&c->problems, 0);
+	cbs.arg = c;
+	c->host = host_new(loop, &co->o, HOST_TLS_AHEAD, &cbs);
+	c->t0_us = loop_now_us();
 	if (co->family != 0) {
 		char *name = NULL;
 
-		resolved = family_server(co, server, &name, &err);
-		if (resolved != NULL) {
+		c->resolved = check_opts_family_server(co, server, &name, &err);
+		if (c->resolved != NULL) {
 			if (name != NULL)
-				host_set_tls(c.host, NULL, name);
+				host_set_tls(c->host, NULL, name);
 			free(name);
-			server = resolved;
+			server = c->resolved;
 		}
 	}
-	if (err != NULL || host_connect(c.host, server, &err) != 0) {
+	if (err != NULL || host_connect(c->host, server, &err) != 0) {
 		/* A bad SERVER, or resolution failed: nothing measured. */
-		char *why = NULL;
 		struct buf t;
 
 		buf_init(&t, 0);
 		check_text_add(&t, err, strlen(err), 400);
-		why = xstrndup(buf_peek(&t), buf_used(&t));
-		status = unknown(co, server, why);
+		c->early = xstrndup(buf_peek(&t), buf_used(&t));
 		buf_reset(&t);
-		free(why);
 		free(err);
-		goto out;
+		c->done = 1;
+		return c;
 	}
-	c.client = host_client(c.host);
-	c.session = host_session(c.host);
-	c.lang.client = c.client;
-	(void)loop_timer_add(c.loop, (uint64_t)co->o.timeout_ms, deadline, &c);
-	host_run(c.host);
-	c.t1_us = loop_now_us();
-	copy_tls(&c);
-	host = host_peer_host(c.host);
-	label = xasprintf(strchr(host, ':') != NULL ? "[%s]:%s" : "%s:%s", host,
-	    host_peer_port(c.host));
-	r.target = label;
-	r.total_ms = (double)(c.t1_us - c.t0_us) / 1000.0;
-	judge(&c, label, &r);
-	print_result(co, &r);
-	status = r.status;
-	free((char *)r.message);
-	free(label);
-out:
-	lang_reset(&c.lang);
-	host_free(c.host);
-	loop_free(c.loop);
-	buf_reset(&c.problems);
-	free(c.failure);
-	free(c.tls_version);
-	free(c.verify_error);
-	free(resolved);
-	return status;
+	c->client = host_client(c->host);
+	c->session = host_session(c->host);
+	c->lang.client = c->client;
+	c->deadline_id =
+	    loop_timer_add(loop, (uint64_t)co->o.timeout_ms, deadline, c);
+	return c;
 }
 
-static const char check_help[] =
-    "usage: ehlo check SERVER | -H HOST [-p PORT] [options]\n"
-    "A monitoring plugin (Nagios, Icinga; check_smtp's options): connect,\n"
-    "EHLO, STARTTLS when offered, AUTH, MAIL, commands, QUIT.  Prints one\n"
-    "line 'SMTP STATE - text | perfdata'; exit 0 OK, 1 WARNING, 2\n"
-    "CRITICAL, 3 UNKNOWN.\n"
-    "  -H HOST, -p PORT, -4, -6   the server, its port, the address family\n"
-    "  -e TEXT                    the greeting must contain TEXT (else "
-    "WARNING)\n"
-    "  -C CMD [-R REGEX]          send CMD; its reply must match REGEX\n"
-    "                             (repeatable, in pairs; else WARNING)\n"
-    "  -f ADDR                    send MAIL FROM:<ADDR>\n"
-    "  -F NAME, --helo NAME       the name for EHLO\n"
-    "  -A MECH -U USER [-P PASS]  authenticate (the secret: EHLO_PASSWORD\n"
-    "                             is better than -P, which ps shows)\n"
-    "  -S, --starttls             STARTTLS is required; --no-starttls "
-    "never\n"
-    "  -s, --tls                  TLS from the first byte (SMTPS)\n"
-    "  -D WARN[,CRIT]             certificate days to expiry (implies -S)\n"
-    "  -w S, -c S                 total time thresholds in seconds "
-    "(float)\n"
-    "  --warning MS, --critical MS  the same in milliseconds\n"
-    "  -t S, --timeout S          bound on each step and the whole check\n"
-    "  -q, --ignore-quit-failure  a failed QUIT is no problem\n"
-    "  --insecure, --cafile FILE  certificate verification\n"
-    "  --format openmetrics       Prometheus/OpenMetrics text instead\n"
-    "See docs/monitoring.md.";
+int
+check_run_done(const struct check_run *c)
+{
+	return c->done;
+}
+
+void
+check_runs_turn(struct loop *loop, struct check_run **runs, size_t n)
+{
+	size_t i;
+	int active = 0;
+
+	for (i = 0; i < n; i++)
+		if (runs[i] != NULL && !runs[i]->done)
+			host_before_sleep(runs[i]->host);
+	for (i = 0; i < n; i++)
+		if (runs[i] != NULL && !runs[i]->done)
+			active = 1;
+	if (active && loop_run_once(loop, -1) == -1)
+		/* Nothing left to wait for: never hang. */
+		for (i = 0; i < n; i++)
+			if (runs[i] != NULL && !runs[i]->done) {
+				runs[i]->stuck = 1;
+				runs[i]->done = 1;
+			}
+}
+
+const struct check_result *
+check_run_result(struct check_run *c)
+{
+	struct check_result *r = &c->result;
+	const char *host;
+
+	if (r->message != NULL)
+		return r;
+	if (c->early != NULL) {
+		r->status = CHECK_UNKNOWN;
+		r->target = c->co->server;
+		r->message = xstrdup(c->early);
+		r->total_ms = -1;
+		return r;
+	}
+	c->t1_us = loop_now_us();
+	if (c->stuck)
+		problem(c, CHECK_CRITICAL, "nothing left to wait for");
+	copy_tls(c);
+	host = host_peer_host(c->host);
+	c->label = xasprintf(strchr(host, ':') != NULL ? "[%s]:%s" : "%s:%s",
+	    host, host_peer_port(c->host));
+	r->target = c->label;
+	r->total_ms = (double)(c->t1_us - c->t0_us) / 1000.0;
+	judge(c, c->label, r);
+	return r;
+}
+
+void
+check_run_free(struct check_run *c)
+{
+	if (c == NULL)
+		return;
+	if (c->deadline_id != 0)
+		loop_timer_del(c->loop, c->deadline_id);
+	if (c->grace_id != 0)
+		loop_timer_del(c->loop, c->grace_id);
+	lang_reset(&c->lang);
+	host_free(c->host);
+	buf_reset(&c->problems);
+	free(c->failure);
+	free(c->tls_version);
+	free(c->verify_error);
+	free(c->resolved);
+	free(c->early);
+	free(c->label);
+	free((char *)c->result.message);
+	free(c);
+}
+
+/* One check, the usual way. */
+static int
+run_check(struct check_opts *co)
+{
+	struct loop *loop = loop_new();
+	struct check_run *run = check_run_start(loop, co);
+	const struct check_result *r;
+	int status;
+
+	while (!check_run_done(run))
+		check_runs_turn(loop, &run, 1);
+	r = check_run_result(run);
+	if (co->openmetrics) {
+		struct check_om om;
+
+		check_om_init(&om);
+		check_om_add(&om, r);
+		check_om_print(&om);
+	} else
+		check_print_plugin(co, r);
+	status = r->status;
+	check_run_free(run);
+	loop_free(loop);
+	return status;
+}
 
 int
 cmd_check(int argc, char *argv[])
@@ -828,7 +849,7 @@ cmd_check(int argc, char *argv[])
 	rc = check_opts_parse(argc, argv, &co, &err);
 	if (rc == 1) {
 		check_opts_free(&co);
-		(void)puts(check_help);
+		(void)puts(check_opts_help);
 		return CHECK_OK;
 	}
 	if (rc == -1) {
@@ -838,13 +859,13 @@ cmd_check(int argc, char *argv[])
 		check_text_add(&t, err, strlen(err), 400);
 		(void)buf_add_str(&t, " (usage: ehlo check --help)");
 		(void)buf_add(&t, "", 1);
-		(void)unknown(&co, "", buf_peek(&t));
+		(void)unknown(&co, buf_peek(&t));
 		buf_reset(&t);
 		free(err);
 		check_opts_free(&co);
 		return CHECK_UNKNOWN;
 	}
-	rc = run_check(&co, co.server);
+	rc = co.targets != NULL ? check_fleet(&co, argc, argv) : run_check(&co);
 	check_opts_free(&co);
 	return rc;
 }
