@@ -153,6 +153,13 @@ cli_option_name(size_t i, int *has_arg)
 	if (has_arg != NULL)
 		*has_arg = cli_options[i].opt.has_arg != no_argument;
 	return cli_options[i].opt.name;
+/* Issue 19/20 (check): where usage errors go instead of stderr. */
+static char **cli_usage_sink;
+
+void
+cli_usage_error_to(char **sink)
+{
+	cli_usage_sink = sink;
 }
 
 int
@@ -161,6 +168,12 @@ cli_usage_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
+	if (cli_usage_sink != NULL) {
+		free(*cli_usage_sink);
+		*cli_usage_sink = xvasprintf(fmt, ap);
+		va_end(ap);
+		return EXIT_USAGE;
+	}
 	(void)fputs("ehlo: ", stderr);
 	(void)vfprintf(stderr, fmt, ap);
 	(void)fputs("\n(try: ehlo --help)\n", stderr);
@@ -279,9 +292,7 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 	optind = 1;
 	opterr = 0;
 	/* "-" first: options and positionals may be mixed, in order. */
-	while ((ch = getopt_long(argc, argv,
-	            allowed & CLI_O_CHECK ? "-:ha:w:c:" : "-:ha:", longopts,
-	            NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "-:ha:", longopts, NULL)) != -1) {
 		if (ch == 1) {
 			o->args = xreallocarray(
 			    o->args, (size_t)o->nargs + 1, sizeof *o->args);
@@ -292,10 +303,6 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			ch = OPT_HELP;
 		else if (ch == 'a')
 			ch = OPT_ACCOUNT;
-		else if (ch == 'w')
-			ch = OPT_WARN;
-		else if (ch == 'c')
-			ch = OPT_CRIT;
 		if (ch == ':')
 			return cli_usage_error(
 			           "option %s needs a value", argv[optind - 1]),
@@ -437,9 +444,12 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			                           : &o->cert_days_crit;
 
 			if (parse_limit(optarg, dst) == -1)
-				return cli_usage_error("%s wants a number, "
-				                       "not \"%s\"",
-				           argv[optind - 1], optarg),
+				return cli_usage_error("--%s: %s is not a "
+				                       "whole number of %s",
+				           co->opt.name, optarg,
+				           ch == OPT_WARN || ch == OPT_CRIT
+				               ? "milliseconds"
+				               : "days"),
 				       -1;
 			break;
 		}
@@ -590,4 +600,17 @@ cli_default_helo(void)
 	if (fqdn != NULL && fqdn[strlen(fqdn) - 1] == '.')
 		fqdn[strlen(fqdn) - 1] = '\0';
 	return fqdn;
+}
+
+/* Issue 19 (check): the value parsers tui/check_opts.c shares. */
+void
+cli_list_add(struct cli_list *l, const char *v)
+{
+	list_add(l, v);
+}
+
+int
+cli_parse_count(const char *s, long *out)
+{
+	return parse_limit(s, out);
 }

@@ -23,7 +23,7 @@
 #define CLI_O_SEND                                                             \
 	0x0400 /* --from --to --cc --bcc --subject --body \
                            * --attach --header --partial --draft */
-#define CLI_O_CHECK 0x0800 /* -w -c --cert-days-warn --cert-days-crit */
+#define CLI_O_CHECK 0x0800 /* --warning --critical --cert-days-warn/crit */
 /* issue 20 item 13, issue 17 item 8 (high bits: others append below) */
 #define CLI_O_PAUSES 0x100000 /* --no-pauses (replay, export) */
 #define CLI_O_PRUNE 0x200000 /* --older-than, --yes (history prune) */
@@ -166,6 +166,17 @@ int cli_parse_seconds(const char *s, int *ms);
 
 /* Prints "ehlo: message\n(try: ehlo --help)" to stderr; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Issue 19/20 (check): while sink is set, cli_usage_error stores its
+ * message in *sink (allocated, replacing) instead of printing it, for a
+ * front end that reports usage errors its own way; NULL: stderr again.
+ */
+void cli_usage_error_to(char **sink);
+/* Appends v (kept, not copied) to a repeatable option's list. */
+void cli_list_add(struct cli_list *, const char *v);
+/* A whole number 0..100000000 into *out; -1 when s is not one. */
+int cli_parse_count(const char *s, long *out);
 
 struct smtp_client_opts;
 

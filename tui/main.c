@@ -54,8 +54,8 @@ static const struct cli_command commands[] = {
         "[--cc C] [--bcc D] [--subject S] [--body FILE|-] [--attach FILE "
         "...] [--header 'Name: value'] [--partial] | --draft ID"},
     {"check", cmd_check,
-        "check SERVER [-w MS] [-c MS] [--cert-days-warn "
-        "N --cert-days-crit N] [--starttls|--tls]  monitoring check"},
+        "check SERVER|-H HOST [-w S] [-c S] [-D DAYS] [-S] "
+        "[--format openmetrics]  monitoring plugin"},
     {"probe", cmd_probe,
         "probe NAME SERVER  one diagnostic probe (never "
         "delivers mail)"},

@@ -562,29 +562,34 @@ class CheckTest(servers.EhloTestCase):
         self.assertExit(r, 0)
         self.assertLine(r, r"^SMTP OK - 127\.0\.0\.1:\d+: 220 .*, STARTTLS "
                            r"TLSv1\.[23], certificate verified, \d+ days "
-                           r"left, [0-9.]+ ms \| connect=[0-9.]+ms;;;0 "
-                           r"greeting=[0-9.]+ms;;;0 tls=[0-9.]+ms;;;0 "
-                           r"total=[0-9.]+ms;;;0 cert_days=\d+;;;;$")
+                           r"left, [0-9.]+ s \| time=[0-9.]+s;;;0 "
+                           r"connect=[0-9.]+s;;;0 greeting=[0-9.]+s;;;0 "
+                           r"tls=[0-9.]+s;;;0 cert_days=\d+;;;;$")
         perf = perfdata(r.stdout)
-        self.assertGreaterEqual(perf["total"], perf["tls"])
+        self.assertGreaterEqual(perf["time"], perf["tls"])
 
     def test_thresholds(self):
         r = self.check("--cafile", self.peer.cert.cert, "-w", "0")
         self.assertExit(r, 1)
-        self.assertLine(r, r"^SMTP WARNING - [0-9.]+ ms > 0 ms \(warning\);")
-        self.assertLine(r, r"total=[0-9.]+ms;0;;0")
+        self.assertLine(r, r"^SMTP WARNING - [0-9.]+ s > 0 s \(warning\);")
+        self.assertLine(r, r"time=[0-9.]+s;0;;0")
         r = self.check("--cafile", self.peer.cert.cert, "-w", "0", "-c", "0")
         self.assertExit(r, 2)
-        self.assertLine(r, r"^SMTP CRITICAL - [0-9.]+ ms > 0 ms \(critical\)")
-        r = self.check("--cafile", self.peer.cert.cert, "-w", "60000",
-                       "-c", "90000")
+        self.assertLine(r, r"^SMTP CRITICAL - [0-9.]+ s > 0 s \(critical\)")
+        # -w/-c are seconds (check_smtp's), --warning/--critical ms.
+        r = self.check("--cafile", self.peer.cert.cert, "-w", "60",
+                       "-c", "90.5")
         self.assertExit(r, 0)
-        self.assertLine(r, r"total=[0-9.]+ms;60000;90000;0")
+        self.assertLine(r, r"time=[0-9.]+s;60;90\.5;0")
+        r = self.check("--cafile", self.peer.cert.cert, "--warning", "60000",
+                       "--critical", "90000")
+        self.assertExit(r, 0)
+        self.assertLine(r, r"time=[0-9.]+s;60;90;0")
 
     def test_slow_greeting(self):
-        r = self.check("-w", "1000", "-c", "5000", port=self.pause.port)
+        r = self.check("-w", "1", "-c", "5", port=self.pause.port)
         self.assertExit(r, 1)
-        self.assertGreaterEqual(perfdata(r.stdout)["greeting"], 1000)
+        self.assertGreaterEqual(perfdata(r.stdout)["greeting"], 1.0)
 
     def test_certificate_days(self):
         # servers.make_cert certificates are valid for 30 days.
