@@ -87,6 +87,7 @@ struct smtp_probe {
 	size_t nlines;
 	int done; /* no further connection wanted */
 	int cancelled;
+	char *failure; /* smtp_probe_abandon's reason, or NULL */
 };
 
 static void
@@ -166,6 +167,20 @@ psend(struct smtp_probe *p, const char *fmt, ...)
 	return idx;
 }
 
+/* The enhanced code of stage idx into out[16] ("" when none). */
+static void
+enhanced_at(const struct smtp_probe *p, size_t idx, char *out)
+{
+	const struct smtp_stage *st;
+
+	out[0] = '\0';
+	if (idx == SIZE_MAX || p->session == NULL)
+		return;
+	st = smtp_session_stage(p->session, idx);
+	if (st != NULL)
+		(void)snprintf(out, 16, "%s", st->enhanced);
+}
+
 static int
 code_at(const struct smtp_probe *p, size_t idx)
 {
@@ -187,9 +202,29 @@ sender(const struct smtp_probe *p)
  * The steps.  Each sends what comes next in p->phase and returns 1, or
  * returns 0 when the probe is done on this connection (QUIT follows).
  */
+/* The index of the last EHLO stage answered 2xx, or SIZE_MAX. */
+static size_t
+last_ehlo(const struct smtp_probe *p)
+{
+	const struct smtp_stage *st;
+	size_t i = smtp_session_nstages(p->session);
+
+	while (i-- > 0) {
+		st = smtp_session_stage(p->session, i);
+		if (st->kind == SMTP_STAGE_EHLO && is2(st->code))
+			return i;
+	}
+	return SIZE_MAX;
+}
+
 static int
 step_ehlo(struct smtp_probe *p)
 {
+	if (p->phase == 0 && smtp_session_caps(p->session)->valid) {
+		/* The runner's preamble (STARTTLS, AUTH) said EHLO. */
+		p->ix[IX_EHLO] = last_ehlo(p);
+		p->phase = 2;
+	}
 	if (p->phase == 0) {
 		p->phase = 1;
 		p->ix[IX_EHLO] = psend(p, "EHLO %s", p->helo);
@@ -278,10 +313,28 @@ step_relay(struct smtp_probe *p)
 	}
 }
 
+/*
+ * The address that does not exist, in the form of the known one: its
+ * local part replaced, its domain and any <> kept, so the two answers
+ * differ only in whether the account exists ("alice@example.test" gives
+ * "ehlo-probe-...@example.test", "postmaster" a bare name).  Allocated.
+ */
+static char *
+unknown_like(const char *known)
+{
+	const char *lt = strrchr(known, '<');
+	const char *start = lt != NULL ? lt + 1 : known;
+	size_t local = strcspn(start, "@>");
+
+	return xasprintf("%.*s%s%s", (int)(start - known), known,
+	    PROBE_NO_SUCH_USER, start + local);
+}
+
 static int
 step_vrfy(struct smtp_probe *p)
 {
 	const char *known = p->rcpt != NULL ? p->rcpt : "postmaster";
+	char *unknown;
 
 	if (step_ehlo(p))
 		return 1;
@@ -290,8 +343,9 @@ step_vrfy(struct smtp_probe *p)
 		p->ix[IX_VRFY_KNOWN] = psend(p, "VRFY %s", known);
 		return 1;
 	case 3:
-		p->ix[IX_VRFY_UNKNOWN] =
-		    psend(p, "VRFY %s", PROBE_NO_SUCH_USER);
+		unknown = unknown_like(known);
+		p->ix[IX_VRFY_UNKNOWN] = psend(p, "VRFY %s", unknown);
+		free(unknown);
 		return 1;
 	case 4:
 		p->ix[IX_EXPN] = psend(p, "EXPN %s", known);
@@ -423,8 +477,8 @@ smtp_probe_step(struct smtp_probe *p)
 	if (smtp_session_state(s) == SMTP_STATE_GREETING ||
 	    smtp_session_state(s) == SMTP_STATE_CONNECTING)
 		return;
-	/* A refusing greeting (554): nothing to test, leave politely. */
-	if (!is2(greeting_code(p)) || step(p) == 0) {
+	/* A refusing greeting (554), or the runner gave up: leave. */
+	if (p->failure != NULL || !is2(greeting_code(p)) || step(p) == 0) {
 		if (smtp_client_send(p->client, "QUIT", 4, &err) == -1) {
 			free(err);
 			smtp_client_close(p->client);
@@ -448,6 +502,8 @@ collect(struct smtp_probe *p)
 	}
 	f->greeting_code = greeting_code(p);
 	f->ehlo_code = code_at(p, p->ix[IX_EHLO]);
+	f->starttls = !f->tls && smtp_session_is_tls(p->session);
+	f->authenticated = smtp_session_is_authenticated(p->session);
 	if (caps->valid) {
 		f->caps = caps->flags;
 		f->nauth = caps->nauth;
@@ -461,6 +517,10 @@ collect(struct smtp_probe *p)
 	f->expn_code = code_at(p, p->ix[IX_EXPN]);
 	f->size_over_code = code_at(p, p->ix[IX_SIZE_OVER]);
 	f->size_ok_code = code_at(p, p->ix[IX_SIZE_OK]);
+	enhanced_at(p, p->ix[IX_MAIL], f->mail_enhanced);
+	enhanced_at(p, p->ix[IX_RCPT], f->rcpt_enhanced);
+	enhanced_at(p, p->ix[IX_SIZE_OVER], f->size_over_enhanced);
+	enhanced_at(p, p->ix[IX_SIZE_OK], f->size_ok_enhanced);
 	if (p->ix[IX_PIPE_FIRST] != SIZE_MAX &&
 	    p->ix[IX_PIPE_LAST] != SIZE_MAX) {
 		for (i = p->ix[IX_PIPE_FIRST]; i <= p->ix[IX_PIPE_LAST]; i++) {
@@ -505,13 +565,26 @@ smtp_probe_detach(struct smtp_probe *p)
 	p->client = NULL;
 	p->session = NULL;
 	/* The pipelining probe talks early on a second connection. */
-	if (!p->done && p->conn == 1 && strcmp(p->name, "pipelining") == 0 &&
-	    p->facts.greeting_code != 0) {
+	if (!p->done && p->failure == NULL && p->conn == 1 &&
+	    strcmp(p->name, "pipelining") == 0 && p->facts.greeting_code != 0) {
 		p->early = 1;
 		return 1;
 	}
 	p->done = 1;
 	return 0;
+}
+
+void
+smtp_probe_abandon(struct smtp_probe *p, const char *reason)
+{
+	if (p->failure == NULL)
+		p->failure = xstrdup(reason);
+}
+
+int
+smtp_probe_wants_preamble(const struct smtp_probe *p)
+{
+	return !p->early;
 }
 
 void
@@ -609,6 +682,13 @@ smtp_probe_result(const struct smtp_probe *p, struct smtp_probe_result *out)
 		out->meaning = xstrdup("No verdict: it was stopped before it "
 		                       "finished; the dialogue above shows how "
 		                       "far it got.");
+	} else if (p->failure != NULL) {
+		out->verdict = SMTP_PROBE_FAILED;
+		out->summary = xstrdup(p->failure);
+		out->meaning =
+		    xstrdup("No verdict: the connection could not be "
+		            "set up as the options ask; the dialogue "
+		            "above shows what the server said.");
 	} else
 		out->verdict = smtp_probe_judge(
 		    p->name, &p->facts, &out->summary, &out->meaning);
@@ -638,6 +718,7 @@ smtp_probe_free(struct smtp_probe *p)
 	free(p->helo);
 	free(p->from);
 	free(p->rcpt);
+	free(p->failure);
 	free(p);
 }
 

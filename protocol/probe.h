@@ -26,6 +26,8 @@ enum smtp_probe_verdict {
 	SMTP_PROBE_NEUTRAL, /* nothing wrong found, or inconclusive */
 	SMTP_PROBE_PROBLEM, /* a problem was found */
 	SMTP_PROBE_FAILED, /* network, TLS or timeout: no verdict */
+	SMTP_PROBE_INCONCLUSIVE, /* the step that tests was refused for
+	                          * another reason (the summary says which) */
 };
 
 struct smtp_probe_info {
@@ -37,7 +39,7 @@ struct smtp_probe_info {
 extern const struct smtp_probe_info smtp_probes[];
 /* The probe called name (exact), or NULL. */
 const struct smtp_probe_info *smtp_probe_find(const char *name);
-/* "good", "neutral", "PROBLEM", "failed". */
+/* "good", "neutral", "PROBLEM", "failed", "inconclusive". */
 const char *smtp_probe_verdict_name(enum smtp_probe_verdict);
 
 /*
@@ -47,6 +49,8 @@ const char *smtp_probe_verdict_name(enum smtp_probe_verdict);
 struct smtp_probe_facts {
 	int port; /* the port probed */
 	int tls; /* TLS from the first byte (implicit TLS) */
+	int starttls; /* the runner upgraded with STARTTLS first */
+	int authenticated; /* the runner logged in (--auth) first */
 	int greeting_code; /* 0: no greeting at all */
 	int ehlo_code;
 	uint32_t caps; /* SMTP_CAP_* offered in EHLO */
@@ -54,6 +58,7 @@ struct smtp_probe_facts {
 	uint64_t size_limit; /* SIZE n, 0 when absent or unlimited */
 	int mail_code; /* MAIL (without SIZE) */
 	int rcpt_code;
+	char mail_enhanced[16], rcpt_enhanced[16]; /* "5.7.0" or "" */
 	int auth_code; /* the reply to AUTH PLAIN itself */
 	int vrfy_known_code, vrfy_unknown_code;
 	int expn_code;
@@ -64,6 +69,7 @@ struct smtp_probe_facts {
 	int early_ehlo_code; /* its reply to the early EHLO, 0: none */
 	int size_over_code; /* MAIL ... SIZE=limit+1 */
 	int size_ok_code; /* MAIL ... SIZE=1024 */
+	char size_over_enhanced[16], size_ok_enhanced[16];
 };
 
 struct smtp_probe_result {
@@ -83,6 +89,14 @@ struct smtp_probe_params {
 	int port; /* the port probed (25 is judged as a public MX) */
 	int tls; /* implicit TLS from the first byte */
 };
+
+/*
+ * Why a refusal is no evidence about what a probe tests: "530 5.7.0
+ * (TLS or authentication required first: probe again with --starttls,
+ * and --auth ...)", allocated.  code is the refusal, enhanced its
+ * enhanced code ("" when none).  Pure.
+ */
+char *smtp_probe_refusal_why(int code, const char *enhanced);
 
 /*
  * The verdict for probe name from facts; *summary and *meaning are
@@ -126,6 +140,19 @@ int smtp_probe_detach(struct smtp_probe *);
  * result is "failed" (cancelled, no verdict).
  */
 void smtp_probe_cancel(struct smtp_probe *);
+/*
+ * The probe cannot go on for a reason of its runner (--starttls refused,
+ * --auth failed): the result is "failed" with reason as its summary.
+ * The first reason given stays.
+ */
+void smtp_probe_abandon(struct smtp_probe *, const char *reason);
+/*
+ * 1 when the runner should set the connection up first (EHLO, then
+ * STARTTLS and AUTH as the options ask) before smtp_probe_step: not on
+ * a connection that talks before the greeting.  The probe then reuses
+ * that EHLO.
+ */
+int smtp_probe_wants_preamble(const struct smtp_probe *);
 /* The verdict, evidence and meaning from what was gathered so far. */
 void smtp_probe_result(const struct smtp_probe *, struct smtp_probe_result *);
 void smtp_probe_result_free(struct smtp_probe_result *);

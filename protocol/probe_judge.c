@@ -12,6 +12,8 @@
  */
 #include "protocol/probe.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/xmalloc.h"
@@ -55,6 +57,8 @@ smtp_probe_verdict_name(enum smtp_probe_verdict v)
 		return "PROBLEM";
 	case SMTP_PROBE_FAILED:
 		return "failed";
+	case SMTP_PROBE_INCONCLUSIVE:
+		return "inconclusive";
 	}
 	return "?";
 }
@@ -87,6 +91,72 @@ verdict(char **summary, char **meaning, enum smtp_probe_verdict v,
 	*summary = xstrdup(sum);
 	*meaning = xstrdup(mean);
 	return v;
+}
+
+/* 1 when enhanced is "C.sub.det" for this subject and detail. */
+static int
+enh_is(const char *enhanced, int sub, int det)
+{
+	int c, s, d;
+
+	return sscanf(enhanced, "%d.%d.%d", &c, &s, &d) == 3 && s == sub &&
+	    d == det;
+}
+
+/* A syntax or parameter error (RFC 5321 4.2.2, RFC 3463): not evidence. */
+static int
+syntax_error(int code, const char *enhanced)
+{
+	return code == 500 || code == 501 || code == 504 || code == 555 ||
+	    enh_is(enhanced, 5, 2) || enh_is(enhanced, 5, 4) ||
+	    enh_is(enhanced, 1, 3) || enh_is(enhanced, 1, 7);
+}
+
+/* TLS or authentication wanted first (530, x.7.0, x.7.11). */
+static int
+wants_tls_or_auth(int code, const char *enhanced)
+{
+	return code == 530 || code == 538 || enh_is(enhanced, 7, 0) ||
+	    enh_is(enhanced, 7, 11);
+}
+
+char *
+smtp_probe_refusal_why(int code, const char *enhanced)
+{
+	const char *why;
+
+	if (wants_tls_or_auth(code, enhanced))
+		why = "the server wants TLS or a login first: probe again "
+		      "with --starttls, and --auth MECH --user NAME if it "
+		      "wants a login";
+	else if (syntax_error(code, enhanced))
+		why = "a syntax or parameter error, which says nothing "
+		      "about what the probe tests";
+	else if (code == 503)
+		why = "a bad sequence of commands";
+	else if (code == 421)
+		why = "the server is closing the connection";
+	else if (code / 100 == 4)
+		why = "a temporary refusal (greylisting, load, a lookup "
+		      "that failed): try again later";
+	else
+		why = "a refusal for a reason of its own; the dialogue above "
+		      "shows it";
+	return xasprintf(
+	    "%d%s%s (%s)", code, *enhanced != '\0' ? " " : "", enhanced, why);
+}
+
+/* An inconclusive verdict: "inconclusive: WHAT was refused with WHY". */
+static enum smtp_probe_verdict
+inconclusive(char **s, char **m, const char *what, int code,
+    const char *enhanced, const char *mean)
+{
+	char *why = smtp_probe_refusal_why(code, enhanced);
+
+	*s = xasprintf("inconclusive: %s was refused with %s", what, why);
+	*m = xstrdup(mean);
+	free(why);
+	return SMTP_PROBE_INCONCLUSIVE;
 }
 
 static enum smtp_probe_verdict
@@ -171,6 +241,22 @@ judge_auth(const struct smtp_probe_facts *f, char **s, char **m)
 	    "reply after STARTTLS with: ehlo run --starttls SERVER).");
 }
 
+/*
+ * A refused foreign recipient that says nothing about relaying: TLS or
+ * a login wanted first, a syntax error, a bad sequence, or a temporary
+ * refusal that is not the temporary form of "relay denied" (454 4.7.1).
+ */
+static int
+relay_unrelated(const struct smtp_probe_facts *f)
+{
+	int c = f->rcpt_code;
+	const char *e = f->rcpt_enhanced;
+
+	if (wants_tls_or_auth(c, e) || syntax_error(c, e) || c == 503)
+		return 1;
+	return c / 100 == 4 && c != 454 && !enh_is(e, 7, 1);
+}
+
 static enum smtp_probe_verdict
 judge_relay(const struct smtp_probe_facts *f, char **s, char **m)
 {
@@ -180,16 +266,28 @@ judge_relay(const struct smtp_probe_facts *f, char **s, char **m)
 		    "No verdict: the connection failed or closed early; see "
 		    "the dialogue above.");
 	if (!is2(f->mail_code))
-		return verdict(s, m, SMTP_PROBE_NEUTRAL,
-		    "inconclusive: the sender was refused at MAIL",
+		return inconclusive(s, m, "MAIL", f->mail_code,
+		    f->mail_enhanced,
 		    "The server refused the probe's sender, so the recipient "
-		    "was never tried. Give an accepted sender with --from "
-		    "ADDRESS.");
+		    "was never tried. If the sender itself was refused, give "
+		    "an accepted one with --from ADDRESS.");
 	if (f->rcpt_code == 0)
 		return verdict(s, m, SMTP_PROBE_FAILED,
 		    "the session ended before RCPT was tried",
 		    "No verdict: the connection failed or closed early; see "
 		    "the dialogue above.");
+	if (!is2(f->rcpt_code) && relay_unrelated(f))
+		return inconclusive(s, m, "the foreign recipient", f->rcpt_code,
+		    f->rcpt_enhanced,
+		    "The refusal is not about relaying, so it shows neither "
+		    "that relaying is refused nor that it is allowed.");
+	if (is2(f->rcpt_code) && f->authenticated)
+		return verdict(s, m, SMTP_PROBE_NEUTRAL,
+		    "a foreign recipient was accepted after AUTH",
+		    "An authenticated client may relay: that is what a "
+		    "submission server is for. Probe without --auth to learn "
+		    "whether anyone else can. The probe sent RSET: nothing "
+		    "was delivered.");
 	if (is2(f->rcpt_code))
 		return verdict(s, m, SMTP_PROBE_PROBLEM,
 		    "OPEN RELAY: a foreign recipient was accepted without AUTH",
@@ -200,6 +298,13 @@ judge_relay(const struct smtp_probe_facts *f, char **s, char **m)
 		    "smtpd_relay_restrictions = permit_mynetworks "
 		    "permit_sasl_authenticated reject_unauth_destination). "
 		    "The probe sent RSET: nothing was delivered.");
+	if (f->authenticated)
+		return verdict(s, m, SMTP_PROBE_NEUTRAL,
+		    "the foreign recipient was refused even after AUTH",
+		    "Logged in, a client of a submission server may usually "
+		    "relay; this server refused the recipient all the same "
+		    "(see its reply). Probe without --auth to learn whether "
+		    "unauthenticated clients can relay.");
 	return verdict(s, m, SMTP_PROBE_GOOD,
 	    "relaying is refused: the foreign recipient was rejected",
 	    "Without authentication the server accepts only mail for its "
@@ -218,6 +323,19 @@ judge_vrfy(const struct smtp_probe_facts *f, char **s, char **m)
 		    "the session ended before VRFY and EXPN were tried",
 		    "No verdict: the connection failed or closed early; see "
 		    "the dialogue above.");
+	/* A syntax error answers the form of the address, not whether
+	 * it exists (Exim: 501 "must contain a domain"). */
+	if (k == 501 || u == 501 || k == 555 || u == 555)
+		return verdict(s, m, SMTP_PROBE_INCONCLUSIVE,
+		    k == 501 || k == 555
+		        ? "inconclusive: VRFY of the known address got a "
+		          "syntax error, which is no evidence"
+		        : "inconclusive: VRFY of the unknown address got a "
+		          "syntax error, which is no evidence",
+		    "A 501 answers how the address was written, not whether "
+		    "it exists. Give the address in the form the server "
+		    "wants with --to (for example a full user@domain); the "
+		    "unknown address is written the same way.");
 	/* Different answers for an address that exists and one that
 	 * does not tell the two apart, whatever the codes. */
 	vrfy_reveals = is2(k) && refused(u) && u != 502 && u != 500;
@@ -329,12 +447,23 @@ judge_size(const struct smtp_probe_facts *f, char **s, char **m)
 		return verdict(s, m, SMTP_PROBE_FAILED,
 		    "the session ended before MAIL with SIZE was tried",
 		    "No verdict: see the dialogue above.");
+	if (refused(f->size_over_code) && f->size_ok_code == 0)
+		return verdict(s, m, SMTP_PROBE_FAILED,
+		    "the session ended before MAIL with a small SIZE was "
+		    "tried",
+		    "No verdict: without it a refusal of the large size "
+		    "cannot be told from a refusal of any MAIL; see the "
+		    "dialogue above.");
+	if (refused(f->size_over_code) && !is2(f->size_ok_code))
+		return inconclusive(s, m, "MAIL", f->size_over_code,
+		    f->size_over_enhanced,
+		    "MAIL was refused whatever the declared size, so the "
+		    "refusal was not about the size and the limit was never "
+		    "tested.");
 	if (refused(f->size_over_code))
 		return verdict(s, m, SMTP_PROBE_GOOD,
-		    f->size_ok_code != 0 && is2(f->size_ok_code)
-		        ? "the advertised SIZE is enforced at MAIL; a small "
-		          "size is accepted"
-		        : "the advertised SIZE is enforced at MAIL",
+		    "the advertised SIZE is enforced at MAIL; a small size is "
+		    "accepted",
 		    "A client that declares a message over the limit is "
 		    "refused before sending any data (RFC 1870: 552, or 452 "
 		    "for lack of space), saving the transfer.");

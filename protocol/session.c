@@ -286,6 +286,7 @@ smtp_session_free(struct smtp_session *s)
 	free(s->auth_challenge);
 	free(s->peer);
 	session_secret_free(s);
+	free(s->raw_line);
 	smtp_reply_parser_free(s->parser);
 	/* The buffer may have held SASL responses. */
 	if (s->out.data != NULL)

@@ -95,6 +95,9 @@ enum smtp_event_type {
 #define SMTP_SENT_REDACTED 0x1 /* text is not what went on the wire */
 #define SMTP_SENT_CONTENT 0x2 /* message content, not a command */
 #define SMTP_SENT_SUMMARY 0x4 /* one line standing for much content */
+#define SMTP_SENT_RAW                                                          \
+	0x8 /* /raw: text is "[raw] " and the exact bytes sent (with
+             * their CR, LF, NUL: escape before display) */
 
 struct smtp_event {
 	enum smtp_event_type type;
@@ -151,6 +154,28 @@ void smtp_session_feed(struct smtp_session *, const char *, size_t);
  */
 int smtp_session_send(
     struct smtp_session *, const char *, size_t, char **errstr);
+
+/*
+ * Sends p[0..n) exactly (/raw): no CRLF appended, no check, no
+ * dot-stuffing, CR, LF and NUL allowed.  One SENT event with
+ * SMTP_SENT_RAW (its text "[raw] " and the bytes; no stage).  The
+ * session keeps track as well as it can: complete command lines open
+ * stages as typed commands do, a partial line waits for the rest of it,
+ * a BDAT chunk counts the octets (refused when they do not fit), and in
+ * message content <CR><LF>.<CR><LF> ends the message.  An end of data
+ * other than that (<LF>.<LF>, <CR>.<CR>, a NUL before the dot...) is
+ * content for ehlo, with a warning that the server may see an end
+ * there: a reply that then comes before the message's end is taken as
+ * the server's answer to the message.  Lines that cannot be read as one
+ * command (a bare CR or LF, a NUL) get a warning that ehlo cannot know
+ * where the server is.  Returns -1 with *errstr when nothing was sent
+ * (not connected, TLS handshake pending, output full).
+ */
+int smtp_session_send_raw(
+    struct smtp_session *, const char *p, size_t n, char **errstr);
+/* 1 while raw content held an unusual end of data and the message has
+ * not ended for ehlo yet: the server may have ended it (see above). */
+int smtp_session_eod_unsure(const struct smtp_session *);
 
 /*
  * Sends a line whose wire form must not be shown (SASL): display is what

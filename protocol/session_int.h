@@ -65,6 +65,13 @@ struct smtp_session {
 	int downgraded; /* STARTTLS was seen here before, not now */
 	int allow_plain_auth; /* --allow-plaintext-auth */
 
+	/* /raw (session_raw.c) */
+	char content_tail[4]; /* the last 4 octets of message content */
+	int raw_eod_unsure; /* raw content held an end of data other than
+	                     * CRLF.CRLF: an early reply answers it */
+	char *raw_line; /* a command line sent raw, not ended yet */
+	size_t raw_line_len;
+
 	struct buf out;
 	/*
 	 * Octets at the head of out up to the end of the last command line
@@ -119,5 +126,23 @@ void session_secret_free(struct smtp_session *);
 
 /* 1 when a BDAT command line carries the LAST keyword. */
 int session_bdat_is_last(const char *line);
+
+/* session_send.c, for session_raw.c: queue (all or nothing; crlf adds
+ * one), a SENT event, the end of message content (its stage waits), and
+ * the bookkeeping of a command already queued (a stage, its wait, the
+ * predicted state; the SENT event unless flags has SMTP_SENT_RAW). */
+int session_queue_bytes(
+    struct smtp_session *, const char *p, size_t n, int crlf);
+void session_emit_sent(struct smtp_session *, const char *text, size_t len,
+    unsigned flags, size_t idx);
+void session_content_end(struct smtp_session *);
+void session_command_track(struct smtp_session *, enum smtp_verb,
+    const char *line, const char *display, unsigned flags);
+/*
+ * A reply that matched no waiting stage after raw content held an
+ * unusual end of data: the message stage takes it (*idx).  Returns 1
+ * when it did, 0 when the reply answers nothing.
+ */
+int session_raw_early_end(struct smtp_session *, size_t *idx);
 
 #endif

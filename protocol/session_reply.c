@@ -287,7 +287,8 @@ handle_reply(struct smtp_session *s, const struct smtp_reply *r)
 	struct smtp_event ev;
 	size_t idx;
 
-	if (session_wait_pop(s, &idx) == -1) {
+	if (session_wait_pop(s, &idx) == -1 &&
+	    !session_raw_early_end(s, &idx)) {
 		smtp_session_warn(s,
 		    "the server sent a reply (%d) to no "
 		    "command; it is shown but matched to nothing",

@@ -48,8 +48,8 @@ static const enum smtp_stage_kind verb_kind[SMTP_VERB_COUNT] = {
 };
 
 /* Queues p and, when crlf, a CRLF: all or nothing, never half a line. */
-static int
-queue_bytes(struct smtp_session *s, const char *p, size_t n, int crlf)
+int
+session_queue_bytes(struct smtp_session *s, const char *p, size_t n, int crlf)
 {
 	size_t len = n + (crlf ? 2 : 0);
 	char *dst;
@@ -69,12 +69,12 @@ queue_bytes(struct smtp_session *s, const char *p, size_t n, int crlf)
 static int
 queue_line(struct smtp_session *s, const char *p, size_t n)
 {
-	return queue_bytes(s, p, n, 1);
+	return session_queue_bytes(s, p, n, 1);
 }
 
-static void
-emit_sent(struct smtp_session *s, const char *text, size_t len, unsigned flags,
-    size_t idx)
+void
+session_emit_sent(struct smtp_session *s, const char *text, size_t len,
+    unsigned flags, size_t idx)
 {
 	struct smtp_event ev;
 
@@ -129,6 +129,8 @@ predict(struct smtp_session *s, enum smtp_verb verb, const char *line)
 		break;
 	case SMTP_VERB_DATA:
 		s->pred = SMTP_STATE_CONTENT;
+		/* The DATA line's CRLF: a "." next ends an empty message. */
+		memcpy(s->content_tail, "xx\r\n", 4);
 		break;
 	case SMTP_VERB_STARTTLS:
 		s->pred = SMTP_STATE_TLS;
@@ -176,6 +178,20 @@ bdat_size(const char *line)
 	return *p == '\0' || *p == ' ' ? v : 0;
 }
 
+void
+session_content_end(struct smtp_session *s)
+{
+	size_t i = session_message_stage(s);
+
+	/* The reply's latency counts from the end of the content. */
+	s->stages[i].t_start_us = session_elapsed(s);
+	session_wait_push(s, i);
+	s->message_stage = SIZE_MAX;
+	s->pred = SMTP_STATE_READY;
+	s->txn = 0;
+	s->raw_eod_unsure = 0;
+}
+
 static int
 send_content_line(
     struct smtp_session *s, const char *p, size_t n, char **errstr)
@@ -191,13 +207,8 @@ send_content_line(
 		 */
 		i = session_message_stage(s);
 		s->stages[i].bytes += 3;
-		/* The reply's latency counts from the end of the content. */
-		s->stages[i].t_start_us = session_elapsed(s);
-		emit_sent(s, p, n, SMTP_SENT_CONTENT, s->message_stage);
-		session_wait_push(s, s->message_stage);
-		s->message_stage = SIZE_MAX;
-		s->pred = SMTP_STATE_READY;
-		s->txn = 0;
+		session_emit_sent(s, p, n, SMTP_SENT_CONTENT, s->message_stage);
+		session_content_end(s);
 		return 0;
 	}
 	if (n > 1 && p[0] == '.' && p[1] != '.')
@@ -214,7 +225,8 @@ send_content_line(
 		goto full;
 	i = session_message_stage(s);
 	s->stages[i].bytes += n + 2;
-	emit_sent(s, p, n, SMTP_SENT_CONTENT, s->message_stage);
+	memcpy(s->content_tail + 2, "\r\n", 2);
+	session_emit_sent(s, p, n, SMTP_SENT_CONTENT, s->message_stage);
 	return 0;
 full:
 	*errstr = xstrdup("too much unsent output is queued; wait for the "
@@ -262,7 +274,7 @@ send_chunk_line(struct smtp_session *s, const char *p, size_t n, char **errstr)
 		    (unsigned long long)(left - 2), (unsigned long long)left);
 		return -1;
 	}
-	if (queue_bytes(s, p, n, crlf) == -1) {
+	if (session_queue_bytes(s, p, n, crlf) == -1) {
 		*errstr = xstrdup("too much unsent output is queued; wait for "
 		                  "the server to read it");
 		return -1;
@@ -270,7 +282,7 @@ send_chunk_line(struct smtp_session *s, const char *p, size_t n, char **errstr)
 	len = n + (crlf ? 2 : 0);
 	s->chunk_left -= len;
 	s->stages[idx].bytes += len;
-	emit_sent(s, p, n, SMTP_SENT_CONTENT, idx);
+	session_emit_sent(s, p, n, SMTP_SENT_CONTENT, idx);
 	if (s->chunk_left > 0)
 		return 0;
 	/* As after ".": the reply's latency counts from the chunk's end. */
@@ -306,7 +318,7 @@ send_sasl_line(struct smtp_session *s, const char *p, size_t n, char **errstr)
 	    strcasecmp(s->auth_mech, "LOGIN") == 0 && s->auth_step >= 2);
 	secret_free_str(line);
 	idx = session_stage_add(s, SMTP_STAGE_AUTH, display);
-	emit_sent(s, display, strlen(display), SMTP_SENT_REDACTED, idx);
+	session_emit_sent(s, display, strlen(display), SMTP_SENT_REDACTED, idx);
 	session_wait_push(s, idx);
 	s->pred = SMTP_STATE_READY;
 	free(display);
@@ -398,6 +410,12 @@ session_send_line(struct smtp_session *s, const char *p, size_t n,
 	}
 	if (has_forbidden(p, n, errstr))
 		return -1;
+	if (s->raw_line_len > 0) {
+		smtp_session_warn(s,
+		    "this line ends the partial line sent with /raw: the "
+		    "server reads the two as one line");
+		s->raw_line_len = 0;
+	}
 	/* While a chunk is open the server reads octets, not commands. */
 	if (s->chunk_left > 0)
 		return send_chunk_line(s, p, n, errstr);
@@ -466,6 +484,18 @@ session_send_line(struct smtp_session *s, const char *p, size_t n,
 	}
 	if (display == NULL && shown != NULL)
 		display = xstrdup(shown);
+	session_command_track(s, verb, line, display, flags);
+	secret_free_str(line);
+	free(display);
+	return 0;
+}
+
+void
+session_command_track(struct smtp_session *s, enum smtp_verb verb,
+    const char *line, const char *display, unsigned flags)
+{
+	size_t idx;
+
 	if (verb == SMTP_VERB_MAIL)
 		s->txn = ++s->ntxn;
 	/* These end any transaction (RFC 5321 4.1.1.1, 4.1.1.5). */
@@ -476,8 +506,9 @@ session_send_line(struct smtp_session *s, const char *p, size_t n,
 		s->quit_sent = 1;
 	idx = session_stage_add(
 	    s, verb_kind[verb], display != NULL ? display : line);
-	emit_sent(s, display != NULL ? display : line,
-	    strlen(display != NULL ? display : line), flags, idx);
+	if (!(flags & SMTP_SENT_RAW))
+		session_emit_sent(s, display != NULL ? display : line,
+		    strlen(display != NULL ? display : line), flags, idx);
 	session_wait_push(s, idx);
 	if (verb == SMTP_VERB_BDAT) {
 		/* BDAT 0 opens no chunk: its reply is awaited at once. */
@@ -492,9 +523,6 @@ session_send_line(struct smtp_session *s, const char *p, size_t n,
 			    (unsigned long long)s->chunk_left);
 	}
 	predict(s, verb, line);
-	secret_free_str(line);
-	free(display);
-	return 0;
 }
 
 int
@@ -528,7 +556,7 @@ smtp_session_send_secret(struct smtp_session *s, const char *wire,
 		s->auth_mech[0] = '\0';
 	}
 	idx = session_stage_add(s, SMTP_STAGE_AUTH, display);
-	emit_sent(s, display, strlen(display), SMTP_SENT_REDACTED, idx);
+	session_emit_sent(s, display, strlen(display), SMTP_SENT_REDACTED, idx);
 	session_wait_push(s, idx);
 	s->pred = SMTP_STATE_READY;
 	return 0;
@@ -558,7 +586,7 @@ smtp_session_body_end(struct smtp_session *s, const char *summary)
 	free(s->stages[idx].command);
 	s->stages[idx].command = xstrdup(summary);
 	s->stages[idx].t_start_us = session_elapsed(s);
-	emit_sent(s, summary, strlen(summary), SMTP_SENT_SUMMARY, idx);
+	session_emit_sent(s, summary, strlen(summary), SMTP_SENT_SUMMARY, idx);
 	session_wait_push(s, idx);
 	s->message_stage = SIZE_MAX;
 	s->pred = SMTP_STATE_READY;

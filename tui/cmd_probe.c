@@ -106,18 +106,26 @@ list_probes(FILE *f)
 static int
 usage_help(void)
 {
-	(void)puts("usage: ehlo probe NAME SERVER [--tls] [--insecure] "
-	           "[--cafile FILE] [--helo NAME]\n"
-	           "                  [--timeout SECONDS] [--from ADDRESS] "
-	           "[--to ADDRESS] [--json]\n"
-	           "Runs one diagnostic probe; none ever sends DATA, so "
-	           "nothing is delivered.\n"
-	           "--from: the sender used for MAIL (default: the null "
-	           "sender <>); --to: relay: the\n"
-	           "foreign recipient; vrfy-expn: an address that exists "
-	           "(default postmaster).\n"
-	           "Exit: 0 good or neutral, 1 problem found, 2 bad usage, 3 "
-	           "network failure.");
+	(void)puts(
+	    "usage: ehlo probe NAME SERVER [--tls|--starttls] "
+	    "[--auth MECH --user NAME] [--insecure]\n"
+	    "                  [--cafile FILE] [--helo NAME] "
+	    "[--timeout SECONDS] [--from ADDRESS]\n"
+	    "                  [--to ADDRESS] [--json]\n"
+	    "Runs one diagnostic probe; none ever sends DATA, so "
+	    "nothing is delivered.\n"
+	    "--from: the sender used for MAIL (default: the null "
+	    "sender <>); --to: relay: the\n"
+	    "foreign recipient; vrfy-expn: an address that exists "
+	    "(default postmaster).\n"
+	    "--starttls, --auth: each connection is upgraded and logged "
+	    "in first (the secret from\n"
+	    "EHLO_PASSWORD or asked for), so size and relay can be "
+	    "probed on submission ports.\n"
+	    "A step refused for a reason other than what the probe "
+	    "tests gives \"inconclusive\".\n"
+	    "Exit: 0 good, neutral or inconclusive, 1 problem found, 2 bad usage, 3 "
+	    "network failure.");
 	list_probes(stdout);
 	return EXIT_OK;
 }
@@ -204,20 +212,33 @@ cmd_probe(int argc, char *argv[])
 		cli_opts_free(&o);
 		return rc == 1 ? usage_help() : EXIT_USAGE;
 	}
-	/* A probe sets its own TLS and never authenticates. */
-	cli_config_forget(&o, CLI_CFG_AUTH | CLI_CFG_TLS_MODE);
 	if (o.nargs == 1 && o.cfg_server != NULL) {
 		o.args = xreallocarray(o.args, 2, sizeof *o.args);
 		o.args[o.nargs++] = (char *)o.cfg_server;
 	}
-	if (o.starttls || o.no_starttls || o.auth != NULL || o.cc.n > 0 ||
-	    o.bcc.n > 0 || o.attach.n > 0 || o.header.n > 0 ||
-	    o.subject != NULL || o.body != NULL || o.draft != NULL ||
-	    o.partial || o.to.n > 1) {
+	/* The plain-text probes set their own TLS and never authenticate:
+	 * an account's settings are not theirs. */
+	if (o.nargs >= 1 && (strcmp(o.args[0], "starttls-required") == 0 ||
+	                       strcmp(o.args[0], "auth-before-tls") == 0))
+		cli_config_forget(&o, CLI_CFG_AUTH | CLI_CFG_TLS_MODE);
+	if (o.no_starttls || o.cc.n > 0 || o.bcc.n > 0 || o.attach.n > 0 ||
+	    o.header.n > 0 || o.subject != NULL || o.body != NULL ||
+	    o.draft != NULL || o.partial || o.to.n > 1) {
 		cli_opts_free(&o);
 		return cli_usage_error(
-		    "ehlo probe takes NAME SERVER and only --tls, --insecure, "
-		    "--cafile, --helo, --timeout, --json, --from and one --to");
+		    "ehlo probe takes NAME SERVER and only --tls, --starttls, "
+		    "--auth, --user, --insecure, --cafile, --helo, --timeout, "
+		    "--json, --from and one --to");
+	}
+	if (o.nargs >= 1 && (o.starttls || o.auth != NULL) &&
+	    (strcmp(o.args[0], "starttls-required") == 0 ||
+	        strcmp(o.args[0], "auth-before-tls") == 0)) {
+		rc = cli_usage_error(
+		    "the %s probe tests the plain-text session, so it takes "
+		    "neither --starttls nor --auth",
+		    o.args[0]);
+		cli_opts_free(&o);
+		return rc;
 	}
 	if (o.nargs != 2 || smtp_probe_find(o.args[0]) == NULL) {
 		if (o.nargs >= 1 && smtp_probe_find(o.args[0]) == NULL)

@@ -182,6 +182,18 @@ const struct cmd_entry cmdtab[] = {
         "into the dialogue beside the session; Ctrl-C cancels it.",
         "/probe is for the workbench; ehlo probe NAME SERVER runs one",
         wb_probe_cmd},
+    /* issue 22 */
+    {"/raw", "TEXT", SMTP_COMPLETE_ARG_TEXT, W | L,
+        "Sends the bytes of TEXT exactly (C escapes)",
+        "Sends exactly the bytes of TEXT, decoded from C escapes (\\r \\n\n"
+        "\\t \\\\ \\xHH; blanks at either end are dropped, write \\x20):\n"
+        "no CRLF is appended, nothing is checked or dot-stuffed.  Shown as\n"
+        "C: [raw] ... escaped.  It also runs after 354 and in a BDAT chunk,\n"
+        "where other lines are content: /raw \\r\\n.\\r\\n ends the message,\n"
+        "/raw \\n.\\n tries a bare-LF end of data (SMTP smuggling).  ehlo\n"
+        "keeps track as well as it can and says when it cannot know where\n"
+        "the server is.",
+        NULL, cmdtab_raw},
     {"/clear", "", SMTP_COMPLETE_ARG_NONE, W, "Clears the dialogue pane",
         "Clears the dialogue pane (the history keeps the session).", NULL,
         wb_clear_cmd},

@@ -146,6 +146,14 @@ int cmdtab_error(struct cmd_ctx *, const char *fmt, ...)
 cmd_handler cmdtab_starttls, cmdtab_auth, cmdtab_body, cmdtab_expect,
     cmdtab_pipeline, cmdtab_end, cmdtab_explain, cmdtab_quit, cmdtab_sleep;
 
+/* /raw (tui/cmdtab_raw.c, issue 22): the handler; TEXT decoded from C
+ * escapes (\r \n \t \\ \xHH) into *n bytes, allocated, or NULL with
+ * *errstr naming the bad escape; 1 when a line typed as message content
+ * is a /raw command all the same (/raw runs after 354 and in a chunk). */
+cmd_handler cmdtab_raw;
+char *cmdtab_raw_decode(const char *text, size_t *n, char **errstr);
+int cmdtab_is_raw_line(const char *line);
+
 /* Workbench handlers (tui/wb_*.c); ctx->fe is the struct wb. */
 cmd_handler wb_connect_cmd, wb_tls_cmd, wb_theme_cmd, wb_find_cmd, wb_clear_cmd,
     wb_save_cmd, wb_inbox_cmd, wb_lesson_cmd, wb_hint_cmd, wb_history_cmd,

@@ -6,6 +6,12 @@
  * closed the probe is detached and either gets a new connection (the
  * pipelining probe's early talker) or is over: the result goes to the
  * done callback.
+ *
+ * With --starttls or --auth a preamble sets each connection up first,
+ * as line mode's does: EHLO, STARTTLS and EHLO again, AUTH (through
+ * tui/lang.c, the secret from EHLO_PASSWORD or the terminal); the probe
+ * then reuses that EHLO.  A step of it that fails ends the probe with
+ * "failed" and the reason, after QUIT.
  */
 #include "tui/hostprobe.h"
 
@@ -14,12 +20,27 @@
 #include <string.h>
 
 #include "core/xmalloc.h"
+#include "protocol/caps.h"
 #include "tui/cli.h"
 #include "tui/host.h"
+#include "tui/lang.h"
+
+/* Where the preamble of the current connection is. */
+enum pre_phase {
+	PRE_START, /* nothing sent */
+	PRE_EHLO, /* EHLO sent in plain text */
+	PRE_STARTTLS, /* STARTTLS sent */
+	PRE_EHLO_TLS, /* EHLO sent after TLS */
+	PRE_AUTH, /* AUTH begun */
+	PRE_DONE, /* over (or not wanted): the probe's turn */
+};
 
 struct hostprobe {
 	struct host *host;
 	struct smtp_probe *probe;
+	const struct cli_opts *o;
+	struct lang lang; /* --auth's exchange */
+	enum pre_phase pre;
 	struct hostprobe_cbs cbs;
 	int started; /* the first connection was made */
 	int attached;
@@ -33,17 +54,29 @@ on_attach(struct host *h, void *arg)
 
 	hp->attached = 1;
 	smtp_probe_attach(hp->probe, host_client(h));
+	lang_reset(&hp->lang);
+	hp->lang.client = host_client(h);
+	hp->pre = (hp->o->starttls || hp->o->auth != NULL) &&
+	        smtp_probe_wants_preamble(hp->probe)
+	    ? PRE_START
+	    : PRE_DONE;
 }
 
 static void
 on_event(struct host *h, const struct smtp_event *ev, void *arg)
 {
 	struct hostprobe *hp = arg;
+	char *err = NULL;
 
 	(void)h;
 	smtp_probe_event(hp->probe, ev);
 	if (hp->cbs.event != NULL)
 		hp->cbs.event(ev, hp->cbs.arg);
+	if (hp->pre == PRE_AUTH && ev->type == SMTP_EV_REPLY &&
+	    lang_on_reply(&hp->lang, ev, &err) == -1) {
+		smtp_probe_abandon(hp->probe, err);
+		free(err);
+	}
 }
 
 static void
@@ -79,6 +112,128 @@ connect_again(struct hostprobe *hp)
 		free(err); /* the failure was an event; the client is closed */
 }
 
+/* The preamble cannot go on: no verdict, and QUIT. */
+static void
+pre_abandon(struct hostprobe *hp, const char *reason)
+{
+	smtp_probe_abandon(hp->probe, reason);
+	hp->pre = PRE_DONE;
+}
+
+static void
+pre_send(struct hostprobe *hp, enum pre_phase next, const char *line)
+{
+	char *err = NULL;
+
+	hp->pre = next;
+	if (smtp_client_send(host_client(hp->host), line, strlen(line), &err) ==
+	    -1) {
+		pre_abandon(hp, err);
+		free(err);
+	}
+}
+
+/* After an EHLO: STARTTLS, AUTH, or the probe's turn. */
+static void
+pre_after_ehlo(struct hostprobe *hp)
+{
+	struct smtp_session *s = host_session(hp->host);
+	char *err = NULL;
+
+	if (!smtp_session_caps(s)->valid) {
+		pre_abandon(hp,
+		    "the server did not accept EHLO; --starttls and --auth "
+		    "need ESMTP");
+		return;
+	}
+	if (hp->o->starttls && !smtp_session_is_tls(s)) {
+		if (!smtp_caps_has(smtp_session_caps(s), SMTP_CAP_STARTTLS))
+			pre_abandon(hp,
+			    "the server did not offer STARTTLS, which "
+			    "--starttls requires; nothing was tested");
+		else
+			pre_send(hp, PRE_STARTTLS, "STARTTLS");
+		return;
+	}
+	if (hp->o->auth != NULL && !smtp_session_is_authenticated(s)) {
+		hp->pre = PRE_AUTH;
+		if (lang_auth_prompt(
+		        &hp->lang, hp->o->auth, hp->o->user, &err) == -1) {
+			pre_abandon(hp, err);
+			free(err);
+		}
+		return;
+	}
+	hp->pre = PRE_DONE;
+}
+
+/*
+ * The next preamble action when the connection is idle; 1 while the
+ * preamble is not over.
+ */
+static int
+preamble(struct hostprobe *hp)
+{
+	struct smtp_client *c = host_client(hp->host);
+	struct smtp_session *s = host_session(hp->host);
+	const struct smtp_stage *last = smtp_session_last_reply(s);
+	char *line;
+
+	if (hp->pre == PRE_DONE)
+		return 0;
+	if (smtp_client_is_closed(c))
+		return 1;
+	if (smtp_client_is_busy(c) ||
+	    smtp_session_state(s) < SMTP_STATE_GREETED ||
+	    smtp_session_state(s) == SMTP_STATE_TLS ||
+	    smtp_session_state(s) == SMTP_STATE_AUTH)
+		return 1;
+	switch (hp->pre) {
+	case PRE_START:
+		if (last == NULL || last->code / 100 != 2) {
+			/* A refusing greeting: the probe leaves. */
+			hp->pre = PRE_DONE;
+			return 0;
+		}
+		line = xasprintf("EHLO %s", host_helo(hp->host));
+		pre_send(hp, PRE_EHLO, line);
+		free(line);
+		break;
+	case PRE_EHLO:
+	case PRE_EHLO_TLS:
+		pre_after_ehlo(hp);
+		break;
+	case PRE_STARTTLS:
+		if (!smtp_session_is_tls(s)) {
+			line = xasprintf("the server refused STARTTLS (%d), "
+			                 "which --starttls requires; nothing "
+			                 "was tested",
+			    last != NULL ? last->code : 0);
+			pre_abandon(hp, line);
+			free(line);
+			break;
+		}
+		line = xasprintf("EHLO %s", host_helo(hp->host));
+		pre_send(hp, PRE_EHLO_TLS, line);
+		free(line);
+		break;
+	case PRE_AUTH:
+		if (smtp_session_is_authenticated(s))
+			hp->pre = PRE_DONE;
+		else {
+			line = xasprintf("authentication as %s failed; "
+			                 "nothing was tested",
+			    hp->o->user != NULL ? hp->o->user : "?");
+			pre_abandon(hp, line);
+			free(line);
+		}
+		break;
+	case PRE_DONE:
+		break;
+	}
+	return hp->pre != PRE_DONE;
+}
+
 static void
 on_step(struct host *h, void *arg)
 {
@@ -103,6 +258,8 @@ on_step(struct host *h, void *arg)
 		}
 		connect_again(hp);
 	}
+	if (preamble(hp))
+		return;
 	smtp_probe_step(hp->probe);
 }
 
@@ -119,6 +276,8 @@ hostprobe_start(struct loop *loop, const struct cli_opts *o, const char *name,
 
 	if (cbs != NULL)
 		hp->cbs = *cbs;
+	hp->o = o;
+	hp->pre = PRE_DONE;
 	hc.arg = hp;
 	hp->host = host_new(loop, o, 0, &hc);
 	if (host_set_server(hp->host, server, errstr) == -1) {
@@ -184,6 +343,7 @@ hostprobe_free(struct hostprobe *hp)
 		return;
 	if (hp->attached)
 		(void)smtp_probe_detach(hp->probe);
+	lang_reset(&hp->lang);
 	host_free(hp->host);
 	smtp_probe_free(hp->probe);
 	free(hp);

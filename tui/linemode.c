@@ -564,9 +564,15 @@ run_line(struct lm *lm)
 	size_t n = lm->linelen;
 	enum smtp_state st = smtp_session_state(lm->session);
 
-	/* After 354, 334, or inside a BDAT chunk: content, not commands. */
-	if (st == SMTP_STATE_CONTENT || st == SMTP_STATE_AUTH ||
-	    smtp_session_chunk_left(lm->session) > 0) {
+	/* After 354, 334, or inside a BDAT chunk: content, not commands
+	 * (but /raw, which is how unusual ends of data are sent, and
+	 * /sleep to wait for the server's answer to one). */
+	if ((st == SMTP_STATE_CONTENT || st == SMTP_STATE_AUTH ||
+	        smtp_session_chunk_left(lm->session) > 0) &&
+	    !((cmdtab_is_raw_line(l) ||
+	          (smtp_session_eod_unsure(lm->session) &&
+	              word_is(skip_blanks(l), "/sleep"))) &&
+	        memchr(l, '\0', n) == NULL)) {
 		send_line(lm, l, n);
 		return;
 	}

@@ -14,6 +14,7 @@
 #include "core/xmalloc.h"
 #include "history/history.h"
 #include "protocol/client.h"
+#include "tui/cmdtab.h"
 #include "tui/rl.h"
 #include "tui/wbdraft.h"
 #include "tui/wb.h"
@@ -72,7 +73,8 @@ wb_on_line(char *line, void *arg)
 		wb->dirty = 1;
 		return;
 	}
-	content = line_is_content(wb);
+	/* /raw runs in content too: unusual ends of data go there. */
+	content = line_is_content(wb) && !cmdtab_is_raw_line(line);
 	if (line[0] != '\0' && !content) {
 		char *err = NULL;
 

@@ -150,16 +150,30 @@ test_relay(void **state)
 	f.mail_code = 250;
 	f.rcpt_code = 554;
 	assert_int_equal(judge("relay", &f), SMTP_PROBE_GOOD);
-	f.rcpt_code = 450;
+	/* 454 4.7.1 is relay denied, temporarily (Postfix
+	 * defer_unauth_destination); another 4xx says nothing. */
+	f.rcpt_code = 454;
 	assert_int_equal(judge("relay", &f), SMTP_PROBE_GOOD);
+	f.rcpt_code = 450;
+	assert_int_equal(judge("relay", &f), SMTP_PROBE_INCONCLUSIVE);
+	f.rcpt_code = 530;
+	assert_int_equal(judge("relay", &f), SMTP_PROBE_INCONCLUSIVE);
+	f.rcpt_code = 550;
+	(void)snprintf(f.rcpt_enhanced, sizeof f.rcpt_enhanced, "5.7.0");
+	assert_int_equal(judge("relay", &f), SMTP_PROBE_INCONCLUSIVE);
+	f.rcpt_enhanced[0] = '\0';
 	f.rcpt_code = 250;
 	assert_int_equal(judge("relay", &f), SMTP_PROBE_PROBLEM);
 	f.rcpt_code = 251;
 	assert_int_equal(judge("relay", &f), SMTP_PROBE_PROBLEM);
+	/* Accepted after --auth: what a submission server does. */
+	f.authenticated = 1;
+	assert_int_equal(judge("relay", &f), SMTP_PROBE_NEUTRAL);
+	f.authenticated = 0;
 	/* The sender was refused: RCPT never tried. */
 	f.mail_code = 553;
 	f.rcpt_code = 0;
-	assert_int_equal(judge("relay", &f), SMTP_PROBE_NEUTRAL);
+	assert_int_equal(judge("relay", &f), SMTP_PROBE_INCONCLUSIVE);
 	f.mail_code = 250;
 	assert_int_equal(judge("relay", &f), SMTP_PROBE_FAILED);
 }
@@ -192,6 +206,13 @@ test_vrfy_expn(void **state)
 	f.vrfy_known_code = f.vrfy_unknown_code = 550;
 	f.expn_code = 502;
 	assert_int_equal(judge("vrfy-expn", &f), SMTP_PROBE_NEUTRAL);
+	/* Exim: 501 "must contain a domain" is syntax, not evidence. */
+	f.vrfy_known_code = 252;
+	f.vrfy_unknown_code = 501;
+	assert_int_equal(judge("vrfy-expn", &f), SMTP_PROBE_INCONCLUSIVE);
+	f.vrfy_known_code = 501;
+	f.vrfy_unknown_code = 550;
+	assert_int_equal(judge("vrfy-expn", &f), SMTP_PROBE_INCONCLUSIVE);
 	f.expn_code = 0;
 	assert_int_equal(judge("vrfy-expn", &f), SMTP_PROBE_FAILED);
 }
@@ -243,6 +264,35 @@ test_size(void **state)
 	f.size_over_code = 250;
 	assert_int_equal(judge("size", &f), SMTP_PROBE_PROBLEM);
 	f.size_over_code = 0;
+	assert_int_equal(judge("size", &f), SMTP_PROBE_FAILED);
+}
+
+/* MAIL refused whatever the size (530 5.7.0: STARTTLS required) is no
+ * evidence that SIZE is enforced, and the summary says why. */
+static void
+test_size_refused_for_another_reason(void **state)
+{
+	struct smtp_probe_facts f = greeted(SMTP_CAP_SIZE);
+	char *s = NULL, *m = NULL;
+
+	(void)state;
+	f.size_limit = 1000000;
+	f.size_over_code = f.size_ok_code = 530;
+	(void)snprintf(
+	    f.size_over_enhanced, sizeof f.size_over_enhanced, "5.7.0");
+	assert_int_equal(
+	    smtp_probe_judge("size", &f, &s, &m), SMTP_PROBE_INCONCLUSIVE);
+	assert_non_null(strstr(s, "530 5.7.0"));
+	assert_non_null(strstr(s, "--starttls"));
+	assert_string_equal(
+	    smtp_probe_verdict_name(SMTP_PROBE_INCONCLUSIVE), "inconclusive");
+	free(s);
+	free(m);
+	s = smtp_probe_refusal_why(450, "");
+	assert_non_null(strstr(s, "temporary"));
+	free(s);
+	/* Cut short after the first refusal: no verdict. */
+	f.size_ok_code = 0;
 	assert_int_equal(judge("size", &f), SMTP_PROBE_FAILED);
 }
 
@@ -427,6 +477,7 @@ main(void)
 	    cmocka_unit_test(test_vrfy_expn),
 	    cmocka_unit_test(test_pipelining),
 	    cmocka_unit_test(test_size),
+	    cmocka_unit_test(test_size_refused_for_another_reason),
 	    cmocka_unit_test(test_mx_sort),
 	    cmocka_unit_test(test_mx_candidates),
 	    cmocka_unit_test(test_domain_valid),
