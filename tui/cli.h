@@ -24,6 +24,9 @@
 	0x0400 /* --from --to --cc --bcc --subject --body \
                            * --attach --header --partial --draft */
 #define CLI_O_CHECK 0x0800 /* -w -c --cert-days-warn --cert-days-crit */
+/* issue 16: teaching */
+#define CLI_O_TEACH_LIST 0x10000 /* --list (ehlo explain, ehlo lesson) */
+#define CLI_O_LESSON 0x20000 /* --dir DIR, --check FILE (ehlo lesson) */
 
 /* A repeatable option's values, in command-line order. */
 struct cli_list {
@@ -79,6 +82,12 @@ struct cli_opts {
 	/* check (CLI_O_CHECK): milliseconds and days, -1 when not given */
 	long warn_ms, crit_ms;
 	long cert_days_warn, cert_days_crit;
+	/* issue 16: teaching */
+	int list; /* --list */
+	int require_tls, require_auth; /* practice: --require-tls/-auth */
+	long greet_pause_ms; /* practice: --greet-pause MS (0: none) */
+	const char *lesson_dir; /* lesson: --dir DIR */
+	const char *lesson_check; /* lesson: --check FILE */
 	/* positional arguments after the subcommand, in order */
 	int nargs;
 	char **args;
