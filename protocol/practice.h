@@ -42,6 +42,12 @@ struct practice_opts {
 	 * first with 554 (an early-talker check); 0: greet at once. */
 	unsigned greet_pause_ms;
 	unsigned idle_ms; /* close idle connections (421); 0: 300000 */
+	/* A submission server's rules (RFC 3207 4, RFC 4954 4, 6409 4.3):
+	 * MAIL and AUTH before STARTTLS get 530 5.7.0, a plain-text
+	 * mechanism before it 538 5.7.11. */
+	int require_tls;
+	/* MAIL before a successful AUTH gets 530 5.7.0 (RFC 4954 6). */
+	int require_auth;
 };
 
 struct practice; /* opaque */

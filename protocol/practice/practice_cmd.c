@@ -362,6 +362,20 @@ pc_bdat(struct pconn *c)
 	return 1;
 }
 
+/*
+ * A line over PC_LINE_MAX: 500 5.5.2 for a command (RFC 5321
+ * 4.5.3.1.4), 500 5.5.6 inside a SASL exchange (RFC 4954 4), which
+ * also ends the exchange.
+ */
+static void
+pc_too_long(struct pconn *c)
+{
+	int auth = c->mode == PC_AUTH;
+
+	pc_auth_reset(c);
+	pc_reply(c, auth ? PR_TOO_LONG_AUTH : PR_TOO_LONG);
+}
+
 /* Handles everything complete in the input buffer. */
 void
 pc_process(struct pconn *c)
@@ -392,8 +406,7 @@ pc_process(struct pconn *c)
 			}
 			buf_consume(&c->in, (size_t)(nl - p) + 1);
 			c->discarding = 0;
-			pc_auth_reset(c);
-			pc_reply(c, PR_TOO_LONG);
+			pc_too_long(c);
 			continue;
 		}
 		if (nl == NULL) {
@@ -407,8 +420,7 @@ pc_process(struct pconn *c)
 		len = (size_t)(nl - p) + 1;
 		if (len > PC_LINE_MAX) {
 			buf_consume(&c->in, len);
-			pc_auth_reset(c);
-			pc_reply(c, PR_TOO_LONG);
+			pc_too_long(c);
 			continue;
 		}
 		len--; /* LF */
