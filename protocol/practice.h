@@ -107,6 +107,15 @@ struct practice_trigger {
 size_t practice_trigger_count(void);
 const struct practice_trigger *practice_trigger_at(size_t);
 
+/*
+ * The addresses a learner can write to or from, for completion: the
+ * mailboxes, the list, every trigger recipient, the blocked sender and
+ * an outside address ("alice@practice.test", ...).  NULL past the end.
+ * The same list ends the server's HELP reply, so a client elsewhere
+ * learns it with smtp_complete_scan_addresses().
+ */
+const char *practice_known_address_at(size_t i);
+
 /* One delivered message in the inbox. */
 struct practice_message {
 	char *user; /* the inbox folder: "bob" */

@@ -81,6 +81,33 @@ pc_help_line(struct pconn *c, int last, const char *fmt, ...)
 	free(s);
 }
 
+/*
+ * "Addresses: a@practice.test b@practice.test ...", in lines of a
+ * sensible length: what a client completes after RCPT TO:< (a client
+ * on another machine reads them with smtp_complete_scan_addresses()).
+ */
+static void
+pc_help_known(struct pconn *c)
+{
+	struct buf b;
+	const char *a;
+	size_t i;
+
+	buf_init(&b, 0);
+	for (i = 0; (a = practice_known_address_at(i)) != NULL; i++) {
+		if (buf_used(&b) == 0)
+			(void)buf_add_printf(&b, "Addresses:");
+		(void)buf_add_printf(&b, " %s", a);
+		if (buf_used(&b) > 60 ||
+		    practice_known_address_at(i + 1) == NULL) {
+			pc_help_line(c, 0, "%.*s", (int)buf_used(&b),
+			    (const char *)buf_peek(&b));
+			buf_clear(&b);
+		}
+	}
+	buf_reset(&b);
+}
+
 static void
 pc_cmd_help(struct pconn *c, const char *arg)
 {
@@ -117,6 +144,7 @@ pc_cmd_help(struct pconn *c, const char *arg)
 	pc_help_line(c, 0,
 	    "Mailboxes: alice bob carol postmaster "
 	    "@practice.test; the list staff (EXPN staff).");
+	pc_help_known(c);
 	for (i = 0; i < PC_NACCOUNTS; i++)
 		pc_help_line(c, 0, "Account for AUTH: user %s, password %s",
 		    practice_accounts[i].user, practice_accounts[i].password);

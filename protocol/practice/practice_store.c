@@ -107,6 +107,26 @@ practice_trigger_at(size_t i)
 	return i < PC_NTRIGGERS ? &practice_triggers[i] : NULL;
 }
 
+const char *
+practice_known_address_at(size_t i)
+{
+	static char known[PC_NLOCALS + 2][64];
+	static int made;
+	size_t k;
+
+	if (!made) {
+		for (k = 0; k < PC_NLOCALS; k++)
+			(void)snprintf(known[k], sizeof known[k], "%s@%s",
+			    practice_locals[k].name, PRACTICE_DOMAIN);
+		(void)snprintf(
+		    known[k++], sizeof known[0], "%s", PC_BLOCKED_SENDER);
+		(void)snprintf(
+		    known[k], sizeof known[0], "%s", "anyone@other.example");
+		made = 1;
+	}
+	return i < PC_NLOCALS + 2 ? known[i] : NULL;
+}
+
 const struct pc_local *
 pc_local_find(const char *local, size_t n)
 {

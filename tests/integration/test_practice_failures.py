@@ -19,6 +19,7 @@ Every server runs with XDG_DATA_HOME in a temporary directory.
 
 import base64
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -152,6 +153,15 @@ class TriggersTest(servers.EhloTestCase):
             for want in (b"toomany@practice.test", b"blocked@practice.test",
                          b"badcontent@practice.test", b"--greet-pause"):
                 self.assertIn(want, text)
+            # The addresses a client completes, each whole on an
+            # "Addresses:" line (what a remote workbench learns).
+            listed = " ".join(line.split("Addresses:", 1)[1] for line in
+                              text.decode().split("\n")
+                              if re.match(r"2\.0\.0 Addresses:", line))
+            for addr in ("alice@practice.test", "staff@practice.test",
+                         "toomany@practice.test", "blocked@practice.test",
+                         "anyone@other.example"):
+                self.assertIn(addr, listed.split())
 
 
 class RequireTlsTest(servers.EhloTestCase):
