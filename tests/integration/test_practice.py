@@ -585,9 +585,11 @@ class PracticeTest(servers.EhloTestCase):
         self.assertExit(r, 0)
         names = re.findall(r"^  (\S+)", r.stdout, re.MULTILINE)
         answers = lesson_answers()
-        self.assertEqual(sorted(names), sorted(answers))
+        # The first twelve; tests/integration/test_lessons.py has the
+        # lessons issue 16 added.
+        self.assertLessEqual(set(answers), set(names))
         with tempfile.TemporaryDirectory() as tmp:
-            for name in names:
+            for name in answers:
                 with self.subTest(name):
                     path = os.path.join(tmp, name)
                     with open(path, "w") as f:
