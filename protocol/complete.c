@@ -721,3 +721,57 @@ smtp_completion_free(struct smtp_completion *c)
 	free(c->matches);
 	memset(c, 0, sizeof *c);
 }
+
+/* ---- addresses in server text ------------------------------------ */
+
+static int
+scan_is_trim(char ch)
+{
+	return ch != '\0' && strchr("<>()[],;:\"'.", ch) != NULL;
+}
+
+/* 1 when [w, w+n) is local@domain.tld in printable ASCII. */
+static int
+scan_is_address(const char *w, size_t n)
+{
+	const char *at = memchr(w, '@', n);
+	size_t i;
+
+	if (n == 0 || n > 254 || at == NULL || at == w || at == w + n - 1 ||
+	    memchr(at + 1, '@', (size_t)(w + n - at - 1)) != NULL ||
+	    memchr(at + 1, '.', (size_t)(w + n - at - 1)) == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)w[i] <= 0x20 ||
+		    (unsigned char)w[i] >= 0x7f ||
+		    strchr("<>()[],;:\"\\", w[i]) != NULL)
+			return 0;
+	return 1;
+}
+
+size_t
+smtp_complete_scan_addresses(const char *text, size_t len,
+    void (*add)(const char *addr, size_t n, void *arg), void *arg)
+{
+	size_t i = 0, found = 0;
+
+	while (i < len) {
+		size_t start, end;
+
+		while (i < len && (text[i] == ' ' || text[i] == '\t'))
+			i++;
+		start = i;
+		while (i < len && text[i] != ' ' && text[i] != '\t')
+			i++;
+		end = i;
+		while (start < end && scan_is_trim(text[start]))
+			start++;
+		while (end > start && scan_is_trim(text[end - 1]))
+			end--;
+		if (scan_is_address(text + start, end - start)) {
+			add(text + start, end - start, arg);
+			found++;
+		}
+	}
+	return found;
+}

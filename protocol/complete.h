@@ -116,4 +116,17 @@ size_t smtp_complete(const char *line, size_t cursor,
 /* Frees the matches and zeroes *out.  Safe on a zeroed struct. */
 void smtp_completion_free(struct smtp_completion *);
 
+/*
+ * Finds the mail addresses a server lists in text (len bytes of a HELP
+ * reply line, untrusted; may hold anything): words of the form
+ * local@domain.tld, with surrounding <>()[],;:"' stripped, printable
+ * ASCII, at most 254 bytes, one '@' and a dot in the domain.  Calls
+ * add(addr, n, arg) for each, in order (addr is not NUL-terminated).
+ * This is how a client learns the practice server's mailboxes and
+ * trigger addresses from its HELP reply, on any machine, for
+ * smtp_complete_ctx.addresses.  Returns the number found.
+ */
+size_t smtp_complete_scan_addresses(const char *text, size_t len,
+    void (*add)(const char *addr, size_t n, void *arg), void *arg);
+
 #endif

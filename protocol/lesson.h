@@ -1,10 +1,14 @@
 /*
  * Lessons: a guided tour of SMTP against the practice server, from the
  * five stages of a mail transaction to STARTTLS, AUTH, pipelining,
- * dot-stuffing and reading error codes.  Each lesson is data (text, a
- * task, goals with hints, a model answer) plus checks over a session's
- * stages, so line mode (`ehlo lesson`) and a workbench pane can share
- * them: the pane calls lesson_progress() after every reply.
+ * dot-stuffing, reading error codes, submission, SIZE, SMTPUTF8, BDAT,
+ * DSN, greylisting, the envelope and bounces.  Each lesson is a text
+ * file (docs/lessons.md: text, a task, goals with checks and hints, a
+ * model answer, how the practice server behaves); the built-in ones are
+ * protocol/knowledge/lessons/NN-NAME.lesson, embedded at build time, and a
+ * teacher adds more with lesson_add_dir().  The checks look at a
+ * session's stages, so line mode (`ehlo lesson`) and a workbench pane
+ * share them: the pane calls lesson_progress() after every reply.
  */
 #ifndef EHLO_PROTOCOL_LESSON_H
 #define EHLO_PROTOCOL_LESSON_H
@@ -20,11 +24,47 @@ struct lesson_ctx {
 	                      * checks read the inbox), or NULL */
 };
 
+/*
+ * What a goal checks, read from a lesson file's "check:" line (the
+ * grammar is in docs/lessons.md).  LESSON_CHECK_STAGE: a stage of that
+ * kind got a code in [lo, hi], with the enhanced code enh ("" any), a
+ * command containing with (NULL any), after a TLS handshake when
+ * after_tls.  The others are named checks; arg is their argument.
+ */
+enum lesson_check_kind {
+	LESSON_CHECK_STAGE,
+	LESSON_CHECK_DELIVERED, /* arg: "<addr>" or NULL for anyone */
+	LESSON_CHECK_DELIVERIES, /* count: at least this many messages */
+	LESSON_CHECK_TLS,
+	LESSON_CHECK_RELAYED,
+	LESSON_CHECK_PIPELINED,
+	LESSON_CHECK_PIPELINED_DELIVERY,
+	LESSON_CHECK_RSET_IN_TXN,
+	LESSON_CHECK_DOT_LINE, /* arg: the inbox user */
+	LESSON_CHECK_BCC, /* arg: the inbox user, absent from the headers */
+};
+
+struct lesson_check {
+	enum lesson_check_kind kind;
+	int stage; /* enum smtp_stage_kind */
+	int lo, hi;
+	char enh[16];
+	char *with;
+	int after_tls;
+	unsigned count;
+	char *arg;
+};
+
 struct lesson_goal {
 	const char *text; /* "the server accepted a message for bob" */
 	const char *hint; /* what to try when it is not met yet */
-	/* 1 when the session (so far) meets the goal. */
-	int (*met)(const struct lesson_ctx *);
+	struct lesson_check check;
+};
+
+/* How the lesson's practice server behaves ("server:" lines). */
+struct lesson_server {
+	int require_tls, require_auth;
+	unsigned greet_pause_ms, greylist_ms, slow_ms; /* 0: default */
 };
 
 struct lesson {
@@ -37,7 +77,30 @@ struct lesson {
 	size_t ngoals;
 	const char *answer; /* a line-mode script that passes (for "show
 	                     * me" and tests) */
+	struct lesson_server server;
+	const char *source; /* "built-in" or the file it was read from */
 };
+
+/*
+ * Parses one lesson file (len bytes at text; name is the file name for
+ * messages).  Returns the lesson (free with lesson_free()), or NULL
+ * with *errstr set to "FILE:LINE: what is wrong and what to write
+ * instead" for the first problem found.
+ */
+struct lesson *lesson_parse(
+    const char *file, const char *text, size_t len, char **errstr);
+void lesson_free(struct lesson *);
+/* lesson_parse() of the file at path (at most 64 KiB); NULL with
+ * *errstr ("FILE:LINE: ...", or why it cannot be read). */
+struct lesson *lesson_load_file(const char *path, char **errstr);
+
+/*
+ * Adds the lessons of every DIR/<name>.lesson (sorted by file name)
+ * after the built-in ones; a lesson with the name of one already known
+ * replaces it.  Returns the number added, or -1 with *errstr (a file
+ * that does not parse, with its file:line; an unreadable directory).
+ */
+int lesson_add_dir(const char *dir, char **errstr);
 
 /* The lessons in teaching order. */
 size_t lesson_count(void);

@@ -51,6 +51,12 @@ struct practice_opts {
 	 */
 	unsigned max_conns; /* all addresses; 0: PRACTICE_MAX_CONNS */
 	unsigned max_per_addr; /* one address; 0: PRACTICE_MAX_PER_ADDR */
+	/* A submission server's rules (RFC 3207 4, RFC 4954 4, 6409 4.3):
+	 * MAIL and AUTH before STARTTLS get 530 5.7.0, a plain-text
+	 * mechanism before it 538 5.7.11. */
+	int require_tls;
+	/* MAIL before a successful AUTH gets 530 5.7.0 (RFC 4954 6). */
+	int require_auth;
 };
 
 #define PRACTICE_MAX_CONNS 1000
@@ -114,6 +120,15 @@ struct practice_trigger {
 };
 size_t practice_trigger_count(void);
 const struct practice_trigger *practice_trigger_at(size_t);
+
+/*
+ * The addresses a learner can write to or from, for completion: the
+ * mailboxes, the list, every trigger recipient, the blocked sender and
+ * an outside address ("alice@practice.test", ...).  NULL past the end.
+ * The same list ends the server's HELP reply, so a client elsewhere
+ * learns it with smtp_complete_scan_addresses().
+ */
+const char *practice_known_address_at(size_t i);
 
 /* One delivered message in the inbox. */
 struct practice_message {

@@ -77,6 +77,13 @@ enum {
 	OPT_OLDER_THAN,
 	OPT_YES,
 	OPT_NO_CONTENT,
+	/* issue 16: teaching (explain --list, practice failures, lessons) */
+	OPT_LIST,
+	OPT_REQUIRE_TLS,
+	OPT_REQUIRE_AUTH,
+	OPT_GREET_PAUSE,
+	OPT_LESSON_DIR,
+	OPT_LESSON_CHECK,
 };
 
 struct cli_option {
@@ -141,6 +148,13 @@ static const struct cli_option cli_options[] = {
     {{"older-than", required_argument, NULL, OPT_OLDER_THAN}, CLI_O_PRUNE},
     {{"yes", no_argument, NULL, OPT_YES}, CLI_O_PRUNE},
     {{"no-content", no_argument, NULL, OPT_NO_CONTENT}, CLI_O_HISTORY},
+    /* issue 16: teaching */
+    {{"list", no_argument, NULL, OPT_LIST}, CLI_O_TEACH_LIST},
+    {{"require-tls", no_argument, NULL, OPT_REQUIRE_TLS}, CLI_O_PRACTICE},
+    {{"require-auth", no_argument, NULL, OPT_REQUIRE_AUTH}, CLI_O_PRACTICE},
+    {{"greet-pause", required_argument, NULL, OPT_GREET_PAUSE}, CLI_O_PRACTICE},
+    {{"dir", required_argument, NULL, OPT_LESSON_DIR}, CLI_O_LESSON},
+    {{"check", required_argument, NULL, OPT_LESSON_CHECK}, CLI_O_LESSON},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -478,6 +492,7 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_ACCOUNT:
 			o->account = optarg;
+			break;
 		/* issue 20 items 11, 13, issue 17 item 8 */
 		case OPT_NO_PAUSES:
 			o->no_pauses = 1;
@@ -493,6 +508,31 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_NO_CONTENT:
 			o->no_content = 1;
+			break;
+		/* issue 16: teaching */
+		case OPT_LIST:
+			o->list = 1;
+			break;
+		case OPT_REQUIRE_TLS:
+			o->require_tls = 1;
+			break;
+		case OPT_REQUIRE_AUTH:
+			o->require_auth = 1;
+			break;
+		case OPT_GREET_PAUSE:
+			if (parse_limit(optarg, &o->greet_pause_ms) == -1 ||
+			    o->greet_pause_ms > 60000)
+				return cli_usage_error(
+				           "--greet-pause wants milliseconds "
+				           "between 0 and 60000, not \"%s\"",
+				           optarg),
+				       -1;
+			break;
+		case OPT_LESSON_DIR:
+			o->lesson_dir = optarg;
+			break;
+		case OPT_LESSON_CHECK:
+			o->lesson_check = optarg;
 			break;
 		default:
 			return cli_usage_error(

@@ -27,6 +27,9 @@
 /* issue 20 item 13, issue 17 item 8 (high bits: others append below) */
 #define CLI_O_PAUSES 0x100000 /* --no-pauses (replay, export) */
 #define CLI_O_PRUNE 0x200000 /* --older-than, --yes (history prune) */
+/* issue 16: teaching */
+#define CLI_O_TEACH_LIST 0x10000 /* --list (ehlo explain, ehlo lesson) */
+#define CLI_O_LESSON 0x20000 /* --dir DIR, --check FILE (ehlo lesson) */
 
 /* A repeatable option's values, in command-line order. */
 struct cli_list {
@@ -90,6 +93,12 @@ struct cli_opts {
 	const char *older_than; /* history prune: "90d", "12h", ... */
 	int yes; /* history prune, rm: act, not only count */
 	int no_content; /* record envelope and replies, not the message */
+	/* issue 16: teaching */
+	int list; /* --list */
+	int require_tls, require_auth; /* practice: --require-tls/-auth */
+	long greet_pause_ms; /* practice: --greet-pause MS (0: none) */
+	const char *lesson_dir; /* lesson: --dir DIR */
+	const char *lesson_check; /* lesson: --check FILE */
 	/* positional arguments after the subcommand, in order */
 	int nargs;
 	char **args;

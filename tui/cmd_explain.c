@@ -1,11 +1,14 @@
 /*
- * `ehlo explain CODE|ENHANCED|VERB [--json]`: prints what a reply code
- * ("550"), an enhanced status code ("5.7.1"), both ("550 5.1.1"), a
- * class ("5xx") or a command ("VRFY") means, from the knowledge base in
- * protocol/explain.c.  The arguments are joined with spaces, so
- * `ehlo explain 550 5.1.1` and `ehlo explain "550 5.1.1"` agree.  With
- * --json the entry's fields come out as one JSON object; the enhanced
- * part of a combined query is nested under "enhanced".
+ * `ehlo explain TOPIC [--json]`: prints what a reply code ("550"), an
+ * enhanced status code ("5.7.1"), both ("550 5.1.1"), a class ("5xx"),
+ * a command ("VRFY"), an EHLO keyword ("SIZE"), a port ("587"), a SASL
+ * mechanism ("PLAIN") or a concept ("envelope") means, from the
+ * knowledge base in protocol/explain.h.  The arguments are joined with
+ * spaces, so `ehlo explain 550 5.1.1` and `ehlo explain "550 5.1.1"`
+ * agree.  With --json the entry's fields come out as one JSON object;
+ * the enhanced part of a combined query is nested under "enhanced", a
+ * second meaning of the same word ("AUTH": command and keyword) under
+ * "also".  `ehlo explain --list` lists every topic, grouped by kind.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -69,6 +72,43 @@ join_args(int n, char **args)
 	return s;
 }
 
+/* Every entry, grouped by kind in the knowledge base's order. */
+static int
+explain_list(int json)
+{
+	const struct smtp_explain *e;
+	const char *kind, *last = "";
+	json_t *arr = json ? json_array() : NULL;
+	size_t i;
+
+	for (i = 0; (e = smtp_explain_at(i)) != NULL; i++) {
+		kind = smtp_explain_kind(e);
+		if (json) {
+			json_t *o = json_object();
+
+			(void)json_object_set_new(o, "kind", json_string(kind));
+			(void)json_object_set_new(
+			    o, "key", json_string(e->key));
+			(void)json_object_set_new(
+			    o, "title", json_string(e->title));
+			(void)json_array_append_new(arr, o);
+			continue;
+		}
+		if (strcmp(kind, last) != 0)
+			(void)printf(
+			    "%s%s:\n", *last != '\0' ? "\n" : "", kind);
+		last = kind;
+		(void)printf("  %-20s %s\n", e->key, e->title);
+	}
+	if (json) {
+		(void)json_dumpf(arr, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+		(void)putchar('\n');
+		json_decref(arr);
+	} else
+		(void)puts("\n(ehlo explain KEY prints one of them)");
+	return EXIT_OK;
+}
+
 int
 cmd_explain(int argc, char *argv[])
 {
@@ -78,23 +118,38 @@ cmd_explain(int argc, char *argv[])
 	size_t n;
 	int rc;
 
-	rc = cli_parse(argc, argv, CLI_O_JSON, &o);
+	rc = cli_parse(argc, argv, CLI_O_JSON | CLI_O_TEACH_LIST, &o);
 	if (rc != 0) {
 		free(o.args);
 		if (rc == 1) {
-			(void)puts("usage: ehlo explain [--json] "
-			           "CODE|ENHANCED|VERB\n"
-			           "  e.g. 550, 5.7.1, \"550 5.1.1\", 5xx, "
-			           "VRFY");
+			(void)puts("usage: ehlo explain [--json] TOPIC\n"
+			           "       ehlo explain --list [--json]\n"
+			           "  TOPIC: a reply code (550), an enhanced "
+			           "code (5.7.1), both (\"550 5.1.1\"),\n"
+			           "  a class (5xx), a command (VRFY), an EHLO "
+			           "keyword (SIZE), a port (587),\n"
+			           "  a SASL mechanism (PLAIN) or a concept "
+			           "(envelope); --list shows them all");
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
 	}
+	if (o.list) {
+		if (o.nargs > 0) {
+			free(o.args);
+			return cli_usage_error("ehlo explain --list takes no "
+			                       "topic");
+		}
+		free(o.args);
+		return explain_list(o.json);
+	}
 	if (o.nargs < 1) {
 		free(o.args);
 		return cli_usage_error("ehlo explain needs a reply code like "
-		                       "550, an enhanced code like 5.7.1 or a "
-		                       "command like VRFY");
+		                       "550, an enhanced code like 5.7.1, a "
+		                       "command like VRFY or a keyword like "
+		                       "SIZE (ehlo explain --list shows them "
+		                       "all)");
 	}
 	query = join_args(o.nargs, o.args);
 	free(o.args);
@@ -104,7 +159,8 @@ cmd_explain(int argc, char *argv[])
 
 		(void)fprintf(stderr,
 		    "ehlo: no explanation for \"%.60s\": try a reply code like "
-		    "550, an enhanced code like 5.7.1 or a command like VRFY\n",
+		    "550, an enhanced code like 5.7.1 or a command like VRFY; "
+		    "ehlo explain --list shows every topic\n",
 		    shown);
 		free(shown);
 		free(query);
@@ -118,8 +174,12 @@ cmd_explain(int argc, char *argv[])
 		(void)json_object_update(j, h);
 		json_decref(h);
 		if (n > 1)
-			(void)json_object_set_new(
-			    j, "enhanced", hit_json(&hits[1]));
+			(void)json_object_set_new(j,
+			    strcmp(smtp_explain_kind(hits[1].entry),
+			        "enhanced") == 0
+			        ? "enhanced"
+			        : "also",
+			    hit_json(&hits[1]));
 		print_json_put(j);
 		(void)fflush(stdout);
 		return EXIT_OK;

@@ -1,11 +1,16 @@
 /*
- * `ehlo lesson [NAME [SCRIPT]]`: lists the lessons (protocol/lesson.h),
- * or runs one: prints its text and task, starts the practice server
- * in-process on 127.0.0.1 (a free port, a temporary data directory),
- * runs line mode against it with the script (or stdin) on the same
- * event loop, then checks the finished session against the lesson's
- * goals.  Exit 0 when passed, 1 with what is missing and a hint, 2 for
- * bad usage, 3 when the server cannot start.
+ * `ehlo lesson [--dir DIR] [NAME [SCRIPT]]`: lists the lessons
+ * (protocol/lesson.h) with the learner's progress from the history
+ * database and the next one to take, or runs one: prints its text, task
+ * and goals, starts the practice server in-process on 127.0.0.1 (a free
+ * port, a temporary data directory, the lesson's server rules), runs
+ * line mode against it with the script (or stdin) on the same event
+ * loop, then checks the finished session against the lesson's goals and
+ * records the result.  --dir adds a teacher's lesson files;
+ * `ehlo lesson --check FILE...` validates lesson files with FILE:LINE
+ * messages.  Exit 0 when passed (or valid), 1 with what is missing and
+ * a hint (or a file that does not parse), 2 for bad usage, 3 when the
+ * server cannot start.
  */
 #include <sys/stat.h>
 
@@ -15,11 +20,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/escape.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
+#include "history/hist_lesson.h"
+#include "history/history.h"
 #include "protocol/lesson.h"
 #include "protocol/practice.h"
 #include "tui/cli.h"
+#include "tui/histcmd.h"
 #include "tui/linemode.h"
 
 struct lesson_run {
@@ -29,15 +38,90 @@ struct lesson_run {
 	size_t met;
 };
 
-static void
-lesson_list(void)
+/* The progress rows of the history database (none when it is off). */
+static struct hist_lesson *
+lesson_progress_load(const struct cli_opts *o, size_t *n)
 {
-	const struct lesson *l;
+	struct hist_lesson *rows = NULL;
+	struct hist *h;
+	char *err = NULL;
+	int missing;
+
+	*n = 0;
+	if (o->no_history || (h = histcmd_open(o, &missing)) == NULL)
+		return NULL;
+	if (hist_lesson_list(h, &rows, n, &err) == -1) {
+		(void)fprintf(stderr, "ehlo: %s\n", err);
+		free(err);
+	}
+	hist_close(h);
+	return rows;
+}
+
+static const struct hist_lesson *
+lesson_row(const struct hist_lesson *rows, size_t n, const char *name)
+{
 	size_t i;
 
+	for (i = 0; i < n; i++)
+		if (strcmp(rows[i].name, name) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+static void
+lesson_list(const struct cli_opts *o)
+{
+	const struct hist_lesson *row;
+	const struct lesson *l, *next = NULL;
+	struct hist_lesson *rows;
+	size_t i, n, done = 0;
+
+	rows = lesson_progress_load(o, &n);
 	(void)printf("Lessons (run one with: ehlo lesson NAME [SCRIPT]):\n");
-	for (i = 0; (l = lesson_at(i)) != NULL; i++)
-		(void)printf("  %-11s %s\n", l->name, l->title);
+	for (i = 0; (l = lesson_at(i)) != NULL; i++) {
+		char state[24];
+
+		row = lesson_row(rows, n, l->name);
+		if (row != NULL && row->passed_at != 0) {
+			(void)snprintf(state, sizeof state, "done");
+			done++;
+		} else if (row != NULL)
+			(void)snprintf(state, sizeof state, "%d/%zu goals",
+			    row->goals_met, l->ngoals);
+		else
+			(void)snprintf(state, sizeof state, "not done");
+		if (next == NULL && (row == NULL || row->passed_at == 0))
+			next = l;
+		(void)printf("  %-18s %-11s %s\n", l->name, state, l->title);
+	}
+	(void)printf("%zu of %zu done", done, lesson_count());
+	if (next != NULL)
+		(void)printf("; next: ehlo lesson %s\n", next->name);
+	else
+		(void)printf("; every lesson is done\n");
+	hist_lesson_free(rows, n);
+}
+
+/* --check FILE: 0 when it parses, else 1 after printing FILE:LINE. */
+static int
+lesson_check_file(const char *path)
+{
+	struct lesson *l;
+	char *err = NULL;
+
+	if ((l = lesson_load_file(path, &err)) == NULL) {
+		char *shown = escape_dup(err, strlen(err));
+
+		(void)fprintf(stderr, "%s\n", shown);
+		free(shown);
+		free(err);
+		return EXIT_REPLY;
+	}
+	(void)printf("%s: lesson %s, %zu goal%s: ok\n", path, l->name,
+	    l->ngoals, l->ngoals == 1 ? "" : "s");
+	lesson_free(l);
+	return EXIT_OK;
 }
 
 static void
@@ -47,11 +131,10 @@ lesson_print(const struct lesson *l)
 	char *task = lesson_wrap(l->task, 76, "  ");
 	size_t i;
 
-	(void)printf("Lesson %s: %s\n\n%s\nTask:\n%s\nGoals:\n", l->name,
-	    l->title, text, task);
+	(void)printf("Lesson %s: %s\n\nGoals:\n", l->name, l->title);
 	for (i = 0; i < l->ngoals; i++)
-		(void)printf("  - %s\n", l->goals[i].text);
-	(void)printf("\n");
+		(void)printf("  [ ] %s\n", l->goals[i].text);
+	(void)printf("\n%s\nTask:\n%s\n", text, task);
 	(void)fflush(stdout);
 	free(text);
 	free(task);
@@ -95,15 +178,45 @@ lesson_report(const struct lesson_run *r)
 		(void)printf("lesson passed\n");
 		return EXIT_OK;
 	}
+	(void)printf(
+	    "lesson not passed yet (%zu of %zu goals):\n", r->met, l->ngoals);
+	for (i = 0; i < l->ngoals; i++)
+		if (!r->done[i])
+			(void)printf("  missing: %s\n", l->goals[i].text);
 	for (i = 0; i < l->ngoals && r->done[i]; i++)
 		;
-	(void)printf("lesson not passed yet: missing: %s\nhint: %s\n",
-	    l->goals[i].text, l->goals[i].hint);
+	(void)printf("hint: %s\n", l->goals[i].hint);
 	return EXIT_REPLY;
 }
 
+/* Stores the run in the history database; a failure is only a note. */
+static void
+lesson_record(const struct cli_opts *co, const struct lesson_run *r)
+{
+	struct hist *h;
+	char *path, *err = NULL;
+
+	if (co->no_history)
+		return;
+	if ((path = hist_db_path(co->db, &err)) == NULL ||
+	    (h = hist_open(path, 0, &err)) == NULL) {
+		(void)fprintf(stderr, "ehlo: progress not saved: %s\n", err);
+		free(err);
+		free(path);
+		return;
+	}
+	if (hist_lesson_record(
+	        h, r->l->name, (int)r->met, (int)r->l->ngoals, &err) == -1) {
+		(void)fprintf(stderr, "ehlo: progress not saved: %s\n", err);
+		free(err);
+	}
+	hist_close(h);
+	free(path);
+}
+
 static int
-lesson_run(const struct lesson *l, const char *script)
+lesson_run(
+    const struct cli_opts *co, const struct lesson *l, const char *script)
 {
 	char tmpl[] = "/tmp/ehlo-lesson-XXXXXX";
 	const char *tmp = getenv("TMPDIR");
@@ -132,6 +245,11 @@ lesson_run(const struct lesson *l, const char *script)
 	po.listen = "127.0.0.1:0";
 	po.datadir = dir;
 	po.quiet = 1;
+	po.require_tls = l->server.require_tls;
+	po.require_auth = l->server.require_auth;
+	po.greet_pause_ms = l->server.greet_pause_ms;
+	po.greylist_ms = l->server.greylist_ms;
+	po.slow_ms = l->server.slow_ms;
 	loop = loop_new();
 	if ((p = practice_new(loop, &po, &err)) == NULL) {
 		(void)fprintf(stderr,
@@ -171,6 +289,7 @@ lesson_run(const struct lesson *l, const char *script)
 		return EXIT_USAGE;
 	}
 	rc = lesson_report(&r);
+	lesson_record(co, &r);
 	free(r.done);
 	return rc;
 }
@@ -180,24 +299,47 @@ cmd_lesson(int argc, char *argv[])
 {
 	const struct lesson *l;
 	struct cli_opts o;
-	int rc;
+	char *err = NULL;
+	int rc, i;
 
-	rc = cli_parse(argc, argv, 0, &o);
+	rc = cli_parse(argc, argv, CLI_O_LESSON | CLI_O_HISTORY, &o);
 	if (rc != 0) {
 		free(o.args);
 		if (rc == 1) {
-			(void)puts("usage: ehlo lesson [NAME [SCRIPT]]\n"
-			           "  no NAME: list the lessons; NAME: run it "
-			           "against the built-in practice server,\n"
-			           "  reading your commands from SCRIPT or "
-			           "standard input");
+			(void)puts("usage: ehlo lesson [--dir DIR] [NAME "
+			           "[SCRIPT]]\n"
+			           "       ehlo lesson --check FILE [FILE...]\n"
+			           "  no NAME: list the lessons, what is done "
+			           "and the next one; NAME: run it\n"
+			           "  against the built-in practice server, "
+			           "reading your commands from SCRIPT\n"
+			           "  or standard input; progress is kept in "
+			           "the history database (--db,\n"
+			           "  --no-history).  --dir DIR adds the "
+			           "lessons DIR/*.lesson; --check\n"
+			           "  validates lesson files (format: "
+			           "docs/lessons.md)");
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
 	}
+	if (o.lesson_check != NULL) {
+		rc = lesson_check_file(o.lesson_check);
+		for (i = 0; i < o.nargs; i++)
+			if (lesson_check_file(o.args[i]) != EXIT_OK)
+				rc = EXIT_REPLY;
+		free(o.args);
+		return rc;
+	}
+	if (o.lesson_dir != NULL && lesson_add_dir(o.lesson_dir, &err) == -1) {
+		rc = cli_usage_error("%s", err);
+		free(err);
+		free(o.args);
+		return rc;
+	}
 	if (o.nargs == 0) {
 		free(o.args);
-		lesson_list();
+		lesson_list(&o);
 		return EXIT_OK;
 	}
 	if (o.nargs > 2) {
@@ -214,7 +356,7 @@ cmd_lesson(int argc, char *argv[])
 		free(o.args);
 		return rc;
 	}
-	rc = lesson_run(l, o.nargs == 2 ? o.args[1] : NULL);
+	rc = lesson_run(&o, l, o.nargs == 2 ? o.args[1] : NULL);
 	free(o.args);
 	return rc;
 }

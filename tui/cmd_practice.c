@@ -1,8 +1,12 @@
 /*
- * `ehlo practice [--listen ADDR:PORT] [--inbox]`: runs the practice server
+ * `ehlo practice [--listen ADDR:PORT] [--require-tls] [--require-auth]
+ * [--greet-pause MS] [--inbox]`: runs the practice server
  * (protocol/practice.h) alone until SIGINT or SIGTERM, printing where it
  * listens, the accounts, the triggers and the CA file first, and its log
- * on stderr; or, with --inbox, lists the messages it delivered.
+ * on stderr; or, with --inbox, lists the messages it delivered.  The
+ * --require-* options make it behave like a submission server (RFC 6409:
+ * TLS, then AUTH, then MAIL); --greet-pause makes it wait before the
+ * greeting and refuse clients that talk first, as postscreen does.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -75,7 +79,7 @@ practice_inbox(void)
 }
 
 static void
-practice_banner(struct practice *p)
+practice_banner(struct practice *p, const struct practice_opts *po)
 {
 	const struct practice_account *a;
 	const struct practice_trigger *t;
@@ -89,9 +93,14 @@ practice_banner(struct practice *p)
 	(void)printf("  accounts for AUTH:");
 	for (i = 0; (a = practice_account_at(i)) != NULL; i++)
 		(void)printf(" %s/%s", a->user, a->password);
-	(void)printf("\n  triggers (RCPT TO):\n");
+	(void)printf("\n  triggers:\n");
 	for (i = 0; (t = practice_trigger_at(i)) != NULL; i++)
 		(void)printf("    %-28s %s\n", t->rcpt, t->result);
+	if (po->require_tls || po->require_auth || po->greet_pause_ms > 0)
+		(void)printf("  rules:    %s%s%s\n",
+		    po->require_tls ? " STARTTLS before MAIL and AUTH" : "",
+		    po->require_auth ? " AUTH before MAIL" : "",
+		    po->greet_pause_ms > 0 ? " wait for the greeting" : "");
 	(void)printf("  CA file:   %s\n", practice_cafile(p));
 	(void)printf(
 	    "  inbox:     %s (ehlo practice --inbox)\n", practice_inbox_dir(p));
@@ -117,21 +126,29 @@ cmd_practice(int argc, char *argv[])
 		if (rc == 1) {
 			(void)puts(
 			    "usage: ehlo practice [--listen ADDR:PORT] "
-			    "[--inbox]\n"
+			    "[--require-tls] [--require-auth]\n"
+			    "                     [--greet-pause MS] "
+			    "[--max-conns N] [--max-per-addr N] | --inbox\n"
 			    "  runs the practice server (default "
 			    "127.0.0.1:2525) until Ctrl-C;\n"
-			    "  --inbox lists the messages it delivered;\n"
+			    "  --require-tls   MAIL and AUTH before "
+			    "STARTTLS get 530 5.7.0 (PLAIN, LOGIN: 538)\n"
+			    "  --require-auth  MAIL before AUTH gets 530 "
+			    "5.7.0 (a submission server)\n"
+			    "  --greet-pause MS  wait MS before the 220; "
+			    "a client that talks first gets 554\n"
 			    "  --max-conns N (default 1000) and "
 			    "--max-per-addr N (default 300)\n"
-			    "  limit connections: past them the "
-			    "stalest gives way, or 421 4.7.0");
+			    "    limit connections: past them the "
+			    "stalest gives way, or 421 4.7.0\n"
+			    "  --inbox lists the messages it delivered");
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
 	}
 	if (o.nargs > 0) {
 		rc = cli_usage_error("unexpected argument \"%s\": ehlo "
-		                     "practice takes only --listen and --inbox",
+		                     "practice takes only options",
 		    o.args[0]);
 		free(o.args);
 		return rc;
@@ -142,6 +159,9 @@ cmd_practice(int argc, char *argv[])
 
 	memset(&po, 0, sizeof po);
 	po.listen = o.listen != NULL ? o.listen : "127.0.0.1:2525";
+	po.require_tls = o.require_tls;
+	po.require_auth = o.require_auth;
+	po.greet_pause_ms = (unsigned)o.greet_pause_ms;
 	if (practice_listen_check(po.listen, &err) == -1) {
 		rc = cli_usage_error("%s", err);
 		free(err);
@@ -157,7 +177,7 @@ cmd_practice(int argc, char *argv[])
 		loop_free(loop);
 		return EXIT_NETWORK;
 	}
-	practice_banner(p);
+	practice_banner(p, &po);
 	if (loop_signal_add(loop, SIGINT, practice_on_signal, loop) == -1 ||
 	    loop_signal_add(loop, SIGTERM, practice_on_signal, loop) == -1)
 		(void)fputs("ehlo: cannot catch SIGINT/SIGTERM; stop the "

@@ -265,6 +265,10 @@ char **wb_on_complete(const char *line, int start, int end, void *arg);
 void wb_on_show_matches(char **matches, int n, void *arg);
 /* Remembers the <address> of a typed line for completion. */
 void wb_remember_address(struct wb *, const char *line);
+/* The addresses a server's HELP reply lists (ev is its REPLY event), or
+ * those of the built-in practice server, become completion candidates. */
+void wb_learn_help_addresses(struct wb *, const struct smtp_event *ev);
+void wb_learn_practice_addresses(struct wb *);
 /* Draft numbers and the drafts' addresses, for completion. */
 void wb_load_draft_completions(struct wb *);
 /* Addresses from the envelopes of the last sessions (once, at start). */

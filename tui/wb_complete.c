@@ -2,8 +2,10 @@
  * Tab completion in the workbench: the context handed to smtp_complete()
  * (the session's state and extensions, addresses seen, draft numbers,
  * themes, lessons, probes), and the list of matches shown under the
- * dialogue.  Addresses come from typed envelopes, drafts and the
- * envelopes of the last saved sessions.
+ * dialogue.  Addresses come from typed envelopes, drafts, the envelopes
+ * of the last saved sessions, the built-in practice server's mailboxes
+ * and triggers, and the addresses a server's HELP reply lists (so a
+ * practice server on another machine teaches its own).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "protocol/client.h"
 #include "protocol/complete.h"
 #include "protocol/lesson.h"
+#include "protocol/practice.h"
 #include "protocol/probe.h"
 #include "tui/draft.h"
 #include "tui/rl.h"
@@ -118,6 +121,40 @@ wb_remember_address(struct wb *wb, const char *line)
 	wb->cmp.addresses = xreallocarray(wb->cmp.addresses,
 	    wb->cmp.naddresses + 1, sizeof *wb->cmp.addresses);
 	wb->cmp.addresses[wb->cmp.naddresses++] = xstrndup(lt + 1, n);
+}
+
+static void
+learn_one(const char *addr, size_t n, void *arg)
+{
+	char *line = xasprintf("<%.*s>", (int)n, addr);
+
+	wb_remember_address(arg, line);
+	free(line);
+}
+
+void
+wb_learn_help_addresses(struct wb *wb, const struct smtp_event *ev)
+{
+	const struct smtp_stage *st = ev->stage;
+	size_t i;
+
+	if (st == NULL || st->command == NULL || ev->reply == NULL ||
+	    ev->reply->code / 100 != 2 ||
+	    strncasecmp(st->command, "HELP", 4) != 0)
+		return;
+	for (i = 0; i < ev->reply->nlines; i++)
+		(void)smtp_complete_scan_addresses(ev->reply->lines[i].text,
+		    ev->reply->lines[i].len, learn_one, wb);
+}
+
+void
+wb_learn_practice_addresses(struct wb *wb)
+{
+	const char *a;
+	size_t i;
+
+	for (i = 0; (a = practice_known_address_at(i)) != NULL; i++)
+		learn_one(a, strlen(a), wb);
 }
 
 static void

@@ -37,6 +37,7 @@ on_reply(struct wb *wb, const struct smtp_event *ev)
 	}
 	if (wb->snd.tx != NULL)
 		wb_send_on_reply(wb, st, ev->reply->code);
+	wb_learn_help_addresses(wb, ev);
 	if (st->kind == SMTP_STAGE_TLS || st->kind == SMTP_STAGE_STARTTLS)
 		wb->dirty = 1;
 }
@@ -288,6 +289,7 @@ connect_now(struct wb *wb, const char *server)
 		if (wb->conn.practice != NULL) {
 			server = practice_address(wb->conn.practice);
 			cafile = practice_cafile(wb->conn.practice);
+			wb_learn_practice_addresses(wb);
 		} else
 			server = "127.0.0.1:2525";
 	}

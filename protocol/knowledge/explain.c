@@ -12,10 +12,14 @@
  * (PIPELINING).
  *
  * The data is the files protocol/knowledge/NAME.txt, embedded at build
- * time and read by explain_load.c into five tables of struct
- * smtp_explain: reply codes ("550"), enhanced codes keyed by the
- * registry's class-independent form ("X.1.1"), command verbs ("VRFY"),
- * reply classes ("5xx") and enhanced classes ("5.X.X"); a sixth maps
+ * time and read by explain_load.c into tables of struct smtp_explain:
+ * reply codes ("550"), enhanced codes keyed by the registry's
+ * class-independent form ("X.1.1"), command verbs ("VRFY"), reply
+ * classes ("5xx"), enhanced classes ("5.X.X"), and the topics a learner
+ * meets: EHLO keywords ("SIZE", the IANA SMTP Service Extensions
+ * registry), ports ("587"), SASL mechanisms ("PLAIN") and concepts
+ * ("envelope").  A port wins over a reply code only when the number is
+ * not a registered code ("587" is a port, "250" a reply).  Another maps
  * (verb, code, enhanced) with a well-known meaning to the short phrase
  * the stage pane shows.  Every text is plain ASCII so a column is a
  * byte; the formatter wraps at word boundaries and never exceeds the
@@ -225,6 +229,58 @@ lookup_enhanced(const char *w, size_t n, struct smtp_explain_hit *hit)
 	return hit->entry != NULL;
 }
 
+/*
+ * Fills out with a port's entry when the digits (n bytes at w) name a
+ * port the knowledge base knows and are not a registered reply code:
+ * "587" is a port, "250" a reply.  Returns 1 on a hit.
+ */
+static int
+lookup_port(const char *w, size_t n, struct smtp_explain_hit *out)
+{
+	char key[8];
+
+	memcpy(key, w, n);
+	key[n] = '\0';
+	if (n == 3 &&
+	    smtp_explain_code(
+	        (w[0] - '0') * 100 + (w[1] - '0') * 10 + (w[2] - '0')) != NULL)
+		return 0;
+	if ((out->entry = table_find(EXPLAIN_PORT, key)) == NULL)
+		return 0;
+	(void)snprintf(out->as, sizeof out->as, "%s", out->entry->key);
+	return 1;
+}
+
+/*
+ * A word (n bytes at w; a command line's first word) as a verb, an EHLO
+ * keyword, a SASL mechanism or a concept.  A word can be two of them
+ * ("AUTH" is a verb and a keyword): the first two kinds that know it
+ * fill out, in that order.  Returns the number of hits.
+ */
+static size_t
+lookup_word(const char *w, size_t n, struct smtp_explain_hit out[2])
+{
+	static const enum explain_kind kinds[] = {EXPLAIN_VERB,
+	    EXPLAIN_EXTENSION, EXPLAIN_MECHANISM, EXPLAIN_CONCEPT};
+	char key[sizeof out[0].as];
+	size_t i, hits = 0;
+
+	if (n >= sizeof key)
+		return 0;
+	memcpy(key, w, n);
+	key[n] = '\0';
+	for (i = 0; i < sizeof kinds / sizeof kinds[0] && hits < 2; i++) {
+		const struct smtp_explain *e = table_find(kinds[i], key);
+
+		if (e == NULL)
+			continue;
+		out[hits].entry = e;
+		(void)snprintf(out[hits].as, sizeof out[hits].as, "%s", e->key);
+		hits++;
+	}
+	return hits;
+}
+
 size_t
 smtp_explain_lookup(const char *query, struct smtp_explain_hit out[2])
 {
@@ -238,6 +294,9 @@ smtp_explain_lookup(const char *query, struct smtp_explain_hit out[2])
 	n = next_word(&p, &w);
 	if (n == 0 || n > 40)
 		return 0;
+	/* A known port that is not also a registered reply code. */
+	if (n <= 5 && all_digits(w, n) && lookup_port(w, n, &out[0]))
+		return 1;
 	/* "550", "550 5.1.1", a pasted reply line "550-5.1.1 text". */
 	if (n >= 3 && all_digits(w, 3) && (n == 3 || (w[3] == '-' && n > 4))) {
 		code = (w[0] - '0') * 100 + (w[1] - '0') * 10 + (w[2] - '0');
@@ -273,21 +332,7 @@ smtp_explain_lookup(const char *query, struct smtp_explain_hit out[2])
 	if (lookup_enhanced(w, n, &out[0]))
 		return 1;
 	memset(out, 0, 2 * sizeof *out);
-	/* A verb, or a command line whose first word is one. */
-	if (n < sizeof out[0].as) {
-		memcpy(out[0].as, w, n);
-		out[0].as[n] = '\0';
-		out[0].entry = smtp_explain_verb(out[0].as);
-		if (out[0].entry != NULL) {
-			const struct smtp_explain *e = out[0].entry;
-
-			(void)snprintf(
-			    out[0].as, sizeof out[0].as, "%s", e->key);
-			return 1;
-		}
-	}
-	memset(out, 0, 2 * sizeof *out);
-	return 0;
+	return lookup_word(w, n, out);
 }
 
 /* ---- text -------------------------------------------------------- */
@@ -361,12 +406,21 @@ section(struct buf *b, const char *heading, const char *text, size_t width)
 	(void)buf_add(b, "\n", 1);
 }
 
+/* Extensions, ports, mechanisms and concepts: things, not replies. */
+static int
+is_topic(const char *kind)
+{
+	return strcmp(kind, "extension") == 0 || strcmp(kind, "port") == 0 ||
+	    strcmp(kind, "mechanism") == 0 || strcmp(kind, "concept") == 0;
+}
+
 static void
 format_hit(struct buf *b, const struct smtp_explain_hit *hit, size_t width)
 {
 	const struct smtp_explain *e = hit->entry;
 	const char *kind = smtp_explain_kind(e);
 	int verb = strcmp(kind, "verb") == 0;
+	int topic = is_topic(kind);
 	const struct smtp_command *cmd;
 	char *head;
 
@@ -380,8 +434,12 @@ format_hit(struct buf *b, const struct smtp_explain_hit *hit, size_t width)
 		(void)buf_add(b, "\n", 1);
 		free(head);
 	}
-	head = xasprintf("%s: %s",
-	    hit->fallback || hit->as[0] == '\0' ? e->key : hit->as, e->title);
+	if (strcmp(kind, "port") == 0)
+		head = xasprintf("Port %s: %s", e->key, e->title);
+	else
+		head = xasprintf("%s: %s",
+		    hit->fallback || hit->as[0] == '\0' ? e->key : hit->as,
+		    e->title);
 	wrap(b, head, 0, 2, width);
 	(void)buf_add(b, "\n", 1);
 	free(head);
@@ -401,12 +459,22 @@ format_hit(struct buf *b, const struct smtp_explain_hit *hit, size_t width)
 	wrap(b, head, 0, 2, width);
 	(void)buf_add(b, "\n", 1);
 	free(head);
-	section(
-	    b, verb ? "What it does:" : "What it means:", e->meaning, width);
-	section(
-	    b, verb ? "When it is legal:" : "Usual causes:", e->causes, width);
-	section(
-	    b, verb ? "Replies to expect:" : "What to do:", e->action, width);
+	section(b,
+	    verb        ? "What it does:"
+	        : topic ? "What it is:"
+	                : "What it means:",
+	    e->meaning, width);
+	section(b,
+	    verb                            ? "When it is legal:"
+	        : strcmp(kind, "port") == 0 ? "What a server does there:"
+	        : topic                     ? "What a server does with it:"
+	                                    : "Usual causes:",
+	    e->causes, width);
+	section(b,
+	    verb        ? "Replies to expect:"
+	        : topic ? "How to try it here:"
+	                : "What to do:",
+	    e->action, width);
 	section(b, "How real servers differ:", e->servers, width);
 }
 

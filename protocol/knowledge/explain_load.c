@@ -49,6 +49,10 @@ static const struct {
     [EXPLAIN_VERB] = {"verbs", "verb"},
     [EXPLAIN_REPLY_CLASS] = {"reply-classes", "reply class"},
     [EXPLAIN_ENHANCED_CLASS] = {"enhanced-classes", "enhanced class"},
+    [EXPLAIN_EXTENSION] = {"extensions", "extension"},
+    [EXPLAIN_PORT] = {"ports", "port"},
+    [EXPLAIN_MECHANISM] = {"mechanisms", "mechanism"},
+    [EXPLAIN_CONCEPT] = {"concepts", "concept"},
 };
 
 const char *

@@ -18,5 +18,9 @@ struct knowledge_file {
 /* Sorted by name; knowledge_file_count entries. */
 extern const struct knowledge_file knowledge_files[];
 extern const size_t knowledge_file_count;
+/* The built-in lessons (protocol/knowledge/lessons/NN-NAME.lesson),
+ * sorted by file name, which is their teaching order. */
+extern const struct knowledge_file lesson_files[];
+extern const size_t lesson_file_count;
 
 #endif

@@ -1,16 +1,18 @@
 /*
- * The lessons: one const table, each lesson a text, a task, goals and a
- * model answer; each goal a predicate over the session's stage list
- * (protocol/session.h) -- kinds, reply codes, enhanced codes, the command
- * as sent, transaction and pipeline group numbers.  One goal (dot-
- * stuffing) reads the practice inbox, since the session keeps no
- * message content.  Nothing here does network I/O or prints.
+ * The lessons: the registry (the built-in lesson files, embedded at
+ * build time and parsed on first use by lesson_file.c, then a teacher's
+ * own from lesson_add_dir()) and the checks behind their goals, each a
+ * predicate over the session's stage list (protocol/session.h) -- kinds,
+ * reply codes, enhanced codes, the command as sent, transaction and
+ * pipeline group numbers.  Two checks (dot-stuffing, a Bcc copy) read
+ * the practice inbox, since the session keeps no message content.
+ * Nothing here does network I/O or prints.
  *
  *   RFC 5321  the transaction (4.1.1), the order of commands (4.1.4),
  *             dot-stuffing (4.5.2), reply codes (4.2)
  *   RFC 3463  enhanced status codes
  *   RFC 3207  STARTTLS            RFC 4954  AUTH (RFC 4616 PLAIN)
- *   RFC 2920  PIPELINING
+ *   RFC 2920  PIPELINING          RFC 5322  headers (Bcc, 3.6.3)
  */
 #include "protocol/lesson.h"
 
@@ -19,8 +21,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <dirent.h>
+#include <errno.h>
+
 #include "core/buf.h"
 #include "core/xmalloc.h"
+#include "protocol/knowledge/files.h"
 #include "protocol/practice.h"
 #include "protocol/session.h"
 
@@ -53,40 +59,6 @@ ls_contains(const char *hay, const char *needle)
 		if (strncasecmp(hay, needle, n) == 0)
 			return 1;
 	return 0;
-}
-
-/*
- * The first stage at or after *from of that kind whose code is in
- * [lo, hi], whose enhanced code is enh (NULL: any) and whose command
- * contains needle (NULL: any); its index goes to *from.
- */
-static const struct smtp_stage *
-ls_find(const struct lesson_ctx *c, size_t *from, enum smtp_stage_kind kind,
-    int lo, int hi, const char *enh, const char *needle)
-{
-	const struct smtp_stage *st;
-	size_t i;
-
-	for (i = from != NULL ? *from : 0; i < ls_n(c); i++) {
-		st = ls_at(c, i);
-		if (st->kind != kind || st->code < lo || st->code > hi)
-			continue;
-		if (enh != NULL && strcmp(st->enhanced, enh) != 0)
-			continue;
-		if (!ls_contains(st->command, needle))
-			continue;
-		if (from != NULL)
-			*from = i;
-		return st;
-	}
-	return NULL;
-}
-
-static int
-ls_has(const struct lesson_ctx *c, enum smtp_stage_kind kind, int lo, int hi,
-    const char *enh, const char *needle)
-{
-	return ls_find(c, NULL, kind, lo, hi, enh, needle) != NULL;
 }
 
 /* A RCPT for addr accepted in transaction txn. */
@@ -133,96 +105,48 @@ ls_deliveries(const struct lesson_ctx *c, const char *addr)
 	return n;
 }
 
-/* ---- goals -------------------------------------------------------------- */
+/* ---- checks ------------------------------------------------------------ */
 
+/* 1 when a TLS handshake succeeded before stage i. */
 static int
-g_greeting(const struct lesson_ctx *c)
+ls_tls_before(const struct lesson_ctx *c, size_t i)
 {
-	return ls_has(c, SMTP_STAGE_GREETING, 220, 220, NULL, NULL);
+	size_t k;
+
+	for (k = 0; k < i; k++)
+		if (ls_at(c, k)->kind == SMTP_STAGE_TLS &&
+		    ls_at(c, k)->state == SMTP_ST_OK)
+			return 1;
+	return 0;
 }
 
 static int
-g_ehlo(const struct lesson_ctx *c)
+ls_stage_check(const struct lesson_ctx *c, const struct lesson_check *k)
 {
-	return ls_has(c, SMTP_STAGE_EHLO, 250, 250, NULL, NULL);
-}
+	const struct smtp_stage *st;
+	size_t i;
 
-static int
-g_help(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_HELP, 214, 214, NULL, NULL);
-}
-
-static int
-g_mail(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_MAIL, 250, 250, NULL, NULL);
-}
-
-static int
-g_mail_null(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_MAIL, 250, 250, NULL, ":<>");
-}
-
-static int
-g_rcpt_bob(const struct lesson_ctx *c)
-{
-	return ls_has(
-	    c, SMTP_STAGE_RCPT, 250, 250, NULL, "<bob@practice.test>");
-}
-
-static int
-g_rcpt_550(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_RCPT, 550, 550, NULL, NULL);
-}
-
-static int
-g_data_354(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_DATA, 354, 354, NULL, NULL);
-}
-
-static int
-g_deliver_bob(const struct lesson_ctx *c)
-{
-	return ls_deliveries(c, "<bob@practice.test>") > 0;
-}
-
-static int
-g_two_messages(const struct lesson_ctx *c)
-{
-	return ls_deliveries(c, NULL) >= 2;
-}
-
-static int
-g_quit(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_QUIT, 221, 221, NULL, NULL);
-}
-
-static int
-g_vrfy(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_VRFY, 250, 252, NULL, NULL);
-}
-
-static int
-g_expn_staff(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_EXPN, 250, 250, NULL, "staff");
-}
-
-static int
-g_verb(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_VERB, 250, 250, NULL, NULL);
+	for (i = 0; i < ls_n(c); i++) {
+		st = ls_at(c, i);
+		if ((int)st->kind != k->stage || st->code < k->lo ||
+		    st->code > k->hi)
+			continue;
+		if (k->stage == SMTP_STAGE_TLS && st->state != SMTP_ST_OK)
+			continue;
+		if (k->enh[0] != '\0' && strcmp(st->enhanced, k->enh) != 0)
+			continue;
+		if (!ls_contains(st->command, k->with))
+			continue;
+		if (k->after_tls && !ls_tls_before(c, i))
+			continue;
+		return 1;
+	}
+	return 0;
 }
 
 /* RSET answered 250 while a transaction (MAIL accepted) was open. */
 static int
-g_rset_txn(const struct lesson_ctx *c)
+ls_rset_in_txn(const struct lesson_ctx *c)
 {
 	const struct smtp_stage *st;
 	int open = 0;
@@ -244,52 +168,9 @@ g_rset_txn(const struct lesson_ctx *c)
 	return 0;
 }
 
-static int
-g_starttls(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_STARTTLS, 220, 220, NULL, NULL);
-}
-
-static int
-g_tls(const struct lesson_ctx *c)
-{
-	const struct smtp_stage *st;
-	size_t i;
-
-	for (i = 0; i < ls_n(c); i++) {
-		st = ls_at(c, i);
-		if (st->kind == SMTP_STAGE_TLS && st->state == SMTP_ST_OK)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-g_ehlo_after_tls(const struct lesson_ctx *c)
-{
-	const struct smtp_stage *st;
-	size_t i;
-	int tls = 0;
-
-	for (i = 0; i < ls_n(c); i++) {
-		st = ls_at(c, i);
-		if (st->kind == SMTP_STAGE_TLS && st->state == SMTP_ST_OK)
-			tls = 1;
-		else if (tls && st->kind == SMTP_STAGE_EHLO && st->code == 250)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-g_auth(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_AUTH, 235, 235, NULL, NULL);
-}
-
 /* A RCPT outside practice.test accepted (relaying, after AUTH). */
 static int
-g_relay(const struct lesson_ctx *c)
+ls_relayed(const struct lesson_ctx *c)
 {
 	const struct smtp_stage *st;
 	size_t i;
@@ -327,13 +208,7 @@ ls_pipelined_txn(const struct lesson_ctx *c)
 }
 
 static int
-g_pipelined(const struct lesson_ctx *c)
-{
-	return ls_pipelined_txn(c) != 0;
-}
-
-static int
-g_pipelined_delivery(const struct lesson_ctx *c)
+ls_pipelined_delivery(const struct lesson_ctx *c)
 {
 	unsigned txn = ls_pipelined_txn(c);
 	size_t i;
@@ -346,18 +221,16 @@ g_pipelined_delivery(const struct lesson_ctx *c)
 	return 0;
 }
 
+/*
+ * Reads a stored message (at most the SIZE limit) and says whether its
+ * body has a line that starts with a dot (want_dot) or whether its
+ * header section lacks "user@" (want_dot 0: a Bcc copy).
+ */
 static int
-g_deliver_carol(const struct lesson_ctx *c)
+ls_message_test(const char *path, const char *user, int want_dot)
 {
-	return ls_deliveries(c, "<carol@practice.test>") > 0;
-}
-
-/* A body line starting with "." in a message in carol's inbox. */
-static int
-ls_body_has_dot_line(const char *path)
-{
-	char *buf = xmalloc(PRACTICE_SIZE_LIMIT + 4096);
-	size_t n, i;
+	char *buf = xmalloc(PRACTICE_SIZE_LIMIT + 4096), *needle;
+	size_t n, i, hdr_end = 0;
 	int in_body = 0, found = 0;
 	FILE *f = fopen(path, "rb");
 
@@ -372,349 +245,145 @@ ls_body_has_dot_line(const char *path)
 		if (i != 0 && buf[i - 1] != '\n')
 			continue;
 		if (!in_body) {
-			if (buf[i] == '\r' || buf[i] == '\n')
+			if (buf[i] == '\r' || buf[i] == '\n') {
 				in_body = 1;
+				hdr_end = i;
+			}
 			continue;
 		}
-		found = buf[i] == '.';
+		found = want_dot && buf[i] == '.';
+	}
+	if (!want_dot) {
+		/* Our Return-Path and Received lines name the recipient:
+		 * look only at what the client sent, after them. */
+		const char *sent = strstr(buf, "\r\n\tfor <");
+		const char *start = sent != NULL ? strchr(sent + 3, '\n') : buf;
+
+		buf[hdr_end] = '\0';
+		needle = xasprintf("%s@", user);
+		found = in_body && start != NULL && !ls_contains(start, needle);
+		free(needle);
 	}
 	free(buf);
 	return found;
 }
 
+/* A message in user's practice inbox passes ls_message_test(). */
 static int
-g_dot_line(const struct lesson_ctx *c)
+ls_inbox_test(const struct lesson_ctx *c, const char *user, int want_dot)
 {
 	struct practice_message *m;
 	char *err = NULL;
 	size_t n, i;
 	int found = 0;
 
-	if (c->datadir == NULL || !g_deliver_carol(c))
+	if (c->datadir == NULL || user == NULL)
 		return 0;
 	if (practice_inbox_list(c->datadir, &m, &n, &err) == -1) {
 		free(err);
 		return 0;
 	}
 	for (i = 0; i < n && !found; i++)
-		if (strcmp(m[i].user, "carol") == 0)
-			found = ls_body_has_dot_line(m[i].path);
+		if (strcmp(m[i].user, user) == 0)
+			found = ls_message_test(m[i].path, user, want_dot);
 	practice_inbox_free(m, n);
 	return found;
 }
 
 static int
-g_err_unknown(const struct lesson_ctx *c)
+lesson_check_met(const struct lesson_check *k, const struct lesson_ctx *c)
 {
-	return ls_has(c, SMTP_STAGE_RCPT, 550, 550, "5.1.1", NULL);
-}
+	switch (k->kind) {
+	case LESSON_CHECK_STAGE:
+		return ls_stage_check(c, k);
+	case LESSON_CHECK_DELIVERED:
+		return ls_deliveries(c, k->arg) > 0;
+	case LESSON_CHECK_DELIVERIES:
+		return ls_deliveries(c, NULL) >= k->count;
+	case LESSON_CHECK_TLS: {
+		struct lesson_check t = {.kind = LESSON_CHECK_STAGE,
+		    .stage = SMTP_STAGE_TLS,
+		    .lo = 0,
+		    .hi = 999};
 
-static int
-g_err_temp(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_RCPT, 400, 499, NULL, NULL);
-}
-
-static int
-g_err_relay(const struct lesson_ctx *c)
-{
-	return ls_has(c, SMTP_STAGE_RCPT, 554, 554, "5.7.1", NULL);
+		return ls_stage_check(c, &t);
+	}
+	case LESSON_CHECK_RELAYED:
+		return ls_relayed(c);
+	case LESSON_CHECK_PIPELINED:
+		return ls_pipelined_txn(c) != 0;
+	case LESSON_CHECK_PIPELINED_DELIVERY:
+		return ls_pipelined_delivery(c);
+	case LESSON_CHECK_RSET_IN_TXN:
+		return ls_rset_in_txn(c);
+	case LESSON_CHECK_DOT_LINE:
+		return ls_inbox_test(c, k->arg, 1);
+	case LESSON_CHECK_BCC:
+		return ls_inbox_test(c, k->arg, 0);
+	}
+	return 0;
 }
 
 /* ---- the lessons -------------------------------------------------------- */
 
-#define GOALS(g) (g), (sizeof(g) / sizeof((g)[0]))
+static struct lesson **lessons;
+static size_t nlessons;
+static int lessons_loaded;
 
-static const struct lesson_goal goals_greeting[] = {
-    {"the server greeted you with 220",
-        "nothing to type: connecting is enough; the 220 comes first",
-        g_greeting},
-    {"EHLO was answered with 250 and the list of extensions",
-        "type: EHLO learner.example", g_ehlo},
-    {"HELP was answered with 214", "type: HELP", g_help},
-};
+/* Adds l (owned), replacing a lesson of the same name. */
+static void
+lesson_register(struct lesson *l)
+{
+	size_t i;
 
-static const struct lesson_goal goals_mail[] = {
-    {"MAIL FROM was accepted (250 2.1.0)",
-        "after EHLO, type: MAIL FROM:<alice@practice.test>", g_mail},
-    {"the null sender MAIL FROM:<> was accepted too",
-        "end the first transaction with RSET, then type: MAIL FROM:<>",
-        g_mail_null},
-};
+	for (i = 0; i < nlessons; i++)
+		if (strcasecmp(lessons[i]->name, l->name) == 0) {
+			lesson_free(lessons[i]);
+			lessons[i] = l;
+			return;
+		}
+	lessons = xreallocarray(lessons, nlessons + 1, sizeof *lessons);
+	lessons[nlessons++] = l;
+}
 
-static const struct lesson_goal goals_rcpt[] = {
-    {"RCPT TO:<bob@practice.test> was accepted (250 2.1.5)",
-        "after MAIL FROM, type: RCPT TO:<bob@practice.test>", g_rcpt_bob},
-    {"a recipient was refused with 550 (no such user)",
-        "try a name that does not exist: RCPT TO:<nobody@practice.test>",
-        g_rcpt_550},
-};
+/* The built-in lessons, parsed on first use (a test proves they all
+ * parse, so one that does not is left out rather than fatal). */
+static void
+lessons_load(void)
+{
+	struct lesson *l;
+	char *err = NULL;
+	size_t i;
 
-static const struct lesson_goal goals_data[] = {
-    {"DATA was answered with 354 (go ahead)",
-        "after an accepted RCPT, type: DATA", g_data_354},
-    {"a message to bob@practice.test was accepted (250 after the final "
-     "dot)",
-        "after the 354 type a few header lines (Subject: hello), an empty "
-        "line, the body, and a line with only a dot",
-        g_deliver_bob},
-};
-
-static const struct lesson_goal goals_quit[] = {
-    {"two messages were delivered over the same connection",
-        "after the first message's 250, start again with MAIL FROM",
-        g_two_messages},
-    {"QUIT was answered with 221",
-        "type QUIT (ehlo also sends it at the end of a script)", g_quit},
-};
-
-static const struct lesson_goal goals_vrfy[] = {
-    {"VRFY was answered (250 or 252)", "type: VRFY bob", g_vrfy},
-    {"EXPN staff listed the members of the list", "type: EXPN staff",
-        g_expn_staff},
-};
-
-static const struct lesson_goal goals_rset[] = {
-    {"VERB was answered with 250 (as sendmail once did)", "type: VERB", g_verb},
-    {"RSET abandoned an open transaction (250)",
-        "type MAIL FROM:<alice@practice.test>, then RSET", g_rset_txn},
-};
-
-static const struct lesson_goal goals_starttls[] = {
-    {"STARTTLS was answered with 220", "after EHLO, type: STARTTLS",
-        g_starttls},
-    {"the TLS handshake succeeded (certificate verified)",
-        "ehlo lesson gives ehlo the practice certificate with --cafile; "
-        "the handshake follows the 220 by itself",
-        g_tls},
-    {"EHLO was sent again inside TLS and answered 250",
-        "after the handshake the server forgot everything: type EHLO "
-        "learner.example again",
-        g_ehlo_after_tls},
-};
-
-static const struct lesson_goal goals_auth[] = {
-    {"AUTH succeeded (235 2.7.0)",
-        "type: AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ= (base64 of "
-        "\"\\0alice\\0wonderland\"), or /auth PLAIN alice with "
-        "EHLO_PASSWORD=wonderland",
-        g_auth},
-    {"a recipient outside practice.test was accepted (relaying)",
-        "after AUTH: MAIL FROM:<alice@practice.test>, then RCPT "
-        "TO:<friend@elsewhere.example>",
-        g_relay},
-};
-
-static const struct lesson_goal goals_pipelining[] = {
-    {"MAIL and RCPT went out in one pipelined group",
-        "put /pipeline before MAIL FROM and /end after DATA", g_pipelined},
-    {"the pipelined transaction delivered its message",
-        "after the 354 send the content and the final dot as usual",
-        g_pipelined_delivery},
-};
-
-static const struct lesson_goal goals_dotstuff[] = {
-    {"a message to carol@practice.test was accepted",
-        "MAIL FROM, RCPT TO:<carol@practice.test>, DATA, content, \".\"",
-        g_deliver_carol},
-    {"carol's message has a body line that starts with a dot",
-        "type that line with the dot doubled, e.g. \"..signature\"; the "
-        "server removes one dot",
-        g_dot_line},
-};
-
-static const struct lesson_goal goals_errors[] = {
-    {"550 5.1.1: a permanent failure, no such mailbox",
-        "RCPT TO:<nobody@practice.test>", g_err_unknown},
-    {"4xx: a temporary failure (try again later)",
-        "RCPT TO:<tempfail@practice.test> or RCPT "
-        "TO:<greylist@practice.test>",
-        g_err_temp},
-    {"554 5.7.1: relaying refused for an outside domain",
-        "without AUTH, RCPT TO:<someone@elsewhere.example>", g_err_relay},
-};
-
-static const struct lesson lessons[] = {
-    {"greeting", "Connect: the greeting and EHLO",
-        "An SMTP conversation starts when the client connects: the server "
-        "speaks first, with a 220 greeting that names it. The client then "
-        "introduces itself with EHLO (or the older HELO). The server's "
-        "answer to EHLO is a multi-line 250 reply: the first line greets "
-        "you back, every further line names an extension it supports, "
-        "such as PIPELINING, SIZE, STARTTLS or AUTH.\n\n"
-        "Every reply starts with a three-digit code. The first digit is "
-        "what matters most: 2 means done, 3 means go on, 4 means try "
-        "again later, 5 means no.",
-        "Connect to the practice server, read its greeting, say EHLO and "
-        "read the extensions it offers, then ask it for HELP.",
-        GOALS(goals_greeting), "EHLO learner.example\nHELP\nQUIT\n"},
-    {"mail", "MAIL FROM: who is sending",
-        "A mail transaction begins with MAIL FROM:<address>, the "
-        "envelope sender (the reverse-path). It is where bounces go, and "
-        "it need not match the From: line people see. The server answers "
-        "250 2.1.0 when it accepts it.\n\n"
-        "The null sender <> means \"send no bounce\": servers use it for "
-        "bounces themselves, so that two servers never bounce bounces at "
-        "each other forever. MAIL is refused with 503 before EHLO, and "
-        "while another transaction is open: RSET ends one.",
-        "Start a transaction as alice@practice.test; then abandon it with "
-        "RSET and start one with the null sender.",
-        GOALS(goals_mail),
-        "EHLO learner.example\nMAIL FROM:<alice@practice.test>\nRSET\n"
-        "MAIL FROM:<>\nQUIT\n"},
-    {"rcpt", "RCPT TO: who receives",
-        "Each recipient is named with its own RCPT TO:<address>, and each "
-        "gets its own reply: some may be accepted (250 2.1.5) and others "
-        "refused, in the same transaction. A refused recipient does not "
-        "end the transaction; the message goes to the accepted ones.\n\n"
-        "The envelope recipients decide where the message goes; the To: "
-        "and Cc: lines inside the message are only text for people. That "
-        "is how Bcc works.",
-        "In one transaction, name bob@practice.test as a recipient, and "
-        "also someone who does not exist, and read both replies.",
-        GOALS(goals_rcpt),
-        "EHLO learner.example\nMAIL FROM:<alice@practice.test>\n"
-        "RCPT TO:<bob@practice.test>\nRCPT TO:<nobody@practice.test>\n"
-        "/expect 550\nRSET\nQUIT\n"},
-    {"data", "DATA: the message itself",
-        "DATA asks to send the message. The server answers 354: from now "
-        "on every line is content, not a command. The content is the "
-        "message as RFC 5322 describes it: header lines (From:, To:, "
-        "Subject:), an empty line, then the body.\n\n"
-        "A line holding only a dot ends the content. The server then "
-        "answers once for the whole message: 250 means it has taken "
-        "responsibility for delivering it.",
-        "Deliver a message to bob@practice.test (with a Subject:), and "
-        "read the 250 that accepts it.",
-        GOALS(goals_data),
-        "EHLO learner.example\nMAIL FROM:<alice@practice.test>\n"
-        "RCPT TO:<bob@practice.test>\nDATA\nFrom: alice@practice.test\n"
-        "To: bob@practice.test\nSubject: hello Bob\n\n"
-        "Hi Bob, this came through the practice server.\n.\nQUIT\n"},
-    {"quit", "QUIT: ending the session",
-        "One connection can carry many transactions: after the 250 that "
-        "accepts a message, the next MAIL FROM starts a new one. When the "
-        "client is done it sends QUIT; the server answers 221 and closes "
-        "the connection.\n\n"
-        "Closing without QUIT works too, but a polite client says goodbye "
-        "and waits for the 221, so both sides know nothing was lost.",
-        "Send two messages over the same connection, then QUIT.",
-        GOALS(goals_quit),
-        "EHLO learner.example\nMAIL FROM:<alice@practice.test>\n"
-        "RCPT TO:<bob@practice.test>\nDATA\nSubject: one\n\nfirst\n.\n"
-        "MAIL FROM:<alice@practice.test>\nRCPT TO:<carol@practice.test>\n"
-        "DATA\nSubject: two\n\nsecond\n.\nQUIT\n"},
-    {"vrfy", "VRFY and EXPN: asking about addresses",
-        "VRFY asks whether an address exists; EXPN asks who is on a "
-        "mailing list. Spammers used both to harvest addresses, so most "
-        "real servers switch them off: EXPN gets 500 or 502, and VRFY "
-        "often gets 252 (\"cannot verify, but will try to deliver\").\n\n"
-        "The practice server answers both: VRFY with 250 for a mailbox, "
-        "252 for a list, 550 5.1.1 for an unknown name; EXPN with one 250 "
-        "line per member.",
-        "Find out whether bob exists, and who is on the staff list.",
-        GOALS(goals_vrfy),
-        "EHLO learner.example\nVRFY bob\nEXPN staff\nQUIT\n"},
-    {"rset", "VERB and RSET",
-        "RSET abandons the current transaction (sender, recipients, any "
-        "content) but keeps the connection and what EHLO established. "
-        "Use it when something went wrong half-way.\n\n"
-        "VERB is a relic: sendmail answered it with \"250 2.0.0 Verbose "
-        "mode\" and then reported each delivery step. The practice server "
-        "answers the same way (and says so); modern servers answer 500 or "
-        "502.",
-        "Say VERB and read the answer; then start a transaction and "
-        "abandon it with RSET.",
-        GOALS(goals_rset),
-        "EHLO learner.example\nVERB\nMAIL FROM:<alice@practice.test>\n"
-        "RSET\nQUIT\n"},
-    {"starttls", "STARTTLS: encrypting the connection",
-        "SMTP starts in plain text. If EHLO lists STARTTLS, the client may "
-        "send STARTTLS; after the server's 220 both sides run a TLS "
-        "handshake on the same connection, and the client checks the "
-        "server's certificate.\n\n"
-        "After the handshake the session starts over: the server forgets "
-        "EHLO and anything before it, and may now offer other extensions "
-        "(often AUTH). So the client sends EHLO again.",
-        "Upgrade the connection with STARTTLS, and greet the server again "
-        "inside TLS.",
-        GOALS(goals_starttls),
-        "EHLO learner.example\nSTARTTLS\nEHLO learner.example\nQUIT\n"},
-    {"auth", "AUTH: logging in",
-        "AUTH logs in with a SASL mechanism. PLAIN sends "
-        "\"authorization-id NUL user NUL password\" in base64, in one "
-        "line; LOGIN asks for the user and the password in two 334 "
-        "prompts; CRAM-MD5 proves the password without sending it. "
-        "Success is 235 2.7.0, a wrong password 535 5.7.8.\n\n"
-        "Base64 is not encryption: use AUTH only inside TLS on real "
-        "servers. Logging in is what lets a server relay mail to other "
-        "domains for you. The practice accounts are alice/wonderland, "
-        "bob/builder and carol/christmas.",
-        "Log in as alice, then send mail to an address outside "
-        "practice.test (the practice server keeps it instead of sending "
-        "it out).",
-        GOALS(goals_auth),
-        "EHLO learner.example\nAUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\n"
-        "MAIL FROM:<alice@practice.test>\n"
-        "RCPT TO:<friend@elsewhere.example>\nDATA\nSubject: relayed\n\n"
-        "Sent after logging in.\n.\nQUIT\n"},
-    {"pipelining", "PIPELINING: fewer round trips",
-        "Normally the client waits for each reply before the next "
-        "command. When EHLO lists PIPELINING, the client may send MAIL, "
-        "all the RCPTs and DATA in one go, and read the replies after: "
-        "they come back in the same order. On a slow link that saves a "
-        "round trip per command.\n\n"
-        "DATA must be the last command of a group: the content may only "
-        "follow the 354. The practice server hangs up (554 5.5.0) on a "
-        "client that sends it earlier.",
-        "Send MAIL, two RCPTs and DATA as one pipelined group (/pipeline "
-        "... /end), then the message.",
-        GOALS(goals_pipelining),
-        "EHLO learner.example\n/pipeline\nMAIL FROM:<alice@practice.test>\n"
-        "RCPT TO:<bob@practice.test>\nRCPT TO:<carol@practice.test>\nDATA\n"
-        "/end\nSubject: pipelined\n\nAll at once.\n.\nQUIT\n"},
-    {"dotstuff", "Dot-stuffing: a line that starts with a dot",
-        "A line with only a dot ends the content. So how do you send a "
-        "line that starts with a dot? The client doubles the dot; the "
-        "server removes one. This is dot-stuffing (RFC 5321 4.5.2), and "
-        "mail programs do it for you. Typing by hand, you do it "
-        "yourself.\n\n"
-        "Forgetting it loses the dot, or worse: a line \".\" ends the "
-        "message early, and the rest is read as commands.",
-        "Send carol@practice.test a message with a body line that starts "
-        "with a dot (like \"..signature\" for \".signature\").",
-        GOALS(goals_dotstuff),
-        "EHLO learner.example\nMAIL FROM:<alice@practice.test>\n"
-        "RCPT TO:<carol@practice.test>\nDATA\nSubject: dots\n\n"
-        "..signature starts with a dot\n.\nQUIT\n"},
-    {"errors", "Reading error codes",
-        "A reply code has three digits. The first says what to do: 2 "
-        "done, 3 go on, 4 temporary (keep the message, try later), 5 "
-        "permanent (give up, bounce). The second says about what: 0 "
-        "syntax, 1 information, 2 the connection, 5 the mail system.\n\n"
-        "The enhanced code after it (RFC 3463) is more precise: 5.1.1 is "
-        "a bad mailbox, 4.7.1 or 5.7.1 a policy (greylisting, relaying), "
-        "5.2.2 a full mailbox. `ehlo explain CODE` explains any of them.",
-        "Make the practice server refuse a recipient permanently as "
-        "unknown, temporarily, and as a relay attempt.",
-        GOALS(goals_errors),
-        "EHLO learner.example\nMAIL FROM:<alice@practice.test>\n"
-        "RCPT TO:<nobody@practice.test>\nRCPT TO:<tempfail@practice.test>\n"
-        "RCPT TO:<someone@elsewhere.example>\nRSET\nQUIT\n"},
-};
-
-#define NLESSONS (sizeof lessons / sizeof lessons[0])
+	if (lessons_loaded)
+		return;
+	lessons_loaded = 1;
+	for (i = 0; i < lesson_file_count; i++) {
+		l = lesson_parse(lesson_files[i].name, lesson_files[i].text,
+		    lesson_files[i].len, &err);
+		if (l == NULL) {
+			free(err);
+			err = NULL;
+			continue;
+		}
+		free((char *)l->source);
+		l->source = xstrdup("built-in");
+		lesson_register(l);
+	}
+}
 
 size_t
 lesson_count(void)
 {
-	return NLESSONS;
+	lessons_load();
+	return nlessons;
 }
 
 const struct lesson *
 lesson_at(size_t i)
 {
-	return i < NLESSONS ? &lessons[i] : NULL;
+	lessons_load();
+	return i < nlessons ? lessons[i] : NULL;
 }
 
 const struct lesson *
@@ -722,10 +391,63 @@ lesson_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < NLESSONS; i++)
-		if (strcasecmp(lessons[i].name, name) == 0)
-			return &lessons[i];
+	lessons_load();
+	for (i = 0; i < nlessons; i++)
+		if (strcasecmp(lessons[i]->name, name) == 0)
+			return lessons[i];
 	return NULL;
+}
+
+static int
+lesson_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+lesson_add_dir(const char *dir, char **errstr)
+{
+	struct dirent *de;
+	char **names = NULL, *path;
+	size_t n = 0, i;
+	struct lesson *l;
+	DIR *d;
+	int added = 0;
+
+	lessons_load();
+	if ((d = opendir(dir)) == NULL) {
+		*errstr = xasprintf("cannot read the lesson directory %s: %s",
+		    dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t k = strlen(de->d_name);
+
+		if (k > 7 && strcmp(de->d_name + k - 7, ".lesson") == 0) {
+			names = xreallocarray(names, n + 1, sizeof *names);
+			names[n++] = xstrdup(de->d_name);
+		}
+	}
+	(void)closedir(d);
+	qsort(names, n, sizeof *names, lesson_name_cmp);
+	for (i = 0; i < n && added >= 0; i++) {
+		path = xasprintf("%s/%s", dir, names[i]);
+		if ((l = lesson_load_file(path, errstr)) == NULL)
+			added = -1;
+		else {
+			lesson_register(l);
+			added++;
+		}
+		free(path);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (added == 0 && n == 0) {
+		*errstr = xasprintf("no NAME.lesson files in %s", dir);
+		return -1;
+	}
+	return added;
 }
 
 size_t
@@ -735,7 +457,8 @@ lesson_progress(const struct lesson *l, const struct lesson_ctx *c, int *done)
 	int ok;
 
 	for (i = 0; i < l->ngoals; i++) {
-		ok = c->session != NULL && l->goals[i].met(c);
+		ok = c->session != NULL &&
+		    lesson_check_met(&l->goals[i].check, c);
 		if (done != NULL)
 			done[i] = ok;
 		n += ok != 0;
@@ -749,7 +472,8 @@ lesson_next_goal(const struct lesson *l, const struct lesson_ctx *c)
 	size_t i;
 
 	for (i = 0; i < l->ngoals; i++)
-		if (c->session == NULL || !l->goals[i].met(c))
+		if (c->session == NULL ||
+		    !lesson_check_met(&l->goals[i].check, c))
 			return &l->goals[i];
 	return NULL;
 }

@@ -192,6 +192,17 @@ pc_cmd_auth(struct pconn *c, const char *arg)
 		pc_reply(c, PR_SYNTAX, "AUTH mechanism [initial-response]");
 		return;
 	}
+	if (c->p->o.require_tls && !c->tls) {
+		/* RFC 4954 4 and 6: a mechanism that sends the password as
+		 * it is gets 538; any other still waits for TLS (530). */
+		if (pc_word_is(arg, n, "PLAIN") ||
+		    pc_word_is(arg, n, "LOGIN")) {
+			pc_safe(safe, sizeof safe, arg, n);
+			pc_reply(c, PR_TLS_FOR_MECH, safe);
+		} else
+			pc_reply(c, PR_NEED_TLS);
+		return;
+	}
 	if (pc_word_is(arg, n, "PLAIN")) {
 		c->auth_step = PA_PLAIN;
 		if (sp == NULL) {

@@ -81,6 +81,33 @@ pc_help_line(struct pconn *c, int last, const char *fmt, ...)
 	free(s);
 }
 
+/*
+ * "Addresses: a@practice.test b@practice.test ...", in lines of a
+ * sensible length: what a client completes after RCPT TO:< (a client
+ * on another machine reads them with smtp_complete_scan_addresses()).
+ */
+static void
+pc_help_known(struct pconn *c)
+{
+	struct buf b;
+	const char *a;
+	size_t i;
+
+	buf_init(&b, 0);
+	for (i = 0; (a = practice_known_address_at(i)) != NULL; i++) {
+		if (buf_used(&b) == 0)
+			(void)buf_add_printf(&b, "Addresses:");
+		(void)buf_add_printf(&b, " %s", a);
+		if (buf_used(&b) > 60 ||
+		    practice_known_address_at(i + 1) == NULL) {
+			pc_help_line(c, 0, "%.*s", (int)buf_used(&b),
+			    (const char *)buf_peek(&b));
+			buf_clear(&b);
+		}
+	}
+	buf_reset(&b);
+}
+
 static void
 pc_cmd_help(struct pconn *c, const char *arg)
 {
@@ -117,6 +144,7 @@ pc_cmd_help(struct pconn *c, const char *arg)
 	pc_help_line(c, 0,
 	    "Mailboxes: alice bob carol postmaster "
 	    "@practice.test; the list staff (EXPN staff).");
+	pc_help_known(c);
 	for (i = 0; i < PC_NACCOUNTS; i++)
 		pc_help_line(c, 0, "Account for AUTH: user %s, password %s",
 		    practice_accounts[i].user, practice_accounts[i].password);
@@ -362,6 +390,20 @@ pc_bdat(struct pconn *c)
 	return 1;
 }
 
+/*
+ * A line over PC_LINE_MAX: 500 5.5.2 for a command (RFC 5321
+ * 4.5.3.1.4), 500 5.5.6 inside a SASL exchange (RFC 4954 4), which
+ * also ends the exchange.
+ */
+static void
+pc_too_long(struct pconn *c)
+{
+	int auth = c->mode == PC_AUTH;
+
+	pc_auth_reset(c);
+	pc_reply(c, auth ? PR_TOO_LONG_AUTH : PR_TOO_LONG);
+}
+
 /* Handles everything complete in the input buffer. */
 void
 pc_process(struct pconn *c)
@@ -392,8 +434,7 @@ pc_process(struct pconn *c)
 			}
 			buf_consume(&c->in, (size_t)(nl - p) + 1);
 			c->discarding = 0;
-			pc_auth_reset(c);
-			pc_reply(c, PR_TOO_LONG);
+			pc_too_long(c);
 			continue;
 		}
 		if (nl == NULL) {
@@ -407,8 +448,7 @@ pc_process(struct pconn *c)
 		len = (size_t)(nl - p) + 1;
 		if (len > PC_LINE_MAX) {
 			buf_consume(&c->in, len);
-			pc_auth_reset(c);
-			pc_reply(c, PR_TOO_LONG);
+			pc_too_long(c);
 			continue;
 		}
 		len--; /* LF */

@@ -138,6 +138,13 @@ enum pc_reply_id {
 	PR_RCPT_BYE,
 	PR_UTF8,
 	PR_LOCAL_ERROR,
+	PR_TOO_LONG_AUTH,
+	PR_NEED_TLS,
+	PR_TLS_FOR_MECH,
+	PR_NEED_AUTH,
+	PR_SENDER_POLICY,
+	PR_CONTENT,
+	PR_TOO_MANY_TRIGGER,
 	PR_COUNT
 };
 
@@ -151,6 +158,8 @@ enum pc_kind {
 	K_TEMPFAIL,
 	K_SLOW,
 	K_BYE,
+	K_TOOMANY, /* 452 4.5.3 as if the recipient limit were reached */
+	K_CONTENT, /* accepted, but the content is refused after the dot */
 };
 
 struct pc_local {
@@ -252,11 +261,13 @@ struct pconn {
 
 /* The tables of practice_store.c (the compiler checks the sizes). */
 #define PC_NACCOUNTS 3
-#define PC_NTRIGGERS 8
+#define PC_NTRIGGERS 12
 extern const struct practice_account practice_accounts[PC_NACCOUNTS];
 extern const struct practice_trigger practice_triggers[PC_NTRIGGERS];
 /* The list staff@ and its members (in order). */
 extern const char *const practice_staff[3];
+/* The sender the practice policy refuses (550 5.7.1 to MAIL). */
+#define PC_BLOCKED_SENDER "blocked@" PRACTICE_DOMAIN
 
 /* practice_reply.c */
 void practice_log(struct practice *p, const char *fmt, ...) EHLO_PRINTF(2, 3);

@@ -67,6 +67,25 @@ pc_msg_add(struct pconn *c, const char *p, size_t n)
 	}
 }
 
+/* 1 when a recipient's content filter refuses every message (badcontent@). */
+static int
+pc_content_refused(const struct pconn *c)
+{
+	const struct pc_local *loc;
+	const char *at;
+	size_t i;
+
+	for (i = 0; i < c->nrcpts; i++) {
+		at = strrchr(c->rcpts[i], '@');
+		if (at == NULL || strcasecmp(at + 1, PRACTICE_DOMAIN) != 0)
+			continue;
+		loc = pc_local_find(c->rcpts[i], (size_t)(at - c->rcpts[i]));
+		if (loc != NULL && loc->kind == K_CONTENT)
+			return 1;
+	}
+	return 0;
+}
+
 void
 pc_finish_message(struct pconn *c)
 {
@@ -77,6 +96,9 @@ pc_finish_message(struct pconn *c)
 		pc_log(c, "message of %llu octets refused (over the limit)",
 		    (unsigned long long)c->msg_bytes);
 		pc_reply(c, PR_SIZE_DATA, lim);
+	} else if (pc_content_refused(c)) {
+		pc_log(c, "content refused (badcontent@ among the recipients)");
+		pc_reply(c, PR_CONTENT);
 	} else {
 		(void)snprintf(qid, sizeof qid, "P%08llX%04X",
 		    (unsigned long long)time(NULL) & 0xffffffffull,
@@ -267,6 +289,15 @@ pc_cmd_mail(struct pconn *c, const char *arg)
 		pc_reply(c, PR_NESTED_MAIL);
 		return;
 	}
+	/* A submission server's order: TLS, then AUTH, then MAIL. */
+	if (c->p->o.require_tls && !c->tls) {
+		pc_reply(c, PR_NEED_TLS);
+		return;
+	}
+	if (c->p->o.require_auth && c->auth_user == NULL) {
+		pc_reply(c, PR_NEED_AUTH);
+		return;
+	}
 	if (strncasecmp(arg, "FROM:", 5) != 0) {
 		pc_reply(c, PR_SYNTAX, "MAIL FROM:<address>");
 		return;
@@ -327,6 +358,11 @@ pc_cmd_mail(struct pconn *c, const char *arg)
 	}
 	if (nonascii && !utf8) {
 		pc_reply(c, PR_UTF8, safe);
+		goto fail;
+	}
+	if (strcasecmp(path, PC_BLOCKED_SENDER) == 0) {
+		pc_log(c, "sender %s refused by policy", safe);
+		pc_reply(c, PR_SENDER_POLICY, safe);
 		goto fail;
 	}
 	c->mail = path;
@@ -507,6 +543,13 @@ pc_cmd_rcpt(struct pconn *c, const char *arg)
 		pc_log(c, "bye@: hanging up");
 		pc_close_with(c, PR_RCPT_BYE);
 		break;
+	case K_TOOMANY:
+		pc_reply(c, PR_TOO_MANY_TRIGGER, safe);
+		break;
+	case K_CONTENT:
+		pc_reply(c, PR_RCPT_OK, safe);
+		pc_rcpt_add(c, path);
+		return;
 	}
 fail:
 	free(path);

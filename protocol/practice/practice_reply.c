@@ -106,7 +106,10 @@ static const struct pc_reply_def practice_replies[PR_COUNT] = {
     DEF(PR_UNKNOWN, 500, "5.5.2", "Command not recognized: {}", 1),
     DEF(PR_NOT_IMPL, 502, "5.5.1", "{} is recognised but not implemented here",
         1),
-    DEF(PR_TOO_LONG, 500, "5.5.6", "Line too long (over 1000 octets)", 1),
+    DEF(PR_TOO_LONG, 500, "5.5.2",
+        "Line too long: this server takes lines of up to 1000 octets with "
+        "CRLF (RFC 5321 4.5.3.1.4 limits a command line to 512)",
+        1),
     DEF(PR_HELP_UNKNOWN, 504, "5.5.4",
         "HELP topic {} unknown: HELP lists the commands", 1),
     DEF(PR_TOO_MANY_ERRORS, 421, "4.7.0",
@@ -145,6 +148,30 @@ static const struct pc_reply_def practice_replies[PR_COUNT] = {
         "<{}>: a non-ASCII address needs the SMTPUTF8 parameter", 0),
     DEF(PR_LOCAL_ERROR, 451, "4.3.0",
         "Local error: the message could not be stored", 0),
+    DEF(PR_TOO_LONG_AUTH, 500, "5.5.6",
+        "Authentication exchange line is too long (RFC 4954 4)", 1),
+    DEF(PR_NEED_TLS, 530, "5.7.0",
+        "Must issue a STARTTLS command first (this server requires TLS)", 1),
+    DEF(PR_TLS_FOR_MECH, 538, "5.7.11",
+        "Encryption required for requested authentication mechanism {}: "
+        "STARTTLS first",
+        1),
+    DEF(PR_NEED_AUTH, 530, "5.7.0",
+        "Authentication required: this server takes mail only after AUTH "
+        "(HELP lists the practice accounts)",
+        1),
+    DEF(PR_SENDER_POLICY, 550, "5.7.1",
+        "<{}>: Sender address rejected: Access denied by the practice "
+        "policy",
+        0),
+    DEF(PR_CONTENT, 554, "5.7.1",
+        "Message content rejected: the content filter refused this message "
+        "for badcontent@ (judged only after the final dot)",
+        0),
+    DEF(PR_TOO_MANY_TRIGGER, 452, "4.5.3",
+        "<{}>: Too many recipients (toomany@ acts as recipient 101; the "
+        "limit is 100): send the rest in another transaction",
+        0),
 };
 
 #undef DEF

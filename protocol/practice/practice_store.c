@@ -66,6 +66,9 @@ static const struct pc_local practice_locals[] = {
     {"tempfail", K_TEMPFAIL, "451 4.3.0 temporary local problem"},
     {"slow", K_SLOW, "250, but only after 10 seconds (try --timeout)"},
     {"bye", K_BYE, "421 4.3.2 and the server hangs up"},
+    {"toomany", K_TOOMANY, "452 4.5.3 too many recipients"},
+    {"badcontent", K_CONTENT,
+        "250, then 554 5.7.1 content rejected after the final dot"},
 };
 #define PC_NLOCALS (sizeof practice_locals / sizeof practice_locals[0])
 
@@ -83,6 +86,13 @@ const struct practice_trigger practice_triggers[] = {
         "inbox/relay, never sent out)"},
     {"MAIL FROM:<...> SIZE=2000000",
         "552 5.3.4 over the 1048576-octet limit (so is a longer message)"},
+    {"toomany@practice.test", "452 4.5.3 too many recipients"},
+    {"MAIL FROM:<blocked@practice.test>",
+        "550 5.7.1 sender address rejected (a policy)"},
+    {"badcontent@practice.test",
+        "250 to RCPT, then 554 5.7.1 content rejected after the final dot"},
+    {"talking before the 220 (--greet-pause MS)",
+        "554 5.5.1 and the server hangs up (an early talker)"},
 };
 
 size_t
@@ -95,6 +105,26 @@ const struct practice_trigger *
 practice_trigger_at(size_t i)
 {
 	return i < PC_NTRIGGERS ? &practice_triggers[i] : NULL;
+}
+
+const char *
+practice_known_address_at(size_t i)
+{
+	static char known[PC_NLOCALS + 2][64];
+	static int made;
+	size_t k;
+
+	if (!made) {
+		for (k = 0; k < PC_NLOCALS; k++)
+			(void)snprintf(known[k], sizeof known[k], "%s@%s",
+			    practice_locals[k].name, PRACTICE_DOMAIN);
+		(void)snprintf(
+		    known[k++], sizeof known[0], "%s", PC_BLOCKED_SENDER);
+		(void)snprintf(
+		    known[k], sizeof known[0], "%s", "anyone@other.example");
+		made = 1;
+	}
+	return i < PC_NLOCALS + 2 ? known[i] : NULL;
 }
 
 const struct pc_local *

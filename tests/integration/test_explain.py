@@ -8,10 +8,12 @@ plain 250 to VRFY, and 450 to RCPT with -r RCPT) and aiosmtpd (252 to
 VRFY), where it must explain the last reply as "*: " lines.
 """
 
+import concurrent.futures
 import importlib.util
 import json
 import re
 import shutil
+import subprocess
 import unittest
 
 import servers
@@ -92,7 +94,8 @@ class ExplainCommandTest(servers.EhloTestCase):
             self.assertEqual(
                 r.stderr,
                 f'ehlo: no explanation for "{what}": try a reply code like '
-                "550, an enhanced code like 5.7.1 or a command like VRFY\n")
+                "550, an enhanced code like 5.7.1 or a command like VRFY; "
+                "ehlo explain --list shows every topic\n")
 
     def test_usage(self):
         r = self.ehlo(["explain"])
@@ -132,6 +135,88 @@ class ExplainCommandTest(servers.EhloTestCase):
         r = self.ehlo(["explain", "--json", "nope"])
         self.assertExit(r, 2)
         self.assertEqual(r.stdout, "")
+
+
+class ExplainListTest(servers.EhloTestCase):
+    """`ehlo explain --list` and the topics of issue 16: EHLO keywords,
+    ports, SASL mechanisms and concepts."""
+
+    def test_every_listed_entry_explains(self):
+        r = self.ehlo(["explain", "--list", "--json"])
+        self.assertExit(r, 0)
+        entries = json.loads(r.stdout)
+        kinds = {e["kind"] for e in entries}
+        for kind in ("reply", "enhanced", "verb", "extension", "port",
+                     "mechanism", "concept"):
+            self.assertIn(kind, kinds)
+        keys = {(e["kind"], e["key"]) for e in entries}
+        for kw in ("SIZE", "PIPELINING", "DSN", "8BITMIME", "CHUNKING",
+                   "SMTPUTF8", "STARTTLS", "AUTH", "REQUIRETLS", "LIMITS"):
+            self.assertIn(("extension", kw), keys)
+        for port in ("25", "465", "587", "2525", "24"):
+            self.assertIn(("port", port), keys)
+        for mech in ("PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"):
+            self.assertIn(("mechanism", mech), keys)
+        for concept in ("envelope", "bounce", "greylisting", "relay", "MX"):
+            self.assertIn(("concept", concept), keys)
+
+        def explain(entry):
+            res = subprocess.run([servers.ehlo_bin(), "explain",
+                                  entry["key"]], capture_output=True,
+                                 text=True, timeout=30, check=False)
+            return entry, res
+
+        # Every topic entry, and the first of each other kind, as a user
+        # would ask for it (tests/unit/test_explain.c checks every entry
+        # through the same lookup and formatter; one process per entry
+        # for all ~200 would cost the suite seconds for nothing more).
+        topics = ("extension", "port", "mechanism", "concept")
+        chosen, seen = [], set()
+        for e in entries:
+            if e["kind"] in topics or e["kind"] not in seen:
+                chosen.append(e)
+            seen.add(e["kind"])
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            for entry, res in pool.map(explain, chosen):
+                self.assertEqual(res.returncode, 0, entry)
+                self.assertIn(entry["title"], res.stdout, entry)
+                self.assertGreater(len(lines_of(res.stdout)), 3, entry)
+
+    def test_list_text(self):
+        r = self.ehlo(["explain", "--list"])
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^extension:$")
+        self.assertLine(r, r"^port:$")
+        self.assertLine(r, r"^  587 +Message submission")
+        self.assertLine(r, r"^  PLAIN +SASL PLAIN")
+        r = self.ehlo(["explain", "--list", "SIZE"])
+        self.assertExit(r, 2)
+        self.assertLine(r, r"--list takes no topic", stream="stderr")
+
+    def test_port_beats_reply_class(self):
+        r = self.ehlo(["explain", "587"])
+        self.assertExit(r, 0)
+        self.assertTrue(r.stdout.startswith("Port 587: Message submission"),
+                        r.stdout)
+        self.assertNoLine(r, r"not a registered reply code")
+        self.assertLine(r, r"^How to try it here:$")
+        r = self.ehlo(["explain", "250"])
+        self.assertTrue(r.stdout.startswith("250: "), r.stdout)
+
+    def test_keyword_and_command(self):
+        r = self.ehlo(["explain", "--json", "STARTTLS"])
+        self.assertExit(r, 0)
+        obj = json.loads(r.stdout)
+        self.assertEqual(obj["kind"], "verb")
+        self.assertEqual(obj["also"]["kind"], "extension")
+        self.assertIn("RFC 3207", obj["also"]["rfc"])
+        r = self.ehlo(["explain", "size"])
+        self.assertExit(r, 0)
+        self.assertTrue(r.stdout.startswith("SIZE: Message size"), r.stdout)
+        self.assertLine(r, r"^Reference: RFC 1870")
+        self.assertLine(r, r"^What a server does with it:$")
+        for line in lines_of(r.stdout):
+            self.assertLessEqual(len(line), WIDTH, line)
 
 
 def explain_notes(stdout):

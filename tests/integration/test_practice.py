@@ -484,8 +484,11 @@ class PracticeTest(servers.EhloTestCase):
         c = Client(self.port)
         c.cmd("EHLO big.example")
         c.send(b"NOOP " + b"A" * (1024 * 1024) + b"\r\n")
-        self.assertEqual(c.reply(), "500 5.5.6 Line too long (over 1000 "
-                         "octets)")
+        # 5.5.2 (syntax error), not 5.5.6, which RFC 4954 gives to an
+        # over-long line inside an AUTH exchange.
+        self.assertTrue(c.reply().startswith("500 5.5.2 Line too long: "
+                                             "this server takes lines of "
+                                             "up to 1000 octets"))
         self.assertEqual(c.cmd("NOOP"), "250 2.0.0 Ok")
         # Inside DATA a megabyte line is content, limited by SIZE.
         c.cmd("MAIL FROM:<a@practice.test>")
@@ -582,9 +585,11 @@ class PracticeTest(servers.EhloTestCase):
         self.assertExit(r, 0)
         names = re.findall(r"^  (\S+)", r.stdout, re.MULTILINE)
         answers = lesson_answers()
-        self.assertEqual(sorted(names), sorted(answers))
+        # The first twelve; tests/integration/test_lessons.py has the
+        # lessons issue 16 added.
+        self.assertLessEqual(set(answers), set(names))
         with tempfile.TemporaryDirectory() as tmp:
-            for name in names:
+            for name in answers:
                 with self.subTest(name):
                     path = os.path.join(tmp, name)
                     with open(path, "w") as f:

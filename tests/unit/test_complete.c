@@ -554,6 +554,51 @@ test_hostile(void **state)
 	smtp_completion_free(&c);
 }
 
+/* ---- addresses a server lists (issue 16) -------------------------- */
+
+struct scan_acc {
+	char got[8][64];
+	size_t n;
+};
+
+static void
+scan_add(const char *a, size_t n, void *arg)
+{
+	struct scan_acc *acc = arg;
+
+	assert_true(n < sizeof acc->got[0]);
+	if (acc->n < 8) {
+		memcpy(acc->got[acc->n], a, n);
+		acc->got[acc->n++][n] = '\0';
+	}
+}
+
+static void
+test_scan_addresses(void **state)
+{
+	static const char line[] = "214-2.0.0 Addresses: alice@practice.test "
+	                           "<bob@practice.test>, (carol@x.example); "
+	                           "@practice.test nobody@ a@b bad@@x.y "
+	                           "tab\tsep@ok.example. \x01ctl@x.y";
+	struct scan_acc acc;
+
+	(void)state;
+	memset(&acc, 0, sizeof acc);
+	assert_int_equal(
+	    smtp_complete_scan_addresses(line, sizeof line - 1, scan_add, &acc),
+	    4);
+	assert_string_equal(acc.got[0], "alice@practice.test");
+	assert_string_equal(acc.got[1], "bob@practice.test");
+	assert_string_equal(acc.got[2], "carol@x.example");
+	assert_string_equal(acc.got[3], "sep@ok.example");
+	/* Only len bytes are read: no NUL needed. */
+	memset(&acc, 0, sizeof acc);
+	assert_int_equal(
+	    smtp_complete_scan_addresses("a@b.c d@e.f", 5, scan_add, &acc), 1);
+	assert_int_equal(
+	    smtp_complete_scan_addresses("", 0, scan_add, &acc), 0);
+}
+
 int
 main(void)
 {
@@ -563,6 +608,7 @@ main(void)
 	    cmocka_unit_test(test_cursor),
 	    cmocka_unit_test(test_slash_list),
 	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_scan_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, setup_caps, NULL);

@@ -22,6 +22,7 @@
 #include "protocol/command.h"
 #include "protocol/explain.h"
 #include "protocol/knowledge/explain_int.h"
+#include "protocol/sasl.h"
 
 static void
 assert_complete(const struct smtp_explain *e, const char *what)
@@ -187,9 +188,12 @@ test_every_entry(void **state)
 				    (unsigned char)f[k][j] > 0x7e)
 					fail_msg("%s: byte 0x%02x", e->key,
 					    (unsigned char)f[k][j]);
-		/* Keys are unique. */
+		/* Keys are unique within a kind (AUTH is a command and an
+		 * EHLO keyword, but one command). */
 		for (j = 0; j < i; j++)
-			if (strcmp(smtp_explain_at(j)->key, e->key) == 0)
+			if (strcmp(smtp_explain_at(j)->key, e->key) == 0 &&
+			    strcmp(smtp_explain_kind(smtp_explain_at(j)),
+			        smtp_explain_kind(e)) == 0)
 				fail_msg("duplicate key %s", e->key);
 	}
 	assert_string_equal(smtp_explain_kind(smtp_explain_code(550)), "reply");
@@ -409,8 +413,11 @@ test_lookup(void **state)
 	assert_int_equal(h[0].fallback, 0);
 	assert_int_equal(smtp_explain_lookup("x.1.1", h), 1);
 	assert_string_equal(h[0].as, "X.1.1");
-	assert_int_equal(smtp_explain_lookup("etrn example.org", h), 1);
+	/* The command first, then the EHLO keyword of the same name. */
+	assert_int_equal(smtp_explain_lookup("etrn example.org", h), 2);
 	assert_string_equal(h[0].as, "ETRN");
+	assert_string_equal(smtp_explain_kind(h[0].entry), "verb");
+	assert_string_equal(smtp_explain_kind(h[1].entry), "extension");
 	assert_int_equal(smtp_explain_lookup("421 4.9.9", h), 2);
 	assert_int_equal(h[1].fallback, 1);
 	assert_ptr_equal(h[1].entry, smtp_explain_class(4));
@@ -537,7 +544,15 @@ test_full_texts(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof full_texts / sizeof full_texts[0]; i++) {
-		t = smtp_explain_text(full_texts[i].query);
+		struct smtp_explain_hit h[2];
+
+		/* The first meaning only (VRFY is also an EHLO keyword). */
+		assert_true(smtp_explain_lookup(full_texts[i].query, h) > 0);
+		t = smtp_explain_format(h,
+		    strcmp(smtp_explain_kind(h[0].entry), "verb") == 0
+		        ? 1
+		        : smtp_explain_lookup(full_texts[i].query, h),
+		    SMTP_EXPLAIN_WIDTH);
 		assert_non_null(t);
 		assert_string_equal(t, full_texts[i].text);
 		free(t);
@@ -552,7 +567,8 @@ test_full_texts(void **state)
 	    "system.");
 	assert_null(e->causes);
 	/* Each file gives its whole table, in file order. */
-	assert_int_equal(smtp_explain_count(), 37 + 81 + 16 + 4 + 3);
+	assert_int_equal(
+	    smtp_explain_count(), 37 + 81 + 16 + 4 + 3 + 38 + 5 + 4 + 9);
 	assert_string_equal(smtp_explain_at(0)->key, "211");
 	assert_string_equal(smtp_explain_kind(smtp_explain_at(0)), "reply");
 	assert_string_equal(smtp_explain_at(37)->key, "X.0.0");
@@ -560,6 +576,10 @@ test_full_texts(void **state)
 	assert_string_equal(
 	    smtp_explain_kind(smtp_explain_at(37 + 81 + 16)), "reply class");
 	assert_string_equal(smtp_explain_at(37 + 81 + 16 + 4)->key, "2.X.X");
+	assert_string_equal(smtp_explain_at(37 + 81 + 16 + 4 + 3)->key, "SIZE");
+	assert_string_equal(
+	    smtp_explain_kind(smtp_explain_at(37 + 81 + 16 + 4 + 3 + 38)),
+	    "port");
 	assert_null(smtp_explain_at(smtp_explain_count()));
 	assert_string_equal(smtp_explain_oneline("end of data", 250, NULL),
 	    "message accepted for delivery");
@@ -661,11 +681,146 @@ test_parse_onelines(void **state)
 	explain_onelines_free(&o);
 }
 
+/*
+ * Issue 16: the topics a learner meets.  Every EHLO keyword of the IANA
+ * SMTP Service Extensions registry a server may advertise, the common
+ * ports, every mechanism of protocol/sasl.c and the concepts answers
+ * point to have an entry of the right kind with all four parts (what it
+ * is, the RFC, what a server does, how to try it here).
+ */
+static const char *const iana_keywords[] = {"SIZE", "PIPELINING", "DSN",
+    "8BITMIME", "CHUNKING", "BINARYMIME", "SMTPUTF8", "STARTTLS", "AUTH",
+    "ENHANCEDSTATUSCODES", "DELIVERBY", "ETRN", "ATRN", "BURL", "CHECKPOINT",
+    "CONNEG", "CONPERM", "EXPN", "VRFY", "HELP", "MT-PRIORITY", "MTRK",
+    "NO-SOLICITING", "RRVS", "REQUIRETLS", "FUTURERELEASE", "LIMITS",
+    "SUBMITTER", "VERB", "ONEX", "SEND", "SOML", "SAML", "TURN", "UTF8SMTP",
+    "XCLIENT", "XFORWARD"};
+static const char *const ports[] = {"25", "465", "587", "2525", "24"};
+static const char *const concepts[] = {
+    "envelope", "headers", "bounce", "greylisting", "relay", "MX"};
+
+/* The hit of kind among what query finds, or NULL. */
+static const struct smtp_explain *
+find_kind(const char *query, const char *kind)
+{
+	struct smtp_explain_hit hits[2];
+	size_t n = smtp_explain_lookup(query, hits), i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(smtp_explain_kind(hits[i].entry), kind) == 0)
+			return hits[i].entry;
+	return NULL;
+}
+
+static void
+assert_topic(const char *query, const char *kind)
+{
+	const struct smtp_explain *e = find_kind(query, kind);
+	char *text;
+
+	if (e == NULL)
+		fail_msg("no %s entry for %s", kind, query);
+	assert_complete(e, query);
+	if (e->causes == NULL || e->action == NULL)
+		fail_msg("%s %s lacks what a server does or how to try it",
+		    kind, query);
+	if (strstr(e->rfc, "RFC") == NULL && strstr(e->rfc, "IANA") == NULL &&
+	    strstr(e->rfc, "Postfix") == NULL &&
+	    strstr(e->rfc, "draft") == NULL && strstr(e->rfc, "none") == NULL &&
+	    strstr(e->rfc, "Google") == NULL)
+		fail_msg("%s %s cites no source: %s", kind, query, e->rfc);
+	text = smtp_explain_text(query);
+	assert_non_null(text);
+	assert_non_null(strstr(text, e->title));
+	assert_non_null(strstr(text, "How to try it here:"));
+	free(text);
+}
+
+static void
+test_topics(void **state)
+{
+	const struct sasl_mech_info *m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof iana_keywords / sizeof iana_keywords[0]; i++)
+		assert_topic(iana_keywords[i], "extension");
+	for (i = 0; i < sizeof ports / sizeof ports[0]; i++)
+		assert_topic(ports[i], "port");
+	for (m = sasl_mechs; m->name != NULL; m++)
+		assert_topic(m->name, "mechanism");
+	for (i = 0; i < sizeof concepts / sizeof concepts[0]; i++)
+		assert_topic(concepts[i], "concept");
+	/* Case does not matter; a command and a keyword both answer. */
+	assert_non_null(find_kind("size", "extension"));
+	assert_non_null(find_kind("AUTH", "verb"));
+	assert_non_null(find_kind("AUTH", "extension"));
+	assert_non_null(find_kind("cram-md5", "mechanism"));
+}
+
+/* A port wins only where the number is not a registered reply code. */
+static void
+test_ports_and_codes(void **state)
+{
+	struct smtp_explain_hit hits[2];
+	char *text;
+
+	(void)state;
+	assert_int_equal(smtp_explain_lookup("587", hits), 1);
+	assert_string_equal(smtp_explain_kind(hits[0].entry), "port");
+	assert_int_equal(hits[0].fallback, 0);
+	assert_int_equal(smtp_explain_lookup("465", hits), 1);
+	assert_string_equal(smtp_explain_kind(hits[0].entry), "port");
+	assert_int_equal(smtp_explain_lookup("25", hits), 1);
+	assert_string_equal(smtp_explain_kind(hits[0].entry), "port");
+	assert_int_equal(smtp_explain_lookup("250", hits), 1);
+	assert_string_equal(smtp_explain_kind(hits[0].entry), "reply");
+	/* Not a known port: still a reply class fallback. */
+	assert_int_equal(smtp_explain_lookup("571", hits), 1);
+	assert_int_equal(hits[0].fallback, 1);
+	text = smtp_explain_text("587");
+	assert_non_null(text);
+	assert_true(strncmp(text, "Port 587: ", 10) == 0);
+	assert_non_null(strstr(text, "What a server does there:"));
+	free(text);
+}
+
+/* Every listed entry is found by its own key and explains itself. */
+static void
+test_every_key_found(void **state)
+{
+	const struct smtp_explain *e;
+	size_t i, n = smtp_explain_count();
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		struct smtp_explain_hit hits[2];
+		size_t k, nh;
+		char *text;
+
+		e = smtp_explain_at(i);
+		nh = smtp_explain_lookup(e->key, hits);
+		for (k = 0; k < nh; k++)
+			if (hits[k].entry == e)
+				break;
+		if (k == nh)
+			fail_msg("%s %s is listed but not found by its key",
+			    smtp_explain_kind(e), e->key);
+		text = smtp_explain_text(e->key);
+		assert_non_null(text);
+		assert_non_null(strstr(text, e->title));
+		free(text);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reply_codes),
+	    cmocka_unit_test(test_topics),
+	    cmocka_unit_test(test_ports_and_codes),
+	    cmocka_unit_test(test_every_key_found),
 	    cmocka_unit_test(test_enhanced_codes),
 	    cmocka_unit_test(test_classes),
 	    cmocka_unit_test(test_verbs),

@@ -351,7 +351,7 @@ test_long_line_bounded(void **state)
 	print_message(
 	    "peak buffer storage during a 1 MiB line: %zu octets\n", peak);
 	assert_true(peak <= 48 * 1024);
-	cl_expect(fd, "", "500 5.5.6 Line too long");
+	cl_expect(fd, "", "500 5.5.2 Line too long");
 	cl_expect(fd, "NOOP", "250 2.0.0 Ok");
 	(void)close(fd);
 	drive(20);
