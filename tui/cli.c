@@ -167,6 +167,8 @@ cli_option_name(size_t i, int *has_arg)
 	if (has_arg != NULL)
 		*has_arg = cli_options[i].opt.has_arg != no_argument;
 	return cli_options[i].opt.name;
+}
+
 /* Issue 19/20 (check): where usage errors go instead of stderr. */
 static char **cli_usage_sink;
 
