@@ -218,8 +218,9 @@ cmd_probe(int argc, char *argv[])
 	}
 	/* The plain-text probes set their own TLS and never authenticate:
 	 * an account's settings are not theirs. */
-	if (o.nargs >= 1 && (strcmp(o.args[0], "starttls-required") == 0 ||
-	                       strcmp(o.args[0], "auth-before-tls") == 0))
+	if (o.nargs >= 1 &&
+	    (strcmp(o.args[0], "starttls-required") == 0 ||
+	        strcmp(o.args[0], "auth-before-tls") == 0))
 		cli_config_forget(&o, CLI_CFG_AUTH | CLI_CFG_TLS_MODE);
 	if (o.no_starttls || o.cc.n > 0 || o.bcc.n > 0 || o.attach.n > 0 ||
 	    o.header.n > 0 || o.subject != NULL || o.body != NULL ||
