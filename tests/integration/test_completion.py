@@ -5,10 +5,12 @@ sets COMP_WORDS/COMP_CWORD as readline would and calls the function
 `complete -p ehlo` names; the candidates must come from ehlo itself
 (`ehlo complete KIND`): subcommands, options, theme names (a user theme
 included), probe names, lesson names and recorded session ids.  fish is
-driven with `complete -C`; zsh's file is syntax-checked with `zsh -n`.
+driven with `complete -C`; zsh in a pty (zpty) with compinit, after
+`zsh -n`.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -140,10 +142,45 @@ class CompletionTest(servers.EhloTestCase):
                          ["--cafile", "--helo"])
 
     @unittest.skipUnless(shutil.which("zsh"), "zsh is not installed")
-    def test_zsh_syntax(self):
+    def test_zsh(self):
         r = subprocess.run(["zsh", "-n", os.path.join(COMPLETIONS, "_ehlo")],
                            capture_output=True, text=True, timeout=30)
         self.assertEqual((r.returncode, r.stderr), (0, ""))
+        # An interactive zsh in a pty (zpty) with compinit: Tab lists.
+        probes, themes = self.zsh(("ehlo probe ", "vrfy-expn"),
+                                  ("ehlo --theme ", "monochrome"))
+        for name in self.ehlo_list("probes"):
+            self.assertIn(name, probes)
+        self.assertIn("mine", themes)
+
+    def zsh(self, *cases):
+        """What an interactive zsh shows after each line and Tab, up to
+        the candidate given with it (zsh lists them sorted)."""
+        prog = (
+            "zmodload zsh/zpty\n"
+            "zpty z zsh -f -i\n"
+            # Only the completion system's own folders: fast compinit.
+            "zpty -w z \"PS1='%% '; fpath=($1 "
+            "\\${(M)fpath:#*/Completion(|/Base|/Unix|/Zsh)}); "
+            "autoload -U compinit; compinit -u -D\"\n"
+            "zpty -w z 'print RE''ADY'\n"
+            "zpty -r z x '*READY*'\n"
+            "shift\n"
+            "while (( $# )); do\n"
+            "  zpty -n -w z \"$1\"$'\\t'\n"
+            "  zpty -r z out \"*$2*\"\n"
+            "  print -r -- \"$out\"; print -r -- '<<END>>'\n"
+            "  zpty -n -w z $'\\x15'\n"  # Ctrl-U: kill the line
+            "  shift 2\n"
+            "done\n"
+            "zpty -d z\n")
+        args = [w for case in cases for w in case]
+        r = subprocess.run(["zsh", "-f", "-c", prog, "zsh", COMPLETIONS,
+                            *args], env=self.env, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", r.stdout)
+        return out.split("<<END>>")[:len(cases)]
 
     @unittest.skipUnless(shutil.which("fish"), "fish is not installed")
     def test_fish(self):
