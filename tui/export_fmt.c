@@ -498,7 +498,9 @@ export_curl(FILE *f, struct hist *h, const struct hist_session *s,
 	          s->server, s->port, p->helo != NULL ? p->helo : "")
 	    : xasprintf("%s://%s:%d/%s", implicit ? "smtps" : "smtp", s->server,
 	          s->port, p->helo != NULL ? p->helo : "");
-	(void)buf_add_str(&b, "curl");
+	/* --globoff: "[...]" in an address literal (the server's or the
+	 * EHLO name's) is not one of curl's URL ranges. */
+	(void)buf_add_str(&b, "curl --globoff");
 	if (sh_arg(&b, "--url", url) == -1)
 		rc = bad_value(errstr, "server or EHLO name");
 	free(url);

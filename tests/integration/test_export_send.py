@@ -97,7 +97,7 @@ class ExportSendTest(PracticeServer, servers.EhloTestCase):
                       f"'{os.path.realpath(self.cafile)}' ", text)
         self.assertIn(" --login-options 'AUTH=PLAIN' ", text)
         self.assertSameDelivery(self.run_exported(
-            text.replace("curl --url", "curl -s --url")))
+            text.replace("curl --globoff --url", "curl -s --globoff --url")))
 
     def test_script_and_replay(self):
         text = self.export("script").stdout

@@ -745,7 +745,7 @@ class ExportTest(servers.EhloTestCase):
     def test_curl(self):
         text = self.export("curl")
         self.assertIn("--mail-rcpt 'carol@practice.test'", text)
-        got = self.run_exported(text.replace("curl --url", "curl -s --url"))
+        got = self.run_exported(text.replace("curl --globoff --url", "curl -s --globoff --url"))
         for user in ("bob", "carol"):
             self.assertEqual(got[user], self.original)
 
