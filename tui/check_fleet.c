@@ -236,7 +236,9 @@ check_fleet(struct check_opts *base, int argc, char *argv[])
 	check_om_init(&f.om);
 	fleet_raise_fd_limit(parallel);
 	slots = xcalloc((size_t)parallel, sizeof *slots);
-	runs = xcalloc((size_t)parallel, sizeof *runs);
+	/* An array of pointers: the size of one pointer is meant. */
+	runs = xcalloc((size_t)parallel,
+	    sizeof *runs); /* NOLINT(bugprone-sizeof-expression) */
 	loop = loop_new();
 	for (;;) {
 		for (i = 0; i < parallel && !eof; i++)

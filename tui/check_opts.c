@@ -170,6 +170,8 @@ check_opt_set(struct check_opts *c, struct check_raw *raw,
 		c->auth_user = value;
 		break;
 	case 'P':
+		if (value == NULL) /* never: -P takes a value */
+			break;
 		free(c->auth_pass);
 		c->auth_pass = xstrdup(value);
 		explicit_bzero(value, strlen(value));

@@ -216,9 +216,19 @@ class OptionsTest(PluginTestCase):
         r = check(*base, env={"EHLO_PASSWORD": "wrong"})
         line = self.plugin(r, "CRITICAL")
         self.assertRegex(line, r"AUTH PLAIN as alice failed: 535")
-        # -P works, and ps or /proc no longer show it once ehlo runs.
-        r = check(*base, "-P", secret)
+        # -P works, and ps or /proc no longer show it once ehlo runs;
+        # nothing is recorded (no history, so no export either).
+        home = tempfile.mkdtemp(prefix="ehlo-check-home-")
+        self.addCleanup(shutil.rmtree, home)
+        r = check(*base, "-P", secret, env={
+            "XDG_DATA_HOME": home, "XDG_STATE_HOME": home,
+            "EHLO_DB": os.path.join(home, "ehlo.db")})
         self.plugin(r, "OK")
+        for dirpath, _, files in os.walk(home):
+            for name in files:
+                with open(os.path.join(dirpath, name), "rb") as f:
+                    self.assertNotIn(secret.encode(), f.read(), name)
+        self.assertFalse(os.path.exists(os.path.join(home, "ehlo.db")))
         with check_peers.ScriptedSmtp(pause=1.5) as srv:
             proc = subprocess.Popen(
                 [servers.ehlo_bin(), "check", "-H", "127.0.0.1", "-p",
