@@ -221,6 +221,35 @@ struct hist_session *hist_session_get(struct hist *, int64_t id, char **);
 /* NULL is a no-op. */
 void hist_session_free(struct hist_session *);
 
+/* ---- housekeeping --------------------------------------------------- */
+
+/*
+ * Deletes session id with its events, bodies and search index entries;
+ * a replay of it keeps its own record (replay_of cleared).  Returns 0,
+ * 1 when there is no such session, or -1 with *errstr (a read-only
+ * database, a lock).
+ */
+int hist_session_delete(struct hist *, int64_t id, char **errstr);
+
+/* What a prune counts (and deleted unless dry_run). */
+struct hist_prune_count {
+	int64_t sessions, events, bodies;
+	int64_t cutoff; /* Unix seconds: sessions started before it */
+	int vacuumed; /* the file was compacted afterwards */
+};
+
+/*
+ * Sessions that started more than older_than_seconds ago (before
+ * hist_now - older_than_seconds): counted into *count (may be NULL),
+ * and deleted as hist_session_delete does unless dry_run.  A prune
+ * that leaves more than a quarter of the file free is followed by
+ * VACUUM (count->vacuumed).  For `ehlo history prune --older-than` and
+ * a configured retention: hist_prune(h, 90 * 86400, 0, NULL, &err).
+ * Returns 0, or -1 with *errstr.
+ */
+int hist_prune(struct hist *, int64_t older_than_seconds, int dry_run,
+    struct hist_prune_count *count, char **errstr);
+
 /* ---- events ------------------------------------------------------- */
 
 /* Event flags (stored; stable values). */

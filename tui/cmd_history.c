@@ -6,10 +6,17 @@
  * whose dialogue, label or notes contain every word (FTS5).  Without
  * --limit it shows the newest HISTORY_PAGE (--limit 0: all), so it
  * answers at once however large the database has grown.
+ *
+ * Housekeeping: `ehlo history rm ID...` deletes sessions;
+ * `ehlo history prune --older-than AGE` counts the sessions older than
+ * AGE (90d, 12h, 2w, ...) and deletes them with --yes (history/
+ * hist_prune.c; VACUUM after a large prune).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/escape.h"
 #include "core/xmalloc.h"
@@ -63,6 +70,120 @@ print_row(const struct hist_session *s, void *arg)
 	return 0;
 }
 
+/* "90d", "12h", "30m", "45s", "2w" in seconds; -1 when malformed. */
+static int64_t
+parse_age(const char *s)
+{
+	static const char units[] = "smhdw";
+	static const int64_t mult[] = {1, 60, 3600, 86400, 7 * 86400};
+	const char *u;
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || v < 0 || v > 100000 || *end == '\0' ||
+	    end[1] != '\0' || (u = strchr(units, *end)) == NULL)
+		return -1;
+	return (int64_t)v * mult[u - units];
+}
+
+static long long
+file_kib(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long long)(sb.st_size / 1024) : 0;
+}
+
+/* ehlo history rm ID...: every id, then the exit status. */
+static int
+history_rm(struct hist *h, const struct cli_opts *o)
+{
+	int64_t id;
+	char *err = NULL;
+	int i, rc = EXIT_OK, r;
+
+	for (i = 1; i < o->nargs; i++) {
+		if (histcmd_parse_id(o->args[i], "session", &id) == -1) {
+			rc = EXIT_USAGE;
+			continue;
+		}
+		if ((r = hist_session_delete(h, id, &err)) == -1) {
+			(void)fprintf(stderr, "ehlo: %s\n", err);
+			free(err);
+			return EXIT_USAGE;
+		}
+		if (r == 1) {
+			(void)fprintf(stderr,
+			    "ehlo: there is no session #%lld (ehlo history "
+			    "lists them)\n",
+			    (long long)id);
+			rc = EXIT_USAGE;
+		} else
+			(void)printf("deleted session #%lld\n", (long long)id);
+	}
+	return rc;
+}
+
+/* ehlo history prune --older-than AGE [--yes]. */
+static int
+history_prune(struct hist *h, const struct cli_opts *o, int64_t age)
+{
+	struct hist_prune_count c;
+	char *err = NULL, when[32];
+	long long before = file_kib(hist_path(h));
+
+	if (hist_prune(h, age, !o->yes, &c, &err) == -1) {
+		(void)fprintf(stderr, "ehlo: %s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	histcmd_time(c.cutoff, 0, when, sizeof when);
+	(void)printf("%s %lld session%s (%lld events, %lld message "
+	             "bodies) started before %s\n",
+	    o->yes ? "deleted" : "would delete", (long long)c.sessions,
+	    c.sessions == 1 ? "" : "s", (long long)c.events,
+	    (long long)c.bodies, when);
+	if (!o->yes && c.sessions > 0)
+		(void)printf("run it again with --yes to delete them\n");
+	if (c.vacuumed)
+		(void)printf("compacted the database (VACUUM): %lld KiB -> "
+		             "%lld KiB\n",
+		    before, file_kib(hist_path(h)));
+	return EXIT_OK;
+}
+
+/* rm and prune: their arguments checked before the database is opened. */
+static int
+history_housekeeping(struct cli_opts *o)
+{
+	struct hist *h;
+	int64_t age = 0;
+	int rc, missing, rm = strcmp(o->args[0], "rm") == 0;
+
+	if (rm && (o->nargs < 2 || o->older_than != NULL))
+		return cli_usage_error(o->nargs < 2
+		        ? "ehlo history rm needs session IDs (ehlo history "
+		          "lists them)"
+		        : "--older-than goes with ehlo history prune");
+	if (!rm && (o->nargs > 1 || o->older_than == NULL))
+		return cli_usage_error("usage: ehlo history prune --older-than "
+		                       "AGE [--yes] (AGE like 90d, 12h, 2w)");
+	if (!rm && (age = parse_age(o->older_than)) < 0)
+		return cli_usage_error("--older-than wants an age such as 90d, "
+		                       "12h, 30m or 2w, not \"%s\"",
+		    o->older_than);
+	if ((h = histcmd_open(o, &missing)) == NULL) {
+		if (missing)
+			(void)fputs("ehlo: no sessions recorded yet\n", stderr);
+		return missing && !rm ? EXIT_OK : EXIT_USAGE;
+	}
+	rc = rm ? history_rm(h, o) : history_prune(h, o, age);
+	hist_close(h);
+	return rc;
+}
+
 int
 cmd_history(int argc, char *argv[])
 {
@@ -73,17 +194,35 @@ cmd_history(int argc, char *argv[])
 	long n;
 	int rc, missing;
 
-	rc = cli_parse(argc, argv, CLI_O_JSON | CLI_O_LIST | CLI_O_HISTORY, &o);
+	rc = cli_parse(argc, argv,
+	    CLI_O_JSON | CLI_O_LIST | CLI_O_HISTORY | CLI_O_PRUNE, &o);
 	if (rc != 0) {
 		free(o.args);
 		if (rc == 1) {
 			(void)puts("usage: ehlo history [--json] [--limit N] "
 			           "[--search TEXT] [--db PATH]\n"
+			           "       ehlo history rm ID...\n"
+			           "       ehlo history prune --older-than AGE "
+			           "[--yes]\n"
 			           "Lists recorded sessions, newest first (the "
-			           "last 50; --limit 0: all).");
+			           "last 50; --limit 0: all).\n"
+			           "rm deletes sessions; prune counts the "
+			           "sessions older than AGE (90d, 12h, 2w)\n"
+			           "and deletes them with --yes.");
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
+	}
+	if (o.nargs > 0 &&
+	    (strcmp(o.args[0], "rm") == 0 || strcmp(o.args[0], "prune") == 0)) {
+		rc = history_housekeeping(&o);
+		free(o.args);
+		return rc;
+	}
+	if (o.older_than != NULL || o.yes) {
+		free(o.args);
+		return cli_usage_error("%s goes with ehlo history prune",
+		    o.yes ? "--yes" : "--older-than");
 	}
 	if (o.nargs > 0) {
 		rc = cli_usage_error("ehlo history takes no arguments (got "

@@ -160,6 +160,20 @@ build_auth(struct build *b, size_t i)
 	return last;
 }
 
+/* Why a message cannot be sent again: too large, or --no-content. */
+static char *
+not_kept(const struct build *b, const struct hist_body *body)
+{
+	uint64_t size = body != NULL ? body->size : 0;
+
+	return xasprintf("session #%lld: the message content (%llu octets) "
+	                 "was %s, so it cannot be sent again",
+	    (long long)b->s->id, (unsigned long long)size,
+	    size > HIST_BODY_INLINE_MAX
+	        ? "larger than 64 KiB and not kept"
+	        : "not kept (recorded with --no-content)");
+}
+
 /* Emits stored content (CRLF lines as sent, dot-stuffed) and the ".". */
 static void
 emit_body(struct build *b, const struct hist_body *body)
@@ -197,14 +211,7 @@ build_body_file(struct build *b, size_t i, int data)
 		return;
 	}
 	if (body != NULL && body->path == NULL && b->err == NULL) {
-		b->err = xasprintf("session #%lld: the message sent at %.3f s "
-		                   "(%llu octets) was %s, so it cannot be sent "
-		                   "again",
-		    (long long)b->s->id, (double)b->es->v[i].t_us / 1e6,
-		    (unsigned long long)body->size,
-		    body->size > HIST_BODY_INLINE_MAX
-		        ? "larger than 64 KiB and not kept"
-		        : "not kept (recorded with --no-content)");
+		b->err = not_kept(b, body);
 		hist_body_free(body);
 		return;
 	}
@@ -288,12 +295,7 @@ build_content(struct build *b, size_t i)
 		                "message content; there is no whole message to "
 		                "send again",
 		          (long long)b->s->id)
-		    : xasprintf("session #%lld: the message content (%llu "
-		                "octets) was larger than %d KiB and not kept, "
-		                "so it cannot be sent again",
-		          (long long)b->s->id,
-		          body != NULL ? (unsigned long long)body->size : 0ULL,
-		          HIST_BODY_INLINE_MAX / 1024);
+		    : not_kept(b, body);
 	hist_body_free(body);
 	return dot < es->n ? dot : es->n - 1;
 }
@@ -344,15 +346,7 @@ build_chunks(struct build *b, size_t i)
 	free(err);
 	if (body == NULL || body->content == NULL) {
 		if (b->err == NULL)
-			b->err =
-			    xasprintf("session #%lld: the message content "
-			              "(%llu octets) was larger than %d KiB "
-			              "and not kept, so it cannot be sent "
-			              "again",
-			        (long long)b->s->id,
-			        body != NULL ? (unsigned long long)body->size
-			                     : 0ULL,
-			        HIST_BODY_INLINE_MAX / 1024);
+			b->err = not_kept(b, body);
 		hist_body_free(body);
 		return elided;
 	}

@@ -438,6 +438,7 @@ host_connect(struct host *h, const char *server, char **errstr)
 	                      : "plain",
 	    h->replay_of);
 	record_attach(h->rec, h->session, h->client);
+	record_no_content(h->rec, o->no_content);
 	h->ended = 0;
 	if (h->cbs.attach != NULL)
 		h->cbs.attach(h, h->cbs.arg);

@@ -40,14 +40,15 @@ static const struct cli_command commands[] = {
         "lessons"},
     {"history", cmd_history,
         "history [--json] [--limit N] [--search "
-        "TEXT]  saved sessions"},
+        "TEXT]  saved sessions; history rm ID..., history prune "
+        "--older-than AGE [--yes]"},
     {"show", cmd_show, "show ID [--json]  one saved session"},
     {"export", cmd_export,
         "export ID [--format text|json|swaks|curl|script]  redacted "
         "transcript for a ticket, or a command that repeats it"},
     {"replay", cmd_replay,
-        "replay ID [SERVER] [--diff]  re-run a saved "
-        "session's client side"},
+        "replay ID [SERVER] [--diff [--exact]] [--no-pauses]  re-run "
+        "a saved session's client side"},
     {"drafts", cmd_drafts, "drafts [--json]  saved drafts"},
     {"send", cmd_send,
         "send [OPTIONS] SERVER --from A --to B [--to C ...] "
@@ -101,6 +102,8 @@ usage(FILE *f)
 	    "  --timing           prefix each line with seconds since start\n"
 	    "  --db PATH          history database (also EHLO_DB)\n"
 	    "  --no-history       record nothing\n"
+	    "  --no-content       record the envelope and replies, not the "
+	    "message\n"
 	    "  --theme NAME       colour theme (NO_COLOR is honoured)\n"
 	    "  -a, --account NAME use the account NAME of the configuration "
 	    "file\n"

@@ -122,6 +122,7 @@ struct record {
 	struct buf preview; /* the first lines */
 
 	char *body_path; /* /body FILE waiting for its summary line */
+	int no_content; /* envelope and replies only (--no-content) */
 	struct record_stream streamed; /* a composed message as sent */
 
 	char *host; /* server:port as recorded, for the STARTTLS check */
@@ -279,6 +280,13 @@ record_attach(struct record *r, struct smtp_session *s, struct smtp_client *c)
 	r->client = c;
 	if (c != NULL)
 		smtp_client_body_tee(c, record_stream_tee, &r->streamed);
+}
+
+void
+record_no_content(struct record *r, int on)
+{
+	if (r != NULL)
+		r->no_content = on;
 }
 
 int64_t
@@ -675,7 +683,7 @@ content_line(struct record *r, const struct smtp_event *ev, int crlf)
 		smtp_sha256_update(r->content_sha, ev->text, ev->len);
 		smtp_sha256_update(r->content_sha, eol, eol_len);
 	}
-	if (r->content_lines <= RECORD_CONTENT_ROWS) {
+	if (r->content_lines <= RECORD_CONTENT_ROWS && !r->no_content) {
 		(void)buf_add(&r->preview, ev->text, ev->len);
 		(void)buf_add(&r->preview, "\n", crlf ? 1 : 0);
 		r->content_last_seq = add_row(
@@ -698,13 +706,16 @@ content_end(struct record *r, const struct smtp_event *dot, int complete)
 	uint64_t t = dot != NULL ? dot->t_us : r->last_t_us;
 	int64_t seq = 0;
 
-	if (r->in_content && r->content_lines > RECORD_CONTENT_ROWS) {
-		note =
-		    xasprintf("[%llu more content lines not kept as rows; "
-		              "%llu octets in all, kept as the message body]",
-		        (unsigned long long)(r->content_lines -
-		            RECORD_CONTENT_ROWS),
-		        (unsigned long long)r->content_bytes);
+	if (r->in_content &&
+	    (r->content_lines > RECORD_CONTENT_ROWS || r->no_content)) {
+		note = xasprintf("[%llu %scontent lines not kept as rows; %llu "
+		                 "octets in all, %s]",
+		    (unsigned long long)(r->content_lines -
+		        (r->no_content ? 0 : RECORD_CONTENT_ROWS)),
+		    r->no_content ? "" : "more ",
+		    (unsigned long long)r->content_bytes,
+		    r->no_content ? "not kept (--no-content)"
+		                  : "kept as the message body");
 		seq = add_row(
 		    r, t, '*', note, strlen(note), HIST_EV_ELIDED, NULL);
 		free(note);
@@ -729,8 +740,8 @@ content_end(struct record *r, const struct smtp_event *dot, int complete)
 	b.kind = "inline";
 	b.size = r->content_bytes;
 	b.lines = r->content_lines - r->content_joins;
-	b.first_lines = preview;
-	if (!r->content_too_big) {
+	b.first_lines = r->no_content ? NULL : preview;
+	if (!r->content_too_big && !r->no_content) {
 		b.content = buf_peek(&r->content);
 		b.content_len = buf_used(&r->content);
 	}
@@ -775,7 +786,7 @@ body_summary(struct record *r, const struct smtp_event *ev)
 	}
 	if (r->body_path == NULL) /* composed: kept like typed content */
 		preview = record_stream_body(
-		    &r->streamed, &b, 1, RECORD_CONTENT_ROWS);
+		    &r->streamed, &b, !r->no_content, RECORD_CONTENT_ROWS);
 	else {
 		b.kind = "file";
 		b.path = r->body_path;
@@ -791,19 +802,6 @@ body_summary(struct record *r, const struct smtp_event *ev)
 	free(preview);
 	free(r->body_path);
 	r->body_path = NULL;
-}
-
-/* 1 when a BDAT command line carries the LAST keyword. */
-static int
-bdat_is_last(const char *command)
-{
-	const char *p;
-
-	for (p = command; p != NULL && (p = strchr(p, ' ')) != NULL; p++)
-		if (strncasecmp(p + 1, "LAST", 4) == 0 &&
-		    (p[5] == '\0' || p[5] == ' '))
-			return 1;
-	return 0;
 }
 
 /*
@@ -827,7 +825,7 @@ chunk_line(struct record *r, const struct smtp_event *ev)
 	content_line(r, ev, sent > ev->len);
 	r->content_bdat = 1;
 	if (r->session != NULL && smtp_session_chunk_left(r->session) == 0 &&
-	    bdat_is_last(st->command))
+	    record_bdat_is_last(st->command))
 		content_end(r, NULL, 1);
 }
 
@@ -925,7 +923,7 @@ on_reply(struct record *r, const struct smtp_event *ev)
 	}
 	/* BDAT 0 LAST, or a last chunk the server answered early. */
 	if (st != NULL && st->kind == SMTP_STAGE_BDAT && r->in_content &&
-	    r->content_bdat && bdat_is_last(st->command))
+	    r->content_bdat && record_bdat_is_last(st->command))
 		content_end(r, NULL, 1);
 	/* Last: the warnings re-enter record_event. */
 	if (st != NULL && st->kind == SMTP_STAGE_EHLO &&

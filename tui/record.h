@@ -114,4 +114,11 @@ void record_end(struct record *, int exit_status);
 /* The session's id, or 0 when nothing is recorded. */
 int64_t record_session_id(const struct record *);
 
+/*
+ * --no-content: the envelope and the replies are recorded, the message
+ * content is not (no content rows, no body content or preview; its
+ * size and line count are).  Before the first message.
+ */
+void record_no_content(struct record *, int on);
+
 #endif

@@ -4,12 +4,13 @@
  * the recorder through the client's tee (smtp_client_body_tee) and is
  * kept here, like typed content, up to HIST_BODY_INLINE_MAX octets, so
  * that an export or a replay can send it again; and the preview of a
- * /body file.
+ * /body file; whether a BDAT command ends the message.
  */
 #include "tui/record_body.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/xmalloc.h"
 #include "history/history.h"
@@ -89,4 +90,16 @@ record_file_preview(const char *path, size_t rows)
 	n = fread(buf, 1, sizeof buf - 1, f);
 	(void)fclose(f);
 	return preview(buf, n, rows);
+}
+
+int
+record_bdat_is_last(const char *command)
+{
+	const char *p;
+
+	for (p = command; p != NULL && (p = strchr(p, ' ')) != NULL; p++)
+		if (strncasecmp(p + 1, "LAST", 4) == 0 &&
+		    (p[5] == '\0' || p[5] == ' '))
+			return 1;
+	return 0;
 }

@@ -40,4 +40,7 @@ char *record_stream_body(struct record_stream *rs, struct hist_body *b,
 /* The first rows lines of a file, or NULL.  Allocated. */
 char *record_file_preview(const char *path, size_t rows);
 
+/* 1 when a BDAT command line carries the LAST keyword. */
+int record_bdat_is_last(const char *command);
+
 #endif

@@ -28,6 +28,7 @@
 
 #include "core/buf.h"
 #include "core/xmalloc.h"
+#include "protocol/mime_words.h"
 
 /* ---- mailboxes, accounts, triggers ------------------------------------- */
 
@@ -328,6 +329,37 @@ pc_deliver(struct pconn *c, const char *qid)
 
 /* ---- the inbox ------------------------------------------------------------ */
 
+/*
+ * A header value from p (after "Name:") up to the end of the header
+ * field: unfolded (each CRLF before a blank dropped), its RFC 2047
+ * encoded-words decoded for display (the caller escapes it).
+ */
+static char *
+subject_value(const char *p, const char *end)
+{
+	struct buf b;
+	const char *eol;
+	char *s;
+
+	buf_init(&b, 0);
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	for (;;) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		(void)buf_add(&b, p,
+		    (size_t)(eol > p && eol[-1] == '\r' ? eol - 1 - p
+		                                        : eol - p));
+		if (eol + 1 >= end || (eol[1] != ' ' && eol[1] != '\t'))
+			break;
+		p = eol + 1;
+	}
+	s = smtp_mime_decode_words(buf_peek(&b), buf_used(&b));
+	buf_reset(&b);
+	return s;
+}
+
 /* The Subject: value of a stored message (first 64 KiB), or "". */
 static char *
 practice_subject(const char *path)
@@ -349,13 +381,7 @@ practice_subject(const char *path)
 		if (eol == p || (eol == p + 1 && *p == '\r'))
 			break; /* end of the header */
 		if (strncasecmp(p, "Subject:", 8) == 0) {
-			const char *v = p + 8, *e = eol;
-
-			while (v < e && (*v == ' ' || *v == '\t'))
-				v++;
-			if (e > v && e[-1] == '\r')
-				e--;
-			s = xstrndup(v, (size_t)(e - v));
+			s = subject_value(p + 8, end);
 			break;
 		}
 	}

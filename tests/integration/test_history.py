@@ -39,7 +39,9 @@ TRANSACTION = servers.script("""
     """)
 
 
-class HistoryTest(servers.EhloTestCase):
+class SinkHistoryBase(servers.EhloTestCase):
+    """smtp-sink for the class, a database per test (no tests here:
+    test_history_housekeeping.py builds on it too)."""
 
     @classmethod
     def setUpClass(cls):
@@ -60,6 +62,9 @@ class HistoryTest(servers.EhloTestCase):
         r = self.run_db(["history", "--json"])
         self.assertExit(r, 0)
         return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+class HistoryTest(SinkHistoryBase):
 
     def rows(self, session_id):
         """The session's rows as line mode shows them ("C: ...")."""

@@ -701,6 +701,76 @@ test_input_history(void **state)
 	hist_close(h);
 }
 
+/* ---- housekeeping (hist_prune.c) ----------------------------------------- */
+
+static int
+replay_of_cb(const struct hist_session *s, void *arg)
+{
+	*(int64_t *)arg = s->replay_of;
+	return 1;
+}
+
+static void
+test_prune_and_delete(void **state)
+{
+	struct tmp *t = *state;
+	struct hist *h = must_open(t->path, 0);
+	struct hist_prune_count c;
+	struct hist_body b;
+	sqlite3 *db;
+	char *err = NULL;
+	int64_t a, d, r, got = -1;
+	long n = 0;
+
+	a = hist_session_begin(h, "old.example", 25, "plain", 0, &err);
+	d = hist_session_begin(h, "old.example", 25, "plain", 0, &err);
+	r = hist_session_begin(h, "new.example", 25, "plain", a, &err);
+	assert_int_equal(add_event(h, a, 'S', "550 5.1.1 oldword unknown"), 1);
+	assert_int_equal(add_event(h, d, 'C', "NOOP"), 1);
+	assert_int_equal(add_event(h, r, 'C', "NOOP"), 1);
+	memset(&b, 0, sizeof b);
+	b.seq = 1;
+	b.kind = "inline";
+	b.size = 5;
+	b.content = "hello";
+	b.content_len = 5;
+	assert_int_equal(hist_body_add(h, a, &b, &err), 0);
+	assert_int_equal(hist_session_end(h, a, 0, &err), 0);
+	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                     "UPDATE sessions SET started = started - 8640000 "
+	                     "WHERE server = 'old.example'",
+	                     NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	/* Counted, not deleted. */
+	assert_int_equal(hist_prune(h, 90 * 86400, 1, &c, &err), 0);
+	assert_int_equal(c.sessions, 2);
+	assert_int_equal(c.events, 2);
+	assert_int_equal(c.bodies, 1);
+	assert_int_equal(hist_session_list(h, -1, NULL, count_cb, &n, &err), 3);
+	/* Deleted: the replay keeps its record, without the link. */
+	assert_int_equal(hist_prune(h, 90 * 86400, 0, &c, &err), 0);
+	assert_int_equal(c.sessions, 2);
+	assert_null(hist_session_get(h, a, &err));
+	assert_null(err);
+	assert_null(hist_body_get(h, a, 1, &err));
+	assert_int_equal(
+	    hist_session_list(h, -1, "oldword", count_cb, &n, &err), 0);
+	assert_int_equal(
+	    hist_session_list(h, -1, NULL, replay_of_cb, &got, &err), 1);
+	assert_int_equal(got, 0);
+	/* Nothing left that old. */
+	assert_int_equal(hist_prune(h, 90 * 86400, 0, &c, &err), 0);
+	assert_int_equal(c.sessions, 0);
+	assert_int_equal(hist_session_delete(h, r, &err), 0);
+	assert_int_equal(hist_session_delete(h, r, &err), 1);
+	assert_int_equal(hist_prune(h, -1, 1, &c, &err), -1);
+	assert_non_null(err);
+	free(err);
+	hist_close(h);
+}
+
 /* ---- failures ---------------------------------------------------------- */
 int
 main(void)
@@ -730,6 +800,8 @@ main(void)
 	        test_drafts, setup_tmp, teardown_tmp),
 	    cmocka_unit_test_setup_teardown(
 	        test_input_history, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(
+	        test_prune_and_delete, setup_tmp, teardown_tmp),
 	};
 
 	/* Never the user's database, whatever the environment says. */
