@@ -418,9 +418,13 @@ hist_open(const char *path, unsigned flags, char **errstr)
 	/* The first read: a file that is not a database fails here. */
 	if (hist_query_int(h, "SELECT count(*) FROM sqlite_schema", &v,
 	        "reading", errstr) == -1) {
-		int erc = sqlite3_errcode(h->db);
+		int erc = sqlite3_errcode(h->db) & 0xff;
 
-		if (!ro || erc == SQLITE_NOTADB || erc == SQLITE_CORRUPT ||
+		/* Only where the file system is to blame: never around a lock
+		 * (another writer) or a damaged file. */
+		if (!ro ||
+		    (erc != SQLITE_IOERR && erc != SQLITE_CANTOPEN &&
+		        erc != SQLITE_READONLY && erc != SQLITE_FULL) ||
 		    reopen_immutable(h) == -1)
 			goto fail;
 		free(*errstr);

@@ -280,25 +280,89 @@ base_name(const char *path)
 	return s != NULL && s[1] != '\0' ? s + 1 : path;
 }
 
-/* libmagic's type when it looks like type/subtype, else a safe default. */
+/*
+ * Registered types (RFC 4180, 7763, 5545, 6350...) of text files that
+ * libmagic can only call text/plain: a CSV file without a header it
+ * recognises, Markdown, a calendar.  Checked by the name's extension,
+ * and only when libmagic said text/plain.
+ */
+static const struct {
+	const char *ext, *type;
+} ext_types[] = {
+    {"csv", "text/csv"},
+    {"tsv", "text/tab-separated-values"},
+    {"md", "text/markdown"},
+    {"markdown", "text/markdown"},
+    {"ics", "text/calendar"},
+    {"vcf", "text/vcard"},
+    {"vcard", "text/vcard"},
+    {"css", "text/css"},
+    {"htm", "text/html"},
+    {"html", "text/html"},
+    {"js", "text/javascript"},
+};
+
+/* n octets of s are a MIME token of letters, digits and +-._ */
+static int
+mime_token(const char *s, size_t n, const char *more)
+{
+	size_t i;
+
+	if (n == 0 || n > 100)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		        (s[i] >= 'A' && s[i] <= 'Z') ||
+		        (s[i] >= '0' && s[i] <= '9') || strchr(more, s[i])))
+			return 0;
+	return 1;
+}
+
+/*
+ * The Content-Type of an attachment: libmagic's type when it looks like
+ * type/subtype (else application/octet-stream), a registered type for a
+ * known extension where libmagic only says text/plain, and for text the
+ * charset libmagic found (issue 20 item 12: without it a reader takes
+ * US-ASCII, RFC 2046 4.1.2, and shows UTF-8 as garbage).
+ */
 static char *
 attach_type(magic_t mg, const char *path)
 {
 	const char *t = mg != NULL ? magic_file(mg, path) : NULL;
-	const char *p;
-	int slash = 0;
+	const char *semi, *cs = NULL, *ext, *slash;
+	size_t tn, cn = 0, i;
 
-	if (t == NULL || *t == '\0' || strlen(t) > 100)
+	if (t == NULL)
 		return xstrdup("application/octet-stream");
-	for (p = t; *p != '\0'; p++) {
-		if (*p == '/')
-			slash++;
-		else if (!((*p >= 'a' && *p <= 'z') ||
-		             (*p >= 'A' && *p <= 'Z') ||
-		             (*p >= '0' && *p <= '9') || strchr("+-.", *p)))
-			return xstrdup("application/octet-stream");
+	semi = strchr(t, ';');
+	tn = semi != NULL ? (size_t)(semi - t) : strlen(t);
+	slash = memchr(t, '/', tn);
+	if (slash == NULL ||
+	    memchr(slash + 1, '/', tn - (size_t)(slash - t) - 1) != NULL ||
+	    !mime_token(t, (size_t)(slash - t), "+-.") ||
+	    !mime_token(slash + 1, tn - (size_t)(slash - t) - 1, "+-."))
+		return xstrdup("application/octet-stream");
+	if (strncmp(t, "text/", 5) != 0)
+		return xasprintf("%.*s", (int)tn, t);
+	if (semi != NULL && (cs = strstr(semi, "charset=")) != NULL) {
+		cs += 8;
+		cn = strcspn(cs, "; ");
+		/* "binary" and "unknown-8bit" name no charset. */
+		if (!mime_token(cs, cn, "-._") ||
+		    strncmp(cs, "binary", cn) == 0 ||
+		    strncmp(cs, "unknown-8bit", cn) == 0)
+			cn = 0;
 	}
-	return xstrdup(slash == 1 ? t : "application/octet-stream");
+	ext = strrchr(base_name(path), '.');
+	if (ext != NULL && tn == 10 && strncmp(t, "text/plain", 10) == 0)
+		for (i = 0; i < sizeof ext_types / sizeof ext_types[0]; i++)
+			if (strcasecmp(ext + 1, ext_types[i].ext) == 0) {
+				t = ext_types[i].type;
+				tn = strlen(t);
+				break;
+			}
+	return cn > 0 ? xasprintf("%.*s; charset=%.*s", (int)tn, t, (int)cn, cs)
+	              : xasprintf("%.*s", (int)tn, t);
 }
 
 const char *
@@ -428,7 +492,8 @@ build(struct smtp_message_build *b, const struct smtp_message *m,
 		 */
 		size_t bytes_max = 256 * 1024;
 
-		mg = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+		mg = magic_open(
+		    MAGIC_MIME_TYPE | MAGIC_MIME_ENCODING | MAGIC_ERROR);
 		if (mg != NULL &&
 		    (magic_load(mg, NULL) != 0 ||
 		        magic_setparam(mg, MAGIC_PARAM_BYTES_MAX, &bytes_max) !=

@@ -246,6 +246,28 @@ draft_msg_free(struct draft_msg *dm)
 	memset(dm, 0, sizeof *dm);
 }
 
+/*
+ * One line of the header block: "Name: value" (name NULL: the value is
+ * a whole line).  A CR or LF inside the value would end the line early
+ * and make the rest a line of its own, which the draft then cannot load
+ * (found by tests/fuzz/fuzz_draft.c): they become spaces.
+ */
+static void
+put_line(struct buf *b, const char *name, const char *value)
+{
+	size_t start = buf_used(b), i;
+	char *p;
+
+	if (name != NULL)
+		(void)buf_add_printf(b, "%s: ", name);
+	(void)buf_add_str(b, value);
+	p = (char *)buf_peek(b);
+	for (i = start; i < buf_used(b); i++)
+		if (p[i] == '\r' || p[i] == '\n')
+			p[i] = ' ';
+	(void)buf_add(b, "\n", 1);
+}
+
 static void
 put_list(struct buf *b, const char *name, const struct smtp_message_list *l,
     json_t *env)
@@ -253,7 +275,7 @@ put_list(struct buf *b, const char *name, const struct smtp_message_list *l,
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
-		(void)buf_add_printf(b, "%s: %s\n", name, l->v[i]);
+		put_line(b, name, l->v[i]);
 		if (env != NULL)
 			(void)json_array_append_new(env, json_string(l->v[i]));
 	}
@@ -270,15 +292,15 @@ draft_hist_from_msg(struct hist_draft *d, const struct smtp_message *m)
 	memset(d, 0, sizeof *d);
 	buf_init(&b, 0);
 	if (m->from != NULL)
-		(void)buf_add_printf(&b, "From: %s\n", m->from);
+		put_line(&b, "From", m->from);
 	put_list(&b, "To", &m->to, env);
 	put_list(&b, "Cc", &m->cc, env);
 	put_list(&b, "Bcc", &m->bcc, env);
 	put_list(&b, "Reply-To", &m->reply_to, NULL);
 	if (m->subject != NULL)
-		(void)buf_add_printf(&b, "Subject: %s\n", m->subject);
+		put_line(&b, "Subject", m->subject);
 	for (i = 0; i < m->headers.n; i++)
-		(void)buf_add_printf(&b, "%s\n", m->headers.v[i]);
+		put_line(&b, NULL, m->headers.v[i]);
 	(void)buf_add(&b, "", 1);
 	for (i = 0; i < m->attach.n; i++)
 		(void)json_array_append_new(att, json_string(m->attach.v[i]));

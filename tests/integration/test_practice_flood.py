@@ -161,7 +161,10 @@ class FloodTest(servers.EhloTestCase):
             else:
                 s.close()
         self.assertGreater(answered, 100)
-        self.assertLess(answered, 256)
+        # Past the cap a newcomer was refused, or took the place of a
+        # stale connection (on a slow machine, over a second old).
+        self.assertIn("at most 192 connections (the descriptor limit is "
+                      "256)", self.log())
         self.assertIsNone(self.proc.poll(), self.log())
 
     def test_defaults_serve_a_class_on_one_address(self):

@@ -218,7 +218,10 @@ test_mime_structure(void **state)
 	    "filename=\"data.bin\"\r\n\r\n"));
 	assert_non_null(strstr(out, " filename*0*=utf-8''Pr%C3%BCfbericht"));
 	assert_non_null(strstr(out, " filename*1*="));
-	assert_non_null(strstr(out, "Content-Type: text/plain\r\n"));
+	/* A text attachment carries its charset (issue 20 item 12). */
+	assert_non_null(strstr(out,
+	    "Content-Type: text/plain; charset=us-ascii\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"));
 	n = strlen(out);
 	assert_true(n > 11);
 	assert_memory_equal(out + n - 11, "\r\n--=_b--\r\n", 11);
