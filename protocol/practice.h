@@ -42,6 +42,11 @@ struct practice_opts {
 	 * first with 554 (an early-talker check); 0: greet at once. */
 	unsigned greet_pause_ms;
 	unsigned idle_ms; /* close idle connections (421); 0: 300000 */
+	/* A receiver open to SMTP smuggling: a line ended by a bare LF
+	 * counts as a line, so <LF>.<LF>, <LF>.<CR><LF> and <CR><LF>.<LF>
+	 * end the data.  0: only <CR><LF>.<CR><LF> does (RFC 5321
+	 * 4.1.1.4). */
+	int lenient_eod;
 };
 
 struct practice; /* opaque */

@@ -31,6 +31,11 @@ const struct smtp_probe_info smtp_probes[] = {
     {"size",
         "does the server enforce the SIZE it advertises? (declared size "
         "only, no data)"},
+    /* issue 22: the one probe that sends DATA (needs --to) */
+    {"smuggling",
+        "does the server end a message at an end-of-data other than "
+        "<CR><LF>.<CR><LF> (SMTP smuggling)? (delivers a message per "
+        "variant to --to)"},
     {NULL, NULL},
 };
 
@@ -501,6 +506,8 @@ smtp_probe_judge(const char *name, const struct smtp_probe_facts *f,
 		return judge_pipelining(f, summary, meaning);
 	if (strcmp(name, "size") == 0)
 		return judge_size(f, summary, meaning);
+	if (strcmp(name, "smuggling") == 0)
+		return smtp_probe_judge_smuggling(f, summary, meaning);
 	return verdict(
 	    summary, meaning, SMTP_PROBE_FAILED, "unknown probe", "");
 }

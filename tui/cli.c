@@ -60,6 +60,8 @@ enum {
 	OPT_CERT_WARN,
 	OPT_CERT_CRIT,
 	OPT_HELP,
+	/* issue 22: the practice server as a receiver open to smuggling */
+	OPT_LENIENT_EOD,
 };
 
 struct cli_option {
@@ -110,6 +112,8 @@ static const struct cli_option cli_options[] = {
     {{"cert-days-warn", required_argument, NULL, OPT_CERT_WARN}, CLI_O_CHECK},
     {{"cert-days-crit", required_argument, NULL, OPT_CERT_CRIT}, CLI_O_CHECK},
     {{"help", no_argument, NULL, OPT_HELP}, 0},
+    /* issue 22 */
+    {{"lenient-eod", no_argument, NULL, OPT_LENIENT_EOD}, CLI_O_PRACTICE},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -289,6 +293,9 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_INBOX:
 			o->inbox = 1;
+			break;
+		case OPT_LENIENT_EOD:
+			o->lenient_eod = 1;
 			break;
 		case OPT_LIMIT:
 			if (parse_limit(optarg, &o->limit) == -1)

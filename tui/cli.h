@@ -79,6 +79,8 @@ struct cli_opts {
 	/* check (CLI_O_CHECK): milliseconds and days, -1 when not given */
 	long warn_ms, crit_ms;
 	long cert_days_warn, cert_days_crit;
+	/* issue 22: --lenient-eod (CLI_O_PRACTICE) */
+	int lenient_eod;
 	/* positional arguments after the subcommand, in order */
 	int nargs;
 	char **args;

@@ -115,19 +115,26 @@ cmd_practice(int argc, char *argv[])
 	if (rc != 0) {
 		free(o.args);
 		if (rc == 1) {
-			(void)puts("usage: ehlo practice [--listen ADDR:PORT] "
-			           "[--inbox]\n"
-			           "  runs the practice server (default "
-			           "127.0.0.1:2525) until Ctrl-C;\n"
-			           "  --inbox lists the messages it delivered");
+			(void)puts(
+			    "usage: ehlo practice [--listen ADDR:PORT] "
+			    "[--inbox] [--lenient-eod]\n"
+			    "  runs the practice server (default "
+			    "127.0.0.1:2525) until Ctrl-C;\n"
+			    "  --inbox lists the messages it delivered;\n"
+			    "  --lenient-eod plays a receiver open to SMTP "
+			    "smuggling: <LF>.<LF> (a bare LF)\n"
+			    "  ends the data too (try: ehlo probe "
+			    "smuggling)");
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
 	}
 	if (o.nargs > 0) {
-		rc = cli_usage_error("unexpected argument \"%s\": ehlo "
-		                     "practice takes only --listen and --inbox",
-		    o.args[0]);
+		rc =
+		    cli_usage_error("unexpected argument \"%s\": ehlo "
+		                    "practice takes only --listen, --inbox and "
+		                    "--lenient-eod",
+		        o.args[0]);
 		free(o.args);
 		return rc;
 	}
@@ -143,6 +150,7 @@ cmd_practice(int argc, char *argv[])
 		return rc;
 	}
 	po.log = practice_print_log;
+	po.lenient_eod = o.lenient_eod;
 	loop = loop_new();
 	if ((p = practice_new(loop, &po, &err)) == NULL) {
 		(void)fprintf(stderr, "ehlo: %s\n", err);
@@ -151,6 +159,10 @@ cmd_practice(int argc, char *argv[])
 		return EXIT_NETWORK;
 	}
 	practice_banner(p);
+	if (po.lenient_eod)
+		(void)printf("  end of data: LENIENT (--lenient-eod): "
+		             "<LF>.<LF> ends a message, as a receiver open to "
+		             "SMTP smuggling does\n");
 	if (loop_signal_add(loop, SIGINT, practice_on_signal, loop) == -1 ||
 	    loop_signal_add(loop, SIGTERM, practice_on_signal, loop) == -1)
 		(void)fputs("ehlo: cannot catch SIGINT/SIGTERM; stop the "
