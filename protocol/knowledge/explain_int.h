@@ -43,6 +43,7 @@ enum explain_kind {
 	EXPLAIN_VERB,
 	EXPLAIN_REPLY_CLASS,
 	EXPLAIN_ENHANCED_CLASS,
+	EXPLAIN_TOPIC, /* topics.txt: "smuggling", "bare-lf" (issue 22) */
 	EXPLAIN_NKINDS
 };
 

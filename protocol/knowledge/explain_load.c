@@ -49,6 +49,7 @@ static const struct {
     [EXPLAIN_VERB] = {"verbs", "verb"},
     [EXPLAIN_REPLY_CLASS] = {"reply-classes", "reply class"},
     [EXPLAIN_ENHANCED_CLASS] = {"enhanced-classes", "enhanced class"},
+    [EXPLAIN_TOPIC] = {"topics", "topic"},
 };
 
 const char *

@@ -135,6 +135,13 @@ class PracticeSmugglingTest(servers.EhloTestCase):
         got = variants(r)
         self.assertEqual(set(got.values()), {"content"}, r.stdout)
 
+    def test_explain_topics(self):
+        for query, rfc in (("smuggling", "4.1.1.4"), ("bare LF", "2.3.8"),
+                           ("end-of-data", "4.1.1.4")):
+            r = self.ehlo(["explain", query])
+            self.assertExit(r, 0)
+            self.assertLine(r, rf"^Reference: RFC 5321 .*{rfc}")
+
     def test_lenient_eod_is_vulnerable(self):
         r = self.probe(self.practice("--lenient-eod"))
         self.assertExit(r, 1)
