@@ -423,6 +423,50 @@ g_err_relay(const struct lesson_ctx *c)
 
 /* ---- the lessons -------------------------------------------------------- */
 
+/* ---- issue 22: the smuggling lesson's goals ------------------------ */
+
+/* A message in bob's inbox holds <LF>.<LF> as content. */
+static int
+g_bare_lf_kept(const struct lesson_ctx *c)
+{
+	struct practice_message *m;
+	char *err = NULL, *buf;
+	size_t n, i, len, j;
+	int found = 0;
+	FILE *f;
+
+	if (c->datadir == NULL || !g_deliver_bob(c))
+		return 0;
+	if (practice_inbox_list(c->datadir, &m, &n, &err) == -1) {
+		free(err);
+		return 0;
+	}
+	buf = xmalloc(PRACTICE_SIZE_LIMIT + 4096);
+	for (i = 0; i < n && !found; i++) {
+		if (strcmp(m[i].user, "bob") != 0 ||
+		    (f = fopen(m[i].path, "rb")) == NULL)
+			continue;
+		len = fread(buf, 1, PRACTICE_SIZE_LIMIT + 4096, f);
+		(void)fclose(f);
+		for (j = 1; j + 2 < len && !found; j++)
+			found = buf[j - 1] != '\r' && buf[j] == '\n' &&
+			    buf[j + 1] == '.' && buf[j + 2] == '\n';
+	}
+	free(buf);
+	practice_inbox_free(m, n);
+	return found;
+}
+
+static const struct lesson_goal goals_smuggling[] = {
+    {"a message to bob@practice.test was accepted at the real end",
+        "MAIL, RCPT TO:<bob@practice.test>, DATA, then end with \".\"",
+        g_deliver_bob},
+    {"bob's message holds <LF>.<LF> as content",
+        "inside DATA type: /raw hello\\n.\\nMAIL FROM:<x@practice.test>"
+        "\\r\\n then \".\"",
+        g_bare_lf_kept},
+};
+
 #define GOALS(g) (g), (sizeof(g) / sizeof((g)[0]))
 
 static const struct lesson_goal goals_greeting[] = {
@@ -701,6 +745,29 @@ static const struct lesson lessons[] = {
         "EHLO learner.example\nMAIL FROM:<alice@practice.test>\n"
         "RCPT TO:<nobody@practice.test>\nRCPT TO:<tempfail@practice.test>\n"
         "RCPT TO:<someone@elsewhere.example>\nRSET\nQUIT\n"},
+    /* issue 22 */
+    {"smuggling", "SMTP smuggling: where does a message end?",
+        "Only <CR><LF>.<CR><LF> ends a message's data (RFC 5321 4.1.1.4), "
+        "and lines end in CR LF, never in a bare LF (2.3.8). Some servers "
+        "were lenient and also ended the data at <LF>.<LF>. An attacker "
+        "can then hide a second message, with a forged sender, after "
+        "<LF>.<LF> inside the first: the sending server sees content, "
+        "the lenient receiver sees two messages. That is SMTP smuggling "
+        "(December 2023).\n\n"
+        "/raw sends bytes exactly, with \\n for a bare LF and \\r\\n "
+        "for CR LF. The practice server of this lesson is strict: what "
+        "follows <LF>.<LF> stays content, and only the real end gets the "
+        "250. Side by side: run ehlo practice --lenient-eod and try the "
+        "same there, or let ehlo probe smuggling 127.0.0.1:2525 --to "
+        "bob@practice.test compare both (ehlo explain smuggling).",
+        "Send bob@practice.test a message whose content holds <LF>.<LF> "
+        "and a smuggled MAIL FROM line after it, then end it properly "
+        "and read the one 250.",
+        GOALS(goals_smuggling),
+        "EHLO learner.example\nMAIL FROM:<alice@practice.test>\n"
+        "RCPT TO:<bob@practice.test>\nDATA\nSubject: smuggling\n\n"
+        "/raw hello\\n.\\nMAIL FROM:<mallory@practice.test>\\r\\n\n"
+        ".\nQUIT\n"},
 };
 
 #define NLESSONS (sizeof lessons / sizeof lessons[0])
