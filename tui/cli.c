@@ -62,6 +62,7 @@ enum {
 	OPT_HELP,
 	/* issue 22: the practice server as a receiver open to smuggling */
 	OPT_LENIENT_EOD,
+	OPT_RAW_DATA,
 };
 
 struct cli_option {
@@ -114,6 +115,7 @@ static const struct cli_option cli_options[] = {
     {{"help", no_argument, NULL, OPT_HELP}, 0},
     /* issue 22 */
     {{"lenient-eod", no_argument, NULL, OPT_LENIENT_EOD}, CLI_O_PRACTICE},
+    {{"raw-data", required_argument, NULL, OPT_RAW_DATA}, CLI_O_RAWDATA},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -296,6 +298,9 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_LENIENT_EOD:
 			o->lenient_eod = 1;
+			break;
+		case OPT_RAW_DATA:
+			o->raw_data = optarg;
 			break;
 		case OPT_LIMIT:
 			if (parse_limit(optarg, &o->limit) == -1)

@@ -24,6 +24,7 @@
 	0x0400 /* --from --to --cc --bcc --subject --body \
                            * --attach --header --partial --draft */
 #define CLI_O_CHECK 0x0800 /* -w -c --cert-days-warn --cert-days-crit */
+#define CLI_O_RAWDATA 0x1000 /* --raw-data FILE (issue 22; ehlo run) */
 
 /* A repeatable option's values, in command-line order. */
 struct cli_list {
@@ -79,8 +80,10 @@ struct cli_opts {
 	/* check (CLI_O_CHECK): milliseconds and days, -1 when not given */
 	long warn_ms, crit_ms;
 	long cert_days_warn, cert_days_crit;
-	/* issue 22: --lenient-eod (CLI_O_PRACTICE) */
+	/* issue 22: --lenient-eod (CLI_O_PRACTICE), --raw-data FILE
+	 * (CLI_O_RAWDATA: /body alone sends FILE unnormalised) */
 	int lenient_eod;
+	const char *raw_data;
 	/* positional arguments after the subcommand, in order */
 	int nargs;
 	char **args;
