@@ -102,100 +102,10 @@ smtp_probe_event(struct smtp_probe *p, const struct smtp_event *ev)
 		    smtp_session_awaiting(p->session));
 }
 
-size_t
-probe_send(struct smtp_probe *p, const char *fmt, ...)
-{
-	va_list ap;
-	char *line, *err = NULL;
-	size_t idx = SIZE_MAX;
-
-	va_start(ap, fmt);
-	line = xvasprintf(fmt, ap);
-	va_end(ap);
-	if (smtp_client_send(p->client, line, strlen(line), &err) == 0)
-		idx = smtp_session_nstages(p->session) - 1;
-	else {
-		smtp_session_note(p->session, "probe: %s", err);
-		free(err);
-	}
-	free(line);
-	return idx;
-}
-
-void
-probe_enhanced_at(const struct smtp_probe *p, size_t idx, char *out)
-{
-	const struct smtp_stage *st;
-
-	out[0] = '\0';
-	if (idx == SIZE_MAX || p->session == NULL)
-		return;
-	st = smtp_session_stage(p->session, idx);
-	if (st != NULL)
-		(void)snprintf(out, 16, "%s", st->enhanced);
-}
-
-int
-probe_code_at(const struct smtp_probe *p, size_t idx)
-{
-	const struct smtp_stage *st;
-
-	if (idx == SIZE_MAX || p->session == NULL)
-		return 0;
-	st = smtp_session_stage(p->session, idx);
-	return st != NULL ? st->code : 0;
-}
-
-const char *
-probe_sender(const struct smtp_probe *p)
-{
-	return p->from != NULL ? p->from : "";
-}
-
 /*
  * The steps.  Each sends what comes next in p->phase and returns 1, or
  * returns 0 when the probe is done on this connection (QUIT follows).
  */
-/* The index of the last EHLO stage answered 2xx, or SIZE_MAX. */
-static size_t
-last_ehlo(const struct smtp_probe *p)
-{
-	const struct smtp_stage *st;
-	size_t i = smtp_session_nstages(p->session);
-
-	while (i-- > 0) {
-		st = smtp_session_stage(p->session, i);
-		if (st->kind == SMTP_STAGE_EHLO && is2(st->code))
-			return i;
-	}
-	return SIZE_MAX;
-}
-
-int
-probe_step_ehlo(struct smtp_probe *p)
-{
-	if (p->phase == 0 && smtp_session_caps(p->session)->valid) {
-		/* The runner's preamble (STARTTLS, AUTH) said EHLO. */
-		p->ix[IX_EHLO] = last_ehlo(p);
-		p->phase = 2;
-	}
-	if (p->phase == 0) {
-		p->phase = 1;
-		p->ix[IX_EHLO] = probe_send(p, "EHLO %s", p->helo);
-		if (p->ix[IX_EHLO] != SIZE_MAX)
-			return 1;
-	}
-	if (p->phase == 1) {
-		p->phase = 2;
-		if (!is2(probe_code_at(p, p->ix[IX_EHLO]))) {
-			/* No ESMTP: plain HELO keeps the probe going. */
-			(void)probe_send(p, "HELO %s", p->helo);
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* AUTH PLAIN without credentials: offered, and cancelled if it began. */
 static int
 step_auth(struct smtp_probe *p)
