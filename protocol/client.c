@@ -57,6 +57,8 @@ struct smtp_client {
 
 	/* body streaming: from a file (body_fd) or a caller's source */
 	int body_on;
+	int body_raw; /* --raw-data: no normalisation, no dot-stuffing */
+	char body_tail[2]; /* raw: the last two octets sent */
 	smtp_body_read_cb *body_read;
 	void *body_arg;
 	int body_fd;
@@ -145,6 +147,7 @@ body_stop(struct smtp_client *c)
 		(void)close(c->body_fd);
 	c->body_fd = -1;
 	c->body_on = 0;
+	c->body_raw = 0;
 	c->body_read = NULL;
 	c->body_arg = NULL;
 	free(c->body_path);
@@ -588,6 +591,48 @@ smtp_client_flush(struct smtp_client *c)
 
 /* ---- body streaming ----------------------------------------------- */
 
+/*
+ * --raw-data: n octets of c->inbuf exactly as the file holds them (n 0:
+ * the end: CRLF unless the content ended with one, then ".\r\n").
+ * Returns -1 when the body is over.
+ */
+static int
+body_raw_feed(struct smtp_client *c, size_t n)
+{
+	struct buf *out = smtp_session_body_buf(c->session);
+	char *summary;
+	int crlf;
+
+	if (out == NULL)
+		fatalx("body write outside content state");
+	if (n > 0) {
+		if (buf_add(out, c->inbuf, n) == -1)
+			fatalx("message content over the output cap");
+		smtp_session_body_commit(c->session, n);
+		c->stats.wire_bytes += n;
+		if (n >= 2)
+			memcpy(c->body_tail, c->inbuf + n - 2, 2);
+		else {
+			c->body_tail[0] = c->body_tail[1];
+			c->body_tail[1] = c->inbuf[0];
+		}
+		return 0;
+	}
+	crlf = c->stats.wire_bytes == 0 ||
+	    (c->body_tail[0] == '\r' && c->body_tail[1] == '\n');
+	if (buf_add(out, crlf ? ".\r\n" : "\r\n.\r\n", crlf ? 3 : 5) == -1)
+		fatalx("message content over the output cap");
+	smtp_session_body_commit(c->session, crlf ? 3 : 5);
+	summary = xasprintf("[raw message content from %s: %llu octets as "
+	                    "they are, not normalised or dot-stuffed] .",
+	    c->body_path, (unsigned long long)c->stats.wire_bytes);
+	c->stats.wire_bytes += crlf ? 3 : 5;
+	smtp_session_body_end(c->session, summary);
+	free(summary);
+	body_stop(c);
+	return -1;
+}
+
 static void
 body_pump(struct smtp_client *c)
 {
@@ -619,6 +664,11 @@ body_pump(struct smtp_client *c)
 		 * CLIENT_BODY_LOW + 2 * CLIENT_BODY_CHUNK is ever queued, far
 		 * below the session's cap.
 		 */
+		if (c->body_raw) {
+			if (body_raw_feed(c, (size_t)n) == -1)
+				return;
+			continue;
+		}
 		if ((out = smtp_session_body_buf(c->session)) != NULL) {
 			before = buf_used(out);
 			if ((n == 0 ? smtp_dotstuff_finish(&c->ds, out)
@@ -668,10 +718,12 @@ body_pump(struct smtp_client *c)
 
 static int
 body_start(struct smtp_client *c, smtp_body_read_cb *rd, void *arg,
-    const char *label, int fd)
+    const char *label, int fd, int raw)
 {
 	body_stop(c);
 	c->body_on = 1;
+	c->body_raw = raw;
+	c->body_tail[0] = c->body_tail[1] = '\0';
 	c->body_read = rd;
 	c->body_arg = arg;
 	c->body_fd = fd;
@@ -708,8 +760,8 @@ body_file_read(void *arg, char *buf, size_t cap, char **errstr)
 	return n;
 }
 
-int
-smtp_client_body_file(struct smtp_client *c, const char *path, char **errstr)
+static int
+body_file(struct smtp_client *c, const char *path, int raw, char **errstr)
 {
 	int fd;
 
@@ -717,7 +769,20 @@ smtp_client_body_file(struct smtp_client *c, const char *path, char **errstr)
 		return -1;
 	if ((fd = localfile_open(path, "the body", 0, NULL, errstr)) == -1)
 		return -1;
-	return body_start(c, body_file_read, c, path, fd);
+	return body_start(c, body_file_read, c, path, fd, raw);
+}
+
+int
+smtp_client_body_file(struct smtp_client *c, const char *path, char **errstr)
+{
+	return body_file(c, path, 0, errstr);
+}
+
+int
+smtp_client_body_file_raw(
+    struct smtp_client *c, const char *path, char **errstr)
+{
+	return body_file(c, path, 1, errstr);
 }
 
 int
@@ -726,7 +791,7 @@ smtp_client_body_source(struct smtp_client *c, smtp_body_read_cb *rd, void *arg,
 {
 	if (body_check_state(c, errstr) == -1)
 		return -1;
-	return body_start(c, rd, arg, label, -1);
+	return body_start(c, rd, arg, label, -1, 0);
 }
 
 void

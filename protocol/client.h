@@ -71,6 +71,14 @@ void smtp_client_flush(struct smtp_client *);
 int smtp_client_body_file(
     struct smtp_client *, const char *path, char **errstr);
 /*
+ * As smtp_client_body_file(), but the file's octets go as they are: no
+ * CRLF normalisation and no dot-stuffing (to reproduce what a broken
+ * client sent); the final "." is still added, after a CRLF unless the
+ * file ends with one.
+ */
+int smtp_client_body_file_raw(
+    struct smtp_client *, const char *path, char **errstr);
+/*
  * A source of message content: copies at most cap bytes into buf and
  * returns the count, 0 at the end, or -1 with *errstr (allocated) when
  * the content cannot be produced.

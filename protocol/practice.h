@@ -57,6 +57,11 @@ struct practice_opts {
 	int require_tls;
 	/* MAIL before a successful AUTH gets 530 5.7.0 (RFC 4954 6). */
 	int require_auth;
+	/* A receiver open to SMTP smuggling: a line ended by a bare LF
+	 * counts as a line, so <LF>.<LF>, <LF>.<CR><LF> and <CR><LF>.<LF>
+	 * end the data.  0: only <CR><LF>.<CR><LF> does (RFC 5321
+	 * 4.1.1.4). */
+	int lenient_eod;
 };
 
 #define PRACTICE_MAX_CONNS 1000

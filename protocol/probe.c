@@ -21,6 +21,7 @@
  * a verdict without any I/O.
  */
 #include "protocol/probe.h"
+#include "protocol/probe_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,48 +48,6 @@ is2(int code)
 }
 
 /* ---- the runner --------------------------------------------------- */
-
-struct pline {
-	char *text; /* "C: ..." / "S: ..." (escaped) */
-	unsigned conn;
-	int kind; /* stage kind it belongs to, -1: none */
-	size_t stage; /* its stage index, SIZE_MAX: none */
-	int first; /* the first server line answering its stage */
-};
-
-/* Stage indexes of the commands a probe judges (SIZE_MAX: not sent). */
-enum {
-	IX_EHLO,
-	IX_MAIL,
-	IX_RCPT,
-	IX_AUTH,
-	IX_VRFY_KNOWN,
-	IX_VRFY_UNKNOWN,
-	IX_EXPN,
-	IX_SIZE_OVER,
-	IX_SIZE_OK,
-	IX_PIPE_FIRST,
-	IX_PIPE_LAST,
-	IX_COUNT
-};
-
-struct smtp_probe {
-	char *name;
-	char *helo, *from, *rcpt;
-	struct smtp_client *client;
-	struct smtp_session *session;
-	unsigned conn; /* 1, 2 */
-	int early; /* this connection talks before the greeting */
-	int early_done;
-	int phase;
-	size_t ix[IX_COUNT];
-	struct smtp_probe_facts facts;
-	struct pline *lines;
-	size_t nlines;
-	int done; /* no further connection wanted */
-	int cancelled;
-	char *failure; /* smtp_probe_abandon's reason, or NULL */
-};
 
 static void
 line_add(struct smtp_probe *p, const char *prefix, const char *t, size_t n,
@@ -143,121 +102,26 @@ smtp_probe_event(struct smtp_probe *p, const struct smtp_event *ev)
 		    smtp_session_awaiting(p->session));
 }
 
-/* Sends a command; returns its stage index, or SIZE_MAX. */
-static size_t psend(struct smtp_probe *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static size_t
-psend(struct smtp_probe *p, const char *fmt, ...)
-{
-	va_list ap;
-	char *line, *err = NULL;
-	size_t idx = SIZE_MAX;
-
-	va_start(ap, fmt);
-	line = xvasprintf(fmt, ap);
-	va_end(ap);
-	if (smtp_client_send(p->client, line, strlen(line), &err) == 0)
-		idx = smtp_session_nstages(p->session) - 1;
-	else {
-		smtp_session_note(p->session, "probe: %s", err);
-		free(err);
-	}
-	free(line);
-	return idx;
-}
-
-/* The enhanced code of stage idx into out[16] ("" when none). */
-static void
-enhanced_at(const struct smtp_probe *p, size_t idx, char *out)
-{
-	const struct smtp_stage *st;
-
-	out[0] = '\0';
-	if (idx == SIZE_MAX || p->session == NULL)
-		return;
-	st = smtp_session_stage(p->session, idx);
-	if (st != NULL)
-		(void)snprintf(out, 16, "%s", st->enhanced);
-}
-
-static int
-code_at(const struct smtp_probe *p, size_t idx)
-{
-	const struct smtp_stage *st;
-
-	if (idx == SIZE_MAX || p->session == NULL)
-		return 0;
-	st = smtp_session_stage(p->session, idx);
-	return st != NULL ? st->code : 0;
-}
-
-static const char *
-sender(const struct smtp_probe *p)
-{
-	return p->from != NULL ? p->from : "";
-}
-
 /*
  * The steps.  Each sends what comes next in p->phase and returns 1, or
  * returns 0 when the probe is done on this connection (QUIT follows).
  */
-/* The index of the last EHLO stage answered 2xx, or SIZE_MAX. */
-static size_t
-last_ehlo(const struct smtp_probe *p)
-{
-	const struct smtp_stage *st;
-	size_t i = smtp_session_nstages(p->session);
-
-	while (i-- > 0) {
-		st = smtp_session_stage(p->session, i);
-		if (st->kind == SMTP_STAGE_EHLO && is2(st->code))
-			return i;
-	}
-	return SIZE_MAX;
-}
-
-static int
-step_ehlo(struct smtp_probe *p)
-{
-	if (p->phase == 0 && smtp_session_caps(p->session)->valid) {
-		/* The runner's preamble (STARTTLS, AUTH) said EHLO. */
-		p->ix[IX_EHLO] = last_ehlo(p);
-		p->phase = 2;
-	}
-	if (p->phase == 0) {
-		p->phase = 1;
-		p->ix[IX_EHLO] = psend(p, "EHLO %s", p->helo);
-		if (p->ix[IX_EHLO] != SIZE_MAX)
-			return 1;
-	}
-	if (p->phase == 1) {
-		p->phase = 2;
-		if (!is2(code_at(p, p->ix[IX_EHLO]))) {
-			/* No ESMTP: plain HELO keeps the probe going. */
-			(void)psend(p, "HELO %s", p->helo);
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* AUTH PLAIN without credentials: offered, and cancelled if it began. */
 static int
 step_auth(struct smtp_probe *p)
 {
-	if (step_ehlo(p))
+	if (probe_step_ehlo(p))
 		return 1;
 	switch (p->phase) {
 	case 2:
 		p->phase = 3;
-		p->ix[IX_AUTH] = psend(p, "AUTH PLAIN");
+		p->ix[IX_AUTH] = probe_send(p, "AUTH PLAIN");
 		return 1;
 	case 3:
 		p->phase = 4;
 		/* "*" cancels an exchange the server began (RFC 4954). */
-		if (code_at(p, p->ix[IX_AUTH]) == 334) {
-			(void)psend(p, "*");
+		if (probe_code_at(p, p->ix[IX_AUTH]) == 334) {
+			(void)probe_send(p, "*");
 			return 1;
 		}
 		return 0;
@@ -275,12 +139,13 @@ step_starttls(struct smtp_probe *p)
 	switch (p->phase) {
 	case 4:
 		p->phase = 5;
-		p->ix[IX_MAIL] = psend(p, "MAIL FROM:<%s>", sender(p));
+		p->ix[IX_MAIL] =
+		    probe_send(p, "MAIL FROM:<%s>", probe_sender(p));
 		return 1;
 	case 5:
 		p->phase = 6;
-		if (is2(code_at(p, p->ix[IX_MAIL]))) {
-			(void)psend(p, "RSET");
+		if (is2(probe_code_at(p, p->ix[IX_MAIL]))) {
+			(void)probe_send(p, "RSET");
 			return 1;
 		}
 		return 0;
@@ -292,21 +157,22 @@ step_starttls(struct smtp_probe *p)
 static int
 step_relay(struct smtp_probe *p)
 {
-	if (step_ehlo(p))
+	if (probe_step_ehlo(p))
 		return 1;
 	switch (p->phase++) {
 	case 2:
-		p->ix[IX_MAIL] = psend(p, "MAIL FROM:<%s>", sender(p));
+		p->ix[IX_MAIL] =
+		    probe_send(p, "MAIL FROM:<%s>", probe_sender(p));
 		return 1;
 	case 3:
-		if (!is2(code_at(p, p->ix[IX_MAIL])))
+		if (!is2(probe_code_at(p, p->ix[IX_MAIL])))
 			return 0;
-		p->ix[IX_RCPT] = psend(p, "RCPT TO:<%s>",
+		p->ix[IX_RCPT] = probe_send(p, "RCPT TO:<%s>",
 		    p->rcpt != NULL ? p->rcpt : PROBE_FOREIGN_RCPT);
 		return 1;
 	case 4:
 		/* Never DATA: end the transaction. */
-		(void)psend(p, "RSET");
+		(void)probe_send(p, "RSET");
 		return 1;
 	default:
 		return 0;
@@ -336,19 +202,19 @@ step_vrfy(struct smtp_probe *p)
 	const char *known = p->rcpt != NULL ? p->rcpt : "postmaster";
 	char *unknown;
 
-	if (step_ehlo(p))
+	if (probe_step_ehlo(p))
 		return 1;
 	switch (p->phase++) {
 	case 2:
-		p->ix[IX_VRFY_KNOWN] = psend(p, "VRFY %s", known);
+		p->ix[IX_VRFY_KNOWN] = probe_send(p, "VRFY %s", known);
 		return 1;
 	case 3:
 		unknown = unknown_like(known);
-		p->ix[IX_VRFY_UNKNOWN] = psend(p, "VRFY %s", unknown);
+		p->ix[IX_VRFY_UNKNOWN] = probe_send(p, "VRFY %s", unknown);
 		free(unknown);
 		return 1;
 	case 4:
-		p->ix[IX_EXPN] = psend(p, "EXPN %s", known);
+		p->ix[IX_EXPN] = probe_send(p, "EXPN %s", known);
 		return 1;
 	default:
 		return 0;
@@ -364,12 +230,12 @@ step_pipelining(struct smtp_probe *p)
 		/* The early EHLO was sent by the runner; answered: done. */
 		if (p->ix[IX_EHLO] == SIZE_MAX && p->phase == 0) {
 			p->phase++;
-			p->ix[IX_EHLO] = psend(p, "EHLO %s", p->helo);
+			p->ix[IX_EHLO] = probe_send(p, "EHLO %s", p->helo);
 			return 1;
 		}
 		return 0;
 	}
-	if (step_ehlo(p))
+	if (probe_step_ehlo(p))
 		return 1;
 	switch (p->phase++) {
 	case 2:
@@ -377,10 +243,11 @@ step_pipelining(struct smtp_probe *p)
 			return 0;
 		/* RFC 2920 3.1: MAIL, RCPT, RSET anywhere, NOOP last. */
 		smtp_session_pipeline_begin(p->session);
-		p->ix[IX_PIPE_FIRST] = psend(p, "MAIL FROM:<%s>", sender(p));
-		(void)psend(p, "RCPT TO:<postmaster>");
-		(void)psend(p, "RSET");
-		p->ix[IX_PIPE_LAST] = psend(p, "NOOP");
+		p->ix[IX_PIPE_FIRST] =
+		    probe_send(p, "MAIL FROM:<%s>", probe_sender(p));
+		(void)probe_send(p, "RCPT TO:<postmaster>");
+		(void)probe_send(p, "RSET");
+		p->ix[IX_PIPE_LAST] = probe_send(p, "NOOP");
 		smtp_session_pipeline_end(p->session);
 		smtp_client_flush(p->client);
 		return 1;
@@ -394,29 +261,29 @@ step_size(struct smtp_probe *p)
 {
 	const struct smtp_caps *caps = smtp_session_caps(p->session);
 
-	if (step_ehlo(p))
+	if (probe_step_ehlo(p))
 		return 1;
 	if (!smtp_caps_has(caps, SMTP_CAP_SIZE) || caps->size_limit == 0)
 		return 0;
 	switch (p->phase++) {
 	case 2:
-		p->ix[IX_SIZE_OVER] = psend(p, "MAIL FROM:<%s> SIZE=%llu",
-		    sender(p), (unsigned long long)caps->size_limit + 1);
+		p->ix[IX_SIZE_OVER] = probe_send(p, "MAIL FROM:<%s> SIZE=%llu",
+		    probe_sender(p), (unsigned long long)caps->size_limit + 1);
 		return 1;
 	case 3:
-		if (is2(code_at(p, p->ix[IX_SIZE_OVER]))) {
-			(void)psend(p, "RSET");
+		if (is2(probe_code_at(p, p->ix[IX_SIZE_OVER]))) {
+			(void)probe_send(p, "RSET");
 			return 1;
 		}
 		p->phase++;
 		FALLTHROUGH;
 	case 4:
 		p->ix[IX_SIZE_OK] =
-		    psend(p, "MAIL FROM:<%s> SIZE=1024", sender(p));
+		    probe_send(p, "MAIL FROM:<%s> SIZE=1024", probe_sender(p));
 		return 1;
 	case 5:
-		if (is2(code_at(p, p->ix[IX_SIZE_OK]))) {
-			(void)psend(p, "RSET");
+		if (is2(probe_code_at(p, p->ix[IX_SIZE_OK]))) {
+			(void)probe_send(p, "RSET");
 			return 1;
 		}
 		return 0;
@@ -438,6 +305,8 @@ step(struct smtp_probe *p)
 		return step_vrfy(p);
 	if (strcmp(p->name, "pipelining") == 0)
 		return step_pipelining(p);
+	if (strcmp(p->name, "smuggling") == 0)
+		return probe_smuggle_step(p);
 	return step_size(p);
 }
 
@@ -467,7 +336,7 @@ smtp_probe_step(struct smtp_probe *p)
 	    smtp_session_state(s) == SMTP_STATE_GREETING) {
 		p->early_done = 1;
 		/* Right after connect, before any greeting was read. */
-		p->ix[IX_EHLO] = psend(p, "EHLO %s", p->helo);
+		p->ix[IX_EHLO] = probe_send(p, "EHLO %s", p->helo);
 		p->facts.early_sent = 1;
 		return;
 	}
@@ -486,6 +355,34 @@ smtp_probe_step(struct smtp_probe *p)
 	}
 }
 
+/* The greeting, EHLO and what it offered, into the facts. */
+static void
+collect_greeting(struct smtp_probe *p)
+{
+	struct smtp_probe_facts *f = &p->facts;
+	const struct smtp_caps *caps = smtp_session_caps(p->session);
+	const struct smtp_stage *st;
+	size_t i;
+
+	f->greeting_code = greeting_code(p);
+	f->ehlo_code = probe_code_at(p, p->ix[IX_EHLO]);
+	f->starttls = !f->tls && smtp_session_is_tls(p->session);
+	f->authenticated = smtp_session_is_authenticated(p->session);
+	if (caps->valid) {
+		f->caps = caps->flags;
+		f->nauth = caps->nauth;
+		f->size_limit = caps->size_limit;
+	}
+	for (i = 0; i < smtp_session_nstages(p->session); i++) {
+		st = smtp_session_stage(p->session, i);
+		if (st->kind == SMTP_STAGE_GREETING && st->text != NULL) {
+			(void)snprintf(f->greeting, sizeof f->greeting, "%.*s",
+			    (int)st->text_len, st->text);
+			break;
+		}
+	}
+}
+
 /* After a connection: its reply codes into the facts. */
 static void
 collect(struct smtp_probe *p)
@@ -495,13 +392,19 @@ collect(struct smtp_probe *p)
 	const struct smtp_stage *st;
 	size_t i;
 
+	if (strcmp(p->name, "smuggling") == 0) {
+		if (p->conn == 1 || f->greeting_code == 0)
+			collect_greeting(p);
+		probe_smuggle_collect(p);
+		return;
+	}
 	if (p->conn == 2) {
 		f->early_greeting_code = greeting_code(p);
-		f->early_ehlo_code = code_at(p, p->ix[IX_EHLO]);
+		f->early_ehlo_code = probe_code_at(p, p->ix[IX_EHLO]);
 		return;
 	}
 	f->greeting_code = greeting_code(p);
-	f->ehlo_code = code_at(p, p->ix[IX_EHLO]);
+	f->ehlo_code = probe_code_at(p, p->ix[IX_EHLO]);
 	f->starttls = !f->tls && smtp_session_is_tls(p->session);
 	f->authenticated = smtp_session_is_authenticated(p->session);
 	if (caps->valid) {
@@ -509,18 +412,18 @@ collect(struct smtp_probe *p)
 		f->nauth = caps->nauth;
 		f->size_limit = caps->size_limit;
 	}
-	f->mail_code = code_at(p, p->ix[IX_MAIL]);
-	f->rcpt_code = code_at(p, p->ix[IX_RCPT]);
-	f->auth_code = code_at(p, p->ix[IX_AUTH]);
-	f->vrfy_known_code = code_at(p, p->ix[IX_VRFY_KNOWN]);
-	f->vrfy_unknown_code = code_at(p, p->ix[IX_VRFY_UNKNOWN]);
-	f->expn_code = code_at(p, p->ix[IX_EXPN]);
-	f->size_over_code = code_at(p, p->ix[IX_SIZE_OVER]);
-	f->size_ok_code = code_at(p, p->ix[IX_SIZE_OK]);
-	enhanced_at(p, p->ix[IX_MAIL], f->mail_enhanced);
-	enhanced_at(p, p->ix[IX_RCPT], f->rcpt_enhanced);
-	enhanced_at(p, p->ix[IX_SIZE_OVER], f->size_over_enhanced);
-	enhanced_at(p, p->ix[IX_SIZE_OK], f->size_ok_enhanced);
+	f->mail_code = probe_code_at(p, p->ix[IX_MAIL]);
+	f->rcpt_code = probe_code_at(p, p->ix[IX_RCPT]);
+	f->auth_code = probe_code_at(p, p->ix[IX_AUTH]);
+	f->vrfy_known_code = probe_code_at(p, p->ix[IX_VRFY_KNOWN]);
+	f->vrfy_unknown_code = probe_code_at(p, p->ix[IX_VRFY_UNKNOWN]);
+	f->expn_code = probe_code_at(p, p->ix[IX_EXPN]);
+	f->size_over_code = probe_code_at(p, p->ix[IX_SIZE_OVER]);
+	f->size_ok_code = probe_code_at(p, p->ix[IX_SIZE_OK]);
+	probe_enhanced_at(p, p->ix[IX_MAIL], f->mail_enhanced);
+	probe_enhanced_at(p, p->ix[IX_RCPT], f->rcpt_enhanced);
+	probe_enhanced_at(p, p->ix[IX_SIZE_OVER], f->size_over_enhanced);
+	probe_enhanced_at(p, p->ix[IX_SIZE_OK], f->size_ok_enhanced);
 	if (p->ix[IX_PIPE_FIRST] != SIZE_MAX &&
 	    p->ix[IX_PIPE_LAST] != SIZE_MAX) {
 		for (i = p->ix[IX_PIPE_FIRST]; i <= p->ix[IX_PIPE_LAST]; i++) {
@@ -549,6 +452,8 @@ smtp_probe_attach(struct smtp_probe *p, struct smtp_client *c)
 		p->ix[i] = SIZE_MAX;
 	p->client = c;
 	p->session = smtp_client_session(c);
+	if (strcmp(p->name, "smuggling") == 0)
+		probe_smuggle_attach(p);
 	if (p->early)
 		smtp_session_note(p->session,
 		    "probe: connection %u talks before the greeting, as "
@@ -562,8 +467,13 @@ smtp_probe_detach(struct smtp_probe *p)
 	if (p->session == NULL)
 		return 0;
 	collect(p);
+	if (strcmp(p->name, "smuggling") == 0)
+		probe_smuggle_detach(p);
 	p->client = NULL;
 	p->session = NULL;
+	if (!p->done && !p->cancelled && p->failure == NULL &&
+	    strcmp(p->name, "smuggling") == 0 && probe_smuggle_again(p))
+		return 1;
 	/* The pipelining probe talks early on a second connection. */
 	if (!p->done && p->failure == NULL && p->conn == 1 &&
 	    strcmp(p->name, "pipelining") == 0 && p->facts.greeting_code != 0) {
@@ -620,6 +530,8 @@ is_evidence(const struct smtp_probe *p, const struct pline *l)
 	static const char *const no_caps[] = {NULL};
 	const char *n = p->name;
 
+	if (strcmp(n, "smuggling") == 0)
+		return probe_smuggle_is_evidence(l);
 	if (l->conn == 2)
 		return l->kind == SMTP_STAGE_GREETING ||
 		    (l->kind == SMTP_STAGE_EHLO &&
@@ -659,6 +571,13 @@ smtp_probe_new(
 		*errstr = xasprintf("unknown probe \"%s\"", name);
 		return NULL;
 	}
+	if (strcmp(name, "smuggling") == 0 &&
+	    (params->rcpt == NULL || params->loop == NULL)) {
+		*errstr = xstrdup("the smuggling probe delivers a message for "
+		                  "each variant it tests, so it needs --to "
+		                  "ADDRESS: a mailbox you own");
+		return NULL;
+	}
 	p = xcalloc(1, sizeof *p);
 	p->name = xstrdup(name);
 	p->helo = xstrdup(params->helo);
@@ -666,6 +585,7 @@ smtp_probe_new(
 	p->rcpt = params->rcpt != NULL ? xstrdup(params->rcpt) : NULL;
 	p->facts.port = params->port;
 	p->facts.tls = params->tls;
+	p->loop = params->loop;
 	return p;
 }
 
@@ -692,6 +612,23 @@ smtp_probe_result(const struct smtp_probe *p, struct smtp_probe_result *out)
 	} else
 		out->verdict = smtp_probe_judge(
 		    p->name, &p->facts, &out->summary, &out->meaning);
+	for (i = 0;
+	     strcmp(p->name, "smuggling") == 0 && i < SMTP_SMUGGLE_NVARIANTS;
+	     i++) {
+		const struct smtp_smuggle_fact *sf = &p->facts.smuggle[i];
+
+		if (sf->outcome == SMTP_SMUGGLE_UNTESTED)
+			continue;
+		out->evidence = xreallocarray(
+		    out->evidence, out->nevidence + 1, sizeof *out->evidence);
+		out->evidence[out->nevidence++] = sf->code != 0
+		    ? xasprintf("%s: %s (%d%s%s)",
+		          smtp_smuggle_variants[i].name,
+		          smtp_smuggle_outcome_name(sf->outcome), sf->code,
+		          sf->enhanced[0] != '\0' ? " " : "", sf->enhanced)
+		    : xasprintf("%s: %s", smtp_smuggle_variants[i].name,
+		          smtp_smuggle_outcome_name(sf->outcome));
+	}
 	for (i = 0; i < p->nlines; i++) {
 		if (!is_evidence(p, &p->lines[i]))
 			continue;
@@ -711,6 +648,7 @@ smtp_probe_free(struct smtp_probe *p)
 
 	if (p == NULL)
 		return;
+	probe_smuggle_detach(p); /* its timer */
 	for (i = 0; i < p->nlines; i++)
 		free(p->lines[i].text);
 	free(p->lines);

@@ -3,8 +3,11 @@
  * question about a server (is TLS required? is AUTH offered in plain
  * text? is it an open relay? do VRFY/EXPN reveal accounts? does it
  * honour PIPELINING and punish early talkers? does it enforce the SIZE
- * it advertises?).  No probe ever sends DATA or BDAT, so none can
- * deliver mail: a transaction is at most MAIL and RCPT, then RSET.
+ * it advertises? does it end a message at an unusual end of data?).
+ * No probe but smuggling sends DATA or BDAT, so none other can deliver
+ * mail: a transaction is at most MAIL and RCPT, then RSET.  The
+ * smuggling probe delivers one message per variant to the --to
+ * address it requires, and says so before it starts.
  *
  * A probe runs over connections its caller makes and drives (in ehlo,
  * the session host), and the result is a verdict, the evidence (the
@@ -20,6 +23,8 @@
 
 #include "protocol/client.h"
 #include "protocol/session.h"
+
+struct loop;
 
 enum smtp_probe_verdict {
 	SMTP_PROBE_GOOD = 0, /* the server does the right thing */
@@ -41,6 +46,40 @@ extern const struct smtp_probe_info smtp_probes[];
 const struct smtp_probe_info *smtp_probe_find(const char *name);
 /* "good", "neutral", "PROBLEM", "failed", "inconclusive". */
 const char *smtp_probe_verdict_name(enum smtp_probe_verdict);
+
+/*
+ * The smuggling probe: the end-of-data sequences it tries, one
+ * connection each, in this order (smtp_smuggle_variants, NULL-named
+ * end), and what became of each.
+ */
+#define SMTP_SMUGGLE_NVARIANTS 7
+
+struct smtp_smuggle_variant {
+	const char *name; /* "<LF>.<LF>" */
+	const char *bytes; /* "\n.\n" */
+	size_t len;
+	int bare_lf; /* holds a LF without its CR */
+};
+
+extern const struct smtp_smuggle_variant smtp_smuggle_variants[];
+
+enum smtp_smuggle_outcome {
+	SMTP_SMUGGLE_UNTESTED = 0, /* no connection got that far */
+	SMTP_SMUGGLE_EARLY, /* a 2xx before the correct end: ended there */
+	SMTP_SMUGGLE_REJECTED, /* a 4xx/5xx (before or after the end) */
+	SMTP_SMUGGLE_CONTENT, /* accepted at the correct end: content */
+	SMTP_SMUGGLE_REFUSED, /* MAIL, RCPT or DATA was refused first */
+	SMTP_SMUGGLE_CLOSED, /* the connection ended with no answer */
+};
+
+/* "ended early", "rejected", "content", "not reached", ... */
+const char *smtp_smuggle_outcome_name(enum smtp_smuggle_outcome);
+
+struct smtp_smuggle_fact {
+	enum smtp_smuggle_outcome outcome;
+	int code; /* the answer (or REFUSED: the refusal) */
+	char enhanced[16];
+};
 
 /*
  * What a probe learnt.  Reply codes are 0 when the command was not sent
@@ -70,6 +109,9 @@ struct smtp_probe_facts {
 	int size_over_code; /* MAIL ... SIZE=limit+1 */
 	int size_ok_code; /* MAIL ... SIZE=1024 */
 	char size_over_enhanced[16], size_ok_enhanced[16];
+	char greeting[128]; /* the greeting's first line (raw, for
+	                     * telling the software) */
+	struct smtp_smuggle_fact smuggle[SMTP_SMUGGLE_NVARIANTS];
 };
 
 struct smtp_probe_result {
@@ -88,6 +130,8 @@ struct smtp_probe_params {
 	                   * address that exists; NULL: defaults */
 	int port; /* the port probed (25 is judged as a public MX) */
 	int tls; /* implicit TLS from the first byte */
+	struct loop *loop; /* the caller's loop (the smuggling probe's
+	                    * pause); needed by that probe only */
 };
 
 /*
@@ -103,6 +147,10 @@ char *smtp_probe_refusal_why(int code, const char *enhanced);
  * allocated.  Pure: no I/O.
  */
 enum smtp_probe_verdict smtp_probe_judge(const char *name,
+    const struct smtp_probe_facts *, char **summary, char **meaning);
+
+/* The smuggling probe's verdict (protocol/probe_smuggle.c).  Pure. */
+enum smtp_probe_verdict smtp_probe_judge_smuggling(
     const struct smtp_probe_facts *, char **summary, char **meaning);
 
 struct smtp_probe; /* one probe in progress */

@@ -5,6 +5,10 @@
  * RFC 3207 (STARTTLS), RFC 4954 (AUTH), RFC 2920 (PIPELINING), RFC 1870
  * (SIZE).
  *
+ * The smuggling verdict names the variants the server ended early at,
+ * and the setting or version that closes them where the greeting names
+ * the software (Postfix, Exim, sendmail).
+ *
  * A verdict is a pure function of the facts a probe gathered (reply
  * codes of the steps it judges, what was offered): no I/O, so every
  * verdict can be unit-tested with a struct of codes.  The runner that
@@ -15,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "core/buf.h"
 #include "core/xmalloc.h"
 
 const struct smtp_probe_info smtp_probes[] = {
@@ -31,6 +37,11 @@ const struct smtp_probe_info smtp_probes[] = {
     {"size",
         "does the server enforce the SIZE it advertises? (declared size "
         "only, no data)"},
+    /* issue 22: the one probe that sends DATA (needs --to) */
+    {"smuggling",
+        "does the server end a message at an end-of-data other than "
+        "<CR><LF>.<CR><LF> (SMTP smuggling)? (delivers a message per "
+        "variant to --to)"},
     {NULL, NULL},
 };
 
@@ -501,6 +512,128 @@ smtp_probe_judge(const char *name, const struct smtp_probe_facts *f,
 		return judge_pipelining(f, summary, meaning);
 	if (strcmp(name, "size") == 0)
 		return judge_size(f, summary, meaning);
+	if (strcmp(name, "smuggling") == 0)
+		return smtp_probe_judge_smuggling(f, summary, meaning);
 	return verdict(
 	    summary, meaning, SMTP_PROBE_FAILED, "unknown probe", "");
+}
+
+/* ---- the smuggling verdict (variants: protocol/probe_smuggle.c) ---- */
+
+/* 1 when word (lower case) is in text, in any case. */
+static int
+names(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (; *text != '\0'; text++)
+		if (strncasecmp(text, word, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Where the greeting names the software: what closes the early ends. */
+static const char *
+fix_for(const char *greeting)
+{
+	if (names(greeting, "ehlo practice"))
+		return "The practice server plays this receiver when started "
+		       "with --lenient-eod; without it, only "
+		       "<CR><LF>.<CR><LF> ends the data.";
+	if (names(greeting, "postfix"))
+		return "Postfix: set smtpd_forbid_bare_newline = yes (Postfix "
+		       "3.5.24, 3.6.14, 3.7.10, 3.8.5 and later; the default "
+		       "from 3.9) and keep smtpd_forbid_bare_newline_exclusions "
+		       "(default $mynetworks) to hosts you trust; on older "
+		       "versions smtpd_data_restrictions = "
+		       "reject_unauth_pipelining blocks the attack "
+		       "(CVE-2023-51764).";
+	if (names(greeting, "exim"))
+		return "Exim: upgrade to 4.97.1 or later, which takes only "
+		       "<CR><LF>.<CR><LF> as the end of data (CVE-2023-51766).";
+	if (names(greeting, "sendmail"))
+		return "sendmail: upgrade to 8.18.1 or later, which refuses "
+		       "bare CR and LF by default (CVE-2023-51765).";
+	return "The greeting does not name the software: look for its "
+	       "fix for the SMTP smuggling advisories of December 2023 "
+	       "(a receiver must take only <CR><LF>.<CR><LF> as the end "
+	       "of data, RFC 5321 4.1.1.4, and refuse bare CR and LF, "
+	       "2.3.8).";
+}
+
+enum smtp_probe_verdict
+smtp_probe_judge_smuggling(
+    const struct smtp_probe_facts *f, char **summary, char **meaning)
+{
+	struct buf early;
+	const struct smtp_smuggle_fact *refused = NULL;
+	size_t i, nearly = 0, ntested = 0, nrejected = 0;
+	char *why;
+
+	buf_init(&early, 0);
+	for (i = 0; i < SMTP_SMUGGLE_NVARIANTS; i++) {
+		switch (f->smuggle[i].outcome) {
+		case SMTP_SMUGGLE_EARLY:
+			if (nearly++ > 0)
+				(void)buf_add_str(&early, ", ");
+			(void)buf_add_str(
+			    &early, smtp_smuggle_variants[i].name);
+			FALLTHROUGH;
+		case SMTP_SMUGGLE_CONTENT:
+			ntested++;
+			break;
+		case SMTP_SMUGGLE_REJECTED:
+			ntested++;
+			nrejected++;
+			break;
+		case SMTP_SMUGGLE_REFUSED:
+			if (refused == NULL)
+				refused = &f->smuggle[i];
+			break;
+		default:
+			break;
+		}
+	}
+	(void)buf_add(&early, "", 1);
+	if (nearly > 0) {
+		*summary = xasprintf("the server ends a message early at %s: "
+		                     "a smuggling attack can use %s",
+		    (const char *)buf_peek(&early), nearly > 1 ? "them" : "it");
+		*meaning = xasprintf(
+		    "A server that takes these sequences for the end of data "
+		    "lets a sender hide a second message (with a forged "
+		    "sender) inside the first, where the sending server saw "
+		    "only content: SMTP smuggling. %s",
+		    fix_for(f->greeting));
+		buf_reset(&early);
+		return SMTP_PROBE_PROBLEM;
+	}
+	buf_reset(&early);
+	if (ntested == 0 && refused != NULL) {
+		why = smtp_probe_refusal_why(refused->code, refused->enhanced);
+		*summary = xasprintf("inconclusive: the message was refused "
+		                     "before its content with %s",
+		    why);
+		*meaning = xstrdup("No variant could be sent. Give an "
+		                   "accepted sender and recipient with --from "
+		                   "and --to (and --starttls, --auth where the "
+		                   "server wants them).");
+		free(why);
+		return SMTP_PROBE_INCONCLUSIVE;
+	}
+	if (ntested == 0) {
+		*summary = xstrdup("no variant got an answer");
+		*meaning = xstrdup("No verdict: the connections ended before "
+		                   "the server answered; see the dialogue "
+		                   "above.");
+		return SMTP_PROBE_FAILED;
+	}
+	*summary = xasprintf("no variant ended a message early (%zu of %d "
+	                     "tested: %zu rejected, %zu taken as content)",
+	    ntested, SMTP_SMUGGLE_NVARIANTS, nrejected, ntested - nrejected);
+	*meaning = xstrdup(
+	    "As a receiver this server takes only <CR><LF>.<CR><LF> for "
+	    "the end of data (RFC 5321 4.1.1.4), so the smuggling variants "
+	    "tried here cannot hide a second message in the first.");
+	return SMTP_PROBE_GOOD;
 }

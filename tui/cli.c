@@ -84,6 +84,9 @@ enum {
 	OPT_GREET_PAUSE,
 	OPT_LESSON_DIR,
 	OPT_LESSON_CHECK,
+	/* issue 22: the practice server as a receiver open to smuggling */
+	OPT_LENIENT_EOD,
+	OPT_RAW_DATA,
 };
 
 struct cli_option {
@@ -155,6 +158,9 @@ static const struct cli_option cli_options[] = {
     {{"greet-pause", required_argument, NULL, OPT_GREET_PAUSE}, CLI_O_PRACTICE},
     {{"dir", required_argument, NULL, OPT_LESSON_DIR}, CLI_O_LESSON},
     {{"check", required_argument, NULL, OPT_LESSON_CHECK}, CLI_O_LESSON},
+    /* issue 22 */
+    {{"lenient-eod", no_argument, NULL, OPT_LENIENT_EOD}, CLI_O_PRACTICE},
+    {{"raw-data", required_argument, NULL, OPT_RAW_DATA}, CLI_O_RAWDATA},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -387,6 +393,12 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_INBOX:
 			o->inbox = 1;
+			break;
+		case OPT_LENIENT_EOD:
+			o->lenient_eod = 1;
+			break;
+		case OPT_RAW_DATA:
+			o->raw_data = optarg;
 			break;
 		case OPT_LIMIT:
 			if (parse_limit(optarg, &o->limit) == -1)

@@ -30,6 +30,7 @@
 /* issue 16: teaching */
 #define CLI_O_TEACH_LIST 0x10000 /* --list (ehlo explain, ehlo lesson) */
 #define CLI_O_LESSON 0x20000 /* --dir DIR, --check FILE (ehlo lesson) */
+#define CLI_O_RAWDATA 0x1000 /* --raw-data FILE (issue 22; ehlo run) */
 
 /* A repeatable option's values, in command-line order. */
 struct cli_list {
@@ -99,6 +100,10 @@ struct cli_opts {
 	long greet_pause_ms; /* practice: --greet-pause MS (0: none) */
 	const char *lesson_dir; /* lesson: --dir DIR */
 	const char *lesson_check; /* lesson: --check FILE */
+	/* issue 22: --lenient-eod (CLI_O_PRACTICE), --raw-data FILE
+	 * (CLI_O_RAWDATA: /body alone sends FILE unnormalised) */
+	int lenient_eod;
+	const char *raw_data;
 	/* positional arguments after the subcommand, in order */
 	int nargs;
 	char **args;

@@ -128,7 +128,8 @@ cmd_practice(int argc, char *argv[])
 			    "usage: ehlo practice [--listen ADDR:PORT] "
 			    "[--require-tls] [--require-auth]\n"
 			    "                     [--greet-pause MS] "
-			    "[--max-conns N] [--max-per-addr N] | --inbox\n"
+			    "[--max-conns N] [--max-per-addr N]\n"
+			    "                     [--lenient-eod] | --inbox\n"
 			    "  runs the practice server (default "
 			    "127.0.0.1:2525) until Ctrl-C;\n"
 			    "  --require-tls   MAIL and AUTH before "
@@ -141,6 +142,9 @@ cmd_practice(int argc, char *argv[])
 			    "--max-per-addr N (default 300)\n"
 			    "    limit connections: past them the "
 			    "stalest gives way, or 421 4.7.0\n"
+			    "  --lenient-eod   plays a receiver open to SMTP "
+			    "smuggling: <LF>.<LF> (a bare LF)\n"
+			    "    ends the data too (try: ehlo probe smuggling)\n"
 			    "  --inbox lists the messages it delivered");
 			return EXIT_OK;
 		}
@@ -170,6 +174,7 @@ cmd_practice(int argc, char *argv[])
 	po.log = practice_print_log;
 	po.max_conns = o.max_conns;
 	po.max_per_addr = o.max_per_addr;
+	po.lenient_eod = o.lenient_eod;
 	loop = loop_new();
 	if ((p = practice_new(loop, &po, &err)) == NULL) {
 		(void)fprintf(stderr, "ehlo: %s\n", err);
@@ -178,6 +183,10 @@ cmd_practice(int argc, char *argv[])
 		return EXIT_NETWORK;
 	}
 	practice_banner(p, &po);
+	if (po.lenient_eod)
+		(void)printf("  end of data: LENIENT (--lenient-eod): "
+		             "<LF>.<LF> ends a message, as a receiver open to "
+		             "SMTP smuggling does\n");
 	if (loop_signal_add(loop, SIGINT, practice_on_signal, loop) == -1 ||
 	    loop_signal_add(loop, SIGTERM, practice_on_signal, loop) == -1)
 		(void)fputs("ehlo: cannot catch SIGINT/SIGTERM; stop the "

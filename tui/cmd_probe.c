@@ -130,6 +130,29 @@ usage_help(void)
 	return EXIT_OK;
 }
 
+/* The smuggling probe's variants: name, outcome, code, enhanced. */
+static json_t *
+smuggle_json(const struct smtp_probe_result *r)
+{
+	json_t *a = json_array(), *v;
+	const struct smtp_smuggle_fact *f;
+	size_t i;
+
+	for (i = 0; i < SMTP_SMUGGLE_NVARIANTS; i++) {
+		f = &r->facts.smuggle[i];
+		v = json_object();
+		(void)json_object_set_new(
+		    v, "name", json_string(smtp_smuggle_variants[i].name));
+		(void)json_object_set_new(v, "outcome",
+		    json_string(smtp_smuggle_outcome_name(f->outcome)));
+		(void)json_object_set_new(v, "code", json_integer(f->code));
+		(void)json_object_set_new(
+		    v, "enhanced", json_string(f->enhanced));
+		(void)json_array_append_new(a, v);
+	}
+	return a;
+}
+
 static void
 print_json(const char *name, const char *server,
     const struct smtp_probe_result *r, int status)
@@ -146,6 +169,8 @@ print_json(const char *name, const char *server,
 	(void)json_object_set_new(o, "summary", print_json_str(r->summary));
 	(void)json_object_set_new(o, "evidence", ev);
 	(void)json_object_set_new(o, "meaning", print_json_str(r->meaning));
+	if (strcmp(name, "smuggling") == 0)
+		(void)json_object_set_new(o, "variants", smuggle_json(r));
 	(void)json_object_set_new(o, "exit", json_integer(status));
 	print_json_put(o);
 }

@@ -14,7 +14,8 @@ cmd_run(int argc, char *argv[])
 	int rc;
 
 	rc = cli_parse(argc, argv,
-	    CLI_O_CONN | CLI_O_JSON | CLI_O_TIMING | CLI_O_HISTORY | CLI_O_DNS,
+	    CLI_O_CONN | CLI_O_JSON | CLI_O_TIMING | CLI_O_HISTORY | CLI_O_DNS |
+	        CLI_O_RAWDATA,
 	    &o);
 	if (rc != 0) {
 		free(o.args);

@@ -46,7 +46,9 @@ const struct cmd_entry cmdtab[] = {
     {"/body", "FILE", SMTP_COMPLETE_ARG_FILE, W | L,
         "DATA, then FILE dot-stuffed, then the final \".\"",
         "DATA (unless the server already said 354), then FILE with CRLF\n"
-        "line ends and dot-stuffing, then the final \".\".",
+        "line ends and dot-stuffing, then the final \".\".  In ehlo run\n"
+        "with --raw-data FILE, /body alone sends that FILE as it is: no\n"
+        "normalisation, no dot-stuffing (the final \".\" still added).",
         NULL, cmdtab_body},
     {"/send", "[ID] [NOTIFY=..] [RET=..] [ENVID=..] [PARTIAL]",
         SMTP_COMPLETE_ARG_DRAFT, W, "Sends the open draft, or a saved one",

@@ -128,8 +128,14 @@ int
 cmdtab_body(struct cmd_ctx *c, const char *path)
 {
 	char *err = NULL;
+	int rc;
 
-	if (lang_body(c->lang, path, &err) == -1) {
+	/* ehlo run --raw-data FILE: /body alone sends FILE as it is. */
+	if (*path == '\0' && c->o->raw_data != NULL)
+		rc = lang_body_raw(c->lang, c->o->raw_data, &err);
+	else
+		rc = lang_body(c->lang, path, &err);
+	if (rc == -1) {
 		(void)cmdtab_error(c, "%s", err);
 		free(err);
 		return -1;

@@ -290,6 +290,7 @@ hostprobe_start(struct loop *loop, const struct cli_opts *o, const char *name,
 	pp.rcpt = o->to.n > 0 ? o->to.v[0] : NULL;
 	pp.port = (int)strtol(host_peer_port(hp->host), NULL, 10);
 	pp.tls = o->tls;
+	pp.loop = loop;
 	if ((hp->probe = smtp_probe_new(name, &pp, errstr)) == NULL) {
 		hostprobe_free(hp);
 		return NULL;

@@ -302,8 +302,25 @@ lang_auth_start(struct lang *l, const char *mech, const char *user,
 	return rc;
 }
 
+static int lang_body_start(struct lang *, const char *, char **);
+
 int
 lang_body(struct lang *l, const char *path, char **errstr)
+{
+	l->pending_raw = 0;
+	return lang_body_start(l, path, errstr);
+}
+
+int
+lang_body_raw(struct lang *l, const char *path, char **errstr)
+{
+	l->pending_raw = 1;
+	return lang_body_start(l, path, errstr);
+}
+
+/* Streams path now (after 354) or sends DATA first. */
+static int
+lang_body_start(struct lang *l, const char *path, char **errstr)
 {
 	struct smtp_session *s = smtp_client_session(l->client);
 	char *err = NULL;
@@ -321,7 +338,9 @@ lang_body(struct lang *l, const char *path, char **errstr)
 	(void)close(fd);
 	if (smtp_session_state(s) == SMTP_STATE_CONTENT) {
 		record_body_file(l->rec, path);
-		return smtp_client_body_file(l->client, path, errstr);
+		return (l->pending_raw
+		        ? smtp_client_body_file_raw
+		        : smtp_client_body_file)(l->client, path, errstr);
 	}
 	free(l->pending_body);
 	l->pending_body = xstrdup(path);
@@ -352,7 +371,8 @@ lang_on_reply(struct lang *l, const struct smtp_event *ev, char **errstr)
 	if (st->kind == SMTP_STAGE_DATA && l->pending_body != NULL) {
 		if (code == 354) {
 			record_body_file(l->rec, l->pending_body);
-			if (smtp_client_body_file(
+			if ((l->pending_raw ? smtp_client_body_file_raw
+			                    : smtp_client_body_file)(
 			        l->client, l->pending_body, &err) == -1) {
 				/* The server waits for content: end it. */
 				*errstr = xasprintf("%s; sending an empty "

@@ -19,6 +19,7 @@ struct lang {
 	struct record *rec; /* the recorder, or NULL (not owned) */
 	struct sasl_client *sasl; /* an /auth exchange in progress */
 	char *pending_body; /* /body waiting for the 354 */
+	int pending_raw; /* ... sent raw (--raw-data) */
 };
 
 /*
@@ -75,6 +76,9 @@ int lang_auth_start(struct lang *, const char *mech, const char *user,
  * DATA and streams it when the 354 comes.  Returns -1 with *errstr.
  */
 int lang_body(struct lang *, const char *path, char **errstr);
+/* lang_body with the file's octets as they are (ehlo run --raw-data):
+ * no normalisation, no dot-stuffing; the final "." still added. */
+int lang_body_raw(struct lang *, const char *path, char **errstr);
 
 /*
  * Follows one reply event: answers 334 during /auth, starts the pending

@@ -30,7 +30,7 @@ static const struct cli_command commands[] = {
         "       ehlo run  [OPTIONS] --mx DOMAIN[:PORT] [--dns SERVER[:PORT]] "
         "[SCRIPT]  the same via DOMAIN's MX hosts"},
     {"practice", cmd_practice,
-        "practice [--listen ADDR:PORT] [--inbox]  "
+        "practice [--listen ADDR:PORT] [--inbox] [--lenient-eod]  "
         "run only the practice server"},
     {"explain", cmd_explain,
         "explain CODE|ENHANCED|VERB  e.g. 550, "
@@ -58,8 +58,8 @@ static const struct cli_command commands[] = {
         "check SERVER|-H HOST [-w S] [-c S] [-D DAYS] [-S] "
         "[--format openmetrics]  monitoring plugin"},
     {"probe", cmd_probe,
-        "probe NAME SERVER  one diagnostic probe (never "
-        "delivers mail)"},
+        "probe NAME SERVER  one diagnostic probe (only smuggling, "
+        "which needs --to, delivers mail)"},
     {"complete", main_complete, NULL},
     {NULL, NULL, NULL},
 };
@@ -100,6 +100,9 @@ usage(FILE *f)
 	    "downgrade\n"
 	    "  --json             machine-readable output\n"
 	    "  --timing           prefix each line with seconds since start\n"
+	    "  --raw-data FILE    (run) /body alone sends FILE as it is: no "
+	    "normalisation,\n"
+	    "                     no dot-stuffing\n"
 	    "  --db PATH          history database (also EHLO_DB)\n"
 	    "  --no-history       record nothing\n"
 	    "  --no-content       record the envelope and replies, not the "

@@ -190,6 +190,35 @@ smtp_explain_kind(const struct smtp_explain *e)
 
 /* ---- queries ----------------------------------------------------- */
 
+/*
+ * A topic (topics.txt): the query with its blanks as '-' ("bare LF" is
+ * [bare-lf]), any case.  Returns 1 when found.
+ */
+static int
+lookup_topic(const char *query, struct smtp_explain_hit *out)
+{
+	char key[32];
+	size_t i, n = 0;
+
+	query += strspn(query, " \t");
+	for (i = 0; query[i] != '\0' && n + 1 < sizeof key; i++)
+		if (query[i] == ' ' || query[i] == '\t') {
+			if (n > 0 && key[n - 1] != '-')
+				key[n++] = '-';
+		} else
+			key[n++] = query[i];
+	while (n > 0 && key[n - 1] == '-')
+		n--;
+	key[n] = '\0';
+	if (n == 0 || query[i] != '\0')
+		return 0;
+	out->entry = table_find(EXPLAIN_TOPIC, key);
+	if (out->entry == NULL)
+		return 0;
+	(void)snprintf(out->as, sizeof out->as, "%s", out->entry->key);
+	return 1;
+}
+
 /* The next word of *p (delimited by blanks), advancing *p past it. */
 static size_t
 next_word(const char **p, const char **word)
@@ -332,7 +361,14 @@ smtp_explain_lookup(const char *query, struct smtp_explain_hit out[2])
 	if (lookup_enhanced(w, n, &out[0]))
 		return 1;
 	memset(out, 0, 2 * sizeof *out);
-	return lookup_word(w, n, out);
+	{
+		size_t hits = lookup_word(w, n, out);
+
+		if (hits > 0)
+			return hits;
+	}
+	memset(out, 0, 2 * sizeof *out);
+	return lookup_topic(query, &out[0]);
 }
 
 /* ---- text -------------------------------------------------------- */

@@ -47,6 +47,7 @@ enum explain_kind {
 	EXPLAIN_PORT,
 	EXPLAIN_MECHANISM,
 	EXPLAIN_CONCEPT,
+	EXPLAIN_TOPIC, /* topics.txt: "smuggling", "bare-lf" (issue 22) */
 	EXPLAIN_NKINDS
 };
 

@@ -53,6 +53,7 @@ static const struct {
     [EXPLAIN_PORT] = {"ports", "port"},
     [EXPLAIN_MECHANISM] = {"mechanisms", "mechanism"},
     [EXPLAIN_CONCEPT] = {"concepts", "concept"},
+    [EXPLAIN_TOPIC] = {"topics", "topic"},
 };
 
 const char *

@@ -351,21 +351,29 @@ pc_data(struct pconn *c)
 		if (c->data_bol && p[0] == '.') {
 			if (n < 2 || (p[1] == '\r' && n < 3))
 				return 0;
-			if (p[1] == '\r' && p[2] == '\n') {
-				buf_consume(&c->in, 3);
+			/* --lenient-eod: a bare LF ends the line too. */
+			if ((p[1] == '\r' && p[2] == '\n') ||
+			    (p[1] == '\n' && c->p->o.lenient_eod)) {
+				buf_consume(&c->in, p[1] == '\n' ? 2 : 3);
 				c->mode = PC_CMD;
 				pc_finish_message(c);
 				return 1;
 			}
 			buf_consume(&c->in, 1); /* dot-unstuffing */
 			c->data_bol = 0;
+			c->data_cr = 0;
 			continue;
 		}
 		nl = memchr(p, '\n', n);
 		take = nl != NULL ? (size_t)(nl - p) + 1 : n;
 		pc_msg_add(c, p, take);
+		/* A line starts after CRLF only (RFC 5321 2.3.8), or after
+		 * any LF for a lenient receiver. */
+		c->data_bol = nl != NULL &&
+		    (c->p->o.lenient_eod ||
+		        (take >= 2 ? p[take - 2] == '\r' : c->data_cr));
+		c->data_cr = p[take - 1] == '\r';
 		buf_consume(&c->in, take);
-		c->data_bol = nl != NULL;
 	}
 }
 

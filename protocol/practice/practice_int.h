@@ -254,6 +254,7 @@ struct pconn {
 	int msg_over;
 	uint64_t msg_bytes;
 	int data_bol;
+	int data_cr; /* the last content octet taken was a CR */
 	uint64_t bdat_left;
 	int bdat_last;
 	enum pc_reply_id bdat_reject; /* PR_COUNT when the chunk is good */

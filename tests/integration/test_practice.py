@@ -54,6 +54,10 @@ def lesson_answers():
         "dotstuff": "EHLO me\nMAIL FROM:<a@practice.test>\n"
                     "RCPT TO:<carol@practice.test>\nDATA\nSubject: d\n\n"
                     "..hidden file\n.\n",
+        "smuggling": "EHLO me\nMAIL FROM:<a@practice.test>\n"
+                     "RCPT TO:<bob@practice.test>\nDATA\nSubject: s\n\n"
+                     "/raw hi\\n.\\nMAIL FROM:<m@practice.test>\\r\\n\n"
+                     ".\n",
         "errors": "EHLO me\nMAIL FROM:<a@practice.test>\n"
                   "RCPT TO:<ghost@practice.test>\n"
                   "RCPT TO:<greylist@practice.test>\n"

@@ -8,7 +8,9 @@ smuggling), so the test can see how ehlo tracks a server that ended the
 message where ehlo did not.
 """
 
+import os
 import socket
+import tempfile
 import threading
 
 import servers
@@ -129,6 +131,30 @@ class RawTest(servers.EhloTestCase):
         self.assertLine(r, r"^C: \[raw\] \\r\\n\.\\r\\n\nS: 250 2\.0\.0 "
                            r"queued$")
         self.assertNoLine(r, r"matched to nothing")
+
+    def test_raw_data_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for content, end in ((b"Subject: r\r\n\r\n.dot\nbare\rx\r\n",
+                                  b".\r\n"),
+                                 (b"Subject: r\n\nno final line end",
+                                  b"\r\n.\r\n")):
+                path = os.path.join(tmp, "msg")
+                with open(path, "wb") as f:
+                    f.write(content)
+                peer = CaptureServer()
+                self.addCleanup(peer.stop)
+                r = self.ehlo(["run", "--raw-data", path,
+                               f"127.0.0.1:{peer.port}"],
+                              "EHLO client.example\nMAIL FROM:<a@x.test>\n"
+                              "RCPT TO:<b@x.test>\n/body\nQUIT\n")
+                self.assertTrue(peer.done.wait(5), self.transcript(r))
+                self.assertExit(r, 0)
+                # The file's octets exactly: no CRLF added inside, no
+                # dot doubled; then the end.
+                self.assertIn(b"DATA\r\n" + content + end + b"QUIT\r\n",
+                              peer.received)
+                self.assertLine(r, r"^C: \[raw message content from .*: "
+                                   rf"{len(content)} octets as they are")
 
     def test_bad_escape(self):
         r = self.run_script("EHLO client.example\n/raw MAIL\\q\nQUIT\n")

@@ -203,6 +203,24 @@ test_every_entry(void **state)
 	    smtp_explain_kind(smtp_explain_verb("RSET")), "verb");
 }
 
+/* Topics by name, blanks as '-', with the RFC 5321 rules (issue 22). */
+static void
+test_named_topics(void **state)
+{
+	struct smtp_explain_hit h[2];
+
+	(void)state;
+	assert_int_equal(smtp_explain_lookup("smuggling", h), 1);
+	assert_string_equal(smtp_explain_kind(h[0].entry), "topic");
+	assert_non_null(strstr(h[0].entry->rfc, "4.1.1.4"));
+	assert_int_equal(smtp_explain_lookup("Bare  LF", h), 1);
+	assert_string_equal(h[0].entry->key, "bare-lf");
+	assert_non_null(strstr(h[0].entry->rfc, "2.3.8"));
+	assert_int_equal(smtp_explain_lookup("end-of-data", h), 1);
+	assert_non_null(strstr(h[0].entry->meaning, "<CR><LF>.<CR><LF>"));
+	assert_int_equal(smtp_explain_lookup("smuggling now", h), 0);
+}
+
 static void
 test_oneline(void **state)
 {
@@ -567,8 +585,9 @@ test_full_texts(void **state)
 	    "system.");
 	assert_null(e->causes);
 	/* Each file gives its whole table, in file order. */
+	/* ... and the topics (issue 22). */
 	assert_int_equal(
-	    smtp_explain_count(), 37 + 81 + 16 + 4 + 3 + 38 + 5 + 4 + 9);
+	    smtp_explain_count(), 37 + 81 + 16 + 4 + 3 + 38 + 5 + 4 + 9 + 3);
 	assert_string_equal(smtp_explain_at(0)->key, "211");
 	assert_string_equal(smtp_explain_kind(smtp_explain_at(0)), "reply");
 	assert_string_equal(smtp_explain_at(37)->key, "X.0.0");
@@ -824,6 +843,7 @@ main(void)
 	    cmocka_unit_test(test_enhanced_codes),
 	    cmocka_unit_test(test_classes),
 	    cmocka_unit_test(test_verbs),
+	    cmocka_unit_test(test_named_topics),
 	    cmocka_unit_test(test_every_entry),
 	    cmocka_unit_test(test_oneline),
 	    cmocka_unit_test(test_text_width),

@@ -72,7 +72,8 @@ test_probe_list(void **state)
 	(void)state;
 	for (p = smtp_probes; p->name != NULL; p++)
 		n++;
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 7);
+	assert_non_null(smtp_probe_find("smuggling"));
 	assert_non_null(smtp_probe_find("relay"));
 	assert_non_null(smtp_probe_find("vrfy-expn"));
 	assert_null(smtp_probe_find("data"));
@@ -296,6 +297,57 @@ test_size_refused_for_another_reason(void **state)
 	assert_int_equal(judge("size", &f), SMTP_PROBE_FAILED);
 }
 
+/* The smuggling verdict: which variants ended early, and the fix the
+ * greeting's software has. */
+static void
+test_smuggling(void **state)
+{
+	struct smtp_probe_facts f = greeted(0);
+	char *s = NULL, *m = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < SMTP_SMUGGLE_NVARIANTS; i++) {
+		f.smuggle[i].outcome = smtp_smuggle_variants[i].bare_lf
+		    ? SMTP_SMUGGLE_EARLY
+		    : SMTP_SMUGGLE_CONTENT;
+		f.smuggle[i].code = 250;
+	}
+	(void)snprintf(f.greeting, sizeof f.greeting, "mx ESMTP Postfix");
+	assert_int_equal(
+	    smtp_probe_judge("smuggling", &f, &s, &m), SMTP_PROBE_PROBLEM);
+	assert_non_null(strstr(s, "<LF>.<LF>, <LF>.<CR><LF>, <CR><LF>.<LF>:"));
+	assert_null(strstr(s, "<CR>.<CR>"));
+	assert_non_null(strstr(m, "smtpd_forbid_bare_newline = yes"));
+	free(s);
+	free(m);
+	(void)snprintf(f.greeting, sizeof f.greeting, "mx ESMTP Exim 4.96");
+	assert_int_equal(
+	    smtp_probe_judge("smuggling", &f, &s, &m), SMTP_PROBE_PROBLEM);
+	assert_non_null(strstr(m, "4.97.1"));
+	free(s);
+	free(m);
+	/* Rejected or content everywhere: good. */
+	f.smuggle[0].outcome = SMTP_SMUGGLE_REJECTED;
+	f.smuggle[0].code = 521;
+	f.smuggle[1].outcome = f.smuggle[2].outcome = SMTP_SMUGGLE_CONTENT;
+	assert_int_equal(judge("smuggling", &f), SMTP_PROBE_GOOD);
+	/* Refused before any content: inconclusive, and why. */
+	for (i = 0; i < SMTP_SMUGGLE_NVARIANTS; i++)
+		memset(&f.smuggle[i], 0, sizeof f.smuggle[i]);
+	f.smuggle[0].outcome = SMTP_SMUGGLE_REFUSED;
+	f.smuggle[0].code = 530;
+	(void)snprintf(
+	    f.smuggle[0].enhanced, sizeof f.smuggle[0].enhanced, "5.7.0");
+	assert_int_equal(
+	    smtp_probe_judge("smuggling", &f, &s, &m), SMTP_PROBE_INCONCLUSIVE);
+	assert_non_null(strstr(s, "530 5.7.0"));
+	free(s);
+	free(m);
+	f.smuggle[0].outcome = SMTP_SMUGGLE_CLOSED;
+	assert_int_equal(judge("smuggling", &f), SMTP_PROBE_FAILED);
+}
+
 static void
 test_mx_sort(void **state)
 {
@@ -478,6 +530,7 @@ main(void)
 	    cmocka_unit_test(test_pipelining),
 	    cmocka_unit_test(test_size),
 	    cmocka_unit_test(test_size_refused_for_another_reason),
+	    cmocka_unit_test(test_smuggling),
 	    cmocka_unit_test(test_mx_sort),
 	    cmocka_unit_test(test_mx_candidates),
 	    cmocka_unit_test(test_domain_valid),
