@@ -65,6 +65,10 @@ enum {
 	/* issue 17: the configuration file and its accounts */
 	OPT_CONFIG,
 	OPT_ACCOUNT,
+	/* issue 17: ehlo send --eml FILE|-, -t, --dry-run */
+	OPT_EML,
+	OPT_RCPTS_FROM_HEADERS,
+	OPT_DRY_RUN,
 };
 
 struct cli_option {
@@ -119,6 +123,11 @@ static const struct cli_option cli_options[] = {
      * its accounts (-a NAME for the commands that connect) */
     {{"config", required_argument, NULL, OPT_CONFIG}, 0},
     {{"account", required_argument, NULL, OPT_ACCOUNT}, CLI_O_CONN},
+    /* issue 17: a prepared message, its recipients, a look first */
+    {{"eml", required_argument, NULL, OPT_EML}, CLI_O_SEND},
+    {{"rcpts-from-headers", no_argument, NULL, OPT_RCPTS_FROM_HEADERS},
+        CLI_O_SEND},
+    {{"dry-run", no_argument, NULL, OPT_DRY_RUN}, CLI_O_SEND},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -216,8 +225,10 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 	opterr = 0;
 	/* "-" first: options and positionals may be mixed, in order. */
 	while ((ch = getopt_long(argc, argv,
-	            allowed & CLI_O_CHECK ? "-:ha:w:c:" : "-:ha:", longopts,
-	            NULL)) != -1) {
+	            allowed & CLI_O_CHECK      ? "-:ha:w:c:"
+	                : allowed & CLI_O_SEND ? "-:ha:t"
+	                                       : "-:ha:",
+	            longopts, NULL)) != -1) {
 		if (ch == 1) {
 			o->args = xreallocarray(
 			    o->args, (size_t)o->nargs + 1, sizeof *o->args);
@@ -228,6 +239,8 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			ch = OPT_HELP;
 		else if (ch == 'a')
 			ch = OPT_ACCOUNT;
+		else if (ch == 't')
+			ch = OPT_RCPTS_FROM_HEADERS;
 		else if (ch == 'w')
 			ch = OPT_WARN;
 		else if (ch == 'c')
@@ -386,6 +399,15 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_ACCOUNT:
 			o->account = optarg;
+			break;
+		case OPT_EML:
+			o->eml = optarg;
+			break;
+		case OPT_RCPTS_FROM_HEADERS:
+			o->rcpts_from_headers = 1;
+			break;
+		case OPT_DRY_RUN:
+			o->dry_run = 1;
 			break;
 		default:
 			return cli_usage_error(

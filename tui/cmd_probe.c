@@ -215,7 +215,8 @@ cmd_probe(int argc, char *argv[])
 	if (o.starttls || o.no_starttls || o.auth != NULL || o.cc.n > 0 ||
 	    o.bcc.n > 0 || o.attach.n > 0 || o.header.n > 0 ||
 	    o.subject != NULL || o.body != NULL || o.draft != NULL ||
-	    o.partial || o.to.n > 1) {
+	    o.partial || o.to.n > 1 || o.eml != NULL || o.rcpts_from_headers ||
+	    o.dry_run) {
 		cli_opts_free(&o);
 		return cli_usage_error(
 		    "ehlo probe takes NAME SERVER and only --tls, --insecure, "
