@@ -145,21 +145,6 @@ cli_usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int
-cli_parse_seconds(const char *s, int *ms)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v >= 0.001) ||
-	    v > 86400)
-		return -1;
-	*ms = (int)(v * 1000 + 0.5);
-	return 0;
-}
-
 static int
 parse_limit(const char *s, long *out)
 {
