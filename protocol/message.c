@@ -47,6 +47,7 @@
 
 #include "core/buf.h"
 #include "core/xmalloc.h"
+#include "protocol/idn.h"
 #include "protocol/message_int.h"
 
 #define MSG_CHUNK_DEFAULT (64 * 1024)
@@ -444,6 +445,33 @@ out:
 	return rc;
 }
 
+/*
+ * Without SMTPUTF8, a Unicode domain of a header address is written as
+ * its A-label (IDNA 2008; an address with a non-ASCII local part still
+ * needs SMTPUTF8).  The envelope keeps the typed form: the session sends
+ * its A-label and says so (protocol/session_send.c).
+ */
+static int
+idn_header_addrs(struct message_mlist *l, char **errstr)
+{
+	char *at, *a, *addr;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		addr = l->v[i].addr;
+		if ((at = strrchr(addr, '@')) == NULL ||
+		    message_is_ascii(at + 1, strlen(at + 1)) ||
+		    !message_is_ascii(addr, (size_t)(at - addr)))
+			continue;
+		if ((a = smtp_idn_to_ascii(at + 1, errstr)) == NULL)
+			return -1;
+		l->v[i].addr = xasprintf("%.*s@%s", (int)(at - addr), addr, a);
+		free(addr);
+		free(a);
+	}
+	return 0;
+}
+
 static int
 build(struct smtp_message_build *b, const struct smtp_message *m,
     const struct smtp_message_opts *o, char **errstr)
@@ -491,6 +519,13 @@ build(struct smtp_message_build *b, const struct smtp_message *m,
 	}
 	b->env_from = xstrdup(from.v[0].addr);
 	b->info.env_from = b->env_from;
+	if (!o->can_smtputf8 &&
+	    (idn_header_addrs(&from, errstr) == -1 ||
+	        idn_header_addrs(&to, errstr) == -1 ||
+	        idn_header_addrs(&cc, errstr) == -1 ||
+	        idn_header_addrs(&bcc, errstr) == -1 ||
+	        idn_header_addrs(&rt, errstr) == -1))
+		goto out;
 	b->info.need_smtputf8 = message_mlist_has_nonascii(&from) ||
 	    message_mlist_has_nonascii(&to) ||
 	    message_mlist_has_nonascii(&cc) ||
