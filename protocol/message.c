@@ -46,6 +46,7 @@
 #include "core/buf.h"
 #include "core/localfile.h"
 #include "core/xmalloc.h"
+#include "protocol/idn.h"
 #include "protocol/message_int.h"
 
 #define MSG_CHUNK_DEFAULT (64 * 1024)
@@ -75,6 +76,7 @@ struct smtp_message_build {
 	size_t body_len;
 	char *body_path;
 	int body_fd; /* the caller's, not closed */
+	uint64_t body_off; /* where body_fd's text starts (--eml -t) */
 	enum smtp_message_cte cte;
 
 	struct seg *segs;
@@ -167,7 +169,7 @@ body_open(struct smtp_message_build *b, int *own, char **errstr)
 
 	*own = 0;
 	if (b->body_fd != -1) {
-		if (lseek(b->body_fd, 0, SEEK_SET) == -1) {
+		if (lseek(b->body_fd, (off_t)b->body_off, SEEK_SET) == -1) {
 			*errstr = xasprintf("the body cannot be read twice "
 			                    "(seek: %s)",
 			    strerror(errno));
@@ -381,6 +383,162 @@ smtp_message_cte_name(enum smtp_message_cte c)
 	return "7bit";
 }
 
+/*
+ * One destination field of a prepared message into l: its mailboxes, a
+ * group ("undisclosed-recipients:;", "team: a@x, b@y;") read as its
+ * members.  NULL or empty: none.
+ */
+static int
+eml_field(
+    const char *what, const char *v, struct message_mlist *l, char **errstr)
+{
+	struct smtp_message_list one;
+	const char *colon, *at;
+	char *inner = NULL;
+	size_t n;
+	int rc;
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	colon = strchr(v, ':');
+	at = strpbrk(v, "<@\"");
+	n = strlen(v);
+	if (colon != NULL && (at == NULL || colon < at) && n > 0 &&
+	    v[n - 1] == ';') {
+		inner = xstrndup(colon + 1, (size_t)(v + n - 1 - (colon + 1)));
+		v = inner;
+		if (strspn(v, " \t") == strlen(v)) {
+			free(inner);
+			return 0;
+		}
+	}
+	one.v = &v;
+	one.n = 1;
+	rc = message_parse_field(what, &one, l, errstr);
+	free(inner);
+	return rc;
+}
+
+/*
+ * A prepared message (--eml): the envelope from the options or its
+ * fields, then its header block (without Bcc under -t) and body as they
+ * are, line ends normalised to CRLF.
+ */
+static int
+build_eml(struct smtp_message_build *b, const struct smtp_message *m,
+    const struct smtp_message_opts *o, char **errstr)
+{
+	struct message_mlist l[7];
+	struct message_eml_head eh;
+	struct smtp_message_list fl;
+	struct buf h;
+	struct scan sc;
+	size_t i;
+	int rc = -1, t = m->eml_rcpts_from_headers;
+
+	memset(l, 0, sizeof l);
+	if (message_eml_head_read(m->eml_fd, t, &eh, errstr) == -1)
+		return -1;
+	buf_init(&h, 0);
+	if (m->from == NULL && eh.from == NULL) {
+		*errstr = xstrdup("no sender: the message has no From field; "
+		                  "give --from ADDRESS");
+		goto out;
+	}
+	fl.v = m->from != NULL ? &m->from : (const char *const *)&eh.from;
+	fl.n = 1;
+	if (message_parse_field("From", &fl, &l[0], errstr) == -1 ||
+	    message_parse_field("--to", &m->to, &l[1], errstr) == -1 ||
+	    message_parse_field("--cc", &m->cc, &l[2], errstr) == -1 ||
+	    message_parse_field("--bcc", &m->bcc, &l[3], errstr) == -1 ||
+	    (t &&
+	        (eml_field("To", eh.to, &l[4], errstr) == -1 ||
+	            eml_field("Cc", eh.cc, &l[5], errstr) == -1 ||
+	            eml_field("Bcc", eh.bcc, &l[6], errstr) == -1)))
+		goto out;
+	if (l[0].n == 0) {
+		*errstr = xstrdup("no sender: the From field names no address; "
+		                  "give --from ADDRESS");
+		goto out;
+	}
+	for (i = 1; i < 7; i++)
+		add_rcpts(b, &l[i]);
+	b->info.rcpts = (const char *const *)b->rcpts;
+	if (b->info.nrcpts == 0) {
+		*errstr =
+		    xstrdup(t ? "no recipient: the message has no To, Cc "
+		                "or Bcc address and no --to was given"
+		              : "no recipient: give --to ADDRESS, or -t to "
+		                "take them from the message's To, Cc and "
+		                "Bcc fields");
+		goto out;
+	}
+	b->env_from = xstrdup(l[0].v[0].addr);
+	b->info.env_from = b->env_from;
+	for (i = 0; i < 7; i++)
+		b->info.need_smtputf8 |= message_mlist_has_nonascii(&l[i]);
+	if (b->info.need_smtputf8 && !o->can_smtputf8) {
+		*errstr = xstrdup(
+		    "an address is not ASCII and the server does not offer "
+		    "SMTPUTF8 (RFC 6531), so it cannot carry it");
+		goto out;
+	}
+	b->message_id = xstrdup(eh.message_id != NULL ? eh.message_id : "none");
+	b->date = xstrdup(eh.date != NULL ? eh.date : "none");
+	b->info.message_id = b->message_id;
+	b->info.date = b->date;
+	/* Under -t the Bcc fields go: the header block from memory. */
+	b->body_fd = m->eml_fd;
+	b->body_off = t && eh.had_bcc ? eh.body_off : 0;
+	if (scan_body(b, &sc, errstr) == -1)
+		goto out;
+	b->cte = sc.has8 ? SMTP_CTE_8BIT : SMTP_CTE_7BIT; /* never recoded */
+	b->info.body_cte = b->cte;
+	b->info.body_bytes = sc.in;
+	b->info.need_8bitmime = sc.has8 && o->can_8bitmime;
+	if (b->body_off > 0) {
+		(void)buf_add(&h, eh.without_bcc, eh.without_bcc_len);
+		b->info.size = buf_used(&h);
+		seg_add(b, SEG_MEM, &h, NULL);
+	}
+	b->info.size += sc.norm;
+	seg_add(b, SEG_TEXT, NULL, NULL);
+	rc = 0;
+out:
+	for (i = 0; i < 7; i++)
+		message_mlist_free(&l[i]);
+	message_eml_head_free(&eh);
+	buf_reset(&h);
+	return rc;
+}
+
+/*
+ * Without SMTPUTF8, a Unicode domain of a header address is written as
+ * its A-label (IDNA 2008; an address with a non-ASCII local part still
+ * needs SMTPUTF8).  The envelope keeps the typed form: the session sends
+ * its A-label and says so (protocol/session_send.c).
+ */
+static int
+idn_header_addrs(struct message_mlist *l, char **errstr)
+{
+	char *at, *a, *addr;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		addr = l->v[i].addr;
+		if ((at = strrchr(addr, '@')) == NULL ||
+		    message_is_ascii(at + 1, strlen(at + 1)) ||
+		    !message_is_ascii(addr, (size_t)(at - addr)))
+			continue;
+		if ((a = smtp_idn_to_ascii(at + 1, errstr)) == NULL)
+			return -1;
+		l->v[i].addr = xasprintf("%.*s@%s", (int)(at - addr), addr, a);
+		free(addr);
+		free(a);
+	}
+	return 0;
+}
+
 static int
 build(struct smtp_message_build *b, const struct smtp_message *m,
     const struct smtp_message_opts *o, char **errstr)
@@ -397,6 +555,8 @@ build(struct smtp_message_build *b, const struct smtp_message *m,
 	uint64_t size = 0, bodysize;
 	magic_t mg = NULL;
 
+	if (m->eml)
+		return build_eml(b, m, o, errstr);
 	buf_init(&h, 0);
 	if (m->from == NULL || *m->from == '\0') {
 		*errstr = xstrdup("no sender: give --from ADDRESS");
@@ -425,6 +585,13 @@ build(struct smtp_message_build *b, const struct smtp_message *m,
 	}
 	b->env_from = xstrdup(from.v[0].addr);
 	b->info.env_from = b->env_from;
+	if (!o->can_smtputf8 &&
+	    (idn_header_addrs(&from, errstr) == -1 ||
+	        idn_header_addrs(&to, errstr) == -1 ||
+	        idn_header_addrs(&cc, errstr) == -1 ||
+	        idn_header_addrs(&bcc, errstr) == -1 ||
+	        idn_header_addrs(&rt, errstr) == -1))
+		goto out;
 	b->info.need_smtputf8 = message_mlist_has_nonascii(&from) ||
 	    message_mlist_has_nonascii(&to) ||
 	    message_mlist_has_nonascii(&cc) ||

@@ -54,6 +54,18 @@ struct smtp_message {
 	const char *body_mem;
 	size_t body_len;
 	struct smtp_message_list attach; /* file paths */
+	/*
+	 * A prepared RFC 5322 message sent as it is (ehlo send --eml):
+	 * with eml set, eml_fd is an open, seekable descriptor the caller
+	 * keeps.  Only
+	 * from (else its From header) and to, cc, bcc (added to its own
+	 * with eml_rcpts_from_headers) are used with it.  Line ends become
+	 * CRLF; nothing else changes but the removal of its Bcc fields
+	 * when eml_rcpts_from_headers (-t) is set.
+	 */
+	int eml;
+	int eml_fd;
+	int eml_rcpts_from_headers; /* -t: To, Cc, Bcc from its headers */
 };
 
 /* Initialises an empty description (body_fd -1). */

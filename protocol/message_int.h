@@ -132,4 +132,27 @@ const char *message_header_refused(const char *name, size_t n);
 int message_split_header(
     const char *line, size_t *namelen, const char **value, char **errstr);
 
+/* ---- message_eml.c ------------------------------------------------- */
+
+/* A prepared message's header block (ehlo send --eml). */
+struct message_eml_head {
+	uint64_t body_off; /* where the body starts: after the empty line */
+	/* unfolded values, repeated fields joined by ", "; NULL: absent */
+	char *from, *to, *cc, *bcc, *message_id, *date;
+	int had_bcc;
+	/* the header block with CRLF line ends (and without Bcc fields
+	 * when asked), its empty line included */
+	char *without_bcc;
+	size_t without_bcc_len;
+};
+
+/*
+ * Reads the header block of the message in fd from its start (at most
+ * 1 MiB); drop_bcc leaves Bcc fields out of without_bcc.  -1 with
+ * *errstr.
+ */
+int message_eml_head_read(
+    int fd, int drop_bcc, struct message_eml_head *h, char **errstr);
+void message_eml_head_free(struct message_eml_head *);
+
 #endif

@@ -87,6 +87,10 @@ enum {
 	/* issue 22: the practice server as a receiver open to smuggling */
 	OPT_LENIENT_EOD,
 	OPT_RAW_DATA,
+	/* issue 17: ehlo send --eml FILE|-, -t, --dry-run */
+	OPT_EML,
+	OPT_RCPTS_FROM_HEADERS,
+	OPT_DRY_RUN,
 };
 
 struct cli_option {
@@ -161,6 +165,11 @@ static const struct cli_option cli_options[] = {
     /* issue 22 */
     {{"lenient-eod", no_argument, NULL, OPT_LENIENT_EOD}, CLI_O_PRACTICE},
     {{"raw-data", required_argument, NULL, OPT_RAW_DATA}, CLI_O_RAWDATA},
+    /* issue 17: a prepared message, its recipients, a look first */
+    {{"eml", required_argument, NULL, OPT_EML}, CLI_O_SEND},
+    {{"rcpts-from-headers", no_argument, NULL, OPT_RCPTS_FROM_HEADERS},
+        CLI_O_SEND},
+    {{"dry-run", no_argument, NULL, OPT_DRY_RUN}, CLI_O_SEND},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -201,21 +210,6 @@ cli_usage_error(const char *fmt, ...)
 	(void)fputs("\n(try: ehlo --help)\n", stderr);
 	va_end(ap);
 	return EXIT_USAGE;
-}
-
-int
-cli_parse_seconds(const char *s, int *ms)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v >= 0.001) ||
-	    v > 86400)
-		return -1;
-	*ms = (int)(v * 1000 + 0.5);
-	return 0;
 }
 
 static int
@@ -314,7 +308,9 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 	optind = 1;
 	opterr = 0;
 	/* "-" first: options and positionals may be mixed, in order. */
-	while ((ch = getopt_long(argc, argv, "-:ha:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv,
+	            allowed & CLI_O_SEND ? "-:ha:t" : "-:ha:", longopts,
+	            NULL)) != -1) {
 		if (ch == 1) {
 			o->args = xreallocarray(
 			    o->args, (size_t)o->nargs + 1, sizeof *o->args);
@@ -325,6 +321,8 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			ch = OPT_HELP;
 		else if (ch == 'a')
 			ch = OPT_ACCOUNT;
+		else if (ch == 't')
+			ch = OPT_RCPTS_FROM_HEADERS;
 		if (ch == ':')
 			return cli_usage_error(
 			           "option %s needs a value", argv[optind - 1]),
@@ -547,6 +545,15 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_LESSON_CHECK:
 			o->lesson_check = optarg;
+			break;
+		case OPT_EML:
+			o->eml = optarg;
+			break;
+		case OPT_RCPTS_FROM_HEADERS:
+			o->rcpts_from_headers = 1;
+			break;
+		case OPT_DRY_RUN:
+			o->dry_run = 1;
 			break;
 		default:
 			return cli_usage_error(

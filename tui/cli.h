@@ -115,6 +115,10 @@ struct cli_opts {
 	int cfg_port; /* the account's port (a SERVER without one), or 0 */
 	const char *passwordeval; /* the account's, run when AUTH needs it */
 	unsigned cfg_applied; /* CLI_CFG_*: what the configuration set */
+	/* ehlo send (issue 17): --eml FILE|-, -t, --dry-run */
+	const char *eml;
+	int rcpts_from_headers;
+	int dry_run;
 };
 
 /* What the configuration set (cli_opts.cfg_applied). */

@@ -44,6 +44,22 @@ struct config_key {
 	config_key_fn *fn; /* NULL: msmtp's, not used by ehlo */
 };
 
+/* Here, not in cli.c: cli.c calls into this file, not back. */
+int
+cli_parse_seconds(const char *s, int *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= 0.001) ||
+	    v > 86400)
+		return -1;
+	*ms = (int)(v * 1000 + 0.5);
+	return 0;
+}
+
 /* on/off; a key alone means on.  -1 for anything else. */
 static int
 on_off(const char *v)
@@ -240,7 +256,6 @@ k_host_override(struct apply *a, const struct config_setting *s, char **why)
 static int
 k_client_cert(struct apply *a, const struct config_setting *s, char **why)
 {
-	(void)a;
 	(void)why;
 	(void)fprintf(stderr,
 	    "ehlo: %s:%u: %s: this ehlo has no client certificates; "

@@ -249,7 +249,8 @@ cmd_probe(int argc, char *argv[])
 		cli_config_forget(&o, CLI_CFG_AUTH | CLI_CFG_TLS_MODE);
 	if (o.no_starttls || o.cc.n > 0 || o.bcc.n > 0 || o.attach.n > 0 ||
 	    o.header.n > 0 || o.subject != NULL || o.body != NULL ||
-	    o.draft != NULL || o.partial || o.to.n > 1) {
+	    o.draft != NULL || o.partial || o.to.n > 1 || o.eml != NULL ||
+	    o.rcpts_from_headers || o.dry_run) {
 		cli_opts_free(&o);
 		return cli_usage_error(
 		    "ehlo probe takes NAME SERVER and only --tls, --starttls, "

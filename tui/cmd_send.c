@@ -44,6 +44,7 @@
 #include "tui/host.h"
 #include "tui/lang.h"
 #include "tui/print.h"
+#include "tui/send_eml.h"
 
 enum snd_phase {
 	PH_GREETING,
@@ -698,6 +699,10 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 		goto out;
 	}
 	smtp_message_build_free(probe);
+	if (o->dry_run) {
+		status = send_eml_dry_run(msg);
+		goto out;
+	}
 	loop = loop_new();
 	s.host =
 	    host_new(loop, o, HOST_PRINT | HOST_SIGNALS | HOST_TLS_AHEAD, &cbs);
@@ -746,10 +751,19 @@ static const char send_usage[] =
     "LIST]\n"
     "                 [--ret FULL|HDRS] [--envid ID]\n"
     "       ehlo send [OPTIONS] SERVER --draft ID\n"
+    "       ehlo send [OPTIONS] SERVER --eml FILE|- [-t] [--from A] [--to B "
+    "...]\n"
+    "--eml sends a prepared RFC 5322 message as it is (line ends made "
+    "CRLF); -t takes\n"
+    "the recipients from its To, Cc and Bcc (Bcc removed); --dry-run "
+    "prints the\n"
+    "envelope and the message and connects to nothing (SERVER may be "
+    "left out).\n"
     "Composes one message and delivers it, printing the dialogue.  "
     "Exit: 0 delivered,\n"
-    "1 refused by the server, 2 bad usage or message, 3 network or TLS "
-    "failure.\n";
+    "1 refused by the server (5xx), 75 refused for now (4xx), 2 bad usage "
+    "or message,\n"
+    "3 network or TLS failure.\n";
 
 int
 cmd_send(int argc, char *argv[])
@@ -772,6 +786,8 @@ cmd_send(int argc, char *argv[])
 	}
 	if (o.nargs == 0 && o.cfg_server != NULL)
 		o.server = o.cfg_server; /* the account's host */
+	else if (o.nargs == 0 && o.dry_run)
+		o.server = NULL; /* nothing connects */
 	else if (o.nargs != 1) {
 		rc = o.nargs < 1 ? cli_usage_error("ehlo send needs a SERVER "
 		                                   "(host, host:port or "
@@ -784,13 +800,37 @@ cmd_send(int argc, char *argv[])
 		return rc;
 	} else
 		o.server = o.args[0];
-	if ((rc = cli_connect_ready(&o)) != 0) {
+	if (!o.dry_run && (rc = cli_connect_ready(&o)) != 0) {
 		cli_opts_free(&o);
 		return rc;
 	}
 	smtp_message_init(&msg);
 	memset(&dm, 0, sizeof dm);
-	if (o.draft != NULL) {
+	/* The envelope's options (a draft brings its own). */
+	msg.from = o.from;
+	msg.to.v = o.to.v;
+	msg.to.n = o.to.n;
+	msg.cc.v = o.cc.v;
+	msg.cc.n = o.cc.n;
+	msg.bcc.v = o.bcc.v;
+	msg.bcc.n = o.bcc.n;
+	if (o.eml != NULL) {
+		if (strcmp(o.eml, "-") != 0)
+			body_fd = send_eml_open(o.eml);
+		else if (spool_stdin(&body_fd) == -1)
+			body_fd = -1;
+		if (body_fd == -1 ||
+		    (rc = send_eml_message(&o, &msg, body_fd)) != 0) {
+			if (body_fd != -1)
+				(void)close(body_fd);
+			cli_opts_free(&o);
+			return body_fd == -1 ? EXIT_USAGE : rc;
+		}
+	} else if (o.rcpts_from_headers) {
+		cli_opts_free(&o);
+		return cli_usage_error("-t takes the recipients from the "
+		                       "message: use it with --eml FILE|-");
+	} else if (o.draft != NULL) {
 		if (o.from != NULL || o.to.n + o.cc.n + o.bcc.n > 0 ||
 		    o.subject != NULL || o.body != NULL || o.attach.n > 0 ||
 		    o.header.n > 0) {
@@ -814,13 +854,6 @@ cmd_send(int argc, char *argv[])
 			    "ehlo send needs --from ADDRESS and at least one "
 			    "--to, --cc or --bcc (or --draft ID)");
 		}
-		msg.from = o.from;
-		msg.to.v = o.to.v;
-		msg.to.n = o.to.n;
-		msg.cc.v = o.cc.v;
-		msg.cc.n = o.cc.n;
-		msg.bcc.v = o.bcc.v;
-		msg.bcc.n = o.bcc.n;
 		msg.subject = o.subject;
 		msg.headers.v = o.header.v;
 		msg.headers.n = o.header.n;

@@ -56,6 +56,7 @@ getc_cb(FILE *f)
 			continue;
 	}
 	c = fifo[fifo_head];
+	fifo[fifo_head] = 0; /* a secret typed here does not linger */
 	fifo_head = (fifo_head + 1) % FIFO_SIZE;
 	fifo_len--;
 	return c;
@@ -223,6 +224,17 @@ rl_glue_cancel(void)
 	rl_callback_handler_install(prompt_text, line_cb);
 	fifo_len = 0;
 	redisplay_cb();
+}
+
+void
+rl_glue_wipe(size_t len)
+{
+	/* The buffer held the line: it is at least len + 1 bytes. */
+	if (rl_line_buffer != NULL)
+		explicit_bzero(rl_line_buffer, len);
+	rl_free_undo_list();
+	explicit_bzero(fifo, sizeof fifo);
+	fifo_len = 0;
 }
 
 static void

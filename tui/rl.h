@@ -36,6 +36,11 @@ void rl_glue_set_prompt(const char *prompt);
 void rl_glue_feed_key(int is_keycode, unsigned int key);
 /* Clears the line and the history position (Ctrl-C). */
 void rl_glue_cancel(void);
+/*
+ * After a secret of len bytes was typed: overwrites readline's line
+ * buffer and the key FIFO, and drops the undo list.
+ */
+void rl_glue_wipe(size_t len);
 /* Paints the prompt and the line into win (each character as '*' when
  * mask is set); leaves the cursor there. */
 void rl_glue_draw(WINDOW *win, attr_t prompt_attr, attr_t text_attr, int mask);

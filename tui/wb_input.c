@@ -50,11 +50,14 @@ wb_on_line(char *line, void *arg)
 
 	wb_matches_clear(wb);
 	if (wb->in.asking_secret) {
+		size_t len = line != NULL ? strlen(line) : 0;
+
 		wb_secret_entered(wb, line);
 		if (line != NULL) {
-			explicit_bzero(line, strlen(line));
+			explicit_bzero(line, len);
 			free(line);
 		}
+		rl_glue_wipe(len);
 		return;
 	}
 	/* Ctrl-D, and /quit in a chunk (where no other command runs). */

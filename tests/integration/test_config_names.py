@@ -51,6 +51,25 @@ exit 0
 """
 
 
+SEND_CASE = r"""
+what a server without SMTPUTF8 that takes one message
+send "220 idn.example.test ESMTP\r\n"
+expect-line ^EHLO
+send "250-idn.example.test\r\n250 8BITMIME\r\n"
+expect-line ^MAIL
+send "250 ok\r\n"
+expect-line ^RCPT
+send "250 ok\r\n"
+expect-line ^DATA
+send "354 go\r\n"
+drain 1
+send "250 queued\r\n"
+drain 1
+send "221 bye\r\n"
+exit 0
+"""
+
+
 def expected_helo(local):
     name = socket.gethostname()
     try:
@@ -132,6 +151,27 @@ class NamesTest(servers.EhloTestCase):
         self.assertEqual(lines[1], "MAIL FROM:<alice@bücher.example>")
         self.assertEqual(lines[2], "RCPT TO:<bob@münchen.example>")
         self.assertNoLine(r, r"münchen\.example is sent as")
+
+    def test_send_idn_without_smtputf8(self):
+        """ehlo send: the envelope and the header addresses carry the
+        A-label (headers must be ASCII without SMTPUTF8); the display
+        name stays Unicode as an encoded-word."""
+        server = self.serve(SEND_CASE)
+        r = self.ehlo(["send", "--no-starttls", f"127.0.0.1:{server.port}",
+                       "--from", "Jörg <joerg@bücher.example>",
+                       "--to", "bob@münchen.example", "--subject", "idn"])
+        self.assertExit(r, 0)
+        self.assertEqual(server.failures, [], self.transcript(r))
+        lines = self.sent(server)
+        self.assertTrue([line for line in lines if line.startswith(
+            "MAIL FROM:<joerg@xn--bcher-kva.example>")], lines)
+        self.assertIn("RCPT TO:<bob@xn--mnchen-3ya.example>", lines)
+        self.assertIn("To: bob@xn--mnchen-3ya.example", lines)
+        self.assertTrue([line for line in lines if line.startswith("From: ")
+                         and "<joerg@xn--bcher-kva.example>" in line
+                         and "=?utf-8?" in line], lines)
+        self.assertLine(r, r"^\*: bücher\.example is sent as its A-label")
+        self.assertLine(r, r"^C: MAIL FROM:<joerg@bücher\.example>")
 
     def test_invalid_idn_not_sent(self):
         server = self.serve(HELO_CASE)

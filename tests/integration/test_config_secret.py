@@ -51,7 +51,8 @@ def token(n):
 def run_on_pty(args, typed, script="NOOP\nQUIT\n", timeout=30, env=None):
     """Runs ehlo on a new pty; once it prompts for the secret, types
     typed (bytes) in pieces as a paste arrives.  Returns (status, all
-    the terminal showed)."""
+    the terminal showed, every byte ehlo left on disk: the history
+    database, its journal and spool files)."""
     with tempfile.TemporaryDirectory() as home:
         path = os.path.join(home, "script")
         with open(path, "w") as f:
@@ -89,7 +90,12 @@ def run_on_pty(args, typed, script="NOOP\nQUIT\n", timeout=30, env=None):
         finally:
             _, status = os.waitpid(pid, 0)
             os.close(fd)
-    return os.waitstatus_to_exitcode(status), bytes(shown)
+        disk = b""
+        for root, _, files in os.walk(home):
+            for name in files:
+                with open(os.path.join(root, name), "rb") as f:
+                    disk += f.read()
+    return os.waitstatus_to_exitcode(status), bytes(shown), disk
 
 
 class SecretPromptTest(unittest.TestCase):
@@ -113,7 +119,7 @@ class SecretPromptTest(unittest.TestCase):
     def test_4k_xoauth2_token_whole(self):
         tok = token(4096)
         server = self.serve("XOAUTH2")
-        code, shown = run_on_pty(
+        code, shown, disk = run_on_pty(
             ["run", "--auth", "XOAUTH2", "--user", "alice",
              f"127.0.0.1:{server.port}"], tok.encode() + b"\r")
         self.assertEqual(code, 0, shown.decode(errors="replace")[-3000:])
@@ -124,6 +130,11 @@ class SecretPromptTest(unittest.TestCase):
         self.assertEqual(sent, b"user=alice\x01auth=Bearer " +
                          tok.encode() + b"\x01\x01")
         self.assertNotIn(tok[:64].encode(), shown)
+        # Nothing of it in the history: neither the token nor the
+        # base64 payload that carried it.
+        self.assertIn(b"AUTH XOAUTH2", disk)  # the session was recorded
+        self.assertNotIn(tok[:64].encode(), disk)
+        self.assertNotIn(auth.split(" ", 2)[2][:64].encode(), disk)
 
     def test_16k_secret_and_line_editing(self):
         """16 KB through LOGIN; a typo erased with Backspace (one UTF-8
@@ -132,7 +143,7 @@ class SecretPromptTest(unittest.TestCase):
         typed = (b"false start\x15" + secret.encode()[:-1] + "é".encode() +
                  b"\x7f" + secret.encode()[-1:] + b"\r")
         server = self.serve("LOGIN", LOGIN_STEPS)
-        code, shown = run_on_pty(
+        code, shown, disk = run_on_pty(
             ["run", "--auth", "LOGIN", "--user", "alice",
              f"127.0.0.1:{server.port}"], typed)
         self.assertEqual(code, 0, shown.decode(errors="replace")[-3000:])
@@ -142,6 +153,7 @@ class SecretPromptTest(unittest.TestCase):
         self.assertEqual(base64.b64decode(lines[i].split()[2]), b"alice")
         self.assertEqual(base64.b64decode(lines[i + 1]).decode(), secret)
         self.assertNotIn(secret[:64].encode(), shown)
+        self.assertNotIn(secret[:64].encode(), disk)
 
     def test_passwordeval_secret_used_not_shown(self):
         tok = token(3000)

@@ -361,6 +361,51 @@ test_apply_errors(void **state)
 	cli_opts_free(&o);
 }
 
+/* ehlo's own keys and msmtp's that map onto options. */
+static void
+test_apply_other_keys(void **state)
+{
+	struct cli_opts o;
+
+	(void)state;
+	assert_int_equal(parse_args(&o,
+	                     "account a\n"
+	                     "allow_plaintext_auth on\n"
+	                     "tls_certcheck off\n"
+	                     "tls_trust_file /etc/ehlo-ca.pem\n"
+	                     "tls_host_override mx.example.org\n"
+	                     "dsn_notify failure,delay\n"
+	                     "dsn_return headers\n"
+	                     "theme high-contrast\n"
+	                     "history_db /tmp/ehlo-test.db\n"
+	                     "tls off\n",
+	                     "-a", "a", NULL),
+	    0);
+	assert_true(o.allow_plaintext_auth);
+	assert_true(o.insecure);
+	assert_string_equal(o.cafile, "/etc/ehlo-ca.pem");
+	assert_string_equal(o.tls_name, "mx.example.org");
+	assert_string_equal(o.notify, "failure,delay");
+	assert_string_equal(o.ret, "HDRS");
+	assert_string_equal(o.theme, "high-contrast");
+	assert_string_equal(o.db, "/tmp/ehlo-test.db");
+	assert_true(o.no_starttls && !o.starttls && !o.tls);
+	cli_opts_free(&o);
+	/* Without the key the option stays off; system trust stays NULL. */
+	assert_int_equal(parse_args(&o,
+	                     "account a\nallow_plaintext_auth off\n"
+	                     "tls_trust_file system\n",
+	                     "-a", "a", NULL),
+	    0);
+	assert_false(o.allow_plaintext_auth);
+	assert_null(o.cafile);
+	cli_opts_free(&o);
+	assert_int_equal(parse_args(&o, "account a\nallow_plaintext_auth yes\n",
+	                     "-a", "a", NULL),
+	    -1);
+	cli_opts_free(&o);
+}
+
 /* The password goes to the secret store and out of the file's copy. */
 static void
 test_password_store(void **state)
@@ -390,11 +435,13 @@ main(void)
 	    cmocka_unit_test(test_netrc),
 	    cmocka_unit_test(test_apply_precedence),
 	    cmocka_unit_test(test_apply_errors),
+	    cmocka_unit_test(test_apply_other_keys),
 	    cmocka_unit_test(test_password_store),
 	};
 
 	/* No user configuration may leak into these tests. */
 	(void)setenv("XDG_CONFIG_HOME", "/nonexistent", 1);
 	(void)unsetenv("EHLO_PASSWORD");
+	(void)unsetenv("EHLO_DB");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
