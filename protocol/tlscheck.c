@@ -139,17 +139,39 @@ smtp_tls_cert_is_self_signed(const struct smtp_tls_cert *c)
 	    *c->subject != '\0' && strcmp(c->subject, c->issuer) == 0;
 }
 
+void
+smtp_tls_days_text(long d, char *buf, size_t size)
+{
+	if (d < 0)
+		(void)snprintf(
+		    buf, size, "expired %ld day%s ago", -d, d == -1 ? "" : "s");
+	else if (d == 0)
+		(void)snprintf(buf, size, "expires today");
+	else
+		(void)snprintf(
+		    buf, size, "%ld day%s left", d, d == 1 ? "" : "s");
+}
+
+char *
+smtp_tls_verify_summary(const struct smtp_tls_info *ti)
+{
+	if (ti == NULL || ti->verified)
+		return xstrdup("");
+	return xasprintf("certificate NOT verified (%s): %s",
+	    ti->refused              ? "refused"
+	        : ti->verify_skipped ? "--insecure"
+	        : ti->opportunistic  ? "opportunistic TLS"
+	                             : "not checked",
+	    *ti->verify_error != '\0' ? ti->verify_error : "no certificate");
+}
+
 static void
 report_cert(
     struct smtp_session *s, const struct smtp_tls_cert *c, size_t i, size_t n)
 {
 	char days[48];
 
-	if (c->days_left < 0)
-		(void)snprintf(days, sizeof days, "EXPIRED");
-	else
-		(void)snprintf(days, sizeof days, "%ld day%s left",
-		    c->days_left, c->days_left == 1 ? "" : "s");
+	smtp_tls_days_text(c->days_left, days, sizeof days);
 	smtp_session_note(s,
 	    "certificate %zu/%zu: %s; issuer %s; SAN %s; valid %s .. %s "
 	    "(%s); %s %d bit; %s",

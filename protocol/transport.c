@@ -215,6 +215,7 @@ smtp_transport_free(struct smtp_transport *t)
 	free(t->target);
 	free(t->sni);
 	free(t->vname);
+	tr_verify_reset(t);
 	free(t);
 }
 

@@ -53,7 +53,15 @@ struct smtp_tls_info {
 	char *alpn; /* "" when none */
 	int verified; /* 1: chain and name checked and good */
 	int verify_skipped; /* 1: --insecure */
-	char *verify_error; /* OpenSSL's reason when not verified, else "" */
+	int opportunistic; /* 1: Postfix's "may" level: not verified is
+	                    * reported, the session goes on */
+	int refused; /* 1: verification refused the certificate after the
+	              * handshake; nothing was sent over this TLS */
+	/* Every verification problem, each with OpenSSL's reason first and
+	 * the certificate it is about ("certificate has expired
+	 * (certificate 1, CN=x: expired on DATE, N days ago)"), "; "
+	 * between them; "" when verified.  Printable. */
+	char *verify_error;
 	size_t nchain;
 	struct smtp_tls_cert *chain; /* as the server sent it, leaf first */
 	/*
@@ -72,6 +80,10 @@ struct smtp_tls_info {
 struct smtp_tls_opts {
 	const char *cafile; /* extra trust anchors (PEM), may be NULL */
 	int insecure; /* do not fail on verification errors */
+	int opportunistic; /* Postfix's "may": verify and report, but go on
+	                    * when verification fails (STARTTLS taken
+	                    * because it was offered, not required) */
+	int implicit; /* implicit TLS (hints leave out --no-starttls) */
 	const char *verify_name; /* name to verify and send as SNI;
 	                          * NULL: the host given to connect */
 };

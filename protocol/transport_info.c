@@ -148,7 +148,7 @@ tr_name_string(const X509_NAME *name)
 	return s;
 }
 
-static char *
+char *
 tr_time_string(const ASN1_TIME *at)
 {
 	struct tm tm;
@@ -380,8 +380,8 @@ tr_info_build(struct smtp_transport *t, long vr)
 	    tr_printable_dup((const char *)alpn, alpn != NULL ? alpnlen : 0);
 	info->verified = vr == X509_V_OK;
 	info->verify_skipped = t->insecure;
-	info->verify_error =
-	    xstrdup(vr == X509_V_OK ? "" : X509_verify_cert_error_string(vr));
+	info->opportunistic = t->opportunistic && !t->insecure;
+	info->verify_error = tr_verify_reasons(t, vr);
 
 	chain = SSL_get_peer_cert_chain(t->ssl);
 	if (chain != NULL && sk_X509_num(chain) > 0) {

@@ -214,6 +214,7 @@ tr_ctx_get(const char *cafile, char **errstr)
 		return NULL;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_cert_verify_callback(ctx, tr_cert_verify, NULL);
 	/* Live SSL objects keep their own reference to the old context. */
 	SSL_CTX_free(tr_ctx);
 	free(tr_ctx_cafile);
@@ -315,8 +316,11 @@ smtp_transport_tls_start(
 		}
 	}
 	t->insecure = opts->insecure != 0;
-	SSL_set_verify(
-	    ssl, t->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+	t->opportunistic = opts->opportunistic != 0;
+	t->implicit = opts->implicit != 0;
+	t->cafile_given = opts->cafile != NULL;
+	/* Every problem is collected (tr_cert_verify refuses). */
+	tr_verify_setup(t, ssl);
 	/* No status callback: a staple is kept for tr_ocsp_describe. */
 	if (SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp) != 1) {
 		SSL_free(ssl);
@@ -336,39 +340,6 @@ fail:
 }
 
 static char *
-tr_verify_message(struct smtp_transport *t, long vr)
-{
-	const char *reason;
-	char *names, *name, *s;
-	X509 *leaf;
-
-	reason = X509_verify_cert_error_string(vr);
-	name = escape_dup(t->vname, strlen(t->vname));
-	if (vr == X509_V_ERR_HOSTNAME_MISMATCH ||
-	    vr == X509_V_ERR_IP_ADDRESS_MISMATCH) {
-		leaf = tr_peer_leaf(t->ssl);
-		names = leaf != NULL ? tr_san_string(leaf) : xstrdup("");
-		if (*names == '\0' && leaf != NULL) {
-			free(names);
-			names = tr_name_string(X509_get_subject_name(leaf));
-		}
-		s = xasprintf("TLS certificate verification failed for %s: %s "
-		              "(the certificate is for %s). Connect using a "
-		              "name the certificate lists, or use --insecure "
-		              "to proceed without verification.",
-		    name, reason, *names != '\0' ? names : "no name");
-		free(names);
-	} else
-		s = xasprintf("TLS certificate verification failed for %s: %s. "
-		              "If you trust this server, pass its CA with "
-		              "--cafile FILE, or use --insecure to proceed "
-		              "without verification.",
-		    name, reason);
-	free(name);
-	return s;
-}
-
-static char *
 tr_handshake_message(struct smtp_transport *t, int e, int err)
 {
 	char *reasons, *details, *s;
@@ -376,10 +347,15 @@ tr_handshake_message(struct smtp_transport *t, int e, int err)
 	int plain;
 
 	vr = SSL_get_verify_result(t->ssl);
-	if (!t->insecure && vr != X509_V_OK) {
+	if (!t->insecure && !t->opportunistic && vr != X509_V_OK) {
+		/* Refused by tr_cert_verify: the chain is still shown. */
 		ERR_clear_error();
+		tr_info_free(t->info);
+		t->info = tr_info_build(t, vr);
+		t->info->refused = 1;
 		return tr_verify_message(t, vr);
 	}
+
 	plain = tr_ssl_errors(&reasons, &details);
 	if (e == SSL_ERROR_SSL && *reasons != '\0')
 		s = xasprintf("TLS handshake with %s failed: %s (%s).%s",
@@ -422,9 +398,12 @@ smtp_transport_tls_handshake(struct smtp_transport *t, char **errstr)
 	err = errno;
 	if (r == 1) {
 		vr = SSL_get_verify_result(t->ssl);
-		if (!t->insecure &&
+		tr_info_free(t->info);
+		t->info = tr_info_build(t, vr);
+		if (!t->insecure && !t->opportunistic &&
 		    (vr != X509_V_OK || tr_peer_leaf(t->ssl) == NULL)) {
-			/* SSL_VERIFY_PEER should have stopped it already. */
+			/* tr_cert_verify should have refused it already. */
+			t->info->refused = 1;
 			*errstr = vr != X509_V_OK
 			    ? tr_verify_message(t, vr)
 			    : xasprintf(
@@ -435,7 +414,6 @@ smtp_transport_tls_handshake(struct smtp_transport *t, char **errstr)
 			t->want = 0;
 			return SMTP_TR_ERROR;
 		}
-		t->info = tr_info_build(t, vr);
 		t->state = TR_TLS;
 		t->want = SMTP_TR_WANT_READ;
 		return 0;

@@ -258,9 +258,7 @@ report(struct chk *c, const char *server)
 			    stage_code(c, c->starttls_ix));
 	}
 	if (c->have_tls && !c->verified)
-		add_problem(&msg, &status, CHECK_OK,
-		    "certificate NOT verified (--insecure): %s",
-		    c->verify_error);
+		add_problem(&msg, &status, CHECK_OK, "%s", c->verify_error);
 	if (c->have_tls && c->ocsp == SMTP_OCSP_REVOKED)
 		add_problem(&msg, &status, CHECK_CRITICAL,
 		    "the stapled OCSP response says the certificate is "
@@ -297,11 +295,13 @@ report(struct chk *c, const char *server)
 		if (c->have_tls)
 			(void)buf_add_printf(&msg, ", %s%s",
 			    o->tls ? "" : "STARTTLS ", c->tls_version);
-		if (c->have_cert)
-			(void)buf_add_printf(&msg,
-			    ", certificate %s, %ld days left",
-			    c->verified ? "verified" : "not verified",
-			    c->cert_days);
+		if (c->have_cert) {
+			char days[64];
+
+			smtp_tls_days_text(c->cert_days, days, sizeof days);
+			(void)buf_add_printf(&msg, ", certificate %s, %s",
+			    c->verified ? "verified" : "not verified", days);
+		}
 		if (c->have_tls && c->ocsp != SMTP_OCSP_NONE)
 			(void)buf_add_printf(
 			    &msg, ", OCSP %s", smtp_tls_ocsp_name(c->ocsp));
@@ -375,10 +375,11 @@ run_check(const struct cli_opts *o, const char *server)
 	host_run(c.host);
 	ti = smtp_client_tls_info(c.client);
 	if (ti != NULL) {
-		c.have_tls = 1;
+		/* A refused certificate is shown, but no TLS was used. */
+		c.have_tls = !ti->refused;
 		c.tls_version = xstrdup(ti->version);
 		c.verified = ti->verified;
-		c.verify_error = xstrdup(ti->verify_error);
+		c.verify_error = smtp_tls_verify_summary(ti);
 		c.ocsp = ti->ocsp_status;
 		if (ti->nchain > 0) {
 			c.have_cert = 1;

@@ -386,8 +386,11 @@ host_connect(struct host *h, const char *server, char **errstr)
 	reset_outcome(h);
 	h->session_id = 0;
 	cli_client_opts(o, h->host, h->port, &co);
-	if (h->flags & HOST_TLS_AHEAD)
+	if (h->flags & HOST_TLS_AHEAD) {
 		co.tls_ahead = !o->no_starttls; /* upgraded when offered */
+		/* Not asked for: Postfix's "may" level (issue 20). */
+		co.tls.opportunistic = !o->starttls && !o->tls;
+	}
 	if (h->cafile != NULL)
 		co.tls.cafile = h->cafile;
 	if (h->tls_name != NULL)
@@ -521,6 +524,29 @@ const char *
 host_helo(const struct host *h)
 {
 	return h->helo;
+}
+
+char *
+host_helo_again(const struct host *h)
+{
+	const struct smtp_stage *st;
+	const char *p;
+	size_t i, n;
+
+	for (i = h->session != NULL ? smtp_session_nstages(h->session) : 0;
+	     i-- > 0;) {
+		st = smtp_session_stage(h->session, i);
+		if ((st->kind != SMTP_STAGE_EHLO &&
+		        st->kind != SMTP_STAGE_HELO) ||
+		    st->command == NULL)
+			continue;
+		p = st->command + strcspn(st->command, " \t");
+		p += strspn(p, " \t");
+		n = strcspn(p, " \t");
+		if (n > 0)
+			return xstrndup(p, n);
+	}
+	return xstrdup(h->helo);
 }
 
 const char *

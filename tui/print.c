@@ -215,6 +215,17 @@ print_workbench_error(struct record *rec, int json, const char *msg)
 	free(e);
 }
 
+/* How verification went (issue 20): the level and a refusal. */
+static void
+print_json_tls_verify(json_t *t, const struct smtp_tls_info *ti)
+{
+	(void)json_object_set_new(t, "level",
+	    json_string(ti->verify_skipped ? "insecure"
+	            : ti->opportunistic    ? "may"
+	                                   : "verify"));
+	(void)json_object_set_new(t, "refused", json_boolean(ti->refused));
+}
+
 json_t *
 print_json_tls(const struct smtp_tls_info *ti)
 {
@@ -266,5 +277,6 @@ print_json_tls(const struct smtp_tls_info *ti)
 		(void)json_array_append_new(chain, c);
 	}
 	(void)json_object_set_new(t, "chain", chain);
+	print_json_tls_verify(t, ti);
 	return t;
 }
