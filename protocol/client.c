@@ -432,6 +432,10 @@ do_handshake(struct smtp_client *c)
 	smtp_session_tls_done(c->session, summary);
 	free(summary);
 	smtp_tls_report(c->session, ti, c->verify_name);
+	if (c->opts.tls.pin != NULL && ti->nchain > 0)
+		smtp_session_note(c->session,
+		    "public key pin matched: sha256//%s",
+		    ti->chain[0].spki_sha256);
 	if (!ti->verified && !ti->verify_skipped)
 		smtp_session_set_tls_unverified(c->session);
 	if (ti->opportunistic && !ti->verified)

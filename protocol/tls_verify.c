@@ -185,6 +185,7 @@ void
 tr_verify_setup(struct smtp_transport *t, SSL *ssl)
 {
 	tr_verify_reset(t);
+	t->cert_requested = 0;
 	(void)SSL_set_app_data(ssl, t);
 	SSL_set_verify(ssl, SSL_VERIFY_PEER, tr_verify_cb);
 }

@@ -161,9 +161,46 @@ tr_time_string(const ASN1_TIME *at)
 	return xstrdup(s);
 }
 
+/* "AB:CD:..." of a SHA-256 digest. */
+static char *
+tr_hex_colons(const unsigned char *md, unsigned int n)
+{
+	char *s = xmalloc((size_t)n * 3 + 1);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		(void)snprintf(
+		    s + i * 3, 4, "%02X%s", md[i], i + 1 < n ? ":" : "");
+	s[n > 0 ? n * 3 - 1 : 0] = '\0';
+	return s;
+}
+
+char *
+tr_spki_sha256(X509 *x)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
+	unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+	unsigned int n = 0;
+	int len;
+
+	len = i2d_PUBKEY(X509_get0_pubkey(x), &der);
+	if (len <= 0 ||
+	    EVP_Digest(der, (size_t)len, md, &n, EVP_sha256(), NULL) != 1) {
+		OPENSSL_free(der);
+		ERR_clear_error();
+		return xstrdup("");
+	}
+	OPENSSL_free(der);
+	(void)EVP_EncodeBlock(b64, md, (int)n);
+	return xstrdup((const char *)b64);
+}
+
 static void
 tr_cert_fill(struct smtp_tls_cert *c, X509 *x)
 {
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
 	const ASN1_TIME *na;
 	EVP_PKEY *pk;
 	const char *kt;
@@ -192,6 +229,10 @@ tr_cert_fill(struct smtp_tls_cert *c, X509 *x)
 	nid = X509_get_signature_nid(x);
 	c->sig_alg =
 	    tr_printable_str(nid != NID_undef ? OBJ_nid2ln(nid) : "unknown");
+	c->sha256 = X509_digest(x, EVP_sha256(), md, &mdlen) == 1
+	    ? tr_hex_colons(md, mdlen)
+	    : xstrdup("");
+	c->spki_sha256 = tr_spki_sha256(x);
 	ERR_clear_error();
 }
 
@@ -212,6 +253,8 @@ tr_info_free(struct smtp_tls_info *info)
 		free(c->not_after);
 		free(c->key_type);
 		free(c->sig_alg);
+		free(c->sha256);
+		free(c->spki_sha256);
 	}
 	free(info->chain);
 	free(info->version);
@@ -219,6 +262,8 @@ tr_info_free(struct smtp_tls_info *info)
 	free(info->group);
 	free(info->sni);
 	free(info->alpn);
+	free(info->sig_alg);
+	free(info->peer_key);
 	free(info->verify_error);
 	free(info->ocsp);
 	free(info);
@@ -241,6 +286,43 @@ tr_group_name(SSL *ssl)
 		name = OBJ_nid2sn(id);
 #endif
 	return tr_printable_str(name);
+}
+
+/*
+ * The server's handshake signature: "RSA-PSS+SHA256" style, from the
+ * signature type and digest OpenSSL reports ("" when none, as with a
+ * resumed session).
+ */
+static char *
+tr_sigalg_name(SSL *ssl)
+{
+	int type = NID_undef, md = NID_undef;
+	const char *tn, *mn;
+
+	if (SSL_get_peer_signature_type_nid(ssl, &type) != 1)
+		type = NID_undef;
+	if (SSL_get_peer_signature_nid(ssl, &md) != 1)
+		md = NID_undef;
+	ERR_clear_error();
+	if (type == NID_undef)
+		return xstrdup("");
+	tn = OBJ_nid2sn(type);
+	mn = md != NID_undef ? OBJ_nid2sn(md) : NULL;
+	if (type == EVP_PKEY_RSA_PSS)
+		tn = "RSA-PSS";
+	else if (type == EVP_PKEY_RSA)
+		tn = "RSA-PKCS1";
+	else if (type == EVP_PKEY_EC)
+		tn = "ECDSA";
+	if (mn == NULL || type == EVP_PKEY_ED25519 || type == EVP_PKEY_ED448)
+		return tr_printable_str(tn);
+	{
+		char *both = xasprintf("%s+%s", tn, mn), *s;
+
+		s = tr_printable_str(both);
+		free(both);
+		return s;
+	}
 }
 
 /* The leaf's issuer: the next certificate sent, else the verified chain. */
@@ -378,6 +460,9 @@ tr_info_build(struct smtp_transport *t, long vr)
 	SSL_get0_alpn_selected(t->ssl, &alpn, &alpnlen);
 	info->alpn =
 	    tr_printable_dup((const char *)alpn, alpn != NULL ? alpnlen : 0);
+	info->sig_alg = tr_sigalg_name(t->ssl);
+	info->resumed = SSL_session_reused(t->ssl) == 1;
+	info->cert_requested = t->cert_requested;
 	info->verified = vr == X509_V_OK;
 	info->verify_skipped = t->insecure;
 	info->opportunistic = t->opportunistic && !t->insecure;
@@ -399,6 +484,10 @@ tr_info_build(struct smtp_transport *t, long vr)
 		info->nchain = 1;
 		X509_free(leaf);
 	}
+	info->peer_key = info->nchain > 0
+	    ? xasprintf(
+	          "%s %d", info->chain[0].key_type, info->chain[0].key_bits)
+	    : xstrdup("");
 	info->ocsp = tr_ocsp_describe(t->ssl, &info->ocsp_status);
 	ERR_clear_error();
 	return info;

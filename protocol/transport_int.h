@@ -61,6 +61,10 @@ struct smtp_transport {
 	int opportunistic; /* Postfix's "may": unverified is reported */
 	int implicit; /* implicit TLS, not STARTTLS (for hints) */
 	int cafile_given; /* --cafile was given (for hints) */
+	int has_cert; /* a client certificate was offered */
+	int cert_requested; /* the server asked for one we did not have */
+	char *pin; /* --pin, or NULL */
+	int min_version, max_version; /* as --tls-min/--tls-max asked */
 	char *verr; /* tls_verify.c: every verification problem, or NULL */
 	int verr_codes[TR_VERR_MAX]; /* their X509_V_ERR_* codes */
 	int verr_depths[TR_VERR_MAX];
@@ -82,6 +86,19 @@ char *tr_ocsp_describe(SSL *ssl, enum smtp_ocsp_status *status);
 struct smtp_tls_info *tr_info_build(struct smtp_transport *t, long vr);
 X509 *tr_peer_leaf(SSL *ssl);
 char *tr_time_string(const ASN1_TIME *at);
+/* Base64 SHA-256 of x's SubjectPublicKeyInfo (curl's --pinnedpubkey). */
+char *tr_spki_sha256(X509 *x);
+
+/* tls_opts.c: versions, ciphers, groups, client certificate on ssl */
+int tr_opts_apply(SSL *ssl, const struct smtp_tls_opts *o, char **errstr);
+/*
+ * Advice for a failed handshake or TLS read, from OpenSSL's reasons: a
+ * client certificate demanded or refused (naming the alert), or the
+ * versions --tls-min/--tls-max allowed.  " ..." or "".  Allocated.
+ */
+char *tr_alert_advice(const struct smtp_transport *t, const char *reasons);
+/* Checks the leaf's public key against --pin; NULL or the mismatch. */
+char *tr_pin_check(struct smtp_transport *t, const char *pins);
 
 /* tls_verify.c */
 /* Makes ssl collect every verification problem into t (SSL app data). */

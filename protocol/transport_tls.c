@@ -166,6 +166,23 @@ tr_store_system(SSL_CTX *ctx)
 	(void)X509_STORE_add_lookup(store, tr_lazy_method);
 }
 
+/*
+ * Called when the server asks for a client certificate and none was
+ * given (--cert): noted for the report, and the handshake goes on
+ * without one (the server decides).
+ */
+static int
+tr_client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+	struct smtp_transport *t = SSL_get_app_data(ssl);
+
+	(void)x509;
+	(void)pkey;
+	if (t != NULL)
+		t->cert_requested = 1;
+	return 0;
+}
+
 /* An SSL_CTX that trusts the system store and cafile (may be NULL). */
 static SSL_CTX *
 tr_ctx_get(const char *cafile, char **errstr)
@@ -215,6 +232,7 @@ tr_ctx_get(const char *cafile, char **errstr)
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_cert_verify_callback(ctx, tr_cert_verify, NULL);
+	SSL_CTX_set_client_cert_cb(ctx, tr_client_cert_cb);
 	/* Live SSL objects keep their own reference to the old context. */
 	SSL_CTX_free(tr_ctx);
 	free(tr_ctx_cafile);
@@ -309,16 +327,36 @@ smtp_transport_tls_start(
 		}
 	} else {
 		t->sni = xstrdup(t->vname);
-		if (SSL_set_tlsext_host_name(ssl, t->sni) != 1 ||
-		    SSL_set1_host(ssl, t->vname) != 1) {
+		if (SSL_set1_host(ssl, t->vname) != 1) {
 			SSL_free(ssl);
 			goto fail;
 		}
+	}
+	/* --sni NAME sends another name, --no-sni none (issue 19). */
+	if (opts->no_sni || opts->sni != NULL) {
+		free(t->sni);
+		n = opts->sni != NULL ? strlen(opts->sni) : 0;
+		if (n > 1 && opts->sni[n - 1] == '.')
+			n--;
+		t->sni = opts->no_sni ? xstrdup("") : xstrndup(opts->sni, n);
+	}
+	if (*t->sni != '\0' && SSL_set_tlsext_host_name(ssl, t->sni) != 1) {
+		SSL_free(ssl);
+		goto fail;
+	}
+	if (tr_opts_apply(ssl, opts, errstr) == -1) {
+		SSL_free(ssl);
+		return -1;
 	}
 	t->insecure = opts->insecure != 0;
 	t->opportunistic = opts->opportunistic != 0;
 	t->implicit = opts->implicit != 0;
 	t->cafile_given = opts->cafile != NULL;
+	t->has_cert = opts->identity != NULL;
+	free(t->pin);
+	t->pin = opts->pin != NULL ? xstrdup(opts->pin) : NULL;
+	t->min_version = opts->min_version;
+	t->max_version = opts->max_version;
 	/* Every problem is collected (tr_cert_verify refuses). */
 	tr_verify_setup(t, ssl);
 	/* No status callback: a staple is kept for tr_ocsp_describe. */
@@ -342,7 +380,7 @@ fail:
 static char *
 tr_handshake_message(struct smtp_transport *t, int e, int err)
 {
-	char *reasons, *details, *s;
+	char *reasons, *details, *s, *advice;
 	long vr;
 	int plain;
 
@@ -357,13 +395,14 @@ tr_handshake_message(struct smtp_transport *t, int e, int err)
 	}
 
 	plain = tr_ssl_errors(&reasons, &details);
+	advice = tr_alert_advice(t, reasons);
 	if (e == SSL_ERROR_SSL && *reasons != '\0')
 		s = xasprintf("TLS handshake with %s failed: %s (%s).%s",
 		    t->peer, reasons, details,
 		    plain ? " The server did not answer with TLS: is this a "
 		            "plain-text port? Implicit TLS is normally port "
 		            "465; ports 25 and 587 use STARTTLS."
-		          : "");
+		          : advice);
 	else if (e == SSL_ERROR_SYSCALL && err != 0 && err != ECONNRESET &&
 	    err != EPIPE)
 		s = xasprintf(
@@ -372,9 +411,10 @@ tr_handshake_message(struct smtp_transport *t, int e, int err)
 		s = xasprintf("TLS handshake with %s failed: the server closed "
 		              "the connection%s%s%s. It may not speak TLS on "
 		              "this port, or it accepts none of our TLS "
-		              "versions (1.2 or later) and ciphers.",
+		              "versions (1.2 or later) and ciphers.%s",
 		    t->peer, err != 0 ? " (" : "",
-		    err != 0 ? strerror(err) : "", err != 0 ? ")" : "");
+		    err != 0 ? strerror(err) : "", err != 0 ? ")" : "", advice);
+	free(advice);
 	free(reasons);
 	free(details);
 	return s;
@@ -410,6 +450,14 @@ smtp_transport_tls_handshake(struct smtp_transport *t, char **errstr)
 			          "TLS handshake with %s: the server sent "
 			          "no certificate",
 			          t->peer);
+			t->state = TR_FAILED;
+			t->want = 0;
+			return SMTP_TR_ERROR;
+		}
+		if (t->pin != NULL &&
+		    (*errstr = tr_pin_check(t, t->pin)) != NULL) {
+			/* A pin holds even with --insecure, as in curl. */
+			t->info->refused = 1;
 			t->state = TR_FAILED;
 			t->want = 0;
 			return SMTP_TR_ERROR;

@@ -69,6 +69,16 @@ static char *
 lang_secret_read(const char *user, char **errstr)
 {
 	const char *env = lang_secret_env();
+
+	if (env != NULL)
+		return xstrdup(env);
+	return lang_secret_ask("Secret for", user, "EHLO_PASSWORD", errstr);
+}
+
+char *
+lang_secret_ask(
+    const char *what, const char *whose, const char *env, char **errstr)
+{
 	struct termios old, noecho;
 	char buf[1024], *secret;
 	size_t n = 0;
@@ -76,24 +86,24 @@ lang_secret_read(const char *user, char **errstr)
 	int fd;
 	char c;
 
-	if (env != NULL)
-		return xstrdup(env);
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
-		*errstr = xstrdup("no secret: set EHLO_PASSWORD, or run ehlo "
-		                  "from a terminal to be asked for it");
+		*errstr = xasprintf("no secret: set %s, or run ehlo "
+		                    "from a terminal to be asked for it",
+		    env);
 		return NULL;
 	}
 	if (tcgetattr(fd, &old) == -1) {
 		(void)close(fd);
-		*errstr = xstrdup("cannot switch off echo on the terminal; "
-		                  "set EHLO_PASSWORD instead");
+		*errstr = xasprintf("cannot switch off echo on the terminal; "
+		                    "set %s instead",
+		    env);
 		return NULL;
 	}
 	noecho = old;
 	noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	noecho.c_lflag |= ICANON;
 	(void)tcsetattr(fd, TCSAFLUSH, &noecho);
-	(void)dprintf(fd, "Secret for %s (not echoed): ", user);
+	(void)dprintf(fd, "%s %s (not echoed): ", what, whose);
 	while ((r = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
 		if (n + 1 < sizeof buf)
 			buf[n++] = c;

@@ -31,6 +31,14 @@ void lang_secret_env_take(void);
 const char *lang_secret_env(void);
 
 /*
+ * Asks on the terminal without echo: "WHAT WHOSE (not echoed): ".
+ * Allocated (free with secret_free_str), or NULL with *errstr naming
+ * env, the variable to set when there is no terminal.
+ */
+char *lang_secret_ask(
+    const char *what, const char *whose, const char *env, char **errstr);
+
+/*
  * Why credentials must not be sent on this connection now (no TLS after
  * a STARTTLS downgrade, or to a non-loopback address, without
  * --allow-plaintext-auth), allocated, or NULL.

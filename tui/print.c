@@ -226,6 +226,31 @@ print_json_tls_verify(json_t *t, const struct smtp_tls_info *ti)
 	(void)json_object_set_new(t, "refused", json_boolean(ti->refused));
 }
 
+static json_t *
+print_json_str(const char *s)
+{
+	return print_json_text(s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+}
+
+/* The handshake and chain details of issue 19, beside the others. */
+static void
+print_json_tls_more(json_t *t, const struct smtp_tls_info *ti)
+{
+	json_t *chain = json_object_get(t, "chain");
+	size_t i;
+
+	(void)json_object_set_new(t, "alpn", print_json_str(ti->alpn));
+	(void)json_object_set_new(t, "sig_alg", print_json_str(ti->sig_alg));
+	(void)json_object_set_new(t, "peer_key", print_json_str(ti->peer_key));
+	(void)json_object_set_new(t, "resumed", json_boolean(ti->resumed));
+	for (i = 0; i < ti->nchain && i < json_array_size(chain); i++) {
+		(void)json_object_set_new(json_array_get(chain, i), "sha256",
+		    print_json_str(ti->chain[i].sha256));
+		(void)json_object_set_new(json_array_get(chain, i),
+		    "spki_sha256", print_json_str(ti->chain[i].spki_sha256));
+	}
+}
+
 json_t *
 print_json_tls(const struct smtp_tls_info *ti)
 {
@@ -278,5 +303,6 @@ print_json_tls(const struct smtp_tls_info *ti)
 	}
 	(void)json_object_set_new(t, "chain", chain);
 	print_json_tls_verify(t, ti);
+	print_json_tls_more(t, ti);
 	return t;
 }
