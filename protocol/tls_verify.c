@@ -106,11 +106,20 @@ tr_verify_detail(struct smtp_transport *t, int code, int depth, X509 *x)
 		free(s);
 		free(names);
 		break;
+	case X509_V_ERR_DANE_NO_MATCH:
+		what = xasprintf("none of the %zu TLSA records of %s matches "
+		                 "the certificates the server sent",
+		    t->dane != NULL ? t->dane->n : 0,
+		    t->dane != NULL ? t->dane->name : "the server");
+		break;
 	default:
 		what = xstrdup("");
 		break;
 	}
-	if (*what != '\0' && *subj != '\0')
+	if (code == X509_V_ERR_DANE_NO_MATCH)
+		s = xasprintf(
+		    "%s (%s)", X509_verify_cert_error_string(code), what);
+	else if (*what != '\0' && *subj != '\0')
 		s = xasprintf("%s (certificate %d, %s: %s)",
 		    X509_verify_cert_error_string(code), depth + 1, subj, what);
 	else if (*what != '\0')

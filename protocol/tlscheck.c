@@ -222,6 +222,14 @@ smtp_tls_report(
 	    ti->resumed ? ", session resumed" : "");
 	for (i = 0; i < ti->nchain; i++)
 		report_cert(s, &ti->chain[i], i, ti->nchain);
+	if (ti->dane_name != NULL && ti->ndane == 0)
+		smtp_session_note(s,
+		    "DANE: no TLSA records at %s: DANE does not apply, the "
+		    "certificate is checked as without --dane",
+		    ti->dane_name);
+	for (i = 0; ti->dane_name != NULL && i < ti->ndane; i++)
+		smtp_session_note(s, "DANE: TLSA %s [%zu/%zu]: %s",
+		    ti->dane_name, i + 1, ti->ndane, ti->dane[i]);
 	if (ti->cert_requested)
 		smtp_session_warn(s,
 		    "the server asked for a client certificate and none was "

@@ -58,6 +58,13 @@ struct smtp_tls_info {
 	                * style, or "" */
 	char *peer_key; /* the server's key, "RSA 2048", or "" */
 	int resumed; /* 1: an earlier session was resumed */
+	/* --dane: the TLSA name, one line per record ("3 1 1 ab... (usage
+	 * DANE-EE, selector SPKI, matching SHA2-256): MATCHED"), the index
+	 * of the record that matched or -1; dane_name NULL without --dane */
+	char *dane_name;
+	char **dane;
+	size_t ndane;
+	int dane_match;
 	int cert_requested; /* 1: the server asked for a client certificate
 	                     * and none was given (--cert) */
 	int verified; /* 1: chain and name checked and good */
@@ -88,6 +95,20 @@ struct smtp_tls_info {
 
 struct smtp_tls_identity; /* a client certificate and its key, loaded */
 
+/* One TLSA record (RFC 6698 2.1). */
+struct smtp_tlsa {
+	unsigned usage, selector, mtype;
+	unsigned char *data;
+	size_t len;
+};
+
+/* The TLSA records of one _PORT._tcp.HOST (--dane). */
+struct smtp_dane {
+	char *name; /* "_25._tcp.mx.example" */
+	size_t n; /* 0: none, DANE does not apply */
+	struct smtp_tlsa *rec;
+};
+
 struct smtp_tls_opts {
 	const char *cafile; /* extra trust anchors (PEM), may be NULL */
 	int insecure; /* do not fail on verification errors */
@@ -105,6 +126,7 @@ struct smtp_tls_opts {
 	int no_sni; /* send no SNI at all */
 	const struct smtp_tls_identity *identity; /* --cert/--key, or NULL */
 	const char *pin; /* "sha256//BASE64[;sha256//BASE64...]" or NULL */
+	const struct smtp_dane *dane; /* --dane: the records looked up */
 	const char *verify_name; /* name to verify and send as SNI;
 	                          * NULL: the host given to connect */
 };
@@ -211,6 +233,16 @@ typedef int smtp_tls_pass_cb(
 struct smtp_tls_identity *smtp_tls_identity_load(const char *cert,
     const char *key, smtp_tls_pass_cb *cb, void *arg, char **errstr);
 void smtp_tls_identity_free(struct smtp_tls_identity *);
+
+struct smtp_mx_resolver;
+/*
+ * Looks up the TLSA records of _PORT._tcp.HOST through r (blocking,
+ * bounded by its timeout).  A name without records gives a set with n
+ * 0.  NULL with *errstr when the resolver failed.
+ */
+struct smtp_dane *smtp_dane_lookup(struct smtp_mx_resolver *r, const char *host,
+    const char *port, char **errstr);
+void smtp_dane_free(struct smtp_dane *);
 
 /*
  * Frees the shared TLS context (and its CA store) made by the first

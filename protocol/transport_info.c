@@ -264,6 +264,10 @@ tr_info_free(struct smtp_tls_info *info)
 	free(info->alpn);
 	free(info->sig_alg);
 	free(info->peer_key);
+	for (i = 0; i < info->ndane; i++)
+		free(info->dane[i]);
+	free(info->dane);
+	free(info->dane_name);
 	free(info->verify_error);
 	free(info->ocsp);
 	free(info);
@@ -489,6 +493,8 @@ tr_info_build(struct smtp_transport *t, long vr)
 	          "%s %d", info->chain[0].key_type, info->chain[0].key_bits)
 	    : xstrdup("");
 	info->ocsp = tr_ocsp_describe(t->ssl, &info->ocsp_status);
+	info->dane_match = -1;
+	tr_dane_report(t, t->dane, info);
 	ERR_clear_error();
 	return info;
 }

@@ -64,6 +64,7 @@ struct smtp_transport {
 	int has_cert; /* a client certificate was offered */
 	int cert_requested; /* the server asked for one we did not have */
 	char *pin; /* --pin, or NULL */
+	const struct smtp_dane *dane; /* --dane records (the caller's) */
 	int min_version, max_version; /* as --tls-min/--tls-max asked */
 	char *verr; /* tls_verify.c: every verification problem, or NULL */
 	int verr_codes[TR_VERR_MAX]; /* their X509_V_ERR_* codes */
@@ -97,6 +98,12 @@ int tr_opts_apply(SSL *ssl, const struct smtp_tls_opts *o, char **errstr);
  * versions --tls-min/--tls-max allowed.  " ..." or "".  Allocated.
  */
 char *tr_alert_advice(const struct smtp_transport *t, const char *reasons);
+/* tls_dane.c: hands the TLSA records to OpenSSL (none: nothing). */
+int tr_dane_apply(struct smtp_transport *t, SSL *ssl, const struct smtp_dane *d,
+    char **errstr);
+/* Fills info's DANE lines: each record, and which one matched. */
+void tr_dane_report(struct smtp_transport *t, const struct smtp_dane *d,
+    struct smtp_tls_info *info);
 /* Checks the leaf's public key against --pin; NULL or the mismatch. */
 char *tr_pin_check(struct smtp_transport *t, const char *pins);
 

@@ -348,8 +348,15 @@ smtp_transport_tls_start(
 		SSL_free(ssl);
 		return -1;
 	}
+	t->dane = opts->dane;
+	if (tr_dane_apply(t, ssl, opts->dane, errstr) == -1) {
+		SSL_free(ssl);
+		return -1;
+	}
 	t->insecure = opts->insecure != 0;
-	t->opportunistic = opts->opportunistic != 0;
+	/* TLSA records make verification required (Postfix's "dane"). */
+	t->opportunistic = opts->opportunistic != 0 &&
+	    (opts->dane == NULL || opts->dane->n == 0);
 	t->implicit = opts->implicit != 0;
 	t->cafile_given = opts->cafile != NULL;
 	t->has_cert = opts->identity != NULL;

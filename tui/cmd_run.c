@@ -38,10 +38,10 @@ cmd_run(int argc, char *argv[])
 		free(o.args);
 		return rc;
 	}
-	if (o.dns != NULL) {
+	if (o.dns != NULL && !o.dane) {
 		free(o.args);
-		return cli_usage_error("--dns is for MX lookups: use it with "
-		                       "--mx DOMAIN");
+		return cli_usage_error("--dns is for MX and TLSA lookups: use "
+		                       "it with --mx DOMAIN or --dane");
 	}
 	if (o.nargs < 1 || o.nargs > 2) {
 		/* The message names o.args[2]: free only after it. */

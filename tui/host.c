@@ -21,6 +21,7 @@
 #include "core/escape.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
+#include "protocol/mx.h"
 #include "protocol/transport.h"
 #include "tui/cli.h"
 #include "tui/print.h"
@@ -31,6 +32,7 @@ enum host_rec { REC_NONE, REC_OPEN, REC_INTO };
 struct host {
 	struct loop *loop;
 	const struct cli_opts *o;
+	struct smtp_dane *dane; /* --dane: the TLSA records of the server */
 	unsigned flags;
 	struct host_cbs cbs;
 	char *helo;
@@ -373,6 +375,25 @@ host_set_server(struct host *h, const char *server, char **errstr)
 	return 0;
 }
 
+/* --dane: the TLSA records of _PORT._tcp.HOST, before connecting. */
+static int
+host_dane_lookup(struct host *h, char **errstr)
+{
+	struct smtp_mx_resolver *r;
+
+	smtp_dane_free(h->dane);
+	h->dane = NULL;
+	if (!h->o->dane)
+		return 0;
+	if ((r = smtp_mx_resolver_new(h->o->dns, h->o->timeout_ms, errstr)) ==
+	    NULL)
+		return -1;
+	h->dane = smtp_dane_lookup(
+	    r, h->tls_name != NULL ? h->tls_name : h->host, h->port, errstr);
+	smtp_mx_resolver_free(r);
+	return h->dane != NULL ? 0 : -1;
+}
+
 int
 host_connect(struct host *h, const char *server, char **errstr)
 {
@@ -385,7 +406,10 @@ host_connect(struct host *h, const char *server, char **errstr)
 	drop_session(h);
 	reset_outcome(h);
 	h->session_id = 0;
+	if (host_dane_lookup(h, errstr) == -1)
+		return -1;
 	cli_client_opts(o, h->host, h->port, &co);
+	co.tls.dane = h->dane;
 	if (h->flags & HOST_TLS_AHEAD) {
 		co.tls_ahead = !o->no_starttls; /* upgraded when offered */
 		/* Not asked for: Postfix's "may" level (issue 20). */
@@ -492,6 +516,7 @@ host_free(struct host *h)
 	if (h == NULL)
 		return;
 	drop_session(h);
+	smtp_dane_free(h->dane);
 	free(h->helo);
 	free(h->host);
 	free(h->port);

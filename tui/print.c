@@ -243,6 +243,17 @@ print_json_tls_more(json_t *t, const struct smtp_tls_info *ti)
 	(void)json_object_set_new(t, "sig_alg", print_json_str(ti->sig_alg));
 	(void)json_object_set_new(t, "peer_key", print_json_str(ti->peer_key));
 	(void)json_object_set_new(t, "resumed", json_boolean(ti->resumed));
+	if (ti->dane_name != NULL) {
+		json_t *d = json_array();
+
+		for (i = 0; i < ti->ndane; i++)
+			(void)json_array_append_new(
+			    d, print_json_str(ti->dane[i]));
+		(void)json_object_set_new(t, "dane",
+		    json_pack("{s:o, s:o, s:i}", "name",
+		        print_json_str(ti->dane_name), "records", d, "matched",
+		        ti->dane_match));
+	}
 	for (i = 0; i < ti->nchain && i < json_array_size(chain); i++) {
 		(void)json_object_set_new(json_array_get(chain, i), "sha256",
 		    print_json_str(ti->chain[i].sha256));

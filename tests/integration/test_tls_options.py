@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 
+import dnsserver
 import serverbase
 import servers
 import toolkit_peers
@@ -252,6 +253,80 @@ class TlsOptionsTest(servers.EhloTestCase):
         # Even --insecure does not override a pin.
         r, got = self.run_tls("--pin", other, "--insecure")
         self.assertExit(r, 3)
+
+
+class DaneTest(servers.EhloTestCase):
+    """--dane against aiosmtpd with a self-signed certificate, the TLSA
+    records served by a DNS responder on loopback (--dns)."""
+
+    @classmethod
+    def setUpClass(cls):
+        servers.require_aiosmtpd()
+        tmp = tempfile.TemporaryDirectory(prefix="ehlo-dane-")
+        cls.addClassCleanup(tmp.cleanup)
+        cls.cert = servers.make_cert(tmp.name, name="server")
+        cls.other = servers.make_cert(tmp.name, name="other")
+        cls.peer = servers.Aiosmtpd(cert=cls.cert)
+        cls.addClassCleanup(cls.peer.stop)
+        cls.peer2 = servers.Aiosmtpd(cert=cls.cert)
+        cls.addClassCleanup(cls.peer2.stop)
+        spki = base64.b64decode(spki_pin(cls.cert.cert)[8:]).hex()
+        wrong = base64.b64decode(spki_pin(cls.other.cert)[8:]).hex()
+        port = cls.peer.port
+        zone = {
+            "localhost": [("A", "127.0.0.1")],
+            f"_{port}._tcp.localhost": [("TLSA", 3, 1, 1, wrong),
+                                        ("TLSA", 3, 1, 1, spki)],
+            f"_{cls.peer2.port}._tcp.localhost": [("TLSA", 3, 1, 1, wrong)],
+        }
+        cls.dns = dnsserver.DnsServer(zone)
+        cls.addClassCleanup(cls.dns.stop)
+        cls.spki, cls.wrong = spki, wrong
+
+    def run_dane(self, host, *options, peer=None):
+        peer = peer or self.peer
+        before = len(peer.messages())
+        r = self.ehlo(["run", "--starttls", "--dane", "--dns",
+                       f"127.0.0.1:{self.dns.port}", *options,
+                       f"{host}:{peer.port}"], SESSION)
+        return r, peer.messages()[before:]
+
+    def test_matching_record(self):
+        r, got = self.run_dane("localhost")
+        self.assertExit(r, 0)
+        self.assertEqual(len(got), 1)
+        self.assertIn((f"_{self.peer.port}._tcp.localhost", "TLSA"),
+                      [(q[0], q[1]) for q in self.dns.queries])
+        name = rf"_{self.peer.port}\._tcp\.localhost"
+        self.assertLine(r, rf"^\*: DANE: TLSA {name} \[1/2\]: 3 1 1 "
+                           rf"{self.wrong} \(usage DANE-EE, selector SPKI, "
+                           r"matching SHA2-256\): no match$")
+        self.assertLine(r, rf"^\*: DANE: TLSA {name} \[2/2\]: 3 1 1 "
+                           rf"{self.spki} .*: MATCHED$")
+        self.assertLine(r, r"certificate verified")
+        r = self.ehlo(["run", "--starttls", "--dane", "--json", "--dns",
+                       f"127.0.0.1:{self.dns.port}",
+                       f"localhost:{self.peer.port}"], SESSION)
+        dane = json.loads(r.stdout.splitlines()[-1])["tls"]["dane"]
+        self.assertEqual(dane["matched"], 1)
+        self.assertEqual(len(dane["records"]), 2)
+
+    def test_no_matching_record(self):
+        r, got = self.run_dane("localhost", peer=self.peer2)
+        self.assertExit(r, 3)
+        self.assertEqual(got, [])
+        self.assertLine(r, r"^\*: DANE: TLSA .*: no match$")
+        self.assertLine(r, r"no matching DANE TLSA records \(none of the 1 "
+                           r"TLSA records of _\d+\._tcp\.localhost "
+                           r"matches", "stderr")
+
+    def test_no_records(self):
+        r, got = self.run_dane("127.0.0.1")
+        # No TLSA: DANE does not apply; the self-signed certificate is
+        # then refused as without --dane.
+        self.assertExit(r, 3)
+        self.assertLine(r, r"^\*: DANE: no TLSA records at _\d+\._tcp\."
+                           r"127\.0\.0\.1: DANE does not apply")
 
 
 if __name__ == "__main__":
