@@ -29,6 +29,10 @@ const struct smtp_probe_info smtp_probes[] = {
     {"size",
         "does the server enforce the SIZE it advertises? (declared size "
         "only, no data)"},
+    /* issue 19: its own runner, tui/probe_tls.c (protocol/tls_survey.c) */
+    {"tls",
+        "which TLS versions and cipher suites does it accept, in whose "
+        "order, and which are weak? (one handshake each)"},
     {NULL, NULL},
 };
 

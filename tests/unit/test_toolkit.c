@@ -72,7 +72,7 @@ test_probe_list(void **state)
 	(void)state;
 	for (p = smtp_probes; p->name != NULL; p++)
 		n++;
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 7); /* six scripted, and "tls" (issue 19) */
 	assert_non_null(smtp_probe_find("relay"));
 	assert_non_null(smtp_probe_find("vrfy-expn"));
 	assert_null(smtp_probe_find("data"));
