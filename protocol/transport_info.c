@@ -52,6 +52,47 @@ tr_printable_dup(const char *p, size_t n)
 	return s;
 }
 
+/*
+ * Collects (and clears) the OpenSSL error queue: *reasons gets the short
+ * reasons ("wrong version number"), *details the full error strings.
+ * Returns 1 when a reason says the peer did not talk TLS at all.
+ */
+int
+tr_ssl_errors(char **reasons, char **details)
+{
+	struct buf r, d;
+	char line[256];
+	unsigned long e;
+	const char *reason;
+	int n = 0, plain = 0, why;
+
+	buf_init(&r, 2048);
+	buf_init(&d, 2048);
+	while ((e = ERR_get_error()) != 0) {
+		if (n++ >= TR_ERRQ_MAX)
+			continue;
+		ERR_error_string_n(e, line, sizeof line);
+		reason = ERR_SYSTEM_ERROR(e) ? strerror(ERR_GET_REASON(e))
+		                             : ERR_reason_error_string(e);
+		(void)buf_add_printf(&r, "%s%s", n > 1 ? "; " : "",
+		    reason != NULL ? reason : line);
+		(void)buf_add_printf(&d, "%s%s", n > 1 ? "; " : "", line);
+		why = ERR_GET_REASON(e);
+		if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		    (why == SSL_R_WRONG_VERSION_NUMBER ||
+		        why == SSL_R_UNKNOWN_PROTOCOL ||
+		        why == SSL_R_PACKET_LENGTH_TOO_LONG ||
+		        why == SSL_R_RECORD_LENGTH_MISMATCH))
+			plain = 1;
+	}
+	ERR_clear_error();
+	*reasons = tr_printable_dup(buf_peek(&r), buf_used(&r));
+	*details = tr_printable_dup(buf_peek(&d), buf_used(&d));
+	buf_reset(&r);
+	buf_reset(&d);
+	return plain;
+}
+
 static char *
 tr_printable_str(const char *s)
 {
@@ -470,7 +511,7 @@ tr_info_build(struct smtp_transport *t, long vr)
 	info->verified = vr == X509_V_OK;
 	info->verify_skipped = t->insecure;
 	info->opportunistic = t->opportunistic && !t->insecure;
-	info->verify_error = tr_verify_reasons(t, vr);
+	info->verify_error = xstrdup(""); /* tr_info_complete fills it */
 
 	chain = SSL_get_peer_cert_chain(t->ssl);
 	if (chain != NULL && sk_X509_num(chain) > 0) {
@@ -494,7 +535,6 @@ tr_info_build(struct smtp_transport *t, long vr)
 	    : xstrdup("");
 	info->ocsp = tr_ocsp_describe(t->ssl, &info->ocsp_status);
 	info->dane_match = -1;
-	tr_dane_report(t, t->dane, info);
 	ERR_clear_error();
 	return info;
 }

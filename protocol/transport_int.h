@@ -75,10 +75,12 @@ struct smtp_transport {
 	struct smtp_tls_info *info;
 };
 
-/* transport_tls.c */
-int tr_ssl_errors(char **reasons, char **details);
-
 /* transport_info.c */
+/*
+ * Collects (and clears) the OpenSSL error queue: *reasons the short
+ * reasons, *details the full strings; 1 when the peer did not talk TLS.
+ */
+int tr_ssl_errors(char **reasons, char **details);
 char *tr_printable_dup(const char *p, size_t n);
 char *tr_san_string(X509 *x);
 char *tr_name_string(const X509_NAME *name);

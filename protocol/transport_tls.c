@@ -57,47 +57,6 @@ tr_is_ip_literal(const char *s)
 }
 
 /*
- * Collects (and clears) the OpenSSL error queue: *reasons gets the short
- * reasons ("wrong version number"), *details the full error strings.
- * Returns 1 when a reason says the peer did not talk TLS at all.
- */
-int
-tr_ssl_errors(char **reasons, char **details)
-{
-	struct buf r, d;
-	char line[256];
-	unsigned long e;
-	const char *reason;
-	int n = 0, plain = 0, why;
-
-	buf_init(&r, 2048);
-	buf_init(&d, 2048);
-	while ((e = ERR_get_error()) != 0) {
-		if (n++ >= TR_ERRQ_MAX)
-			continue;
-		ERR_error_string_n(e, line, sizeof line);
-		reason = ERR_SYSTEM_ERROR(e) ? strerror(ERR_GET_REASON(e))
-		                             : ERR_reason_error_string(e);
-		(void)buf_add_printf(&r, "%s%s", n > 1 ? "; " : "",
-		    reason != NULL ? reason : line);
-		(void)buf_add_printf(&d, "%s%s", n > 1 ? "; " : "", line);
-		why = ERR_GET_REASON(e);
-		if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
-		    (why == SSL_R_WRONG_VERSION_NUMBER ||
-		        why == SSL_R_UNKNOWN_PROTOCOL ||
-		        why == SSL_R_PACKET_LENGTH_TOO_LONG ||
-		        why == SSL_R_RECORD_LENGTH_MISMATCH))
-			plain = 1;
-	}
-	ERR_clear_error();
-	*reasons = tr_printable_dup(buf_peek(&r), buf_used(&r));
-	*details = tr_printable_dup(buf_peek(&d), buf_used(&d));
-	buf_reset(&r);
-	buf_reset(&d);
-	return plain;
-}
-
-/*
  * X509_LOOKUP get_by_subject for the system CA file: the first time an
  * issuer is missing from memory (and from the hashed directory before
  * this lookup), loads the whole file into the store, then answers from
@@ -384,6 +343,18 @@ fail:
 	return -1;
 }
 
+/* What the handshake showed, with the verification reasons and DANE. */
+static struct smtp_tls_info *
+tr_info_complete(struct smtp_transport *t, long vr)
+{
+	struct smtp_tls_info *info = tr_info_build(t, vr);
+
+	free(info->verify_error);
+	info->verify_error = tr_verify_reasons(t, vr);
+	tr_dane_report(t, t->dane, info);
+	return info;
+}
+
 static char *
 tr_handshake_message(struct smtp_transport *t, int e, int err)
 {
@@ -396,7 +367,7 @@ tr_handshake_message(struct smtp_transport *t, int e, int err)
 		/* Refused by tr_cert_verify: the chain is still shown. */
 		ERR_clear_error();
 		tr_info_free(t->info);
-		t->info = tr_info_build(t, vr);
+		t->info = tr_info_complete(t, vr);
 		t->info->refused = 1;
 		return tr_verify_message(t, vr);
 	}
@@ -446,7 +417,7 @@ smtp_transport_tls_handshake(struct smtp_transport *t, char **errstr)
 	if (r == 1) {
 		vr = SSL_get_verify_result(t->ssl);
 		tr_info_free(t->info);
-		t->info = tr_info_build(t, vr);
+		t->info = tr_info_complete(t, vr);
 		if (!t->insecure && !t->opportunistic &&
 		    (vr != X509_V_OK || tr_peer_leaf(t->ssl) == NULL)) {
 			/* tr_cert_verify should have refused it already. */

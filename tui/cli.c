@@ -215,9 +215,19 @@ find_option(int val)
 	return NULL;
 }
 
+/* A TLS option's message as a usage error; -1. */
+static int
+cli_tls_usage(char *err)
+{
+	(void)cli_usage_error("%s", err);
+	free(err);
+	return -1;
+}
+
 int
 cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 {
+	char *err = NULL;
 	struct option longopts[NOPTIONS + 1];
 	const struct cli_option *co;
 	size_t i;
@@ -406,8 +416,8 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		case OPT_KEY:
 		case OPT_PIN:
 		case OPT_DANE:
-			if (cli_tls_option(co->opt.name, optarg, o) == -1)
-				return -1;
+			if (cli_tls_option(co->opt.name, optarg, o, &err) == -1)
+				return cli_tls_usage(err);
 			break;
 		case OPT_HELP:
 			return 1;
@@ -433,8 +443,8 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 	if (o->user != NULL && o->auth == NULL)
 		return cli_usage_error("--user is only used with --auth MECH"),
 		       -1;
-	if ((allowed & CLI_O_CONN) && cli_tls_prepare(o) == -1)
-		return -1;
+	if ((allowed & CLI_O_CONN) && cli_tls_prepare(o, &err) == -1)
+		return cli_tls_usage(err);
 	return 0;
 }
 

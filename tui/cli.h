@@ -132,14 +132,15 @@ int cmd_check(int argc, char *argv[]);
 int cmd_probe(int argc, char *argv[]);
 
 /* tui/cli_tls.c (issue 19) */
-/* One TLS option (long name without "--"); -1 after a usage message. */
-int cli_tls_option(const char *name, const char *arg, struct cli_opts *o);
+/* One TLS option (long name without "--"); -1 with *err (allocated). */
+int cli_tls_option(
+    const char *name, const char *arg, struct cli_opts *o, char **err);
 /*
  * Checks the TLS options together with OpenSSL and loads --cert/--key
  * (asking for an encrypted key's passphrase: EHLO_KEY_PASSPHRASE or the
- * terminal), before any network work.  -1 after a usage message.
+ * terminal), before any network work.  -1 with *err (allocated).
  */
-int cli_tls_prepare(struct cli_opts *o);
+int cli_tls_prepare(struct cli_opts *o, char **err);
 struct smtp_tls_opts;
 /* Copies the TLS options into *t (strings stay o's). */
 void cli_tls_client_opts(const struct cli_opts *o, struct smtp_tls_opts *t);

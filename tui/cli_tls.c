@@ -20,14 +20,16 @@
 #include "tui/lang.h"
 
 int
-cli_tls_option(const char *name, const char *arg, struct cli_opts *o)
+cli_tls_option(
+    const char *name, const char *arg, struct cli_opts *o, char **err)
 {
 	if (strcmp(name, "tls-min") == 0 || strcmp(name, "tls-max") == 0) {
-		if (smtp_tls_version_parse(arg) == -1)
-			return cli_usage_error("--%s wants a TLS version: 1.0, "
-			                       "1.1, 1.2 or 1.3, not \"%s\"",
-			           name, arg),
-			       -1;
+		if (smtp_tls_version_parse(arg) == -1) {
+			*err = xasprintf("--%s wants a TLS version: 1.0, "
+			                 "1.1, 1.2 or 1.3, not \"%s\"",
+			    name, arg);
+			return -1;
+		}
 		*(name[5] == 'i' ? &o->tls_min : &o->tls_max) = arg;
 	} else if (strcmp(name, "ciphers") == 0)
 		o->ciphers = arg;
@@ -36,10 +38,11 @@ cli_tls_option(const char *name, const char *arg, struct cli_opts *o)
 	else if (strcmp(name, "groups") == 0)
 		o->groups = arg;
 	else if (strcmp(name, "sni") == 0) {
-		if (*arg == '\0')
-			return cli_usage_error("--sni wants a host name; "
-			                       "--no-sni sends none"),
-			       -1;
+		if (*arg == '\0') {
+			*err = xasprintf("--sni wants a host name; "
+			                 "--no-sni sends none");
+			return -1;
+		}
 		o->sni = arg;
 	} else if (strcmp(name, "no-sni") == 0)
 		o->no_sni = 1;
@@ -48,14 +51,15 @@ cli_tls_option(const char *name, const char *arg, struct cli_opts *o)
 	else if (strcmp(name, "key") == 0)
 		o->key = arg;
 	else if (strcmp(name, "pin") == 0) {
-		if (strncmp(arg, "sha256//", 8) != 0 || arg[8] == '\0')
-			return cli_usage_error(
-			           "--pin wants sha256//BASE64 (the SHA-256 "
-			           "of the server's public key, as curl's "
-			           "--pinnedpubkey; several joined with \";\"), "
-			           "not \"%s\"",
-			           arg),
-			       -1;
+		if (strncmp(arg, "sha256//", 8) != 0 || arg[8] == '\0') {
+			*err = xasprintf(
+			    "--pin wants sha256//BASE64 (the SHA-256 "
+			    "of the server's public key, as curl's "
+			    "--pinnedpubkey; several joined with \";\"), "
+			    "not \"%s\"",
+			    arg);
+			return -1;
+		}
 		o->pin = arg;
 	} else if (strcmp(name, "dane") == 0)
 		o->dane = 1;
@@ -90,36 +94,30 @@ cli_tls_pass(const char *path, char *buf, size_t size, void *arg)
 }
 
 int
-cli_tls_prepare(struct cli_opts *o)
+cli_tls_prepare(struct cli_opts *o, char **err)
 {
 	struct smtp_tls_opts t;
-	char *err = NULL;
 
-	if (o->sni != NULL && o->no_sni)
-		return cli_usage_error(
-		           "--sni and --no-sni contradict each other"),
-		       -1;
-	if (o->key != NULL && o->cert == NULL)
-		return cli_usage_error("--key %s needs --cert FILE", o->key),
-		       -1;
-	memset(&t, 0, sizeof t);
-	cli_tls_client_opts(o, &t);
-	if (smtp_tls_opts_check(&t, &err) == -1) {
-		(void)cli_usage_error("%s", err);
-		free(err);
+	if (o->sni != NULL && o->no_sni) {
+		*err = xasprintf("--sni and --no-sni contradict each other");
 		return -1;
 	}
+	if (o->key != NULL && o->cert == NULL) {
+		*err = xasprintf("--key %s needs --cert FILE", o->key);
+		return -1;
+	}
+	memset(&t, 0, sizeof t);
+	cli_tls_client_opts(o, &t);
+	if (smtp_tls_opts_check(&t, err) == -1)
+		return -1;
 	if (o->cert != NULL && o->tls_identity == NULL) {
 		o->tls_identity = smtp_tls_identity_load(
-		    o->cert, o->key, cli_tls_pass, NULL, &err);
+		    o->cert, o->key, cli_tls_pass, NULL, err);
 		/* The passphrase served once; it stays nowhere. */
 		if (getenv("EHLO_KEY_PASSPHRASE") != NULL)
 			(void)unsetenv("EHLO_KEY_PASSPHRASE");
-		if (o->tls_identity == NULL) {
-			(void)cli_usage_error("%s", err);
-			free(err);
+		if (o->tls_identity == NULL)
 			return -1;
-		}
 	}
 	return 0;
 }
