@@ -125,6 +125,7 @@ smtp_client_new(struct loop *loop, const struct smtp_client_opts *opts,
 	c->opts.port = c->port;
 	if (opts->tls.cafile != NULL)
 		c->opts.tls.cafile = c->cafile = xstrdup(opts->tls.cafile);
+	c->opts.tls.implicit = opts->implicit_tls;
 	c->opts.tls.verify_name = c->verify_name = xstrdup(
 	    opts->tls.verify_name != NULL ? opts->tls.verify_name : opts->host);
 	if (c->opts.timeout_ms <= 0)
@@ -418,6 +419,10 @@ do_handshake(struct smtp_client *c)
 	if (rc == SMTP_TR_AGAIN)
 		return;
 	if (rc != 0) {
+		/* A refused certificate is shown all the same (issue 20). */
+		ti = smtp_transport_tls_info(c->tr);
+		if (ti != NULL && ti->refused)
+			smtp_tls_report(c->session, ti, c->verify_name);
 		fail(c, SMTP_FAIL_TLS, err);
 		free(err);
 		return;
@@ -432,6 +437,19 @@ do_handshake(struct smtp_client *c)
 	smtp_session_tls_done(c->session, summary);
 	free(summary);
 	smtp_tls_report(c->session, ti, c->verify_name);
+	if (c->opts.tls.pin != NULL && ti->nchain > 0)
+		smtp_session_note(c->session,
+		    "public key pin matched: sha256//%s",
+		    ti->chain[0].spki_sha256);
+	if (!ti->verified && !ti->verify_skipped)
+		smtp_session_set_tls_unverified(c->session);
+	if (ti->opportunistic && !ti->verified)
+		smtp_session_warn(c->session,
+		    "certificate NOT verified (%s): opportunistic TLS goes on "
+		    "encrypted, but nothing proves who the server is; "
+		    "credentials are held back (--starttls requires a "
+		    "verified certificate, --insecure sends them anyway)",
+		    ti->verify_error);
 	if (ti->verify_skipped && !ti->verified)
 		smtp_session_warn(c->session,
 		    "--insecure: the server's "

@@ -49,6 +49,8 @@ struct mx_query {
 	int type; /* ns_t_mx, ns_t_a or ns_t_aaaa */
 	int status;
 	struct ares_mx_reply *mx; /* MX answer, freed by the caller */
+	unsigned char *raw; /* any other type: the answer as it came */
+	int rawlen;
 	/* address answers, appended by family */
 	char *v4[SMTP_MX_ADDRS_MAX];
 	char *v6[SMTP_MX_ADDRS_MAX];
@@ -250,6 +252,12 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		q->status = ares_parse_mx_reply(abuf, alen, &q->mx);
 		return;
 	}
+	if (q->type != ns_t_a && q->type != ns_t_aaaa) {
+		q->raw = xmalloc(alen > 0 ? (size_t)alen : 1);
+		memcpy(q->raw, abuf, alen > 0 ? (size_t)alen : 0);
+		q->rawlen = alen;
+		return;
+	}
 	if (q->type == ns_t_a) {
 		n = SMTP_MX_ADDRS_MAX;
 		q->status = ares_parse_a_reply(abuf, alen, NULL, a4, &n);
@@ -330,6 +338,19 @@ mx_wait(struct smtp_mx_resolver *r)
 			    pfd[i].revents & POLLOUT ? pfd[i].fd
 			                             : ARES_SOCKET_BAD);
 	}
+}
+
+/* One query of type for name, waited for within the lookup's deadline. */
+static void
+query_one(
+    struct smtp_mx_resolver *r, struct mx_query *q, int type, const char *name)
+{
+	r->deadline_us = loop_now_us() + (uint64_t)r->timeout_ms * 1000;
+	memset(q, 0, sizeof *q);
+	q->r = r;
+	q->type = type;
+	query_start(q, name);
+	mx_wait(r);
 }
 
 static char *
@@ -443,12 +464,7 @@ smtp_mx_lookup(struct smtp_mx_resolver *r, const char *domain, char **errstr)
 		    xasprintf("\"%s\" is not a valid domain name", domain);
 		return NULL;
 	}
-	r->deadline_us = loop_now_us() + (uint64_t)r->timeout_ms * 1000;
-	memset(&q, 0, sizeof q);
-	q.r = r;
-	q.type = ns_t_mx;
-	query_start(&q, domain);
-	mx_wait(r);
+	query_one(r, &q, ns_t_mx, domain);
 	if (q.status != ARES_SUCCESS && q.status != ARES_ENODATA) {
 		why = status_text(q.status);
 		*errstr = xasprintf(
@@ -473,4 +489,31 @@ smtp_mx_lookup(struct smtp_mx_resolver *r, const char *domain, char **errstr)
 	}
 	resolve_hosts(r, l);
 	return l;
+}
+
+int
+smtp_mx_query_raw(struct smtp_mx_resolver *r, const char *name, int type,
+    unsigned char **answer, int *len, char **errstr)
+{
+	struct mx_query q;
+	char *why;
+
+	query_one(r, &q, type, name);
+	if (q.status == ARES_ENOTFOUND || q.status == ARES_ENODATA) {
+		free(q.raw);
+		*answer = NULL;
+		*len = 0;
+		return 0;
+	}
+	if (q.status != ARES_SUCCESS || q.raw == NULL) {
+		why = status_text(q.status);
+		*errstr = xasprintf(
+		    "lookup of %s via %s failed: %s", name, r->name, why);
+		free(why);
+		free(q.raw);
+		return -1;
+	}
+	*answer = q.raw;
+	*len = q.rawlen;
+	return 0;
 }

@@ -83,6 +83,15 @@ void smtp_mx_sort(struct smtp_mx_host *, size_t n);
 size_t smtp_mx_candidates(
     const struct smtp_mx_list *, struct smtp_mx_candidate **out);
 
+/*
+ * One query of any type (e.g. TLSA, 52) for name, blocking like
+ * smtp_mx_lookup: *answer is the whole DNS answer as it came (free it),
+ * NULL with *len 0 when the name or the type does not exist; -1 with
+ * *errstr when the resolver failed.
+ */
+int smtp_mx_query_raw(struct smtp_mx_resolver *, const char *name, int type,
+    unsigned char **answer, int *len, char **errstr);
+
 /* 1 when name is a syntactically valid domain name (LDH labels). */
 int smtp_mx_domain_valid(const char *name);
 

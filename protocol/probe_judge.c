@@ -42,6 +42,10 @@ const struct smtp_probe_info smtp_probes[] = {
         "does the server end a message at an end-of-data other than "
         "<CR><LF>.<CR><LF> (SMTP smuggling)? (delivers a message per "
         "variant to --to)"},
+    /* issue 19: its own runner, tui/probe_tls.c (protocol/tls_survey.c) */
+    {"tls",
+        "which TLS versions and cipher suites does it accept, in whose "
+        "order, and which are weak? (one handshake each)"},
     {NULL, NULL},
 };
 

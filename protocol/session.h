@@ -204,9 +204,16 @@ void smtp_session_set_downgraded(struct smtp_session *);
 void smtp_session_allow_plaintext_auth(struct smtp_session *);
 
 /*
- * Why credentials must not be sent now, or NULL when they may: on a
- * connection without TLS after a downgrade, or to an address that is
- * not loopback, unless smtp_session_allow_plaintext_auth() was called.
+ * Marks the TLS now up as unverified and going on anyway (opportunistic
+ * TLS, Postfix's "may" level): no credentials are sent over it.
+ */
+void smtp_session_set_tls_unverified(struct smtp_session *);
+
+/*
+ * Why credentials must not be sent now, or NULL when they may: over TLS
+ * marked unverified; on a connection without TLS after a downgrade, or
+ * to an address that is not loopback, unless
+ * smtp_session_allow_plaintext_auth() was called.
  * The reason says how to go on.  Allocated.
  */
 char *smtp_session_auth_refusal(const struct smtp_session *);

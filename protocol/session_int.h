@@ -63,6 +63,7 @@ struct smtp_session {
 	size_t nsecrets, capsecrets;
 	char *peer; /* "127.0.0.1:25" once connected */
 	int downgraded; /* STARTTLS was seen here before, not now */
+	int tls_unverified; /* TLS up, certificate not verified (may) */
 	int allow_plain_auth; /* --allow-plaintext-auth */
 
 	/* /raw (session_raw.c) */

@@ -15,7 +15,9 @@
  * alike.  The forms are wiped when the session is freed.
  *
  * Also the rule for sending a secret at all (smtp_session_auth_refusal):
- * never on a plain-text connection after a STARTTLS downgrade, and on a
+ * never over TLS whose certificate was not verified (opportunistic TLS,
+ * unless --insecure), never on a plain-text connection after a STARTTLS
+ * downgrade, and on a
  * plain-text connection only to a loopback address unless the user
  * allowed it.
  */
@@ -222,9 +224,23 @@ smtp_session_allow_plaintext_auth(struct smtp_session *s)
 	s->allow_plain_auth = 1;
 }
 
+void
+smtp_session_set_tls_unverified(struct smtp_session *s)
+{
+	s->tls_unverified = 1;
+}
+
 char *
 smtp_session_auth_refusal(const struct smtp_session *s)
 {
+	/* Postfix's "may": encrypted, but to whom is not known. */
+	if (s->tls && s->tls_unverified)
+		return xstrdup(
+		    "not sending credentials: the server's certificate was "
+		    "not verified (opportunistic TLS), so they could go to "
+		    "an impostor; pass its CA with --cafile, require "
+		    "verification with --starttls, or use --insecure to send "
+		    "them anyway");
 	/* Not connected: nothing can be sent, and sending says so. */
 	if (s->tls || s->allow_plain_auth || s->peer == NULL)
 		return NULL;

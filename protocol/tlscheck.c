@@ -139,24 +139,54 @@ smtp_tls_cert_is_self_signed(const struct smtp_tls_cert *c)
 	    *c->subject != '\0' && strcmp(c->subject, c->issuer) == 0;
 }
 
+/* 1 for a non-empty string (fields a caller may have left NULL). */
+static int
+nz(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
+void
+smtp_tls_days_text(long d, char *buf, size_t size)
+{
+	if (d < 0)
+		(void)snprintf(
+		    buf, size, "expired %ld day%s ago", -d, d == -1 ? "" : "s");
+	else if (d == 0)
+		(void)snprintf(buf, size, "expires today");
+	else
+		(void)snprintf(
+		    buf, size, "%ld day%s left", d, d == 1 ? "" : "s");
+}
+
+char *
+smtp_tls_verify_summary(const struct smtp_tls_info *ti)
+{
+	if (ti == NULL || ti->verified)
+		return xstrdup("");
+	return xasprintf("certificate NOT verified (%s): %s",
+	    ti->refused              ? "refused"
+	        : ti->verify_skipped ? "--insecure"
+	        : ti->opportunistic  ? "opportunistic TLS"
+	                             : "not checked",
+	    *ti->verify_error != '\0' ? ti->verify_error : "no certificate");
+}
+
 static void
 report_cert(
     struct smtp_session *s, const struct smtp_tls_cert *c, size_t i, size_t n)
 {
 	char days[48];
 
-	if (c->days_left < 0)
-		(void)snprintf(days, sizeof days, "EXPIRED");
-	else
-		(void)snprintf(days, sizeof days, "%ld day%s left",
-		    c->days_left, c->days_left == 1 ? "" : "s");
+	smtp_tls_days_text(c->days_left, days, sizeof days);
 	smtp_session_note(s,
 	    "certificate %zu/%zu: %s; issuer %s; SAN %s; valid %s .. %s "
-	    "(%s); %s %d bit; %s",
+	    "(%s); %s %d bit; %s%s%s",
 	    i + 1, n, *c->subject != '\0' ? c->subject : "(no subject)",
 	    *c->issuer != '\0' ? c->issuer : "(none)",
 	    *c->san != '\0' ? c->san : "(none)", c->not_before, c->not_after,
-	    days, c->key_type, c->key_bits, c->sig_alg);
+	    days, c->key_type, c->key_bits, c->sig_alg,
+	    nz(c->sha256) ? "; SHA-256 " : "", nz(c->sha256) ? c->sha256 : "");
 	if (c->days_left < 0)
 		smtp_session_warn(s,
 		    "certificate %zu (%s) expired: not valid after %s; "
@@ -180,12 +210,31 @@ smtp_tls_report(
 	if (ti == NULL)
 		return;
 	smtp_session_note(s,
-	    "TLS parameters: %s, %s, key exchange %s, SNI %s%s%s", ti->version,
-	    ti->cipher, *ti->group != '\0' ? ti->group : "(unknown)",
-	    *ti->sni != '\0' ? ti->sni : "(none: IP literal)",
-	    *ti->alpn != '\0' ? ", ALPN " : "", ti->alpn);
+	    "TLS parameters: %s, %s, key exchange %s%s%s, server key %s, "
+	    "SNI %s%s%s%s",
+	    ti->version, ti->cipher,
+	    *ti->group != '\0' ? ti->group : "(unknown)",
+	    nz(ti->sig_alg) ? ", signature " : "",
+	    nz(ti->sig_alg) ? ti->sig_alg : "",
+	    nz(ti->peer_key) ? ti->peer_key : "(none)",
+	    *ti->sni != '\0' ? ti->sni : "(none)",
+	    *ti->alpn != '\0' ? ", ALPN " : "", ti->alpn,
+	    ti->resumed ? ", session resumed" : "");
 	for (i = 0; i < ti->nchain; i++)
 		report_cert(s, &ti->chain[i], i, ti->nchain);
+	if (ti->dane_name != NULL && ti->ndane == 0)
+		smtp_session_note(s,
+		    "DANE: no TLSA records at %s: DANE does not apply, the "
+		    "certificate is checked as without --dane",
+		    ti->dane_name);
+	for (i = 0; ti->dane_name != NULL && i < ti->ndane; i++)
+		smtp_session_note(s, "DANE: TLSA %s [%zu/%zu]: %s",
+		    ti->dane_name, i + 1, ti->ndane, ti->dane[i]);
+	if (ti->cert_requested)
+		smtp_session_warn(s,
+		    "the server asked for a client certificate and none was "
+		    "sent; it may refuse the session (give one with --cert "
+		    "FILE --key FILE)");
 	if (ti->ocsp_status == SMTP_OCSP_REVOKED)
 		smtp_session_warn(s,
 		    "the server's own OCSP staple says its certificate is "

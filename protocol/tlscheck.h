@@ -41,6 +41,20 @@ int smtp_tls_cert_is_self_signed(const struct smtp_tls_cert *);
 void smtp_tls_report(
     struct smtp_session *, const struct smtp_tls_info *, const char *name);
 
+/*
+ * What verification said, for a status line: "" when verified, else
+ * "certificate NOT verified (opportunistic TLS): REASONS", "(--insecure)"
+ * or "refused".  Allocated.
+ */
+char *smtp_tls_verify_summary(const struct smtp_tls_info *);
+
+/*
+ * "29 days left", "1 day left", "expires today" or "expired 12 days ago"
+ * for a certificate's days_left, into buf (never a negative count
+ * presented as time left).
+ */
+void smtp_tls_days_text(long days_left, char *buf, size_t size);
+
 /* "none", "good", "revoked", "unknown" or "unusable" (for JSON). */
 const char *smtp_tls_ocsp_name(enum smtp_ocsp_status);
 

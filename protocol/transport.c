@@ -215,6 +215,8 @@ smtp_transport_free(struct smtp_transport *t)
 	free(t->target);
 	free(t->sni);
 	free(t->vname);
+	free(t->pin);
+	tr_verify_reset(t);
 	free(t);
 }
 
@@ -455,10 +457,15 @@ tr_ssl_io_error(
 		    err == EPIPE || err == ECONNRESET
 		        ? ". The server closed the connection."
 		        : "");
-	else if (*reasons != '\0')
-		*errstr = xasprintf("TLS %s %s failed: %s (%s)", what, t->peer,
-		    reasons, details);
-	else
+	else if (*reasons != '\0') {
+		/* TLS 1.3 servers refuse a client certificate (or its
+		 * absence) only after the handshake, on the first read. */
+		char *advice = tr_alert_advice(t, reasons);
+
+		*errstr = xasprintf("TLS %s %s failed: %s (%s).%s", what,
+		    t->peer, reasons, details, advice);
+		free(advice);
+	} else
 		*errstr = xasprintf("TLS %s %s failed: the connection was "
 		                    "lost",
 		    what, t->peer);

@@ -32,6 +32,8 @@ struct smtp_tls_cert {
 	char *key_type; /* "RSA", "EC", "ED25519", ... */
 	int key_bits;
 	char *sig_alg; /* "sha256WithRSAEncryption" */
+	char *sha256; /* fingerprint of the certificate, "AB:CD:..." */
+	char *spki_sha256; /* base64 SHA-256 of its public key (--pin) */
 };
 
 /* The leaf certificate's status in a stapled OCSP response (RFC 6960). */
@@ -51,9 +53,31 @@ struct smtp_tls_info {
 	char *group; /* key exchange group, e.g. "x25519", or "" */
 	char *sni; /* the name sent, or "" for IP literals */
 	char *alpn; /* "" when none */
+	char
+	    *sig_alg; /* the server's handshake signature, "rsa_pss_rsae_sha256"
+	                * style, or "" */
+	char *peer_key; /* the server's key, "RSA 2048", or "" */
+	int resumed; /* 1: an earlier session was resumed */
+	/* --dane: the TLSA name, one line per record ("3 1 1 ab... (usage
+	 * DANE-EE, selector SPKI, matching SHA2-256): MATCHED"), the index
+	 * of the record that matched or -1; dane_name NULL without --dane */
+	char *dane_name;
+	char **dane;
+	size_t ndane;
+	int dane_match;
+	int cert_requested; /* 1: the server asked for a client certificate
+	                     * and none was given (--cert) */
 	int verified; /* 1: chain and name checked and good */
 	int verify_skipped; /* 1: --insecure */
-	char *verify_error; /* OpenSSL's reason when not verified, else "" */
+	int opportunistic; /* 1: Postfix's "may" level: not verified is
+	                    * reported, the session goes on */
+	int refused; /* 1: verification refused the certificate after the
+	              * handshake; nothing was sent over this TLS */
+	/* Every verification problem, each with OpenSSL's reason first and
+	 * the certificate it is about ("certificate has expired
+	 * (certificate 1, CN=x: expired on DATE, N days ago)"), "; "
+	 * between them; "" when verified.  Printable. */
+	char *verify_error;
 	size_t nchain;
 	struct smtp_tls_cert *chain; /* as the server sent it, leaf first */
 	/*
@@ -69,9 +93,40 @@ struct smtp_tls_info {
 	char *ocsp;
 };
 
+struct smtp_tls_identity; /* a client certificate and its key, loaded */
+
+/* One TLSA record (RFC 6698 2.1). */
+struct smtp_tlsa {
+	unsigned usage, selector, mtype;
+	unsigned char *data;
+	size_t len;
+};
+
+/* The TLSA records of one _PORT._tcp.HOST (--dane). */
+struct smtp_dane {
+	char *name; /* "_25._tcp.mx.example" */
+	size_t n; /* 0: none, DANE does not apply */
+	struct smtp_tlsa *rec;
+};
+
 struct smtp_tls_opts {
 	const char *cafile; /* extra trust anchors (PEM), may be NULL */
 	int insecure; /* do not fail on verification errors */
+	int opportunistic; /* Postfix's "may": verify and report, but go on
+	                    * when verification fails (STARTTLS taken
+	                    * because it was offered, not required) */
+	int implicit; /* implicit TLS (hints leave out --no-starttls) */
+	/* issue 19: versions and algorithms (NULL/0: OpenSSL's defaults,
+	 * TLS 1.2 and later), SNI, a client certificate, pinning, DANE */
+	int min_version, max_version; /* smtp_tls_version_parse() values */
+	const char *ciphers; /* TLS 1.2 and older, OpenSSL's syntax */
+	const char *ciphersuites; /* TLS 1.3 */
+	const char *groups; /* "X25519:P-256" */
+	const char *sni; /* name sent as SNI instead of verify_name */
+	int no_sni; /* send no SNI at all */
+	const struct smtp_tls_identity *identity; /* --cert/--key, or NULL */
+	const char *pin; /* "sha256//BASE64[;sha256//BASE64...]" or NULL */
+	const struct smtp_dane *dane; /* --dane: the records looked up */
 	const char *verify_name; /* name to verify and send as SNI;
 	                          * NULL: the host given to connect */
 };
@@ -148,6 +203,46 @@ ssize_t smtp_transport_write(
     struct smtp_transport *, const void *, size_t, char **errstr);
 /* Sends TLS close_notify (best effort) and closes the socket. */
 void smtp_transport_close(struct smtp_transport *);
+
+/* TLS1_VERSION..TLS1_3_VERSION for "1.0".."1.3" (or "TLSv1.2"), else -1. */
+int smtp_tls_version_parse(const char *);
+/* "1.0".."1.3" for such a value. */
+const char *smtp_tls_version_name(int);
+
+/*
+ * Checks the versions, --ciphers, --ciphersuites and --groups of opts
+ * with OpenSSL before any network work.  0, or -1 with *errstr naming
+ * the option and the value.
+ */
+int smtp_tls_opts_check(const struct smtp_tls_opts *, char **errstr);
+
+/*
+ * Asks for the passphrase of the encrypted key in path: writes it into
+ * buf (size bytes, NUL-terminated) and returns its length, or -1.
+ */
+typedef int smtp_tls_pass_cb(
+    const char *path, char *buf, size_t size, void *arg);
+
+/*
+ * Loads a client certificate (PEM, its chain may follow it in the file)
+ * and its key (PEM; key NULL: the same file).  An encrypted key asks cb
+ * for the passphrase, which is not kept.  NULL with *errstr naming the
+ * option and what is wrong (unreadable, no certificate, wrong
+ * passphrase, a key that does not belong to the certificate).
+ */
+struct smtp_tls_identity *smtp_tls_identity_load(const char *cert,
+    const char *key, smtp_tls_pass_cb *cb, void *arg, char **errstr);
+void smtp_tls_identity_free(struct smtp_tls_identity *);
+
+struct smtp_mx_resolver;
+/*
+ * Looks up the TLSA records of _PORT._tcp.HOST through r (blocking,
+ * bounded by its timeout).  A name without records gives a set with n
+ * 0.  NULL with *errstr when the resolver failed.
+ */
+struct smtp_dane *smtp_dane_lookup(struct smtp_mx_resolver *r, const char *host,
+    const char *port, char **errstr);
+void smtp_dane_free(struct smtp_dane *);
 
 /*
  * Frees the shared TLS context (and its CA store) made by the first

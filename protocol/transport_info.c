@@ -52,6 +52,47 @@ tr_printable_dup(const char *p, size_t n)
 	return s;
 }
 
+/*
+ * Collects (and clears) the OpenSSL error queue: *reasons gets the short
+ * reasons ("wrong version number"), *details the full error strings.
+ * Returns 1 when a reason says the peer did not talk TLS at all.
+ */
+int
+tr_ssl_errors(char **reasons, char **details)
+{
+	struct buf r, d;
+	char line[256];
+	unsigned long e;
+	const char *reason;
+	int n = 0, plain = 0, why;
+
+	buf_init(&r, 2048);
+	buf_init(&d, 2048);
+	while ((e = ERR_get_error()) != 0) {
+		if (n++ >= TR_ERRQ_MAX)
+			continue;
+		ERR_error_string_n(e, line, sizeof line);
+		reason = ERR_SYSTEM_ERROR(e) ? strerror(ERR_GET_REASON(e))
+		                             : ERR_reason_error_string(e);
+		(void)buf_add_printf(&r, "%s%s", n > 1 ? "; " : "",
+		    reason != NULL ? reason : line);
+		(void)buf_add_printf(&d, "%s%s", n > 1 ? "; " : "", line);
+		why = ERR_GET_REASON(e);
+		if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		    (why == SSL_R_WRONG_VERSION_NUMBER ||
+		        why == SSL_R_UNKNOWN_PROTOCOL ||
+		        why == SSL_R_PACKET_LENGTH_TOO_LONG ||
+		        why == SSL_R_RECORD_LENGTH_MISMATCH))
+			plain = 1;
+	}
+	ERR_clear_error();
+	*reasons = tr_printable_dup(buf_peek(&r), buf_used(&r));
+	*details = tr_printable_dup(buf_peek(&d), buf_used(&d));
+	buf_reset(&r);
+	buf_reset(&d);
+	return plain;
+}
+
 static char *
 tr_printable_str(const char *s)
 {
@@ -148,7 +189,7 @@ tr_name_string(const X509_NAME *name)
 	return s;
 }
 
-static char *
+char *
 tr_time_string(const ASN1_TIME *at)
 {
 	struct tm tm;
@@ -161,9 +202,46 @@ tr_time_string(const ASN1_TIME *at)
 	return xstrdup(s);
 }
 
+/* "AB:CD:..." of a SHA-256 digest. */
+static char *
+tr_hex_colons(const unsigned char *md, unsigned int n)
+{
+	char *s = xmalloc((size_t)n * 3 + 1);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		(void)snprintf(
+		    s + i * 3, 4, "%02X%s", md[i], i + 1 < n ? ":" : "");
+	s[n > 0 ? n * 3 - 1 : 0] = '\0';
+	return s;
+}
+
+char *
+tr_spki_sha256(X509 *x)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
+	unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+	unsigned int n = 0;
+	int len;
+
+	len = i2d_PUBKEY(X509_get0_pubkey(x), &der);
+	if (len <= 0 ||
+	    EVP_Digest(der, (size_t)len, md, &n, EVP_sha256(), NULL) != 1) {
+		OPENSSL_free(der);
+		ERR_clear_error();
+		return xstrdup("");
+	}
+	OPENSSL_free(der);
+	(void)EVP_EncodeBlock(b64, md, (int)n);
+	return xstrdup((const char *)b64);
+}
+
 static void
 tr_cert_fill(struct smtp_tls_cert *c, X509 *x)
 {
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
 	const ASN1_TIME *na;
 	EVP_PKEY *pk;
 	const char *kt;
@@ -192,6 +270,10 @@ tr_cert_fill(struct smtp_tls_cert *c, X509 *x)
 	nid = X509_get_signature_nid(x);
 	c->sig_alg =
 	    tr_printable_str(nid != NID_undef ? OBJ_nid2ln(nid) : "unknown");
+	c->sha256 = X509_digest(x, EVP_sha256(), md, &mdlen) == 1
+	    ? tr_hex_colons(md, mdlen)
+	    : xstrdup("");
+	c->spki_sha256 = tr_spki_sha256(x);
 	ERR_clear_error();
 }
 
@@ -212,6 +294,8 @@ tr_info_free(struct smtp_tls_info *info)
 		free(c->not_after);
 		free(c->key_type);
 		free(c->sig_alg);
+		free(c->sha256);
+		free(c->spki_sha256);
 	}
 	free(info->chain);
 	free(info->version);
@@ -219,6 +303,12 @@ tr_info_free(struct smtp_tls_info *info)
 	free(info->group);
 	free(info->sni);
 	free(info->alpn);
+	free(info->sig_alg);
+	free(info->peer_key);
+	for (i = 0; i < info->ndane; i++)
+		free(info->dane[i]);
+	free(info->dane);
+	free(info->dane_name);
 	free(info->verify_error);
 	free(info->ocsp);
 	free(info);
@@ -241,6 +331,43 @@ tr_group_name(SSL *ssl)
 		name = OBJ_nid2sn(id);
 #endif
 	return tr_printable_str(name);
+}
+
+/*
+ * The server's handshake signature: "RSA-PSS+SHA256" style, from the
+ * signature type and digest OpenSSL reports ("" when none, as with a
+ * resumed session).
+ */
+static char *
+tr_sigalg_name(SSL *ssl)
+{
+	int type = NID_undef, md = NID_undef;
+	const char *tn, *mn;
+
+	if (SSL_get_peer_signature_type_nid(ssl, &type) != 1)
+		type = NID_undef;
+	if (SSL_get_peer_signature_nid(ssl, &md) != 1)
+		md = NID_undef;
+	ERR_clear_error();
+	if (type == NID_undef)
+		return xstrdup("");
+	tn = OBJ_nid2sn(type);
+	mn = md != NID_undef ? OBJ_nid2sn(md) : NULL;
+	if (type == EVP_PKEY_RSA_PSS)
+		tn = "RSA-PSS";
+	else if (type == EVP_PKEY_RSA)
+		tn = "RSA-PKCS1";
+	else if (type == EVP_PKEY_EC)
+		tn = "ECDSA";
+	if (mn == NULL || type == EVP_PKEY_ED25519 || type == EVP_PKEY_ED448)
+		return tr_printable_str(tn);
+	{
+		char *both = xasprintf("%s+%s", tn, mn), *s;
+
+		s = tr_printable_str(both);
+		free(both);
+		return s;
+	}
 }
 
 /* The leaf's issuer: the next certificate sent, else the verified chain. */
@@ -378,10 +505,13 @@ tr_info_build(struct smtp_transport *t, long vr)
 	SSL_get0_alpn_selected(t->ssl, &alpn, &alpnlen);
 	info->alpn =
 	    tr_printable_dup((const char *)alpn, alpn != NULL ? alpnlen : 0);
+	info->sig_alg = tr_sigalg_name(t->ssl);
+	info->resumed = SSL_session_reused(t->ssl) == 1;
+	info->cert_requested = t->cert_requested;
 	info->verified = vr == X509_V_OK;
 	info->verify_skipped = t->insecure;
-	info->verify_error =
-	    xstrdup(vr == X509_V_OK ? "" : X509_verify_cert_error_string(vr));
+	info->opportunistic = t->opportunistic && !t->insecure;
+	info->verify_error = xstrdup(""); /* tr_info_complete fills it */
 
 	chain = SSL_get_peer_cert_chain(t->ssl);
 	if (chain != NULL && sk_X509_num(chain) > 0) {
@@ -399,7 +529,12 @@ tr_info_build(struct smtp_transport *t, long vr)
 		info->nchain = 1;
 		X509_free(leaf);
 	}
+	info->peer_key = info->nchain > 0
+	    ? xasprintf(
+	          "%s %d", info->chain[0].key_type, info->chain[0].key_bits)
+	    : xstrdup("");
 	info->ocsp = tr_ocsp_describe(t->ssl, &info->ocsp_status);
+	info->dane_match = -1;
 	ERR_clear_error();
 	return info;
 }

@@ -29,6 +29,7 @@
 #define TR_SAN_MAX 4096 /* characters kept of one SAN list */
 #define TR_ERRQ_MAX 4 /* OpenSSL error queue entries quoted */
 #define TR_ADDR_LEN (NI_MAXHOST + NI_MAXSERV + 4)
+#define TR_VERR_MAX 8 /* verification problems described per handshake */
 
 enum tr_state {
 	TR_IDLE,
@@ -57,15 +58,29 @@ struct smtp_transport {
 	SSL *ssl;
 	int ssl_dead; /* fatal TLS error: no close_notify may follow */
 	int insecure;
+	int opportunistic; /* Postfix's "may": unverified is reported */
+	int implicit; /* implicit TLS, not STARTTLS (for hints) */
+	int cafile_given; /* --cafile was given (for hints) */
+	int has_cert; /* a client certificate was offered */
+	int cert_requested; /* the server asked for one we did not have */
+	char *pin; /* --pin, or NULL */
+	const struct smtp_dane *dane; /* --dane records (the caller's) */
+	int min_version, max_version; /* as --tls-min/--tls-max asked */
+	char *verr; /* tls_verify.c: every verification problem, or NULL */
+	int verr_codes[TR_VERR_MAX]; /* their X509_V_ERR_* codes */
+	int verr_depths[TR_VERR_MAX];
+	int nverr;
 	char *sni; /* name sent as SNI, "" for IP literals */
 	char *vname; /* name checked against the certificate */
 	struct smtp_tls_info *info;
 };
 
-/* transport_tls.c */
-int tr_ssl_errors(char **reasons, char **details);
-
 /* transport_info.c */
+/*
+ * Collects (and clears) the OpenSSL error queue: *reasons the short
+ * reasons, *details the full strings; 1 when the peer did not talk TLS.
+ */
+int tr_ssl_errors(char **reasons, char **details);
 char *tr_printable_dup(const char *p, size_t n);
 char *tr_san_string(X509 *x);
 char *tr_name_string(const X509_NAME *name);
@@ -73,5 +88,46 @@ void tr_info_free(struct smtp_tls_info *info);
 char *tr_ocsp_describe(SSL *ssl, enum smtp_ocsp_status *status);
 struct smtp_tls_info *tr_info_build(struct smtp_transport *t, long vr);
 X509 *tr_peer_leaf(SSL *ssl);
+char *tr_time_string(const ASN1_TIME *at);
+/* Base64 SHA-256 of x's SubjectPublicKeyInfo (curl's --pinnedpubkey). */
+char *tr_spki_sha256(X509 *x);
+
+/* tls_opts.c: versions, ciphers, groups, client certificate on ssl */
+int tr_opts_apply(SSL *ssl, const struct smtp_tls_opts *o, char **errstr);
+/*
+ * Advice for a failed handshake or TLS read, from OpenSSL's reasons: a
+ * client certificate demanded or refused (naming the alert), or the
+ * versions --tls-min/--tls-max allowed.  " ..." or "".  Allocated.
+ */
+char *tr_alert_advice(const struct smtp_transport *t, const char *reasons);
+/* tls_dane.c: hands the TLSA records to OpenSSL (none: nothing). */
+int tr_dane_apply(struct smtp_transport *t, SSL *ssl, const struct smtp_dane *d,
+    char **errstr);
+/* Fills info's DANE lines: each record, and which one matched. */
+void tr_dane_report(struct smtp_transport *t, const struct smtp_dane *d,
+    struct smtp_tls_info *info);
+/* Checks the leaf's public key against --pin; NULL or the mismatch. */
+char *tr_pin_check(struct smtp_transport *t, const char *pins);
+
+/* tls_verify.c */
+/* Makes ssl collect every verification problem into t (SSL app data). */
+void tr_verify_setup(struct smtp_transport *t, SSL *ssl);
+/*
+ * The shared context's certificate verification: the whole chain is
+ * checked with every problem collected, then refused (0: the handshake
+ * ends with the matching alert) unless --insecure or opportunistic.
+ */
+int tr_cert_verify(X509_STORE_CTX *ctx, void *arg);
+/* Forgets the problems collected by the last handshake. */
+void tr_verify_reset(struct smtp_transport *t);
+/*
+ * The verification problems as one line: each OpenSSL reason with what
+ * it is about in parentheses ("certificate has expired (certificate 1,
+ * CN=x: not valid after DATE, 12 days ago)"); OpenSSL's reason for vr
+ * when nothing was collected; "" when vr is X509_V_OK.  Allocated.
+ */
+char *tr_verify_reasons(struct smtp_transport *t, long vr);
+/* The message for a refused certificate, with advice that fits. */
+char *tr_verify_message(struct smtp_transport *t, long vr);
 
 #endif

@@ -57,47 +57,6 @@ tr_is_ip_literal(const char *s)
 }
 
 /*
- * Collects (and clears) the OpenSSL error queue: *reasons gets the short
- * reasons ("wrong version number"), *details the full error strings.
- * Returns 1 when a reason says the peer did not talk TLS at all.
- */
-int
-tr_ssl_errors(char **reasons, char **details)
-{
-	struct buf r, d;
-	char line[256];
-	unsigned long e;
-	const char *reason;
-	int n = 0, plain = 0, why;
-
-	buf_init(&r, 2048);
-	buf_init(&d, 2048);
-	while ((e = ERR_get_error()) != 0) {
-		if (n++ >= TR_ERRQ_MAX)
-			continue;
-		ERR_error_string_n(e, line, sizeof line);
-		reason = ERR_SYSTEM_ERROR(e) ? strerror(ERR_GET_REASON(e))
-		                             : ERR_reason_error_string(e);
-		(void)buf_add_printf(&r, "%s%s", n > 1 ? "; " : "",
-		    reason != NULL ? reason : line);
-		(void)buf_add_printf(&d, "%s%s", n > 1 ? "; " : "", line);
-		why = ERR_GET_REASON(e);
-		if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
-		    (why == SSL_R_WRONG_VERSION_NUMBER ||
-		        why == SSL_R_UNKNOWN_PROTOCOL ||
-		        why == SSL_R_PACKET_LENGTH_TOO_LONG ||
-		        why == SSL_R_RECORD_LENGTH_MISMATCH))
-			plain = 1;
-	}
-	ERR_clear_error();
-	*reasons = tr_printable_dup(buf_peek(&r), buf_used(&r));
-	*details = tr_printable_dup(buf_peek(&d), buf_used(&d));
-	buf_reset(&r);
-	buf_reset(&d);
-	return plain;
-}
-
-/*
  * X509_LOOKUP get_by_subject for the system CA file: the first time an
  * issuer is missing from memory (and from the hashed directory before
  * this lookup), loads the whole file into the store, then answers from
@@ -166,6 +125,23 @@ tr_store_system(SSL_CTX *ctx)
 	(void)X509_STORE_add_lookup(store, tr_lazy_method);
 }
 
+/*
+ * Called when the server asks for a client certificate and none was
+ * given (--cert): noted for the report, and the handshake goes on
+ * without one (the server decides).
+ */
+static int
+tr_client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+	struct smtp_transport *t = SSL_get_app_data(ssl);
+
+	(void)x509;
+	(void)pkey;
+	if (t != NULL)
+		t->cert_requested = 1;
+	return 0;
+}
+
 /* An SSL_CTX that trusts the system store and cafile (may be NULL). */
 static SSL_CTX *
 tr_ctx_get(const char *cafile, char **errstr)
@@ -214,6 +190,8 @@ tr_ctx_get(const char *cafile, char **errstr)
 		return NULL;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_cert_verify_callback(ctx, tr_cert_verify, NULL);
+	SSL_CTX_set_client_cert_cb(ctx, tr_client_cert_cb);
 	/* Live SSL objects keep their own reference to the old context. */
 	SSL_CTX_free(tr_ctx);
 	free(tr_ctx_cafile);
@@ -308,15 +286,45 @@ smtp_transport_tls_start(
 		}
 	} else {
 		t->sni = xstrdup(t->vname);
-		if (SSL_set_tlsext_host_name(ssl, t->sni) != 1 ||
-		    SSL_set1_host(ssl, t->vname) != 1) {
+		if (SSL_set1_host(ssl, t->vname) != 1) {
 			SSL_free(ssl);
 			goto fail;
 		}
 	}
+	/* --sni NAME sends another name, --no-sni none (issue 19). */
+	if (opts->no_sni || opts->sni != NULL) {
+		free(t->sni);
+		n = opts->sni != NULL ? strlen(opts->sni) : 0;
+		if (n > 1 && opts->sni[n - 1] == '.')
+			n--;
+		t->sni = opts->no_sni ? xstrdup("") : xstrndup(opts->sni, n);
+	}
+	if (*t->sni != '\0' && SSL_set_tlsext_host_name(ssl, t->sni) != 1) {
+		SSL_free(ssl);
+		goto fail;
+	}
+	if (tr_opts_apply(ssl, opts, errstr) == -1) {
+		SSL_free(ssl);
+		return -1;
+	}
+	t->dane = opts->dane;
+	if (tr_dane_apply(t, ssl, opts->dane, errstr) == -1) {
+		SSL_free(ssl);
+		return -1;
+	}
 	t->insecure = opts->insecure != 0;
-	SSL_set_verify(
-	    ssl, t->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+	/* TLSA records make verification required (Postfix's "dane"). */
+	t->opportunistic = opts->opportunistic != 0 &&
+	    (opts->dane == NULL || opts->dane->n == 0);
+	t->implicit = opts->implicit != 0;
+	t->cafile_given = opts->cafile != NULL;
+	t->has_cert = opts->identity != NULL;
+	free(t->pin);
+	t->pin = opts->pin != NULL ? xstrdup(opts->pin) : NULL;
+	t->min_version = opts->min_version;
+	t->max_version = opts->max_version;
+	/* Every problem is collected (tr_cert_verify refuses). */
+	tr_verify_setup(t, ssl);
 	/* No status callback: a staple is kept for tr_ocsp_describe. */
 	if (SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp) != 1) {
 		SSL_free(ssl);
@@ -335,59 +343,44 @@ fail:
 	return -1;
 }
 
-static char *
-tr_verify_message(struct smtp_transport *t, long vr)
+/* What the handshake showed, with the verification reasons and DANE. */
+static struct smtp_tls_info *
+tr_info_complete(struct smtp_transport *t, long vr)
 {
-	const char *reason;
-	char *names, *name, *s;
-	X509 *leaf;
+	struct smtp_tls_info *info = tr_info_build(t, vr);
 
-	reason = X509_verify_cert_error_string(vr);
-	name = escape_dup(t->vname, strlen(t->vname));
-	if (vr == X509_V_ERR_HOSTNAME_MISMATCH ||
-	    vr == X509_V_ERR_IP_ADDRESS_MISMATCH) {
-		leaf = tr_peer_leaf(t->ssl);
-		names = leaf != NULL ? tr_san_string(leaf) : xstrdup("");
-		if (*names == '\0' && leaf != NULL) {
-			free(names);
-			names = tr_name_string(X509_get_subject_name(leaf));
-		}
-		s = xasprintf("TLS certificate verification failed for %s: %s "
-		              "(the certificate is for %s). Connect using a "
-		              "name the certificate lists, or use --insecure "
-		              "to proceed without verification.",
-		    name, reason, *names != '\0' ? names : "no name");
-		free(names);
-	} else
-		s = xasprintf("TLS certificate verification failed for %s: %s. "
-		              "If you trust this server, pass its CA with "
-		              "--cafile FILE, or use --insecure to proceed "
-		              "without verification.",
-		    name, reason);
-	free(name);
-	return s;
+	free(info->verify_error);
+	info->verify_error = tr_verify_reasons(t, vr);
+	tr_dane_report(t, t->dane, info);
+	return info;
 }
 
 static char *
 tr_handshake_message(struct smtp_transport *t, int e, int err)
 {
-	char *reasons, *details, *s;
+	char *reasons, *details, *s, *advice;
 	long vr;
 	int plain;
 
 	vr = SSL_get_verify_result(t->ssl);
-	if (!t->insecure && vr != X509_V_OK) {
+	if (!t->insecure && !t->opportunistic && vr != X509_V_OK) {
+		/* Refused by tr_cert_verify: the chain is still shown. */
 		ERR_clear_error();
+		tr_info_free(t->info);
+		t->info = tr_info_complete(t, vr);
+		t->info->refused = 1;
 		return tr_verify_message(t, vr);
 	}
+
 	plain = tr_ssl_errors(&reasons, &details);
+	advice = tr_alert_advice(t, reasons);
 	if (e == SSL_ERROR_SSL && *reasons != '\0')
 		s = xasprintf("TLS handshake with %s failed: %s (%s).%s",
 		    t->peer, reasons, details,
 		    plain ? " The server did not answer with TLS: is this a "
 		            "plain-text port? Implicit TLS is normally port "
 		            "465; ports 25 and 587 use STARTTLS."
-		          : "");
+		          : advice);
 	else if (e == SSL_ERROR_SYSCALL && err != 0 && err != ECONNRESET &&
 	    err != EPIPE)
 		s = xasprintf(
@@ -396,9 +389,10 @@ tr_handshake_message(struct smtp_transport *t, int e, int err)
 		s = xasprintf("TLS handshake with %s failed: the server closed "
 		              "the connection%s%s%s. It may not speak TLS on "
 		              "this port, or it accepts none of our TLS "
-		              "versions (1.2 or later) and ciphers.",
+		              "versions (1.2 or later) and ciphers.%s",
 		    t->peer, err != 0 ? " (" : "",
-		    err != 0 ? strerror(err) : "", err != 0 ? ")" : "");
+		    err != 0 ? strerror(err) : "", err != 0 ? ")" : "", advice);
+	free(advice);
 	free(reasons);
 	free(details);
 	return s;
@@ -422,9 +416,12 @@ smtp_transport_tls_handshake(struct smtp_transport *t, char **errstr)
 	err = errno;
 	if (r == 1) {
 		vr = SSL_get_verify_result(t->ssl);
-		if (!t->insecure &&
+		tr_info_free(t->info);
+		t->info = tr_info_complete(t, vr);
+		if (!t->insecure && !t->opportunistic &&
 		    (vr != X509_V_OK || tr_peer_leaf(t->ssl) == NULL)) {
-			/* SSL_VERIFY_PEER should have stopped it already. */
+			/* tr_cert_verify should have refused it already. */
+			t->info->refused = 1;
 			*errstr = vr != X509_V_OK
 			    ? tr_verify_message(t, vr)
 			    : xasprintf(
@@ -435,7 +432,14 @@ smtp_transport_tls_handshake(struct smtp_transport *t, char **errstr)
 			t->want = 0;
 			return SMTP_TR_ERROR;
 		}
-		t->info = tr_info_build(t, vr);
+		if (t->pin != NULL &&
+		    (*errstr = tr_pin_check(t, t->pin)) != NULL) {
+			/* A pin holds even with --insecure, as in curl. */
+			t->info->refused = 1;
+			t->state = TR_FAILED;
+			t->want = 0;
+			return SMTP_TR_ERROR;
+		}
 		t->state = TR_TLS;
 		t->want = SMTP_TR_WANT_READ;
 		return 0;

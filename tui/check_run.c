@@ -566,9 +566,7 @@ judge(struct check_run *c, const char *target, struct check_result *r)
 	    !(c->failed_at_quit && c->co->ignore_quit_failure))
 		problem(c, CHECK_CRITICAL, "%s", c->failure);
 	if (c->have_tls && !c->verified)
-		problem(c, CHECK_OK,
-		    "certificate NOT verified (--insecure): %s",
-		    c->verify_error);
+		problem(c, CHECK_OK, "%s", c->verify_error);
 	if (c->have_tls && c->ocsp == SMTP_OCSP_REVOKED)
 		problem(c, CHECK_CRITICAL,
 		    "the stapled OCSP response says the certificate is "
@@ -605,11 +603,13 @@ judge(struct check_run *c, const char *target, struct check_result *r)
 		if (c->have_tls)
 			(void)buf_add_printf(&facts, ", %s%s",
 			    o->tls ? "" : "STARTTLS ", c->tls_version);
-		if (c->have_cert)
-			(void)buf_add_printf(&facts,
-			    ", certificate %s, %ld days left",
-			    c->verified ? "verified" : "not verified",
-			    c->cert_days);
+		if (c->have_cert) {
+			char days[64];
+
+			smtp_tls_days_text(c->cert_days, days, sizeof days);
+			(void)buf_add_printf(&facts, ", certificate %s, %s",
+			    c->verified ? "verified" : "not verified", days);
+		}
 		if (c->have_tls && c->ocsp != SMTP_OCSP_NONE)
 			(void)buf_add_printf(
 			    &facts, ", OCSP %s", smtp_tls_ocsp_name(c->ocsp));
@@ -652,10 +652,11 @@ copy_tls(struct check_run *c)
 
 	if (ti == NULL)
 		return;
-	c->have_tls = 1;
+	/* A refused certificate is shown, but no TLS was used. */
+	c->have_tls = !ti->refused;
 	c->tls_version = xstrdup(ti->version);
 	c->verified = ti->verified;
-	c->verify_error = xstrdup(ti->verify_error);
+	c->verify_error = smtp_tls_verify_summary(ti);
 	c->ocsp = ti->ocsp_status;
 	if (ti->nchain > 0) {
 		c->have_cert = 1;

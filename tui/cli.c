@@ -91,6 +91,19 @@ enum {
 	OPT_EML,
 	OPT_RCPTS_FROM_HEADERS,
 	OPT_DRY_RUN,
+	/* issue 19: TLS versions, algorithms, SNI, client certificate,
+	 * pinning, DANE (tui/cli_tls.c) */
+	OPT_TLS_MIN,
+	OPT_TLS_MAX,
+	OPT_CIPHERS,
+	OPT_CIPHERSUITES,
+	OPT_GROUPS,
+	OPT_SNI,
+	OPT_NO_SNI,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_PIN,
+	OPT_DANE,
 };
 
 struct cli_option {
@@ -170,6 +183,18 @@ static const struct cli_option cli_options[] = {
     {{"rcpts-from-headers", no_argument, NULL, OPT_RCPTS_FROM_HEADERS},
         CLI_O_SEND},
     {{"dry-run", no_argument, NULL, OPT_DRY_RUN}, CLI_O_SEND},
+    /* issue 19: TLS (tui/cli_tls.c) */
+    {{"tls-min", required_argument, NULL, OPT_TLS_MIN}, CLI_O_CONN},
+    {{"tls-max", required_argument, NULL, OPT_TLS_MAX}, CLI_O_CONN},
+    {{"ciphers", required_argument, NULL, OPT_CIPHERS}, CLI_O_CONN},
+    {{"ciphersuites", required_argument, NULL, OPT_CIPHERSUITES}, CLI_O_CONN},
+    {{"groups", required_argument, NULL, OPT_GROUPS}, CLI_O_CONN},
+    {{"sni", required_argument, NULL, OPT_SNI}, CLI_O_CONN},
+    {{"no-sni", no_argument, NULL, OPT_NO_SNI}, CLI_O_CONN},
+    {{"cert", required_argument, NULL, OPT_CERT}, CLI_O_CONN},
+    {{"key", required_argument, NULL, OPT_KEY}, CLI_O_CONN},
+    {{"pin", required_argument, NULL, OPT_PIN}, CLI_O_CONN},
+    {{"dane", no_argument, NULL, OPT_DANE}, CLI_O_CONN},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -244,6 +269,8 @@ cli_opts_free(struct cli_opts *o)
 	free(o->header.v);
 	o->args = NULL;
 	o->to.v = o->cc.v = o->bcc.v = o->attach.v = o->header.v = NULL;
+	smtp_tls_identity_free(o->tls_identity);
+	o->tls_identity = NULL;
 }
 
 static const struct cli_option *
@@ -289,9 +316,19 @@ check_values(const struct cli_opts *o)
 	return rc;
 }
 
+/* A TLS option's message as a usage error; -1. */
+static int
+cli_tls_usage(char *err)
+{
+	(void)cli_usage_error("%s", err);
+	free(err);
+	return -1;
+}
+
 int
 cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 {
+	char *err = NULL;
 	struct option longopts[NOPTIONS + 1];
 	const struct cli_option *co;
 	size_t i;
@@ -479,6 +516,20 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 				       -1;
 			break;
 		}
+		case OPT_TLS_MIN:
+		case OPT_TLS_MAX:
+		case OPT_CIPHERS:
+		case OPT_CIPHERSUITES:
+		case OPT_GROUPS:
+		case OPT_SNI:
+		case OPT_NO_SNI:
+		case OPT_CERT:
+		case OPT_KEY:
+		case OPT_PIN:
+		case OPT_DANE:
+			if (cli_tls_option(co->opt.name, optarg, o, &err) == -1)
+				return cli_tls_usage(err);
+			break;
 		case OPT_HELP:
 			return 1;
 		case OPT_MAX_CONNS: /* issue 21 item 10 */
@@ -580,6 +631,8 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 	if (o->user != NULL && o->auth == NULL)
 		return cli_usage_error("--user is only used with --auth MECH"),
 		       -1;
+	if ((allowed & CLI_O_CONN) && cli_tls_prepare(o, &err) == -1)
+		return cli_tls_usage(err);
 	return 0;
 }
 
@@ -636,6 +689,7 @@ cli_client_opts(const struct cli_opts *o, const char *host, const char *port,
 	co->tls.verify_name = o->tls_name;
 	co->timeout_ms = o->timeout_ms;
 	co->allow_plaintext_auth = o->allow_plaintext_auth;
+	cli_tls_client_opts(o, &co->tls);
 }
 
 char *

@@ -104,6 +104,16 @@ struct cli_opts {
 	 * (CLI_O_RAWDATA: /body alone sends FILE unnormalised) */
 	int lenient_eod;
 	const char *raw_data;
+	/* TLS (issue 19, tui/cli_tls.c; config keys may fill these, then
+	 * call cli_tls_prepare) */
+	const char *tls_min, *tls_max; /* "1.0".."1.3" */
+	const char *ciphers, *ciphersuites, *groups;
+	const char *sni;
+	int no_sni;
+	const char *cert, *key; /* PEM files */
+	const char *pin; /* "sha256//BASE64[;...]" */
+	int dane;
+	struct smtp_tls_identity *tls_identity; /* --cert/--key, loaded */
 	/* positional arguments after the subcommand, in order */
 	int nargs;
 	char **args;
@@ -227,6 +237,20 @@ int cmd_check(int argc, char *argv[]);
 int cmd_probe(int argc, char *argv[]);
 /* `ehlo complete KIND`: names for the shell completions, one a line. */
 int cmd_complete(int argc, char *argv[]);
+
+/* tui/cli_tls.c (issue 19) */
+/* One TLS option (long name without "--"); -1 with *err (allocated). */
+int cli_tls_option(
+    const char *name, const char *arg, struct cli_opts *o, char **err);
+/*
+ * Checks the TLS options together with OpenSSL and loads --cert/--key
+ * (asking for an encrypted key's passphrase: EHLO_KEY_PASSPHRASE or the
+ * terminal), before any network work.  -1 with *err (allocated).
+ */
+int cli_tls_prepare(struct cli_opts *o, char **err);
+struct smtp_tls_opts;
+/* Copies the TLS options into *t (strings stay o's). */
+void cli_tls_client_opts(const struct cli_opts *o, struct smtp_tls_opts *t);
 
 /* Frees what cli_parse allocated in *o (the lists and args). */
 void cli_opts_free(struct cli_opts *);

@@ -253,14 +253,19 @@ k_host_override(struct apply *a, const struct config_setting *s, char **why)
 	return 0;
 }
 
+/* --cert and --key (issue 19), loaded by cli_tls_prepare afterwards. */
 static int
 k_client_cert(struct apply *a, const struct config_setting *s, char **why)
 {
-	(void)why;
-	(void)fprintf(stderr,
-	    "ehlo: %s:%u: %s: this ehlo has no client certificates; "
-	    "ignored\n",
-	    a->cfg->path, s->line, s->key);
+	const char **dst =
+	    strcmp(s->key, "tls_cert_file") == 0 ? &a->o->cert : &a->o->key;
+
+	if (s->value[0] == '\0') {
+		*why = xasprintf("%s wants a PEM file", s->key);
+		return -1;
+	}
+	if (*dst == NULL)
+		*dst = s->value;
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "tui/cli.h"
 #include "tui/print.h"
 #include "tui/hostprobe.h"
+#include "tui/probe_tls.h"
 
 #define PROBE_WRAP 76
 
@@ -279,7 +280,9 @@ cmd_probe(int argc, char *argv[])
 		cli_opts_free(&o);
 		return EXIT_USAGE;
 	}
-	rc = run_probe(&o, o.args[0], o.args[1]);
+	rc = strcmp(o.args[0], "tls") == 0
+	    ? probe_tls(&o, o.args[1])
+	    : run_probe(&o, o.args[0], o.args[1]);
 	cli_opts_free(&o);
 	return rc;
 }

@@ -41,10 +41,10 @@ cmd_run(int argc, char *argv[])
 		free(o.args);
 		return rc;
 	}
-	if (o.dns != NULL) {
+	if (o.dns != NULL && !o.dane) {
 		free(o.args);
-		return cli_usage_error("--dns is for MX lookups: use it with "
-		                       "--mx DOMAIN");
+		return cli_usage_error("--dns is for MX and TLSA lookups: use "
+		                       "it with --mx DOMAIN or --dane");
 	}
 	/* The account's host: with -a a lone argument is the SCRIPT. */
 	if (o.cfg_server != NULL &&

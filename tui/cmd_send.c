@@ -815,10 +815,20 @@ cmd_send(int argc, char *argv[])
 	msg.bcc.v = o.bcc.v;
 	msg.bcc.n = o.bcc.n;
 	if (o.eml != NULL) {
+		char *err = NULL;
+
+		/* The one opener of local input (core/localfile.c). */
 		if (strcmp(o.eml, "-") != 0)
-			body_fd = send_eml_open(o.eml);
-		else if (spool_stdin(&body_fd) == -1)
-			body_fd = -1;
+			body_fd = localfile_open(
+			    o.eml, "the message (--eml)", 0, NULL, &err);
+		else if ((body_fd = localfile_spool(STDIN_FILENO,
+		              "the message from standard input", 0, &err)) !=
+		    -1)
+			(void)lseek(body_fd, 0, SEEK_SET);
+		if (body_fd == -1) {
+			(void)fprintf(stderr, "ehlo: %s\n", err);
+			free(err);
+		}
 		if (body_fd == -1 ||
 		    (rc = send_eml_message(&o, &msg, body_fd)) != 0) {
 			if (body_fd != -1)

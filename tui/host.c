@@ -26,6 +26,7 @@
 #include "core/escape.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
+#include "protocol/mx.h"
 #include "protocol/transport.h"
 #include "tui/cli.h"
 #include "tui/print.h"
@@ -36,6 +37,7 @@ enum host_rec { REC_NONE, REC_OPEN, REC_INTO };
 struct host {
 	struct loop *loop;
 	const struct cli_opts *o;
+	struct smtp_dane *dane; /* --dane: the TLSA records of the server */
 	unsigned flags;
 	struct host_cbs cbs;
 	/* --helo, the FQDN, or (helo_literal) the local end's address
@@ -404,6 +406,25 @@ host_set_server(struct host *h, const char *server, char **errstr)
 	return 0;
 }
 
+/* --dane: the TLSA records of _PORT._tcp.HOST, before connecting. */
+static int
+host_dane_lookup(struct host *h, char **errstr)
+{
+	struct smtp_mx_resolver *r;
+
+	smtp_dane_free(h->dane);
+	h->dane = NULL;
+	if (!h->o->dane)
+		return 0;
+	if ((r = smtp_mx_resolver_new(h->o->dns, h->o->timeout_ms, errstr)) ==
+	    NULL)
+		return -1;
+	h->dane = smtp_dane_lookup(
+	    r, h->tls_name != NULL ? h->tls_name : h->host, h->port, errstr);
+	smtp_mx_resolver_free(r);
+	return h->dane != NULL ? 0 : -1;
+}
+
 int
 host_connect(struct host *h, const char *server, char **errstr)
 {
@@ -416,9 +437,15 @@ host_connect(struct host *h, const char *server, char **errstr)
 	drop_session(h);
 	reset_outcome(h);
 	h->session_id = 0;
+	if (host_dane_lookup(h, errstr) == -1)
+		return -1;
 	cli_client_opts(o, h->host, h->port, &co);
-	if (h->flags & HOST_TLS_AHEAD)
+	co.tls.dane = h->dane;
+	if (h->flags & HOST_TLS_AHEAD) {
 		co.tls_ahead = !o->no_starttls; /* upgraded when offered */
+		/* Not asked for: Postfix's "may" level (issue 20). */
+		co.tls.opportunistic = !o->starttls && !o->tls;
+	}
 	if (h->cafile != NULL)
 		co.tls.cafile = h->cafile;
 	if (h->tls_name != NULL)
@@ -521,6 +548,7 @@ host_free(struct host *h)
 	if (h == NULL)
 		return;
 	drop_session(h);
+	smtp_dane_free(h->dane);
 	free(h->host);
 	free(h->port);
 	free(h->cafile);
@@ -590,6 +618,29 @@ helo_literal(struct host *h)
 	if (fd != -1)
 		(void)close(fd);
 	freeaddrinfo(res);
+}
+
+char *
+host_helo_again(const struct host *h)
+{
+	const struct smtp_stage *st;
+	const char *p;
+	size_t i, n;
+
+	for (i = h->session != NULL ? smtp_session_nstages(h->session) : 0;
+	     i-- > 0;) {
+		st = smtp_session_stage(h->session, i);
+		if ((st->kind != SMTP_STAGE_EHLO &&
+		        st->kind != SMTP_STAGE_HELO) ||
+		    st->command == NULL)
+			continue;
+		p = st->command + strcspn(st->command, " \t");
+		p += strspn(p, " \t");
+		n = strcspn(p, " \t");
+		if (n > 0)
+			return xstrndup(p, n);
+	}
+	return xstrdup(h->helo);
 }
 
 const char *

@@ -189,6 +189,12 @@ struct record *host_record(struct host *);
  * host_set_server; the pointer stays valid for the host's life).
  */
 const char *host_helo(const struct host *);
+/*
+ * The name for the EHLO after STARTTLS: the one the last EHLO or HELO
+ * of this session gave (what the user typed), else host_helo().
+ * Allocated.
+ */
+char *host_helo_again(const struct host *);
 /* The host and port of the last host_connect ("" before). */
 const char *host_peer_host(const struct host *);
 const char *host_peer_port(const struct host *);

@@ -132,7 +132,8 @@ secret_line_feed(struct secret_line *l, const char *buf, size_t len)
 }
 
 char *
-lang_secret_ask(const char *user, char **errstr)
+lang_secret_ask(
+    const char *what, const char *whose, const char *env, char **errstr)
 {
 	struct termios old, raw;
 	struct secret_line l;
@@ -141,14 +142,16 @@ lang_secret_ask(const char *user, char **errstr)
 	int fd, done = 0;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
-		*errstr = xstrdup("no secret: set EHLO_PASSWORD, or run ehlo "
-		                  "from a terminal to be asked for it");
+		*errstr = xasprintf("no secret: set %s, or run ehlo "
+		                    "from a terminal to be asked for it",
+		    env);
 		return NULL;
 	}
 	if (tcgetattr(fd, &old) == -1) {
 		(void)close(fd);
-		*errstr = xstrdup("cannot switch off echo on the terminal; "
-		                  "set EHLO_PASSWORD instead");
+		*errstr = xasprintf("cannot switch off echo on the terminal; "
+		                    "set %s instead",
+		    env);
 		return NULL;
 	}
 	/*
@@ -160,7 +163,7 @@ lang_secret_ask(const char *user, char **errstr)
 	raw.c_cc[VMIN] = 1;
 	raw.c_cc[VTIME] = 0;
 	(void)tcsetattr(fd, TCSAFLUSH, &raw);
-	(void)dprintf(fd, "Secret for %s (not echoed): ", user);
+	(void)dprintf(fd, "%s %s (not echoed): ", what, whose);
 	l.cap = 256;
 	l.n = 0;
 	l.b = xmalloc(l.cap);
@@ -194,7 +197,7 @@ lang_secret_read(const char *user, char **errstr)
 
 	if (env != NULL)
 		return xstrdup(env);
-	return lang_secret_ask(user, errstr);
+	return lang_secret_ask("Secret for", user, "EHLO_PASSWORD", errstr);
 }
 
 /* Answers a 334: the next SASL step, or "*" (with a note) to cancel. */

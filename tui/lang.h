@@ -37,13 +37,15 @@ const char *lang_secret_env(void);
  */
 void lang_secret_preset(const char *secret);
 /*
- * Asks for the secret of user on /dev/tty without echo: any length (the
- * terminal's line limit of 4 KiB is bypassed: the line is edited here,
- * Backspace and Ctrl-U work), up to 1 MiB.  Allocated for
- * secret_free_str; every other copy is wiped.  NULL with *errstr when
- * there is no terminal or nothing was entered (Ctrl-D).
+ * Asks on /dev/tty without echo: "WHAT WHOSE (not echoed): ".  Any
+ * length (the terminal's line limit of 4 KiB is bypassed: the line is
+ * edited here, Backspace and Ctrl-U work), up to 1 MiB.  Allocated for
+ * secret_free_str; every other copy is wiped.  NULL with *errstr (naming
+ * env, the variable to set) when there is no terminal or nothing was
+ * entered (Ctrl-D).
  */
-char *lang_secret_ask(const char *user, char **errstr);
+char *lang_secret_ask(
+    const char *what, const char *whose, const char *env, char **errstr);
 
 /*
  * Why credentials must not be sent on this connection now (no TLS after

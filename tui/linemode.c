@@ -635,8 +635,10 @@ lm_step(struct lm *lm)
 			return; /* wait for the close */
 		if (lm->ehlo_after_tls && smtp_session_is_tls(lm->session) &&
 		    smtp_session_state(lm->session) == SMTP_STATE_GREETED) {
-			char *cmd = xasprintf("EHLO %s", lm->helo);
+			char *name = host_helo_again(lm->host);
+			char *cmd = xasprintf("EHLO %s", name);
 
+			free(name);
 			lm->ehlo_after_tls = 0;
 			send_line(lm, cmd, strlen(cmd));
 			free(cmd);

@@ -151,6 +151,9 @@ print_json_cert(const struct smtp_tls_cert *c)
 	    json_pack("{s:o, s:o}", "type", print_json_str(c->key_type), "bits",
 	        c->key_bits > 0 ? json_integer(c->key_bits) : json_null()));
 	(void)json_object_set_new(o, "sig_alg", print_json_str(c->sig_alg));
+	(void)json_object_set_new(o, "sha256", print_json_str(c->sha256));
+	(void)json_object_set_new(
+	    o, "spki_sha256", print_json_str(c->spki_sha256));
 	return o;
 }
 
@@ -177,6 +180,27 @@ print_json_tls(const struct smtp_tls_info *ti)
 		(void)json_array_append_new(
 		    chain, print_json_cert(&ti->chain[i]));
 	(void)json_object_set_new(t, "chain", chain);
+	/* How verification went (issue 20) and the handshake (issue 19). */
+	(void)json_object_set_new(t, "level",
+	    json_string(ti->verify_skipped ? "insecure"
+	            : ti->opportunistic    ? "may"
+	                                   : "verify"));
+	(void)json_object_set_new(t, "refused", json_boolean(ti->refused));
+	(void)json_object_set_new(t, "sig_alg", print_json_str(ti->sig_alg));
+	(void)json_object_set_new(t, "peer_key", print_json_str(ti->peer_key));
+	(void)json_object_set_new(t, "resumed", json_boolean(ti->resumed));
+	if (ti->dane_name != NULL) {
+		json_t *d = json_array();
+
+		for (i = 0; i < ti->ndane; i++)
+			(void)json_array_append_new(
+			    d, print_json_str(ti->dane[i]));
+		(void)json_object_set_new(t, "dane",
+		    json_pack("{s:o, s:o, s:i}", "name",
+		        print_json_str(ti->dane_name), "records", d, "matched",
+		        ti->dane_match));
+	} else
+		(void)json_object_set_new(t, "dane", json_null());
 	return t;
 }
 

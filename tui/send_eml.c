@@ -19,28 +19,6 @@
 #include "tui/cli.h"
 
 int
-send_eml_open(const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
-	if (fd == -1) {
-		(void)fprintf(stderr, "ehlo: cannot open the message %s: %s\n",
-		    path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		(void)fprintf(stderr,
-		    "ehlo: --eml %s is not a regular file (for a pipe, use "
-		    "--eml - and standard input)\n",
-		    path);
-		(void)close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-int
 send_eml_message(const struct cli_opts *o, struct smtp_message *msg, int fd)
 {
 	if (o->subject != NULL || o->body != NULL || o->attach.n > 0 ||

@@ -20,9 +20,6 @@ struct smtp_message;
 int send_eml_message(
     const struct cli_opts *o, struct smtp_message *msg, int fd);
 
-/* Opens --eml FILE (a regular file); -1 after printing why. */
-int send_eml_open(const char *path);
-
 /*
  * --dry-run: prints the envelope (MAIL FROM, one RCPT TO per recipient)
  * and the message exactly as it would go into DATA before dot-stuffing

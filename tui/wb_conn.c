@@ -427,8 +427,11 @@ wb_auto_actions(struct wb *wb)
 	if (wb->conn.ehlo_after_tls && smtp_session_is_tls(wb->conn.session) &&
 	    smtp_session_state(wb->conn.session) == SMTP_STATE_GREETED &&
 	    !smtp_client_is_busy(wb->conn.client)) {
+		char *name = host_helo_again(wb->conn.host);
+
 		wb->conn.ehlo_after_tls = 0;
-		cmd = xasprintf("EHLO %s", wb->conn.helo);
+		cmd = xasprintf("EHLO %s", name);
+		free(name);
 		wb_send_or_note(wb, cmd);
 		free(cmd);
 	}

@@ -227,22 +227,33 @@ wb_popup_tls(struct wb *wb)
 	else
 		(void)buf_add_printf(&b, "Verified:  NO: %s%s\n",
 		    ti->verify_error,
-		    ti->verify_skipped ? " (--insecure)" : "");
+		    ti->verify_skipped      ? " (--insecure)"
+		        : ti->opportunistic ? " (opportunistic TLS)"
+		                            : "");
 	(void)buf_add_printf(
 	    &b, "ALPN:      %s\n", *ti->alpn ? ti->alpn : "(none negotiated)");
+	(void)buf_add_printf(&b,
+	    "Signature: %s\nServer key: %s\nResumed:   %s\n",
+	    ti->sig_alg != NULL && *ti->sig_alg ? ti->sig_alg : "(none)",
+	    ti->peer_key != NULL && *ti->peer_key ? ti->peer_key : "(none)",
+	    ti->resumed ? "yes" : "no (full handshake)");
 	(void)buf_add_printf(&b, "OCSP:      %s%s%s\n",
 	    *ti->ocsp ? smtp_tls_ocsp_name(ti->ocsp_status) : "no staple",
 	    *ti->ocsp ? ": " : "", ti->ocsp);
 	for (i = 0; i < ti->nchain; i++) {
 		const struct smtp_tls_cert *c = &ti->chain[i];
 
+		char days[64];
+
+		smtp_tls_days_text(c->days_left, days, sizeof days);
 		(void)buf_add_printf(&b,
 		    "\nCertificate %zu%s\n  subject:  %s\n  issuer:   %s\n"
-		    "  SAN:      %s\n  valid:    %s .. %s (%ld days left)\n"
-		    "  key:      %s %d bits, signed %s\n",
+		    "  SAN:      %s\n  valid:    %s .. %s (%s)\n"
+		    "  key:      %s %d bits, signed %s\n  SHA-256:  %s\n",
 		    i, i == 0 ? " (server)" : "", c->subject, c->issuer,
 		    *c->san ? c->san : "(none)", c->not_before, c->not_after,
-		    c->days_left, c->key_type, c->key_bits, c->sig_alg);
+		    days, c->key_type, c->key_bits, c->sig_alg,
+		    c->sha256 != NULL ? c->sha256 : "");
 	}
 	(void)buf_add(&b, "", 1);
 	wb_popup_open(wb, "TLS details", buf_peek(&b));

@@ -50,6 +50,8 @@ class Recorder:
             "login": _login(session.auth_data),
             "tls": server.transport.get_extra_info("ssl_object") is not None,
             "helo": session.host_name,
+            "sni": LAST_SNI[0],
+            "client_cert": _peer_cn(server),
         }
         _write_atomic(base + ".eml", envelope.original_content)
         _write_atomic(base + ".json",
@@ -69,6 +71,26 @@ class Recorder:
               hmac.compare_digest(digest, expected))
         return AuthResult(success=ok, handled=False,
                           auth_data=LoginPassword(user.encode(), b""))
+
+
+# The SNI name of the latest handshake (None: none was sent); the tests
+# talk to one peer at a time.
+LAST_SNI = [None]
+
+
+def _remember_sni(sslobj, name, context):
+    LAST_SNI[0] = name
+
+
+def _peer_cn(server):
+    """The CN of the client certificate the TLS peer presented, or None."""
+    sslobj = server.transport.get_extra_info("ssl_object")
+    cert = sslobj.getpeercert() if sslobj is not None else None
+    for rdn in (cert or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return value
+    return None
 
 
 def _login(auth_data):
@@ -99,6 +121,16 @@ def make_authenticator(config):
 async def serve(config):
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(config["cert"], config["key"])
+    tls.sni_callback = _remember_sni
+    # "client_ca": the STARTTLS ports demand a client certificate it
+    # signed (implicit TLS stays as it is, for the readiness check).
+    starttls_tls = tls
+    if config.get("client_ca"):
+        starttls_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        starttls_tls.load_cert_chain(config["cert"], config["key"])
+        starttls_tls.sni_callback = _remember_sni
+        starttls_tls.verify_mode = ssl.CERT_REQUIRED
+        starttls_tls.load_verify_locations(config["client_ca"])
     handler = Recorder(config)
     authenticator = make_authenticator(config)
     hosts = config["hosts"]
@@ -115,10 +147,10 @@ async def serve(config):
     loop = asyncio.get_running_loop()
     servers = [
         await loop.create_server(
-            factory(tls_context=tls, auth_require_tls=False),
+            factory(tls_context=starttls_tls, auth_require_tls=False),
             host=hosts, port=config["port"]),
         await loop.create_server(
-            factory(tls_context=tls, require_starttls=True,
+            factory(tls_context=starttls_tls, require_starttls=True,
                     auth_require_tls=True),
             host=hosts, port=config["starttls_port"]),
         await loop.create_server(

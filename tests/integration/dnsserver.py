@@ -15,7 +15,8 @@ machine:
 
 Names not in the zone get NXDOMAIN; a known name without records of the
 asked type gets an empty NOERROR answer (NODATA).  ("MX", 0, ".") is a
-null MX (RFC 7505).  Only the question section of a query is read; every
+null MX (RFC 7505).  ("TLSA", 3, 1, 1, "hex") is a TLSA record (RFC
+6698) for a name such as "_25._tcp.mx1.example.test".  Only the question section of a query is read; every
 request is recorded in .queries as (name, type name, client address).
 DnsServer(zone, silent=True) records queries and never answers, as a
 resolver that is down or filtered.
@@ -25,7 +26,7 @@ import socket
 import struct
 import threading
 
-TYPES = {1: "A", 28: "AAAA", 15: "MX", 5: "CNAME"}
+TYPES = {1: "A", 28: "AAAA", 15: "MX", 5: "CNAME", 52: "TLSA"}
 CODES = {name: code for code, name in TYPES.items()}
 
 
@@ -58,6 +59,8 @@ def _rdata(record):
         return socket.inet_pton(socket.AF_INET6, record[1])
     if kind == "MX":
         return struct.pack("!H", record[1]) + _encode_name(record[2])
+    if kind == "TLSA":  # ("TLSA", usage, selector, matching, hex data)
+        return bytes(record[1:4]) + bytes.fromhex(record[4])
     raise ValueError(f"unsupported record {record!r}")
 
 

@@ -153,14 +153,18 @@ class Aiosmtpd(_ChildServer):
     offered and AUTH allowed without TLS; .starttls_port requiring STARTTLS
     before MAIL and AUTH; .tls_port implicit TLS.  One account user /
     password for AUTH PLAIN, LOGIN and CRAM-MD5.  messages() returns what
-    the server really received.
+    the server really received (with the SNI name and the CN of the
+    client certificate).  client_ca (a PEM file): STARTTLS demands a
+    client certificate that CA signed.
     """
 
     kind = "aiosmtpd"
 
     def __init__(self, user="alice", password="alice-secret-1", cert=None,
-                 hostname="aiosmtpd.example.test", data_size_limit=1000000):
+                 hostname="aiosmtpd.example.test", data_size_limit=1000000,
+                 client_ca=None):
         super().__init__()
+        self.client_ca = client_ca
         self.user = user
         self.password = password
         self.hostname = hostname
@@ -181,7 +185,7 @@ class Aiosmtpd(_ChildServer):
             "user": self.user, "password": self.password,
             "data_size_limit": self.data_size_limit, "hosts": self.hosts,
             "port": self.port, "starttls_port": self.starttls_port,
-            "tls_port": self.tls_port,
+            "tls_port": self.tls_port, "client_ca": self.client_ca,
         }
         config_path = os.path.join(self.workdir, "config.json")
         _write(config_path, json.dumps(config, indent=1), mode=0o600)

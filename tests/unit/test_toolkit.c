@@ -72,8 +72,9 @@ test_probe_list(void **state)
 	(void)state;
 	for (p = smtp_probes; p->name != NULL; p++)
 		n++;
-	assert_int_equal(n, 7);
+	assert_int_equal(n, 8); /* six scripted, "smuggling" and "tls" */
 	assert_non_null(smtp_probe_find("smuggling"));
+	assert_non_null(smtp_probe_find("tls"));
 	assert_non_null(smtp_probe_find("relay"));
 	assert_non_null(smtp_probe_find("vrfy-expn"));
 	assert_null(smtp_probe_find("data"));

@@ -370,7 +370,9 @@ tls_session(enum srv_mode mode, const char *host,
 static void
 test_tls_self_signed_refused(void **state)
 {
-	struct smtp_tls_opts opts = {NULL, 0, "localhost"};
+	struct smtp_tls_opts opts = {
+	    .cafile = NULL, .insecure = 0, .verify_name = "localhost"};
+	const struct smtp_tls_info *info;
 	struct smtp_transport *t;
 	char *err = NULL;
 	pid_t pid;
@@ -387,7 +389,15 @@ test_tls_self_signed_refused(void **state)
 		fail_msg("unhelpful message: %s", err);
 	print_message("%s\n", err);
 	assert_false(smtp_transport_is_tls(t));
-	assert_null(smtp_transport_tls_info(t));
+	/* Refused, but the chain it showed stays readable (issue 20). */
+	info = smtp_transport_tls_info(t);
+	assert_non_null(info);
+	assert_true(info->refused);
+	assert_false(info->verified);
+	assert_int_equal(info->nchain, 1);
+	assert_string_equal(
+	    info->chain[0].subject, "CN=localhost,O=ehlo tests");
+	assert_non_null(strstr(info->verify_error, "its own issuer"));
 	free(err);
 	smtp_transport_free(t);
 	assert_int_equal(server_reap(pid), 2);
@@ -397,7 +407,8 @@ test_tls_self_signed_refused(void **state)
 static void
 test_tls_cafile_accepted(void **state)
 {
-	struct smtp_tls_opts opts = {fx.self_pem, 0, "localhost"};
+	struct smtp_tls_opts opts = {
+	    .cafile = fx.self_pem, .insecure = 0, .verify_name = "localhost"};
 	const struct smtp_tls_info *info;
 	const struct smtp_tls_cert *c;
 	struct smtp_transport *t;
@@ -445,7 +456,8 @@ test_tls_cafile_accepted(void **state)
 static void
 test_tls_ip_literal(void **state)
 {
-	struct smtp_tls_opts opts = {fx.self_pem, 0, NULL};
+	struct smtp_tls_opts opts = {
+	    .cafile = fx.self_pem, .insecure = 0, .verify_name = NULL};
 	const struct smtp_tls_info *info;
 	struct smtp_transport *t;
 	char line[128], *err = NULL;
@@ -480,7 +492,8 @@ test_tls_ip_literal(void **state)
 static void
 test_tls_insecure(void **state)
 {
-	struct smtp_tls_opts opts = {NULL, 1, "localhost"};
+	struct smtp_tls_opts opts = {
+	    .cafile = NULL, .insecure = 1, .verify_name = "localhost"};
 	const struct smtp_tls_info *info;
 	struct smtp_transport *t;
 	char line[128], *err = NULL;
@@ -503,7 +516,9 @@ test_tls_insecure(void **state)
 static void
 test_tls_hostname_mismatch(void **state)
 {
-	struct smtp_tls_opts opts = {fx.self_pem, 0, "wrong.example"};
+	struct smtp_tls_opts opts = {.cafile = fx.self_pem,
+	    .insecure = 0,
+	    .verify_name = "wrong.example"};
 	struct smtp_transport *t;
 	char *err = NULL;
 	pid_t pid;
@@ -537,7 +552,8 @@ test_tls_hostname_mismatch(void **state)
 static void
 test_tls_chain(void **state)
 {
-	struct smtp_tls_opts opts = {fx.ca_pem, 0, "localhost"};
+	struct smtp_tls_opts opts = {
+	    .cafile = fx.ca_pem, .insecure = 0, .verify_name = "localhost"};
 	const struct smtp_tls_info *info;
 	struct smtp_transport *t;
 	char line[128], *err = NULL;
@@ -576,7 +592,9 @@ test_tls_chain(void **state)
 static char *
 ocsp_session(enum srv_mode mode, int insecure, enum smtp_ocsp_status *st)
 {
-	struct smtp_tls_opts opts = {fx.ca_pem, insecure, "localhost"};
+	struct smtp_tls_opts opts = {.cafile = fx.ca_pem,
+	    .insecure = insecure,
+	    .verify_name = "localhost"};
 	const struct smtp_tls_info *info;
 	struct smtp_transport *t;
 	char line[128], *err = NULL, *s;
@@ -648,7 +666,8 @@ test_tls_ocsp(void **state)
 static void
 test_tls_garbage(void **state)
 {
-	struct smtp_tls_opts opts = {NULL, 0, "localhost"};
+	struct smtp_tls_opts opts = {
+	    .cafile = NULL, .insecure = 0, .verify_name = "localhost"};
 	struct smtp_transport *t;
 	char *err = NULL;
 	pid_t pid;
@@ -671,7 +690,8 @@ test_tls_garbage(void **state)
 static void
 test_tls_hangup(void **state)
 {
-	struct smtp_tls_opts opts = {NULL, 0, "localhost"};
+	struct smtp_tls_opts opts = {
+	    .cafile = NULL, .insecure = 0, .verify_name = "localhost"};
 	struct smtp_transport *t;
 	char *err = NULL;
 	pid_t pid;
@@ -693,7 +713,9 @@ test_tls_hangup(void **state)
 static void
 test_tls_bad_cafile(void **state)
 {
-	struct smtp_tls_opts opts = {"/nonexistent/ca.pem", 0, "localhost"};
+	struct smtp_tls_opts opts = {.cafile = "/nonexistent/ca.pem",
+	    .insecure = 0,
+	    .verify_name = "localhost"};
 	struct smtp_transport *t;
 	char path[160], *err = NULL;
 	FILE *f;
