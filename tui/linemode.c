@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -27,8 +28,10 @@
 #include "core/xmalloc.h"
 #include "protocol/client.h"
 #include "protocol/explain.h"
+#include "protocol/lesson.h"
 #include "protocol/sasl.h"
 #include "protocol/tlscheck.h"
+#include "protocol/why.h"
 #include "tui/cli.h"
 #include "tui/cmdtab.h"
 #include "tui/host.h"
@@ -371,6 +374,25 @@ lm_op_expect_failed(void *fe, const char *text)
 	lm->script_over = 1;
 }
 
+/* This session's cause of st's failure (protocol/why.h), as notes. */
+static void
+lm_why(struct lm *lm, const struct smtp_stage *st)
+{
+	size_t i = smtp_session_nstages(lm->session);
+	char *why, *text, *p, *nl;
+
+	while (i-- > 0)
+		if (smtp_session_stage(lm->session, i) == st)
+			break;
+	if (i == SIZE_MAX || (why = smtp_why(lm->session, i)) == NULL)
+		return;
+	text = lesson_wrap(why, SMTP_EXPLAIN_WIDTH - 5, "  ");
+	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		lm_note(lm, "%.*s", (int)(nl - p), p);
+	free(text);
+	free(why);
+}
+
 /* /explain [CODE|VERB] as "*: " notes; no query: the last reply. */
 static void
 lm_op_explain(void *fe, const char *query, const struct smtp_stage *st)
@@ -386,6 +408,7 @@ lm_op_explain(void *fe, const char *query, const struct smtp_stage *st)
 		    st->enhanced[0] != '\0' ? " " : "", st->enhanced, kind);
 		lm_note(lm, "  %s",
 		    smtp_explain_oneline(kind, st->code, st->enhanced));
+		lm_why(lm, st);
 		q = xasprintf("%d %s", st->code, st->enhanced);
 	} else
 		q = xstrdup(query);
