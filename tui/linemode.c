@@ -85,6 +85,9 @@ struct linemode {
 };
 
 static void lm_step(struct lm *);
+/* linemode_set_reply_hook(): for the next linemode_run_on(). */
+static linemode_reply_cb *lm_reply_hook;
+static void *lm_reply_arg;
 
 /* ---- output ------------------------------------------------------- */
 
@@ -173,6 +176,11 @@ on_event(struct host *h, const struct smtp_event *ev, void *arg)
 		return;
 	if (lang_on_reply(&lm->lang, ev, &err) == -1) {
 		lm_error(lm, EXIT_USAGE, "%s", err);
+		free(err);
+	}
+	if (lm_reply_hook != NULL &&
+	    (err = lm_reply_hook(lm->session, ev, lm_reply_arg)) != NULL) {
+		lm_note(lm, "%s", err);
 		free(err);
 	}
 }
@@ -742,6 +750,12 @@ print_summary(struct lm *lm, int status)
 static struct loop *lm_shared_loop;
 static linemode_done_cb *lm_done;
 static void *lm_done_arg;
+void
+linemode_set_reply_hook(linemode_reply_cb *cb, void *arg)
+{
+	lm_reply_hook = cb;
+	lm_reply_arg = arg;
+}
 
 static void
 on_host_error(struct host *h, const char *msg, void *arg)
@@ -895,6 +909,8 @@ linemode_run_on(const struct cli_opts *o, struct loop *loop,
 	lm_shared_loop = NULL;
 	lm_done = NULL;
 	lm_done_arg = NULL;
+	lm_reply_hook = NULL;
+	lm_reply_arg = NULL;
 	return rc;
 }
 

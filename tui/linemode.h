@@ -28,6 +28,15 @@ int linemode_run_on(
     const struct cli_opts *, struct loop *, linemode_done_cb *done, void *arg);
 
 /*
+ * For the next linemode_run_on() only (a lesson): called after each
+ * complete reply; the text it returns (allocated, or NULL) is printed
+ * as "*: " notes in order with the dialogue.
+ */
+typedef char *linemode_reply_cb(
+    const struct smtp_session *, const struct smtp_event *, void *arg);
+void linemode_set_reply_hook(linemode_reply_cb *, void *arg);
+
+/*
  * In-process line mode.  The dialogue is reported as it happens; errors
  * of the script (recorded, with the exit status they set) go to error.
  */
