@@ -48,7 +48,17 @@ struct practice_opts {
 	int require_tls;
 	/* MAIL before a successful AUTH gets 530 5.7.0 (RFC 4954 6). */
 	int require_auth;
+	/* A class server: more DNS names for the certificate (besides
+	 * localhost, 127.0.0.1, ::1 and the listen address), each checked
+	 * with practice_name_check(); the certificate is made again when
+	 * it does not cover them all. */
+	const char *const *names;
+	size_t nnames;
 };
+
+/* 0 when name is a host name the certificate can carry (letters,
+ * digits, '-' and '.', at most 253 bytes), else -1 with *errstr. */
+int practice_name_check(const char *name, char **errstr);
 
 struct practice; /* opaque */
 

@@ -67,6 +67,7 @@ enum {
 	OPT_GREET_PAUSE,
 	OPT_LESSON_DIR,
 	OPT_LESSON_CHECK,
+	OPT_NAME,
 };
 
 struct cli_option {
@@ -124,6 +125,7 @@ static const struct cli_option cli_options[] = {
     {{"greet-pause", required_argument, NULL, OPT_GREET_PAUSE}, CLI_O_PRACTICE},
     {{"dir", required_argument, NULL, OPT_LESSON_DIR}, CLI_O_LESSON},
     {{"check", required_argument, NULL, OPT_LESSON_CHECK}, CLI_O_LESSON},
+    {{"name", required_argument, NULL, OPT_NAME}, CLI_O_PRACTICE},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -187,6 +189,8 @@ cli_opts_free(struct cli_opts *o)
 	free(o->bcc.v);
 	free(o->attach.v);
 	free(o->header.v);
+	free(o->names.v);
+	o->names.v = NULL;
 	o->args = NULL;
 	o->to.v = o->cc.v = o->bcc.v = o->attach.v = o->header.v = NULL;
 }
@@ -408,6 +412,9 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_LESSON_CHECK:
 			o->lesson_check = optarg;
+			break;
+		case OPT_NAME:
+			list_add(&o->names, optarg);
 			break;
 		default:
 			return cli_usage_error(

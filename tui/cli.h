@@ -88,6 +88,7 @@ struct cli_opts {
 	long greet_pause_ms; /* practice: --greet-pause MS (0: none) */
 	const char *lesson_dir; /* lesson: --dir DIR */
 	const char *lesson_check; /* lesson: --check FILE */
+	struct cli_list names; /* practice: --name HOST (certificate names) */
 	/* positional arguments after the subcommand, in order */
 	int nargs;
 	char **args;
