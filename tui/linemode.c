@@ -167,7 +167,7 @@ static void
 on_event(struct host *h, const struct smtp_event *ev, void *arg)
 {
 	struct lm *lm = arg;
-	char *err = NULL;
+	char *err = NULL, *note;
 
 	(void)h;
 	if (lm->cbs.event != NULL)
@@ -179,9 +179,9 @@ on_event(struct host *h, const struct smtp_event *ev, void *arg)
 		free(err);
 	}
 	if (lm_reply_hook != NULL &&
-	    (err = lm_reply_hook(lm->session, ev, lm_reply_arg)) != NULL) {
-		lm_note(lm, "%s", err);
-		free(err);
+	    (note = lm_reply_hook(lm->session, ev, lm_reply_arg)) != NULL) {
+		lm_note(lm, "%s", note);
+		free(note);
 	}
 }
 
