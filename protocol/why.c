@@ -272,6 +272,17 @@ smtp_why(const struct smtp_session *s, size_t idx)
 	return NULL;
 }
 
+char *
+smtp_why_of(const struct smtp_session *s, const struct smtp_stage *st)
+{
+	size_t i = smtp_session_nstages(s);
+
+	while (i-- > 0)
+		if (smtp_session_stage(s, i) == st)
+			return smtp_why(s, i);
+	return NULL;
+}
+
 const char *
 smtp_why_sasl(const struct smtp_session *s, const char **prompt)
 {

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct smtp_session;
+struct smtp_stage;
 
 /*
  * This session's cause for the reply of stage idx, as plain ASCII
@@ -24,6 +25,8 @@ struct smtp_session;
  * and relaying without AUTH.
  */
 char *smtp_why(const struct smtp_session *, size_t idx);
+/* smtp_why() of the stage st of the session (NULL: not one of its). */
+char *smtp_why_of(const struct smtp_session *, const struct smtp_stage *st);
 
 /*
  * In a SASL exchange typed by hand (the session waits for a response

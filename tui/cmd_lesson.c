@@ -301,7 +301,7 @@ lesson_run(
 	r.l = l;
 	r.datadir = dir;
 	r.done = xcalloc(l->ngoals, sizeof *r.done);
-	linemode_set_reply_hook(lesson_on_reply, &r);
+	linemode_set_lesson(lesson_on_reply, &r, "lesson> ");
 	rc = linemode_run_on(&o, loop, lesson_on_done, &r);
 	(void)fflush(stdout);
 	practice_free(p);
