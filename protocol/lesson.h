@@ -42,6 +42,7 @@ enum lesson_check_kind {
 	LESSON_CHECK_RSET_IN_TXN,
 	LESSON_CHECK_DOT_LINE, /* arg: the inbox user */
 	LESSON_CHECK_BCC, /* arg: the inbox user, absent from the headers */
+	LESSON_CHECK_BARE_LF, /* arg: the inbox user; <LF>.<LF> kept as text */
 };
 
 struct lesson_check {

@@ -62,12 +62,22 @@ struct practice_opts {
 	 * end the data.  0: only <CR><LF>.<CR><LF> does (RFC 5321
 	 * 4.1.1.4). */
 	int lenient_eod;
+	/* A class server: more DNS names for the certificate (besides
+	 * localhost, 127.0.0.1, ::1 and the listen address), each checked
+	 * with practice_name_check(); the certificate is made again when
+	 * it does not cover them all. */
+	const char *const *names;
+	size_t nnames;
 };
 
 #define PRACTICE_MAX_CONNS 1000
 /* Generous: a class of 100 behind one NAT address, or on loopback. */
 #define PRACTICE_MAX_PER_ADDR 300
 #define PRACTICE_EVICT_MS 1000
+
+/* 0 when name is a host name the certificate can carry (letters,
+ * digits, '-' and '.', at most 253 bytes), else -1 with *errstr. */
+int practice_name_check(const char *name, char **errstr);
 
 struct practice; /* opaque */
 

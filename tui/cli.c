@@ -104,6 +104,7 @@ enum {
 	OPT_KEY,
 	OPT_PIN,
 	OPT_DANE,
+	OPT_NAME,
 };
 
 struct cli_option {
@@ -195,6 +196,7 @@ static const struct cli_option cli_options[] = {
     {{"key", required_argument, NULL, OPT_KEY}, CLI_O_CONN},
     {{"pin", required_argument, NULL, OPT_PIN}, CLI_O_CONN},
     {{"dane", no_argument, NULL, OPT_DANE}, CLI_O_CONN},
+    {{"name", required_argument, NULL, OPT_NAME}, CLI_O_PRACTICE},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -267,6 +269,8 @@ cli_opts_free(struct cli_opts *o)
 	free(o->bcc.v);
 	free(o->attach.v);
 	free(o->header.v);
+	free(o->names.v);
+	o->names.v = NULL;
 	o->args = NULL;
 	o->to.v = o->cc.v = o->bcc.v = o->attach.v = o->header.v = NULL;
 	smtp_tls_identity_free(o->tls_identity);
@@ -605,6 +609,9 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_DRY_RUN:
 			o->dry_run = 1;
+			break;
+		case OPT_NAME:
+			list_add(&o->names, optarg);
 			break;
 		default:
 			return cli_usage_error(

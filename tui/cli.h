@@ -114,6 +114,7 @@ struct cli_opts {
 	const char *pin; /* "sha256//BASE64[;...]" */
 	int dane;
 	struct smtp_tls_identity *tls_identity; /* --cert/--key, loaded */
+	struct cli_list names; /* practice: --name HOST (certificate names) */
 	/* positional arguments after the subcommand, in order */
 	int nargs;
 	char **args;

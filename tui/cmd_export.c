@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tui/cli.h"
+#include "tui/export_svg.h"
 #include "tui/histcmd.h"
 #include "tui/print.h"
 
@@ -32,23 +33,25 @@ cmd_export(int argc, char *argv[])
 		if (rc == 1) {
 			(void)puts(
 			    "usage: ehlo export ID [--format "
-			    "text|json|swaks|curl|script] [--no-pauses] "
-			    "[--db PATH]\n"
+			    "text|json|swaks|curl|script|svg|html] "
+			    "[--no-pauses] [--db PATH]\n"
 			    "Prints a redacted transcript of a recorded "
 			    "session, ready for a ticket;\n"
 			    "swaks, curl and script repeat it (script keeps "
 			    "the user's waits as /sleep\n"
-			    "unless --no-pauses).");
+			    "unless --no-pauses); svg and html draw it as a "
+			    "sequence diagram.");
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
 	}
 	if (o.format != NULL && strcmp(o.format, "text") != 0 &&
 	    strcmp(o.format, "json") != 0 && strcmp(o.format, "swaks") != 0 &&
-	    strcmp(o.format, "curl") != 0 && strcmp(o.format, "script") != 0) {
+	    strcmp(o.format, "curl") != 0 && strcmp(o.format, "script") != 0 &&
+	    strcmp(o.format, "svg") != 0 && strcmp(o.format, "html") != 0) {
 		free(o.args);
-		return cli_usage_error("--format is text, json, swaks, curl or "
-		                       "script, not \"%s\"",
+		return cli_usage_error("--format is text, json, swaks, curl, "
+		                       "script, svg or html, not \"%s\"",
 		    o.format);
 	}
 	json = o.format != NULL && strcmp(o.format, "json") == 0;
@@ -61,7 +64,12 @@ cmd_export(int argc, char *argv[])
 	free(o.args);
 	if (rc != EXIT_OK)
 		return rc;
-	if (o.format != NULL && strcmp(o.format, "text") != 0 && !json) {
+	if (o.format != NULL &&
+	    (strcmp(o.format, "svg") == 0 || strcmp(o.format, "html") == 0)) {
+		/* A sequence diagram (tui/export_svg.c, issue 16). */
+		if (export_diagram(stdout, s, &es, o.format[0] == 'h') == -1)
+			rc = EXIT_USAGE;
+	} else if (o.format != NULL && strcmp(o.format, "text") != 0 && !json) {
 		/* swaks, curl, script: hand-off to automation. */
 		if (histcmd_export_automation(stdout, h, s, &es, o.format,
 		        !o.no_pauses, &err) == -1) {

@@ -27,6 +27,7 @@
 #include "history/history.h"
 #include "protocol/lesson.h"
 #include "protocol/practice.h"
+#include "protocol/session.h"
 #include "tui/cli.h"
 #include "tui/histcmd.h"
 #include "tui/linemode.h"
@@ -138,6 +139,28 @@ lesson_print(const struct lesson *l)
 	(void)fflush(stdout);
 	free(text);
 	free(task);
+}
+
+/*
+ * After a 4xx/5xx during a lesson: what to try for the next goal not
+ * met yet (a failure the lesson asked for meets its goal, so the hint
+ * is the next step's).
+ */
+static char *
+lesson_on_reply(
+    const struct smtp_session *s, const struct smtp_event *ev, void *arg)
+{
+	struct lesson_run *r = arg;
+	const struct lesson_goal *g;
+	struct lesson_ctx ctx;
+
+	if (ev->reply == NULL || ev->reply->code < 400)
+		return NULL;
+	ctx.session = s;
+	ctx.datadir = r->datadir;
+	if ((g = lesson_next_goal(r->l, &ctx)) == NULL)
+		return NULL;
+	return xasprintf("lesson: next goal: %s; try: %s", g->text, g->hint);
 }
 
 /* Runs with the session before line mode frees it. */
@@ -278,6 +301,7 @@ lesson_run(
 	r.l = l;
 	r.datadir = dir;
 	r.done = xcalloc(l->ngoals, sizeof *r.done);
+	linemode_set_lesson(lesson_on_reply, &r, "lesson> ");
 	rc = linemode_run_on(&o, loop, lesson_on_done, &r);
 	(void)fflush(stdout);
 	practice_free(p);

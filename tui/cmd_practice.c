@@ -118,6 +118,7 @@ cmd_practice(int argc, char *argv[])
 	struct cli_opts o;
 	struct loop *loop;
 	char *err = NULL;
+	size_t i;
 	int rc;
 
 	rc = cli_parse(argc, argv, CLI_O_PRACTICE, &o);
@@ -154,21 +155,34 @@ cmd_practice(int argc, char *argv[])
 		rc = cli_usage_error("unexpected argument \"%s\": ehlo "
 		                     "practice takes only options",
 		    o.args[0]);
-		free(o.args);
+		cli_opts_free(&o);
 		return rc;
 	}
 	free(o.args);
-	if (o.inbox)
+	o.args = NULL;
+	if (o.inbox) {
+		cli_opts_free(&o);
 		return practice_inbox();
+	}
 
 	memset(&po, 0, sizeof po);
 	po.listen = o.listen != NULL ? o.listen : "127.0.0.1:2525";
+	for (i = 0; i < o.names.n; i++)
+		if (practice_name_check(o.names.v[i], &err) == -1) {
+			rc = cli_usage_error("%s", err);
+			free(err);
+			cli_opts_free(&o);
+			return rc;
+		}
+	po.names = o.names.v;
+	po.nnames = o.names.n;
 	po.require_tls = o.require_tls;
 	po.require_auth = o.require_auth;
 	po.greet_pause_ms = (unsigned)o.greet_pause_ms;
 	if (practice_listen_check(po.listen, &err) == -1) {
 		rc = cli_usage_error("%s", err);
 		free(err);
+		cli_opts_free(&o);
 		return rc;
 	}
 	po.log = practice_print_log;
@@ -180,6 +194,7 @@ cmd_practice(int argc, char *argv[])
 		(void)fprintf(stderr, "ehlo: %s\n", err);
 		free(err);
 		loop_free(loop);
+		cli_opts_free(&o);
 		return EXIT_NETWORK;
 	}
 	practice_banner(p, &po);
@@ -196,6 +211,7 @@ cmd_practice(int argc, char *argv[])
 	rc = loop_run(loop) == 0 ? EXIT_OK : EXIT_NETWORK;
 	practice_free(p);
 	loop_free(loop);
+	cli_opts_free(&o);
 	(void)fputs("practice server stopped\n", stderr);
 	return rc;
 }

@@ -27,13 +27,16 @@
 #include "core/xmalloc.h"
 #include "protocol/client.h"
 #include "protocol/explain.h"
+#include "protocol/lesson.h"
 #include "protocol/sasl.h"
 #include "protocol/tlscheck.h"
+#include "protocol/why.h"
 #include "tui/cli.h"
 #include "tui/cmdtab.h"
 #include "tui/host.h"
 #include "tui/lang.h"
 #include "tui/linemode.h"
+#include "tui/outgate.h"
 #include "tui/print.h"
 
 /* A script line longer than this is refused (content lines included). */
@@ -52,6 +55,8 @@ struct lm {
 	/* script input */
 	int fd;
 	const char *name;
+	int tty; /* a person types (lm_prompt set, stdin and stdout ttys) */
+	uint64_t prompt_timer;
 	struct buf in;
 	int eof;
 	int waiting_input;
@@ -82,6 +87,10 @@ struct linemode {
 };
 
 static void lm_step(struct lm *);
+/* linemode_set_lesson(): for the next linemode_run_on(). */
+static linemode_reply_cb *lm_reply_hook;
+static void *lm_reply_arg;
+static const char *lm_prompt;
 
 /* ---- output ------------------------------------------------------- */
 
@@ -161,7 +170,7 @@ static void
 on_event(struct host *h, const struct smtp_event *ev, void *arg)
 {
 	struct lm *lm = arg;
-	char *err = NULL;
+	char *err = NULL, *note;
 
 	(void)h;
 	if (lm->cbs.event != NULL)
@@ -171,6 +180,11 @@ on_event(struct host *h, const struct smtp_event *ev, void *arg)
 	if (lang_on_reply(&lm->lang, ev, &err) == -1) {
 		lm_error(lm, EXIT_USAGE, "%s", err);
 		free(err);
+	}
+	if (lm_reply_hook != NULL &&
+	    (note = lm_reply_hook(lm->session, ev, lm_reply_arg)) != NULL) {
+		lm_note(lm, "%s", note);
+		free(note);
 	}
 }
 
@@ -203,6 +217,27 @@ on_script_readable(int fd, int events, void *arg)
 	lm->waiting_input = 0;
 	loop_fd_del(lm->loop, fd);
 	lm_step(lm);
+}
+
+/*
+ * The prompt, once what came before it is out: the output gate may
+ * still hold the last replies this turn, so the prompt waits for it.
+ */
+static void
+on_prompt_timer(void *arg)
+{
+	struct lm *lm = arg;
+
+	lm->prompt_timer = 0;
+	if (!lm->waiting_input)
+		return;
+	if (outgate_held() > 0) {
+		lm->prompt_timer =
+		    loop_timer_add(lm->loop, 10, on_prompt_timer, lm);
+		return;
+	}
+	outgate_write(lm_prompt, strlen(lm_prompt));
+	(void)fflush(stdout);
 }
 
 static void
@@ -243,6 +278,9 @@ next_line(struct lm *lm)
 			lm->waiting_input = 1;
 			loop_fd_add(lm->loop, lm->fd, LOOP_READ,
 			    on_script_readable, lm);
+			if (lm->tty && lm->prompt_timer == 0)
+				lm->prompt_timer = loop_timer_add(
+				    lm->loop, 1, on_prompt_timer, lm);
 		}
 		return -1;
 	}
@@ -261,6 +299,10 @@ next_line(struct lm *lm)
 	if (lm->linelen > 0 && lm->line[lm->linelen - 1] == '\r')
 		lm->line[--lm->linelen] = '\0';
 	lm->lineno++;
+	/* The terminal echoed "prompt> line": the dialogue shows the line
+	 * as sent ("C: ..."), so the echo goes (up one line, cleared). */
+	if (lm->tty && lm->line[0] != '/')
+		outgate_write("\033[A\r\033[K", 7);
 	return 1;
 }
 
@@ -371,13 +413,24 @@ lm_op_expect_failed(void *fe, const char *text)
 	lm->script_over = 1;
 }
 
+/* Prints text (lines ending in '\n', allocated) as notes; frees it. */
+static void
+lm_notes(struct lm *lm, char *text)
+{
+	char *p, *nl;
+
+	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		lm_note(lm, "%.*s", (int)(nl - p), p);
+	free(text);
+}
+
 /* /explain [CODE|VERB] as "*: " notes; no query: the last reply. */
 static void
 lm_op_explain(void *fe, const char *query, const struct smtp_stage *st)
 {
 	struct lm *lm = fe;
 	const char *kind;
-	char *q, *text, *p, *nl;
+	char *q, *text;
 
 	if (query == NULL) {
 		kind = smtp_stage_kind_name(st->kind);
@@ -386,6 +439,10 @@ lm_op_explain(void *fe, const char *query, const struct smtp_stage *st)
 		    st->enhanced[0] != '\0' ? " " : "", st->enhanced, kind);
 		lm_note(lm, "  %s",
 		    smtp_explain_oneline(kind, st->code, st->enhanced));
+		if ((q = smtp_why_of(lm->session, st)) != NULL) /* why.h */
+			lm_notes(
+			    lm, lesson_wrap(q, SMTP_EXPLAIN_WIDTH - 5, "  "));
+		free(q);
 		q = xasprintf("%d %s", st->code, st->enhanced);
 	} else
 		q = xstrdup(query);
@@ -399,9 +456,7 @@ lm_op_explain(void *fe, const char *query, const struct smtp_stage *st)
 		    query != NULL ? query : "");
 		return;
 	}
-	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
-		lm_note(lm, "%.*s", (int)(nl - p), p);
-	free(text);
+	lm_notes(lm, text);
 }
 
 static void
@@ -726,6 +781,13 @@ print_summary(struct lm *lm, int status)
 static struct loop *lm_shared_loop;
 static linemode_done_cb *lm_done;
 static void *lm_done_arg;
+void
+linemode_set_lesson(linemode_reply_cb *cb, void *arg, const char *prompt)
+{
+	lm_reply_hook = cb;
+	lm_reply_arg = arg;
+	lm_prompt = prompt;
+}
 
 static void
 on_host_error(struct host *h, const char *msg, void *arg)
@@ -767,6 +829,8 @@ lm_open(struct lm *lm, const struct cli_opts *o, struct loop *loop,
 		return -1;
 	} else
 		lm->name = o->script;
+	lm->tty = lm_prompt != NULL && lm->fd == STDIN_FILENO &&
+	    isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	buf_init(&lm->in, text != NULL ? 0 : SCRIPT_LINE_MAX + 65536);
 	if (text != NULL) {
 		(void)buf_add(&lm->in, text, len);
@@ -802,6 +866,9 @@ lm_close(struct lm *lm)
 	buf_reset(&lm->in);
 	if (lm->waiting_input)
 		loop_fd_del(lm->loop, lm->fd);
+	if (lm->prompt_timer != 0)
+		loop_timer_del(lm->loop, lm->prompt_timer);
+	lm->prompt_timer = 0;
 	if (lm->fd != STDIN_FILENO && lm->fd != -1)
 		(void)close(lm->fd);
 	host_free(lm->host);
@@ -879,6 +946,9 @@ linemode_run_on(const struct cli_opts *o, struct loop *loop,
 	lm_shared_loop = NULL;
 	lm_done = NULL;
 	lm_done_arg = NULL;
+	lm_reply_hook = NULL;
+	lm_reply_arg = NULL;
+	lm_prompt = NULL;
 	return rc;
 }
 

@@ -28,6 +28,19 @@ int linemode_run_on(
     const struct cli_opts *, struct loop *, linemode_done_cb *done, void *arg);
 
 /*
+ * For the next linemode_run_on() only (a lesson): reply is called after
+ * each complete reply, and the text it returns (allocated, or NULL) is
+ * printed as "*: " notes in order with the dialogue; when a person
+ * types (stdin and stdout are terminals), prompt shows while input is
+ * awaited and the terminal's echo of each typed line gives way to the
+ * dialogue's own "C: " line, so nothing shows twice.
+ */
+typedef char *linemode_reply_cb(
+    const struct smtp_session *, const struct smtp_event *, void *arg);
+void linemode_set_lesson(
+    linemode_reply_cb *reply, void *arg, const char *prompt);
+
+/*
  * In-process line mode.  The dialogue is reported as it happens; errors
  * of the script (recorded, with the exit status they set) go to error.
  */

@@ -30,14 +30,15 @@ static const struct cli_command commands[] = {
         "       ehlo run  [OPTIONS] --mx DOMAIN[:PORT] [--dns SERVER[:PORT]] "
         "[SCRIPT]  the same via DOMAIN's MX hosts"},
     {"practice", cmd_practice,
-        "practice [--listen ADDR:PORT] [--inbox] [--lenient-eod]  "
+        "practice [--listen ADDR:PORT] [--require-tls] [--require-auth] "
+        "[--greet-pause MS] [--name HOST] [--lenient-eod] [--inbox]  "
         "run only the practice server"},
     {"explain", cmd_explain,
-        "explain CODE|ENHANCED|VERB  e.g. 550, "
-        "5.7.1, VRFY"},
+        "explain TOPIC | --list  e.g. 550, "
+        "5.7.1, VRFY, SIZE, 587, PLAIN, envelope"},
     {"lesson", cmd_lesson,
-        "lesson [NAME]  list or run the guided "
-        "lessons"},
+        "lesson [--dir DIR] [NAME [SCRIPT]] | --check FILE  list "
+        "(with progress) or run the guided lessons"},
     {"history", cmd_history,
         "history [--json] [--limit N] [--search "
         "TEXT]  saved sessions; history rm ID..., history prune "

@@ -255,6 +255,9 @@ void wb_popup_open(struct wb *, const char *title, const char *text);
 void wb_popup_fit(struct wb *);
 void wb_popup_explain(struct wb *, const char *query);
 void wb_popup_explain_stage(struct wb *, size_t idx);
+/* F7, "why?": the stage view of the last 4xx/5xx, this session's cause
+ * first (protocol/why.h). */
+void wb_popup_why(struct wb *);
 void wb_popup_explain_line(struct wb *, size_t i);
 void wb_popup_tls(struct wb *);
 

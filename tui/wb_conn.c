@@ -18,6 +18,7 @@
 #include "protocol/mx.h"
 #include "protocol/practice.h"
 #include "protocol/sasl.h"
+#include "protocol/why.h"
 #include "tui/cli.h"
 #include "tui/host.h"
 #include "tui/rl.h"
@@ -38,6 +39,15 @@ on_reply(struct wb *wb, const struct smtp_event *ev)
 	if (wb->snd.tx != NULL)
 		wb_send_on_reply(wb, st, ev->reply->code);
 	wb_learn_help_addresses(wb, ev);
+	/* A SASL exchange typed by hand: say what the mechanism wants. */
+	if (st->kind == SMTP_STAGE_AUTH && ev->reply->code == 334 &&
+	    !wb->in.asking_secret) {
+		const char *prompt,
+		    *what = smtp_why_sasl(wb->conn.session, &prompt);
+
+		if (what != NULL)
+			wb_note(wb, THEME_NOTE, "%s", what);
+	}
 	if (st->kind == SMTP_STAGE_TLS || st->kind == SMTP_STAGE_STARTTLS)
 		wb->dirty = 1;
 }

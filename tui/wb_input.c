@@ -14,6 +14,7 @@
 #include "core/xmalloc.h"
 #include "history/history.h"
 #include "protocol/client.h"
+#include "protocol/why.h"
 #include "tui/cmdtab.h"
 #include "tui/rl.h"
 #include "tui/wbdraft.h"
@@ -174,7 +175,8 @@ is_pane_switch_key(int is_code, wint_t wch)
 {
 	return is_code &&
 	    (wch == KEY_F(1) || wch == KEY_F(2) || wch == KEY_F(3) ||
-	        wch == KEY_F(4) || wch == KEY_F(5) || wch == KEY_F(6));
+	        wch == KEY_F(4) || wch == KEY_F(5) || wch == KEY_F(6) ||
+	        wch == KEY_F(7));
 }
 
 /*
@@ -354,6 +356,9 @@ handle_key(struct wb *wb, int is_code, wint_t wch)
 		case KEY_F(6):
 			wb_viewer_play(wb);
 			return;
+		case KEY_F(7):
+			wb_popup_why(wb);
+			return;
 		case KEY_F(4):
 			if (wb->dia.dlg->nlines > 0) {
 				wb->in.focus = FOCUS_DIALOGUE;
@@ -446,9 +451,13 @@ wb_prompt_for_state(struct wb *wb)
 		rl_glue_set_prompt(prompt);
 	} else if (smtp_session_state(wb->conn.session) == SMTP_STATE_CONTENT)
 		rl_glue_set_prompt("data> ");
-	else if (smtp_session_state(wb->conn.session) == SMTP_STATE_AUTH)
-		rl_glue_set_prompt("sasl> ");
-	else if (smtp_session_is_pipelining(wb->conn.session))
+	else if (smtp_session_state(wb->conn.session) == SMTP_STATE_AUTH) {
+		const char *prompt;
+
+		/* What the mechanism expects next (protocol/why.c). */
+		(void)smtp_why_sasl(wb->conn.session, &prompt);
+		rl_glue_set_prompt(prompt);
+	} else if (smtp_session_is_pipelining(wb->conn.session))
 		rl_glue_set_prompt("pipe> ");
 	else
 		rl_glue_set_prompt("smtp> ");

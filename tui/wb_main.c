@@ -106,6 +106,13 @@ fill_view(struct wb *wb, struct wb_view *v)
 	v->matches = (const char *const *)wb->cmp.matches;
 	v->nmatches = wb->cmp.nmatches;
 	v->confirm = wb->in.confirm_line != NULL;
+	{
+		size_t n = smtp_session_nstages(wb->conn.session);
+		const struct smtp_stage *last =
+		    n > 0 ? smtp_session_stage(wb->conn.session, n - 1) : NULL;
+
+		v->why = last != NULL && last->code >= 400;
+	}
 }
 
 static int

@@ -18,6 +18,7 @@
 #include "protocol/client.h"
 #include "protocol/explain.h"
 #include "protocol/tlscheck.h"
+#include "protocol/why.h"
 #include "tui/wb.h"
 
 void
@@ -145,6 +146,11 @@ stage_make(struct wb *wb, const char *arg, size_t width)
 		(void)buf_add_printf(&b, "Meaning: %s\n\n",
 		    smtp_explain_oneline(smtp_stage_kind_name(st->kind),
 		        st->code, st->enhanced));
+		/* This session's cause first, where ehlo can tell. */
+		if ((text = smtp_why(wb->conn.session, idx)) != NULL) {
+			(void)buf_add_printf(&b, "Why: %s\n\n", text);
+			free(text);
+		}
 		q = st->enhanced[0] != '\0'
 		    ? xasprintf("%d %s", st->code, st->enhanced)
 		    : xasprintf("%d", st->code);
@@ -163,6 +169,23 @@ stage_make(struct wb *wb, const char *arg, size_t width)
 	text = xstrdup(buf_peek(&b));
 	buf_reset(&b);
 	return text;
+}
+
+void
+wb_popup_why(struct wb *wb)
+{
+	const struct smtp_stage *st;
+	size_t i = smtp_session_nstages(wb->conn.session);
+
+	while (i-- > 0) {
+		st = smtp_session_stage(wb->conn.session, i);
+		if (st->code >= 400) {
+			wb_popup_explain_stage(wb, i);
+			return;
+		}
+	}
+	wb_note(wb, THEME_NOTE,
+	    "no 4xx or 5xx reply in this session to explain yet");
 }
 
 void

@@ -715,7 +715,9 @@ draw_status(struct wb_screen *scr, const struct wb_view *v)
 	    v->user != NULL ? v->user : "", v->user != NULL ? "  " : "", sess,
 	    (unsigned long long)(v->elapsed_s / 60),
 	    (unsigned long long)(v->elapsed_s % 60), v->theme,
-	    v->confirm ? "Enter sends anyway, Ctrl-C drops" : "F1 help");
+	    v->confirm   ? "Enter sends anyway, Ctrl-C drops"
+	        : v->why ? "F7 why?  F1 help"
+	                 : "F1 help");
 	wattrset(w, scr->attr[THEME_STATUS]);
 	mvwhline(w, 0, 0, ' ', scr->cols);
 	(void)put_clipped(w, 0, 0, s, scr->cols);

@@ -56,6 +56,7 @@ struct wb_view {
 	const char *const *matches;
 	size_t nmatches;
 	int confirm;
+	int why; /* the last reply was 4xx/5xx: the status line offers F7 */
 };
 
 struct wb_screen {

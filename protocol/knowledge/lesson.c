@@ -268,7 +268,33 @@ ls_message_test(const char *path, const char *user, int want_dot)
 	return found;
 }
 
-/* A message in user's practice inbox passes ls_message_test(). */
+/*
+ * 1 when the stored message at path holds <LF>.<LF> (a dot line ended
+ * by bare LFs) as content: a smuggling attempt the server kept as text.
+ */
+static int
+ls_bare_lf_dot(const char *path)
+{
+	char *buf = xmalloc(PRACTICE_SIZE_LIMIT + 4096);
+	size_t n, j;
+	int found = 0;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL) {
+		free(buf);
+		return 0;
+	}
+	n = fread(buf, 1, PRACTICE_SIZE_LIMIT + 4096, f);
+	(void)fclose(f);
+	for (j = 1; j + 2 < n && !found; j++)
+		found = buf[j - 1] != '\r' && buf[j] == '\n' &&
+		    buf[j + 1] == '.' && buf[j + 2] == '\n';
+	free(buf);
+	return found;
+}
+
+/* A message in user's practice inbox passes ls_message_test() (want_dot
+ * 0 or 1) or ls_bare_lf_dot() (want_dot 2). */
 static int
 ls_inbox_test(const struct lesson_ctx *c, const char *user, int want_dot)
 {
@@ -285,7 +311,9 @@ ls_inbox_test(const struct lesson_ctx *c, const char *user, int want_dot)
 	}
 	for (i = 0; i < n && !found; i++)
 		if (strcmp(m[i].user, user) == 0)
-			found = ls_message_test(m[i].path, user, want_dot);
+			found = want_dot == 2
+			    ? ls_bare_lf_dot(m[i].path)
+			    : ls_message_test(m[i].path, user, want_dot);
 	practice_inbox_free(m, n);
 	return found;
 }
@@ -320,6 +348,8 @@ lesson_check_met(const struct lesson_check *k, const struct lesson_ctx *c)
 		return ls_inbox_test(c, k->arg, 1);
 	case LESSON_CHECK_BCC:
 		return ls_inbox_test(c, k->arg, 0);
+	case LESSON_CHECK_BARE_LF:
+		return ls_inbox_test(c, k->arg, 2);
 	}
 	return 0;
 }

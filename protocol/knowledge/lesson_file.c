@@ -13,7 +13,8 @@
  *   STAGE CODES [ENHANCED] [with TEXT] [after tls]
  *       e.g. "rcpt 550 5.1.1", "vrfy 250-252", "mail 4xx with SIZE="
  *   delivered [<ADDR>] | deliveries N | tls | relayed | pipelined |
- *   pipelined-delivery | rset-in-transaction | dot-line USER | bcc USER
+ *   pipelined-delivery | rset-in-transaction | dot-line USER | bcc USER |
+ *   bare-lf USER
  */
 #include "protocol/lesson.h"
 
@@ -68,6 +69,7 @@ static const struct {
     {"rset-in-transaction", LESSON_CHECK_RSET_IN_TXN, 0},
     {"dot-line", LESSON_CHECK_DOT_LINE, 2},
     {"bcc", LESSON_CHECK_BCC, 2},
+    {"bare-lf", LESSON_CHECK_BARE_LF, 2},
 };
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -228,7 +230,7 @@ lf_check(struct lf *f, const char *spec, struct lesson_check *k)
 		    "greeting ehlo helo starttls auth mail rcpt data message "
 		    "bdat rset vrfy expn help noop verb quit, a named check "
 		    "one of delivered deliveries tls relayed pipelined "
-		    "pipelined-delivery rset-in-transaction dot-line bcc",
+		    "pipelined-delivery rset-in-transaction dot-line bcc bare-lf",
 		    w);
 		free(w);
 		return;

@@ -1,8 +1,9 @@
 /*
  * The practice server's data directory and TLS context: a self-signed
- * certificate for localhost made on first use (and again when it is near
- * its end), kept with its key in the 0700 data directory so clients can
- * trust it with --cafile.
+ * certificate for localhost, the listen address and every --name (a
+ * class server's names) made on first use (and again when it is near
+ * its end or misses a name), kept with its key in the 0700 data
+ * directory so clients can trust it with --cafile.
  *
  *   RFC 3207 STARTTLS   RFC 5280 (the certificate's extensions)
  */
@@ -83,10 +84,86 @@ practice_ext(X509 *x, int nid, const char *value)
 	return ok == 1 ? 0 : -1;
 }
 
+int
+practice_name_check(const char *name, char **errstr)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		        (name[i] >= 'A' && name[i] <= 'Z') ||
+		        (name[i] >= '0' && name[i] <= '9') || name[i] == '-' ||
+		        name[i] == '.'))
+			break;
+	if (n == 0 || n > 253 || i < n || name[0] == '.' || name[0] == '-') {
+		*errstr = xasprintf("--name wants a host name like class.test "
+		                    "(letters, digits, '-' and '.'), not "
+		                    "\"%.60s\"",
+		    name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The IP literal of the listen address, or NULL for a wildcard. */
+static char *
+practice_listen_ip(const char *listen)
+{
+	const char *end;
+	char *ip;
+
+	if (listen[0] == '[') {
+		end = strchr(listen, ']');
+		ip = end != NULL
+		    ? xstrndup(listen + 1, (size_t)(end - listen - 1))
+		    : NULL;
+	} else {
+		end = strrchr(listen, ':');
+		ip = end != NULL ? xstrndup(listen, (size_t)(end - listen))
+		                 : xstrdup(listen);
+	}
+	if (ip != NULL &&
+	    (strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0 ||
+	        strspn(ip, "0123456789abcdefABCDEF.:") != strlen(ip))) {
+		free(ip);
+		ip = NULL;
+	}
+	return ip;
+}
+
+/* subjectAltName: localhost, loopback, the listen address, --name. */
+static char *
+practice_san(const struct practice *p)
+{
+	char *san = xstrdup("DNS:localhost,IP:127.0.0.1,IP:::1"), *old;
+	char *ip = practice_listen_ip(p->o.listen);
+	char *err = NULL;
+	size_t i;
+
+	if (ip != NULL && strcmp(ip, "127.0.0.1") != 0 &&
+	    strcmp(ip, "::1") != 0) {
+		old = san;
+		san = xasprintf("%s,IP:%s", old, ip);
+		free(old);
+	}
+	free(ip);
+	for (i = 0; i < p->o.nnames; i++) {
+		if (practice_name_check(p->o.names[i], &err) == -1) {
+			free(err); /* checked before: never here */
+			continue;
+		}
+		old = san;
+		san = xasprintf("%s,DNS:%s", old, p->o.names[i]);
+		free(old);
+	}
+	return san;
+}
+
 /* A new P-256 key and a self-signed certificate valid for five years. */
 static int
 practice_cert_make(struct practice *p, char **errstr)
 {
+	char *san = practice_san(p);
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
 	X509_NAME *name;
@@ -122,8 +199,7 @@ practice_cert_make(struct practice *p, char **errstr)
 	    practice_ext(x, NID_subject_key_identifier, "hash") == -1 ||
 	    practice_ext(x, NID_authority_key_identifier, "keyid:always") ==
 	        -1 ||
-	    practice_ext(x, NID_subject_alt_name,
-	        "DNS:localhost,IP:127.0.0.1,IP:::1") == -1)
+	    practice_ext(x, NID_subject_alt_name, san) == -1)
 		goto fail;
 	if (X509_sign(x, key, EVP_sha256()) == 0)
 		goto fail;
@@ -164,28 +240,41 @@ fail:
 	X509_free(x);
 	EVP_PKEY_free(key);
 	ERR_clear_error();
+	free(san);
 	return rc;
 }
 
-/* 1 when cert.pem exists and is valid for at least another day. */
+/* 1 when cert.pem exists, is valid for at least another day and
+ * names every --name and the listen address. */
 static int
-practice_cert_fresh(const char *path)
+practice_cert_fresh(const struct practice *p, const char *path)
 {
+	char *ip = practice_listen_ip(p->o.listen);
+	size_t i;
 	FILE *f = fopen(path, "r");
 	X509 *x;
 	time_t soon = time(NULL) + 86400;
 	int ok;
 
-	if (f == NULL)
+	if (f == NULL) {
+		free(ip);
 		return 0;
+	}
 	x = PEM_read_X509(f, NULL, NULL, NULL);
 	(void)fclose(f);
 	if (x == NULL) {
 		ERR_clear_error();
+		free(ip);
 		return 0;
 	}
 	ok = X509_cmp_time(X509_get0_notAfter(x), &soon) > 0;
+	for (i = 0; ok && i < p->o.nnames; i++)
+		ok = X509_check_host(x, p->o.names[i], 0, 0, NULL) == 1;
+	if (ok && ip != NULL)
+		ok = X509_check_ip_asc(x, ip, 0) == 1;
 	X509_free(x);
+	free(ip);
+	ERR_clear_error();
 	return ok;
 }
 
@@ -194,7 +283,7 @@ practice_tls_init(struct practice *p, char **errstr)
 {
 	SSL_CTX *ctx;
 
-	if ((!practice_cert_fresh(p->cafile) ||
+	if ((!practice_cert_fresh(p, p->cafile) ||
 	        access(p->keyfile, R_OK) == -1) &&
 	    practice_cert_make(p, errstr) == -1)
 		return -1;

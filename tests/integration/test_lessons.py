@@ -92,6 +92,21 @@ class LessonTest(servers.EhloTestCase):
                 self.assertLine(r, r"^  missing: ")
                 self.assertLine(r, r"^hint: ")
 
+    def test_hint_after_a_failed_step(self):
+        r = self.lesson(["--no-history", "rcpt"],
+                        "EHLO me\nRCPT TO:<bob@practice.test>\n"
+                        "MAIL FROM:<a@practice.test>\n")
+        self.assertExit(r, 1)
+        lines = r.stdout.splitlines()
+        at = lines.index("S: 503 5.5.1 Need MAIL before RCPT")
+        self.assertTrue(lines[at + 1].startswith(
+            "*: lesson: next goal: RCPT TO:<bob@practice.test> was "
+            "accepted"), lines[at + 1])
+        self.assertIn("try: after MAIL FROM", lines[at + 1])
+        # A lesson run without failures prints no such line.
+        r = self.lesson(["--no-history", "greeting"], "EHLO me\nHELP\n")
+        self.assertNotIn("*: lesson: next goal", r.stdout)
+
     def test_progress_and_next(self):
         r = self.lesson([])
         self.assertLine(r, r"^  greeting +not done ")

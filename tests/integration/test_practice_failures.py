@@ -256,5 +256,52 @@ class GreetPauseTest(servers.EhloTestCase):
                         stream="stderr")
 
 
+class ClassServerNamesTest(servers.EhloTestCase):
+    """--name: the certificate carries a class server's names, so a
+    student's client that checks the name given (not localhost) verifies
+    it; a certificate made without the name is made again."""
+
+    def test_certificate_names(self):
+        srv = Practice()
+        data_home = srv.home.name
+        srv.proc.terminate()
+        srv.proc.wait(timeout=10)
+        # The same data directory, now with names: a new certificate.
+        env = dict(os.environ, XDG_DATA_HOME=data_home, NO_COLOR="1")
+        port = servers.free_port()
+        proc = subprocess.Popen(
+            [servers.ehlo_bin(), "practice", "--listen",
+             f"127.0.0.1:{port}", "--name", "class.test", "--name",
+             "room-12.school.test"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+            preexec_fn=servers._die_with_parent)
+        try:
+            servers.wait_ready("127.0.0.1", port,
+                               alive=lambda: proc.poll() is None)
+            for name in ("class.test", "room-12.school.test", "localhost"):
+                ctx = ssl.create_default_context(cafile=srv.cafile)
+                with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+                    s.ehlo("student.example")
+                    s._host = name  # the name smtplib checks
+                    s.starttls(context=ctx)
+                    self.assertEqual(s.ehlo("student.example")[0], 250)
+            ctx = ssl.create_default_context(cafile=srv.cafile)
+            with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+                s.ehlo("student.example")
+                s._host = "other.test"
+                with self.assertRaises(ssl.SSLCertVerificationError):
+                    s.starttls(context=ctx)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            srv.err.close()
+            srv.home.cleanup()
+
+    def test_bad_name(self):
+        r = self.ehlo(["practice", "--name", "bad,name"])
+        self.assertExit(r, 2)
+        self.assertLine(r, r"--name wants a host name", stream="stderr")
+
+
 if __name__ == "__main__":
     servers.main()

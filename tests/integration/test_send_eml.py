@@ -133,7 +133,7 @@ class SendEmlTest(servers.EhloTestCase):
                 (["--eml", self.eml], r"no recipient: give --to"),
                 (["--eml", self.eml, "-t", "--subject", "x"],
                  r"--eml sends the message as it is"),
-                (["--eml", self.dir, "-t"], r"is not a regular file"),
+                (["--eml", self.dir, "-t"], r"only a regular file can be sent"),
                 (["-t", "--from", "a@x.example", "--to", "b@x.example"],
                  r"-t takes the recipients from the message")):
             with self.subTest(args=args):

@@ -160,7 +160,7 @@ class TlsLevelsTest(servers.EhloTestCase):
         self.assertEqual(len(tls["chain"]), 1)
         leaf = tls["chain"][0]
         self.assertEqual(leaf["subject"], "CN=expired.example.test")
-        self.assertEqual(leaf["not_after"], "2020-02-01 00:00:00 UTC")
+        self.assertEqual(leaf["not_after"], "2020-02-01T00:00:00.000Z")
         self.assertLess(leaf["days_left"], -1000)
         self.assertIn("expired on 2020-02-01", tls["verify_error"])
         self.assertIn("self-signed", tls["verify_error"])
