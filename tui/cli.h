@@ -94,6 +94,9 @@ struct cli_opts {
 	const char *older_than; /* history prune: "90d", "12h", ... */
 	int yes; /* history prune, rm: act, not only count */
 	int no_content; /* record envelope and replies, not the message */
+	/* history_retention (configuration): sessions older than this age
+	 * are pruned when the history is listed or the workbench opens it */
+	const char *retention;
 	/* issue 16: teaching */
 	int list; /* --list */
 	int require_tls, require_auth; /* practice: --require-tls/-auth */
@@ -181,6 +184,16 @@ int cli_connect_ready(struct cli_opts *o);
  * after printing the problem (file, line, what).
  */
 int cli_config_apply(struct cli_opts *o);
+
+/*
+ * The account names of the default configuration file, in file order,
+ * NULL-terminated (free each and the array); none when there is no
+ * file or it does not load.  For the shell completions.
+ */
+char **cli_config_account_names(void);
+
+/* "90d", "12h", "30m", "45s", "2w" in seconds; -1 when malformed. */
+int64_t cli_parse_age(const char *s);
 
 /*
  * When o->auth is set and nothing gave a secret yet: runs the account's

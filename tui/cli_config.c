@@ -335,6 +335,22 @@ k_history(struct apply *a, const struct config_setting *s, char **why)
 	return 0;
 }
 
+/* history_retention AGE: older sessions are pruned (issue 17 item 8). */
+static int
+k_retention(struct apply *a, const struct config_setting *s, char **why)
+{
+	if (strcmp(s->value, "off") == 0)
+		return 0;
+	if (cli_parse_age(s->value) < 0) {
+		*why = xasprintf("history_retention wants an age such as 90d, "
+		                 "12h or 2w, or off, not \"%s\"",
+		    s->value);
+		return -1;
+	}
+	a->o->retention = s->value;
+	return 0;
+}
+
 static int
 k_history_db(struct apply *a, const struct config_setting *s, char **why)
 {
@@ -384,6 +400,7 @@ static const struct config_key config_keys[] = {
     {"theme", k_theme},
     {"history", k_history},
     {"history_db", k_history_db},
+    {"history_retention", k_retention},
     {"allow_plaintext_auth", k_plaintext},
     /* msmtp's, with nothing to do in ehlo */
     {"logfile", NULL},
@@ -460,6 +477,39 @@ default_path(void)
 	if (v == NULL || *v != '/')
 		return NULL;
 	return xasprintf("%s/.config/ehlo/config", v);
+}
+
+int64_t
+cli_parse_age(const char *s)
+{
+	static const char units[] = "smhdw";
+	static const int64_t mult[] = {1, 60, 3600, 86400, 7 * 86400};
+	const char *u;
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || v < 0 || v > 100000 || *end == '\0' ||
+	    end[1] != '\0' || (u = strchr(units, *end)) == NULL)
+		return -1;
+	return (int64_t)v * mult[u - units];
+}
+
+char **
+cli_config_account_names(void)
+{
+	char *path = default_path(), *err = NULL, **v;
+	struct config *cfg = path != NULL ? config_load(path, 0, &err) : NULL;
+	size_t i, n = 0;
+
+	free(path);
+	free(err);
+	v = xcalloc(cfg != NULL ? cfg->nacc + 1 : 1, sizeof *v);
+	for (i = 1; cfg != NULL && i < cfg->nacc; i++)
+		v[n++] = xstrdup(cfg->acc[i].name);
+	config_free(cfg);
+	return v;
 }
 
 static char *

@@ -54,6 +54,14 @@ complete_history(const struct cli_opts *o)
 static void
 complete_accounts(void)
 {
+	char **v = cli_config_account_names();
+	size_t i;
+
+	for (i = 0; v[i] != NULL; i++) {
+		(void)printf("%s\n", v[i]);
+		free(v[i]);
+	}
+	free(v);
 }
 
 static void

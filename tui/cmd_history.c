@@ -70,24 +70,6 @@ print_row(const struct hist_session *s, void *arg)
 	return 0;
 }
 
-/* "90d", "12h", "30m", "45s", "2w" in seconds; -1 when malformed. */
-static int64_t
-parse_age(const char *s)
-{
-	static const char units[] = "smhdw";
-	static const int64_t mult[] = {1, 60, 3600, 86400, 7 * 86400};
-	const char *u;
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || v < 0 || v > 100000 || *end == '\0' ||
-	    end[1] != '\0' || (u = strchr(units, *end)) == NULL)
-		return -1;
-	return (int64_t)v * mult[u - units];
-}
-
 static long long
 file_kib(const char *path)
 {
@@ -170,7 +152,7 @@ history_housekeeping(struct cli_opts *o)
 	if (!rm && (o->nargs > 1 || o->older_than == NULL))
 		return cli_usage_error("usage: ehlo history prune --older-than "
 		                       "AGE [--yes] (AGE like 90d, 12h, 2w)");
-	if (!rm && (age = parse_age(o->older_than)) < 0)
+	if (!rm && (age = cli_parse_age(o->older_than)) < 0)
 		return cli_usage_error("--older-than wants an age such as 90d, "
 		                       "12h, 30m or 2w, not \"%s\"",
 		    o->older_than);
@@ -241,6 +223,11 @@ cmd_history(int argc, char *argv[])
 		if (missing && !o.json)
 			(void)fputs("ehlo: no sessions recorded yet\n", stderr);
 		return missing ? EXIT_OK : EXIT_USAGE;
+	}
+	if (histcmd_retention(h, &o, &err) == -1) {
+		(void)fprintf(stderr, "ehlo: history_retention: %s\n", err);
+		free(err);
+		err = NULL;
 	}
 	if (!o.json)
 		(void)printf("%6s  %-16s  %-28s %-18s %s\n", "ID", "STARTED",

@@ -161,4 +161,13 @@ cmd_handler wb_connect_cmd, wb_tls_cmd, wb_theme_cmd, wb_find_cmd, wb_clear_cmd,
     wb_drafts_cmd, wb_send_cmd, wb_replay_cmd, wb_probe_cmd, wb_mx_cmd,
     wb_next_cmd;
 
+/*
+ * The text of /explain in line mode (lines of at most width columns,
+ * each ended by '\n'): query explained, or with query NULL the last
+ * reply st of session s, its one-line meaning and this session's cause
+ * (protocol/why.h) first.  Allocated; NULL when nothing explains query.
+ */
+char *cmdtab_explain_text(const struct smtp_session *s, const char *query,
+    const struct smtp_stage *st, int width);
+
 #endif

@@ -13,10 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/escape.h"
 #include "core/xmalloc.h"
 #include "protocol/client.h"
+#include "protocol/explain.h"
+#include "protocol/lesson.h"
 #include "protocol/sasl.h"
+#include "protocol/why.h"
 #include "tui/cli.h"
 #include "tui/cmdtab.h"
 #include "tui/lang.h"
@@ -295,4 +299,43 @@ cmdtab_sleep(struct cmd_ctx *c, const char *arg)
 	}
 	c->ops->sleep(c->fe, (unsigned long)(v * 1000));
 	return 0;
+}
+
+char *
+cmdtab_explain_text(const struct smtp_session *s, const char *query,
+    const struct smtp_stage *st, int width)
+{
+	struct buf b;
+	const char *kind;
+	char *q, *text, *why;
+
+	buf_init(&b, 0);
+	if (query == NULL) {
+		kind = smtp_stage_kind_name(st->kind);
+		(void)buf_add_printf(&b,
+		    "explaining the last reply, %d%s%s to %s:\n  %s\n",
+		    st->code, st->enhanced[0] != '\0' ? " " : "", st->enhanced,
+		    kind, smtp_explain_oneline(kind, st->code, st->enhanced));
+		/* This session's cause first, where it can be told. */
+		if ((q = smtp_why_of(s, st)) != NULL) {
+			why = lesson_wrap(q, (size_t)(width - 2), "  ");
+			(void)buf_add_str(&b, why);
+			free(why);
+			free(q);
+		}
+		q = xasprintf("%d %s", st->code, st->enhanced);
+	} else
+		q = xstrdup(query);
+	text = smtp_explain_text_width(q, width);
+	free(q);
+	if (text == NULL) {
+		buf_reset(&b);
+		return NULL;
+	}
+	(void)buf_add_str(&b, text);
+	free(text);
+	(void)buf_add(&b, "", 1);
+	q = xstrdup(buf_peek(&b));
+	buf_reset(&b);
+	return q;
 }

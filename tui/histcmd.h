@@ -98,6 +98,13 @@ void histcmd_time(int64_t t, int utc, char *out, size_t outlen);
 char *histcmd_server(const struct hist_session *);
 
 /*
+ * The configuration's history_retention: deletes the sessions older
+ * than that age (nothing when none is set or the database is read-only).
+ * Returns 0, or -1 with *errstr.
+ */
+int histcmd_retention(struct hist *, const struct cli_opts *, char **errstr);
+
+/*
  * How the session trusted its TLS peer, from its recorded TLS details:
  * the CA file it was given (--cafile; allocated, NULL when none) and
  * whether verification was skipped (--insecure) into *insecure.

@@ -27,10 +27,8 @@
 #include "core/xmalloc.h"
 #include "protocol/client.h"
 #include "protocol/explain.h"
-#include "protocol/lesson.h"
 #include "protocol/sasl.h"
 #include "protocol/tlscheck.h"
-#include "protocol/why.h"
 #include "tui/cli.h"
 #include "tui/cmdtab.h"
 #include "tui/host.h"
@@ -429,26 +427,10 @@ static void
 lm_op_explain(void *fe, const char *query, const struct smtp_stage *st)
 {
 	struct lm *lm = fe;
-	const char *kind;
-	char *q, *text;
-
-	if (query == NULL) {
-		kind = smtp_stage_kind_name(st->kind);
-		lm_note(lm,
-		    "explaining the last reply, %d%s%s to %s:", st->code,
-		    st->enhanced[0] != '\0' ? " " : "", st->enhanced, kind);
-		lm_note(lm, "  %s",
-		    smtp_explain_oneline(kind, st->code, st->enhanced));
-		if ((q = smtp_why_of(lm->session, st)) != NULL) /* why.h */
-			lm_notes(
-			    lm, lesson_wrap(q, SMTP_EXPLAIN_WIDTH - 5, "  "));
-		free(q);
-		q = xasprintf("%d %s", st->code, st->enhanced);
-	} else
-		q = xstrdup(query);
 	/* Narrower by the "*: " prefix, so output lines stay in 78. */
-	text = smtp_explain_text_width(q, SMTP_EXPLAIN_WIDTH - 3);
-	free(q);
+	char *text =
+	    cmdtab_explain_text(lm->session, query, st, SMTP_EXPLAIN_WIDTH - 3);
+
 	if (text == NULL) {
 		script_error(lm,
 		    "no explanation for \"%.40s\": try a reply code like 550, "

@@ -30,6 +30,7 @@
 #include "protocol/practice.h"
 #include "tui/cli.h"
 #include "tui/cmdtab.h"
+#include "tui/histcmd.h"
 #include "tui/host.h"
 #include "tui/record.h"
 #include "tui/rl.h"
@@ -223,6 +224,11 @@ open_history(struct wb *wb)
 	free(path);
 	if (hist_warnings(wb->hist) != NULL)
 		wb_note(wb, THEME_WARNING, "%s", hist_warnings(wb->hist));
+	if (histcmd_retention(wb->hist, wb->o, &err) == -1) {
+		wb_note(wb, THEME_WARNING, "history_retention: %s", err);
+		free(err);
+		err = NULL;
+	}
 	if (hist_input_list(wb->hist, 1000, load_input_line, NULL, &err) ==
 	    -1) {
 		wb_note(wb, THEME_WARNING, "input history not loaded: %s", err);

@@ -99,7 +99,8 @@ class CompletionTest(servers.EhloTestCase):
     def test_probes(self):
         self.assertEqual(self.bash("ehlo probe "),
                          ["auth-before-tls", "pipelining", "relay", "size",
-                          "starttls-required", "vrfy-expn"])
+                          "smuggling", "starttls-required", "tls",
+                          "vrfy-expn"])
         self.assertEqual(self.bash("ehlo probe re"), ["relay"])
         # The second argument is a SERVER, not a probe.
         self.assertEqual(self.bash("ehlo probe relay "), [])
@@ -122,10 +123,22 @@ class CompletionTest(servers.EhloTestCase):
                          ["curl", "json", "script", "swaks", "text"])
 
     def test_accounts(self):
-        # No configuration module in this tree yet: no accounts, and
-        # nothing else offered in their place.
+        # No configuration file: no accounts, nothing in their place.
         self.assertEqual(self.ehlo_list("accounts"), [])
         self.assertEqual(self.bash("ehlo --account "), [])
+        # The accounts of the default configuration file, in file order.
+        cfg = os.path.join(self.env["XDG_CONFIG_HOME"], "ehlo", "config")
+        os.makedirs(os.path.dirname(cfg), exist_ok=True)
+        with open(cfg, "w") as f:
+            f.write("defaults\ntimeout 10\n\naccount work\nhost "
+                    "mail.example.test\n\naccount home : work\n"
+                    "host home.example.test\n")
+        try:
+            self.assertEqual(self.ehlo_list("accounts"), ["work", "home"])
+            self.assertEqual(self.bash("ehlo --account "), ["home", "work"])
+            self.assertEqual(self.bash("ehlo send -a w"), ["work"])
+        finally:
+            os.unlink(cfg)
 
     def test_complete_command(self):
         r = subprocess.run([servers.ehlo_bin(), "complete", "nonsense"],

@@ -64,6 +64,26 @@ class HousekeepingTest(SinkHistoryBase):
         self.assertIn("no session #99", r.stderr)
         self.assertExit(self.run_db(["history", "rm"]), 2)
 
+    def test_retention_from_the_configuration(self):
+        for word in ("ancient", "recent"):
+            self.record(word)
+        self.by_id()  # imports the spool
+        self.age([1], 40)
+        cfg = os.path.join(self.tmp, "retention.conf")
+        with open(cfg, "w") as f:
+            f.write("defaults\nhistory_retention 30d\n")
+        r = self.run_db(["history", "--config", cfg])
+        self.assertExit(r, 0)
+        self.assertNotRegex(r.stdout, r"(?m)^ +1 ")
+        self.assertRegex(r.stdout, r"(?m)^ +2 ")
+        self.assertEqual(sorted(self.by_id()), [2])
+        with open(cfg, "w") as f:
+            f.write("defaults\nhistory_retention soon\n")
+        r = self.run_db(["history", "--config", cfg])
+        self.assertExit(r, 2)
+        self.assertIn("retention.conf:2:", r.stderr)
+        self.assertIn("history_retention", r.stderr)
+
     def test_prune_counts_then_deletes(self):
         for word in ("old1", "old2", "new"):
             self.record(word)
