@@ -39,9 +39,10 @@ on_reply(struct wb *wb, const struct smtp_event *ev)
 	if (wb->snd.tx != NULL)
 		wb_send_on_reply(wb, st, ev->reply->code);
 	wb_learn_help_addresses(wb, ev);
-	/* A SASL exchange typed by hand: say what the mechanism wants. */
+	/* A SASL exchange typed by hand (not /auth, which answers by
+	 * itself): say what the mechanism wants. */
 	if (st->kind == SMTP_STAGE_AUTH && ev->reply->code == 334 &&
-	    !wb->in.asking_secret) {
+	    !wb->in.asking_secret && wb->conn.lang.sasl == NULL) {
 		const char *prompt,
 		    *what = smtp_why_sasl(wb->conn.session, &prompt);
 

@@ -203,7 +203,7 @@ class SecretsTest(servers.EhloTestCase):
         home = os.path.join(self.tmp, "home")
         os.makedirs(home)
         t = tmux.Term([servers.ehlo_bin(), "--cafile", self.ai.cert.cert,
-                       self.plain], 100, 30,
+                       self.plain], 100, 48,
                       env={"HOME": home, "EHLO_DB": self.db,
                            "EHLO_PASSWORD": SECRET,
                            "XDG_DATA_HOME": os.path.join(home, "data"),
@@ -228,6 +228,8 @@ class SecretsTest(servers.EhloTestCase):
             screens += [t.screen(), t.screen(escapes=True)]
         for i, s in enumerate(screens):
             self.assertClean(f"workbench screen {i}", s)
+            # /auth answers every step itself: no hint to type one.
+            self.assertNotIn("AUTH LOGIN asks for", s)
         t.type("/quit")
         t.send("Enter")
         t.exit_status()
