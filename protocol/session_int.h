@@ -72,6 +72,12 @@ struct smtp_session {
 	char *raw_line; /* a command line sent raw, not ended yet */
 	size_t raw_line_len;
 
+	/* LMTP (session_lmtp.c): the accepted RCPT stages of the open
+	 * transaction, in order; each gets its own end-of-data reply. */
+	int lmtp;
+	size_t *lmtp_accepted;
+	size_t lmtp_naccepted, lmtp_capaccepted;
+
 	struct buf out;
 	/*
 	 * Octets at the head of out up to the end of the last command line
@@ -144,5 +150,13 @@ void session_command_track(struct smtp_session *, enum smtp_verb,
  * when it did, 0 when the reply answers nothing.
  */
 int session_raw_early_end(struct smtp_session *, size_t *idx);
+
+/* session_lmtp.c: a new transaction forgets the recipients; an accepted
+ * RCPT (stage idx) is kept; the first reply to the end of data (stage
+ * idx) is named after the first recipient and the stages for the others
+ * are opened at the head of the wait FIFO. */
+void session_lmtp_reset(struct smtp_session *);
+void session_lmtp_rcpt(struct smtp_session *, size_t idx);
+void session_lmtp_end_reply(struct smtp_session *, size_t idx);
 
 #endif
