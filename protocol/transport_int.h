@@ -62,6 +62,9 @@ struct smtp_transport {
 	struct smtp_tls_info *info;
 };
 
+/* transport_unix.c: connects t->host, a socket path (0 under way). */
+int tr_unix_connect(struct smtp_transport *t, char **errstr);
+
 /* transport_tls.c */
 int tr_ssl_errors(char **reasons, char **details);
 

@@ -84,6 +84,8 @@ enum {
 	OPT_GREET_PAUSE,
 	OPT_LESSON_DIR,
 	OPT_LESSON_CHECK,
+	/* issue 18: LMTP */
+	OPT_LMTP,
 };
 
 struct cli_option {
@@ -155,6 +157,8 @@ static const struct cli_option cli_options[] = {
     {{"greet-pause", required_argument, NULL, OPT_GREET_PAUSE}, CLI_O_PRACTICE},
     {{"dir", required_argument, NULL, OPT_LESSON_DIR}, CLI_O_LESSON},
     {{"check", required_argument, NULL, OPT_LESSON_CHECK}, CLI_O_LESSON},
+    /* issue 18: LMTP */
+    {{"lmtp", no_argument, NULL, OPT_LMTP}, CLI_O_CONN},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -535,6 +539,9 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_LESSON_CHECK:
 			o->lesson_check = optarg;
+			break;
+		case OPT_LMTP: /* issue 18 */
+			o->lmtp = 1;
 			break;
 		default:
 			return cli_usage_error(

@@ -110,6 +110,9 @@ struct cli_opts {
 	int cfg_port; /* the account's port (a SERVER without one), or 0 */
 	const char *passwordeval; /* the account's, run when AUTH needs it */
 	unsigned cfg_applied; /* CLI_CFG_*: what the configuration set */
+	/* issue 18: LMTP (RFC 2033), also implied by an lmtp:// SERVER or a
+	 * UNIX socket path (see host_is_lmtp) */
+	int lmtp; /* --lmtp */
 };
 
 /* What the configuration set (cli_opts.cfg_applied). */

@@ -388,7 +388,7 @@ closed_early(struct snd *s)
 static void
 send_ehlo(struct snd *s, enum snd_phase next)
 {
-	char *cmd = xasprintf("EHLO %s", s->helo);
+	char *cmd = xasprintf("%s %s", host_hello_verb(s->host), s->helo);
 
 	s->phase = next;
 	send_cmd(s, cmd);

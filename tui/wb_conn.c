@@ -428,7 +428,8 @@ wb_auto_actions(struct wb *wb)
 	    smtp_session_state(wb->conn.session) == SMTP_STATE_GREETED &&
 	    !smtp_client_is_busy(wb->conn.client)) {
 		wb->conn.ehlo_after_tls = 0;
-		cmd = xasprintf("EHLO %s", wb->conn.helo);
+		cmd = xasprintf(
+		    "%s %s", host_hello_verb(wb->conn.host), wb->conn.helo);
 		wb_send_or_note(wb, cmd);
 		free(cmd);
 	}
