@@ -80,7 +80,8 @@ struct snd {
 	char **rcpt_text;
 	int mail_code;
 	int data_code;
-	int msg_code;
+	int msg_code; /* LMTP: the first refusal, else the last reply */
+	size_t msg_ok; /* 2xx end-of-data replies (LMTP: one per rcpt) */
 	int body_started;
 	int delivered;
 
@@ -269,6 +270,16 @@ data_done(struct snd *s)
 		send_quit(s);
 		return;
 	}
+	if (s->msg_code / 100 != 2 && s->msg_ok > 0) {
+		/* LMTP: each recipient answered the data on its own. */
+		s->delivered = 1;
+		snd_error(s, host_reply_exit(s->host),
+		    "the server delivered the message to %zu recipient(s) and "
+		    "refused it for the others after it was sent (%d)",
+		    s->msg_ok, s->msg_code);
+		send_quit(s);
+		return;
+	}
 	if (s->msg_code / 100 != 2) {
 		snd_error(s, host_reply_exit(s->host),
 		    "the server refused the message after it was sent (%d); "
@@ -335,7 +346,10 @@ on_reply(struct snd *s, const struct smtp_event *ev)
 		s->body_started = 1;
 		break;
 	case SMTP_STAGE_MESSAGE:
-		s->msg_code = code;
+		if (code / 100 == 2)
+			s->msg_ok++;
+		if (s->msg_code == 0 || s->msg_code / 100 == 2)
+			s->msg_code = code;
 		break;
 	default:
 		break;
