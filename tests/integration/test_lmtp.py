@@ -128,6 +128,12 @@ class LmtpTest(servers.EhloTestCase):
                 if e["type"] == "line" and e["stage"] == "end of data" and
                 e["code"] is not None]
         self.assertEqual(ends, [250, 452], shown.stdout)
+        # Replayable: the recorded socket path is the server again.
+        before = len(self.received())
+        again = self.ehlo(["replay", "1"], env={"EHLO_DB": db})
+        self.assertLine(again, r"^\*: connected to unix:" + self.sock + "$")
+        self.assertPerRecipient(again)
+        self.assertEqual(len(self.received()), before + 1)
 
     def test_bare_path_is_lmtp(self):
         r = self.run_script(self.sock)
