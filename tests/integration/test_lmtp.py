@@ -169,6 +169,17 @@ class LmtpTest(servers.EhloTestCase):
         self.assertLine(r, r"delivered the message to 1 recipient",
                         "stderr")
 
+    def test_bad_socket_paths(self):
+        r = self.ehlo(["run", "unix:relative.sock", "-"], "")
+        self.assertExit(r, 2)
+        self.assertLine(r, r"socket path \"relative\.sock\" is not "
+                           r"absolute", "stderr")
+        missing = os.path.join(self.workdir, "missing.sock")
+        r = self.ehlo(["run", missing, "-"], "")
+        self.assertExit(r, 3)
+        self.assertLine(r, r"cannot connect to the socket unix:.*"
+                           r"missing\.sock: No such file", "stderr")
+
     def test_explain(self):
         r = self.ehlo(["explain", "LHLO"])
         self.assertExit(r, 0)
