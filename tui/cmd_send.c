@@ -465,6 +465,14 @@ phase_step(struct snd *s)
 			after_ehlo(s);
 			return;
 		}
+		if (host_is_lmtp(s->host)) { /* LMTP has no HELO */
+			snd_error(s, host_reply_exit(s->host),
+			    "the server did not accept LHLO: is it an LMTP "
+			    "server? (without --lmtp, lmtp:// or a socket path "
+			    "ehlo speaks SMTP)");
+			send_quit(s);
+			return;
+		}
 		if (s->phase == PH_EHLO_TLS || s->o->starttls ||
 		    s->o->auth != NULL) {
 			snd_error(s, host_reply_exit(s->host),

@@ -180,6 +180,20 @@ class LmtpTest(servers.EhloTestCase):
         self.assertLine(r, r"cannot connect to the socket unix:.*"
                            r"missing\.sock: No such file", "stderr")
 
+    def test_send_lmtp_to_an_smtp_server(self):
+        # The practice server speaks SMTP: LHLO is refused and ehlo says
+        # so instead of falling back to HELO.
+        proc, port = servers.start_practice(dict(os.environ))
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+        r = self.ehlo(["send", "--lmtp", f"127.0.0.1:{port}",
+                       "--from", "me@practice.test",
+                       "--to", "bob@practice.test", "--body", "-"], "x\n")
+        self.assertExit(r, 1)
+        self.assertLine(r, r"did not accept LHLO: is it an LMTP server",
+                        "stderr")
+        self.assertNoLine(r, r"^C: HELO")
+
     def test_explain(self):
         r = self.ehlo(["explain", "LHLO"])
         self.assertExit(r, 0)
