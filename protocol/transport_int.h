@@ -6,6 +6,7 @@
  *                     address at a time, reads and writes (plain or TLS)
  *   transport_tls.c   the shared SSL_CTX and its CA store, starting TLS,
  *                     the handshake and its verification messages
+ *   transport_unix.c  UNIX-domain sockets (LMTP): SERVER forms, connect
  *   transport_info.c  what the handshake showed, reduced to bounded
  *                     printable text (struct smtp_tls_info): chain,
  *                     SANs, group, OCSP staple
