@@ -1,12 +1,12 @@
 /*
  * Private to the session engine (session.c, session_reply.c,
  * session_send.c, session_lmtp.c): the session's state and the helpers
- * its rooms share.  session.c owns the life cycle, the stage list, the wait FIFO, events
- * and failures; session_reply.c matches replies to stages and moves the
- * state; session_send.c queues what the user sends (commands, message
- * content, BDAT chunks, SASL responses); session_lmtp.c keeps the
- * accepted recipients whose replies follow the data in LMTP.  Nothing
- * outside these files includes this header.
+ * its rooms share.  session.c owns the life cycle, the stage list, the
+ * wait FIFO, events and failures; session_reply.c matches replies to
+ * stages and moves the state; session_send.c queues what the user sends
+ * (commands, message content, BDAT chunks, SASL responses);
+ * session_lmtp.c keeps the accepted recipients whose replies follow the
+ * data in LMTP.  Nothing outside these files includes this header.
  */
 #ifndef EHLO_PROTOCOL_SESSION_INT_H
 #define EHLO_PROTOCOL_SESSION_INT_H
