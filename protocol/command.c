@@ -88,6 +88,9 @@ const struct smtp_command smtp_commands[] = {
     {SMTP_VERB_ETRN, "ETRN", "ETRN [@]domain",
         "Asks the server to start delivering mail it queued for a domain",
         "RFC 1985 5", S(READY), SMTP_CAP_ETRN, 1},
+    {SMTP_VERB_LHLO, "LHLO", "LHLO domain",
+        "LMTP's hello: like EHLO, lists the extensions of an LMTP server",
+        "RFC 2033 4.1", S(GREETED) | S(READY) | S(MAIL) | S(RCPT), 0, 1},
     {SMTP_VERB_UNKNOWN, NULL, NULL, NULL, NULL, 0, 0, 0},
 };
 

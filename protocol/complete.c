@@ -240,6 +240,18 @@ complete_verb_is_legal(
 	return c->cap == 0 || complete_caps_have(ctx, c->cap);
 }
 
+/* LMTP has LHLO where SMTP has EHLO and HELO (RFC 2033 4.1). */
+static int
+complete_verb_in_protocol(
+    const struct smtp_command *c, const struct smtp_complete_ctx *ctx)
+{
+	if (c->verb == SMTP_VERB_LHLO)
+		return ctx->lmtp;
+	if (c->verb == SMTP_VERB_EHLO || c->verb == SMTP_VERB_HELO)
+		return !ctx->lmtp;
+	return 1;
+}
+
 /*
  * The first word: verbs as they are typed in full, legal ones first.
  * MAIL and RCPT carry their keyword up to the '<'; a verb that needs an
@@ -256,7 +268,8 @@ complete_verbs_first(
 
 	for (pass = 0; pass < 2; pass++) {
 		for (c = smtp_commands; c->name != NULL; c++) {
-			if (complete_verb_is_legal(c, ctx) != (pass == 0))
+			if (complete_verb_is_legal(c, ctx) != (pass == 0) ||
+			    !complete_verb_in_protocol(c, ctx))
 				continue;
 			append = 0;
 			if (c->verb == SMTP_VERB_MAIL)
@@ -636,6 +649,7 @@ complete_verb_args(struct complete_acc *acc,
 		switch (cmd->verb) {
 		case SMTP_VERB_EHLO:
 		case SMTP_VERB_HELO:
+		case SMTP_VERB_LHLO:
 		case SMTP_VERB_ETRN:
 			complete_add_list(acc, "", 0, &ctx->hosts, 0);
 			break;

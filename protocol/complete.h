@@ -71,6 +71,9 @@ struct smtp_complete_ctx {
 	 * completes there. */
 	const struct smtp_complete_slash *slash;
 	size_t nslash;
+	/* The session is LMTP (RFC 2033): LHLO is offered, EHLO and HELO
+	 * are not; 0: SMTP, the other way round. */
+	int lmtp;
 };
 
 struct smtp_completion {

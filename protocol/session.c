@@ -283,6 +283,7 @@ smtp_session_free(struct smtp_session *s)
 	}
 	free(s->stages);
 	free(s->waiting);
+	free(s->lmtp_accepted);
 	free(s->auth_challenge);
 	free(s->peer);
 	session_secret_free(s);

@@ -200,6 +200,17 @@ void smtp_session_secret_add(struct smtp_session *, const char *, size_t);
  */
 void smtp_session_set_downgraded(struct smtp_session *);
 
+/*
+ * LMTP (RFC 2033): the session is LMTP, so after the end of the data
+ * (the final "." or BDAT ... LAST) one reply per accepted recipient is
+ * awaited, each on its own "end of data" stage named after the
+ * recipient ("message content for <a@example.org>", "reply for
+ * <b@example.org>"), in RCPT order.  Set before connecting; the front
+ * end greets with LHLO.
+ */
+void smtp_session_set_lmtp(struct smtp_session *, int on);
+int smtp_session_is_lmtp(const struct smtp_session *);
+
 /* The user allows credentials without TLS (--allow-plaintext-auth). */
 void smtp_session_allow_plaintext_auth(struct smtp_session *);
 

@@ -1,11 +1,12 @@
 /*
  * Private to the session engine (session.c, session_reply.c,
- * session_send.c): the session's state and the helpers its rooms share.
- * session.c owns the life cycle, the stage list, the wait FIFO, events
- * and failures; session_reply.c matches replies to stages and moves the
- * state; session_send.c queues what the user sends (commands, message
- * content, BDAT chunks, SASL responses).  Nothing outside these files
- * includes this header.
+ * session_send.c, session_lmtp.c): the session's state and the helpers
+ * its rooms share.  session.c owns the life cycle, the stage list, the
+ * wait FIFO, events and failures; session_reply.c matches replies to
+ * stages and moves the state; session_send.c queues what the user sends
+ * (commands, message content, BDAT chunks, SASL responses);
+ * session_lmtp.c keeps the accepted recipients whose replies follow the
+ * data in LMTP.  Nothing outside these files includes this header.
  */
 #ifndef EHLO_PROTOCOL_SESSION_INT_H
 #define EHLO_PROTOCOL_SESSION_INT_H
@@ -72,6 +73,12 @@ struct smtp_session {
 	                     * CRLF.CRLF: an early reply answers it */
 	char *raw_line; /* a command line sent raw, not ended yet */
 	size_t raw_line_len;
+
+	/* LMTP (session_lmtp.c): the accepted RCPT stages of the open
+	 * transaction, in order; each gets its own end-of-data reply. */
+	int lmtp;
+	size_t *lmtp_accepted;
+	size_t lmtp_naccepted, lmtp_capaccepted;
 
 	struct buf out;
 	/*
@@ -145,5 +152,13 @@ void session_command_track(struct smtp_session *, enum smtp_verb,
  * when it did, 0 when the reply answers nothing.
  */
 int session_raw_early_end(struct smtp_session *, size_t *idx);
+
+/* session_lmtp.c: a new transaction forgets the recipients; an accepted
+ * RCPT (stage idx) is kept; the first reply to the end of data (stage
+ * idx) is named after the first recipient and the stages for the others
+ * are opened at the head of the wait FIFO. */
+void session_lmtp_reset(struct smtp_session *);
+void session_lmtp_rcpt(struct smtp_session *, size_t idx);
+void session_lmtp_end_reply(struct smtp_session *, size_t idx);
 
 #endif

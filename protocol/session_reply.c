@@ -172,7 +172,7 @@ static void
 apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 {
 	struct smtp_stage *st = &s->stages[idx];
-	int ok = r->code / 100 == 2;
+	int ok = r->code / 100 == 2, last;
 	const char *text;
 	size_t len;
 
@@ -237,12 +237,15 @@ apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 		}
 		break;
 	case SMTP_STAGE_MAIL:
+		session_lmtp_reset(s);
 		if (ok)
 			session_set_state(s, SMTP_STATE_MAIL);
 		break;
 	case SMTP_STAGE_RCPT:
-		if (ok)
+		if (ok) {
 			session_set_state(s, SMTP_STATE_RCPT);
+			session_lmtp_rcpt(s, idx);
+		}
 		break;
 	case SMTP_STAGE_DATA:
 		if (r->code == 354) {
@@ -253,16 +256,21 @@ apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 		break;
 	case SMTP_STAGE_MESSAGE:
 		session_set_state(s, SMTP_STATE_READY);
+		session_lmtp_end_reply(s, idx);
 		break;
 	case SMTP_STAGE_BDAT:
 		if (idx == s->chunk_stage && s->chunk_left > 0)
 			chunk_early_reply(s, r->code);
-		if (!ok || session_bdat_is_last(st->command))
+		last = session_bdat_is_last(st->command);
+		if (last) /* LMTP: every recipient answers, ok or not */
+			session_lmtp_end_reply(s, idx); /* moves s->stages */
+		if (!ok || last)
 			session_set_state(s, SMTP_STATE_READY);
 		else
 			session_set_state(s, SMTP_STATE_BDAT);
 		break;
 	case SMTP_STAGE_RSET:
+		session_lmtp_reset(s);
 		if (ok && s->state != SMTP_STATE_GREETED)
 			session_set_state(s, SMTP_STATE_READY);
 		break;

@@ -45,6 +45,7 @@ static const enum smtp_stage_kind verb_kind[SMTP_VERB_COUNT] = {
     [SMTP_VERB_QUIT] = SMTP_STAGE_QUIT,
     [SMTP_VERB_VERB] = SMTP_STAGE_VERB,
     [SMTP_VERB_ETRN] = SMTP_STAGE_ETRN,
+    [SMTP_VERB_LHLO] = SMTP_STAGE_EHLO, /* the same reply: extensions */
 };
 
 /* Queues p and, when crlf, a CRLF: all or nothing, never half a line. */
@@ -112,12 +113,31 @@ has_forbidden(const char *p, size_t n, char **errstr)
 	return 0;
 }
 
+/* The hello that does not fit the protocol (RFC 2033 4.1). */
+static void
+lmtp_hello_check(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	if (cmd == NULL)
+		return;
+	if (s->lmtp &&
+	    (cmd->verb == SMTP_VERB_EHLO || cmd->verb == SMTP_VERB_HELO))
+		smtp_session_warn(s,
+		    "this is an LMTP session: an LMTP server refuses %s "
+		    "(RFC 2033 4.1); send LHLO instead (sent anyway)",
+		    cmd->name);
+	else if (!s->lmtp && cmd->verb == SMTP_VERB_LHLO)
+		smtp_session_warn(s,
+		    "LHLO is LMTP's hello (RFC 2033); an SMTP server does not "
+		    "know it: send EHLO, or connect with --lmtp (sent anyway)");
+}
+
 static void
 predict(struct smtp_session *s, enum smtp_verb verb, const char *line)
 {
 	switch (verb) {
 	case SMTP_VERB_EHLO:
 	case SMTP_VERB_HELO:
+	case SMTP_VERB_LHLO:
 	case SMTP_VERB_RSET:
 		s->pred = SMTP_STATE_READY;
 		break;
@@ -446,6 +466,7 @@ session_send_line(struct smtp_session *s, const char *p, size_t n,
 		    "first");
 	for (i = 0; i < chk.nwarn; i++)
 		smtp_session_warn(s, "%s (sent anyway)", chk.warn[i]);
+	lmtp_hello_check(s, chk.cmd);
 	if (s->pipelining && !smtp_caps_has(&s->caps, SMTP_CAP_PIPELINING) &&
 	    s->pipelining == 1) {
 		s->pipelining = 2;
@@ -500,7 +521,8 @@ session_command_track(struct smtp_session *s, enum smtp_verb verb,
 		s->txn = ++s->ntxn;
 	/* These end any transaction (RFC 5321 4.1.1.1, 4.1.1.5). */
 	if (verb == SMTP_VERB_RSET || verb == SMTP_VERB_EHLO ||
-	    verb == SMTP_VERB_HELO || verb == SMTP_VERB_QUIT)
+	    verb == SMTP_VERB_HELO || verb == SMTP_VERB_LHLO ||
+	    verb == SMTP_VERB_QUIT)
 		s->txn = 0;
 	if (verb == SMTP_VERB_QUIT)
 		s->quit_sent = 1;

@@ -94,6 +94,22 @@ smtp_server_parse(const char *server, int default_port, char **host,
 		                  "[v6addr]:port");
 		return -1;
 	}
+	if (smtp_server_is_unix(server)) {
+		server += server[0] == '/' ? 0 : 5;
+		if (server[0] != '/') {
+			shown = escape_dup(server, strlen(server));
+			*errstr =
+			    xasprintf("the socket path \"%s\" is not "
+			              "absolute: give unix:/path/to/socket",
+			        shown);
+			goto fail;
+		}
+		*host = xstrdup(server);
+		*port = xstrdup("0");
+		return 0;
+	}
+	if (strncmp(server, "lmtp://", 7) == 0)
+		server += 7;
 	shown = escape_dup(server, strlen(server));
 	if (server[0] == '[') {
 		close = strchr(server, ']');
@@ -323,6 +339,10 @@ smtp_transport_connect(
 	free(t->target);
 	t->peer[0] = '\0';
 	t->host = xstrdup(host);
+	if (host[0] == '/') { /* a UNIX socket (LMTP) */
+		t->target = xasprintf("unix:%s", host);
+		return tr_unix_connect(t, errstr);
+	}
 	eh = escape_dup(host, strlen(host));
 	ep = escape_dup(port, strlen(port));
 	if (strchr(host, ':') != NULL)
@@ -373,8 +393,12 @@ smtp_transport_connect_finish(struct smtp_transport *t, char **errstr)
 	if (err == 0) {
 		len = sizeof ss;
 		if (getpeername(t->fd, (struct sockaddr *)&ss, &len) == 0) {
-			tr_addr_format((struct sockaddr *)&ss, len, t->peer,
-			    sizeof t->peer);
+			if (ss.ss_family == AF_UNIX)
+				(void)snprintf(
+				    t->peer, sizeof t->peer, "%s", t->trying);
+			else
+				tr_addr_format((struct sockaddr *)&ss, len,
+				    t->peer, sizeof t->peer);
 			tr_attempts_clear(t);
 			t->state = TR_CONNECTED;
 			t->want = SMTP_TR_WANT_READ;

@@ -141,6 +141,15 @@ struct smtp_transport; /* opaque */
  */
 int smtp_server_parse(const char *server, int default_port, char **host,
     char **port, char **errstr);
+/*
+ * LMTP servers (RFC 2033, protocol/transport_unix.c): "unix:/path" and
+ * "/path" name a UNIX-domain socket (smtp_server_parse gives the path as
+ * the host and "0" as the port, and smtp_transport_connect connects
+ * there); "lmtp://host[:port]" is a TCP server (parsed without the
+ * scheme).  smtp_server_is_lmtp() is 1 for all three forms.
+ */
+int smtp_server_is_unix(const char *server);
+int smtp_server_is_lmtp(const char *server);
 
 struct smtp_transport *smtp_transport_new(void);
 /* Closes (without waiting for TLS close_notify) and frees.  NULL: no-op. */

@@ -6,6 +6,7 @@
  *                     address at a time, reads and writes (plain or TLS)
  *   transport_tls.c   the shared SSL_CTX and its CA store, starting TLS,
  *                     the handshake and its verification messages
+ *   transport_unix.c  UNIX-domain sockets (LMTP): SERVER forms, connect
  *   transport_info.c  what the handshake showed, reduced to bounded
  *                     printable text (struct smtp_tls_info): chain,
  *                     SANs, group, OCSP staple
@@ -74,6 +75,9 @@ struct smtp_transport {
 	char *vname; /* name checked against the certificate */
 	struct smtp_tls_info *info;
 };
+
+/* transport_unix.c: connects t->host, a socket path (0 under way). */
+int tr_unix_connect(struct smtp_transport *t, char **errstr);
 
 /* transport_info.c */
 /*

@@ -105,6 +105,8 @@ enum {
 	OPT_PIN,
 	OPT_DANE,
 	OPT_NAME,
+	/* issue 18: LMTP */
+	OPT_LMTP,
 };
 
 struct cli_option {
@@ -197,6 +199,8 @@ static const struct cli_option cli_options[] = {
     {{"pin", required_argument, NULL, OPT_PIN}, CLI_O_CONN},
     {{"dane", no_argument, NULL, OPT_DANE}, CLI_O_CONN},
     {{"name", required_argument, NULL, OPT_NAME}, CLI_O_PRACTICE},
+    /* issue 18: LMTP */
+    {{"lmtp", no_argument, NULL, OPT_LMTP}, CLI_O_CONN},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -612,6 +616,9 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_NAME:
 			list_add(&o->names, optarg);
+			break;
+		case OPT_LMTP: /* issue 18 */
+			o->lmtp = 1;
 			break;
 		default:
 			return cli_usage_error(

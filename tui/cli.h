@@ -133,6 +133,9 @@ struct cli_opts {
 	const char *eml;
 	int rcpts_from_headers;
 	int dry_run;
+	/* issue 18: LMTP (RFC 2033), also implied by an lmtp:// SERVER or a
+	 * UNIX socket path (see host_is_lmtp) */
+	int lmtp; /* --lmtp */
 };
 
 /* What the configuration set (cli_opts.cfg_applied). */

@@ -81,7 +81,8 @@ struct snd {
 	char **rcpt_text;
 	int mail_code;
 	int data_code;
-	int msg_code;
+	int msg_code; /* LMTP: the first refusal, else the last reply */
+	size_t msg_ok; /* 2xx end-of-data replies (LMTP: one per rcpt) */
 	int body_started;
 	int delivered;
 
@@ -270,6 +271,16 @@ data_done(struct snd *s)
 		send_quit(s);
 		return;
 	}
+	if (s->msg_code / 100 != 2 && s->msg_ok > 0) {
+		/* LMTP: each recipient answered the data on its own. */
+		s->delivered = 1;
+		snd_error(s, host_reply_exit(s->host),
+		    "the server delivered the message to %zu recipient(s) and "
+		    "refused it for the others after it was sent (%d)",
+		    s->msg_ok, s->msg_code);
+		send_quit(s);
+		return;
+	}
 	if (s->msg_code / 100 != 2) {
 		snd_error(s, host_reply_exit(s->host),
 		    "the server refused the message after it was sent (%d); "
@@ -336,7 +347,10 @@ on_reply(struct snd *s, const struct smtp_event *ev)
 		s->body_started = 1;
 		break;
 	case SMTP_STAGE_MESSAGE:
-		s->msg_code = code;
+		if (code / 100 == 2)
+			s->msg_ok++;
+		if (s->msg_code == 0 || s->msg_code / 100 == 2)
+			s->msg_code = code;
 		break;
 	default:
 		break;
@@ -389,7 +403,7 @@ closed_early(struct snd *s)
 static void
 send_ehlo(struct snd *s, enum snd_phase next)
 {
-	char *cmd = xasprintf("EHLO %s", s->helo);
+	char *cmd = xasprintf("%s %s", host_hello_verb(s->host), s->helo);
 
 	s->phase = next;
 	send_cmd(s, cmd);
@@ -450,6 +464,14 @@ phase_step(struct snd *s)
 	case PH_EHLO_TLS:
 		if (caps->valid) {
 			after_ehlo(s);
+			return;
+		}
+		if (host_is_lmtp(s->host)) { /* LMTP has no HELO */
+			snd_error(s, host_reply_exit(s->host),
+			    "the server did not accept LHLO: is it an LMTP "
+			    "server? (without --lmtp, lmtp:// or a socket path "
+			    "ehlo speaks SMTP)");
+			send_quit(s);
 			return;
 		}
 		if (s->phase == PH_EHLO_TLS || s->o->starttls ||

@@ -237,6 +237,8 @@ histcmd_server(const struct hist_session *s)
 {
 	char *e = escape_dup(s->server, strlen(s->server)), *out;
 
+	if (s->server[0] == '/' && s->port == 0)
+		return e; /* a UNIX socket (LMTP, issue 18): the path */
 	out = strchr(e, ':') != NULL ? xasprintf("[%s]:%d", e, s->port)
 	                             : xasprintf("%s:%d", e, s->port);
 	free(e);

@@ -94,7 +94,8 @@ const char *histcmd_outcome_words(struct hist *h, const struct hist_session *s,
 /* "2024-06-03 10:11:12" in local time (utc 0) or UTC (utc 1). */
 void histcmd_time(int64_t t, int utc, char *out, size_t outlen);
 
-/* host:port, with [] around IPv6 literals.  Allocated. */
+/* host:port, with [] around IPv6 literals; a UNIX socket (port 0) as
+ * its path.  Allocated. */
 char *histcmd_server(const struct hist_session *);
 
 /*

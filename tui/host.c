@@ -55,6 +55,7 @@ struct host {
 
 	/* the current session */
 	char *host, *port;
+	int lmtp; /* --lmtp or an LMTP SERVER (issue 18) */
 	struct smtp_client *client;
 	struct smtp_session *session;
 	struct record *rec;
@@ -391,9 +392,11 @@ host_set_server(struct host *h, const char *server, char **errstr)
 
 	if (server == NULL)
 		server = h->o->server;
+	h->lmtp = h->o->lmtp || smtp_server_is_lmtp(server);
 	if (smtp_server_parse(server,
 	        h->o->cfg_port != 0 ? h->o->cfg_port
 	            : h->o->tls     ? 465
+	            : h->lmtp       ? 24 /* LMTP's usual port */
 	                            : 25,
 	        &host, &port, errstr) == -1)
 		return -1;
@@ -452,6 +455,7 @@ host_connect(struct host *h, const char *server, char **errstr)
 		co.tls.verify_name = h->tls_name;
 	h->client = smtp_client_new(h->loop, &co, on_event, h);
 	h->session = smtp_client_session(h->client);
+	smtp_session_set_lmtp(h->session, h->lmtp);
 	h->po.session = h->session;
 	if (h->rec_mode == REC_OPEN) {
 		h->rec = record_open(o->db, o->no_history, h->rec_spool);
@@ -580,6 +584,18 @@ const char *
 host_helo(const struct host *h)
 {
 	return h->helo;
+}
+
+int
+host_is_lmtp(const struct host *h)
+{
+	return h->lmtp;
+}
+
+const char *
+host_hello_verb(const struct host *h)
+{
+	return h->lmtp ? "LHLO" : "EHLO";
 }
 
 /*

@@ -195,6 +195,14 @@ const char *host_helo(const struct host *);
  * Allocated.
  */
 char *host_helo_again(const struct host *);
+
+/*
+ * 1 when the sessions speak LMTP (RFC 2033): --lmtp, or a SERVER that
+ * is lmtp://... or a UNIX socket path.  host_hello_verb() is then
+ * "LHLO", else "EHLO": what the front ends greet with.
+ */
+int host_is_lmtp(const struct host *);
+const char *host_hello_verb(const struct host *);
 /* The host and port of the last host_connect ("" before). */
 const char *host_peer_host(const struct host *);
 const char *host_peer_port(const struct host *);

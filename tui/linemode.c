@@ -522,7 +522,7 @@ wants_preamble(struct lm *lm)
 		return !lm->script_over;
 	l = skip_blanks(l);
 	return !(*l == '\0' || *l == '#' || word_is(l, "EHLO") ||
-	    word_is(l, "HELO") || word_is(l, "/expect") ||
+	    word_is(l, "HELO") || word_is(l, "LHLO") || word_is(l, "/expect") ||
 	    word_is(l, "/sleep") || word_is(l, "/quit") || word_is(l, "QUIT"));
 }
 
@@ -553,7 +553,7 @@ preamble(struct lm *lm)
 			return 1;
 		}
 		lm->pre_ehlo_phase = 1 + smtp_session_is_tls(lm->session);
-		cmd = xasprintf("EHLO %s", lm->helo);
+		cmd = xasprintf("%s %s", host_hello_verb(lm->host), lm->helo);
 		send_line(lm, cmd, strlen(cmd));
 		free(cmd);
 		return 1;
@@ -673,7 +673,8 @@ lm_step(struct lm *lm)
 		if (lm->ehlo_after_tls && smtp_session_is_tls(lm->session) &&
 		    smtp_session_state(lm->session) == SMTP_STATE_GREETED) {
 			char *name = host_helo_again(lm->host);
-			char *cmd = xasprintf("EHLO %s", name);
+			char *cmd =
+			    xasprintf("%s %s", host_hello_verb(lm->host), name);
 
 			free(name);
 			lm->ehlo_after_tls = 0;

@@ -44,6 +44,7 @@ wb_on_complete(const char *line, int start, int end, void *arg)
 	memset(&ctx, 0, sizeof ctx);
 	ctx.state = smtp_session_state(wb->conn.session);
 	ctx.caps = smtp_session_caps(wb->conn.session);
+	ctx.lmtp = smtp_session_is_lmtp(wb->conn.session);
 	ctx.addresses.items = (const char *const *)wb->cmp.addresses;
 	ctx.addresses.n = wb->cmp.naddresses;
 	ctx.hosts.items = (const char *const *)&wb->conn.helo;

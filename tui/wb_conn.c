@@ -441,7 +441,7 @@ wb_auto_actions(struct wb *wb)
 		char *name = host_helo_again(wb->conn.host);
 
 		wb->conn.ehlo_after_tls = 0;
-		cmd = xasprintf("EHLO %s", name);
+		cmd = xasprintf("%s %s", host_hello_verb(wb->conn.host), name);
 		free(name);
 		wb_send_or_note(wb, cmd);
 		free(cmd);
