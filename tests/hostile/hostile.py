@@ -46,7 +46,7 @@ expression running to the end of the line.
   not-sent REGEX        no line the client sent matches
   max-time SECONDS      it ended within SECONDS (default 10)
 
-  The other commands (`send`, `check`, `probe`, and `replay` of one
+  The other commands (`send`, `check`, `probe`, and `replay` of a
   recorded session) meet every scenario too, each within its --timeout
   (the case's, else 2 s) plus a second; by default `send`, `probe` and
   `replay` exit 3 and `check` 2 (CRITICAL).  Where a command ends
@@ -76,7 +76,7 @@ STEP_TIMEOUT = 15.0
 COMMANDS = ("send", "check", "probe")
 
 # Commands an `on COMMAND ...` line may name: those, and `replay` (which
-# replays one recorded session against every case, in its own test).
+# replays a recorded session against every case, in its own test).
 ON_COMMANDS = COMMANDS + ("replay",)
 
 _ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "e": b"\x1b", "0": b"\0",

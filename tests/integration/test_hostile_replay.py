@@ -1,15 +1,17 @@
 """`ehlo replay` against the scripted hostile server (tests/hostile/):
-every scenario meets the replay of one recorded session.
+every scenario meets the replay of a recorded session.
 
-One well-behaved session is recorded first (EHLO, AUTH PLAIN, MAIL,
-RCPT, DATA with a message, QUIT, against a scripted server that accepts
-everything); then for every case `ehlo replay 1 HOSTILE_SERVER` runs it
-again with EHLO_PASSWORD set.  Like `send`, `check` and `probe`
-(test_hostile_commands.py, whose checks this shares), replay must end
-within its --timeout plus a second, never crash, pass a control
-character to the terminal or reveal the secret in any form, and end
-with the exit status and message the case expects of it (by default 3;
-see tests/hostile/hostile.py, `on replay ...`).
+Two sessions are recorded first, against a scripted server that accepts
+everything: EHLO, MAIL, RCPT, DATA with a message, QUIT (#1, the shape
+most cases' scripts follow) and the same with AUTH PLAIN after EHLO (#2,
+replayed for the cases about AUTH, those that give EHLO_PASSWORD).  For
+every case `ehlo replay ID HOSTILE_SERVER` then runs with EHLO_PASSWORD
+set.  Like `send`, `check` and `probe` (test_hostile_commands.py, whose
+checks this shares), replay must end within its --timeout plus a
+second, never crash, pass a control character to the terminal or
+reveal the secret in any form, and end with the exit status and message
+the case expects of it (by default 3 with an "*: error: ..." line; see
+tests/hostile/hostile.py, `on replay ...`).
 
     EHLO_HOSTILE_CASES=name,name   runs only those cases
 """
