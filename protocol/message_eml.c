@@ -190,15 +190,27 @@ message_eml_head_read(
 			message_norm_feed(&norm,
 			    (const unsigned char *)p + line, next - line, &out);
 	}
-	for (i = 0; i < end; i++)
-		if (p[i] == '\0') {
+	for (i = 0; i < end; i++) {
+		if (p[i] == '\0')
 			*errstr = xstrdup("the message's header block holds a "
 			                  "NUL byte: not an RFC 5322 message");
-			buf_reset(&out);
-			free(p);
-			message_eml_head_free(h);
-			return -1;
-		}
+		/*
+		 * The block is sent with bare CRs made line ends, so with
+		 * its Bcc fields left out a bare CR could start one.
+		 */
+		else if (drop_bcc && p[i] == '\r' &&
+		    (i + 1 == end || p[i + 1] != '\n'))
+			*errstr = xstrdup(
+			    "the message's header block holds a CR without "
+			    "LF, so -t cannot tell where its fields end: "
+			    "give it CRLF or LF line ends");
+		else
+			continue;
+		buf_reset(&out);
+		free(p);
+		message_eml_head_free(h);
+		return -1;
+	}
 	h->without_bcc_len = buf_used(&out);
 	h->without_bcc = xstrndup(buf_peek(&out), buf_used(&out));
 	buf_reset(&out);

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.." || exit 2
 build=${1:?usage: run-fuzzers.sh BUILD_DIR [SECONDS] [TARGET...]}
 secs=${2:-30}
 [ $# -ge 2 ] && shift 2 || shift $#
-targets=${*:-reply caps command theme sasl dotstuff explain knowledge message spool draft script config}
+targets=${*:-reply caps command theme sasl dotstuff explain knowledge lesson message spool draft script config eml}
 work=${FUZZ_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/ehlo-fuzz.XXXXXX")}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

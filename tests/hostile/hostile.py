@@ -46,10 +46,11 @@ expression running to the end of the line.
   not-sent REGEX        no line the client sent matches
   max-time SECONDS      it ended within SECONDS (default 10)
 
-  The other commands (`send`, `check`, `probe`) meet every scenario too,
-  each within its --timeout (the case's, else 2 s) plus a second; by
-  default `send` and `probe` exit 3 and `check` 2 (CRITICAL).  Where a
-  command ends otherwise (the server's script no longer fits it):
+  The other commands (`send`, `check`, `probe`, and `replay` of a
+  recorded session) meet every scenario too, each within its --timeout
+  (the case's, else 2 s) plus a second; by default `send`, `probe` and
+  `replay` exit 3 and `check` 2 (CRITICAL).  Where a command ends
+  otherwise (the server's script no longer fits it):
   on COMMAND exit N     its exit status
   on COMMAND stdout REGEX / on COMMAND stderr REGEX   a line it printed
 
@@ -73,6 +74,10 @@ STEP_TIMEOUT = 15.0
 
 # The commands besides `run` that meet every case.
 COMMANDS = ("send", "check", "probe")
+
+# Commands an `on COMMAND ...` line may name: those, and `replay` (which
+# replays a recorded session against every case, in its own test).
+ON_COMMANDS = COMMANDS + ("replay",)
 
 _ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "e": b"\x1b", "0": b"\0",
             "\\": b"\\", '"': b'"', "a": b"\x07"}
@@ -185,8 +190,9 @@ class Case:
     def _on_line(self, rest, where):
         cmd, _, rest = rest.partition(" ")
         what, _, value = rest.strip().partition(" ")
-        if cmd not in COMMANDS or what not in ("exit", "stdout", "stderr"):
-            raise CaseError(f"{where}: expected 'on send|check|probe "
+        if cmd not in ON_COMMANDS or \
+                what not in ("exit", "stdout", "stderr"):
+            raise CaseError(f"{where}: expected 'on send|check|probe|replay "
                             f"exit|stdout|stderr ...'")
         on = self.on.setdefault(cmd, {"exit": None, "stdout": [],
                                       "stderr": []})

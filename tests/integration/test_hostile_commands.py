@@ -34,6 +34,7 @@ _MESSAGE = {
     "check": ("stdout", re.compile(r"^SMTP (OK|WARNING|CRITICAL|UNKNOWN) "
                                    r"- \S", re.M)),
     "probe": ("stdout", re.compile(r"(?i)verdict", re.M)),
+    "replay": ("stdout", re.compile(r"^\*: (error|421): \S", re.M)),
 }
 
 
@@ -68,10 +69,14 @@ class HostileCommandsTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
-    def check_command(self, case, cmd):
-        argv_of, timeout = argv_for(cmd, case, self.body)
+    def check_command(self, case, cmd, argv_of=None, timeout=None,
+                      env=None):
+        """Runs cmd against case's server (argv_of and timeout default
+        to argv_for's) and returns (problems, what it printed)."""
+        if argv_of is None:
+            argv_of, timeout = argv_for(cmd, case, self.body)
         code, raw, stdout, stderr, elapsed, server, _ = \
-            test_hostile.run_case(case, argv_of=argv_of,
+            test_hostile.run_case(case, argv_of=argv_of, env=env,
                                   limit=timeout + 5)
         want_exit, want_out, want_err = case.expected(cmd)
         problems = hostile.output_problems(raw)
@@ -82,6 +87,10 @@ class HostileCommandsTest(unittest.TestCase):
             problems.append(f"exit status {code}, expected {want_exit}")
         if hostile._SANITIZER.search(stderr):
             problems.append("a sanitizer or crash report on stderr")
+        secret = dict(case.env, **(env or {})).get("EHLO_PASSWORD")
+        for form in servers.secret_forms("alice", secret) if secret else ():
+            if form in stdout or form in stderr:
+                problems.append(f"the output reveals the secret as {form!r}")
         where, rx = _MESSAGE[cmd]
         if (code != 0 or cmd == "check") and \
                 not rx.search(stdout if where == "stdout" else stderr):
