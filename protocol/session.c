@@ -490,7 +490,7 @@ smtp_session_eof(struct smtp_session *s)
 		}
 		session_fail_f(s, SMTP_FAIL_CLOSED,
 		    "the server closed the connection "
-		    "while the workbench waited for the reply to %s",
+		    "while ehlo waited for the reply to %s",
 		    smtp_stage_kind_name(st->kind));
 		return;
 	}

@@ -558,11 +558,11 @@ cmd_replay(int argc, char *argv[])
 	        CLI_O_TIMING | CLI_O_PAUSES,
 	    &o);
 	if (rc != 0) {
-		free(o.args);
+		cli_opts_free(&o);
 		return usage_rc(rc);
 	}
 	if (o.nargs < 1 || o.nargs > 2) {
-		free(o.args);
+		cli_opts_free(&o);
 		return cli_usage_error(o.nargs < 1
 		        ? "ehlo replay needs a session ID (`ehlo "
 		          "history` lists them)"
@@ -571,24 +571,24 @@ cmd_replay(int argc, char *argv[])
 	}
 	cli_config_forget(&o, CLI_CFG_AUTH | CLI_CFG_TLS_MODE);
 	if (o.auth != NULL || o.starttls) {
-		free(o.args);
+		cli_opts_free(&o);
 		return cli_usage_error(
 		    "replay repeats the recorded STARTTLS and AUTH; "
 		    "drop %s",
 		    o.auth != NULL ? "--auth/--user" : "--starttls");
 	}
 	if (o.exact && !o.diff) {
-		free(o.args);
+		cli_opts_free(&o);
 		return cli_usage_error("--exact goes with --diff");
 	}
 	if (o.diff && o.no_history) {
-		free(o.args);
+		cli_opts_free(&o);
 		return cli_usage_error("--diff compares the recorded replay, "
 		                       "so it cannot go with --no-history");
 	}
 	rc = histcmd_session_load(&o, o.args[0], &h, &s, &es);
 	if (rc != EXIT_OK) {
-		free(o.args);
+		cli_opts_free(&o);
 		return rc;
 	}
 	memset(&b, 0, sizeof b);
@@ -629,7 +629,7 @@ cmd_replay(int argc, char *argv[])
 out:
 	free(script);
 	free(server);
-	free(o.args);
+	cli_opts_free(&o);
 	histcmd_events_free(&es);
 	hist_session_free(s);
 	hist_close(h);

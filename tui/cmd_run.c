@@ -18,7 +18,7 @@ cmd_run(int argc, char *argv[])
 	        CLI_O_RAWDATA,
 	    &o);
 	if (rc != 0) {
-		free(o.args);
+		cli_opts_free(&o);
 		if (rc == 1) {
 			(void)puts("usage: ehlo run [OPTIONS] SERVER [SCRIPT]"
 			           "  (see ehlo --help)\n");
@@ -29,7 +29,7 @@ cmd_run(int argc, char *argv[])
 	}
 	if (o.mx != NULL) {
 		if (o.nargs > 1) {
-			free(o.args);
+			cli_opts_free(&o);
 			return cli_usage_error(
 			    "with --mx DOMAIN, ehlo run takes "
 			    "at most a SCRIPT");
@@ -38,11 +38,11 @@ cmd_run(int argc, char *argv[])
 		rc = cli_connect_ready(&o);
 		if (rc == 0)
 			rc = mxrun_linemode(&o);
-		free(o.args);
+		cli_opts_free(&o);
 		return rc;
 	}
 	if (o.dns != NULL && !o.dane) {
-		free(o.args);
+		cli_opts_free(&o);
 		return cli_usage_error("--dns is for MX and TLSA lookups: use "
 		                       "it with --mx DOMAIN or --dane");
 	}
@@ -54,7 +54,7 @@ cmd_run(int argc, char *argv[])
 		rc = cli_connect_ready(&o);
 		if (rc == 0)
 			rc = linemode_run(&o);
-		free(o.args);
+		cli_opts_free(&o);
 		return rc;
 	}
 	if (o.nargs < 1 || o.nargs > 2) {
@@ -66,7 +66,7 @@ cmd_run(int argc, char *argv[])
 		    : cli_usage_error("unexpected argument \"%s\" after the "
 		                      "script",
 		          o.args[2]);
-		free(o.args);
+		cli_opts_free(&o);
 		return rc;
 	}
 	o.server = o.args[0];
@@ -74,6 +74,6 @@ cmd_run(int argc, char *argv[])
 	rc = cli_connect_ready(&o);
 	if (rc == 0)
 		rc = linemode_run(&o);
-	free(o.args);
+	cli_opts_free(&o);
 	return rc;
 }

@@ -252,7 +252,7 @@ cmd_workbench(int argc, char *argv[])
 	rc = cli_parse(argc, argv,
 	    CLI_O_CONN | CLI_O_HISTORY | CLI_O_THEME | CLI_O_DNS, &o);
 	if (rc != 0) {
-		free(o.args);
+		cli_opts_free(&o);
 		if (rc == 1) {
 			(void)puts("usage: ehlo [OPTIONS] [SERVER]   (see ehlo "
 			           "--help)");
@@ -261,7 +261,7 @@ cmd_workbench(int argc, char *argv[])
 		return EXIT_USAGE;
 	}
 	if (o.nargs > 1) {
-		free(o.args);
+		cli_opts_free(&o);
 		return cli_usage_error("the workbench takes one SERVER; for "
 		                       "scripts use: ehlo run SERVER SCRIPT");
 	}
@@ -274,11 +274,11 @@ cmd_workbench(int argc, char *argv[])
 	rc = cli_connect_ready(&o);
 	o.server = NULL;
 	if (rc != 0) {
-		free(o.args);
+		cli_opts_free(&o);
 		return EXIT_USAGE;
 	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		free(o.args);
+		cli_opts_free(&o);
 		(void)fputs("ehlo: the workbench needs a terminal; for "
 		            "scripts and pipes use: ehlo run SERVER [SCRIPT]\n",
 		    stderr);
@@ -296,7 +296,7 @@ cmd_workbench(int argc, char *argv[])
 		free(err);
 		wb_conn_end(&wb);
 		loop_free(wb.loop);
-		free(o.args);
+		cli_opts_free(&o);
 		return EXIT_USAGE;
 	}
 	(void)setlocale(LC_ALL, "");
@@ -328,7 +328,7 @@ cmd_workbench(int argc, char *argv[])
 		    stderr);
 		wb_conn_end(&wb);
 		loop_free(wb.loop);
-		free(o.args);
+		cli_opts_free(&o);
 		return EXIT_USAGE;
 	}
 	loop_fd_add(wb.loop, STDIN_FILENO, LOOP_READ, wb_on_stdin, &wb);
@@ -384,6 +384,6 @@ cmd_workbench(int argc, char *argv[])
 	free(wb.in.confirm_line);
 	free(wb.in.secret_mech);
 	free(wb.in.secret_user);
-	free(o.args);
+	cli_opts_free(&o);
 	return wb.exit_status;
 }

@@ -459,7 +459,8 @@ lesson_add_dir(const char *dir, char **errstr)
 		}
 	}
 	(void)closedir(d);
-	qsort(names, n, sizeof *names, lesson_name_cmp);
+	if (n > 1) /* qsort wants an array, even for none */
+		qsort(names, n, sizeof *names, lesson_name_cmp);
 	for (i = 0; i < n && added >= 0; i++) {
 		path = xasprintf("%s/%s", dir, names[i]);
 		if ((l = lesson_load_file(path, errstr)) == NULL)
