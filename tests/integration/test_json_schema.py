@@ -4,7 +4,12 @@ One practice server (`ehlo practice`) on loopback for the whole file;
 each producer of JSON is run for real: `run` (a mail with STARTTLS, a
 refused connection, and --mx through a resolver on loopback), `send`
 (one recipient accepted, one refused), `probe`, `replay --diff`,
-`history`, `show`, `export --format json`, `drafts` and `explain`.  Every line must be one JSON object that the
+`history`, `show`, `export --format json`, `drafts`, `explain` and
+`explain --list`; `probe smuggling` (its variants, and the nulls of the
+variants a refused recipient left untested), `probe tls` (against the
+practice server's STARTTLS, and a refused port) and a `replay --diff`
+against a practice server that requires AUTH (differences with their
+kind).  Every line must be one JSON object that the
 schema (JSON Schema 2020-12) accepts: "schema": 1, the shape of its
 type, RFC 3339 UTC times with milliseconds, null (never "") for what is
 absent.  The schema itself is checked to refuse the old shapes (an
@@ -140,6 +145,38 @@ class JsonSchemaTest(servers.EhloTestCase):
         self.assertEqual([o["type"] for o in objs], ["probe"])
         self.assertEqual(objs[0]["verdict"], "good")
 
+    def test_2_probe_smuggling(self):
+        args = ["probe", "--json", "--insecure", "smuggling", self.server]
+        objs = self.json_lines(args + ["--to", "bob@practice.test"])
+        variants = objs[0]["variants"]
+        self.assertEqual(len(variants), 7)
+        self.assertEqual({(v["outcome"], v["code"], v["enhanced"])
+                          for v in variants}, {("content", 250, "2.0.0")})
+        # A refused recipient: the first variant was not reached, the
+        # others not tested, with no reply (null, not 0 or "").
+        objs = self.json_lines(args + ["--to", "ghost@practice.test"])
+        self.assertEqual(objs[0]["verdict"], "inconclusive")
+        first, second = objs[0]["variants"][:2]
+        self.assertEqual((first["outcome"], first["code"]),
+                         ("not reached", 550))
+        self.assertEqual((second["outcome"], second["code"],
+                          second["enhanced"]), ("not tested", None, None))
+
+    def test_2_probe_tls(self):
+        objs = self.json_lines(["probe", "--json", "tls", self.server])
+        o = objs[0]
+        self.assertEqual((o["type"], o["probe"], o["verdict"]),
+                         ("probe", "tls", "good"))
+        accepted = {x["name"] for x in o["offers"] if x["accepted"]}
+        self.assertIn("1.3", accepted)
+        self.assertEqual(o["key"]["type"], "EC")
+        # A server that cannot be reached: one failed probe object too.
+        objs = self.json_lines(
+            ["probe", "--json", "tls", f"127.0.0.1:{servers.free_port()}"],
+            code=3)
+        self.assertEqual((objs[0]["verdict"], objs[0]["offers"],
+                          objs[0]["key"]), ("failed", [], None))
+
     def test_3_history_show_export(self):
         rows = self.json_lines(["history", "--json"])
         self.assertTrue(all(o["type"] == "session" for o in rows))
@@ -164,6 +201,25 @@ class JsonSchemaTest(servers.EhloTestCase):
         self.assertIn("summary", types)
         self.assertEqual(types[-1], "diff")
 
+    def test_3_replay_changed(self):
+        # The same session replayed where MAIL needs AUTH first: the
+        # replies differ, each difference with its kind.
+        proc, port = servers.start_practice(
+            dict(os.environ, XDG_DATA_HOME=os.path.join(self.home.name,
+                                                        "q")),
+            extra=["--require-auth"])
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+        objs = self.json_lines(["replay", "--json", "--diff", "--exact",
+                                "1", f"127.0.0.1:{port}", "--insecure"],
+                               code=1)
+        diff = objs[-1]
+        self.assertEqual((diff["type"], diff["exact"]), ("diff", True))
+        mail = [d for d in diff["differences"]
+                if d["command"].startswith("MAIL")]
+        self.assertEqual(mail[0]["kind"], "behaviour", diff)
+        self.assertEqual(mail[0]["replay"]["code"], 530)
+
     def test_3_drafts(self):
         with sqlite3.connect(self.db) as c:
             c.execute("INSERT INTO drafts (created, updated, env_from, "
@@ -182,6 +238,14 @@ class JsonSchemaTest(servers.EhloTestCase):
             self.assertEqual(objs[0]["type"], "explanation")
         both = self.json_lines(["explain", "--json", "550", "5.1.1"])[0]
         self.assertEqual(both["enhanced"]["query"], "5.1.1")
+
+    def test_explain_list(self):
+        objs = self.json_lines(["explain", "--list", "--json"])
+        self.assertEqual(len(objs), 1)
+        self.assertEqual(objs[0]["type"], "explanation_list")
+        self.assertIn({"kind": "reply", "key": "550"},
+                      [{"kind": e["kind"], "key": e["key"]}
+                       for e in objs[0]["entries"]])
 
     def test_schema_refuses_old_shapes(self):
         rows = self.json_lines(["history", "--json"])
