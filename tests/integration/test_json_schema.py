@@ -1,7 +1,8 @@
 """Every --json output against docs/schema.json (issue 17, item 7).
 
 One practice server (`ehlo practice`) on loopback for the whole file;
-each producer of JSON is run for real: `run` (a mail with STARTTLS, a
+each producer of JSON is run for real: `run` (a mail with STARTTLS, its
+TLS fields and --dane against a TLSA record on a DNS responder, a
 refused connection, and --mx through a resolver on loopback), `send`
 (one recipient accepted, one refused), `probe`, `replay --diff`,
 `history`, `show`, `export --format json`, `drafts`, `explain` and
@@ -16,6 +17,7 @@ absent.  The schema itself is checked to refuse the old shapes (an
 epoch number for "started", "" for an absent value, no "schema").
 """
 
+import base64
 import json
 import os
 import sqlite3
@@ -99,6 +101,11 @@ class JsonSchemaTest(servers.EhloTestCase):
         self.assertIn("IP:127.0.0.1", cert["san"])
         self.assertEqual(cert["key"]["type"], "EC")
         self.assertRegex(cert["not_after"], r"Z$")
+        self.assertRegex(cert["sha256"], r"^([0-9A-F]{2}:){31}[0-9A-F]{2}$")
+        self.assertEqual(len(base64.b64decode(cert["spki_sha256"])), 32)
+        self.assertEqual((tls["level"], tls["refused"], tls["resumed"],
+                          tls["dane"]), ("insecure", False, False, None))
+        self.assertEqual(tls["peer_key"], "EC 256")
         replies = [o for o in objs if o["type"] == "reply"]
         self.assertIn(354, [o["code"] for o in replies])
         self.assertIsNone(replies[0]["dir"])
@@ -128,6 +135,25 @@ class JsonSchemaTest(servers.EhloTestCase):
                             o["text"].startswith("MX 10 dead.mx.test")
                             for o in objs), objs)
         self.assertEqual(objs[-1]["type"], "summary")
+
+    def test_1_run_dane(self):
+        # The practice server's key as a TLSA record (3 1 1) on a DNS
+        # responder on loopback: --dane's object in the summary's TLS.
+        first = self.json_lines(["run", "--json", "--insecure",
+                                 self.server], "EHLO me\n/starttls\n")
+        spki = first[-1]["tls"]["chain"][0]["spki_sha256"]
+        dns = dnsserver.DnsServer({
+            "localhost": [("A", "127.0.0.1")],
+            f"_{self.port}._tcp.localhost": [
+                ("TLSA", 3, 1, 1, base64.b64decode(spki).hex())]})
+        self.addCleanup(dns.stop)
+        objs = self.json_lines(["run", "--json", "--starttls", "--dane",
+                                "--dns", f"127.0.0.1:{dns.port}",
+                                f"localhost:{self.port}"], "EHLO me\n")
+        tls = objs[-1]["tls"]
+        self.assertEqual(tls["dane"]["matched"], 0, tls)
+        self.assertEqual(tls["dane"]["name"], f"_{self.port}._tcp.localhost")
+        self.assertEqual(tls["level"], "verify")
 
     def test_2_send(self):
         objs = self.json_lines(
