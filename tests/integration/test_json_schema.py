@@ -4,7 +4,7 @@ One practice server (`ehlo practice`) on loopback for the whole file;
 each producer of JSON is run for real: `run` (a mail with STARTTLS, its
 TLS fields and --dane against a TLSA record on a DNS responder, a
 refused connection, and --mx through a resolver on loopback), `send`
-(one recipient accepted, one refused), `probe`, `replay --diff`,
+(one recipient accepted, one refused; --dry-run), `probe`, `replay --diff`,
 `history`, `show`, `export --format json`, `drafts`, `explain` and
 `explain --list`; `probe smuggling` (its variants, and the nulls of the
 variants a refused recipient left untested), `probe tls` (against the
@@ -165,6 +165,19 @@ class JsonSchemaTest(servers.EhloTestCase):
         self.assertEqual((s["type"], s["delivered"]), ("summary", True))
         self.assertEqual(s["accepted"], ["bob@practice.test"])
         self.assertEqual(s["refused"][0]["rcpt"], "ghost@practice.test")
+
+    def test_2_send_dry_run(self):
+        objs = self.json_lines(
+            ["send", "--json", "--dry-run", "--from", "alice@practice.test",
+             "--to", "bob@practice.test", "--subject", "dry", "--body",
+             "-"], "hello\n")
+        o = objs[0]
+        self.assertEqual((o["type"], o["from"], o["to"]),
+                         ("dry_run", "alice@practice.test",
+                          ["bob@practice.test"]))
+        self.assertIn("\r\nSubject: dry\r\n", o["message"])
+        self.assertTrue(o["message"].endswith("\r\n\r\nhello\r\n"))
+        self.assertEqual(o["size"], len(o["message"].encode()))
 
     def test_2_probe(self):
         objs = self.json_lines(["probe", "--json", "relay", self.server])
