@@ -5,7 +5,7 @@ each producer of JSON is run for real: `run` (a mail with STARTTLS, its
 TLS fields and --dane against a TLSA record on a DNS responder, a
 refused connection, and --mx through a resolver on loopback), `send`
 (one recipient accepted, one refused; --dry-run), `probe`, `replay --diff`,
-`history`, `show`, `export --format json`, `drafts`, `explain` and
+`history` (and its rm and prune), `show`, `export --format json`, `drafts`, `explain` and
 `explain --list`; `probe smuggling` (its variants, and the nulls of the
 variants a refused recipient left untested), `probe tls` (against the
 practice server's STARTTLS, and a refused port) and a `replay --diff`
@@ -270,6 +270,27 @@ class JsonSchemaTest(servers.EhloTestCase):
         self.assertEqual(objs[0]["type"], "draft")
         self.assertEqual(objs[0]["updated"], "2025-12-06T05:46:41.000Z")
         self.assertEqual(objs[0]["to"], ["bob@practice.test"])
+
+    def test_4_history_rm_prune(self):
+        rows = self.json_lines(["history", "--json"])
+        count = self.json_lines(["history", "prune", "--older-than", "1s",
+                                 "--json"])[0]
+        self.assertEqual((count["type"], count["deleted"]),
+                         ("history_prune", False))
+        # Sessions of the last second are not counted.
+        self.assertTrue(0 < count["sessions"] <= len(rows), count)
+        self.assertIsNone(count["vacuum"])
+        self.assertRegex(count["before"], r"\.\d{3}Z$")
+        none = self.json_lines(["history", "prune", "--older-than", "52w",
+                                "--yes", "--json"])[0]
+        self.assertEqual((none["deleted"], none["sessions"]), (True, 0))
+        last = rows[0]["id"]
+        rm = self.json_lines(["history", "rm", str(last), "99999", "--json"],
+                             code=2)[0]
+        self.assertEqual((rm["type"], rm["deleted"], rm["missing"]),
+                         ("history_rm", [last], [99999]))
+        self.assertNotIn(last, [o["id"] for o in
+                                self.json_lines(["history", "--json"])])
 
     def test_explain(self):
         for q in (["550"], ["550", "5.1.1"], ["VRFY"], ["5.7.1"]):
