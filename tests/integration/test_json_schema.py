@@ -154,6 +154,10 @@ class JsonSchemaTest(servers.EhloTestCase):
         self.assertEqual(tls["dane"]["matched"], 0, tls)
         self.assertEqual(tls["dane"]["name"], f"_{self.port}._tcp.localhost")
         self.assertEqual(tls["level"], "verify")
+        # show --json gives the recorded session's TLS as run gave it.
+        last = self.json_lines(["history", "--json", "--limit", "1"])[0]
+        shown = self.json_lines(["show", "--json", str(last["id"])])[0]
+        self.assertEqual(shown["tls"], tls)
 
     def test_2_send(self):
         objs = self.json_lines(
