@@ -297,7 +297,8 @@ class JsonSchemaTest(servers.EhloTestCase):
                                 self.json_lines(["history", "--json"])])
 
     def test_explain(self):
-        for q in (["550"], ["550", "5.1.1"], ["VRFY"], ["5.7.1"]):
+        for q in (["550"], ["550", "5.1.1"], ["VRFY"], ["5.7.1"], ["SIZE"],
+                  ["587"], ["XOAUTH2"], ["greylisting"]):
             objs = self.json_lines(["explain", "--json", *q])
             self.assertEqual(objs[0]["type"], "explanation")
         both = self.json_lines(["explain", "--json", "550", "5.1.1"])[0]
