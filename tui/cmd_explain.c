@@ -72,7 +72,8 @@ join_args(int n, char **args)
 	return s;
 }
 
-/* Every entry, grouped by kind in the knowledge base's order. */
+/* Every entry, grouped by kind in the knowledge base's order (--json:
+ * one explanation_list object whose entries are kind, key, title). */
 static int
 explain_list(int json)
 {
@@ -101,9 +102,11 @@ explain_list(int json)
 		(void)printf("  %-20s %s\n", e->key, e->title);
 	}
 	if (json) {
-		(void)json_dumpf(arr, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
-		(void)putchar('\n');
-		json_decref(arr);
+		/* One object, as every --json output (docs/schema.json). */
+		json_t *top = print_json_object("explanation_list");
+
+		(void)json_object_set_new(top, "entries", arr);
+		print_json_put(top);
 	} else
 		(void)puts("\n(ehlo explain KEY prints one of them)");
 	return EXIT_OK;

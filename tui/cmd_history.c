@@ -78,10 +78,13 @@ file_kib(const char *path)
 	return stat(path, &sb) == 0 ? (long long)(sb.st_size / 1024) : 0;
 }
 
-/* ehlo history rm ID...: every id, then the exit status. */
+/* ehlo history rm ID...: every id, then the exit status (--json: one
+ * history_rm object with the ids deleted and those not found). */
 static int
 history_rm(struct hist *h, const struct cli_opts *o)
 {
+	json_t *j = o->json ? print_json_object("history_rm") : NULL,
+	       *gone = json_array(), *missing = json_array();
 	int64_t id;
 	char *err = NULL;
 	int i, rc = EXIT_OK, r;
@@ -94,17 +97,28 @@ history_rm(struct hist *h, const struct cli_opts *o)
 		if ((r = hist_session_delete(h, id, &err)) == -1) {
 			(void)fprintf(stderr, "ehlo: %s\n", err);
 			free(err);
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			break;
 		}
 		if (r == 1) {
 			(void)fprintf(stderr,
 			    "ehlo: there is no session #%lld (ehlo history "
 			    "lists them)\n",
 			    (long long)id);
+			(void)json_array_append_new(missing, json_integer(id));
 			rc = EXIT_USAGE;
-		} else
+		} else if (j != NULL)
+			(void)json_array_append_new(gone, json_integer(id));
+		else
 			(void)printf("deleted session #%lld\n", (long long)id);
 	}
+	if (j != NULL) {
+		(void)json_object_set(j, "deleted", gone);
+		(void)json_object_set(j, "missing", missing);
+		print_json_put(j);
+	}
+	json_decref(gone);
+	json_decref(missing);
 	return rc;
 }
 
@@ -120,6 +134,24 @@ history_prune(struct hist *h, const struct cli_opts *o, int64_t age)
 		(void)fprintf(stderr, "ehlo: %s\n", err);
 		free(err);
 		return EXIT_USAGE;
+	}
+	if (o->json) {
+		json_t *j = print_json_object("history_prune");
+
+		(void)json_object_set_new(j, "deleted", json_boolean(o->yes));
+		(void)json_object_set_new(
+		    j, "sessions", json_integer(c.sessions));
+		(void)json_object_set_new(j, "events", json_integer(c.events));
+		(void)json_object_set_new(j, "bodies", json_integer(c.bodies));
+		(void)json_object_set_new(
+		    j, "before", print_json_time(c.cutoff));
+		(void)json_object_set_new(j, "vacuum",
+		    c.vacuumed ? json_pack("{s:I, s:I}", "kib_before",
+		                     (json_int_t)before, "kib_after",
+		                     (json_int_t)file_kib(hist_path(h)))
+		               : json_null());
+		print_json_put(j);
+		return EXIT_OK;
 	}
 	histcmd_time(c.cutoff, 0, when, sizeof when);
 	(void)printf("%s %lld session%s (%lld events, %lld message "

@@ -146,9 +146,10 @@ smuggle_json(const struct smtp_probe_result *r)
 		    v, "name", json_string(smtp_smuggle_variants[i].name));
 		(void)json_object_set_new(v, "outcome",
 		    json_string(smtp_smuggle_outcome_name(f->outcome)));
-		(void)json_object_set_new(v, "code", json_integer(f->code));
+		(void)json_object_set_new(v, "code",
+		    f->code > 0 ? json_integer(f->code) : json_null());
 		(void)json_object_set_new(
-		    v, "enhanced", json_string(f->enhanced));
+		    v, "enhanced", print_json_str(f->enhanced));
 		(void)json_array_append_new(a, v);
 	}
 	return a;

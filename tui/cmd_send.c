@@ -722,7 +722,7 @@ snd_run(const struct cli_opts *o, struct smtp_message *msg)
 	}
 	smtp_message_build_free(probe);
 	if (o->dry_run) {
-		status = send_eml_dry_run(msg);
+		status = send_eml_dry_run(msg, o->json);
 		goto out;
 	}
 	loop = loop_new();

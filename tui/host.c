@@ -322,6 +322,25 @@ on_event(const struct smtp_event *ev, void *arg)
 		h->cbs.event(h, ev, h->cbs.arg);
 }
 
+/*
+ * An error in line-mode output: recorded first (and committed), then
+ * "ehlo: MSG" on stderr and, unless json, "*: error: MSG" on stdout,
+ * escaped.  rec may be NULL.
+ */
+static void
+line_error(struct record *rec, int json, const char *msg)
+{
+	char *e = escape_dup(msg, strlen(msg));
+
+	record_error(rec, msg);
+	record_flush(rec); /* what stdout holds goes out now */
+	(void)fflush(stdout);
+	(void)fprintf(stderr, "ehlo: %s\n", e);
+	if (!json)
+		(void)printf("*: error: %s\n", e);
+	free(e);
+}
+
 void
 host_error(struct host *h, int status, const char *fmt, ...)
 {
@@ -332,7 +351,7 @@ host_error(struct host *h, int status, const char *fmt, ...)
 	m = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (h->flags & HOST_PRINT)
-		print_workbench_error(h->rec, h->o->json, m);
+		line_error(h->rec, h->o->json, m);
 	else {
 		record_error(h->rec, m);
 		if (h->cbs.error != NULL)

@@ -17,7 +17,6 @@
 #include "core/buf.h"
 #include "core/escape.h"
 #include "tui/outgate.h"
-#include "tui/record.h"
 
 static double
 secs(uint64_t us)
@@ -153,18 +152,4 @@ print_event(const struct print_opts *po, const struct smtp_event *ev)
 	default:
 		break;
 	}
-}
-
-void
-print_workbench_error(struct record *rec, int json, const char *msg)
-{
-	char *e = escape_dup(msg, strlen(msg));
-
-	record_error(rec, msg);
-	record_flush(rec); /* what stdout holds goes out now */
-	(void)fflush(stdout);
-	(void)fprintf(stderr, "ehlo: %s\n", e);
-	if (!json)
-		(void)printf("*: error: %s\n", e);
-	free(e);
 }

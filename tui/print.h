@@ -22,14 +22,6 @@ struct print_opts {
 /* Prints one event (STAGE and STARTTLS events print nothing). */
 void print_event(const struct print_opts *, const struct smtp_event *);
 
-struct record;
-/*
- * A workbench error in line-mode output: recorded first (and committed),
- * then "ehlo: MSG" on stderr and, unless json, "*: error: MSG" on stdout,
- * escaped.  rec may be NULL.
- */
-void print_workbench_error(struct record *rec, int json, const char *msg);
-
 /* Prints prefix and the escaped text p[0..n) as one line. */
 void print_text(const struct print_opts *, uint64_t t_us, const char *prefix,
     const char *p, size_t n);
@@ -72,6 +64,15 @@ json_t *print_json_cert(const struct smtp_tls_cert *);
  * array of certificates, leaf first).
  */
 json_t *print_json_tls(const struct smtp_tls_info *);
+/*
+ * Adds to o (the TLS details as the history stores them, tui/record.c)
+ * (its "chain" already there) what print_json_tls_stored gives back
+ * beyond version, cipher, certificates and verification: each
+ * certificate's sha256 and spki_sha256, the level (opportunistic),
+ * refused, the handshake's sig_alg and peer_key, resumed and --dane's
+ * records.
+ */
+void print_json_tls_keep(json_t *o, const struct smtp_tls_info *ti);
 /* The same shape from TLS details as the history stored them (older
  * rows included); null when text is NULL or not JSON. */
 json_t *print_json_tls_stored(const char *text);

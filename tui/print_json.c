@@ -204,6 +204,45 @@ print_json_tls(const struct smtp_tls_info *ti)
 	return t;
 }
 
+/* The text as a JSON string, "" when it is NULL or not UTF-8. */
+static json_t *
+keep_str(const char *s)
+{
+	json_t *j = json_string(s != NULL ? s : "");
+
+	return j != NULL ? j : json_string("");
+}
+
+void
+print_json_tls_keep(json_t *o, const struct smtp_tls_info *ti)
+{
+	json_t *d, *c;
+	size_t i;
+
+	for (i = 0; i < ti->nchain; i++)
+		if ((c = json_array_get(json_object_get(o, "chain"), i)) !=
+		    NULL) {
+			(void)json_object_set_new(
+			    c, "sha256", keep_str(ti->chain[i].sha256));
+			(void)json_object_set_new(c, "spki_sha256",
+			    keep_str(ti->chain[i].spki_sha256));
+		}
+	(void)json_object_set_new(
+	    o, "opportunistic", json_boolean(ti->opportunistic));
+	(void)json_object_set_new(o, "refused", json_boolean(ti->refused));
+	(void)json_object_set_new(o, "sig_alg", keep_str(ti->sig_alg));
+	(void)json_object_set_new(o, "peer_key", keep_str(ti->peer_key));
+	(void)json_object_set_new(o, "resumed", json_boolean(ti->resumed));
+	if (ti->dane_name == NULL)
+		return;
+	d = json_array();
+	for (i = 0; i < ti->ndane; i++)
+		(void)json_array_append_new(d, keep_str(ti->dane[i]));
+	(void)json_object_set_new(o, "dane",
+	    json_pack("{s:o, s:o, s:i}", "name", keep_str(ti->dane_name),
+	        "records", d, "matched", ti->dane_match));
+}
+
 static const char *
 jstr(const json_t *o, const char *key)
 {
@@ -216,9 +255,10 @@ json_t *
 print_json_tls_stored(const char *text)
 {
 	json_t *j = text != NULL ? json_loads(text, 0, NULL) : NULL, *chain, *c,
-	       *out;
+	       *out, *dane, *recs;
 	struct smtp_tls_info ti;
 	struct smtp_tls_cert *certs;
+	char **dane_lines = NULL;
 	size_t i, n;
 
 	if (j == NULL || !json_is_object(j)) {
@@ -238,6 +278,31 @@ print_json_tls_stored(const char *text)
 	ti.verify_skipped = json_is_true(json_object_get(j, "verify_skipped"));
 	ti.verify_error = (char *)jstr(j, "verify_error");
 	ti.ocsp = (char *)jstr(j, "ocsp_detail");
+	/* Recorded since the TLS levels, the handshake and --dane (older
+	 * rows: false, null). */
+	ti.opportunistic = json_is_true(json_object_get(j, "opportunistic"));
+	ti.refused = json_is_true(json_object_get(j, "refused"));
+	ti.sig_alg = (char *)jstr(j, "sig_alg");
+	ti.peer_key = (char *)jstr(j, "peer_key");
+	ti.resumed = json_is_true(json_object_get(j, "resumed"));
+	if ((dane = json_object_get(j, "dane")) != NULL &&
+	    json_is_object(dane)) {
+		recs = json_object_get(dane, "records");
+		ti.dane_name = (char *)jstr(dane, "name");
+		ti.ndane = json_array_size(recs);
+		dane_lines =
+		    calloc(ti.ndane > 0 ? ti.ndane : 1, sizeof *dane_lines);
+		for (i = 0; dane_lines != NULL && i < ti.ndane; i++) {
+			const char *l =
+			    json_string_value(json_array_get(recs, i));
+
+			dane_lines[i] = (char *)(l != NULL ? l : "");
+		}
+		ti.dane = dane_lines;
+		ti.ndane = dane_lines != NULL ? ti.ndane : 0;
+		ti.dane_match =
+		    (int)json_integer_value(json_object_get(dane, "matched"));
+	}
 	chain = json_object_get(j, "chain");
 	n = json_array_size(chain);
 	certs = calloc(n > 0 ? n : 1, sizeof *certs);
@@ -254,6 +319,8 @@ print_json_tls_stored(const char *text)
 		certs[i].key_bits =
 		    (int)json_integer_value(json_object_get(c, "key_bits"));
 		certs[i].sig_alg = (char *)jstr(c, "sig_alg");
+		certs[i].sha256 = (char *)jstr(c, "sha256");
+		certs[i].spki_sha256 = (char *)jstr(c, "spki_sha256");
 	}
 	ti.chain = certs;
 	ti.nchain = certs != NULL ? n : 0;
@@ -262,6 +329,7 @@ print_json_tls_stored(const char *text)
 	(void)json_object_set_new(out, "ocsp",
 	    json_string(*jstr(j, "ocsp") != '\0' ? jstr(j, "ocsp") : "none"));
 	free(certs);
+	free(dane_lines);
 	json_decref(j);
 	return out;
 }

@@ -16,41 +16,65 @@
 #include "protocol/tlscheck.h"
 #include "protocol/transport.h"
 #include "tui/cli.h"
+#include "tui/print.h"
 
+/*
+ * The probe's object (docs/schema.json's probe, as the other probes
+ * print it) with the survey's offers, order and key; s is NULL when the
+ * survey failed (err says why).
+ */
 static void
-print_json(
-    const char *server, const struct smtp_tls_survey *s, int nweak, int status)
+print_json(const char *server, const struct smtp_tls_survey *s, int nweak,
+    int status, const char *err)
 {
-	json_t *o = json_object(), *items = json_array(), *it;
+	json_t *o = print_json_object("probe"), *items = json_array(),
+	       *ev = json_array(), *it;
+	char line[160];
 	size_t i;
 
-	for (i = 0; i < s->nitems; i++) {
+	for (i = 0; s != NULL && i < s->nitems; i++) {
 		it = json_pack("{s:s, s:s, s:b}", "name", s->items[i].name,
 		    "kind",
 		    s->items[i].kind == 0        ? "version"
 		        : s->items[i].kind == 13 ? "tls1.3-suite"
 		                                 : "cipher",
 		    "accepted", s->items[i].accepted);
-		if (s->items[i].weak != NULL)
-			(void)json_object_set_new(
-			    it, "weak", json_string(s->items[i].weak));
+		(void)json_object_set_new(
+		    it, "weak", print_json_str(s->items[i].weak));
 		(void)json_array_append_new(items, it);
+		if (s->items[i].accepted && s->items[i].weak != NULL) {
+			(void)snprintf(line, sizeof line, "%s: %s",
+			    s->items[i].name, s->items[i].weak);
+			(void)json_array_append_new(ev, json_string(line));
+		}
 	}
-	(void)json_object_set_new(o, "type", json_string("probe"));
 	(void)json_object_set_new(o, "probe", json_string("tls"));
-	(void)json_object_set_new(o, "server", json_string(server));
+	(void)json_object_set_new(o, "server", print_json_str(server));
+	(void)json_object_set_new(o, "verdict",
+	    json_string(s == NULL ? "failed"
+	            : nweak > 0   ? "PROBLEM"
+	                          : "good"));
+	if (s == NULL)
+		(void)json_object_set_new(o, "summary", print_json_str(err));
+	else {
+		(void)snprintf(line, sizeof line, "%d weak choice%s", nweak,
+		    nweak == 1 ? "" : "s");
+		(void)json_object_set_new(o, "summary", json_string(line));
+	}
+	(void)json_object_set_new(o, "evidence", ev);
+	(void)json_object_set_new(o, "meaning", json_null());
 	(void)json_object_set_new(o, "offers", items);
 	(void)json_object_set_new(o, "server_order",
-	    s->server_order < 0 ? json_null() : json_boolean(s->server_order));
-	if (s->have_cert)
-		(void)json_object_set_new(o, "key",
-		    json_pack("{s:s, s:i, s:i}", "type", s->key_type, "bits",
-		        s->key_bits, "days_left", (int)s->days_left));
+	    s == NULL || s->server_order < 0 ? json_null()
+	                                     : json_boolean(s->server_order));
+	(void)json_object_set_new(o, "key",
+	    s != NULL && s->have_cert
+	        ? json_pack("{s:s, s:i, s:i}", "type", s->key_type, "bits",
+	              s->key_bits, "days_left", (int)s->days_left)
+	        : json_null());
 	(void)json_object_set_new(o, "weak", json_integer(nweak));
 	(void)json_object_set_new(o, "exit", json_integer(status));
-	(void)json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
-	(void)fputc('\n', stdout);
-	json_decref(o);
+	print_json_put(o);
 }
 
 /* How many of the key's and certificate's weaknesses apply. */
@@ -77,7 +101,7 @@ weak_count(const struct smtp_tls_survey *s)
 }
 
 static void
-print_text(const struct smtp_tls_survey *s)
+survey_text(const struct smtp_tls_survey *s)
 {
 	static const char *const heads[] = {
 	    "versions", "TLS 1.3 suites", "TLS 1.2 and older ciphers"};
@@ -152,18 +176,20 @@ probe_tls(const struct cli_opts *o, const char *server)
 		    server);
 	if (smtp_tls_survey_run(&so, &s, &err) == -1) {
 		(void)fprintf(stderr, "ehlo: probe tls: %s\n", err);
-		if (!o->json)
-			(void)printf("\nverdict: failed - %s\n", err);
-		free(err);
 		status = EXIT_NETWORK;
 		nweak = 0;
+		if (o->json)
+			print_json(server, NULL, nweak, status, err);
+		else
+			(void)printf("\nverdict: failed - %s\n", err);
+		free(err);
 	} else {
 		nweak = weak_count(&s);
 		if (!o->json)
-			print_text(&s);
+			survey_text(&s);
 		status = nweak > 0 ? EXIT_REPLY : EXIT_OK;
 		if (o->json)
-			print_json(server, &s, nweak, status);
+			print_json(server, &s, nweak, status, NULL);
 		else
 			(void)printf("\nverdict: %s - %d weak choice%s\n",
 			    nweak > 0 ? "PROBLEM" : "good", nweak,

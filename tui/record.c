@@ -63,6 +63,7 @@
 #include "protocol/digest.h"
 #include "protocol/tlscheck.h"
 #include "tui/outgate.h"
+#include "tui/print.h"
 #include "tui/record_body.h"
 
 /* A row waiting in the queue; its text is at off in qtext. */
@@ -632,6 +633,7 @@ record_tls(struct record *r)
 		(void)json_array_append_new(chain, c);
 	}
 	(void)json_object_set_new(o, "chain", chain);
+	print_json_tls_keep(o, ti);
 	record_cafile(r, o);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);

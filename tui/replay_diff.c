@@ -298,7 +298,8 @@ caps_compare(const char *a, const char *b, json_t *rm, json_t *add, json_t *chg)
 			q = cap_find(pass == 0 ? b : a, p, kw, &qn);
 			if (q == NULL) {
 				(void)json_array_append_new(
-				    pass == 0 ? rm : add, json_stringn(p, n));
+				    pass == 0 ? rm : add,
+				    print_json_text(p, n));
 				count++;
 			} else if (pass == 0 &&
 			    (qn != n || strncasecmp(p, q, n) != 0)) {
@@ -307,7 +308,7 @@ caps_compare(const char *a, const char *b, json_t *rm, json_t *add, json_t *chg)
 				    qn > kw ? q + kw + 1 : "");
 
 				(void)json_array_append_new(
-				    chg, json_string(c));
+				    chg, print_json_text(c, strlen(c)));
 				free(c);
 				count++;
 			}

@@ -23,9 +23,10 @@ int send_eml_message(
 /*
  * --dry-run: prints the envelope (MAIL FROM, one RCPT TO per recipient)
  * and the message exactly as it would go into DATA before dot-stuffing
- * (for a server offering 8BITMIME and SMTPUTF8), connecting to nothing.
- * Returns the exit status.
+ * (for a server offering 8BITMIME and SMTPUTF8), connecting to nothing;
+ * with json, one dry_run object (docs/schema.json) instead.  Returns the
+ * exit status.
  */
-int send_eml_dry_run(const struct smtp_message *msg);
+int send_eml_dry_run(const struct smtp_message *msg, int json);
 
 #endif

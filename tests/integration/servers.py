@@ -124,14 +124,15 @@ def main():
 # The practice server
 
 
-def start_practice(env, stdout=subprocess.DEVNULL):
+def start_practice(env, stdout=subprocess.DEVNULL, extra=()):
     """Starts `ehlo practice` on a free loopback port (three tries) with
-    env; returns (process, port).  The caller kills it."""
+    env and the options in extra; returns (process, port).  The caller
+    kills it."""
     for _ in range(3):
         port = free_port()
         proc = subprocess.Popen(
-            [ehlo_bin(), "practice", "--listen", f"127.0.0.1:{port}"],
-            stdout=stdout, stderr=stdout, env=env,
+            [ehlo_bin(), "practice", "--listen", f"127.0.0.1:{port}",
+             *extra], stdout=stdout, stderr=stdout, env=env,
             preexec_fn=_die_with_parent)
         try:
             wait_ready("127.0.0.1", port, alive=lambda: proc.poll() is None)

@@ -144,7 +144,7 @@ class ExplainListTest(servers.EhloTestCase):
     def test_every_listed_entry_explains(self):
         r = self.ehlo(["explain", "--list", "--json"])
         self.assertExit(r, 0)
-        entries = json.loads(r.stdout)
+        entries = json.loads(r.stdout)["entries"]
         kinds = {e["kind"] for e in entries}
         for kind in ("reply", "enhanced", "verb", "extension", "port",
                      "mechanism", "concept"):

@@ -26,6 +26,7 @@ FILES = [
     "share/man/man1/ehlo.1",
     "share/man/man5/ehlo.conf.5",
     "share/man/man5/ehlo-themes.5",
+    "share/man/man5/ehlo-lessons.5",
     "share/bash-completion/completions/ehlo",
     "share/zsh/vendor-completions/_ehlo",
     "share/fish/vendor_completions.d/ehlo.fish",
@@ -45,6 +46,9 @@ class InstallTest(servers.EhloTestCase):
         cls.themes = sorted(os.path.basename(p) for p in
                             glob.glob(os.path.join(SRC, "themes",
                                                    "*.theme")))
+        cls.lessons = sorted(os.path.basename(p) for p in glob.glob(
+            os.path.join(SRC, "protocol", "knowledge", "lessons",
+                         "*.lesson")))
 
     def install(self, prefix):
         tmp = tempfile.mkdtemp(prefix="ehlo-install-")
@@ -56,7 +60,10 @@ class InstallTest(servers.EhloTestCase):
         return tmp
 
     def check_tree(self, root):
-        for rel in FILES + [f"share/ehlo/themes/{t}" for t in self.themes]:
+        lessons = [f"share/ehlo/lessons/{x}" for x in self.lessons]
+        self.assertGreater(len(lessons), 20)
+        for rel in (FILES + [f"share/ehlo/themes/{t}" for t in self.themes]
+                    + lessons):
             self.assertTrue(os.path.isfile(os.path.join(root, rel)),
                             f"{rel} was not installed under {root}")
         ehlo = os.path.join(root, "bin", "ehlo")
@@ -65,6 +72,11 @@ class InstallTest(servers.EhloTestCase):
                            text=True, timeout=30)
         self.assertEqual(r.returncode, 0)
         self.assertRegex(r.stdout, r"^ehlo \d+\.\d+\.\d+ ")
+        # The installed lesson files are valid examples (ehlo-lessons(5)).
+        r = subprocess.run([ehlo, "lesson", "--check",
+                            *(os.path.join(root, x) for x in lessons)],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         with open(os.path.join(root, "share/doc/ehlo/LICENSE")) as f:
             self.assertIn("the ehlo authors", f.read())
 

@@ -1,16 +1,23 @@
 """Every --json output against docs/schema.json (issue 17, item 7).
 
 One practice server (`ehlo practice`) on loopback for the whole file;
-each producer of JSON is run for real: `run` (a mail with STARTTLS, a
+each producer of JSON is run for real: `run` (a mail with STARTTLS, its
+TLS fields and --dane against a TLSA record on a DNS responder, a
 refused connection, and --mx through a resolver on loopback), `send`
-(one recipient accepted, one refused), `probe`, `replay --diff`,
-`history`, `show`, `export --format json`, `drafts` and `explain`.  Every line must be one JSON object that the
+(one recipient accepted, one refused; --dry-run), `probe`, `replay --diff`,
+`history` (and its rm and prune), `show`, `export --format json`, `drafts`, `explain` and
+`explain --list`; `probe smuggling` (its variants, and the nulls of the
+variants a refused recipient left untested), `probe tls` (against the
+practice server's STARTTLS, and a refused port) and a `replay --diff`
+against a practice server that requires AUTH (differences with their
+kind).  Every line must be one JSON object that the
 schema (JSON Schema 2020-12) accepts: "schema": 1, the shape of its
 type, RFC 3339 UTC times with milliseconds, null (never "") for what is
 absent.  The schema itself is checked to refuse the old shapes (an
 epoch number for "started", "" for an absent value, no "schema").
 """
 
+import base64
 import json
 import os
 import sqlite3
@@ -94,6 +101,11 @@ class JsonSchemaTest(servers.EhloTestCase):
         self.assertIn("IP:127.0.0.1", cert["san"])
         self.assertEqual(cert["key"]["type"], "EC")
         self.assertRegex(cert["not_after"], r"Z$")
+        self.assertRegex(cert["sha256"], r"^([0-9A-F]{2}:){31}[0-9A-F]{2}$")
+        self.assertEqual(len(base64.b64decode(cert["spki_sha256"])), 32)
+        self.assertEqual((tls["level"], tls["refused"], tls["resumed"],
+                          tls["dane"]), ("insecure", False, False, None))
+        self.assertEqual(tls["peer_key"], "EC 256")
         replies = [o for o in objs if o["type"] == "reply"]
         self.assertIn(354, [o["code"] for o in replies])
         self.assertIsNone(replies[0]["dir"])
@@ -124,6 +136,29 @@ class JsonSchemaTest(servers.EhloTestCase):
                             for o in objs), objs)
         self.assertEqual(objs[-1]["type"], "summary")
 
+    def test_1_run_dane(self):
+        # The practice server's key as a TLSA record (3 1 1) on a DNS
+        # responder on loopback: --dane's object in the summary's TLS.
+        first = self.json_lines(["run", "--json", "--insecure",
+                                 self.server], "EHLO me\n/starttls\n")
+        spki = first[-1]["tls"]["chain"][0]["spki_sha256"]
+        dns = dnsserver.DnsServer({
+            "localhost": [("A", "127.0.0.1")],
+            f"_{self.port}._tcp.localhost": [
+                ("TLSA", 3, 1, 1, base64.b64decode(spki).hex())]})
+        self.addCleanup(dns.stop)
+        objs = self.json_lines(["run", "--json", "--starttls", "--dane",
+                                "--dns", f"127.0.0.1:{dns.port}",
+                                f"localhost:{self.port}"], "EHLO me\n")
+        tls = objs[-1]["tls"]
+        self.assertEqual(tls["dane"]["matched"], 0, tls)
+        self.assertEqual(tls["dane"]["name"], f"_{self.port}._tcp.localhost")
+        self.assertEqual(tls["level"], "verify")
+        # show --json gives the recorded session's TLS as run gave it.
+        last = self.json_lines(["history", "--json", "--limit", "1"])[0]
+        shown = self.json_lines(["show", "--json", str(last["id"])])[0]
+        self.assertEqual(shown["tls"], tls)
+
     def test_2_send(self):
         objs = self.json_lines(
             ["send", "--json", "--insecure", "--partial", self.server, "--from",
@@ -135,10 +170,55 @@ class JsonSchemaTest(servers.EhloTestCase):
         self.assertEqual(s["accepted"], ["bob@practice.test"])
         self.assertEqual(s["refused"][0]["rcpt"], "ghost@practice.test")
 
+    def test_2_send_dry_run(self):
+        objs = self.json_lines(
+            ["send", "--json", "--dry-run", "--from", "alice@practice.test",
+             "--to", "bob@practice.test", "--subject", "dry", "--body",
+             "-"], "hello\n")
+        o = objs[0]
+        self.assertEqual((o["type"], o["from"], o["to"]),
+                         ("dry_run", "alice@practice.test",
+                          ["bob@practice.test"]))
+        self.assertIn("\r\nSubject: dry\r\n", o["message"])
+        self.assertTrue(o["message"].endswith("\r\n\r\nhello\r\n"))
+        self.assertEqual(o["size"], len(o["message"].encode()))
+
     def test_2_probe(self):
         objs = self.json_lines(["probe", "--json", "relay", self.server])
         self.assertEqual([o["type"] for o in objs], ["probe"])
         self.assertEqual(objs[0]["verdict"], "good")
+
+    def test_2_probe_smuggling(self):
+        args = ["probe", "--json", "--insecure", "smuggling", self.server]
+        objs = self.json_lines(args + ["--to", "bob@practice.test"])
+        variants = objs[0]["variants"]
+        self.assertEqual(len(variants), 7)
+        self.assertEqual({(v["outcome"], v["code"], v["enhanced"])
+                          for v in variants}, {("content", 250, "2.0.0")})
+        # A refused recipient: the first variant was not reached, the
+        # others not tested, with no reply (null, not 0 or "").
+        objs = self.json_lines(args + ["--to", "ghost@practice.test"])
+        self.assertEqual(objs[0]["verdict"], "inconclusive")
+        first, second = objs[0]["variants"][:2]
+        self.assertEqual((first["outcome"], first["code"]),
+                         ("not reached", 550))
+        self.assertEqual((second["outcome"], second["code"],
+                          second["enhanced"]), ("not tested", None, None))
+
+    def test_2_probe_tls(self):
+        objs = self.json_lines(["probe", "--json", "tls", self.server])
+        o = objs[0]
+        self.assertEqual((o["type"], o["probe"], o["verdict"]),
+                         ("probe", "tls", "good"))
+        accepted = {x["name"] for x in o["offers"] if x["accepted"]}
+        self.assertIn("1.3", accepted)
+        self.assertEqual(o["key"]["type"], "EC")
+        # A server that cannot be reached: one failed probe object too.
+        objs = self.json_lines(
+            ["probe", "--json", "tls", f"127.0.0.1:{servers.free_port()}"],
+            code=3)
+        self.assertEqual((objs[0]["verdict"], objs[0]["offers"],
+                          objs[0]["key"]), ("failed", [], None))
 
     def test_3_history_show_export(self):
         rows = self.json_lines(["history", "--json"])
@@ -164,6 +244,25 @@ class JsonSchemaTest(servers.EhloTestCase):
         self.assertIn("summary", types)
         self.assertEqual(types[-1], "diff")
 
+    def test_3_replay_changed(self):
+        # The same session replayed where MAIL needs AUTH first: the
+        # replies differ, each difference with its kind.
+        proc, port = servers.start_practice(
+            dict(os.environ, XDG_DATA_HOME=os.path.join(self.home.name,
+                                                        "q")),
+            extra=["--require-auth"])
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+        objs = self.json_lines(["replay", "--json", "--diff", "--exact",
+                                "1", f"127.0.0.1:{port}", "--insecure"],
+                               code=1)
+        diff = objs[-1]
+        self.assertEqual((diff["type"], diff["exact"]), ("diff", True))
+        mail = [d for d in diff["differences"]
+                if d["command"].startswith("MAIL")]
+        self.assertEqual(mail[0]["kind"], "behaviour", diff)
+        self.assertEqual(mail[0]["replay"]["code"], 530)
+
     def test_3_drafts(self):
         with sqlite3.connect(self.db) as c:
             c.execute("INSERT INTO drafts (created, updated, env_from, "
@@ -176,12 +275,42 @@ class JsonSchemaTest(servers.EhloTestCase):
         self.assertEqual(objs[0]["updated"], "2025-12-06T05:46:41.000Z")
         self.assertEqual(objs[0]["to"], ["bob@practice.test"])
 
+    def test_4_history_rm_prune(self):
+        rows = self.json_lines(["history", "--json"])
+        count = self.json_lines(["history", "prune", "--older-than", "1s",
+                                 "--json"])[0]
+        self.assertEqual((count["type"], count["deleted"]),
+                         ("history_prune", False))
+        # Sessions of the last second are not counted.
+        self.assertTrue(0 < count["sessions"] <= len(rows), count)
+        self.assertIsNone(count["vacuum"])
+        self.assertRegex(count["before"], r"\.\d{3}Z$")
+        none = self.json_lines(["history", "prune", "--older-than", "52w",
+                                "--yes", "--json"])[0]
+        self.assertEqual((none["deleted"], none["sessions"]), (True, 0))
+        last = rows[0]["id"]
+        rm = self.json_lines(["history", "rm", str(last), "99999", "--json"],
+                             code=2)[0]
+        self.assertEqual((rm["type"], rm["deleted"], rm["missing"]),
+                         ("history_rm", [last], [99999]))
+        self.assertNotIn(last, [o["id"] for o in
+                                self.json_lines(["history", "--json"])])
+
     def test_explain(self):
-        for q in (["550"], ["550", "5.1.1"], ["VRFY"], ["5.7.1"]):
+        for q in (["550"], ["550", "5.1.1"], ["VRFY"], ["5.7.1"], ["SIZE"],
+                  ["587"], ["XOAUTH2"], ["greylisting"]):
             objs = self.json_lines(["explain", "--json", *q])
             self.assertEqual(objs[0]["type"], "explanation")
         both = self.json_lines(["explain", "--json", "550", "5.1.1"])[0]
         self.assertEqual(both["enhanced"]["query"], "5.1.1")
+
+    def test_explain_list(self):
+        objs = self.json_lines(["explain", "--list", "--json"])
+        self.assertEqual(len(objs), 1)
+        self.assertEqual(objs[0]["type"], "explanation_list")
+        self.assertIn({"kind": "reply", "key": "550"},
+                      [{"kind": e["kind"], "key": e["key"]}
+                       for e in objs[0]["entries"]])
 
     def test_schema_refuses_old_shapes(self):
         rows = self.json_lines(["history", "--json"])

@@ -125,6 +125,32 @@ class ManPageTest(servers.EhloTestCase):
         for name in self.ehlo(["complete", "themes"]).stdout.split():
             self.assertIn(name, themes)
 
+    def test_lessons_page(self):
+        # ehlo-lessons(5) describes every field, server rule, stage and
+        # named check the lesson parser knows (its tables).
+        page = render("ehlo-lessons.5")
+        parser = source("protocol/knowledge/lesson_file.c")
+        fields = re.findall(r'strcmp\(name, "([a-z]+)"\)', parser)
+        self.assertGreater(len(fields), 8)
+        for f in fields:
+            self.assertRegex(page, rf"(?m)^ {{7}}{f}:",
+                             f"ehlo-lessons(5) does not describe {f}:")
+        stages = re.findall(r'\{"([a-z]+)", SMTP_STAGE_',
+                            table(parser, "lf_stages[]"))
+        named = re.findall(r'\{"([a-z-]+)", LESSON_CHECK_',
+                           table(parser, "lf_named[]"))
+        rules = re.findall(r'strcmp\(w, "([a-z-]+)"\)', parser)
+        self.assertIn("bare-lf", named)
+        self.assertAllIn(stages, section(page, "CHECKS"), "its CHECKS")
+        for word in named:
+            self.assertRegex(section(page, "CHECKS"), rf"(?m)^ {{7}}{word}\b",
+                             f"ehlo-lessons(5) does not describe {word}")
+        for word in rules:
+            self.assertRegex(page, rf"(?m)^ +{word}\b",
+                             f"ehlo-lessons(5) does not describe {word}")
+        self.assertIn("ehlo-lessons(5)", section(self.page, "SEE ALSO"))
+        self.assertNotIn("docs/lessons.md", self.page)
+
 
 if __name__ == "__main__":
     servers.main()
