@@ -8,6 +8,7 @@
  */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "core/xmalloc.h"
@@ -103,6 +104,7 @@ hist_session_delete(struct hist *h, int64_t id, char **errstr)
 {
 	struct hist_prune_count c;
 
+	memset(&c, 0, sizeof c);
 	if (count_where(h, "id = ?1", id, &c, errstr) == -1)
 		return -1;
 	if (c.sessions == 0)

@@ -42,7 +42,7 @@
 
 #define V(name, bytes, lf)                                                     \
 	{                                                                      \
-		name, bytes, sizeof bytes - 1, lf                              \
+		name, bytes, sizeof(bytes) - 1, lf                             \
 	}
 const struct smtp_smuggle_variant smtp_smuggle_variants[] = {
     V("<LF>.<LF>", "\n.\n", 1),

@@ -25,6 +25,7 @@
  * end of mail data), 4.5.2 (transparency); RFC 3030 (BDAT).
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/xmalloc.h"
@@ -181,9 +182,10 @@ smtp_session_send_raw(
 		                  "the server to read it");
 		return -1;
 	}
-	text = xmalloc(n + 6);
-	memcpy(text, "[raw] ", 6);
+	text = xmalloc(n + 7);
+	(void)snprintf(text, 7, "[raw] ");
 	memcpy(text + 6, p, n);
+	text[n + 6] = '\0';
 	session_emit_sent(s, text, n + 6, SMTP_SENT_RAW, SIZE_MAX);
 	free(text);
 	track(s, p, n, &lost, &odd);

@@ -41,6 +41,8 @@ acc_inherit(struct config_account *to, const struct config_account *from)
 {
 	size_t i;
 
+	if (from == NULL)
+		return;
 	for (i = 0; i < from->n; i++)
 		acc_add(to, &from->v[i]);
 }

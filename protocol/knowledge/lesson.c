@@ -372,7 +372,9 @@ lesson_register(struct lesson *l)
 			lessons[i] = l;
 			return;
 		}
-	lessons = xreallocarray(lessons, nlessons + 1, sizeof *lessons);
+	/* An array of pointers to lessons, not of lessons. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
+	lessons = xreallocarray(lessons, nlessons + 1, sizeof(struct lesson *));
 	lessons[nlessons++] = l;
 }
 

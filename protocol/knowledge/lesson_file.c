@@ -307,12 +307,15 @@ lf_name_ok(const char *s)
 static void
 lf_server(struct lf *f, const char *v)
 {
-	struct lesson_server *sv = &f->l->server;
+	struct lesson_server *sv;
 	const char *p = v;
 	char *w, *num, *end;
 	unsigned *dst;
 	long ms;
 
+	if (f->l == NULL)
+		return;
+	sv = &f->l->server;
 	while ((w = lf_word(&p)) != NULL) {
 		dst = NULL;
 		if (strcmp(w, "require-tls") == 0)
