@@ -470,13 +470,14 @@ lesson_parse(const char *file, const char *text, size_t len, char **errstr)
 		f.line++;
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
-		line = xstrndup(p, n);
-		p = nl != NULL ? nl + 1 : end;
+		/* The raw bytes: a NUL would end the copy below early. */
 		for (i = 0; i < n; i++)
-			if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
+			if ((unsigned char)p[i] < 0x20 && p[i] != '\t')
 				lf_error(&f,
 				    "a control character (byte 0x%02x)",
-				    (unsigned char)line[i]);
+				    (unsigned char)p[i]);
+		line = xstrndup(p, n);
+		p = nl != NULL ? nl + 1 : end;
 		if (f.err != NULL || n == 0 || line[0] == '#') {
 			if (n == 0) {
 				cur = NULL;
