@@ -46,11 +46,7 @@ complete_history(const struct cli_opts *o)
 	hist_close(h);
 }
 
-/*
- * The account names of the configuration file.  The configuration
- * module (issue 17, item 4) is not part of this tree yet: until it is,
- * there are no accounts and this prints nothing.
- */
+/* The account names of the default configuration file, in file order. */
 static void
 complete_accounts(void)
 {

@@ -22,17 +22,13 @@
 int
 histcmd_retention(struct hist *h, const struct cli_opts *o, char **errstr)
 {
-	struct hist_prune_count count;
 	int64_t age;
 
 	*errstr = NULL;
 	if (o->retention == NULL || hist_is_readonly(h) ||
 	    (age = cli_parse_age(o->retention)) < 0)
 		return 0;
-	memset(&count, 0, sizeof count);
-	if (hist_prune(h, age, 0, &count, errstr) == -1)
-		return -1;
-	return 0;
+	return hist_prune(h, age, 0, NULL, errstr) == -1 ? -1 : 0;
 }
 
 struct hist *
