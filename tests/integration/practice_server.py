@@ -42,6 +42,17 @@ class PracticeServer:
         cls.proc.kill()
         cls.proc.wait()
 
+    def ehlo(self, args, script_text="", **kwargs):
+        """EhloTestCase.ehlo; a run that hangs adds the server's log."""
+        try:
+            return super().ehlo(args, script_text, **kwargs)
+        except AssertionError as e:
+            self.log.flush()
+            with open(self.log_path, "rb") as f:
+                tail = f.read()[-6000:].decode("utf-8", "replace")
+            raise AssertionError(f"{e}\n--- practice server log ---\n"
+                                 f"{tail}") from None
+
     @classmethod
     def inbox(cls, user):
         return sorted(glob.glob(os.path.join(cls.data, "inbox", user,

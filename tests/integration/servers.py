@@ -329,8 +329,14 @@ def _watch(proc, timeout, outputs):
                  for f in outputs):
             problem = f"wrote more than {OUTPUT_LIMIT} bytes of output"
         if problem:
-            proc.kill()
-            proc.wait()
+            # SIGTERM first: ehlo records the session and flushes what
+            # it printed, so the message shows where it was waiting.
+            proc.terminate()
+            try:
+                proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
             break
         time.sleep(0.01)
     return problem
