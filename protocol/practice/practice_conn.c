@@ -182,9 +182,12 @@ pc_pump(struct pconn *c)
 {
 	int i, r;
 
-	for (i = 0; i < PC_READS_PER_WAKE ||
-	     (c->ssl != NULL && SSL_pending(c->ssl) > 0);
-	     i++) {
+	/*
+	 * Every read is followed by pc_process: input left unprocessed
+	 * when the loop ends would wait for a poll() event that may never
+	 * come (the client has sent all and waits for the reply).
+	 */
+	for (i = 0;; i++) {
 		size_t had = buf_used(&c->in);
 
 		pc_process(c);
@@ -192,6 +195,11 @@ pc_pump(struct pconn *c)
 		if (buf_used(&c->in) < had)
 			c->progress_us = loop_now_us();
 		if (!pc_can_read(c))
+			break;
+		/* Fair to other clients; poll() reports what the socket
+		 * still holds, but not what TLS has already decrypted. */
+		if (i >= PC_READS_PER_WAKE &&
+		    (c->ssl == NULL || SSL_pending(c->ssl) == 0))
 			break;
 		r = pc_read(c);
 		if (r == 0)

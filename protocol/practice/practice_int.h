@@ -65,8 +65,11 @@ struct loop;
 /* Descriptors kept free beside the connections (listener, files, TLS). */
 #define PC_FD_RESERVE 64
 #define PC_GREY_MAX 256
-/* Reads per wake-up, so a flood on one connection cannot starve others. */
+/* Reads per wake-up, so a flood on one connection cannot starve others
+ * (a test builds practice_conn.c with 1: tests/CMakeLists.txt). */
+#ifndef PC_READS_PER_WAKE
 #define PC_READS_PER_WAKE 32
+#endif
 #define PC_ARG_MAX 200
 
 #define PC_DEF_GREYLIST_MS 5000u
