@@ -345,10 +345,17 @@ loop_run_once(struct loop *l, int max_ms)
 	rc = poll(pfd, (nfds_t)n, timeout);
 	if (rc == -1 && errno != EINTR)
 		return -1;
+	/*
+	 * pfd[i] is fds[i] of this turn: slots are only appended until the
+	 * next turn compacts them, so a descriptor deleted by an earlier
+	 * callback (dead) is skipped even when its number was reused by a
+	 * new slot meanwhile; that slot's events come next turn.
+	 */
 	for (i = 0; rc > 0 && i < n; i++) {
 		if (pfd[i].revents == 0)
 			continue;
-		if ((f = find_fd(l, pfd[i].fd)) == NULL)
+		f = &l->fds[i];
+		if (f->dead || f->fd != pfd[i].fd)
 			continue;
 		ev = 0;
 		if (pfd[i].revents & POLLIN)

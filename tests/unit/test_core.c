@@ -506,6 +506,79 @@ test_loop_fd(void **state)
 	(void)close(p[1]);
 }
 
+/*
+ * A descriptor closed by an earlier callback of the same turn, its number
+ * reused at once for a new descriptor: the old one's events must not reach
+ * the new one's callback (the new pipe is empty; a read would block).
+ */
+struct reuse {
+	struct loop *l;
+	int old_r, old_w, new_r, new_w;
+	int first_calls, new_calls;
+};
+
+static void
+reuse_new_cb(int fd, int events, void *arg)
+{
+	struct reuse *u = arg;
+
+	(void)fd;
+	(void)events;
+	u->new_calls++;
+}
+
+static void
+reuse_first_cb(int fd, int events, void *arg)
+{
+	struct reuse *u = arg;
+	int p[2];
+	char c;
+
+	(void)events;
+	u->first_calls++;
+	(void)!read(fd, &c, 1);
+	loop_fd_del(u->l, u->old_r);
+	(void)close(u->old_r);
+	assert_int_equal(pipe(p), 0);
+	u->new_r = p[0];
+	u->new_w = p[1];
+	loop_fd_add(u->l, u->new_r, LOOP_READ, reuse_new_cb, u);
+}
+
+static void
+test_loop_fd_reused_in_turn(void **state)
+{
+	struct reuse u;
+	int first[2], old[2];
+
+	(void)state;
+	memset(&u, 0, sizeof u);
+	u.l = loop_new();
+	assert_int_equal(pipe(first), 0);
+	assert_int_equal(pipe(old), 0);
+	u.old_r = old[0];
+	u.old_w = old[1];
+	loop_fd_add(u.l, first[0], LOOP_READ, reuse_first_cb, &u);
+	loop_fd_add(u.l, u.old_r, LOOP_READ, reuse_new_cb, &u);
+	assert_int_equal(write(first[1], "a", 1), 1);
+	assert_int_equal(write(u.old_w, "b", 1), 1);
+	assert_int_equal(loop_run_once(u.l, 1000), 0);
+	assert_int_equal(u.first_calls, 1);
+	/* The lowest free number: the one just closed. */
+	assert_int_equal(u.new_r, u.old_r);
+	assert_int_equal(u.new_calls, 0);
+	/* The new descriptor's own events arrive. */
+	assert_int_equal(write(u.new_w, "c", 1), 1);
+	assert_int_equal(loop_run_once(u.l, 1000), 0);
+	assert_int_equal(u.new_calls, 1);
+	loop_free(u.l);
+	(void)close(first[0]);
+	(void)close(first[1]);
+	(void)close(u.old_w);
+	(void)close(u.new_r);
+	(void)close(u.new_w);
+}
+
 static void
 sig_cb(int signo, void *arg)
 {
@@ -662,6 +735,7 @@ main(void)
 	    cmocka_unit_test(test_loop_timers_order),
 	    cmocka_unit_test(test_loop_timers_order_same_turn),
 	    cmocka_unit_test(test_loop_fd),
+	    cmocka_unit_test(test_loop_fd_reused_in_turn),
 	    cmocka_unit_test(test_loop_signal),
 	    cmocka_unit_test(test_loop_nothing_to_wait_for),
 	    cmocka_unit_test(test_loop_before_sleep),
