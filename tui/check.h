@@ -14,6 +14,7 @@
 #include "tui/cli.h"
 
 struct loop;
+struct smtp_tls_info;
 
 enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
 
@@ -31,6 +32,7 @@ struct check_opts {
 	double warn_ms, crit_ms; /* -w/-c (seconds) or --warning/--critical
 	                          * (milliseconds); -1 when not given */
 	int openmetrics; /* --format openmetrics */
+	int json; /* --format json or --json: docs/schema.json's check */
 	int need_cert; /* -D: STARTTLS (or --tls) is required */
 	const char *targets; /* --targets FILE: a fleet (check_fleet.c) */
 	long parallel; /* --parallel N: connections at once (fleet) */
@@ -81,10 +83,16 @@ struct check_result {
 	int have_cert;
 	long cert_days;
 	time_t cert_not_after; /* 0: unknown */
+	/* The connection's TLS details while the run lives; NULL: none. */
+	const struct smtp_tls_info *tls;
 };
 
 /* "SMTP STATE - message | perfdata" (one line) on stdout. */
 void check_print_plugin(const struct check_opts *, const struct check_result *);
+/* The result as one JSON object on a line (docs/schema.json, "check"). */
+void check_print_json(const struct check_result *);
+/* The result in the format co asks for, but OpenMetrics, which gathers. */
+void check_print(const struct check_opts *co, const struct check_result *);
 
 /*
  * OpenMetrics for one check or many: the samples of each metric family

@@ -56,6 +56,8 @@ fleet_emit(
 	f->counts[r->status >= 0 && r->status <= 3 ? r->status : 3]++;
 	if (f->base->openmetrics)
 		check_om_add(&f->om, r);
+	else if (f->base->json)
+		check_print_json(r); /* the object names its server */
 	else if (r->target[0] != '\0' &&
 	    strstr(r->message, r->target) == NULL) {
 		/* Among many lines, each names its target. */
@@ -228,8 +230,17 @@ check_fleet(struct check_opts *base, int argc, char *argv[])
 	f.in =
 	    strcmp(base->targets, "-") == 0 ? stdin : fopen(base->targets, "r");
 	if (f.in == NULL) {
-		(void)printf("SMTP UNKNOWN - --targets: cannot read %s: %s\n",
+		struct check_result r;
+		char *why = xasprintf("--targets: cannot read %s: %s",
 		    base->targets, strerror(errno));
+
+		memset(&r, 0, sizeof r);
+		r.status = CHECK_UNKNOWN;
+		r.target = "";
+		r.message = why;
+		r.total_ms = -1;
+		check_print(base, &r);
+		free(why);
 		return CHECK_UNKNOWN;
 	}
 	f.base_argv = base_args(argc, argv, &f.base_argc);
@@ -272,7 +283,7 @@ check_fleet(struct check_opts *base, int argc, char *argv[])
 			worst = i;
 	if (base->openmetrics)
 		check_om_print(&f.om);
-	else
+	else if (!base->json) /* JSON: an object a target, no summary */
 		fleet_summary(&f, worst, (double)(loop_now_us() - t0) / 1e6);
 	loop_free(loop);
 	free(runs);

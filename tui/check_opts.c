@@ -409,15 +409,23 @@ check_opts_apply(
 		    c->resps.n, c->cmds.n, c->cmds.n == 1 ? "" : "s");
 		return -1;
 	}
+	c->json = o->json;
 	if (o->format != NULL) {
 		if (strcmp(o->format, "openmetrics") == 0)
 			c->openmetrics = 1;
+		else if (strcmp(o->format, "json") == 0)
+			c->json = 1;
 		else if (strcmp(o->format, "plugin") != 0) {
-			*errstr = xasprintf("--format: %s is not plugin or "
-			                    "openmetrics",
+			*errstr = xasprintf("--format: %s is not plugin, "
+			                    "openmetrics or json",
 			    o->format);
 			return -1;
 		}
+	}
+	if (c->json && c->openmetrics) {
+		*errstr =
+		    xstrdup("--json and --format openmetrics: choose one");
+		return -1;
 	}
 	/* The server: SERVER, or -H [-p]. */
 	if (raw->port != NULL) {
@@ -489,12 +497,20 @@ check_opts_parse(int argc, char *argv[], struct check_opts *c, char **errstr)
 	memset(c, 0, sizeof *c);
 	memset(&raw, 0, sizeof raw);
 	c->warn_ms = c->crit_ms = -1;
-	/* Known first, so that even a usage error comes as OpenMetrics. */
-	for (i = 1; i < argc; i++)
+	/* Known first, so that even a usage error comes as asked. */
+	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--format=openmetrics") == 0 ||
 		    (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
 		        strcmp(argv[i + 1], "openmetrics") == 0))
 			c->openmetrics = 1;
+		if (strcmp(argv[i], "--json") == 0 ||
+		    strcmp(argv[i], "--format=json") == 0 ||
+		    (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+		        strcmp(argv[i + 1], "json") == 0))
+			c->json = 1;
+		if (strcmp(argv[i], "--") == 0)
+			break;
+	}
 	rest = xcalloc((size_t)argc + 1, sizeof *rest);
 	rest[0] = argv[0];
 	for (i = 1; i < argc; i++) {
@@ -514,8 +530,8 @@ check_opts_parse(int argc, char *argv[], struct check_opts *c, char **errstr)
 			i += n - 1;
 	}
 	cli_usage_error_to(&cli_err);
-	rc = cli_parse(
-	    nrest, rest, CLI_O_CONN | CLI_O_CHECK | CLI_O_FORMAT, &c->o);
+	rc = cli_parse(nrest, rest,
+	    CLI_O_CONN | CLI_O_CHECK | CLI_O_FORMAT | CLI_O_JSON, &c->o);
 	cli_usage_error_to(NULL);
 	/* cli_parse keeps pointers into argv, never into rest itself. */
 	free(rest);
@@ -611,6 +627,8 @@ const char check_opts_help[] =
     "  -q, --ignore-quit-failure  a failed QUIT is no problem\n"
     "  --insecure, --cafile FILE  certificate verification\n"
     "  --format openmetrics       Prometheus/OpenMetrics text instead\n"
+    "  --format json, --json      one JSON object a target (the schema in\n"
+    "                             docs/schema.json, type check)\n"
     "  --targets FILE [--parallel N]  one target a line (SERVER and its\n"
     "                             own options), N at once (default 20):\n"
     "                             a line each, a summary, the worst state\n"

@@ -4,7 +4,10 @@
  * ...", one line), or the OpenMetrics text exposition a Prometheus
  * textfile collector or a Pushgateway reads (ending in "# EOF").
  *
- * Server text reaches neither unescaped: check_text_add makes control
+ * Or one JSON object a target (--format json, docs/schema.json's
+ * "check"), through tui/print_json.c like every --json output.
+ *
+ * Server text reaches none unescaped: check_text_add makes control
  * characters visible and replaces the characters that carry meaning in
  * a plugin line ('|' starts perfdata, ';' and '=' shape it), so a
  * greeting cannot forge a state, a threshold or a second line.
@@ -13,10 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "core/buf.h"
 #include "core/escape.h"
 #include "core/xmalloc.h"
+#include "protocol/transport.h"
 #include "tui/check.h"
+#include "tui/print.h"
 
 static const char *const check_state_names[] = {
     "OK", "WARNING", "CRITICAL", "UNKNOWN"};
@@ -122,6 +129,56 @@ check_print_plugin(const struct check_opts *c, const struct check_result *r)
 	(void)fflush(stdout);
 	buf_reset(&pd);
 	free(msg);
+}
+
+void
+check_print_json(const struct check_result *r)
+{
+	json_t *o = json_object(), *times = json_object();
+	size_t i;
+	int status = r->status >= CHECK_OK && r->status <= CHECK_UNKNOWN
+	    ? r->status
+	    : CHECK_UNKNOWN;
+
+	(void)json_object_set_new(o, "schema", json_integer(1));
+	(void)json_object_set_new(o, "type", json_string("check"));
+	(void)json_object_set_new(
+	    o, "status", json_string(check_state_name(status)));
+	(void)json_object_set_new(o, "exit", json_integer(status));
+	(void)json_object_set_new(o, "text",
+	    print_json_text(r->message, r->message ? strlen(r->message) : 0));
+	(void)json_object_set_new(o, "server", print_json_str(r->target));
+	for (i = 0; i < r->nphases; i++)
+		(void)json_object_set_new(times, r->phases[i].name,
+		    r->phases[i].ms >= 0 ? json_real(r->phases[i].ms)
+		                         : json_null());
+	if (r->total_ms >= 0)
+		(void)json_object_set_new(
+		    times, "total", json_real(r->total_ms));
+	if (json_object_size(times) > 0)
+		(void)json_object_set_new(o, "times", times);
+	else {
+		json_decref(times);
+		(void)json_object_set_new(o, "times", json_null());
+	}
+	(void)json_object_set_new(o, "certificate",
+	    r->tls != NULL && r->tls->nchain > 0
+	        ? print_json_cert(&r->tls->chain[0])
+	        : json_null());
+	(void)json_object_set_new(o, "tls",
+	    r->tls != NULL && !r->tls->refused ? print_json_tls(r->tls)
+	                                       : json_null());
+	print_json_put(o);
+	(void)fflush(stdout);
+}
+
+void
+check_print(const struct check_opts *co, const struct check_result *r)
+{
+	if (co->json)
+		check_print_json(r);
+	else
+		check_print_plugin(co, r);
 }
 
 /* A label value: backslash, double quote and newline escaped. */

@@ -658,6 +658,7 @@ copy_tls(struct check_run *c)
 	c->verified = ti->verified;
 	c->verify_error = smtp_tls_verify_summary(ti);
 	c->ocsp = ti->ocsp_status;
+	c->result.tls = ti;
 	if (ti->nchain > 0) {
 		c->have_cert = 1;
 		c->cert_days = ti->chain[0].days_left;

@@ -2,7 +2,7 @@
  * `ehlo check`: a monitoring check in the monitoring-plugins convention
  * (the one check_smtp follows): one line "SMTP STATE - text | perfdata"
  * and exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; or the same facts as
- * OpenMetrics (--format openmetrics); or a fleet (--targets FILE).  The
+ * OpenMetrics (--format openmetrics) or JSON (--format json); or a fleet (--targets FILE).  The
  * rooms: check_opts.c (options), check_run.c (the conversation and
  * verdict), check_output.c (printing), check_fleet.c (many at once).
  */
@@ -33,7 +33,7 @@ unknown(const struct check_opts *co, const char *why)
 		check_om_add(&om, &r);
 		check_om_print(&om);
 	} else
-		check_print_plugin(co, &r);
+		check_print(co, &r);
 	return CHECK_UNKNOWN;
 }
 
@@ -56,7 +56,7 @@ run_check(struct check_opts *co)
 		check_om_add(&om, r);
 		check_om_print(&om);
 	} else
-		check_print_plugin(co, r);
+		check_print(co, r);
 	status = r->status;
 	check_run_free(run);
 	loop_free(loop);

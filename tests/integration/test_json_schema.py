@@ -20,6 +20,7 @@ epoch number for "started", "" for an absent value, no "schema").
 import base64
 import json
 import os
+import re
 import sqlite3
 import tempfile
 
@@ -219,6 +220,35 @@ class JsonSchemaTest(servers.EhloTestCase):
             code=3)
         self.assertEqual((objs[0]["verdict"], objs[0]["offers"],
                           objs[0]["key"]), ("failed", [], None))
+
+    def test_2_check(self):
+        """ehlo check --json: the plugin's facts as one object; the state
+        and exit agree with the plugin line of the same check."""
+        args = ["check", "-S", "-D", "30,7", "--insecure", self.server]
+        plugin = self.ehlo(args, env=self.env)
+        [obj] = self.json_lines(args + ["--json"], code=plugin.code)
+        self.assertEqual(plugin.code, 0, plugin.stdout)
+        self.assertEqual((obj["status"], obj["exit"], obj["server"]),
+                         ("OK", 0, self.server))
+        # The same facts; only the measured time differs.
+        untimed = re.sub(r", [0-9.]+ s$", "", obj["text"])
+        self.assertNotEqual(untimed, obj["text"])
+        self.assertTrue(plugin.stdout.startswith("SMTP OK - " + untimed),
+                        (plugin.stdout, obj["text"]))
+        self.assertGreater(obj["times"]["total"], 0)
+        self.assertIn("IP:127.0.0.1", obj["certificate"]["san"])
+        self.assertEqual(obj["tls"]["chain"][0]["subject"],
+                         obj["certificate"]["subject"])
+        self.assertGreater(obj["certificate"]["days_left"], 7)
+        # A refused connection and a usage error come as objects too.
+        dead = f"127.0.0.1:{servers.free_port()}"
+        [obj] = self.json_lines(["check", "--format", "json", dead], code=2)
+        self.assertEqual((obj["status"], obj["certificate"], obj["tls"]),
+                         ("CRITICAL", None, None))
+        [obj] = self.json_lines(["check", "--json", "--no-such-option"],
+                                code=3)
+        self.assertEqual(obj["status"], "UNKNOWN")
+        self.assertIn("--no-such-option", obj["text"])
 
     def test_3_history_show_export(self):
         rows = self.json_lines(["history", "--json"])
