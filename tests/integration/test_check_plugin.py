@@ -90,7 +90,7 @@ class OutcomeTest(PluginTestCase):
                 (["-S", "--tls", "127.0.0.1"],
                  r"-S \(STARTTLS\) and -s/--tls .* contradict"),
                 (["--format", "xml", "127.0.0.1"],
-                 r"--format: xml is not plugin or openmetrics"),
+                 r"--format: xml is not plugin, openmetrics or json"),
                 (["-L", "127.0.0.1"], r"-L: LMTP"),
                 (["-4", "-H", "::1"], r"::1 has no IPv4 address")):
             with self.subTest(args=args):
