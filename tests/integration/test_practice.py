@@ -420,7 +420,8 @@ class PracticeTest(servers.EhloTestCase):
         slow.send("RCPT TO:<slow@practice.test>\r\n")
         t0 = time.monotonic()
         self.assertServerUp()
-        self.assertLess(time.monotonic() - t0, 1.0)
+        # Well inside the 10 s the slow reply takes, on a loaded machine.
+        self.assertLess(time.monotonic() - t0, 4.0)
         slow.close()
         self.assertLess(time.monotonic() - start, 10)
 
