@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,7 +348,7 @@ pc_log_command(struct pconn *c, const char *line, size_t n)
 		else
 			(void)buf_add_printf(
 			    &b, "[SASL response: %zu octets, not logged]", n);
-	} else if (pc_word_is(line, vn, "AUTH")) {
+	} else if (vn == 4 && strncasecmp(line, "AUTH", 4) == 0) {
 		arg = line + vn;
 		while (arg < line + n && *arg == ' ')
 			arg++;
