@@ -68,7 +68,21 @@ struct practice_opts {
 	 * it does not cover them all. */
 	const char *const *names;
 	size_t nnames;
+	/* A class server (`ehlo practice`, issue 16 item 6): one transcript
+	 * per connection under datadir/transcripts (every command and
+	 * reply with its timing, AUTH's secrets and message content left
+	 * out; pruned past PRACTICE_TRANSCRIPTS_KEEP files or
+	 * PRACTICE_TRANSCRIPTS_MAX_AGE seconds) and a live status file,
+	 * datadir/status, for `ehlo practice --watch`.  0 for a server
+	 * inside the workbench or a lesson. */
+	int classroom;
 };
+
+/* Transcript retention: the newest this many are kept, none older than
+ * this (a live connection's is never removed), each at most this long. */
+#define PRACTICE_TRANSCRIPTS_KEEP 1000
+#define PRACTICE_TRANSCRIPTS_MAX_AGE (24 * 60 * 60)
+#define PRACTICE_TRANSCRIPT_MAX (256 * 1024)
 
 #define PRACTICE_MAX_CONNS 1000
 /* Generous: a class of 100 behind one NAT address, or on loopback. */
@@ -162,5 +176,49 @@ struct practice_message {
 int practice_inbox_list(const char *datadir, struct practice_message **out,
     size_t *n, char **errstr);
 void practice_inbox_free(struct practice_message *, size_t n);
+
+/* ---- a class server's live status (`ehlo practice --watch`) ---------- */
+
+/* One connection as the status file gives it; every string is already
+ * escaped (printable, no tab or newline). */
+struct practice_status_conn {
+	unsigned id;
+	char *peer; /* "127.0.0.1" */
+	unsigned port; /* the client's port */
+	int64_t since; /* connected, seconds since the epoch */
+	int64_t closed; /* 0: connected; else when it closed */
+	char *stage; /* "greeted", "EHLO", "TLS", "AUTH", "MAIL", "RCPT 2",
+	              * "DATA", ... */
+	int tls;
+	char *user; /* "" before AUTH */
+	char *helo; /* "" before HELO/EHLO */
+	unsigned delivered;
+	unsigned errors;
+	char *err_cmd; /* "" when no 4xx/5xx yet */
+	char *err_reply;
+	char *why; /* why it closed ("" when live or unknown) */
+};
+
+struct practice_status {
+	long pid;
+	char *listen;
+	int64_t started, updated;
+	unsigned long accepted, delivered;
+	struct practice_status_conn *v; /* live first (oldest first), then
+	                                 * recently closed (newest first) */
+	size_t n;
+};
+
+/*
+ * Reads datadir's status file (datadir NULL: the default).  Returns 1
+ * with *st filled, 0 when no practice server is running with that data
+ * directory (no file, or its process is gone), -1 with *errstr when the
+ * file cannot be read or is not a status file.
+ */
+int practice_status_read(
+    const char *datadir, struct practice_status *st, char **errstr);
+void practice_status_free(struct practice_status *);
+/* The status file's path (allocated), for messages and to watch it. */
+char *practice_status_path(const char *datadir, char **errstr);
 
 #endif

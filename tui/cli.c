@@ -107,6 +107,10 @@ enum {
 	OPT_NAME,
 	/* issue 18: LMTP */
 	OPT_LMTP,
+	/* issue 16 item 6: the class server (ehlo practice) */
+	OPT_WATCH,
+	OPT_ONCE,
+	OPT_QUIET,
 };
 
 struct cli_option {
@@ -176,7 +180,9 @@ static const struct cli_option cli_options[] = {
     {{"require-tls", no_argument, NULL, OPT_REQUIRE_TLS}, CLI_O_PRACTICE},
     {{"require-auth", no_argument, NULL, OPT_REQUIRE_AUTH}, CLI_O_PRACTICE},
     {{"greet-pause", required_argument, NULL, OPT_GREET_PAUSE}, CLI_O_PRACTICE},
-    {{"dir", required_argument, NULL, OPT_LESSON_DIR}, CLI_O_LESSON},
+    /* lesson: the teacher's lessons; practice: its data directory */
+    {{"dir", required_argument, NULL, OPT_LESSON_DIR},
+        CLI_O_LESSON | CLI_O_PRACTICE},
     {{"check", required_argument, NULL, OPT_LESSON_CHECK}, CLI_O_LESSON},
     /* issue 22 */
     {{"lenient-eod", no_argument, NULL, OPT_LENIENT_EOD}, CLI_O_PRACTICE},
@@ -201,6 +207,10 @@ static const struct cli_option cli_options[] = {
     {{"name", required_argument, NULL, OPT_NAME}, CLI_O_PRACTICE},
     /* issue 18: LMTP */
     {{"lmtp", no_argument, NULL, OPT_LMTP}, CLI_O_CONN},
+    /* issue 16 item 6: the class server */
+    {{"watch", no_argument, NULL, OPT_WATCH}, CLI_O_PRACTICE},
+    {{"once", no_argument, NULL, OPT_ONCE}, CLI_O_PRACTICE},
+    {{"quiet", no_argument, NULL, OPT_QUIET}, CLI_O_PRACTICE},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -619,6 +629,15 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			break;
 		case OPT_LMTP: /* issue 18 */
 			o->lmtp = 1;
+			break;
+		case OPT_WATCH: /* issue 16 item 6 */
+			o->watch = 1;
+			break;
+		case OPT_ONCE:
+			o->once = 1;
+			break;
+		case OPT_QUIET:
+			o->quiet = 1;
 			break;
 		default:
 			return cli_usage_error(

@@ -15,7 +15,7 @@
 #define CLI_O_TIMING 0x0004 /* --timing */
 #define CLI_O_HISTORY 0x0008 /* --db, --no-history */
 #define CLI_O_THEME 0x0010 /* --theme */
-#define CLI_O_PRACTICE 0x0020 /* --listen, --inbox */
+#define CLI_O_PRACTICE 0x0020 /* --listen, --inbox, --watch, ... */
 #define CLI_O_LIST 0x0040 /* --limit, --search */
 #define CLI_O_FORMAT 0x0080 /* --format */
 #define CLI_O_DIFF 0x0100 /* --diff */
@@ -101,7 +101,8 @@ struct cli_opts {
 	int list; /* --list */
 	int require_tls, require_auth; /* practice: --require-tls/-auth */
 	long greet_pause_ms; /* practice: --greet-pause MS (0: none) */
-	const char *lesson_dir; /* lesson: --dir DIR */
+	const char *lesson_dir; /* lesson: --dir DIR; practice: --dir DATA,
+	                         * its data directory */
 	const char *lesson_check; /* lesson: --check FILE */
 	/* issue 22: --lenient-eod (CLI_O_PRACTICE), --raw-data FILE
 	 * (CLI_O_RAWDATA: /body alone sends FILE unnormalised) */
@@ -136,6 +137,10 @@ struct cli_opts {
 	/* issue 18: LMTP (RFC 2033), also implied by an lmtp:// SERVER or a
 	 * UNIX socket path (see host_is_lmtp) */
 	int lmtp; /* --lmtp */
+	/* issue 16 item 6: the class server (CLI_O_PRACTICE) */
+	int watch; /* --watch: show a running server's connections */
+	int once; /* --once: with --watch, one snapshot */
+	int quiet; /* --quiet: no connection log on stderr */
 };
 
 /* What the configuration set (cli_opts.cfg_applied). */

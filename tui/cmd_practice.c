@@ -1,9 +1,14 @@
 /*
  * `ehlo practice [--listen ADDR:PORT] [--require-tls] [--require-auth]
- * [--greet-pause MS] [--inbox]`: runs the practice server
- * (protocol/practice.h) alone until SIGINT or SIGTERM, printing where it
- * listens, the accounts, the triggers and the CA file first, and its log
- * on stderr; or, with --inbox, lists the messages it delivered.  The
+ * [--greet-pause MS] [--name HOST]... [--dir DATA] [--quiet] [--inbox]
+ * [--watch [--once]]`: runs the practice server (protocol/practice.h)
+ * alone until SIGINT or SIGTERM, printing where it listens, the
+ * accounts, the triggers and the CA file first, and its log on stderr
+ * (every command and reply with its timing, unless --quiet); as a class
+ * server it also keeps a transcript per connection and a live status
+ * in its data directory.  --inbox lists the messages it delivered;
+ * --watch shows a running server's connections (tui/practice_watch.c).
+ * The
  * --require-* options make it behave like a submission server (RFC 6409:
  * TLS, then AUTH, then MAIL); --greet-pause makes it wait before the
  * greeting and refuse clients that talk first, as postscreen does.
@@ -16,17 +21,26 @@
 
 #include "core/escape.h"
 #include "core/loop.h"
+#include "core/xmalloc.h"
 #include "protocol/practice.h"
 #include "tui/cli.h"
+#include "tui/practice_watch.h"
 
+/* The server escapes client text in its log; a line that still holds a
+ * control byte (it should not) is escaped again, whole. */
 static void
 practice_print_log(const char *line, void *arg)
 {
-	char stamp[16], *e = escape_dup(line, strlen(line));
+	char stamp[16], *e;
 	time_t now = time(NULL);
+	const char *p;
 	struct tm tm;
 
 	(void)arg;
+	for (p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			break;
+	e = *p != '\0' ? escape_dup(line, strlen(line)) : xstrdup(line);
 	if (localtime_r(&now, &tm) == NULL ||
 	    strftime(stamp, sizeof stamp, "%H:%M:%S", &tm) == 0)
 		stamp[0] = '\0';
@@ -42,18 +56,20 @@ practice_on_signal(int signo, void *arg)
 }
 
 static int
-practice_inbox(void)
+practice_inbox(const char *datadir)
 {
 	struct practice_message *m;
 	char *err = NULL, *subj, *path, *dir;
 	size_t n, i;
 
-	if (practice_inbox_list(NULL, &m, &n, &err) == -1) {
+	if (practice_inbox_list(datadir, &m, &n, &err) == -1) {
 		(void)fprintf(stderr, "ehlo: %s\n", err);
 		free(err);
 		return EXIT_USAGE;
 	}
-	if ((dir = practice_default_dir(&err)) == NULL)
+	if (datadir != NULL)
+		dir = xstrdup(datadir);
+	else if ((dir = practice_default_dir(&err)) == NULL)
 		free(err);
 	if (n == 0)
 		(void)printf("The practice inbox (%s/inbox) is empty.\n",
@@ -104,6 +120,14 @@ practice_banner(struct practice *p, const struct practice_opts *po)
 	(void)printf("  CA file:   %s\n", practice_cafile(p));
 	(void)printf(
 	    "  inbox:     %s (ehlo practice --inbox)\n", practice_inbox_dir(p));
+	if (po->classroom)
+		(void)printf("  class:     a transcript per connection in "
+		             "%s/transcripts;\n"
+		             "             watch the class with: ehlo practice "
+		             "--watch%s%s\n",
+		    po->datadir != NULL ? po->datadir : "the data directory",
+		    po->datadir != NULL ? " --dir " : "",
+		    po->datadir != NULL ? po->datadir : "");
 	(void)printf("Try: ehlo run --starttls --cafile %s %s\n",
 	    practice_cafile(p), addr);
 	(void)printf("Stop with Ctrl-C.\n");
@@ -146,7 +170,17 @@ cmd_practice(int argc, char *argv[])
 			    "  --lenient-eod   plays a receiver open to SMTP "
 			    "smuggling: <LF>.<LF> (a bare LF)\n"
 			    "    ends the data too (try: ehlo probe smuggling)\n"
-			    "  --inbox lists the messages it delivered");
+			    "  --name HOST     a name the certificate carries "
+			    "(a class server; repeatable)\n"
+			    "  --dir DATA      the data directory (certificate, "
+			    "inbox, transcripts, status)\n"
+			    "  --quiet         no connection log on stderr "
+			    "(transcripts are still written)\n"
+			    "  --inbox lists the messages it delivered\n"
+			    "  --watch [--once] shows who is connected to a "
+			    "running server, their stage\n"
+			    "    and last error (--once: one snapshot, for "
+			    "scripts)");
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
@@ -160,9 +194,31 @@ cmd_practice(int argc, char *argv[])
 	}
 	free(o.args);
 	o.args = NULL;
-	if (o.inbox) {
+	if (o.once && !o.watch) {
 		cli_opts_free(&o);
-		return practice_inbox();
+		return cli_usage_error(
+		    "--once goes with --watch: ehlo practice "
+		    "--watch --once");
+	}
+	if (o.watch &&
+	    (o.inbox || o.listen != NULL || o.names.n > 0 || o.require_tls ||
+	        o.require_auth || o.greet_pause_ms > 0 || o.quiet ||
+	        o.lenient_eod || o.max_conns > 0 || o.max_per_addr > 0)) {
+		cli_opts_free(&o);
+		return cli_usage_error(
+		    "--watch shows a server that is already running: it "
+		    "takes only --dir DATA and --once (start the server "
+		    "in another terminal)");
+	}
+	if (o.watch) {
+		rc = practice_watch(o.lesson_dir, o.once);
+		cli_opts_free(&o);
+		return rc;
+	}
+	if (o.inbox) {
+		rc = practice_inbox(o.lesson_dir);
+		cli_opts_free(&o);
+		return rc;
 	}
 
 	memset(&po, 0, sizeof po);
@@ -186,6 +242,9 @@ cmd_practice(int argc, char *argv[])
 		return rc;
 	}
 	po.log = practice_print_log;
+	po.quiet = o.quiet;
+	po.datadir = o.lesson_dir;
+	po.classroom = 1;
 	po.max_conns = o.max_conns;
 	po.max_per_addr = o.max_per_addr;
 	po.lenient_eod = o.lenient_eod;

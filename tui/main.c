@@ -31,8 +31,10 @@ static const struct cli_command commands[] = {
         "[SCRIPT]  the same via DOMAIN's MX hosts"},
     {"practice", cmd_practice,
         "practice [--listen ADDR:PORT] [--require-tls] [--require-auth] "
-        "[--greet-pause MS] [--name HOST] [--lenient-eod] [--inbox]  "
-        "run only the practice server"},
+        "[--greet-pause MS] [--name HOST] [--lenient-eod] [--dir DATA] "
+        "[--quiet] [--inbox]  run only the practice server;\n"
+        "       ehlo practice --watch [--once] [--dir DATA]  who is "
+        "connected to a class server, each one's stage and last error"},
     {"explain", cmd_explain,
         "explain TOPIC | --list  e.g. 550, "
         "5.7.1, VRFY, SIZE, 587, PLAIN, envelope"},

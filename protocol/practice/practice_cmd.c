@@ -356,6 +356,7 @@ pc_data(struct pconn *c)
 			    (p[1] == '\n' && c->p->o.lenient_eod)) {
 				buf_consume(&c->in, p[1] == '\n' ? 2 : 3);
 				c->mode = PC_CMD;
+				pc_log_content(c, c->msg_bytes);
 				pc_finish_message(c);
 				return 1;
 			}
@@ -465,6 +466,7 @@ pc_process(struct pconn *c)
 		memcpy(line, p, len);
 		line[len] = '\0';
 		buf_consume(&c->in, (size_t)(nl - p) + 1);
+		pc_log_command(c, line, len);
 		if (c->mode == PC_AUTH)
 			pc_auth_line(c, line, len);
 		else

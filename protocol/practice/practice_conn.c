@@ -240,6 +240,8 @@ pc_free(struct pconn *c)
 {
 	struct practice *p = c->p;
 
+	pc_status_gone(c);
+	pc_log_close(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -276,6 +278,7 @@ pc_settle(struct pconn *c)
 {
 	int ev = 0;
 
+	pc_log_flush(c);
 	if (!c->dead && c->closing && buf_used(&c->out) == 0)
 		c->dead = 1;
 	if (c->dead) {

@@ -36,6 +36,12 @@
  *                      timers, teardown
  *   practice_server.c  the listener and the public API
  *   practice_cert.c    the data directory and the self-signed certificate
+ *   practice_log.c     the log: events, every command (AUTH's secrets
+ *                      redacted) and reply with its timing, to the log
+ *                      callback and, for a class server, to one
+ *                      transcript file per connection
+ *   practice_status.c  a class server's live status file for
+ *                      `ehlo practice --watch`, and its reader
  * Nothing here prints: the optional log callback gets one line per event
  * with client text already escaped.
  */
@@ -213,6 +219,15 @@ struct practice {
 	struct pc_grey grey[PC_GREY_MAX];
 	size_t grey_next;
 	size_t max_conns, max_per_addr; /* in force (practice_limit.c) */
+	/* A class server (o.classroom): practice_log.c, practice_status.c */
+	char *tdir; /* datadir/transcripts */
+	char *status_path; /* datadir/status */
+	uint64_t status_timer; /* a status write is due */
+	uint64_t pruned_us; /* the transcripts were last pruned */
+	int64_t started; /* seconds since the epoch */
+	unsigned long delivered; /* messages accepted, all connections */
+	struct pc_gone *gone; /* recently closed connections (a ring) */
+	size_t gone_next;
 };
 
 struct pconn {
@@ -261,6 +276,27 @@ struct pconn {
 	uint64_t bdat_left;
 	int bdat_last;
 	enum pc_reply_id bdat_reject; /* PR_COUNT when the chunk is good */
+	/* the log and the status (practice_log.c, practice_status.c) */
+	uint64_t conn_us; /* accepted (monotonic) */
+	int64_t conn_wall; /* accepted (seconds since the epoch) */
+	unsigned peer_port;
+	uint64_t cmd_us; /* the command being answered was taken */
+	char *tpath; /* the transcript file; NULL: none (or given up) */
+	struct buf tbuf; /* transcript text not written yet */
+	uint64_t tsize; /* transcript octets so far */
+	char reply_first[200]; /* first line of a multi-line reply (log) */
+	unsigned reply_lines;
+	char last_cmd[160]; /* the last command as logged (redacted) */
+	char err_cmd[160]; /* the command of the last 4xx/5xx */
+	char err_reply[200]; /* that reply's (first) line */
+	unsigned delivered; /* messages accepted on this connection */
+	char end_why[80]; /* why it closed, when known */
+};
+
+/* A closed connection kept for --watch's "recently closed" rows. */
+#define PC_GONE_MAX 16
+struct pc_gone {
+	char *row; /* a status row, NULL when the slot is free */
 };
 
 /* The tables of practice_store.c (the compiler checks the sizes). */
@@ -273,9 +309,39 @@ extern const char *const practice_staff[3];
 /* The sender the practice policy refuses (550 5.7.1 to MAIL). */
 #define PC_BLOCKED_SENDER "blocked@" PRACTICE_DOMAIN
 
-/* practice_reply.c */
+/* practice_log.c */
 void practice_log(struct practice *p, const char *fmt, ...) EHLO_PRINTF(2, 3);
+/* An event of one connection: the log callback and its transcript. */
 void pc_log(struct pconn *c, const char *fmt, ...) EHLO_PRINTF(2, 3);
+/* A class server: datadir/transcripts made (0700) and pruned; -1 with
+ * *errstr when it cannot be made. */
+int pc_log_init(struct practice *p, char **errstr);
+/* A new connection: its transcript is created (0600) with a header. */
+void pc_log_open(struct pconn *c);
+/* A command or SASL line as taken (before it runs): logged with AUTH's
+ * initial response and every SASL line replaced by their length. */
+void pc_log_command(struct pconn *c, const char *line, size_t n);
+/* The end of a message's content: its size (content is never logged). */
+void pc_log_content(struct pconn *c, uint64_t octets);
+/* One reply line just queued (n octets without CRLF); last: the final
+ * line of its reply. */
+void pc_log_reply(struct pconn *c, enum pc_reply_id id, int code,
+    const char *line, size_t n, int last);
+/* Writes what the transcript holds (after every event). */
+void pc_log_flush(struct pconn *c);
+/* The connection ends: a last transcript line, flushed. */
+void pc_log_close(struct pconn *c);
+void practice_log_free(struct practice *p);
+
+/* practice_status.c */
+/* Something a watcher shows changed: the status file is written soon. */
+void pc_status_touch(struct practice *p);
+/* A connection ends: kept as a recently closed row. */
+void pc_status_gone(struct pconn *c);
+/* The status file removed, the timer and the ring freed. */
+void pc_status_free(struct practice *p);
+
+/* practice_reply.c */
 void pc_safe(char *out, size_t outsz, const char *s, size_t n);
 char pc_lower(char ch);
 int pc_word_is(const char *p, size_t n, const char *w);

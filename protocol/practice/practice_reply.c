@@ -2,7 +2,7 @@
  * The practice server's replies: every reply it can send is one row of
  * practice_replies[] (code, enhanced code, text with "{}" slots, whether
  * it counts as a protocol error), so the knowledge base can be checked
- * against it.  Also the log lines (client text escaped first) and the
+ * against it; every line queued is logged (practice_log.c).  Also the
  * small text helpers the other rooms share.
  *
  *   RFC 5321 4.2 (reply lines)   RFC 3463, RFC 2034 (enhanced codes)
@@ -190,36 +190,6 @@ practice_reply_at(size_t i)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-void
-practice_log(struct practice *p, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	if (p->o.log == NULL || p->o.quiet)
-		return;
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	p->o.log(s, p->o.log_arg);
-	free(s);
-}
-
-void
-pc_log(struct pconn *c, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	if (c->p->o.log == NULL || c->p->o.quiet)
-		return;
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	practice_log(c->p, "#%u %s: %s", c->id, c->peer, s);
-	free(s);
-}
-
 /*
  * Client text to echo in a reply: printable ASCII only (anything else
  * becomes '?'), at most PC_ARG_MAX octets, so a reply stays one line.
@@ -268,6 +238,7 @@ pc_line_v(struct pconn *c, enum pc_reply_id id, int last, va_list ap)
 	const struct pc_reply_def *d = &practice_replies[id];
 	const char *t = d->text, *slot, *arg;
 	struct buf *b = &c->out;
+	size_t before = buf_used(b);
 	int r;
 
 	r = buf_add_printf(b, "%03d%c", d->r.code, last ? ' ' : '-');
@@ -281,6 +252,9 @@ pc_line_v(struct pconn *c, enum pc_reply_id id, int last, va_list ap)
 	}
 	r |= buf_add_str(b, t);
 	r |= buf_add(b, "\r\n", 2);
+	if (r == 0)
+		pc_log_reply(c, id, d->r.code, buf_peek(b) + before,
+		    buf_used(b) - before - 2, last);
 	if (r != 0) {
 		/* A client that reads nothing while sending commands. */
 		pc_log(c, "output buffer full; dropping the connection");

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
@@ -46,6 +47,7 @@ practice_on_accept(int lfd, int events, void *arg)
 	socklen_t sl;
 	struct pconn *c;
 	char peer[INET6_ADDRSTRLEN];
+	unsigned port;
 	int fd, one = 1, i;
 
 	(void)events;
@@ -70,14 +72,17 @@ practice_on_accept(int lfd, int events, void *arg)
 			}
 			return;
 		}
-		if (ss.ss_family == AF_INET6)
+		if (ss.ss_family == AF_INET6) {
 			(void)inet_ntop(AF_INET6,
 			    &((struct sockaddr_in6 *)&ss)->sin6_addr, peer,
 			    sizeof peer);
-		else
+			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		} else {
 			(void)inet_ntop(AF_INET,
 			    &((struct sockaddr_in *)&ss)->sin_addr, peer,
 			    sizeof peer);
+			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		}
 		if (!pc_admit(p, fd, peer))
 			continue;
 		(void)setsockopt(
@@ -96,7 +101,10 @@ practice_on_accept(int lfd, int events, void *arg)
 			p->conns->prev = c;
 		p->conns = c;
 		p->nconns++;
-		c->last_us = c->progress_us = loop_now_us();
+		c->last_us = c->progress_us = c->conn_us = loop_now_us();
+		c->conn_wall = (int64_t)time(NULL);
+		c->peer_port = port;
+		pc_log_open(c);
 		c->idle_timer = loop_timer_add(p->loop,
 		    p->o.idle_ms ? p->o.idle_ms : PC_DEF_IDLE_MS, pc_idle_timer,
 		    c);
@@ -252,14 +260,17 @@ practice_new(struct loop *loop, const struct practice_opts *o, char **errstr)
 	p->inbox = xasprintf("%s/inbox", p->datadir);
 	p->cafile = xasprintf("%s/cert.pem", p->datadir);
 	p->keyfile = xasprintf("%s/key.pem", p->datadir);
+	p->started = (int64_t)time(NULL);
 	if (practice_mkdirs(p->inbox, errstr) == -1 ||
 	    practice_tls_init(p, errstr) == -1 ||
-	    practice_listen(p, p->o.listen, errstr) == -1)
+	    practice_listen(p, p->o.listen, errstr) == -1 ||
+	    pc_log_init(p, errstr) == -1)
 		goto fail;
 	p->o.listen = p->address;
 	pc_limits_init(p);
 	loop_fd_add(loop, p->lfd, LOOP_READ, practice_on_accept, p);
 	practice_log(p, "listening on %s (data in %s)", p->address, p->datadir);
+	pc_status_touch(p);
 	return p;
 fail:
 	p->o.listen = NULL;
@@ -291,6 +302,8 @@ practice_free(struct practice *p)
 	}
 	if (p->accept_timer != 0)
 		loop_timer_del(p->loop, p->accept_timer);
+	pc_status_free(p);
+	practice_log_free(p);
 	for (i = 0; i < PC_GREY_MAX; i++)
 		free(p->grey[i].key);
 	SSL_CTX_free(p->ssl_ctx);
