@@ -63,7 +63,8 @@ fill_view(struct wb *wb, struct wb_view *v)
 		v->nstages = wb->viewer->nstages;
 		v->stage_at = viewer_stage_at;
 		v->stage_arg = wb->viewer;
-		v->viewing = wb->viewer->title;
+		v->viewing = wb->viewer->status;
+		v->keys = wb_keys_playback_hint();
 	} else {
 		v->nstages = smtp_session_nstages(wb->conn.session);
 		v->stage_at = live_stage_at;
