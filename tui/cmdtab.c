@@ -154,8 +154,10 @@ const struct cmd_entry cmdtab[] = {
         wb_inbox_cmd},
     {"/lesson", "[NAME|off]", SMTP_COMPLETE_ARG_LESSON, W,
         "Lists the lessons or starts one",
-        "Lists the guided lessons; NAME opens one beside the stages, off\n"
-        "closes it.  /hint gives a hint for the next goal.",
+        "Lists the guided lessons and what is done; NAME opens one beside\n"
+        "the stages, on the practice server with the lesson's rules (a new\n"
+        "session when they differ), and saves the goals met in the history\n"
+        "as ehlo lesson does; off closes it.  /hint gives a hint.",
         "/lesson is for the workbench; ehlo lesson NAME runs one",
         wb_lesson_cmd},
     {"/help", "[COMMAND]", SMTP_COMPLETE_ARG_COMMAND, W | L,

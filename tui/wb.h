@@ -141,6 +141,10 @@ struct wb_input {
 struct wb_conn {
 	struct practice *practice;
 	char *practice_dir; /* its data directory (inbox, certificate) */
+	/* the lesson whose server rules it runs with (NULL: none), and
+	 * whether the current session is on it */
+	const struct lesson *practice_lesson;
+	int on_practice;
 	struct host *host;
 	struct smtp_client *client;
 	struct smtp_session *session;
@@ -197,6 +201,7 @@ extern const struct wb_runner wb_runner;
  * session: one at a time. */
 struct wb_tools {
 	const struct lesson *lesson; /* shown beside the stages, or NULL */
+	size_t lesson_saved; /* goals met as last saved in the history */
 	char **lesson_lines;
 	size_t nlesson_lines;
 	const struct wb_runner *runner; /* NULL: no runs (tests) */
@@ -357,6 +362,9 @@ int wb_viewer_set_speed(struct wb *, unsigned speed);
 void wb_lesson_lines_free(struct wb *);
 /* Rebuilds the lesson pane: the task, each goal with its state, a hint. */
 void wb_lesson_refresh(struct wb *, size_t width);
+/* After each reply: the open lesson's progress, saved in the history
+ * (as `ehlo lesson` saves it) when more goals are met than before. */
+void wb_lesson_on_reply(struct wb *);
 
 /* ---- wb_keys.c: the function keys and the help page --------------- */
 
