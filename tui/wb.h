@@ -115,6 +115,8 @@ struct wb_complete {
 	char *line; /* the input line the matches were made for */
 	char **addresses; /* seen in this session, for completion */
 	size_t naddresses;
+	char **accounts; /* AUTH users of the practice server (its HELP) */
+	size_t naccounts;
 	size_t scan_events; /* events read of one session */
 	char **draft_ids; /* "12", ... */
 	size_t ndraft_ids;
@@ -275,8 +277,9 @@ char **wb_on_complete(const char *line, int start, int end, void *arg);
 void wb_on_show_matches(char **matches, int n, void *arg);
 /* Remembers the <address> of a typed line for completion. */
 void wb_remember_address(struct wb *, const char *line);
-/* The addresses a server's HELP reply lists (ev is its REPLY event), or
- * those of the built-in practice server, become completion candidates. */
+/* The addresses and AUTH accounts a server's HELP reply lists (ev is
+ * its REPLY event), or those of the built-in practice server, become
+ * completion candidates. */
 void wb_learn_help_addresses(struct wb *, const struct smtp_event *ev);
 void wb_learn_practice_addresses(struct wb *);
 /* Draft numbers and the drafts' addresses, for completion. */

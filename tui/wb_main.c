@@ -369,6 +369,7 @@ cmd_workbench(int argc, char *argv[])
 	wb_matches_clear(&wb);
 	lang_reset(&wb.conn.lang);
 	wb_strv_free(&wb.cmp.addresses, &wb.cmp.naddresses);
+	wb_strv_free(&wb.cmp.accounts, &wb.cmp.naccounts);
 	wb_viewer_close(&wb);
 	wb_send_end(&wb);
 	wdraft_free(wb.snd.draft);
