@@ -6,6 +6,7 @@
  */
 #include "history/hist_lesson.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,4 +114,25 @@ hist_lesson_free(struct hist_lesson *l, size_t n)
 	for (i = 0; i < n; i++)
 		free(l[i].name);
 	free(l);
+}
+
+const char *
+hist_lesson_state(const struct hist_lesson *rows, size_t n, const char *name,
+    size_t goals, char *buf, size_t len, int *passed)
+{
+	const struct hist_lesson *row = NULL;
+	size_t i;
+
+	for (i = 0; i < n && row == NULL; i++)
+		if (strcmp(rows[i].name, name) == 0)
+			row = &rows[i];
+	if (passed != NULL)
+		*passed = row != NULL && row->passed_at != 0;
+	if (row != NULL && row->passed_at != 0)
+		(void)snprintf(buf, len, "done");
+	else if (row != NULL)
+		(void)snprintf(buf, len, "%d/%zu goals", row->goals_met, goals);
+	else
+		(void)snprintf(buf, len, "not done");
+	return buf;
 }

@@ -37,4 +37,13 @@ int hist_lesson_list(
     struct hist *, struct hist_lesson **out, size_t *n, char **errstr);
 void hist_lesson_free(struct hist_lesson *, size_t n);
 
+/*
+ * The state of lesson name (goals goals) among the n rows, in words as
+ * `ehlo lesson` and the workbench's /lesson list it: "done", "2/3
+ * goals" or "not done", written into buf.  Returns buf; *passed gets 1
+ * when done (passed may be NULL).
+ */
+const char *hist_lesson_state(const struct hist_lesson *rows, size_t n,
+    const char *name, size_t goals, char *buf, size_t len, int *passed);
+
 #endif

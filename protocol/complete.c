@@ -408,6 +408,13 @@ complete_slash_args(struct complete_acc *acc,
 		complete_draft_args(acc, ctx, line, name_end, start);
 		return;
 	}
+	/* "/auth MECH USER": the accounts the server has. */
+	if (s != NULL && s->arg == SMTP_COMPLETE_ARG_MECH && start > name_end &&
+	    complete_is_blank(line[start - 1]) &&
+	    complete_count_tokens(line, name_end, start) == 1) {
+		complete_add_list(acc, "", 0, &ctx->accounts, 0);
+		return;
+	}
 	if (s == NULL || !complete_is_first_arg(line, name_end, start))
 		return;
 	switch (s->arg) {
@@ -696,6 +703,12 @@ smtp_complete(const char *line, size_t cursor,
 	acc.word = line + start;
 	acc.wlen = cursor - start;
 	acc.out = out;
+	/* A SASL response: one word, only what the UI offers. */
+	if (ctx->state == SMTP_STATE_AUTH) {
+		if (start == 0)
+			complete_add_list(&acc, "", 0, &ctx->sasl, 0);
+		return out->nmatches;
+	}
 
 	for (i = 0; i < start && complete_is_blank(line[i]); i++)
 		;
@@ -786,6 +799,59 @@ smtp_complete_scan_addresses(const char *text, size_t len,
 			add(text + start, end - start, arg);
 			found++;
 		}
+	}
+	return found;
+}
+
+/* ---- accounts in server text ------------------------------------- */
+
+static int
+scan_is_user_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+}
+
+/* 1 when text[0..len) holds "AUTH" (any case). */
+static int
+scan_names_auth(const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= len; i++)
+		if (strncasecmp(text + i, "AUTH", 4) == 0)
+			return 1;
+	return 0;
+}
+
+size_t
+smtp_complete_scan_accounts(const char *text, size_t len,
+    void (*add)(const char *user, size_t n, void *arg), void *arg)
+{
+	size_t i, j, found = 0;
+
+	if (!scan_names_auth(text, len))
+		return 0;
+	for (i = 0; i + 5 < len; i++) {
+		/* "user" as a word of its own, then blanks, then the name */
+		if (strncasecmp(text + i, "user", 4) != 0 ||
+		    (i > 0 && scan_is_user_char(text[i - 1])) ||
+		    (text[i + 4] != ' ' && text[i + 4] != '\t'))
+			continue;
+		for (j = i + 4; j < len && (text[j] == ' ' || text[j] == '\t');
+		     j++)
+			;
+		i = j;
+		while (j < len && scan_is_user_char(text[j]))
+			j++;
+		/* a word of its own: what ends it is not part of a name */
+		if (j == i || j - i > 64 ||
+		    (j < len && text[j] != ',' && text[j] != ';' &&
+		        text[j] != ' ' && text[j] != '\t'))
+			continue;
+		add(text + i, j - i, arg);
+		found++;
+		i = j;
 	}
 	return found;
 }

@@ -67,6 +67,13 @@ struct smtp_complete_ctx {
 	struct smtp_complete_list themes; /* for /theme */
 	struct smtp_complete_list lessons; /* for /lesson */
 	struct smtp_complete_list probes; /* for /probe */
+	/* User names for the USER of /auth MECH USER: the practice
+	 * server's accounts (built in, or listed by its HELP reply). */
+	struct smtp_complete_list accounts;
+	/* In SMTP_STATE_AUTH, the responses offered for the line (the
+	 * UI's: a practice account's user name in base64 where AUTH LOGIN
+	 * asks for the user name); nothing else completes there. */
+	struct smtp_complete_list sasl;
 	/* The / commands offered after "/", in this order; none: nothing
 	 * completes there. */
 	const struct smtp_complete_slash *slash;
@@ -131,5 +138,16 @@ void smtp_completion_free(struct smtp_completion *);
  */
 size_t smtp_complete_scan_addresses(const char *text, size_t len,
     void (*add)(const char *addr, size_t n, void *arg), void *arg);
+
+/*
+ * Finds the AUTH accounts a server lists in text (len bytes of a HELP
+ * reply line, untrusted): in a line that names AUTH, the word after
+ * "user" (any case), 1 to 64 of letters, digits, '.', '_' and '-', as
+ * the practice server's "Account for AUTH: user alice, password ...".
+ * Calls add(user, n, arg) for each (not NUL-terminated), for
+ * smtp_complete_ctx.accounts.  Returns the number found.
+ */
+size_t smtp_complete_scan_accounts(const char *text, size_t len,
+    void (*add)(const char *user, size_t n, void *arg), void *arg);
 
 #endif

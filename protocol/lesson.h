@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+struct practice_opts;
 struct smtp_session;
 
 /* What a check may look at. */
@@ -118,6 +119,17 @@ size_t lesson_progress(
 /* The first goal not met yet, or NULL when the lesson is passed. */
 const struct lesson_goal *lesson_next_goal(
     const struct lesson *, const struct lesson_ctx *);
+
+/*
+ * The lesson's rules for the practice server ("server:" lines) set in
+ * po: TLS or AUTH required, the greet pause, the greylisting and slow@
+ * delays (l NULL: none of them); the rest of po is left as it is.  How
+ * `ehlo lesson` and the workbench's /lesson start their server.
+ */
+void lesson_practice_opts(const struct lesson *l, struct practice_opts *po);
+/* 1 when a and b (NULL: no rules) make the practice server behave
+ * alike, else 0. */
+int lesson_server_same(const struct lesson *a, const struct lesson *b);
 
 /*
  * Word-wraps text (paragraphs separated by "\n\n") to width columns,

@@ -59,21 +59,9 @@ lesson_progress_load(const struct cli_opts *o, size_t *n)
 	return rows;
 }
 
-static const struct hist_lesson *
-lesson_row(const struct hist_lesson *rows, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(rows[i].name, name) == 0)
-			return &rows[i];
-	return NULL;
-}
-
 static void
 lesson_list(const struct cli_opts *o)
 {
-	const struct hist_lesson *row;
 	const struct lesson *l, *next = NULL;
 	struct hist_lesson *rows;
 	size_t i, n, done = 0;
@@ -82,17 +70,12 @@ lesson_list(const struct cli_opts *o)
 	(void)printf("Lessons (run one with: ehlo lesson NAME [SCRIPT]):\n");
 	for (i = 0; (l = lesson_at(i)) != NULL; i++) {
 		char state[24];
+		int passed;
 
-		row = lesson_row(rows, n, l->name);
-		if (row != NULL && row->passed_at != 0) {
-			(void)snprintf(state, sizeof state, "done");
-			done++;
-		} else if (row != NULL)
-			(void)snprintf(state, sizeof state, "%d/%zu goals",
-			    row->goals_met, l->ngoals);
-		else
-			(void)snprintf(state, sizeof state, "not done");
-		if (next == NULL && (row == NULL || row->passed_at == 0))
+		(void)hist_lesson_state(
+		    rows, n, l->name, l->ngoals, state, sizeof state, &passed);
+		done += passed ? 1 : 0;
+		if (next == NULL && !passed)
 			next = l;
 		(void)printf("  %-18s %-11s %s\n", l->name, state, l->title);
 	}
@@ -268,11 +251,7 @@ lesson_run(
 	po.listen = "127.0.0.1:0";
 	po.datadir = dir;
 	po.quiet = 1;
-	po.require_tls = l->server.require_tls;
-	po.require_auth = l->server.require_auth;
-	po.greet_pause_ms = l->server.greet_pause_ms;
-	po.greylist_ms = l->server.greylist_ms;
-	po.slow_ms = l->server.slow_ms;
+	lesson_practice_opts(l, &po);
 	loop = loop_new();
 	if ((p = practice_new(loop, &po, &err)) == NULL) {
 		(void)fprintf(stderr,

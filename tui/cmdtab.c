@@ -104,22 +104,27 @@ const struct cmd_entry cmdtab[] = {
         wb_history_cmd},
     {"/open", "ID", SMTP_COMPLETE_ARG_HISTORY, W,
         "Shows a saved session read-only",
-        "Shows saved session ID read-only beside its stages; F5 steps\n"
-        "through it, F6 plays it with its timing, /close returns.",
+        "Shows saved session ID read-only beside its stages, for a\n"
+        "lecture: F5/F8 (/step) go an exchange forward or back, F9 to the\n"
+        "next failure, F6 (/play) plays it with its timing, F10 the speed;\n"
+        "/close returns.",
         "/open is for the workbench; ehlo show ID prints one", wb_open_cmd},
     {"/close", "", SMTP_COMPLETE_ARG_NONE, W,
         "Returns from a saved session to the live one",
         "Closes the saved session on screen and shows the live one.", NULL,
         wb_close_cmd},
-    {"/play", "", SMTP_COMPLETE_ARG_NONE, W,
-        "Plays the saved session with its original timing",
-        "Plays the saved session on screen with its original timing (F6);\n"
-        "again: pause.",
+    {"/play", "[1x|2x|10x]", SMTP_COMPLETE_ARG_TEXT, W,
+        "Plays the saved session with its timing; again: pause",
+        "Plays the saved session on screen with its recorded timing (F6),\n"
+        "at 1x, 2x or 10x (F10 changes it); again: pause, and again:\n"
+        "resume.",
         NULL, wb_play_cmd},
-    {"/step", "", SMTP_COMPLETE_ARG_NONE, W,
-        "Shows the saved session's next event",
-        "Shows the next event of the saved session on screen (F5).", NULL,
-        wb_step_cmd},
+    {"/step", "[back|failure]", SMTP_COMPLETE_ARG_TEXT, W,
+        "Steps the saved session by exchange",
+        "Shows the saved session's next exchange, a command and its reply\n"
+        "(F5); back: the one before (F8); failure: on to the next 4xx or\n"
+        "5xx reply (F9).",
+        NULL, wb_step_cmd},
     {"/replay", "ID [SERVER]", SMTP_COMPLETE_ARG_HISTORY, W,
         "Re-runs a saved session and shows the diff",
         "Runs saved session ID again (against its server, or SERVER) and\n"
@@ -149,8 +154,10 @@ const struct cmd_entry cmdtab[] = {
         wb_inbox_cmd},
     {"/lesson", "[NAME|off]", SMTP_COMPLETE_ARG_LESSON, W,
         "Lists the lessons or starts one",
-        "Lists the guided lessons; NAME opens one beside the stages, off\n"
-        "closes it.  /hint gives a hint for the next goal.",
+        "Lists the guided lessons and what is done; NAME opens one beside\n"
+        "the stages, on the practice server with the lesson's rules (a new\n"
+        "session when they differ), and saves the goals met in the history\n"
+        "as ehlo lesson does; off closes it.  /hint gives a hint.",
         "/lesson is for the workbench; ehlo lesson NAME runs one",
         wb_lesson_cmd},
     {"/help", "[COMMAND]", SMTP_COMPLETE_ARG_COMMAND, W | L,

@@ -6,10 +6,10 @@
  *
  * Rooms: wb_main.c (the loop, start and end), wb_dialogue.c (the dialogue
  * lines and notes), wb_popup.c (popups: help, explanations, TLS),
- * wb_input.c (keys, focus, the input line), wb_complete.c (Tab
- * completion), wb_lang.c (the workbench's side of the `/` commands of
- * tui/cmdtab.c), wb_cmds.c (small workbench-only commands), wb_conn.c (the connection,
- * its events, /auth, /body, MX routing), wb_send.c (drafts and sending
+ * wb_input.c (keys, focus, the input line), wb_keys.c (the function
+ * keys and F1's help), wb_complete.c (Tab completion), wb_lang.c (the
+ * workbench's side of the `/` commands of tui/cmdtab.c), wb_cmds.c
+ * (small workbench-only commands), wb_conn.c (the connection, its events, /auth, /body, MX routing), wb_send.c (drafts and sending
  * them), wb_viewer.c (the history browser and saved-session playback),
  * wb_tools.c (lessons, the practice inbox, /replay and /probe), wb_run.c
  * (replays and probes running in-process, through struct wb_runner).
@@ -79,7 +79,9 @@ struct viewer {
 	struct smtp_stage *stages;
 	size_t nstages;
 	int playing; /* timed playback running */
+	unsigned speed; /* index into playback_speeds */
 	uint64_t timer;
+	char status[192]; /* the status line's words (viewer_status) */
 };
 
 /* A draft on its way (tui/wb_send.c). */
@@ -113,6 +115,8 @@ struct wb_complete {
 	char *line; /* the input line the matches were made for */
 	char **addresses; /* seen in this session, for completion */
 	size_t naddresses;
+	char **accounts; /* AUTH users of the practice server (its HELP) */
+	size_t naccounts;
 	size_t scan_events; /* events read of one session */
 	char **draft_ids; /* "12", ... */
 	size_t ndraft_ids;
@@ -139,6 +143,10 @@ struct wb_input {
 struct wb_conn {
 	struct practice *practice;
 	char *practice_dir; /* its data directory (inbox, certificate) */
+	/* the lesson whose server rules it runs with (NULL: none), and
+	 * whether the current session is on it */
+	const struct lesson *practice_lesson;
+	int on_practice;
 	struct host *host;
 	struct smtp_client *client;
 	struct smtp_session *session;
@@ -195,6 +203,7 @@ extern const struct wb_runner wb_runner;
  * session: one at a time. */
 struct wb_tools {
 	const struct lesson *lesson; /* shown beside the stages, or NULL */
+	size_t lesson_saved; /* goals met as last saved in the history */
 	char **lesson_lines;
 	size_t nlesson_lines;
 	const struct wb_runner *runner; /* NULL: no runs (tests) */
@@ -268,8 +277,9 @@ char **wb_on_complete(const char *line, int start, int end, void *arg);
 void wb_on_show_matches(char **matches, int n, void *arg);
 /* Remembers the <address> of a typed line for completion. */
 void wb_remember_address(struct wb *, const char *line);
-/* The addresses a server's HELP reply lists (ev is its REPLY event), or
- * those of the built-in practice server, become completion candidates. */
+/* The addresses and AUTH accounts a server's HELP reply lists (ev is
+ * its REPLY event), or those of the built-in practice server, become
+ * completion candidates. */
 void wb_learn_help_addresses(struct wb *, const struct smtp_event *ev);
 void wb_learn_practice_addresses(struct wb *);
 /* Draft numbers and the drafts' addresses, for completion. */
@@ -337,21 +347,45 @@ void wb_draft_changed(struct wb *);
 
 void wb_viewer_open(struct wb *, const char *arg);
 void wb_viewer_close(struct wb *);
+/* Playback (tui/playback.h): the next exchange (from the start again at
+ * the end), the one before, the next 4xx/5xx (the first again after the
+ * last); each pauses timed playback.  With no saved session open, a
+ * note says how to open one. */
 void wb_viewer_step(struct wb *);
+void wb_viewer_back(struct wb *);
+void wb_viewer_failure(struct wb *);
+/* Timed playback: starts (from the start at the end) or pauses. */
 void wb_viewer_play(struct wb *);
+/* The next speed of 1x, 2x, 10x; or speed itself (-1: not one of them). */
+void wb_viewer_speed(struct wb *);
+int wb_viewer_set_speed(struct wb *, unsigned speed);
 
 /* ---- wb_tools.c: lessons, inbox, replay, probe -------------------- */
 
 void wb_lesson_lines_free(struct wb *);
 /* Rebuilds the lesson pane: the task, each goal with its state, a hint. */
 void wb_lesson_refresh(struct wb *, size_t width);
+/* After each reply: the open lesson's progress, saved in the history
+ * (as `ehlo lesson` saves it) when more goals are met than before. */
+void wb_lesson_on_reply(struct wb *);
+
+/* ---- wb_keys.c: the function keys and the help page --------------- */
+
+/* 1 when key (a curses KEY_ code) is one of the function keys. */
+int wb_key_is_bound(int key);
+/* Does what key does and returns 1, or returns 0 when it is not one. */
+int wb_key_run(struct wb *, int key);
+/* The function keys, a line each, for F1's help (allocated); their
+ * words for the status line during playback (static). */
+char *wb_keys_help(void);
+const char *wb_keys_playback_hint(void);
+/* F1 and /help: the keys, then the commands (from the table). */
+void wb_help_open(struct wb *);
 
 /* ---- wb_lang.c: the workbench's side of tui/cmdtab.c -------------- */
 
 /* The command context for the workbench (tui/cmdtab.h). */
 void wb_cmd_ctx(struct wb *, struct cmd_ctx *);
-/* F1 and /help: the keys, then the commands (from the table). */
-void wb_help_open(struct wb *);
 /* Runs one `/` command line as typed (tui/cmdtab.c decides). */
 void wb_do_slash(struct wb *, const char *typed);
 /* Ctrl-D, and /quit in a BDAT chunk: /quit, after wb_conn_before_quit. */
@@ -360,6 +394,7 @@ void wb_quit(struct wb *);
 /* ---- wb_input.c: keys and the input line -------------------------- */
 
 void wb_on_line(char *line, void *arg);
+
 /* Reads every key waiting and handles it. */
 void wb_pump_keys(struct wb *);
 void wb_on_stdin(int fd, int events, void *arg);

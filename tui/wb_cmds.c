@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/xmalloc.h"
 #include "history/history.h"
@@ -109,16 +110,39 @@ wb_close_cmd(struct cmd_ctx *c, const char *arg)
 int
 wb_play_cmd(struct cmd_ctx *c, const char *arg)
 {
-	(void)arg;
-	wb_viewer_play(c->fe);
+	struct wb *wb = c->fe;
+	char *end;
+	unsigned long speed;
+
+	if (*arg != '\0') {
+		speed = strtoul(arg, &end, 10);
+		if (end == arg || (*end != '\0' && strcmp(end, "x") != 0) ||
+		    wb_viewer_set_speed(wb, (unsigned)speed) == -1) {
+			wb_note(wb, THEME_ERROR,
+			    "/play [1x|2x|10x]: the speed is 1x, 2x or 10x");
+			return 0;
+		}
+		if (wb->viewer != NULL && wb->viewer->playing)
+			return 0; /* a new speed for the playback going on */
+	}
+	wb_viewer_play(wb);
 	return 0;
 }
 
 int
 wb_step_cmd(struct cmd_ctx *c, const char *arg)
 {
-	(void)arg;
-	wb_viewer_step(c->fe);
+	struct wb *wb = c->fe;
+
+	if (*arg == '\0')
+		wb_viewer_step(wb);
+	else if (strcasecmp(arg, "back") == 0)
+		wb_viewer_back(wb);
+	else if (strcasecmp(arg, "failure") == 0)
+		wb_viewer_failure(wb);
+	else
+		wb_note(wb, THEME_ERROR,
+		    "/step [back|failure]: nothing, back or failure");
 	return 0;
 }
 

@@ -19,6 +19,8 @@
 #include "protocol/lesson.h"
 #include "protocol/practice.h"
 #include "protocol/probe.h"
+#include "protocol/sasl.h"
+#include "protocol/why.h"
 #include "tui/draft.h"
 #include "tui/rl.h"
 #include "tui/wb.h"
@@ -32,14 +34,37 @@ wb_matches_clear(struct wb *wb)
 	wb->dirty = 1;
 }
 
+/*
+ * Where AUTH LOGIN asks for the user name (a SASL exchange typed by
+ * hand), the accounts' names in base64, as the line must carry them;
+ * else none.  Allocated, NULL-terminated.
+ */
+static char **
+sasl_user_candidates(struct wb *wb, size_t *n)
+{
+	const char *prompt;
+	char **v;
+	size_t i;
+
+	*n = 0;
+	(void)smtp_why_sasl(wb->conn.session, &prompt);
+	if (strcmp(prompt, "sasl b64(user)> ") != 0)
+		return NULL;
+	v = xcalloc(wb->cmp.naccounts + 1, sizeof *v);
+	for (i = 0; i < wb->cmp.naccounts; i++)
+		v[(*n)++] = sasl_b64_encode(
+		    wb->cmp.accounts[i], strlen(wb->cmp.accounts[i]));
+	return v;
+}
+
 char **
 wb_on_complete(const char *line, int start, int end, void *arg)
 {
 	struct wb *wb = arg;
 	struct smtp_complete_ctx ctx;
 	struct smtp_completion c;
-	char **out, **themes;
-	size_t i, nthemes = 0;
+	char **out, **themes, **sasl;
+	size_t i, nthemes = 0, nsasl;
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.state = smtp_session_state(wb->conn.session);
@@ -74,7 +99,13 @@ wb_on_complete(const char *line, int start, int end, void *arg)
 		ctx.probes.items = probes;
 		ctx.probes.n = np;
 	}
+	ctx.accounts.items = (const char *const *)wb->cmp.accounts;
+	ctx.accounts.n = wb->cmp.naccounts;
+	sasl = sasl_user_candidates(wb, &nsasl);
+	ctx.sasl.items = (const char *const *)sasl;
+	ctx.sasl.n = nsasl;
 	(void)smtp_complete(line, (size_t)end, &ctx, &c);
+	wb_strv_free(&sasl, &nsasl);
 	theme_list_free(themes);
 	if (c.want_files) {
 		smtp_completion_free(&c);
@@ -133,6 +164,23 @@ learn_one(const char *addr, size_t n, void *arg)
 	free(line);
 }
 
+static void
+learn_account(const char *user, size_t n, void *arg)
+{
+	struct wb *wb = arg;
+	size_t i;
+
+	for (i = 0; i < wb->cmp.naccounts; i++)
+		if (strlen(wb->cmp.accounts[i]) == n &&
+		    strncmp(wb->cmp.accounts[i], user, n) == 0)
+			return;
+	if (wb->cmp.naccounts >= 50)
+		return;
+	wb->cmp.accounts = xreallocarray(
+	    wb->cmp.accounts, wb->cmp.naccounts + 1, sizeof *wb->cmp.accounts);
+	wb->cmp.accounts[wb->cmp.naccounts++] = xstrndup(user, n);
+}
+
 void
 wb_learn_help_addresses(struct wb *wb, const struct smtp_event *ev)
 {
@@ -143,9 +191,12 @@ wb_learn_help_addresses(struct wb *wb, const struct smtp_event *ev)
 	    ev->reply->code / 100 != 2 ||
 	    strncasecmp(st->command, "HELP", 4) != 0)
 		return;
-	for (i = 0; i < ev->reply->nlines; i++)
+	for (i = 0; i < ev->reply->nlines; i++) {
 		(void)smtp_complete_scan_addresses(ev->reply->lines[i].text,
 		    ev->reply->lines[i].len, learn_one, wb);
+		(void)smtp_complete_scan_accounts(ev->reply->lines[i].text,
+		    ev->reply->lines[i].len, learn_account, wb);
+	}
 }
 
 void
@@ -156,6 +207,9 @@ wb_learn_practice_addresses(struct wb *wb)
 
 	for (i = 0; (a = practice_known_address_at(i)) != NULL; i++)
 		learn_one(a, strlen(a), wb);
+	for (i = 0; i < practice_account_count(); i++)
+		learn_account(practice_account_at(i)->user,
+		    strlen(practice_account_at(i)->user), wb);
 }
 
 static void

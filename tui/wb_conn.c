@@ -16,6 +16,7 @@
 #include "core/xmalloc.h"
 #include "protocol/client.h"
 #include "protocol/mx.h"
+#include "protocol/lesson.h"
 #include "protocol/practice.h"
 #include "protocol/sasl.h"
 #include "protocol/why.h"
@@ -51,6 +52,7 @@ on_reply(struct wb *wb, const struct smtp_event *ev)
 	}
 	if (st->kind == SMTP_STAGE_TLS || st->kind == SMTP_STAGE_STARTTLS)
 		wb->dirty = 1;
+	wb_lesson_on_reply(wb);
 }
 
 /* After the host recorded the event and counted its outcome. */
@@ -272,13 +274,24 @@ connect_now(struct wb *wb, const char *server)
 	const char *cafile = NULL, *host, *port;
 	char *err = NULL;
 
+	wb->conn.on_practice = server == NULL;
 	if (server == NULL) {
+		/* A lesson with other server rules: a server with its rules
+		 * (the old one has no session left: it was closed first). */
+		if (wb->conn.practice != NULL &&
+		    !lesson_server_same(
+		        wb->conn.practice_lesson, wb->tool.lesson)) {
+			practice_free(wb->conn.practice);
+			wb->conn.practice = NULL;
+		}
 		if (wb->conn.practice == NULL) {
 			struct practice_opts po;
 
 			memset(&po, 0, sizeof po);
 			po.listen = "127.0.0.1:0";
 			po.quiet = 1;
+			lesson_practice_opts(wb->tool.lesson, &po);
+			wb->conn.practice_lesson = wb->tool.lesson;
 			if (wb->conn.practice_dir == NULL)
 				wb->conn.practice_dir =
 				    practice_default_dir(&err);

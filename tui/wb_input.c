@@ -173,10 +173,7 @@ is_input_key(int is_code, wint_t wch)
 static int
 is_pane_switch_key(int is_code, wint_t wch)
 {
-	return is_code &&
-	    (wch == KEY_F(1) || wch == KEY_F(2) || wch == KEY_F(3) ||
-	        wch == KEY_F(4) || wch == KEY_F(5) || wch == KEY_F(6) ||
-	        wch == KEY_F(7));
+	return is_code && wb_key_is_bound((int)wch);
 }
 
 /*
@@ -334,41 +331,10 @@ handle_key(struct wb *wb, int is_code, wint_t wch)
 	if (wb->in.focus == FOCUS_STAGES && stages_key(wb, is_code, wch, page))
 		return;
 	/* The input line, and keys a pane passed on. */
+	if (is_code && wb_key_run(wb, (int)wch))
+		return;
 	if (is_code) {
 		switch (wch) {
-		case KEY_F(1):
-			wb_help_open(wb);
-			return;
-		case KEY_F(2):
-			if (smtp_session_nstages(wb->conn.session) > 0) {
-				wb->in.focus = FOCUS_STAGES;
-				wb->in.stage_follow = 0;
-				wb->dirty = 1;
-			}
-			return;
-		case KEY_F(3):
-			wb->dia.show_time = !wb->dia.show_time;
-			wb->dirty = 1;
-			return;
-		case KEY_F(5):
-			wb_viewer_step(wb);
-			return;
-		case KEY_F(6):
-			wb_viewer_play(wb);
-			return;
-		case KEY_F(7):
-			wb_popup_why(wb);
-			return;
-		case KEY_F(4):
-			if (wb->dia.dlg->nlines > 0) {
-				wb->in.focus = FOCUS_DIALOGUE;
-				wb->dia.sel = wb->dia.dlg->nlines - 1 -
-				    (wb->dia.dlg->scroll < wb->dia.dlg->nlines
-				            ? wb->dia.dlg->scroll
-				            : 0);
-				wb->dirty = 1;
-			}
-			return;
 		case KEY_PPAGE:
 			wb->dia.dlg->scroll += (size_t)page;
 			if (wb->dia.dlg->scroll >= wb->dia.dlg->nlines)

@@ -2,7 +2,7 @@
  * The workbench's side of the command language of tui/cmdtab.c: the
  * operations the commands of both modes ask of the workbench (notes, the
  * masked secret, popups for /explain and /help), the command context,
- * the help page (F1, /help), and the dispatch of a typed `/` line.  The
+ * and the dispatch of a typed `/` line (the help page is wb_keys.c's).  The
  * handlers of workbench-only commands live in their rooms and never call
  * back here.
  */
@@ -14,43 +14,6 @@
 #include "tui/cmdtab.h"
 #include "tui/host.h"
 #include "tui/wb.h"
-
-static const char wb_help_keys[] =
-    "Type SMTP commands and press Enter; they go to the server as typed.\n"
-    "After 354, lines are message content until a line with a single \".\"\n"
-    "(type \"..\" for a line that starts with a dot).\n"
-    "\n"
-    "Keys\n"
-    "  Tab          complete (verbs, addresses, parameters the server "
-    "offers)\n"
-    "  Up/Down      input history       Ctrl-R  search the history\n"
-    "  Ctrl-A/E     start/end of line   Ctrl-C  cancel the line\n"
-    "  PgUp/PgDn    scroll the dialogue; Home/End on an empty line: the\n"
-    "               top, the bottom\n"
-    "  F2           select a stage; Enter explains it, Esc returns\n"
-    "  F3           show/hide time offsets in the dialogue\n"
-    "  F4           select a dialogue line; Enter explains it, Esc returns\n"
-    "  F5, F6       step through, play a saved session (/open)\n"
-    "  F1           this help          Ctrl-L  redraw\n"
-    "  Ctrl-D       on an empty line: quit (sends QUIT)\n"
-    "\n"
-    "Workbench commands (/help COMMAND explains one)\n";
-
-static const char wb_help_end[] =
-    "\n"
-    "A line that breaks the rules (wrong order, an extension the server\n"
-    "did not offer) shows why first; press Enter again to send it anyway.";
-
-void
-wb_help_open(struct wb *wb)
-{
-	char *cmds = cmdtab_help(CMD_MODE_WORKBENCH, NULL), *text;
-
-	text = xasprintf("%s%s%s", wb_help_keys, cmds, wb_help_end);
-	wb_popup_open(wb, "help", text);
-	free(text);
-	free(cmds);
-}
 
 static void
 wb_op_note(void *fe, const char *text)

@@ -63,7 +63,8 @@ fill_view(struct wb *wb, struct wb_view *v)
 		v->nstages = wb->viewer->nstages;
 		v->stage_at = viewer_stage_at;
 		v->stage_arg = wb->viewer;
-		v->viewing = wb->viewer->title;
+		v->viewing = wb->viewer->status;
+		v->keys = wb_keys_playback_hint();
 	} else {
 		v->nstages = smtp_session_nstages(wb->conn.session);
 		v->stage_at = live_stage_at;
@@ -368,6 +369,7 @@ cmd_workbench(int argc, char *argv[])
 	wb_matches_clear(&wb);
 	lang_reset(&wb.conn.lang);
 	wb_strv_free(&wb.cmp.addresses, &wb.cmp.naddresses);
+	wb_strv_free(&wb.cmp.accounts, &wb.cmp.naccounts);
 	wb_viewer_close(&wb);
 	wb_send_end(&wb);
 	wdraft_free(wb.snd.draft);

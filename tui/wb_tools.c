@@ -12,6 +12,7 @@
 #include "core/escape.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
+#include "history/hist_lesson.h"
 #include "protocol/lesson.h"
 #include "protocol/practice.h"
 #include "tui/cli.h"
@@ -144,24 +145,73 @@ wb_lesson_refresh(struct wb *wb, size_t width)
 	}
 	next = lesson_next_goal(wb->tool.lesson, &ctx);
 	lesson_add_text(wb,
-	    next == NULL ? "Lesson passed. /lesson lists the next ones."
-	                 : "/hint for a hint, /lesson off to close",
+	    next != NULL ? "/hint for a hint, /lesson off to close"
+	        : wb->hist != NULL
+	        ? "Lesson passed and saved. /lesson lists the next ones."
+	        : "Lesson passed. /lesson lists the next ones.",
 	    width, "");
+}
+
+void
+wb_lesson_on_reply(struct wb *wb)
+{
+	const struct lesson *l = wb->tool.lesson;
+	struct lesson_ctx ctx;
+	char *err = NULL;
+	size_t met;
+
+	if (l == NULL || !wb->conn.on_practice)
+		return;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.session = wb->conn.session;
+	ctx.datadir = wb->conn.practice_dir;
+	met = lesson_progress(l, &ctx, NULL);
+	if (met <= wb->tool.lesson_saved)
+		return;
+	wb->tool.lesson_saved = met;
+	if (met == l->ngoals)
+		wb_note(wb, THEME_NOTE, "lesson %s passed%s", l->name,
+		    wb->hist != NULL ? "; ehlo lesson shows it done" : "");
+	if (wb->hist == NULL)
+		return;
+	if (hist_lesson_record(
+	        wb->hist, l->name, (int)met, (int)l->ngoals, &err) == -1) {
+		wb_note(
+		    wb, THEME_WARNING, "lesson progress not saved: %s", err);
+		free(err);
+	}
 }
 
 int
 wb_lesson_cmd(struct cmd_ctx *c, const char *arg)
 {
 	struct wb *wb = c->fe;
+	const struct lesson *l;
 	struct buf b;
 	size_t i;
 	char *text;
 
 	if (*arg == '\0') {
+		struct hist_lesson *rows = NULL;
+		size_t nrows = 0;
+		char *err = NULL;
+
+		/* With each lesson's state, as `ehlo lesson` lists them. */
+		if (wb->hist != NULL &&
+		    hist_lesson_list(wb->hist, &rows, &nrows, &err) == -1) {
+			wb_note(wb, THEME_WARNING, "%s", err);
+			free(err);
+		}
 		buf_init(&b, 0);
-		for (i = 0; i < lesson_count(); i++)
-			(void)buf_add_printf(&b, "%-12s %s\n",
-			    lesson_at(i)->name, lesson_at(i)->title);
+		for (i = 0; i < lesson_count(); i++) {
+			char state[24];
+
+			(void)hist_lesson_state(rows, nrows, lesson_at(i)->name,
+			    lesson_at(i)->ngoals, state, sizeof state, NULL);
+			(void)buf_add_printf(&b, "%-18s %-11s %s\n",
+			    lesson_at(i)->name, state, lesson_at(i)->title);
+		}
+		hist_lesson_free(rows, nrows);
 		(void)buf_add_str(&b,
 		    "\n/lesson NAME opens a lesson beside "
 		    "the stages.");
@@ -176,10 +226,23 @@ wb_lesson_cmd(struct cmd_ctx *c, const char *arg)
 		wb->dirty = 1;
 		return 0;
 	}
-	if ((wb->tool.lesson = lesson_find(arg)) == NULL) {
+	if ((l = lesson_find(arg)) == NULL) {
 		wb_note(wb, THEME_ERROR, "no lesson \"%s\": /lesson lists them",
 		    arg);
 		return 0;
+	}
+	wb->tool.lesson = l;
+	wb->tool.lesson_saved = 0;
+	/* The lesson's own server, as `ehlo lesson` starts it: the
+	 * practice server with the lesson's rules, a new session on it. */
+	if (!wb->conn.on_practice ||
+	    !lesson_server_same(wb->conn.practice_lesson, l)) {
+		wb_note(wb, THEME_NOTE,
+		    "lesson %s: a new session on the practice server%s",
+		    l->name,
+		    lesson_server_same(NULL, l) ? ""
+		                                : " with the lesson's rules");
+		wb_connect(wb, NULL);
 	}
 	text = lesson_wrap(wb->tool.lesson->text, 76, "");
 	wb_popup_open(wb, wb->tool.lesson->title, text);

@@ -1,7 +1,10 @@
 /*
  * The history browser: /history lists saved sessions, /open shows one
  * read-only in the dialogue pane with stages rebuilt from its replies,
- * F5 steps through it and F6 plays it back with its own timing.
+ * and plays it back for a lecture: by exchange forward and back, to the
+ * next failure, or timed as recorded at 1x, 2x or 10x, paused and
+ * resumed (where each step lands: tui/playback.c; the keys:
+ * tui/wb_input.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "history/history.h"
 #include "protocol/session.h"
 #include "tui/cmdtab.h"
+#include "tui/playback.h"
 #include "tui/wb.h"
 
 struct history_rows {
@@ -98,6 +102,16 @@ kind_from_name(const char *name)
 	return SMTP_STAGE_OTHER;
 }
 
+/* What the status line says of the playback: the session, the
+ * exchange on screen, playing or paused, the speed. */
+static void
+viewer_status(struct viewer *v)
+{
+	(void)snprintf(v->status, sizeof v->status, "%s  %zu/%zu %s %ux",
+	    v->title, playback_index(&v->ev, v->shown), playback_count(&v->ev),
+	    v->playing ? "playing" : "paused", playback_speeds[v->speed]);
+}
+
 /* Shows the first n events of the saved session (playback position). */
 static void
 viewer_show(struct wb *wb, size_t n)
@@ -149,6 +163,7 @@ viewer_show(struct wb *wb, size_t n)
 		st->command = (char *)"";
 	}
 	v->shown = n;
+	viewer_status(v);
 	wb->dirty = 1;
 }
 
@@ -199,9 +214,8 @@ wb_viewer_open(struct wb *wb, const char *arg)
 	wb->viewer = xcalloc(1, sizeof *wb->viewer);
 	wb->viewer->id = id;
 	server = histcmd_server(hs);
-	wb->viewer->title = xasprintf("session #%lld %s (read-only: F5 step, "
-	                              "F6 play, /close)",
-	    (long long)id, server);
+	wb->viewer->title =
+	    xasprintf("session #%lld %s read-only", (long long)id, server);
 	free(server);
 	hist_session_free(hs);
 	if (histcmd_events_load(wb->hist, id, &wb->viewer->ev, &err) == -1) {
@@ -214,58 +228,136 @@ wb_viewer_open(struct wb *wb, const char *arg)
 	viewer_show(wb, wb->viewer->ev.n);
 }
 
+/* The saved session on screen, or NULL after saying how to open one. */
+static struct viewer *
+viewer_or_note(struct wb *wb)
+{
+	if (wb->viewer == NULL)
+		wb_note(wb, THEME_NOTE, "/open ID first (/history lists them)");
+	return wb->viewer;
+}
+
+static void
+viewer_pause(struct wb *wb, struct viewer *v)
+{
+	v->playing = 0;
+	if (v->timer != 0)
+		loop_timer_del(wb->loop, v->timer);
+	v->timer = 0;
+	viewer_status(v);
+	wb->dirty = 1;
+}
+
 void
 wb_viewer_step(struct wb *wb)
 {
-	if (wb->viewer == NULL) {
-		wb_note(wb, THEME_NOTE, "/open ID first (/history lists them)");
+	struct viewer *v;
+
+	if ((v = viewer_or_note(wb)) == NULL)
 		return;
-	}
-	if (wb->viewer->shown >= wb->viewer->ev.n)
+	viewer_pause(wb, v);
+	if (v->shown >= v->ev.n)
 		viewer_show(wb, 0);
-	viewer_show(wb, wb->viewer->shown + 1);
+	viewer_show(wb, playback_next(&v->ev, v->shown));
 }
 
-/* Timed playback: each event at its original offset from the previous. */
+void
+wb_viewer_back(struct wb *wb)
+{
+	struct viewer *v;
+
+	if ((v = viewer_or_note(wb)) == NULL)
+		return;
+	viewer_pause(wb, v);
+	viewer_show(wb, playback_prev(&v->ev, v->shown));
+}
+
+void
+wb_viewer_failure(struct wb *wb)
+{
+	struct viewer *v;
+	size_t to;
+
+	if ((v = viewer_or_note(wb)) == NULL)
+		return;
+	viewer_pause(wb, v);
+	if ((to = playback_next_failure(&v->ev, v->shown)) == v->shown &&
+	    (to = playback_next_failure(&v->ev, 0)) == 0) {
+		wb_note(wb, THEME_NOTE, "session #%lld has no 4xx or 5xx reply",
+		    (long long)v->id);
+		return;
+	}
+	/* After the last failure: the first one again. */
+	if (to <= v->shown)
+		viewer_show(wb, 0);
+	viewer_show(wb, to);
+}
+
+void
+wb_viewer_speed(struct wb *wb)
+{
+	struct viewer *v;
+
+	if ((v = viewer_or_note(wb)) == NULL)
+		return;
+	v->speed = (v->speed + 1) % PLAYBACK_NSPEEDS;
+	viewer_status(v);
+	wb->dirty = 1;
+}
+
+int
+wb_viewer_set_speed(struct wb *wb, unsigned speed)
+{
+	size_t i;
+
+	for (i = 0; i < PLAYBACK_NSPEEDS; i++)
+		if (playback_speeds[i] == speed) {
+			if (wb->viewer != NULL) {
+				wb->viewer->speed = (unsigned)i;
+				viewer_status(wb->viewer);
+				wb->dirty = 1;
+			}
+			return 0;
+		}
+	return -1;
+}
+
+/* Timed playback: each event at its original offset from the previous,
+ * divided by the speed. */
 static void
 on_play_tick(void *arg)
 {
 	struct wb *wb = arg;
 	struct viewer *v = wb->viewer;
-	uint64_t gap;
 
 	if (v == NULL)
 		return;
 	v->timer = 0;
 	viewer_show(wb, v->shown + 1);
 	if (v->shown >= v->ev.n) {
-		v->playing = 0;
+		viewer_pause(wb, v);
 		return;
 	}
-	gap = v->ev.v[v->shown].t_us - v->ev.v[v->shown - 1].t_us;
-	if (gap > 5000000)
-		gap = 5000000; /* a long pause in the original: 5 s at most */
-	v->timer = loop_timer_add(wb->loop, gap / 1000, on_play_tick, wb);
+	v->timer = loop_timer_add(wb->loop,
+	    playback_delay_us(&v->ev, v->shown, playback_speeds[v->speed]) /
+	        1000,
+	    on_play_tick, wb);
 }
 
 void
 wb_viewer_play(struct wb *wb)
 {
-	struct viewer *v = wb->viewer;
+	struct viewer *v;
 
-	if (v == NULL) {
-		wb_note(wb, THEME_NOTE, "/open ID first (/history lists them)");
+	if ((v = viewer_or_note(wb)) == NULL)
 		return;
-	}
 	if (v->playing) {
-		v->playing = 0;
-		if (v->timer != 0)
-			loop_timer_del(wb->loop, v->timer);
-		v->timer = 0;
+		viewer_pause(wb, v);
 		return;
 	}
 	if (v->shown >= v->ev.n)
 		viewer_show(wb, 0);
 	v->playing = 1;
+	viewer_status(v);
 	v->timer = loop_timer_add(wb->loop, 0, on_play_tick, wb);
 }

@@ -703,21 +703,26 @@ draw_status(struct wb_screen *scr, const struct wb_view *v)
 	if (v->session_id > 0)
 		(void)snprintf(
 		    sess, sizeof sess, "session #%ld  ", v->session_id);
-	s = xasprintf(" %s  %s%s  %s%s%s%02llu:%02llu  theme %s  %s",
-	    v->viewing != NULL      ? v->viewing
-	        : v->server != NULL ? v->server
-	                            : "",
-	    !v->connected ? "not connected"
-	        : v->tls  ? v->tls
-	                  : "plain",
-	    v->tls != NULL ? (v->tls_verified ? " verified" : " UNVERIFIED")
-	                   : "",
-	    v->user != NULL ? v->user : "", v->user != NULL ? "  " : "", sess,
-	    (unsigned long long)(v->elapsed_s / 60),
-	    (unsigned long long)(v->elapsed_s % 60), v->theme,
-	    v->confirm   ? "Enter sends anyway, Ctrl-C drops"
-	        : v->why ? "F7 why?  F1 help"
-	                 : "F1 help");
+	/* Playback: the saved session, where it is, and its keys. */
+	if (v->viewing != NULL && v->keys != NULL)
+		s = xasprintf(" %s  %s", v->viewing, v->keys);
+	else
+		s = xasprintf(" %s  %s%s  %s%s%s%02llu:%02llu  theme %s  %s",
+		    v->viewing != NULL      ? v->viewing
+		        : v->server != NULL ? v->server
+		                            : "",
+		    !v->connected ? "not connected"
+		        : v->tls  ? v->tls
+		                  : "plain",
+		    v->tls != NULL
+		        ? (v->tls_verified ? " verified" : " UNVERIFIED")
+		        : "",
+		    v->user != NULL ? v->user : "", v->user != NULL ? "  " : "",
+		    sess, (unsigned long long)(v->elapsed_s / 60),
+		    (unsigned long long)(v->elapsed_s % 60), v->theme,
+		    v->confirm   ? "Enter sends anyway, Ctrl-C drops"
+		        : v->why ? "F7 why?  F1 help"
+		                 : "F1 help");
 	wattrset(w, scr->attr[THEME_STATUS]);
 	mvwhline(w, 0, 0, ' ', scr->cols);
 	(void)put_clipped(w, 0, 0, s, scr->cols);

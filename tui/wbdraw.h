@@ -57,6 +57,8 @@ struct wb_view {
 	size_t nmatches;
 	int confirm;
 	int why; /* the last reply was 4xx/5xx: the status line offers F7 */
+	const char *keys; /* the keys the status line offers instead, or
+	                   * NULL (playback) */
 };
 
 struct wb_screen {

@@ -559,3 +559,31 @@ lesson_wrap(const char *text, size_t width, const char *indent)
 	buf_reset(&b);
 	return out;
 }
+
+void
+lesson_practice_opts(const struct lesson *l, struct practice_opts *po)
+{
+	static const struct lesson_server none;
+	const struct lesson_server *r = l != NULL ? &l->server : &none;
+
+	po->require_tls = r->require_tls;
+	po->require_auth = r->require_auth;
+	po->greet_pause_ms = r->greet_pause_ms;
+	po->greylist_ms = r->greylist_ms;
+	po->slow_ms = r->slow_ms;
+}
+
+int
+lesson_server_same(const struct lesson *a, const struct lesson *b)
+{
+	struct practice_opts pa, pb;
+
+	memset(&pa, 0, sizeof pa);
+	memset(&pb, 0, sizeof pb);
+	lesson_practice_opts(a, &pa);
+	lesson_practice_opts(b, &pb);
+	return pa.require_tls == pb.require_tls &&
+	    pa.require_auth == pb.require_auth &&
+	    pa.greet_pause_ms == pb.greet_pause_ms &&
+	    pa.greylist_ms == pb.greylist_ms && pa.slow_ms == pb.slow_ms;
+}

@@ -46,6 +46,39 @@ class BuiltinPracticeCompletionTest(WorkbenchCase):
         t.send("Tab")
         t.wait_for(r"smtp> MAIL FROM:<blocked@practice\.test>$")
 
+    def test_account_candidates_after_auth(self):
+        """Issue 16 item 1: the practice accounts after /auth MECH, and
+        in base64 where a hand-typed AUTH LOGIN asks for the user."""
+        t = self.start()
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "EHLO learner.example")
+        t.wait_for(r"S: 250 ")
+        t.type("/auth PLAIN ")
+        t.send("Tab")
+        screen = t.wait_for(r"matches")
+        self.assertRegex(screen, r"3 matches(.|\n)*alice\s+bob\s+carol")
+        t.send("C-c")
+        t.wait_for(r"smtp>\s*$")
+        t.type("/auth LOGIN ca")
+        t.send("Tab")
+        t.wait_for(r"smtp> /auth LOGIN carol$")
+        t.send("C-c")
+        t.wait_for(r"smtp>\s*$")
+        # AUTH LOGIN by hand: the user name in base64 ("bob").
+        self.enter(t, "AUTH LOGIN")
+        t.wait_for(r"sasl b64\(user\)>\s*$")
+        t.type("Ym")
+        t.send("Tab")
+        t.wait_for(r"sasl b64\(user\)> Ym9i$")
+        t.send("Enter")
+        t.wait_for(r"sasl b64\(password\)>\s*$")
+        # The password step offers nothing.
+        t.send("Tab")
+        t.wait_for(r"sasl b64\(password\)>\s*$")
+        self.assertNotIn("matches", t.screen())
+        self.enter(t, "*")
+        t.wait_for(r"S: 501 ")
+
 
 class RemotePracticeCompletionTest(WorkbenchCase):
     """A practice server in another process: learned from HELP."""
@@ -92,6 +125,23 @@ class RemotePracticeCompletionTest(WorkbenchCase):
         screen = t.wait_for(r"matches")
         self.assertIn("alice@practice.test", screen)
         self.assertIn("anyone@other.example", screen)
+        t.send("C-c")
+        t.wait_for(r"smtp>\s*$")
+        # The accounts HELP lists, for /auth MECH USER.
+        t.type("/auth PLAIN ")
+        t.send("Tab")
+        screen = t.wait_for(r"matches")
+        self.assertRegex(screen, r"3 matches(.|\n)*alice\s+bob\s+carol")
+
+    def test_no_accounts_before_help(self):
+        t = self.start([f"127.0.0.1:{self.port}"])
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "EHLO learner.example")
+        t.wait_for(r"S: 250 ")
+        t.type("/auth PLAIN a")
+        t.send("Tab")
+        t.wait_for(r"smtp> /auth PLAIN a$")
+        self.assertNotIn("alice", t.screen())
 
 
 if __name__ == "__main__":

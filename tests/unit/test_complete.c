@@ -599,6 +599,77 @@ test_scan_addresses(void **state)
 	    smtp_complete_scan_addresses("", 0, scan_add, &acc), 0);
 }
 
+static void
+test_scan_accounts(void **state)
+{
+	static const char line[] = "214-2.0.0 Account for AUTH: user alice, "
+	                           "password wonderland; superuser x "
+	                           "user bob.b user bad! user ";
+	struct scan_acc acc;
+
+	(void)state;
+	memset(&acc, 0, sizeof acc);
+	assert_int_equal(
+	    smtp_complete_scan_accounts(line, sizeof line - 1, scan_add, &acc),
+	    2);
+	assert_string_equal(acc.got[0], "alice");
+	assert_string_equal(acc.got[1], "bob.b");
+	/* A line that does not name AUTH lists no account. */
+	memset(&acc, 0, sizeof acc);
+	assert_int_equal(smtp_complete_scan_accounts("550 5.1.1 user bob, "
+	                                             "unknown",
+	                     22, scan_add, &acc),
+	    0);
+}
+
+/* /auth MECH USER offers the accounts; in a SASL exchange only what the
+ * UI offers for the line. */
+static void
+test_accounts(void **state)
+{
+	static const char *const accounts[] = {"alice", "bob", "carol"};
+	static const char *const sasl[] = {"YWxpY2U=", "Ym9i"};
+	struct smtp_complete_ctx ctx;
+	struct smtp_completion c;
+
+	(void)state;
+	ctx_init(&ctx, SMTP_STATE_GREETED, CAPS_POSTFIX);
+	ctx.accounts.items = accounts;
+	ctx.accounts.n = 3;
+	ctx.sasl.items = sasl;
+	ctx.sasl.n = 2;
+	assert_int_equal(smtp_complete("/auth PLAIN ", 12, &ctx, &c), 3);
+	assert_string_equal(c.matches[0], "alice");
+	assert_int_equal(c.start, 12);
+	smtp_completion_free(&c);
+	assert_int_equal(smtp_complete("/auth LOGIN b", 13, &ctx, &c), 1);
+	assert_string_equal(c.matches[0], "bob");
+	smtp_completion_free(&c);
+	/* The mechanism first, as before; nothing after the user. */
+	assert_true(smtp_complete("/auth P", 7, &ctx, &c) >= 1);
+	assert_string_equal(c.matches[0], "PLAIN");
+	smtp_completion_free(&c);
+	assert_int_equal(smtp_complete("/auth PLAIN alice ", 18, &ctx, &c), 0);
+	smtp_completion_free(&c);
+	/* A typed AUTH line offers no accounts (verbs' arguments only). */
+	assert_false(smtp_complete("AUTH PLAIN ", 11, &ctx, &c) > 0 &&
+	    has_match(&c, "alice"));
+	smtp_completion_free(&c);
+	/* In the SASL exchange: the UI's responses, no verbs. */
+	ctx.state = SMTP_STATE_AUTH;
+	assert_int_equal(smtp_complete("", 0, &ctx, &c), 2);
+	assert_string_equal(c.matches[0], "YWxpY2U=");
+	smtp_completion_free(&c);
+	assert_int_equal(smtp_complete("Ym", 2, &ctx, &c), 1);
+	assert_string_equal(c.matches[0], "Ym9i");
+	smtp_completion_free(&c);
+	assert_int_equal(smtp_complete("MA", 2, &ctx, &c), 0);
+	smtp_completion_free(&c);
+	ctx.sasl.n = 0;
+	assert_int_equal(smtp_complete("", 0, &ctx, &c), 0);
+	smtp_completion_free(&c);
+}
+
 int
 main(void)
 {
@@ -609,6 +680,8 @@ main(void)
 	    cmocka_unit_test(test_slash_list),
 	    cmocka_unit_test(test_hostile),
 	    cmocka_unit_test(test_scan_addresses),
+	    cmocka_unit_test(test_scan_accounts),
+	    cmocka_unit_test(test_accounts),
 	};
 
 	return cmocka_run_group_tests(tests, setup_caps, NULL);
