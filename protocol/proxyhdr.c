@@ -20,8 +20,8 @@
 
 #include "core/xmalloc.h"
 
-static const unsigned char proxy_sig[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00,
-    0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
+static const unsigned char proxy_sig[12] = {
+    0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
 
 int
 smtp_proxy_version_parse(const char *s)
@@ -196,8 +196,8 @@ smtp_proxy_display(const unsigned char *p, size_t n)
 
 	if (n < 16 || memcmp(p, proxy_sig, sizeof proxy_sig) != 0) {
 		/* v1: the line without its CRLF. */
-		return xstrndup((const char *)p,
-		    n >= 2 && p[n - 2] == '\r' ? n - 2 : n);
+		return xstrndup(
+		    (const char *)p, n >= 2 && p[n - 2] == '\r' ? n - 2 : n);
 	}
 	f = p[13] == 0x21 ? v6 : v4;
 	r = t = xmalloc(9 + 3 * n + 1);
@@ -229,8 +229,8 @@ proxy_unhex(char c)
 
 /* v2's display form back into its fields. */
 static int
-proxy_parse_v2(const char *s, struct smtp_proxy_addr *src,
-    struct smtp_proxy_addr *dst)
+proxy_parse_v2(
+    const char *s, struct smtp_proxy_addr *src, struct smtp_proxy_addr *dst)
 {
 	unsigned char b[SMTP_PROXY_HDR_MAX];
 	size_t n = 0, al;
@@ -264,8 +264,8 @@ proxy_parse_v2(const char *s, struct smtp_proxy_addr *src,
 
 /* v1's line back into its fields. */
 static int
-proxy_parse_v1(const char *s, struct smtp_proxy_addr *src,
-    struct smtp_proxy_addr *dst)
+proxy_parse_v1(
+    const char *s, struct smtp_proxy_addr *src, struct smtp_proxy_addr *dst)
 {
 	char proto[8], a[48], b[48], sp[8], dp[8], extra[2];
 	long ps, pd;

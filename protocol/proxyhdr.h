@@ -57,7 +57,6 @@ char *smtp_proxy_display(const unsigned char *, size_t);
  * *version, *src and *dst.  Returns 0, or -1 with *errstr.
  */
 int smtp_proxy_display_parse(const char *, int *version,
-    struct smtp_proxy_addr *src, struct smtp_proxy_addr *dst,
-    char **errstr);
+    struct smtp_proxy_addr *src, struct smtp_proxy_addr *dst, char **errstr);
 
 #endif

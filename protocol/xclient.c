@@ -137,12 +137,12 @@ xclient_listed(const char *list, const char *word, size_t n)
 }
 
 int
-smtp_xclient_unlisted(const char *pairs, const struct smtp_caps *caps,
-    char *out, size_t outsz)
+smtp_xclient_unlisted(
+    const char *pairs, const struct smtp_caps *caps, char *out, size_t outsz)
 {
-	const struct smtp_cap *cap =
-	    caps != NULL && caps->valid ? smtp_caps_find(caps, "XCLIENT")
-	                                : NULL;
+	const struct smtp_cap *cap = caps != NULL && caps->valid
+	    ? smtp_caps_find(caps, "XCLIENT")
+	    : NULL;
 	const char *p = pairs, *w;
 	size_t n;
 

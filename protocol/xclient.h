@@ -33,7 +33,7 @@ char *smtp_xclient_line(const char *text, char **errstr);
  * 0 when every one is listed or caps has no XCLIENT, 1 when one is
  * not.
  */
-int smtp_xclient_unlisted(const char *pairs, const struct smtp_caps *caps,
-    char *out, size_t outsz);
+int smtp_xclient_unlisted(
+    const char *pairs, const struct smtp_caps *caps, char *out, size_t outsz);
 
 #endif
