@@ -499,8 +499,8 @@ proxy_send(struct smtp_client *c, char **errstr)
 		          *peer != '\0' ? peer : "this");
 		return NULL;
 	}
-	if (smtp_proxy_build(c->opts.proxy_version, &src, &dst, hdr, &len,
-	        errstr) == -1)
+	if (smtp_proxy_build(
+	        c->opts.proxy_version, &src, &dst, hdr, &len, errstr) == -1)
 		return NULL;
 	n = smtp_transport_write(c->tr, hdr, len, &why);
 	if (n != (ssize_t)len) {

@@ -96,8 +96,7 @@ const struct smtp_command smtp_commands[] = {
     {SMTP_VERB_XCLIENT, "XCLIENT", "XCLIENT NAME=VALUE [NAME=VALUE...]",
         "Postfix: speaks for another client (ADDR, NAME, HELO...); a 220 "
         "is a new greeting, EHLO again",
-        "Postfix XCLIENT_README", S(GREETED) | S(READY), SMTP_CAP_XCLIENT,
-        1},
+        "Postfix XCLIENT_README", S(GREETED) | S(READY), SMTP_CAP_XCLIENT, 1},
     {SMTP_VERB_UNKNOWN, NULL, NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -635,8 +634,8 @@ command_check_xclient(struct smtp_check *out, const char *arg, size_t n,
 		end = p + strcspn(p, " ");
 		eq = memchr(p, '=', (size_t)(end - p));
 		if (eq == NULL || eq == p ||
-		    !smtp_xtext_is_valid(eq + 1, (size_t)(end - eq - 1),
-		        SMTP_XTEXT_HEX_UPPER)) {
+		    !smtp_xtext_is_valid(
+		        eq + 1, (size_t)(end - eq - 1), SMTP_XTEXT_HEX_UPPER)) {
 			command_warn(out,
 			    "XCLIENT takes NAME=VALUE pairs with xtext values "
 			    "(RFC 3461 4: + and = as +2B and +3D); the server "

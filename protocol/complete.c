@@ -240,10 +240,9 @@ static void
 complete_add_xclient(
     struct complete_acc *acc, const struct smtp_complete_ctx *ctx)
 {
-	const struct smtp_cap *cap =
-	    complete_caps_have(ctx, SMTP_CAP_XCLIENT)
-	        ? smtp_caps_find(ctx->caps, "XCLIENT")
-	        : NULL;
+	const struct smtp_cap *cap = complete_caps_have(ctx, SMTP_CAP_XCLIENT)
+	    ? smtp_caps_find(ctx->caps, "XCLIENT")
+	    : NULL;
 	char word[SMTP_CAP_PARAMS_MAX + 1];
 	const char *p, *w;
 	size_t i, n;

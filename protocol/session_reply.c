@@ -353,7 +353,8 @@ handle_reply(struct smtp_session *s, const struct smtp_reply *r)
 	}
 	if (s->stages[idx].kind == SMTP_STAGE_XCLIENT && r->code == 220) {
 		/* The stage view shows the reset: a greeting row again. */
-		idx = session_stage_add(s, SMTP_STAGE_GREETING, "after XCLIENT");
+		idx =
+		    session_stage_add(s, SMTP_STAGE_GREETING, "after XCLIENT");
 		stage_store_reply(&s->stages[idx], r);
 		session_stage_finish(s, idx, SMTP_ST_OK);
 		return;

@@ -519,10 +519,10 @@ phase_step(struct snd *s)
 		    s->o->xclient.n > 0) {
 			snd_error(s, host_reply_exit(s->host),
 			    "the server did not accept EHLO; %s needs ESMTP",
-			    s->phase == PH_EHLO_TLS ? "sending after STARTTLS"
+			    s->phase == PH_EHLO_TLS   ? "sending after STARTTLS"
 			        : s->o->xclient.n > 0 ? "--xclient"
-			        : s->o->starttls    ? "--starttls"
-			                            : "--auth");
+			        : s->o->starttls      ? "--starttls"
+			                              : "--auth");
 			send_quit(s);
 			return;
 		}

@@ -146,8 +146,9 @@ int cmdtab_error(struct cmd_ctx *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Shared handlers (tui/cmdtab_lang.c): the commands of both modes. */
-cmd_handler cmdtab_starttls, cmdtab_xclient, cmdtab_auth, cmdtab_body, cmdtab_expect,
-    cmdtab_pipeline, cmdtab_end, cmdtab_explain, cmdtab_quit, cmdtab_sleep;
+cmd_handler cmdtab_starttls, cmdtab_xclient, cmdtab_auth, cmdtab_body,
+    cmdtab_expect, cmdtab_pipeline, cmdtab_end, cmdtab_explain, cmdtab_quit,
+    cmdtab_sleep;
 
 /* /raw (tui/cmdtab_raw.c, issue 22): the handler; TEXT decoded from C
  * escapes (\r \n \t \\ \xHH) into *n bytes, allocated, or NULL with
