@@ -94,8 +94,7 @@ const struct smtp_command smtp_commands[] = {
         "LMTP's hello: like EHLO, lists the extensions of an LMTP server",
         "RFC 2033 4.1", S(GREETED) | S(READY) | S(MAIL) | S(RCPT), 0, 1},
     {SMTP_VERB_XCLIENT, "XCLIENT", "XCLIENT NAME=VALUE [NAME=VALUE...]",
-        "Postfix: speaks for another client (ADDR, NAME, HELO...); a 220 "
-        "is a new greeting, EHLO again",
+        "Postfix: speaks for another client; its 220 is a new greeting",
         "Postfix XCLIENT_README", S(GREETED) | S(READY), SMTP_CAP_XCLIENT, 1},
     {SMTP_VERB_UNKNOWN, NULL, NULL, NULL, NULL, 0, 0, 0},
 };
