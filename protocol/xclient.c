@@ -48,12 +48,14 @@ xclient_pair(const char **pp, struct buf *out, char **errstr)
 		return -1;
 	}
 	for (v = name; v < p; v++)
-		if (!((*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z')))
+		if (!((*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z') ||
+		        *v == '_'))
 			break;
 	if (n == 0 || v < p) {
 		*errstr = xasprintf("\"%.*s\" is no attribute name: XCLIENT "
-		                    "names are letters (NAME, ADDR, PORT, "
-		                    "PROTO, HELO, LOGIN, DESTADDR, DESTPORT)",
+		                    "names are letters and _ (NAME, ADDR, "
+		                    "PORT, PROTO, HELO, LOGIN, DESTADDR, "
+		                    "DESTPORT, REVERSE_NAME)",
 		    (int)(n < 40 ? n : 40), name);
 		return -1;
 	}

@@ -22,7 +22,7 @@ extern const char *const smtp_xclient_attrs[];
  * Names are upper-cased; values are xtext-encoded (RFC 3461 4), so
  * "[UNAVAILABLE]" and "IPV6:2001:db8::1" go as typed and a "+" or "="
  * inside one goes as +2B or +3D.  Allocated; NULL with *errstr when a
- * pair has no "=", an empty or non-alphabetic name, or text holds none.
+ * pair has no "=", an empty name or one not of letters and "_", or text holds none.
  */
 char *smtp_xclient_line(const char *text, char **errstr);
 

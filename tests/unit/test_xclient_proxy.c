@@ -206,6 +206,7 @@ test_xclient_line(void **state)
 	line_is("LOGIN=a+b=c HELO=\"two words\" NAME=caf\xc3\xa9",
 	    "XCLIENT LOGIN=a+2Bb+3Dc HELO=two+20words NAME=caf+C3+A9");
 	line_is("PORT=", "XCLIENT PORT=");
+	line_is("reverse_name=r.example", "XCLIENT REVERSE_NAME=r.example");
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		err = NULL;
 		line = smtp_xclient_line(bad[i], &err);
