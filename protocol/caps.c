@@ -44,6 +44,7 @@ static const struct {
     {"VERB", SMTP_CAP_VERB},
     {"DELIVERBY", SMTP_CAP_DELIVERBY},
     {"REQUIRETLS", SMTP_CAP_REQUIRETLS},
+    {"XCLIENT", SMTP_CAP_XCLIENT},
 };
 
 static char

@@ -30,6 +30,7 @@ struct smtp_reply;
 #define SMTP_CAP_VERB 0x4000u
 #define SMTP_CAP_DELIVERBY 0x8000u
 #define SMTP_CAP_REQUIRETLS 0x10000u
+#define SMTP_CAP_XCLIENT 0x20000u /* Postfix XCLIENT_README */
 
 #define SMTP_CAPS_MAX 64 /* keywords kept */
 #define SMTP_CAP_KEYWORD_MAX 64

@@ -26,6 +26,7 @@
 #include "core/loop.h"
 #include "core/xmalloc.h"
 #include "protocol/content.h"
+#include "protocol/proxyhdr.h"
 #include "protocol/tlscheck.h"
 
 #define CLIENT_READ_CHUNK (64 * 1024)
@@ -68,6 +69,8 @@ struct smtp_client {
 	char *inbuf; /* CLIENT_BODY_CHUNK bytes read from the file */
 	smtp_body_tee_cb *tee; /* sees the content as sent, or NULL */
 	void *tee_arg;
+
+	char *proxy_source, *proxy_dest; /* copies of the options' */
 
 	int quit_done; /* the server answered QUIT */
 	uint64_t linger; /* timer that closes after QUIT */
@@ -126,6 +129,11 @@ smtp_client_new(struct loop *loop, const struct smtp_client_opts *opts,
 	if (opts->tls.cafile != NULL)
 		c->opts.tls.cafile = c->cafile = xstrdup(opts->tls.cafile);
 	c->opts.tls.implicit = opts->implicit_tls;
+	if (opts->proxy_source != NULL)
+		c->opts.proxy_source = c->proxy_source =
+		    xstrdup(opts->proxy_source);
+	if (opts->proxy_dest != NULL)
+		c->opts.proxy_dest = c->proxy_dest = xstrdup(opts->proxy_dest);
 	c->opts.tls.verify_name = c->verify_name = xstrdup(
 	    opts->tls.verify_name != NULL ? opts->tls.verify_name : opts->host);
 	if (c->opts.timeout_ms <= 0)
@@ -186,6 +194,8 @@ smtp_client_free(struct smtp_client *c)
 	free(c->port);
 	free(c->cafile);
 	free(c->verify_name);
+	free(c->proxy_source);
+	free(c->proxy_dest);
 	free(c);
 }
 
@@ -457,10 +467,56 @@ do_handshake(struct smtp_client *c)
 		    "read this session");
 }
 
+/*
+ * --proxy-header: the header goes out now, the connection's first
+ * bytes (before the greeting is read, before implicit TLS).  It fits a
+ * new socket's empty send buffer, so one write takes it whole.
+ * Returns its display form, or NULL with *errstr.
+ */
+static char *
+proxy_send(struct smtp_client *c, char **errstr)
+{
+	struct smtp_proxy_addr src, dst;
+	unsigned char hdr[SMTP_PROXY_HDR_MAX];
+	const char *peer = smtp_transport_peer(c->tr);
+	char *why = NULL;
+	size_t len;
+	ssize_t n;
+
+	if (smtp_proxy_addr_parse(c->opts.proxy_source, &src, &why) == -1) {
+		*errstr = xasprintf("--proxy-source: %s", why);
+		free(why);
+		return NULL;
+	}
+	if (c->opts.proxy_dest != NULL
+	        ? smtp_proxy_addr_parse(c->opts.proxy_dest, &dst, &why) == -1
+	        : smtp_proxy_addr_parse(peer, &dst, &why) == -1) {
+		free(why);
+		*errstr = c->opts.proxy_dest != NULL
+		    ? xstrdup("--proxy-dest is not ADDR:PORT")
+		    : xasprintf("a PROXY header needs a TCP connection, and "
+		                "%s is none (give --proxy-dest ADDR:PORT)",
+		          *peer != '\0' ? peer : "this");
+		return NULL;
+	}
+	if (smtp_proxy_build(
+	        c->opts.proxy_version, &src, &dst, hdr, &len, errstr) == -1)
+		return NULL;
+	n = smtp_transport_write(c->tr, hdr, len, &why);
+	if (n != (ssize_t)len) {
+		*errstr = xasprintf("the PROXY header could not be sent in "
+		                    "one write: %s",
+		    n < 0 && why != NULL ? why : "the socket took part of it");
+		free(why);
+		return NULL;
+	}
+	return smtp_proxy_display(hdr, len);
+}
+
 static void
 do_connect(struct smtp_client *c)
 {
-	char *err = NULL;
+	char *err = NULL, *proxy = NULL;
 	int rc = smtp_transport_connect_finish(c->tr, &err);
 
 	if (rc == SMTP_TR_AGAIN) {
@@ -476,7 +532,16 @@ do_connect(struct smtp_client *c)
 		return;
 	}
 	c->step_id++;
-	smtp_session_connected(c->session, smtp_transport_peer(c->tr));
+	if (c->opts.proxy_version != 0) {
+		if ((proxy = proxy_send(c, &err)) == NULL) {
+			fail(c, SMTP_FAIL_CONNECT, err);
+			free(err);
+			return;
+		}
+	}
+	smtp_session_connected_proxy(
+	    c->session, smtp_transport_peer(c->tr), proxy);
+	free(proxy);
 	if (c->opts.implicit_tls) {
 		if (smtp_transport_tls_start(c->tr, &c->opts.tls, &err) == -1) {
 			fail(c, SMTP_FAIL_TLS, err);

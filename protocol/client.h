@@ -26,6 +26,14 @@ struct smtp_client_opts {
 	struct smtp_tls_opts tls; /* for implicit TLS and STARTTLS */
 	int timeout_ms; /* per network step; 0 means 30 s */
 	int allow_plaintext_auth; /* see smtp_session_auth_refusal() */
+	/* --proxy-header (protocol/proxyhdr.h): 1 or 2 sends a PROXY
+	 * protocol header as the first bytes after connect, from
+	 * proxy_source ("ADDR:PORT") to proxy_dest (NULL: the peer the
+	 * connection reached); 0 sends none.  Checked by the caller
+	 * (smtp_proxy_addr_parse); a bad one fails the connection. */
+	int proxy_version;
+	const char *proxy_source;
+	const char *proxy_dest;
 };
 
 /* What a body transfer did (valid after it finished). */

@@ -18,10 +18,12 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/xmalloc.h"
 #include "protocol/caps.h"
+#include "protocol/xclient.h"
 #include "protocol/xtext.h"
 
 /* RFC 5321 4.5.3.1.4: 512 octets including CRLF. */
@@ -91,6 +93,9 @@ const struct smtp_command smtp_commands[] = {
     {SMTP_VERB_LHLO, "LHLO", "LHLO domain",
         "LMTP's hello: like EHLO, lists the extensions of an LMTP server",
         "RFC 2033 4.1", S(GREETED) | S(READY) | S(MAIL) | S(RCPT), 0, 1},
+    {SMTP_VERB_XCLIENT, "XCLIENT", "XCLIENT NAME=VALUE [NAME=VALUE...]",
+        "Postfix: speaks for another client; its 220 is a new greeting",
+        "Postfix XCLIENT_README", S(GREETED) | S(READY), SMTP_CAP_XCLIENT, 1},
     {SMTP_VERB_UNKNOWN, NULL, NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -613,6 +618,39 @@ command_check_path(struct smtp_check *out, const struct smtp_command *cmd,
 		    "FROM (RFC 6531 3.4)");
 }
 
+/* XCLIENT: NAME=VALUE pairs, names the server listed, xtext values. */
+static void
+command_check_xclient(struct smtp_check *out, const char *arg, size_t n,
+    const struct smtp_caps *caps)
+{
+	char name[COMMAND_SHOW_MAX], *line = xstrndup(arg, n);
+	const char *p = line, *eq, *end;
+
+	for (;;) {
+		p += strspn(p, " ");
+		if (*p == '\0')
+			break;
+		end = p + strcspn(p, " ");
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq == NULL || eq == p ||
+		    !smtp_xtext_is_valid(
+		        eq + 1, (size_t)(end - eq - 1), SMTP_XTEXT_HEX_UPPER)) {
+			command_warn(out,
+			    "XCLIENT takes NAME=VALUE pairs with xtext values "
+			    "(RFC 3461 4: + and = as +2B and +3D); the server "
+			    "will probably answer 501 (/xclient encodes them)");
+			break;
+		}
+		p = end;
+	}
+	if (smtp_xclient_unlisted(line, caps, name, sizeof name) == 1)
+		command_warn(out,
+		    "the server's XCLIENT line does not list %s; Postfix "
+		    "answers 501 to an attribute it does not know",
+		    name);
+	free(line);
+}
+
 static void
 command_check_args(struct smtp_check *out, const struct smtp_command *cmd,
     const char *arg, size_t n, const struct smtp_caps *caps)
@@ -640,6 +678,9 @@ command_check_args(struct smtp_check *out, const struct smtp_command *cmd,
 				    "in its AUTH line",
 				    show);
 		}
+		break;
+	case SMTP_VERB_XCLIENT:
+		command_check_xclient(out, arg, n, caps);
 		break;
 	case SMTP_VERB_BDAT:
 		w = command_verb_len(arg, n);

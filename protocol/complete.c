@@ -25,6 +25,7 @@
 
 #include "core/xmalloc.h"
 #include "protocol/sasl.h"
+#include "protocol/xclient.h"
 
 /* Reply classes and common codes, for /expect and /explain. */
 static const char *const complete_codes[] = {"2xx", "3xx", "4xx", "5xx", "211",
@@ -230,6 +231,46 @@ complete_add_mechs(
 		complete_add(acc, m->name, append);
 }
 
+/*
+ * XCLIENT attributes as "NAME=": those the server's XCLIENT keyword
+ * lists, in its order; when it listed none (no EHLO yet, no XCLIENT),
+ * Postfix's, so XCLIENT can still be tried on purpose.
+ */
+static void
+complete_add_xclient(
+    struct complete_acc *acc, const struct smtp_complete_ctx *ctx)
+{
+	const struct smtp_cap *cap = complete_caps_have(ctx, SMTP_CAP_XCLIENT)
+	    ? smtp_caps_find(ctx->caps, "XCLIENT")
+	    : NULL;
+	char word[SMTP_CAP_PARAMS_MAX + 1];
+	const char *p, *w;
+	size_t i, n;
+
+	if (cap == NULL || cap->params[0] == '\0') {
+		for (i = 0; smtp_xclient_attrs[i] != NULL; i++) {
+			n = strlen(smtp_xclient_attrs[i]);
+			memcpy(word, smtp_xclient_attrs[i], n);
+			word[n] = '=';
+			complete_add_n(acc, "", 0, word, n + 1, 0);
+		}
+		return;
+	}
+	for (p = cap->params; *p != '\0';) {
+		while (complete_is_blank(*p))
+			p++;
+		w = p;
+		while (*p != '\0' && !complete_is_blank(*p))
+			p++;
+		n = (size_t)(p - w);
+		if (n == 0 || n >= sizeof word - 1)
+			continue;
+		memcpy(word, w, n);
+		word[n] = '=';
+		complete_add_n(acc, "", 0, word, n + 1, 0);
+	}
+}
+
 static int
 complete_verb_is_legal(
     const struct smtp_command *c, const struct smtp_complete_ctx *ctx)
@@ -415,6 +456,10 @@ complete_slash_args(struct complete_acc *acc,
 		complete_add_list(acc, "", 0, &ctx->accounts, 0);
 		return;
 	}
+	if (s != NULL && s->arg == SMTP_COMPLETE_ARG_XCLIENT) {
+		complete_add_xclient(acc, ctx); /* every word is a pair */
+		return;
+	}
 	if (s == NULL || !complete_is_first_arg(line, name_end, start))
 		return;
 	switch (s->arg) {
@@ -451,6 +496,7 @@ complete_slash_args(struct complete_acc *acc,
 			complete_add(acc, ctx->slash[i].name, 0);
 		break;
 	case SMTP_COMPLETE_ARG_DRAFTCMD:
+	case SMTP_COMPLETE_ARG_XCLIENT:
 	case SMTP_COMPLETE_ARG_NONE:
 	case SMTP_COMPLETE_ARG_TEXT:
 	case SMTP_COMPLETE_ARG_NUMBER:
@@ -637,6 +683,9 @@ complete_verb_args(struct complete_acc *acc,
 	case SMTP_VERB_MAIL:
 	case SMTP_VERB_RCPT:
 		complete_path_args(acc, ctx, cmd, line, verb_end, start);
+		return;
+	case SMTP_VERB_XCLIENT:
+		complete_add_xclient(acc, ctx);
 		return;
 	case SMTP_VERB_VRFY:
 	case SMTP_VERB_EXPN:

@@ -34,6 +34,8 @@ enum smtp_complete_arg {
 	SMTP_COMPLETE_ARG_PROBE, /* ctx->probes */
 	SMTP_COMPLETE_ARG_CODE, /* reply codes and classes (/expect) */
 	SMTP_COMPLETE_ARG_EXPLAIN, /* reply codes and verbs (/explain) */
+	SMTP_COMPLETE_ARG_XCLIENT, /* NAME= of the attributes the server's
+	                            * XCLIENT keyword lists, every word */
 	SMTP_COMPLETE_ARG_DRAFTCMD, /* /draft: a sub-command, then its
 	                             * argument (files for attach, drafts
 	                             * for open/dup/delete) */

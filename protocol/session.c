@@ -53,6 +53,8 @@ static const char *const kind_names[SMTP_STAGE_KIND_COUNT] = {
     [SMTP_STAGE_VERB] = "VERB",
     [SMTP_STAGE_ETRN] = "ETRN",
     [SMTP_STAGE_QUIT] = "QUIT",
+    [SMTP_STAGE_XCLIENT] = "XCLIENT",
+    [SMTP_STAGE_PROXY] = "PROXY",
     [SMTP_STAGE_OTHER] = "other",
 };
 
@@ -332,6 +334,13 @@ find_open_stage(struct smtp_session *s, enum smtp_stage_kind kind)
 void
 smtp_session_connected(struct smtp_session *s, const char *peer)
 {
+	smtp_session_connected_proxy(s, peer, NULL);
+}
+
+void
+smtp_session_connected_proxy(
+    struct smtp_session *s, const char *peer, const char *proxy)
+{
 	size_t i = find_open_stage(s, SMTP_STAGE_CONNECT);
 
 	if (i == SIZE_MAX)
@@ -341,6 +350,12 @@ smtp_session_connected(struct smtp_session *s, const char *peer)
 	s->peer = xstrdup(peer);
 	session_stage_finish(s, i, SMTP_ST_OK);
 	smtp_session_note(s, "connected to %s", peer);
+	if (proxy != NULL) {
+		/* Sent already, before anything else: no reply is awaited. */
+		i = session_stage_add(s, SMTP_STAGE_PROXY, proxy);
+		session_emit_sent(s, proxy, strlen(proxy), 0, i);
+		session_stage_finish(s, i, SMTP_ST_OK);
+	}
 	session_set_state(s, SMTP_STATE_GREETING);
 	session_wait_push(s, session_stage_add(s, SMTP_STAGE_GREETING, ""));
 }

@@ -41,6 +41,8 @@ enum smtp_stage_kind {
 	SMTP_STAGE_VERB,
 	SMTP_STAGE_ETRN,
 	SMTP_STAGE_QUIT,
+	SMTP_STAGE_XCLIENT, /* Postfix XCLIENT; a 220 is a new greeting */
+	SMTP_STAGE_PROXY, /* the PROXY protocol header, sent at connect */
 	SMTP_STAGE_OTHER, /* a verb the workbench does not know */
 	SMTP_STAGE_KIND_COUNT
 };
@@ -132,6 +134,14 @@ void smtp_session_warn(struct smtp_session *, const char *, ...)
 /* The driver reports the transport's progress. */
 void smtp_session_connecting(struct smtp_session *, const char *what);
 void smtp_session_connected(struct smtp_session *, const char *peer);
+/*
+ * As smtp_session_connected(), after the driver sent a PROXY protocol
+ * header (protocol/proxyhdr.h) as the connection's first bytes: proxy
+ * is its display form, shown as a SENT line on a PROXY stage that
+ * awaits no reply (NULL: none was sent).
+ */
+void smtp_session_connected_proxy(
+    struct smtp_session *, const char *peer, const char *proxy);
 /* Implicit TLS: the handshake starts right after connect. */
 void smtp_session_tls_begin(struct smtp_session *);
 /* The handshake finished: summary is e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384". */

@@ -278,6 +278,20 @@ apply_reply(struct smtp_session *s, size_t idx, const struct smtp_reply *r)
 		if (r->code == 221)
 			s->server_closing = 1;
 		break;
+	case SMTP_STAGE_XCLIENT:
+		if (r->code == 220) {
+			/* Postfix starts the session over: what EHLO said
+			 * no longer counts, and EHLO must come again. */
+			smtp_caps_reset(&s->caps);
+			session_lmtp_reset(s);
+			s->txn = 0;
+			session_set_state(s, SMTP_STATE_GREETED);
+			smtp_session_note(s,
+			    "XCLIENT accepted: the 220 is a new greeting and "
+			    "the session starts over as the client it names; "
+			    "send EHLO again");
+		}
+		break;
 	default:
 		break;
 	}
@@ -335,6 +349,14 @@ handle_reply(struct smtp_session *s, const struct smtp_reply *r)
 		    "does not speak SMTP (or is broken), so the session is "
 		    "closed",
 		    r->code);
+		return;
+	}
+	if (s->stages[idx].kind == SMTP_STAGE_XCLIENT && r->code == 220) {
+		/* The stage view shows the reset: a greeting row again. */
+		idx =
+		    session_stage_add(s, SMTP_STAGE_GREETING, "after XCLIENT");
+		stage_store_reply(&s->stages[idx], r);
+		session_stage_finish(s, idx, SMTP_ST_OK);
 		return;
 	}
 	if (s->stages[idx].kind == SMTP_STAGE_STARTTLS && r->code == 220) {

@@ -46,6 +46,7 @@ static const enum smtp_stage_kind verb_kind[SMTP_VERB_COUNT] = {
     [SMTP_VERB_VERB] = SMTP_STAGE_VERB,
     [SMTP_VERB_ETRN] = SMTP_STAGE_ETRN,
     [SMTP_VERB_LHLO] = SMTP_STAGE_EHLO, /* the same reply: extensions */
+    [SMTP_VERB_XCLIENT] = SMTP_STAGE_XCLIENT,
 };
 
 /* Queues p and, when crlf, a CRLF: all or nothing, never half a line. */
@@ -154,6 +155,10 @@ predict(struct smtp_session *s, enum smtp_verb verb, const char *line)
 		break;
 	case SMTP_VERB_STARTTLS:
 		s->pred = SMTP_STATE_TLS;
+		break;
+	case SMTP_VERB_XCLIENT:
+		/* Accepted, it is a new greeting: EHLO comes next. */
+		s->pred = SMTP_STATE_GREETED;
 		break;
 	case SMTP_VERB_BDAT:
 		s->pred = session_bdat_is_last(line) ? SMTP_STATE_READY
@@ -522,7 +527,7 @@ session_command_track(struct smtp_session *s, enum smtp_verb verb,
 	/* These end any transaction (RFC 5321 4.1.1.1, 4.1.1.5). */
 	if (verb == SMTP_VERB_RSET || verb == SMTP_VERB_EHLO ||
 	    verb == SMTP_VERB_HELO || verb == SMTP_VERB_LHLO ||
-	    verb == SMTP_VERB_QUIT)
+	    verb == SMTP_VERB_XCLIENT || verb == SMTP_VERB_QUIT)
 		s->txn = 0;
 	if (verb == SMTP_VERB_QUIT)
 		s->quit_sent = 1;

@@ -21,6 +21,7 @@
 #include "core/escape.h"
 #include "core/xmalloc.h"
 #include "protocol/client.h"
+#include "protocol/proxyhdr.h"
 #include "protocol/sasl.h"
 
 enum {
@@ -111,6 +112,11 @@ enum {
 	OPT_WATCH,
 	OPT_ONCE,
 	OPT_QUIET,
+	/* issue 18: XCLIENT, PROXY protocol (tui/cli_proxy.c) */
+	OPT_XCLIENT,
+	OPT_PROXY_HEADER,
+	OPT_PROXY_SOURCE,
+	OPT_PROXY_DEST,
 };
 
 struct cli_option {
@@ -211,6 +217,11 @@ static const struct cli_option cli_options[] = {
     {{"watch", no_argument, NULL, OPT_WATCH}, CLI_O_PRACTICE},
     {{"once", no_argument, NULL, OPT_ONCE}, CLI_O_PRACTICE},
     {{"quiet", no_argument, NULL, OPT_QUIET}, CLI_O_PRACTICE},
+    /* issue 18: XCLIENT, PROXY protocol (tui/cli_proxy.c) */
+    {{"xclient", required_argument, NULL, OPT_XCLIENT}, CLI_O_CONN},
+    {{"proxy-header", required_argument, NULL, OPT_PROXY_HEADER}, CLI_O_CONN},
+    {{"proxy-source", required_argument, NULL, OPT_PROXY_SOURCE}, CLI_O_CONN},
+    {{"proxy-dest", required_argument, NULL, OPT_PROXY_DEST}, CLI_O_CONN},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -285,6 +296,8 @@ cli_opts_free(struct cli_opts *o)
 	free(o->header.v);
 	free(o->names.v);
 	o->names.v = NULL;
+	free(o->xclient.v);
+	o->xclient.v = NULL;
 	o->args = NULL;
 	o->to.v = o->cc.v = o->bcc.v = o->attach.v = o->header.v = NULL;
 	smtp_tls_identity_free(o->tls_identity);
@@ -639,6 +652,24 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		case OPT_QUIET:
 			o->quiet = 1;
 			break;
+		case OPT_XCLIENT: /* issue 18 */
+			list_add(&o->xclient, optarg);
+			break;
+		case OPT_PROXY_HEADER:
+			o->proxy_version = smtp_proxy_version_parse(optarg);
+			if (o->proxy_version < 0)
+				return cli_usage_error(
+				           "--proxy-header is v1 or v2, not "
+				           "\"%.20s\"",
+				           optarg),
+				       -1;
+			break;
+		case OPT_PROXY_SOURCE:
+			o->proxy_source = optarg;
+			break;
+		case OPT_PROXY_DEST:
+			o->proxy_dest = optarg;
+			break;
 		default:
 			return cli_usage_error(
 			           "unknown option %s", argv[optind - 1]),
@@ -664,6 +695,8 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 	if (o->user != NULL && o->auth == NULL)
 		return cli_usage_error("--user is only used with --auth MECH"),
 		       -1;
+	if (cli_proxy_check(o) == -1)
+		return -1;
 	if ((allowed & CLI_O_CONN) && cli_tls_prepare(o, &err) == -1)
 		return cli_tls_usage(err);
 	return 0;
@@ -722,6 +755,9 @@ cli_client_opts(const struct cli_opts *o, const char *host, const char *port,
 	co->tls.verify_name = o->tls_name;
 	co->timeout_ms = o->timeout_ms;
 	co->allow_plaintext_auth = o->allow_plaintext_auth;
+	co->proxy_version = o->proxy_version;
+	co->proxy_source = o->proxy_source;
+	co->proxy_dest = o->proxy_dest;
 	cli_tls_client_opts(o, &co->tls);
 }
 

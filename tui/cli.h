@@ -141,6 +141,11 @@ struct cli_opts {
 	int watch; /* --watch: show a running server's connections */
 	int once; /* --once: with --watch, one snapshot */
 	int quiet; /* --quiet: no connection log on stderr */
+	/* issue 18: XCLIENT and the PROXY protocol (tui/cli_proxy.c) */
+	struct cli_list xclient; /* --xclient: NAME=VALUE pairs, each value
+	                          * one or more separated by blanks */
+	int proxy_version; /* --proxy-header v1|v2: 1 or 2, 0 none */
+	const char *proxy_source, *proxy_dest; /* ADDR:PORT */
 };
 
 /* What the configuration set (cli_opts.cfg_applied). */
@@ -273,6 +278,15 @@ int cli_tls_prepare(struct cli_opts *o, char **err);
 struct smtp_tls_opts;
 /* Copies the TLS options into *t (strings stay o's). */
 void cli_tls_client_opts(const struct cli_opts *o, struct smtp_tls_opts *t);
+
+/* tui/cli_proxy.c (issue 18) */
+/*
+ * Checks --xclient, --proxy-header, --proxy-source and --proxy-dest
+ * together: 0, or -1 after a usage error naming what is wrong.
+ */
+int cli_proxy_check(const struct cli_opts *o);
+/* The XCLIENT line --xclient asks for (allocated), or NULL for none. */
+char *cli_xclient_line(const struct cli_opts *o);
 
 /* Frees what cli_parse allocated in *o (the lists and args). */
 void cli_opts_free(struct cli_opts *);

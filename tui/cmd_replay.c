@@ -414,6 +414,8 @@ build_script(struct build *b, size_t *len)
 		} else if (e->flags & HIST_EV_CONTENT &&
 		    stage_is(e, "end of data")) {
 			i = build_content(b, i);
+		} else if (stage_is(e, "PROXY")) {
+			/* Sent at connect: histcmd_replay_proxy. */
 		} else if (stage_is(e, "AUTH")) {
 			if (strncasecmp(e->text, "AUTH ", 5) == 0)
 				i = build_auth(b, i);
@@ -549,6 +551,7 @@ cmd_replay(int argc, char *argv[])
 	struct histcmd_events es, enew;
 	struct build b;
 	char *script = NULL, *server = NULL, *err = NULL;
+	char *proxy[2] = {NULL, NULL};
 	size_t len = 0;
 	int64_t newid = 0;
 	int rc;
@@ -603,6 +606,12 @@ cmd_replay(int argc, char *argv[])
 		goto out;
 	}
 	server = histcmd_replay_target(s, o.nargs == 2 ? o.args[1] : NULL, &o);
+	if (histcmd_replay_proxy(&es, &o, proxy, &err) == -1) {
+		(void)fprintf(stderr, "ehlo: cannot replay: %s\n", err);
+		free(err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (!o.json)
 		(void)printf("*: replaying session #%lld against %s\n",
 		    (long long)s->id, o.server);
@@ -629,6 +638,8 @@ cmd_replay(int argc, char *argv[])
 out:
 	free(script);
 	free(server);
+	free(proxy[0]);
+	free(proxy[1]);
 	cli_opts_free(&o);
 	histcmd_events_free(&es);
 	hist_session_free(s);

@@ -52,6 +52,8 @@ enum snd_phase {
 	PH_HELO,
 	PH_STARTTLS,
 	PH_EHLO_TLS,
+	PH_XCLIENT, /* --xclient (issue 18): XCLIENT sent */
+	PH_EHLO_XCLIENT, /* EHLO after its 220, a new greeting */
 	PH_AUTH,
 	PH_MAIL, /* MAIL (and RCPTs) sent */
 	PH_DATA, /* DATA sent; the content follows its 354 */
@@ -66,6 +68,7 @@ struct snd {
 	struct smtp_session *session;
 	const char *helo;
 	enum snd_phase phase;
+	int xclient_sent;
 	struct lang lang; /* the AUTH exchange */
 
 	struct smtp_message *msg;
@@ -410,7 +413,28 @@ send_ehlo(struct snd *s, enum snd_phase next)
 	free(cmd);
 }
 
-/* After a successful EHLO: STARTTLS, AUTH or the transaction. */
+/* --xclient: XCLIENT when offered (its 220 brings EHLO again). */
+static void
+send_xclient(struct snd *s, const struct smtp_caps *caps)
+{
+	char *line;
+
+	if (!smtp_caps_has(caps, SMTP_CAP_XCLIENT)) {
+		snd_error(s, EXIT_NETWORK,
+		    "the server did not offer XCLIENT, which --xclient needs; "
+		    "nothing was sent (Postfix offers it only to "
+		    "smtpd_authorized_xclient_hosts)");
+		send_quit(s);
+		return;
+	}
+	s->xclient_sent = 1;
+	s->phase = PH_XCLIENT;
+	line = cli_xclient_line(s->o);
+	send_cmd(s, line);
+	free(line);
+}
+
+/* After a successful EHLO: STARTTLS, XCLIENT, AUTH or the transaction. */
 static void
 after_ehlo(struct snd *s)
 {
@@ -418,7 +442,7 @@ after_ehlo(struct snd *s)
 	int tls = smtp_session_is_tls(s->session);
 
 	if (!tls && !s->o->no_starttls && s->phase != PH_STARTTLS &&
-	    smtp_caps_has(caps, SMTP_CAP_STARTTLS)) {
+	    !s->xclient_sent && smtp_caps_has(caps, SMTP_CAP_STARTTLS)) {
 		s->phase = PH_STARTTLS;
 		send_cmd(s, "STARTTLS");
 		return;
@@ -429,6 +453,10 @@ after_ehlo(struct snd *s)
 		    "requires; nothing else was sent (drop --starttls to send "
 		    "in plain text)");
 		send_quit(s);
+		return;
+	}
+	if (s->o->xclient.n > 0 && !s->xclient_sent) {
+		send_xclient(s, caps);
 		return;
 	}
 	if (s->o->auth != NULL && !smtp_session_is_authenticated(s->session)) {
@@ -460,8 +488,20 @@ phase_step(struct snd *s)
 		}
 		send_ehlo(s, PH_EHLO);
 		return;
+	case PH_XCLIENT:
+		if (last_code(s) == 220 && st == SMTP_STATE_GREETED) {
+			send_ehlo(s, PH_EHLO_XCLIENT);
+			return;
+		}
+		snd_error(s, host_reply_exit(s->host),
+		    "the server refused XCLIENT (%d), which --xclient asks "
+		    "for; nothing was sent",
+		    last_code(s));
+		send_quit(s);
+		return;
 	case PH_EHLO:
 	case PH_EHLO_TLS:
+	case PH_EHLO_XCLIENT:
 		if (caps->valid) {
 			after_ehlo(s);
 			return;
@@ -474,13 +514,15 @@ phase_step(struct snd *s)
 			send_quit(s);
 			return;
 		}
-		if (s->phase == PH_EHLO_TLS || s->o->starttls ||
-		    s->o->auth != NULL) {
+		if (s->phase == PH_EHLO_TLS || s->phase == PH_EHLO_XCLIENT ||
+		    s->o->starttls || s->o->auth != NULL ||
+		    s->o->xclient.n > 0) {
 			snd_error(s, host_reply_exit(s->host),
 			    "the server did not accept EHLO; %s needs ESMTP",
-			    s->phase == PH_EHLO_TLS ? "sending after STARTTLS"
-			        : s->o->starttls    ? "--starttls"
-			                            : "--auth");
+			    s->phase == PH_EHLO_TLS   ? "sending after STARTTLS"
+			        : s->o->xclient.n > 0 ? "--xclient"
+			        : s->o->starttls      ? "--starttls"
+			                              : "--auth");
 			send_quit(s);
 			return;
 		}

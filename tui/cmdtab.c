@@ -37,6 +37,15 @@ const struct cmd_entry cmdtab[] = {
         "STARTTLS, the TLS handshake (verified unless --insecure), then\n"
         "EHLO again as RFC 3207 requires.",
         NULL, cmdtab_starttls},
+    {"/xclient", "NAME=VALUE...", SMTP_COMPLETE_ARG_XCLIENT, W | L,
+        "Postfix XCLIENT: speak for another client, then EHLO again",
+        "XCLIENT with the NAME=VALUE pairs (ADDR, NAME, PORT, PROTO, HELO,\n"
+        "LOGIN, DESTADDR, DESTPORT; Tab offers the ones the server listed\n"
+        "in its 250-XCLIENT line), values xtext-encoded; a VALUE in double\n"
+        "quotes may hold blanks.  Postfix answers 220, a new greeting: the\n"
+        "session starts over as that client and EHLO follows by itself.\n"
+        "Only smtpd_authorized_xclient_hosts may use it.",
+        NULL, cmdtab_xclient},
     {"/auth", "MECH [USER]", SMTP_COMPLETE_ARG_MECH, W | L,
         "SASL login; the secret is asked for, never stored",
         "SASL exchange with MECH (PLAIN, LOGIN, CRAM-MD5, XOAUTH2) as USER\n"

@@ -54,6 +54,9 @@ struct cmd_ops {
 	void (*auth)(void *fe, const char *mech, const char *user);
 	/* STARTTLS was sent: EHLO again once TLS is up (RFC 3207 4.2). */
 	void (*starttls_sent)(void *fe);
+	/* XCLIENT was sent: EHLO again when its 220 (a new greeting) came;
+	 * nothing when it was refused (Postfix XCLIENT_README). */
+	void (*xclient_sent)(void *fe);
 	/* /expect matched the last reply (it no longer counts as failed);
 	 * text says so ("250 2.0.0 as expected"). */
 	void (*expect_met)(void *fe, const char *text);
@@ -143,8 +146,9 @@ int cmdtab_error(struct cmd_ctx *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Shared handlers (tui/cmdtab_lang.c): the commands of both modes. */
-cmd_handler cmdtab_starttls, cmdtab_auth, cmdtab_body, cmdtab_expect,
-    cmdtab_pipeline, cmdtab_end, cmdtab_explain, cmdtab_quit, cmdtab_sleep;
+cmd_handler cmdtab_starttls, cmdtab_xclient, cmdtab_auth, cmdtab_body,
+    cmdtab_expect, cmdtab_pipeline, cmdtab_end, cmdtab_explain, cmdtab_quit,
+    cmdtab_sleep;
 
 /* /raw (tui/cmdtab_raw.c, issue 22): the handler; TEXT decoded from C
  * escapes (\r \n \t \\ \xHH) into *n bytes, allocated, or NULL with

@@ -21,6 +21,7 @@
 #include "protocol/lesson.h"
 #include "protocol/sasl.h"
 #include "protocol/why.h"
+#include "protocol/xclient.h"
 #include "tui/cli.h"
 #include "tui/cmdtab.h"
 #include "tui/lang.h"
@@ -86,6 +87,26 @@ cmdtab_starttls(struct cmd_ctx *c, const char *arg)
 		return -1;
 	c->ops->starttls_sent(c->fe);
 	return 0;
+}
+
+/* /xclient NAME=VALUE...: the line built (names upper-cased, values
+ * xtext-encoded), sent as typed XCLIENT is, then EHLO after the 220. */
+int
+cmdtab_xclient(struct cmd_ctx *c, const char *arg)
+{
+	char *line, *err = NULL;
+	int rc;
+
+	if ((line = smtp_xclient_line(arg, &err)) == NULL) {
+		(void)cmdtab_error(c, "/xclient NAME=VALUE...: %s", err);
+		free(err);
+		return -1;
+	}
+	rc = cmdtab_send(c, line);
+	free(line);
+	if (rc == 0)
+		c->ops->xclient_sent(c->fe);
+	return rc;
 }
 
 int

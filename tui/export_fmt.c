@@ -14,6 +14,7 @@
  * left out (and said so), and secrets are never there to include (AUTH
  * is stored masked; the tools ask for the secret).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "core/buf.h"
 #include "core/escape.h"
 #include "core/xmalloc.h"
+#include "protocol/proxyhdr.h"
 #include "tui/cli.h"
 #include "tui/histcmd.h"
 
@@ -50,6 +52,8 @@ struct plan {
 	int64_t body_seq; /* the summary row of a streamed message, or 0 */
 	int pipelining;
 	int txn_done;
+	char *xclient; /* the first XCLIENT's pairs (wire form), or NULL */
+	char *proxy; /* the PROXY header's display form, or NULL */
 	struct buf skipped; /* "# ..." lines */
 };
 
@@ -76,6 +80,15 @@ argument(const char *text)
 
 	p += strspn(p, " ");
 	return xstrndup(p, strcspn(p, " "));
+}
+
+/* Everything after the verb ("XCLIENT A=1 B=2" -> "A=1 B=2"). */
+static char *
+argument_rest(const char *text)
+{
+	const char *p = text + strcspn(text, " ");
+
+	return xstrdup(p + strspn(p, " "));
 }
 
 /* The address inside <...> after "MAIL FROM:" / "RCPT TO:". */
@@ -184,6 +197,11 @@ plan_build(struct plan *p, struct hist *h, const struct hist_session *s,
 			p->data_row = i;
 		else if (stage_is(e, "QUIT"))
 			continue;
+		else if (stage_is(e, "PROXY") && p->proxy == NULL)
+			p->proxy = xstrdup(e->text);
+		else if (stage_is(e, "XCLIENT") && p->xclient == NULL &&
+		    p->from == NULL)
+			p->xclient = argument_rest(e->text);
 		else if (stage_is(e, "RSET") && p->from != NULL && !p->txn_done)
 			p->txn_done = 1;
 		else
@@ -212,6 +230,8 @@ plan_free(struct plan *p)
 	free(p->from);
 	free(p->body_path);
 	free(p->cafile);
+	free(p->xclient);
+	free(p->proxy);
 	buf_reset(&p->skipped);
 }
 
@@ -363,6 +383,32 @@ bad_value(char **errstr, const char *what)
 	return -1;
 }
 
+/* The PROXY header as swaks's --proxy-* options (its display form was
+ * checked when recorded; one that cannot be read back adds nothing). */
+static void
+swaks_proxy(struct buf *b, const char *shown)
+{
+	struct smtp_proxy_addr src, dst;
+	char a[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], *err = NULL;
+	int version, six;
+
+	if (smtp_proxy_display_parse(shown, &version, &src, &dst, &err) ==
+	        -1 ||
+	    inet_ntop(src.family, src.addr, a, sizeof a) == NULL ||
+	    inet_ntop(dst.family, dst.addr, d, sizeof d) == NULL) {
+		free(err);
+		return;
+	}
+	six = src.family == AF_INET6;
+	(void)buf_add_printf(b,
+	    " --proxy-version %d --proxy-family %s --proxy-source %s "
+	    "--proxy-source-port %u --proxy-dest %s --proxy-dest-port %u",
+	    version,
+	    version == 1 ? (six ? "TCP6" : "TCP4")
+	                 : (six ? "AF_INET6" : "AF_INET"),
+	    a, src.port, d, dst.port);
+}
+
 static int
 export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
     const struct histcmd_events *es, struct plan *p, char **errstr)
@@ -403,6 +449,10 @@ export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
 		rc = bad_value(errstr, "EHLO name");
 	if (p->pipelining)
 		(void)buf_add_str(&b, " --pipeline");
+	if (p->xclient != NULL && sh_arg(&b, "--xclient", p->xclient) == -1)
+		rc = bad_value(errstr, "XCLIENT line");
+	if (p->proxy != NULL)
+		swaks_proxy(&b, p->proxy);
 	if (p->mech != NULL) {
 		(void)sh_arg(&b, "--auth", p->mech);
 		if (p->user != NULL && sh_arg(&b, "--auth-user", p->user) == -1)
@@ -473,6 +523,28 @@ export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
 	return rc;
 }
 
+/* What curl cannot say of issue 18's: XCLIENT, a PROXY header ehlo's. */
+static void
+curl_lost(struct plan *p)
+{
+	char *t;
+
+	if (p->xclient != NULL) {
+		t = escape_dup(p->xclient, strlen(p->xclient));
+		(void)buf_add_printf(&p->skipped,
+		    "#   XCLIENT (curl has no such option): XCLIENT %s\n", t);
+		free(t);
+	}
+	if (p->proxy != NULL) {
+		t = escape_dup(p->proxy, strlen(p->proxy));
+		(void)buf_add_printf(&p->skipped,
+		    "#   the PROXY header (curl's --haproxy-protocol sends v1 "
+		    "with the connection's own addresses): %s\n",
+		    t);
+		free(t);
+	}
+}
+
 static int
 export_curl(FILE *f, struct hist *h, const struct hist_session *s,
     const struct histcmd_events *es, struct plan *p, char **errstr)
@@ -483,6 +555,7 @@ export_curl(FILE *f, struct hist *h, const struct hist_session *s,
 	int rc = 0, implicit = strcmp(s->tls_mode, "tls") == 0;
 
 	header(f, s, "curl command");
+	curl_lost(p);
 	if (!p->data || p->nrcpt == 0) {
 		(void)fputs("# curl always sends a message, and this session "
 		            "sent none: no curl command repeats it\n",
@@ -563,24 +636,38 @@ histcmd_export_automation(FILE *f, struct hist *h, const struct hist_session *s,
     char **errstr)
 {
 	struct plan p;
-	char *script, *server, *ca, *eca;
+	char *script, *server, *ca, *eca, *pown[2];
+	struct cli_opts po;
 	size_t len;
 	int rc, insecure;
 
 	if (strcmp(format, "script") == 0) {
+		memset(&po, 0, sizeof po);
+		if (histcmd_replay_proxy(es, &po, pown, errstr) == -1)
+			return -1;
 		script = histcmd_replay_script_pauses(
 		    h, s, es, &len, NULL, pauses, errstr);
-		if (script == NULL)
+		if (script == NULL) {
+			free(pown[0]);
+			free(pown[1]);
 			return -1;
+		}
 		header(f, s, "ehlo run script");
 		server = histcmd_server(s); /* escaped */
 		ca = histcmd_session_cafile(s, &insecure);
 		eca = ca != NULL ? escape_dup(ca, strlen(ca)) : NULL;
-		(void)fprintf(f, "# run it with: ehlo run%s%s%s%s %s FILE\n",
+		(void)fprintf(f, "# run it with: ehlo run%s%s%s%s",
 		    strcmp(s->tls_mode, "tls") == 0 ? " --tls" : "",
 		    insecure ? " --insecure" : "",
-		    eca != NULL ? " --cafile " : "", eca != NULL ? eca : "",
-		    server);
+		    eca != NULL ? " --cafile " : "", eca != NULL ? eca : "");
+		if (po.proxy_version != 0)
+			(void)fprintf(f,
+			    " --proxy-header v%d --proxy-source '%s' "
+			    "--proxy-dest '%s'",
+			    po.proxy_version, pown[0], pown[1]);
+		(void)fprintf(f, " %s FILE\n", server);
+		free(pown[0]);
+		free(pown[1]);
 		free(server);
 		free(ca);
 		free(eca);

@@ -200,6 +200,16 @@ int histcmd_replay_exit(int status, long ndiff);
  */
 char *histcmd_replay_target(
     const struct hist_session *, const char *server, struct cli_opts *o);
+/*
+ * The PROXY protocol header the session sent (its PROXY row), set in o
+ * as --proxy-header, --proxy-source and --proxy-dest so a replay sends
+ * it again (tui/replay_proxy.c); nothing when o has its own
+ * --proxy-header or the session sent none.  own[0] and own[1] get the
+ * strings o now points to (free them after the run; NULL when none).
+ * Returns 0, or -1 with *errstr when the row cannot be read back.
+ */
+int histcmd_replay_proxy(const struct histcmd_events *, struct cli_opts *o,
+    char *own[2], char **errstr);
 
 /*
  * `ehlo export --format swaks|curl|script` (tui/export_fmt.c): prints

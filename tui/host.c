@@ -656,6 +656,22 @@ helo_literal(struct host *h)
 }
 
 char *
+host_hello_after_xclient(const struct host *h)
+{
+	const struct smtp_stage *st =
+	    h->session != NULL ? smtp_session_last_reply(h->session) : NULL;
+	char *name, *cmd;
+
+	if (st == NULL || st->kind != SMTP_STAGE_XCLIENT || st->code != 220 ||
+	    smtp_session_state(h->session) != SMTP_STATE_GREETED)
+		return NULL;
+	name = host_helo_again(h);
+	cmd = xasprintf("%s %s", host_hello_verb(h), name);
+	free(name);
+	return cmd;
+}
+
+char *
 host_helo_again(const struct host *h)
 {
 	const struct smtp_stage *st;

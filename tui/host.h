@@ -195,6 +195,12 @@ const char *host_helo(const struct host *);
  * Allocated.
  */
 char *host_helo_again(const struct host *);
+/*
+ * The hello to send now because XCLIENT was just accepted (its 220 is
+ * a new greeting: "EHLO name" as host_helo_again() gives it, LHLO in
+ * LMTP), or NULL when the last reply was not that.  Allocated.
+ */
+char *host_hello_after_xclient(const struct host *);
 
 /*
  * 1 when the sessions speak LMTP (RFC 2033): --lmtp, or a SERVER that

@@ -69,6 +69,10 @@ struct lm {
 	int pre_auth_sent;
 	int preamble_done;
 	int ehlo_after_tls;
+	/* XCLIENT (/xclient, --xclient): EHLO after its 220 */
+	int ehlo_after_xclient;
+	int pre_xclient_sent; /* --xclient's XCLIENT went out */
+	int pre_xclient_ok; /* and the server accepted it (220) */
 
 	/* SASL driven by /auth or --auth */
 	struct lang lang; /* /auth and /body across replies */
@@ -394,6 +398,14 @@ lm_op_starttls_sent(void *fe)
 }
 
 static void
+lm_op_xclient_sent(void *fe)
+{
+	struct lm *lm = fe;
+
+	lm->ehlo_after_xclient = 1;
+}
+
+static void
 lm_op_expect_met(void *fe, const char *text)
 {
 	struct lm *lm = fe;
@@ -464,6 +476,7 @@ static const struct cmd_ops lm_cmd_ops = {
     .show = lm_op_show,
     .auth = lm_op_auth,
     .starttls_sent = lm_op_starttls_sent,
+    .xclient_sent = lm_op_xclient_sent,
     .expect_met = lm_op_expect_met,
     .expect_failed = lm_op_expect_failed,
     .explain = lm_op_explain,
@@ -512,8 +525,9 @@ wants_preamble(struct lm *lm)
 {
 	const char *l = lm->line;
 
-	if ((lm->o->auth == NULL && !lm->o->starttls) || lm->preamble_done ||
-	    lm->script_over)
+	if ((lm->o->auth == NULL && !lm->o->starttls &&
+	        lm->o->xclient.n == 0) ||
+	    lm->preamble_done || lm->script_over)
 		return 0;
 	if (smtp_session_state(lm->session) == SMTP_STATE_CONTENT ||
 	    smtp_session_state(lm->session) == SMTP_STATE_AUTH)
@@ -524,6 +538,38 @@ wants_preamble(struct lm *lm)
 	return !(*l == '\0' || *l == '#' || word_is(l, "EHLO") ||
 	    word_is(l, "HELO") || word_is(l, "LHLO") || word_is(l, "/expect") ||
 	    word_is(l, "/sleep") || word_is(l, "/quit") || word_is(l, "QUIT"));
+}
+
+/*
+ * --xclient in the preamble, after EHLO (and STARTTLS's EHLO): XCLIENT,
+ * whose 220 brings the EHLO again (lm_step).  Returns 1 as preamble().
+ */
+static int
+preamble_xclient(struct lm *lm, const struct smtp_caps *caps)
+{
+	char *line;
+
+	if (lm->pre_xclient_sent) {
+		lm_error(lm, host_reply_exit(lm->host),
+		    "the server refused XCLIENT, which --xclient asks for; "
+		    "nothing else was sent");
+		lm->script_over = 1;
+		return 1;
+	}
+	if (!smtp_caps_has(caps, SMTP_CAP_XCLIENT)) {
+		lm_error(lm, EXIT_NETWORK,
+		    "the server did not offer XCLIENT, which --xclient "
+		    "needs; nothing else was sent (Postfix offers it only to "
+		    "smtpd_authorized_xclient_hosts)");
+		lm->script_over = 1;
+		return 1;
+	}
+	lm->pre_xclient_sent = 1;
+	lm->ehlo_after_xclient = 1;
+	line = cli_xclient_line(lm->o);
+	send_line(lm, line, strlen(line));
+	free(line);
+	return 1;
 }
 
 /*
@@ -575,6 +621,8 @@ preamble(struct lm *lm)
 		do_starttls(lm);
 		return 1;
 	}
+	if (lm->o->xclient.n > 0 && !lm->pre_xclient_ok)
+		return preamble_xclient(lm, caps);
 	if (lm->o->auth != NULL &&
 	    !smtp_session_is_authenticated(lm->session)) {
 		if (lm->pre_auth_sent) {
@@ -681,6 +729,18 @@ lm_step(struct lm *lm)
 			send_line(lm, cmd, strlen(cmd));
 			free(cmd);
 			continue;
+		}
+		if (lm->ehlo_after_xclient) {
+			/* The reply to XCLIENT is in: a 220 means EHLO. */
+			char *cmd = host_hello_after_xclient(lm->host);
+
+			lm->ehlo_after_xclient = 0;
+			if (cmd != NULL) {
+				lm->pre_xclient_ok = lm->pre_xclient_sent;
+				send_line(lm, cmd, strlen(cmd));
+				free(cmd);
+				continue;
+			}
 		}
 		if (smtp_session_state(lm->session) == SMTP_STATE_GREETING)
 			return;

@@ -159,6 +159,9 @@ struct wb_conn {
 	char *auth_user; /* the user of the last /auth */
 	uint64_t t_start;
 	int ehlo_after_tls;
+	/* XCLIENT (issue 18): EHLO after its 220; --xclient's went out */
+	int ehlo_after_xclient;
+	int xclient_sent;
 	/* MX routing: the candidates of the last /mx, and the one in use */
 	struct smtp_mx_list *mx;
 	struct smtp_mx_candidate *mxc;

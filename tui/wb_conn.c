@@ -318,6 +318,7 @@ connect_now(struct wb *wb, const char *server)
 			server = "127.0.0.1:2525";
 	}
 	lang_reset(&wb->conn.lang);
+	wb->conn.xclient_sent = wb->conn.ehlo_after_xclient = 0;
 	host_set_tls(wb->conn.host, cafile, wb->conn.tls_name);
 	wb->conn.t_start = loop_now_us();
 	wb->in.stage_sel = 0;
@@ -439,6 +440,39 @@ leave_step(struct wb *wb)
 	free(next);
 }
 
+/*
+ * XCLIENT (issue 18): --xclient goes once, after the first EHLO that
+ * offers it (after STARTTLS's with --starttls); after an accepted
+ * XCLIENT, /xclient's or typed or --xclient's, EHLO again.
+ */
+static void
+xclient_actions(struct wb *wb)
+{
+	struct smtp_session *s = wb->conn.session;
+	char *cmd;
+
+	if (s == NULL || smtp_client_is_busy(wb->conn.client))
+		return;
+	if (wb->conn.ehlo_after_xclient) {
+		wb->conn.ehlo_after_xclient = 0;
+		if ((cmd = host_hello_after_xclient(wb->conn.host)) != NULL) {
+			wb_send_or_note(wb, cmd);
+			free(cmd);
+		}
+		return;
+	}
+	if (wb->o->xclient.n == 0 || wb->conn.xclient_sent ||
+	    smtp_session_state(s) != SMTP_STATE_READY ||
+	    !smtp_caps_has(smtp_session_caps(s), SMTP_CAP_XCLIENT) ||
+	    (wb->o->starttls && !smtp_session_is_tls(s)))
+		return;
+	wb->conn.xclient_sent = 1;
+	wb->conn.ehlo_after_xclient = 1;
+	cmd = cli_xclient_line(wb->o);
+	wb_send_or_note(wb, cmd);
+	free(cmd);
+}
+
 /* After STARTTLS: EHLO again as soon as TLS is up (RFC 3207 4.2). */
 void
 wb_auto_actions(struct wb *wb)
@@ -459,6 +493,7 @@ wb_auto_actions(struct wb *wb)
 		wb_send_or_note(wb, cmd);
 		free(cmd);
 	}
+	xclient_actions(wb);
 	if (wb->quitting &&
 	    (smtp_client_is_closed(wb->conn.client) ||
 	        !smtp_client_is_busy(wb->conn.client)))

@@ -51,6 +51,14 @@ wb_op_starttls_sent(void *fe)
 }
 
 static void
+wb_op_xclient_sent(void *fe)
+{
+	struct wb *wb = fe;
+
+	wb->conn.ehlo_after_xclient = 1;
+}
+
+static void
 wb_op_explain(void *fe, const char *query, const struct smtp_stage *last)
 {
 	struct wb *wb = fe;
@@ -91,6 +99,7 @@ static const struct cmd_ops wb_cmd_ops = {
     .show = wb_op_show,
     .auth = wb_op_auth,
     .starttls_sent = wb_op_starttls_sent,
+    .xclient_sent = wb_op_xclient_sent,
     .expect_met = wb_op_expect_met,
     .expect_failed = wb_op_error,
     .explain = wb_op_explain,

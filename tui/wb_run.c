@@ -31,6 +31,7 @@ struct wb_run {
 	struct linemode *replay;
 	struct hostprobe *probe;
 	char *server; /* what o.server points to when allocated */
+	char *proxy[2]; /* what o.proxy_source, _dest point to, or NULL */
 	int64_t replay_of;
 	struct histcmd_events orig; /* the replayed session's events */
 	int over; /* done was called: free it from the loop */
@@ -45,6 +46,8 @@ run_free(struct wb_run *r)
 	hostprobe_free(r->probe);
 	histcmd_events_free(&r->orig);
 	free(r->server);
+	free(r->proxy[0]);
+	free(r->proxy[1]);
 	free(r->title);
 	free(r);
 }
@@ -212,6 +215,15 @@ replay_script(struct wb *wb, struct wb_run *r, const char *idarg,
 		/* Implicit TLS as the session had it, not as this one. */
 		r->o.tls = 0;
 		r->server = histcmd_replay_target(s, server, &r->o);
+		/* The header as recorded, not the workbench's own. */
+		r->o.proxy_version = 0;
+		if (histcmd_replay_proxy(&r->orig, &r->o, r->proxy, &err) ==
+		    -1) {
+			wb_note(wb, THEME_ERROR, "cannot replay: %s", err);
+			free(err);
+			free(script);
+			script = NULL;
+		}
 		r->title = xasprintf("replay of session #%lld", id);
 	}
 	hist_session_free(s);

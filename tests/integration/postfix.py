@@ -141,8 +141,12 @@ class Postfix(Server):
     def __init__(self, users, domain="example.test",
                  hostname="mx.example.test", cert=None,
                  message_size_limit=1000000, relay_domain="relayed.example",
-                 extra_main_cf=""):
+                 extra_main_cf="", proxy=False):
         super().__init__()
+        # proxy: one more plain smtpd at .proxy_port that expects a PROXY
+        # protocol header first (smtpd_upstream_proxy_protocol = haproxy).
+        self.proxy = proxy
+        self.proxy_port = None
         # Lines appended to main.cf (a later setting overrides an earlier
         # one), e.g. "disable_vrfy_command = yes".
         self.extra_main_cf = extra_main_cf
@@ -164,7 +168,10 @@ class Postfix(Server):
             os.makedirs(os.path.join(self.workdir, name), exist_ok=True)
         if self.cert is None:
             self.cert = make_cert(self.etc)
-        self.port, self.tls_port, self.submission_port = free_ports(3)
+        self.port, self.tls_port, self.submission_port, proxy_port = \
+            free_ports(4)
+        if self.proxy:
+            self.proxy_port = proxy_port
         open(self.maillog, "w").close()
         self._write_config()
         self._write_sasldb()
@@ -216,6 +223,12 @@ class Postfix(Server):
         master_cf = _POSTFIX_MASTER_CF.format(
             port=self.port, tls_port=self.tls_port,
             submission_port=self.submission_port)
+        if self.proxy_port is not None:
+            # Not probed by wait_ready (it greets only after a header);
+            # master binds every service before any of them answers.
+            master_cf += (f"127.0.0.1:{self.proxy_port} inet n - n - - "
+                          "smtpd\n  -o smtpd_upstream_proxy_protocol=haproxy"
+                          "\n  -o syslog_name=postfix/proxied\n")
         sasldb = os.path.join(self.etc, "sasldb2")
         paths = [os.path.join(self.etc, "main.cf"),
                  os.path.join(self.etc, "master.cf"),

@@ -89,6 +89,12 @@ fake_starttls_sent(void *fe)
 }
 
 static void
+fake_xclient_sent(void *fe)
+{
+	fake_log(fe, "xclient", NULL);
+}
+
+static void
 fake_expect_met(void *fe, const char *text)
 {
 	fake_log(fe, "expect-met", text);
@@ -126,6 +132,7 @@ static const struct cmd_ops fake_ops = {
     .show = fake_show,
     .auth = fake_auth,
     .starttls_sent = fake_starttls_sent,
+    .xclient_sent = fake_xclient_sent,
     .expect_met = fake_expect_met,
     .expect_failed = fake_expect_failed,
     .explain = fake_explain,

@@ -149,14 +149,14 @@ static const struct complete_case cases[] = {
     {"", G, CAPS_NONE,
         {"EHLO", "HELO", "RSET", "VRFY", "EXPN", "HELP", "NOOP", "QUIT", "VERB",
             "STARTTLS", "AUTH", "MAIL FROM:<"},
-        {0}, {0}, 16, 0, NOCHECK, 0},
+        {0}, {0}, 17, 0, NOCHECK, 0},
     {"", R, CAPS_POSTFIX,
         {"EHLO", "HELO", "STARTTLS", "AUTH", "MAIL FROM:<", "RSET", "VRFY",
             "EXPN", "HELP", "NOOP", "QUIT", "VERB"},
-        {0}, {0}, 16, 0, NOCHECK, 0},
+        {0}, {0}, 17, 0, NOCHECK, 0},
     /* After EHLO to smtp-sink STARTTLS is not legal: it comes later. */
     {"", R, CAPS_SINK, {"EHLO", "HELO", "AUTH", "MAIL FROM:<", "RSET"}, {0},
-        {0}, 16, 0, NOCHECK, 0},
+        {0}, 17, 0, NOCHECK, 0},
     {"R", SMTP_STATE_MAIL, CAPS_POSTFIX, {"RCPT TO:<", "RSET"}, {0}, {0}, 2, 0,
         0, 0},
     {"R", R, CAPS_POSTFIX, {"RSET", "RCPT TO:<"}, {0}, {0}, 2, 0, 0, 0},
@@ -433,7 +433,7 @@ test_cursor(void **state)
 	assert_int_equal(c.start, 0);
 	smtp_completion_free(&c);
 
-	assert_int_equal(smtp_complete("", 0, NULL, &c), 16);
+	assert_int_equal(smtp_complete("", 0, NULL, &c), 17);
 	smtp_completion_free(&c);
 	assert_int_equal(smtp_complete(NULL, 0, &ctx, &c), 0);
 	smtp_completion_free(&c);
@@ -550,7 +550,7 @@ test_hostile(void **state)
 
 	/* An out-of-range state is treated as "nothing legal". */
 	ctx_init(&ctx, (enum smtp_state)77, CAPS_POSTFIX);
-	assert_int_equal(smtp_complete("", 0, &ctx, &c), 16);
+	assert_int_equal(smtp_complete("", 0, &ctx, &c), 17);
 	smtp_completion_free(&c);
 }
 

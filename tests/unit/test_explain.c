@@ -587,17 +587,17 @@ test_full_texts(void **state)
 	/* Each file gives its whole table, in file order. */
 	/* ... and the topics (issue 22). */
 	assert_int_equal(
-	    smtp_explain_count(), 37 + 81 + 17 + 4 + 3 + 38 + 5 + 4 + 10 + 3);
+	    smtp_explain_count(), 37 + 81 + 18 + 4 + 3 + 38 + 5 + 4 + 11 + 3);
 	assert_string_equal(smtp_explain_at(0)->key, "211");
 	assert_string_equal(smtp_explain_kind(smtp_explain_at(0)), "reply");
 	assert_string_equal(smtp_explain_at(37)->key, "X.0.0");
 	assert_string_equal(smtp_explain_at(37 + 81)->key, "EHLO");
 	assert_string_equal(
-	    smtp_explain_kind(smtp_explain_at(37 + 81 + 17)), "reply class");
-	assert_string_equal(smtp_explain_at(37 + 81 + 17 + 4)->key, "2.X.X");
-	assert_string_equal(smtp_explain_at(37 + 81 + 17 + 4 + 3)->key, "SIZE");
+	    smtp_explain_kind(smtp_explain_at(37 + 81 + 18)), "reply class");
+	assert_string_equal(smtp_explain_at(37 + 81 + 18 + 4)->key, "2.X.X");
+	assert_string_equal(smtp_explain_at(37 + 81 + 18 + 4 + 3)->key, "SIZE");
 	assert_string_equal(
-	    smtp_explain_kind(smtp_explain_at(37 + 81 + 17 + 4 + 3 + 38)),
+	    smtp_explain_kind(smtp_explain_at(37 + 81 + 18 + 4 + 3 + 38)),
 	    "port");
 	assert_null(smtp_explain_at(smtp_explain_count()));
 	assert_string_equal(smtp_explain_oneline("end of data", 250, NULL),
