@@ -308,7 +308,7 @@ check_values(const struct cli_opts *o)
 		char *v = escape_dup(o->auth, strnlen(o->auth, 64));
 
 		rc = cli_usage_error("--auth: unknown mechanism \"%s\"; use "
-		                     "PLAIN, LOGIN, CRAM-MD5 or XOAUTH2",
+		                     "one of " SASL_MECH_NAMES,
 		    v);
 		free(v);
 	} else if (o->cafile != NULL &&

@@ -223,6 +223,25 @@ lang_sasl_answer(struct smtp_client *c, struct sasl_client *sasl,
 	return rc;
 }
 
+/* What a GNU SASL mechanism needs of the connection: the channel
+ * binding of its TLS (-PLUS) and the server's name (GSSAPI). */
+static void
+lang_sasl_context(struct lang *l, const struct sasl_mech_info *mi)
+{
+	const struct smtp_client_opts *co = smtp_client_opts(l->client);
+	unsigned char cb[64];
+	const char *type;
+	size_t n;
+
+	if (co != NULL && co->host != NULL)
+		sasl_client_set_host(l->sasl, co->host);
+	if ((mi->flags & SASL_MECH_PLUS) &&
+	    smtp_client_channel_binding(l->client, &type, cb, sizeof cb, &n) ==
+	        0)
+		sasl_client_set_binding(l->sasl, type, cb, n);
+	explicit_bzero(cb, sizeof cb);
+}
+
 void
 lang_reset(struct lang *l)
 {
@@ -253,7 +272,7 @@ lang_auth_prompt(
 		*errstr = xasprintf("/auth %s needs a user: /auth %s USER, or "
 		                    "--user NAME",
 		    mi->name, mi->name);
-	else if (mi == NULL ||
+	else if (mi == NULL || (mi->flags & SASL_MECH_NO_SECRET) ||
 	    (secret = lang_secret_read(user, errstr)) != NULL)
 		rc = lang_auth_start(
 		    l, mech, user, secret != NULL ? secret : "", errstr);
@@ -272,8 +291,8 @@ lang_auth_start(struct lang *l, const char *mech, const char *user,
 	int rc;
 
 	if (mi == NULL) {
-		*errstr = xasprintf("unknown AUTH mechanism \"%s\"; ehlo knows "
-		                    "PLAIN, LOGIN, CRAM-MD5 and XOAUTH2",
+		*errstr = xasprintf(
+		    "unknown AUTH mechanism \"%s\"; ehlo knows " SASL_MECH_NAMES,
 		    mech);
 		return -1;
 	}
@@ -282,6 +301,7 @@ lang_auth_start(struct lang *l, const char *mech, const char *user,
 	sasl_client_free(l->sasl);
 	if ((l->sasl = sasl_client_new(mi->name, user, secret, errstr)) == NULL)
 		return -1;
+	lang_sasl_context(l, mi);
 	/* A server that echoes it gets it masked (session_secret.c). */
 	smtp_session_secret_add(s, secret, strlen(secret));
 	if (caps->valid && !smtp_caps_has_auth(caps, mi->name))
@@ -294,8 +314,11 @@ lang_auth_start(struct lang *l, const char *mech, const char *user,
 		    "AUTH on a connection without TLS: the "
 		    "secret crosses the network readable by "
 		    "anyone on the path");
-	sasl_client_start(l->sasl, mi->initial_response, &wire, &display);
-	rc = smtp_client_send_secret(l->client, wire, display, errstr);
+	if (sasl_client_start(
+	        l->sasl, mi->initial_response, &wire, &display, errstr) == -1)
+		rc = -1;
+	else
+		rc = smtp_client_send_secret(l->client, wire, display, errstr);
 	if (rc == -1) {
 		sasl_client_free(l->sasl);
 		l->sasl = NULL;
