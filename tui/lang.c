@@ -224,9 +224,11 @@ lang_sasl_answer(struct smtp_client *c, struct sasl_client *sasl,
 }
 
 /* What a GNU SASL mechanism needs of the connection: the channel
- * binding of its TLS (-PLUS) and the server's name (GSSAPI). */
-static void
-lang_sasl_context(struct lang *l, const struct sasl_mech_info *mi)
+ * binding of its TLS (-PLUS) and the server's name (GSSAPI).  -1 with
+ * *errstr for a -PLUS mechanism without TLS (nothing is sent). */
+static int
+lang_sasl_context(
+    struct lang *l, const struct sasl_mech_info *mi, char **errstr)
 {
 	const struct smtp_client_opts *co = smtp_client_opts(l->client);
 	unsigned char cb[64];
@@ -235,11 +237,20 @@ lang_sasl_context(struct lang *l, const struct sasl_mech_info *mi)
 
 	if (co != NULL && co->host != NULL)
 		sasl_client_set_host(l->sasl, co->host);
-	if ((mi->flags & SASL_MECH_PLUS) &&
-	    smtp_client_channel_binding(l->client, &type, cb, sizeof cb, &n) ==
-	        0)
-		sasl_client_set_binding(l->sasl, type, cb, n);
+	if (!(mi->flags & SASL_MECH_PLUS))
+		return 0;
+	if (smtp_client_channel_binding(l->client, &type, cb, sizeof cb, &n) ==
+	    -1) {
+		*errstr = xasprintf("%s needs TLS: its channel binding is data "
+		                    "of the TLS connection; use /starttls (or "
+		                    "--starttls, --tls) first, or %.*s without "
+		                    "-PLUS; nothing was sent",
+		    mi->name, (int)(strlen(mi->name) - 5), mi->name);
+		return -1;
+	}
+	sasl_client_set_binding(l->sasl, type, cb, n);
 	explicit_bzero(cb, sizeof cb);
+	return 0;
 }
 
 void
@@ -301,7 +312,11 @@ lang_auth_start(struct lang *l, const char *mech, const char *user,
 	sasl_client_free(l->sasl);
 	if ((l->sasl = sasl_client_new(mi->name, user, secret, errstr)) == NULL)
 		return -1;
-	lang_sasl_context(l, mi);
+	if (lang_sasl_context(l, mi, errstr) == -1) {
+		sasl_client_free(l->sasl);
+		l->sasl = NULL;
+		return -1;
+	}
 	/* A server that echoes it gets it masked (session_secret.c). */
 	smtp_session_secret_add(s, secret, strlen(secret));
 	if (caps->valid && !smtp_caps_has_auth(caps, mi->name))
