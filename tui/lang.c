@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "core/localfile.h"
 #include "core/xmalloc.h"
+#include "protocol/caps.h"
 #include "protocol/client.h"
 #include "protocol/sasl.h"
 #include "tui/record.h"
@@ -268,17 +270,54 @@ lang_auth_refusal(const struct lang *l)
 	return smtp_session_auth_refusal(smtp_client_session(l->client));
 }
 
+const struct sasl_mech_info *
+lang_auth_mech(struct lang *l, const char *mech, char **errstr)
+{
+	struct smtp_session *s = smtp_client_session(l->client);
+	const struct smtp_caps *caps = smtp_session_caps(s);
+	const char *offered[SMTP_AUTH_MECHS_MAX];
+	const struct sasl_mech_info *mi;
+	size_t i, n = 0;
+
+	if (mech == NULL || strcasecmp(mech, "auto") != 0)
+		return sasl_mech_find(mech);
+	if (caps->valid)
+		for (i = 0; i < caps->nauth && i < SMTP_AUTH_MECHS_MAX; i++)
+			offered[n++] = caps->auth[i];
+	if ((mi = sasl_mech_choose(offered, n, smtp_session_is_tls(s))) ==
+	    NULL) {
+		*errstr = xstrdup(n == 0
+		        ? "auto: the server offered no AUTH mechanisms (send "
+		          "EHLO first, or /starttls: many offer AUTH only "
+		          "after it); name one with /auth MECH"
+		        : "auto: the server offers no mechanism ehlo chooses "
+		          "by itself (SCRAM, CRAM-MD5, PLAIN, LOGIN); name "
+		          "one with /auth MECH");
+		return NULL;
+	}
+	smtp_session_note(s,
+	    "AUTH auto chose %s, the first the server offers in ehlo's "
+	    "order: SCRAM-SHA-256-PLUS (over TLS), SCRAM-SHA-256, "
+	    "SCRAM-SHA-1-PLUS, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN",
+	    mi->name);
+	return mi;
+}
+
 int
 lang_auth_prompt(
     struct lang *l, const char *mech, const char *user, char **errstr)
 {
-	const struct sasl_mech_info *mi = sasl_mech_find(mech);
+	const struct sasl_mech_info *mi;
 	char *secret = NULL;
 	int rc = -1;
 
 	/* An unknown mechanism is refused by lang_auth_start, unprompted. */
 	if ((*errstr = lang_auth_refusal(l)) != NULL)
 		return -1;
+	if ((mi = lang_auth_mech(l, mech, errstr)) == NULL && *errstr != NULL)
+		return -1;
+	if (mi != NULL)
+		mech = mi->name;
 	if (mi != NULL && user == NULL)
 		*errstr = xasprintf("/auth %s needs a user: /auth %s USER, or "
 		                    "--user NAME",
@@ -295,12 +334,15 @@ int
 lang_auth_start(struct lang *l, const char *mech, const char *user,
     const char *secret, char **errstr)
 {
-	const struct sasl_mech_info *mi = sasl_mech_find(mech);
 	struct smtp_session *s = smtp_client_session(l->client);
 	const struct smtp_caps *caps = smtp_session_caps(s);
+	const struct sasl_mech_info *mi;
 	char *wire = NULL, *display = NULL;
 	int rc;
 
+	*errstr = NULL;
+	if ((mi = lang_auth_mech(l, mech, errstr)) == NULL && *errstr != NULL)
+		return -1;
 	if (mi == NULL) {
 		*errstr = xasprintf(
 		    "unknown AUTH mechanism \"%s\"; ehlo knows " SASL_MECH_NAMES,

@@ -251,6 +251,20 @@ class PracticeScramPlusTest(PracticeServer, SaslCase):
     def test_plus_tls12_unique(self):
         self.plus(["--tls-max", "1.2"], "tls-unique")
 
+    def test_auth_auto(self):
+        for extra, chosen in (([], "SCRAM-SHA-256 [n,,"),
+                              (["--starttls", "--cafile", self.cafile],
+                               "SCRAM-SHA-256-PLUS [p=tls-exporter,,")):
+            r = self.ehlo(["run", "--auth", "auto", "--user", "alice",
+                           *extra, self.server, "-"], "NOOP\n",
+                          env={"EHLO_PASSWORD": "wonderland",
+                               "EHLO_DB": self.db})
+            self.assertExit(r, 0)
+            self.assertIn("*: AUTH auto chose " + chosen.split()[0],
+                          r.stdout)
+            self.assertIn("C: AUTH " + chosen, r.stdout)
+            self.assertIn("S: 235 2.7.0", r.stdout)
+
     def test_plus_needs_tls_and_wrong_password(self):
         r = self.ehlo(["run", self.server, "-"], servers.script("""
             EHLO client.test
