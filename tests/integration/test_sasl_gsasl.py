@@ -283,6 +283,31 @@ class PracticeScramPlusTest(PracticeServer, SaslCase):
         self.assertClean(r, "not-wonderland", "sha256")
 
 
+class ScramLessonTest(SaslCase):
+
+    def test_lesson_scram(self):
+        script = os.path.join(self.tmp, "scram")
+        with open(script, "w") as f:
+            f.write("EHLO me\nSTARTTLS\nEHLO me\n"
+                    "/auth SCRAM-SHA-256-PLUS alice\n")
+        env = {"EHLO_PASSWORD": "wonderland", "EHLO_DB": self.db,
+               "XDG_DATA_HOME": self.tmp}
+        r = self.ehlo(["lesson", "scram", script], env=env)
+        self.assertExit(r, 0)
+        self.assertLine(r, r"^  \[x\] the exchange was bound to the TLS")
+        self.assertLine(r, r"^lesson passed$")
+        # The lesson names the practice password; its transcript must not.
+        dialogue = "\n".join(line for line in r.stdout.splitlines()
+                              if line[:3] in ("C: ", "S: "))
+        for form in secret_forms("wonderland") + \
+                scram_forms(r.stdout, "wonderland", "sha256"):
+            self.assertNotIn(form, dialogue)
+        r = self.ehlo(["lesson", "--no-history", "scram"], "EHLO me\n",
+                      env=env)
+        self.assertExit(r, 1)
+        self.assertLine(r, r"^hint: ")
+
+
 OAUTHBEARER_CASE = r"""
 what a server that accepts OAUTHBEARER
 send "220 oauth.example.test ESMTP\r\n"
