@@ -211,6 +211,13 @@ smtp_client_tls_info(const struct smtp_client *c)
 	return smtp_transport_tls_info(c->tr);
 }
 
+int
+smtp_client_channel_binding(const struct smtp_client *c, const char **type,
+    unsigned char *out, size_t cap, size_t *len)
+{
+	return smtp_transport_channel_binding(c->tr, type, out, cap, len);
+}
+
 const struct smtp_body_stats *
 smtp_client_body_stats(const struct smtp_client *c)
 {

@@ -61,6 +61,9 @@ int smtp_client_connect(struct smtp_client *, char **errstr);
 
 struct smtp_session *smtp_client_session(struct smtp_client *);
 const struct smtp_tls_info *smtp_client_tls_info(const struct smtp_client *);
+/* smtp_transport_channel_binding() of the connection: -1 without TLS. */
+int smtp_client_channel_binding(const struct smtp_client *, const char **type,
+    unsigned char *out, size_t cap, size_t *len);
 
 /* smtp_session_send() and a flush.  Same contract. */
 int smtp_client_send(struct smtp_client *, const char *, size_t, char **errstr);

@@ -207,24 +207,31 @@ complete_caps_have(const struct smtp_complete_ctx *ctx, uint32_t flag)
 }
 
 /*
- * AUTH mechanisms: exactly what the server advertised; when it
- * advertised none (no EHLO yet, HELO, or no AUTH line), the mechanisms
- * this workbench implements, so AUTH can still be tried on purpose.
+ * AUTH mechanisms: what the server advertised (for "/auth", which runs
+ * the exchange, only those ehlo speaks; for a raw AUTH all of them);
+ * when it advertised none (no EHLO yet, HELO, or no AUTH line), the
+ * mechanisms this workbench implements, so AUTH can still be tried on
+ * purpose.
  */
 static void
-complete_add_mechs(
-    struct complete_acc *acc, const struct smtp_complete_ctx *ctx, char append)
+complete_add_mechs(struct complete_acc *acc,
+    const struct smtp_complete_ctx *ctx, char append, int spoken_only)
 {
 	const struct sasl_mech_info *m;
-	size_t i;
+	char name[sizeof ctx->caps->auth[0] + 1];
+	size_t i, n;
 
 	if (complete_caps_have(ctx, SMTP_CAP_AUTH) && ctx->caps->nauth > 0) {
 		for (i = 0; i < ctx->caps->nauth && i < SMTP_AUTH_MECHS_MAX;
-		     i++)
-			complete_add_n(acc, "", 0, ctx->caps->auth[i],
-			    strnlen(
-			        ctx->caps->auth[i], sizeof ctx->caps->auth[i]),
-			    append);
+		     i++) {
+			n = strnlen(
+			    ctx->caps->auth[i], sizeof ctx->caps->auth[i]);
+			memcpy(name, ctx->caps->auth[i], n);
+			name[n] = '\0';
+			if (spoken_only && sasl_mech_find(name) == NULL)
+				continue;
+			complete_add_n(acc, "", 0, name, n, append);
+		}
 		return;
 	}
 	for (m = sasl_mechs; m->name != NULL; m++)
@@ -468,7 +475,7 @@ complete_slash_args(struct complete_acc *acc,
 		break;
 	case SMTP_COMPLETE_ARG_MECH:
 		/* "/auth MECH [USER]": a user name may follow. */
-		complete_add_mechs(acc, ctx, ' ');
+		complete_add_mechs(acc, ctx, ' ', 1);
 		break;
 	case SMTP_COMPLETE_ARG_FILE:
 		acc->out->want_files = 1;
@@ -710,7 +717,7 @@ complete_verb_args(struct complete_acc *acc,
 			complete_add_list(acc, "", 0, &ctx->hosts, 0);
 			break;
 		case SMTP_VERB_AUTH:
-			complete_add_mechs(acc, ctx, 0);
+			complete_add_mechs(acc, ctx, 0, 0);
 			break;
 		case SMTP_VERB_HELP:
 			complete_add_verb_names(acc);

@@ -9,6 +9,9 @@
  *   RFC 4648  Base64 encoding
  *   draft-murchison-sasl-login  The LOGIN mechanism
  *   Google/Microsoft XOAUTH2 (bearer tokens, cf. RFC 6750, RFC 7628)
+ *   RFC 7628  OAUTHBEARER (GNU SASL 2.2 has no OAUTHBEARER, so it is here)
+ *   RFC 5801  GS2 header and saslname escaping (OAUTHBEARER's a=)
+ *   SCRAM and GSSAPI: sasl_gsasl.c, through GNU SASL
  *
  * A struct sasl_client holds the mechanism, a copy of the user and of the
  * secret, and the number of messages already produced (stage); each
@@ -21,7 +24,7 @@
  * typed by hand, where the only knowledge is the mechanism and the last
  * challenge.
  */
-#include "protocol/sasl.h"
+#include "protocol/sasl_int.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -36,13 +39,6 @@
 #include "core/escape.h"
 #include "core/xmalloc.h"
 
-enum sasl_mech_id {
-	SASL_PLAIN,
-	SASL_LOGIN,
-	SASL_CRAM_MD5,
-	SASL_XOAUTH2,
-};
-
 /* Indexed by enum sasl_mech_id. */
 const struct sasl_mech_info sasl_mechs[] = {
     {
@@ -51,6 +47,7 @@ const struct sasl_mech_info sasl_mechs[] = {
         .help = "user and password in one base64 message "
                 "(authzid NUL user NUL password); use only inside TLS",
         .rfc = "RFC 4616",
+        .rank = 20,
     },
     {
         .name = "LOGIN",
@@ -58,6 +55,7 @@ const struct sasl_mech_info sasl_mechs[] = {
         .help = "user, then password, each base64 and each answering a "
                 "334 prompt (\"Username:\", \"Password:\"); legacy, TLS only",
         .rfc = "draft-murchison-sasl-login",
+        .rank = 10,
     },
     {
         .name = "CRAM-MD5",
@@ -65,6 +63,7 @@ const struct sasl_mech_info sasl_mechs[] = {
         .help = "challenge-response: user and HMAC-MD5 of the server's "
                 "challenge keyed with the password; legacy",
         .rfc = "RFC 2195",
+        .rank = 30,
     },
     {
         .name = "XOAUTH2",
@@ -72,19 +71,61 @@ const struct sasl_mech_info sasl_mechs[] = {
         .help = "OAuth 2.0 bearer token instead of a password "
                 "(Gmail, Microsoft 365); the secret is the access token",
         .rfc = "Google/Microsoft XOAUTH2 (cf. RFC 6750, RFC 7628)",
+        .flags = SASL_MECH_TOKEN,
+    },
+    {
+        .name = "OAUTHBEARER",
+        .initial_response = 1,
+        .help = "OAuth 2.0 bearer token, the IETF standard "
+                "(\"n,a=USER,^Aauth=Bearer TOKEN^A^A\"); the secret is the "
+                "access token",
+        .rfc = "RFC 7628",
+        .flags = SASL_MECH_TOKEN,
+    },
+    {
+        .name = "SCRAM-SHA-1",
+        .initial_response = 1,
+        .help = "salted challenge-response: the password never crosses "
+                "the wire and the server proves it knows it too",
+        .rfc = "RFC 5802",
+        .rank = 40,
+    },
+    {
+        .name = "SCRAM-SHA-1-PLUS",
+        .initial_response = 1,
+        .help = "SCRAM-SHA-1 bound to this TLS connection (tls-exporter "
+                "or tls-unique): a relaying man in the middle fails",
+        .rfc = "RFC 5802, RFC 9266",
+        .flags = SASL_MECH_PLUS,
+        .rank = 50,
+    },
+    {
+        .name = "SCRAM-SHA-256",
+        .initial_response = 1,
+        .help = "SCRAM with SHA-256: the password never crosses the wire "
+                "and the server proves it knows it too",
+        .rfc = "RFC 7677",
+        .rank = 60,
+    },
+    {
+        .name = "SCRAM-SHA-256-PLUS",
+        .initial_response = 1,
+        .help = "SCRAM-SHA-256 bound to this TLS connection "
+                "(tls-exporter or tls-unique): the best ehlo speaks",
+        .rfc = "RFC 7677, RFC 9266",
+        .flags = SASL_MECH_PLUS,
+        .rank = 70,
+    },
+    {
+        .name = "GSSAPI",
+        .initial_response = 1,
+        .help = "Kerberos: a ticket from kinit instead of a password "
+                "(service principal smtp/HOST)",
+        .rfc = "RFC 4752",
+        .flags = SASL_MECH_NO_SECRET,
     },
     {.name = NULL},
 };
-
-struct sasl_client {
-	const struct sasl_mech_info *info;
-	enum sasl_mech_id id;
-	char *user;
-	char *secret;
-	int stage; /* messages produced so far, initial response included */
-};
-
-#define SASL_MASKED "[response " SASL_MASK "]"
 
 static void sasl_err_set(char **errstr, const char *fmt, ...) EHLO_PRINTF(2, 3);
 
@@ -112,6 +153,23 @@ sasl_mech_find(const char *name)
 			return m;
 	}
 	return NULL;
+}
+
+const struct sasl_mech_info *
+sasl_mech_choose(const char *const *offered, size_t n, int tls)
+{
+	const struct sasl_mech_info *m, *best = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((m = sasl_mech_find(offered[i])) == NULL || m->rank == 0)
+			continue;
+		if ((m->flags & SASL_MECH_PLUS) && !tls)
+			continue;
+		if (best == NULL || m->rank > best->rank)
+			best = m;
+	}
+	return best;
 }
 
 /*
@@ -231,8 +289,8 @@ sasl_client_new(
 	if ((info = sasl_mech_find(mech)) == NULL) {
 		shown = escape_dup(mech, strlen(mech));
 		sasl_err_set(errstr,
-		    "unknown SASL mechanism \"%s\" (known: PLAIN, LOGIN, "
-		    "CRAM-MD5, XOAUTH2)",
+		    "unknown SASL mechanism \"%s\" (known: " SASL_MECH_NAMES
+		    ")",
 		    shown);
 		free(shown);
 		return NULL;
@@ -254,10 +312,37 @@ sasl_client_free(struct sasl_client *c)
 {
 	if (c == NULL)
 		return;
+	sasl_gs_end(c->gs);
 	secret_free_str(c->user);
 	secret_free_str(c->secret);
+	free(c->host);
 	OPENSSL_cleanse(c, sizeof *c);
 	free(c);
+}
+
+void
+sasl_client_set_binding(struct sasl_client *c, const char *type,
+    const unsigned char *data, size_t len)
+{
+	c->cbtype = NULL;
+	c->cblen = 0;
+	if (type == NULL || data == NULL || len == 0 || len > sizeof c->cb)
+		return;
+	if (strcmp(type, "tls-exporter") == 0)
+		c->cbtype = "tls-exporter";
+	else if (strcmp(type, "tls-unique") == 0)
+		c->cbtype = "tls-unique";
+	else
+		return;
+	memcpy(c->cb, data, len);
+	c->cblen = len;
+}
+
+void
+sasl_client_set_host(struct sasl_client *c, const char *host)
+{
+	free(c->host);
+	c->host = host != NULL ? xstrdup(host) : NULL;
 }
 
 /*
@@ -301,6 +386,39 @@ sasl_xoauth2_build(const struct sasl_client *c, char **wire, char **display)
 
 	raw =
 	    xasprintf("user=%s\001auth=Bearer %s\001\001", c->user, c->secret);
+	*wire = sasl_b64_consume(raw, strlen(raw));
+	user = sasl_user_show(c->user, strlen(c->user));
+	*display = xasprintf("[user=%s token=" SASL_MASK "]", user);
+	free(user);
+}
+
+/* RFC 5801 saslname: "," and "=" become "=2C" and "=3D". */
+static char *
+sasl_saslname(const char *user)
+{
+	size_t n = strlen(user), i, k = 0;
+	char *out = xmalloc(3 * n + 1);
+
+	for (i = 0; i < n; i++) {
+		if (user[i] == ',' || user[i] == '=') {
+			memcpy(out + k, user[i] == ',' ? "=2C" : "=3D", 3);
+			k += 3;
+		} else
+			out[k++] = user[i];
+	}
+	out[k] = '\0';
+	return out;
+}
+
+/* OAUTHBEARER (RFC 7628 3.1): "n,a=" USER "," ^A "auth=Bearer " TOKEN
+ * ^A ^A; host and port are optional and not sent. */
+static void
+sasl_oauthbearer_build(const struct sasl_client *c, char **wire, char **display)
+{
+	char *raw, *user, *name = sasl_saslname(c->user);
+
+	raw = xasprintf("n,a=%s,\001auth=Bearer %s\001\001", name, c->secret);
+	free(name);
 	*wire = sasl_b64_consume(raw, strlen(raw));
 	user = sasl_user_show(c->user, strlen(c->user));
 	*display = xasprintf("[user=%s token=" SASL_MASK "]", user);
@@ -363,18 +481,40 @@ sasl_cram_build(const struct sasl_client *c, const unsigned char *chal,
 	return 0;
 }
 
-void
+/*
+ * One message of a GNU SASL mechanism: the library's answer to the
+ * decoded challenge, as base64 (*wire) and display form.
+ */
+static int
+sasl_gs_message(struct sasl_client *c, const unsigned char *in, size_t inlen,
+    char **wire, char **display, char **errstr)
+{
+	char *out;
+	size_t outlen;
+
+	if (sasl_gs_step(c, in, inlen, &out, &outlen, errstr) == -1)
+		return -1;
+	*wire = sasl_b64_encode(out, outlen);
+	*display = sasl_gs_redact(c->id, (const unsigned char *)out, outlen);
+	secret_free(out, outlen + 1);
+	return 0;
+}
+
+int
 sasl_client_start(struct sasl_client *c, int use_initial_response, char **wire,
-    char **display)
+    char **display, char **errstr)
 {
 	const char *name = c->info->name;
 	char *ir = NULL, *shown = NULL;
 
+	*wire = *display = NULL;
 	c->stage = 0;
+	if (sasl_id_is_gsasl(c->id) && sasl_gs_begin(c, errstr) == -1)
+		return -1;
 	if (!use_initial_response || !c->info->initial_response) {
 		*wire = xasprintf("AUTH %s", name);
 		*display = xasprintf("AUTH %s", name);
-		return;
+		return 0;
 	}
 	switch (c->id) {
 	case SASL_PLAIN:
@@ -386,14 +526,28 @@ sasl_client_start(struct sasl_client *c, int use_initial_response, char **wire,
 	case SASL_XOAUTH2:
 		sasl_xoauth2_build(c, &ir, &shown);
 		break;
+	case SASL_OAUTHBEARER:
+		sasl_oauthbearer_build(c, &ir, &shown);
+		break;
 	case SASL_CRAM_MD5:
 		fatalx("CRAM-MD5 has no initial response");
+	case SASL_SCRAM_SHA1:
+	case SASL_SCRAM_SHA1_PLUS:
+	case SASL_SCRAM_SHA256:
+	case SASL_SCRAM_SHA256_PLUS:
+	case SASL_GSSAPI:
+		if (sasl_gs_message(c, (const unsigned char *)"", 0, &ir,
+		        &shown, errstr) == -1)
+			return -1;
+		break;
 	}
 	c->stage = 1;
-	*wire = xasprintf("AUTH %s %s", name, ir);
+	/* RFC 4954 4: an empty initial response is sent as "=". */
+	*wire = xasprintf("AUTH %s %s", name, *ir != '\0' ? ir : "=");
 	*display = xasprintf("AUTH %s %s", name, shown);
 	secret_free_str(ir);
 	free(shown);
+	return 0;
 }
 
 int
@@ -447,6 +601,28 @@ sasl_client_step(struct sasl_client *c, const char *challenge, size_t len,
 		} else
 			rc = -1;
 		break;
+	case SASL_OAUTHBEARER:
+		if (stage == 0)
+			sasl_oauthbearer_build(c, wire, display);
+		else if (stage == 1) {
+			/* RFC 7628 3.2.3: the error is acknowledged with
+			 * one ^A; the server then replies 5xx. */
+			*wire = sasl_b64_encode("\001", 1);
+			*display = xstrdup("[^A: the error is acknowledged]");
+		} else
+			rc = -1;
+		break;
+	case SASL_SCRAM_SHA1:
+	case SASL_SCRAM_SHA1_PLUS:
+	case SASL_SCRAM_SHA256:
+	case SASL_SCRAM_SHA256_PLUS:
+	case SASL_GSSAPI:
+		rc = sasl_gs_message(c, chal, chlen, wire, display, errstr);
+		secret_free(chal, chlen + 1);
+		if (rc == -1)
+			return -1;
+		c->stage++;
+		return 0;
 	}
 	free(chal);
 	if (rc == -1) {
@@ -554,6 +730,28 @@ sasl_redact_xoauth2(const unsigned char *d, size_t dlen)
 	return s;
 }
 
+/* OAUTHBEARER: "n,a=USER," then ^A-separated pairs with the token. */
+static char *
+sasl_redact_oauthbearer(const unsigned char *d, size_t dlen)
+{
+	const unsigned char *end;
+	char *user, *s;
+
+	if (dlen == 1 && d[0] == '\001')
+		return xstrdup("[^A: the error is acknowledged]");
+	if (dlen < 3 || (d[0] != 'n' && d[0] != 'y') || d[1] != ',')
+		return xstrdup(SASL_MASKED);
+	if (d[2] == ',')
+		return xstrdup("[token=" SASL_MASK "]");
+	if (dlen < 5 || memcmp(d + 2, "a=", 2) != 0 ||
+	    (end = memchr(d + 4, ',', dlen - 4)) == NULL)
+		return xstrdup(SASL_MASKED);
+	user = sasl_user_show((const char *)d + 4, (size_t)(end - d - 4));
+	s = xasprintf("[user=%s token=" SASL_MASK "]", user);
+	free(user);
+	return s;
+}
+
 char *
 sasl_redact_response(
     const char *mech, int step, const char *challenge, const char *line)
@@ -594,6 +792,17 @@ sasl_redact_response(
 		break;
 	case SASL_XOAUTH2:
 		s = sasl_redact_xoauth2(d, dlen);
+		break;
+	case SASL_OAUTHBEARER:
+		s = sasl_redact_oauthbearer(d, dlen);
+		break;
+	case SASL_SCRAM_SHA1:
+	case SASL_SCRAM_SHA1_PLUS:
+	case SASL_SCRAM_SHA256:
+	case SASL_SCRAM_SHA256_PLUS:
+	case SASL_GSSAPI:
+		s = sasl_gs_redact(
+		    (enum sasl_mech_id)(info - sasl_mechs), d, dlen);
 		break;
 	default:
 		s = xstrdup(SASL_MASKED);

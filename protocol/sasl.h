@@ -1,7 +1,10 @@
 /*
  * SASL client mechanisms for SMTP AUTH (RFC 4954): PLAIN (RFC 4616),
- * LOGIN (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195) and XOAUTH2
- * (Google/Microsoft bearer tokens).  A mechanism table drives everything.
+ * LOGIN (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195), XOAUTH2
+ * (Google/Microsoft bearer tokens) and OAUTHBEARER (RFC 7628) here;
+ * SCRAM-SHA-1, SCRAM-SHA-256 and their -PLUS forms (RFC 5802, 7677) and
+ * GSSAPI (RFC 4752) through GNU SASL (sasl_gsasl.c).  A mechanism table
+ * drives everything.
  *
  * Every step produces two strings: the wire form (base64, what is sent)
  * and the display form (decoded, secret replaced by SASL_MASK) for the
@@ -16,17 +19,38 @@
 
 #define SASL_MASK "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2"
 
+/* The names for messages, in the table's order. */
+#define SASL_MECH_NAMES                                                        \
+	"PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, SCRAM-SHA-1, "          \
+	"SCRAM-SHA-1-PLUS, SCRAM-SHA-256, SCRAM-SHA-256-PLUS, GSSAPI"
+
+#define SASL_MECH_NO_SECRET 0x1 /* no password (GSSAPI: Kerberos tickets) */
+#define SASL_MECH_PLUS 0x2 /* needs the TLS channel binding */
+#define SASL_MECH_TOKEN 0x4 /* the secret is a bearer token */
+
 struct sasl_mech_info {
 	const char *name; /* "CRAM-MD5" */
 	int initial_response; /* 1 if the first message can go with AUTH */
 	const char *help; /* one line for /help and completion */
 	const char *rfc;
+	unsigned flags; /* SASL_MECH_* */
+	int rank; /* choice among offered ones: higher first, 0 never */
 };
 
 /* The table, terminated by an entry with name == NULL. */
 extern const struct sasl_mech_info sasl_mechs[];
 /* The entry for a name (any case), or NULL. */
 const struct sasl_mech_info *sasl_mech_find(const char *name);
+
+/*
+ * The mechanism ehlo would choose among the n names a server offered
+ * (offered[i], any case): SCRAM-SHA-256-PLUS (only when tls), then
+ * SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN.
+ * Bearer-token mechanisms and GSSAPI are never chosen (they need a
+ * different secret).  NULL when none fits.
+ */
+const struct sasl_mech_info *sasl_mech_choose(
+    const char *const *offered, size_t n, int tls);
 
 struct sasl_client; /* opaque */
 
@@ -41,21 +65,34 @@ struct sasl_client *sasl_client_new(
 void sasl_client_free(struct sasl_client *);
 
 /*
+ * The TLS channel binding for a -PLUS mechanism (from
+ * smtp_client_channel_binding: type "tls-exporter" or "tls-unique"),
+ * copied; set before sasl_client_start.  Other mechanisms ignore it.
+ */
+void sasl_client_set_binding(struct sasl_client *, const char *type,
+    const unsigned char *data, size_t len);
+/* The server's host name, for GSSAPI's service principal smtp/HOST. */
+void sasl_client_set_host(struct sasl_client *, const char *host);
+
+/*
  * The AUTH command line to send (without CRLF), e.g.
  * "AUTH PLAIN AGFsaWNlAHNlY3JldA==" when use_initial_response is set and
  * the mechanism allows it, else "AUTH PLAIN".  *display gets the
  * transcript form ("AUTH PLAIN [user=alice password=•••••]").  Both are
- * allocated; free *wire with secret_free_str().
+ * allocated; free *wire with secret_free_str().  Returns -1 with
+ * *errstr (nothing to send) when the mechanism cannot start: a -PLUS
+ * one without a channel binding, GSSAPI without a Kerberos ticket.
  */
-void sasl_client_start(struct sasl_client *, int use_initial_response,
-    char **wire, char **display);
+int sasl_client_start(struct sasl_client *, int use_initial_response,
+    char **wire, char **display, char **errstr);
 
 /*
  * Answers a 334 challenge (the text after "334 ", base64).  On success
  * returns 0 and sets *wire (the base64 line to send, possibly empty) and
  * *display.  Returns -1 with *errstr when the challenge is not valid
- * base64 or the mechanism has nothing more to send (the caller should
- * send "*" to cancel, RFC 4954 4).
+ * base64, the mechanism has nothing more to send, or the challenge is
+ * wrong for it (a SCRAM server whose signature proves it does not know
+ * the password): the caller should send "*" to cancel, RFC 4954 4.
  */
 int sasl_client_step(struct sasl_client *, const char *challenge, size_t len,
     char **wire, char **display, char **errstr);

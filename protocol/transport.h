@@ -197,6 +197,16 @@ int smtp_transport_is_tls(const struct smtp_transport *);
 /* Details of the TLS session, or NULL before the handshake finished. */
 const struct smtp_tls_info *smtp_transport_tls_info(
     const struct smtp_transport *);
+/*
+ * The channel binding of the TLS connection for SASL -PLUS mechanisms
+ * (transport_cb.c): TLS 1.3 gives *type "tls-exporter" (RFC 9266, 32
+ * bytes), TLS 1.2 "tls-unique" (RFC 5929, the first Finished message).
+ * Writes at most cap bytes to out and their count to *len.  -1 when
+ * there is no finished TLS handshake.  The bytes are not a password but
+ * are only for the SASL exchange of this connection.
+ */
+int smtp_transport_channel_binding(const struct smtp_transport *,
+    const char **type, unsigned char *out, size_t cap, size_t *len);
 
 /*
  * Reads up to n bytes.  Returns the count, 0 at end of stream,

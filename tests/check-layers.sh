@@ -1,6 +1,7 @@
 #!/bin/sh
 # The layering rule (DESIGN.md section 5): only tui/ includes ncurses and
-# readline, only history/ SQLite, only protocol/ OpenSSL; core/ includes
+# readline, only history/ SQLite, only protocol/ OpenSSL (and c-ares,
+# libidn2, libgsasl); core/ includes
 # none of the other folders; nothing below tui/ includes tui/.
 # Exits 1 and names each offending line.
 set -u
@@ -20,6 +21,7 @@ check 'sqlite3\.h' history 'SQLite'
 check 'openssl/' protocol 'OpenSSL'
 check 'ares\.h' protocol 'c-ares'
 check 'idn2\.h' protocol 'libidn2'
+check 'gsasl\.h|gsasl-mech\.h' protocol 'libgsasl'
 check 'tui/' tui 'a tui/ header'
 hits=$(grep -rnE '#[[:space:]]*include[[:space:]]*"(protocol|history|themes)/' core \
 	--include='*.c' --include='*.h')

@@ -327,11 +327,12 @@ check_values(const struct cli_opts *o)
 	int rc = 0;
 
 	errno = 0;
-	if (o->auth != NULL && sasl_mech_find(o->auth) == NULL) {
+	if (o->auth != NULL && strcasecmp(o->auth, "auto") != 0 &&
+	    sasl_mech_find(o->auth) == NULL) {
 		char *v = escape_dup(o->auth, strnlen(o->auth, 64));
 
 		rc = cli_usage_error("--auth: unknown mechanism \"%s\"; use "
-		                     "PLAIN, LOGIN, CRAM-MD5 or XOAUTH2",
+		                     "auto or one of " SASL_MECH_NAMES,
 		    v);
 		free(v);
 	} else if (o->cafile != NULL &&

@@ -179,10 +179,9 @@ k_auth(struct apply *a, const struct config_setting *s, char **why)
 		return 0;
 	}
 	if ((mi = sasl_mech_find(s->value)) == NULL) {
-		*why =
-		    xasprintf("auth wants on, off or a mechanism ehlo knows "
-		              "(plain, login, cram-md5, xoauth2), not \"%s\"",
-		        s->value);
+		*why = xasprintf("auth wants on, off or a mechanism ehlo knows "
+		                 "(" SASL_MECH_NAMES "), not \"%s\"",
+		    s->value);
 		return -1;
 	}
 	a->o->auth = mi->name;

@@ -48,9 +48,12 @@ const struct cmd_entry cmdtab[] = {
         NULL, cmdtab_xclient},
     {"/auth", "MECH [USER]", SMTP_COMPLETE_ARG_MECH, W | L,
         "SASL login; the secret is asked for, never stored",
-        "SASL exchange with MECH (PLAIN, LOGIN, CRAM-MD5, XOAUTH2) as USER\n"
-        "(default --user); the secret comes from EHLO_PASSWORD or is asked\n"
-        "for without echo, and never reaches the screen or the history.",
+        "SASL exchange with MECH as USER (default --user): PLAIN, LOGIN,\n"
+        "CRAM-MD5, XOAUTH2, OAUTHBEARER, SCRAM-SHA-1, SCRAM-SHA-256 and\n"
+        "their -PLUS forms (bound to the TLS connection), GSSAPI (a\n"
+        "Kerberos ticket, no secret).  The secret (password or token)\n"
+        "comes from EHLO_PASSWORD or is asked for without echo, and never\n"
+        "reaches the screen or the history.",
         NULL, cmdtab_auth},
     {"/body", "FILE", SMTP_COMPLETE_ARG_FILE, W | L,
         "DATA, then FILE dot-stuffed, then the final \".\"",

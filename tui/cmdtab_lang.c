@@ -118,15 +118,16 @@ cmdtab_auth(struct cmd_ctx *c, const char *arg)
 
 	if (n == 0)
 		return cmdtab_error(c,
-		    "/auth needs a mechanism: /auth MECH [USER], MECH one of "
-		    "PLAIN, LOGIN, CRAM-MD5, XOAUTH2");
+		    "/auth needs a mechanism: /auth MECH [USER], MECH auto "
+		    "(the best offered) or one of " SASL_MECH_NAMES);
 	(void)snprintf(mech, sizeof mech, "%.*s", (int)n, arg);
-	if (n >= sizeof mech || sasl_mech_find(mech) == NULL) {
+	if (n >= sizeof mech ||
+	    (sasl_mech_find(mech) == NULL && strcasecmp(mech, "auto") != 0)) {
 		char *shown = escape_dup(arg, n < 40 ? n : 40);
 
 		(void)cmdtab_error(c,
-		    "/auth MECH [USER]: MECH is one of PLAIN, LOGIN, "
-		    "CRAM-MD5, XOAUTH2, not \"%s\"",
+		    "/auth MECH [USER]: MECH is auto or one of " SASL_MECH_NAMES
+		    ", not \"%s\"",
 		    shown);
 		free(shown);
 		return -1;

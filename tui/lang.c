@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "core/localfile.h"
 #include "core/xmalloc.h"
+#include "protocol/caps.h"
 #include "protocol/client.h"
 #include "protocol/sasl.h"
 #include "tui/record.h"
@@ -223,6 +225,36 @@ lang_sasl_answer(struct smtp_client *c, struct sasl_client *sasl,
 	return rc;
 }
 
+/* What a GNU SASL mechanism needs of the connection: the channel
+ * binding of its TLS (-PLUS) and the server's name (GSSAPI).  -1 with
+ * *errstr for a -PLUS mechanism without TLS (nothing is sent). */
+static int
+lang_sasl_context(
+    struct lang *l, const struct sasl_mech_info *mi, char **errstr)
+{
+	const struct smtp_client_opts *co = smtp_client_opts(l->client);
+	unsigned char cb[64];
+	const char *type;
+	size_t n;
+
+	if (co != NULL && co->host != NULL)
+		sasl_client_set_host(l->sasl, co->host);
+	if (!(mi->flags & SASL_MECH_PLUS))
+		return 0;
+	if (smtp_client_channel_binding(l->client, &type, cb, sizeof cb, &n) ==
+	    -1) {
+		*errstr = xasprintf("%s needs TLS: its channel binding is data "
+		                    "of the TLS connection; use /starttls (or "
+		                    "--starttls, --tls) first, or %.*s without "
+		                    "-PLUS; nothing was sent",
+		    mi->name, (int)(strlen(mi->name) - 5), mi->name);
+		return -1;
+	}
+	sasl_client_set_binding(l->sasl, type, cb, n);
+	explicit_bzero(cb, sizeof cb);
+	return 0;
+}
+
 void
 lang_reset(struct lang *l)
 {
@@ -238,22 +270,59 @@ lang_auth_refusal(const struct lang *l)
 	return smtp_session_auth_refusal(smtp_client_session(l->client));
 }
 
+const struct sasl_mech_info *
+lang_auth_mech(struct lang *l, const char *mech, char **errstr)
+{
+	struct smtp_session *s = smtp_client_session(l->client);
+	const struct smtp_caps *caps = smtp_session_caps(s);
+	const char *offered[SMTP_AUTH_MECHS_MAX];
+	const struct sasl_mech_info *mi;
+	size_t i, n = 0;
+
+	if (mech == NULL || strcasecmp(mech, "auto") != 0)
+		return sasl_mech_find(mech);
+	if (caps->valid)
+		for (i = 0; i < caps->nauth && i < SMTP_AUTH_MECHS_MAX; i++)
+			offered[n++] = caps->auth[i];
+	if ((mi = sasl_mech_choose(offered, n, smtp_session_is_tls(s))) ==
+	    NULL) {
+		*errstr = xstrdup(n == 0
+		        ? "auto: the server offered no AUTH mechanisms (send "
+		          "EHLO first, or /starttls: many offer AUTH only "
+		          "after it); name one with /auth MECH"
+		        : "auto: the server offers no mechanism ehlo chooses "
+		          "by itself (SCRAM, CRAM-MD5, PLAIN, LOGIN); name "
+		          "one with /auth MECH");
+		return NULL;
+	}
+	smtp_session_note(s,
+	    "AUTH auto chose %s, the first the server offers in ehlo's "
+	    "order: SCRAM-SHA-256-PLUS (over TLS), SCRAM-SHA-256, "
+	    "SCRAM-SHA-1-PLUS, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN",
+	    mi->name);
+	return mi;
+}
+
 int
 lang_auth_prompt(
     struct lang *l, const char *mech, const char *user, char **errstr)
 {
-	const struct sasl_mech_info *mi = sasl_mech_find(mech);
+	const struct sasl_mech_info *mi;
 	char *secret = NULL;
 	int rc = -1;
 
 	/* An unknown mechanism is refused by lang_auth_start, unprompted. */
 	if ((*errstr = lang_auth_refusal(l)) != NULL)
 		return -1;
+	if ((mi = lang_auth_mech(l, mech, errstr)) == NULL && *errstr != NULL)
+		return -1;
+	if (mi != NULL)
+		mech = mi->name;
 	if (mi != NULL && user == NULL)
 		*errstr = xasprintf("/auth %s needs a user: /auth %s USER, or "
 		                    "--user NAME",
 		    mi->name, mi->name);
-	else if (mi == NULL ||
+	else if (mi == NULL || (mi->flags & SASL_MECH_NO_SECRET) ||
 	    (secret = lang_secret_read(user, errstr)) != NULL)
 		rc = lang_auth_start(
 		    l, mech, user, secret != NULL ? secret : "", errstr);
@@ -265,15 +334,18 @@ int
 lang_auth_start(struct lang *l, const char *mech, const char *user,
     const char *secret, char **errstr)
 {
-	const struct sasl_mech_info *mi = sasl_mech_find(mech);
 	struct smtp_session *s = smtp_client_session(l->client);
 	const struct smtp_caps *caps = smtp_session_caps(s);
+	const struct sasl_mech_info *mi;
 	char *wire = NULL, *display = NULL;
 	int rc;
 
+	*errstr = NULL;
+	if ((mi = lang_auth_mech(l, mech, errstr)) == NULL && *errstr != NULL)
+		return -1;
 	if (mi == NULL) {
-		*errstr = xasprintf("unknown AUTH mechanism \"%s\"; ehlo knows "
-		                    "PLAIN, LOGIN, CRAM-MD5 and XOAUTH2",
+		*errstr = xasprintf(
+		    "unknown AUTH mechanism \"%s\"; ehlo knows " SASL_MECH_NAMES,
 		    mech);
 		return -1;
 	}
@@ -282,6 +354,11 @@ lang_auth_start(struct lang *l, const char *mech, const char *user,
 	sasl_client_free(l->sasl);
 	if ((l->sasl = sasl_client_new(mi->name, user, secret, errstr)) == NULL)
 		return -1;
+	if (lang_sasl_context(l, mi, errstr) == -1) {
+		sasl_client_free(l->sasl);
+		l->sasl = NULL;
+		return -1;
+	}
 	/* A server that echoes it gets it masked (session_secret.c). */
 	smtp_session_secret_add(s, secret, strlen(secret));
 	if (caps->valid && !smtp_caps_has_auth(caps, mi->name))
@@ -294,8 +371,11 @@ lang_auth_start(struct lang *l, const char *mech, const char *user,
 		    "AUTH on a connection without TLS: the "
 		    "secret crosses the network readable by "
 		    "anyone on the path");
-	sasl_client_start(l->sasl, mi->initial_response, &wire, &display);
-	rc = smtp_client_send_secret(l->client, wire, display, errstr);
+	if (sasl_client_start(
+	        l->sasl, mi->initial_response, &wire, &display, errstr) == -1)
+		rc = -1;
+	else
+		rc = smtp_client_send_secret(l->client, wire, display, errstr);
 	if (rc == -1) {
 		sasl_client_free(l->sasl);
 		l->sasl = NULL;

@@ -11,6 +11,7 @@
 
 struct record;
 struct sasl_client;
+struct sasl_mech_info;
 struct smtp_client;
 struct smtp_event;
 
@@ -53,6 +54,15 @@ char *lang_secret_ask(
  * --allow-plaintext-auth), allocated, or NULL.
  */
 char *lang_auth_refusal(const struct lang *);
+
+/*
+ * The mechanism mech names: sasl_mech_find(), or for "auto" the best
+ * the server offered in its last EHLO (sasl_mech_choose: SCRAM first,
+ * -PLUS only over TLS), noted in the session.  NULL when unknown; for
+ * "auto" with nothing to choose, NULL with *errstr.
+ */
+const struct sasl_mech_info *lang_auth_mech(
+    struct lang *, const char *mech, char **errstr);
 
 /*
  * lang_auth_start with the secret asked for (EHLO_PASSWORD, or the

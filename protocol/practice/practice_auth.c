@@ -1,8 +1,11 @@
 /*
- * The practice server's AUTH: PLAIN, LOGIN and CRAM-MD5 against the
- * built-in accounts, one SASL step per line; secrets are wiped after use.
+ * The practice server's AUTH: PLAIN, LOGIN, CRAM-MD5 and SCRAM-SHA-256
+ * (with -PLUS over TLS; the exchange itself is practice_scram.c) against
+ * the built-in accounts, one SASL step per line; secrets are wiped after
+ * use.
  *
  *   RFC 4954 AUTH   RFC 4616 PLAIN   RFC 2195 CRAM-MD5   LOGIN (a draft)
+ *   RFC 7677 SCRAM-SHA-256 (RFC 5802), -PLUS with RFC 9266 / RFC 5929
  */
 #include "protocol/practice/practice_int.h"
 
@@ -63,6 +66,54 @@ pc_auth_prompt(struct pconn *c, enum pc_auth_step step, const char *text)
 	char *b64 = sasl_b64_encode(text, strlen(text));
 
 	c->auth_step = step;
+	c->mode = PC_AUTH;
+	pc_reply(c, PR_AUTH_MORE, b64);
+	free(b64);
+}
+
+const char *
+pc_auth_keyword(const struct pconn *c)
+{
+	return c->tls ? "AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256 "
+	                "SCRAM-SHA-256-PLUS"
+	              : "AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256";
+}
+
+/*
+ * A SCRAM message: the server-first or server-final in a 334, 235 after
+ * the client's empty answer to the server-final (RFC 4954 4: no data
+ * goes with 235).
+ */
+static void
+pc_auth_scram(struct pconn *c, const unsigned char *m, size_t n)
+{
+	const struct practice_account *a;
+	const char *user;
+	char *out, *b64;
+	size_t outlen;
+	int rc;
+
+	if (c->auth_step == PA_SCRAM_DONE) {
+		a = pc_account(c->login_user, strlen(c->login_user));
+		if (n == 0 && a != NULL)
+			pc_auth_success(c, a);
+		else
+			pc_auth_failure(c);
+		return;
+	}
+	rc = pc_scram_step(c->scram, m, n, &out, &outlen, &user);
+	if (rc == -1) {
+		free(out);
+		pc_auth_failure(c);
+		return;
+	}
+	if (rc == 0) {
+		free(c->login_user);
+		c->login_user = xstrdup(user);
+		c->auth_step = PA_SCRAM_DONE;
+	}
+	b64 = sasl_b64_encode(out, outlen);
+	free(out);
 	c->mode = PC_AUTH;
 	pc_reply(c, PR_AUTH_MORE, b64);
 	free(b64);
@@ -136,6 +187,10 @@ pc_auth_step(struct pconn *c, const unsigned char *m, size_t n)
 			pc_auth_failure(c);
 		OPENSSL_cleanse(mac, sizeof mac);
 		OPENSSL_cleanse(hex, sizeof hex);
+		return;
+	case PA_SCRAM:
+	case PA_SCRAM_DONE:
+		pc_auth_scram(c, m, n);
 		return;
 	case PA_NONE:
 		break;
@@ -233,6 +288,22 @@ pc_cmd_auth(struct pconn *c, const char *arg)
 		    (long long)time(NULL));
 		pc_auth_prompt(c, PA_CRAM, c->cram_challenge);
 		return;
+	} else if (pc_word_is(arg, n, "SCRAM-SHA-256") ||
+	    (c->tls && pc_word_is(arg, n, "SCRAM-SHA-256-PLUS"))) {
+		pc_safe(safe, sizeof safe, arg, n);
+		for (i = 0; safe[i] != '\0'; i++)
+			if (safe[i] >= 'a' && safe[i] <= 'z')
+				safe[i] = (char)(safe[i] - 'a' + 'A');
+		if ((c->scram = pc_scram_new(c, safe)) == NULL) {
+			pc_reply(c, PR_AUTH_MECH, safe);
+			return;
+		}
+		c->auth_step = PA_SCRAM;
+		if (sp == NULL) {
+			c->mode = PC_AUTH;
+			pc_reply(c, PR_AUTH_MORE, "");
+			return;
+		}
 	} else {
 		pc_safe(safe, sizeof safe, arg, n);
 		pc_reply(c, PR_AUTH_MECH, safe);

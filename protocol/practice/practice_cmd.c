@@ -35,7 +35,7 @@ pc_cmd_ehlo(struct pconn *c, const char *arg, int ehlo)
 	const char *kw;
 	static const char *const kws[] = {"PIPELINING", "SIZE", "8BITMIME",
 	    "SMTPUTF8", "ENHANCEDSTATUSCODES", "DSN", "CHUNKING", "VRFY",
-	    "STARTTLS", "AUTH PLAIN LOGIN CRAM-MD5", "HELP", NULL};
+	    "STARTTLS", "AUTH", "HELP", NULL};
 	size_t i, last;
 
 	if (*arg == '\0') {
@@ -62,7 +62,9 @@ pc_cmd_ehlo(struct pconn *c, const char *arg, int ehlo)
 			(void)snprintf(
 			    size, sizeof size, "SIZE %u", PRACTICE_SIZE_LIMIT);
 			kw = size;
-		} else
+		} else if (strcmp(kws[i], "AUTH") == 0)
+			kw = pc_auth_keyword(c);
+		else
 			kw = kws[i];
 		pc_line(c, PR_EHLO_KW, i == last, kw);
 	}

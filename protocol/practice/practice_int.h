@@ -31,7 +31,8 @@
  *                      parameters and greylisting
  *   practice_cmd.c     EHLO/HELO, HELP, VRFY/EXPN, STARTTLS, the command
  *                      dispatcher and the input modes
- *   practice_auth.c    AUTH (PLAIN, LOGIN, CRAM-MD5)
+ *   practice_auth.c    AUTH (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256)
+ *   practice_scram.c   SCRAM-SHA-256 and -PLUS through GNU SASL
  *   practice_conn.c    one connection's I/O: TLS handshake, reads, writes,
  *                      timers, teardown
  *   practice_server.c  the listener and the public API
@@ -192,6 +193,8 @@ enum pc_auth_step {
 	PA_LOGIN_USER,
 	PA_LOGIN_PASS,
 	PA_CRAM,
+	PA_SCRAM, /* practice_scram.c: client-first, then client-final */
+	PA_SCRAM_DONE, /* v= sent: waiting for the empty line */
 };
 
 struct pc_grey {
@@ -262,6 +265,7 @@ struct pconn {
 	enum pc_auth_step auth_step;
 	char *login_user;
 	char cram_challenge[128];
+	struct pc_scram *scram; /* practice_scram.c: a SCRAM exchange */
 	/* transaction */
 	char *mail; /* reverse path ("" for <>); NULL outside a transaction */
 	int smtputf8;
@@ -373,6 +377,20 @@ void pc_process(struct pconn *c);
 /* practice_auth.c */
 void pc_auth_line(struct pconn *c, const char *line, size_t n);
 void pc_cmd_auth(struct pconn *c, const char *arg);
+/* The EHLO keyword: "AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256", and
+ * SCRAM-SHA-256-PLUS after it once TLS is up. */
+const char *pc_auth_keyword(const struct pconn *c);
+
+/* practice_scram.c (SCRAM-SHA-256[-PLUS] through GNU SASL's server) */
+struct pc_scram;
+/* Starts an exchange for mech; NULL when the library cannot. */
+struct pc_scram *pc_scram_new(struct pconn *c, const char *mech);
+/* One decoded client message: 1 with *out (allocated) to send in a 334,
+ * 0 when the proof was right (*out is then the server-final v=), -1 for
+ * a failure.  *user is set (not owned) once the exchange succeeded. */
+int pc_scram_step(struct pc_scram *, const unsigned char *in, size_t n,
+    char **out, size_t *outlen, const char **user);
+void pc_scram_free(struct pc_scram *);
 
 /* practice_conn.c */
 void pc_free(struct pconn *c);

@@ -51,6 +51,8 @@ pc_auth_reset(struct pconn *c)
 	free(c->login_user);
 	c->login_user = NULL;
 	OPENSSL_cleanse(c->cram_challenge, sizeof c->cram_challenge);
+	pc_scram_free(c->scram);
+	c->scram = NULL;
 	if (c->mode == PC_AUTH)
 		c->mode = PC_CMD;
 }

@@ -81,8 +81,8 @@ static const struct pc_reply_def practice_replies[PR_COUNT] = {
         "accounts)",
         1),
     DEF(PR_AUTH_MECH, 504, "5.5.4",
-        "Unrecognized authentication type {}: use PLAIN, LOGIN or "
-        "CRAM-MD5",
+        "Unrecognized authentication type {}: use PLAIN, LOGIN, "
+        "CRAM-MD5 or SCRAM-SHA-256",
         1),
     DEF(PR_AUTH_CANCEL, 501, "5.7.0", "Authentication cancelled", 0),
     DEF(PR_AUTH_B64, 501, "5.5.2",

@@ -115,8 +115,9 @@ check_redaction(const char *mech, const char *user, const char *chal)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const mechs[] = {
-	    "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "plain", "NOPE"};
+	static const char *const mechs[] = {"PLAIN", "LOGIN", "CRAM-MD5",
+	    "XOAUTH2", "plain", "NOPE", "OAUTHBEARER", "SCRAM-SHA-256",
+	    "SCRAM-SHA-1-PLUS"};
 	struct sasl_client *c;
 	const char *mech;
 	char *user, *chal, *wire, *display, *err, *s;
@@ -152,7 +153,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	wire = display = NULL;
-	sasl_client_start(c, data[1] & 1, &wire, &display);
+	err = NULL;
+	if (sasl_client_start(c, data[1] & 1, &wire, &display, &err) == -1) {
+		/* Only a -PLUS mechanism without a binding cannot start. */
+		fuzz_check(err != NULL && wire == NULL && display == NULL);
+		free(err);
+		sasl_client_free(c);
+		free(user);
+		free(chal);
+		return 0;
+	}
 	fuzz_check(wire != NULL && display != NULL);
 	no_secret(display);
 	secret_free_str(wire);

@@ -44,7 +44,13 @@ static const char sink_ehlo[] = "250-sink.example\r\n"
                                 "250-ENHANCEDSTATUSCODES\r\n"
                                 "250 \r\n";
 
-static struct smtp_caps caps_postfix, caps_sink;
+/* A server offering mechanisms ehlo speaks and some it does not. */
+static const char scram_ehlo[] = "250-scram.example\r\n"
+                                 "250-AUTH PLAIN NTLM SCRAM-SHA-256 "
+                                 "SCRAM-SHA-256-PLUS GSSAPI X-FOO\r\n"
+                                 "250 8BITMIME\r\n";
+
+static struct smtp_caps caps_postfix, caps_sink, caps_scram;
 
 static void
 parse_cb(const struct smtp_reply_event *ev, void *arg)
@@ -70,6 +76,7 @@ setup_caps(void **state)
 	(void)state;
 	caps_from_str(&caps_postfix, postfix_ehlo);
 	caps_from_str(&caps_sink, sink_ehlo);
+	caps_from_str(&caps_scram, scram_ehlo);
 	return 0;
 }
 
@@ -103,7 +110,7 @@ static const struct smtp_complete_slash slash[] = {
 };
 static const char *const drafts[] = {"1", "2", "12"};
 
-enum caps_kind { CAPS_NONE, CAPS_POSTFIX, CAPS_SINK };
+enum caps_kind { CAPS_NONE, CAPS_POSTFIX, CAPS_SINK, CAPS_SCRAM };
 
 #define LIST(a)                                                                \
 	{                                                                      \
@@ -264,6 +271,19 @@ static const struct complete_case cases[] = {
     {"/auth ", R, CAPS_POSTFIX, {"PLAIN", "LOGIN", "CRAM-MD5"}, {0}, {0}, 3, 6,
         0, 0},
     {"/auth cr", R, CAPS_POSTFIX, {"CRAM-MD5"}, {0}, {0}, 1, 6, ' ', 0},
+    /* /auth: what the server offers that ehlo speaks; AUTH: all of it. */
+    {"/auth ", R, CAPS_SCRAM,
+        {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS", "GSSAPI"}, {0}, {0}, 4,
+        6, 0, 0},
+    {"/auth sc", R, CAPS_SCRAM, {"SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"}, {0},
+        {0}, 2, 6, 0, 0},
+    {"AUTH ", R, CAPS_SCRAM,
+        {"PLAIN", "NTLM", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS", "GSSAPI",
+            "X-FOO"},
+        {0}, {0}, 6, 5, 0, 0},
+    {"/auth ", G, CAPS_NONE, {0},
+        {"OAUTHBEARER", "SCRAM-SHA-1", "SCRAM-SHA-256-PLUS", "GSSAPI"}, {0},
+        ANY, 6, NOCHECK, 0},
     {"/send 1", R, CAPS_POSTFIX, {"1", "12"}, {0}, {0}, 2, 6, 0, 0},
     {"/lesson ", R, CAPS_POSTFIX, {"first-mail", "auth"}, {0}, {0}, 2, 8, 0, 0},
     {"/connect mx", SMTP_STATE_CONNECTING, CAPS_NONE, {"mx.example.org"}, {0},
@@ -298,6 +318,8 @@ caps_of(enum caps_kind k)
 		return &caps_postfix;
 	case CAPS_SINK:
 		return &caps_sink;
+	case CAPS_SCRAM:
+		return &caps_scram;
 	case CAPS_NONE:
 		break;
 	}

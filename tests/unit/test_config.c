@@ -350,7 +350,7 @@ test_apply_errors(void **state)
 	    parse_args(&o, "account a\ntls maybe\n", "-a", "a", NULL), -1);
 	cli_opts_free(&o);
 	assert_int_equal(
-	    parse_args(&o, "account a\nauth gssapi\n", "-a", "a", NULL), -1);
+	    parse_args(&o, "account a\nauth ntlm\n", "-a", "a", NULL), -1);
 	cli_opts_free(&o);
 	/* msmtp's keywords ehlo does not use: reported, not fatal. */
 	assert_int_equal(
