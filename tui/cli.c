@@ -107,6 +107,8 @@ enum {
 	OPT_NAME,
 	/* issue 18: LMTP */
 	OPT_LMTP,
+	/* issue 18 item 6: raw bytes */
+	OPT_HEXDUMP,
 };
 
 struct cli_option {
@@ -201,6 +203,8 @@ static const struct cli_option cli_options[] = {
     {{"name", required_argument, NULL, OPT_NAME}, CLI_O_PRACTICE},
     /* issue 18: LMTP */
     {{"lmtp", no_argument, NULL, OPT_LMTP}, CLI_O_CONN},
+    /* issue 18 item 6: raw bytes */
+    {{"hexdump", no_argument, NULL, OPT_HEXDUMP}, CLI_O_HEXDUMP},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -620,6 +624,9 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		case OPT_LMTP: /* issue 18 */
 			o->lmtp = 1;
 			break;
+		case OPT_HEXDUMP: /* issue 18 item 6 */
+			o->hexdump = 1;
+			break;
 		default:
 			return cli_usage_error(
 			           "unknown option %s", argv[optind - 1]),
@@ -635,6 +642,10 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		           "--starttls and --tls contradict each "
 		           "other: --tls is TLS from the first byte, "
 		           "--starttls upgrades a plain connection"),
+		       -1;
+	if (o->hexdump && o->json)
+		return cli_usage_error("--hexdump is for the text output; "
+		                       "leave out --json to see the bytes"),
 		       -1;
 	/* The configuration fills in what the command line left unset. */
 	if ((allowed & (CLI_O_CONN | CLI_O_THEME | CLI_O_HISTORY)) != 0 &&

@@ -31,6 +31,8 @@
 #define CLI_O_TEACH_LIST 0x10000 /* --list (ehlo explain, ehlo lesson) */
 #define CLI_O_LESSON 0x20000 /* --dir DIR, --check FILE (ehlo lesson) */
 #define CLI_O_RAWDATA 0x1000 /* --raw-data FILE (issue 22; ehlo run) */
+/* issue 18 item 6 */
+#define CLI_O_HEXDUMP 0x4000000 /* --hexdump (ehlo run, ehlo show) */
 
 /* A repeatable option's values, in command-line order. */
 struct cli_list {
@@ -136,6 +138,8 @@ struct cli_opts {
 	/* issue 18: LMTP (RFC 2033), also implied by an lmtp:// SERVER or a
 	 * UNIX socket path (see host_is_lmtp) */
 	int lmtp; /* --lmtp */
+	/* issue 18 item 6: --hexdump (run; show) */
+	int hexdump;
 };
 
 /* What the configuration set (cli_opts.cfg_applied). */
