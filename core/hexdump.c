@@ -11,21 +11,22 @@
 
 #include "core/buf.h"
 
-size_t
-hexdump_line(char out[HEXDUMP_LINE_MAX], uint64_t off, const void *p, size_t n)
+static size_t
+line_w(char out[HEXDUMP_LINE_MAX], uint64_t off, const void *p, size_t n,
+    size_t width)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = p;
 	size_t i, k;
 	int w;
 
-	if (n > HEXDUMP_WIDTH)
-		n = HEXDUMP_WIDTH;
+	if (n > width)
+		n = width;
 	/* At most 16 digits and two blanks: it always fits. */
 	w = snprintf(out, 24, "%08llx  ", (unsigned long long)off);
 	k = w > 0 ? (size_t)w : 0;
-	for (i = 0; i < HEXDUMP_WIDTH; i++) {
-		if (i == HEXDUMP_WIDTH / 2)
+	for (i = 0; i < width; i++) {
+		if (i == width / 2 && width == HEXDUMP_WIDTH)
 			out[k++] = ' ';
 		if (i < n) {
 			out[k++] = hex[u[i] >> 4];
@@ -43,6 +44,12 @@ hexdump_line(char out[HEXDUMP_LINE_MAX], uint64_t off, const void *p, size_t n)
 	return k;
 }
 
+size_t
+hexdump_line(char out[HEXDUMP_LINE_MAX], uint64_t off, const void *p, size_t n)
+{
+	return line_w(out, off, p, n, HEXDUMP_WIDTH);
+}
+
 int
 hexdump_chunk(struct hexdump *hd, struct buf *b, int server, unsigned flags,
     const void *p, size_t n)
@@ -50,7 +57,7 @@ hexdump_chunk(struct hexdump *hd, struct buf *b, int server, unsigned flags,
 	const char *prefix = server ? "S< " : "C> ";
 	const unsigned char *u = p;
 	char line[HEXDUMP_LINE_MAX];
-	size_t i, len;
+	size_t i, len, w = hd->narrow ? HEXDUMP_WIDTH / 2 : HEXDUMP_WIDTH;
 	int rc = 0;
 
 	server = server != 0;
@@ -60,9 +67,9 @@ hexdump_chunk(struct hexdump *hd, struct buf *b, int server, unsigned flags,
 	        ? " (redacted: the line as the dialogue shows it, "
 	          "not the octets sent)"
 	        : "");
-	for (i = 0; i < n; i += HEXDUMP_WIDTH) {
-		len = hexdump_line(line, hd->off[server] + i, u + i,
-		    n - i < HEXDUMP_WIDTH ? n - i : HEXDUMP_WIDTH);
+	for (i = 0; i < n; i += w) {
+		len = line_w(
+		    line, hd->off[server] + i, u + i, n - i < w ? n - i : w, w);
 		rc |= buf_add_str(b, prefix);
 		rc |= buf_add(b, line, len);
 		rc |= buf_add(b, "\n", 1);

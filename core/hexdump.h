@@ -28,9 +28,11 @@ struct buf;
 	0x2 /* stands for a secret: the dialogue's form
                               * of the line, not the octets sent */
 
-/* The offsets of one connection, client (0) and server (1): zero it. */
+/* The offsets of one connection, client (0) and server (1): zero it.
+ * narrow: 8 octets a line (a narrow pane) instead of 16. */
 struct hexdump {
 	uint64_t off[2];
+	int narrow;
 };
 
 /*

@@ -202,7 +202,7 @@ static const struct cli_option cli_options[] = {
     {{"dane", no_argument, NULL, OPT_DANE}, CLI_O_CONN},
     {{"name", required_argument, NULL, OPT_NAME}, CLI_O_PRACTICE},
     /* issue 18: LMTP */
-    {{"lmtp", no_argument, NULL, OPT_LMTP}, CLI_O_CONN},
+    {{"lmtp", no_argument, NULL, OPT_LMTP}, CLI_O_CONN | CLI_O_PRACTICE},
     /* issue 18 item 6: raw bytes */
     {{"hexdump", no_argument, NULL, OPT_HEXDUMP}, CLI_O_HEXDUMP},
 };

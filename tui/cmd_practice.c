@@ -130,7 +130,7 @@ cmd_practice(int argc, char *argv[])
 			    "[--require-tls] [--require-auth]\n"
 			    "                     [--greet-pause MS] "
 			    "[--max-conns N] [--max-per-addr N]\n"
-			    "                     [--lenient-eod] | --inbox\n"
+			    "                     [--lenient-eod] [--lmtp] | --inbox\n"
 			    "  runs the practice server (default "
 			    "127.0.0.1:2525) until Ctrl-C;\n"
 			    "  --require-tls   MAIL and AUTH before "
@@ -146,6 +146,10 @@ cmd_practice(int argc, char *argv[])
 			    "  --lenient-eod   plays a receiver open to SMTP "
 			    "smuggling: <LF>.<LF> (a bare LF)\n"
 			    "    ends the data too (try: ehlo probe smuggling)\n"
+			    "  --lmtp          speaks LMTP (RFC 2033): LHLO, one "
+			    "reply per recipient after\n"
+			    "    the data; full@ is taken at RCPT and gets 552 "
+			    "there (ehlo lesson lmtp)\n"
 			    "  --inbox lists the messages it delivered");
 			return EXIT_OK;
 		}
@@ -189,6 +193,7 @@ cmd_practice(int argc, char *argv[])
 	po.max_conns = o.max_conns;
 	po.max_per_addr = o.max_per_addr;
 	po.lenient_eod = o.lenient_eod;
+	po.lmtp = o.lmtp; /* issue 18 */
 	loop = loop_new();
 	if ((p = practice_new(loop, &po, &err)) == NULL) {
 		(void)fprintf(stderr, "ehlo: %s\n", err);
@@ -202,6 +207,10 @@ cmd_practice(int argc, char *argv[])
 		(void)printf("  end of data: LENIENT (--lenient-eod): "
 		             "<LF>.<LF> ends a message, as a receiver open to "
 		             "SMTP smuggling does\n");
+	if (po.lmtp)
+		(void)printf("  LMTP (--lmtp, RFC 2033): greet with LHLO; one "
+		             "reply per recipient after the data (full@ gets "
+		             "552 there)\n");
 	if (loop_signal_add(loop, SIGINT, practice_on_signal, loop) == -1 ||
 	    loop_signal_add(loop, SIGTERM, practice_on_signal, loop) == -1)
 		(void)fputs("ehlo: cannot catch SIGINT/SIGTERM; stop the "

@@ -107,8 +107,14 @@ on_wire(struct host *h, const struct smtp_wire *w, void *arg)
 	size_t left;
 
 	(void)h;
-	if (!wb->conn.hexdump)
+	if (!wb->conn.hexdump) {
+		/* Offsets stay those of the whole connection. */
+		if (w->dir != SMTP_WIRE_HANDSHAKE)
+			wb->conn.hd.off[w->dir == SMTP_WIRE_IN] += w->n;
 		return;
+	}
+	/* The dialogue pane is about half the screen: 8 octets a line. */
+	wb->conn.hd.narrow = 1;
 	buf_init(&b, 0);
 	print_wire_lines(&wb->conn.hd, &b, w);
 	p = buf_peek(&b);

@@ -211,7 +211,7 @@ replay_script(struct wb *wb, struct wb_run *r, const char *idarg,
 		r->replay_of = id;
 		/* Implicit TLS as the session had it, not as this one. */
 		r->o.tls = 0;
-		r->server = histcmd_replay_target(s, server, &r->o);
+		r->server = histcmd_replay_target(s, &r->orig, server, &r->o);
 		r->title = xasprintf("replay of session #%lld", id);
 	}
 	hist_session_free(s);
