@@ -62,6 +62,12 @@ struct practice_opts {
 	 * end the data.  0: only <CR><LF>.<CR><LF> does (RFC 5321
 	 * 4.1.1.4). */
 	int lenient_eod;
+	/*
+	 * LMTP (RFC 2033, issue 18): LHLO instead of EHLO (EHLO and HELO
+	 * get 500), and after the data one reply per accepted recipient;
+	 * full@ is accepted at RCPT and refused (552) after the data.
+	 */
+	int lmtp;
 	/* A class server: more DNS names for the certificate (besides
 	 * localhost, 127.0.0.1, ::1 and the listen address), each checked
 	 * with practice_name_check(); the certificate is made again when

@@ -289,6 +289,7 @@ smtp_session_free(struct smtp_session *s)
 	free(s->auth_challenge);
 	free(s->peer);
 	session_secret_free(s);
+	session_wire_free(s);
 	free(s->raw_line);
 	smtp_reply_parser_free(s->parser);
 	/* The buffer may have held SASL responses. */
@@ -377,6 +378,7 @@ smtp_session_tls_done(struct smtp_session *s, const char *summary)
 		session_stage_finish(s, i, SMTP_ST_OK);
 	}
 	s->tls = 1;
+	session_wire_tls(s, summary);
 	smtp_session_note(s, "TLS established: %s", summary);
 	/* Anything learnt before TLS is void (RFC 3207 section 4.2). */
 	if (s->state == SMTP_STATE_TLS) {

@@ -221,6 +221,34 @@ void smtp_session_set_downgraded(struct smtp_session *);
 void smtp_session_set_lmtp(struct smtp_session *, int on);
 int smtp_session_is_lmtp(const struct smtp_session *);
 
+/*
+ * The wire tap (--hexdump): the octets as they really leave and arrive,
+ * in the chunks they were written and read (after TLS decryption: the
+ * plaintext), for a hex dump.  Secrets never reach it: a line sent as a
+ * secret (SASL) comes as the redacted form the dialogue shows, with
+ * SMTP_WIRE_REDACTED, and every known secret inside other octets (a
+ * server's echo) is masked as in the dialogue.  The TLS handshake is
+ * not dumped: SMTP_WIRE_HANDSHAKE carries its summary instead.
+ */
+enum smtp_wire_dir {
+	SMTP_WIRE_OUT, /* written to the server */
+	SMTP_WIRE_IN, /* read from the server */
+	SMTP_WIRE_HANDSHAKE, /* a TLS handshake finished (p: its summary) */
+};
+#define SMTP_WIRE_TLS 0x1 /* the octets went in TLS records */
+#define SMTP_WIRE_REDACTED 0x2 /* a secret line's display form */
+
+struct smtp_wire {
+	enum smtp_wire_dir dir;
+	unsigned flags;
+	const char *p; /* not NUL-terminated: use n */
+	size_t n;
+	uint64_t t_us; /* since the session began */
+};
+typedef void smtp_wire_cb(const struct smtp_wire *, void *arg);
+/* Sets (cb NULL: removes) the tap; from then on, not for the past. */
+void smtp_session_wire_tap(struct smtp_session *, smtp_wire_cb *, void *arg);
+
 /* The user allows credentials without TLS (--allow-plaintext-auth). */
 void smtp_session_allow_plaintext_auth(struct smtp_session *);
 

@@ -87,6 +87,18 @@ struct smtp_session {
 	 * content after it is not).
 	 */
 	size_t wipe_left;
+
+	/* The wire tap (session_wire.c): octets consumed from out so far,
+	 * and where in that stream secret lines lie with the form shown
+	 * for them instead. */
+	smtp_wire_cb *wire_cb;
+	void *wire_arg;
+	uint64_t out_done;
+	struct session_wire_span {
+		uint64_t start, len;
+		char *display;
+	} * spans;
+	size_t nspans, capspans;
 };
 
 /* Microseconds since the session began. */
@@ -131,6 +143,18 @@ char *session_secret_mask(
     const struct smtp_session *, const char *text, size_t len, size_t *outlen);
 /* Wipes the secrets (session free). */
 void session_secret_free(struct smtp_session *);
+
+/*
+ * session_wire.c: the last n octets queued are a secret line shown as
+ * display (copied; CRLF added) by the wire tap; the octets consumed
+ * from out (before they leave the buffer), read from the server, and
+ * the handshake's summary, each to the tap when there is one; free.
+ */
+void session_wire_secret(struct smtp_session *, size_t n, const char *display);
+void session_wire_out(struct smtp_session *, const char *p, size_t n);
+void session_wire_in(struct smtp_session *, const char *p, size_t n);
+void session_wire_tls(struct smtp_session *, const char *summary);
+void session_wire_free(struct smtp_session *);
 
 /* 1 when a BDAT command line carries the LAST keyword. */
 int session_bdat_is_last(const char *line);

@@ -460,7 +460,10 @@ on_parser_event(const struct smtp_reply_event *pe, void *arg)
 void
 smtp_session_feed(struct smtp_session *s, const char *p, size_t n)
 {
-	if (s->closed || n == 0)
+	if (n == 0)
+		return;
+	session_wire_in(s, p, n); /* what came, whether read or not */
+	if (s->closed)
 		return;
 	if (s->state == SMTP_STATE_TLS) {
 		/* Plaintext after 220 to STARTTLS is never SMTP. */

@@ -339,6 +339,7 @@ send_sasl_line(struct smtp_session *s, const char *p, size_t n, char **errstr)
 		*errstr = xstrdup("too much unsent output is queued");
 		return -1;
 	}
+	session_wire_secret(s, n + 2, display);
 	session_secret_wire(s, line,
 	    strcasecmp(s->auth_mech, "LOGIN") == 0 && s->auth_step >= 2);
 	secret_free_str(line);
@@ -508,6 +509,8 @@ session_send_line(struct smtp_session *s, const char *p, size_t n,
 		                  "the server to read it");
 		return -1;
 	}
+	if (flags & SMTP_SENT_REDACTED)
+		session_wire_secret(s, n + 2, display != NULL ? display : "");
 	if (display == NULL && shown != NULL)
 		display = xstrdup(shown);
 	session_command_track(s, verb, line, display, flags);
@@ -576,6 +579,7 @@ smtp_session_send_secret(struct smtp_session *s, const char *wire,
 		*errstr = xstrdup("too much unsent output is queued");
 		return -1;
 	}
+	session_wire_secret(s, n + 2, display);
 	session_secret_wire(s, wire, 0);
 	/* The AUTH command itself counts as the start of an exchange. */
 	if (strncasecmp(wire, "AUTH ", 5) == 0) {
@@ -653,6 +657,8 @@ smtp_session_output_consume(struct smtp_session *s, size_t n)
 
 	if (n > used)
 		n = used;
+	session_wire_out(s, buf_peek(&s->out), n);
+	s->out_done += n;
 	/*
 	 * Wipe what leaves the buffer up to the end of the last command
 	 * line (a SASL response, maybe); bulk message content is not

@@ -117,6 +117,8 @@ enum {
 	OPT_PROXY_HEADER,
 	OPT_PROXY_SOURCE,
 	OPT_PROXY_DEST,
+	/* issue 18 item 6: raw bytes */
+	OPT_HEXDUMP,
 };
 
 struct cli_option {
@@ -212,7 +214,6 @@ static const struct cli_option cli_options[] = {
     {{"dane", no_argument, NULL, OPT_DANE}, CLI_O_CONN},
     {{"name", required_argument, NULL, OPT_NAME}, CLI_O_PRACTICE},
     /* issue 18: LMTP */
-    {{"lmtp", no_argument, NULL, OPT_LMTP}, CLI_O_CONN},
     /* issue 16 item 6: the class server */
     {{"watch", no_argument, NULL, OPT_WATCH}, CLI_O_PRACTICE},
     {{"once", no_argument, NULL, OPT_ONCE}, CLI_O_PRACTICE},
@@ -222,6 +223,9 @@ static const struct cli_option cli_options[] = {
     {{"proxy-header", required_argument, NULL, OPT_PROXY_HEADER}, CLI_O_CONN},
     {{"proxy-source", required_argument, NULL, OPT_PROXY_SOURCE}, CLI_O_CONN},
     {{"proxy-dest", required_argument, NULL, OPT_PROXY_DEST}, CLI_O_CONN},
+    {{"lmtp", no_argument, NULL, OPT_LMTP}, CLI_O_CONN | CLI_O_PRACTICE},
+    /* issue 18 item 6: raw bytes */
+    {{"hexdump", no_argument, NULL, OPT_HEXDUMP}, CLI_O_HEXDUMP},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -671,6 +675,9 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		case OPT_PROXY_DEST:
 			o->proxy_dest = optarg;
 			break;
+		case OPT_HEXDUMP: /* issue 18 item 6 */
+			o->hexdump = 1;
+			break;
 		default:
 			return cli_usage_error(
 			           "unknown option %s", argv[optind - 1]),
@@ -686,6 +693,10 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		           "--starttls and --tls contradict each "
 		           "other: --tls is TLS from the first byte, "
 		           "--starttls upgrades a plain connection"),
+		       -1;
+	if (o->hexdump && o->json)
+		return cli_usage_error("--hexdump is for the text output; "
+		                       "leave out --json to see the bytes"),
 		       -1;
 	/* The configuration fills in what the command line left unset. */
 	if ((allowed & (CLI_O_CONN | CLI_O_THEME | CLI_O_HISTORY)) != 0 &&

@@ -31,6 +31,8 @@
 #define CLI_O_TEACH_LIST 0x10000 /* --list (ehlo explain, ehlo lesson) */
 #define CLI_O_LESSON 0x20000 /* --dir DIR, --check FILE (ehlo lesson) */
 #define CLI_O_RAWDATA 0x1000 /* --raw-data FILE (issue 22; ehlo run) */
+/* issue 18 item 6 */
+#define CLI_O_HEXDUMP 0x4000000 /* --hexdump (ehlo run, ehlo show) */
 
 /* A repeatable option's values, in command-line order. */
 struct cli_list {
@@ -146,6 +148,8 @@ struct cli_opts {
 	                          * one or more separated by blanks */
 	int proxy_version; /* --proxy-header v1|v2: 1 or 2, 0 none */
 	const char *proxy_source, *proxy_dest; /* ADDR:PORT */
+	/* issue 18 item 6: --hexdump (run; show) */
+	int hexdump;
 };
 
 /* What the configuration set (cli_opts.cfg_applied). */

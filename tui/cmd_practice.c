@@ -154,7 +154,7 @@ cmd_practice(int argc, char *argv[])
 			    "[--require-tls] [--require-auth]\n"
 			    "                     [--greet-pause MS] "
 			    "[--max-conns N] [--max-per-addr N]\n"
-			    "                     [--lenient-eod] | --inbox\n"
+			    "                     [--lenient-eod] [--lmtp] | --inbox\n"
 			    "  runs the practice server (default "
 			    "127.0.0.1:2525) until Ctrl-C;\n"
 			    "  --require-tls   MAIL and AUTH before "
@@ -176,6 +176,10 @@ cmd_practice(int argc, char *argv[])
 			    "inbox, transcripts, status)\n"
 			    "  --quiet         no connection log on stderr "
 			    "(transcripts are still written)\n"
+			    "  --lmtp          speaks LMTP (RFC 2033): LHLO, one "
+			    "reply per recipient after\n"
+			    "    the data; full@ is taken at RCPT and gets 552 "
+			    "there (ehlo lesson lmtp)\n"
 			    "  --inbox lists the messages it delivered\n"
 			    "  --watch [--once] shows who is connected to a "
 			    "running server, their stage\n"
@@ -248,6 +252,7 @@ cmd_practice(int argc, char *argv[])
 	po.max_conns = o.max_conns;
 	po.max_per_addr = o.max_per_addr;
 	po.lenient_eod = o.lenient_eod;
+	po.lmtp = o.lmtp; /* issue 18 */
 	loop = loop_new();
 	if ((p = practice_new(loop, &po, &err)) == NULL) {
 		(void)fprintf(stderr, "ehlo: %s\n", err);
@@ -261,6 +266,10 @@ cmd_practice(int argc, char *argv[])
 		(void)printf("  end of data: LENIENT (--lenient-eod): "
 		             "<LF>.<LF> ends a message, as a receiver open to "
 		             "SMTP smuggling does\n");
+	if (po.lmtp)
+		(void)printf("  LMTP (--lmtp, RFC 2033): greet with LHLO; one "
+		             "reply per recipient after the data (full@ gets "
+		             "552 there)\n");
 	if (loop_signal_add(loop, SIGINT, practice_on_signal, loop) == -1 ||
 	    loop_signal_add(loop, SIGTERM, practice_on_signal, loop) == -1)
 		(void)fputs("ehlo: cannot catch SIGINT/SIGTERM; stop the "

@@ -448,12 +448,35 @@ build_script(struct build *b, size_t *len)
 	return script;
 }
 
+int
+histcmd_events_lmtp(const struct histcmd_events *es)
+{
+	const struct histcmd_event *e;
+	size_t i;
+
+	for (i = 0; i < es->n; i++) {
+		e = &es->v[i];
+		if (e->dir != 'C' || e->len < 4 ||
+		    (e->flags & HIST_EV_CONTENT) ||
+		    (e->len > 4 && e->text[4] != ' '))
+			continue;
+		if (strncasecmp(e->text, "LHLO", 4) == 0)
+			return 1;
+		if (strncasecmp(e->text, "EHLO", 4) == 0 ||
+		    strncasecmp(e->text, "HELO", 4) == 0)
+			return 0;
+	}
+	return 0;
+}
+
 char *
-histcmd_replay_target(
-    const struct hist_session *s, const char *server, struct cli_opts *o)
+histcmd_replay_target(const struct hist_session *s,
+    const struct histcmd_events *es, const char *server, struct cli_opts *o)
 {
 	char *own;
 
+	if (histcmd_events_lmtp(es))
+		o->lmtp = 1;
 	if (server != NULL) {
 		o->server = server;
 		return NULL;
@@ -605,7 +628,8 @@ cmd_replay(int argc, char *argv[])
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	server = histcmd_replay_target(s, o.nargs == 2 ? o.args[1] : NULL, &o);
+	server =
+	    histcmd_replay_target(s, &es, o.nargs == 2 ? o.args[1] : NULL, &o);
 	if (histcmd_replay_proxy(&es, &o, proxy, &err) == -1) {
 		(void)fprintf(stderr, "ehlo: cannot replay: %s\n", err);
 		free(err);

@@ -15,7 +15,7 @@ cmd_run(int argc, char *argv[])
 
 	rc = cli_parse(argc, argv,
 	    CLI_O_CONN | CLI_O_JSON | CLI_O_TIMING | CLI_O_HISTORY | CLI_O_DNS |
-	        CLI_O_RAWDATA,
+	        CLI_O_HEXDUMP | CLI_O_RAWDATA,
 	    &o);
 	if (rc != 0) {
 		cli_opts_free(&o);

@@ -2,7 +2,8 @@
  * `ehlo show ID [--json]`: one recorded session: its metadata (server,
  * times, outcome, TLS, capabilities, label, notes) and the dialogue as
  * line mode prints it with --timing, each reply annotated with its
- * stage, codes and latency.  --json prints one object with everything.
+ * stage, codes and latency.  --json prints one object with everything;
+ * --hexdump the dialogue's bytes in hex (tui/show_hexdump.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "tui/cli.h"
 #include "tui/histcmd.h"
 #include "tui/print.h"
+#include "tui/show_hexdump.h"
 
 int
 cmd_show(int argc, char *argv[])
@@ -22,13 +24,15 @@ cmd_show(int argc, char *argv[])
 	json_t *j;
 	int rc;
 
-	rc = cli_parse(argc, argv, CLI_O_JSON | CLI_O_HISTORY, &o);
+	rc = cli_parse(
+	    argc, argv, CLI_O_JSON | CLI_O_HISTORY | CLI_O_HEXDUMP, &o);
 	if (rc != 0) {
 		free(o.args);
 		if (rc == 1) {
-			(void)puts("usage: ehlo show ID [--json] [--db PATH]\n"
+			(void)puts("usage: ehlo show ID [--json | --hexdump] "
+			           "[--db PATH]\n"
 			           "Shows one recorded session (ids: ehlo "
-			           "history).");
+			           "history); --hexdump: its bytes in hex.");
 			return EXIT_OK;
 		}
 		return EXIT_USAGE;
@@ -53,7 +57,10 @@ cmd_show(int argc, char *argv[])
 	} else {
 		histcmd_print_header(stdout, s, &es, 0);
 		(void)putchar('\n');
-		histcmd_print_dialogue(stdout, h, s, &es, 1);
+		if (o.hexdump)
+			show_hexdump(stdout, &es);
+		else
+			histcmd_print_dialogue(stdout, h, s, &es, 1);
 	}
 	histcmd_events_free(&es);
 	hist_session_free(s);

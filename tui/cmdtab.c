@@ -218,6 +218,17 @@ const struct cmd_entry cmdtab[] = {
     {"/clear", "", SMTP_COMPLETE_ARG_NONE, W, "Clears the dialogue pane",
         "Clears the dialogue pane (the history keeps the session).", NULL,
         wb_clear_cmd},
+    /* issue 18 item 6 */
+    {"/hexdump", "[on|off]", SMTP_COMPLETE_ARG_NONE, W,
+        "Shows every byte sent and received in hex",
+        "on: from now on every byte sent (C>) and received (S<) joins the\n"
+        "dialogue as hex lines: offset, 16 octets, a printable column ('.'\n"
+        "for anything else); TLS as the decrypted plaintext, marked, the\n"
+        "handshake as one note; an AUTH line in its redacted form.  off\n"
+        "stops it; no argument switches.",
+        "/hexdump is for the workbench; ehlo run --hexdump shows the bytes "
+        "in line mode",
+        wb_hexdump_cmd},
     {NULL, NULL, SMTP_COMPLETE_ARG_NONE, 0, NULL, NULL, NULL, NULL},
 };
 

@@ -159,11 +159,11 @@ char *cmdtab_raw_decode(const char *text, size_t *n, char **errstr);
 int cmdtab_is_raw_line(const char *line);
 
 /* Workbench handlers (tui/wb_*.c); ctx->fe is the struct wb. */
-cmd_handler wb_connect_cmd, wb_tls_cmd, wb_theme_cmd, wb_find_cmd, wb_clear_cmd,
-    wb_save_cmd, wb_inbox_cmd, wb_lesson_cmd, wb_hint_cmd, wb_history_cmd,
-    wb_open_cmd, wb_close_cmd, wb_play_cmd, wb_step_cmd, wb_draft_cmd,
-    wb_drafts_cmd, wb_send_cmd, wb_replay_cmd, wb_probe_cmd, wb_mx_cmd,
-    wb_next_cmd;
+cmd_handler wb_connect_cmd, wb_hexdump_cmd, wb_tls_cmd, wb_theme_cmd,
+    wb_find_cmd, wb_clear_cmd, wb_save_cmd, wb_inbox_cmd, wb_lesson_cmd,
+    wb_hint_cmd, wb_history_cmd, wb_open_cmd, wb_close_cmd, wb_play_cmd,
+    wb_step_cmd, wb_draft_cmd, wb_drafts_cmd, wb_send_cmd, wb_replay_cmd,
+    wb_probe_cmd, wb_mx_cmd, wb_next_cmd;
 
 /*
  * The text of /explain in line mode (lines of at most width columns,

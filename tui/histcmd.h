@@ -194,12 +194,22 @@ int histcmd_replay_exit(int status, long ndiff);
 
 /*
  * Where a replay goes: server when not NULL, else the recorded server
- * (with implicit TLS when it had it), set in o.  Returns the string o
- * now points to when it was allocated (free it after the run), or NULL.
- * With histcmd_replay_script and linemode_start, a replay in-process.
+ * (with implicit TLS when it had it), set in o; LMTP (o->lmtp) when the
+ * session was LMTP (histcmd_events_lmtp), whatever the server.  Returns
+ * the string o now points to when it was allocated (free it after the
+ * run), or NULL.  With histcmd_replay_script and linemode_start, a
+ * replay in-process.
  */
-char *histcmd_replay_target(
-    const struct hist_session *, const char *server, struct cli_opts *o);
+char *histcmd_replay_target(const struct hist_session *,
+    const struct histcmd_events *, const char *server, struct cli_opts *o);
+
+/*
+ * 1 when a recorded session spoke LMTP (issue 18): the record says so
+ * by its greeting, since ehlo greets with LHLO exactly when it speaks
+ * LMTP (--lmtp, lmtp://, a socket) -- the first greeting command row
+ * (LHLO, EHLO or HELO) is LHLO.
+ */
+int histcmd_events_lmtp(const struct histcmd_events *);
 /*
  * The PROXY protocol header the session sent (its PROXY row), set in o
  * as --proxy-header, --proxy-source and --proxy-dest so a replay sends

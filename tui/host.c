@@ -322,6 +322,18 @@ on_event(const struct smtp_event *ev, void *arg)
 		h->cbs.event(h, ev, h->cbs.arg);
 }
 
+/* The wire tap (--hexdump, the workbench's /hexdump). */
+static void
+on_wire(const struct smtp_wire *w, void *arg)
+{
+	struct host *h = arg;
+
+	if ((h->flags & HOST_PRINT) && h->o->hexdump)
+		print_wire(&h->po, w);
+	if (h->cbs.wire != NULL)
+		h->cbs.wire(h, w, h->cbs.arg);
+}
+
 /*
  * An error in line-mode output: recorded first (and committed), then
  * "ehlo: MSG" on stderr and, unless json, "*: error: MSG" on stdout,
@@ -476,6 +488,9 @@ host_connect(struct host *h, const char *server, char **errstr)
 	h->session = smtp_client_session(h->client);
 	smtp_session_set_lmtp(h->session, h->lmtp);
 	h->po.session = h->session;
+	memset(&h->po.hexdump, 0, sizeof h->po.hexdump);
+	if (((h->flags & HOST_PRINT) && o->hexdump) || h->cbs.wire != NULL)
+		smtp_session_wire_tap(h->session, on_wire, h);
 	if (h->rec_mode == REC_OPEN) {
 		h->rec = record_open(o->db, o->no_history, h->rec_spool);
 		if (h->flags & HOST_PRINT)

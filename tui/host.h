@@ -58,6 +58,9 @@ struct host_cbs {
 	void (*event)(struct host *, const struct smtp_event *, void *arg);
 	/* Under host_run, once per loop turn, before output is shown. */
 	void (*step)(struct host *, void *arg);
+	/* What the wire tap saw (issue 18, --hexdump; protocol/session.h):
+	 * when set, the tap is on for every session. */
+	void (*wire)(struct host *, const struct smtp_wire *, void *arg);
 	/* A host_error message (already recorded) without HOST_PRINT. */
 	void (*error)(struct host *, const char *msg, void *arg);
 	void *arg;

@@ -45,7 +45,7 @@ static const struct cli_command commands[] = {
         "history [--json] [--limit N] [--search "
         "TEXT]  saved sessions; history rm ID..., history prune "
         "--older-than AGE [--yes]"},
-    {"show", cmd_show, "show ID [--json]  one saved session"},
+    {"show", cmd_show, "show ID [--json|--hexdump]  one saved session"},
     {"export", cmd_export,
         "export ID [--format text|json|swaks|curl|script]  redacted "
         "transcript for a ticket, or a command that repeats it"},
@@ -137,6 +137,9 @@ usage(FILE *f)
 	    "                     the address connected to)\n"
 	    "  --json             machine-readable output\n"
 	    "  --timing           prefix each line with seconds since start\n"
+	    "  --hexdump          (run, show) every byte sent (C>) and received "
+	    "(S<) in hex,\n"
+	    "                     TLS as decrypted plaintext, AUTH redacted\n"
 	    "  --raw-data FILE    (run) /body alone sends FILE as it is: no "
 	    "normalisation,\n"
 	    "                     no dot-stuffing\n"

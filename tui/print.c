@@ -153,3 +153,44 @@ print_event(const struct print_opts *po, const struct smtp_event *ev)
 		break;
 	}
 }
+
+void
+print_wire_lines(struct hexdump *hd, struct buf *b, const struct smtp_wire *w)
+{
+	if (w->dir == SMTP_WIRE_HANDSHAKE) {
+		/* The dialogue's next note gives the handshake's facts. */
+		(void)buf_add_str(b,
+		    "*: hexdump: TLS handshake (not dumped); "
+		    "from here on the octets are the TLS "
+		    "plaintext, decrypted\n");
+		return;
+	}
+	(void)hexdump_chunk(hd, b, w->dir == SMTP_WIRE_IN,
+	    (w->flags & SMTP_WIRE_TLS ? HEXDUMP_TLS : 0) |
+	        (w->flags & SMTP_WIRE_REDACTED ? HEXDUMP_REDACTED : 0),
+	    w->p, w->n);
+}
+
+void
+print_wire(struct print_opts *po, const struct smtp_wire *w)
+{
+	struct buf b, out;
+	const char *p, *nl;
+	size_t left;
+
+	buf_init(&b, 0);
+	buf_init(&out, 0);
+	print_wire_lines(&po->hexdump, &b, w);
+	p = buf_peek(&b);
+	left = buf_used(&b);
+	while (left > 0 && (nl = memchr(p, '\n', left)) != NULL) {
+		if (po->timing)
+			(void)buf_add_printf(&out, "%8.3f ", secs(w->t_us));
+		(void)buf_add(&out, p, (size_t)(nl - p) + 1);
+		left -= (size_t)(nl - p) + 1;
+		p = nl + 1;
+	}
+	outgate_write(buf_peek(&out), buf_used(&out));
+	buf_reset(&out);
+	buf_reset(&b);
+}

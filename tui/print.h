@@ -10,17 +10,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hexdump.h"
 #include "protocol/session.h"
+
+struct buf;
 
 struct print_opts {
 	int json; /* JSON Lines instead of text */
 	int timing; /* seconds since the start before each line; the last
 	             * line of a reply also shows its round trip */
 	const struct smtp_session *session; /* for the round trip */
+	struct hexdump hexdump; /* --hexdump: offsets of this connection */
 };
 
 /* Prints one event (STAGE and STARTTLS events print nothing). */
 void print_event(const struct print_opts *, const struct smtp_event *);
+
+/*
+ * Prints what the wire tap saw (--hexdump, tui/host.c) as core/hexdump.h
+ * lines ("C> ", "S< "), a handshake as one "*: " line, through the
+ * output gate like the dialogue, with the time under --timing.
+ */
+void print_wire(struct print_opts *, const struct smtp_wire *);
+/*
+ * The lines of a wire chunk (or a handshake's note) appended to b, as
+ * print_wire, the workbench and `ehlo show --hexdump` show them.
+ */
+void print_wire_lines(
+    struct hexdump *, struct buf *b, const struct smtp_wire *);
 
 /* Prints prefix and the escaped text p[0..n) as one line. */
 void print_text(const struct print_opts *, uint64_t t_us, const char *prefix,

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/hexdump.h"
 #include "themes/theme.h"
 #include "tui/histcmd.h"
 #include "tui/lang.h"
@@ -172,6 +173,10 @@ struct wb_conn {
 	int leaving;
 	char *next;
 	uint64_t leave_timer; /* closes it when QUIT is not answered */
+	/* /hexdump on (issue 18 item 6): the wire's bytes go into the
+	 * dialogue as hex lines (dir 'x'), with this connection's offsets */
+	int hexdump;
+	struct hexdump hd;
 };
 
 /* Drafts: the one being edited, and the one being sent. */

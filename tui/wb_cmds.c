@@ -27,6 +27,33 @@ wb_connect_cmd(struct cmd_ctx *c, const char *arg)
 }
 
 int
+wb_hexdump_cmd(struct cmd_ctx *c, const char *arg)
+{
+	struct wb *wb = c->fe;
+
+	if (strcasecmp(arg, "on") == 0)
+		wb->conn.hexdump = 1;
+	else if (strcasecmp(arg, "off") == 0)
+		wb->conn.hexdump = 0;
+	else if (*arg == '\0')
+		wb->conn.hexdump = !wb->conn.hexdump;
+	else {
+		wb_note(wb, THEME_ERROR,
+		    "/hexdump takes on or off (or nothing, to switch), not "
+		    "\"%s\"",
+		    arg);
+		return -1;
+	}
+	wb_note(wb, THEME_NOTE,
+	    wb->conn.hexdump
+	        ? "hexdump on: every byte sent (C>) and received (S<) "
+	          "from now on is shown in hex (TLS decrypted, AUTH "
+	          "redacted); /hexdump off stops it"
+	        : "hexdump off");
+	return 0;
+}
+
+int
 wb_tls_cmd(struct cmd_ctx *c, const char *arg)
 {
 	(void)arg;

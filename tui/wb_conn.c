@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/escape.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
@@ -22,6 +23,7 @@
 #include "protocol/why.h"
 #include "tui/cli.h"
 #include "tui/host.h"
+#include "tui/print.h"
 #include "tui/rl.h"
 #include "tui/wb.h"
 
@@ -94,6 +96,41 @@ on_attach(struct host *h, void *arg)
 	wb->conn.rec = host_record(h);
 	wb->conn.lang.client = wb->conn.client;
 	wb->conn.lang.rec = wb->conn.rec;
+	memset(&wb->conn.hd, 0, sizeof wb->conn.hd);
+}
+
+/* /hexdump on: what the wire tap saw, as hex lines in the dialogue. */
+static void
+on_wire(struct host *h, const struct smtp_wire *w, void *arg)
+{
+	struct wb *wb = arg;
+	struct buf b;
+	const char *p, *nl;
+	size_t left;
+
+	(void)h;
+	if (!wb->conn.hexdump) {
+		/* Offsets stay those of the whole connection. */
+		if (w->dir != SMTP_WIRE_HANDSHAKE)
+			wb->conn.hd.off[w->dir == SMTP_WIRE_IN] += w->n;
+		return;
+	}
+	/* The dialogue pane is about half the screen: 8 octets a line. */
+	wb->conn.hd.narrow = 1;
+	buf_init(&b, 0);
+	print_wire_lines(&wb->conn.hd, &b, w);
+	p = buf_peek(&b);
+	left = buf_used(&b);
+	while (left > 0 && (nl = memchr(p, '\n', left)) != NULL) {
+		wb_dlg_add(wb, w->t_us, 'x',
+		    w->dir == SMTP_WIRE_OUT      ? THEME_CLIENT
+		        : w->dir == SMTP_WIRE_IN ? THEME_SERVER_OTHER
+		                                 : THEME_NOTE,
+		    p, (size_t)(nl - p));
+		left -= (size_t)(nl - p) + 1;
+		p = nl + 1;
+	}
+	buf_reset(&b);
 }
 
 /* An error the host recorded (a signal's, a cut's). */
@@ -117,6 +154,7 @@ wb_conn_start(struct wb *wb, const char *server, char **errstr)
 	struct host_cbs cbs = {.attach = on_attach,
 	    .event = on_event,
 	    .step = on_step,
+	    .wire = on_wire,
 	    .error = on_host_error,
 	    .arg = wb};
 

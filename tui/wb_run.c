@@ -214,7 +214,7 @@ replay_script(struct wb *wb, struct wb_run *r, const char *idarg,
 		r->replay_of = id;
 		/* Implicit TLS as the session had it, not as this one. */
 		r->o.tls = 0;
-		r->server = histcmd_replay_target(s, server, &r->o);
+		r->server = histcmd_replay_target(s, &r->orig, server, &r->o);
 		/* The header as recorded, not the workbench's own. */
 		r->o.proxy_version = 0;
 		if (histcmd_replay_proxy(&r->orig, &r->o, r->proxy, &err) ==

@@ -44,6 +44,7 @@ struct wb_tx {
 	int *rcpt_code; /* per recipient */
 	int pipelined;
 	int phase; /* 1 envelope, 2 DATA, 3 message */
+	size_t eod_replies, eod_ok; /* LMTP: end-of-data replies so far */
 };
 
 void
@@ -157,6 +158,40 @@ send_envelope_done(struct wb *wb)
 	wb_send_or_note(wb, step.line);
 }
 
+/*
+ * LMTP (RFC 2033 4.2): after the data each accepted recipient answers
+ * on its own stage, named after it ("... for <a@x>", "reply for
+ * <b@x>"); each is noted, and the draft is done after the last.
+ */
+static void
+send_lmtp_reply(struct wb *wb, const struct smtp_stage *st, int code)
+{
+	struct wb_tx *sd = wb->snd.tx;
+	const char *lt = strchr(st->command, '<'),
+	           *gt = lt != NULL ? strchr(lt, '>') : NULL;
+	size_t i, accepted = 0;
+
+	for (i = 0; i < sd->nrcpt; i++)
+		if (sd->rcpt_code[i] / 100 == 2)
+			accepted++;
+	sd->eod_replies++;
+	if (code / 100 == 2)
+		sd->eod_ok++;
+	wb_note(wb, code / 100 == 2 ? THEME_NOTE : THEME_ERROR,
+	    "draft #%lld for %.*s: %d, %s (reply %zu of %zu)",
+	    (long long)sd->draft_id,
+	    lt != NULL && gt != NULL ? (int)(gt - lt + 1) : 11,
+	    lt != NULL && gt != NULL ? lt : "a recipient", code,
+	    code / 100 == 2 ? "delivered" : "refused at the end of data",
+	    sd->eod_replies, accepted);
+	if (sd->eod_replies < accepted)
+		return;
+	wb_note(wb, sd->eod_ok == accepted ? THEME_NOTE : THEME_ERROR,
+	    "draft #%lld sent over LMTP: delivered to %zu of %zu recipients",
+	    (long long)sd->draft_id, sd->eod_ok, accepted);
+	wb_send_end(wb);
+}
+
 /* Follows the replies of a draft's transaction. */
 void
 wb_send_on_reply(struct wb *wb, const struct smtp_stage *st, int code)
@@ -193,6 +228,9 @@ wb_send_on_reply(struct wb *wb, const struct smtp_stage *st, int code)
 			return;
 		}
 		sd->phase = 3;
+	} else if (sd->phase == 3 && st->kind == SMTP_STAGE_MESSAGE &&
+	    smtp_session_is_lmtp(wb->conn.session)) {
+		send_lmtp_reply(wb, st, code);
 	} else if (sd->phase == 3 && st->kind == SMTP_STAGE_MESSAGE) {
 		wb_note(wb, code / 100 == 2 ? THEME_NOTE : THEME_ERROR,
 		    "draft #%lld %s", (long long)sd->draft_id,

@@ -396,7 +396,11 @@ wb_draw_set_mask(struct wb_screen *scr, int on)
 static const char *
 dir_prefix(char dir)
 {
-	return dir == 'C' ? "C: " : dir == 'S' ? "S: " : "*: ";
+	/* 'x': a hex line (/hexdump), which carries its own "C> "/"S< " */
+	return dir == 'C' ? "C: "
+	    : dir == 'S'  ? "S: "
+	    : dir == 'x'  ? ""
+	                  : "*: ";
 }
 
 /*

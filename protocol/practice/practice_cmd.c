@@ -293,7 +293,11 @@ pc_command(struct pconn *c, char *line, size_t n)
 	while (*arg == ' ')
 		arg++;
 	pc_safe(verb, sizeof verb, line, vn < sizeof verb - 4 ? vn : 8);
-	if (pc_word_is(line, vn, "EHLO"))
+	if (c->p->o.lmtp && pc_lmtp_refuse_hello(c, line, vn))
+		return;
+	/* LMTP's LHLO gets EHLO's reply (RFC 2033 4.1). */
+	if (pc_word_is(line, vn, "EHLO") ||
+	    (c->p->o.lmtp && pc_word_is(line, vn, "LHLO")))
 		pc_cmd_ehlo(c, arg, 1);
 	else if (pc_word_is(line, vn, "HELO"))
 		pc_cmd_ehlo(c, arg, 0);

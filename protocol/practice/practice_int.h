@@ -155,6 +155,9 @@ enum pc_reply_id {
 	PR_SENDER_POLICY,
 	PR_CONTENT,
 	PR_TOO_MANY_TRIGGER,
+	/* issue 18: LMTP (practice_lmtp.c) */
+	PR_LMTP_NO_EHLO,
+	PR_LMTP_DELIVERED,
 	PR_COUNT
 };
 
@@ -356,6 +359,21 @@ void pc_close_with(struct pconn *c, enum pc_reply_id id);
 /* practice_store.c */
 /* One copy per inbox folder (lists expand); -1 if any copy failed. */
 int pc_deliver(struct pconn *c, const char *qid);
+
+/* practice_mail.c: adds an accepted recipient (path is kept); 1 when
+ * a recipient's content filter refuses every message (badcontent@). */
+void pc_rcpt_add(struct pconn *c, char *path);
+int pc_content_refused(const struct pconn *c);
+
+/*
+ * LMTP (practice_lmtp.c, --lmtp): EHLO and HELO refused (1 when the
+ * line was one; LHLO is answered as EHLO by the dispatcher), the
+ * recipient full@ taken at RCPT (1 when taken: its refusal comes after
+ * the data), and the end of the data: one reply per recipient.
+ */
+int pc_lmtp_refuse_hello(struct pconn *c, const char *line, size_t vn);
+int pc_lmtp_rcpt_full(struct pconn *c, char *path, const char *safe);
+void pc_lmtp_finish(struct pconn *c, const char *qid, const char *lim);
 const struct pc_local *pc_local_find(const char *local, size_t n);
 
 /* practice_mail.c */

@@ -69,8 +69,7 @@ pc_msg_add(struct pconn *c, const char *p, size_t n)
 	}
 }
 
-/* 1 when a recipient's content filter refuses every message (badcontent@). */
-static int
+int
 pc_content_refused(const struct pconn *c)
 {
 	const struct pc_local *loc;
@@ -94,6 +93,14 @@ pc_finish_message(struct pconn *c)
 	char qid[32], lim[32];
 
 	(void)snprintf(lim, sizeof lim, "%u", PRACTICE_SIZE_LIMIT);
+	(void)snprintf(qid, sizeof qid, "P%08llX%04X",
+	    (unsigned long long)time(NULL) & 0xffffffffull,
+	    c->p->next_msg & 0xffffu);
+	if (c->p->o.lmtp) {
+		pc_lmtp_finish(c, qid, lim);
+		pc_txn_reset(c);
+		return;
+	}
 	if (c->msg_over) {
 		pc_log(c, "message of %llu octets refused (over the limit)",
 		    (unsigned long long)c->msg_bytes);
@@ -102,9 +109,6 @@ pc_finish_message(struct pconn *c)
 		pc_log(c, "content refused (badcontent@ among the recipients)");
 		pc_reply(c, PR_CONTENT);
 	} else {
-		(void)snprintf(qid, sizeof qid, "P%08llX%04X",
-		    (unsigned long long)time(NULL) & 0xffffffffull,
-		    c->p->next_msg & 0xffffu);
 		if (pc_deliver(c, qid) == 0)
 			pc_reply(c, PR_QUEUED, qid);
 		else
@@ -375,7 +379,7 @@ fail:
 	free(path);
 }
 
-static void
+void
 pc_rcpt_add(struct pconn *c, char *path)
 {
 	c->rcpts = xreallocarray(c->rcpts, c->nrcpts + 1, sizeof *c->rcpts);
@@ -518,6 +522,8 @@ pc_cmd_rcpt(struct pconn *c, const char *arg)
 		pc_reply(c, PR_USER_UNKNOWN, safe);
 		break;
 	case K_FULL:
+		if (pc_lmtp_rcpt_full(c, path, safe))
+			return;
 		pc_reply(c, PR_FULL, safe);
 		break;
 	case K_GREY:

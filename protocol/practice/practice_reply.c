@@ -172,6 +172,9 @@ static const struct pc_reply_def practice_replies[PR_COUNT] = {
         "<{}>: Too many recipients (toomany@ acts as recipient 101; the "
         "limit is 100): send the rest in another transaction",
         0),
+    DEF(PR_LMTP_NO_EHLO, 500, "5.5.1",
+        "This is an LMTP server (RFC 2033): greet it with LHLO, not {}", 0),
+    DEF(PR_LMTP_DELIVERED, 250, "2.0.0", "<{}> delivered as {}", 0),
 };
 
 #undef DEF

@@ -509,7 +509,7 @@ replay_in_process(struct hist *h, const struct hist_session *hs)
 	script = histcmd_replay_script(h, hs, &es, &len, NULL, &err);
 	assert_non_null(script);
 	assert_non_null(strstr(script, "RCPT TO:<unknown@practice.test>"));
-	server = histcmd_replay_target(hs, NULL, &o);
+	server = histcmd_replay_target(hs, &es, NULL, &o);
 	assert_string_equal(o.server, fx.o.server);
 	run_script_on(&r, &o, h, script, hs->id);
 	assert_int_equal(r.status, EXIT_REPLY);
