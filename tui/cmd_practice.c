@@ -120,14 +120,18 @@ practice_banner(struct practice *p, const struct practice_opts *po)
 	(void)printf("  CA file:   %s\n", practice_cafile(p));
 	(void)printf(
 	    "  inbox:     %s (ehlo practice --inbox)\n", practice_inbox_dir(p));
-	if (po->classroom)
+	if (po->classroom) {
+		const char *ca = practice_cafile(p), *slash = strrchr(ca, '/');
+		int dl = slash != NULL ? (int)(slash - ca) : 1;
+
 		(void)printf("  class:     a transcript per connection in "
-		             "%s/transcripts;\n"
+		             "%.*s/transcripts;\n"
 		             "             watch the class with: ehlo practice "
 		             "--watch%s%s\n",
-		    po->datadir != NULL ? po->datadir : "the data directory",
+		    dl, slash != NULL ? ca : ".",
 		    po->datadir != NULL ? " --dir " : "",
 		    po->datadir != NULL ? po->datadir : "");
+	}
 	(void)printf("Try: ehlo run --starttls --cafile %s %s\n",
 	    practice_cafile(p), addr);
 	(void)printf("Stop with Ctrl-C.\n");

@@ -43,13 +43,14 @@ class PracticeServer:
         cls.proc.wait()
 
     def ehlo(self, args, script_text="", **kwargs):
-        """EhloTestCase.ehlo; a run that hangs adds the server's log."""
+        """EhloTestCase.ehlo; a run that hangs adds the server's log
+        (its last commands and replies, with their timing)."""
         try:
             return super().ehlo(args, script_text, **kwargs)
         except AssertionError as e:
             self.log.flush()
             with open(self.log_path, "rb") as f:
-                tail = f.read()[-6000:].decode("utf-8", "replace")
+                tail = f.read()[-12000:].decode("utf-8", "replace")
             raise AssertionError(f"{e}\n--- practice server log ---\n"
                                  f"{tail}") from None
 
