@@ -373,9 +373,9 @@ int wb_viewer_set_speed(struct wb *, unsigned speed);
 void wb_lesson_lines_free(struct wb *);
 /* Rebuilds the lesson pane: the task, each goal with its state, a hint. */
 void wb_lesson_refresh(struct wb *, size_t width);
-/* After each reply: the open lesson's progress, saved in the history
+/* Before each frame: the open lesson's progress, saved in the history
  * (as `ehlo lesson` saves it) when more goals are met than before. */
-void wb_lesson_on_reply(struct wb *);
+void wb_lesson_save(struct wb *);
 
 /* ---- wb_keys.c: the function keys and the help page --------------- */
 

@@ -54,7 +54,6 @@ on_reply(struct wb *wb, const struct smtp_event *ev)
 	}
 	if (st->kind == SMTP_STAGE_TLS || st->kind == SMTP_STAGE_STARTTLS)
 		wb->dirty = 1;
-	wb_lesson_on_reply(wb);
 }
 
 /* After the host recorded the event and counted its outcome. */

@@ -151,6 +151,7 @@ before_sleep(void *arg)
 	if (!wb->dirty && !wb->scr.resized)
 		return;
 	wb->dirty = 0;
+	wb_lesson_save(wb); /* a reply marked the screen dirty */
 	fill_view(wb, &v);
 	v.get_line = get_line;
 	v.get_line_arg = wb;

@@ -153,7 +153,7 @@ wb_lesson_refresh(struct wb *wb, size_t width)
 }
 
 void
-wb_lesson_on_reply(struct wb *wb)
+wb_lesson_save(struct wb *wb)
 {
 	const struct lesson *l = wb->tool.lesson;
 	struct lesson_ctx ctx;

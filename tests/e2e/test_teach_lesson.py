@@ -69,6 +69,8 @@ class WorkbenchLessonTest(WorkbenchCase):
         t.wait_for(r"\(2/3\)")
         self.enter(t, "STARTTLS")
         t.wait_for(r"STARTTLS\s+220")
+        # The handshake done (the status line names the version).
+        t.wait_for(r"TLSv1\.[23] verified")
         t.wait_for(r"smtp>\s*$")
         self.enter(t, "EHLO learner.example")
         t.wait_for(r"EHLO\s+250(.|\n)*EHLO\s+250")
