@@ -26,6 +26,10 @@ struct smtp_client_opts {
 	struct smtp_tls_opts tls; /* for implicit TLS and STARTTLS */
 	int timeout_ms; /* per network step; 0 means 30 s */
 	int allow_plaintext_auth; /* see smtp_session_auth_refusal() */
+	/* issue 18: -4/-6, --source, --dns, --socks (copied by the
+	 * transport, except the SOCKS password, which must outlive the
+	 * client; not kept in smtp_client_opts()) */
+	struct smtp_net_opts net;
 };
 
 /* What a body transfer did (valid after it finished). */

@@ -93,7 +93,7 @@ host_new(struct loop *loop, const struct cli_opts *o, unsigned flags,
 	h->flags = flags;
 	if (cbs != NULL)
 		h->cbs = *cbs;
-	if ((fqdn = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo()) !=
+	if ((fqdn = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo(o)) !=
 	    NULL)
 		(void)snprintf(h->helo, sizeof h->helo, "%s", fqdn);
 	else {

@@ -178,6 +178,7 @@ main(int argc, char *argv[])
 	outgate_init();
 	/* Read once, then gone from the environment (and from cores). */
 	lang_secret_env_take();
+	cli_net_env_take();
 	/* Imports of spooled sessions digest their /body files with it. */
 	hist_set_file_digest(smtp_sha256_file);
 	if (argc >= 2 &&
