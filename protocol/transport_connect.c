@@ -245,6 +245,17 @@ net_timer_arm(struct tr_net *n)
 	(void)timerfd_settime(n->tfd, 0, &its, NULL);
 }
 
+/* The timerfd fires at once: the next finish moves things on. */
+static void
+net_timer_now(struct tr_net *n)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof its);
+	its.it_value.tv_nsec = 1000;
+	(void)timerfd_settime(n->tfd, 0, &its, NULL);
+}
+
 /* The attempt in slot i is over: out of the set and closed. */
 static void
 net_try_drop(struct tr_net *n, size_t i)
@@ -489,13 +500,12 @@ tr_net_connect(struct smtp_transport *t, char **errstr)
 	t->fd = n->epfd;
 	t->state = TR_CONNECTING;
 	t->want = SMTP_TR_WANT_READ;
-	/* An IP literal is answered at once: the race starts now. */
-	r = net_pump(t, errstr);
-	if (r == SMTP_TR_ERROR)
-		return -1;
-	/* Even a connect that finished at once reports through finish. */
-	if (r == 0)
-		t->want = SMTP_TR_WANT_WRITE;
+	/*
+	 * Everything else happens in finish, even for an IP literal that
+	 * is answered at once: callers see every failure the same way,
+	 * after connect returned.
+	 */
+	net_timer_now(n);
 	return 0;
 }
 

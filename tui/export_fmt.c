@@ -51,6 +51,8 @@ struct plan {
 	int pipelining;
 	int txn_done;
 	struct buf skipped; /* "# ..." lines */
+	char *socks; /* issue 18: the SOCKS5 proxy the session went
+	              * through ("127.0.0.1:1080"), from its note, or NULL */
 };
 
 static int
@@ -118,7 +120,14 @@ plan_build(struct plan *p, struct hist *h, const struct hist_session *s,
 	p->cafile = histcmd_session_cafile(s, &p->insecure);
 	for (i = 0; i < es->n; i++) {
 		const struct histcmd_event *e = &es->v[i];
+		const char *via;
 
+		/* "*: SOCKS5 via ADDR: connected to SERVER" (client.c) */
+		if (e->dir != 'C' && p->socks == NULL &&
+		    strncmp(e->text, "SOCKS5 via ", 11) == 0 &&
+		    (via = strstr(e->text, ": connected to ")) != NULL)
+			p->socks = xstrndup(
+			    e->text + 11, (size_t)(via - e->text - 11));
 		if (e->dir != 'C')
 			continue;
 		if (e->group > 0)
@@ -212,6 +221,7 @@ plan_free(struct plan *p)
 	free(p->from);
 	free(p->body_path);
 	free(p->cafile);
+	free(p->socks);
 	buf_reset(&p->skipped);
 }
 
@@ -460,6 +470,12 @@ export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
 		if (lost != NULL)
 			(void)fprintf(f,
 			    "# %s: swaks sends its own test message\n", lost);
+		if (p->socks != NULL)
+			(void)fprintf(f,
+			    "# the session went through the SOCKS5 proxy %s: "
+			    "swaks has no SOCKS option (run it under a "
+			    "wrapper such as proxychains)\n",
+			    p->socks);
 		if (buf_used(&p->skipped) > 0)
 			(void)fprintf(f,
 			    "# not carried over (swaks runs one "
@@ -507,6 +523,10 @@ export_curl(FILE *f, struct hist *h, const struct hist_session *s,
 	if (p->starttls && !implicit)
 		(void)buf_add_str(
 		    &b, p->starttls == 2 ? " --ssl-reqd" : " --ssl");
+	/* The proxy resolves the name, as socks5h:// (the note names the
+	 * server as the proxy was told: a name or an address). */
+	if (p->socks != NULL && sh_arg(&b, "--socks5-hostname", p->socks) == -1)
+		rc = bad_value(errstr, "SOCKS proxy");
 	if (p->insecure)
 		(void)buf_add_str(&b, " --insecure");
 	else if (p->cafile != NULL && sh_arg(&b, "--cacert", p->cafile) == -1)
