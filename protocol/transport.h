@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #define SMTP_TR_WANT_READ 0x1 /* same values as LOOP_READ / LOOP_WRITE */
 #define SMTP_TR_WANT_WRITE 0x2
@@ -225,6 +226,12 @@ const char *smtp_transport_waiting(const struct smtp_transport *);
  * timeout_ms; NULL when there is none in time.  Allocated.
  */
 char *smtp_dns_canonname(const char *name, const char *dns, int timeout_ms);
+/*
+ * The first address of name (port numeric), as the connect would try
+ * it first, waiting at most timeout_ms: 0 with *ss and *len, or -1.
+ */
+int smtp_dns_first_addr(const char *name, const char *port, const char *dns,
+    int timeout_ms, struct sockaddr_storage *ss, socklen_t *len);
 
 /*
  * Begins TLS on the connected socket (implicit TLS right after connect,

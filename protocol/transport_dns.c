@@ -335,24 +335,30 @@ dns_lookup_free(struct dns_lookup *l)
 	free(l);
 }
 
-/* ---- the FQDN of this machine, bounded ------------------------------ */
+/* ---- blocking but bounded: the EHLO name's lookups ------------------ */
 
-char *
-smtp_dns_canonname(const char *name, const char *dns, int timeout_ms)
+/*
+ * Looks name up (port NULL: its canonical name too) and waits for the
+ * answer at most timeout_ms.  The lookup (done or not), or NULL; *epfd
+ * is closed by the caller after dns_lookup_free.
+ */
+static struct dns_lookup *
+dns_wait(const char *name, const char *port, const char *dns, int timeout_ms,
+    int *epfd)
 {
 	struct dns_lookup *l;
 	struct epoll_event evs[8];
 	struct pollfd pfd;
 	uint64_t deadline;
-	char *err = NULL, *canon = NULL;
+	char *err = NULL;
 	long ms, left;
-	int epfd, i, n;
+	int i, n;
 
 	if (timeout_ms <= 0)
 		timeout_ms = 5000;
-	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	if ((*epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		return NULL;
-	l = dns_lookup_start(epfd, 0, dns, timeout_ms, name, NULL, 0, &err);
+	l = dns_lookup_start(*epfd, 0, dns, timeout_ms, name, port, 0, &err);
 	free(err);
 	deadline = loop_now_us() + (uint64_t)timeout_ms * 1000;
 	while (l != NULL && !l->done && loop_now_us() < deadline) {
@@ -360,21 +366,52 @@ smtp_dns_canonname(const char *name, const char *dns, int timeout_ms)
 		ms = dns_lookup_timeout_ms(l);
 		if (ms < 0 || ms > left)
 			ms = left;
-		pfd.fd = epfd;
+		pfd.fd = *epfd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, (int)(ms > 0 ? ms : 1)) == -1 &&
 		    errno != EINTR)
 			break;
-		n = epoll_wait(epfd, evs, 8, 0);
+		n = epoll_wait(*epfd, evs, 8, 0);
 		for (i = 0; i < n; i++)
 			dns_lookup_process(l,
 			    (int)(evs[i].data.u64 & 0xffffffffu),
 			    evs[i].events);
 		dns_lookup_process(l, -1, 0); /* retries that fell due */
 	}
+	return l;
+}
+
+char *
+smtp_dns_canonname(const char *name, const char *dns, int timeout_ms)
+{
+	struct dns_lookup *l;
+	char *canon = NULL;
+	int epfd = -1;
+
+	l = dns_wait(name, NULL, dns, timeout_ms, &epfd);
 	if (l != NULL && l->done && l->canon != NULL)
 		canon = xstrdup(l->canon);
 	dns_lookup_free(l);
-	(void)close(epfd);
+	if (epfd != -1)
+		(void)close(epfd);
 	return canon;
+}
+
+int
+smtp_dns_first_addr(const char *name, const char *port, const char *dns,
+    int timeout_ms, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct dns_lookup *l;
+	int epfd = -1, rc = -1;
+
+	l = dns_wait(name, port, dns, timeout_ms, &epfd);
+	if (l != NULL && l->done && l->n > 0) {
+		*ss = l->addrs[0].ss;
+		*len = l->addrs[0].len;
+		rc = 0;
+	}
+	dns_lookup_free(l);
+	if (epfd != -1)
+		(void)close(epfd);
+	return rc;
 }

@@ -255,6 +255,8 @@ int cli_net_prepare(struct cli_opts *o, char **errstr);
 struct smtp_net_opts;
 /* The client's network options from o (after cli_net_prepare). */
 void cli_net_client_opts(const struct cli_opts *o, struct smtp_net_opts *net);
+/* With --socks: 1 and the proxy's host and port (owned), else 0. */
+int cli_net_proxy(const char **host, const char **port);
 /* A configuration key of the network path: socks, proxy_host,
  * proxy_port, source_ip.  0, or -1 with *why. */
 int cli_net_config_key(

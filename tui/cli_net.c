@@ -138,6 +138,16 @@ cli_net_prepare(struct cli_opts *o, char **errstr)
 	return 0;
 }
 
+int
+cli_net_proxy(const char **host, const char **port)
+{
+	if (net_socks.host == NULL)
+		return 0;
+	*host = net_socks.host;
+	*port = net_socks.port;
+	return 1;
+}
+
 void
 cli_net_client_opts(const struct cli_opts *o, struct smtp_net_opts *net)
 {

@@ -168,6 +168,44 @@ class SocksTest(servers.EhloTestCase):
         self.assertExit(r, 2)
         self.assertNoSecret(r, "alice", PASSWORD)
 
+    def test_tls_send_and_check_through_the_proxy(self):
+        proxy = ["--socks", f"127.0.0.1:{self.open_port}", "--cafile",
+                 self.smtp.cert.cert]
+        before = len(self.smtp.messages())
+        # STARTTLS and implicit TLS run end to end through the proxy:
+        # SNI and verification name the server, not the proxy.
+        for subject, mode, port in (("starttls", "--starttls",
+                                     self.smtp.port),
+                                    ("implicit", "--tls", self.smtp.tls_port)):
+            r = self.ehlo(["run", "--no-history", *proxy, mode,
+                           f"localhost:{port}"],
+                          SCRIPT.format(subject=subject))
+            self.assertExit(r, 0)
+            self.assertLine(r, r"^\*: SOCKS5 via ")
+        # ehlo send, and ehlo check.
+        body = os.path.join(self.tmp, "body.txt")
+        with open(body, "w") as f:
+            f.write("sent through the proxy\n")
+        r = self.ehlo(["send", "--no-history", *proxy,
+                       f"localhost:{self.smtp.port}", "--from",
+                       "sender@example.test", "--to", "alice@example.test",
+                       "--subject", "send", "--body", body])
+        self.assertExit(r, 0)
+        got = self.smtp.messages()[before:]
+        self.assertEqual([(m["tls"], m["sni"], m["peer"]) for m in got],
+                         [(True, "localhost", "127.0.0.3")] * 3)
+        self.assertIn(b"Subject: implicit", got[1]["data"])
+        self.assertIn(b"sent through the proxy", got[2]["data"])
+        r = self.ehlo(["check", "--socks",
+                       f"127.0.0.1:{self.open_port}",
+                       f"localhost:{self.smtp.port}", "--no-starttls"])
+        self.assertExit(r, 0)
+        dead = servers.free_port()
+        r = self.ehlo(["check", "--socks", f"127.0.0.1:{self.open_port}",
+                       f"localhost:{dead}"])
+        self.assertExit(r, 2)  # CRITICAL
+        self.assertIn("connection refused (SOCKS5 reply 5)", r.stdout)
+
     def test_source_address(self):
         r, msg = self.send("source", ["--source", "127.0.0.2"])
         self.assertExit(r, 0)
