@@ -118,16 +118,10 @@ plan_build(struct plan *p, struct hist *h, const struct hist_session *s,
 	p->dot = p->data_row = SIZE_MAX;
 	buf_init(&p->skipped, 0);
 	p->cafile = histcmd_session_cafile(s, &p->insecure);
+	p->socks = histcmd_socks_via(es);
 	for (i = 0; i < es->n; i++) {
 		const struct histcmd_event *e = &es->v[i];
-		const char *via;
 
-		/* "*: SOCKS5 via ADDR: connected to SERVER" (client.c) */
-		if (e->dir != 'C' && p->socks == NULL &&
-		    strncmp(e->text, "SOCKS5 via ", 11) == 0 &&
-		    (via = strstr(e->text, ": connected to ")) != NULL)
-			p->socks = xstrndup(
-			    e->text + 11, (size_t)(via - e->text - 11));
 		if (e->dir != 'C')
 			continue;
 		if (e->group > 0)

@@ -119,6 +119,16 @@ class SocksTest(servers.EhloTestCase):
                             "--format", "curl"])
         self.assertIn(f"--socks5-hostname '127.0.0.1:{self.open_port}'",
                       export.stdout)
+        # A replay against the recorded server takes the recorded proxy.
+        before = len(self.smtp.messages())
+        replay = self.ehlo(["replay", "--db", self.db, self.last_id()])
+        self.assertExit(replay, 0)
+        self.assertLine(replay, rf"^\*: SOCKS5 via 127\.0\.0\.1:"
+                                rf"{self.open_port}: connected to localhost:")
+        again = self.smtp.messages()[before:]
+        self.assertEqual([m["peer"] for m in again], ["127.0.0.3"])
+        export = self.ehlo(["export", "--db", self.db, self.last_id(),
+                            "--format", "curl"])
         if shutil.which("curl"):
             # The exported command itself crosses the proxy.
             before = len(self.smtp.messages())
