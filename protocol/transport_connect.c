@@ -77,6 +77,20 @@ struct tr_net {
 	struct tr_socks *socks;
 };
 
+void
+tr_attempt_fail(struct smtp_transport *t, int err)
+{
+	char *s;
+
+	s = xasprintf("%s%s%s: %s", t->attempts != NULL ? t->attempts : "",
+	    t->attempts != NULL ? "; " : "", t->trying, strerror(err));
+	free(t->attempts);
+	t->attempts = s;
+	t->nattempts++;
+	if (err == ECONNREFUSED)
+		t->nrefused++;
+}
+
 char *
 tr_connect_error(const struct smtp_transport *t)
 {
@@ -161,9 +175,11 @@ net_lookup(
 	free(n->resolver_wait);
 	n->resolver_wait = xasprintf("the DNS answer for %s%s%s", n->dialing,
 	    o->dns != NULL ? " from " : "", o->dns != NULL ? o->dns : "");
+	/* c-ares gives up a little before the caller's --timeout, so the
+	 * message names the resolver that did not answer. */
 	n->dns = dns_lookup_start(n->epfd, TAG_DNS, o->dns,
-	    o->timeout_ms > 0 ? o->timeout_ms : 30000, name, port, family,
-	    errstr);
+	    (o->timeout_ms > 0 ? o->timeout_ms : 30000) / 10 * 9, name, port,
+	    family, errstr);
 	return n->dns != NULL ? 0 : -1;
 }
 

@@ -2,8 +2,9 @@
  * Between the rooms of the transport (the public API is
  * protocol/transport.h): struct smtp_transport and its states.
  *
- *   transport.c       the socket: SERVER parsing, connecting one resolved
- *                     address at a time, reads and writes (plain or TLS)
+ *   transport.c       the socket: starting and finishing connects, reads
+ *                     and writes (plain or TLS)
+ *   transport_addr.c  SERVER arguments, addresses as text
  *   transport_tls.c   the shared SSL_CTX and its CA store, starting TLS,
  *                     the handshake and its verification messages
  *   transport_unix.c  UNIX-domain sockets (LMTP): SERVER forms, connect

@@ -98,6 +98,31 @@ net_password_find(char **errstr)
 	return 0;
 }
 
+/* --dns: a numeric SERVER[:PORT], said before any network work. */
+static int
+net_dns_check(const char *dns, char **errstr)
+{
+	char *host = NULL, *port = NULL, *why = NULL;
+	unsigned char tmp[16];
+	int ok;
+
+	if (smtp_server_parse(dns, 53, &host, &port, &why) == -1) {
+		*errstr = xasprintf("--dns: %s", why);
+		free(why);
+		return -1;
+	}
+	ok = inet_pton(AF_INET, host, tmp) == 1 ||
+	    inet_pton(AF_INET6, host, tmp) == 1;
+	if (!ok)
+		*errstr = xasprintf("--dns wants a numeric address "
+		                    "(SERVER[:PORT], e.g. 127.0.0.1:5353), not "
+		                    "\"%s\"",
+		    host);
+	free(host);
+	free(port);
+	return ok ? 0 : -1;
+}
+
 int
 cli_net_prepare(struct cli_opts *o, char **errstr)
 {
@@ -120,6 +145,8 @@ cli_net_prepare(struct cli_opts *o, char **errstr)
 		    o->source, o->family == AF_INET ? "-4" : "-6");
 		return -1;
 	}
+	if (o->dns != NULL && net_dns_check(o->dns, errstr) == -1)
+		return -1;
 	smtp_socks_spec_free(&net_spec);
 	memset(&net_socks, 0, sizeof net_socks);
 	if (o->socks == NULL || strcmp(o->socks, "none") == 0)

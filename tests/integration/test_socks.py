@@ -290,6 +290,11 @@ class FamilyTest(servers.EhloTestCase):
         # take without the race.
         self.assertLess(time.monotonic() - start, 5)
 
+
+
+class ResolverTest(servers.EhloTestCase):
+    """Name lookups count within --timeout (no IPv6 needed)."""
+
     def test_dead_resolver_times_out(self):
         with DnsServer({}, silent=True) as dead:
             start = time.monotonic()
@@ -299,7 +304,10 @@ class FamilyTest(servers.EhloTestCase):
             took = time.monotonic() - start
             self.assertTrue(dead.queries, "nothing asked the test resolver")
         self.assertExit(r, 3)
-        self.assertIn("did not answer in time", r.stderr)
+        # c-ares gives up first (naming the resolver); the step timer
+        # is the backstop.
+        self.assertRegex(r.stderr, r"did not answer in time|timed out "
+                                   r"after .* waiting for the DNS answer")
         self.assertLess(took, 5)
 
 
