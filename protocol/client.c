@@ -143,6 +143,9 @@ smtp_client_new(struct loop *loop, const struct smtp_client_opts *opts,
 	c->fd = -1;
 	c->body_fd = -1;
 	c->tr = smtp_transport_new();
+	c->opts.net.timeout_ms = c->opts.timeout_ms;
+	smtp_transport_set_net(c->tr, &c->opts.net);
+	memset(&c->opts.net, 0, sizeof c->opts.net);
 	c->session = smtp_session_new(on_session_event, c);
 	if (c->opts.allow_plaintext_auth)
 		smtp_session_allow_plaintext_auth(c->session);
@@ -273,7 +276,7 @@ waiting_for(struct smtp_client *c)
 	size_t n = smtp_session_nstages(c->session), i;
 
 	if (c->phase == PHASE_CONNECTING)
-		return "the connection";
+		return smtp_transport_waiting(c->tr);
 	if (c->phase == PHASE_HANDSHAKE)
 		return "the TLS handshake";
 	for (i = n; i-- > 0;) {
@@ -301,7 +304,7 @@ on_timeout(void *arg)
 	    xasprintf("timed out after %d.%03d s waiting for %s%s "
 	              "(--timeout); the server may be slow, tarpitting or gone",
 	        c->opts.timeout_ms / 1000, c->opts.timeout_ms % 1000,
-	        strcmp(what, "the connection") == 0 ||
+	        c->phase == PHASE_CONNECTING ||
 	                strcmp(what, "the TLS handshake") == 0 ||
 	                strcmp(what, "the server") == 0
 	            ? ""
@@ -527,10 +530,11 @@ do_connect(struct smtp_client *c)
 	int rc = smtp_transport_connect_finish(c->tr, &err);
 
 	if (rc == SMTP_TR_AGAIN) {
-		/* Moved on to the next address: the fd changed. */
-		loop_fd_del(c->loop, c->fd);
-		c->fd = smtp_transport_fd(c->tr);
-		loop_fd_add(c->loop, c->fd, LOOP_WRITE, NULL, c);
+		/* An attempt won, or the proxy is talking: the fd changed. */
+		if (c->fd != smtp_transport_fd(c->tr)) {
+			loop_fd_del(c->loop, c->fd);
+			c->fd = smtp_transport_fd(c->tr);
+		}
 		return;
 	}
 	if (rc != 0) {
@@ -539,6 +543,10 @@ do_connect(struct smtp_client *c)
 		return;
 	}
 	c->step_id++;
+	if (c->fd != smtp_transport_fd(c->tr)) {
+		loop_fd_del(c->loop, c->fd);
+		c->fd = smtp_transport_fd(c->tr);
+	}
 	if (c->opts.proxy_version != 0) {
 		if ((proxy = proxy_send(c, &err)) == NULL) {
 			fail(c, SMTP_FAIL_CONNECT, err);
@@ -549,6 +557,9 @@ do_connect(struct smtp_client *c)
 	smtp_session_connected_proxy(
 	    c->session, smtp_transport_peer(c->tr), proxy);
 	free(proxy);
+	if (smtp_transport_via(c->tr) != NULL)
+		smtp_session_note(c->session, "SOCKS5 via %s: connected to %s",
+		    smtp_transport_via(c->tr), smtp_transport_peer(c->tr));
 	if (c->opts.implicit_tls) {
 		if (smtp_transport_tls_start(c->tr, &c->opts.tls, &err) == -1) {
 			fail(c, SMTP_FAIL_TLS, err);
@@ -606,7 +617,7 @@ client_update(struct smtp_client *c)
 	}
 	switch (c->phase) {
 	case PHASE_CONNECTING:
-		want = LOOP_WRITE;
+		want = smtp_transport_want(c->tr);
 		break;
 	case PHASE_HANDSHAKE:
 		want = smtp_transport_want(c->tr);

@@ -34,6 +34,10 @@ struct smtp_client_opts {
 	int proxy_version;
 	const char *proxy_source;
 	const char *proxy_dest;
+	/* issue 18: -4/-6, --source, --dns, --socks (copied by the
+	 * transport, except the SOCKS password, which must outlive the
+	 * client; not kept in smtp_client_opts()) */
+	struct smtp_net_opts net;
 };
 
 /* What a body transfer did (valid after it finished). */

@@ -31,6 +31,7 @@
 #include "core/escape.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
+#include "protocol/dns_int.h"
 #include "protocol/transport.h"
 
 struct smtp_mx_resolver {
@@ -56,8 +57,6 @@ struct mx_query {
 	char *v6[SMTP_MX_ADDRS_MAX];
 	size_t n4, n6;
 };
-
-static int library_ready;
 
 int
 smtp_mx_domain_valid(const char *name)
@@ -92,71 +91,17 @@ struct smtp_mx_resolver *
 smtp_mx_resolver_new(const char *dns, int timeout_ms, char **errstr)
 {
 	struct smtp_mx_resolver *r;
-	struct ares_options opts;
-	char *host = NULL, *port = NULL, *csv;
-	unsigned char tmp[16];
-	int rc, v6;
 
-	if (!library_ready) {
-		if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) !=
-		    ARES_SUCCESS) {
-			*errstr = xasprintf("cannot start the DNS resolver "
-			                    "(c-ares): %s",
-			    ares_strerror(rc));
-			return NULL;
-		}
-		library_ready = 1;
-	}
-	if (dns != NULL) {
-		if (smtp_server_parse(dns, 53, &host, &port, errstr) == -1)
-			return NULL;
-		v6 = inet_pton(AF_INET6, host, tmp) == 1;
-		if (!v6 && inet_pton(AF_INET, host, tmp) != 1) {
-			*errstr =
-			    xasprintf("--dns wants a numeric address "
-			              "(SERVER[:PORT], e.g. 127.0.0.1:5353), "
-			              "not \"%s\"",
-			        host);
-			free(host);
-			free(port);
-			return NULL;
-		}
-	}
-	memset(&opts, 0, sizeof opts);
 	if (timeout_ms <= 0)
 		timeout_ms = 5000;
-	/* Two tries, the second twice as long: together the whole budget. */
-	opts.timeout = timeout_ms / 3 > 0 ? timeout_ms / 3 : 1;
-	opts.tries = 2;
-	/* DNS only: no /etc/hosts, so what is shown is what DNS says. */
-	opts.lookups = (char *)"b";
 	r = xcalloc(1, sizeof *r);
 	r->timeout_ms = timeout_ms;
-	rc = ares_init_options(&r->ch, &opts,
-	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS);
-	if (rc != ARES_SUCCESS) {
-		*errstr =
-		    xasprintf("cannot start the DNS resolver (c-ares): %s",
-		        ares_strerror(rc));
+	/* DNS only: no /etc/hosts, so what is shown is what DNS says. */
+	if (dns_channel_new(&r->ch, dns, timeout_ms, 0, NULL, NULL, &r->name,
+	        errstr) == -1) {
 		free(r);
-		free(host);
-		free(port);
 		return NULL;
 	}
-	if (dns != NULL) {
-		csv = xasprintf(v6 ? "[%s]:%s" : "%s:%s", host, port);
-		rc = ares_set_servers_ports_csv(r->ch, csv);
-		r->name = csv;
-		free(host);
-		free(port);
-		if (rc != ARES_SUCCESS) {
-			*errstr = xasprintf("cannot use DNS server %s: %s",
-			    r->name, ares_strerror(rc));
-			smtp_mx_resolver_free(r);
-			return NULL;
-		}
-	} else
-		r->name = xstrdup("the system resolver");
 	return r;
 }
 

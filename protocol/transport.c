@@ -1,10 +1,11 @@
 /*
- * The byte pipe under an SMTP session: it owns the socket, the list of
- * resolved addresses still to try, and (once TLS is started, see
- * transport_tls.c) the OpenSSL connection together with a sanitised
- * copy of what the handshake showed (transport_info.c).  This room
- * parses SERVER arguments, connects (one address at a time, in resolver
- * order), and moves bytes, plain or through TLS.  Socket I/O under TLS
+ * The byte pipe under an SMTP session: it owns the socket and (once TLS
+ * is started, see transport_tls.c) the OpenSSL connection together with
+ * a sanitised copy of what the handshake showed (transport_info.c).
+ * This room starts and finishes connects (the network's in
+ * transport_connect.c, a UNIX socket's here and in transport_unix.c) and
+ * moves bytes, plain or through TLS; SERVER arguments are parsed in
+ * transport_addr.c.  Socket I/O under TLS
  * goes through a tiny BIO (sockbio.c, set up by transport_tls.c) that
  * uses send(MSG_NOSIGNAL), so a server that hangs up never raises
  * SIGPIPE.
@@ -32,146 +33,6 @@
 #include "core/escape.h"
 #include "core/xmalloc.h"
 
-/* "127.0.0.1:25" or "[::1]:25" for a socket address. */
-static void
-tr_addr_format(
-    const struct sockaddr *sa, socklen_t salen, char *out, size_t outsz)
-{
-	char host[NI_MAXHOST], serv[NI_MAXSERV];
-
-	if (getnameinfo(sa, salen, host, sizeof host, serv, sizeof serv,
-	        NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		(void)snprintf(out, outsz, "(unknown address)");
-		return;
-	}
-	if (sa->sa_family == AF_INET6)
-		(void)snprintf(out, outsz, "[%s]:%s", host, serv);
-	else
-		(void)snprintf(out, outsz, "%s:%s", host, serv);
-}
-
-/*
- * Parses a decimal port: digits only (no sign, no blanks), 1..65535.
- * Returns the value or -1.
- */
-static long
-tr_port_value(const char *s)
-{
-	char *end;
-	long v;
-	size_t i, n;
-
-	n = strlen(s);
-	if (n == 0 || n > 5)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
-		return -1;
-	return v;
-}
-
-int
-smtp_server_parse(const char *server, int default_port, char **host,
-    char **port, char **errstr)
-{
-	const char *colon, *close, *portstr = NULL;
-	char *h, *shown;
-	size_t hlen;
-	long v;
-
-	*host = *port = NULL;
-	if (default_port < 1 || default_port > 65535) {
-		*errstr = xasprintf(
-		    "bad default port %d: expected 1-65535", default_port);
-		return -1;
-	}
-	if (server == NULL || *server == '\0') {
-		*errstr = xstrdup("empty server: expected host, host:port or "
-		                  "[v6addr]:port");
-		return -1;
-	}
-	if (smtp_server_is_unix(server)) {
-		server += server[0] == '/' ? 0 : 5;
-		if (server[0] != '/') {
-			shown = escape_dup(server, strlen(server));
-			*errstr =
-			    xasprintf("the socket path \"%s\" is not "
-			              "absolute: give unix:/path/to/socket",
-			        shown);
-			goto fail;
-		}
-		*host = xstrdup(server);
-		*port = xstrdup("0");
-		return 0;
-	}
-	if (strncmp(server, "lmtp://", 7) == 0)
-		server += 7;
-	shown = escape_dup(server, strlen(server));
-	if (server[0] == '[') {
-		close = strchr(server, ']');
-		if (close == NULL) {
-			*errstr = xasprintf("missing \"]\" in \"%s\": expected "
-			                    "[v6addr] or [v6addr]:port",
-			    shown);
-			goto fail;
-		}
-		hlen = (size_t)(close - server - 1);
-		h = xstrndup(server + 1, hlen);
-		if (close[1] == ':')
-			portstr = close + 2;
-		else if (close[1] != '\0') {
-			free(h);
-			*errstr = xasprintf("unexpected text after \"]\" in "
-			                    "\"%s\": expected [v6addr]:port",
-			    shown);
-			goto fail;
-		}
-	} else {
-		/* Two colons or more: a bare IPv6 address, no port. */
-		colon = strchr(server, ':');
-		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
-			hlen = (size_t)(colon - server);
-			h = xstrndup(server, hlen);
-			portstr = colon + 1;
-		} else {
-			h = xstrdup(server);
-			hlen = strlen(h);
-		}
-	}
-	if (hlen == 0) {
-		free(h);
-		*errstr = xasprintf("empty host in \"%s\": expected host, "
-		                    "host:port or [v6addr]:port",
-		    shown);
-		goto fail;
-	}
-	if (portstr != NULL) {
-		v = tr_port_value(portstr);
-		if (v == -1) {
-			char *p = escape_dup(portstr, strlen(portstr));
-
-			free(h);
-			*errstr = xasprintf("bad port \"%s\" in \"%s\": "
-			                    "expected 1-65535",
-			    p, shown);
-			free(p);
-			goto fail;
-		}
-	} else
-		v = default_port;
-	free(shown);
-	*host = h;
-	*port = xasprintf("%ld", v);
-	return 0;
-fail:
-	free(shown);
-	return -1;
-}
-
 struct smtp_transport *
 smtp_transport_new(void)
 {
@@ -183,13 +44,11 @@ smtp_transport_new(void)
 	return t;
 }
 
-/* Drops the resolver results and the record of failed attempts. */
+/* Drops what a connect has under way and the record of failed attempts. */
 static void
 tr_attempts_clear(struct smtp_transport *t)
 {
-	if (t->ai_head != NULL)
-		freeaddrinfo(t->ai_head);
-	t->ai_head = t->ai_cur = NULL;
+	tr_net_free(t);
 	free(t->attempts);
 	t->attempts = NULL;
 	t->nattempts = t->nrefused = 0;
@@ -211,13 +70,13 @@ smtp_transport_close(struct smtp_transport *t)
 		SSL_free(t->ssl);
 		t->ssl = NULL;
 	}
+	tr_attempts_clear(t); /* the race's own sockets first */
 	if (t->fd != -1)
 		(void)close(t->fd);
 	t->fd = -1;
 	t->want = 0;
 	t->state = TR_IDLE;
 	t->ssl_dead = 0;
-	tr_attempts_clear(t);
 }
 
 void
@@ -227,7 +86,9 @@ smtp_transport_free(struct smtp_transport *t)
 		return;
 	smtp_transport_close(t);
 	tr_info_free(t->info);
+	smtp_transport_set_net(t, NULL);
 	free(t->host);
+	free(t->port);
 	free(t->target);
 	free(t->sni);
 	free(t->vname);
@@ -236,109 +97,54 @@ smtp_transport_free(struct smtp_transport *t)
 	free(t);
 }
 
-/* Notes why the address in t->trying failed. */
-static void
-tr_attempt_fail(struct smtp_transport *t, int err)
+void
+smtp_transport_set_net(struct smtp_transport *t, const struct smtp_net_opts *o)
 {
-	char *s;
+	struct smtp_net_opts *n = &t->nopts;
+	struct smtp_socks *sk = (struct smtp_socks *)n->socks;
 
-	s = xasprintf("%s%s%s: %s", t->attempts != NULL ? t->attempts : "",
-	    t->attempts != NULL ? "; " : "", t->trying, strerror(err));
-	free(t->attempts);
-	t->attempts = s;
-	t->nattempts++;
-	if (err == ECONNREFUSED)
-		t->nrefused++;
-}
-
-/* Starts a connect to one address; 0 when under way, -1 when it failed. */
-static int
-tr_connect_one(struct smtp_transport *t, const struct addrinfo *ai)
-{
-	int fd, one = 1, err;
-
-	tr_addr_format(
-	    ai->ai_addr, ai->ai_addrlen, t->trying, sizeof t->trying);
-	fd = socket(ai->ai_family,
-	    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-	if (fd == -1) {
-		tr_attempt_fail(t, errno);
-		return -1;
+	free((char *)n->source);
+	free((char *)n->dns);
+	if (sk != NULL) {
+		free((char *)sk->host);
+		free((char *)sk->port);
+		free((char *)sk->user);
+		free(sk);
 	}
-	/*
-	 * Without it every small command can stall on delayed ACKs; a
-	 * failure here only costs speed.
-	 */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-	    errno == EINPROGRESS || errno == EINTR) {
-		/*
-		 * Even a connect that finished at once (loopback) reports
-		 * through connect_finish, so callers have one path.
-		 */
-		t->fd = fd;
-		t->state = TR_CONNECTING;
-		t->want = SMTP_TR_WANT_WRITE;
-		return 0;
+	memset(n, 0, sizeof *n);
+	if (o == NULL)
+		return;
+	n->family = o->family;
+	n->timeout_ms = o->timeout_ms;
+	n->source = o->source != NULL ? xstrdup(o->source) : NULL;
+	n->dns = o->dns != NULL ? xstrdup(o->dns) : NULL;
+	if (o->socks != NULL) {
+		sk = xcalloc(1, sizeof *sk);
+		sk->host = xstrdup(o->socks->host);
+		sk->port = xstrdup(o->socks->port);
+		sk->remote_dns = o->socks->remote_dns;
+		sk->user =
+		    o->socks->user != NULL ? xstrdup(o->socks->user) : NULL;
+		sk->password = o->socks->password; /* the caller's */
+		n->socks = sk;
 	}
-	err = errno;
-	(void)close(fd);
-	tr_attempt_fail(t, err);
-	return -1;
-}
-
-/* Tries t->ai_cur and the addresses after it until one is under way. */
-static int
-tr_connect_next(struct smtp_transport *t)
-{
-	for (; t->ai_cur != NULL; t->ai_cur = t->ai_cur->ai_next)
-		if (tr_connect_one(t, t->ai_cur) == 0)
-			return 0;
-	return -1;
-}
-
-static char *
-tr_connect_error(const struct smtp_transport *t)
-{
-	const char *why, *open, *close;
-	size_t n;
-
-	/* One address, the one the user typed: do not say it twice. */
-	why = t->attempts != NULL ? t->attempts : "no address to try";
-	open = " (";
-	close = ")";
-	n = strlen(t->target);
-	if (t->nattempts == 1 && strncmp(why, t->target, n) == 0 &&
-	    why[n] == ':') {
-		why += n + 2;
-		open = ": ";
-		close = "";
-	}
-	if (t->nattempts > 0 && t->nrefused == t->nattempts)
-		return xasprintf("cannot connect to %s%s%s%s. Is a server "
-		                 "listening on %s? Check the host and port.",
-		    t->target, open, why, close, t->target);
-	return xasprintf("cannot connect to %s%s%s%s. Check the host, the "
-	                 "port and the network (a firewall may be blocking "
-	                 "the connection).",
-	    t->target, open, why, close);
 }
 
 int
 smtp_transport_connect(
     struct smtp_transport *t, const char *host, const char *port, char **errstr)
 {
-	struct addrinfo hints;
 	char *eh, *ep;
-	int r;
 
 	smtp_transport_close(t);
 	tr_info_free(t->info);
 	t->info = NULL;
 	free(t->host);
+	free(t->port);
 	free(t->target);
-	t->peer[0] = '\0';
+	t->peer[0] = t->via[0] = '\0';
 	t->host = xstrdup(host);
+	t->port = xstrdup(port);
 	if (host[0] == '/') { /* a UNIX socket (LMTP) */
 		t->target = xasprintf("unix:%s", host);
 		return tr_unix_connect(t, errstr);
@@ -349,27 +155,10 @@ smtp_transport_connect(
 		t->target = xasprintf("[%s]:%s", eh, ep);
 	else
 		t->target = xasprintf("%s:%s", eh, ep);
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	r = getaddrinfo(host, port, &hints, &t->ai_head);
-	if (r != 0) {
-		t->ai_head = NULL;
-		*errstr =
-		    xasprintf("cannot resolve \"%s\" (port %s): %s. Check "
-		              "the host name and port.",
-		        eh, ep,
-		        r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
-		free(eh);
-		free(ep);
-		return -1;
-	}
 	free(eh);
 	free(ep);
-	t->ai_cur = t->ai_head;
-	if (tr_connect_next(t) == 0)
+	if (tr_net_connect(t, errstr) == 0)
 		return 0;
-	*errstr = tr_connect_error(t);
 	tr_attempts_clear(t);
 	return -1;
 }
@@ -381,24 +170,33 @@ smtp_transport_connect_finish(struct smtp_transport *t, char **errstr)
 	socklen_t len;
 	int err = 0;
 
-	if (t->state == TR_CONNECTED)
+	if (t->state == TR_CONNECTED) {
+		t->want = SMTP_TR_WANT_READ; /* connected within connect */
 		return 0;
+	}
 	if (t->state != TR_CONNECTING || t->fd == -1) {
 		*errstr = xstrdup("no connection attempt in progress");
 		return SMTP_TR_ERROR;
 	}
+	if (t->net != NULL) {
+		err = tr_net_finish(t, errstr);
+		if (err == SMTP_TR_ERROR) {
+			tr_attempts_clear(t);
+			t->fd = -1;
+			t->state = TR_IDLE;
+			t->want = 0;
+		}
+		return err;
+	}
+	/* A UNIX socket: one address, nothing to race. */
 	len = sizeof err;
 	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err == 0) {
 		len = sizeof ss;
 		if (getpeername(t->fd, (struct sockaddr *)&ss, &len) == 0) {
-			if (ss.ss_family == AF_UNIX)
-				(void)snprintf(
-				    t->peer, sizeof t->peer, "%s", t->trying);
-			else
-				tr_addr_format((struct sockaddr *)&ss, len,
-				    t->peer, sizeof t->peer);
+			(void)snprintf(
+			    t->peer, sizeof t->peer, "%s", t->trying);
 			tr_attempts_clear(t);
 			t->state = TR_CONNECTED;
 			t->want = SMTP_TR_WANT_READ;
@@ -409,13 +207,10 @@ smtp_transport_connect_finish(struct smtp_transport *t, char **errstr)
 		err = errno;
 	}
 	tr_attempt_fail(t, err);
-	(void)close(t->fd);
-	t->fd = -1;
-	t->ai_cur = t->ai_cur != NULL ? t->ai_cur->ai_next : NULL;
-	if (tr_connect_next(t) == 0)
-		return SMTP_TR_AGAIN;
 	*errstr = tr_connect_error(t);
 	tr_attempts_clear(t);
+	(void)close(t->fd);
+	t->fd = -1;
 	t->state = TR_IDLE;
 	t->want = 0;
 	return SMTP_TR_ERROR;
@@ -437,6 +232,12 @@ const char *
 smtp_transport_peer(const struct smtp_transport *t)
 {
 	return t->peer;
+}
+
+const char *
+smtp_transport_via(const struct smtp_transport *t)
+{
+	return t->via[0] != '\0' ? t->via : NULL;
 }
 
 int

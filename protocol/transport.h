@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #define SMTP_TR_WANT_READ 0x1 /* same values as LOOP_READ / LOOP_WRITE */
 #define SMTP_TR_WANT_WRITE 0x2
@@ -133,6 +134,23 @@ struct smtp_tls_opts {
 
 struct smtp_transport; /* opaque */
 
+/* issue 18: a SOCKS5 proxy between ehlo and the server. */
+struct smtp_socks {
+	const char *host, *port; /* the proxy */
+	int remote_dns; /* 1: the proxy resolves the server's name */
+	const char *user; /* RFC 1929, or NULL: no authentication */
+	const char *password; /* with user; must outlive the connect */
+};
+
+/* issue 18: how the network connection is made (transport_connect.c). */
+struct smtp_net_opts {
+	int family; /* 0: both (happy eyeballs), AF_INET (-4), AF_INET6 (-6) */
+	const char *source; /* --source: a numeric address to bind, or NULL */
+	const char *dns; /* --dns SERVER[:PORT], or NULL: the system's */
+	int timeout_ms; /* bounds the name lookups (0: 30 s) */
+	const struct smtp_socks *socks; /* or NULL: straight to the server */
+};
+
 /*
  * Splits a SERVER argument: "host", "host:port", "[v6addr]:port",
  * "[v6addr]" or a bare IPv6 address ("::1").  *host and *port are
@@ -156,18 +174,31 @@ struct smtp_transport *smtp_transport_new(void);
 void smtp_transport_free(struct smtp_transport *);
 
 /*
- * Resolves host/port (getaddrinfo, blocking: loopback and the system
- * resolver are fast enough for an interactive tool) and starts a
- * non-blocking connect to the first address.  Returns 0 (in progress:
- * wait for WRITE then call smtp_transport_connect_finish) or -1 with
- * *errstr.  TCP_NODELAY is set.
+ * Sets how the next smtp_transport_connect() reaches the server
+ * (strings are copied, except the SOCKS password).  NULL: straight,
+ * the system resolver, both families.
+ */
+void smtp_transport_set_net(
+    struct smtp_transport *, const struct smtp_net_opts *);
+
+/*
+ * Starts connecting to host/port without blocking: the name is looked
+ * up with c-ares (/etc/hosts, then DNS; an IP literal at once), then
+ * the addresses are tried as RFC 8305 says (IPv6 first; the next
+ * address 250 ms later or as soon as one fails; the first to connect
+ * wins, the others are closed), then, with a SOCKS proxy, the SOCKS5
+ * negotiation runs.  Returns 0 (in progress: poll smtp_transport_fd()
+ * for smtp_transport_want(), then call smtp_transport_connect_finish;
+ * the fd may change between calls) or -1 with *errstr.  TCP_NODELAY is
+ * set.
  */
 int smtp_transport_connect(
     struct smtp_transport *, const char *host, const char *port, char **errstr);
 /*
- * Completes the connect after the fd became writable.  Returns 0 when
- * connected, SMTP_TR_AGAIN when it moved on to the next address (wait for
- * WRITE again), SMTP_TR_ERROR when no address worked (*errstr lists why).
+ * Moves the connect on after the fd became ready.  Returns 0 when
+ * connected, SMTP_TR_AGAIN while still under way (poll the fd, which
+ * may have changed, for smtp_transport_want() again), SMTP_TR_ERROR
+ * when no address worked (*errstr lists why).
  */
 int smtp_transport_connect_finish(struct smtp_transport *, char **errstr);
 
@@ -175,8 +206,32 @@ int smtp_transport_connect_finish(struct smtp_transport *, char **errstr);
 int smtp_transport_fd(const struct smtp_transport *);
 /* SMTP_TR_WANT_* interest for the current operation. */
 int smtp_transport_want(const struct smtp_transport *);
-/* "127.0.0.1:25" / "[::1]:25" of the connected peer (owned, may be ""). */
+/*
+ * "127.0.0.1:25" / "[::1]:25" of the connected peer (owned, may be "").
+ * Through a SOCKS proxy: the server as the proxy was told
+ * ("mail.example:25").
+ */
 const char *smtp_transport_peer(const struct smtp_transport *);
+/* The SOCKS proxy's address ("127.0.0.1:1080") once connected through
+ * one, else NULL. */
+const char *smtp_transport_via(const struct smtp_transport *);
+/* What the connect waits for now ("the DNS answer for mail.example
+ * from 127.0.0.1:53", "the SOCKS5 proxy 127.0.0.1:1080", "the
+ * connection"), for timeout messages.  Owned. */
+const char *smtp_transport_waiting(const struct smtp_transport *);
+
+/*
+ * This machine's FQDN for name (the canonical name /etc/hosts or DNS
+ * gives, through dns or the system's resolver), waiting at most
+ * timeout_ms; NULL when there is none in time.  Allocated.
+ */
+char *smtp_dns_canonname(const char *name, const char *dns, int timeout_ms);
+/*
+ * The first address of name (port numeric), as the connect would try
+ * it first, waiting at most timeout_ms: 0 with *ss and *len, or -1.
+ */
+int smtp_dns_first_addr(const char *name, const char *port, const char *dns,
+    int timeout_ms, struct sockaddr_storage *ss, socklen_t *len);
 
 /*
  * Begins TLS on the connected socket (implicit TLS right after connect,

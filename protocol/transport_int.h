@@ -2,11 +2,15 @@
  * Between the rooms of the transport (the public API is
  * protocol/transport.h): struct smtp_transport and its states.
  *
- *   transport.c       the socket: SERVER parsing, connecting one resolved
- *                     address at a time, reads and writes (plain or TLS)
+ *   transport.c       the socket: starting and finishing connects, reads
+ *                     and writes (plain or TLS)
+ *   transport_addr.c  SERVER arguments, addresses as text
  *   transport_tls.c   the shared SSL_CTX and its CA store, starting TLS,
  *                     the handshake and its verification messages
  *   transport_unix.c  UNIX-domain sockets (LMTP): SERVER forms, connect
+ *   transport_connect.c  the network connect (issue 18): names looked
+ *                     up on the loop (transport_dns.c), happy eyeballs,
+ *                     --source, -4/-6, and SOCKS5 (transport_socks.c)
  *   transport_info.c  what the handshake showed, reduced to bounded
  *                     printable text (struct smtp_tls_info): chain,
  *                     SANs, group, OCSP staple
@@ -47,9 +51,11 @@ struct smtp_transport {
 	enum tr_state state;
 
 	char *host; /* as given to connect, for name checks */
+	char *port;
 	char *target; /* "host:port" / "[v6]:port", escaped, for messages */
-	struct addrinfo *ai_head;
-	struct addrinfo *ai_cur; /* the address being tried */
+	struct tr_net *net; /* transport_connect.c, while connecting */
+	struct smtp_net_opts nopts; /* strings copied (not the password) */
+	char via[TR_ADDR_LEN]; /* the SOCKS proxy's address, or "" */
 	char *attempts; /* "addr: reason; addr: reason" */
 	int nattempts;
 	int nrefused;
@@ -75,6 +81,35 @@ struct smtp_transport {
 	char *vname; /* name checked against the certificate */
 	struct smtp_tls_info *info;
 };
+
+/*
+ * transport_connect.c: starts connecting t->host, t->port over the
+ * network (0 under way, or -1 with *errstr); drives it (0 connected,
+ * SMTP_TR_AGAIN, SMTP_TR_ERROR); drops what is under way.
+ */
+int tr_net_connect(struct smtp_transport *t, char **errstr);
+int tr_net_finish(struct smtp_transport *t, char **errstr);
+void tr_net_free(struct smtp_transport *t);
+/* Notes why the address in t->trying failed (errno value err). */
+void tr_attempt_fail(struct smtp_transport *t, int err);
+/* Why no address worked, from the attempts noted, with advice. */
+char *tr_connect_error(const struct smtp_transport *t);
+/* "127.0.0.1:25" or "[::1]:25" for a socket address. */
+void tr_addr_format(
+    const struct sockaddr *sa, socklen_t salen, char *out, size_t outsz);
+
+/* transport_socks.c: the SOCKS5 negotiation on a connected socket */
+struct tr_socks;
+struct tr_socks *tr_socks_new(const char *target, const char *port,
+    const char *user, const char *password);
+/*
+ * Moves the negotiation on: 0 when the proxy is connected to the
+ * server (bound: the proxy's end), SMTP_TR_AGAIN with *want, or
+ * SMTP_TR_ERROR with *errstr (without the proxy's name).
+ */
+int tr_socks_io(struct tr_socks *, int fd, int *want, char *bound,
+    size_t boundsz, char **errstr);
+void tr_socks_free(struct tr_socks *);
 
 /* transport_unix.c: connects t->host, a socket path (0 under way). */
 int tr_unix_connect(struct smtp_transport *t, char **errstr);

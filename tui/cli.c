@@ -119,6 +119,11 @@ enum {
 	OPT_PROXY_DEST,
 	/* issue 18 item 6: raw bytes */
 	OPT_HEXDUMP,
+	/* issue 18 items 4 and 7: SOCKS5, --source, -4/-6 (cli_net.c) */
+	OPT_SOCKS,
+	OPT_SOURCE,
+	OPT_IPV4,
+	OPT_IPV6,
 };
 
 struct cli_option {
@@ -226,6 +231,11 @@ static const struct cli_option cli_options[] = {
     {{"lmtp", no_argument, NULL, OPT_LMTP}, CLI_O_CONN | CLI_O_PRACTICE},
     /* issue 18 item 6: raw bytes */
     {{"hexdump", no_argument, NULL, OPT_HEXDUMP}, CLI_O_HEXDUMP},
+    /* issue 18 items 4 and 7: the network path (tui/cli_net.c) */
+    {{"socks", required_argument, NULL, OPT_SOCKS}, CLI_O_CONN},
+    {{"source", required_argument, NULL, OPT_SOURCE}, CLI_O_CONN},
+    {{"ipv4", no_argument, NULL, OPT_IPV4}, CLI_O_CONN},
+    {{"ipv6", no_argument, NULL, OPT_IPV6}, CLI_O_CONN},
 };
 
 #define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
@@ -382,7 +392,7 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 	opterr = 0;
 	/* "-" first: options and positionals may be mixed, in order. */
 	while ((ch = getopt_long(argc, argv,
-	            allowed & CLI_O_SEND ? "-:ha:t" : "-:ha:", longopts,
+	            allowed & CLI_O_SEND ? "-:ha:t46" : "-:ha:46", longopts,
 	            NULL)) != -1) {
 		if (ch == 1) {
 			o->args = xreallocarray(
@@ -396,6 +406,8 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 			ch = OPT_ACCOUNT;
 		else if (ch == 't')
 			ch = OPT_RCPTS_FROM_HEADERS;
+		else if (ch == '4' || ch == '6')
+			ch = ch == '4' ? OPT_IPV4 : OPT_IPV6;
 		if (ch == ':')
 			return cli_usage_error(
 			           "option %s needs a value", argv[optind - 1]),
@@ -678,6 +690,21 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 		case OPT_HEXDUMP: /* issue 18 item 6 */
 			o->hexdump = 1;
 			break;
+		case OPT_SOCKS: /* issue 18 items 4 and 7 */
+			o->socks = optarg;
+			break;
+		case OPT_SOURCE:
+			o->source = optarg;
+			break;
+		case OPT_IPV4:
+		case OPT_IPV6:
+			if (o->family != 0 &&
+			    o->family != (ch == OPT_IPV4 ? AF_INET : AF_INET6))
+				return cli_usage_error("-4 and -6 contradict "
+				                       "each other"),
+				       -1;
+			o->family = ch == OPT_IPV4 ? AF_INET : AF_INET6;
+			break;
 		default:
 			return cli_usage_error(
 			           "unknown option %s", argv[optind - 1]),
@@ -710,6 +737,8 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 	if (cli_proxy_check(o) == -1)
 		return -1;
 	if ((allowed & CLI_O_CONN) && cli_tls_prepare(o, &err) == -1)
+		return cli_tls_usage(err);
+	if ((allowed & CLI_O_CONN) && cli_net_prepare(o, &err) == -1)
 		return cli_tls_usage(err);
 	return 0;
 }
@@ -771,27 +800,26 @@ cli_client_opts(const struct cli_opts *o, const char *host, const char *port,
 	co->proxy_source = o->proxy_source;
 	co->proxy_dest = o->proxy_dest;
 	cli_tls_client_opts(o, &co->tls);
+	cli_net_client_opts(o, &co->net);
 }
 
 char *
-cli_default_helo(void)
+cli_default_helo(const struct cli_opts *o)
 {
-	struct addrinfo hints, *res = NULL;
-	char name[256], *fqdn = NULL;
+	char name[256], *fqdn = NULL, *canon;
 
 	if (gethostname(name, sizeof name) != 0 || name[0] == '\0')
 		return NULL;
 	name[sizeof name - 1] = '\0';
-	memset(&hints, 0, sizeof hints);
-	hints.ai_flags = AI_CANONNAME;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(name, NULL, &hints, &res) == 0 && res != NULL &&
-	    res->ai_canonname != NULL && strchr(res->ai_canonname, '.') != NULL)
-		fqdn = xstrdup(res->ai_canonname);
-	else if (strchr(name, '.') != NULL)
-		fqdn = xstrdup(name);
-	if (res != NULL)
-		freeaddrinfo(res);
+	/* Bounded: a dead resolver must not hang ehlo past --timeout. */
+	canon = smtp_dns_canonname(name, o->dns, o->timeout_ms);
+	if (canon != NULL && strchr(canon, '.') != NULL)
+		fqdn = canon;
+	else {
+		free(canon);
+		if (strchr(name, '.') != NULL)
+			fqdn = xstrdup(name);
+	}
 	/* A trailing dot is DNS syntax, not part of the EHLO name. */
 	if (fqdn != NULL && fqdn[strlen(fqdn) - 1] == '.')
 		fqdn[strlen(fqdn) - 1] = '\0';

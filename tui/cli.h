@@ -150,6 +150,10 @@ struct cli_opts {
 	const char *proxy_source, *proxy_dest; /* ADDR:PORT */
 	/* issue 18 item 6: --hexdump (run; show) */
 	int hexdump;
+	/* issue 18 items 4 and 7: the network path (tui/cli_net.c) */
+	const char *socks; /* --socks, or the configuration's socks */
+	const char *source; /* --source ADDR (configuration: source_ip) */
+	int family; /* 0, AF_INET (-4) or AF_INET6 (-6) */
 };
 
 /* What the configuration set (cli_opts.cfg_applied). */
@@ -246,11 +250,31 @@ void cli_client_opts(const struct cli_opts *o, const char *host,
 
 /*
  * The name for EHLO/HELO when --helo is not given: this host's fully
- * qualified name (getaddrinfo with AI_CANONNAME; a name with a dot), or
+ * qualified name (its canonical name from /etc/hosts or DNS, through
+ * --dns when given, waiting at most --timeout; a name with a dot), or
  * NULL when there is none: then the host uses the address literal of the
  * connection's local end (RFC 5321 section 4.1.4).  Allocated.
  */
-char *cli_default_helo(void);
+char *cli_default_helo(const struct cli_opts *o);
+
+/* tui/cli_net.c (issue 18): --socks, --source, -4/-6 */
+/* Takes EHLO_SOCKS_PASSWORD out of the environment (once, at start). */
+void cli_net_env_take(void);
+/*
+ * Checks --source and -4/-6, parses --socks and finds the proxy user's
+ * password (EHLO_SOCKS_PASSWORD, else ~/.netrc).  0, or -1 with
+ * *errstr naming the option.
+ */
+int cli_net_prepare(struct cli_opts *o, char **errstr);
+struct smtp_net_opts;
+/* The client's network options from o (after cli_net_prepare). */
+void cli_net_client_opts(const struct cli_opts *o, struct smtp_net_opts *net);
+/* With --socks: 1 and the proxy's host and port (owned), else 0. */
+int cli_net_proxy(const char **host, const char **port);
+/* A configuration key of the network path: socks, proxy_host,
+ * proxy_port, source_ip.  0, or -1 with *why. */
+int cli_net_config_key(
+    struct cli_opts *o, const char *key, const char *value, char **why);
 
 /* Subcommands: each gets argv with argv[0] = its name. */
 int cmd_run(int argc, char *argv[]);

@@ -376,6 +376,12 @@ k_plaintext(struct apply *a, const struct config_setting *s, char **why)
 	return 0;
 }
 
+static int
+k_net(struct apply *a, const struct config_setting *s, char **why)
+{
+	return cli_net_config_key(a->o, s->key, s->value, why);
+}
+
 /* In the order they are applied (tls reads tls_starttls itself). */
 static const struct config_key config_keys[] = {
     {"host", k_host},
@@ -401,6 +407,11 @@ static const struct config_key config_keys[] = {
     {"history_db", k_history_db},
     {"history_retention", k_retention},
     {"allow_plaintext_auth", k_plaintext},
+    /* issue 18: the network path (tui/cli_net.c) */
+    {"socks", k_net},
+    {"proxy_host", k_net},
+    {"proxy_port", k_net},
+    {"source_ip", k_net},
     /* msmtp's, with nothing to do in ehlo */
     {"logfile", NULL},
     {"logfile_time_format", NULL},
@@ -416,9 +427,6 @@ static const struct config_key config_keys[] = {
     {"ntlmdomain", NULL},
     {"remove_bcc_headers", NULL},
     {"undisclosed_recipients", NULL},
-    {"source_ip", NULL},
-    {"proxy_host", NULL},
-    {"proxy_port", NULL},
     {"socket", NULL},
     {"set_from_header", NULL},
     {"set_date_header", NULL},

@@ -573,7 +573,7 @@ cmd_replay(int argc, char *argv[])
 	struct hist_session *s = NULL;
 	struct histcmd_events es, enew;
 	struct build b;
-	char *script = NULL, *server = NULL, *err = NULL;
+	char *script = NULL, *server = NULL, *err = NULL, *via, *socks = NULL;
 	char *proxy[2] = {NULL, NULL};
 	size_t len = 0;
 	int64_t newid = 0;
@@ -636,9 +636,25 @@ cmd_replay(int argc, char *argv[])
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	/* Issue 18: against the recorded server, through the recorded
+	 * proxy too, unless --socks names one. */
+	if (o.nargs == 1 && o.socks == NULL &&
+	    (via = histcmd_socks_via(&es)) != NULL) {
+		socks = xasprintf("socks5h://%s", via);
+		free(via);
+		o.socks = socks;
+		if (cli_net_prepare(&o, &b.err) == -1) {
+			(void)fprintf(
+			    stderr, "ehlo: cannot replay: %s\n", b.err);
+			free(b.err);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
 	if (!o.json)
-		(void)printf("*: replaying session #%lld against %s\n",
-		    (long long)s->id, o.server);
+		(void)printf("*: replaying session #%lld against %s%s%s\n",
+		    (long long)s->id, o.server, o.socks != NULL ? " via " : "",
+		    o.socks != NULL ? o.socks : "");
 	(void)fflush(stdout);
 	rc = linemode_run_script(&o, script, len, s->id, &newid);
 	if (!o.diff)
@@ -664,6 +680,7 @@ out:
 	free(server);
 	free(proxy[0]);
 	free(proxy[1]);
+	free(socks);
 	cli_opts_free(&o);
 	histcmd_events_free(&es);
 	hist_session_free(s);

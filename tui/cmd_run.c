@@ -41,11 +41,6 @@ cmd_run(int argc, char *argv[])
 		cli_opts_free(&o);
 		return rc;
 	}
-	if (o.dns != NULL && !o.dane) {
-		cli_opts_free(&o);
-		return cli_usage_error("--dns is for MX and TLSA lookups: use "
-		                       "it with --mx DOMAIN or --dane");
-	}
 	/* The account's host: with -a a lone argument is the SCRIPT. */
 	if (o.cfg_server != NULL &&
 	    (o.nargs == 0 || (o.nargs == 1 && o.account != NULL))) {

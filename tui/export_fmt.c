@@ -55,6 +55,8 @@ struct plan {
 	char *xclient; /* the first XCLIENT's pairs (wire form), or NULL */
 	char *proxy; /* the PROXY header's display form, or NULL */
 	struct buf skipped; /* "# ..." lines */
+	char *socks; /* issue 18: the SOCKS5 proxy the session went
+	              * through ("127.0.0.1:1080"), from its note, or NULL */
 };
 
 static int
@@ -129,6 +131,7 @@ plan_build(struct plan *p, struct hist *h, const struct hist_session *s,
 	p->dot = p->data_row = SIZE_MAX;
 	buf_init(&p->skipped, 0);
 	p->cafile = histcmd_session_cafile(s, &p->insecure);
+	p->socks = histcmd_socks_via(es);
 	for (i = 0; i < es->n; i++) {
 		const struct histcmd_event *e = &es->v[i];
 
@@ -232,6 +235,7 @@ plan_free(struct plan *p)
 	free(p->cafile);
 	free(p->xclient);
 	free(p->proxy);
+	free(p->socks);
 	buf_reset(&p->skipped);
 }
 
@@ -392,8 +396,7 @@ swaks_proxy(struct buf *b, const char *shown)
 	char a[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], *err = NULL;
 	int version, six;
 
-	if (smtp_proxy_display_parse(shown, &version, &src, &dst, &err) ==
-	        -1 ||
+	if (smtp_proxy_display_parse(shown, &version, &src, &dst, &err) == -1 ||
 	    inet_ntop(src.family, src.addr, a, sizeof a) == NULL ||
 	    inet_ntop(dst.family, dst.addr, d, sizeof d) == NULL) {
 		free(err);
@@ -510,6 +513,12 @@ export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
 		if (lost != NULL)
 			(void)fprintf(f,
 			    "# %s: swaks sends its own test message\n", lost);
+		if (p->socks != NULL)
+			(void)fprintf(f,
+			    "# the session went through the SOCKS5 proxy %s: "
+			    "swaks has no SOCKS option (run it under a "
+			    "wrapper such as proxychains)\n",
+			    p->socks);
 		if (buf_used(&p->skipped) > 0)
 			(void)fprintf(f,
 			    "# not carried over (swaks runs one "
@@ -580,6 +589,10 @@ export_curl(FILE *f, struct hist *h, const struct hist_session *s,
 	if (p->starttls && !implicit)
 		(void)buf_add_str(
 		    &b, p->starttls == 2 ? " --ssl-reqd" : " --ssl");
+	/* The proxy resolves the name, as socks5h:// (the note names the
+	 * server as the proxy was told: a name or an address). */
+	if (p->socks != NULL && sh_arg(&b, "--socks5-hostname", p->socks) == -1)
+		rc = bad_value(errstr, "SOCKS proxy");
 	if (p->insecure)
 		(void)buf_add_str(&b, " --insecure");
 	else if (p->cafile != NULL && sh_arg(&b, "--cacert", p->cafile) == -1)

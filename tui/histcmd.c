@@ -229,6 +229,23 @@ histcmd_time(int64_t t, int utc, char *out, size_t outlen)
 }
 
 char *
+histcmd_socks_via(const struct histcmd_events *es)
+{
+	const char *text, *end;
+	size_t i;
+
+	for (i = 0; i < es->n; i++) {
+		if (es->v[i].dir == 'C' || es->v[i].dir == 'S')
+			continue;
+		text = es->v[i].text;
+		if (strncmp(text, "SOCKS5 via ", 11) == 0 &&
+		    (end = strstr(text, ": connected to ")) != NULL)
+			return xstrndup(text + 11, (size_t)(end - text - 11));
+	}
+	return NULL;
+}
+
+char *
 histcmd_server(const struct hist_session *s)
 {
 	char *e = escape_dup(s->server, strlen(s->server)), *out;

@@ -97,6 +97,12 @@ void histcmd_time(int64_t t, int utc, char *out, size_t outlen);
 /* host:port, with [] around IPv6 literals; a UNIX socket (port 0) as
  * its path.  Allocated. */
 char *histcmd_server(const struct hist_session *);
+/*
+ * Issue 18: the SOCKS5 proxy a recorded session went through, from its
+ * note "SOCKS5 via ADDR: connected to SERVER" (protocol/client.c):
+ * ADDR, allocated, or NULL.
+ */
+char *histcmd_socks_via(const struct histcmd_events *);
 
 /*
  * The configuration's history_retention: deletes the sessions older

@@ -93,7 +93,7 @@ host_new(struct loop *loop, const struct cli_opts *o, unsigned flags,
 	h->flags = flags;
 	if (cbs != NULL)
 		h->cbs = *cbs;
-	if ((fqdn = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo()) !=
+	if ((fqdn = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo(o)) !=
 	    NULL)
 		(void)snprintf(h->helo, sizeof h->helo, "%s", fqdn);
 	else {
@@ -640,19 +640,27 @@ host_hello_verb(const struct host *h)
 static void
 helo_literal(struct host *h)
 {
-	struct addrinfo hints, *res = NULL;
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
+	struct sockaddr_storage ss, dst;
+	socklen_t len = sizeof ss, dlen = 0;
 	char addr[INET6_ADDRSTRLEN];
+	const char *to = h->host, *port = h->port;
 	int fd = -1;
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if (getaddrinfo(h->host, h->port, &hints, &res) != 0 || res == NULL)
+	if (h->o->source != NULL) { /* --source: that is the local end */
+		(void)snprintf(h->helo, sizeof h->helo,
+		    strchr(h->o->source, ':') != NULL ? "[IPv6:%s]" : "[%s]",
+		    h->o->source);
 		return;
-	if ((fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) != -1 &&
-	    connect(fd, res->ai_addr, res->ai_addrlen) == 0 &&
+	}
+	/* Through a proxy the local end faces the proxy, and the server's
+	 * name is not looked up here. */
+	(void)cli_net_proxy(&to, &port);
+	/* Bounded like every lookup: a dead resolver must not hang ehlo. */
+	if (smtp_dns_first_addr(
+	        to, port, h->o->dns, h->o->timeout_ms, &dst, &dlen) == -1)
+		return;
+	if ((fd = socket(dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) != -1 &&
+	    connect(fd, (struct sockaddr *)&dst, dlen) == 0 &&
 	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
 		if (ss.ss_family == AF_INET &&
 		    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
@@ -667,7 +675,6 @@ helo_literal(struct host *h)
 	}
 	if (fd != -1)
 		(void)close(fd);
-	freeaddrinfo(res);
 }
 
 char *

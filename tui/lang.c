@@ -37,29 +37,39 @@ lang_secret_env_wipe(void)
 	lang_env_secret = NULL;
 }
 
+char *
+lang_env_take(const char *name)
+{
+	char *env = getenv(name), *entry, *copy;
+	size_t nl = strlen(name);
+
+	if (env == NULL)
+		return NULL;
+	copy = xstrdup(env);
+	/*
+	 * The name goes from environ; then the bytes of "NAME=value"
+	 * themselves, which /proc/PID/environ and a core would still show.
+	 */
+	entry = env - (nl + 1);
+	(void)unsetenv(name);
+	if (strncmp(entry, name, nl) == 0 && entry[nl] == '=')
+		explicit_bzero(entry, nl + 1 + strlen(copy));
+	else
+		explicit_bzero(env, strlen(copy));
+	return copy;
+}
+
 void
 lang_secret_env_take(void)
 {
-	static const char name[] = "EHLO_PASSWORD=";
-	char *env = getenv("EHLO_PASSWORD"), *entry;
+	char *env = lang_env_take("EHLO_PASSWORD");
 
 	if (env == NULL)
 		return;
 	if (lang_env_secret == NULL)
 		(void)atexit(lang_secret_env_wipe);
 	secret_free_str(lang_env_secret);
-	lang_env_secret = NULL;
-	lang_env_secret = xstrdup(env);
-	/*
-	 * The name goes from environ; then the bytes of "NAME=value"
-	 * themselves, which /proc/PID/environ and a core would still show.
-	 */
-	entry = env - (sizeof name - 1);
-	(void)unsetenv("EHLO_PASSWORD");
-	if (strncmp(entry, name, sizeof name - 1) == 0)
-		explicit_bzero(entry, sizeof name - 1 + strlen(env));
-	else
-		explicit_bzero(env, strlen(env));
+	lang_env_secret = env;
 }
 
 const char *

@@ -30,6 +30,12 @@ struct lang {
  * lang_secret_env() is that copy, or NULL.
  */
 void lang_secret_env_take(void);
+/*
+ * Any secret from the environment (EHLO_PASSWORD, EHLO_SOCKS_PASSWORD):
+ * a copy of $name (allocated, free with secret_free_str), the variable
+ * removed and its bytes wiped; NULL when it is not set.
+ */
+char *lang_env_take(const char *name);
 const char *lang_secret_env(void);
 /*
  * A secret from the configuration (password, passwordeval, ~/.netrc):

@@ -135,6 +135,21 @@ usage(FILE *f)
 	    "  --proxy-source ADDR:PORT  this client, to --proxy-dest "
 	    "ADDR:PORT (default:\n"
 	    "                     the address connected to)\n"
+	    "Network path (docs/troubleshooting.md):\n"
+	    "  --socks PROXY      through a SOCKS5 proxy: HOST:PORT or "
+	    "socks5h://[USER@]HOST:PORT\n"
+	    "                     (the proxy resolves the name), "
+	    "socks5://... (ehlo does);\n"
+	    "                     the password: EHLO_SOCKS_PASSWORD or "
+	    "~/.netrc, never the URL\n"
+	    "  --source ADDR      bind the local end to ADDR\n"
+	    "  -4, --ipv4 / -6, --ipv6  only IPv4 / only IPv6 (default "
+	    "both: IPv6 first,\n"
+	    "                     IPv4 250 ms later, the first to connect "
+	    "wins)\n"
+	    "  --dns SERVER[:PORT]  (run) the resolver for the server's "
+	    "name, MX and TLSA;\n"
+	    "                     every lookup counts within --timeout\n"
 	    "  --json             machine-readable output\n"
 	    "  --timing           prefix each line with seconds since start\n"
 	    "  --hexdump          (run, show) every byte sent (C>) and received "
@@ -202,6 +217,7 @@ main(int argc, char *argv[])
 	outgate_init();
 	/* Read once, then gone from the environment (and from cores). */
 	lang_secret_env_take();
+	cli_net_env_take();
 	/* Imports of spooled sessions digest their /body files with it. */
 	hist_set_file_digest(smtp_sha256_file);
 	if (argc >= 2 &&

@@ -162,7 +162,7 @@ probe_tls(const struct cli_opts *o, const char *server)
 		free(err);
 		return status;
 	}
-	helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo();
+	helo = o->helo != NULL ? xstrdup(o->helo) : cli_default_helo(o);
 	memset(&so, 0, sizeof so);
 	so.host = host;
 	so.port = port;

@@ -50,6 +50,9 @@ class Recorder:
             "login": _login(session.auth_data),
             "tls": server.transport.get_extra_info("ssl_object") is not None,
             "helo": session.host_name,
+            # the client's address as the server saw it (--source, a
+            # SOCKS proxy's outgoing address)
+            "peer": session.peer[0] if session.peer else None,
             "sni": LAST_SNI[0],
             "client_cert": _peer_cn(server),
         }

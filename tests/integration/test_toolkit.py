@@ -322,7 +322,9 @@ class MxTest(servers.EhloTestCase):
         r = self.ehlo(["run", "--dns", "not-an-address", "--mx",
                        "example.test"], EHLO_ONLY)
         self.assertExit(r, 2)
-        r = self.ehlo(["run", "--dns", self.dns.address, "127.0.0.1"],
+        # Issue 18: --dns names the connection's resolver too; a bad one
+        # is said before any network work.
+        r = self.ehlo(["run", "--dns", "not-an-address", "127.0.0.1"],
                       EHLO_ONLY)
         self.assertExit(r, 2)
         r = self.ehlo(["run", "--mx", "bad domain!"], EHLO_ONLY)

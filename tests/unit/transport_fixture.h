@@ -97,7 +97,7 @@ client_connect(
 		return SMTP_TR_ERROR;
 	for (;;) {
 		assert_true(smtp_transport_fd(t) >= 0);
-		assert_int_equal(smtp_transport_want(t), SMTP_TR_WANT_WRITE);
+		assert_true(smtp_transport_want(t) != 0);
 		if (!wait_want(t, WAIT_MS))
 			fail_msg("connect to %s:%s timed out", host, port);
 		r = smtp_transport_connect_finish(t, err);
