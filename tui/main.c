@@ -108,7 +108,10 @@ usage(FILE *f)
 	    "  --allow-plaintext-auth  send credentials without TLS to a "
 	    "server that is\n"
 	    "                     not loopback, or after a STARTTLS "
-	    "downgrade\n"
+	    "downgrade\n",
+	    f);
+	/* Two strings: C99 promises no more than 4095 octets in one. */
+	(void)fputs(
 	    "TLS options (docs/tls.md):\n"
 	    "  --tls-min V, --tls-max V  TLS versions 1.0 .. 1.3 (default "
 	    "1.2 .. 1.3)\n"
