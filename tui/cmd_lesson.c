@@ -273,6 +273,7 @@ lesson_run(
 	po.greet_pause_ms = l->server.greet_pause_ms;
 	po.greylist_ms = l->server.greylist_ms;
 	po.slow_ms = l->server.slow_ms;
+	po.lmtp = l->server.lmtp;
 	loop = loop_new();
 	if ((p = practice_new(loop, &po, &err)) == NULL) {
 		(void)fprintf(stderr,
@@ -294,6 +295,7 @@ lesson_run(
 	o.script = script;
 	o.cafile = practice_cafile(p);
 	o.helo = "learner.example";
+	o.lmtp = l->server.lmtp; /* the learner speaks LMTP to it */
 	o.timeout_ms = 30000;
 	o.no_history = 1;
 	o.limit = -1;
