@@ -273,8 +273,8 @@ lesson_run(
 	po.greet_pause_ms = l->server.greet_pause_ms;
 	po.greylist_ms = l->server.greylist_ms;
 	po.slow_ms = l->server.slow_ms;
-	po.lmtp = l->server.lmtp;
 	loop = loop_new();
+	po.lmtp = l->server.lmtp; /* "server: lmtp" (issue 18) */
 	if ((p = practice_new(loop, &po, &err)) == NULL) {
 		(void)fprintf(stderr,
 		    "ehlo: the practice server did not start: "
