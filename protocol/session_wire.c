@@ -124,8 +124,17 @@ session_wire_out(struct smtp_session *s, const char *p, size_t n)
 }
 
 void
+smtp_session_wire_counts(
+    const struct smtp_session *s, uint64_t *out, uint64_t *in)
+{
+	*out = s->out_done;
+	*in = s->in_done;
+}
+
+void
 session_wire_in(struct smtp_session *s, const char *p, size_t n)
 {
+	s->in_done += n;
 	if (s->wire_cb != NULL)
 		tap(s, SMTP_WIRE_IN, 0, p, n);
 }
