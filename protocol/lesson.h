@@ -67,6 +67,7 @@ struct lesson_goal {
 struct lesson_server {
 	int require_tls, require_auth;
 	unsigned greet_pause_ms, greylist_ms, slow_ms; /* 0: default */
+	int lmtp; /* LMTP (issue 18): the server and the learner's session */
 };
 
 struct lesson {

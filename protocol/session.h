@@ -248,6 +248,10 @@ struct smtp_wire {
 typedef void smtp_wire_cb(const struct smtp_wire *, void *arg);
 /* Sets (cb NULL: removes) the tap; from then on, not for the past. */
 void smtp_session_wire_tap(struct smtp_session *, smtp_wire_cb *, void *arg);
+/* The octets written to and read from the connection so far (tap or
+ * not), for a tap set late to start its offsets where the stream is. */
+void smtp_session_wire_counts(
+    const struct smtp_session *, uint64_t *out, uint64_t *in);
 
 /* The user allows credentials without TLS (--allow-plaintext-auth). */
 void smtp_session_allow_plaintext_auth(struct smtp_session *);

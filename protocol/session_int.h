@@ -93,7 +93,7 @@ struct smtp_session {
 	 * for them instead. */
 	smtp_wire_cb *wire_cb;
 	void *wire_arg;
-	uint64_t out_done;
+	uint64_t out_done, in_done;
 	struct session_wire_span {
 		uint64_t start, len;
 		char *display;

@@ -253,6 +253,7 @@ lesson_run(
 	po.quiet = 1;
 	lesson_practice_opts(l, &po);
 	loop = loop_new();
+	po.lmtp = l->server.lmtp; /* "server: lmtp" (issue 18) */
 	if ((p = practice_new(loop, &po, &err)) == NULL) {
 		(void)fprintf(stderr,
 		    "ehlo: the practice server did not start: "
@@ -273,6 +274,7 @@ lesson_run(
 	o.script = script;
 	o.cafile = practice_cafile(p);
 	o.helo = "learner.example";
+	o.lmtp = l->server.lmtp; /* the learner speaks LMTP to it */
 	o.timeout_ms = 30000;
 	o.no_history = 1;
 	o.limit = -1;

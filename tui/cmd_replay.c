@@ -581,7 +581,7 @@ cmd_replay(int argc, char *argv[])
 
 	rc = cli_parse(argc, argv,
 	    CLI_O_CONN | CLI_O_DIFF | CLI_O_HISTORY | CLI_O_JSON |
-	        CLI_O_TIMING | CLI_O_PAUSES,
+	        CLI_O_TIMING | CLI_O_PAUSES | CLI_O_HEXDUMP,
 	    &o);
 	if (rc != 0) {
 		cli_opts_free(&o);

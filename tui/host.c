@@ -56,6 +56,7 @@ struct host {
 	/* the current session */
 	char *host, *port;
 	int lmtp; /* --lmtp or an LMTP SERVER (issue 18) */
+	int wire_on; /* host_set_wire */
 	struct smtp_client *client;
 	struct smtp_session *session;
 	struct record *rec;
@@ -489,7 +490,7 @@ host_connect(struct host *h, const char *server, char **errstr)
 	smtp_session_set_lmtp(h->session, h->lmtp);
 	h->po.session = h->session;
 	memset(&h->po.hexdump, 0, sizeof h->po.hexdump);
-	if (((h->flags & HOST_PRINT) && o->hexdump) || h->cbs.wire != NULL)
+	if (((h->flags & HOST_PRINT) && o->hexdump) || h->wire_on)
 		smtp_session_wire_tap(h->session, on_wire, h);
 	if (h->rec_mode == REC_OPEN) {
 		h->rec = record_open(o->db, o->no_history, h->rec_spool);
@@ -618,6 +619,15 @@ const char *
 host_helo(const struct host *h)
 {
 	return h->helo;
+}
+
+void
+host_set_wire(struct host *h, int on)
+{
+	h->wire_on = on && h->cbs.wire != NULL;
+	if (h->session != NULL && !((h->flags & HOST_PRINT) && h->o->hexdump))
+		smtp_session_wire_tap(
+		    h->session, h->wire_on ? on_wire : NULL, h);
 }
 
 int

@@ -58,8 +58,8 @@ struct host_cbs {
 	void (*event)(struct host *, const struct smtp_event *, void *arg);
 	/* Under host_run, once per loop turn, before output is shown. */
 	void (*step)(struct host *, void *arg);
-	/* What the wire tap saw (issue 18, --hexdump; protocol/session.h):
-	 * when set, the tap is on for every session. */
+	/* What the wire tap saw (issue 18, --hexdump; protocol/session.h)
+	 * while host_set_wire turned it on. */
 	void (*wire)(struct host *, const struct smtp_wire *, void *arg);
 	/* A host_error message (already recorded) without HOST_PRINT. */
 	void (*error)(struct host *, const char *msg, void *arg);
@@ -211,6 +211,12 @@ char *host_hello_after_xclient(const struct host *);
  * "LHLO", else "EHLO": what the front ends greet with.
  */
 int host_is_lmtp(const struct host *);
+/*
+ * Turns the wire tap on (for the wire callback: the workbench's
+ * /hexdump) or off, for this session and the next ones.  Off, it costs
+ * nothing: the octets are not looked at.
+ */
+void host_set_wire(struct host *, int on);
 const char *host_hello_verb(const struct host *);
 /* The host and port of the last host_connect ("" before). */
 const char *host_peer_host(const struct host *);

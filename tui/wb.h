@@ -301,6 +301,9 @@ void wb_load_history_completions(struct wb *);
  * wb->hist; before the first wb_connect.  Returns -1 with *errstr when
  * server (the command line's SERVER, NULL: none) cannot be parsed. */
 int wb_conn_start(struct wb *, const char *server, char **errstr);
+/* /hexdump on or off: the session's bytes as hex lines in the dialogue
+ * from now on, offsets where the connection is (tui/wb_conn.c). */
+void wb_conn_hexdump(struct wb *, int on);
 /* Ends the current session with its real outcome and frees the host
  * and the practice server (the workbench's end). */
 void wb_conn_end(struct wb *);

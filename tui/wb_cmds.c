@@ -32,11 +32,11 @@ wb_hexdump_cmd(struct cmd_ctx *c, const char *arg)
 	struct wb *wb = c->fe;
 
 	if (strcasecmp(arg, "on") == 0)
-		wb->conn.hexdump = 1;
+		wb_conn_hexdump(wb, 1);
 	else if (strcasecmp(arg, "off") == 0)
-		wb->conn.hexdump = 0;
+		wb_conn_hexdump(wb, 0);
 	else if (*arg == '\0')
-		wb->conn.hexdump = !wb->conn.hexdump;
+		wb_conn_hexdump(wb, !wb->conn.hexdump);
 	else {
 		wb_note(wb, THEME_ERROR,
 		    "/hexdump takes on or off (or nothing, to switch), not "

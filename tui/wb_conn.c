@@ -98,6 +98,18 @@ on_attach(struct host *h, void *arg)
 	memset(&wb->conn.hd, 0, sizeof wb->conn.hd);
 }
 
+void
+wb_conn_hexdump(struct wb *wb, int on)
+{
+	wb->conn.hexdump = on;
+	/* Offsets where the connection's streams are now. */
+	if (on && wb->conn.session != NULL)
+		smtp_session_wire_counts(
+		    wb->conn.session, &wb->conn.hd.off[0], &wb->conn.hd.off[1]);
+	if (wb->conn.host != NULL)
+		host_set_wire(wb->conn.host, on);
+}
+
 /* /hexdump on: what the wire tap saw, as hex lines in the dialogue. */
 static void
 on_wire(struct host *h, const struct smtp_wire *w, void *arg)
@@ -108,12 +120,8 @@ on_wire(struct host *h, const struct smtp_wire *w, void *arg)
 	size_t left;
 
 	(void)h;
-	if (!wb->conn.hexdump) {
-		/* Offsets stay those of the whole connection. */
-		if (w->dir != SMTP_WIRE_HANDSHAKE)
-			wb->conn.hd.off[w->dir == SMTP_WIRE_IN] += w->n;
+	if (!wb->conn.hexdump)
 		return;
-	}
 	/* The dialogue pane is about half the screen: 8 octets a line. */
 	wb->conn.hd.narrow = 1;
 	buf_init(&b, 0);

@@ -322,6 +322,8 @@ lf_server(struct lf *f, const char *v)
 			sv->require_tls = 1;
 		else if (strcmp(w, "require-auth") == 0)
 			sv->require_auth = 1;
+		else if (strcmp(w, "lmtp") == 0)
+			sv->lmtp = 1;
 		else if (strcmp(w, "greet-pause") == 0)
 			dst = &sv->greet_pause_ms;
 		else if (strcmp(w, "greylist") == 0)
@@ -331,8 +333,8 @@ lf_server(struct lf *f, const char *v)
 		else
 			lf_error(f,
 			    "server: unknown \"%s\"; write require-tls, "
-			    "require-auth, greet-pause MS, greylist MS or slow "
-			    "MS",
+			    "require-auth, lmtp, greet-pause MS, greylist MS or "
+			    "slow MS",
 			    w);
 		if (dst != NULL) {
 			num = lf_word(&p);

@@ -360,20 +360,15 @@ void pc_close_with(struct pconn *c, enum pc_reply_id id);
 /* One copy per inbox folder (lists expand); -1 if any copy failed. */
 int pc_deliver(struct pconn *c, const char *qid);
 
-/* practice_mail.c: adds an accepted recipient (path is kept); 1 when
- * a recipient's content filter refuses every message (badcontent@). */
-void pc_rcpt_add(struct pconn *c, char *path);
-int pc_content_refused(const struct pconn *c);
-
 /*
  * LMTP (practice_lmtp.c, --lmtp): EHLO and HELO refused (1 when the
- * line was one; LHLO is answered as EHLO by the dispatcher), the
- * recipient full@ taken at RCPT (1 when taken: its refusal comes after
- * the data), and the end of the data: one reply per recipient.
+ * line was one; LHLO is answered as EHLO by the dispatcher), and the
+ * end of the data: one reply per recipient (refused: the content
+ * filter refuses the message; lim: the size limit, for its reply).
  */
 int pc_lmtp_refuse_hello(struct pconn *c, const char *line, size_t vn);
-int pc_lmtp_rcpt_full(struct pconn *c, char *path, const char *safe);
-void pc_lmtp_finish(struct pconn *c, const char *qid, const char *lim);
+void pc_lmtp_finish(
+    struct pconn *c, const char *qid, const char *lim, int refused);
 const struct pc_local *pc_local_find(const char *local, size_t n);
 
 /* practice_mail.c */

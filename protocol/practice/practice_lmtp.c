@@ -5,8 +5,8 @@
  * the final dot (or BDAT LAST) each accepted recipient gets its own
  * reply, in RCPT order (RFC 2033 4.2).  To show that one message can
  * succeed for one recipient and fail for another, full@ is accepted at
- * RCPT here and refused with 552 5.2.2 after the data, while the others
- * are delivered, each as its own copy.  A message over the size limit
+ * RCPT (practice_mail.c) and refused with 552 5.2.2 after the data,
+ * while the others are delivered, each as its own copy.  A message over the size limit
  * or refused by the content filter is refused for every recipient, one
  * reply each.  Everything else is the SMTP server's (practice_cmd.c,
  * practice_mail.c).
@@ -31,16 +31,6 @@ pc_lmtp_refuse_hello(struct pconn *c, const char *line, size_t vn)
 	return 1;
 }
 
-int
-pc_lmtp_rcpt_full(struct pconn *c, char *path, const char *safe)
-{
-	if (!c->p->o.lmtp)
-		return 0;
-	pc_reply(c, PR_RCPT_OK, safe);
-	pc_rcpt_add(c, path);
-	return 1;
-}
-
 /* 1 when rcpt is a full@ of the practice domain. */
 static int
 lmtp_is_full(const char *rcpt)
@@ -55,11 +45,10 @@ lmtp_is_full(const char *rcpt)
 }
 
 void
-pc_lmtp_finish(struct pconn *c, const char *qid, const char *lim)
+pc_lmtp_finish(struct pconn *c, const char *qid, const char *lim, int refused)
 {
 	char safe[PC_ARG_MAX + 8], **all = c->rcpts;
 	size_t i, n = c->nrcpts;
-	int refused = pc_content_refused(c);
 
 	for (i = 0; i < n; i++) {
 		pc_safe(safe, sizeof safe, all[i], strlen(all[i]));

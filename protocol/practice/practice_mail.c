@@ -69,7 +69,8 @@ pc_msg_add(struct pconn *c, const char *p, size_t n)
 	}
 }
 
-int
+/* 1 when a recipient's content filter refuses every message (badcontent@). */
+static int
 pc_content_refused(const struct pconn *c)
 {
 	const struct pc_local *loc;
@@ -97,7 +98,7 @@ pc_finish_message(struct pconn *c)
 	    (unsigned long long)time(NULL) & 0xffffffffull,
 	    c->p->next_msg & 0xffffu);
 	if (c->p->o.lmtp) {
-		pc_lmtp_finish(c, qid, lim);
+		pc_lmtp_finish(c, qid, lim, pc_content_refused(c));
 		pc_txn_reset(c);
 		return;
 	}
@@ -379,7 +380,7 @@ fail:
 	free(path);
 }
 
-void
+static void
 pc_rcpt_add(struct pconn *c, char *path)
 {
 	c->rcpts = xreallocarray(c->rcpts, c->nrcpts + 1, sizeof *c->rcpts);
@@ -522,8 +523,11 @@ pc_cmd_rcpt(struct pconn *c, const char *arg)
 		pc_reply(c, PR_USER_UNKNOWN, safe);
 		break;
 	case K_FULL:
-		if (pc_lmtp_rcpt_full(c, path, safe))
+		if (c->p->o.lmtp) { /* refused after the data (LMTP) */
+			pc_reply(c, PR_RCPT_OK, safe);
+			pc_rcpt_add(c, path);
 			return;
+		}
 		pc_reply(c, PR_FULL, safe);
 		break;
 	case K_GREY:

@@ -196,9 +196,18 @@ class HexdumpTest(PracticeServer, servers.EhloTestCase):
                          self.transcript(r))
         return r, got
 
-    def test_practice_plain(self):
-        r, _ = self.practice_session()
+    def test_practice_plain_and_replay(self):
+        r, got = self.practice_session()
         self.assertNotIn("(TLS, decrypted)", r.stdout)
+        # ehlo replay --hexdump: the same octets go out again.
+        h = self.ehlo(["history", "--db", self.db, "--json", "--limit",
+                       "1"])
+        sid = re.search(r'"id":\s*(\d+)', h.stdout).group(1)
+        again = self.ehlo(["replay", "--db", self.db, "--no-pauses",
+                           "--hexdump", sid])
+        self.assertExit(again, 0)
+        self.assertEqual(dumped(again.stdout)["C>"], got["C>"],
+                         self.transcript(again))
 
     def test_practice_starttls_and_show(self):
         r, got = self.practice_session("--starttls", "--cafile",

@@ -44,6 +44,10 @@ ANSWERS = {
                         "RCPT TO:<ghost@practice.test>\n",
     "timing": "EHLO me\nMAIL FROM:<a@practice.test>\n"
               "RCPT TO:<slow@practice.test>\n",
+    # issue 18: the practice server and the session speak LMTP
+    "lmtp": "LHLO me\nMAIL FROM:<a@practice.test>\n"
+            "RCPT TO:<full@practice.test>\nRCPT TO:<bob@practice.test>\n"
+            "DATA\n\nx\n.\n",
 }
 
 TEACHER = """# a teacher's lesson

@@ -101,6 +101,7 @@ test_tap(void **state)
 	const char *display = "AUTH PLAIN [user=alice password=" SASL_MASK "]";
 	char *err = NULL;
 	size_t len;
+	uint64_t out, in;
 
 	memset(&sn, 0, sizeof sn);
 	smtp_session_wire_tap(f->s, on_wire, &sn);
@@ -122,6 +123,16 @@ test_tap(void **state)
 	    "|O:NOOP\r\n|I:535 5.7.8 you sent [secret removed]\r\n"
 	    "250 ok\r\n|Ht:TLSv1.3|");
 	assert_null(strstr(sn.text, "AGFsaWNl"));
+	/* The counts are the real octets, tap or not. */
+	smtp_session_wire_tap(f->s, NULL, NULL);
+	feed(f, "250 ok\r\n");
+	smtp_session_wire_counts(f->s, &out, &in);
+	assert_int_equal(out,
+	    strlen("EHLO client.example\r\n") +
+	        strlen("AUTH PLAIN " PLAIN_B64 "\r\n") + strlen("NOOP\r\n"));
+	assert_int_equal(in,
+	    strlen(GREETING EHLO_REPLY) +
+	        strlen("535 5.7.8 you sent " PLAIN_B64 "\r\n250 ok\r\n") + 8);
 }
 
 int
