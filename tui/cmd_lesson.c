@@ -253,7 +253,6 @@ lesson_run(
 	po.quiet = 1;
 	lesson_practice_opts(l, &po);
 	loop = loop_new();
-	po.lmtp = l->server.lmtp; /* "server: lmtp" (issue 18) */
 	if ((p = practice_new(loop, &po, &err)) == NULL) {
 		(void)fprintf(stderr,
 		    "ehlo: the practice server did not start: "

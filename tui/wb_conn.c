@@ -317,7 +317,7 @@ static void
 connect_now(struct wb *wb, const char *server)
 {
 	const char *cafile = NULL, *host, *port;
-	char *err = NULL;
+	char *err = NULL, *lmtp = NULL;
 
 	wb->conn.on_practice = server == NULL;
 	if (server == NULL) {
@@ -358,6 +358,10 @@ connect_now(struct wb *wb, const char *server)
 		if (wb->conn.practice != NULL) {
 			server = practice_address(wb->conn.practice);
 			cafile = practice_cafile(wb->conn.practice);
+			/* "server: lmtp": the learner speaks LMTP too. */
+			if (wb->tool.lesson != NULL &&
+			    wb->tool.lesson->server.lmtp)
+				server = lmtp = xasprintf("lmtp://%s", server);
 			wb_learn_practice_addresses(wb);
 		} else
 			server = "127.0.0.1:2525";
@@ -371,6 +375,7 @@ connect_now(struct wb *wb, const char *server)
 	if (host_connect(wb->conn.host, server, &err) == -1) {
 		wb_note(wb, THEME_ERROR, "%s", err);
 		free(err);
+		free(lmtp);
 		return;
 	}
 	free(err); /* a failure at once was an event */
@@ -384,6 +389,7 @@ connect_now(struct wb *wb, const char *server)
 	wb->conn.server_label = cafile != NULL
 	    ? xasprintf("practice server %s", server)
 	    : xstrdup(wb->conn.server_addr);
+	free(lmtp);
 	wb->dirty = 1;
 }
 

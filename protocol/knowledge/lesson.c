@@ -571,6 +571,7 @@ lesson_practice_opts(const struct lesson *l, struct practice_opts *po)
 	po->greet_pause_ms = r->greet_pause_ms;
 	po->greylist_ms = r->greylist_ms;
 	po->slow_ms = r->slow_ms;
+	po->lmtp = r->lmtp;
 }
 
 int
@@ -585,5 +586,6 @@ lesson_server_same(const struct lesson *a, const struct lesson *b)
 	return pa.require_tls == pb.require_tls &&
 	    pa.require_auth == pb.require_auth &&
 	    pa.greet_pause_ms == pb.greet_pause_ms &&
-	    pa.greylist_ms == pb.greylist_ms && pa.slow_ms == pb.slow_ms;
+	    pa.greylist_ms == pb.greylist_ms && pa.slow_ms == pb.slow_ms &&
+	    pa.lmtp == pb.lmtp;
 }
