@@ -392,8 +392,7 @@ swaks_proxy(struct buf *b, const char *shown)
 	char a[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], *err = NULL;
 	int version, six;
 
-	if (smtp_proxy_display_parse(shown, &version, &src, &dst, &err) ==
-	        -1 ||
+	if (smtp_proxy_display_parse(shown, &version, &src, &dst, &err) == -1 ||
 	    inet_ntop(src.family, src.addr, a, sizeof a) == NULL ||
 	    inet_ntop(dst.family, dst.addr, d, sizeof d) == NULL) {
 		free(err);
