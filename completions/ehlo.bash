@@ -29,6 +29,9 @@ _ehlo()
 	--ret)
 		mapfile -t COMPREPLY < <(compgen -W "FULL HDRS" -- "$cur")
 		return 0 ;;
+	--proxy-header)
+		mapfile -t COMPREPLY < <(compgen -W "v1 v2" -- "$cur")
+		return 0 ;;
 	--auth)
 		mapfile -t COMPREPLY < <(compgen -W "PLAIN LOGIN CRAM-MD5 XOAUTH2" -- "$cur")
 		return 0 ;;

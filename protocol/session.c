@@ -353,8 +353,16 @@ smtp_session_connected_proxy(
 	smtp_session_note(s, "connected to %s", peer);
 	if (proxy != NULL) {
 		/* Sent already, before anything else: no reply is awaited. */
+		struct smtp_event ev;
+
 		i = session_stage_add(s, SMTP_STAGE_PROXY, proxy);
-		session_emit_sent(s, proxy, strlen(proxy), 0, i);
+		memset(&ev, 0, sizeof ev);
+		ev.type = SMTP_EV_SENT;
+		ev.text = proxy;
+		ev.len = strlen(proxy);
+		ev.stage = &s->stages[i];
+		ev.stage_index = i;
+		session_emit(s, &ev);
 		session_stage_finish(s, i, SMTP_ST_OK);
 	}
 	session_set_state(s, SMTP_STATE_GREETING);

@@ -530,7 +530,7 @@ session_command_track(struct smtp_session *s, enum smtp_verb verb,
 	/* These end any transaction (RFC 5321 4.1.1.1, 4.1.1.5). */
 	if (verb == SMTP_VERB_RSET || verb == SMTP_VERB_EHLO ||
 	    verb == SMTP_VERB_HELO || verb == SMTP_VERB_LHLO ||
-	    verb == SMTP_VERB_XCLIENT || verb == SMTP_VERB_QUIT)
+	    verb == SMTP_VERB_QUIT)
 		s->txn = 0;
 	if (verb == SMTP_VERB_QUIT)
 		s->quit_sent = 1;

@@ -734,8 +734,11 @@ cli_parse(int argc, char *argv[], unsigned allowed, struct cli_opts *o)
 	if (o->user != NULL && o->auth == NULL)
 		return cli_usage_error("--user is only used with --auth MECH"),
 		       -1;
-	if (cli_proxy_check(o) == -1)
+	if (cli_proxy_check(o, &err) == -1) {
+		(void)cli_usage_error("%s", err);
+		free(err);
 		return -1;
+	}
 	if ((allowed & CLI_O_CONN) && cli_tls_prepare(o, &err) == -1)
 		return cli_tls_usage(err);
 	if ((allowed & CLI_O_CONN) && cli_net_prepare(o, &err) == -1)

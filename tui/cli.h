@@ -310,9 +310,9 @@ void cli_tls_client_opts(const struct cli_opts *o, struct smtp_tls_opts *t);
 /* tui/cli_proxy.c (issue 18) */
 /*
  * Checks --xclient, --proxy-header, --proxy-source and --proxy-dest
- * together: 0, or -1 after a usage error naming what is wrong.
+ * together: 0, or -1 with *errstr (allocated) naming what is wrong.
  */
-int cli_proxy_check(const struct cli_opts *o);
+int cli_proxy_check(const struct cli_opts *o, char **errstr);
 /* The XCLIENT line --xclient asks for (allocated), or NULL for none. */
 char *cli_xclient_line(const struct cli_opts *o);
 

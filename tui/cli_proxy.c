@@ -51,51 +51,52 @@ cli_xclient_line(const struct cli_opts *o)
 }
 
 int
-cli_proxy_check(const struct cli_opts *o)
+cli_proxy_check(const struct cli_opts *o, char **errstr)
 {
 	struct smtp_proxy_addr src, dst;
 	char *pairs = cli_xclient_pairs(o), *line, *err = NULL;
-	int rc = 0;
 
 	if (pairs != NULL) {
-		if ((line = smtp_xclient_line(pairs, &err)) == NULL) {
-			rc = cli_usage_error("--xclient: %s", err);
+		line = smtp_xclient_line(pairs, &err);
+		free(pairs);
+		if (line == NULL) {
+			*errstr = xasprintf("--xclient: %s", err);
 			free(err);
+			return -1;
 		}
 		free(line);
-		free(pairs);
-		if (rc != 0)
-			return -1;
 	}
 	if (o->proxy_version == 0) {
-		if (o->proxy_source != NULL || o->proxy_dest != NULL)
-			return cli_usage_error("--proxy-source and "
-			                       "--proxy-dest go with "
-			                       "--proxy-header v1|v2"),
-			       -1;
-		return 0;
+		if (o->proxy_source == NULL && o->proxy_dest == NULL)
+			return 0;
+		*errstr = xstrdup("--proxy-source and --proxy-dest go with "
+		                  "--proxy-header v1|v2");
+		return -1;
 	}
-	if (o->proxy_source == NULL)
-		return cli_usage_error("--proxy-header needs --proxy-source "
-		                       "ADDR:PORT, the client the header "
-		                       "speaks for (e.g. 192.0.2.7:4567)"),
-		       -1;
+	if (o->proxy_source == NULL) {
+		*errstr = xstrdup("--proxy-header needs --proxy-source "
+		                  "ADDR:PORT, the client the header speaks for "
+		                  "(e.g. 192.0.2.7:4567)");
+		return -1;
+	}
 	if (smtp_proxy_addr_parse(o->proxy_source, &src, &err) == -1) {
-		(void)cli_usage_error("--proxy-source: %s", err);
+		*errstr = xasprintf("--proxy-source: %s", err);
 		free(err);
 		return -1;
 	}
 	if (o->proxy_dest == NULL)
 		return 0;
 	if (smtp_proxy_addr_parse(o->proxy_dest, &dst, &err) == -1) {
-		(void)cli_usage_error("--proxy-dest: %s", err);
+		*errstr = xasprintf("--proxy-dest: %s", err);
 		free(err);
 		return -1;
 	}
-	if (src.family != dst.family)
-		return cli_usage_error("--proxy-source and --proxy-dest must "
-		                       "both be IPv4 or both IPv6 (one PROXY "
-		                       "header carries one family)"),
-		       -1;
+	if (src.family != dst.family) {
+		*errstr =
+		    xstrdup("--proxy-source and --proxy-dest must both be "
+		            "IPv4 or both IPv6 (one PROXY header carries "
+		            "one family)");
+		return -1;
+	}
 	return 0;
 }

@@ -603,6 +603,11 @@ cmd_replay(int argc, char *argv[])
 		    "drop %s",
 		    o.auth != NULL ? "--auth/--user" : "--starttls");
 	}
+	if (o.xclient.n > 0) {
+		cli_opts_free(&o);
+		return cli_usage_error("replay repeats the recorded XCLIENT; "
+		                       "drop --xclient");
+	}
 	if (o.exact && !o.diff) {
 		cli_opts_free(&o);
 		return cli_usage_error("--exact goes with --diff");

@@ -417,13 +417,13 @@ send_ehlo(struct snd *s, enum snd_phase next)
 static void
 send_xclient(struct snd *s, const struct smtp_caps *caps)
 {
-	char *line;
+	char *line, *err = NULL;
+	int status = host_xclient_preamble(s->host, 0, &line, &err);
 
-	if (!smtp_caps_has(caps, SMTP_CAP_XCLIENT)) {
-		snd_error(s, EXIT_NETWORK,
-		    "the server did not offer XCLIENT, which --xclient needs; "
-		    "nothing was sent (Postfix offers it only to "
-		    "smtpd_authorized_xclient_hosts)");
+	(void)caps;
+	if (status != 0) {
+		snd_error(s, status, "%s", err);
+		free(err);
 		send_quit(s);
 		return;
 	}

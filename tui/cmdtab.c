@@ -38,7 +38,7 @@ const struct cmd_entry cmdtab[] = {
         "EHLO again as RFC 3207 requires.",
         NULL, cmdtab_starttls},
     {"/xclient", "NAME=VALUE...", SMTP_COMPLETE_ARG_XCLIENT, W | L,
-        "Postfix XCLIENT: speak for another client, then EHLO again",
+        "Postfix XCLIENT: act as another client, EHLO again",
         "XCLIENT with the NAME=VALUE pairs (ADDR, NAME, PORT, PROTO, HELO,\n"
         "LOGIN, DESTADDR, DESTPORT; Tab offers the ones the server listed\n"
         "in its 250-XCLIENT line), values xtext-encoded; a VALUE in double\n"

@@ -704,6 +704,85 @@ host_hello_after_xclient(const struct host *h)
 }
 
 char *
+host_hello_due(const struct host *h, int *after_tls, int *after_xclient)
+{
+	char *name, *cmd;
+
+	if (*after_tls && smtp_session_is_tls(h->session) &&
+	    smtp_session_state(h->session) == SMTP_STATE_GREETED) {
+		*after_tls = 0;
+		name = host_helo_again(h);
+		cmd = xasprintf("%s %s", host_hello_verb(h), name);
+		free(name);
+		return cmd;
+	}
+	if (!*after_xclient)
+		return NULL;
+	*after_xclient = 0;
+	return host_hello_after_xclient(h);
+}
+
+int
+host_xclient_accepted(const struct host *h)
+{
+	const struct smtp_stage *st;
+	size_t i;
+
+	for (i = 0; h->session != NULL && i < smtp_session_nstages(h->session);
+	     i++) {
+		st = smtp_session_stage(h->session, i);
+		if (st->kind == SMTP_STAGE_XCLIENT && st->code == 220)
+			return 1;
+	}
+	return 0;
+}
+
+int
+host_xclient_preamble(
+    const struct host *h, int sent, char **line, char **errstr)
+{
+	*line = NULL;
+	if (sent) {
+		*errstr = xstrdup("the server refused XCLIENT, which "
+		                  "--xclient asks for; nothing else was sent");
+		return host_reply_exit(h);
+	}
+	if (!smtp_caps_has(smtp_session_caps(h->session), SMTP_CAP_XCLIENT)) {
+		*errstr = xstrdup("the server did not offer XCLIENT, which "
+		                  "--xclient needs; nothing else was sent "
+		                  "(Postfix offers it only to "
+		                  "smtpd_authorized_xclient_hosts)");
+		return EXIT_NETWORK;
+	}
+	*line = cli_xclient_line(h->o);
+	return 0;
+}
+
+void
+host_print_json_summary(const struct host *h, int status)
+{
+	json_t *o, *t;
+	const struct smtp_tls_info *ti = smtp_client_tls_info(h->client);
+	const struct smtp_caps *caps = smtp_session_caps(h->session);
+	size_t i;
+
+	o = print_json_summary(status);
+	(void)json_object_set_new(
+	    o, "failed_replies", json_integer(host_failed_replies(h)));
+	if (caps->valid) {
+		t = json_array();
+		for (i = 0; i < caps->ncaps; i++)
+			(void)json_array_append_new(t,
+			    print_json_text(caps->caps[i].keyword,
+			        strlen(caps->caps[i].keyword)));
+		(void)json_object_set_new(o, "capabilities", t);
+	}
+	if (ti != NULL)
+		(void)json_object_set_new(o, "tls", print_json_tls(ti));
+	print_json_put(o);
+}
+
+char *
 host_helo_again(const struct host *h)
 {
 	const struct smtp_stage *st;

@@ -204,6 +204,27 @@ char *host_helo_again(const struct host *);
  * LMTP), or NULL when the last reply was not that.  Allocated.
  */
 char *host_hello_after_xclient(const struct host *);
+/*
+ * The hello due now (allocated), or NULL: after STARTTLS (*after_tls
+ * set) once TLS is up, after XCLIENT (*after_xclient set) once its 220
+ * came (host_hello_after_xclient); each flag is cleared when it is
+ * settled.  Call when the client is idle.
+ */
+char *host_hello_due(const struct host *, int *after_tls, int *after_xclient);
+/* 1 when a 220 accepted an XCLIENT in this session. */
+int host_xclient_accepted(const struct host *);
+/*
+ * --xclient after EHLO (ehlo run, ehlo send): 0 with *line, the
+ * XCLIENT line to send (allocated); or, with *errstr, the exit status
+ * of why nothing more goes: the server did not offer XCLIENT (3), or
+ * sent is 1 (it went out and the session is still not past it:
+ * refused, the status of the reply).
+ */
+int host_xclient_preamble(
+    const struct host *, int sent, char **line, char **errstr);
+/* ehlo run --json: the summary object (exit status, failed replies,
+ * the capabilities, TLS) on stdout. */
+void host_print_json_summary(const struct host *, int status);
 
 /*
  * 1 when the sessions speak LMTP (RFC 2033): --lmtp, or a SERVER that

@@ -72,7 +72,6 @@ struct lm {
 	/* XCLIENT (/xclient, --xclient): EHLO after its 220 */
 	int ehlo_after_xclient;
 	int pre_xclient_sent; /* --xclient's XCLIENT went out */
-	int pre_xclient_ok; /* and the server accepted it (220) */
 
 	/* SASL driven by /auth or --auth */
 	struct lang lang; /* /auth and /body across replies */
@@ -540,33 +539,22 @@ wants_preamble(struct lm *lm)
 	    word_is(l, "/sleep") || word_is(l, "/quit") || word_is(l, "QUIT"));
 }
 
-/*
- * --xclient in the preamble, after EHLO (and STARTTLS's EHLO): XCLIENT,
- * whose 220 brings the EHLO again (lm_step).  Returns 1 as preamble().
- */
+/* --xclient in the preamble, after EHLO (and STARTTLS's): XCLIENT,
+ * whose 220 brings the EHLO again (lm_step).  1 as preamble(). */
 static int
-preamble_xclient(struct lm *lm, const struct smtp_caps *caps)
+preamble_xclient(struct lm *lm)
 {
-	char *line;
+	char *line, *err = NULL;
+	int status =
+	    host_xclient_preamble(lm->host, lm->pre_xclient_sent, &line, &err);
 
-	if (lm->pre_xclient_sent) {
-		lm_error(lm, host_reply_exit(lm->host),
-		    "the server refused XCLIENT, which --xclient asks for; "
-		    "nothing else was sent");
+	if (status != 0) {
+		lm_error(lm, status, "%s", err);
+		free(err);
 		lm->script_over = 1;
 		return 1;
 	}
-	if (!smtp_caps_has(caps, SMTP_CAP_XCLIENT)) {
-		lm_error(lm, EXIT_NETWORK,
-		    "the server did not offer XCLIENT, which --xclient "
-		    "needs; nothing else was sent (Postfix offers it only to "
-		    "smtpd_authorized_xclient_hosts)");
-		lm->script_over = 1;
-		return 1;
-	}
-	lm->pre_xclient_sent = 1;
-	lm->ehlo_after_xclient = 1;
-	line = cli_xclient_line(lm->o);
+	lm->pre_xclient_sent = lm->ehlo_after_xclient = 1;
 	send_line(lm, line, strlen(line));
 	free(line);
 	return 1;
@@ -621,8 +609,8 @@ preamble(struct lm *lm)
 		do_starttls(lm);
 		return 1;
 	}
-	if (lm->o->xclient.n > 0 && !lm->pre_xclient_ok)
-		return preamble_xclient(lm, caps);
+	if (lm->o->xclient.n > 0 && !host_xclient_accepted(lm->host))
+		return preamble_xclient(lm);
 	if (lm->o->auth != NULL &&
 	    !smtp_session_is_authenticated(lm->session)) {
 		if (lm->pre_auth_sent) {
@@ -703,7 +691,7 @@ finish(struct lm *lm)
 static void
 lm_step(struct lm *lm)
 {
-	char *err = NULL;
+	char *err = NULL, *cmd;
 	int r;
 
 	while (!lm->done) {
@@ -718,29 +706,12 @@ lm_step(struct lm *lm)
 			return;
 		if (smtp_session_server_closing(lm->session))
 			return; /* wait for the close */
-		if (lm->ehlo_after_tls && smtp_session_is_tls(lm->session) &&
-		    smtp_session_state(lm->session) == SMTP_STATE_GREETED) {
-			char *name = host_helo_again(lm->host);
-			char *cmd =
-			    xasprintf("%s %s", host_hello_verb(lm->host), name);
-
-			free(name);
-			lm->ehlo_after_tls = 0;
+		/* EHLO again after STARTTLS's handshake or XCLIENT's 220. */
+		if ((cmd = host_hello_due(lm->host, &lm->ehlo_after_tls,
+		         &lm->ehlo_after_xclient)) != NULL) {
 			send_line(lm, cmd, strlen(cmd));
 			free(cmd);
 			continue;
-		}
-		if (lm->ehlo_after_xclient) {
-			/* The reply to XCLIENT is in: a 220 means EHLO. */
-			char *cmd = host_hello_after_xclient(lm->host);
-
-			lm->ehlo_after_xclient = 0;
-			if (cmd != NULL) {
-				lm->pre_xclient_ok = lm->pre_xclient_sent;
-				send_line(lm, cmd, strlen(cmd));
-				free(cmd);
-				continue;
-			}
 		}
 		if (smtp_session_state(lm->session) == SMTP_STATE_GREETING)
 			return;
@@ -794,30 +765,6 @@ on_step(struct host *h, void *arg)
 {
 	(void)h;
 	lm_step(arg);
-}
-
-static void
-print_summary(struct lm *lm, int status)
-{
-	json_t *o, *t;
-	const struct smtp_tls_info *ti = smtp_client_tls_info(lm->client);
-	const struct smtp_caps *caps = smtp_session_caps(lm->session);
-	size_t i;
-
-	o = print_json_summary(status);
-	(void)json_object_set_new(
-	    o, "failed_replies", json_integer(host_failed_replies(lm->host)));
-	if (caps->valid) {
-		t = json_array();
-		for (i = 0; i < caps->ncaps; i++)
-			(void)json_array_append_new(t,
-			    print_json_text(caps->caps[i].keyword,
-			        strlen(caps->caps[i].keyword)));
-		(void)json_object_set_new(o, "capabilities", t);
-	}
-	if (ti != NULL)
-		(void)json_object_set_new(o, "tls", print_json_tls(ti));
-	print_json_put(o);
 }
 
 /* Set only by linemode_run_on(), for the duration of one run. */
@@ -950,7 +897,7 @@ lm_run(const struct cli_opts *o, const char *text, size_t len,
 	status = host_exit_status(lm.host);
 	host_flush(lm.host);
 	if (o->json)
-		print_summary(&lm, status);
+		host_print_json_summary(lm.host, status);
 	host_end(lm.host, status);
 	if (session_id != NULL)
 		*session_id = host_session_id(lm.host);

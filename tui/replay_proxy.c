@@ -32,8 +32,8 @@ histcmd_replay_proxy(const struct histcmd_events *es, struct cli_opts *o,
 		if (e->dir != 'C' || e->stage == NULL ||
 		    strcmp(e->stage, "PROXY") != 0)
 			continue;
-		if (smtp_proxy_display_parse(e->text, &version, &src, &dst,
-		        errstr) == -1)
+		if (smtp_proxy_display_parse(
+		        e->text, &version, &src, &dst, errstr) == -1)
 			return -1;
 		o->proxy_version = version;
 		o->proxy_source = own[0] = smtp_proxy_addr_format(&src);

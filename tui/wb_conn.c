@@ -493,8 +493,8 @@ leave_step(struct wb *wb)
 
 /*
  * XCLIENT (issue 18): --xclient goes once, after the first EHLO that
- * offers it (after STARTTLS's with --starttls); after an accepted
- * XCLIENT, /xclient's or typed or --xclient's, EHLO again.
+ * offers it (after STARTTLS's with --starttls); its 220 brings EHLO
+ * again (host_hello_due), as /xclient's does.
  */
 static void
 xclient_actions(struct wb *wb)
@@ -504,14 +504,6 @@ xclient_actions(struct wb *wb)
 
 	if (s == NULL || smtp_client_is_busy(wb->conn.client))
 		return;
-	if (wb->conn.ehlo_after_xclient) {
-		wb->conn.ehlo_after_xclient = 0;
-		if ((cmd = host_hello_after_xclient(wb->conn.host)) != NULL) {
-			wb_send_or_note(wb, cmd);
-			free(cmd);
-		}
-		return;
-	}
 	if (wb->o->xclient.n == 0 || wb->conn.xclient_sent ||
 	    smtp_session_state(s) != SMTP_STATE_READY ||
 	    !smtp_caps_has(smtp_session_caps(s), SMTP_CAP_XCLIENT) ||
@@ -524,7 +516,8 @@ xclient_actions(struct wb *wb)
 	free(cmd);
 }
 
-/* After STARTTLS: EHLO again as soon as TLS is up (RFC 3207 4.2). */
+/* After STARTTLS: EHLO again as soon as TLS is up (RFC 3207 4.2); after
+ * XCLIENT's 220 likewise; --xclient after the first EHLO. */
 void
 wb_auto_actions(struct wb *wb)
 {
@@ -533,14 +526,9 @@ wb_auto_actions(struct wb *wb)
 	if (wb->conn.leaving && !wb->quitting)
 		leave_step(wb);
 	wb_queue_pump(wb);
-	if (wb->conn.ehlo_after_tls && smtp_session_is_tls(wb->conn.session) &&
-	    smtp_session_state(wb->conn.session) == SMTP_STATE_GREETED &&
-	    !smtp_client_is_busy(wb->conn.client)) {
-		char *name = host_helo_again(wb->conn.host);
-
-		wb->conn.ehlo_after_tls = 0;
-		cmd = xasprintf("%s %s", host_hello_verb(wb->conn.host), name);
-		free(name);
+	if (!smtp_client_is_busy(wb->conn.client) &&
+	    (cmd = host_hello_due(wb->conn.host, &wb->conn.ehlo_after_tls,
+	         &wb->conn.ehlo_after_xclient)) != NULL) {
 		wb_send_or_note(wb, cmd);
 		free(cmd);
 	}

@@ -6,7 +6,8 @@ REVERSE_NAME=, an
 attribute only the server's 250-XCLIENT line names (ehlo's own list
 does not have it); sent, the 220 is shown as a new greeting in the
 stage view, EHLO follows by itself, and the message then delivered
-carries the forged client in its Received: header.
+carries the forged client in its Received: header.  With --xclient the
+workbench sends XCLIENT itself after the first EHLO, then EHLO again.
 """
 
 import os
@@ -62,6 +63,21 @@ class XclientWorkbenchTest(test_workbench.WorkbenchCase):
             text = f.read().decode("utf-8", "replace")
         self.assertRegex(text, r"Received: from learner\.example "
                                r"\(forged\.example \[192\.0\.2\.7\]\)")
+
+    def test_xclient_option_after_the_first_ehlo(self):
+        """--xclient: the workbench sends XCLIENT by itself after the
+        EHLO the user types, then EHLO again, once."""
+        t = self.start([f"127.0.0.1:{self.pf.port}", "--xclient",
+                        "ADDR=192.0.2.8 NAME=option.example"],
+                       width=110, height=40)
+        t.wait_for(r"S: 220 ")
+        self.enter(t, "EHLO learner.example")
+        screen = t.wait_for(r"(?s)C: XCLIENT ADDR=192\.0\.2\.8 "
+                            r"NAME=option\.example.*S: 220 .*"
+                            r"C: EHLO learner\.example.*S: 250 CHUNKING")
+        self.assertEqual(2, len(re.findall(r"C: EHLO", screen)), screen)
+        self.enter(t, "/quit")
+        self.assertEqual(0, t.exit_status())
 
 
 if __name__ == "__main__":

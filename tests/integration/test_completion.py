@@ -121,6 +121,8 @@ class CompletionTest(servers.EhloTestCase):
             self.assertEqual(self.bash(f"ehlo {sub} "), ["1", "2"])
         self.assertEqual(self.bash("ehlo export --format "),
                          ["curl", "json", "script", "swaks", "text"])
+        self.assertEqual(self.bash("ehlo run --proxy-header "),
+                         ["v1", "v2"])
 
     def test_accounts(self):
         # No configuration file: no accounts, nothing in their place.

@@ -100,6 +100,10 @@ class XclientProxyTest(servers.EhloTestCase):
                                             re.MULTILINE)), 2, r.stdout)
             self.assertIn("replayed.example [192.0.2.9]",
                           self.received(before))
+            r = self.ehlo(["replay", "--db", db, "1", "--xclient",
+                           "ADDR=192.0.2.1"])
+            self.assertExit(r, 2)
+            self.assertIn("replay repeats the recorded XCLIENT", r.stderr)
             exported = self.ehlo(["export", "--db", db, "1",
                                   "--format", "swaks"])
             self.assertExit(exported, 0)

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include "core/xmalloc.h"
 #include "protocol/complete.h"
+#include "protocol/explain.h"
 #include "protocol/proxyhdr.h"
 #include "protocol/session.h"
 #include "protocol/xclient.h"
@@ -271,6 +272,12 @@ test_xclient_220_is_a_new_greeting(void **state)
 	assert_string_equal(stage(f, n)->command, "after XCLIENT");
 	assert_int_equal(smtp_session_state(f->s), SMTP_STATE_GREETED);
 	assert_false(smtp_session_caps(f->s)->valid);
+	/* The stage pane's meanings of the two rows. */
+	assert_string_equal(
+	    smtp_explain_oneline(stage(f, n - 1)->command, 220, NULL),
+	    "accepted: a new greeting, EHLO again");
+	assert_string_equal(smtp_explain_oneline("greeting", 220, NULL),
+	    "server ready: say EHLO");
 	assert_true(has_text(f, SMTP_EV_NOTE, "new greeting"));
 	/* EHLO again, without a warning; MAIL before it warns. */
 	rec_clear(f);
