@@ -7,13 +7,17 @@
  * binding; OAUTHBEARER's exact bytes (RFC 7628 3.1) and its error step;
  * and that no display form carries the password, the proof or the
  * token, nor a redaction of a hand-typed SCRAM or OAUTHBEARER line.
+ * GSSAPI only as far as no KDC is needed: it asks for no secret and,
+ * without a ticket, fails at once with a message that says what to do.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <gsasl.h>
@@ -298,6 +302,42 @@ test_oauthbearer(void **state)
 }
 
 static void
+test_gssapi_without_ticket(void **state)
+{
+	char conf[] = "/tmp/ehlo-test-krb5-XXXXXX";
+	static const char text[] = "[libdefaults]\n"
+	                           " default_realm = EXAMPLE.TEST\n"
+	                           " dns_lookup_kdc = false\n"
+	                           " dns_lookup_realm = false\n";
+	struct sasl_client *c;
+	char *wire = NULL, *display = NULL, *err = NULL;
+	int fd;
+
+	(void)state;
+	assert_true(sasl_mech_find("GSSAPI")->flags & SASL_MECH_NO_SECRET);
+	/* A private configuration: no DNS, no credential cache. */
+	assert_true((fd = mkstemp(conf)) != -1);
+	assert_int_equal(write(fd, text, sizeof text - 1), sizeof text - 1);
+	(void)close(fd);
+	(void)setenv("KRB5_CONFIG", conf, 1);
+	(void)setenv("KRB5CCNAME", "FILE:/nonexistent/ehlo-test-ccache", 1);
+	c = sasl_client_new("GSSAPI", "alice", NULL, &err);
+	assert_non_null(c);
+	assert_int_equal(sasl_client_start(c, 1, &wire, &display, &err), -1);
+	assert_non_null(strstr(err, "host name"));
+	free(err);
+	err = NULL;
+	sasl_client_set_host(c, "mx.example.test");
+	assert_int_equal(sasl_client_start(c, 1, &wire, &display, &err), -1);
+	assert_null(wire);
+	assert_non_null(strstr(err, "kinit"));
+	assert_non_null(strstr(err, "smtp/mx.example.test"));
+	free(err);
+	sasl_client_free(c);
+	(void)unlink(conf);
+}
+
+static void
 redact_is(const char *mech, const char *raw, const char *want)
 {
 	char *b64 = sasl_b64_encode(raw, strlen(raw));
@@ -346,6 +386,7 @@ main(void)
 	    cmocka_unit_test(test_scram_exchanges),
 	    cmocka_unit_test(test_scram_refusals),
 	    cmocka_unit_test(test_oauthbearer),
+	    cmocka_unit_test(test_gssapi_without_ticket),
 	    cmocka_unit_test(test_redaction),
 	};
 
