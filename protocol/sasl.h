@@ -119,7 +119,7 @@ char *sasl_redact_auth_command(const char *line);
 char *sasl_decode_challenge(const char *challenge, size_t len);
 
 /*
- * Base64 helpers (OpenSSL EVP underneath).  Encode returns an allocated
+ * Base64 helpers (sasl_b64.c, OpenSSL EVP underneath).  Encode returns an allocated
  * NUL-terminated string.  Decode returns an allocated buffer (NUL added
  * after *outlen bytes), or NULL when the input is not valid base64.
  */
