@@ -278,6 +278,14 @@ sasl_client_set_binding(struct sasl_client *c, const char *type,
 	c->cblen = len;
 }
 
+int
+sasl_client_server_proven(const struct sasl_client *c)
+{
+	if (c->id == SASL_GSSAPI || !sasl_id_is_gsasl(c->id))
+		return 1;
+	return sasl_gs_is_done(c->gs);
+}
+
 void
 sasl_client_set_host(struct sasl_client *c, const char *host)
 {

@@ -98,6 +98,13 @@ int sasl_client_step(struct sasl_client *, const char *challenge, size_t len,
     char **wire, char **display, char **errstr);
 
 /*
+ * 0 when a 235 now would come too early: a SCRAM exchange whose server
+ * never sent its signature (v=), so the server was not proven to know
+ * the password.  1 otherwise.
+ */
+int sasl_client_server_proven(const struct sasl_client *);
+
+/*
  * Display form of a line the user typed by hand while in an AUTH
  * exchange, so a pasted secret is never echoed: mech is the mechanism
  * named in the AUTH command (may be NULL), step counts the responses

@@ -167,11 +167,14 @@ scram_run(const char *mech, const char *password, int forge)
 		free(chal);
 		goto out;
 	}
+	/* A 235 before v= would leave the server unproven. */
+	assert_int_equal(sasl_client_server_proven(c), 0);
 	/* server-final accepted: an empty line goes back */
 	assert_int_equal(
 	    sasl_client_step(c, chal, strlen(chal), &wire, &display, &err), 0);
 	assert_string_equal(wire, "");
 	assert_string_equal(display, "[empty response]");
+	assert_int_equal(sasl_client_server_proven(c), 1);
 	secret_free_str(wire);
 	free(display);
 	gsasl_free(chal);
@@ -293,6 +296,7 @@ test_oauthbearer(void **state)
 	                     &wire, &display, &err),
 	    0);
 	assert_string_equal(wire, "AQ==");
+	assert_int_equal(sasl_client_server_proven(c), 1);
 	secret_free_str(wire);
 	free(display);
 	assert_int_equal(sasl_client_step(c, "", 0, &wire, &display, &err), -1);
