@@ -760,6 +760,44 @@ sasl_redact_response(
 	return s;
 }
 
+char *
+sasl_display_user(const char *text)
+{
+	const char *p = text, *end;
+	char *out;
+	size_t k = 0;
+
+	while ((p = strstr(p, "user=")) != NULL) {
+		if (p == text || p[-1] == '[' || p[-1] == ' ') {
+			p += 5;
+			end = p + strcspn(p, " ]");
+			if (end > p)
+				return xstrndup(p, (size_t)(end - p));
+		}
+		p += 5;
+	}
+	/* SCRAM's client-first: a GS2 header ("n,," "y,," "p=TYPE,,"). */
+	if ((p = strchr(text, '[')) == NULL || (p = strstr(p, ",,n=")) == NULL)
+		return NULL;
+	p += 4;
+	end = p + strcspn(p, ",]");
+	if (end == p)
+		return NULL;
+	out = xmalloc((size_t)(end - p) + 1);
+	while (p < end) {
+		if (end - p >= 3 && memcmp(p, "=2C", 3) == 0) {
+			out[k++] = ',';
+			p += 3;
+		} else if (end - p >= 3 && memcmp(p, "=3D", 3) == 0) {
+			out[k++] = '=';
+			p += 3;
+		} else
+			out[k++] = *p++;
+	}
+	out[k] = '\0';
+	return out;
+}
+
 /* RFC 4422 3.1: 1 to 20 of [A-Z0-9-_] (any case here, as typed). */
 static int
 sasl_mech_name_is_valid(const char *p, size_t n)

@@ -121,6 +121,13 @@ char *sasl_redact_response(
  */
 char *sasl_redact_auth_command(const char *line);
 
+/*
+ * The user a display form names (as recorded in the history): "user=NAME"
+ * ("[user=alice password=•••••]") or SCRAM's client-first
+ * ("[n,,n=alice,r=...]", its =2C and =3D decoded).  Allocated, or NULL.
+ */
+char *sasl_display_user(const char *display);
+
 /* Decoded text of a 334 challenge for the transcript (escaped-safe,
  * allocated), or NULL when it is not base64. */
 char *sasl_decode_challenge(const char *challenge, size_t len);

@@ -372,6 +372,19 @@ test_redaction(void **state)
 	redact_is("OAUTHBEARER", "\001", "[^A: the error is acknowledged]");
 	redact_is("OAUTHBEARER", "auth=Bearer TOK", "[response " M "]");
 	redact_is("GSSAPI", "\x60\x82\x01\x02", "[GSSAPI token, 4 bytes]");
+	/* The user a recorded display names (export, replay). */
+	s = sasl_display_user("AUTH PLAIN [user=alice password=" M "]");
+	assert_string_equal(s, "alice");
+	free(s);
+	s = sasl_display_user("AUTH SCRAM-SHA-256 [n,,n=a=2Cb=3Dc,r=xyz]");
+	assert_string_equal(s, "a,b=c");
+	free(s);
+	s = sasl_display_user(
+	    "AUTH SCRAM-SHA-1-PLUS [p=tls-unique,,n=bob,r=x]");
+	assert_string_equal(s, "bob");
+	free(s);
+	assert_null(sasl_display_user("[c=biws,r=abc,p=" M "]"));
+	assert_null(sasl_display_user("AUTH GSSAPI [GSSAPI token, 4 bytes]"));
 	/* The AUTH line typed by hand. */
 	b64 = sasl_b64_encode("c=biws,r=n,p=c2VjcmV0", 21);
 	line = xasprintf("AUTH SCRAM-SHA-256 %s", b64);
