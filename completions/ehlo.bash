@@ -33,7 +33,7 @@ _ehlo()
 		mapfile -t COMPREPLY < <(compgen -W "v1 v2" -- "$cur")
 		return 0 ;;
 	--auth)
-		mapfile -t COMPREPLY < <(compgen -W "PLAIN LOGIN CRAM-MD5 XOAUTH2" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "auto PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER SCRAM-SHA-1 SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-256-PLUS GSSAPI" -- "$cur")
 		return 0 ;;
 	--cafile | --body | --attach | --db | --config)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")

@@ -39,7 +39,7 @@ complete -c ehlo -s a -l account -x -a '(__ehlo_list accounts)'
 complete -c ehlo -l format -x -a 'text json swaks curl script'
 complete -c ehlo -l ret -x -a 'FULL HDRS'
 complete -c ehlo -l proxy-header -x -a 'v1 v2'
-complete -c ehlo -l auth -x -a 'PLAIN LOGIN CRAM-MD5 XOAUTH2'
+complete -c ehlo -l auth -x -a 'auto PLAIN LOGIN CRAM-MD5 XOAUTH2 OAUTHBEARER SCRAM-SHA-1 SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-256-PLUS GSSAPI'
 complete -c ehlo -l cafile -r -F
 complete -c ehlo -l body -r -F
 complete -c ehlo -l attach -r -F

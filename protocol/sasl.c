@@ -26,7 +26,6 @@
  */
 #include "protocol/sasl_int.h"
 
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,65 +171,6 @@ sasl_mech_choose(const char *const *offered, size_t n, int tls)
 	return best;
 }
 
-/*
- * Base64.  OpenSSL's EVP_DecodeBlock skips surrounding whitespace, accepts
- * '=' anywhere and counts padding as decoded zero bytes, so the input is
- * checked here first and the real length computed from the padding.
- */
-
-static int
-sasl_b64_is_alpha(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
-
-char *
-sasl_b64_encode(const void *p, size_t n)
-{
-	char *out;
-	int len;
-
-	if (n > (size_t)INT_MAX / 4 * 3 - 3)
-		fatalx("base64 input too large (%zu bytes)", n);
-	out = xmalloc((n + 2) / 3 * 4 + 1);
-	len = EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-	out[len] = '\0';
-	return out;
-}
-
-unsigned char *
-sasl_b64_decode(const char *s, size_t n, size_t *outlen)
-{
-	unsigned char *out;
-	size_t i, pad = 0, max;
-	int len;
-
-	if (n % 4 != 0 || n > (size_t)INT_MAX)
-		return NULL;
-	if (n > 0 && s[n - 1] == '=') {
-		pad = 1;
-		if (s[n - 2] == '=')
-			pad = 2;
-	}
-	for (i = 0; i < n - pad; i++) {
-		if (!sasl_b64_is_alpha((unsigned char)s[i]))
-			return NULL;
-	}
-	max = n / 4 * 3;
-	out = xmalloc(max + 1);
-	len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-	if (len < 0 || (size_t)len != max) {
-		secret_free(out, max + 1);
-		return NULL;
-	}
-	/* The padding decodes to bytes that are not data; clear them. */
-	memset(out + max - pad, 0, pad + 1);
-	if (outlen != NULL)
-		*outlen = max - pad;
-	return out;
-}
-
 static int
 sasl_is_space(char c)
 {
@@ -336,6 +276,14 @@ sasl_client_set_binding(struct sasl_client *c, const char *type,
 		return;
 	memcpy(c->cb, data, len);
 	c->cblen = len;
+}
+
+int
+sasl_client_server_proven(const struct sasl_client *c)
+{
+	if (c->id == SASL_GSSAPI || !sasl_id_is_gsasl(c->id))
+		return 1;
+	return sasl_gs_is_done(c->gs);
 }
 
 void
@@ -810,6 +758,44 @@ sasl_redact_response(
 	}
 	secret_free(d, dlen + 1);
 	return s;
+}
+
+char *
+sasl_display_user(const char *text)
+{
+	const char *p = text, *end;
+	char *out;
+	size_t k = 0;
+
+	while ((p = strstr(p, "user=")) != NULL) {
+		if (p == text || p[-1] == '[' || p[-1] == ' ') {
+			p += 5;
+			end = p + strcspn(p, " ]");
+			if (end > p)
+				return xstrndup(p, (size_t)(end - p));
+		}
+		p += 5;
+	}
+	/* SCRAM's client-first: a GS2 header ("n,," "y,," "p=TYPE,,"). */
+	if ((p = strchr(text, '[')) == NULL || (p = strstr(p, ",,n=")) == NULL)
+		return NULL;
+	p += 4;
+	end = p + strcspn(p, ",]");
+	if (end == p)
+		return NULL;
+	out = xmalloc((size_t)(end - p) + 1);
+	while (p < end) {
+		if (end - p >= 3 && memcmp(p, "=2C", 3) == 0) {
+			out[k++] = ',';
+			p += 3;
+		} else if (end - p >= 3 && memcmp(p, "=3D", 3) == 0) {
+			out[k++] = '=';
+			p += 3;
+		} else
+			out[k++] = *p++;
+	}
+	out[k] = '\0';
+	return out;
 }
 
 /* RFC 4422 3.1: 1 to 20 of [A-Z0-9-_] (any case here, as typed). */

@@ -98,6 +98,13 @@ int sasl_client_step(struct sasl_client *, const char *challenge, size_t len,
     char **wire, char **display, char **errstr);
 
 /*
+ * 0 when a 235 now would come too early: a SCRAM exchange whose server
+ * never sent its signature (v=), so the server was not proven to know
+ * the password.  1 otherwise.
+ */
+int sasl_client_server_proven(const struct sasl_client *);
+
+/*
  * Display form of a line the user typed by hand while in an AUTH
  * exchange, so a pasted secret is never echoed: mech is the mechanism
  * named in the AUTH command (may be NULL), step counts the responses
@@ -114,12 +121,19 @@ char *sasl_redact_response(
  */
 char *sasl_redact_auth_command(const char *line);
 
+/*
+ * The user a display form names (as recorded in the history): "user=NAME"
+ * ("[user=alice password=•••••]") or SCRAM's client-first
+ * ("[n,,n=alice,r=...]", its =2C and =3D decoded).  Allocated, or NULL.
+ */
+char *sasl_display_user(const char *display);
+
 /* Decoded text of a 334 challenge for the transcript (escaped-safe,
  * allocated), or NULL when it is not base64. */
 char *sasl_decode_challenge(const char *challenge, size_t len);
 
 /*
- * Base64 helpers (OpenSSL EVP underneath).  Encode returns an allocated
+ * Base64 helpers (sasl_b64.c, OpenSSL EVP underneath).  Encode returns an allocated
  * NUL-terminated string.  Decode returns an allocated buffer (NUL added
  * after *outlen bytes), or NULL when the input is not valid base64.
  */

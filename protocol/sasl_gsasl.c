@@ -95,6 +95,12 @@ gs_callback(Gsasl *ctx, Gsasl_session *sess, Gsasl_property prop)
 	return gsasl_property_set(sess, prop, v);
 }
 
+int
+sasl_gs_is_done(const struct sasl_gs *g)
+{
+	return g != NULL && g->done;
+}
+
 void
 sasl_gs_end(struct sasl_gs *g)
 {

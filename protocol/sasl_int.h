@@ -60,6 +60,9 @@ int sasl_gs_begin(struct sasl_client *c, char **errstr);
  */
 int sasl_gs_step(struct sasl_client *c, const unsigned char *in, size_t inlen,
     char **out, size_t *outlen, char **errstr);
+/* 1 when the library has checked the server's last message (for SCRAM:
+ * the signature v=). */
+int sasl_gs_is_done(const struct sasl_gs *);
 /* Ends and frees the exchange (NULL is a no-op). */
 void sasl_gs_end(struct sasl_gs *);
 

@@ -16,6 +16,8 @@
  * handshake the client's Finished comes first; in a resumed one the
  * server's does.
  */
+#include "protocol/transport_cb.h"
+
 #include "protocol/transport_int.h"
 
 #include <string.h>
@@ -26,31 +28,45 @@
 #define TR_CB_EXPORTER_LEN 32
 
 int
-smtp_transport_channel_binding(const struct smtp_transport *t,
-    const char **type, unsigned char *out, size_t cap, size_t *len)
+transport_cb_read(SSL *ssl, int is_server, const char **type,
+    unsigned char *out, size_t cap, size_t *len)
 {
 	size_t n;
+	int client_first;
 
 	*type = NULL;
 	*len = 0;
-	if (t == NULL || t->ssl == NULL || !SSL_is_init_finished(t->ssl))
+	if (ssl == NULL || !SSL_is_init_finished(ssl))
 		return -1;
-	if (SSL_version(t->ssl) >= TLS1_3_VERSION) {
+	if (SSL_version(ssl) >= TLS1_3_VERSION) {
 		if (cap < TR_CB_EXPORTER_LEN ||
-		    SSL_export_keying_material(t->ssl, out, TR_CB_EXPORTER_LEN,
+		    SSL_export_keying_material(ssl, out, TR_CB_EXPORTER_LEN,
 		        TR_CB_LABEL, strlen(TR_CB_LABEL), NULL, 0, 0) != 1)
 			return -1;
 		*type = "tls-exporter";
 		*len = TR_CB_EXPORTER_LEN;
 		return 0;
 	}
-	if (SSL_session_reused(t->ssl))
-		n = SSL_get_peer_finished(t->ssl, out, cap);
+	/* The first Finished: the client's, unless the session resumed. */
+	client_first = !SSL_session_reused(ssl);
+	if (client_first != is_server)
+		n = SSL_get_finished(ssl, out, cap);
 	else
-		n = SSL_get_finished(t->ssl, out, cap);
+		n = SSL_get_peer_finished(ssl, out, cap);
 	if (n == 0 || n > cap)
 		return -1;
 	*type = "tls-unique";
 	*len = n;
 	return 0;
+}
+
+int
+smtp_transport_channel_binding(const struct smtp_transport *t,
+    const char **type, unsigned char *out, size_t cap, size_t *len)
+{
+	*type = NULL;
+	*len = 0;
+	if (t == NULL)
+		return -1;
+	return transport_cb_read(t->ssl, 0, type, out, cap, len);
 }

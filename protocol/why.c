@@ -343,6 +343,27 @@ smtp_why_sasl(const struct smtp_session *s, const char **prompt)
 		       "TOKEN ^A ^A; after an error (334 with JSON) send an "
 		       "empty line; /auth XOAUTH2 USER builds it.";
 	}
+	if (strncasecmp(mech, "OAUTHBEARER", 11) == 0) {
+		*prompt = "sasl b64(oauthbearer)> ";
+		return "AUTH OAUTHBEARER waits for base64 of n,a=USER, ^A "
+		       "auth=Bearer TOKEN ^A ^A (RFC 7628 3.1); after an error "
+		       "(334 with JSON) send AQ== (one ^A); /auth OAUTHBEARER "
+		       "USER builds it.";
+	}
+	if (strncasecmp(mech, "SCRAM-", 6) == 0) {
+		*prompt = "sasl b64(scram)> ";
+		return "SCRAM goes client-first (n,,n=USER,r=NONCE), "
+		       "server-first (r=,s=,i=), client-final (c=,r=,p=PROOF), "
+		       "server-final (v=), each base64; the proof needs PBKDF2 "
+		       "and HMAC of the password: /auth MECH USER computes "
+		       "them (RFC 5802 3); * cancels.";
+	}
+	if (strncasecmp(mech, "GSSAPI", 6) == 0) {
+		*prompt = "sasl b64(gssapi)> ";
+		return "GSSAPI waits for Kerberos tokens (RFC 4752): /auth "
+		       "GSSAPI USER makes them from the ticket of kinit; * "
+		       "cancels.";
+	}
 	return "The server waits for the next SASL response, base64-encoded; "
 	       "* cancels.";
 }

@@ -346,7 +346,7 @@ check_values(const struct cli_opts *o)
 		char *v = escape_dup(o->auth, strnlen(o->auth, 64));
 
 		rc = cli_usage_error("--auth: unknown mechanism \"%s\"; use "
-		                     "auto or one of " SASL_MECH_NAMES,
+		                     "" SASL_MECH_NAMES ", or auto",
 		    v);
 		free(v);
 	} else if (o->cafile != NULL &&

@@ -33,6 +33,7 @@
 #include "core/escape.h"
 #include "core/xmalloc.h"
 #include "protocol/digest.h"
+#include "protocol/sasl.h"
 #include "tui/cli.h"
 #include "tui/histcmd.h"
 #include "tui/print.h"
@@ -77,24 +78,6 @@ stage_is(const struct histcmd_event *e, const char *name)
 	return e->stage != NULL && strcmp(e->stage, name) == 0;
 }
 
-/* The user in a redacted AUTH display ("[user=alice ...]"), or NULL. */
-static char *
-auth_user(const char *text)
-{
-	const char *p = text, *end;
-
-	while ((p = strstr(p, "user=")) != NULL) {
-		if (p == text || p[-1] == '[' || p[-1] == ' ') {
-			p += 5;
-			end = p + strcspn(p, " ]");
-			if (end > p)
-				return xstrndup(p, (size_t)(end - p));
-		}
-		p += 5;
-	}
-	return NULL;
-}
-
 /* The last reply after client row i, before the next one; NULL: none. */
 static const struct histcmd_event *
 exchange_reply(const struct histcmd_events *es, size_t i)
@@ -133,7 +116,7 @@ build_auth(struct build *b, size_t i)
 			break;
 		last = j;
 		if (user == NULL)
-			user = auth_user(es->v[j].text);
+			user = sasl_display_user(es->v[j].text);
 	}
 	if ((r = exchange_reply(es, last)) == NULL || r->code / 100 != 2) {
 		line = histcmd_event_text(&es->v[i]); /* escaped */

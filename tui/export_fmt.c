@@ -24,6 +24,7 @@
 #include "core/escape.h"
 #include "core/xmalloc.h"
 #include "protocol/proxyhdr.h"
+#include "protocol/sasl.h"
 #include "tui/cli.h"
 #include "tui/histcmd.h"
 
@@ -107,17 +108,6 @@ address(const char *text, const char **rest)
 	return xstrndup(lt + 1, (size_t)(gt - lt - 1));
 }
 
-static char *
-auth_user(const char *text)
-{
-	const char *p = strstr(text, "user=");
-
-	if (p == NULL)
-		return NULL;
-	p += 5;
-	return xstrndup(p, strcspn(p, " ]"));
-}
-
 static void
 plan_build(struct plan *p, struct hist *h, const struct hist_session *s,
     const struct histcmd_events *es)
@@ -173,7 +163,7 @@ plan_build(struct plan *p, struct hist *h, const struct hist_session *s,
 			if (strncasecmp(e->text, "AUTH ", 5) == 0 &&
 			    p->mech == NULL) {
 				p->mech = argument(e->text);
-				p->user = auth_user(e->text);
+				p->user = sasl_display_user(e->text);
 			}
 		} else if (stage_is(e, "MAIL") && p->from == NULL) {
 			p->from = address(e->text, &rest);

@@ -458,6 +458,11 @@ lang_on_reply(struct lang *l, const struct smtp_event *ev, char **errstr)
 		if (code == 334)
 			return lang_sasl_answer(
 			    l->client, l->sasl, ev->reply, errstr);
+		if (code == 235 && !sasl_client_server_proven(l->sasl))
+			smtp_session_warn(smtp_client_session(l->client),
+			    "the server accepted before sending its SCRAM "
+			    "signature (v=): it was not proven to know the "
+			    "password (RFC 5802 5)");
 		sasl_client_free(l->sasl);
 		l->sasl = NULL;
 	}

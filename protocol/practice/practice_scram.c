@@ -12,10 +12,8 @@
  * The library asks this file's callback for the password of the user
  * the client named (the practice passwords are public), for the PBKDF2
  * iteration count (4096, RFC 7677's minimum) and, for -PLUS, for the
- * binding of this connection's TLS, which OpenSSL gives the server as
- * it gives the client (transport_cb.c): in TLS 1.2 the first Finished
- * message is the client's after a full handshake, the server's after a
- * resumed one.
+ * binding of this connection's TLS, computed for the server's side by
+ * transport_cb.c as the client's transport computes it for its own.
  */
 #include "protocol/practice/practice_int.h"
 
@@ -27,8 +25,7 @@
 
 #include "core/xmalloc.h"
 #include "protocol/sasl.h"
-
-#define PC_CB_LABEL "EXPORTER-Channel-Binding"
+#include "protocol/transport_cb.h"
 
 struct pc_scram {
 	struct pconn *c;
@@ -42,27 +39,17 @@ static char *
 pc_scram_binding(const struct pconn *c, Gsasl_property prop)
 {
 	unsigned char cb[64];
-	size_t n = 0;
-	char *b64;
+	const char *type;
+	size_t n;
+	char *b64 = NULL;
 
-	if (c->ssl == NULL || !c->tls)
+	if (!c->tls ||
+	    transport_cb_read(c->ssl, 1, &type, cb, sizeof cb, &n) == -1)
 		return NULL;
-	if (prop == GSASL_CB_TLS_EXPORTER &&
-	    SSL_version(c->ssl) >= TLS1_3_VERSION) {
-		if (SSL_export_keying_material(c->ssl, cb, 32, PC_CB_LABEL,
-		        strlen(PC_CB_LABEL), NULL, 0, 0) == 1)
-			n = 32;
-	} else if (prop == GSASL_CB_TLS_UNIQUE &&
-	    SSL_version(c->ssl) < TLS1_3_VERSION) {
-		n = SSL_session_reused(c->ssl)
-		    ? SSL_get_finished(c->ssl, cb, sizeof cb)
-		    : SSL_get_peer_finished(c->ssl, cb, sizeof cb);
-		if (n > sizeof cb)
-			n = 0;
-	}
-	if (n == 0)
-		return NULL;
-	b64 = sasl_b64_encode(cb, n);
+	if ((prop == GSASL_CB_TLS_EXPORTER &&
+	        strcmp(type, "tls-exporter") == 0) ||
+	    (prop == GSASL_CB_TLS_UNIQUE && strcmp(type, "tls-unique") == 0))
+		b64 = sasl_b64_encode(cb, n);
 	OPENSSL_cleanse(cb, sizeof cb);
 	return b64;
 }

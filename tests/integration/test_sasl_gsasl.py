@@ -21,6 +21,7 @@ import base64
 import glob
 import hashlib
 import hmac
+import json
 import os
 import re
 import shutil
@@ -244,9 +245,25 @@ class PracticeScramPlusTest(PracticeServer, SaslCase):
                       r.stdout)
         self.assertIn("S: 235 2.7.0", r.stdout)
         self.assertClean(r, "wonderland", "sha256")
+        return r
 
     def test_plus_tls13_exporter(self):
         self.plus([], "tls-exporter")
+        # Recorded: exported as a script and replayed, the user read
+        # from SCRAM's client-first, the password asked for again.
+        env = {"EHLO_PASSWORD": "wonderland", "EHLO_DB": self.db}
+        r = self.ehlo(["history", "--json"], env=env)
+        sid = json.loads(r.stdout.splitlines()[-1])["id"]
+        r = self.ehlo(["export", str(sid), "--format", "script"], env=env)
+        self.assertExit(r, 0)
+        self.assertIn("\n/auth SCRAM-SHA-256-PLUS alice\n", r.stdout)
+        r = self.ehlo(["replay", str(sid), "--cafile", self.cafile],
+                      env=env)
+        self.assertExit(r, 0)
+        self.assertRegex(r.stdout, r"C: AUTH SCRAM-SHA-256-PLUS "
+                         r"\[p=tls-exporter,,n=alice,r=[^\]]+\]\n")
+        self.assertIn("S: 235 2.7.0", r.stdout)
+        self.assertClean(r, "wonderland", "sha256")
 
     def test_plus_tls12_unique(self):
         self.plus(["--tls-max", "1.2"], "tls-unique")

@@ -7,13 +7,17 @@
  * binding; OAUTHBEARER's exact bytes (RFC 7628 3.1) and its error step;
  * and that no display form carries the password, the proof or the
  * token, nor a redaction of a hand-typed SCRAM or OAUTHBEARER line.
+ * GSSAPI only as far as no KDC is needed: it asks for no secret and,
+ * without a ticket, fails at once with a message that says what to do.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <gsasl.h>
@@ -163,11 +167,14 @@ scram_run(const char *mech, const char *password, int forge)
 		free(chal);
 		goto out;
 	}
+	/* A 235 before v= would leave the server unproven. */
+	assert_int_equal(sasl_client_server_proven(c), 0);
 	/* server-final accepted: an empty line goes back */
 	assert_int_equal(
 	    sasl_client_step(c, chal, strlen(chal), &wire, &display, &err), 0);
 	assert_string_equal(wire, "");
 	assert_string_equal(display, "[empty response]");
+	assert_int_equal(sasl_client_server_proven(c), 1);
 	secret_free_str(wire);
 	free(display);
 	gsasl_free(chal);
@@ -289,12 +296,49 @@ test_oauthbearer(void **state)
 	                     &wire, &display, &err),
 	    0);
 	assert_string_equal(wire, "AQ==");
+	assert_int_equal(sasl_client_server_proven(c), 1);
 	secret_free_str(wire);
 	free(display);
 	assert_int_equal(sasl_client_step(c, "", 0, &wire, &display, &err), -1);
 	free(err);
 	sasl_client_free(c);
 	free(want);
+}
+
+static void
+test_gssapi_without_ticket(void **state)
+{
+	char conf[] = "/tmp/ehlo-test-krb5-XXXXXX";
+	static const char text[] = "[libdefaults]\n"
+	                           " default_realm = EXAMPLE.TEST\n"
+	                           " dns_lookup_kdc = false\n"
+	                           " dns_lookup_realm = false\n";
+	struct sasl_client *c;
+	char *wire = NULL, *display = NULL, *err = NULL;
+	int fd;
+
+	(void)state;
+	assert_true(sasl_mech_find("GSSAPI")->flags & SASL_MECH_NO_SECRET);
+	/* A private configuration: no DNS, no credential cache. */
+	assert_true((fd = mkstemp(conf)) != -1);
+	assert_int_equal(write(fd, text, sizeof text - 1), sizeof text - 1);
+	(void)close(fd);
+	(void)setenv("KRB5_CONFIG", conf, 1);
+	(void)setenv("KRB5CCNAME", "FILE:/nonexistent/ehlo-test-ccache", 1);
+	c = sasl_client_new("GSSAPI", "alice", NULL, &err);
+	assert_non_null(c);
+	assert_int_equal(sasl_client_start(c, 1, &wire, &display, &err), -1);
+	assert_non_null(strstr(err, "host name"));
+	free(err);
+	err = NULL;
+	sasl_client_set_host(c, "mx.example.test");
+	assert_int_equal(sasl_client_start(c, 1, &wire, &display, &err), -1);
+	assert_null(wire);
+	assert_non_null(strstr(err, "kinit"));
+	assert_non_null(strstr(err, "smtp/mx.example.test"));
+	free(err);
+	sasl_client_free(c);
+	(void)unlink(conf);
 }
 
 static void
@@ -328,6 +372,19 @@ test_redaction(void **state)
 	redact_is("OAUTHBEARER", "\001", "[^A: the error is acknowledged]");
 	redact_is("OAUTHBEARER", "auth=Bearer TOK", "[response " M "]");
 	redact_is("GSSAPI", "\x60\x82\x01\x02", "[GSSAPI token, 4 bytes]");
+	/* The user a recorded display names (export, replay). */
+	s = sasl_display_user("AUTH PLAIN [user=alice password=" M "]");
+	assert_string_equal(s, "alice");
+	free(s);
+	s = sasl_display_user("AUTH SCRAM-SHA-256 [n,,n=a=2Cb=3Dc,r=xyz]");
+	assert_string_equal(s, "a,b=c");
+	free(s);
+	s = sasl_display_user(
+	    "AUTH SCRAM-SHA-1-PLUS [p=tls-unique,,n=bob,r=x]");
+	assert_string_equal(s, "bob");
+	free(s);
+	assert_null(sasl_display_user("[c=biws,r=abc,p=" M "]"));
+	assert_null(sasl_display_user("AUTH GSSAPI [GSSAPI token, 4 bytes]"));
 	/* The AUTH line typed by hand. */
 	b64 = sasl_b64_encode("c=biws,r=n,p=c2VjcmV0", 21);
 	line = xasprintf("AUTH SCRAM-SHA-256 %s", b64);
@@ -346,6 +403,7 @@ main(void)
 	    cmocka_unit_test(test_scram_exchanges),
 	    cmocka_unit_test(test_scram_refusals),
 	    cmocka_unit_test(test_oauthbearer),
+	    cmocka_unit_test(test_gssapi_without_ticket),
 	    cmocka_unit_test(test_redaction),
 	};
 
