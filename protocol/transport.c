@@ -147,6 +147,14 @@ smtp_transport_connect(
 	t->port = xstrdup(port);
 	if (host[0] == '/') { /* a UNIX socket (LMTP) */
 		t->target = xasprintf("unix:%s", host);
+		if (t->nopts.socks != NULL || t->nopts.source != NULL ||
+		    t->nopts.family != 0) {
+			*errstr = xstrdup(
+			    "--socks, --source, -4 and -6 are for TCP; the "
+			    "server is a UNIX socket (drop them, or name a "
+			    "HOST:PORT)");
+			return -1;
+		}
 		return tr_unix_connect(t, errstr);
 	}
 	eh = escape_dup(host, strlen(host));

@@ -311,5 +311,19 @@ class ResolverTest(servers.EhloTestCase):
         self.assertLess(took, 5)
 
 
+class UnixSocketTest(servers.EhloTestCase):
+    """The network path options have no meaning for a UNIX socket: said
+    so, not silently ignored."""
+
+    def test_refused_for_a_socket(self):
+        for opt in (["--socks", "127.0.0.1:1080"], ["--source", "127.0.0.1"],
+                    ["-4"]):
+            r = self.ehlo(["run", "--no-history", *opt,
+                           "/nonexistent/lmtp.sock"], "QUIT\n")
+            self.assertExit(r, 3)
+            self.assertIn("are for TCP; the server is a UNIX socket",
+                          r.stderr)
+
+
 if __name__ == "__main__":
     servers.main()
