@@ -36,6 +36,37 @@
  */
 #define SECRET_SWAKS "${EHLO_PASSWORD:+--auth-password \"$EHLO_PASSWORD\"}"
 #define SECRET_CURL "\"${EHLO_PASSWORD:+:$EHLO_PASSWORD}\""
+#define SECRET_BEARER "${EHLO_PASSWORD:+--oauth2-bearer \"$EHLO_PASSWORD\"}"
+
+/*
+ * The mechanisms the peers take by name (swaks --auth TYPE, curl
+ * --login-options AUTH=TYPE).  Another one (SCRAM, GSSAPI) is not
+ * named: the tool picks one the server offers, and a comment says so.
+ */
+static int
+mech_named(const char *mech, int curl)
+{
+	static const char *const both[] = {
+	    "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", NULL};
+	size_t i;
+
+	for (i = 0; both[i] != NULL; i++)
+		if (strcasecmp(mech, both[i]) == 0)
+			return 1;
+	return curl && strcasecmp(mech, "OAUTHBEARER") == 0;
+}
+
+/* The mechanism's name for a comment: SASL's charset (RFC 4422 3.1)
+ * only, so a record cannot end the comment line. */
+static const char *
+mech_shown(const char *mech)
+{
+	return strlen(mech) <= 20 &&
+	        strspn(mech, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") ==
+	            strlen(mech)
+	    ? mech
+	    : "(a mechanism)";
+}
 
 struct plan {
 	char *helo;
@@ -447,7 +478,10 @@ export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
 	if (p->proxy != NULL)
 		swaks_proxy(&b, p->proxy);
 	if (p->mech != NULL) {
-		(void)sh_arg(&b, "--auth", p->mech);
+		if (mech_named(p->mech, 0))
+			(void)sh_arg(&b, "--auth", p->mech);
+		else /* any type the server offers that swaks speaks */
+			(void)buf_add_str(&b, " --auth");
 		if (p->user != NULL && sh_arg(&b, "--auth-user", p->user) == -1)
 			rc = bad_value(errstr, "AUTH user");
 		(void)buf_add_str(&b, " " SECRET_SWAKS);
@@ -503,6 +537,12 @@ export_swaks(FILE *f, struct hist *h, const struct hist_session *s,
 		if (lost != NULL)
 			(void)fprintf(f,
 			    "# %s: swaks sends its own test message\n", lost);
+		if (p->mech != NULL && !mech_named(p->mech, 0))
+			(void)fprintf(f,
+			    "# the session used AUTH %s, which swaks does not "
+			    "speak: it picks another mechanism the server "
+			    "offers\n",
+			    mech_shown(p->mech));
 		if (p->socks != NULL)
 			(void)fprintf(f,
 			    "# the session went through the SOCKS5 proxy %s: "
@@ -589,12 +629,18 @@ export_curl(FILE *f, struct hist *h, const struct hist_session *s,
 		rc = bad_value(errstr, "CA file name");
 	if (p->mech != NULL && p->user != NULL) {
 		char *lo = xasprintf("AUTH=%s", p->mech);
+		int bearer = strcasecmp(p->mech, "OAUTHBEARER") == 0;
 
 		if (sh_arg(&b, "--user", p->user) == -1)
 			rc = bad_value(errstr, "AUTH user");
-		/* Right after the quoted user: 'alice'"${...}" */
-		(void)buf_add_str(&b, SECRET_CURL);
-		if (sh_arg(&b, "--login-options", lo) == -1)
+		/* Right after the quoted user: 'alice'"${...}"; a bearer
+		 * token goes as --oauth2-bearer instead. */
+		if (bearer)
+			(void)buf_add_str(&b, " " SECRET_BEARER);
+		else
+			(void)buf_add_str(&b, SECRET_CURL);
+		if (mech_named(p->mech, 1) &&
+		    sh_arg(&b, "--login-options", lo) == -1)
 			rc = bad_value(errstr, "AUTH mechanism");
 		free(lo);
 	}
@@ -607,6 +653,11 @@ export_curl(FILE *f, struct hist *h, const struct hist_session *s,
 		(void)fputs("# the AUTH secret is not included: curl takes it "
 		            "from EHLO_PASSWORD, else asks for it\n",
 		    f);
+	if (p->mech != NULL && !mech_named(p->mech, 1))
+		(void)fprintf(f,
+		    "# the session used AUTH %s: curl is not told a "
+		    "mechanism and picks one the server offers\n",
+		    mech_shown(p->mech));
 	if (buf_used(&p->skipped) > 0)
 		(void)fprintf(f,
 		    "# not carried over (curl sends one message):\n%.*s",

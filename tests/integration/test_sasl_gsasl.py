@@ -265,6 +265,32 @@ class PracticeScramPlusTest(PracticeServer, SaslCase):
         self.assertIn("S: 235 2.7.0", r.stdout)
         self.assertClean(r, "wonderland", "sha256")
 
+    def test_export_to_peers_without_scram(self):
+        # swaks and curl have no SCRAM: the export names no mechanism
+        # (each picks one the server offers) and says why.
+        env = {"EHLO_DB": self.db}
+        r = self.ehlo(["send", "--starttls", "--cafile", self.cafile,
+                       "--auth", "SCRAM-SHA-256-PLUS", "--user", "alice",
+                       "--from", "alice@practice.test", "--to",
+                       "bob@practice.test", "--subject", "scram export",
+                       self.server],
+                      env=dict(env, EHLO_PASSWORD="wonderland"))
+        self.assertExit(r, 0)
+        r = self.ehlo(["history", "--json"], env=env)
+        sid = str(json.loads(r.stdout.splitlines()[-1])["id"])
+        swaks = self.ehlo(["export", sid, "--format", "swaks"], env=env)
+        self.assertExit(swaks, 0)
+        self.assertIn("# the session used AUTH SCRAM-SHA-256-PLUS, which "
+                      "swaks does not speak", swaks.stdout)
+        self.assertRegex(swaks.stdout, r" --auth --auth-user 'alice' ")
+        curl = self.ehlo(["export", sid, "--format", "curl"], env=env)
+        self.assertExit(curl, 0)
+        self.assertIn("# the session used AUTH SCRAM-SHA-256-PLUS: curl "
+                      "is not told a mechanism", curl.stdout)
+        self.assertNotIn("--login-options", curl.stdout)
+        for r in (swaks, curl):
+            self.assertNotIn("wonderland", r.stdout)
+
     def test_plus_tls12_unique(self):
         self.plus(["--tls-max", "1.2"], "tls-unique")
 
