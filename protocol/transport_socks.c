@@ -174,8 +174,11 @@ smtp_socks_auth_request(
 	}
 	out[0] = SOCKS_AUTH_VER;
 	out[1] = (unsigned char)ul;
+	/* Length-prefixed octets on the wire, never a C string. */
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
 	memcpy(out + 2, user, ul);
 	out[2 + ul] = (unsigned char)pl;
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
 	memcpy(out + 3 + ul, password, pl);
 	return (int)(3 + ul + pl);
 }
