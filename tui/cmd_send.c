@@ -429,7 +429,6 @@ send_xclient(struct snd *s, const struct smtp_caps *caps)
 	}
 	s->xclient_sent = 1;
 	s->phase = PH_XCLIENT;
-	line = cli_xclient_line(s->o);
 	send_cmd(s, line);
 	free(line);
 }
