@@ -626,6 +626,7 @@ const char check_opts_help[] =
     "  -t S, --timeout S          bound on each step and the whole check\n"
     "  -q, --ignore-quit-failure  a failed QUIT is no problem\n"
     "  --insecure, --cafile FILE  certificate verification\n"
+    "  --socks PROXY, --source ADDR  the network path, as for ehlo run\n"
     "  --format openmetrics       Prometheus/OpenMetrics text instead\n"
     "  --format json, --json      one JSON object a target (the schema in\n"
     "                             docs/schema.json, type check)\n"
