@@ -235,6 +235,12 @@ test_oneline(void **state)
 	    "message too large for the server (SIZE)");
 	assert_string_equal(smtp_explain_oneline("DATA", 354, ""),
 	    "go ahead: send the message, end with a lone dot");
+	/* After the data: a full mailbox (LMTP's reply for one recipient)
+	 * is not a message too large. */
+	assert_string_equal(smtp_explain_oneline("end of data", 552, "5.2.2"),
+	    "mailbox full: rejected for this recipient");
+	assert_string_equal(smtp_explain_oneline("end of data", 552, "5.3.4"),
+	    "message too large: rejected");
 	assert_string_equal(
 	    smtp_explain_oneline("EHLO", 250, NULL), "capabilities listed");
 	assert_string_equal(smtp_explain_oneline("STARTTLS", 220, "2.0.0"),
