@@ -159,3 +159,15 @@ escape_is_clean(const char *s, size_t n)
 	}
 	return 1;
 }
+
+int
+escape_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

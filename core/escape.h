@@ -25,4 +25,8 @@ char *escape_dup(const char *p, size_t n);
 /* Returns 1 when escape_append() would change nothing, else 0. */
 int escape_is_clean(const char *p, size_t n);
 
+/* The value of one hex digit (0-9, a-f, A-F), or -1: the one reader of
+ * the hex escapes ehlo takes (=XX, \xNN, #RRGGBB, PROXY v2's display). */
+int escape_hex_value(int c);
+
 #endif

@@ -9,21 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/escape.h"
 #include "core/buf.h"
 #include "core/xmalloc.h"
 #include "protocol/sasl.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* Q encoding (RFC 2047 4.2) into out; -1 when malformed. */
 static int
@@ -40,8 +29,10 @@ decode_q(const char *p, size_t n, struct buf *out)
 		else if (c == '=') {
 			if (i + 2 >= n)
 				return -1;
-			if ((hi = hexval((unsigned char)p[i + 1])) < 0 ||
-			    (lo = hexval((unsigned char)p[i + 2])) < 0)
+			if ((hi = escape_hex_value((unsigned char)p[i + 1])) <
+			        0 ||
+			    (lo = escape_hex_value((unsigned char)p[i + 2])) <
+			        0)
 				return -1;
 			c = (char)(hi * 16 + lo);
 			i += 2;

@@ -388,7 +388,6 @@ static void
 collect(struct smtp_probe *p)
 {
 	struct smtp_probe_facts *f = &p->facts;
-	const struct smtp_caps *caps = smtp_session_caps(p->session);
 	const struct smtp_stage *st;
 	size_t i;
 
@@ -403,15 +402,7 @@ collect(struct smtp_probe *p)
 		f->early_ehlo_code = probe_code_at(p, p->ix[IX_EHLO]);
 		return;
 	}
-	f->greeting_code = greeting_code(p);
-	f->ehlo_code = probe_code_at(p, p->ix[IX_EHLO]);
-	f->starttls = !f->tls && smtp_session_is_tls(p->session);
-	f->authenticated = smtp_session_is_authenticated(p->session);
-	if (caps->valid) {
-		f->caps = caps->flags;
-		f->nauth = caps->nauth;
-		f->size_limit = caps->size_limit;
-	}
+	collect_greeting(p);
 	f->mail_code = probe_code_at(p, p->ix[IX_MAIL]);
 	f->rcpt_code = probe_code_at(p, p->ix[IX_RCPT]);
 	f->auth_code = probe_code_at(p, p->ix[IX_AUTH]);

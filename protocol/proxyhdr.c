@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/escape.h"
 #include "core/xmalloc.h"
 
 static const unsigned char proxy_sig[12] = {
@@ -215,18 +216,6 @@ smtp_proxy_display(const unsigned char *p, size_t n)
 	return r;
 }
 
-static int
-proxy_unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* v2's display form back into its fields. */
 static int
 proxy_parse_v2(
@@ -241,8 +230,8 @@ proxy_parse_v2(
 			s++;
 			continue;
 		}
-		hi = proxy_unhex(s[0]);
-		lo = hi < 0 ? -1 : proxy_unhex(s[1]);
+		hi = escape_hex_value(s[0]);
+		lo = hi < 0 ? -1 : escape_hex_value(s[1]);
 		if (lo < 0 || n >= sizeof b)
 			return -1;
 		b[n++] = (unsigned char)(hi << 4 | lo);

@@ -80,18 +80,6 @@ word_is(const char *tok, const char *word)
 	return strcasecmp(tok, word) == 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parses a colour token; returns 0 and *out, or -1. */
 static int
 parse_color(const char *tok, int *out)
@@ -115,8 +103,8 @@ parse_color(const char *tok, int *out)
 	}
 	if (n == 7 && tok[0] == '#') {
 		for (i = 0; i < 3; i++) {
-			int hi = hexval(tok[1 + 2 * i]),
-			    lo = hexval(tok[2 + 2 * i]);
+			int hi = escape_hex_value(tok[1 + 2 * i]),
+			    lo = escape_hex_value(tok[2 + 2 * i]);
 
 			if (hi < 0 || lo < 0)
 				return -1;

@@ -16,21 +16,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/escape.h"
 #include "core/xmalloc.h"
 #include "protocol/client.h"
 #include "tui/cmdtab.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 char *
 cmdtab_raw_decode(const char *text, size_t *n, char **errstr)
@@ -62,8 +51,8 @@ cmdtab_raw_decode(const char *text, size_t *n, char **errstr)
 			i++;
 			continue;
 		case 'x':
-			hi = i + 2 < len ? hexval(text[i + 2]) : -1;
-			lo = i + 3 < len ? hexval(text[i + 3]) : -1;
+			hi = i + 2 < len ? escape_hex_value(text[i + 2]) : -1;
+			lo = i + 3 < len ? escape_hex_value(text[i + 3]) : -1;
 			if (hi >= 0 && lo >= 0) {
 				out[o++] = (char)(hi * 16 + lo);
 				i += 3;
