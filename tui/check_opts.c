@@ -422,6 +422,11 @@ check_opts_apply(
 			return -1;
 		}
 	}
+	if (o->xclient.n > 0) {
+		*errstr = xstrdup("--xclient is for run, send and the "
+		                  "workbench: a check speaks as itself");
+		return -1;
+	}
 	if (c->json && c->openmetrics) {
 		*errstr =
 		    xstrdup("--json and --format openmetrics: choose one");

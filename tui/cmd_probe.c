@@ -252,12 +252,13 @@ cmd_probe(int argc, char *argv[])
 	if (o.no_starttls || o.cc.n > 0 || o.bcc.n > 0 || o.attach.n > 0 ||
 	    o.header.n > 0 || o.subject != NULL || o.body != NULL ||
 	    o.draft != NULL || o.partial || o.to.n > 1 || o.eml != NULL ||
-	    o.rcpts_from_headers || o.dry_run) {
+	    o.rcpts_from_headers || o.dry_run || o.xclient.n > 0) {
 		cli_opts_free(&o);
 		return cli_usage_error(
 		    "ehlo probe takes NAME SERVER and only --tls, --starttls, "
 		    "--auth, --user, --insecure, --cafile, --helo, --timeout, "
-		    "--json, --from and one --to");
+		    "--json, --from, one --to and the network path (--socks, "
+		    "--source, -4, -6, --proxy-header)");
 	}
 	if (o.nargs >= 1 && (o.starttls || o.auth != NULL) &&
 	    (strcmp(o.args[0], "starttls-required") == 0 ||

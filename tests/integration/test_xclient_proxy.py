@@ -172,6 +172,16 @@ class XclientProxyTest(servers.EhloTestCase):
             r = self.ehlo(["run", *args, self.proxied], "QUIT\n")
             self.assertExit(r, 2)
             self.assertIn(said, r.stderr)
+        # check and probe speak as themselves: --xclient is refused, not
+        # silently left out.
+        r = self.ehlo(["check", "--xclient", "ADDR=192.0.2.9", self.proxied])
+        self.assertExit(r, 3)
+        self.assertIn("--xclient is for run, send and the workbench",
+                      r.stdout)
+        r = self.ehlo(["probe", "relay", "--xclient", "ADDR=192.0.2.9",
+                       self.proxied])
+        self.assertExit(r, 2)
+        self.assertIn("ehlo probe takes NAME SERVER and only", r.stderr)
 
 
 if __name__ == "__main__":
