@@ -13,12 +13,10 @@ message.
 import glob
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
-import time
 
 import servers
+from dovecot import Dovecot
 
 servers.require_root("Dovecot")
 servers.require_program("dovecot")
@@ -67,34 +65,14 @@ class DovecotLmtpTest(servers.EhloTestCase):
         with open(os.path.join(cls.d, "mail", "carol"), "w") as f:
             f.write("not a directory\n")
         cls.port = servers.free_port()
-        conf = os.path.join(cls.d, "dovecot.conf")
-        with open(conf, "w") as f:
-            f.write(CONF.format(d=cls.d, port=cls.port))
-        cls.proc = subprocess.Popen(
-            ["dovecot", "-F", "-c", conf], stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT, start_new_session=True)
-        cls.addClassCleanup(cls._stop)
-        servers.wait_ready("127.0.0.1", cls.port,
-                           alive=lambda: cls.proc.poll() is None,
-                           describe=cls.log)
-        sock = os.path.join(cls.d, "lmtp.sock")
-        deadline = time.monotonic() + 10
-        while not os.path.exists(sock) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        cls.sock = sock
+        cls.dovecot = Dovecot(cls.d, CONF.format(d=cls.d, port=cls.port))
+        cls.addClassCleanup(cls.dovecot.stop)
+        servers.wait_ready("127.0.0.1", cls.port, alive=cls.dovecot.alive,
+                           describe=cls.dovecot.log)
+        cls.sock = cls.dovecot.wait_path("lmtp.sock")
 
-    @classmethod
-    def _stop(cls):
-        cls.proc.send_signal(signal.SIGTERM)
-        cls.proc.wait(timeout=20)
-
-    @classmethod
-    def log(cls):
-        try:
-            with open(os.path.join(cls.d, "dovecot.log")) as f:
-                return f.read()[-3000:]
-        except OSError:
-            return ""
+    def log(self):
+        return self.dovecot.log()
 
     def maildir(self, user):
         return glob.glob(os.path.join(self.d, "mail", user, "Maildir",

@@ -25,17 +25,15 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "hostile"))
 
 import hostile  # noqa: E402
 import servers  # noqa: E402
+from dovecot import Dovecot  # noqa: E402
 from practice_server import PracticeServer  # noqa: E402
 
 USER = "alice"
@@ -131,20 +129,9 @@ class DovecotScramTest(SaslCase):
         os.chmod(cls.d, 0o755)
         with open(os.path.join(cls.d, "passwd"), "w") as f:
             f.write(f"{USER}:{{PLAIN}}{SECRET}\n")
-        conf = os.path.join(cls.d, "dovecot.conf")
-        with open(conf, "w") as f:
-            f.write(DOVECOT_CONF.format(d=cls.d))
-        cls.dovecot = subprocess.Popen(
-            ["dovecot", "-F", "-c", conf], stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT, start_new_session=True)
-        cls.addClassCleanup(cls._stop_dovecot)
-        sock = os.path.join(cls.d, "auth-client")
-        deadline = time.monotonic() + 10
-        while not os.path.exists(sock):
-            if time.monotonic() > deadline or cls.dovecot.poll() is not None:
-                raise RuntimeError("Dovecot's auth socket did not appear:\n"
-                                   + cls.dovecot_log())
-            time.sleep(0.02)
+        cls.dovecot = Dovecot(cls.d, DOVECOT_CONF.format(d=cls.d))
+        cls.addClassCleanup(cls.dovecot.stop)
+        sock = cls.dovecot.wait_path("auth-client")
         cls.pf = servers.Postfix(
             {USER: SECRET},
             extra_main_cf=f"smtpd_sasl_type = dovecot\n"
@@ -152,22 +139,9 @@ class DovecotScramTest(SaslCase):
         cls.addClassCleanup(cls.pf.stop)
         cls.server = f"127.0.0.1:{cls.pf.port}"
 
-    @classmethod
-    def _stop_dovecot(cls):
-        cls.dovecot.send_signal(signal.SIGTERM)
-        cls.dovecot.wait(timeout=20)
-
-    @classmethod
-    def dovecot_log(cls):
-        try:
-            with open(os.path.join(cls.d, "dovecot.log")) as f:
-                return f.read()[-3000:]
-        except OSError:
-            return ""
-
     def logs(self):
         return "\n--- postfix ---\n" + self.pf.log()[-3000:] + \
-            "\n--- dovecot ---\n" + self.dovecot_log()
+            "\n--- dovecot ---\n" + self.dovecot.log()
 
     def test_scram_sha256_send_delivers(self):
         before = self.pf.maildir(USER, count=0)
